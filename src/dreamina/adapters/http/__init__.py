@@ -1,0 +1,1 @@
+"""The HTTP interface (Litestar): routes, problem details, authentication, middleware."""

@@ -1,0 +1,120 @@
+"""Errors as RFC 9457 problem details with a stable ``code`` member; never a 500 for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from dreamina.adapters.logs import get_logger
+from dreamina.domain.privacy import errors
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://dreamina-ai.pro/problems/"
+
+STATUS_FOR: dict[type[errors.DomainError], int] = {
+    errors.InvalidInput: 422,
+    errors.AgeRequirementNotMet: 403,
+    errors.PolicyVersionNotCurrent: 409,
+    errors.AuthenticationFailed: 401,
+    errors.TooManyAttempts: 429,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.KeyDestroyed: 410,
+}
+
+_HTTP_CODES = {
+    400: "malformed_request",
+    401: "authentication_required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+log = get_logger("dreamina.http")
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _domain_error(_: Request[Any, Any, Any], exc: errors.DomainError) -> Response[dict[str, Any]]:
+    status = next((s for t, s in STATUS_FOR.items() if isinstance(exc, t)), HTTP_500_INTERNAL_SERVER_ERROR)
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
+    if isinstance(exc, errors.AuthenticationFailed):
+        headers["WWW-Authenticate"] = 'Bearer realm="dreamina"'
+    extra = {"field": getattr(exc, "field", None), **exc.extra}
+    if status >= 500:
+        log.error("domain_error", code=exc.code, error_type=type(exc).__name__)
+    return problem(status, exc.code, exc.title, exc.detail, headers=headers or None, **extra)
+
+
+def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    # Litestar's extra names the offending keys and messages; values are never echoed back.
+    errors_list = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            errors_list.append({"key": item.get("key"), "message": item.get("message"), "source": item.get("source")})
+    return problem(
+        400,
+        "validation_failed",
+        "The request is malformed",
+        _safe_detail(exc.detail),
+        errors=errors_list or None,
+    )
+
+
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    code = _HTTP_CODES.get(status, f"http_{status}")
+    if status >= 500:
+        log.error("http_error", status=status)
+        return problem(status, "internal_error", "Internal error", "The server could not complete the request.")
+    headers = dict(exc.headers or {})
+    return problem(status, code, code.replace("_", " ").capitalize(), _safe_detail(exc.detail), headers=headers or None)
+
+
+def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # Only the type: messages of driver errors can carry parameters.
+    log.error("unhandled_exception", error_type=type(exc).__name__, module=type(exc).__module__)
+    return problem(500, "internal_error", "Internal error", "The server could not complete the request.")
+
+
+def _safe_detail(detail: str) -> str:
+    text = detail if isinstance(detail, str) else "invalid request"
+    return text[:300]
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    errors.DomainError: _domain_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem"]

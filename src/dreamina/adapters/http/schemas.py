@@ -1,0 +1,110 @@
+"""Request and response bodies of the public API (msgspec structs; the OpenAPI schema is generated from them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+Email = Annotated[str, Meta(max_length=320, description="email address")]
+Password = Annotated[str, Meta(max_length=1024, description="at least 10 characters")]
+DisplayName = Annotated[str, Meta(max_length=400)]
+
+
+class SignUpBody(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    birth_date: Annotated[date, Meta(description="YYYY-MM-DD")]
+    country: Annotated[str, Meta(max_length=8, description="ISO 3166-1 alpha-2 code, e.g. DE")]
+    accept_policy_version: Annotated[
+        int | Annotated[str, Meta(max_length=128)],
+        Meta(description="the current policy's version number or its content_sha256"),
+    ]
+    region: Annotated[str, Meta(max_length=16, description="ISO 3166-2 code, e.g. US-CA")] | None = None
+    display_name: DisplayName | None = None
+
+
+class AccountCreated(msgspec.Struct):
+    id: UUID
+
+
+class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+
+
+class TokenResponse(msgspec.Struct):
+    access_token: str
+    expires_at: datetime
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme name, not a secret
+
+
+class ProfileBody(msgspec.Struct):
+    id: UUID
+    email: str
+    display_name: str | None
+    birth_date: date
+    country: str
+    region: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProfilePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    email: Email | msgspec.UnsetType = msgspec.UNSET
+    display_name: DisplayName | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class SectionBody(msgspec.Struct):
+    number: int
+    title: str
+    body: str
+
+
+class PolicyVersionSummary(msgspec.Struct):
+    version: int
+    content_sha256: str
+    last_updated: date
+    effective_at: datetime
+    published_at: datetime
+    in_effect: bool
+
+
+class PolicyBody(msgspec.Struct):
+    version: int
+    content_sha256: str
+    last_updated: date
+    last_updated_label: str | None
+    effective_at: datetime
+    published_at: datetime
+    sections: list[SectionBody]
+    text: str
+    data_map: dict[str, Any]
+
+
+class PolicyVersionList(msgspec.Struct):
+    current_version: int | None
+    versions: list[PolicyVersionSummary]
+
+
+class ProcessorBody(msgspec.Struct):
+    id: str
+    name: str
+    role: str
+    location: str
+    retention: str
+    purposes: list[str]
+    categories: list[str]
+
+
+class ProcessorList(msgspec.Struct):
+    processors: list[ProcessorBody]
+
+
+class Health(msgspec.Struct):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]

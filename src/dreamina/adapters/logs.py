@@ -1,0 +1,159 @@
+"""Structured JSON logs that carry no personal data (guarantee G12).
+
+Two layers of defence: keys that name personal data or secrets are dropped to ``[redacted]`` whatever their value,
+and every string value is scrubbed of email addresses, IP addresses, bearer tokens and card numbers, so a careless
+``log.info("...", detail=str(exc))`` still cannot leak them. stdlib loggers (uvicorn, httpx, alembic) pass through
+the same processors.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+REDACTED = "[redacted]"
+SENSITIVE_KEYS = frozenset(
+    {
+        "email",
+        "password",
+        "new_password",
+        "token",
+        "access_token",
+        "refresh_token",
+        "authorization",
+        "cookie",
+        "set_cookie",
+        "ip",
+        "client_ip",
+        "remote_addr",
+        "ip_address",
+        "prompt",
+        "secret",
+        "master_key",
+        "api_key",
+        "card",
+        "card_number",
+        "pan",
+        "cvc",
+        "cvv",
+        "stripe_signature",
+        "display_name",
+        "birth_date",
+        "body",
+        "headers",
+        "query",
+    }
+)
+
+_EMAIL = re.compile(r"[^\s@<>\"'(),;:]+@[^\s@<>\"'(),;:]+\.[A-Za-z0-9-]{2,}")
+_BEARER = re.compile(r"(?i)\b(bearer|token)\s*[=:]?\s+[A-Za-z0-9._~+/=-]{8,}")
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
+_DIGITS = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def _ip(match: re.Match[str]) -> str:
+    try:
+        ipaddress.ip_address(match.group(0))
+    except ValueError:
+        return match.group(0)
+    return "[ip]"
+
+
+def _card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return "[card]" if 13 <= len(digits) <= 19 and _luhn(digits) else match.group(0)
+
+
+def scrub(text: str) -> str:
+    """Remove emails, IP addresses, bearer tokens and Luhn-valid card numbers from free text."""
+    text = _EMAIL.sub("[email]", text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} [token]", text)
+    text = _IPV4.sub(_ip, text)
+    text = _IPV6.sub(_ip, text)
+    return _DIGITS.sub(_card, text)
+
+
+def _clean(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if depth > 5:
+        return REDACTED
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED if str(k).lower().replace("-", "_") in SENSITIVE_KEYS else _clean(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_clean(v, depth + 1) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: the last step before rendering, so nothing added earlier escapes it."""
+    for key in list(event_dict):
+        if key.lower().replace("-", "_") in SENSITIVE_KEYS:
+            event_dict[key] = REDACTED
+        else:
+            event_dict[key] = _clean(event_dict[key])
+    return event_dict
+
+
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """JSON lines on ``stream`` (stdout) for structlog and stdlib loggers alike, all through :func:`redact`."""
+    out = stream or sys.stdout
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
+    structlog.configure(
+        processors=[*shared, redact, structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.WriteLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                redact,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # uvicorn's access log writes client addresses; our own middleware logs requests without them.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+
+
+def get_logger(name: str = "dreamina") -> Any:
+    return structlog.get_logger(name)

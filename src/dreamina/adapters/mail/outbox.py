@@ -1,0 +1,123 @@
+"""Mail written to a local outbox directory as ``.eml`` files (embedded profile, development, tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from dreamina.ports.clock import Clock
+from dreamina.ports.mail import MailMessage
+
+KIND_HEADER = "X-Dreamina-Kind"
+_POLICY = policy.SMTP  # RFC 5322 wants CRLF line endings
+
+
+def check_message(message: MailMessage) -> None:
+    """Reject what a mail header cannot carry: line breaks in header fields, or anything but one address."""
+    for name in ("to", "subject", "kind"):
+        value = getattr(message, name)
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"mail {name} must not contain line breaks")
+    if message.to.count("@") != 1 or any(ch.isspace() or ch in ',;<>"' for ch in message.to):
+        raise ValueError("mail recipient must be a single bare address")
+    if not message.kind:
+        raise ValueError("mail kind must not be empty")
+
+
+class OutboxMailer:
+    """Writes each message as an RFC 5322 ``.eml`` file into ``directory`` instead of talking to SMTP.
+
+    Files are named ``<ns timestamp>-<random>.eml`` so a directory listing is in sending order; each is
+    written to a hidden temporary file and renamed, so readers never see half a message. Bodies keep their
+    text, with line endings normalised to ``\\n`` as SMTP would.
+    """
+
+    def __init__(
+        self,
+        directory: Path | str,
+        sender: str = "Dreamina <no-reply@dreamina.invalid>",
+        clock: Clock | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.sender = sender
+        self._now = clock.now if clock else lambda: datetime.now(UTC)
+        self._msgid_domain = sender.rsplit("@", 1)[-1].strip(" >") or "dreamina.invalid"
+        self._last_stamp = 0
+        self._stamp_lock = threading.Lock()
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    async def send(self, message: MailMessage) -> None:
+        check_message(message)
+        payload = self._render(message)
+        await asyncio.to_thread(self._write, payload)
+
+    def _render(self, message: MailMessage) -> bytes:
+        email = EmailMessage(policy=_POLICY)
+        email["From"] = self.sender
+        email["To"] = message.to
+        email["Subject"] = message.subject
+        email["Date"] = format_datetime(self._now())
+        # make_msgid without a domain asks DNS for the FQDN, which can stall for seconds
+        email["Message-ID"] = make_msgid(domain=self._msgid_domain)
+        email[KIND_HEADER] = message.kind
+        # set_content always ends the body with a newline; adding our own lets read_outbox strip exactly one
+        email.set_content(message.body + "\n")
+        return email.as_bytes()
+
+    def _write(self, payload: bytes) -> None:
+        name = f"{self._next_stamp():020d}-{uuid.uuid4().hex[:12]}.eml"
+        temporary = self.directory / f".{name}.tmp"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.directory / name)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+
+    def _next_stamp(self) -> int:
+        # strictly increasing even if the wall clock steps back or two sends land in the same nanosecond
+        with self._stamp_lock:
+            self._last_stamp = max(time.time_ns(), self._last_stamp + 1)
+            return self._last_stamp
+
+
+def read_outbox(directory: Path | str) -> list[MailMessage]:
+    """The messages in an outbox directory, oldest first (a helper for tests and local development)."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        return []
+    parser = BytesParser(policy=policy.default)
+    messages: list[MailMessage] = []
+    for path in sorted(folder.glob("[!.]*.eml")):
+        email = parser.parsebytes(path.read_bytes())
+        assert isinstance(email, EmailMessage)
+        body = email.get_content().replace("\r\n", "\n")
+        messages.append(
+            MailMessage(
+                to=_address(email),
+                subject=str(email["Subject"] or ""),
+                body=body[:-1] if body.endswith("\n") else body,
+                kind=str(email[KIND_HEADER] or ""),
+            )
+        )
+    return messages
+
+
+def _address(email: EmailMessage) -> str:
+    header = email["To"]
+    addresses: tuple[Address, ...] = getattr(header, "addresses", ())
+    return addresses[0].addr_spec if len(addresses) == 1 else str(header or "")

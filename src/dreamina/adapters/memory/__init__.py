@@ -1,0 +1,1 @@
+"""In-memory fakes of every port; they keep state in dicts and record calls."""

@@ -1,0 +1,90 @@
+"""In-memory fake of :class:`~dreamina.ports.object_store.ObjectStore`."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from dreamina.ports.object_store import (
+    DEFAULT_CHUNK_SIZE,
+    ObjectNotFound,
+    is_under,
+    validate_content_type,
+    validate_expiry,
+    validate_key,
+    validate_prefix,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    data: bytes
+    content_type: str
+
+
+class InMemoryObjectStore:
+    """Objects in a dict; ``signed_urls`` records every URL handed out as ``(key, expires_in_seconds)``."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, StoredObject] = {}
+        self.signed_urls: builtins.list[tuple[str, int]] = []
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[validate_key(key)] = StoredObject(bytes(data), validate_content_type(content_type))
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes], content_type: str) -> int:
+        validate_key(key)
+        validate_content_type(content_type)
+        buffer = bytearray()
+        async for chunk in chunks:
+            buffer += chunk
+        self.objects[key] = StoredObject(bytes(buffer), content_type)
+        return len(buffer)
+
+    async def get(self, key: str) -> bytes:
+        return self._stored(key).data
+
+    async def stream(self, key: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> AsyncIterator[bytes]:
+        data = self._stored(key).data
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be positive")
+        return _chunks(data, chunk_size)
+
+    async def delete(self, key: str) -> bool:
+        return self.objects.pop(validate_key(key), None) is not None
+
+    async def delete_prefix(self, prefix: str) -> int:
+        doomed = await self.list(validate_prefix(prefix, allow_empty=False))
+        for key in doomed:
+            del self.objects[key]
+        return len(doomed)
+
+    async def list(self, prefix: str) -> builtins.list[str]:
+        normalised = validate_prefix(prefix, allow_empty=True)
+        return sorted(key for key in self.objects if is_under(key, normalised))
+
+    async def exists(self, key: str) -> bool:
+        return validate_key(key) in self.objects
+
+    async def signed_url(self, key: str, expires_in_seconds: int) -> str:
+        validate_key(key)
+        validate_expiry(expires_in_seconds)
+        self.signed_urls.append((key, expires_in_seconds))
+        return f"memory://objects/{quote(key)}?expires_in={expires_in_seconds}"
+
+    def content_type(self, key: str) -> str:
+        """The content type the object was stored with (for tests)."""
+        return self._stored(key).content_type
+
+    def _stored(self, key: str) -> StoredObject:
+        try:
+            return self.objects[validate_key(key)]
+        except KeyError:
+            raise ObjectNotFound(key) from None
+
+
+async def _chunks(data: bytes, chunk_size: int) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), chunk_size):
+        yield data[start : start + chunk_size]

@@ -1,0 +1,199 @@
+"""The database handle (engine + session factory) and the programmatic alembic commands.
+
+One URL picks the backend: ``sqlite+aiosqlite:///path/to/file.db`` (embedded profile) or
+``postgresql+asyncpg://user:password@host/db`` (production). Plain ``sqlite:///`` and ``postgresql://`` URLs
+are accepted too and get the async driver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from advanced_alchemy.types import GUID
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import BINARY, NUMERIC, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from dreamina.adapters.sql.unit_of_work import SqlUnitOfWork
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""The migration scripts ship inside the package, so a non-editable install can upgrade its database too."""
+
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+PING_TIMEOUT_SECONDS = 5.0
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def async_url(url: str | URL) -> URL:
+    """``url`` with the async driver this project uses for its backend."""
+    parsed = make_url(url)
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:") or url.query.get("mode") == "memory":
+        return None
+    return Path(database)
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    path = _sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+    """WAL, a busy timeout and real transactions (SAVEPOINT, transactional DDL) on every SQLite connection.
+
+    The driver's own transaction handling is switched off and a plain (deferred) ``BEGIN`` emitted instead,
+    so SAVEPOINT works. Deferred, not IMMEDIATE: readers never wait, and a unit of work that awaits something
+    slow does not lock out every other one; concurrent writers wait up to the busy timeout. Migrations run
+    with foreign keys off: batch mode recreates tables, and with the pragma on, dropping a parent table would
+    cascade into its children.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def migration_engine(url: str | URL) -> AsyncEngine:
+    """A throwaway engine for alembic (no pool; on SQLite the whole upgrade is one transaction)."""
+    target = async_url(url)
+    _prepare_sqlite_file(target)
+    engine = create_async_engine(target, poolclass=NullPool)
+    if target.get_backend_name() == "sqlite":
+        configure_sqlite(engine, foreign_keys=False)
+    return engine
+
+
+class Database:
+    """Owns the async engine and the session factory; hands out units of work."""
+
+    def __init__(
+        self,
+        url: str,
+        echo: bool = False,
+        *,
+        pooled: bool = True,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+    ) -> None:
+        """``pooled=False`` (PostgreSQL) opens a connection per unit of work: for an external pooler such
+        as PgBouncer, or for callers on several event loops (an asyncpg connection is bound to its loop).
+        """
+        self.url = async_url(url)
+        if self.url.get_backend_name() == "sqlite":
+            _prepare_sqlite_file(self.url)
+            self.engine = create_async_engine(self.url, echo=echo)
+            configure_sqlite(self.engine, foreign_keys=True)
+        elif not pooled:
+            self.engine = create_async_engine(self.url, echo=echo, poolclass=NullPool)
+        else:
+            self.engine = create_async_engine(
+                self.url,
+                echo=echo,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_pre_ping=True,
+                pool_recycle=1800,
+            )
+        self.session_factory = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.url.get_backend_name()
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.session_factory)
+
+    async def ping(self) -> bool:
+        """True if the database answers ``SELECT 1`` within a few seconds."""
+        try:
+            async with asyncio.timeout(PING_TIMEOUT_SECONDS), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+
+def compare_type(
+    context: Any, inspected_column: Any, metadata_column: Any, inspected_type: Any, metadata_type: Any
+) -> bool | None:
+    """Alembic's type comparison minus one false alarm: SQLite reflects GUID's ``BINARY(16)`` as NUMERIC."""
+    if (
+        isinstance(metadata_type, GUID)
+        and context.dialect.name == "sqlite"
+        and isinstance(inspected_type, NUMERIC | BINARY)
+    ):
+        return False
+    return None  # alembic's default comparison
+
+
+_IGNORED_TABLE_PREFIXES = ("saq_",)  # SAQ's PostgreSQL queue manages its own tables
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic filter: leave tables we do not own (SAQ's) out of autogenerate and comparisons."""
+    return not (type_ == "table" and name is not None and name.startswith(_IGNORED_TABLE_PREFIXES))
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return include_name(name, type_, None)
+
+
+def alembic_config(url: str | URL | None = None) -> Config:
+    """An alembic ``Config`` built in code: the packaged migrations, and ``url`` if given."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        rendered = async_url(url).render_as_string(hide_password=False)
+        config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))  # ConfigParser interpolation
+    return config
+
+
+async def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at ``url`` up to ``revision``."""
+    # alembic's env.py runs its own event loop, so the command runs in a worker thread.
+    await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
+
+
+async def downgrade(url: str, revision: str) -> None:
+    """Migrate the database at ``url`` down to ``revision`` (e.g. ``"-1"`` or ``"base"``)."""
+    await asyncio.to_thread(command.downgrade, alembic_config(url), revision)

@@ -1,0 +1,76 @@
+"""The ``dreamina`` command: run the API, migrate the database, show the settings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from dreamina.settings import SettingsError, describe, load_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from dreamina.adapters.http.app import create_app
+    from dreamina.adapters.logs import configure_logging, get_logger
+    from dreamina.adapters.sql.database import upgrade
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    log = get_logger("dreamina.cli")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.resolved_auto_migrate:
+        asyncio.run(upgrade(settings.resolved_database_url))
+        log.info("database_migrated")
+    log.info("starting", host=settings.host, port=settings.port, profile=settings.profile)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from dreamina.adapters.sql.database import downgrade, upgrade
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if args.action == "upgrade":
+        asyncio.run(upgrade(settings.resolved_database_url, args.revision or "head"))
+    else:
+        asyncio.run(downgrade(settings.resolved_database_url, args.revision or "-1"))
+    print(f"database {args.action}d to {args.revision or ('head' if args.action == 'upgrade' else '-1')}")
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> int:
+    print(json.dumps(describe(load_settings()), indent=2, default=str))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dreamina", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the API (embedded profile by default)").set_defaults(run=_serve)
+    db = commands.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade"])
+    db.add_argument("revision", nargs="?", help="target revision (upgrade: head, downgrade: -1)")
+    db.set_defaults(run=_db)
+    commands.add_parser("settings", help="print the effective settings, secrets masked").set_defaults(run=_settings)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except SettingsError as exc:
+        print(f"dreamina: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

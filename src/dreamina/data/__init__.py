@@ -1,0 +1,1 @@
+"""Data the package ships: the policy text, the jurisdiction table."""

@@ -1,0 +1,1 @@
+"""Billing: credit ledger, hosted checkout and legal-hold payment records (built in the billing issue)."""

@@ -1,0 +1,65 @@
+"""The catalogue of published privacy-policy versions (policy section 10, guarantee G11)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
+from dreamina.domain.privacy.policy import PolicyVersion, content_sha256, current_version, split_sections
+from dreamina.ports.clock import Clock
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+INITIAL_VERSION = 1
+INITIAL_LAST_UPDATED = date(2026, 5, 1)  # the shipped text says "Last updated: May 2026"
+
+
+class PolicyCatalogue:
+    """Reads and publishes policy versions. Text is immutable once published: a change is a new version."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def ensure_published(
+        self, *, version: int, text: str, last_updated: date, effective_at: datetime
+    ) -> PolicyVersion:
+        """Publish ``version`` unless it exists; an existing version with different text is an error, not a patch."""
+        if not split_sections(text):
+            raise InvalidInput("the policy text has no numbered sections", field="text")
+        digest = content_sha256(text)
+        async with self._uow() as uow:
+            existing = await uow.policies.get(version)
+            if existing is not None:
+                if existing.content_sha256 != digest:
+                    raise Conflict(f"policy version {version} was published with different text")
+                return existing
+            policy = PolicyVersion(
+                version=version,
+                text=text,
+                content_sha256=digest,
+                last_updated=last_updated,
+                effective_at=effective_at,
+                published_at=self._clock.now(),
+            )
+            try:
+                await uow.policies.add(policy)
+                await uow.commit()
+            except Conflict:  # published concurrently by another process: read theirs
+                await uow.rollback()
+                async with self._uow() as again:
+                    theirs = await again.policies.get(version)
+                if theirs is None or theirs.content_sha256 != digest:
+                    raise
+                return theirs
+            return policy
+
+    async def current(self) -> PolicyVersion:
+        async with self._uow() as uow:
+            policy = current_version(await uow.policies.list(), self._clock.now())
+        if policy is None:
+            raise NotFound("no privacy policy is in effect")
+        return policy
+
+    async def versions(self) -> list[PolicyVersion]:
+        async with self._uow() as uow:
+            return await uow.policies.list()

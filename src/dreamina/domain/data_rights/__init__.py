@@ -1,0 +1,1 @@
+"""Data rights: access, export, rectification, erasure, objection and restriction (built in the data-rights issue)."""

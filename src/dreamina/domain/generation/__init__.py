@@ -1,0 +1,1 @@
+"""Generation: prompts and reference images to model providers, outputs back (built in the generation issue)."""

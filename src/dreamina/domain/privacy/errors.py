@@ -1,0 +1,69 @@
+"""Domain errors. Each carries a stable machine-readable ``code``; the HTTP adapter maps them to problem details."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code: ClassVar[str] = "domain_error"
+    title: ClassVar[str] = "The request could not be completed"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidInput(DomainError):
+    """The input is well-formed JSON of the right shape but its values break a rule."""
+
+    code = "invalid_input"
+    title = "Invalid input"
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.field = field
+
+
+class AgeRequirementNotMet(DomainError):
+    code = "age_requirement_not_met"
+    title = "Age requirement not met"
+
+
+class PolicyVersionNotCurrent(DomainError):
+    code = "policy_version_not_current"
+    title = "The policy version accepted is not the current one"
+
+
+class AuthenticationFailed(DomainError):
+    code = "authentication_failed"
+    title = "Authentication failed"
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    title = "Conflict"
+
+
+class KeyDestroyed(DomainError):
+    """The subject's data key was destroyed (crypto-shredded): their encrypted values can never be read again."""
+
+    code = "subject_erased"
+    title = "The subject's data has been erased"

@@ -1,0 +1,52 @@
+"""Envelope encryption of a subject's direct identifiers, and crypto-shredding (guarantee G12, G6)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from dreamina.domain.privacy.errors import KeyDestroyed
+from dreamina.ports.clock import Clock
+from dreamina.ports.keys import FieldCipher, KeyVault, SubjectKey, SubjectKeyRepository
+
+
+class SubjectKeyring:
+    """Seals and opens one subject's values with their own data key, wrapped by the vault's master key.
+
+    Destroying a subject's key makes every value sealed with it unreadable forever, wherever copies live
+    (backups, replicas): that is how erasure reaches data we cannot enumerate.
+    Lives for one unit of work: unwrapped keys are cached only for its duration.
+    """
+
+    def __init__(self, keys: SubjectKeyRepository, vault: KeyVault, cipher: FieldCipher, clock: Clock) -> None:
+        self._keys = keys
+        self._vault = vault
+        self._cipher = cipher
+        self._clock = clock
+        self._cache: dict[UUID, bytes] = {}
+
+    async def create(self, subject_id: UUID) -> None:
+        plaintext, wrapped = self._vault.generate_data_key()
+        await self._keys.add(SubjectKey(subject_id=subject_id, wrapped_key=wrapped, created_at=self._clock.now()))
+        self._cache[subject_id] = plaintext
+
+    async def _key(self, subject_id: UUID) -> bytes:
+        cached = self._cache.get(subject_id)
+        if cached is not None:
+            return cached
+        stored = await self._keys.get(subject_id)
+        if stored is None or stored.wrapped_key is None:
+            raise KeyDestroyed("the subject's data key no longer exists")
+        key = self._vault.unwrap(stored.wrapped_key)
+        self._cache[subject_id] = key
+        return key
+
+    async def seal(self, subject_id: UUID, field: str, value: str) -> bytes:
+        return self._cipher.seal(await self._key(subject_id), value.encode("utf-8"), f"{subject_id}/{field}")
+
+    async def open(self, subject_id: UUID, field: str, sealed: bytes) -> str:
+        return self._cipher.open(await self._key(subject_id), sealed, f"{subject_id}/{field}").decode("utf-8")
+
+    async def destroy(self, subject_id: UUID) -> bool:
+        """Crypto-shred the subject: their data key is gone, so are all values sealed with it."""
+        self._cache.pop(subject_id, None)
+        return await self._keys.destroy(subject_id, self._clock.now())

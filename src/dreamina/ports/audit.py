@@ -1,0 +1,30 @@
+"""The append-only audit trail: rectifications, staff access, request state changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """Something done to a subject's data. ``fields`` names what changed, never the values."""
+
+    id: UUID
+    subject_id: UUID
+    actor_kind: str  # subject | staff | system
+    actor_id: UUID | None
+    action: str
+    fields: tuple[str, ...]
+    reason: str | None
+    occurred_at: datetime
+
+
+class AuditLog(Protocol):
+    async def append(self, event: AuditEvent) -> None: ...
+
+    async def list_for_subject(self, subject_id: UUID) -> list[AuditEvent]:
+        """The subject's events, oldest first."""
+        ...

@@ -1,0 +1,75 @@
+"""Accounts and signed-in sessions, as the identity module stores them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+
+class AccountStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    ERASED = "erased"
+
+
+@dataclass(slots=True)
+class Account:
+    """An account. Direct identifiers are only ever held sealed with the subject's data key."""
+
+    id: UUID
+    email_index: str
+    email_ciphertext: bytes
+    display_name_ciphertext: bytes | None
+    birth_date_ciphertext: bytes
+    country: str
+    region: str | None
+    password_hash: str
+    status: AccountStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSession:
+    """A signed-in session. Only the SHA-256 of its bearer token is kept."""
+
+    id: UUID
+    account_id: UUID
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class AccountRepository(Protocol):
+    async def add(self, account: Account) -> None:
+        """Store a new account; raises :class:`~dreamina.domain.privacy.errors.Conflict` if the email index is taken."""
+        ...
+
+    async def get(self, account_id: UUID) -> Account | None: ...
+
+    async def get_by_email_index(self, email_index: str) -> Account | None: ...
+
+    async def update(self, account: Account) -> None:
+        """Persist changed fields; raises ``Conflict`` if a changed email index is taken, ``NotFound`` if gone."""
+        ...
+
+
+class SessionRepository(Protocol):
+    async def add(self, session: AuthSession) -> None: ...
+
+    async def get_by_token_hash(self, token_hash: str) -> AuthSession | None: ...
+
+    async def delete(self, session_id: UUID) -> bool:
+        """Remove one session; True if it existed."""
+        ...
+
+    async def delete_for_account(self, account_id: UUID) -> int:
+        """Revoke every session of an account; returns how many there were."""
+        ...
+
+    async def delete_expired(self, now: datetime, limit: int) -> int:
+        """Delete at most ``limit`` sessions that expired before ``now``; returns how many."""
+        ...

@@ -1,0 +1,42 @@
+"""Published policy versions and the acceptances that name them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from dreamina.domain.privacy.policy import PolicyVersion
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyAcceptance:
+    """A subject accepted ``policy_version`` (the text whose hash is ``content_sha256``) at ``accepted_at``."""
+
+    id: UUID
+    subject_id: UUID
+    policy_version: int
+    content_sha256: str
+    method: str  # sign_up | explicit | continued_use
+    accepted_at: datetime
+
+
+class PolicyVersionRepository(Protocol):
+    async def add(self, policy: PolicyVersion) -> None:
+        """Store a new version; raises ``Conflict`` if the version number exists."""
+        ...
+
+    async def get(self, version: int) -> PolicyVersion | None: ...
+
+    async def list(self) -> list[PolicyVersion]:
+        """Every version, oldest first."""
+        ...
+
+
+class PolicyAcceptanceRepository(Protocol):
+    async def add(self, acceptance: PolicyAcceptance) -> None: ...
+
+    async def list_for_subject(self, subject_id: UUID) -> list[PolicyAcceptance]:
+        """The subject's acceptances, oldest first."""
+        ...

@@ -1,0 +1,138 @@
+"""Every setting is an environment variable ``DREAMINA_<NAME>``, parsed once into one typed object.
+
+Nothing reads the environment at import time: :func:`load_settings` is called by the composition root.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+PREFIX = "DREAMINA_"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Typed configuration. Field ``x`` comes from ``DREAMINA_X``; the README lists each with its default."""
+
+    profile: Literal["embedded", "production"] = "embedded"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("var")
+    database_url: str = ""  # default: SQLite file <data_dir>/dreamina.sqlite3
+    auto_migrate: bool | None = None  # default: on in embedded, off in production
+    object_store: Literal["local", "s3"] = "local"
+    object_store_path: Path | None = None  # default: <data_dir>/objects
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    redis_url: str = ""  # empty: in-process throttles (embedded); production: required
+    master_key: str = ""  # base64 of 32 bytes; production: required
+    master_key_file: Path | None = None  # embedded: <data_dir>/master.key, created on first run
+    mail_outbox: Path | None = None  # default: <data_dir>/outbox
+    mail_from: str = "Dreamina <no-reply@dreamina-ai.pro>"
+    public_base_url: str = ""  # default: http://<host>:<port>
+    token_ttl_seconds: int = 7 * 24 * 3600
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    max_body_bytes: int = 1024 * 1024
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 64 * 1024
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'dreamina.sqlite3').resolve()}"
+
+    @property
+    def resolved_auto_migrate(self) -> bool:
+        return self.profile == "embedded" if self.auto_migrate is None else self.auto_migrate
+
+    @property
+    def resolved_object_store_path(self) -> Path:
+        return self.object_store_path or self.data_dir / "objects"
+
+    @property
+    def resolved_master_key_file(self) -> Path:
+        return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def resolved_mail_outbox(self) -> Path:
+        return self.mail_outbox or self.data_dir / "outbox"
+
+    @property
+    def resolved_public_base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+_SECRET_FIELDS = frozenset({"master_key", "s3_secret_access_key", "database_url", "redis_url"})
+
+
+def _bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{PREFIX}{name.upper()} must be true or false, not {raw!r}")
+
+
+def _decode(type_: type, value: object) -> object:
+    if type_ is Path and isinstance(value, str):
+        return Path(value)
+    raise TypeError(f"no decoder for {type_}")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Parse ``DREAMINA_*`` variables; unknown ``DREAMINA_*`` names are refused so typos do not pass silently."""
+    env = os.environ if environ is None else environ
+    known = set(Settings.__struct_fields__)
+    raw: dict[str, object] = {}
+    ignored = {"DREAMINA_TEST_POSTGRES_URL", "DREAMINA_TEST_REDIS_URL", "DREAMINA_REQUIRE_POSTGRES"}
+    for key, value in env.items():
+        if not key.startswith(PREFIX) or key in ignored:
+            continue
+        name = key[len(PREFIX) :].lower()
+        if name not in known:
+            raise SettingsError(f"unknown setting {key}")
+        raw[name] = _bool(name, value) if name == "auto_migrate" else value
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False, dec_hook=_decode)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"invalid setting: {exc}") from None
+    _check(settings)
+    return settings
+
+
+def _check(s: Settings) -> None:
+    if not 0 < s.port < 65536:
+        raise SettingsError("DREAMINA_PORT must be between 1 and 65535")
+    for name in ("token_ttl_seconds", "login_max_failures", "login_window_seconds", "max_body_bytes"):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+    if s.object_store == "s3" and not s.s3_bucket:
+        raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
+    if s.profile == "production":
+        missing = [f"{PREFIX}{n.upper()}" for n in ("database_url", "master_key", "redis_url") if not getattr(s, n)]
+        if missing:
+            raise SettingsError("the production profile requires " + ", ".join(missing))
+        if s.object_store != "s3":
+            raise SettingsError("the production profile requires DREAMINA_OBJECT_STORE=s3")
+
+
+def describe(settings: Settings) -> dict[str, object]:
+    """The settings with secrets masked, for start-up logs."""
+    out: dict[str, object] = {}
+    for name in Settings.__struct_fields__:
+        value = getattr(settings, name)
+        out[name] = "***" if name in _SECRET_FIELDS and value else str(value) if isinstance(value, Path) else value
+    return out

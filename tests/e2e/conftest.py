@@ -1,0 +1,63 @@
+"""HTTP tests: one app per test over the backend the root conftest's ``uow_factory`` names."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from dreamina.adapters.clock import MovableClock
+from dreamina.adapters.crypto import InMemoryKeyVault
+from dreamina.adapters.http.app import create_app
+from dreamina.adapters.logs import configure_logging
+from dreamina.adapters.memory.mail import InMemoryMailer
+from dreamina.adapters.memory.object_store import InMemoryObjectStore
+from dreamina.adapters.memory.throttle import InMemoryAttemptCounter
+from dreamina.adapters.passwords import Argon2PasswordHasher
+from dreamina.bootstrap import Container, build_container
+from dreamina.settings import load_settings
+
+START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def test_overrides() -> dict[str, Any]:
+    """Fakes for everything but the store: a movable clock, memory mail, cheap Argon2 parameters."""
+    clock = MovableClock(START)
+    return {
+        "clock": clock,
+        "vault": InMemoryKeyVault(),
+        "mailer": InMemoryMailer(),
+        "attempts": InMemoryAttemptCounter(clock),
+        "passwords": Argon2PasswordHasher.fast(),
+        "object_store": InMemoryObjectStore(),
+    }
+
+
+test_overrides.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def logs() -> Iterator[io.StringIO]:
+    """Everything logged during the test, as the JSON lines production would write."""
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream=stream)
+    yield stream
+    configure_logging("WARNING")
+
+
+@pytest.fixture
+async def container(uow_factory: Any, tmp_path: Any) -> AsyncIterator[Container]:
+    settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path)})
+    wired = build_container(settings, uow=uow_factory, **test_overrides())
+    yield wired
+    await wired.aclose()
+
+
+@pytest.fixture
+async def client(container: Container, logs: io.StringIO) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=create_app(container=container)) as test_client:
+        yield test_client

@@ -1,0 +1,87 @@
+"""The policy is served as versioned data; the processor record is generated from the data map; health works."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from litestar.testing import AsyncTestClient
+
+from dreamina.bootstrap import Container
+from dreamina.domain.privacy.datamap import DATA_MAP
+
+SHARED_POLICY = Path(__file__).resolve().parents[2].parent / "shared" / "policy" / "privacy-policy.txt"
+PACKAGED_POLICY = Path(__file__).resolve().parents[2] / "src" / "dreamina" / "data" / "privacy-policy-v1.txt"
+
+
+async def test_current_policy_is_version_1_with_its_hash_and_sections(client: AsyncTestClient) -> None:
+    response = await client.get("/v1/privacy/policy")
+    assert response.status_code == 200
+    policy = response.json()
+    text = PACKAGED_POLICY.read_text(encoding="utf-8")
+    assert policy["version"] == 1
+    assert policy["content_sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert policy["text"] == text
+    assert policy["last_updated"] == "2026-05-01"
+    assert policy["last_updated_label"] == "May 2026"
+    assert [s["number"] for s in policy["sections"]] == list(range(1, 12))
+    assert policy["sections"][6]["title"] == "Your Rights"
+    assert "object to or restrict" in policy["sections"][6]["body"]
+    assert set(policy["data_map"]["stores"]) == set(DATA_MAP.stores)
+
+
+def test_packaged_policy_is_the_company_document() -> None:
+    if SHARED_POLICY.exists():  # the shared folder sits beside the checkout in development and CI
+        assert PACKAGED_POLICY.read_bytes() == SHARED_POLICY.read_bytes()
+
+
+async def test_versions_list(client: AsyncTestClient) -> None:
+    listing = (await client.get("/v1/privacy/policy/versions")).json()
+    assert listing["current_version"] == 1
+    assert [(v["version"], v["in_effect"]) for v in listing["versions"]] == [(1, True)]
+
+
+async def test_start_up_is_idempotent(client: AsyncTestClient, container: Container) -> None:
+    await container.start()
+    await container.start()
+    assert len(await container.policies.versions()) == 1
+
+
+async def test_processor_record_is_generated_from_the_data_map(client: AsyncTestClient) -> None:
+    processors = {p["id"]: p for p in (await client.get("/v1/privacy/processors")).json()["processors"]}
+    assert set(processors) == {p.id for p in DATA_MAP.processors}
+    # Hosting holds everything we store; Stripe receives the email (account) only so far.
+    assert set(processors["hosting"]["categories"]) >= {"account", "content", "technical"}
+    assert processors["stripe"]["categories"] == ["account"]
+    assert processors["openai"]["categories"] == ["content"]
+    for record in processors.values():
+        assert record["location"] and record["retention"] and record["purposes"]
+
+
+async def test_health_and_schema(client: AsyncTestClient) -> None:
+    health = await client.get("/health")
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "database": "ok"}
+    schema = await client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in (
+        "/v1/accounts",
+        "/v1/auth/token",
+        "/v1/auth/logout",
+        "/v1/me",
+        "/v1/privacy/policy",
+        "/v1/privacy/policy/versions",
+        "/v1/privacy/processors",
+        "/health",
+    ):
+        assert path in paths
+
+
+async def test_security_headers(client: AsyncTestClient) -> None:
+    response = await client.get("/v1/privacy/policy")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert len(response.headers["x-request-id"]) == 32

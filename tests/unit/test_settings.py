@@ -1,0 +1,62 @@
+"""Settings: every DREAMINA_* variable parsed into one typed object; mistakes are refused by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dreamina.settings import SettingsError, describe, load_settings
+
+
+def test_defaults_are_the_embedded_profile() -> None:
+    s = load_settings({})
+    assert (s.profile, s.host, s.port) == ("embedded", "127.0.0.1", 8000)
+    assert s.resolved_database_url.startswith("sqlite+aiosqlite:///")
+    assert s.resolved_database_url.endswith("var/dreamina.sqlite3")
+    assert s.resolved_auto_migrate is True
+    assert s.resolved_object_store_path == Path("var/objects")
+
+
+def test_port_and_data_dir_from_the_environment(tmp_path: Path) -> None:
+    s = load_settings({"DREAMINA_PORT": "8123", "DREAMINA_DATA_DIR": str(tmp_path), "DREAMINA_AUTO_MIGRATE": "no"})
+    assert s.port == 8123
+    assert s.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / 'dreamina.sqlite3'}"
+    assert s.resolved_mail_outbox == tmp_path / "outbox"
+    assert s.resolved_auto_migrate is False
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DREAMINA_PORT": "eighty"},
+        {"DREAMINA_PORT": "70000"},
+        {"DREAMINA_PROFIL": "production"},
+        {"DREAMINA_PROFILE": "staging"},
+        {"DREAMINA_AUTO_MIGRATE": "maybe"},
+        {"DREAMINA_PROFILE": "production"},
+        {"DREAMINA_OBJECT_STORE": "s3"},
+        {"DREAMINA_TOKEN_TTL_SECONDS": "0"},
+    ],
+)
+def test_bad_settings_are_refused_with_a_clear_message(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        load_settings(env)
+
+
+def test_production_profile_and_masked_description() -> None:
+    s = load_settings(
+        {
+            "DREAMINA_PROFILE": "production",
+            "DREAMINA_DATABASE_URL": "postgresql+asyncpg://u:secretpw@db/dreamina",
+            "DREAMINA_MASTER_KEY": "A" * 44,
+            "DREAMINA_REDIS_URL": "redis://cache:6379/0",
+            "DREAMINA_OBJECT_STORE": "s3",
+            "DREAMINA_S3_BUCKET": "dreamina",
+            "DREAMINA_S3_SECRET_ACCESS_KEY": "s3secret",
+        }
+    )
+    assert s.resolved_auto_migrate is False
+    shown = str(describe(s))
+    for secret in ("secretpw", "s3secret", "A" * 44):
+        assert secret not in shown
