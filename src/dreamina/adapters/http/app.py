@@ -59,4 +59,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
 def app_from_environment() -> Litestar:
     """Factory for ASGI servers (``uvicorn --factory dreamina.adapters.http.app:app_from_environment``)."""
-    return create_app(load_settings())
+    from dreamina.adapters.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
