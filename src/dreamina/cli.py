@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 
 from dreamina.settings import SettingsError, describe, load_settings
@@ -20,6 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level)
     log = get_logger("dreamina.cli")
+    os.umask(0o077)  # the data directory holds personal data and keys: owner-only files
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.resolved_auto_migrate:
         asyncio.run(upgrade(settings.resolved_database_url))

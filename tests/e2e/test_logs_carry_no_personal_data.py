@@ -27,9 +27,11 @@ async def test_flow_logs_are_json_and_free_of_personal_data(client: AsyncTestCli
     text = logs.getvalue()
     lines = [line for line in text.splitlines() if line.strip()]
     assert len(lines) >= 8  # one access line per request at least
-    for line in lines:
-        record = json.loads(line)  # every line is JSON
+    records = [json.loads(line) for line in lines]  # every line is JSON
+    for record in records:
         assert "event" in record and "level" in record
+    routes = {r.get("route") for r in records if r["event"] == "request"}
+    assert {"/v1/accounts", "/v1/auth/token", "/v1/me", "/v1/auth/logout"} <= routes
     for secret in (
         email,
         "renamed.person@example.com",

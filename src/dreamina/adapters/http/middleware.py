@@ -56,12 +56,11 @@ def request_context(app: ASGIApp) -> ASGIApp:
             try:
                 await app(scope, receive, send_wrapper)
             finally:
-                handler: Any = scope.get("route_handler")
-                route = getattr(handler, "paths", None)
+                route: Any = scope.get("path_template")
                 log.info(
                     "request",
                     method=scope.get("method"),
-                    route=sorted(route)[0] if route else "unmatched",
+                    route=route if isinstance(route, str) else "unmatched",
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
