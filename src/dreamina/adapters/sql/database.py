@@ -114,14 +114,15 @@ class Database:
         self.url = async_url(url)
         if self.url.get_backend_name() == "sqlite":
             _prepare_sqlite_file(self.url)
-            self.engine = create_async_engine(self.url, echo=echo)
+            self.engine = create_async_engine(self.url, echo=echo, hide_parameters=True)
             configure_sqlite(self.engine, foreign_keys=True)
         elif not pooled:
-            self.engine = create_async_engine(self.url, echo=echo, poolclass=NullPool)
+            self.engine = create_async_engine(self.url, echo=echo, poolclass=NullPool, hide_parameters=True)
         else:
             self.engine = create_async_engine(
                 self.url,
                 echo=echo,
+                hide_parameters=True,  # error messages must not carry personal data into logs
                 pool_size=pool_size,
                 max_overflow=max_overflow,
                 pool_pre_ping=True,
