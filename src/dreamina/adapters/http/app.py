@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from dreamina.adapters.http.auth import provide_container
 from dreamina.adapters.http.middleware import request_context
+from dreamina.adapters.http.openapi import StrictStructSchemaPlugin
 from dreamina.adapters.http.problems import EXCEPTION_HANDLERS
 from dreamina.adapters.http.routes import ROUTES
 from dreamina.bootstrap import Container, build_container
@@ -36,6 +38,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     return Litestar(
         route_handlers=ROUTES,
+        # A caller-owned container is usable before the lifespan runs (ASGI test transports may skip it).
+        state=State({"container": container} if container is not None else {}),
         dependencies={"container": Provide(provide_container, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context],
@@ -53,6 +57,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                 }
             ),
         ),
+        plugins=[StrictStructSchemaPlugin()],
         debug=False,
     )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from dreamina.adapters.logs import get_logger
@@ -110,6 +111,30 @@ def _safe_detail(detail: str) -> str:
     return text[:300]
 
 
+_DESCRIPTIONS = {
+    400: "malformed request or failed validation",
+    401: "missing, invalid or expired access token; or wrong credentials",
+    403: "refused (e.g. age_requirement_not_met)",
+    404: "not found",
+    409: "conflict with the current state (e.g. policy_version_not_current)",
+    410: "the subject's data has been erased",
+    413: "request body too large",
+    422: "a value breaks a rule (see field)",
+    429: "too many attempts; see Retry-After",
+    503: "a dependency is unavailable",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI documentation of the problem responses an operation can give."""
+    from dreamina.adapters.http.schemas import ProblemDetails
+
+    return {
+        status: ResponseSpec(data_container=ProblemDetails, description=_DESCRIPTIONS[status], media_type=PROBLEM_JSON)
+        for status in statuses
+    }
+
+
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     errors.DomainError: _domain_error,
     ValidationException: _validation_error,
@@ -117,4 +142,4 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     Exception: _unexpected,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem"]
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem", "problem_responses"]

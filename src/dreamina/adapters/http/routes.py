@@ -5,11 +5,13 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import ControllerRouterHandler
 
 from dreamina.adapters.http.auth import provide_principal
+from dreamina.adapters.http.problems import problem_responses
 from dreamina.adapters.http.schemas import (
     AccountCreated,
     Health,
@@ -51,7 +53,12 @@ class AccountsController(Controller):
     path = "/v1"
     tags = ["identity"]
 
-    @post("/accounts", status_code=HTTP_201_CREATED, summary="Create an account")
+    @post(
+        "/accounts",
+        status_code=HTTP_201_CREATED,
+        summary="Create an account",
+        responses=problem_responses(400, 403, 409, 413, 422),
+    )
     async def sign_up(self, data: JSONBody[SignUpBody], container: NamedDependency[Container]) -> AccountCreated:
         """Sign up. Below the minimum age of the jurisdiction: 403 ``age_requirement_not_met`` and nothing is
         stored. A taken email gets the same answer; its owner is told by mail."""
@@ -68,7 +75,12 @@ class AccountsController(Controller):
         )
         return AccountCreated(id=account_id)
 
-    @post("/auth/token", status_code=200, summary="Sign in: exchange email and password for a bearer token")
+    @post(
+        "/auth/token",
+        status_code=200,
+        summary="Sign in: exchange email and password for a bearer token",
+        responses=problem_responses(400, 401, 413, 429),
+    )
     async def token(self, data: JSONBody[TokenRequest], container: NamedDependency[Container]) -> TokenResponse:
         issued = await container.accounts.issue_token(data.email, data.password)
         return TokenResponse(access_token=issued.access_token, expires_at=issued.expires_at)
@@ -79,15 +91,28 @@ class AccountsController(Controller):
         dependencies=AUTH,
         security=SECURED,
         summary="Revoke the current token",
+        responses=problem_responses(401),
     )
     async def logout(self, principal: NamedDependency[Principal], container: NamedDependency[Container]) -> None:
         await container.accounts.sign_out(principal)
 
-    @get("/me", dependencies=AUTH, security=SECURED, summary="The signed-in subject's account")
+    @get(
+        "/me",
+        dependencies=AUTH,
+        security=SECURED,
+        summary="The signed-in subject's account",
+        responses=problem_responses(401, 404, 410),
+    )
     async def me(self, principal: NamedDependency[Principal], container: NamedDependency[Container]) -> ProfileBody:
         return _profile(await container.accounts.profile(principal.account_id))
 
-    @patch("/me", dependencies=AUTH, security=SECURED, summary="Correct your email or display name")
+    @patch(
+        "/me",
+        dependencies=AUTH,
+        security=SECURED,
+        summary="Correct your email or display name",
+        responses=problem_responses(400, 401, 404, 409, 410, 413, 422),
+    )
     async def update_me(
         self,
         data: JSONBody[ProfilePatch],
@@ -113,7 +138,7 @@ class PrivacyController(Controller):
     path = "/v1/privacy"
     tags = ["privacy"]
 
-    @get("/policy", summary="The privacy policy in effect, with its data map")
+    @get("/policy", summary="The privacy policy in effect, with its data map", responses=problem_responses(404))
     async def policy(self, container: NamedDependency[Container]) -> PolicyBody:
         p = await container.policies.current()
         return PolicyBody(
@@ -143,7 +168,12 @@ class PrivacyController(Controller):
         )
 
 
-@get("/health", tags=["operations"], summary="Liveness and database check")
+@get(
+    "/health",
+    tags=["operations"],
+    summary="Liveness and database check",
+    responses={503: ResponseSpec(data_container=Health, description="the database does not answer")},
+)
 async def health(container: NamedDependency[Container]) -> Response[Health]:
     try:
         ok = await container.database_ping()

@@ -9,8 +9,8 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-Email = Annotated[str, Meta(max_length=320, description="email address")]
-Password = Annotated[str, Meta(max_length=1024, description="at least 10 characters")]
+Email = Annotated[str, Meta(min_length=3, max_length=320, description="email address")]
+Password = Annotated[str, Meta(min_length=1, max_length=1024, description="at least 10 characters at sign-up")]
 DisplayName = Annotated[str, Meta(max_length=400)]
 
 
@@ -108,3 +108,18 @@ class ProcessorList(msgspec.Struct):
 class Health(msgspec.Struct):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unavailable"]
+
+
+class ProblemDetails(msgspec.Struct):
+    """RFC 9457 problem details; ``code`` is stable and machine-readable, other members depend on the problem."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = None
+    minimum_age: int | None = None
+    current_version: int | None = None
+    current_sha256: str | None = None
