@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from dreamina.adapters.record_rules import check_text, check_texts, check_time
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion
 from dreamina.ports.audit import AuditEvent, AuditLog
@@ -27,23 +28,6 @@ from dreamina.ports.policy import PolicyAcceptance, PolicyAcceptanceRepository, 
 
 K = TypeVar("K")
 V = TypeVar("V")
-
-
-def check_text(field: str, value: str | None) -> None:
-    """Refuse a NUL character, as the SQL adapters do (PostgreSQL cannot store one)."""
-    if value is not None and "\x00" in value:
-        raise ValueError(f"{field} must not contain a NUL character")
-
-
-def check_texts(field: str, values: Iterable[str]) -> None:
-    for value in values:
-        check_text(field, value)
-
-
-def check_time(field: str, value: datetime | None) -> None:
-    """Refuse a naive datetime, as the SQL adapters do."""
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValueError(f"{field} must be timezone-aware")
 
 
 def _utc(value: datetime) -> datetime:

@@ -13,7 +13,6 @@ SQL runs.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
+from dreamina.adapters.record_rules import check_text, check_texts, check_time
 from dreamina.adapters.sql.models import (
     AccountRow,
     AuditEventRow,
@@ -44,23 +44,6 @@ from dreamina.ports.policy import PolicyAcceptance
 _FOREIGN_KEY_VIOLATION = "23503"  # PostgreSQL SQLSTATE
 # No ORM instances are ever kept in the session, so bulk statements have no identity map to synchronise.
 _NO_SYNC = {"synchronize_session": False}
-
-
-def check_text(field: str, value: str | None) -> None:
-    """Refuse a NUL character: PostgreSQL cannot store one, so no backend accepts it."""
-    if value is not None and "\x00" in value:
-        raise ValueError(f"{field} must not contain a NUL character")
-
-
-def check_texts(field: str, values: Iterable[str]) -> None:
-    for value in values:
-        check_text(field, value)
-
-
-def check_time(field: str, value: datetime | None) -> None:
-    """Refuse a naive datetime: stored times are instants in UTC."""
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValueError(f"{field} must be timezone-aware")
 
 
 def _is_foreign_key_violation(error: IntegrityError) -> bool:
