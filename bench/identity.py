@@ -48,7 +48,13 @@ async def rate(operation: Callable[[], Awaitable[object]], rounds: int) -> float
 async def bench_backend(name: str, url: str, workdir: Path) -> None:
     await upgrade(url)
     database = Database(url)
-    settings = load_settings({"DREAMINA_DATA_DIR": str(workdir)})
+    settings = load_settings(
+        {
+            "DREAMINA_DATA_DIR": str(workdir),
+            "DREAMINA_RATE_LIMIT_SENSITIVE_PER_MINUTE": "100000000",
+            "DREAMINA_RATE_LIMIT_GENERAL_PER_MINUTE": "100000000",
+        }
+    )
     container = build_container(
         settings,
         uow=database.unit_of_work,

@@ -45,6 +45,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     max_body_bytes: int = 1024 * 1024
+    rate_limit_sensitive_per_minute: int = 20  # per client: sign-up, sign-in and other abuse-prone routes
+    rate_limit_general_per_minute: int = 600  # per client: every other route
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -116,7 +118,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def _check(s: Settings) -> None:
     if not 0 < s.port < 65536:
         raise SettingsError("DREAMINA_PORT must be between 1 and 65535")
-    for name in ("token_ttl_seconds", "login_max_failures", "login_window_seconds", "max_body_bytes"):
+    for name in (
+        "token_ttl_seconds",
+        "login_max_failures",
+        "login_window_seconds",
+        "max_body_bytes",
+        "rate_limit_sensitive_per_minute",
+        "rate_limit_general_per_minute",
+    ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
     if s.object_store == "s3" and not s.s3_bucket:

@@ -24,6 +24,13 @@ from dreamina.settings import load_settings
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
+# Generous limits for functional tests; tests/e2e/test_rate_limits.py exercises the real ones.
+UNTHROTTLED = {
+    "DREAMINA_RATE_LIMIT_SENSITIVE_PER_MINUTE": "1000000",
+    "DREAMINA_RATE_LIMIT_GENERAL_PER_MINUTE": "1000000",
+}
+
+
 def test_overrides() -> dict[str, Any]:
     """Fakes for everything but the store: a movable clock, memory mail, cheap Argon2 parameters."""
     clock = MovableClock(START)
@@ -51,7 +58,7 @@ def logs() -> Iterator[io.StringIO]:
 
 @pytest.fixture
 async def container(uow_factory: Any, tmp_path: Any) -> AsyncIterator[Container]:
-    settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path)})
+    settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED})
     wired = build_container(settings, uow=uow_factory, **test_overrides())
     yield wired
     await wired.aclose()

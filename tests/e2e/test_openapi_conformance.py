@@ -15,14 +15,16 @@ from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.bootstrap import build_container
 from dreamina.settings import load_settings
 
-from .conftest import test_overrides
+from .conftest import UNTHROTTLED, test_overrides
 from .helpers import PASSWORD, sign_up_body
 
 
 @pytest.fixture
 def api_schema(tmp_path: Path) -> schemathesis.schemas.BaseSchema:
     container = build_container(
-        load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}), uow=InMemoryDatabase().unit_of_work, **test_overrides()
+        load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED}),
+        uow=InMemoryDatabase().unit_of_work,
+        **test_overrides(),
     )
 
     async def prepare() -> str:

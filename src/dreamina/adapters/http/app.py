@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +16,7 @@ from dreamina.adapters.http.auth import provide_container
 from dreamina.adapters.http.middleware import request_context
 from dreamina.adapters.http.openapi import StrictStructSchemaPlugin
 from dreamina.adapters.http.problems import EXCEPTION_HANDLERS
+from dreamina.adapters.http.rate_limits import rate_limit_configs, rate_limit_stores
 from dreamina.adapters.http.routes import ROUTES
 from dreamina.bootstrap import Container, build_container
 from dreamina.settings import Settings, load_settings
@@ -36,13 +38,23 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             if owned:
                 await wired.aclose()
 
+    # The rate-limit key is derived from the vault when a container exists, else from a per-process random secret.
+    limit_secret = (
+        bytes.fromhex(container.vault.blind_index("rate-limit", "v1")) if container is not None else os.urandom(32)
+    )
+    limits = rate_limit_configs(
+        limit_secret,
+        sensitive_per_minute=settings.rate_limit_sensitive_per_minute,
+        general_per_minute=settings.rate_limit_general_per_minute,
+    )
     return Litestar(
         route_handlers=ROUTES,
         # A caller-owned container is usable before the lifespan runs (ASGI test transports may skip it).
         state=State({"container": container} if container is not None else {}),
         dependencies={"container": Provide(provide_container, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_context],
+        middleware=[request_context, *(limit.middleware for limit in limits)],
+        stores=rate_limit_stores(settings.redis_url),
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,

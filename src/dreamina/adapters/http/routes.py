@@ -12,6 +12,8 @@ from litestar.types import ControllerRouterHandler
 
 from dreamina.adapters.http.auth import provide_principal
 from dreamina.adapters.http.problems import problem_responses
+from dreamina.adapters.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
+from dreamina.adapters.http.rate_limits import SENSITIVE
 from dreamina.adapters.http.schemas import (
     AccountCreated,
     Health,
@@ -57,7 +59,8 @@ class AccountsController(Controller):
         "/accounts",
         status_code=HTTP_201_CREATED,
         summary="Create an account",
-        responses=problem_responses(400, 403, 409, 413, 422),
+        opt={RATE_LIMIT_OPT: SENSITIVE},
+        responses=problem_responses(400, 403, 409, 413, 422, 429),
     )
     async def sign_up(self, data: JSONBody[SignUpBody], container: NamedDependency[Container]) -> AccountCreated:
         """Sign up. Below the minimum age of the jurisdiction: 403 ``age_requirement_not_met`` and nothing is
@@ -79,6 +82,7 @@ class AccountsController(Controller):
         "/auth/token",
         status_code=200,
         summary="Sign in: exchange email and password for a bearer token",
+        opt={RATE_LIMIT_OPT: SENSITIVE},
         responses=problem_responses(400, 401, 413, 429),
     )
     async def token(self, data: JSONBody[TokenRequest], container: NamedDependency[Container]) -> TokenResponse:
