@@ -14,8 +14,10 @@ from typing import Any
 
 from dreamina.domain.consent.policy_versions import INITIAL_LAST_UPDATED, INITIAL_VERSION, PolicyCatalogue
 from dreamina.domain.identity.accounts import Accounts, IdentityRules
+from dreamina.domain.identity.retention import ExpiredSessions
 from dreamina.domain.privacy.datamap import DATA_MAP, DataMap
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
+from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer
@@ -49,6 +51,7 @@ class Container:
     accounts: Accounts
     policies: PolicyCatalogue
     database_ping: Callable[[], Awaitable[bool]]
+    retention: RetentionSweep
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -172,5 +175,6 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         accounts=accounts,
         policies=PolicyCatalogue(uow, clock),
         database_ping=database_ping,
+        retention=RetentionSweep([ExpiredSessions(uow)], clock),
         closers=closers,
     )

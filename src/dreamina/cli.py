@@ -52,6 +52,48 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from dreamina.adapters.logs import configure_logging, get_logger
+    from dreamina.bootstrap import build_container
+    from dreamina.domain.privacy.retention import RetentionSweep, SweepReport
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    log = get_logger("dreamina.retention")
+
+    async def run() -> list[SweepReport]:
+        container = build_container(settings)
+        try:
+            sweep = container.retention
+            if args.batch_size:
+                sweep = RetentionSweep(sweep.tasks, container.clock, batch_size=args.batch_size)
+            log.info("retention_sweep_started", dry_run=args.dry_run, tasks=len(sweep.tasks))
+            with Progress(transient=True) as bar:
+                ids = {t.name: bar.add_task(t.name, total=None) for t in sweep.tasks}
+                reports = await sweep.run(
+                    dry_run=args.dry_run, progress=lambda name, done: bar.advance(ids[name], done)
+                )
+            for report in reports:
+                log.info(
+                    "retention_task_done",
+                    task=report.task,
+                    category=report.category,
+                    due=report.due,
+                    applied=report.applied,
+                    dry_run=args.dry_run,
+                )
+            log.info("retention_sweep_finished", applied=sum(r.applied for r in reports), dry_run=args.dry_run)
+            return reports
+        finally:
+            await container.aclose()
+
+    for report in asyncio.run(run()):
+        print(f"{report.task:40} {report.category:12} due {report.due:>9}  applied {report.applied:>9}")
+    return 0
+
+
 def _settings(args: argparse.Namespace) -> int:
     print(json.dumps(describe(load_settings()), indent=2, default=str))
     return 0
@@ -65,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade", "downgrade"])
     db.add_argument("revision", nargs="?", help="target revision (upgrade: head, downgrade: -1)")
     db.set_defaults(run=_db)
+    sweep = commands.add_parser("sweep", help="enforce the retention schedule now (batched, idempotent)")
+    sweep.add_argument("--dry-run", action="store_true", help="count what is past due, change nothing")
+    sweep.add_argument("--batch-size", type=int, default=0, help="records per transaction (default 1000)")
+    sweep.set_defaults(run=_sweep)
     commands.add_parser("settings", help="print the effective settings, secrets masked").set_defaults(run=_settings)
     args = parser.parse_args(argv)
     try:

@@ -300,8 +300,12 @@ async def test_delete_expired_works_in_bounded_batches(uow_factory: UnitOfWorkFa
 
     await committed(uow_factory, add_all)
 
+    async with uow_factory() as uow:
+        assert await uow.sessions.count_expired(NOW) == 5
     batches = [await committed(uow_factory, lambda uow: uow.sessions.delete_expired(NOW, 2)) for _ in range(4)]
     assert batches == [2, 2, 1, 0]
+    async with uow_factory() as uow:
+        assert await uow.sessions.count_expired(NOW) == 0
     assert await committed(uow_factory, lambda uow: uow.sessions.delete_expired(NOW, 0)) == 0
 
     async with uow_factory() as uow:

@@ -73,3 +73,7 @@ class SessionRepository(Protocol):
     async def delete_expired(self, now: datetime, limit: int) -> int:
         """Delete at most ``limit`` sessions that expired before ``now``; returns how many."""
         ...
+
+    async def count_expired(self, now: datetime) -> int:
+        """How many sessions expired before ``now`` (for dry runs of the retention sweep)."""
+        ...

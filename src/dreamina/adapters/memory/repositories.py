@@ -248,6 +248,10 @@ class InMemorySessionRepository:
             self._table.delete(session.id)
         return len(expired[:limit])
 
+    async def count_expired(self, now: datetime) -> int:
+        check_time("now", now)
+        return sum(1 for _, s in self._table.rows() if s.expires_at < now)
+
 
 class InMemorySubjectKeyRepository:
     def __init__(self, table: _Table[UUID, SubjectKey]) -> None:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -203,6 +203,11 @@ class SqlSessionRepository(_SqlRepository):
             .scalar_subquery()
         )
         return await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.id.in_(batch)))
+
+    async def count_expired(self, now: datetime) -> int:
+        check_time("now", now)
+        statement = select(func.count()).select_from(AuthSessionRow).where(AuthSessionRow.expires_at < now)
+        return int((await self._session.execute(statement)).scalar_one())
 
 
 # --- keys ---------------------------------------------------------------------------------------------------
