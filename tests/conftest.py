@@ -29,6 +29,8 @@ from dreamina.adapters.sql.database import Database, async_url, upgrade
 from dreamina.adapters.sql.models import metadata
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
+pytest_plugins = ["tests.log_audit"]
+
 T = TypeVar("T")
 
 MEMORY = pytest.param("memory", id="memory")

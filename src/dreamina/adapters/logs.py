@@ -117,9 +117,36 @@ def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     return event_dict
 
 
+_extra_sinks: list[TextIO] = []
+
+
+class _Tee:
+    """Writes every line to the main stream and to each extra sink."""
+
+    def __init__(self, streams: list[TextIO]) -> None:
+        self._streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self._streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self._streams:
+            stream.flush()
+
+
+def add_log_sink(sink: TextIO) -> None:
+    """Also write every log line to ``sink`` (a file or buffer), from the next :func:`configure_logging` on.
+
+    The test suite uses it to scan everything the whole suite logged for personal data.
+    """
+    _extra_sinks.append(sink)
+
+
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     """JSON lines on ``stream`` (stdout) for structlog and stdlib loggers alike, all through :func:`redact`."""
-    out = stream or sys.stdout
+    out: Any = _Tee([stream or sys.stdout, *_extra_sinks]) if _extra_sinks else (stream or sys.stdout)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
