@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from dreamina.adapters.http.auth import provide_container
+from dreamina.adapters.http.device import honour_gpc, set_device_cookie
 from dreamina.adapters.http.middleware import request_context
 from dreamina.adapters.http.problems import EXCEPTION_HANDLERS
 from dreamina.adapters.http.routes import ROUTES
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context],
         lifespan=[lifespan],
+        before_request=honour_gpc,
+        before_send=[set_device_cookie],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,
         openapi_config=OpenAPIConfig(

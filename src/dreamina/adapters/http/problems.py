@@ -23,6 +23,7 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.KeyDestroyed: 410,
+    errors.Forbidden: 403,
 }
 
 _HTTP_CODES = {
