@@ -24,12 +24,15 @@ async def _analytics_rows(stored_rows: RowCounter) -> int:
 async def test_no_analytics_event_is_stored_without_consent_table(
     client: AsyncTestClient, stored_rows: RowCounter
 ) -> None:
-    """consent state x GPC x objection x endpoint caller (anonymous device / signed-in subject)."""
+    """consent state x GPC (none / on the ingest request / earlier, on another endpoint) x objection x caller
+    (anonymous device / signed-in subject). GPC never turns analytics on, and opts out only of sale/share and
+    marketing; consent and objection decide."""
     consent_states = ["none", "granted", "withdrawn"]
+    gpc_signals = ["none", "on_ingest", "earlier_elsewhere"]
     cases = [
         (who, consent, gpc, objected)
         for who, consent, gpc, objected in itertools.product(
-            ["device", "subject"], consent_states, [False, True], [False, True]
+            ["device", "subject"], consent_states, gpc_signals, [False, True]
         )
         if not (who == "device" and objected)  # only a subject can object; a device withdraws consent
     ]
@@ -56,7 +59,14 @@ async def test_no_analytics_event_is_stored_without_consent_table(
             )
             assert response.status_code == 200, case
         request_headers = with_device(device, headers)
-        if gpc:
+        if gpc == "earlier_elsewhere":
+            earlier = await client.get("/v1/privacy/policy", headers={**request_headers, "Sec-GPC": "1"})
+            if device is None and who == "device":
+                device = device_cookie_from(earlier)  # GPC minted a device id: use it from now on
+                request_headers = with_device(device, headers)
+            state = (await client.get("/v1/consent", headers=request_headers)).json()
+            assert state["gpc"] is True and state["marketing"] is False, case  # holds without the header
+        if gpc == "on_ingest":
             request_headers["Sec-GPC"] = "1"
         before = await _analytics_rows(stored_rows)
         response = await client.post("/v1/analytics/events", json=PAGE_VIEW, headers=request_headers)
@@ -244,3 +254,18 @@ async def _all_events(container: Container) -> list[Any]:
         from dreamina.adapters.sql.models_consent import AnalyticsEventRow
 
         return list((await store._session.execute(select(AnalyticsEventRow.__table__))).all())
+
+
+async def test_logs_of_consent_and_analytics_requests_carry_no_identifiers(client: AsyncTestClient, logs: Any) -> None:
+    agent = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Version/17.0 Safari/605.1.15"
+    headers = await signed_in(client, "quiet@example.com")
+    device = await new_device(client, analytics=True)
+    request_headers = with_device(device, {**headers, "User-Agent": agent, "Sec-GPC": "1"})
+    await client.post("/v1/analytics/events", json=PAGE_VIEW, headers=request_headers)
+    await client.put("/v1/me/objections", json={"purpose": "marketing", "objected": True}, headers=request_headers)
+    await client.get("/v1/consent", headers=request_headers)
+    written = logs.getvalue()
+    assert '"route"' in written  # the access log did run
+    token = headers["Authorization"].split()[1]
+    for secret in (device, agent, "quiet@example.com", token, "testclient"):
+        assert secret not in written
