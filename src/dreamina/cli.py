@@ -99,6 +99,14 @@ def _policy(args: argparse.Namespace) -> int:
         return 1
 
 
+def _analytics(args: argparse.Namespace) -> int:
+    async def work(container: Any) -> int:
+        print(f"deleted {await container.analytics.sweep()} analytics events past their retention period")
+        return 0
+
+    return int(asyncio.run(_with_container(work)))
+
+
 def _settings(args: argparse.Namespace) -> int:
     print(json.dumps(describe(load_settings()), indent=2, default=str))
     return 0
@@ -127,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     notices = policy_actions.add_parser("send-notices", help="(re)send notices of a version to accounts not notified")
     notices.add_argument("version", type=int)
     policy.set_defaults(run=_policy)
+    analytics = commands.add_parser("analytics", help="analytics chores")
+    analytics.add_argument("action", choices=["sweep"], help="delete events older than 180 days")
+    analytics.set_defaults(run=_analytics)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -269,3 +269,18 @@ async def test_logs_of_consent_and_analytics_requests_carry_no_identifiers(clien
     token = headers["Authorization"].split()[1]
     for secret in (device, agent, "quiet@example.com", token, "testclient"):
         assert secret not in written
+
+
+async def test_the_sweep_deletes_events_past_their_retention_in_batches(
+    client: AsyncTestClient, container: Container, stored_rows: RowCounter
+) -> None:
+    device = await new_device(client, analytics=True)
+    assert isinstance(container.clock, MovableClock)
+    for _ in range(3):
+        await client.post("/v1/analytics/events", json=PAGE_VIEW, headers=with_device(device))
+    container.clock.advance(timedelta(days=100))
+    await client.post("/v1/analytics/events", json=PAGE_VIEW, headers=with_device(device))
+    container.clock.advance(timedelta(days=81))  # the first six are 181 days old, the last two 81
+    assert await container.analytics.sweep(batch_size=4) == 6
+    assert await _analytics_rows(stored_rows) == 2
+    assert await container.analytics.sweep() == 0

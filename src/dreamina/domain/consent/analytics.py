@@ -26,6 +26,8 @@ from dreamina.ports.unit_of_work import UnitOfWorkFactory
 PSEUDONYM_INDEX = "analytics-pseudonym"
 MAX_BATCH = 100
 MAX_SUMMARY_DAYS = 366
+RETENTION_DAYS = 180  # as declared for analytics_events in the data map
+SWEEP_BATCH = 1000
 EVENT_PROPERTY = {"page_view": "page", "feature_used": "feature"}  # each event carries exactly this property
 _PAGE = re.compile(r"/[A-Za-z0-9/_.~-]{0,199}")  # a path only: no query, fragment, user info or spaces
 _FEATURE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
@@ -150,3 +152,15 @@ class Analytics:
             raise InvalidInput(f"a summary covers at most {MAX_SUMMARY_DAYS} days", field="from")
         async with self._uow() as uow:
             return await uow.analytics_events.daily_counts(first, last)
+
+    async def sweep(self, batch_size: int = SWEEP_BATCH) -> int:
+        """Delete events older than the retention period in bounded batches, one commit each; returns how many."""
+        cutoff = self._clock.now().date() - timedelta(days=RETENTION_DAYS)
+        removed = 0
+        while True:
+            async with self._uow() as uow:
+                deleted = await uow.analytics_events.delete_before(cutoff, batch_size)
+                await uow.commit()
+            removed += deleted
+            if deleted < batch_size:
+                return removed

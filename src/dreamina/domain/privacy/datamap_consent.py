@@ -17,7 +17,9 @@ DEVICE_CONSENT = RetentionRule(
     RetentionAction.DELETE,
     396,
 )
-ANALYTICS_EVENT = RetentionRule("deleted 180 days after the day of the event", RetentionAction.DELETE, 180)
+ANALYTICS_EVENT = RetentionRule(
+    "deleted 180 days after the day of the event (`dreamina analytics sweep`)", RetentionAction.DELETE, 180
+)
 
 
 def _proof(description: str, retention: RetentionRule = CONSENT_RECORD) -> FieldDeclaration:
