@@ -178,6 +178,7 @@ class SubjectPrivacyController(Controller):
     ) -> PolicyStatusBody:
         status = await container.policy_changes.status(principal.account_id)
         acceptances = [_acceptance(a) for a in status.acceptances]
+        accepted_versions = {a.policy_version for a in status.acceptances}
         return PolicyStatusBody(
             current_version=status.current.version,
             current_sha256=status.current.content_sha256,
@@ -189,7 +190,7 @@ class SubjectPrivacyController(Controller):
                     policy_version=n.policy_version,
                     effective_at=n.effective_at,
                     notified_at=n.notified_at,
-                    accepted_at=n.resolved_at,
+                    accepted_at=n.resolved_at if n.policy_version in accepted_versions else None,
                 )
                 for n in status.notices
             ],
