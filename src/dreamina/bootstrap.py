@@ -12,13 +12,19 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from dreamina.domain.consent.analytics import Analytics
+from dreamina.domain.consent.policy_changes import PolicyChanges
 from dreamina.domain.consent.policy_versions import INITIAL_LAST_UPDATED, INITIAL_VERSION, PolicyCatalogue
+from dreamina.domain.consent.preferences import ConsentRegistry, Objections
+from dreamina.domain.consent.retention import ExpiredAnalyticsEvents
 from dreamina.domain.identity.accounts import Accounts, IdentityRules
 from dreamina.domain.identity.retention import ExpiredSessions
+from dreamina.domain.identity.staff import StaffDirectory
 from dreamina.domain.privacy.datamap import DATA_MAP, DataMap
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
 from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.ports.clock import Clock
+from dreamina.ports.consent import ClientClassifier
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer
 from dreamina.ports.object_store import ObjectStore
@@ -53,6 +59,11 @@ class Container:
     database_ping: Callable[[], Awaitable[bool]]
     retention: RetentionSweep
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    consent: ConsentRegistry = field(kw_only=True)
+    objections: Objections = field(kw_only=True)
+    analytics: Analytics = field(kw_only=True)
+    policy_changes: PolicyChanges = field(kw_only=True)
+    staff: StaffDirectory = field(kw_only=True)
 
     async def start(self) -> None:
         """Idempotent start-up work: publish the shipped policy as version 1 if it is not there yet."""
@@ -122,6 +133,18 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
             return True
 
     mailer: Mailer | None = overrides.get("mailer")
+    if mailer is None and settings.mail_backend == "smtp":
+        from dreamina.adapters.mail.smtp import SmtpMailer
+
+        mailer = SmtpMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            use_tls=settings.smtp_tls == "tls",
+            start_tls=True if settings.smtp_tls == "starttls" else False if settings.smtp_tls == "none" else None,
+        )
     if mailer is None:
         from dreamina.adapters.mail.outbox import OutboxMailer
 
@@ -161,6 +184,14 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
             login_window_seconds=settings.login_window_seconds,
         ),
     )
+    policies = PolicyCatalogue(uow, clock)
+    consent = ConsentRegistry(uow, vault, clock)
+    objections = Objections(uow, clock)
+    classifier: ClientClassifier | None = overrides.get("classifier")
+    if classifier is None:
+        from dreamina.adapters.client_traits import OfflineClientClassifier
+
+        classifier = OfflineClientClassifier()
     return Container(
         settings=settings,
         clock=clock,
@@ -173,8 +204,23 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         jurisdictions=jurisdictions,
         data_map=DATA_MAP,
         accounts=accounts,
-        policies=PolicyCatalogue(uow, clock),
+        policies=policies,
         database_ping=database_ping,
-        retention=RetentionSweep([ExpiredSessions(uow)], clock),
+        retention=RetentionSweep([ExpiredSessions(uow), ExpiredAnalyticsEvents(uow)], clock),
         closers=closers,
+        consent=consent,
+        objections=objections,
+        analytics=Analytics(
+            uow=uow, consent=consent, objections=objections, classifier=classifier, vault=vault, clock=clock
+        ),
+        policy_changes=PolicyChanges(
+            uow=uow,
+            catalogue=policies,
+            mailer=mailer,
+            vault=vault,
+            cipher=cipher,
+            clock=clock,
+            policy_url=settings.resolved_public_base_url + "/v1/privacy/policy",
+        ),
+        staff=StaffDirectory(uow, vault, clock),
     )

@@ -7,7 +7,9 @@ import asyncio
 import json
 import os
 import sys
+from typing import Any
 
+from dreamina.domain.privacy.errors import DomainError
 from dreamina.settings import SettingsError, describe, load_settings
 
 
@@ -94,6 +96,51 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _with_container(work: Any) -> Any:
+    from dreamina.bootstrap import build_container
+
+    container = build_container(load_settings())
+    try:
+        await container.start()
+        return await work(container)
+    finally:
+        await container.aclose()
+
+
+def _staff(args: argparse.Namespace) -> int:
+    """Staff roles are granted here, on the server, never through the public API."""
+
+    async def work(container: Any) -> int:
+        if args.action == "create":
+            member = await container.staff.grant(args.email, args.role)
+            print(f"granted {member.role.value} to account {member.account_id}")
+        elif args.action == "revoke":
+            print("revoked" if await container.staff.revoke(args.email) else "that account had no staff role")
+        else:
+            for member in await container.staff.members():
+                print(f"{member.account_id} {member.role.value} since {member.granted_at.isoformat()}")
+        return 0
+
+    try:
+        return int(asyncio.run(_with_container(work)))
+    except DomainError as exc:
+        print(f"dreamina: {exc.detail}", file=sys.stderr)
+        return 1
+
+
+def _policy(args: argparse.Namespace) -> int:
+    async def work(container: Any) -> int:
+        sent = await container.policy_changes.send_notices(args.version)
+        print(f"sent {sent} notices of policy version {args.version}")
+        return 0
+
+    try:
+        return int(asyncio.run(_with_container(work)))
+    except DomainError as exc:
+        print(f"dreamina: {exc.detail}", file=sys.stderr)
+        return 1
+
+
 def _settings(args: argparse.Namespace) -> int:
     print(json.dumps(describe(load_settings()), indent=2, default=str))
     return 0
@@ -112,6 +159,20 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("--batch-size", type=int, default=0, help="records per transaction (default 1000)")
     sweep.set_defaults(run=_sweep)
     commands.add_parser("settings", help="print the effective settings, secrets masked").set_defaults(run=_settings)
+    staff = commands.add_parser("staff", help="grant, revoke or list staff roles (support, privacy_officer, admin)")
+    staff_actions = staff.add_subparsers(dest="action", required=True)
+    create = staff_actions.add_parser("create", help="give an existing account a staff role")
+    create.add_argument("email")
+    create.add_argument("role", choices=["support", "privacy_officer", "admin"])
+    revoke = staff_actions.add_parser("revoke", help="take an account's staff role away")
+    revoke.add_argument("email")
+    staff_actions.add_parser("list", help="list staff members")
+    staff.set_defaults(run=_staff)
+    policy = commands.add_parser("policy", help="policy-change chores")
+    policy_actions = policy.add_subparsers(dest="action", required=True)
+    notices = policy_actions.add_parser("send-notices", help="(re)send notices of a version to accounts not notified")
+    notices.add_argument("version", type=int)
+    policy.set_defaults(run=_policy)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -50,6 +50,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    mail_backend: Literal["outbox", "smtp"] = "outbox"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
 
     @property
     def resolved_database_url(self) -> str:
@@ -76,7 +82,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
-_SECRET_FIELDS = frozenset({"master_key", "s3_secret_access_key", "database_url", "redis_url"})
+_SECRET_FIELDS = frozenset({"master_key", "s3_secret_access_key", "database_url", "redis_url", "smtp_password"})
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -128,6 +134,8 @@ def _check(s: Settings) -> None:
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+    if s.mail_backend == "smtp" and not s.smtp_host:
+        raise SettingsError("DREAMINA_SMTP_HOST is required when DREAMINA_MAIL_BACKEND=smtp")
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
     if s.profile == "production":

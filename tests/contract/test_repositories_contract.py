@@ -482,6 +482,9 @@ async def test_disclosures_list_oldest_first_per_subject(uow_factory: UnitOfWork
 # --- unit of work -------------------------------------------------------------------------------------------
 
 
+from tests.contract.consent_rows import write_one_of_each_consent_row  # noqa: E402
+
+
 async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     account = make_account()
     subject = account.id
@@ -493,6 +496,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await uow.acceptances.add(make_acceptance(subject, NOW))
     await uow.audit.append(make_event(subject, NOW))
     await uow.disclosures.record(make_disclosure(subject, NOW))
+    await write_one_of_each_consent_row(uow, subject, NOW)
     return {"account": account, "session": session}
 
 

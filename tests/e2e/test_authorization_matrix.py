@@ -10,10 +10,15 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from dreamina.bootstrap import Container
+
 from .helpers import signed_in
 
 PUBLIC = "public"  # anyone, signed in or not
 SUBJECT = "subject"  # a signed-in subject, acting on their own data only
+ANALYSTS = "staff:privacy_officer,admin"
+EVERY_STAFF_ROLE = "staff:support,privacy_officer,admin"
+STAFF_ROLES = ("support", "privacy_officer", "admin")
 
 AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/health"): PUBLIC,
@@ -25,10 +30,30 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/v1/privacy/policy"): PUBLIC,
     ("GET", "/v1/privacy/policy/versions"): PUBLIC,
     ("GET", "/v1/privacy/processors"): PUBLIC,
+    ("GET", "/.well-known/gpc.json"): PUBLIC,
+    ("GET", "/v1/consent"): PUBLIC,
+    ("PUT", "/v1/consent"): PUBLIC,
+    ("POST", "/v1/analytics/events"): PUBLIC,
+    ("GET", "/v1/me/objections"): SUBJECT,
+    ("PUT", "/v1/me/objections"): SUBJECT,
+    ("GET", "/v1/me/policy-status"): SUBJECT,
+    ("POST", "/v1/me/policy-acceptances"): SUBJECT,
+    ("GET", "/v1/me/disclosures"): SUBJECT,
+    ("GET", "/v1/admin/analytics/summary"): ANALYSTS,
+    ("POST", "/v1/admin/policy/versions"): ANALYSTS,
+    ("GET", "/v1/admin/subjects/{subject_id}/consent"): EVERY_STAFF_ROLE,
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
-BODIES: dict[tuple[str, str], Any] = {("PATCH", "/v1/me"): {}}
+BODIES: dict[tuple[str, str], Any] = {
+    ("PATCH", "/v1/me"): {},
+    ("PUT", "/v1/me/objections"): {"purpose": "marketing", "objected": False},
+    ("POST", "/v1/me/policy-acceptances"): {"version": 1},
+    ("POST", "/v1/admin/policy/versions"): {"text": "not a policy"},  # refused after the guard, never published
+}
+QUERIES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/v1/admin/subjects/{subject_id}/consent"): {"reason": "authorization matrix test"},
+}
 
 
 async def _operations(client: AsyncTestClient) -> set[tuple[str, str]]:
@@ -70,6 +95,31 @@ async def test_subject_operations_act_only_on_the_callers_data(
     assert "alice" not in response.text.lower()
     mine = await client.get("/v1/me", headers=alice)
     assert mine.status_code == 200 and mine.json()["email"] == "alice@example.com"
+
+
+@pytest.mark.parametrize("operation", sorted(k for k, v in AUDIENCE.items() if v.startswith("staff:")))
+async def test_staff_operations_need_the_right_role(
+    operation: tuple[str, str], client: AsyncTestClient, container: Container
+) -> None:
+    method, template = operation
+    allowed = set(AUDIENCE[operation].removeprefix("staff:").split(","))
+    callers: dict[str, dict[str, str]] = {"anonymous": {}, "subject": await signed_in(client, "plain@example.com")}
+    for role in STAFF_ROLES:
+        callers[role] = await signed_in(client, f"{role}@example.com")
+        await container.staff.grant(f"{role}@example.com", role)
+    subject_id = (await client.get("/v1/me", headers=callers["subject"])).json()["id"]
+    path = template.replace("{subject_id}", subject_id)
+    for caller, headers in callers.items():
+        response = await client.request(
+            method, path, headers=headers, json=BODIES.get(operation), params=QUERIES.get(operation)
+        )
+        if caller == "anonymous":
+            assert response.status_code == 401, (caller, response.text)
+        elif caller in allowed:
+            assert response.status_code not in {401, 403}, (caller, response.text)
+        else:
+            assert response.status_code == 403, (caller, response.text)
+            assert response.json()["code"] == "forbidden"
 
 
 @pytest.mark.parametrize("operation", sorted(k for k, v in AUDIENCE.items() if v == PUBLIC and k[0] == "GET"))

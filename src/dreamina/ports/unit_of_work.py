@@ -7,10 +7,17 @@ from types import TracebackType
 from typing import Protocol
 
 from dreamina.ports.audit import AuditLog
+from dreamina.ports.consent import (
+    AnalyticsEventStore,
+    ConsentRecordRepository,
+    ObjectionRepository,
+    PolicyNoticeRepository,
+)
 from dreamina.ports.disclosures import DisclosureLedger
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
+from dreamina.ports.staff import StaffRepository
 
 
 class UnitOfWork(Protocol):
@@ -23,6 +30,11 @@ class UnitOfWork(Protocol):
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    consent_records: ConsentRecordRepository
+    objections: ObjectionRepository
+    policy_notices: PolicyNoticeRepository
+    analytics_events: AnalyticsEventStore
+    staff: StaffRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

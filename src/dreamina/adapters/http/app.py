@@ -13,8 +13,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from dreamina.adapters.http.auth import provide_container
+from dreamina.adapters.http.device import honour_gpc, set_device_cookie
 from dreamina.adapters.http.middleware import request_context
-from dreamina.adapters.http.openapi import StrictStructSchemaPlugin
+from dreamina.adapters.http.openapi import StrictStructSchemaPlugin, document_problem_responses
 from dreamina.adapters.http.problems import EXCEPTION_HANDLERS
 from dreamina.adapters.http.rate_limits import rate_limit_configs, rate_limit_stores
 from dreamina.adapters.http.routes import ROUTES
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         sensitive_per_minute=settings.rate_limit_sensitive_per_minute,
         general_per_minute=settings.rate_limit_general_per_minute,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTES,
         # A caller-owned container is usable before the lifespan runs (ASGI test transports may skip it).
         state=State({"container": container} if container is not None else {}),
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         middleware=[request_context, *(limit.middleware for limit in limits)],
         stores=rate_limit_stores(settings.redis_url),
         lifespan=[lifespan],
+        before_request=honour_gpc,
+        before_send=[set_device_cookie],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,
         openapi_config=OpenAPIConfig(
@@ -72,6 +75,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         plugins=[StrictStructSchemaPlugin()],
         debug=False,
     )
+    document_problem_responses(h for route in app.routes for h in getattr(route, "route_handlers", ()))
+    return app
 
 
 def app_from_environment() -> Litestar:

@@ -21,7 +21,10 @@ def bearer_token(request: Request[Any, Any, Any]) -> str:
 
 
 async def provide_principal(request: Request[Any, Any, Any], container: NamedDependency[Container]) -> Principal:
-    return await container.accounts.authenticate(bearer_token(request))
+    principal = await container.accounts.authenticate(bearer_token(request))
+    # Section 10: a notified subject's first request after a new version takes effect accepts it.
+    await container.policy_changes.on_authenticated(principal.account_id)
+    return principal
 
 
 def provide_container(request: Request[Any, Any, Any]) -> Container:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Reference
 
 if TYPE_CHECKING:
@@ -29,3 +31,34 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
             )
             target.additional_properties = False
         return schema
+
+
+AUTHENTICATED_PARAMETERS = frozenset({"principal", "staff"})
+
+
+def document_problem_responses(route_handlers: Iterable[Any]) -> None:
+    """Add the problem responses every operation can give to its OpenAPI entry, derived from its signature.
+
+    Every route can be rate limited (429); a body can be malformed, refused or conflict (400, 409, 413, 422);
+    parameters can be invalid or name nothing (400, 404, 422); authenticated routes can refuse the caller or find
+    their data erased (401, 403, 404, 410). Statuses a handler documents itself are left as they are.
+    """
+    from dreamina.adapters.http.problems import problem_responses
+
+    for handler in route_handlers:
+        if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
+            continue
+        parameters = set(handler.parsed_fn_signature.parameters)
+        statuses = {429}
+        if "data" in parameters:
+            statuses |= {400, 409, 413, 422}
+        if parameters - {"data", "request", "container", *AUTHENTICATED_PARAMETERS}:
+            statuses |= {400, 404, 422}
+        if "request" in parameters:  # may read an optional bearer token, which can be invalid
+            statuses |= {401}
+        if parameters & AUTHENTICATED_PARAMETERS or handler.guards:
+            statuses |= {401, 403, 404, 410}
+        documented = dict(handler.responses or {})
+        for status, spec in problem_responses(*sorted(statuses)).items():
+            documented.setdefault(status, spec)
+        handler.responses = documented

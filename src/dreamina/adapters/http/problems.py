@@ -24,6 +24,7 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.KeyDestroyed: 410,
+    errors.Forbidden: 403,
 }
 
 _HTTP_CODES = {
@@ -116,7 +117,7 @@ def _safe_detail(detail: str) -> str:
 _DESCRIPTIONS = {
     400: "malformed request or failed validation",
     401: "missing, invalid or expired access token; or wrong credentials",
-    403: "refused (e.g. age_requirement_not_met)",
+    403: "refused (e.g. age_requirement_not_met, or the caller lacks the staff role)",
     404: "not found",
     409: "conflict with the current state (e.g. policy_version_not_current)",
     410: "the subject's data has been erased",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
@@ -11,9 +13,11 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import ControllerRouterHandler
 
 from dreamina.adapters.http.auth import provide_principal
+from dreamina.adapters.http.device import device_id
 from dreamina.adapters.http.problems import problem_responses
 from dreamina.adapters.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.adapters.http.rate_limits import SENSITIVE
+from dreamina.adapters.http.routes_consent import CONSENT_ROUTES
 from dreamina.adapters.http.schemas import (
     AccountCreated,
     Health,
@@ -85,8 +89,14 @@ class AccountsController(Controller):
         opt={RATE_LIMIT_OPT: SENSITIVE},
         responses=problem_responses(400, 401, 413, 429),
     )
-    async def token(self, data: JSONBody[TokenRequest], container: NamedDependency[Container]) -> TokenResponse:
+    async def token(
+        self, data: JSONBody[TokenRequest], request: Request[Any, Any, Any], container: NamedDependency[Container]
+    ) -> TokenResponse:
         issued = await container.accounts.issue_token(data.email, data.password)
+        device = device_id(request, mint=False)
+        if device is not None:  # the device's consent choices carry over to the account
+            principal = await container.accounts.authenticate(issued.access_token)
+            await container.consent.adopt_device_choices(principal.account_id, device)
         return TokenResponse(access_token=issued.access_token, expires_at=issued.expires_at)
 
     @post(
@@ -187,4 +197,4 @@ async def health(container: NamedDependency[Container]) -> Response[Health]:
     return Response(body, status_code=200 if ok else 503)
 
 
-ROUTES: list[ControllerRouterHandler] = [AccountsController, PrivacyController, health]
+ROUTES: list[ControllerRouterHandler] = [AccountsController, PrivacyController, health, *CONSENT_ROUTES]

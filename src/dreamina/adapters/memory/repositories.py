@@ -11,6 +11,7 @@ refused here too.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from types import TracebackType
@@ -21,10 +22,21 @@ from dreamina.adapters.record_rules import check_text, check_texts, check_time
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion
 from dreamina.ports.audit import AuditEvent, AuditLog
+from dreamina.ports.consent import (
+    AnalyticsEvent,
+    AnalyticsEventStore,
+    ConsentRecord,
+    ConsentRecordRepository,
+    Objection,
+    ObjectionRepository,
+    PolicyNotice,
+    PolicyNoticeRepository,
+)
 from dreamina.ports.disclosures import Disclosure, DisclosureLedger
 from dreamina.ports.identity import Account, AccountRepository, AccountStatus, AuthSession, SessionRepository
 from dreamina.ports.keys import SubjectKey, SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptance, PolicyAcceptanceRepository, PolicyVersionRepository
+from dreamina.ports.staff import StaffMember, StaffRepository
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -147,6 +159,12 @@ class InMemoryDatabase:
         self.audit: dict[UUID, AuditEvent] = {}
         self.disclosures: dict[UUID, Disclosure] = {}
         self.commits = 0
+        self.consent_records: dict[int, ConsentRecord] = {}
+        self.consent_sequence = itertools.count(1)
+        self.objections: dict[tuple[UUID, str], Objection] = {}
+        self.policy_notices: dict[UUID, PolicyNotice] = {}
+        self.analytics_events: dict[UUID, AnalyticsEvent] = {}
+        self.staff: dict[UUID, StaffMember] = {}
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -161,6 +179,11 @@ class InMemoryDatabase:
             "policy_acceptances": len(self.acceptances),
             "audit_events": len(self.audit),
             "disclosures": len(self.disclosures),
+            "consent_records": len(self.consent_records),
+            "objections": len(self.objections),
+            "policy_notices": len(self.policy_notices),
+            "analytics_events": len(self.analytics_events),
+            "staff_members": len(self.staff),
         }
 
 
@@ -369,6 +392,11 @@ class InMemoryUnitOfWork:
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    consent_records: ConsentRecordRepository
+    objections: ObjectionRepository
+    policy_notices: PolicyNoticeRepository
+    analytics_events: AnalyticsEventStore
+    staff: StaffRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -406,7 +434,33 @@ class InMemoryUnitOfWork:
         self.audit = InMemoryAuditLog(audit)
         self.disclosures = InMemoryDisclosureLedger(disclosures)
         self._tables = (accounts, sessions, subject_keys, policies, acceptances, audit, disclosures)
+        self._tables += self._enter_consent(accounts)
         return self
+
+    def _enter_consent(self, accounts: _Table[UUID, Account]) -> tuple[_Table[Any, Any], ...]:
+        from dreamina.adapters.memory.consent import (
+            InMemoryAnalyticsEventStore,
+            InMemoryConsentRecordRepository,
+            InMemoryObjectionRepository,
+            InMemoryPolicyNoticeRepository,
+            InMemoryStaffRepository,
+        )
+
+        db = self._database
+        consent: _Table[int, ConsentRecord] = _Table(db.consent_records, (), "this consent record already exists")
+        objections: _Table[tuple[UUID, str], Objection] = _Table(db.objections)
+        notices: _Table[UUID, PolicyNotice] = _Table(
+            db.policy_notices,
+            (_Unique(lambda n: (n.subject_id, n.policy_version), "the subject was already notified of this version"),),
+        )
+        analytics: _Table[UUID, AnalyticsEvent] = _Table(db.analytics_events)
+        staff: _Table[UUID, StaffMember] = _Table(db.staff)
+        self.consent_records = InMemoryConsentRecordRepository(consent, db.consent_sequence)
+        self.objections = InMemoryObjectionRepository(objections)
+        self.policy_notices = InMemoryPolicyNoticeRepository(notices, accounts)
+        self.analytics_events = InMemoryAnalyticsEventStore(analytics)
+        self.staff = InMemoryStaffRepository(staff)
+        return (consent, objections, notices, analytics, staff)
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -15,11 +15,25 @@ from dreamina.adapters.sql.repositories import (
     SqlSessionRepository,
     SqlSubjectKeyRepository,
 )
+from dreamina.adapters.sql.repositories_consent import (
+    SqlAnalyticsEventStore,
+    SqlConsentRecordRepository,
+    SqlObjectionRepository,
+    SqlPolicyNoticeRepository,
+    SqlStaffRepository,
+)
 from dreamina.ports.audit import AuditLog
+from dreamina.ports.consent import (
+    AnalyticsEventStore,
+    ConsentRecordRepository,
+    ObjectionRepository,
+    PolicyNoticeRepository,
+)
 from dreamina.ports.disclosures import DisclosureLedger
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
+from dreamina.ports.staff import StaffRepository
 
 
 class SqlUnitOfWork:
@@ -35,6 +49,11 @@ class SqlUnitOfWork:
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    consent_records: ConsentRecordRepository
+    objections: ObjectionRepository
+    policy_notices: PolicyNoticeRepository
+    analytics_events: AnalyticsEventStore
+    staff: StaffRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -54,6 +73,11 @@ class SqlUnitOfWork:
         self.acceptances = SqlPolicyAcceptanceRepository(session)
         self.audit = SqlAuditLog(session)
         self.disclosures = SqlDisclosureLedger(session)
+        self.consent_records = SqlConsentRecordRepository(session)
+        self.objections = SqlObjectionRepository(session)
+        self.policy_notices = SqlPolicyNoticeRepository(session)
+        self.analytics_events = SqlAnalyticsEventStore(session)
+        self.staff = SqlStaffRepository(session)
         return self
 
     async def __aexit__(

@@ -67,3 +67,10 @@ class KeyDestroyed(DomainError):
 
     code = "subject_erased"
     title = "The subject's data has been erased"
+
+
+class Forbidden(DomainError):
+    """The caller is known but lacks the role the action needs."""
+
+    code = "forbidden"
+    title = "Forbidden"

@@ -1,0 +1,124 @@
+"""Benchmark: analytics ingest (consent check, objection check, traits, pseudonym, batch insert) against a bare
+batch insert of the same rows, in the same run, on SQLite and on PostgreSQL (DREAMINA_BENCH_POSTGRES_URL).
+
+Prints events/s for ``Analytics.ingest`` with 100-event batches from a consenting signed-in subject, events/s
+for one ``INSERT ... VALUES`` executemany of 100 ready-made rows plus commit (the floor any implementation
+pays), and their ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from dreamina.adapters.crypto import InMemoryKeyVault
+from dreamina.adapters.logs import configure_logging
+from dreamina.adapters.memory.mail import InMemoryMailer
+from dreamina.adapters.passwords import Argon2PasswordHasher
+from dreamina.adapters.sql.database import Database, upgrade
+from dreamina.adapters.sql.models_consent import AnalyticsEventRow
+from dreamina.adapters.sql.repositories_consent import analytics_row
+from dreamina.bootstrap import build_container
+from dreamina.domain.consent.analytics import IncomingEvent
+from dreamina.domain.consent.preferences import Choices, Requester
+from dreamina.domain.identity.accounts import SignUp
+from dreamina.ports.consent import AnalyticsEvent, ConsentMethod
+from dreamina.settings import load_settings
+
+BATCHES = int(os.environ.get("DREAMINA_BENCH_ANALYTICS_BATCHES", "200"))
+BATCH = 100
+AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+
+
+async def events_per_second(operation: Callable[[], Awaitable[object]]) -> float:
+    for _ in range(10):
+        await operation()
+    samples = []
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(BATCHES):
+            await operation()
+        samples.append(BATCHES * BATCH / (time.perf_counter() - started))
+    return statistics.median(samples)
+
+
+async def bench_backend(name: str, url: str, workdir: Path) -> None:
+    await upgrade(url)
+    database = Database(url)
+    container = build_container(
+        load_settings({"DREAMINA_DATA_DIR": str(workdir)}),
+        uow=database.unit_of_work,
+        database_ping=database.ping,
+        vault=InMemoryKeyVault(),
+        mailer=InMemoryMailer(),
+        passwords=Argon2PasswordHasher.fast(),
+    )
+    container.closers.append(database.dispose)
+    await container.start()
+    subject = await container.accounts.sign_up(
+        SignUp(f"bench-{time.time_ns()}@example.com", "correct horse battery staple", date(1990, 1, 1), "DE", None, 1)
+    )
+    requester = Requester(subject_id=subject)
+    await container.consent.choose(requester, Choices(analytics=True), ConsentMethod.API)
+    incoming = [IncomingEvent("page_view", page=f"/p/{i % 7}") for i in range(BATCH)]
+
+    async def ingest() -> object:
+        result = await container.analytics.ingest(requester, incoming, address="85.214.132.117", user_agent=AGENT)
+        assert result.recorded == BATCH
+        return result
+
+    template = AnalyticsEvent(
+        id=uuid.uuid4(),
+        day=container.clock.now().date(),
+        name="page_view",
+        feature=None,
+        page="/p/0",
+        country="DE",
+        browser_family="Chrome",
+        device_class="desktop",
+        pseudonym="p" * 32,
+    )
+
+    async def bare_insert() -> object:
+        rows = [analytics_row(replace(template, id=uuid.uuid4())) for _ in range(BATCH)]
+        async with database.session_factory() as session:
+            await session.execute(insert(AnalyticsEventRow), rows)
+            await session.commit()
+        return rows
+
+    baseline = await events_per_second(bare_insert)
+    measured = await events_per_second(ingest)
+    print(
+        f"{name:9} analytics ingest: {measured:9.0f} events/s   bare batch insert: {baseline:9.0f} events/s   "
+        f"ratio {baseline / measured:5.2f}x   (batches of {BATCH})"
+    )
+    await container.aclose()
+
+
+async def main() -> int:
+    configure_logging("WARNING")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        print(f"analytics: {BATCHES} batches of {BATCH} events per sample (median of 3 samples)")
+        await bench_backend("sqlite", f"sqlite+aiosqlite:///{work / 'bench.sqlite3'}", work)
+        pg = os.environ.get("DREAMINA_BENCH_POSTGRES_URL")
+        if pg:
+            await bench_backend("postgres", pg, work)
+        else:
+            print("postgres  skipped (set DREAMINA_BENCH_POSTGRES_URL)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,76 @@
+"""The first-party device cookie (a random id, ``Secure; HttpOnly; SameSite=Lax``) and the GPC hook.
+
+The cookie only remembers an anonymous device's consent choice, which is strictly necessary for honouring it.
+A handler that needs a device id and finds none mints one into ``request.state``; :func:`set_device_cookie`
+(a ``before_send`` hook) then adds the ``Set-Cookie`` header to the response.
+"""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
+
+from dreamina.bootstrap import Container
+from dreamina.domain.consent.preferences import Requester, gpc_signalled, new_device_id, valid_device_id
+from dreamina.domain.privacy.errors import AuthenticationFailed
+
+DEVICE_COOKIE = "dreamina_device"
+DEVICE_COOKIE_MAX_AGE = 396 * 24 * 3600  # 13 months, the usual ceiling for a consent cookie
+_STATE_KEY = "dreamina_new_device_id"
+
+
+def device_id(request: Request[Any, Any, Any], *, mint: bool) -> str | None:
+    """The device id from the cookie; with ``mint`` a new one (sent back as a cookie) when there is none."""
+    found = valid_device_id(request.cookies.get(DEVICE_COOKIE))
+    if found is not None:
+        return found
+    minted: str | None = request.scope.get("state", {}).get(_STATE_KEY)
+    if minted is None and mint:
+        minted = new_device_id()
+        request.scope.setdefault("state", {})[_STATE_KEY] = minted
+    return minted
+
+
+def device_cookie_header(value: str) -> str:
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[DEVICE_COOKIE] = value
+    morsel = cookie[DEVICE_COOKIE]
+    morsel["path"] = "/"
+    morsel["max-age"] = str(DEVICE_COOKIE_MAX_AGE)
+    morsel["secure"] = True
+    morsel["httponly"] = True
+    morsel["samesite"] = "Lax"
+    return morsel.OutputString()
+
+
+async def set_device_cookie(message: Message, scope: Scope) -> None:
+    """``before_send``: set the cookie of a device id minted during this request."""
+    if message["type"] != "http.response.start":
+        return
+    minted = scope.get("state", {}).get(_STATE_KEY)
+    if minted:
+        MutableScopeHeaders.from_message(message).add("set-cookie", device_cookie_header(minted))
+
+
+def bearer_or_none(request: Request[Any, Any, Any]) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def honour_gpc(request: Request[Any, Any, Any]) -> None:
+    """``before_request``: a ``Sec-GPC: 1`` request opts its device (and account, if signed in) out, once."""
+    if not gpc_signalled(request.headers.getall("sec-gpc", [])):
+        return
+    container: Container = request.app.state.container
+    subject_id = None
+    token = bearer_or_none(request)
+    if token is not None:
+        try:
+            subject_id = (await container.accounts.authenticate(token)).account_id
+        except AuthenticationFailed:
+            subject_id = None  # the handler answers 401 where it needs a subject
+    await container.consent.observe_gpc(Requester(subject_id=subject_id, device_id=device_id(request, mint=True)))

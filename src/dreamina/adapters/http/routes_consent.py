@@ -1,0 +1,314 @@
+"""Routes of the consent module: consent and GPC, analytics, objections, policy status, disclosures, admin."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency, Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+from litestar.types import ControllerRouterHandler, Guard
+
+from dreamina.adapters.http.auth import provide_principal
+from dreamina.adapters.http.device import bearer_or_none, device_id
+from dreamina.adapters.http.schemas_consent import (
+    AcceptanceBody,
+    AcceptPolicyBody,
+    AnalyticsBatchBody,
+    AnalyticsSummaryBody,
+    ConsentBody,
+    ConsentChoiceBody,
+    ConsentRecordBody,
+    DailyCountBody,
+    DisclosureBody,
+    DisclosureList,
+    GpcBody,
+    IngestBody,
+    NoticeBody,
+    ObjectionBody,
+    ObjectionList,
+    ObjectionStateBody,
+    PolicyStatusBody,
+    PublishedPolicyBody,
+    PublishPolicyBody,
+    StaffConsentView,
+)
+from dreamina.bootstrap import Container
+from dreamina.domain.consent.analytics import IncomingEvent
+from dreamina.domain.consent.preferences import Choices, ConsentState, Requester
+from dreamina.domain.identity.accounts import Principal
+from dreamina.domain.privacy.errors import AuthenticationFailed, Forbidden
+from dreamina.ports.consent import ConsentMethod, ConsentRecord, Objection
+from dreamina.ports.policy import PolicyAcceptance
+from dreamina.ports.staff import StaffRole
+
+AUTH = {"principal": Provide(provide_principal)}
+SECURED: list[dict[str, list[str]]] = [{"BearerToken": []}]
+GPC_LAST_UPDATE = "2026-11-25"  # when our handling of the signal last changed
+
+
+async def _optional_subject(request: Request[Any, Any, Any], container: Container) -> UUID | None:
+    """The signed-in subject if a bearer token is sent (a bad token is a 401, not an anonymous request)."""
+    token = bearer_or_none(request)
+    if token is None:
+        if request.headers.get("authorization"):
+            raise AuthenticationFailed("missing or invalid access token")
+        return None
+    principal = await container.accounts.authenticate(token)
+    await container.policy_changes.on_authenticated(principal.account_id)
+    return principal.account_id
+
+
+def _record(r: ConsentRecord) -> ConsentRecordBody:
+    return ConsentRecordBody(
+        functional=r.functional,
+        analytics=r.analytics,
+        marketing=r.marketing,
+        sale_share_opt_out=r.sale_share_opt_out,
+        gpc=r.gpc,
+        method=r.method.value,
+        policy_version=r.policy_version,
+        content_sha256=r.content_sha256,
+        recorded_at=r.recorded_at,
+    )
+
+
+def _consent(state: ConsentState, history: list[ConsentRecord]) -> ConsentBody:
+    return ConsentBody(
+        necessary=True,
+        functional=state.choices.functional,
+        analytics=state.choices.analytics,
+        marketing=state.choices.marketing,
+        sale_share_opt_out=state.sale_share_opt_out,
+        gpc=state.gpc,
+        method=state.method.value if state.method else None,
+        policy_version=state.policy_version,
+        content_sha256=state.content_sha256,
+        recorded_at=state.recorded_at,
+        current_policy_version=state.current_policy_version,
+        under_current_policy=state.under_current_policy,
+        history=[_record(r) for r in history],
+    )
+
+
+class ConsentController(Controller):
+    path = "/v1/consent"
+    tags = ["consent"]
+
+    @get("/", summary="The consent choice in force for this device or signed-in subject, with its history")
+    async def show(self, request: Request[Any, Any, Any], container: NamedDependency[Container]) -> ConsentBody:
+        requester = Requester(await _optional_subject(request, container), device_id(request, mint=False))
+        return _consent(await container.consent.state(requester), await container.consent.history(requester))
+
+    @put("/", summary="Give or withdraw consent (functional, analytics, marketing); necessary is always on")
+    async def choose(
+        self, data: JSONBody[ConsentChoiceBody], request: Request[Any, Any, Any], container: NamedDependency[Container]
+    ) -> ConsentBody:
+        requester = Requester(await _optional_subject(request, container), device_id(request, mint=True))
+        state = await container.consent.choose(
+            requester, Choices(data.functional, data.analytics, data.marketing), ConsentMethod(data.method)
+        )
+        return _consent(state, await container.consent.history(requester))
+
+
+@get("/.well-known/gpc.json", tags=["consent"], summary="Global Privacy Control support resource")
+async def gpc_support() -> Response[GpcBody]:
+    return Response(GpcBody(gpc=True, last_update=GPC_LAST_UPDATE), media_type="application/json")
+
+
+@post("/v1/analytics/events", status_code=200, tags=["analytics"], summary="Record a batch of analytics events")
+async def analytics_events(
+    data: JSONBody[AnalyticsBatchBody], request: Request[Any, Any, Any], container: NamedDependency[Container]
+) -> IngestBody:
+    """Without analytics consent under the current policy (or after an objection) nothing is stored:
+    ``{"recorded": 0, "dropped": N, "reason": "no_consent"}``."""
+    requester = Requester(await _optional_subject(request, container), device_id(request, mint=False))
+    result = await container.analytics.ingest(
+        requester,
+        [IncomingEvent(name=e.name, page=e.page, feature=e.feature) for e in data.events],
+        address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    return IngestBody(recorded=result.recorded, dropped=result.dropped, reason=result.reason)
+
+
+def _objections(found: list[Objection]) -> ObjectionList:
+    return ObjectionList(
+        objections=[
+            ObjectionStateBody(purpose=o.purpose.value, objected=o.objected, updated_at=o.updated_at) for o in found
+        ]
+    )
+
+
+def _acceptance(a: PolicyAcceptance) -> AcceptanceBody:
+    return AcceptanceBody(
+        policy_version=a.policy_version, content_sha256=a.content_sha256, method=a.method, accepted_at=a.accepted_at
+    )
+
+
+class SubjectPrivacyController(Controller):
+    path = "/v1/me"
+    tags = ["privacy"]
+    dependencies = AUTH
+    security = SECURED
+
+    @put("/objections", summary="Object to (or stop objecting to) analytics, product_improvement or marketing")
+    async def put_objection(
+        self,
+        data: JSONBody[ObjectionBody],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> ObjectionList:
+        return _objections(await container.objections.set(principal.account_id, data.purpose, data.objected))
+
+    @get("/objections", summary="Your objections")
+    async def get_objections(
+        self, principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> ObjectionList:
+        return _objections(await container.objections.list(principal.account_id))
+
+    @get("/policy-status", summary="Which policy version you accepted, when and how")
+    async def policy_status(
+        self, principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> PolicyStatusBody:
+        status = await container.policy_changes.status(principal.account_id)
+        acceptances = [_acceptance(a) for a in status.acceptances]
+        accepted_versions = {a.policy_version for a in status.acceptances}
+        return PolicyStatusBody(
+            current_version=status.current.version,
+            current_sha256=status.current.content_sha256,
+            accepted_current=status.accepted_current,
+            latest_acceptance=acceptances[-1] if acceptances else None,
+            acceptances=acceptances,
+            notices=[
+                NoticeBody(
+                    policy_version=n.policy_version,
+                    effective_at=n.effective_at,
+                    notified_at=n.notified_at,
+                    accepted_at=n.resolved_at if n.policy_version in accepted_versions else None,
+                )
+                for n in status.notices
+            ],
+        )
+
+    @post("/policy-acceptances", status_code=HTTP_201_CREATED, summary="Accept the policy version in effect")
+    async def accept_policy(
+        self,
+        data: JSONBody[AcceptPolicyBody],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> AcceptanceBody:
+        return _acceptance(await container.policy_changes.accept(principal.account_id, data.version))
+
+    @get("/disclosures", summary="Which processors received your data, which categories, why and when")
+    async def disclosures(
+        self, principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> DisclosureList:
+        async with container.uow() as uow:
+            found = await uow.disclosures.list_for_subject(principal.account_id)
+        return DisclosureList(
+            disclosures=[
+                DisclosureBody(
+                    processor=d.processor,
+                    categories=list(d.categories),
+                    purpose=d.purpose,
+                    reference=d.reference,
+                    occurred_at=d.occurred_at,
+                )
+                for d in found
+            ]
+        )
+
+
+def requires_role(*roles: StaffRole) -> Guard:
+    """A guard: the bearer token must belong to a staff member holding one of ``roles``."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        container: Container = connection.app.state.container
+        scheme, _sep, token = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationFailed("missing or invalid access token")
+        principal = await container.accounts.authenticate(token.strip())
+        role = await container.staff.role_of(principal.account_id)
+        if role not in roles:
+            raise Forbidden("this needs a staff role: " + ", ".join(r.value for r in roles))
+        connection.state.staff_principal = principal
+
+    return guard
+
+
+def provide_staff(request: Request[Any, Any, Any]) -> Principal:
+    principal: Principal = request.state.staff_principal
+    return principal
+
+
+ANALYSTS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
+EVERY_STAFF_ROLE = requires_role(StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
+
+
+class AdminController(Controller):
+    path = "/v1/admin"
+    tags = ["admin"]
+    security = SECURED
+    dependencies = {"staff": Provide(provide_staff, sync_to_thread=False)}
+
+    @get("/analytics/summary", guards=[ANALYSTS], summary="Daily event counts per event and feature")
+    async def analytics_summary(
+        self,
+        container: NamedDependency[Container],
+        first_day: Annotated[date | None, QueryParameter(name="from")] = None,
+        last_day: Annotated[date | None, QueryParameter(name="to")] = None,
+    ) -> AnalyticsSummaryBody:
+        counts = await container.analytics.summary(first_day, last_day)
+        today = container.clock.now().date()
+        last = last_day or today
+        return AnalyticsSummaryBody(
+            first_day=first_day or date.fromordinal(last.toordinal() - 29),
+            last_day=last,
+            counts=[DailyCountBody(day=c.day, name=c.name, feature=c.feature, count=c.count) for c in counts],
+        )
+
+    @post(
+        "/policy/versions",
+        guards=[ANALYSTS],
+        status_code=HTTP_201_CREATED,
+        summary="Publish a new policy version and notify every account",
+    )
+    async def publish_policy(
+        self, data: JSONBody[PublishPolicyBody], container: NamedDependency[Container]
+    ) -> PublishedPolicyBody:
+        policy = await container.policy_changes.publish(data.text, data.effective_at)
+        sent = await container.policy_changes.send_notices(policy.version)
+        return PublishedPolicyBody(
+            version=policy.version,
+            content_sha256=policy.content_sha256,
+            last_updated=policy.last_updated,
+            effective_at=policy.effective_at,
+            notices_sent=sent,
+        )
+
+    @get("/subjects/{subject_id:uuid}/consent", guards=[EVERY_STAFF_ROLE], summary="A subject's consent history")
+    async def subject_consent(
+        self,
+        subject_id: FromPath[UUID],
+        staff: NamedDependency[Principal],
+        container: NamedDependency[Container],
+        reason: Annotated[str, QueryParameter(min_length=1, max_length=500)],
+    ) -> StaffConsentView:
+        """Every read is audit-logged with the staff member and the reason given."""
+        records = await container.consent.staff_history(staff.account_id, subject_id, reason)
+        return StaffConsentView(subject_id=subject_id, history=[_record(r) for r in records])
+
+
+CONSENT_ROUTES: list[ControllerRouterHandler] = [
+    ConsentController,
+    gpc_support,
+    analytics_events,
+    SubjectPrivacyController,
+    AdminController,
+]

@@ -1,0 +1,151 @@
+"""Request and response bodies of the consent, analytics, transparency and admin routes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+
+class ConsentChoiceBody(msgspec.Struct, forbid_unknown_fields=True):
+    functional: bool
+    analytics: bool
+    marketing: bool
+    method: Literal["banner", "settings", "api"] = "api"
+
+
+class ConsentRecordBody(msgspec.Struct):
+    functional: bool
+    analytics: bool
+    marketing: bool
+    sale_share_opt_out: bool
+    gpc: bool
+    method: str
+    policy_version: int
+    content_sha256: str
+    recorded_at: datetime
+
+
+class ConsentBody(msgspec.Struct):
+    necessary: bool
+    functional: bool
+    analytics: bool
+    marketing: bool
+    sale_share_opt_out: bool
+    gpc: bool
+    method: str | None
+    policy_version: int | None
+    content_sha256: str | None
+    recorded_at: datetime | None
+    current_policy_version: int
+    under_current_policy: bool
+    history: list[ConsentRecordBody]
+
+
+class GpcBody(msgspec.Struct, rename={"last_update": "lastUpdate"}):
+    gpc: bool
+    last_update: str
+
+
+class AnalyticsEventBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=32, description="page_view or feature_used")]
+    page: Annotated[str, Meta(max_length=200, description="page_view: the path, no query")] | None = None
+    feature: Annotated[str, Meta(max_length=64, description="feature_used: the feature's name")] | None = None
+
+
+class AnalyticsBatchBody(msgspec.Struct, forbid_unknown_fields=True):
+    events: Annotated[list[AnalyticsEventBody], Meta(max_length=100)]
+
+
+class IngestBody(msgspec.Struct, omit_defaults=True):
+    recorded: int
+    dropped: int
+    reason: str | None = None
+
+
+class DailyCountBody(msgspec.Struct):
+    day: date
+    name: str
+    feature: str | None
+    count: int
+
+
+class AnalyticsSummaryBody(msgspec.Struct):
+    first_day: date
+    last_day: date
+    counts: list[DailyCountBody]
+
+
+class ObjectionBody(msgspec.Struct, forbid_unknown_fields=True):
+    purpose: Annotated[str, Meta(max_length=64, description="analytics, product_improvement or marketing")]
+    objected: bool
+
+
+class ObjectionStateBody(msgspec.Struct):
+    purpose: str
+    objected: bool
+    updated_at: datetime
+
+
+class ObjectionList(msgspec.Struct):
+    objections: list[ObjectionStateBody]
+
+
+class AcceptanceBody(msgspec.Struct):
+    policy_version: int
+    content_sha256: str
+    method: str
+    accepted_at: datetime
+
+
+class NoticeBody(msgspec.Struct):
+    policy_version: int
+    effective_at: datetime
+    notified_at: datetime
+    accepted_at: datetime | None
+
+
+class PolicyStatusBody(msgspec.Struct):
+    current_version: int
+    current_sha256: str
+    accepted_current: bool
+    latest_acceptance: AcceptanceBody | None
+    acceptances: list[AcceptanceBody]
+    notices: list[NoticeBody]
+
+
+class AcceptPolicyBody(msgspec.Struct, forbid_unknown_fields=True):
+    version: int
+
+
+class DisclosureBody(msgspec.Struct):
+    processor: str
+    categories: list[str]
+    purpose: str
+    reference: str | None
+    occurred_at: datetime
+
+
+class DisclosureList(msgspec.Struct):
+    disclosures: list[DisclosureBody]
+
+
+class PublishPolicyBody(msgspec.Struct, forbid_unknown_fields=True):
+    text: Annotated[str, Meta(max_length=200_000)]
+    effective_at: datetime
+
+
+class PublishedPolicyBody(msgspec.Struct):
+    version: int
+    content_sha256: str
+    last_updated: date
+    effective_at: datetime
+    notices_sent: int
+
+
+class StaffConsentView(msgspec.Struct):
+    subject_id: UUID
+    history: list[ConsentRecordBody]

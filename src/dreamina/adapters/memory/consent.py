@@ -1,0 +1,177 @@
+"""In-memory fakes of the consent ports and of staff roles, over the tables of an ``InMemoryDatabase``."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import Counter
+from datetime import date, datetime
+from uuid import UUID
+
+from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none
+from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.ports.consent import (
+    AnalyticsEvent,
+    ConsentMethod,
+    ConsentRecord,
+    DailyCount,
+    Objection,
+    PolicyNotice,
+)
+from dreamina.ports.identity import Account, AccountStatus
+from dreamina.ports.staff import StaffMember, StaffRole
+
+
+class InMemoryConsentRecordRepository:
+    """Rows keyed by an ever-increasing sequence number, like the SQL table's ``seq``."""
+
+    def __init__(self, table: _Table[int, ConsentRecord], sequence: itertools.count[int]) -> None:
+        self._table = table
+        self._sequence = sequence
+
+    async def add(self, record: ConsentRecord) -> None:
+        if (record.subject_id is None) == (record.device_key is None):
+            raise ValueError("a consent record belongs to exactly one subject or one device")
+        check_text("device_key", record.device_key)
+        check_text("content_sha256", record.content_sha256)
+        check_time("recorded_at", record.recorded_at)
+        stored = dataclasses.replace(record, method=ConsentMethod(record.method), recorded_at=_utc(record.recorded_at))
+        self._table.insert(next(self._sequence), stored)
+
+    def _ordered(self, subject_id: UUID | None, device_key: str | None) -> list[ConsentRecord]:
+        rows = sorted(self._table.rows(), key=lambda item: item[0])
+        if subject_id is not None:
+            return [r for _, r in rows if r.subject_id == subject_id]
+        return [r for _, r in rows if r.device_key == device_key]
+
+    async def latest_for_subject(self, subject_id: UUID) -> ConsentRecord | None:
+        found = self._ordered(subject_id, None)
+        return found[-1] if found else None
+
+    async def latest_for_device(self, device_key: str) -> ConsentRecord | None:
+        check_text("device_key", device_key)
+        found = self._ordered(None, device_key)
+        return found[-1] if found else None
+
+    async def history_for_subject(self, subject_id: UUID) -> list[ConsentRecord]:
+        return self._ordered(subject_id, None)
+
+    async def history_for_device(self, device_key: str) -> list[ConsentRecord]:
+        check_text("device_key", device_key)
+        return self._ordered(None, device_key)
+
+
+class InMemoryObjectionRepository:
+    def __init__(self, table: _Table[tuple[UUID, str], Objection]) -> None:
+        self._table = table
+
+    async def put(self, objection: Objection) -> None:
+        check_time("updated_at", objection.updated_at)
+        stored = dataclasses.replace(
+            objection, purpose=Purpose(objection.purpose), updated_at=_utc(objection.updated_at)
+        )
+        self._table.replace((stored.subject_id, stored.purpose.value), stored)
+
+    async def for_subject(self, subject_id: UUID) -> list[Objection]:
+        found = [o for _, o in self._table.rows() if o.subject_id == subject_id]
+        return sorted(found, key=lambda o: o.purpose.value)
+
+    async def objects_to(self, subject_id: UUID, purpose: Purpose) -> bool:
+        found = self._table.get((subject_id, Purpose(purpose).value))
+        return found is not None and found.objected
+
+
+class InMemoryPolicyNoticeRepository:
+    def __init__(self, table: _Table[UUID, PolicyNotice], accounts: _Table[UUID, Account]) -> None:
+        self._table = table
+        self._accounts = accounts
+
+    async def add(self, notice: PolicyNotice) -> None:
+        check_time("effective_at", notice.effective_at)
+        check_time("notified_at", notice.notified_at)
+        check_time("resolved_at", notice.resolved_at)
+        stored = dataclasses.replace(
+            notice,
+            effective_at=_utc(notice.effective_at),
+            notified_at=_utc(notice.notified_at),
+            resolved_at=_utc_or_none(notice.resolved_at),
+        )
+        self._table.insert(stored.id, stored)
+
+    async def subjects_without_notice(self, policy_version: int, limit: int) -> list[UUID]:
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        notified = {n.subject_id for _, n in self._table.rows() if n.policy_version == policy_version}
+        active = sorted(
+            (a.id for _, a in self._accounts.rows() if a.status is AccountStatus.ACTIVE and a.id not in notified),
+            key=lambda i: i.bytes,  # the SQL backends order UUIDs by their bytes
+        )
+        return active[:limit]
+
+    async def due_for_subject(self, subject_id: UUID, now: datetime) -> list[PolicyNotice]:
+        check_time("now", now)
+        found = [
+            n
+            for _, n in self._table.rows()
+            if n.subject_id == subject_id and n.resolved_at is None and n.effective_at <= now
+        ]
+        return sorted(found, key=lambda n: n.policy_version)
+
+    async def for_subject(self, subject_id: UUID) -> list[PolicyNotice]:
+        return sorted((n for _, n in self._table.rows() if n.subject_id == subject_id), key=lambda n: n.policy_version)
+
+    async def resolve(self, notice_id: UUID, at: datetime) -> bool:
+        check_time("at", at)
+        found = self._table.get(notice_id)
+        if found is None or found.resolved_at is not None:
+            return False
+        self._table.replace(notice_id, dataclasses.replace(found, resolved_at=_utc(at)))
+        return True
+
+
+class InMemoryAnalyticsEventStore:
+    def __init__(self, table: _Table[UUID, AnalyticsEvent]) -> None:
+        self._table = table
+
+    async def add_many(self, events: list[AnalyticsEvent]) -> None:
+        for event in events:
+            for name in ("name", "feature", "page", "country", "browser_family", "device_class", "pseudonym"):
+                check_text(name, getattr(event, name))
+        for event in events:
+            self._table.insert(event.id, event)
+
+    async def daily_counts(self, first_day: date, last_day: date) -> list[DailyCount]:
+        counts = Counter((e.day, e.name, e.feature) for _, e in self._table.rows() if first_day <= e.day <= last_day)
+        found = [DailyCount(day=d, name=n, feature=f, count=c) for (d, n, f), c in counts.items()]
+        return sorted(found, key=lambda c: (c.day, c.name, c.feature or ""))
+
+    async def delete_before(self, day: date, limit: int) -> int:
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        doomed = sorted((e for _, e in self._table.rows() if e.day < day), key=lambda e: e.day)[:limit]
+        for event in doomed:
+            self._table.delete(event.id)
+        return len(doomed)
+
+    async def count_before(self, day: date) -> int:
+        return sum(1 for _, e in self._table.rows() if e.day < day)
+
+
+class InMemoryStaffRepository:
+    def __init__(self, table: _Table[UUID, StaffMember]) -> None:
+        self._table = table
+
+    async def put(self, member: StaffMember) -> None:
+        check_time("granted_at", member.granted_at)
+        stored = dataclasses.replace(member, role=StaffRole(member.role), granted_at=_utc(member.granted_at))
+        self._table.replace(stored.account_id, stored)
+
+    async def get(self, account_id: UUID) -> StaffMember | None:
+        return self._table.get(account_id)
+
+    async def remove(self, account_id: UUID) -> bool:
+        return self._table.delete(account_id)
+
+    async def list(self) -> list[StaffMember]:
+        return sorted((m for _, m in self._table.rows()), key=lambda m: (m.granted_at, m.account_id.bytes))

@@ -1,0 +1,308 @@
+"""SQL adapters of the consent ports (consent history, objections, notices, analytics) and of staff roles.
+
+Same rules as :mod:`dreamina.adapters.sql.repositories`: explicit statements, writes in a SAVEPOINT, NUL and
+naive datetimes refused before any SQL runs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, exists, func, insert, select, update
+
+from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.adapters.sql.models import AccountRow
+from dreamina.adapters.sql.models_consent import (
+    AnalyticsEventRow,
+    ConsentRecordRow,
+    ObjectionRow,
+    PolicyNoticeRow,
+    StaffMemberRow,
+)
+from dreamina.adapters.sql.repositories import _SqlRepository
+from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.ports.consent import (
+    AnalyticsEvent,
+    ConsentMethod,
+    ConsentRecord,
+    DailyCount,
+    Objection,
+    PolicyNotice,
+)
+from dreamina.ports.identity import AccountStatus
+from dreamina.ports.staff import StaffMember, StaffRole
+
+
+def check_owner(subject_id: UUID | None, device_key: str | None) -> None:
+    if (subject_id is None) == (device_key is None):
+        raise ValueError("a consent record belongs to exactly one subject or one device")
+
+
+def _consent(row: Any) -> ConsentRecord:
+    return ConsentRecord(
+        id=row.id,
+        subject_id=row.subject_id,
+        device_key=row.device_key,
+        functional=row.functional,
+        analytics=row.analytics,
+        marketing=row.marketing,
+        sale_share_opt_out=row.sale_share_opt_out,
+        gpc=row.gpc,
+        method=ConsentMethod(row.method),
+        policy_version=row.policy_version,
+        content_sha256=row.content_sha256,
+        recorded_at=row.recorded_at,
+    )
+
+
+_CONSENT_COLUMNS = [c for c in ConsentRecordRow.__table__.columns if c.name != "seq"]
+
+
+class SqlConsentRecordRepository(_SqlRepository):
+    """:class:`~dreamina.ports.consent.ConsentRecordRepository` over ``consent_records`` (append-only)."""
+
+    async def add(self, record: ConsentRecord) -> None:
+        check_owner(record.subject_id, record.device_key)
+        check_text("device_key", record.device_key)
+        check_text("content_sha256", record.content_sha256)
+        check_time("recorded_at", record.recorded_at)
+        statement = insert(ConsentRecordRow).values(
+            id=record.id,
+            subject_id=record.subject_id,
+            device_key=record.device_key,
+            functional=record.functional,
+            analytics=record.analytics,
+            marketing=record.marketing,
+            sale_share_opt_out=record.sale_share_opt_out,
+            gpc=record.gpc,
+            method=ConsentMethod(record.method).value,
+            policy_version=record.policy_version,
+            content_sha256=record.content_sha256,
+            recorded_at=record.recorded_at,
+        )
+        await self._write(statement, conflict="this consent record already exists")
+
+    async def _latest(self, where: Any) -> ConsentRecord | None:
+        statement = select(*_CONSENT_COLUMNS).where(where).order_by(ConsentRecordRow.seq.desc()).limit(1)
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _consent(row)
+
+    async def _history(self, where: Any) -> list[ConsentRecord]:
+        statement = select(*_CONSENT_COLUMNS).where(where).order_by(ConsentRecordRow.seq)
+        return [_consent(row) for row in await self._session.execute(statement)]
+
+    async def latest_for_subject(self, subject_id: UUID) -> ConsentRecord | None:
+        return await self._latest(ConsentRecordRow.subject_id == subject_id)
+
+    async def latest_for_device(self, device_key: str) -> ConsentRecord | None:
+        check_text("device_key", device_key)
+        return await self._latest(ConsentRecordRow.device_key == device_key)
+
+    async def history_for_subject(self, subject_id: UUID) -> list[ConsentRecord]:
+        return await self._history(ConsentRecordRow.subject_id == subject_id)
+
+    async def history_for_device(self, device_key: str) -> list[ConsentRecord]:
+        check_text("device_key", device_key)
+        return await self._history(ConsentRecordRow.device_key == device_key)
+
+
+class SqlObjectionRepository(_SqlRepository):
+    """:class:`~dreamina.ports.consent.ObjectionRepository` over ``objections`` (one row per subject and purpose)."""
+
+    _table = ObjectionRow.__table__
+
+    async def put(self, objection: Objection) -> None:
+        check_time("updated_at", objection.updated_at)
+        purpose = Purpose(objection.purpose).value
+        changed = await self._execute_count(
+            update(ObjectionRow)
+            .where(ObjectionRow.subject_id == objection.subject_id, ObjectionRow.purpose == purpose)
+            .values(objected=objection.objected, updated_at=objection.updated_at)
+        )
+        if changed == 0:
+            statement = insert(ObjectionRow).values(
+                subject_id=objection.subject_id,
+                purpose=purpose,
+                objected=objection.objected,
+                updated_at=objection.updated_at,
+            )
+            await self._write(statement, conflict="the objection was changed concurrently; try again")
+
+    async def for_subject(self, subject_id: UUID) -> list[Objection]:
+        statement = select(self._table).where(ObjectionRow.subject_id == subject_id).order_by(ObjectionRow.purpose)
+        return [
+            Objection(subject_id=r.subject_id, purpose=Purpose(r.purpose), objected=r.objected, updated_at=r.updated_at)
+            for r in await self._session.execute(statement)
+        ]
+
+    async def objects_to(self, subject_id: UUID, purpose: Purpose) -> bool:
+        statement = select(ObjectionRow.objected).where(
+            ObjectionRow.subject_id == subject_id, ObjectionRow.purpose == Purpose(purpose).value
+        )
+        return bool((await self._session.execute(statement)).scalar_one_or_none())
+
+
+def _notice(row: Any) -> PolicyNotice:
+    return PolicyNotice(
+        id=row.id,
+        subject_id=row.subject_id,
+        policy_version=row.policy_version,
+        effective_at=row.effective_at,
+        notified_at=row.notified_at,
+        resolved_at=row.resolved_at,
+    )
+
+
+class SqlPolicyNoticeRepository(_SqlRepository):
+    """:class:`~dreamina.ports.consent.PolicyNoticeRepository` over ``policy_notices``."""
+
+    _table = PolicyNoticeRow.__table__
+
+    async def add(self, notice: PolicyNotice) -> None:
+        check_time("effective_at", notice.effective_at)
+        check_time("notified_at", notice.notified_at)
+        check_time("resolved_at", notice.resolved_at)
+        statement = insert(PolicyNoticeRow).values(
+            id=notice.id,
+            subject_id=notice.subject_id,
+            policy_version=notice.policy_version,
+            effective_at=notice.effective_at,
+            notified_at=notice.notified_at,
+            resolved_at=notice.resolved_at,
+        )
+        await self._write(statement, conflict="the subject was already notified of this version")
+
+    async def subjects_without_notice(self, policy_version: int, limit: int) -> list[UUID]:
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        notified = exists().where(
+            PolicyNoticeRow.subject_id == AccountRow.id, PolicyNoticeRow.policy_version == policy_version
+        )
+        statement = (
+            select(AccountRow.id)
+            .where(AccountRow.status == AccountStatus.ACTIVE.value, ~notified)
+            .order_by(AccountRow.id)
+            .limit(limit)
+        )
+        return list((await self._session.execute(statement)).scalars())
+
+    async def due_for_subject(self, subject_id: UUID, now: datetime) -> list[PolicyNotice]:
+        check_time("now", now)
+        statement = (
+            select(self._table)
+            .where(
+                PolicyNoticeRow.subject_id == subject_id,
+                PolicyNoticeRow.resolved_at.is_(None),
+                PolicyNoticeRow.effective_at <= now,
+            )
+            .order_by(PolicyNoticeRow.policy_version)
+        )
+        return [_notice(row) for row in await self._session.execute(statement)]
+
+    async def for_subject(self, subject_id: UUID) -> list[PolicyNotice]:
+        statement = (
+            select(self._table).where(PolicyNoticeRow.subject_id == subject_id).order_by(PolicyNoticeRow.policy_version)
+        )
+        return [_notice(row) for row in await self._session.execute(statement)]
+
+    async def resolve(self, notice_id: UUID, at: datetime) -> bool:
+        check_time("at", at)
+        statement = (
+            update(PolicyNoticeRow)
+            .where(PolicyNoticeRow.id == notice_id, PolicyNoticeRow.resolved_at.is_(None))
+            .values(resolved_at=at)
+        )
+        return await self._execute_count(statement) > 0
+
+
+def analytics_row(event: AnalyticsEvent) -> dict[str, Any]:
+    """The column values of one event (shared with the benchmark's bare insert)."""
+    for name in ("name", "feature", "page", "country", "browser_family", "device_class", "pseudonym"):
+        check_text(name, getattr(event, name))
+    return {
+        "id": event.id,
+        "day": event.day,
+        "name": event.name,
+        "feature": event.feature,
+        "page": event.page,
+        "country": event.country,
+        "browser_family": event.browser_family,
+        "device_class": event.device_class,
+        "pseudonym": event.pseudonym,
+    }
+
+
+class SqlAnalyticsEventStore(_SqlRepository):
+    """:class:`~dreamina.ports.consent.AnalyticsEventStore` over ``analytics_events``; batches are one executemany."""
+
+    async def add_many(self, events: list[AnalyticsEvent]) -> None:
+        if not events:
+            return
+        rows = [analytics_row(event) for event in events]
+        await self._session.execute(insert(AnalyticsEventRow), rows)
+
+    async def daily_counts(self, first_day: date, last_day: date) -> list[DailyCount]:
+        count = func.count().label("n")
+        statement = (
+            select(AnalyticsEventRow.day, AnalyticsEventRow.name, AnalyticsEventRow.feature, count)
+            .where(AnalyticsEventRow.day >= first_day, AnalyticsEventRow.day <= last_day)
+            .group_by(AnalyticsEventRow.day, AnalyticsEventRow.name, AnalyticsEventRow.feature)
+        )
+        found = [
+            DailyCount(day=r.day, name=r.name, feature=r.feature, count=int(r.n))
+            for r in await self._session.execute(statement)
+        ]
+        # NULL ordering differs between databases; order here so every backend answers alike.
+        return sorted(found, key=lambda c: (c.day, c.name, c.feature or ""))
+
+    async def delete_before(self, day: date, limit: int) -> int:
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        batch = (
+            select(AnalyticsEventRow.id)
+            .where(AnalyticsEventRow.day < day)
+            .order_by(AnalyticsEventRow.day)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        return await self._execute_count(delete(AnalyticsEventRow).where(AnalyticsEventRow.id.in_(batch)))
+
+    async def count_before(self, day: date) -> int:
+        statement = select(func.count()).select_from(AnalyticsEventRow).where(AnalyticsEventRow.day < day)
+        return int((await self._session.execute(statement)).scalar_one())
+
+
+class SqlStaffRepository(_SqlRepository):
+    """:class:`~dreamina.ports.staff.StaffRepository` over ``staff_members``."""
+
+    _table = StaffMemberRow.__table__
+
+    async def put(self, member: StaffMember) -> None:
+        check_time("granted_at", member.granted_at)
+        role = StaffRole(member.role).value
+        changed = await self._execute_count(
+            update(StaffMemberRow)
+            .where(StaffMemberRow.account_id == member.account_id)
+            .values(role=role, granted_at=member.granted_at)
+        )
+        if changed == 0:
+            statement = insert(StaffMemberRow).values(
+                account_id=member.account_id, role=role, granted_at=member.granted_at
+            )
+            await self._write(statement, conflict="the staff role was changed concurrently; try again")
+
+    async def get(self, account_id: UUID) -> StaffMember | None:
+        statement = select(self._table).where(StaffMemberRow.account_id == account_id)
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else StaffMember(row.account_id, StaffRole(row.role), row.granted_at)
+
+    async def remove(self, account_id: UUID) -> bool:
+        return await self._execute_count(delete(StaffMemberRow).where(StaffMemberRow.account_id == account_id)) > 0
+
+    async def list(self) -> list[StaffMember]:
+        statement = select(self._table).order_by(StaffMemberRow.granted_at, StaffMemberRow.account_id)
+        return [
+            StaffMember(r.account_id, StaffRole(r.role), r.granted_at) for r in await self._session.execute(statement)
+        ]

@@ -1,0 +1,153 @@
+"""Privacy-friendly analytics (policy section 4, G3): consent first, then only coarse, pseudonymous facts.
+
+Stored per event: the day, the event name and its one allow-listed property, the country of the client's
+address truncated to /24 (IPv4) or /48 (IPv6), browser family and device class, and a pseudonym that is a keyed
+hash of the account or device *and the day*, so events link within a day and never across days. The IP address
+and user agent are never stored. Without analytics consent under the current policy, or after an objection to
+analytics, events are dropped and the answer says so.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dreamina.domain.consent.preferences import ConsentRegistry, Requester
+from dreamina.domain.privacy.errors import InvalidInput
+from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.ports.clock import Clock
+from dreamina.ports.consent import AnalyticsEvent, ClientClassifier, DailyCount, ObjectionRegister
+from dreamina.ports.keys import KeyVault
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+PSEUDONYM_INDEX = "analytics-pseudonym"
+MAX_BATCH = 100
+MAX_SUMMARY_DAYS = 366
+RETENTION_DAYS = 180  # as declared for analytics_events in the data map
+EVENT_PROPERTY = {"page_view": "page", "feature_used": "feature"}  # each event carries exactly this property
+_PAGE = re.compile(r"/[A-Za-z0-9/_.~-]{0,199}")  # a path only: no query, fragment, user info or spaces
+_FEATURE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    name: str
+    page: str | None = None
+    feature: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    recorded: int
+    dropped: int
+    reason: str | None  # None when recorded; "no_consent" or "objection" when dropped
+
+
+def truncate_address(address: str | None) -> str | None:
+    """The network of ``address``: IPv4 /24, IPv6 /48 (IPv4-mapped IPv6 as IPv4). None if not an address."""
+    if not address:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    prefix = 24 if parsed.version == 4 else 48
+    return str(ipaddress.ip_network(f"{parsed}/{prefix}", strict=False).network_address)
+
+
+def check_events(events: list[IncomingEvent]) -> None:
+    if not events:
+        raise InvalidInput("a batch needs at least one event", field="events")
+    if len(events) > MAX_BATCH:
+        raise InvalidInput(f"a batch holds at most {MAX_BATCH} events", field="events")
+    for index, event in enumerate(events):
+        wanted = EVENT_PROPERTY.get(event.name)
+        if wanted is None:
+            raise InvalidInput("name must be page_view or feature_used", field=f"events[{index}].name")
+        page, feature = event.page, event.feature
+        if wanted == "page" and (feature is not None or page is None or not _PAGE.fullmatch(page)):
+            raise InvalidInput("a page_view carries exactly one property: page, a path", field=f"events[{index}]")
+        if wanted == "feature" and (page is not None or feature is None or not _FEATURE.fullmatch(feature)):
+            raise InvalidInput(
+                "a feature_used carries exactly one property: feature, a lower-case name", field=f"events[{index}]"
+            )
+
+
+class Analytics:
+    """Ingest and summary of analytics events."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        consent: ConsentRegistry,
+        objections: ObjectionRegister,
+        classifier: ClientClassifier,
+        vault: KeyVault,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow
+        self._consent = consent
+        self._objections = objections
+        self._classifier = classifier
+        self._vault = vault
+        self._clock = clock
+
+    async def ingest(
+        self, requester: Requester, events: list[IncomingEvent], *, address: str | None, user_agent: str
+    ) -> IngestResult:
+        check_events(events)
+        state = await self._consent.state(requester)
+        if not state.analytics_allowed:
+            return IngestResult(0, len(events), "no_consent")
+        if requester.subject_id is not None and await self._objections.objects_to(
+            requester.subject_id, Purpose.ANALYTICS
+        ):
+            return IngestResult(0, len(events), "no_consent")
+        day = self._clock.now().date()
+        traits = self._classifier.classify(truncate_address(address), user_agent[:512])
+        pseudonym = self._pseudonym(requester, day)
+        stored = [
+            AnalyticsEvent(
+                id=uuid.uuid4(),
+                day=day,
+                name=event.name,
+                feature=event.feature,
+                page=event.page,
+                country=traits.country,
+                browser_family=traits.browser_family,
+                device_class=traits.device_class,
+                pseudonym=pseudonym,
+            )
+            for event in events
+        ]
+        async with self._uow() as uow:
+            await uow.analytics_events.add_many(stored)
+            await uow.commit()
+        return IngestResult(len(stored), 0, None)
+
+    def _pseudonym(self, requester: Requester, day: date) -> str:
+        if requester.subject_id is not None:
+            owner = f"subject:{requester.subject_id}"
+        else:
+            assert requester.device_id is not None  # analytics_allowed implies a record, so an owner
+            owner = f"device:{self._consent.device_key(requester.device_id)}"
+        # The day is part of the hashed input: the pseudonym rotates daily and cannot be joined across days.
+        return self._vault.blind_index(PSEUDONYM_INDEX, f"{day.isoformat()}|{owner}")[:32]
+
+    async def summary(self, first_day: date | None, last_day: date | None) -> list[DailyCount]:
+        """Daily counts per event and feature; by default the last 30 days."""
+        today = self._clock.now().date()
+        last = last_day or today
+        first = first_day or last - timedelta(days=29)
+        if first > last:
+            raise InvalidInput("from must not be after to", field="from")
+        if (last - first).days >= MAX_SUMMARY_DAYS:
+            raise InvalidInput(f"a summary covers at most {MAX_SUMMARY_DAYS} days", field="from")
+        async with self._uow() as uow:
+            return await uow.analytics_events.daily_counts(first, last)

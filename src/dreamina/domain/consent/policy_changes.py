@@ -1,0 +1,220 @@
+"""Policy changes (section 10): publish a version, notify every account, acceptance by continued use.
+
+A notified subject whose first authenticated request comes after the new version took effect is recorded as
+accepting it with method ``continued_use`` (and their cookie/analytics choices are carried to the new version
+with the same method, as the notice tells them). A subject who was never notified is not deemed to accept.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from dreamina.domain.consent.policy_versions import PolicyCatalogue
+from dreamina.domain.privacy.errors import InvalidInput, KeyDestroyed, NotFound
+from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.policy import PolicyVersion, current_version
+from dreamina.ports.clock import Clock
+from dreamina.ports.consent import ConsentMethod, ConsentRecord, PolicyNotice
+from dreamina.ports.keys import FieldCipher, KeyVault
+from dreamina.ports.mail import Mailer, MailMessage
+from dreamina.ports.policy import PolicyAcceptance
+from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+MAX_POLICY_CHARS = 200_000
+NOTICE_BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyStatus:
+    current: PolicyVersion
+    acceptances: list[PolicyAcceptance]
+    notices: list[PolicyNotice]
+
+    @property
+    def accepted_current(self) -> bool:
+        return any(a.policy_version == self.current.version for a in self.acceptances)
+
+
+class PolicyChanges:
+    """Use cases of a policy change; each commits its own units of work."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        catalogue: PolicyCatalogue,
+        mailer: Mailer,
+        vault: KeyVault,
+        cipher: FieldCipher,
+        clock: Clock,
+        policy_url: str,
+        batch_size: int = NOTICE_BATCH,
+    ) -> None:
+        self._uow = uow
+        self._catalogue = catalogue
+        self._mailer = mailer
+        self._vault = vault
+        self._cipher = cipher
+        self._clock = clock
+        self._policy_url = policy_url
+        self._batch = batch_size
+
+    async def publish(self, text: str, effective_at: datetime) -> PolicyVersion:
+        """Publish the next version; it takes effect at ``effective_at`` (not in the past), dated from it."""
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_POLICY_CHARS or "\x00" in text:
+            raise InvalidInput(f"text must be 1 to {MAX_POLICY_CHARS} characters without NUL", field="text")
+        if effective_at.tzinfo is None:
+            raise InvalidInput("effective_at needs a time zone", field="effective_at")
+        if effective_at < self._clock.now():
+            raise InvalidInput("effective_at must not be in the past", field="effective_at")
+        versions = await self._catalogue.versions()
+        number = max((v.version for v in versions), default=0) + 1
+        return await self._catalogue.ensure_published(
+            version=number, text=text, last_updated=effective_at.date(), effective_at=effective_at
+        )
+
+    async def send_notices(self, version: int) -> int:
+        """Notify every active account not yet notified of ``version``; resumable, returns how many were sent.
+
+        Mail goes out before the notice is recorded: a crash in between re-sends, it never silently skips.
+        """
+        async with self._uow() as uow:
+            policy = await uow.policies.get(version)
+        if policy is None:
+            raise NotFound(f"no policy version {version}")
+        sent = 0
+        while True:
+            async with self._uow() as uow:
+                subject_ids = await uow.policy_notices.subjects_without_notice(version, self._batch)
+                recipients = await self._addresses(uow, subject_ids)
+            if not subject_ids:
+                return sent
+            for address in recipients.values():
+                await self._mailer.send(self._notice_mail(address, policy))
+            now = self._clock.now()
+            async with self._uow() as uow:
+                for subject_id in subject_ids:
+                    await uow.policy_notices.add(
+                        PolicyNotice(
+                            id=uuid.uuid4(),
+                            subject_id=subject_id,
+                            policy_version=version,
+                            effective_at=policy.effective_at,
+                            notified_at=now,
+                            # an account whose address could not be read got no mail: never deemed to accept
+                            resolved_at=None if subject_id in recipients else now,
+                        )
+                    )
+                await uow.commit()
+            sent += len(recipients)
+
+    async def _addresses(self, uow: UnitOfWork, subject_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+        keyring = SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+        found: dict[uuid.UUID, str] = {}
+        for subject_id in subject_ids:
+            account = await uow.accounts.get(subject_id)
+            if account is None:
+                continue
+            try:
+                found[subject_id] = await keyring.open(subject_id, "email", account.email_ciphertext)
+            except (KeyDestroyed, ValueError):
+                continue
+        return found
+
+    def _notice_mail(self, address: str, policy: PolicyVersion) -> MailMessage:
+        when = policy.effective_at.strftime("%d %B %Y")
+        return MailMessage(
+            to=address,
+            subject=f"We are updating our privacy policy (version {policy.version}, effective {when})",
+            body=(
+                f"Our privacy policy changes on {when}. You can read the new version (version {policy.version}, "
+                f"SHA-256 {policy.content_sha256}) at {self._policy_url}.\n\n"
+                f"If you keep using Dreamina after {when}, you accept the new version; your cookie and analytics "
+                "choices stay as you set them and you can change them, object to processing or delete your "
+                "account at any time.\n"
+            ),
+            kind="policy_change",
+        )
+
+    async def on_authenticated(self, subject_id: uuid.UUID) -> int:
+        """Record continued-use acceptance of every notified version now in effect; returns how many."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            due = await uow.policy_notices.due_for_subject(subject_id, now)
+            if not due:
+                return 0
+            accepted = 0
+            for notice in due:
+                policy = await uow.policies.get(notice.policy_version)
+                if policy is None or not await uow.policy_notices.resolve(notice.id, now):
+                    continue
+                await uow.acceptances.add(
+                    PolicyAcceptance(
+                        id=uuid.uuid4(),
+                        subject_id=subject_id,
+                        policy_version=policy.version,
+                        content_sha256=policy.content_sha256,
+                        method="continued_use",
+                        accepted_at=now,
+                    )
+                )
+                await self._carry_consent(uow, subject_id, policy, now)
+                accepted += 1
+            await uow.commit()
+        return accepted
+
+    async def _carry_consent(
+        self, uow: UnitOfWork, subject_id: uuid.UUID, policy: PolicyVersion, now: datetime
+    ) -> None:
+        latest = await uow.consent_records.latest_for_subject(subject_id)
+        if latest is None or latest.policy_version >= policy.version:
+            return
+        await uow.consent_records.add(
+            ConsentRecord(
+                id=uuid.uuid4(),
+                subject_id=subject_id,
+                device_key=None,
+                functional=latest.functional,
+                analytics=latest.analytics,
+                marketing=latest.marketing and not latest.gpc,
+                sale_share_opt_out=latest.sale_share_opt_out,
+                gpc=latest.gpc,
+                method=ConsentMethod.CONTINUED_USE,
+                policy_version=policy.version,
+                content_sha256=policy.content_sha256,
+                recorded_at=now,
+            )
+        )
+
+    async def accept(self, subject_id: uuid.UUID, version: int) -> PolicyAcceptance:
+        """Explicit acceptance of the version in effect."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            policy = current_version(await uow.policies.list(), now)
+            if policy is None or policy.version != version:
+                raise InvalidInput("only the version in effect can be accepted", field="version")
+            acceptance = PolicyAcceptance(
+                id=uuid.uuid4(),
+                subject_id=subject_id,
+                policy_version=policy.version,
+                content_sha256=policy.content_sha256,
+                method="explicit",
+                accepted_at=now,
+            )
+            await uow.acceptances.add(acceptance)
+            for notice in await uow.policy_notices.for_subject(subject_id):
+                if notice.policy_version == version and notice.resolved_at is None:
+                    await uow.policy_notices.resolve(notice.id, now)
+            await uow.commit()
+        return acceptance
+
+    async def status(self, subject_id: uuid.UUID) -> PolicyStatus:
+        current = await self._catalogue.current()
+        async with self._uow() as uow:
+            return PolicyStatus(
+                current=current,
+                acceptances=await uow.acceptances.list_for_subject(subject_id),
+                notices=await uow.policy_notices.for_subject(subject_id),
+            )

@@ -1,0 +1,316 @@
+"""Consent records (policy section 4, G3, G11), Global Privacy Control and objections (section 7).
+
+A requester is a signed-in subject, an anonymous device (known by a random first-party cookie), or both. Every
+choice is appended to the history of each owner the requester has, under the current policy version; nothing
+is ever updated in place. A GPC signal is recorded once per owner and keeps marketing off and sale/share opted
+out for good: later choices, banner defaults included, cannot turn them back on.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from dreamina.domain.privacy.errors import InvalidInput, NotFound
+from dreamina.domain.privacy.policy import PolicyVersion, current_version
+from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.ports.audit import AuditEvent
+from dreamina.ports.clock import Clock
+from dreamina.ports.consent import OBJECTABLE_PURPOSES, ConsentMethod, ConsentRecord, Objection
+from dreamina.ports.keys import KeyVault
+from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+DEVICE_INDEX = "consent-device"
+CHOICE_METHODS = frozenset({ConsentMethod.BANNER, ConsentMethod.SETTINGS, ConsentMethod.API})
+MIN_STAFF_REASON = 10
+_DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+
+
+def new_device_id() -> str:
+    """A fresh random device id for the first-party cookie (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def valid_device_id(value: str | None) -> str | None:
+    """``value`` if it has the shape of an id we issued, else None (a forged or mangled cookie is ignored)."""
+    return value if value is not None and _DEVICE_ID.fullmatch(value) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    functional: bool = False
+    analytics: bool = False
+    marketing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who a request speaks for: a subject, a device (its raw cookie value), or both."""
+
+    subject_id: UUID | None = None
+    device_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentState:
+    """The choice in force for a requester. Without any record: nothing but the strictly necessary."""
+
+    choices: Choices
+    sale_share_opt_out: bool
+    gpc: bool
+    method: ConsentMethod | None
+    policy_version: int | None
+    content_sha256: str | None
+    recorded_at: datetime | None
+    current_policy_version: int
+
+    @property
+    def under_current_policy(self) -> bool:
+        return self.policy_version == self.current_policy_version
+
+    @property
+    def analytics_allowed(self) -> bool:
+        """G3: analytics needs a yes given under the policy version in effect now."""
+        return self.choices.analytics and self.under_current_policy
+
+    @property
+    def marketing_allowed(self) -> bool:
+        return self.choices.marketing and self.under_current_policy and not self.gpc
+
+
+def gpc_signalled(values: list[str]) -> bool:
+    """True if any ``Sec-GPC`` field value is exactly ``1`` (spec: the only valid value; others are ignored)."""
+    return any(part.strip(" \t") == "1" for value in values for part in value.split(","))
+
+
+class ConsentRegistry:
+    """Use cases over the consent history. Each method is one unit of work that commits itself."""
+
+    def __init__(self, uow: UnitOfWorkFactory, vault: KeyVault, clock: Clock) -> None:
+        self._uow = uow
+        self._vault = vault
+        self._clock = clock
+
+    def device_key(self, device_id: str) -> str:
+        """What is stored for a device: a keyed hash, so a leaked table cannot be replayed as cookies."""
+        return self._vault.blind_index(DEVICE_INDEX, device_id)
+
+    async def _policy(self, uow: UnitOfWork) -> PolicyVersion:
+        policy = current_version(await uow.policies.list(), self._clock.now())
+        if policy is None:
+            raise NotFound("no privacy policy is in effect")
+        return policy
+
+    async def _latest(self, uow: UnitOfWork, requester: Requester) -> ConsentRecord | None:
+        if requester.subject_id is not None:
+            return await uow.consent_records.latest_for_subject(requester.subject_id)
+        if requester.device_id is not None:
+            return await uow.consent_records.latest_for_device(self.device_key(requester.device_id))
+        return None
+
+    def _owners(self, requester: Requester) -> list[tuple[UUID | None, str | None]]:
+        owners: list[tuple[UUID | None, str | None]] = []
+        if requester.subject_id is not None:
+            owners.append((requester.subject_id, None))
+        if requester.device_id is not None:
+            owners.append((None, self.device_key(requester.device_id)))
+        if not owners:
+            raise InvalidInput("a consent choice needs a signed-in subject or a device")
+        return owners
+
+    async def _latest_of(
+        self, uow: UnitOfWork, subject_id: UUID | None, device_key: str | None
+    ) -> ConsentRecord | None:
+        if subject_id is not None:
+            return await uow.consent_records.latest_for_subject(subject_id)
+        assert device_key is not None
+        return await uow.consent_records.latest_for_device(device_key)
+
+    async def state(self, requester: Requester) -> ConsentState:
+        """The choice in force: the subject's when signed in, else the device's."""
+        async with self._uow() as uow:
+            policy = await self._policy(uow)
+            latest = await self._latest(uow, requester)
+        return _state(latest, policy.version)
+
+    async def history(self, requester: Requester) -> list[ConsentRecord]:
+        async with self._uow() as uow:
+            if requester.subject_id is not None:
+                return await uow.consent_records.history_for_subject(requester.subject_id)
+            if requester.device_id is not None:
+                return await uow.consent_records.history_for_device(self.device_key(requester.device_id))
+            return []
+
+    async def choose(self, requester: Requester, choices: Choices, method: ConsentMethod) -> ConsentState:
+        """Record a choice (given or withdrawn alike) for every owner of the requester."""
+        if method not in CHOICE_METHODS:
+            raise InvalidInput("method must be banner, settings or api", field="method")
+        now = self._clock.now()
+        async with self._uow() as uow:
+            policy = await self._policy(uow)
+            for subject_id, device_key in self._owners(requester):
+                latest = await self._latest_of(uow, subject_id, device_key)
+                gpc = latest is not None and latest.gpc
+                await uow.consent_records.add(
+                    ConsentRecord(
+                        id=uuid.uuid4(),
+                        subject_id=subject_id,
+                        device_key=device_key,
+                        functional=choices.functional,
+                        analytics=choices.analytics,
+                        marketing=choices.marketing and not gpc,
+                        sale_share_opt_out=gpc or (latest is not None and latest.sale_share_opt_out),
+                        gpc=gpc,
+                        method=method,
+                        policy_version=policy.version,
+                        content_sha256=policy.content_sha256,
+                        recorded_at=now,
+                    )
+                )
+            latest = await self._latest(uow, requester)
+            await uow.commit()
+        return _state(latest, policy.version)
+
+    async def observe_gpc(self, requester: Requester) -> int:
+        """Record a GPC opt-out once per owner that has not got one yet; returns how many records were added."""
+        now = self._clock.now()
+        added = 0
+        async with self._uow() as uow:
+            policy = await self._policy(uow)
+            for subject_id, device_key in self._owners(requester):
+                latest = await self._latest_of(uow, subject_id, device_key)
+                if latest is not None and latest.gpc:
+                    continue
+                # Choices made under an older policy do not carry into the new version on the back of a GPC record.
+                kept = latest if latest is not None and latest.policy_version == policy.version else None
+                await uow.consent_records.add(
+                    ConsentRecord(
+                        id=uuid.uuid4(),
+                        subject_id=subject_id,
+                        device_key=device_key,
+                        functional=kept.functional if kept else False,
+                        analytics=kept.analytics if kept else False,
+                        marketing=False,
+                        sale_share_opt_out=True,
+                        gpc=True,
+                        method=ConsentMethod.GPC,
+                        policy_version=policy.version,
+                        content_sha256=policy.content_sha256,
+                        recorded_at=now,
+                    )
+                )
+                added += 1
+            if added:
+                await uow.commit()
+        return added
+
+    async def adopt_device_choices(self, subject_id: UUID, device_id: str) -> bool:
+        """On sign-in from a device: its choice carries over to the account if newer (and its GPC always does)."""
+        device_key = self.device_key(device_id)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            device = await uow.consent_records.latest_for_device(device_key)
+            if device is None:
+                return False
+            account = await uow.consent_records.latest_for_subject(subject_id)
+            account_gpc = account is not None and account.gpc
+            if account is None or device.recorded_at > account.recorded_at:
+                base = device
+            elif device.gpc and not account_gpc:
+                base = account
+            else:
+                return False
+            gpc = device.gpc or account_gpc
+            await uow.consent_records.add(
+                ConsentRecord(
+                    id=uuid.uuid4(),
+                    subject_id=subject_id,
+                    device_key=None,
+                    functional=base.functional,
+                    analytics=base.analytics,
+                    marketing=base.marketing and not gpc,
+                    sale_share_opt_out=base.sale_share_opt_out or gpc,
+                    gpc=gpc,
+                    method=base.method if base is device else ConsentMethod.GPC,
+                    # G11: the copy names the version the choice was given under, not the one in force today
+                    policy_version=base.policy_version,
+                    content_sha256=base.content_sha256,
+                    recorded_at=now,
+                )
+            )
+            await uow.commit()
+        return True
+
+    async def staff_history(self, staff_id: UUID, subject_id: UUID, reason: str) -> list[ConsentRecord]:
+        """A staff member reads a subject's consent history; the read is audited with its reason (G12)."""
+        reason = (reason or "").strip()
+        if len(reason) < MIN_STAFF_REASON or "\x00" in reason or len(reason) > 500:
+            raise InvalidInput(f"a reason of {MIN_STAFF_REASON} to 500 characters is required", field="reason")
+        async with self._uow() as uow:
+            if await uow.accounts.get(subject_id) is None:
+                raise NotFound("no such subject")
+            records = await uow.consent_records.history_for_subject(subject_id)
+            await uow.audit.append(
+                AuditEvent(
+                    id=uuid.uuid4(),
+                    subject_id=subject_id,
+                    actor_kind="staff",
+                    actor_id=staff_id,
+                    action="staff_read",
+                    fields=("consent_records",),
+                    reason=reason,
+                    occurred_at=self._clock.now(),
+                )
+            )
+            await uow.commit()
+        return records
+
+
+def _state(record: ConsentRecord | None, current: int) -> ConsentState:
+    if record is None:
+        return ConsentState(Choices(), False, False, None, None, None, None, current)
+    return ConsentState(
+        choices=Choices(record.functional, record.analytics, record.marketing),
+        sale_share_opt_out=record.sale_share_opt_out,
+        gpc=record.gpc,
+        method=record.method,
+        policy_version=record.policy_version,
+        content_sha256=record.content_sha256,
+        recorded_at=record.recorded_at,
+        current_policy_version=current,
+    )
+
+
+class Objections:
+    """The subject's objections (Art. 21 GDPR) and the register every processing path consults."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def set(self, subject_id: UUID, purpose: str, objected: bool) -> list[Objection]:
+        try:
+            chosen = Purpose(purpose)
+        except ValueError:
+            chosen = None
+        if chosen not in OBJECTABLE_PURPOSES:
+            allowed = ", ".join(p.value for p in OBJECTABLE_PURPOSES)
+            raise InvalidInput(f"purpose must be one of {allowed}", field="purpose")
+        assert chosen is not None
+        async with self._uow() as uow:
+            await uow.objections.put(Objection(subject_id, chosen, objected, self._clock.now()))
+            await uow.commit()
+            return await uow.objections.for_subject(subject_id)
+
+    async def list(self, subject_id: UUID) -> list[Objection]:
+        async with self._uow() as uow:
+            return await uow.objections.for_subject(subject_id)
+
+    async def objects_to(self, subject_id: UUID, purpose: Purpose) -> bool:
+        """:class:`~dreamina.ports.consent.ObjectionRegister`: reads committed state, so objections act at once."""
+        async with self._uow() as uow:
+            return await uow.objections.objects_to(subject_id, purpose)

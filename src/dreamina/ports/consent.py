@@ -1,0 +1,189 @@
+"""Consent records, objections, policy-change notices and analytics events, as the consent module stores them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+from uuid import UUID
+
+from dreamina.domain.privacy.vocabulary import Purpose
+
+
+class ConsentMethod(enum.StrEnum):
+    """How a consent record came about (G11: each record also names the policy version it was given under)."""
+
+    BANNER = "banner"
+    SETTINGS = "settings"
+    API = "api"
+    GPC = "gpc"
+    CONTINUED_USE = "continued_use"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """One entry of the append-only consent history of a subject (``subject_id``) or an anonymous device.
+
+    A device is known only by ``device_key``, a keyed hash of its random cookie value: the stored value cannot be
+    replayed as a cookie. ``gpc`` stays true once a Global Privacy Control signal was seen; while it is true,
+    ``marketing`` is false and ``sale_share_opt_out`` is true whatever a later record asks for.
+    """
+
+    id: UUID
+    subject_id: UUID | None
+    device_key: str | None
+    functional: bool
+    analytics: bool
+    marketing: bool
+    sale_share_opt_out: bool
+    gpc: bool
+    method: ConsentMethod
+    policy_version: int
+    content_sha256: str
+    recorded_at: datetime
+
+
+class ConsentRecordRepository(Protocol):
+    async def add(self, record: ConsentRecord) -> None:
+        """Append a record; exactly one of ``subject_id`` / ``device_key`` must be set (``ValueError`` otherwise)."""
+        ...
+
+    async def latest_for_subject(self, subject_id: UUID) -> ConsentRecord | None:
+        """The most recently appended record of the subject (append order, not only time, decides)."""
+        ...
+
+    async def latest_for_device(self, device_key: str) -> ConsentRecord | None: ...
+
+    async def history_for_subject(self, subject_id: UUID) -> list[ConsentRecord]:
+        """Every record of the subject, oldest first."""
+        ...
+
+    async def history_for_device(self, device_key: str) -> list[ConsentRecord]: ...
+
+
+OBJECTABLE_PURPOSES: tuple[Purpose, ...] = (Purpose.ANALYTICS, Purpose.PRODUCT_IMPROVEMENT, Purpose.MARKETING)
+
+
+@dataclass(frozen=True, slots=True)
+class Objection:
+    """The subject's current stance on one purpose (Art. 21 GDPR): ``objected`` true stops that purpose."""
+
+    subject_id: UUID
+    purpose: Purpose
+    objected: bool
+    updated_at: datetime
+
+
+class ObjectionRepository(Protocol):
+    async def put(self, objection: Objection) -> None:
+        """Set the subject's stance on ``objection.purpose``, replacing any earlier one."""
+        ...
+
+    async def for_subject(self, subject_id: UUID) -> list[Objection]:
+        """The subject's stances, one per purpose they ever set, ordered by purpose."""
+        ...
+
+    async def objects_to(self, subject_id: UUID, purpose: Purpose) -> bool:
+        """True if the subject currently objects to ``purpose``."""
+        ...
+
+
+class ObjectionRegister(Protocol):
+    """What every processing path asks before it processes a subject's data for an objectable purpose.
+
+    Analytics ingest asks it for ``analytics``; marketing mail and product-improvement paths ask it for theirs.
+    Each call reads the committed state, so an objection takes effect at once.
+    """
+
+    async def objects_to(self, subject_id: UUID, purpose: Purpose) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyNotice:
+    """Notice of a new policy version sent to a subject; ``resolved_at`` is set once they accepted it."""
+
+    id: UUID
+    subject_id: UUID
+    policy_version: int
+    effective_at: datetime
+    notified_at: datetime
+    resolved_at: datetime | None = None
+
+
+class PolicyNoticeRepository(Protocol):
+    async def add(self, notice: PolicyNotice) -> None:
+        """Record a notice; ``Conflict`` if the subject was already notified of that version."""
+        ...
+
+    async def subjects_without_notice(self, policy_version: int, limit: int) -> list[UUID]:
+        """Up to ``limit`` active accounts not yet notified of ``policy_version``, in id order."""
+        ...
+
+    async def due_for_subject(self, subject_id: UUID, now: datetime) -> list[PolicyNotice]:
+        """The subject's unresolved notices whose version took effect at or before ``now``, oldest version first."""
+        ...
+
+    async def for_subject(self, subject_id: UUID) -> list[PolicyNotice]:
+        """Every notice the subject got, oldest version first."""
+        ...
+
+    async def resolve(self, notice_id: UUID, at: datetime) -> bool:
+        """Mark a notice resolved; False if it was already (a concurrent request got there first)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsEvent:
+    """A stored analytics event: no IP, no user agent, no account id; a pseudonym that changes every day."""
+
+    id: UUID
+    day: date
+    name: str  # page_view | feature_used
+    feature: str | None
+    page: str | None
+    country: str | None  # ISO 3166-1 alpha-2 from the truncated address, or None
+    browser_family: str
+    device_class: str  # desktop | mobile | tablet | bot | other
+    pseudonym: str
+
+
+@dataclass(frozen=True, slots=True)
+class DailyCount:
+    day: date
+    name: str
+    feature: str | None
+    count: int
+
+
+class AnalyticsEventStore(Protocol):
+    async def add_many(self, events: list[AnalyticsEvent]) -> None:
+        """Store a batch of events in one statement."""
+        ...
+
+    async def daily_counts(self, first_day: date, last_day: date) -> list[DailyCount]:
+        """Counts per day, event name and feature over ``first_day..last_day`` inclusive, ordered by those keys."""
+        ...
+
+    async def delete_before(self, day: date, limit: int) -> int:
+        """Delete at most ``limit`` events older than ``day`` (retention); returns how many."""
+        ...
+
+    async def count_before(self, day: date) -> int:
+        """How many events are older than ``day`` (what a dry run of the retention sweep reports)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTraits:
+    """What analytics may keep about the client that sent a request."""
+
+    country: str | None
+    browser_family: str
+    device_class: str
+
+
+class ClientClassifier(Protocol):
+    """Turns a truncated network address and a user agent into coarse traits; never stores either input."""
+
+    def classify(self, truncated_address: str | None, user_agent: str) -> ClientTraits: ...

@@ -1,0 +1,160 @@
+"""Contract of the consent-module repositories and staff roles, on the fakes, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from dreamina.domain.privacy.errors import Conflict
+from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.ports.consent import ConsentMethod, Objection, PolicyNotice
+from dreamina.ports.identity import AccountStatus
+from dreamina.ports.staff import StaffMember, StaffRole
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+from tests.contract.consent_rows import analytics_event, consent_record
+from tests.contract.test_repositories_contract import make_account
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+async def test_consent_history_keeps_append_order_even_at_one_instant(uow_factory: UnitOfWorkFactory) -> None:
+    subject = uuid.uuid4()
+    records = [consent_record(NOW, subject_id=subject, analytics=bool(i % 2)) for i in range(5)]
+    async with uow_factory() as uow:
+        for record in records[:3]:
+            await uow.consent_records.add(record)
+        await uow.commit()
+    async with uow_factory() as uow:
+        for record in records[3:]:
+            await uow.consent_records.add(record)
+        await uow.consent_records.add(consent_record(NOW, device_key="device-a"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.consent_records.history_for_subject(subject) == records
+        assert await uow.consent_records.latest_for_subject(subject) == records[-1]
+        assert await uow.consent_records.latest_for_subject(uuid.uuid4()) is None
+        device = await uow.consent_records.latest_for_device("device-a")
+        assert device is not None and device.subject_id is None and device.method is ConsentMethod.BANNER
+        assert await uow.consent_records.history_for_device("device-b") == []
+
+
+@pytest.mark.parametrize("owners", [(None, None), ("subject", "device-x")], ids=["no-owner", "two-owners"])
+async def test_a_consent_record_has_exactly_one_owner(
+    uow_factory: UnitOfWorkFactory, owners: tuple[str | None, str | None]
+) -> None:
+    subject = uuid.uuid4() if owners[0] else None
+    async with uow_factory() as uow:
+        with pytest.raises(ValueError):
+            await uow.consent_records.add(consent_record(NOW, subject_id=subject, device_key=owners[1]))
+
+
+async def test_objections_are_one_stance_per_purpose(uow_factory: UnitOfWorkFactory) -> None:
+    subject, other = uuid.uuid4(), uuid.uuid4()
+    async with uow_factory() as uow:
+        await uow.objections.put(Objection(subject, Purpose.MARKETING, True, NOW))
+        await uow.objections.put(Objection(subject, Purpose.ANALYTICS, True, NOW))
+        await uow.objections.put(Objection(other, Purpose.ANALYTICS, True, NOW))
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.objections.put(Objection(subject, Purpose.ANALYTICS, False, NOW + timedelta(hours=1)))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.objections.for_subject(subject) == [
+            Objection(subject, Purpose.ANALYTICS, False, NOW + timedelta(hours=1)),
+            Objection(subject, Purpose.MARKETING, True, NOW),
+        ]
+        assert not await uow.objections.objects_to(subject, Purpose.ANALYTICS)
+        assert await uow.objections.objects_to(subject, Purpose.MARKETING)
+        assert not await uow.objections.objects_to(subject, Purpose.PRODUCT_IMPROVEMENT)
+        assert await uow.objections.objects_to(other, Purpose.ANALYTICS)
+
+
+async def test_notices_go_to_active_accounts_once_per_version(uow_factory: UnitOfWorkFactory) -> None:
+    accounts = [make_account() for _ in range(5)]
+    accounts.append(make_account(status=AccountStatus.SUSPENDED))
+    async with uow_factory() as uow:
+        for account in accounts:
+            await uow.accounts.add(account)
+        await uow.commit()
+    active = sorted((a.id for a in accounts[:5]), key=lambda i: i.bytes)
+    async with uow_factory() as uow:
+        first = await uow.policy_notices.subjects_without_notice(2, 3)
+        assert first == active[:3]
+        for subject in first:
+            await uow.policy_notices.add(PolicyNotice(uuid.uuid4(), subject, 2, NOW + timedelta(days=30), NOW))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.policy_notices.subjects_without_notice(2, 10) == active[3:]
+        assert await uow.policy_notices.subjects_without_notice(3, 10) == active
+        with pytest.raises(Conflict):
+            await uow.policy_notices.add(PolicyNotice(uuid.uuid4(), first[0], 2, NOW, NOW))
+        with pytest.raises(ValueError):
+            await uow.policy_notices.subjects_without_notice(2, -1)
+
+
+async def test_notices_fall_due_at_their_effective_time_and_resolve_once(uow_factory: UnitOfWorkFactory) -> None:
+    subject = uuid.uuid4()
+    effective = NOW + timedelta(days=30)
+    notice = PolicyNotice(uuid.uuid4(), subject, 2, effective, NOW)
+    async with uow_factory() as uow:
+        await uow.policy_notices.add(notice)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.policy_notices.due_for_subject(subject, effective - timedelta(seconds=1)) == []
+        assert await uow.policy_notices.due_for_subject(subject, effective) == [notice]
+        assert await uow.policy_notices.resolve(notice.id, effective)
+        assert not await uow.policy_notices.resolve(notice.id, effective)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.policy_notices.due_for_subject(subject, effective + timedelta(days=1)) == []
+        [stored] = await uow.policy_notices.for_subject(subject)
+        assert stored.resolved_at == effective
+
+
+async def test_analytics_counts_per_day_name_and_feature_and_retention(uow_factory: UnitOfWorkFactory) -> None:
+    day = date(2026, 11, 25)
+    events = [analytics_event(day) for _ in range(3)]
+    events += [analytics_event(day, name="feature_used", feature="upscale", page=None) for _ in range(2)]
+    events += [analytics_event(day - timedelta(days=200)) for _ in range(4)]
+    async with uow_factory() as uow:
+        await uow.analytics_events.add_many(events)
+        await uow.analytics_events.add_many([])
+        await uow.commit()
+    async with uow_factory() as uow:
+        counts = await uow.analytics_events.daily_counts(day - timedelta(days=1), day)
+        assert [(c.day, c.name, c.feature, c.count) for c in counts] == [
+            (day, "feature_used", "upscale", 2),
+            (day, "page_view", None, 3),
+        ]
+        assert await uow.analytics_events.delete_before(day - timedelta(days=180), 3) == 3
+        assert await uow.analytics_events.delete_before(day - timedelta(days=180), 3) == 1
+        await uow.commit()
+    async with uow_factory() as uow:
+        everything = await uow.analytics_events.daily_counts(day - timedelta(days=365), day)
+        assert sum(c.count for c in everything) == 5
+
+
+async def test_analytics_batches_refuse_nul_the_same_way_everywhere(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        with pytest.raises(ValueError):
+            await uow.analytics_events.add_many([analytics_event(date(2026, 1, 1), page="/a\x00b")])
+
+
+async def test_staff_roles_are_granted_changed_and_revoked(uow_factory: UnitOfWorkFactory) -> None:
+    member = uuid.uuid4()
+    async with uow_factory() as uow:
+        await uow.staff.put(StaffMember(member, StaffRole.SUPPORT, NOW))
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.staff.put(StaffMember(member, StaffRole.ADMIN, NOW + timedelta(days=1)))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.staff.get(member) == StaffMember(member, StaffRole.ADMIN, NOW + timedelta(days=1))
+        assert await uow.staff.list() == [StaffMember(member, StaffRole.ADMIN, NOW + timedelta(days=1))]
+        assert await uow.staff.remove(member)
+        assert not await uow.staff.remove(member)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.staff.get(member) is None

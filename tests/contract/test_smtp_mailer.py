@@ -1,0 +1,45 @@
+"""The SMTP mailer against a local SMTP server (aiosmtpd on 127.0.0.1): the Mailer contract holds over SMTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from dreamina.adapters.mail.smtp import SmtpMailer
+from dreamina.ports.mail import MailMessage
+from tests.contract.smtp_server import SmtpInbox, free_port, read_back, smtp_server
+
+__all__ = ["smtp_server"]  # the fixture
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        MailMessage("ada@example.com", "Welcome", "Hello Ada.", "welcome"),
+        MailMessage("a@example.com", "Grüße — Ihr Konto", "Zeile 1\nZeile 2\n\n— Dreamina ✨", "policy_change"),
+        MailMessage("a@example.com", "From me", "From the start of a line\n.\n..", "notice"),
+    ],
+    ids=["plain", "unicode", "smtp-dot-stuffing"],
+)
+async def test_messages_arrive_unchanged(smtp_server: tuple[SmtpInbox, int], message: MailMessage) -> None:
+    inbox, port = smtp_server
+    mailer = SmtpMailer(host="127.0.0.1", port=port, sender="Dreamina <no-reply@dreamina.test>", start_tls=False)
+    await mailer.send(message)
+    assert len(inbox.received) == 1
+    mail_from, recipients, email = inbox.received[0]
+    assert mail_from == "no-reply@dreamina.test" and recipients == [message.to]
+    assert read_back(email) == message
+
+
+async def test_header_injection_is_refused_before_connecting(smtp_server: tuple[SmtpInbox, int]) -> None:
+    inbox, port = smtp_server
+    mailer = SmtpMailer(host="127.0.0.1", port=port, sender="no-reply@dreamina.test", start_tls=False)
+    with pytest.raises(ValueError):
+        await mailer.send(MailMessage("a@example.com", "Hi\nBcc: victim@example.com", "b", "welcome"))
+    assert inbox.received == []
+
+
+async def test_an_unreachable_server_raises() -> None:
+    port = free_port()  # nobody listens there
+    mailer = SmtpMailer(host="127.0.0.1", port=port, sender="no-reply@dreamina.test", start_tls=False, timeout=2)
+    with pytest.raises(Exception):
+        await mailer.send(MailMessage("a@example.com", "Hi", "b", "welcome"))
