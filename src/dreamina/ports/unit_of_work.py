@@ -7,10 +7,18 @@ from types import TracebackType
 from typing import Protocol
 
 from dreamina.ports.audit import AuditLog
+from dreamina.ports.data_rights import (
+    ErasureCompletionRepository,
+    PrivacyJobRepository,
+    PrivacyRequestRepository,
+    RequestEventRepository,
+)
 from dreamina.ports.disclosures import DisclosureLedger
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
+from dreamina.ports.objections import ObjectionRegister
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
+from dreamina.ports.restrictions import ProcessingRestrictions
 
 
 class UnitOfWork(Protocol):
@@ -23,6 +31,12 @@ class UnitOfWork(Protocol):
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    privacy_requests: PrivacyRequestRepository
+    privacy_request_events: RequestEventRepository
+    privacy_jobs: PrivacyJobRepository
+    erasure_completions: ErasureCompletionRepository
+    restrictions: ProcessingRestrictions
+    objections: ObjectionRegister
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -10,6 +10,7 @@ from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from dreamina.adapters.logs import get_logger
+from dreamina.domain.data_rights import errors as data_rights_errors
 from dreamina.domain.privacy import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -24,6 +25,10 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.KeyDestroyed: 410,
+    data_rights_errors.IdentityProofFailed: 403,
+    data_rights_errors.RequestNotOpen: 409,
+    data_rights_errors.ExtensionNotAllowed: 409,
+    data_rights_errors.ExportExpired: 410,
 }
 
 _HTTP_CODES = {
@@ -114,7 +119,7 @@ def _safe_detail(detail: str) -> str:
 _DESCRIPTIONS = {
     400: "malformed request or failed validation",
     401: "missing, invalid or expired access token; or wrong credentials",
-    403: "refused (e.g. age_requirement_not_met)",
+    403: "refused (e.g. age_requirement_not_met, identity_proof_failed)",
     404: "not found",
     409: "conflict with the current state (e.g. policy_version_not_current)",
     410: "the subject's data has been erased",

@@ -20,10 +20,18 @@ from uuid import UUID
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion
 from dreamina.ports.audit import AuditEvent, AuditLog
+from dreamina.ports.data_rights import (
+    ErasureCompletionRepository,
+    PrivacyJobRepository,
+    PrivacyRequestRepository,
+    RequestEventRepository,
+)
 from dreamina.ports.disclosures import Disclosure, DisclosureLedger
 from dreamina.ports.identity import Account, AccountRepository, AccountStatus, AuthSession, SessionRepository
 from dreamina.ports.keys import SubjectKey, SubjectKeyRepository
+from dreamina.ports.objections import ObjectionRegister
 from dreamina.ports.policy import PolicyAcceptance, PolicyAcceptanceRepository, PolicyVersionRepository
+from dreamina.ports.restrictions import ProcessingRestrictions
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -163,6 +171,12 @@ class InMemoryDatabase:
         self.audit: dict[UUID, AuditEvent] = {}
         self.disclosures: dict[UUID, Disclosure] = {}
         self.commits = 0
+        self.privacy_requests: dict[UUID, Any] = {}
+        self.privacy_request_events: dict[UUID, Any] = {}
+        self.privacy_jobs: dict[UUID, Any] = {}
+        self.erasure_completions: dict[UUID, Any] = {}
+        self.restrictions: dict[UUID, Any] = {}
+        self.objections: dict[tuple[UUID, str], Any] = {}
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -177,6 +191,12 @@ class InMemoryDatabase:
             "policy_acceptances": len(self.acceptances),
             "audit_events": len(self.audit),
             "disclosures": len(self.disclosures),
+            "privacy_requests": len(self.privacy_requests),
+            "privacy_request_events": len(self.privacy_request_events),
+            "privacy_jobs": len(self.privacy_jobs),
+            "erasure_completions": len(self.erasure_completions),
+            "processing_restrictions": len(self.restrictions),
+            "objections": len(self.objections),
         }
 
 
@@ -184,8 +204,9 @@ class InMemoryDatabase:
 
 
 class InMemoryAccountRepository:
-    def __init__(self, table: _Table[UUID, Account]) -> None:
+    def __init__(self, table: _Table[UUID, Account], sessions: _Table[UUID, AuthSession] | None = None) -> None:
         self._table = table
+        self._sessions = sessions  # deleted with their account, as the SQL foreign key cascades
 
     async def add(self, account: Account) -> None:
         stored = _stored_account(account)
@@ -205,6 +226,13 @@ class InMemoryAccountRepository:
         if self._table.get(stored.id) is None:
             raise NotFound("no such account")
         self._table.replace(stored.id, stored)
+
+    async def delete(self, account_id: UUID) -> bool:
+        if self._sessions is not None:
+            for key, session in list(self._sessions.rows()):
+                if session.account_id == account_id:
+                    self._sessions.delete(key)
+        return self._table.delete(account_id)
 
 
 def _stored_account(account: Account) -> Account:
@@ -292,6 +320,9 @@ class InMemorySubjectKeyRepository:
         self._table.replace(subject_id, dataclasses.replace(found, wrapped_key=None, destroyed_at=_utc(at)))
         return True
 
+    async def delete(self, subject_id: UUID) -> bool:
+        return self._table.delete(subject_id)
+
 
 class InMemoryPolicyVersionRepository:
     def __init__(self, table: _Table[int, PolicyVersion]) -> None:
@@ -329,6 +360,12 @@ class InMemoryPolicyAcceptanceRepository:
         found = (a for _, a in self._table.rows() if a.subject_id == subject_id)
         return sorted(found, key=lambda a: (a.accepted_at, a.id))
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        doomed = [key for key, a in self._table.rows() if a.subject_id == subject_id]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)
+
 
 class InMemoryAuditLog:
     def __init__(self, table: _Table[UUID, AuditEvent]) -> None:
@@ -346,6 +383,22 @@ class InMemoryAuditLog:
     async def list_for_subject(self, subject_id: UUID) -> list[AuditEvent]:
         found = (e for _, e in self._table.rows() if e.subject_id == subject_id)
         return sorted(found, key=lambda e: (e.occurred_at, e.id))
+
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        changed = 0
+        for key, event in list(self._table.rows()):
+            if subject_id in (event.subject_id, event.actor_id):
+                self._table.replace(
+                    key,
+                    dataclasses.replace(
+                        event,
+                        subject_id=pseudonym if event.subject_id == subject_id else event.subject_id,
+                        actor_id=pseudonym if event.actor_id == subject_id else event.actor_id,
+                        reason=None,
+                    ),
+                )
+                changed += 1
+        return changed
 
 
 class InMemoryDisclosureLedger:
@@ -367,6 +420,12 @@ class InMemoryDisclosureLedger:
         found = (d for _, d in self._table.rows() if d.subject_id == subject_id)
         return sorted(found, key=lambda d: (d.occurred_at, d.id))
 
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        doomed = [(key, d) for key, d in self._table.rows() if d.subject_id == subject_id]
+        for key, disclosure in doomed:
+            self._table.replace(key, dataclasses.replace(disclosure, subject_id=pseudonym, reference=None))
+        return len(doomed)
+
 
 # --- unit of work -------------------------------------------------------------------------------------------
 
@@ -381,6 +440,12 @@ class InMemoryUnitOfWork:
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    privacy_requests: PrivacyRequestRepository
+    privacy_request_events: RequestEventRepository
+    privacy_jobs: PrivacyJobRepository
+    erasure_completions: ErasureCompletionRepository
+    restrictions: ProcessingRestrictions
+    objections: ObjectionRegister
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -410,7 +475,7 @@ class InMemoryUnitOfWork:
         acceptances: _Table[UUID, PolicyAcceptance] = _Table(db.acceptances, (), "this acceptance is already recorded")
         audit: _Table[UUID, AuditEvent] = _Table(db.audit, (), "this audit event is already recorded")
         disclosures: _Table[UUID, Disclosure] = _Table(db.disclosures, (), "this disclosure is already recorded")
-        self.accounts = InMemoryAccountRepository(accounts)
+        self.accounts = InMemoryAccountRepository(accounts, sessions)
         self.sessions = InMemorySessionRepository(sessions, accounts)
         self.subject_keys = InMemorySubjectKeyRepository(subject_keys)
         self.policies = InMemoryPolicyVersionRepository(policies)
@@ -418,6 +483,7 @@ class InMemoryUnitOfWork:
         self.audit = InMemoryAuditLog(audit)
         self.disclosures = InMemoryDisclosureLedger(disclosures)
         self._tables = (accounts, sessions, subject_keys, policies, acceptances, audit, disclosures)
+        self._attach_data_rights()
         return self
 
     async def __aexit__(
@@ -444,6 +510,26 @@ class InMemoryUnitOfWork:
         self._require_active()
         for table in self._tables:
             table.discard()
+
+    def _attach_data_rights(self) -> None:
+        from dreamina.adapters.memory import data_rights as dr
+
+        db = self._database
+        requests: _Table[UUID, Any] = _Table(db.privacy_requests, (), "this request already exists")
+        events: _Table[UUID, Any] = _Table(db.privacy_request_events, (), "this event is already recorded")
+        jobs: _Table[UUID, Any] = _Table(db.privacy_jobs, (), "the request already has a job")
+        completions: _Table[UUID, Any] = _Table(
+            db.erasure_completions, (), "this erasure is already recorded as complete"
+        )
+        restrictions: _Table[UUID, Any] = _Table(db.restrictions, (), "the subject is already restricted")
+        objections: _Table[tuple[UUID, str], Any] = _Table(db.objections, (), "this objection is already recorded")
+        self.privacy_requests = dr.InMemoryPrivacyRequestRepository(requests)
+        self.privacy_request_events = dr.InMemoryRequestEventRepository(events)
+        self.privacy_jobs = dr.InMemoryPrivacyJobRepository(jobs)
+        self.erasure_completions = dr.InMemoryErasureCompletionRepository(completions)
+        self.restrictions = dr.InMemoryProcessingRestrictions(restrictions)
+        self.objections = dr.InMemoryObjectionRegister(objections)
+        self._tables = (*self._tables, requests, events, jobs, completions, restrictions, objections)
 
     def _require_active(self) -> None:
         if not self._active:

@@ -164,6 +164,11 @@ class SqlAccountRepository(_SqlRepository):
         if await self._write(statement, conflict="another account already has this email") == 0:
             raise NotFound("no such account")
 
+    async def delete(self, account_id: UUID) -> bool:
+        # Sessions first: SQLite enforces the foreign key only when told to, PostgreSQL always.
+        await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id))
+        return await self._execute_count(delete(AccountRow).where(AccountRow.id == account_id)) > 0
+
 
 def _session_record(row: Any) -> AuthSession:
     return AuthSession(
@@ -264,6 +269,9 @@ class SqlSubjectKeyRepository(_SqlRepository):
         )
         return await self._execute_count(statement) > 0
 
+    async def delete(self, subject_id: UUID) -> bool:
+        return await self._execute_count(delete(SubjectKeyRow).where(SubjectKeyRow.subject_id == subject_id)) > 0
+
 
 # --- policy -------------------------------------------------------------------------------------------------
 
@@ -348,6 +356,10 @@ class SqlPolicyAcceptanceRepository(_SqlRepository):
         )
         return [_acceptance(row) for row in await self._session.execute(statement)]
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        statement = delete(PolicyAcceptanceRow).where(PolicyAcceptanceRow.subject_id == subject_id)
+        return await self._execute_count(statement)
+
 
 # --- audit and disclosures ----------------------------------------------------------------------------------
 
@@ -396,6 +408,18 @@ class SqlAuditLog(_SqlRepository):
         )
         return [_audit_event(row) for row in await self._session.execute(statement)]
 
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        as_actor = (
+            update(AuditEventRow).where(AuditEventRow.actor_id == subject_id).values(actor_id=pseudonym, reason=None)
+        )
+        actors = await self._execute_count(as_actor)
+        as_subject = (
+            update(AuditEventRow)
+            .where(AuditEventRow.subject_id == subject_id)
+            .values(subject_id=pseudonym, reason=None)
+        )
+        return max(actors, await self._execute_count(as_subject))
+
 
 def _disclosure(row: Any) -> Disclosure:
     return Disclosure(
@@ -438,3 +462,11 @@ class SqlDisclosureLedger(_SqlRepository):
             .order_by(DisclosureRow.occurred_at, DisclosureRow.id)
         )
         return [_disclosure(row) for row in await self._session.execute(statement)]
+
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        statement = (
+            update(DisclosureRow)
+            .where(DisclosureRow.subject_id == subject_id)
+            .values(subject_id=pseudonym, reference=None)
+        )
+        return await self._execute_count(statement)

@@ -15,11 +15,27 @@ from dreamina.adapters.sql.repositories import (
     SqlSessionRepository,
     SqlSubjectKeyRepository,
 )
+from dreamina.adapters.sql.repositories_data_rights import (
+    SqlErasureCompletionRepository,
+    SqlObjectionRegister,
+    SqlPrivacyJobRepository,
+    SqlPrivacyRequestRepository,
+    SqlProcessingRestrictions,
+    SqlRequestEventRepository,
+)
 from dreamina.ports.audit import AuditLog
+from dreamina.ports.data_rights import (
+    ErasureCompletionRepository,
+    PrivacyJobRepository,
+    PrivacyRequestRepository,
+    RequestEventRepository,
+)
 from dreamina.ports.disclosures import DisclosureLedger
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
+from dreamina.ports.objections import ObjectionRegister
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
+from dreamina.ports.restrictions import ProcessingRestrictions
 
 
 class SqlUnitOfWork:
@@ -35,6 +51,12 @@ class SqlUnitOfWork:
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    privacy_requests: PrivacyRequestRepository
+    privacy_request_events: RequestEventRepository
+    privacy_jobs: PrivacyJobRepository
+    erasure_completions: ErasureCompletionRepository
+    restrictions: ProcessingRestrictions
+    objections: ObjectionRegister
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -54,6 +76,12 @@ class SqlUnitOfWork:
         self.acceptances = SqlPolicyAcceptanceRepository(session)
         self.audit = SqlAuditLog(session)
         self.disclosures = SqlDisclosureLedger(session)
+        self.privacy_requests = SqlPrivacyRequestRepository(session)
+        self.privacy_request_events = SqlRequestEventRepository(session)
+        self.privacy_jobs = SqlPrivacyJobRepository(session)
+        self.erasure_completions = SqlErasureCompletionRepository(session)
+        self.restrictions = SqlProcessingRestrictions(session)
+        self.objections = SqlObjectionRegister(session)
         return self
 
     async def __aexit__(

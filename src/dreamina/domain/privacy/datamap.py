@@ -448,4 +448,8 @@ OBJECT_PREFIXES: tuple[ObjectPrefixDeclaration, ...] = (
     ),
 )
 
+from dreamina.domain.privacy.datamap_data_rights import DATA_RIGHTS_STORES  # noqa: E402 - needs the classes above
+
+STORES.update({s.name: s for s in DATA_RIGHTS_STORES})
+
 DATA_MAP = DataMap(stores=STORES, object_prefixes=OBJECT_PREFIXES, processors=PROCESSORS)
