@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from msgspec import Meta
@@ -163,7 +163,7 @@ class PrivacyRequestsController(Controller):
         responses=problem_responses(401, 404),
     )
     async def get_request(
-        self, request_id: UUID, principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, request_id: FromPath[UUID], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> RequestDetail:
         return _detail(await container.rights.requests.view(principal.account_id, request_id))
 
@@ -175,7 +175,7 @@ class PrivacyRequestsController(Controller):
     )
     async def verify(
         self,
-        request_id: UUID,
+        request_id: FromPath[UUID],
         data: JSONBody[VerifyBody],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -192,7 +192,7 @@ class PrivacyRequestsController(Controller):
         responses=problem_responses(401, 403, 404, 409),
     )
     async def send_code(
-        self, request_id: UUID, principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, request_id: FromPath[UUID], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> None:
         await container.rights.requests.send_code(principal.account_id, request_id)
 
@@ -204,7 +204,7 @@ class PrivacyRequestsController(Controller):
     )
     async def cancel(
         self,
-        request_id: UUID,
+        request_id: FromPath[UUID],
         data: JSONBody[CancelBody],
         principal: NamedDependency[Principal],
         container: NamedDependency[Container],
@@ -218,7 +218,7 @@ class PrivacyRequestsController(Controller):
         responses=problem_responses(401, 404),
     )
     async def report(
-        self, request_id: UUID, principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, request_id: FromPath[UUID], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> dict[str, Any]:
         view = await container.rights.requests.view(principal.account_id, request_id)
         if view.request.type != "access" or view.request.status != "completed":
@@ -238,7 +238,7 @@ class PrivacyRequestsController(Controller):
         responses=problem_responses(401, 404, 410),
     )
     async def download(
-        self, request_id: UUID, principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, request_id: FromPath[UUID], principal: NamedDependency[Principal], container: NamedDependency[Container]
     ) -> Response[Any]:
         key = await container.rights.requests.archive_for(principal.account_id, request_id)
         chunks = await container.object_store.stream(key)

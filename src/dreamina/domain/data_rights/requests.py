@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import itertools
 import json
 import secrets
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -123,11 +125,6 @@ class PrivacyRequests:
             if account is None:
                 raise NotFound("account not found")
             password_hash = account.password_hash
-            for existing in await uow.privacy_requests.list_for_subject(subject_id):
-                if existing.type == type and existing.status in OPEN_STATUSES:
-                    await self._merge(uow, existing, cleaned, now)
-                    await uow.commit()
-                    return existing
 
         proven = False
         if type in SENSITIVE_TYPES and password is not None:
@@ -140,6 +137,16 @@ class PrivacyRequests:
             # Structured corrections apply at once, with identity's own validation; nothing is stored on failure.
             changed = await self._corrections.correct(subject_id, cleaned["corrections"])
             outcome["fields_corrected"] = list(changed)
+
+        async with self._uow() as uow:
+            for existing in await uow.privacy_requests.list_for_subject(subject_id):
+                if existing.type == type and existing.status in OPEN_STATUSES:
+                    if outcome.get("fields_corrected"):
+                        corrected = {*existing.outcome.get("fields_corrected", []), *outcome["fields_corrected"]}
+                        existing.outcome = {**existing.outcome, "fields_corrected": sorted(corrected)}
+                    await self._merge(uow, existing, cleaned, now)
+                    await uow.commit()
+                    return existing
 
         code: str | None = None
         async with self._uow() as uow:
@@ -563,7 +570,7 @@ class PrivacyRequests:
     ) -> None:
         await uow.privacy_request_events.append(
             RequestEvent(
-                id=uuid.uuid4(),
+                id=ordered_id(),
                 request_id=request.id,
                 subject_id=request.subject_id,
                 status=status,
@@ -673,6 +680,16 @@ class PrivacyRequests:
 
     async def _mail(self, to: str, subject: str, body: str, kind: str) -> None:
         await self._mailer.send(MailMessage(to=to, subject=subject, body=body, kind=kind))
+
+
+_sequence = itertools.count()
+
+
+def ordered_id() -> UUID:
+    """A random-looking id that sorts by creation (time in the high bits), so a request's history keeps its order
+    when several changes share one timestamp."""
+    high = (time.time_ns() << 20 | next(_sequence) & 0xFFFFF) & ((1 << 64) - 1)
+    return UUID(int=high << 64 | secrets.randbits(64))
 
 
 def _job(request: PrivacyRequest, kind: str, run_after: datetime) -> PrivacyJob:
