@@ -20,6 +20,17 @@ from stream_zip import ZIP_64, async_stream_zip
 from dreamina.ports.object_store import ObjectStore
 
 _DONE = object()
+
+
+class ArchiveAborted(RuntimeError):
+    """A holder failed while the archive was being written; nothing was stored."""
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
 _MODE = 0o600
 
 
@@ -95,14 +106,18 @@ class ZipExportArchive:
                 listing = "".join(f"- {name}: {description}\n" for name, description in sink.index)
                 text = readme + listing + "- README.txt: this file\n"
                 await queue.put(("README.txt", datetime.now(UTC), _MODE, ZIP_64, _one(text.encode())))
-            finally:
-                await queue.put(_DONE)
+            except BaseException as error:
+                await queue.put(_Failed(error))  # the upload must fail too: no truncated archive is ever stored
+                raise
+            await queue.put(_DONE)
 
         async def members() -> AsyncIterator[Any]:
             while True:
                 item = await queue.get()
                 if item is _DONE:
                     return
+                if isinstance(item, _Failed):
+                    raise ArchiveAborted("a holder failed while exporting") from item.error
                 yield item
 
         producer = asyncio.create_task(produce())
@@ -115,6 +130,8 @@ class ZipExportArchive:
             size = await self._store.put_stream(key, stream, "application/zip")
         except BaseException:
             producer.cancel()
+            if not producer.cancelled() and producer.done() and producer.exception() is not None:
+                raise producer.exception() from None  # type: ignore[misc]
             raise
-        await producer  # re-raises a holder's failure
+        await producer
         return size

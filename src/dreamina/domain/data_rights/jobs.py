@@ -7,7 +7,6 @@ exactly once.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -284,7 +283,9 @@ class DataRightsJobs:
                     await uow.erasure_completions.add(record)
                 except Conflict:
                     pass  # recorded by a run that died before marking the step
-                await self._requests.complete(uow, job.request_id, {"completion_id": str(job.completion_id)}, "erased")
+                await self._requests.complete(
+                    uow, job.request_id, {"completion_id": str(job.completion_id)}, "erased", pseudonymous=True
+                )
                 job = replace(job, steps_done=(*job.steps_done, "completion_recorded"), updated_at=self._clock.now())
                 await uow.privacy_jobs.update(job)
                 await uow.commit()
@@ -334,10 +335,6 @@ class DataRightsJobs:
         if retry:
             raise JobPending("a processor did not confirm deletion; retrying later")
         return current
-
-
-def new_completion_id() -> UUID:
-    return uuid.uuid4()
 
 
 def archive_is_live(job: PrivacyJob, now: datetime) -> bool:

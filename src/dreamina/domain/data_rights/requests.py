@@ -31,6 +31,7 @@ from dreamina.domain.data_rights.errors import (
 from dreamina.domain.privacy.errors import InvalidInput, KeyDestroyed, NotFound
 from dreamina.domain.privacy.jurisdictions import JurisdictionRule, JurisdictionTable
 from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
 from dreamina.domain.privacy.validation import clean_text
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.audit import AuditEvent
@@ -474,13 +475,19 @@ class PrivacyRequests:
 
     # -- shared by the export and erasure jobs -----------------------------------------------------------------
 
-    async def complete(self, uow: UnitOfWork, request_id: UUID, outcome: Mapping[str, Any], note: str) -> None:
-        """Mark a request completed with ``outcome`` (inside the caller's unit of work)."""
+    async def complete(
+        self, uow: UnitOfWork, request_id: UUID, outcome: Mapping[str, Any], note: str, *, pseudonymous: bool = False
+    ) -> None:
+        """Mark a request completed with ``outcome`` (inside the caller's unit of work). ``pseudonymous``: the
+        subject was erased, so the audit trail (a legal hold) records the change under their pseudonym."""
         request = await uow.privacy_requests.get(request_id)
         if request is None or request.status in TERMINAL_STATUSES:
             return
         request.outcome = {**request.outcome, **outcome}
-        await self._set_status(uow, request, "completed", "system", None, note, self._clock.now())
+        audit_subject = erasure_pseudonym(self._vault, request.subject_id) if pseudonymous else None
+        await self._set_status(
+            uow, request, "completed", "system", None, note, self._clock.now(), audit_subject=audit_subject
+        )
 
     # -- internals ---------------------------------------------------------------------------------------------
 
@@ -550,13 +557,15 @@ class PrivacyRequests:
         actor_id: UUID | None,
         note: str | None,
         now: datetime,
+        *,
+        audit_subject: UUID | None = None,
     ) -> None:
         request.status = status
         request.updated_at = now
         if status in TERMINAL_STATUSES:
             request.flag = None
         await uow.privacy_requests.update(request)
-        await self._record(uow, request, status, actor_kind, actor_id, note, now)
+        await self._record(uow, request, status, actor_kind, actor_id, note, now, audit_subject=audit_subject)
 
     async def _record(
         self,
@@ -567,6 +576,8 @@ class PrivacyRequests:
         actor_id: UUID | None,
         note: str | None,
         now: datetime,
+        *,
+        audit_subject: UUID | None = None,
     ) -> None:
         await uow.privacy_request_events.append(
             RequestEvent(
@@ -583,7 +594,7 @@ class PrivacyRequests:
         await uow.audit.append(
             AuditEvent(
                 id=uuid.uuid4(),
-                subject_id=request.subject_id,
+                subject_id=audit_subject or request.subject_id,
                 actor_kind=actor_kind,
                 actor_id=actor_id,
                 action=f"privacy_request.{status}",
