@@ -323,3 +323,13 @@ async def test_deadline_monitor_flags_near_and_past_due_once(client: AsyncTestCl
     assert await rights.flag_deadlines() == {"near_due": 0, "overdue": 1}
     overdue = await rights.queue(uuid.uuid4(), flag="overdue")
     assert [str(r.id) for r in overdue] == [request["id"]]
+
+
+async def test_a_duplicate_with_the_password_verifies_the_waiting_request(
+    client: AsyncTestClient, container: Container
+) -> None:
+    headers = await signed_in(client, "ada@example.com")
+    waiting = await submit(client, headers, "export")
+    assert waiting["status"] == "awaiting_verification"
+    proven = await submit_proven(client, headers, "export")
+    assert proven["id"] == waiting["id"] and proven["status"] == "processing"

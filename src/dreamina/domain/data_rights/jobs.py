@@ -170,7 +170,7 @@ class DataRightsJobs:
             )
         if "subject_notified" not in job.steps_done:
             async with self._uow() as uow:
-                email = await self._requests._email(uow, job.subject_id)
+                email = await self._requests.email_of(uow, job.subject_id)
             if email is not None:
                 expires = job.expires_at.date().isoformat() if job.expires_at else ""
                 await self._mailer.send(
@@ -232,7 +232,7 @@ class DataRightsJobs:
             job = await self._mark(job, "sessions_revoked")
         if "subject_notified" not in job.steps_done:
             async with self._uow() as uow:
-                email = await self._requests._email(uow, subject)
+                email = await self._requests.email_of(uow, subject)
             if email is not None:
                 await self._mailer.send(
                     MailMessage(

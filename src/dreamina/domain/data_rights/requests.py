@@ -146,6 +146,9 @@ class PrivacyRequests:
                         corrected = {*existing.outcome.get("fields_corrected", []), *outcome["fields_corrected"]}
                         existing.outcome = {**existing.outcome, "fields_corrected": sorted(corrected)}
                     await self._merge(uow, existing, cleaned, now)
+                    if proven and existing.status == AWAITING_VERIFICATION:
+                        # the duplicate carried the proof the open request was waiting for
+                        await self._verified(uow, existing, now)
                     await uow.commit()
                     return existing
 
@@ -200,7 +203,7 @@ class PrivacyRequests:
                 raise IdentityProofFailed("no more codes can be sent for this request; make a new request")
             code = self._issue_code(request, now)
             await uow.privacy_requests.update(request)
-            email = await self._email(uow, subject_id)
+            email = await self.email_of(uow, subject_id)
             await uow.commit()
         if email is not None:
             await self._send_code(email, code)
@@ -238,17 +241,8 @@ class PrivacyRequests:
                 await uow.privacy_requests.update(request)
                 await uow.commit()
                 raise IdentityProofFailed("the code or password is wrong or has expired")
-            request.verified_at = now
-            request.code_hash = None
-            request.code_expires_at = None
-            rule = _rule_for(self._jurisdictions, request.jurisdiction)
-            if request.paused_since is not None:
-                request.paused_seconds += int((now - request.paused_since).total_seconds())
-                request.paused_since = None
-                request.due_at = legal_clock.due_after_pause(rule, request.received_at, request.paused_seconds)
-            details = await self._details(uow, request)
-            await self._proceed(uow, request, details, now)
-            email = await self._email(uow, subject_id)
+            await self._verified(uow, request, now)
+            email = await self.email_of(uow, subject_id)
             await uow.commit()
         if request.status == "scheduled" and email is not None:
             await self._notify_erasure_scheduled(email, request)
@@ -352,7 +346,7 @@ class PrivacyRequests:
                 raise RequestNotOpen("only a request under review can be approved")
             request.outcome = {**request.outcome, "resolved_by_staff": True}
             await self._set_status(uow, request, "completed", "staff", staff_id, note, now)
-            email = await self._email(uow, request.subject_id)
+            email = await self.email_of(uow, request.subject_id)
             await uow.commit()
         if email is not None:
             await self._mail(email, "Your privacy request was completed", note, "privacy_request_completed")
@@ -368,7 +362,7 @@ class PrivacyRequests:
                 raise RequestNotOpen("the request is already closed")
             await self._stop_job(uow, request.id, now)
             await self._set_status(uow, request, "rejected", "staff", staff_id, reason, now)
-            email = await self._email(uow, request.subject_id)
+            email = await self.email_of(uow, request.subject_id)
             await uow.commit()
         if email is not None:
             await self._mail(
@@ -400,7 +394,7 @@ class PrivacyRequests:
             request.extension_reason = reason
             request.flag = legal_clock.deadline_flag(new_due, now)
             await self._set_status(uow, request, request.status, "staff", staff_id, f"extended: {reason}", now)
-            email = await self._email(uow, request.subject_id)
+            email = await self.email_of(uow, request.subject_id)
             await uow.commit()
         if email is not None:
             await self._mail(
@@ -536,6 +530,18 @@ class PrivacyRequests:
                 request.outcome = {**request.outcome, "restriction": "in_force"}
             await self._set_status(uow, request, "completed", "system", None, "restriction register updated", now)
 
+    async def _verified(self, uow: UnitOfWork, request: PrivacyRequest, now: datetime) -> None:
+        """Identity proven: restart a stopped clock (the pause does not count) and carry the request out."""
+        request.verified_at = now
+        request.code_hash = None
+        request.code_expires_at = None
+        rule = _rule_for(self._jurisdictions, request.jurisdiction)
+        if request.paused_since is not None:
+            request.paused_seconds += int((now - request.paused_since).total_seconds())
+            request.paused_since = None
+            request.due_at = legal_clock.due_after_pause(rule, request.received_at, request.paused_seconds)
+        await self._proceed(uow, request, await self._details(uow, request), now)
+
     async def _merge(self, uow: UnitOfWork, existing: PrivacyRequest, details: dict[str, Any], now: datetime) -> None:
         if existing.type == "rectification" and details.get("free_text"):
             current = await self._details(uow, existing)
@@ -649,7 +655,8 @@ class PrivacyRequests:
         details: dict[str, Any] = json.loads(opened)
         return details
 
-    async def _email(self, uow: UnitOfWork, subject_id: UUID) -> str | None:
+    async def email_of(self, uow: UnitOfWork, subject_id: UUID) -> str | None:
+        """The subject's email for a notice, or None once they are erased."""
         account = await uow.accounts.get(subject_id)
         if account is None:
             return None
