@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -409,16 +409,19 @@ class SqlAuditLog(_SqlRepository):
         return [_audit_event(row) for row in await self._session.execute(statement)]
 
     async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
-        as_actor = (
+        touched = select(func.count()).where(
+            or_(AuditEventRow.subject_id == subject_id, AuditEventRow.actor_id == subject_id)
+        )
+        changed = int((await self._session.execute(touched)).scalar_one())
+        await self._execute_count(
             update(AuditEventRow).where(AuditEventRow.actor_id == subject_id).values(actor_id=pseudonym, reason=None)
         )
-        actors = await self._execute_count(as_actor)
-        as_subject = (
+        await self._execute_count(
             update(AuditEventRow)
             .where(AuditEventRow.subject_id == subject_id)
             .values(subject_id=pseudonym, reason=None)
         )
-        return max(actors, await self._execute_count(as_subject))
+        return changed
 
 
 def _disclosure(row: Any) -> Disclosure:
