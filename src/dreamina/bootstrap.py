@@ -13,11 +13,16 @@ from importlib import resources
 from typing import Any
 
 from dreamina.domain.consent.analytics import Analytics
+from dreamina.domain.consent.personal_data import ConsentPersonalData
 from dreamina.domain.consent.policy_changes import PolicyChanges
 from dreamina.domain.consent.policy_versions import INITIAL_LAST_UPDATED, INITIAL_VERSION, PolicyCatalogue
 from dreamina.domain.consent.preferences import ConsentRegistry, Objections
 from dreamina.domain.consent.retention import ExpiredAnalyticsEvents
+from dreamina.domain.data_rights.holders import DataRightsPersonalData, SubjectDataKey, SubjectObjects
+from dreamina.domain.data_rights.jobs import DataRightsJobs
+from dreamina.domain.data_rights.requests import PrivacyRequests
 from dreamina.domain.identity.accounts import Accounts, IdentityRules
+from dreamina.domain.identity.personal_data import IdentityPersonalData
 from dreamina.domain.identity.retention import ExpiredSessions
 from dreamina.domain.identity.staff import StaffDirectory
 from dreamina.domain.privacy.datamap import DATA_MAP, DataMap
@@ -25,6 +30,7 @@ from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisd
 from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import ClientClassifier
+from dreamina.ports.data_rights import PersonalDataHolder, ProcessorEraser
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer
 from dreamina.ports.object_store import ObjectStore
@@ -38,6 +44,16 @@ INITIAL_EFFECTIVE_AT = datetime(2026, 5, 1, tzinfo=UTC)
 def shipped_policy_text() -> str:
     """The policy the company ships as version 1 (a copy of shared/policy/privacy-policy.txt)."""
     return resources.files("dreamina.data").joinpath("privacy-policy-v1.txt").read_text(encoding="utf-8")
+
+
+@dataclass
+class DataRights:
+    """The data-rights module: request engine, jobs, and every module's holder of personal data."""
+
+    requests: PrivacyRequests
+    jobs: DataRightsJobs
+    holders: tuple[PersonalDataHolder, ...]
+    erasers: dict[str, ProcessorEraser]
 
 
 @dataclass
@@ -64,6 +80,13 @@ class Container:
     analytics: Analytics = field(kw_only=True)
     policy_changes: PolicyChanges = field(kw_only=True)
     staff: StaffDirectory = field(kw_only=True)
+    data_rights: DataRights | None = None
+
+    @property
+    def rights(self) -> DataRights:
+        """The data-rights module (always wired by :func:`build_container`)."""
+        assert self.data_rights is not None
+        return self.data_rights
 
     async def start(self) -> None:
         """Idempotent start-up work: publish the shipped policy as version 1 if it is not there yet."""
@@ -192,6 +215,18 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         from dreamina.adapters.client_traits import OfflineClientClassifier
 
         classifier = OfflineClientClassifier()
+    data_rights = _data_rights(
+        uow=uow,
+        vault=vault,
+        cipher=cipher,
+        passwords=passwords,
+        mailer=mailer,
+        clock=clock,
+        object_store=object_store,
+        accounts=accounts,
+        jurisdictions=jurisdictions,
+        erasers=overrides.get("processor_erasers") or {},
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -223,4 +258,55 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
             policy_url=settings.resolved_public_base_url + "/v1/privacy/policy",
         ),
         staff=StaffDirectory(uow, vault, clock),
+        data_rights=data_rights,
     )
+
+
+def _data_rights(
+    *,
+    uow: UnitOfWorkFactory,
+    vault: KeyVault,
+    cipher: Any,
+    passwords: PasswordHasher,
+    mailer: Mailer,
+    clock: Clock,
+    object_store: ObjectStore,
+    accounts: Accounts,
+    jurisdictions: JurisdictionTable,
+    erasers: dict[str, ProcessorEraser],
+) -> DataRights:
+    """Wire the request engine, its jobs, and the holders of personal data (each module adds its own here)."""
+    from dreamina.adapters.export_zip import ZipExportArchive
+    from dreamina.adapters.profile_corrections import IdentityProfileCorrections
+
+    requests = PrivacyRequests(
+        uow=uow,
+        vault=vault,
+        cipher=cipher,
+        passwords=passwords,
+        mailer=mailer,
+        clock=clock,
+        jurisdictions=jurisdictions,
+        corrections=IdentityProfileCorrections(accounts),
+    )
+    keyed = {"uow": uow, "vault": vault, "cipher": cipher, "clock": clock}
+    # Order matters for erasure: the data key goes after every holder that might still read with it, and the
+    # data-rights holder runs last of all (the saga's progress lives in its tables).
+    holders: tuple[PersonalDataHolder, ...] = (
+        IdentityPersonalData(**keyed),
+        ConsentPersonalData(uow=uow, vault=vault, clock=clock),
+        SubjectObjects(object_store, exported=("uploads/", "outputs/"), not_exported=("exports/",)),
+        SubjectDataKey(**keyed),
+        DataRightsPersonalData(**keyed),
+    )
+    jobs = DataRightsJobs(
+        uow=uow,
+        requests=requests,
+        holders=holders,
+        archive=ZipExportArchive(object_store),
+        store=object_store,
+        erasers=erasers,
+        mailer=mailer,
+        clock=clock,
+    )
+    return DataRights(requests=requests, jobs=jobs, holders=holders, erasers=erasers)

@@ -141,6 +141,36 @@ def _policy(args: argparse.Namespace) -> int:
         return 1
 
 
+def _privacy_worker(args: argparse.Namespace) -> int:
+    from dreamina.adapters.data_rights_worker import DataRightsRunner
+    from dreamina.adapters.logs import configure_logging
+    from dreamina.bootstrap import build_container
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    os.umask(0o077)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def run() -> None:
+        if settings.resolved_auto_migrate:
+            from dreamina.adapters.sql.database import upgrade
+
+            await upgrade(settings.resolved_database_url)
+        container = build_container(settings)
+        try:
+            await container.start()
+            runner = DataRightsRunner(container, interval_seconds=args.interval)
+            if args.once:
+                await runner.run_once()
+            else:
+                await runner.run_forever()
+        finally:
+            await container.aclose()
+
+    asyncio.run(run())
+    return 0
+
+
 def _settings(args: argparse.Namespace) -> int:
     print(json.dumps(describe(load_settings()), indent=2, default=str))
     return 0
@@ -173,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     notices = policy_actions.add_parser("send-notices", help="(re)send notices of a version to accounts not notified")
     notices.add_argument("version", type=int)
     policy.set_defaults(run=_policy)
+    worker = commands.add_parser("privacy-worker", help="run data-rights jobs: exports, erasures, sweeps, deadlines")
+    worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    worker.add_argument("--interval", type=float, default=30.0, help="seconds between passes")
+    worker.set_defaults(run=_privacy_worker)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

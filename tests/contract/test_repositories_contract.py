@@ -29,6 +29,8 @@ from dreamina.ports.keys import SubjectKey
 from dreamina.ports.policy import PolicyAcceptance
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
+from .data_rights_records import write_one_of_each_data_rights_record
+
 NOW = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
 
@@ -497,6 +499,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await uow.audit.append(make_event(subject, NOW))
     await uow.disclosures.record(make_disclosure(subject, NOW))
     await write_one_of_each_consent_row(uow, subject, NOW)
+    await write_one_of_each_data_rights_record(uow, subject)
     return {"account": account, "session": session}
 
 

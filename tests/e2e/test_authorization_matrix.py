@@ -16,6 +16,7 @@ from .helpers import signed_in
 
 PUBLIC = "public"  # anyone, signed in or not
 SUBJECT = "subject"  # a signed-in subject, acting on their own data only
+OWNED = "owned"  # a signed-in subject, on one of their own resources named in the path; others get 404
 ANALYSTS = "staff:privacy_officer,admin"
 EVERY_STAFF_ROLE = "staff:support,privacy_officer,admin"
 STAFF_ROLES = ("support", "privacy_officer", "admin")
@@ -42,6 +43,14 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/v1/admin/analytics/summary"): ANALYSTS,
     ("POST", "/v1/admin/policy/versions"): ANALYSTS,
     ("GET", "/v1/admin/subjects/{subject_id}/consent"): EVERY_STAFF_ROLE,
+    ("GET", "/v1/privacy/requests"): SUBJECT,
+    ("POST", "/v1/privacy/requests"): SUBJECT,
+    ("GET", "/v1/privacy/requests/{request_id}"): OWNED,
+    ("POST", "/v1/privacy/requests/{request_id}/cancel"): OWNED,
+    ("POST", "/v1/privacy/requests/{request_id}/code"): OWNED,
+    ("GET", "/v1/privacy/requests/{request_id}/download"): OWNED,
+    ("GET", "/v1/privacy/requests/{request_id}/report"): OWNED,
+    ("POST", "/v1/privacy/requests/{request_id}/verify"): OWNED,
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
@@ -50,7 +59,21 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/v1/me/objections"): {"purpose": "marketing", "objected": False},
     ("POST", "/v1/me/policy-acceptances"): {"version": 1},
     ("POST", "/v1/admin/policy/versions"): {"text": "not a policy"},  # refused after the guard, never published
+    ("POST", "/v1/privacy/requests"): {"type": "access", "details": {}},
+    ("POST", "/v1/privacy/requests/{request_id}/verify"): {"password": "correct horse battery staple"},
+    ("POST", "/v1/privacy/requests/{request_id}/cancel"): {"confirm": True},
 }
+
+
+async def _make_resource(client: AsyncTestClient, headers: dict[str, str], parameter: str) -> str:
+    """Create one resource of the owner's, of the kind a path parameter names; returns its id."""
+    if parameter == "request_id":
+        created = await client.post("/v1/privacy/requests", headers=headers, json={"type": "export", "details": {}})
+        assert created.status_code == 202, created.text
+        return str(created.json()["id"])
+    raise AssertionError(f"no factory for path parameter {parameter}: add one to _make_resource")
+
+
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/admin/subjects/{subject_id}/consent"): {"reason": "authorization matrix test"},
 }
@@ -95,6 +118,23 @@ async def test_subject_operations_act_only_on_the_callers_data(
     assert "alice" not in response.text.lower()
     mine = await client.get("/v1/me", headers=alice)
     assert mine.status_code == 200 and mine.json()["email"] == "alice@example.com"
+
+
+@pytest.mark.parametrize("operation", sorted(k for k, v in AUDIENCE.items() if v == OWNED))
+async def test_owned_resources_are_invisible_to_everyone_else(
+    operation: tuple[str, str], client: AsyncTestClient
+) -> None:
+    method, template = operation
+    owner = await signed_in(client, "owner@example.com")
+    other = await signed_in(client, "other@example.com")
+    parameter = template.split("{", 1)[1].split("}", 1)[0]
+    path = template.replace("{" + parameter + "}", await _make_resource(client, owner, parameter))
+    body = BODIES.get(operation)
+    anonymous = await client.request(method, path, json=body)
+    assert anonymous.status_code == 401, anonymous.text
+    stranger = await client.request(method, path, headers=other, json=body)
+    assert stranger.status_code == 404, (operation, stranger.text)  # 404, not 403: existence is not revealed
+    assert stranger.json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize("operation", sorted(k for k, v in AUDIENCE.items() if v.startswith("staff:")))

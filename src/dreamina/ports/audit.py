@@ -28,3 +28,8 @@ class AuditLog(Protocol):
     async def list_for_subject(self, subject_id: UUID) -> list[AuditEvent]:
         """The subject's events, oldest first."""
         ...
+
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        """Erasure of a legal hold: the only rewrite the trail allows. Replaces the subject's id (as subject and
+        as actor) with ``pseudonym`` and drops free-text reasons; returns how many events changed."""
+        ...

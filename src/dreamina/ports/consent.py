@@ -61,6 +61,10 @@ class ConsentRecordRepository(Protocol):
 
     async def history_for_device(self, device_key: str) -> list[ConsentRecord]: ...
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        """Erasure: delete the subject's records; returns how many."""
+        ...
+
 
 OBJECTABLE_PURPOSES: tuple[Purpose, ...] = (Purpose.ANALYTICS, Purpose.PRODUCT_IMPROVEMENT, Purpose.MARKETING)
 
@@ -86,6 +90,10 @@ class ObjectionRepository(Protocol):
 
     async def objects_to(self, subject_id: UUID, purpose: Purpose) -> bool:
         """True if the subject currently objects to ``purpose``."""
+        ...
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        """Erasure: delete the subject's stances; returns how many."""
         ...
 
 
@@ -132,6 +140,10 @@ class PolicyNoticeRepository(Protocol):
         """Mark a notice resolved; False if it was already (a concurrent request got there first)."""
         ...
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        """Erasure: delete the notices the subject got; returns how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class AnalyticsEvent:
@@ -168,6 +180,12 @@ class AnalyticsEventStore(Protocol):
     async def delete_before(self, day: date, limit: int) -> int:
         """Delete at most ``limit`` events older than ``day`` (retention); returns how many."""
         ...
+
+    async def delete_pseudonyms(self, pseudonyms: list[str]) -> int:
+        """Erasure: delete the events carrying any of ``pseudonyms``; returns how many."""
+        ...
+
+    async def count_pseudonyms(self, pseudonyms: list[str]) -> int: ...
 
     async def count_before(self, day: date) -> int:
         """How many events are older than ``day`` (what a dry run of the retention sweep reports)."""

@@ -25,3 +25,8 @@ class DisclosureLedger(Protocol):
     async def list_for_subject(self, subject_id: UUID) -> list[Disclosure]:
         """The subject's disclosures, oldest first."""
         ...
+
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        """Erasure: the ledger keeps who received what and when, under ``pseudonym``, without the processor's
+        reference (it points at the subject); returns how many entries changed."""
+        ...

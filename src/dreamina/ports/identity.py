@@ -56,6 +56,10 @@ class AccountRepository(Protocol):
         """Persist changed fields; raises ``Conflict`` if a changed email index is taken, ``NotFound`` if gone."""
         ...
 
+    async def delete(self, account_id: UUID) -> bool:
+        """Erasure: remove the account row (its sessions go with it); True if it existed."""
+        ...
+
 
 class SessionRepository(Protocol):
     async def add(self, session: AuthSession) -> None: ...

@@ -52,3 +52,7 @@ class SubjectKeyRepository(Protocol):
     async def destroy(self, subject_id: UUID, at: datetime) -> bool:
         """Overwrite the wrapped key with nothing and stamp ``destroyed_at``; True if a live key was destroyed."""
         ...
+
+    async def delete(self, subject_id: UUID) -> bool:
+        """Erasure, after :meth:`destroy`: remove the (keyless) row itself; True if it existed."""
+        ...

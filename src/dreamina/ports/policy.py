@@ -40,3 +40,7 @@ class PolicyAcceptanceRepository(Protocol):
     async def list_for_subject(self, subject_id: UUID) -> list[PolicyAcceptance]:
         """The subject's acceptances, oldest first."""
         ...
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        """Erasure: remove the subject's acceptances; returns how many."""
+        ...

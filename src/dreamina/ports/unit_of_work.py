@@ -13,10 +13,17 @@ from dreamina.ports.consent import (
     ObjectionRepository,
     PolicyNoticeRepository,
 )
+from dreamina.ports.data_rights import (
+    ErasureCompletionRepository,
+    PrivacyJobRepository,
+    PrivacyRequestRepository,
+    RequestEventRepository,
+)
 from dreamina.ports.disclosures import DisclosureLedger
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
+from dreamina.ports.restrictions import ProcessingRestrictions
 from dreamina.ports.staff import StaffRepository
 
 
@@ -35,6 +42,11 @@ class UnitOfWork(Protocol):
     policy_notices: PolicyNoticeRepository
     analytics_events: AnalyticsEventStore
     staff: StaffRepository
+    privacy_requests: PrivacyRequestRepository
+    privacy_request_events: RequestEventRepository
+    privacy_jobs: PrivacyJobRepository
+    erasure_completions: ErasureCompletionRepository
+    restrictions: ProcessingRestrictions
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -10,6 +10,7 @@ from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from dreamina.adapters.logs import get_logger
+from dreamina.domain.data_rights import errors as data_rights_errors
 from dreamina.domain.privacy import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -25,6 +26,10 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.Conflict: 409,
     errors.KeyDestroyed: 410,
     errors.Forbidden: 403,
+    data_rights_errors.IdentityProofFailed: 403,
+    data_rights_errors.RequestNotOpen: 409,
+    data_rights_errors.ExtensionNotAllowed: 409,
+    data_rights_errors.ExportExpired: 410,
 }
 
 _HTTP_CODES = {
@@ -64,7 +69,8 @@ def problem(
 
 
 def _domain_error(_: Request[Any, Any, Any], exc: errors.DomainError) -> Response[dict[str, Any]]:
-    status = next((s for t, s in STATUS_FOR.items() if isinstance(exc, t)), HTTP_500_INTERNAL_SERVER_ERROR)
+    # The most specific class with a declared status decides.
+    status = next((STATUS_FOR[t] for t in type(exc).__mro__ if t in STATUS_FOR), HTTP_500_INTERNAL_SERVER_ERROR)
     headers: dict[str, str] = {}
     if isinstance(exc, errors.TooManyAttempts):
         headers["Retry-After"] = str(exc.retry_after_seconds)
@@ -117,7 +123,7 @@ def _safe_detail(detail: str) -> str:
 _DESCRIPTIONS = {
     400: "malformed request or failed validation",
     401: "missing, invalid or expired access token; or wrong credentials",
-    403: "refused (e.g. age_requirement_not_met, or the caller lacks the staff role)",
+    403: "refused (e.g. age_requirement_not_met, identity_proof_failed, or the caller lacks the staff role)",
     404: "not found",
     409: "conflict with the current state (e.g. policy_version_not_current)",
     410: "the subject's data has been erased",

@@ -197,4 +197,12 @@ async def health(container: NamedDependency[Container]) -> Response[Health]:
     return Response(body, status_code=200 if ok else 503)
 
 
-ROUTES: list[ControllerRouterHandler] = [AccountsController, PrivacyController, health, *CONSENT_ROUTES]
+from dreamina.adapters.http.routes_data_rights import PrivacyRequestsController  # noqa: E402 - after AUTH
+
+ROUTES: list[ControllerRouterHandler] = [
+    AccountsController,
+    PrivacyController,
+    health,
+    *CONSENT_ROUTES,
+    PrivacyRequestsController,
+]

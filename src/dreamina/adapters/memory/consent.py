@@ -61,6 +61,12 @@ class InMemoryConsentRecordRepository:
         check_text("device_key", device_key)
         return self._ordered(None, device_key)
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        doomed = [key for key, r in self._table.rows() if r.subject_id == subject_id]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)
+
 
 class InMemoryObjectionRepository:
     def __init__(self, table: _Table[tuple[UUID, str], Objection]) -> None:
@@ -80,6 +86,12 @@ class InMemoryObjectionRepository:
     async def objects_to(self, subject_id: UUID, purpose: Purpose) -> bool:
         found = self._table.get((subject_id, Purpose(purpose).value))
         return found is not None and found.objected
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        doomed = [key for key, o in self._table.rows() if o.subject_id == subject_id]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)
 
 
 class InMemoryPolicyNoticeRepository:
@@ -129,6 +141,12 @@ class InMemoryPolicyNoticeRepository:
         self._table.replace(notice_id, dataclasses.replace(found, resolved_at=_utc(at)))
         return True
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        doomed = [key for key, n in self._table.rows() if n.subject_id == subject_id]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)
+
 
 class InMemoryAnalyticsEventStore:
     def __init__(self, table: _Table[UUID, AnalyticsEvent]) -> None:
@@ -156,6 +174,17 @@ class InMemoryAnalyticsEventStore:
 
     async def count_before(self, day: date) -> int:
         return sum(1 for _, e in self._table.rows() if e.day < day)
+
+    async def delete_pseudonyms(self, pseudonyms: list[str]) -> int:
+        wanted = set(pseudonyms)
+        doomed = [key for key, e in self._table.rows() if e.pseudonym in wanted]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)
+
+    async def count_pseudonyms(self, pseudonyms: list[str]) -> int:
+        wanted = set(pseudonyms)
+        return sum(1 for _, e in self._table.rows() if e.pseudonym in wanted)
 
 
 class InMemoryStaffRepository:

@@ -32,10 +32,17 @@ from dreamina.ports.consent import (
     PolicyNotice,
     PolicyNoticeRepository,
 )
+from dreamina.ports.data_rights import (
+    ErasureCompletionRepository,
+    PrivacyJobRepository,
+    PrivacyRequestRepository,
+    RequestEventRepository,
+)
 from dreamina.ports.disclosures import Disclosure, DisclosureLedger
 from dreamina.ports.identity import Account, AccountRepository, AccountStatus, AuthSession, SessionRepository
 from dreamina.ports.keys import SubjectKey, SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptance, PolicyAcceptanceRepository, PolicyVersionRepository
+from dreamina.ports.restrictions import ProcessingRestrictions
 from dreamina.ports.staff import StaffMember, StaffRepository
 
 K = TypeVar("K")
@@ -165,6 +172,11 @@ class InMemoryDatabase:
         self.policy_notices: dict[UUID, PolicyNotice] = {}
         self.analytics_events: dict[UUID, AnalyticsEvent] = {}
         self.staff: dict[UUID, StaffMember] = {}
+        self.privacy_requests: dict[UUID, Any] = {}
+        self.privacy_request_events: dict[UUID, Any] = {}
+        self.privacy_jobs: dict[UUID, Any] = {}
+        self.erasure_completions: dict[UUID, Any] = {}
+        self.restrictions: dict[UUID, Any] = {}
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -184,6 +196,11 @@ class InMemoryDatabase:
             "policy_notices": len(self.policy_notices),
             "analytics_events": len(self.analytics_events),
             "staff_members": len(self.staff),
+            "privacy_requests": len(self.privacy_requests),
+            "privacy_request_events": len(self.privacy_request_events),
+            "privacy_jobs": len(self.privacy_jobs),
+            "erasure_completions": len(self.erasure_completions),
+            "processing_restrictions": len(self.restrictions),
         }
 
 
@@ -191,8 +208,9 @@ class InMemoryDatabase:
 
 
 class InMemoryAccountRepository:
-    def __init__(self, table: _Table[UUID, Account]) -> None:
+    def __init__(self, table: _Table[UUID, Account], sessions: _Table[UUID, AuthSession] | None = None) -> None:
         self._table = table
+        self._sessions = sessions  # deleted with their account, as the SQL foreign key cascades
 
     async def add(self, account: Account) -> None:
         stored = _stored_account(account)
@@ -212,6 +230,13 @@ class InMemoryAccountRepository:
         if self._table.get(stored.id) is None:
             raise NotFound("no such account")
         self._table.replace(stored.id, stored)
+
+    async def delete(self, account_id: UUID) -> bool:
+        if self._sessions is not None:
+            for key, session in list(self._sessions.rows()):
+                if session.account_id == account_id:
+                    self._sessions.delete(key)
+        return self._table.delete(account_id)
 
 
 def _stored_account(account: Account) -> Account:
@@ -303,6 +328,9 @@ class InMemorySubjectKeyRepository:
         self._table.replace(subject_id, dataclasses.replace(found, wrapped_key=None, destroyed_at=_utc(at)))
         return True
 
+    async def delete(self, subject_id: UUID) -> bool:
+        return self._table.delete(subject_id)
+
 
 class InMemoryPolicyVersionRepository:
     def __init__(self, table: _Table[int, PolicyVersion]) -> None:
@@ -340,6 +368,12 @@ class InMemoryPolicyAcceptanceRepository:
         found = (a for _, a in self._table.rows() if a.subject_id == subject_id)
         return sorted(found, key=lambda a: (a.accepted_at, a.id))
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        doomed = [key for key, a in self._table.rows() if a.subject_id == subject_id]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)
+
 
 class InMemoryAuditLog:
     def __init__(self, table: _Table[UUID, AuditEvent]) -> None:
@@ -357,6 +391,22 @@ class InMemoryAuditLog:
     async def list_for_subject(self, subject_id: UUID) -> list[AuditEvent]:
         found = (e for _, e in self._table.rows() if e.subject_id == subject_id)
         return sorted(found, key=lambda e: (e.occurred_at, e.id))
+
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        changed = 0
+        for key, event in list(self._table.rows()):
+            if subject_id in (event.subject_id, event.actor_id):
+                self._table.replace(
+                    key,
+                    dataclasses.replace(
+                        event,
+                        subject_id=pseudonym if event.subject_id == subject_id else event.subject_id,
+                        actor_id=pseudonym if event.actor_id == subject_id else event.actor_id,
+                        reason=None,
+                    ),
+                )
+                changed += 1
+        return changed
 
 
 class InMemoryDisclosureLedger:
@@ -378,6 +428,12 @@ class InMemoryDisclosureLedger:
         found = (d for _, d in self._table.rows() if d.subject_id == subject_id)
         return sorted(found, key=lambda d: (d.occurred_at, d.id))
 
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        doomed = [(key, d) for key, d in self._table.rows() if d.subject_id == subject_id]
+        for key, disclosure in doomed:
+            self._table.replace(key, dataclasses.replace(disclosure, subject_id=pseudonym, reference=None))
+        return len(doomed)
+
 
 # --- unit of work -------------------------------------------------------------------------------------------
 
@@ -397,6 +453,11 @@ class InMemoryUnitOfWork:
     policy_notices: PolicyNoticeRepository
     analytics_events: AnalyticsEventStore
     staff: StaffRepository
+    privacy_requests: PrivacyRequestRepository
+    privacy_request_events: RequestEventRepository
+    privacy_jobs: PrivacyJobRepository
+    erasure_completions: ErasureCompletionRepository
+    restrictions: ProcessingRestrictions
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -426,7 +487,7 @@ class InMemoryUnitOfWork:
         acceptances: _Table[UUID, PolicyAcceptance] = _Table(db.acceptances, (), "this acceptance is already recorded")
         audit: _Table[UUID, AuditEvent] = _Table(db.audit, (), "this audit event is already recorded")
         disclosures: _Table[UUID, Disclosure] = _Table(db.disclosures, (), "this disclosure is already recorded")
-        self.accounts = InMemoryAccountRepository(accounts)
+        self.accounts = InMemoryAccountRepository(accounts, sessions)
         self.sessions = InMemorySessionRepository(sessions, accounts)
         self.subject_keys = InMemorySubjectKeyRepository(subject_keys)
         self.policies = InMemoryPolicyVersionRepository(policies)
@@ -435,6 +496,7 @@ class InMemoryUnitOfWork:
         self.disclosures = InMemoryDisclosureLedger(disclosures)
         self._tables = (accounts, sessions, subject_keys, policies, acceptances, audit, disclosures)
         self._tables += self._enter_consent(accounts)
+        self._attach_data_rights()
         return self
 
     def _enter_consent(self, accounts: _Table[UUID, Account]) -> tuple[_Table[Any, Any], ...]:
@@ -486,6 +548,24 @@ class InMemoryUnitOfWork:
         self._require_active()
         for table in self._tables:
             table.discard()
+
+    def _attach_data_rights(self) -> None:
+        from dreamina.adapters.memory import data_rights as dr
+
+        db = self._database
+        requests: _Table[UUID, Any] = _Table(db.privacy_requests, (), "this request already exists")
+        events: _Table[UUID, Any] = _Table(db.privacy_request_events, (), "this event is already recorded")
+        jobs: _Table[UUID, Any] = _Table(db.privacy_jobs, (), "the request already has a job")
+        completions: _Table[UUID, Any] = _Table(
+            db.erasure_completions, (), "this erasure is already recorded as complete"
+        )
+        restrictions: _Table[UUID, Any] = _Table(db.restrictions, (), "the subject is already restricted")
+        self.privacy_requests = dr.InMemoryPrivacyRequestRepository(requests)
+        self.privacy_request_events = dr.InMemoryRequestEventRepository(events)
+        self.privacy_jobs = dr.InMemoryPrivacyJobRepository(jobs)
+        self.erasure_completions = dr.InMemoryErasureCompletionRepository(completions)
+        self.restrictions = dr.InMemoryProcessingRestrictions(restrictions)
+        self._tables = (*self._tables, requests, events, jobs, completions, restrictions)
 
     def _require_active(self) -> None:
         if not self._active:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -147,6 +147,11 @@ class SqlAccountRepository(_SqlRepository):
         if await self._write(statement, conflict="another account already has this email") == 0:
             raise NotFound("no such account")
 
+    async def delete(self, account_id: UUID) -> bool:
+        # Sessions first: SQLite enforces the foreign key only when told to, PostgreSQL always.
+        await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id))
+        return await self._execute_count(delete(AccountRow).where(AccountRow.id == account_id)) > 0
+
 
 def _session_record(row: Any) -> AuthSession:
     return AuthSession(
@@ -252,6 +257,9 @@ class SqlSubjectKeyRepository(_SqlRepository):
         )
         return await self._execute_count(statement) > 0
 
+    async def delete(self, subject_id: UUID) -> bool:
+        return await self._execute_count(delete(SubjectKeyRow).where(SubjectKeyRow.subject_id == subject_id)) > 0
+
 
 # --- policy -------------------------------------------------------------------------------------------------
 
@@ -336,6 +344,10 @@ class SqlPolicyAcceptanceRepository(_SqlRepository):
         )
         return [_acceptance(row) for row in await self._session.execute(statement)]
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        statement = delete(PolicyAcceptanceRow).where(PolicyAcceptanceRow.subject_id == subject_id)
+        return await self._execute_count(statement)
+
 
 # --- audit and disclosures ----------------------------------------------------------------------------------
 
@@ -384,6 +396,21 @@ class SqlAuditLog(_SqlRepository):
         )
         return [_audit_event(row) for row in await self._session.execute(statement)]
 
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        touched = select(func.count()).where(
+            or_(AuditEventRow.subject_id == subject_id, AuditEventRow.actor_id == subject_id)
+        )
+        changed = int((await self._session.execute(touched)).scalar_one())
+        await self._execute_count(
+            update(AuditEventRow).where(AuditEventRow.actor_id == subject_id).values(actor_id=pseudonym, reason=None)
+        )
+        await self._execute_count(
+            update(AuditEventRow)
+            .where(AuditEventRow.subject_id == subject_id)
+            .values(subject_id=pseudonym, reason=None)
+        )
+        return changed
+
 
 def _disclosure(row: Any) -> Disclosure:
     return Disclosure(
@@ -426,3 +453,11 @@ class SqlDisclosureLedger(_SqlRepository):
             .order_by(DisclosureRow.occurred_at, DisclosureRow.id)
         )
         return [_disclosure(row) for row in await self._session.execute(statement)]
+
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        statement = (
+            update(DisclosureRow)
+            .where(DisclosureRow.subject_id == subject_id)
+            .values(subject_id=pseudonym, reference=None)
+        )
+        return await self._execute_count(statement)

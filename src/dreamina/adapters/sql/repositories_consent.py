@@ -107,6 +107,9 @@ class SqlConsentRecordRepository(_SqlRepository):
         check_text("device_key", device_key)
         return await self._history(ConsentRecordRow.device_key == device_key)
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        return await self._execute_count(delete(ConsentRecordRow).where(ConsentRecordRow.subject_id == subject_id))
+
 
 class SqlObjectionRepository(_SqlRepository):
     """:class:`~dreamina.ports.consent.ObjectionRepository` over ``objections`` (one row per subject and purpose)."""
@@ -142,6 +145,9 @@ class SqlObjectionRepository(_SqlRepository):
             ObjectionRow.subject_id == subject_id, ObjectionRow.purpose == Purpose(purpose).value
         )
         return bool((await self._session.execute(statement)).scalar_one_or_none())
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        return await self._execute_count(delete(ObjectionRow).where(ObjectionRow.subject_id == subject_id))
 
 
 def _notice(row: Any) -> PolicyNotice:
@@ -216,6 +222,9 @@ class SqlPolicyNoticeRepository(_SqlRepository):
         )
         return await self._execute_count(statement) > 0
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        return await self._execute_count(delete(PolicyNoticeRow).where(PolicyNoticeRow.subject_id == subject_id))
+
 
 def analytics_row(event: AnalyticsEvent) -> dict[str, Any]:
     """The column values of one event (shared with the benchmark's bare insert)."""
@@ -268,6 +277,25 @@ class SqlAnalyticsEventStore(_SqlRepository):
             .scalar_subquery()
         )
         return await self._execute_count(delete(AnalyticsEventRow).where(AnalyticsEventRow.id.in_(batch)))
+
+    async def delete_pseudonyms(self, pseudonyms: list[str]) -> int:
+        deleted = 0
+        for start in range(0, len(pseudonyms), 500):  # bounded IN lists
+            chunk = pseudonyms[start : start + 500]
+            deleted += await self._execute_count(
+                delete(AnalyticsEventRow).where(AnalyticsEventRow.pseudonym.in_(chunk))
+            )
+        return deleted
+
+    async def count_pseudonyms(self, pseudonyms: list[str]) -> int:
+        total = 0
+        for start in range(0, len(pseudonyms), 500):
+            chunk = pseudonyms[start : start + 500]
+            statement = (
+                select(func.count()).select_from(AnalyticsEventRow).where(AnalyticsEventRow.pseudonym.in_(chunk))
+            )
+            total += int((await self._session.execute(statement)).scalar_one())
+        return total
 
     async def count_before(self, day: date) -> int:
         statement = select(func.count()).select_from(AnalyticsEventRow).where(AnalyticsEventRow.day < day)

@@ -22,6 +22,13 @@ from dreamina.adapters.sql.repositories_consent import (
     SqlPolicyNoticeRepository,
     SqlStaffRepository,
 )
+from dreamina.adapters.sql.repositories_data_rights import (
+    SqlErasureCompletionRepository,
+    SqlPrivacyJobRepository,
+    SqlPrivacyRequestRepository,
+    SqlProcessingRestrictions,
+    SqlRequestEventRepository,
+)
 from dreamina.ports.audit import AuditLog
 from dreamina.ports.consent import (
     AnalyticsEventStore,
@@ -29,10 +36,17 @@ from dreamina.ports.consent import (
     ObjectionRepository,
     PolicyNoticeRepository,
 )
+from dreamina.ports.data_rights import (
+    ErasureCompletionRepository,
+    PrivacyJobRepository,
+    PrivacyRequestRepository,
+    RequestEventRepository,
+)
 from dreamina.ports.disclosures import DisclosureLedger
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
+from dreamina.ports.restrictions import ProcessingRestrictions
 from dreamina.ports.staff import StaffRepository
 
 
@@ -54,6 +68,11 @@ class SqlUnitOfWork:
     policy_notices: PolicyNoticeRepository
     analytics_events: AnalyticsEventStore
     staff: StaffRepository
+    privacy_requests: PrivacyRequestRepository
+    privacy_request_events: RequestEventRepository
+    privacy_jobs: PrivacyJobRepository
+    erasure_completions: ErasureCompletionRepository
+    restrictions: ProcessingRestrictions
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -78,6 +97,11 @@ class SqlUnitOfWork:
         self.policy_notices = SqlPolicyNoticeRepository(session)
         self.analytics_events = SqlAnalyticsEventStore(session)
         self.staff = SqlStaffRepository(session)
+        self.privacy_requests = SqlPrivacyRequestRepository(session)
+        self.privacy_request_events = SqlRequestEventRepository(session)
+        self.privacy_jobs = SqlPrivacyJobRepository(session)
+        self.erasure_completions = SqlErasureCompletionRepository(session)
+        self.restrictions = SqlProcessingRestrictions(session)
         return self
 
     async def __aexit__(

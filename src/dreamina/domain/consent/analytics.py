@@ -14,6 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from uuid import UUID
 
 from dreamina.domain.consent.preferences import ConsentRegistry, Requester
 from dreamina.domain.privacy.errors import InvalidInput
@@ -137,8 +138,7 @@ class Analytics:
         else:
             assert requester.device_id is not None  # analytics_allowed implies a record, so an owner
             owner = f"device:{self._consent.device_key(requester.device_id)}"
-        # The day is part of the hashed input: the pseudonym rotates daily and cannot be joined across days.
-        return self._vault.blind_index(PSEUDONYM_INDEX, f"{day.isoformat()}|{owner}")[:32]
+        return analytics_pseudonym(self._vault, owner, day)
 
     async def summary(self, first_day: date | None, last_day: date | None) -> list[DailyCount]:
         """Daily counts per event and feature; by default the last 30 days."""
@@ -151,3 +151,20 @@ class Analytics:
             raise InvalidInput(f"a summary covers at most {MAX_SUMMARY_DAYS} days", field="from")
         async with self._uow() as uow:
             return await uow.analytics_events.daily_counts(first, last)
+
+
+def analytics_pseudonym(vault: KeyVault, owner: str, day: date) -> str:
+    """The analytics pseudonym of ``owner`` ("subject:<id>" or "device:<key>") on ``day``.
+
+    The day is part of the hashed input: the pseudonym rotates daily and cannot be joined across days, yet erasure
+    can recompute every pseudonym a subject had within the retention period and delete those events.
+    """
+    return vault.blind_index(PSEUDONYM_INDEX, f"{day.isoformat()}|{owner}")[:32]
+
+
+def subject_pseudonyms(vault: KeyVault, subject_id: UUID, today: date) -> list[str]:
+    """Every pseudonym the subject can have had on an event still kept (the retention period plus today)."""
+    return [
+        analytics_pseudonym(vault, f"subject:{subject_id}", today - timedelta(days=n))
+        for n in range(RETENTION_DAYS + 2)
+    ]

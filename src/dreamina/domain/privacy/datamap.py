@@ -451,5 +451,8 @@ OBJECT_PREFIXES: tuple[ObjectPrefixDeclaration, ...] = (
 from dreamina.domain.privacy.datamap_consent import CONSENT_STORES  # noqa: E402  (needs the names above)
 
 STORES.update({s.name: s for s in CONSENT_STORES})
+from dreamina.domain.privacy.datamap_data_rights import DATA_RIGHTS_STORES  # noqa: E402 - needs the classes above
+
+STORES.update({s.name: s for s in DATA_RIGHTS_STORES})
 
 DATA_MAP = DataMap(stores=STORES, object_prefixes=OBJECT_PREFIXES, processors=PROCESSORS)

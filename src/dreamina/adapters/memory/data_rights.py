@@ -1,0 +1,205 @@
+"""In-memory fakes of the data-rights ports, over the tables of an :class:`InMemoryDatabase` unit of work."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none
+from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.domain.privacy.errors import NotFound
+from dreamina.ports.data_rights import ErasureCompletion, PrivacyJob, PrivacyRequest, RequestEvent
+from dreamina.ports.restrictions import ProcessingRestriction
+
+
+def _stored_request(r: PrivacyRequest) -> PrivacyRequest:
+    for name in ("type", "status", "jurisdiction", "extension_reason", "flag", "code_hash"):
+        check_text(name, getattr(r, name))
+    times: dict[str, Any] = {}
+    for name in (
+        "received_at",
+        "due_at",
+        "updated_at",
+        "paused_since",
+        "extended_at",
+        "code_expires_at",
+        "verified_at",
+        "scheduled_for",
+    ):
+        check_time(name, getattr(r, name))
+        times[name] = _utc_or_none(getattr(r, name))
+    return dataclasses.replace(
+        r,
+        details_ciphertext=None if r.details_ciphertext is None else bytes(r.details_ciphertext),
+        outcome=_json_copy(r.outcome),
+        **times,
+    )
+
+
+def _json_copy(value: dict[str, object]) -> dict[str, object]:
+    import json
+
+    copied: dict[str, object] = json.loads(json.dumps(value))
+    return copied
+
+
+class InMemoryPrivacyRequestRepository:
+    def __init__(self, table: _Table[UUID, PrivacyRequest]) -> None:
+        self._table = table
+
+    async def add(self, request: PrivacyRequest) -> None:
+        stored = _stored_request(request)
+        self._table.insert(stored.id, stored)
+
+    async def get(self, request_id: UUID) -> PrivacyRequest | None:
+        found = self._table.get(request_id)
+        return None if found is None else _stored_request(found)
+
+    async def update(self, request: PrivacyRequest) -> None:
+        stored = _stored_request(request)
+        if self._table.get(stored.id) is None:
+            raise NotFound("no such request")
+        self._table.replace(stored.id, stored)
+
+    async def list_for_subject(self, subject_id: UUID) -> list[PrivacyRequest]:
+        found = [_stored_request(r) for _, r in self._table.rows() if r.subject_id == subject_id]
+        found.sort(key=lambda r: r.id)
+        found.sort(key=lambda r: r.received_at, reverse=True)
+        return found
+
+    async def list_open(
+        self, *, statuses: tuple[str, ...], type: str | None = None, due_before: datetime | None = None, limit: int
+    ) -> list[PrivacyRequest]:
+        check_time("due_before", due_before)
+        found = [
+            _stored_request(r)
+            for _, r in self._table.rows()
+            if r.status in statuses
+            and (type is None or r.type == type)
+            and (due_before is None or r.due_at < due_before)
+        ]
+        return sorted(found, key=lambda r: (r.due_at, r.id))[: max(0, limit)]
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        doomed = [key for key, r in self._table.rows() if r.subject_id == subject_id]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)
+
+
+class InMemoryRequestEventRepository:
+    def __init__(self, table: _Table[UUID, RequestEvent]) -> None:
+        self._table = table
+
+    async def append(self, event: RequestEvent) -> None:
+        check_text("status", event.status)
+        check_text("actor_kind", event.actor_kind)
+        check_text("note", event.note)
+        check_time("occurred_at", event.occurred_at)
+        self._table.insert(event.id, dataclasses.replace(event, occurred_at=_utc(event.occurred_at)))
+
+    async def list_for_request(self, request_id: UUID) -> list[RequestEvent]:
+        found = (e for _, e in self._table.rows() if e.request_id == request_id)
+        return sorted(found, key=lambda e: (e.occurred_at, e.id))
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        doomed = [key for key, e in self._table.rows() if e.subject_id == subject_id]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)
+
+
+def _stored_job(job: PrivacyJob) -> PrivacyJob:
+    check_text("kind", job.kind)
+    check_text("state", job.state)
+    check_text("archive_key", job.archive_key)
+    for name in ("run_after", "updated_at", "expires_at"):
+        check_time(name, getattr(job, name))
+    return dataclasses.replace(
+        job,
+        run_after=_utc(job.run_after),
+        updated_at=_utc(job.updated_at),
+        expires_at=_utc_or_none(job.expires_at),
+        steps_done=tuple(job.steps_done),
+        processor_calls=tuple(_json_copy(dict(call)) for call in job.processor_calls),
+    )
+
+
+class InMemoryPrivacyJobRepository:
+    def __init__(self, table: _Table[UUID, PrivacyJob]) -> None:
+        self._table = table
+
+    async def add(self, job: PrivacyJob) -> None:
+        stored = _stored_job(job)
+        self._table.insert(stored.request_id, stored)
+
+    async def get(self, request_id: UUID) -> PrivacyJob | None:
+        found = self._table.get(request_id)
+        return None if found is None else _stored_job(found)
+
+    async def update(self, job: PrivacyJob) -> None:
+        stored = _stored_job(job)
+        if self._table.get(stored.request_id) is None:
+            raise NotFound("no such job")
+        self._table.replace(stored.request_id, stored)
+
+    async def list_runnable(self, now: datetime, limit: int) -> list[PrivacyJob]:
+        check_time("now", now)
+        found = [_stored_job(j) for _, j in self._table.rows() if j.state == "pending" and j.run_after <= now]
+        return sorted(found, key=lambda j: (j.run_after, j.request_id))[: max(0, limit)]
+
+    async def list_expired_archives(self, now: datetime, limit: int) -> list[PrivacyJob]:
+        check_time("now", now)
+        found = [
+            _stored_job(j)
+            for _, j in self._table.rows()
+            if j.kind == "export" and j.archive_key is not None and j.expires_at is not None and j.expires_at < now
+        ]
+        return sorted(found, key=lambda j: (j.expires_at, j.request_id))[: max(0, limit)]
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        doomed = [key for key, j in self._table.rows() if j.subject_id == subject_id]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)
+
+
+class InMemoryErasureCompletionRepository:
+    def __init__(self, table: _Table[UUID, ErasureCompletion]) -> None:
+        self._table = table
+
+    async def add(self, completion: ErasureCompletion) -> None:
+        check_time("completed_at", completion.completed_at)
+        stored = dataclasses.replace(
+            completion, completed_at=_utc(completion.completed_at), outcome=_json_copy(completion.outcome)
+        )
+        self._table.insert(stored.id, stored)
+
+    async def get(self, completion_id: UUID) -> ErasureCompletion | None:
+        return self._table.get(completion_id)
+
+
+class InMemoryProcessingRestrictions:
+    def __init__(self, table: _Table[UUID, ProcessingRestriction]) -> None:
+        self._table = table
+
+    async def is_restricted(self, subject_id: UUID) -> bool:
+        return self._table.get(subject_id) is not None
+
+    async def get(self, subject_id: UUID) -> ProcessingRestriction | None:
+        return self._table.get(subject_id)
+
+    async def restrict(self, subject_id: UUID, reason: str | None, at: datetime) -> None:
+        check_text("reason", reason)
+        check_time("at", at)
+        if self._table.get(subject_id) is None:
+            self._table.insert(subject_id, ProcessingRestriction(subject_id, _utc(at), reason))
+
+    async def lift(self, subject_id: UUID, at: datetime) -> None:
+        check_time("at", at)
+        self._table.delete(subject_id)
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        return int(self._table.delete(subject_id))

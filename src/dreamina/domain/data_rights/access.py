@@ -1,0 +1,127 @@
+"""The access report (GDPR Art. 15): what we hold, why, from where, who received it, how long, and your rights."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from dreamina.domain.privacy.datamap import DataMap
+from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.jurisdictions import JurisdictionTable
+from dreamina.domain.privacy.vocabulary import DataCategory
+from dreamina.ports.data_rights import PersonalDataHolder
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+SOURCES: dict[str, str] = {
+    DataCategory.ACCOUNT.value: "provided by you at sign-up, in your profile and in your requests",
+    DataCategory.CONTENT.value: "uploaded by you, or generated for you from your prompts",
+    DataCategory.USAGE.value: "collected when you use the service",
+    DataCategory.TECHNICAL.value: "collected automatically from your device and sessions",
+    DataCategory.PAYMENT.value: "provided by you through our payment processor's checkout",
+}
+
+
+async def access_report(
+    subject_id: UUID,
+    *,
+    uow: UnitOfWorkFactory,
+    holders: Sequence[PersonalDataHolder],
+    data_map: DataMap,
+    jurisdictions: JurisdictionTable,
+) -> dict[str, Any]:
+    """Build the report from what each holder counts for the subject and what the data map declares."""
+    async with uow() as unit:
+        account = await unit.accounts.get(subject_id)
+        if account is None:
+            raise NotFound("account not found")
+        disclosures = await unit.disclosures.list_for_subject(subject_id)
+    rule = jurisdictions.resolve(account.country, account.region)
+
+    held: list[dict[str, Any]] = []
+    for holder in holders:
+        for name, count in (await holder.count(subject_id)).items():
+            if count <= 0:
+                continue
+            if name in data_map.stores:
+                store = data_map.stores[name]
+                fields = [
+                    {
+                        "field": field_name,
+                        "category": f.category.value,
+                        "purposes": [p.value for p in f.purposes],
+                        "legal_basis": f.legal_basis.value,
+                        "retention": f.retention.description,
+                    }
+                    for field_name, f in store.fields.items()
+                    if f.personal
+                ]
+                held.append({"store": name, "description": store.description, "records": count, "fields": fields})
+            else:
+                prefix = next(p for p in data_map.object_prefixes if p.prefix == name)
+                held.append(
+                    {
+                        "store": name,
+                        "description": prefix.description,
+                        "records": count,
+                        "fields": [
+                            {
+                                "field": "files",
+                                "category": prefix.category.value,
+                                "purposes": [p.value for p in prefix.purposes],
+                                "legal_basis": "contract",
+                                "retention": prefix.retention.description,
+                            }
+                        ],
+                    }
+                )
+    categories = sorted({f["category"] for entry in held for f in entry["fields"]})
+    purposes = sorted({p for entry in held for f in entry["fields"] for p in f["purposes"]})
+
+    registry = {p.id: p for p in data_map.processors}
+    recipients: dict[str, dict[str, Any]] = {}
+    for d in disclosures:
+        entry = recipients.setdefault(
+            d.processor,
+            {
+                "processor": d.processor,
+                "name": registry[d.processor].name if d.processor in registry else d.processor,
+                "location": registry[d.processor].location if d.processor in registry else None,
+                "categories": set(),
+                "purposes": set(),
+                "first": d.occurred_at,
+                "last": d.occurred_at,
+                "disclosures": 0,
+            },
+        )
+        entry["categories"].update(d.categories)
+        entry["purposes"].add(d.purpose)
+        entry["last"] = max(entry["last"], d.occurred_at)
+        entry["disclosures"] += 1
+    processors = [
+        {
+            **e,
+            "categories": sorted(e["categories"]),
+            "purposes": sorted(e["purposes"]),
+            "first": e["first"].isoformat(),
+            "last": e["last"].isoformat(),
+        }
+        for e in recipients.values()
+    ]
+    return {
+        "subject_id": str(subject_id),
+        "categories": categories,
+        "purposes": purposes,
+        "sources": {c: SOURCES[c] for c in categories if c in SOURCES},
+        "held": held,
+        "processors_received": processors,
+        "retention": {entry["store"]: sorted({f["retention"] for f in entry["fields"]}) for entry in held},
+        "automated_decision_making": "none: no decision with legal or similarly significant effects is automated",
+        "rights": {
+            "jurisdiction": rule.code,
+            "regime": rule.regime,
+            "rights": list(rule.rights),
+            "response_within": {"unit": rule.response.unit, "amount": rule.response.amount},
+            "complaint": "you may lodge a complaint with your data-protection supervisory authority",
+        },
+    }

@@ -1,0 +1,43 @@
+"""The legal clock of a privacy request (G9): due date from the jurisdiction rule, pauses, one extension."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from dreamina.domain.privacy.jurisdictions import JurisdictionRule, due_date
+
+# Regimes whose clock stops while the controller waits for information it needs to identify the subject
+# (EDPB Guidelines 01/2022 on the right of access, para. 159; the UK ICO says the same for UK GDPR). The CCPA
+# regulations (11 CCR 7021(b)) run the 45 days "regardless of time required to verify": no pause there, and
+# where a law is silent we do not pause either (the stricter reading).
+PAUSE_DURING_VERIFICATION: tuple[str, ...] = ("GDPR", "UK GDPR")
+NEAR_DUE = timedelta(days=3)
+
+
+def pauses_for_verification(rule: JurisdictionRule) -> bool:
+    return rule.regime.startswith(PAUSE_DURING_VERIFICATION)
+
+
+def initial_due(rule: JurisdictionRule, received_at: datetime) -> datetime:
+    """Due date counted from receipt."""
+    return due_date(received_at, rule.response)
+
+
+def due_after_pause(rule: JurisdictionRule, received_at: datetime, paused_seconds: int) -> datetime:
+    """Due date once the clock was stopped for ``paused_seconds`` in total."""
+    return initial_due(rule, received_at) + timedelta(seconds=paused_seconds)
+
+
+def extended_due(rule: JurisdictionRule, current_due: datetime) -> datetime | None:
+    """The latest due date the rule allows after its one extension, or None if it allows none."""
+    if rule.extension is None or rule.extension.amount is None:
+        return None
+    return due_date(current_due, rule.extension)
+
+
+def deadline_flag(due_at: datetime, now: datetime) -> str | None:
+    if due_at <= now:
+        return "overdue"
+    if due_at - now <= NEAR_DUE:
+        return "near_due"
+    return None

@@ -1,0 +1,341 @@
+"""The export job and the erasure saga: resumable, every step idempotent and recorded in ``privacy_jobs``.
+
+A worker killed at any point re-runs the job from its first unfinished step; finished steps are never repeated.
+Side effects whose record may be lost (a mail sent just before a crash) are at-least-once; everything else is
+exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from dreamina.domain.data_rights.holders import DATA_RIGHTS_HOLDER
+from dreamina.domain.data_rights.requests import PrivacyRequests
+from dreamina.domain.privacy.errors import Conflict
+from dreamina.ports.clock import Clock
+from dreamina.ports.data_rights import (
+    ErasureCompletion,
+    ExportArchive,
+    ExportSink,
+    PersonalDataHolder,
+    PrivacyJob,
+    ProcessorEraser,
+)
+from dreamina.ports.identity import AccountStatus
+from dreamina.ports.mail import Mailer, MailMessage
+from dreamina.ports.object_store import ObjectStore
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+README = """Your Dreamina data export
+=========================
+
+This archive holds everything Dreamina stores about you, as of the time it was built.
+Each JSON file holds one category of data as a list of records; the files/ folder holds your original
+uploads and generated images and videos, byte for byte.
+
+Files:
+"""
+
+
+class JobPending(Exception):
+    """The job stopped at a step that must be retried later (e.g. a processor did not answer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobRules:
+    processor_max_attempts: int = 5
+    retry_backoff: timedelta = timedelta(minutes=15)
+    export_ttl: timedelta = timedelta(days=7)
+
+
+def export_key(subject_id: UUID, request_id: UUID) -> str:
+    return f"exports/{subject_id}/{request_id}.zip"
+
+
+class DataRightsJobs:
+    """Runs export and erasure jobs. ``after_step`` is called after each step is persisted (tests kill here)."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        requests: PrivacyRequests,
+        holders: Sequence[PersonalDataHolder],
+        archive: ExportArchive,
+        store: ObjectStore,
+        erasers: Mapping[str, ProcessorEraser],
+        mailer: Mailer,
+        clock: Clock,
+        rules: JobRules | None = None,
+        after_step: Callable[[str], None] | None = None,
+    ) -> None:
+        self._uow = uow
+        self._requests = requests
+        self._holders = tuple(holders)
+        self._archive = archive
+        self._store = store
+        self._erasers = dict(erasers)
+        self._mailer = mailer
+        self._clock = clock
+        self.rules = rules or JobRules()
+        self.after_step = after_step
+
+    # -- scheduling --------------------------------------------------------------------------------------------
+
+    async def run_due(self, limit: int = 10) -> dict[str, int]:
+        """Run every job whose time has come; a job that fails waits for its back-off. Returns counts."""
+        counts = {"done": 0, "pending": 0, "failed": 0}
+        async with self._uow() as uow:
+            jobs = await uow.privacy_jobs.list_runnable(self._clock.now(), limit)
+        for job in jobs:
+            try:
+                await self.run(job.request_id)
+                counts["done"] += 1
+            except JobPending:
+                counts["pending"] += 1
+            except Exception:
+                counts["failed"] += 1
+                await self._back_off(job.request_id)
+        return counts
+
+    async def run(self, request_id: UUID) -> None:
+        """Run (or resume) one job to its end."""
+        async with self._uow() as uow:
+            job = await uow.privacy_jobs.get(request_id)
+        if job is None or job.state != "pending":
+            return
+        if job.kind == "export":
+            await self._export(job)
+        elif job.kind == "erasure":
+            await self._erase(job)
+
+    async def sweep_expired_exports(self, limit: int = 100) -> int:
+        """Delete archives whose 7-day link expired; returns how many."""
+        async with self._uow() as uow:
+            expired = await uow.privacy_jobs.list_expired_archives(self._clock.now(), limit)
+        for job in expired:
+            if job.archive_key is not None:
+                await self._store.delete(job.archive_key)
+            async with self._uow() as uow:
+                current = await uow.privacy_jobs.get(job.request_id)
+                if current is not None:
+                    current.archive_key = None
+                    current.updated_at = self._clock.now()
+                    await uow.privacy_jobs.update(current)
+                    await uow.commit()
+        return len(expired)
+
+    async def _back_off(self, request_id: UUID) -> None:
+        async with self._uow() as uow:
+            job = await uow.privacy_jobs.get(request_id)
+            if job is None:
+                return
+            job.attempts += 1
+            job.run_after = self._clock.now() + self.rules.retry_backoff * min(job.attempts, 8)
+            job.updated_at = self._clock.now()
+            await uow.privacy_jobs.update(job)
+            await uow.commit()
+
+    async def _mark(self, job: PrivacyJob, step: str, **changes: Any) -> PrivacyJob:
+        async with self._uow() as uow:
+            job = replace(job, steps_done=(*job.steps_done, step), updated_at=self._clock.now(), **changes)
+            await uow.privacy_jobs.update(job)
+            await uow.commit()
+        if self.after_step is not None:
+            self.after_step(step)
+        return job
+
+    # -- export ------------------------------------------------------------------------------------------------
+
+    async def _export(self, job: PrivacyJob) -> None:
+        if "archive_built" not in job.steps_done:
+            key = export_key(job.subject_id, job.request_id)
+            holders = [h for h in self._holders if h.name != "subject_key"]
+
+            async def fill(sink: ExportSink) -> None:
+                for holder in holders:
+                    await holder.export(job.subject_id, sink)
+
+            size = await self._archive.build(key, README, fill)
+            job = await self._mark(
+                job,
+                "archive_built",
+                archive_key=key,
+                archive_bytes=size,
+                expires_at=self._clock.now() + self.rules.export_ttl,
+            )
+        if "subject_notified" not in job.steps_done:
+            async with self._uow() as uow:
+                email = await self._requests.email_of(uow, job.subject_id)
+            if email is not None:
+                expires = job.expires_at.date().isoformat() if job.expires_at else ""
+                await self._mailer.send(
+                    MailMessage(
+                        to=email,
+                        subject="Your Dreamina data export is ready",
+                        body=f"Sign in and download it from your privacy requests before {expires}. "
+                        "Only you can download it.\n",
+                        kind="export_ready",
+                    )
+                )
+            job = await self._mark(job, "subject_notified")
+        if "request_completed" not in job.steps_done:
+            async with self._uow() as uow:
+                await self._requests.complete(
+                    uow,
+                    job.request_id,
+                    {
+                        "download": f"/v1/privacy/requests/{job.request_id}/download",
+                        "archive_bytes": job.archive_bytes,
+                        "expires_at": job.expires_at.isoformat() if job.expires_at else None,
+                    },
+                    "export archive ready",
+                )
+                job = replace(
+                    job, steps_done=(*job.steps_done, "request_completed"), state="done", updated_at=self._clock.now()
+                )
+                await uow.privacy_jobs.update(job)
+                await uow.commit()
+            if self.after_step is not None:
+                self.after_step("request_completed")
+
+    # -- erasure -----------------------------------------------------------------------------------------------
+
+    def erasure_steps(self) -> list[str]:
+        """Every step of the saga, in order (tests kill the worker after each)."""
+        holders = [f"erased:{h.name}" for h in self._holders if h.name != DATA_RIGHTS_HOLDER]
+        return [
+            "sessions_revoked",
+            "subject_notified",
+            "processors_collected",
+            *holders,
+            "processors_called",
+            "completion_recorded",
+            f"erased:{DATA_RIGHTS_HOLDER}",
+        ]
+
+    async def _erase(self, job: PrivacyJob) -> None:
+        subject = job.subject_id
+        if "sessions_revoked" not in job.steps_done:
+            async with self._uow() as uow:
+                account = await uow.accounts.get(subject)
+                if account is not None and account.status is AccountStatus.ACTIVE:
+                    account.status = AccountStatus.SUSPENDED  # no new sign-ins while the saga runs
+                    account.updated_at = self._clock.now()
+                    await uow.accounts.update(account)
+                await uow.sessions.delete_for_account(subject)
+                await uow.commit()
+            job = await self._mark(job, "sessions_revoked")
+        if "subject_notified" not in job.steps_done:
+            async with self._uow() as uow:
+                email = await self._requests.email_of(uow, subject)
+            if email is not None:
+                await self._mailer.send(
+                    MailMessage(
+                        to=email,
+                        subject="Your Dreamina account is being erased",
+                        body="Your account and data are being erased now. This is the last message we send you. "
+                        f"Completion reference: {job.completion_id}\n",
+                        kind="erasure_started",
+                    )
+                )
+            job = await self._mark(job, "subject_notified")
+        if "processors_collected" not in job.steps_done:
+            calls: list[dict[str, Any]] = []
+            for holder in self._holders:
+                for ref in await holder.processor_references(subject):
+                    call = {"processor": ref.processor, "reference": ref.reference, "status": "pending", "attempts": 0}
+                    if call not in calls:
+                        calls.append(call)
+            job = await self._mark(job, "processors_collected", processor_calls=tuple(calls))
+        outcomes: dict[str, Any] = {}
+        for holder in self._holders:
+            step = f"erased:{holder.name}"
+            if holder.name == DATA_RIGHTS_HOLDER or step in job.steps_done:
+                continue
+            outcome = await holder.erase(subject)
+            outcomes[holder.name] = outcome.as_dict()
+            job = await self._mark(job, step)
+        if "processors_called" not in job.steps_done:
+            job = await self._call_processors(job)
+            job = await self._mark(job, "processors_called")
+        if "completion_recorded" not in job.steps_done:
+            holders_done = [h.name for h in self._holders]
+            record = ErasureCompletion(
+                id=job.completion_id,
+                completed_at=self._clock.now(),
+                outcome={
+                    "holders": holders_done,
+                    "processors": [
+                        {"processor": c["processor"], "status": c["status"], "attempts": c["attempts"]}
+                        for c in job.processor_calls
+                    ],
+                    "subject_key_destroyed": f"erased:{'subject_key'}" in job.steps_done
+                    or not any(h.name == "subject_key" for h in self._holders),
+                },
+            )
+            async with self._uow() as uow:
+                try:
+                    await uow.erasure_completions.add(record)
+                except Conflict:
+                    pass  # recorded by a run that died before marking the step
+                await self._requests.complete(
+                    uow, job.request_id, {"completion_id": str(job.completion_id)}, "erased", pseudonymous=True
+                )
+                job = replace(job, steps_done=(*job.steps_done, "completion_recorded"), updated_at=self._clock.now())
+                await uow.privacy_jobs.update(job)
+                await uow.commit()
+            if self.after_step is not None:
+                self.after_step("completion_recorded")
+        own = next((h for h in self._holders if h.name == DATA_RIGHTS_HOLDER), None)
+        if own is not None:
+            await own.erase(subject)  # removes this job's row too: the saga is over
+        if self.after_step is not None:
+            self.after_step(f"erased:{DATA_RIGHTS_HOLDER}")
+
+    async def _call_processors(self, job: PrivacyJob) -> PrivacyJob:
+        calls = [dict(c) for c in job.processor_calls]
+        retry = False
+        for call in calls:
+            if call["status"] not in ("pending", "failed"):
+                continue
+            eraser = self._erasers.get(call["processor"])
+            if eraser is None:
+                call["status"] = "no_deletion_api"
+                continue
+            try:
+                call["status"] = await eraser.delete(call["reference"])
+            except Exception as exc:
+                call["attempts"] += 1
+                call["last_error"] = type(exc).__name__
+                if call["attempts"] >= self.rules.processor_max_attempts:
+                    call["status"] = "gave_up"
+                else:
+                    call["status"] = "failed"
+                    retry = True
+                continue
+            call["attempts"] += 1
+            call.pop("last_error", None)
+        for call in calls:
+            if call["status"] not in ("pending", "failed"):
+                call["reference"] = None  # it points at the subject; the outcome is what we keep
+        async with self._uow() as uow:
+            current = await uow.privacy_jobs.get(job.request_id)
+            assert current is not None
+            current.processor_calls = tuple(calls)
+            current.updated_at = self._clock.now()
+            if retry:
+                current.run_after = self._clock.now() + self.rules.retry_backoff
+            await uow.privacy_jobs.update(current)
+            await uow.commit()
+        if retry:
+            raise JobPending("a processor did not confirm deletion; retrying later")
+        return current
+
+
+def archive_is_live(job: PrivacyJob, now: datetime) -> bool:
+    return job.archive_key is not None and job.expires_at is not None and now < job.expires_at

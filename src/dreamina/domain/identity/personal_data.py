@@ -1,0 +1,144 @@
+"""The identity module's holder of personal data: accounts, sessions, policy acceptances, audit trail, disclosures."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from dreamina.domain.privacy.errors import KeyDestroyed
+from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
+from dreamina.ports.clock import Clock
+from dreamina.ports.data_rights import Coverage, ErasureOutcome, ExportSink, ProcessorReference
+from dreamina.ports.keys import FieldCipher, KeyVault
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+NOT_SUBJECT_DATA = "holds no data about any subject (the published policy texts)"
+HOSTING = "hosting"  # holds every store on our behalf; erased with our own copies, no separate call
+
+
+class IdentityPersonalData:
+    """:class:`~dreamina.ports.data_rights.PersonalDataHolder` for the identity module's stores."""
+
+    name = "identity"
+    coverage: tuple[Coverage, ...] = (
+        Coverage("store", "accounts", "account.json (email, display name, birth date decrypted)", "deleted"),
+        Coverage("store", "auth_sessions", "sessions.json (times only; token hashes are not exported)", "deleted"),
+        Coverage("store", "policy_acceptances", "policy_acceptances.json", "deleted"),
+        Coverage(
+            "store",
+            "audit_events",
+            "audit_events.json",
+            "pseudonymised legal hold: the subject's id becomes a keyed pseudonym, free-text reasons are dropped",
+            pseudonymised_legal_hold=True,
+        ),
+        Coverage(
+            "store",
+            "disclosures",
+            "disclosures.json",
+            "pseudonymised legal hold: the subject's id becomes a keyed pseudonym, the processor reference is dropped",
+            pseudonymised_legal_hold=True,
+        ),
+        Coverage("store", "policy_versions", "not exported: " + NOT_SUBJECT_DATA, "untouched: " + NOT_SUBJECT_DATA),
+    )
+
+    def __init__(self, *, uow: UnitOfWorkFactory, vault: KeyVault, cipher: FieldCipher, clock: Clock) -> None:
+        self._uow = uow
+        self._vault = vault
+        self._cipher = cipher
+        self._clock = clock
+
+    async def count(self, subject_id: UUID) -> dict[str, int]:
+        async with self._uow() as uow:
+            return {
+                "accounts": int(await uow.accounts.get(subject_id) is not None),
+                "policy_acceptances": len(await uow.acceptances.list_for_subject(subject_id)),
+                "audit_events": len(await uow.audit.list_for_subject(subject_id)),
+                "disclosures": len(await uow.disclosures.list_for_subject(subject_id)),
+            }
+
+    async def export(self, subject_id: UUID, sink: ExportSink) -> None:
+        async with self._uow() as uow:
+            keyring = SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+            account = await uow.accounts.get(subject_id)
+            accounts: list[dict[str, Any]] = []
+            if account is not None:
+                try:
+                    email = await keyring.open(subject_id, "email", account.email_ciphertext)
+                    name = (
+                        await keyring.open(subject_id, "display_name", account.display_name_ciphertext)
+                        if account.display_name_ciphertext
+                        else None
+                    )
+                    birth = date.fromisoformat(
+                        await keyring.open(subject_id, "birth_date", account.birth_date_ciphertext)
+                    )
+                except KeyDestroyed:
+                    email, name, birth = None, None, None
+                accounts.append(
+                    {
+                        "id": str(account.id),
+                        "email": email,
+                        "display_name": name,
+                        "birth_date": None if birth is None else birth.isoformat(),
+                        "country": account.country,
+                        "region": account.region,
+                        "status": account.status.value,
+                        "created_at": account.created_at.isoformat(),
+                        "updated_at": account.updated_at.isoformat(),
+                    }
+                )
+            acceptances = [
+                {
+                    "policy_version": a.policy_version,
+                    "content_sha256": a.content_sha256,
+                    "method": a.method,
+                    "accepted_at": a.accepted_at.isoformat(),
+                }
+                for a in await uow.acceptances.list_for_subject(subject_id)
+            ]
+            audit = [
+                {
+                    "action": e.action,
+                    "actor_kind": e.actor_kind,
+                    "fields": list(e.fields),
+                    "reason": e.reason if e.actor_kind != "staff" else None,
+                    "occurred_at": e.occurred_at.isoformat(),
+                }
+                for e in await uow.audit.list_for_subject(subject_id)
+            ]
+            disclosures = [
+                {
+                    "processor": d.processor,
+                    "categories": list(d.categories),
+                    "purpose": d.purpose,
+                    "reference": d.reference,
+                    "occurred_at": d.occurred_at.isoformat(),
+                }
+                for d in await uow.disclosures.list_for_subject(subject_id)
+            ]
+        await sink.write_records("account", "your account: email, display name, birth date, country", accounts)
+        await sink.write_records("policy_acceptances", "which privacy-policy versions you accepted, when", acceptances)
+        await sink.write_records("audit_events", "changes made to your data and by whom (staff names omitted)", audit)
+        await sink.write_records("disclosures", "every hand-off of your data to a processor", disclosures)
+
+    async def erase(self, subject_id: UUID) -> ErasureOutcome:
+        pseudonym = erasure_pseudonym(self._vault, subject_id)
+        async with self._uow() as uow:
+            deleted = await uow.sessions.delete_for_account(subject_id)
+            deleted += await uow.acceptances.delete_for_subject(subject_id)
+            deleted += int(await uow.accounts.delete(subject_id))
+            pseudonymised = await uow.audit.pseudonymise_subject(subject_id, pseudonym)
+            pseudonymised += await uow.disclosures.pseudonymise_subject(subject_id, pseudonym)
+            await uow.commit()
+        return ErasureOutcome(self.name, deleted=deleted, pseudonymised=pseudonymised)
+
+    async def processor_references(self, subject_id: UUID) -> list[ProcessorReference]:
+        async with self._uow() as uow:
+            disclosures = await uow.disclosures.list_for_subject(subject_id)
+        seen: dict[tuple[str, str | None], None] = {}
+        for d in disclosures:
+            if d.processor != HOSTING:
+                seen.setdefault((d.processor, d.reference), None)
+        return [ProcessorReference(processor, reference) for processor, reference in seen]

@@ -1,0 +1,249 @@
+"""Data rights (policy section 7): privacy requests, their jobs, and the holders of personal data.
+
+Every module that stores personal data provides one :class:`PersonalDataHolder`. The data-rights engine knows
+nothing about their tables: it asks each holder to export or erase a subject, and a completeness test proves that
+every store and object prefix of the data map is claimed by exactly one holder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+from uuid import UUID
+
+# --- holders of personal data -------------------------------------------------------------------------------
+
+CoverageKind = Literal["store", "prefix"]
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How a holder exports and erases one store (table) or object prefix of the data map."""
+
+    kind: CoverageKind
+    name: str  # the store name or the object prefix ("uploads/")
+    export: str  # where it lands in the archive, or why it is not exported
+    erasure: str  # what erasure does to it
+    pseudonymised_legal_hold: bool = False  # kept (pseudonymised) after erasure for a legal obligation
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureOutcome:
+    """What one holder did for one erasure. Counts only: it never carries personal data."""
+
+    holder: str
+    deleted: int
+    pseudonymised: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"holder": self.holder, "deleted": self.deleted, "pseudonymised": self.pseudonymised}
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorReference:
+    """A processor that received the subject's data, and its id for what it holds (None: look-up by ours)."""
+
+    processor: str
+    reference: str | None
+
+
+class ExportSink(Protocol):
+    """Where holders write a subject's data: one JSON file per category, plus original files.
+
+    Memory stays bounded: records and file chunks are consumed as they are produced.
+    """
+
+    async def write_records(
+        self, category: str, description: str, records: AsyncIterable[Mapping[str, Any]] | Iterable[Mapping[str, Any]]
+    ) -> None:
+        """Write ``<category>.json``: a JSON array of the records; ``description`` goes into the README."""
+        ...
+
+    async def write_file(self, path: str, description: str, chunks: AsyncIterable[bytes]) -> None:
+        """Write one original file under ``files/<path>``."""
+        ...
+
+
+class PersonalDataHolder(Protocol):
+    """A module's answer to "what do you hold about this subject": count, export, erase."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def coverage(self) -> tuple[Coverage, ...]: ...
+
+    async def count(self, subject_id: UUID) -> dict[str, int]:
+        """Records held per covered store or prefix (for the access report)."""
+        ...
+
+    async def export(self, subject_id: UUID, sink: ExportSink) -> None: ...
+
+    async def erase(self, subject_id: UUID) -> ErasureOutcome:
+        """Delete (or pseudonymise declared legal holds); idempotent: a second call finds nothing to do."""
+        ...
+
+    async def processor_references(self, subject_id: UUID) -> list[ProcessorReference]:
+        """Processors that received data from this holder's stores and must be asked to delete it."""
+        ...
+
+
+class ProcessorEraser(Protocol):
+    """Asks one processor to delete what it holds about a subject."""
+
+    @property
+    def processor(self) -> str: ...
+
+    async def delete(self, reference: str | None) -> str:
+        """Returns the processor's outcome (``deleted``, ``not_found``); raises on a failure worth retrying."""
+        ...
+
+
+class ExportArchive(Protocol):
+    """Builds a subject's export archive into the object store with bounded memory."""
+
+    async def build(self, key: str, readme: str, fill: Callable[[ExportSink], Awaitable[None]]) -> int:
+        """Run ``fill`` against a sink whose output streams into ``key``; returns the archive's size in bytes."""
+        ...
+
+
+class ProfileCorrections(Protocol):
+    """Applies structured corrections of account fields with the identity module's own rules."""
+
+    async def correct(self, subject_id: UUID, changes: Mapping[str, str | None]) -> tuple[str, ...]:
+        """Apply ``changes``; returns the names of fields that actually changed. Raises ``InvalidInput``."""
+        ...
+
+
+# --- requests and their jobs --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PrivacyRequest:
+    """A subject's request. ``details_ciphertext`` is sealed with the subject's key; ``outcome`` holds no PII."""
+
+    id: UUID
+    subject_id: UUID
+    type: str
+    status: str
+    jurisdiction: str
+    received_at: datetime
+    due_at: datetime
+    updated_at: datetime
+    details_ciphertext: bytes | None = None
+    paused_since: datetime | None = None  # the legal clock stopped (waiting for proof of identity)
+    paused_seconds: int = 0
+    extended_at: datetime | None = None
+    extension_reason: str | None = None
+    flag: str | None = None  # near_due | overdue, set by the deadline monitor
+    code_hash: str | None = None
+    code_expires_at: datetime | None = None
+    code_attempts: int = 0
+    codes_sent: int = 0
+    verified_at: datetime | None = None
+    scheduled_for: datetime | None = None  # erasure: when the grace period ends
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEvent:
+    """One state change of a request: its status history."""
+
+    id: UUID
+    request_id: UUID
+    subject_id: UUID
+    status: str
+    actor_kind: str  # subject | staff | system
+    actor_id: UUID | None
+    note: str | None
+    occurred_at: datetime
+
+
+@dataclass(slots=True)
+class PrivacyJob:
+    """The persisted progress of an export or erasure: every finished step is in ``steps_done``."""
+
+    request_id: UUID
+    subject_id: UUID
+    kind: str  # export | erasure
+    state: str  # pending | done
+    run_after: datetime
+    updated_at: datetime
+    completion_id: UUID
+    steps_done: tuple[str, ...] = ()
+    attempts: int = 0
+    archive_key: str | None = None
+    archive_bytes: int | None = None
+    expires_at: datetime | None = None
+    processor_calls: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureCompletion:
+    """Proof that an erasure finished. Random id, counts and outcomes only: it names nobody."""
+
+    id: UUID
+    completed_at: datetime
+    outcome: dict[str, Any]
+
+
+class PrivacyRequestRepository(Protocol):
+    async def add(self, request: PrivacyRequest) -> None: ...
+
+    async def get(self, request_id: UUID) -> PrivacyRequest | None: ...
+
+    async def update(self, request: PrivacyRequest) -> None:
+        """Persist changed fields; raises ``NotFound`` if gone."""
+        ...
+
+    async def list_for_subject(self, subject_id: UUID) -> list[PrivacyRequest]:
+        """The subject's requests, newest first."""
+        ...
+
+    async def list_open(
+        self, *, statuses: tuple[str, ...], type: str | None = None, due_before: datetime | None = None, limit: int
+    ) -> list[PrivacyRequest]:
+        """Requests in ``statuses`` (optionally of one type, due before a time), soonest due first."""
+        ...
+
+    async def delete_for_subject(self, subject_id: UUID) -> int: ...
+
+
+class RequestEventRepository(Protocol):
+    async def append(self, event: RequestEvent) -> None: ...
+
+    async def list_for_request(self, request_id: UUID) -> list[RequestEvent]:
+        """Oldest first."""
+        ...
+
+    async def delete_for_subject(self, subject_id: UUID) -> int: ...
+
+
+class PrivacyJobRepository(Protocol):
+    async def add(self, job: PrivacyJob) -> None:
+        """Raises ``Conflict`` if the request already has a job."""
+        ...
+
+    async def get(self, request_id: UUID) -> PrivacyJob | None: ...
+
+    async def update(self, job: PrivacyJob) -> None: ...
+
+    async def list_runnable(self, now: datetime, limit: int) -> list[PrivacyJob]:
+        """Pending jobs whose ``run_after`` has come, oldest first."""
+        ...
+
+    async def list_expired_archives(self, now: datetime, limit: int) -> list[PrivacyJob]:
+        """Finished exports whose archive still exists and whose link expired before ``now``."""
+        ...
+
+    async def delete_for_subject(self, subject_id: UUID) -> int: ...
+
+
+class ErasureCompletionRepository(Protocol):
+    async def add(self, completion: ErasureCompletion) -> None:
+        """Raises ``Conflict`` if a completion with this id exists (so a resumed saga records it once)."""
+        ...
+
+    async def get(self, completion_id: UUID) -> ErasureCompletion | None: ...

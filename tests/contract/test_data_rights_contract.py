@@ -1,0 +1,171 @@
+"""Contract suite of the data-rights ports (and the erasure methods added to identity's), on every backend."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from dreamina.domain.privacy.errors import Conflict, NotFound
+from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.ports.consent import Objection
+from dreamina.ports.data_rights import ErasureCompletion
+from dreamina.ports.keys import SubjectKey
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+from .data_rights_records import AT, make_job, make_request, make_request_event
+from .test_repositories_contract import add_account, make_acceptance, make_disclosure, make_event, make_session
+
+
+async def test_requests_round_trip_and_queue_order(uow_factory: UnitOfWorkFactory) -> None:
+    subject = uuid.uuid4()
+    late = make_request(subject, due_at=AT + timedelta(days=40), received_at=AT)
+    soon = make_request(subject, due_at=AT + timedelta(days=2), received_at=AT + timedelta(hours=1), type="access")
+    closed = make_request(subject, status="completed", received_at=AT + timedelta(hours=2))
+    async with uow_factory() as uow:
+        for r in (late, soon, closed):
+            await uow.privacy_requests.add(r)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.privacy_requests.get(late.id) == late
+        assert [r.id for r in await uow.privacy_requests.list_for_subject(subject)] == [closed.id, soon.id, late.id]
+        assert [r.id for r in await uow.privacy_requests.list_open(statuses=("received",), limit=10)] == [
+            soon.id,
+            late.id,
+        ]
+        assert [
+            r.id for r in await uow.privacy_requests.list_open(statuses=("received",), type="export", limit=10)
+        ] == [late.id]
+        due_soon = await uow.privacy_requests.list_open(
+            statuses=("received",), due_before=AT + timedelta(days=3), limit=10
+        )
+        assert [r.id for r in due_soon] == [soon.id]
+        late.status = "processing"
+        late.outcome = {"download": "/x"}
+        late.paused_since = AT
+        await uow.privacy_requests.update(late)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.privacy_requests.get(late.id) == late
+        with pytest.raises(NotFound):
+            await uow.privacy_requests.update(make_request(subject))
+        with pytest.raises(Conflict):
+            await uow.privacy_requests.add(make_request(subject, id=late.id))
+
+
+async def test_requests_refuse_nul_and_naive_times(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        with pytest.raises(ValueError):
+            await uow.privacy_requests.add(make_request(uuid.uuid4(), extension_reason="a\x00b"))
+        with pytest.raises(ValueError):
+            await uow.privacy_requests.add(make_request(uuid.uuid4(), due_at=AT.replace(tzinfo=None)))
+
+
+async def test_events_and_jobs(uow_factory: UnitOfWorkFactory) -> None:
+    subject = uuid.uuid4()
+    request = make_request(subject)
+    job = make_job(request, run_after=AT + timedelta(days=30), kind="erasure")
+    async with uow_factory() as uow:
+        await uow.privacy_requests.add(request)
+        second = make_request_event(request, occurred_at=AT + timedelta(seconds=1), status="processing")
+        first = make_request_event(request)
+        await uow.privacy_request_events.append(second)
+        await uow.privacy_request_events.append(first)
+        await uow.privacy_jobs.add(job)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.privacy_request_events.list_for_request(request.id) == [first, second]
+        assert await uow.privacy_jobs.get(request.id) == job
+        assert await uow.privacy_jobs.list_runnable(AT, 10) == []
+        assert [j.request_id for j in await uow.privacy_jobs.list_runnable(AT + timedelta(days=30), 10)] == [request.id]
+        with pytest.raises(Conflict):
+            await uow.privacy_jobs.add(job)
+        job.steps_done = ("a", "b")
+        job.processor_calls = ({"processor": "stripe", "reference": None, "status": "deleted", "attempts": 1},)
+        await uow.privacy_jobs.update(job)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.privacy_jobs.get(request.id) == job
+
+
+async def test_expired_archives_are_listed(uow_factory: UnitOfWorkFactory) -> None:
+    request = make_request(uuid.uuid4())
+    job = make_job(request, state="done", archive_key="exports/x/y.zip", expires_at=AT + timedelta(days=7))
+    async with uow_factory() as uow:
+        await uow.privacy_jobs.add(job)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.privacy_jobs.list_expired_archives(AT + timedelta(days=6), 10) == []
+        assert [j.request_id for j in await uow.privacy_jobs.list_expired_archives(AT + timedelta(days=8), 10)] == [
+            request.id
+        ]
+
+
+async def test_completions_are_recorded_once(uow_factory: UnitOfWorkFactory) -> None:
+    completion = ErasureCompletion(id=uuid.uuid4(), completed_at=AT, outcome={"holders": ["identity"]})
+    async with uow_factory() as uow:
+        await uow.erasure_completions.add(completion)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.erasure_completions.get(completion.id) == completion
+        with pytest.raises(Conflict):
+            await uow.erasure_completions.add(completion)
+
+
+async def test_restrictions_and_erasing_objections(uow_factory: UnitOfWorkFactory) -> None:
+    subject = uuid.uuid4()
+    async with uow_factory() as uow:
+        assert await uow.restrictions.is_restricted(subject) is False
+        await uow.restrictions.restrict(subject, "accuracy contested", AT)
+        await uow.restrictions.restrict(subject, "again", AT + timedelta(days=1))
+        await uow.objections.put(Objection(subject, Purpose.ANALYTICS, True, AT))
+        await uow.objections.put(Objection(subject, Purpose.MARKETING, True, AT))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.restrictions.is_restricted(subject) is True
+        restriction = await uow.restrictions.get(subject)
+        assert restriction is not None and restriction.reason == "accuracy contested"
+        await uow.restrictions.lift(subject, AT)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.restrictions.is_restricted(subject) is False
+        assert await uow.objections.delete_for_subject(subject) == 2
+        assert await uow.objections.for_subject(subject) == []
+        assert await uow.restrictions.delete_for_subject(subject) == 0
+
+
+async def test_erasure_methods_of_identity_stores(uow_factory: UnitOfWorkFactory) -> None:
+    account = await add_account(uow_factory)
+    other = await add_account(uow_factory)
+    pseudonym = uuid.uuid4()
+    async with uow_factory() as uow:
+        await uow.sessions.add(make_session(account.id))
+        await uow.subject_keys.add(SubjectKey(subject_id=account.id, wrapped_key=b"k", created_at=AT))
+        await uow.acceptances.add(make_acceptance(account.id, AT))
+        await uow.acceptances.add(make_acceptance(other.id, AT))
+        await uow.audit.append(make_event(account.id, AT, actor_id=account.id, reason="mine"))
+        await uow.audit.append(make_event(other.id, AT, actor_id=account.id, reason="acted on other"))
+        await uow.disclosures.record(make_disclosure(account.id, AT, reference="cus_123"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.acceptances.delete_for_subject(account.id) == 1
+        assert await uow.accounts.delete(account.id) is True
+        assert await uow.accounts.delete(account.id) is False
+        assert await uow.subject_keys.destroy(account.id, AT) is True
+        assert await uow.subject_keys.delete(account.id) is True
+        assert await uow.audit.pseudonymise_subject(account.id, pseudonym) == 2
+        assert await uow.disclosures.pseudonymise_subject(account.id, pseudonym) == 1
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.accounts.get(account.id) is None
+        assert await uow.subject_keys.get(account.id) is None
+        assert await uow.acceptances.list_for_subject(account.id) == []
+        assert len(await uow.acceptances.list_for_subject(other.id)) == 1
+        assert await uow.audit.list_for_subject(account.id) == []
+        kept = await uow.audit.list_for_subject(pseudonym)
+        assert [(e.actor_id, e.reason) for e in kept] == [(pseudonym, None)]
+        on_other = await uow.audit.list_for_subject(other.id)
+        assert [(e.actor_id, e.reason) for e in on_other] == [(pseudonym, None)]
+        ledger = await uow.disclosures.list_for_subject(pseudonym)
+        assert [(d.processor, d.reference) for d in ledger] == [("stripe", None)]

@@ -1,0 +1,222 @@
+"""Kill-the-worker tests: the erasure saga and the export job, killed after every step, finish exactly once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from dreamina.adapters.clock import MovableClock
+from dreamina.adapters.memory.mail import InMemoryMailer
+from dreamina.adapters.memory.processors import RecordingProcessorEraser
+from dreamina.bootstrap import Container, build_container
+from dreamina.domain.data_rights.jobs import JobPending
+from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.ports.consent import Objection
+from dreamina.ports.disclosures import Disclosure
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+from dreamina.settings import load_settings
+
+from .conftest import test_overrides
+from .helpers import PASSWORD
+
+
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: nothing after it runs, not even ``except Exception`` handlers."""
+
+
+@pytest.fixture
+async def wired(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> AsyncIterator[Callable[..., Container]]:
+    built: list[Container] = []
+
+    def make(**extra: Any) -> Container:
+        settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path)})
+        container = build_container(settings, uow=uow_factory, **{**test_overrides(), **extra})
+        built.append(container)
+        return container
+
+    yield make
+    for container in built:
+        await container.aclose()
+
+
+async def _rich_subject(container: Container, email: str) -> UUID:
+    await container.start()
+    await container.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), "DE", None, 1, "Ada"))
+    token = await container.accounts.issue_token(email, PASSWORD)
+    subject = (await container.accounts.authenticate(token.access_token)).account_id
+    await container.object_store.put(f"uploads/{subject}/a.png", b"\x89PNG" + subject.bytes, "image/png")
+    await container.object_store.put(f"outputs/{subject}/b.webp", b"RIFF" + subject.bytes, "image/webp")
+    async with container.uow() as uow:
+        await uow.disclosures.record(
+            Disclosure(
+                uuid.uuid4(),
+                subject,
+                "stripe",
+                ("account",),
+                "process_payments",
+                f"cus_{subject.hex[:8]}",
+                container.clock.now(),
+            )
+        )
+        await uow.objections.put(Objection(subject, Purpose.ANALYTICS, True, container.clock.now()))
+        await uow.commit()
+    return subject
+
+
+def _kill_after(step: str) -> Callable[[str], None]:
+    def hook(done: str) -> None:
+        if done == step:
+            raise WorkerKilled(step)
+
+    return hook
+
+
+async def _erasure_steps(wired: Callable[..., Container]) -> list[str]:
+    return wired().rights.jobs.erasure_steps()
+
+
+async def test_erasure_killed_after_every_step_finishes_exactly_once(wired: Callable[..., Container]) -> None:
+    stripe = RecordingProcessorEraser("stripe")
+    container = wired(processor_erasers={"stripe": stripe})
+    clock = container.clock
+    assert isinstance(clock, MovableClock)
+    steps = container.rights.jobs.erasure_steps()
+    assert steps[0] == "sessions_revoked" and steps[-1] == "erased:data_rights"
+    assert {"erased:identity", "erased:objects", "erased:subject_key", "processors_called"} <= set(steps)
+    for index, step in enumerate(steps):
+        email = f"kill{index}@example.com"
+        subject = await _rich_subject(container, email)
+        request = await container.rights.requests.submit(subject, "erasure", {}, password=PASSWORD)
+        clock.advance(timedelta(days=30, seconds=1))
+        jobs = container.rights.jobs
+        jobs.after_step = _kill_after(step)
+        with pytest.raises(WorkerKilled):
+            await jobs.run(request.id)
+        jobs.after_step = None  # the restarted worker
+        await jobs.run_due()
+        await jobs.run_due()  # a second pass finds nothing left to do
+
+        async with container.uow() as uow:
+            assert await uow.accounts.get(subject) is None, step
+            assert await uow.subject_keys.get(subject) is None, step
+            assert await uow.privacy_requests.list_for_subject(subject) == [], step
+            assert await uow.privacy_jobs.get(request.id) is None, step
+            assert await uow.objections.for_subject(subject) == [], step
+            assert await uow.audit.list_for_subject(subject) == [], step
+            assert await uow.disclosures.list_for_subject(subject) == [], step
+        assert await container.object_store.list(f"uploads/{subject}") == [], step
+        assert await container.object_store.list(f"outputs/{subject}") == [], step
+        # the processor was asked once and said deleted once
+        assert stripe.deleted.count(f"cus_{subject.hex[:8]}") == 1, step
+        mailer = container.mailer
+        assert isinstance(mailer, InMemoryMailer)
+        started = [m for m in mailer.sent_to(email) if m.kind == "erasure_started"]
+        assert len(started) == 1, step
+        completion_id = UUID(started[0].body.rsplit("Completion reference: ", 1)[1].strip())
+        async with container.uow() as uow:
+            completion = await uow.erasure_completions.get(completion_id)
+        assert completion is not None, step
+        assert completion.outcome["processors"] == [{"processor": "stripe", "status": "deleted", "attempts": 1}]
+        assert completion.outcome["subject_key_destroyed"] is True
+        assert str(subject) not in str(completion.outcome) and email not in str(completion.outcome)
+
+
+async def test_failed_processor_deletions_are_retried_and_recorded(wired: Callable[..., Container]) -> None:
+    stripe = RecordingProcessorEraser("stripe", failures=2)
+    container = wired(processor_erasers={"stripe": stripe})
+    clock = container.clock
+    assert isinstance(clock, MovableClock)
+    subject = await _rich_subject(container, "retry@example.com")
+    request = await container.rights.requests.submit(subject, "erasure", {}, password=PASSWORD)
+    clock.advance(timedelta(days=30, seconds=1))
+    assert await container.rights.jobs.run_due() == {"done": 0, "pending": 1, "failed": 0}
+    assert await container.rights.jobs.run_due() == {"done": 0, "pending": 0, "failed": 0}  # backing off
+    async with container.uow() as uow:
+        job = await uow.privacy_jobs.get(request.id)
+    assert job is not None and job.processor_calls[0]["status"] == "failed"
+    assert job.processor_calls[0]["last_error"] == "ProcessorUnavailable"
+    clock.advance(timedelta(minutes=16))
+    assert (await container.rights.jobs.run_due())["pending"] == 1
+    clock.advance(timedelta(minutes=16))
+    assert (await container.rights.jobs.run_due())["done"] == 1
+    assert len(stripe.calls) == 3 and stripe.deleted == [f"cus_{subject.hex[:8]}"]
+
+
+async def test_a_processor_without_deletion_api_is_recorded_as_such(wired: Callable[..., Container]) -> None:
+    container = wired()
+    clock = container.clock
+    assert isinstance(clock, MovableClock)
+    subject = await _rich_subject(container, "noapi@example.com")
+    request = await container.rights.requests.submit(subject, "erasure", {}, password=PASSWORD)
+    clock.advance(timedelta(days=30, seconds=1))
+    jobs = container.rights.jobs
+    calls: list[tuple[dict[str, Any], ...]] = []
+
+    def spy(step: str) -> None:
+        if step == "processors_called":
+            raise WorkerKilled(step)
+
+    jobs.after_step = spy
+    with pytest.raises(WorkerKilled):
+        await jobs.run(request.id)
+    async with container.uow() as uow:
+        job = await uow.privacy_jobs.get(request.id)
+        assert job is not None
+        calls.append(job.processor_calls)
+    assert calls[0] == ({"processor": "stripe", "reference": None, "status": "no_deletion_api", "attempts": 0},)
+    jobs.after_step = None
+    await jobs.run(request.id)
+
+
+@pytest.mark.parametrize("step", ["archive_built", "subject_notified", "request_completed"])
+async def test_export_killed_after_every_step_finishes_exactly_once(wired: Callable[..., Container], step: str) -> None:
+    container = wired()
+    subject = await _rich_subject(container, "exp@example.com")
+    request = await container.rights.requests.submit(subject, "export", {}, password=PASSWORD)
+    jobs = container.rights.jobs
+    jobs.after_step = _kill_after(step)
+    with pytest.raises(WorkerKilled):
+        await jobs.run(request.id)
+    jobs.after_step = None
+    await jobs.run_due()
+    await jobs.run_due()
+    view = await container.rights.requests.view(subject, request.id)
+    assert view.request.status == "completed"
+    assert [e.status for e in view.history].count("completed") == 1
+    assert await container.object_store.list(f"exports/{subject}") == [f"exports/{subject}/{request.id}.zip"]
+    mailer = container.mailer
+    assert isinstance(mailer, InMemoryMailer)
+    assert len([m for m in mailer.sent_to("exp@example.com") if m.kind == "export_ready"]) == 1
+
+
+async def test_an_export_that_fails_midway_leaves_no_archive_and_is_retried(wired: Callable[..., Container]) -> None:
+    container = wired()
+    clock = container.clock
+    assert isinstance(clock, MovableClock)
+    subject = await _rich_subject(container, "flaky@example.com")
+    request = await container.rights.requests.submit(subject, "export", {}, password=PASSWORD)
+    objects = next(h for h in container.rights.holders if h.name == "objects")
+    original = objects.export
+
+    async def broken(subject_id: UUID, sink: Any) -> None:
+        raise OSError("object store went away")
+
+    objects.export = broken  # type: ignore[method-assign]
+    assert (await container.rights.jobs.run_due())["failed"] == 1
+    assert await container.object_store.list(f"exports/{subject}") == []
+    objects.export = original  # type: ignore[method-assign]
+    assert (await container.rights.jobs.run_due())["done"] == 0  # backing off
+    clock.advance(timedelta(minutes=16))
+    assert (await container.rights.jobs.run_due())["done"] == 1
+    assert (await container.rights.requests.view(subject, request.id)).request.status == "completed"
+
+
+def test_job_pending_is_an_exception() -> None:
+    assert issubclass(JobPending, Exception)

@@ -1,0 +1,37 @@
+"""The in-process data-rights runner: one pass runs due jobs, sweeps archives and (hourly) flags deadlines."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+
+from litestar.testing import AsyncTestClient
+
+from dreamina.adapters.clock import MovableClock
+from dreamina.adapters.data_rights_worker import DataRightsRunner
+from dreamina.bootstrap import Container
+
+from .data_rights_helpers import submit, submit_proven
+from .helpers import signed_in
+
+
+async def test_a_pass_runs_jobs_sweeps_and_monitors(
+    client: AsyncTestClient, container: Container, logs: io.StringIO
+) -> None:
+    headers = await signed_in(client, "run@example.com", country="KR")
+    await submit_proven(client, headers, "export")
+    await submit(client, headers, "rectification", {"free_text": "wrong name"})
+    clock = container.clock
+    assert isinstance(clock, MovableClock)
+    runner = DataRightsRunner(container)
+    first = await runner.run_once()
+    assert first["done"] == 1 and first["archives_deleted"] == 0
+    clock.advance(timedelta(days=8))
+    second = await runner.run_once()
+    assert second["archives_deleted"] == 1 and second["near_due"] == 1
+    clock.advance(timedelta(minutes=10))
+    assert (await runner.run_once())["near_due"] == 0  # the monitor runs hourly
+    lines = [json.loads(line) for line in logs.getvalue().splitlines() if "data_rights_pass_finished" in line]
+    assert len(lines) == 3
+    assert "run@example.com" not in logs.getvalue()

@@ -1,0 +1,166 @@
+"""G6 residue test: after an erasure, no table (every column, raw SQL, SQLite and PostgreSQL) and no object (key or
+bytes) holds the subject's id, email, prompt text or image bytes; only pseudonymised legal holds remain.
+
+A second subject who is not erased proves the scanner finds what it looks for.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy import text
+
+from dreamina.adapters.clock import MovableClock
+from dreamina.adapters.memory.processors import RecordingProcessorEraser
+from dreamina.adapters.object_store import LocalObjectStore
+from dreamina.adapters.sql.database import Database
+from dreamina.adapters.sql.models import metadata
+from dreamina.bootstrap import Container, build_container
+from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
+from dreamina.ports.audit import AuditEvent
+from dreamina.ports.disclosures import Disclosure
+from dreamina.settings import load_settings
+
+from ..e2e.conftest import test_overrides
+
+PASSWORD = "correct horse battery staple"
+
+
+def _needles(subject: UUID, email: str, prompt: str, image: bytes) -> dict[str, bytes]:
+    return {
+        "subject id (text)": str(subject).encode(),
+        "subject id (hex)": subject.hex.encode(),
+        "subject id (bytes)": subject.bytes,
+        "email": email.encode(),
+        "prompt": prompt.encode(),
+        "image bytes": image,
+    }
+
+
+def _as_bytes(value: Any) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value).encode()
+    if hasattr(value, "bytes") and hasattr(value, "hex") and not isinstance(value, str):  # uuid.UUID, asyncpg UUID
+        return str(value).encode() + b"|" + UUID(str(value)).bytes
+    return str(value).encode()
+
+
+async def scan_tables(database: Database, needles: dict[str, bytes]) -> list[str]:
+    """Every (table.column, what) where a needle appears: raw ``SELECT *`` over every table of the schema."""
+    found: list[str] = []
+    async with database.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            result = await connection.execute(text(f'SELECT * FROM "{table.name}"'))  # noqa: S608 - our own names
+            columns = list(result.keys())
+            for row in result:
+                for column, value in zip(columns, row, strict=True):
+                    raw = _as_bytes(value)
+                    found.extend(f"{table.name}.{column}: {what}" for what, needle in needles.items() if needle in raw)
+    return sorted(set(found))
+
+
+async def scan_objects(container: Container, needles: dict[str, bytes]) -> list[str]:
+    found: list[str] = []
+    for key in await container.object_store.list(""):
+        data = key.encode() + b"\n" + await container.object_store.get(key)
+        found.extend(f"object {key}: {what}" for what, needle in needles.items() if needle in data)
+    return sorted(set(found))
+
+
+@pytest.fixture
+async def wired(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Container, Database]]:
+    database = Database(database_url, pooled=False)
+    overrides = test_overrides()
+    overrides["object_store"] = LocalObjectStore(tmp_path / "objects", url_signing_key=b"k" * 32, base_url="http://x/")
+    overrides["processor_erasers"] = {"stripe": RecordingProcessorEraser("stripe")}
+    container = build_container(
+        load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}), uow=database.unit_of_work, **overrides
+    )
+    await container.start()
+    try:
+        yield container, database
+    finally:
+        await container.aclose()
+        await database.dispose()
+
+
+async def _rich_account(container: Container, email: str, prompt: str, image: bytes) -> UUID:
+    """An account with uploads, outputs, payments disclosed, consents, objections, requests and an export."""
+    await container.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), "DE", None, 1, "Display " + email))
+    token = await container.accounts.issue_token(email, PASSWORD)
+    subject = (await container.accounts.authenticate(token.access_token)).account_id
+    store = container.object_store
+    await store.put(f"uploads/{subject}/ref.png", image, "image/png")
+    await store.put(f"outputs/{subject}/gen1/out.png", image[::-1] + image, "image/png")
+    now = container.clock.now()
+    async with container.uow() as uow:
+        await uow.disclosures.record(
+            Disclosure(
+                uuid.uuid4(), subject, "stripe", ("account", "payment"), "process_payments", f"cus_{subject.hex}", now
+            )
+        )
+        await uow.disclosures.record(
+            Disclosure(uuid.uuid4(), subject, "openai", ("content",), "generate_content", None, now)
+        )
+        await uow.audit.append(
+            AuditEvent(uuid.uuid4(), subject, "subject", subject, "generation", ("prompt",), f"prompt: {prompt}", now)
+        )
+        await uow.commit()
+    rights = container.rights.requests
+    await rights.submit(subject, "rectification", {"corrections": {"display_name": "New " + email}})
+    await rights.submit(subject, "rectification", {"free_text": f"please fix, I am {email}; {prompt}"})
+    await rights.submit(subject, "objection", {"purpose": "analytics"})
+    await rights.submit(subject, "restriction", {"action": "restrict", "reason": f"contesting {prompt}"})
+    await rights.submit(subject, "access", {})
+    await rights.submit(subject, "export", {}, password=PASSWORD)
+    await container.rights.jobs.run_due()
+    await rights.staff_view(uuid.uuid4(), (await rights.list_for_subject(subject))[0].id, "support ticket")
+    return subject
+
+
+async def test_nothing_links_to_an_erased_subject(wired: tuple[Container, Database]) -> None:
+    container, database = wired
+    clock = container.clock
+    assert isinstance(clock, MovableClock)
+    image_a = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 8
+    image_b = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 8
+    erased = await _rich_account(container, "erase.me@example.com", "a red fox at dawn", image_a)
+    kept = await _rich_account(container, "keep.me@example.com", "a blue whale at dusk", image_b)
+    erased_needles = _needles(erased, "erase.me@example.com", "a red fox at dawn", image_a)
+    kept_needles = _needles(kept, "keep.me@example.com", "a blue whale at dusk", image_b)
+
+    # before: the scanner sees the subject everywhere it is stored
+    before = await scan_tables(database, erased_needles)
+    assert {"accounts.id: subject id (bytes)", "privacy_requests.subject_id: subject id (bytes)"} <= {
+        f.replace("subject id (text)", "subject id (bytes)") for f in before
+    }
+    assert await scan_objects(container, erased_needles)
+
+    await container.rights.requests.submit(erased, "erasure", {"reason": "leaving"}, password=PASSWORD)
+    clock.advance(timedelta(days=30, seconds=1))
+    assert (await container.rights.jobs.run_due())["done"] >= 1
+
+    assert await scan_tables(database, erased_needles) == []
+    assert await scan_objects(container, erased_needles) == []
+    # the legal holds are still there, under the pseudonym
+    pseudonym = erasure_pseudonym(container.vault, erased)
+    async with container.uow() as uow:
+        assert len(await uow.audit.list_for_subject(pseudonym)) > 5
+        assert {d.processor for d in await uow.disclosures.list_for_subject(pseudonym)} == {"stripe", "openai"}
+    # the subject who was not erased is untouched, and the scanner finds them
+    kept_rows = await scan_tables(database, kept_needles)
+    assert any(f.startswith("accounts.") for f in kept_rows)
+    assert any(f.startswith("privacy_requests.") for f in kept_rows)
+    assert any("image bytes" in f for f in await scan_objects(container, kept_needles))
