@@ -13,10 +13,13 @@ from importlib import resources
 from typing import Any
 
 from dreamina.domain.consent.policy_versions import INITIAL_LAST_UPDATED, INITIAL_VERSION, PolicyCatalogue
+from dreamina.domain.generation.generations import GenerationRules, Generations
+from dreamina.domain.generation.uploads import ReferenceUploads, UploadRules
 from dreamina.domain.identity.accounts import Accounts, IdentityRules
 from dreamina.domain.privacy.datamap import DATA_MAP, DataMap
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
 from dreamina.ports.clock import Clock
+from dreamina.ports.generation import GenerationCharges, GenerationKind, JobQueue, ModelProvider
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer
 from dreamina.ports.object_store import ObjectStore
@@ -50,6 +53,10 @@ class Container:
     policies: PolicyCatalogue
     database_ping: Callable[[], Awaitable[bool]]
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    uploads: ReferenceUploads | None = None
+    generations: Generations | None = None
+    job_queue: JobQueue | None = None
+    starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def start(self) -> None:
         """Idempotent start-up work: publish the shipped policy as version 1 if it is not there yet."""
@@ -59,6 +66,9 @@ class Container:
             last_updated=INITIAL_LAST_UPDATED,
             effective_at=INITIAL_EFFECTIVE_AT,
         )
+        for begin in self.starters:
+            await begin()
+        self.starters.clear()
 
     async def aclose(self) -> None:
         for close in reversed(self.closers):
@@ -158,7 +168,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
             login_window_seconds=settings.login_window_seconds,
         ),
     )
-    return Container(
+    container = Container(
         settings=settings,
         clock=clock,
         uow=uow,
@@ -174,3 +184,100 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         database_ping=database_ping,
         closers=closers,
     )
+    _wire_generation(container, settings, cipher, overrides)
+    return container
+
+
+def _providers(settings: Settings, overrides: dict[str, Any]) -> dict[GenerationKind, ModelProvider]:
+    """The provider configured for each kind; swapping one is configuration only."""
+    given: dict[GenerationKind, ModelProvider] | None = overrides.get("providers")
+    if given is not None:
+        return given
+    from dreamina.adapters.images import PillowMediaRenderer
+    from dreamina.adapters.providers.offline import OfflineRendererProvider
+
+    offline = OfflineRendererProvider(PillowMediaRenderer())
+    providers: dict[GenerationKind, ModelProvider] = {GenerationKind.IMAGE: offline, GenerationKind.VIDEO: offline}
+    vendor = _vendor_providers(settings)
+    providers.update(vendor)
+    return providers
+
+
+def _vendor_providers(settings: Settings) -> dict[GenerationKind, ModelProvider]:
+    chosen: dict[GenerationKind, ModelProvider] = {}
+    if settings.image_provider == "openai":
+        from dreamina.adapters.providers.openai import OpenAIImagesProvider
+
+        chosen[GenerationKind.IMAGE] = OpenAIImagesProvider(
+            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model=settings.openai_image_model
+        )
+    elif settings.image_provider == "replicate":
+        from dreamina.adapters.providers.replicate import ReplicateProvider
+
+        chosen[GenerationKind.IMAGE] = ReplicateProvider(
+            api_token=settings.replicate_api_token, base_url=settings.replicate_base_url, model=settings.replicate_model
+        )
+    if settings.video_provider == "runway":
+        from dreamina.adapters.providers.runway import RunwayProvider
+
+        chosen[GenerationKind.VIDEO] = RunwayProvider(
+            api_key=settings.runway_api_key, base_url=settings.runway_base_url, model=settings.runway_model
+        )
+    return chosen
+
+
+def _wire_generation(container: Container, settings: Settings, cipher: Any, overrides: dict[str, Any]) -> None:
+    from dreamina.adapters.images import PillowImageSanitizer
+
+    charges: GenerationCharges | None = overrides.get("charges")
+    if charges is None:
+        from dreamina.adapters.charges import UnmeteredCharges
+
+        charges = UnmeteredCharges()  # until billing wires its credit ledger here
+    queue: JobQueue | None = overrides.get("job_queue")
+    in_process = None
+    if queue is None:
+        if settings.queue == "saq":
+            from dreamina.adapters.queue.saq_queue import SaqJobQueue
+
+            saq_queue = SaqJobQueue(settings.redis_url, job_timeout_seconds=settings.generation_job_timeout_seconds)
+            container.closers.append(saq_queue.aclose)
+            queue = saq_queue
+        else:
+            from dreamina.adapters.queue.in_process import InProcessJobQueue
+
+            in_process = InProcessJobQueue(concurrency=settings.worker_concurrency)
+            queue = in_process
+    container.job_queue = queue
+    container.uploads = ReferenceUploads(
+        uow=container.uow,
+        store=container.object_store,
+        sanitizer=PillowImageSanitizer(max_pixels=settings.max_upload_pixels),
+        clock=container.clock,
+        rules=UploadRules(max_bytes=settings.max_upload_bytes),
+    )
+    generations = Generations(
+        uow=container.uow,
+        vault=container.vault,
+        cipher=cipher,
+        clock=container.clock,
+        store=container.object_store,
+        providers=_providers(settings, overrides),
+        queue=queue,
+        charges=charges,
+        rules=GenerationRules(
+            max_attempts=settings.generation_max_attempts,
+            job_timeout_seconds=float(settings.generation_job_timeout_seconds),
+            url_ttl_seconds=settings.signed_url_ttl_seconds,
+        ),
+    )
+    container.generations = generations
+    if in_process is not None:
+        worker = in_process
+
+        async def start_workers() -> None:
+            await worker.start(generations.run)
+            await generations.recover()  # jobs that were in flight when the process last stopped
+
+        container.starters.append(start_workers)
+        container.closers.append(worker.stop)

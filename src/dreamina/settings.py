@@ -48,6 +48,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # generation
+    image_provider: Literal["offline", "openai", "replicate"] = "offline"
+    video_provider: Literal["offline", "runway"] = "offline"
+    queue: Literal["in_process", "saq"] = "in_process"
+    worker_concurrency: int = 2
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_upload_pixels: int = 40_000_000
+    signed_url_ttl_seconds: int = 15 * 60
+    generation_max_attempts: int = 5
+    generation_job_timeout_seconds: int = 600
+    openai_api_key: str = ""
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_image_model: str = "gpt-image-1"
+    replicate_api_token: str = ""
+    replicate_base_url: str = "https://api.replicate.com/v1"
+    replicate_model: str = "black-forest-labs/flux-schnell"
+    runway_api_key: str = ""
+    runway_base_url: str = "https://api.dev.runwayml.com/v1"
+    runway_model: str = "gen4_turbo"
 
     @property
     def resolved_database_url(self) -> str:
@@ -74,7 +93,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
-_SECRET_FIELDS = frozenset({"master_key", "s3_secret_access_key", "database_url", "redis_url"})
+_SECRET_FIELDS = frozenset(
+    {
+        "master_key",
+        "s3_secret_access_key",
+        "database_url",
+        "redis_url",
+        "openai_api_key",
+        "replicate_api_token",
+        "runway_api_key",
+    }
+)
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -116,9 +145,28 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def _check(s: Settings) -> None:
     if not 0 < s.port < 65536:
         raise SettingsError("DREAMINA_PORT must be between 1 and 65535")
-    for name in ("token_ttl_seconds", "login_max_failures", "login_window_seconds", "max_body_bytes"):
+    for name in (
+        "token_ttl_seconds",
+        "login_max_failures",
+        "login_window_seconds",
+        "max_body_bytes",
+        "worker_concurrency",
+        "max_upload_bytes",
+        "max_upload_pixels",
+        "generation_max_attempts",
+        "generation_job_timeout_seconds",
+    ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+    if not 1 <= s.signed_url_ttl_seconds <= 7 * 24 * 3600:
+        raise SettingsError("DREAMINA_SIGNED_URL_TTL_SECONDS must be 1..604800")
+    if s.queue == "saq" and not s.redis_url:
+        raise SettingsError("DREAMINA_QUEUE=saq requires DREAMINA_REDIS_URL")
+    for provider, key in (("openai", "openai_api_key"), ("replicate", "replicate_api_token")):
+        if s.image_provider == provider and not getattr(s, key):
+            raise SettingsError(f"DREAMINA_IMAGE_PROVIDER={provider} requires {PREFIX}{key.upper()}")
+    if s.video_provider == "runway" and not s.runway_api_key:
+        raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
     if s.profile == "production":

@@ -28,6 +28,7 @@ from dreamina.ports.identity import Account, AccountStatus, AuthSession
 from dreamina.ports.keys import SubjectKey
 from dreamina.ports.policy import PolicyAcceptance
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from tests.contract.generation_records import write_generation_rows
 
 NOW = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -489,6 +490,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await uow.acceptances.add(make_acceptance(subject, NOW))
     await uow.audit.append(make_event(subject, NOW))
     await uow.disclosures.record(make_disclosure(subject, NOW))
+    await write_generation_rows(uow, subject)
     return {"account": account, "session": session}
 
 

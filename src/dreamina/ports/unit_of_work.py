@@ -8,6 +8,7 @@ from typing import Protocol
 
 from dreamina.ports.audit import AuditLog
 from dreamina.ports.disclosures import DisclosureLedger
+from dreamina.ports.generation import GenerationRepository, ProcessingRestrictions, UploadRepository
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
@@ -23,6 +24,9 @@ class UnitOfWork(Protocol):
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    uploads: UploadRepository
+    generations: GenerationRepository
+    restrictions: ProcessingRestrictions
 
     async def __aenter__(self) -> UnitOfWork: ...
 

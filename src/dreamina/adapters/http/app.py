@@ -14,6 +14,7 @@ from dreamina.adapters.http.auth import provide_container
 from dreamina.adapters.http.middleware import request_context
 from dreamina.adapters.http.problems import EXCEPTION_HANDLERS
 from dreamina.adapters.http.routes import ROUTES
+from dreamina.adapters.http.routes_generation import GENERATION_ROUTES
 from dreamina.bootstrap import Container, build_container
 from dreamina.settings import Settings, load_settings
 
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                 await wired.aclose()
 
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, *GENERATION_ROUTES],
         dependencies={"container": Provide(provide_container, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context],

@@ -9,6 +9,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from dreamina.adapters.logs import get_logger
+from dreamina.domain.generation import errors as generation_errors
 from dreamina.domain.privacy import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -23,6 +24,10 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.KeyDestroyed: 410,
+    generation_errors.ProcessingRestricted: 403,
+    generation_errors.UnsupportedImage: 415,
+    generation_errors.ImageTooLarge: 413,
+    generation_errors.KindNotAvailable: 422,
 }
 
 _HTTP_CODES = {

@@ -21,6 +21,14 @@ from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion
 from dreamina.ports.audit import AuditEvent, AuditLog
 from dreamina.ports.disclosures import Disclosure, DisclosureLedger
+from dreamina.ports.generation import (
+    Generation,
+    GenerationRepository,
+    ProcessingRestriction,
+    ProcessingRestrictions,
+    Upload,
+    UploadRepository,
+)
 from dreamina.ports.identity import Account, AccountRepository, AccountStatus, AuthSession, SessionRepository
 from dreamina.ports.keys import SubjectKey, SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptance, PolicyAcceptanceRepository, PolicyVersionRepository
@@ -163,6 +171,9 @@ class InMemoryDatabase:
         self.audit: dict[UUID, AuditEvent] = {}
         self.disclosures: dict[UUID, Disclosure] = {}
         self.commits = 0
+        self.uploads: dict[UUID, Upload] = {}
+        self.generations: dict[UUID, Generation] = {}
+        self.restrictions: dict[UUID, ProcessingRestriction] = {}
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -177,6 +188,10 @@ class InMemoryDatabase:
             "policy_acceptances": len(self.acceptances),
             "audit_events": len(self.audit),
             "disclosures": len(self.disclosures),
+            "uploads": len(self.uploads),
+            "generations": len(self.generations),
+            "generation_references": sum(len(g.reference_upload_ids) for g in self.generations.values()),
+            "processing_restrictions": len(self.restrictions),
         }
 
 
@@ -381,6 +396,9 @@ class InMemoryUnitOfWork:
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    uploads: UploadRepository
+    generations: GenerationRepository
+    restrictions: ProcessingRestrictions
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -417,7 +435,30 @@ class InMemoryUnitOfWork:
         self.acceptances = InMemoryPolicyAcceptanceRepository(acceptances)
         self.audit = InMemoryAuditLog(audit)
         self.disclosures = InMemoryDisclosureLedger(disclosures)
-        self._tables = (accounts, sessions, subject_keys, policies, acceptances, audit, disclosures)
+        from dreamina.adapters.memory.generation import (
+            InMemoryGenerationRepository,
+            InMemoryProcessingRestrictions,
+            InMemoryUploadRepository,
+        )
+
+        uploads: _Table[UUID, Upload] = _Table(db.uploads, (), "this upload already exists")
+        generations: _Table[UUID, Generation] = _Table(db.generations, (), "this generation already exists")
+        restrictions: _Table[UUID, ProcessingRestriction] = _Table(db.restrictions, (), "already restricted")
+        self.uploads = InMemoryUploadRepository(uploads)
+        self.generations = InMemoryGenerationRepository(generations, uploads)
+        self.restrictions = InMemoryProcessingRestrictions(restrictions)
+        self._tables = (
+            accounts,
+            sessions,
+            subject_keys,
+            policies,
+            acceptances,
+            audit,
+            disclosures,
+            uploads,
+            generations,
+            restrictions,
+        )
         return self
 
     async def __aexit__(

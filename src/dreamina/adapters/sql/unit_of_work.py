@@ -15,8 +15,14 @@ from dreamina.adapters.sql.repositories import (
     SqlSessionRepository,
     SqlSubjectKeyRepository,
 )
+from dreamina.adapters.sql.repositories_generation import (
+    SqlGenerationRepository,
+    SqlProcessingRestrictions,
+    SqlUploadRepository,
+)
 from dreamina.ports.audit import AuditLog
 from dreamina.ports.disclosures import DisclosureLedger
+from dreamina.ports.generation import GenerationRepository, ProcessingRestrictions, UploadRepository
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
@@ -35,6 +41,9 @@ class SqlUnitOfWork:
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    uploads: UploadRepository
+    generations: GenerationRepository
+    restrictions: ProcessingRestrictions
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -54,6 +63,9 @@ class SqlUnitOfWork:
         self.acceptances = SqlPolicyAcceptanceRepository(session)
         self.audit = SqlAuditLog(session)
         self.disclosures = SqlDisclosureLedger(session)
+        self.uploads = SqlUploadRepository(session)
+        self.generations = SqlGenerationRepository(session)
+        self.restrictions = SqlProcessingRestrictions(session)
         return self
 
     async def __aexit__(
