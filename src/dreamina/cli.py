@@ -1,4 +1,4 @@
-"""The ``dreamina`` command: run the API, migrate the database, show the settings."""
+"""The ``dreamina`` command: run the API or a worker, migrate the database, show the settings."""
 
 from __future__ import annotations
 
@@ -52,6 +52,36 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    """Run generation jobs from the SAQ queue on Redis (``DREAMINA_QUEUE=saq``) until interrupted."""
+    from dreamina.adapters.logs import configure_logging
+    from dreamina.adapters.queue.saq_queue import SaqJobQueue, make_worker
+    from dreamina.bootstrap import build_container
+
+    settings = load_settings()
+    if settings.queue != "saq":
+        print(
+            "dreamina: the worker needs DREAMINA_QUEUE=saq (the embedded profile runs jobs in the API)", file=sys.stderr
+        )
+        return 2
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        container = build_container(settings)
+        try:
+            await container.start()
+            assert isinstance(container.job_queue, SaqJobQueue) and container.generations is not None
+            concurrency = args.concurrency or settings.worker_concurrency
+            options = {"burst": True, "dequeue_timeout": 1.0} if args.burst else {}
+            worker = make_worker(container.job_queue, container.generations, concurrency, **options)
+            await worker.start()
+        finally:
+            await container.aclose()
+
+    asyncio.run(run())
+    return 0
+
+
 def _settings(args: argparse.Namespace) -> int:
     print(json.dumps(describe(load_settings()), indent=2, default=str))
     return 0
@@ -65,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade", "downgrade"])
     db.add_argument("revision", nargs="?", help="target revision (upgrade: head, downgrade: -1)")
     db.set_defaults(run=_db)
+    worker = commands.add_parser("worker", help="run generation jobs from the SAQ queue (production)")
+    worker.add_argument("--concurrency", type=int, default=0, help="jobs at once (default DREAMINA_WORKER_CONCURRENCY)")
+    worker.add_argument("--burst", action="store_true", help="stop once the queue is empty")
+    worker.set_defaults(run=_worker)
     commands.add_parser("settings", help="print the effective settings, secrets masked").set_defaults(run=_settings)
     args = parser.parse_args(argv)
     try:
