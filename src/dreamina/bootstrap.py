@@ -84,7 +84,7 @@ def _vault(settings: Settings) -> KeyVault:
     return LocalFileKeyVault(settings.resolved_master_key_file)
 
 
-def _object_store(settings: Settings, vault_secret: bytes) -> ObjectStore:
+def _object_store(settings: Settings, vault_secret: bytes, clock: Clock | None = None) -> ObjectStore:
     from dreamina.adapters.object_store import LocalObjectStore, S3ObjectStore
 
     if settings.object_store == "s3":
@@ -99,6 +99,7 @@ def _object_store(settings: Settings, vault_secret: bytes) -> ObjectStore:
         settings.resolved_object_store_path,
         url_signing_key=vault_secret,
         base_url=settings.resolved_public_base_url + "/v1/objects/",
+        clock=clock,
     )
 
 
@@ -150,7 +151,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     passwords: PasswordHasher = overrides.get("passwords") or Argon2PasswordHasher(
         time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
     )
-    object_store: ObjectStore = overrides.get("object_store") or _object_store(settings, url_key)
+    object_store: ObjectStore = overrides.get("object_store") or _object_store(settings, url_key, clock)
     jurisdictions = load_jurisdictions()
     cipher = AesGcmCipher()
     accounts = Accounts(
@@ -256,13 +257,18 @@ def _wire_generation(container: Container, settings: Settings, cipher: Any, over
         clock=container.clock,
         rules=UploadRules(max_bytes=settings.max_upload_bytes),
     )
+    providers = _providers(settings, overrides)
+    for provider in {id(p): p for p in providers.values()}.values():
+        close = getattr(provider, "aclose", None)
+        if close is not None:
+            container.closers.append(close)
     generations = Generations(
         uow=container.uow,
         vault=container.vault,
         cipher=cipher,
         clock=container.clock,
         store=container.object_store,
-        providers=_providers(settings, overrides),
+        providers=providers,
         queue=queue,
         charges=charges,
         rules=GenerationRules(

@@ -98,7 +98,7 @@ async def run_generation(ctx: dict[str, Any], *, generation_id: str) -> str:
 run_generation.__qualname__ = TASK_NAME
 
 
-def make_worker(queue: SaqJobQueue, generations: Any, concurrency: int, **options: Any) -> Worker[dict[str, Any]]:
+def make_worker(queue: SaqJobQueue, generations: Any, concurrency: int, **options: Any) -> Worker[Any]:
     """A SAQ worker over ``queue`` running :func:`run_generation` with ``generations`` in its context."""
 
     async def startup(ctx: dict[str, Any]) -> None:

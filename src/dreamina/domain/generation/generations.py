@@ -287,8 +287,7 @@ class Generations:
             # objects go before the commit: a crash in between leaves a row pointing at nothing, never a
             # deleted row whose content lingers
             await self._store.delete_prefix(outputs_prefix(subject_id, generation.id))
-            for upload in orphaned:
-                await self._store.delete(upload.object_key)
+            await self._store.delete_many([upload.object_key for upload in orphaned])
             await uow.audit.append(
                 AuditEvent(
                     id=uuid.uuid4(),
