@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from dreamina.domain.generation.errors import KindNotAvailable, ProcessingRestricted
-from dreamina.domain.privacy.errors import InvalidInput, NotFound
+from dreamina.domain.privacy.errors import InvalidInput, KeyDestroyed, NotFound
 from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.domain.privacy.validation import clean_text
 from dreamina.domain.privacy.vocabulary import DataCategory, Purpose
@@ -62,6 +62,7 @@ REASON_MISCONFIGURED = "The model provider could not be reached with our credent
 REASON_BAD_RESPONSE = "The model provider returned an invalid result."
 REASON_FAILED = "The model provider could not complete this generation."
 REASON_RESTRICTED = "Processing of your data is restricted."
+REASON_ERASED = "The data of this account has been erased."
 REASON_PROVIDER_GONE = "The model provider for this generation is no longer configured."
 
 
@@ -340,7 +341,10 @@ class Generations:
             generation.updated_at = self._clock.now()
             request: ProviderRequest | None = None
             if generation.provider_job_id is None:
-                request = await self._provider_request(uow, generation)
+                try:
+                    request = await self._provider_request(uow, generation)
+                except KeyDestroyed:
+                    return await self._finish_failed(uow, generation, REASON_ERASED)
                 processor = provider.capabilities.processor
                 if processor is not None:
                     await uow.disclosures.record(
