@@ -94,7 +94,13 @@ class InProcessJobQueue:
             try:
                 async with lock:
                     assert self._handler is not None
-                    await self._handler(generation_id)
+                    log.info("generation_job_started")
+                    result = await self._handler(generation_id)
+                    log.info(
+                        "generation_job_ended",
+                        outcome=getattr(result, "outcome", None),
+                        attempt=getattr(result, "attempt", None),
+                    )
                 self._errors.pop(generation_id, None)
             except asyncio.CancelledError:
                 raise
