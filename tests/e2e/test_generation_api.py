@@ -254,3 +254,22 @@ async def test_bad_submissions_get_problem_details(client: AsyncTestClient, body
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"]
+
+
+async def test_logs_carry_no_prompt_and_no_object_keys(
+    client: AsyncTestClient, container: Container, logs: io.StringIO
+) -> None:
+    headers = await signed_in(client, "quiet@example.com")
+    reference = (await upload(client, headers, jpeg_with_gps())).json()["id"]
+    submitted = await client.post(
+        "/v1/generations",
+        json={"kind": "image", "prompt": "my very private prompt", "reference_upload_ids": [reference]},
+        headers=headers,
+    )
+    await settle(container)
+    await client.get(f"/v1/generations/{submitted.json()['id']}", headers=headers)
+    written = logs.getvalue()
+    assert "generation" in written  # the requests were logged
+    assert "my very private prompt" not in written  # not even at DEBUG: only its ciphertext reaches the driver
+    above_debug = [line for line in written.splitlines() if '"level": "debug"' not in line]
+    assert not any("uploads/" in line or "outputs/" in line for line in above_debug)
