@@ -34,7 +34,8 @@ class PillowImageSanitizer:
     The type comes from decoding, never from a name or header a client chose. ``Image.MAX_IMAGE_PIXELS`` is set
     to ``max_pixels`` and the size is checked again before any pixel is decoded (decompression bombs). The
     output is rebuilt from raw pixels, so no EXIF, GPS, XMP, ICC profile or comment survives; EXIF orientation
-    is applied first so the picture still looks the same.
+    is applied first so the picture still looks the same. ``MAX_IMAGE_PIXELS`` is process-wide: build one
+    sanitiser per process (the composition root does).
     """
 
     def __init__(self, max_pixels: int = 40_000_000) -> None:

@@ -31,7 +31,7 @@ class InProcessJobQueue:
         self._workers: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
         self._queued: set[UUID] = set()
-        self._locks: dict[UUID, asyncio.Lock] = {}
+        self._locks: dict[UUID, tuple[asyncio.Lock, int]] = {}  # per id: lock and how many runs hold or await it
         self._errors: dict[UUID, int] = {}
         self._outstanding = 0
         self._idle = asyncio.Event()
@@ -90,7 +90,8 @@ class InProcessJobQueue:
         while True:
             generation_id = await self._queue.get()
             self._queued.discard(generation_id)
-            lock = self._locks.setdefault(generation_id, asyncio.Lock())
+            lock, users = self._locks.get(generation_id, (asyncio.Lock(), 0))
+            self._locks[generation_id] = (lock, users + 1)
             try:
                 async with lock:
                     assert self._handler is not None
@@ -111,6 +112,9 @@ class InProcessJobQueue:
                 if failures <= self._error_retries:
                     await self.enqueue(generation_id, delay_seconds=self._error_backoff * 2 ** (failures - 1))
             finally:
-                if not lock.locked():
-                    self._locks.pop(generation_id, None)
+                lock, users = self._locks[generation_id]
+                if users <= 1:
+                    del self._locks[generation_id]
+                else:
+                    self._locks[generation_id] = (lock, users - 1)
                 self._done()
