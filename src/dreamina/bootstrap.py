@@ -21,6 +21,9 @@ from dreamina.domain.consent.retention import ExpiredAnalyticsEvents
 from dreamina.domain.data_rights.holders import DataRightsPersonalData, SubjectDataKey, SubjectObjects
 from dreamina.domain.data_rights.jobs import DataRightsJobs
 from dreamina.domain.data_rights.requests import PrivacyRequests
+from dreamina.domain.generation.generations import GenerationRules, Generations
+from dreamina.domain.generation.personal_data import GenerationPersonalData
+from dreamina.domain.generation.uploads import ReferenceUploads, UploadRules
 from dreamina.domain.identity.accounts import Accounts, IdentityRules
 from dreamina.domain.identity.personal_data import IdentityPersonalData
 from dreamina.domain.identity.retention import ExpiredSessions
@@ -31,6 +34,7 @@ from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import ClientClassifier
 from dreamina.ports.data_rights import PersonalDataHolder, ProcessorEraser
+from dreamina.ports.generation import GenerationCharges, GenerationKind, JobQueue, ModelProvider
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer
 from dreamina.ports.object_store import ObjectStore
@@ -88,6 +92,11 @@ class Container:
         assert self.data_rights is not None
         return self.data_rights
 
+    uploads: ReferenceUploads | None = None
+    generations: Generations | None = None
+    job_queue: JobQueue | None = None
+    starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
     async def start(self) -> None:
         """Idempotent start-up work: publish the shipped policy as version 1 if it is not there yet."""
         await self.policies.ensure_published(
@@ -96,6 +105,9 @@ class Container:
             last_updated=INITIAL_LAST_UPDATED,
             effective_at=INITIAL_EFFECTIVE_AT,
         )
+        for begin in self.starters:
+            await begin()
+        self.starters.clear()
 
     async def aclose(self) -> None:
         for close in reversed(self.closers):
@@ -111,7 +123,7 @@ def _vault(settings: Settings) -> KeyVault:
     return LocalFileKeyVault(settings.resolved_master_key_file)
 
 
-def _object_store(settings: Settings, vault_secret: bytes) -> ObjectStore:
+def _object_store(settings: Settings, vault_secret: bytes, clock: Clock | None = None) -> ObjectStore:
     from dreamina.adapters.object_store import LocalObjectStore, S3ObjectStore
 
     if settings.object_store == "s3":
@@ -126,6 +138,7 @@ def _object_store(settings: Settings, vault_secret: bytes) -> ObjectStore:
         settings.resolved_object_store_path,
         url_signing_key=vault_secret,
         base_url=settings.resolved_public_base_url + "/v1/objects/",
+        clock=clock,
     )
 
 
@@ -189,7 +202,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     passwords: PasswordHasher = overrides.get("passwords") or Argon2PasswordHasher(
         time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
     )
-    object_store: ObjectStore = overrides.get("object_store") or _object_store(settings, url_key)
+    object_store: ObjectStore = overrides.get("object_store") or _object_store(settings, url_key, clock)
     jurisdictions = load_jurisdictions()
     cipher = AesGcmCipher()
     accounts = Accounts(
@@ -215,6 +228,14 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         from dreamina.adapters.client_traits import OfflineClientClassifier
 
         classifier = OfflineClientClassifier()
+    providers = _providers(settings, overrides)
+    erasers: dict[str, ProcessorEraser] = {}
+    for provider in {id(p): p for p in providers.values()}.values():
+        if provider.capabilities.processor is not None:
+            from dreamina.adapters.provider_erasers import ModelProviderEraser
+
+            erasers[provider.capabilities.processor] = ModelProviderEraser(provider)
+    erasers.update(overrides.get("processor_erasers") or {})
     data_rights = _data_rights(
         uow=uow,
         vault=vault,
@@ -225,9 +246,12 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         object_store=object_store,
         accounts=accounts,
         jurisdictions=jurisdictions,
-        erasers=overrides.get("processor_erasers") or {},
+        erasers=erasers,
+        provider_processors={
+            p.name: p.capabilities.processor for p in providers.values() if p.capabilities.processor is not None
+        },
     )
-    return Container(
+    container = Container(
         settings=settings,
         clock=clock,
         uow=uow,
@@ -260,6 +284,8 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         staff=StaffDirectory(uow, vault, clock),
         data_rights=data_rights,
     )
+    _wire_generation(container, settings, cipher, overrides, providers)
+    return container
 
 
 def _data_rights(
@@ -274,6 +300,7 @@ def _data_rights(
     accounts: Accounts,
     jurisdictions: JurisdictionTable,
     erasers: dict[str, ProcessorEraser],
+    provider_processors: dict[str, str],
 ) -> DataRights:
     """Wire the request engine, its jobs, and the holders of personal data (each module adds its own here)."""
     from dreamina.adapters.export_zip import ZipExportArchive
@@ -294,6 +321,7 @@ def _data_rights(
     # data-rights holder runs last of all (the saga's progress lives in its tables).
     holders: tuple[PersonalDataHolder, ...] = (
         IdentityPersonalData(**keyed),
+        GenerationPersonalData(**keyed, processors=provider_processors),
         ConsentPersonalData(uow=uow, vault=vault, clock=clock),
         SubjectObjects(object_store, exported=("uploads/", "outputs/"), not_exported=("exports/",)),
         SubjectDataKey(**keyed),
@@ -310,3 +338,108 @@ def _data_rights(
         clock=clock,
     )
     return DataRights(requests=requests, jobs=jobs, holders=holders, erasers=erasers)
+
+
+def _providers(settings: Settings, overrides: dict[str, Any]) -> dict[GenerationKind, ModelProvider]:
+    """The provider configured for each kind; swapping one is configuration only."""
+    given: dict[GenerationKind, ModelProvider] | None = overrides.get("providers")
+    if given is not None:
+        return given
+    from dreamina.adapters.images import PillowMediaRenderer
+    from dreamina.adapters.providers.offline import OfflineRendererProvider
+
+    offline = OfflineRendererProvider(PillowMediaRenderer())
+    providers: dict[GenerationKind, ModelProvider] = {GenerationKind.IMAGE: offline, GenerationKind.VIDEO: offline}
+    vendor = _vendor_providers(settings)
+    providers.update(vendor)
+    return providers
+
+
+def _vendor_providers(settings: Settings) -> dict[GenerationKind, ModelProvider]:
+    chosen: dict[GenerationKind, ModelProvider] = {}
+    if settings.image_provider == "openai":
+        from dreamina.adapters.providers.openai import OpenAIImagesProvider
+
+        chosen[GenerationKind.IMAGE] = OpenAIImagesProvider(
+            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model=settings.openai_image_model
+        )
+    elif settings.image_provider == "replicate":
+        from dreamina.adapters.providers.replicate import ReplicateProvider
+
+        chosen[GenerationKind.IMAGE] = ReplicateProvider(
+            api_token=settings.replicate_api_token, base_url=settings.replicate_base_url, model=settings.replicate_model
+        )
+    if settings.video_provider == "runway":
+        from dreamina.adapters.providers.runway import RunwayProvider
+
+        chosen[GenerationKind.VIDEO] = RunwayProvider(
+            api_key=settings.runway_api_key, base_url=settings.runway_base_url, model=settings.runway_model
+        )
+    return chosen
+
+
+def _wire_generation(
+    container: Container,
+    settings: Settings,
+    cipher: Any,
+    overrides: dict[str, Any],
+    providers: dict[GenerationKind, ModelProvider],
+) -> None:
+    from dreamina.adapters.images import PillowImageSanitizer
+
+    charges: GenerationCharges | None = overrides.get("charges")
+    if charges is None:
+        from dreamina.adapters.charges import UnmeteredCharges
+
+        charges = UnmeteredCharges()  # until billing wires its credit ledger here
+    queue: JobQueue | None = overrides.get("job_queue")
+    in_process = None
+    if queue is None:
+        if settings.queue == "saq":
+            from dreamina.adapters.queue.saq_queue import SaqJobQueue
+
+            saq_queue = SaqJobQueue(settings.redis_url, job_timeout_seconds=settings.generation_job_timeout_seconds)
+            container.closers.append(saq_queue.aclose)
+            queue = saq_queue
+        else:
+            from dreamina.adapters.queue.in_process import InProcessJobQueue
+
+            in_process = InProcessJobQueue(concurrency=settings.worker_concurrency)
+            queue = in_process
+    container.job_queue = queue
+    container.uploads = ReferenceUploads(
+        uow=container.uow,
+        store=container.object_store,
+        sanitizer=PillowImageSanitizer(max_pixels=settings.max_upload_pixels),
+        clock=container.clock,
+        rules=UploadRules(max_bytes=settings.max_upload_bytes),
+    )
+    for provider in {id(p): p for p in providers.values()}.values():
+        close = getattr(provider, "aclose", None)
+        if close is not None:
+            container.closers.append(close)
+    generations = Generations(
+        uow=container.uow,
+        vault=container.vault,
+        cipher=cipher,
+        clock=container.clock,
+        store=container.object_store,
+        providers=providers,
+        queue=queue,
+        charges=charges,
+        rules=GenerationRules(
+            max_attempts=settings.generation_max_attempts,
+            job_timeout_seconds=float(settings.generation_job_timeout_seconds),
+            url_ttl_seconds=settings.signed_url_ttl_seconds,
+        ),
+    )
+    container.generations = generations
+    if in_process is not None:
+        worker = in_process
+
+        async def start_workers() -> None:
+            await worker.start(generations.run)
+            await generations.recover()  # jobs that were in flight when the process last stopped
+
+        container.starters.append(start_workers)
+        container.closers.append(worker.stop)

@@ -1,4 +1,4 @@
-"""The ``dreamina`` command: run the API, migrate the database, show the settings."""
+"""The ``dreamina`` command: run the API or a worker, migrate the database, show the settings."""
 
 from __future__ import annotations
 
@@ -171,6 +171,36 @@ def _privacy_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    """Run generation jobs from the SAQ queue on Redis (``DREAMINA_QUEUE=saq``) until interrupted."""
+    from dreamina.adapters.logs import configure_logging
+    from dreamina.adapters.queue.saq_queue import SaqJobQueue, make_worker
+    from dreamina.bootstrap import build_container
+
+    settings = load_settings()
+    if settings.queue != "saq":
+        print(
+            "dreamina: the worker needs DREAMINA_QUEUE=saq (the embedded profile runs jobs in the API)", file=sys.stderr
+        )
+        return 2
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        container = build_container(settings)
+        try:
+            await container.start()
+            assert isinstance(container.job_queue, SaqJobQueue) and container.generations is not None
+            concurrency = args.concurrency or settings.worker_concurrency
+            options = {"burst": True, "dequeue_timeout": 1.0} if args.burst else {}
+            worker = make_worker(container.job_queue, container.generations, concurrency, **options)
+            await worker.start()
+        finally:
+            await container.aclose()
+
+    asyncio.run(run())
+    return 0
+
+
 def _settings(args: argparse.Namespace) -> int:
     print(json.dumps(describe(load_settings()), indent=2, default=str))
     return 0
@@ -188,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("--dry-run", action="store_true", help="count what is past due, change nothing")
     sweep.add_argument("--batch-size", type=int, default=0, help="records per transaction (default 1000)")
     sweep.set_defaults(run=_sweep)
+    worker = commands.add_parser("worker", help="run generation jobs from the SAQ queue (production)")
+    worker.add_argument("--concurrency", type=int, default=0, help="jobs at once (default DREAMINA_WORKER_CONCURRENCY)")
+    worker.add_argument("--burst", action="store_true", help="stop once the queue is empty")
+    worker.set_defaults(run=_worker)
     commands.add_parser("settings", help="print the effective settings, secrets masked").set_defaults(run=_settings)
     staff = commands.add_parser("staff", help="grant, revoke or list staff roles (support, privacy_officer, admin)")
     staff_actions = staff.add_subparsers(dest="action", required=True)

@@ -56,6 +56,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    # generation
+    image_provider: Literal["offline", "openai", "replicate"] = "offline"
+    video_provider: Literal["offline", "runway"] = "offline"
+    queue: Literal["in_process", "saq"] = "in_process"
+    worker_concurrency: int = 2
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_upload_pixels: int = 40_000_000
+    signed_url_ttl_seconds: int = 15 * 60
+    generation_max_attempts: int = 5
+    generation_job_timeout_seconds: int = 600
+    openai_api_key: str = ""
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_image_model: str = "gpt-image-1"
+    replicate_api_token: str = ""
+    replicate_base_url: str = "https://api.replicate.com/v1"
+    replicate_model: str = "black-forest-labs/flux-schnell"
+    runway_api_key: str = ""
+    runway_base_url: str = "https://api.dev.runwayml.com/v1"
+    runway_model: str = "gen4_turbo"
 
     @property
     def resolved_database_url(self) -> str:
@@ -83,6 +102,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 _SECRET_FIELDS = frozenset({"master_key", "s3_secret_access_key", "database_url", "redis_url", "smtp_password"})
+_SECRET_FIELDS = frozenset(
+    {
+        "master_key",
+        "s3_secret_access_key",
+        "database_url",
+        "redis_url",
+        "openai_api_key",
+        "replicate_api_token",
+        "runway_api_key",
+    }
+)
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -131,11 +161,25 @@ def _check(s: Settings) -> None:
         "max_body_bytes",
         "rate_limit_sensitive_per_minute",
         "rate_limit_general_per_minute",
+        "worker_concurrency",
+        "max_upload_bytes",
+        "max_upload_pixels",
+        "generation_max_attempts",
+        "generation_job_timeout_seconds",
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
     if s.mail_backend == "smtp" and not s.smtp_host:
         raise SettingsError("DREAMINA_SMTP_HOST is required when DREAMINA_MAIL_BACKEND=smtp")
+    if not 1 <= s.signed_url_ttl_seconds <= 7 * 24 * 3600:
+        raise SettingsError("DREAMINA_SIGNED_URL_TTL_SECONDS must be 1..604800")
+    if s.queue == "saq" and not s.redis_url:
+        raise SettingsError("DREAMINA_QUEUE=saq requires DREAMINA_REDIS_URL")
+    for provider, key in (("openai", "openai_api_key"), ("replicate", "replicate_api_token")):
+        if s.image_provider == provider and not getattr(s, key):
+            raise SettingsError(f"DREAMINA_IMAGE_PROVIDER={provider} requires {PREFIX}{key.upper()}")
+    if s.video_provider == "runway" and not s.runway_api_key:
+        raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
     if s.profile == "production":

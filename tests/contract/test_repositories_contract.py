@@ -28,6 +28,7 @@ from dreamina.ports.identity import Account, AccountStatus, AuthSession
 from dreamina.ports.keys import SubjectKey
 from dreamina.ports.policy import PolicyAcceptance
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from tests.contract.generation_records import write_generation_rows
 
 from .data_rights_records import write_one_of_each_data_rights_record
 
@@ -500,6 +501,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await uow.disclosures.record(make_disclosure(subject, NOW))
     await write_one_of_each_consent_row(uow, subject, NOW)
     await write_one_of_each_data_rights_record(uow, subject)
+    await write_generation_rows(uow, subject)
     return {"account": account, "session": session}
 
 

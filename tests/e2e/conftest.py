@@ -14,6 +14,7 @@ from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.crypto import InMemoryKeyVault
 from dreamina.adapters.http.app import create_app
 from dreamina.adapters.logs import configure_logging
+from dreamina.adapters.memory.generation import ManualJobQueue, RecordingCharges
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.memory.throttle import InMemoryAttemptCounter
@@ -41,6 +42,8 @@ def test_overrides() -> dict[str, Any]:
         "attempts": InMemoryAttemptCounter(clock),
         "passwords": Argon2PasswordHasher.fast(),
         "object_store": InMemoryObjectStore(),
+        "job_queue": ManualJobQueue(),
+        "charges": RecordingCharges(),
     }
 
 

@@ -16,6 +16,7 @@ from .helpers import signed_in
 
 PUBLIC = "public"  # anyone, signed in or not
 SUBJECT = "subject"  # a signed-in subject, acting on their own data only
+SIGNED = "signed"  # anyone holding an unexpired URL signed by the service; nobody without one
 OWNED = "owned"  # a signed-in subject, on one of their own resources named in the path; others get 404
 ANALYSTS = "staff:privacy_officer,admin"
 EVERY_STAFF_ROLE = "staff:support,privacy_officer,admin"
@@ -51,6 +52,13 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/v1/privacy/requests/{request_id}/download"): OWNED,
     ("GET", "/v1/privacy/requests/{request_id}/report"): OWNED,
     ("POST", "/v1/privacy/requests/{request_id}/verify"): OWNED,
+    ("POST", "/v1/uploads"): SUBJECT,
+    ("GET", "/v1/generations"): SUBJECT,
+    ("POST", "/v1/generations"): SUBJECT,
+    ("GET", "/v1/generations/{generation_id}"): OWNED,
+    ("DELETE", "/v1/generations/{generation_id}"): OWNED,
+    ("POST", "/v1/generations/{generation_id}/cancel"): OWNED,
+    ("GET", "/v1/objects/{key}"): SIGNED,
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
@@ -62,13 +70,39 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/privacy/requests"): {"type": "access", "details": {}},
     ("POST", "/v1/privacy/requests/{request_id}/verify"): {"password": "correct horse battery staple"},
     ("POST", "/v1/privacy/requests/{request_id}/cancel"): {"confirm": True},
+    ("POST", "/v1/generations"): {"kind": "image", "prompt": "a quiet harbour"},
 }
+
+
+def _png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# Multipart operations: the files they are called with.
+FILES: dict[tuple[str, str], Any] = {("POST", "/v1/uploads"): {"file": ("ref.png", _png(), "image/png")}}
+
+
+async def _call(client: AsyncTestClient, operation: tuple[str, str], path: str, headers: dict[str, str]) -> Any:
+    method = operation[0]
+    if operation in FILES:
+        return await client.request(method, path, headers=headers, files=FILES[operation])
+    return await client.request(method, path, headers=headers, json=BODIES.get(operation))
 
 
 async def _make_resource(client: AsyncTestClient, headers: dict[str, str], parameter: str) -> str:
     """Create one resource of the owner's, of the kind a path parameter names; returns its id."""
     if parameter == "request_id":
         created = await client.post("/v1/privacy/requests", headers=headers, json={"type": "export", "details": {}})
+        assert created.status_code == 202, created.text
+        return str(created.json()["id"])
+    if parameter == "generation_id":
+        created = await client.post("/v1/generations", headers=headers, json={"kind": "image", "prompt": "a harbour"})
         assert created.status_code == 202, created.text
         return str(created.json()["id"])
     raise AssertionError(f"no factory for path parameter {parameter}: add one to _make_resource")
@@ -110,14 +144,26 @@ async def test_subject_operations_refuse_anonymous_and_forged_tokens(
 async def test_subject_operations_act_only_on_the_callers_data(
     operation: tuple[str, str], client: AsyncTestClient
 ) -> None:
-    method, path = operation
+    path = operation[1]
     alice = await signed_in(client, "alice@example.com", display_name="Alice")
     bob = await signed_in(client, "bob@example.com", display_name="Bob")
-    response = await client.request(method, path, headers=bob, json=BODIES.get(operation))
+    response = await _call(client, operation, path, bob)
     assert response.status_code < 400, response.text
     assert "alice" not in response.text.lower()
     mine = await client.get("/v1/me", headers=alice)
     assert mine.status_code == 200 and mine.json()["email"] == "alice@example.com"
+
+
+@pytest.mark.parametrize("operation", sorted(k for k, v in AUDIENCE.items() if v == SIGNED))
+async def test_signed_operations_refuse_unsigned_and_forged_urls(
+    operation: tuple[str, str], client: AsyncTestClient
+) -> None:
+    method, template = operation
+    headers = await signed_in(client, "signer@example.com")  # even a signed-in subject needs the signature
+    path = template.replace("{key}", "outputs/someone/some-generation/0.png")
+    for query in ("", "?expires=9999999999&signature=" + "0" * 64):
+        response = await client.request(method, path + query, headers=headers)
+        assert response.status_code in {400, 403, 404}, (query, response.text)  # never the object
 
 
 @pytest.mark.parametrize("operation", sorted(k for k, v in AUDIENCE.items() if v == OWNED))

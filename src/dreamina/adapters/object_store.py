@@ -22,6 +22,8 @@ from obstore.store import S3Store
 from dreamina.ports.clock import Clock
 from dreamina.ports.object_store import (
     DEFAULT_CHUNK_SIZE,
+    DEFAULT_SIGNED_URL_SECONDS,
+    MAX_BATCH_DELETE,
     ObjectNotFound,
     validate_content_type,
     validate_expiry,
@@ -108,6 +110,11 @@ class LocalObjectStore:
         removed = await asyncio.to_thread(lambda: sum(self._remove(key) for key in keys))
         return int(removed)
 
+    async def delete_many(self, keys: builtins.list[str]) -> None:
+        for key in keys:
+            validate_key(key)
+        await asyncio.to_thread(lambda: [self._remove(key) for key in keys])
+
     async def list(self, prefix: str) -> builtins.list[str]:
         normalised = validate_prefix(prefix, allow_empty=True)
         return await asyncio.to_thread(self._walk, normalised)
@@ -115,7 +122,7 @@ class LocalObjectStore:
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._object_path(key).is_file)
 
-    async def signed_url(self, key: str, expires_in_seconds: int) -> str:
+    async def signed_url(self, key: str, expires_in_seconds: int = DEFAULT_SIGNED_URL_SECONDS) -> str:
         validate_key(key)
         expires = int(self._now().timestamp()) + validate_expiry(expires_in_seconds)
         return f"{self._base_url}/{quote(key)}?expires={expires}&signature={self._signature(key, expires)}"
@@ -344,9 +351,14 @@ class S3ObjectStore:
 
     async def delete_prefix(self, prefix: str) -> int:
         keys = await self.list(validate_prefix(prefix, allow_empty=False))
-        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
-            await obstore.delete_async(self._store, keys[start : start + 1000])
+        await self.delete_many(keys)
         return len(keys)
+
+    async def delete_many(self, keys: builtins.list[str]) -> None:
+        for key in keys:
+            validate_key(key)
+        for start in range(0, len(keys), MAX_BATCH_DELETE):  # one DeleteObjects request per 1000 keys
+            await obstore.delete_async(self._store, keys[start : start + MAX_BATCH_DELETE])
 
     async def list(self, prefix: str) -> builtins.list[str]:
         normalised = validate_prefix(prefix, allow_empty=True)
@@ -363,7 +375,7 @@ class S3ObjectStore:
             return False
         return True
 
-    async def signed_url(self, key: str, expires_in_seconds: int) -> str:
+    async def signed_url(self, key: str, expires_in_seconds: int = DEFAULT_SIGNED_URL_SECONDS) -> str:
         validate_key(key)
         lifetime = timedelta(seconds=validate_expiry(expires_in_seconds))
         return await obstore.sign_async(self._store, "GET", key, lifetime)

@@ -9,6 +9,8 @@ from typing import Protocol
 DEFAULT_CHUNK_SIZE = 1024 * 1024
 MAX_KEY_BYTES = 1024  # S3's limit; every store enforces it so keys that work on one work on all
 MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600  # S3's limit for presigned URLs
+DEFAULT_SIGNED_URL_SECONDS = 15 * 60  # nothing is public: download links expire after 15 minutes by default
+MAX_BATCH_DELETE = 1000  # S3 DeleteObjects takes at most 1000 keys per request
 
 
 class ObjectNotFound(LookupError):
@@ -103,12 +105,18 @@ class ObjectStore(Protocol):
         """Remove every object under ``prefix`` (which must not be empty); returns how many were removed."""
         ...
 
+    async def delete_many(self, keys: builtins.list[str]) -> None:
+        """Remove every listed object in batches of at most 1000 (missing keys are not an error); all keys are
+        validated before anything is removed."""
+        ...
+
     async def list(self, prefix: str) -> builtins.list[str]:
         """Keys under ``prefix`` (``""`` for all), sorted."""
         ...
 
     async def exists(self, key: str) -> bool: ...
 
-    async def signed_url(self, key: str, expires_in_seconds: int) -> str:
-        """A URL that lets its holder GET the object until it expires (1 s to 7 days), without credentials."""
+    async def signed_url(self, key: str, expires_in_seconds: int = DEFAULT_SIGNED_URL_SECONDS) -> str:
+        """A URL that lets its holder GET the object until it expires (1 s to 7 days, default 15 minutes),
+        without credentials."""
         ...

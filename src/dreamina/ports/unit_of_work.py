@@ -20,6 +20,7 @@ from dreamina.ports.data_rights import (
     RequestEventRepository,
 )
 from dreamina.ports.disclosures import DisclosureLedger
+from dreamina.ports.generation import GenerationRepository, UploadRepository
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
@@ -46,6 +47,8 @@ class UnitOfWork(Protocol):
     privacy_request_events: RequestEventRepository
     privacy_jobs: PrivacyJobRepository
     erasure_completions: ErasureCompletionRepository
+    uploads: UploadRepository
+    generations: GenerationRepository
     restrictions: ProcessingRestrictions
 
     async def __aenter__(self) -> UnitOfWork: ...

@@ -51,7 +51,7 @@ def document_problem_responses(route_handlers: Iterable[Any]) -> None:
         parameters = set(handler.parsed_fn_signature.parameters)
         statuses = {429}
         if "data" in parameters:
-            statuses |= {400, 409, 413, 422}
+            statuses |= {400, 409, 413, 415, 422}
         if parameters - {"data", "request", "container", *AUTHENTICATED_PARAMETERS}:
             statuses |= {400, 404, 422}
         if "request" in parameters:  # may read an optional bearer token, which can be invalid

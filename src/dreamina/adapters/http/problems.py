@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from dreamina.adapters.logs import get_logger
 from dreamina.domain.data_rights import errors as data_rights_errors
+from dreamina.domain.generation import errors as generation_errors
 from dreamina.domain.privacy import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -30,6 +31,10 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     data_rights_errors.RequestNotOpen: 409,
     data_rights_errors.ExtensionNotAllowed: 409,
     data_rights_errors.ExportExpired: 410,
+    generation_errors.ProcessingRestricted: 403,
+    generation_errors.UnsupportedImage: 415,
+    generation_errors.ImageTooLarge: 413,
+    generation_errors.KindNotAvailable: 422,
 }
 
 _HTTP_CODES = {
@@ -128,6 +133,7 @@ _DESCRIPTIONS = {
     409: "conflict with the current state (e.g. policy_version_not_current)",
     410: "the subject's data has been erased",
     413: "request body too large",
+    415: "the body's media type (or an uploaded file's real type) is not accepted",
     422: "a value breaks a rule (see field)",
     429: "too many attempts; see Retry-After",
     503: "a dependency is unavailable",

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from dreamina.ports.object_store import (
     DEFAULT_CHUNK_SIZE,
+    DEFAULT_SIGNED_URL_SECONDS,
     ObjectNotFound,
     is_under,
     validate_content_type,
@@ -61,6 +62,12 @@ class InMemoryObjectStore:
             del self.objects[key]
         return len(doomed)
 
+    async def delete_many(self, keys: builtins.list[str]) -> None:
+        for key in keys:
+            validate_key(key)
+        for key in keys:
+            self.objects.pop(key, None)
+
     async def list(self, prefix: str) -> builtins.list[str]:
         normalised = validate_prefix(prefix, allow_empty=True)
         return sorted(key for key in self.objects if is_under(key, normalised))
@@ -68,7 +75,7 @@ class InMemoryObjectStore:
     async def exists(self, key: str) -> bool:
         return validate_key(key) in self.objects
 
-    async def signed_url(self, key: str, expires_in_seconds: int) -> str:
+    async def signed_url(self, key: str, expires_in_seconds: int = DEFAULT_SIGNED_URL_SECONDS) -> str:
         validate_key(key)
         validate_expiry(expires_in_seconds)
         self.signed_urls.append((key, expires_in_seconds))

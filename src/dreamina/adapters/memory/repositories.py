@@ -39,6 +39,12 @@ from dreamina.ports.data_rights import (
     RequestEventRepository,
 )
 from dreamina.ports.disclosures import Disclosure, DisclosureLedger
+from dreamina.ports.generation import (
+    Generation,
+    GenerationRepository,
+    Upload,
+    UploadRepository,
+)
 from dreamina.ports.identity import Account, AccountRepository, AccountStatus, AuthSession, SessionRepository
 from dreamina.ports.keys import SubjectKey, SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptance, PolicyAcceptanceRepository, PolicyVersionRepository
@@ -177,6 +183,8 @@ class InMemoryDatabase:
         self.privacy_jobs: dict[UUID, Any] = {}
         self.erasure_completions: dict[UUID, Any] = {}
         self.restrictions: dict[UUID, Any] = {}
+        self.uploads: dict[UUID, Upload] = {}
+        self.generations: dict[UUID, Generation] = {}
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -200,6 +208,9 @@ class InMemoryDatabase:
             "privacy_request_events": len(self.privacy_request_events),
             "privacy_jobs": len(self.privacy_jobs),
             "erasure_completions": len(self.erasure_completions),
+            "uploads": len(self.uploads),
+            "generations": len(self.generations),
+            "generation_references": sum(len(g.reference_upload_ids) for g in self.generations.values()),
             "processing_restrictions": len(self.restrictions),
         }
 
@@ -457,6 +468,8 @@ class InMemoryUnitOfWork:
     privacy_request_events: RequestEventRepository
     privacy_jobs: PrivacyJobRepository
     erasure_completions: ErasureCompletionRepository
+    uploads: UploadRepository
+    generations: GenerationRepository
     restrictions: ProcessingRestrictions
 
     def __init__(self, database: InMemoryDatabase) -> None:
@@ -494,7 +507,23 @@ class InMemoryUnitOfWork:
         self.acceptances = InMemoryPolicyAcceptanceRepository(acceptances)
         self.audit = InMemoryAuditLog(audit)
         self.disclosures = InMemoryDisclosureLedger(disclosures)
-        self._tables = (accounts, sessions, subject_keys, policies, acceptances, audit, disclosures)
+        from dreamina.adapters.memory.generation import InMemoryGenerationRepository, InMemoryUploadRepository
+
+        uploads: _Table[UUID, Upload] = _Table(db.uploads, (), "this upload already exists")
+        generations: _Table[UUID, Generation] = _Table(db.generations, (), "this generation already exists")
+        self.uploads = InMemoryUploadRepository(uploads)
+        self.generations = InMemoryGenerationRepository(generations, uploads)
+        self._tables = (
+            accounts,
+            sessions,
+            subject_keys,
+            policies,
+            acceptances,
+            audit,
+            disclosures,
+            uploads,
+            generations,
+        )
         self._tables += self._enter_consent(accounts)
         self._attach_data_rights()
         return self

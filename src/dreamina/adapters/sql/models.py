@@ -136,3 +136,4 @@ def table_columns() -> list[tuple[str, str]]:
 
 from dreamina.adapters.sql import models_consent as _models_consent  # noqa: E402,F401  (completes the metadata)
 from dreamina.adapters.sql import models_data_rights as _models_data_rights  # noqa: E402, F401 - registers its tables
+from dreamina.adapters.sql import models_generation as models_generation  # noqa: E402  (registers its tables)

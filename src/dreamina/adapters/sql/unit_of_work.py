@@ -29,6 +29,10 @@ from dreamina.adapters.sql.repositories_data_rights import (
     SqlProcessingRestrictions,
     SqlRequestEventRepository,
 )
+from dreamina.adapters.sql.repositories_generation import (
+    SqlGenerationRepository,
+    SqlUploadRepository,
+)
 from dreamina.ports.audit import AuditLog
 from dreamina.ports.consent import (
     AnalyticsEventStore,
@@ -43,6 +47,7 @@ from dreamina.ports.data_rights import (
     RequestEventRepository,
 )
 from dreamina.ports.disclosures import DisclosureLedger
+from dreamina.ports.generation import GenerationRepository, UploadRepository
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
@@ -72,6 +77,8 @@ class SqlUnitOfWork:
     privacy_request_events: RequestEventRepository
     privacy_jobs: PrivacyJobRepository
     erasure_completions: ErasureCompletionRepository
+    uploads: UploadRepository
+    generations: GenerationRepository
     restrictions: ProcessingRestrictions
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
@@ -101,6 +108,8 @@ class SqlUnitOfWork:
         self.privacy_request_events = SqlRequestEventRepository(session)
         self.privacy_jobs = SqlPrivacyJobRepository(session)
         self.erasure_completions = SqlErasureCompletionRepository(session)
+        self.uploads = SqlUploadRepository(session)
+        self.generations = SqlGenerationRepository(session)
         self.restrictions = SqlProcessingRestrictions(session)
         return self
 

@@ -228,6 +228,8 @@ PROCESSORS: tuple[ProcessorDeclaration, ...] = (
 
 MODEL_PROVIDERS = ("openai", "replicate", "runway")
 
+from dreamina.domain.privacy.datamap_generation import generation_stores  # noqa: E402
+
 STORES: dict[str, StoreDeclaration] = {
     s.name: s
     for s in (
@@ -420,6 +422,7 @@ STORES: dict[str, StoreDeclaration] = {
             ),
             occurred_at=_np("when"),
         ),
+        *generation_stores(),
     )
 }
 

@@ -1,0 +1,244 @@
+"""Routes of the generation module: reference uploads, generations, and signed object downloads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, delete, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import Body, FromPath, JSONBody, Parameter
+from litestar.response import Stream
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from litestar.types import ControllerRouterHandler
+from msgspec import Meta
+
+from dreamina.adapters.http.routes import AUTH, SECURED
+from dreamina.bootstrap import Container
+from dreamina.domain.generation.generations import GenerationRequest, Generations, GenerationView
+from dreamina.domain.generation.uploads import ReferenceUploads
+from dreamina.domain.identity.accounts import Principal
+from dreamina.ports.object_store import ObjectNotFound
+
+UPLOAD_BODY_LIMIT = 64 * 1024 * 1024  # hard ceiling for the multipart body; the configured image limit is lower
+
+
+class UploadCreated(msgspec.Struct):
+    id: UUID
+    width: int
+    height: int
+    content_type: str
+    bytes: int
+
+
+@dataclass
+class UploadForm:
+    file: UploadFile
+
+
+class GenerationParams(msgspec.Struct, forbid_unknown_fields=True):
+    aspect_ratio: Annotated[str, Meta(max_length=8, description="1:1, 16:9, 9:16, 4:3 or 3:4")] = "1:1"
+    count: Annotated[int, Meta(ge=1, le=16, description="images to make (image)")] = 1
+    duration_seconds: Annotated[int, Meta(ge=1, le=60, description="video length (video)")] = 4
+    seed: Annotated[int, Meta(ge=0, le=2**31 - 1)] | None = None
+
+
+class GenerationBody(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Literal["image", "video"]
+    prompt: Annotated[str, Meta(max_length=16000)]
+    reference_upload_ids: Annotated[list[UUID], Meta(max_length=16)] = msgspec.field(default_factory=list)
+    params: GenerationParams = msgspec.field(default_factory=GenerationParams)
+
+
+class GenerationAccepted(msgspec.Struct):
+    id: UUID
+    status: str
+
+
+class OutputBody(msgspec.Struct):
+    url: str
+    content_type: str
+    bytes: int
+    expires_at: datetime
+
+
+class GenerationBodyOut(msgspec.Struct):
+    id: UUID
+    kind: str
+    status: str
+    prompt: str
+    params: dict[str, Any]
+    reference_upload_ids: list[UUID]
+    outputs: list[OutputBody]
+    failure_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class GenerationList(msgspec.Struct):
+    items: list[GenerationBodyOut]
+    next_cursor: str | None
+
+
+def _generations(container: Container) -> Generations:
+    assert container.generations is not None
+    return container.generations
+
+
+def _uploads(container: Container) -> ReferenceUploads:
+    assert container.uploads is not None
+    return container.uploads
+
+
+def _out(view: GenerationView) -> GenerationBodyOut:
+    return GenerationBodyOut(
+        id=view.id,
+        kind=view.kind.value,
+        status=view.status.value,
+        prompt=view.prompt,
+        params=view.params,
+        reference_upload_ids=list(view.reference_upload_ids),
+        outputs=[OutputBody(o.url, o.content_type, o.bytes, o.expires_at) for o in view.outputs],
+        failure_reason=view.failure_reason,
+        created_at=view.created_at,
+        updated_at=view.updated_at,
+    )
+
+
+class UploadsController(Controller):
+    path = "/v1/uploads"
+    tags = ["generation"]
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        dependencies=AUTH,
+        security=SECURED,
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+        summary="Upload one reference image (multipart field `file`); metadata is stripped",
+    )
+    async def upload(
+        self,
+        data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> UploadCreated:
+        """The type is decided by decoding the content (PNG, JPEG, WebP); the stored copy is re-encoded from
+        pixels. Refused: 415 ``unsupported_image`` (non-images, truncated files, polyglots), 413
+        ``image_too_large``."""
+        uploads = _uploads(container)
+        content = await data.file.read(uploads.rules.max_bytes + 1)
+        await data.file.close()
+        stored = await uploads.upload(principal.account_id, content)
+        return UploadCreated(stored.id, stored.width, stored.height, stored.content_type, stored.bytes)
+
+
+class GenerationsController(Controller):
+    path = "/v1/generations"
+    tags = ["generation"]
+    dependencies = AUTH
+    security = SECURED
+
+    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit an image or video generation")
+    async def submit(
+        self,
+        data: JSONBody[GenerationBody],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> GenerationAccepted:
+        """Queued by id; poll ``GET /v1/generations/{id}``. 403 ``processing_restricted`` if the subject
+        restricted processing (nothing is sent anywhere)."""
+        generation = await _generations(container).submit(
+            principal.account_id,
+            GenerationRequest(
+                kind=data.kind,
+                prompt=data.prompt,
+                reference_upload_ids=data.reference_upload_ids,
+                aspect_ratio=data.params.aspect_ratio,
+                count=data.params.count,
+                duration_seconds=data.params.duration_seconds,
+                seed=data.params.seed,
+            ),
+        )
+        return GenerationAccepted(id=generation.id, status=generation.status.value)
+
+    @get("/", summary="Your generations, newest first")
+    async def list_generations(
+        self,
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    ) -> GenerationList:
+        listing = await _generations(container).list(principal.account_id, limit, cursor)
+        return GenerationList(items=[_out(v) for v in listing.items], next_cursor=listing.next_cursor)
+
+    @get("/{generation_id:uuid}", summary="One generation: status, and outputs with short-lived URLs")
+    async def get_generation(
+        self,
+        generation_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> GenerationBodyOut:
+        return _out(await _generations(container).get(principal.account_id, generation_id))
+
+    @post("/{generation_id:uuid}/cancel", status_code=200, summary="Cancel a generation that has not finished")
+    async def cancel(
+        self,
+        generation_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> GenerationBodyOut:
+        return _out(await _generations(container).cancel(principal.account_id, generation_id))
+
+    @delete("/{generation_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Delete a generation everywhere")
+    async def delete_generation(
+        self,
+        generation_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> None:
+        """Removes the prompt, the outputs and references nothing else uses from every store, and asks the
+        provider to delete its copy where its API allows."""
+        await _generations(container).delete(principal.account_id, generation_id)
+
+
+@get("/v1/objects/{key:path}", tags=["generation"], summary="Download through a signed, expiring URL")
+async def signed_object(
+    key: FromPath[str],
+    container: NamedDependency[Container],
+    request: Request[Any, Any, Any],
+    expires: Annotated[int, Parameter(ge=0, le=2**40)],
+    signature: Annotated[str, Parameter(max_length=128)],
+) -> Stream:
+    """Serves objects of the local store only to holders of a URL it signed that has not expired (the S3
+    store hands out presigned S3 URLs instead). Keys with ``..`` or other unsafe segments never verify."""
+    from dreamina.adapters.object_store import LocalObjectStore
+
+    store = container.object_store
+    relative = key.lstrip("/")
+    if not isinstance(store, LocalObjectStore):
+        raise NotFoundException("not found")
+    if not store.verify_signed(relative, expires, signature, container.clock.now()):
+        raise PermissionDeniedException("the link is invalid or has expired")
+    try:
+        content_type = await store.content_type(relative)
+        chunks = await store.stream(relative)
+    except ObjectNotFound:
+        raise NotFoundException("not found") from None
+
+    async def body() -> AsyncIterator[bytes]:
+        async for chunk in chunks:
+            yield chunk
+
+    return Stream(body(), media_type=content_type, headers={"Cache-Control": "private, no-store"})
+
+
+GENERATION_ROUTES: list[ControllerRouterHandler] = [UploadsController, GenerationsController, signed_object]

@@ -1,0 +1,183 @@
+"""In-memory fakes of the generation repositories (staged per unit of work like the others), a recording
+fake of :class:`~dreamina.ports.generation.GenerationCharges`, and a scriptable model provider for tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from dreamina.adapters.memory.repositories import _Table, _utc
+from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.domain.privacy.errors import NotFound
+from dreamina.ports.generation import (
+    Generation,
+    GenerationKind,
+    GenerationPage,
+    GenerationStatus,
+    Upload,
+)
+
+
+def _stored_upload(upload: Upload) -> Upload:
+    check_text("object_key", upload.object_key)
+    check_text("content_type", upload.content_type)
+    check_time("created_at", upload.created_at)
+    return dataclasses.replace(upload, created_at=_utc(upload.created_at))
+
+
+class InMemoryUploadRepository:
+    def __init__(self, table: _Table[UUID, Upload]) -> None:
+        self._table = table
+
+    async def add(self, upload: Upload) -> None:
+        stored = _stored_upload(upload)
+        self._table.insert(stored.id, stored)
+
+    async def get(self, upload_id: UUID) -> Upload | None:
+        return self._table.get(upload_id)
+
+    async def delete(self, upload_id: UUID) -> bool:
+        return self._table.delete(upload_id)
+
+    async def list_for_subject(self, subject_id: UUID) -> list[Upload]:
+        found = [u for _, u in self._table.rows() if u.subject_id == subject_id]
+        return sorted(found, key=lambda u: (u.created_at, u.id))
+
+
+def _stored_generation(generation: Generation) -> Generation:
+    check_text("provider", generation.provider)
+    check_text("provider_job_id", generation.provider_job_id)
+    check_text("failure_reason", generation.failure_reason)
+    check_time("created_at", generation.created_at)
+    check_time("updated_at", generation.updated_at)
+    return dataclasses.replace(
+        generation,
+        kind=GenerationKind(generation.kind),
+        status=GenerationStatus(generation.status),
+        prompt_ciphertext=bytes(generation.prompt_ciphertext),
+        params=dict(generation.params),
+        reference_upload_ids=tuple(generation.reference_upload_ids),
+        outputs=tuple(generation.outputs),
+        created_at=_utc(generation.created_at),
+        updated_at=_utc(generation.updated_at),
+    )
+
+
+class InMemoryGenerationRepository:
+    def __init__(self, table: _Table[UUID, Generation], uploads: _Table[UUID, Upload]) -> None:
+        self._table = table
+        self._uploads = uploads
+
+    async def add(self, generation: Generation) -> None:
+        stored = _stored_generation(generation)
+        if any(self._uploads.get(u) is None for u in stored.reference_upload_ids):
+            raise NotFound("the record refers to something that does not exist")
+        self._table.insert(stored.id, stored)
+
+    async def get(self, generation_id: UUID) -> Generation | None:
+        found = self._table.get(generation_id)
+        return None if found is None else _stored_generation(found)
+
+    async def update(self, generation: Generation) -> None:
+        current = self._table.get(generation.id)
+        if current is None:
+            raise NotFound("no such generation")
+        stored = _stored_generation(generation)
+        # only the mutable columns change, as in SQL
+        self._table.replace(
+            stored.id,
+            dataclasses.replace(
+                current,
+                status=stored.status,
+                provider_job_id=stored.provider_job_id,
+                attempts=stored.attempts,
+                failure_reason=stored.failure_reason,
+                outputs=stored.outputs,
+                updated_at=stored.updated_at,
+            ),
+        )
+
+    async def delete(self, generation_id: UUID) -> bool:
+        return self._table.delete(generation_id)
+
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, before: tuple[datetime, UUID] | None
+    ) -> GenerationPage:
+        mine = [g for _, g in self._table.rows() if g.subject_id == subject_id]
+        mine.sort(key=lambda g: (g.created_at, g.id.bytes), reverse=True)
+        if before is not None:
+            at, ident = before
+            mine = [g for g in mine if (g.created_at, g.id.bytes) < (_utc(at), ident.bytes)]
+        items = [_stored_generation(g) for g in mine[:limit]]
+        more = len(mine) > limit
+        return GenerationPage(items, (items[-1].created_at, items[-1].id) if more and items else None)
+
+    async def count_referencing(self, upload_id: UUID) -> int:
+        return sum(1 for _, g in self._table.rows() if upload_id in g.reference_upload_ids)
+
+    async def unfinished(self, limit: int) -> list[Generation]:
+        found = [g for _, g in self._table.rows() if not GenerationStatus(g.status).terminal]
+        found.sort(key=lambda g: (g.created_at, g.id.bytes))
+        return [_stored_generation(g) for g in found[:limit]]
+
+
+class RecordingCharges:
+    """A :class:`~dreamina.ports.generation.GenerationCharges` fake that records every call and checks the
+    protocol: one reserve, then at most one settlement (repeats of the same settlement are idempotent; a
+    capture after a release or the reverse is a bug and raises)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, UUID]] = []
+        self.reserved: dict[UUID, tuple[UUID, GenerationKind, int]] = {}
+        self.settled: dict[UUID, str] = {}
+
+    async def reserve(self, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int) -> None:
+        self.calls.append(("reserve", generation_id))
+        self.reserved.setdefault(generation_id, (subject_id, kind, units))
+
+    async def capture(self, generation_id: UUID) -> None:
+        self._settle("capture", generation_id)
+
+    async def release(self, generation_id: UUID) -> None:
+        self._settle("release", generation_id)
+
+    def _settle(self, how: str, generation_id: UUID) -> None:
+        self.calls.append((how, generation_id))
+        if generation_id not in self.reserved:
+            raise AssertionError(f"{how} of a generation that was never reserved")
+        previous = self.settled.setdefault(generation_id, how)
+        if previous != how:
+            raise AssertionError(f"{how} after {previous} for the same generation")
+
+    def effective(self, generation_id: UUID) -> str | None:
+        return self.settled.get(generation_id)
+
+
+async def drain(stream: AsyncIterator[bytes]) -> bytes:
+    return b"".join([chunk async for chunk in stream])
+
+
+class ManualJobQueue:
+    """A :class:`~dreamina.ports.generation.JobQueue` fake: records jobs; tests run them with :meth:`drain`."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[UUID, int, float]] = []
+        self.enqueued: list[tuple[UUID, int, float]] = []
+
+    async def enqueue(self, generation_id: UUID, *, attempt: int = 0, delay_seconds: float = 0.0) -> None:
+        self.pending.append((generation_id, attempt, delay_seconds))
+        self.enqueued.append((generation_id, attempt, delay_seconds))
+
+    async def drain(self, handler: Callable[[UUID], Awaitable[Any]], max_runs: int = 100) -> int:
+        """Run queued jobs (delays skipped) until none are left; returns how many ran."""
+        runs = 0
+        while self.pending:
+            if runs >= max_runs:
+                raise AssertionError("jobs keep re-queuing themselves")
+            generation_id, _, _ = self.pending.pop(0)
+            await handler(generation_id)
+            runs += 1
+        return runs

@@ -1,0 +1,1 @@
+"""Model-provider adapters: the offline renderer and the vendor APIs over httpx."""

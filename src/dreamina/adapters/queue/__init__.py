@@ -1,0 +1,1 @@
+"""Job queues: in-process (embedded profile) and SAQ on Redis (production), running the same task function."""

@@ -1,0 +1,220 @@
+"""The generation repositories over one ``AsyncSession`` (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.adapters.sql.models_generation import (
+    GenerationReferenceRow,
+    GenerationRow,
+    UploadRow,
+)
+from dreamina.adapters.sql.repositories import _is_foreign_key_violation, _SqlRepository
+from dreamina.domain.privacy.errors import Conflict, NotFound
+from dreamina.ports.generation import (
+    Generation,
+    GenerationKind,
+    GenerationOutput,
+    GenerationPage,
+    GenerationStatus,
+    Upload,
+)
+
+_TERMINAL = [s.value for s in GenerationStatus if s.terminal]
+
+
+def _upload(row: Any) -> Upload:
+    return Upload(
+        id=row.id,
+        subject_id=row.subject_id,
+        object_key=row.object_key,
+        content_type=row.content_type,
+        width=row.width,
+        height=row.height,
+        bytes=row.bytes,
+        created_at=row.created_at,
+    )
+
+
+class SqlUploadRepository(_SqlRepository):
+    """:class:`~dreamina.ports.generation.UploadRepository` over ``uploads``."""
+
+    _table = UploadRow.__table__
+
+    async def add(self, upload: Upload) -> None:
+        check_text("object_key", upload.object_key)
+        check_text("content_type", upload.content_type)
+        check_time("created_at", upload.created_at)
+        statement = insert(UploadRow).values(
+            id=upload.id,
+            subject_id=upload.subject_id,
+            object_key=upload.object_key,
+            content_type=upload.content_type,
+            width=upload.width,
+            height=upload.height,
+            bytes=upload.bytes,
+            created_at=upload.created_at,
+        )
+        await self._write(statement, conflict="this upload already exists")
+
+    async def get(self, upload_id: UUID) -> Upload | None:
+        row = (await self._session.execute(select(self._table).where(UploadRow.id == upload_id))).first()
+        return None if row is None else _upload(row)
+
+    async def delete(self, upload_id: UUID) -> bool:
+        return await self._write(delete(UploadRow).where(UploadRow.id == upload_id), conflict="upload in use") > 0
+
+    async def list_for_subject(self, subject_id: UUID) -> list[Upload]:
+        statement = (
+            select(self._table).where(UploadRow.subject_id == subject_id).order_by(UploadRow.created_at, UploadRow.id)
+        )
+        return [_upload(row) for row in await self._session.execute(statement)]
+
+
+def _outputs(value: list[dict[str, Any]]) -> tuple[GenerationOutput, ...]:
+    return tuple(GenerationOutput(str(o["object_key"]), str(o["content_type"]), int(o["bytes"])) for o in value)
+
+
+class SqlGenerationRepository(_SqlRepository):
+    """:class:`~dreamina.ports.generation.GenerationRepository` over ``generations`` and
+    ``generation_references``."""
+
+    _table = GenerationRow.__table__
+
+    async def add(self, generation: Generation) -> None:
+        _check(generation)
+        statement = insert(GenerationRow).values(
+            id=generation.id,
+            subject_id=generation.subject_id,
+            kind=GenerationKind(generation.kind).value,
+            prompt_ciphertext=generation.prompt_ciphertext,
+            params=dict(generation.params),
+            provider=generation.provider,
+            created_at=generation.created_at,
+            **_mutable(generation),
+        )
+        # no SAVEPOINT on this hot path (two round trips fewer): a failure here ends the submission anyway
+        try:
+            await self._session.execute(statement)
+            if generation.reference_upload_ids:
+                links = [
+                    {"generation_id": generation.id, "position": i, "upload_id": u}
+                    for i, u in enumerate(generation.reference_upload_ids)
+                ]
+                await self._session.execute(insert(GenerationReferenceRow).values(links))
+        except IntegrityError as error:
+            if _is_foreign_key_violation(error):
+                raise NotFound("the record refers to something that does not exist") from None
+            raise Conflict("this generation already exists") from None
+
+    async def get(self, generation_id: UUID) -> Generation | None:
+        row = (await self._session.execute(select(self._table).where(GenerationRow.id == generation_id))).first()
+        if row is None:
+            return None
+        references = await self._references([generation_id])
+        return self._record(row, references.get(generation_id, ()))
+
+    async def update(self, generation: Generation) -> None:
+        _check(generation)
+        statement = update(GenerationRow).where(GenerationRow.id == generation.id).values(**_mutable(generation))
+        if await self._write(statement, conflict="conflicting update") == 0:
+            raise NotFound("no such generation")
+
+    async def delete(self, generation_id: UUID) -> bool:
+        # links first: SQLite only cascades with its foreign-key pragma on
+        await self._execute_count(
+            delete(GenerationReferenceRow).where(GenerationReferenceRow.generation_id == generation_id)
+        )
+        return await self._execute_count(delete(GenerationRow).where(GenerationRow.id == generation_id)) > 0
+
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, before: tuple[datetime, UUID] | None
+    ) -> GenerationPage:
+        statement = select(self._table).where(GenerationRow.subject_id == subject_id)
+        if before is not None:
+            at, ident = before
+            check_time("before", at)
+            statement = statement.where(
+                or_(GenerationRow.created_at < at, and_(GenerationRow.created_at == at, GenerationRow.id < ident))
+            )
+        statement = statement.order_by(GenerationRow.created_at.desc(), GenerationRow.id.desc()).limit(limit + 1)
+        rows = list(await self._session.execute(statement))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        references = await self._references([row.id for row in rows])
+        items = [self._record(row, references.get(row.id, ())) for row in rows]
+        return GenerationPage(items, (items[-1].created_at, items[-1].id) if more and items else None)
+
+    async def count_referencing(self, upload_id: UUID) -> int:
+        statement = select(func.count()).where(GenerationReferenceRow.upload_id == upload_id)
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def unfinished(self, limit: int) -> list[Generation]:
+        statement = (
+            select(self._table)
+            .where(GenerationRow.status.not_in(_TERMINAL))
+            .order_by(GenerationRow.created_at, GenerationRow.id)
+            .limit(limit)
+        )
+        rows = list(await self._session.execute(statement))
+        references = await self._references([row.id for row in rows])
+        return [self._record(row, references.get(row.id, ())) for row in rows]
+
+    async def _references(self, generation_ids: list[UUID]) -> dict[UUID, tuple[UUID, ...]]:
+        if not generation_ids:
+            return {}
+        statement = (
+            select(GenerationReferenceRow.generation_id, GenerationReferenceRow.upload_id)
+            .where(GenerationReferenceRow.generation_id.in_(generation_ids))
+            .order_by(GenerationReferenceRow.generation_id, GenerationReferenceRow.position)
+        )
+        found: dict[UUID, list[UUID]] = {}
+        for generation_id, upload_id in await self._session.execute(statement):
+            found.setdefault(generation_id, []).append(upload_id)
+        return {k: tuple(v) for k, v in found.items()}
+
+    @staticmethod
+    def _record(row: Any, references: tuple[UUID, ...]) -> Generation:
+        return Generation(
+            id=row.id,
+            subject_id=row.subject_id,
+            kind=GenerationKind(row.kind),
+            status=GenerationStatus(row.status),
+            prompt_ciphertext=bytes(row.prompt_ciphertext),
+            params=dict(row.params),
+            reference_upload_ids=references,
+            provider=row.provider,
+            provider_job_id=row.provider_job_id,
+            attempts=row.attempts,
+            failure_reason=row.failure_reason,
+            outputs=_outputs(row.outputs),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+def _check(generation: Generation) -> None:
+    check_text("provider", generation.provider)
+    check_text("provider_job_id", generation.provider_job_id)
+    check_text("failure_reason", generation.failure_reason)
+    check_time("created_at", generation.created_at)
+    check_time("updated_at", generation.updated_at)
+
+
+def _mutable(generation: Generation) -> dict[str, Any]:
+    return {
+        "status": GenerationStatus(generation.status).value,
+        "provider_job_id": generation.provider_job_id,
+        "attempts": generation.attempts,
+        "failure_reason": generation.failure_reason,
+        "outputs": [
+            {"object_key": o.object_key, "content_type": o.content_type, "bytes": o.bytes} for o in generation.outputs
+        ],
+        "updated_at": generation.updated_at,
+    }

@@ -1,0 +1,33 @@
+"""Errors the generation module raises on purpose; each maps to a problem response with a stable code."""
+
+from __future__ import annotations
+
+from dreamina.domain.privacy.errors import DomainError
+
+
+class ProcessingRestricted(DomainError):
+    """The subject restricted processing of their data: nothing is sent to any model provider."""
+
+    code = "processing_restricted"
+    title = "Processing of your data is restricted"
+
+
+class UnsupportedImage(DomainError):
+    """The upload is not a PNG, JPEG or WebP image we can decode completely."""
+
+    code = "unsupported_image"
+    title = "The upload is not a supported image"
+
+
+class ImageTooLarge(DomainError):
+    """The upload exceeds the byte or pixel limit."""
+
+    code = "image_too_large"
+    title = "The image is too large"
+
+
+class KindNotAvailable(DomainError):
+    """No provider is configured for the requested kind, or it cannot take that many references."""
+
+    code = "generation_kind_not_available"
+    title = "This kind of generation is not available"

@@ -1,0 +1,124 @@
+"""The generation module's holder of personal data: generations (with decrypted prompts) and uploads' records.
+
+The files themselves (``uploads/<subject>/``, ``outputs/<subject>/``) are exported and erased by the object holder;
+this one covers the rows, and names every provider job so the erasure saga can ask the provider to forget it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from dreamina.domain.privacy.errors import KeyDestroyed
+from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.ports.clock import Clock
+from dreamina.ports.data_rights import Coverage, ErasureOutcome, ExportSink, ProcessorReference
+from dreamina.ports.generation import Generation
+from dreamina.ports.keys import FieldCipher, KeyVault
+from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+PAGE = 200
+
+
+class GenerationPersonalData:
+    """:class:`~dreamina.ports.data_rights.PersonalDataHolder` for ``generations``, ``generation_references`` and
+    ``uploads``."""
+
+    name = "generation"
+    coverage: tuple[Coverage, ...] = (
+        Coverage(
+            "store", "generations", "generations.json (prompts decrypted, parameters, status, outputs)", "deleted"
+        ),
+        Coverage("store", "generation_references", "generations.json (reference_upload_ids)", "deleted"),
+        Coverage("store", "uploads", "uploads.json (size, type, when; the files are under files/uploads/)", "deleted"),
+    )
+
+    def __init__(
+        self, *, uow: UnitOfWorkFactory, vault: KeyVault, cipher: FieldCipher, clock: Clock, processors: dict[str, str]
+    ) -> None:
+        """``processors`` maps a provider name to its processor id in the data map (providers that run here: none)."""
+        self._uow = uow
+        self._vault = vault
+        self._cipher = cipher
+        self._clock = clock
+        self._processors = processors
+
+    @staticmethod
+    async def _all(uow: UnitOfWork, subject_id: UUID) -> list[Generation]:
+        found: list[Generation] = []
+        before = None
+        while True:  # page by page: an account may hold thousands of generations
+            page = await uow.generations.page_for_subject(subject_id, PAGE, before)
+            found.extend(page.items)
+            if page.next_cursor is None:
+                return found
+            before = page.next_cursor
+
+    async def count(self, subject_id: UUID) -> dict[str, int]:
+        async with self._uow() as uow:
+            generations = await self._all(uow, subject_id)
+            return {
+                "generations": len(generations),
+                "generation_references": sum(len(g.reference_upload_ids) for g in generations),
+                "uploads": len(await uow.uploads.list_for_subject(subject_id)),
+            }
+
+    async def export(self, subject_id: UUID, sink: ExportSink) -> None:
+        async with self._uow() as uow:
+            keyring = SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+            records: list[dict[str, Any]] = []
+            for g in await self._all(uow, subject_id):
+                try:
+                    prompt: str | None = await keyring.open(subject_id, "prompt", g.prompt_ciphertext)
+                except KeyDestroyed:
+                    prompt = None
+                records.append(
+                    {
+                        "id": str(g.id),
+                        "kind": g.kind.value,
+                        "status": g.status.value,
+                        "prompt": prompt,
+                        "params": g.params,
+                        "reference_upload_ids": [str(u) for u in g.reference_upload_ids],
+                        "provider": g.provider,
+                        "failure_reason": g.failure_reason,
+                        "outputs": [
+                            {"file": "files/" + o.object_key, "content_type": o.content_type, "bytes": o.bytes}
+                            for o in g.outputs
+                        ],
+                        "created_at": g.created_at.isoformat(),
+                    }
+                )
+            uploads = [
+                {
+                    "id": str(u.id),
+                    "file": "files/" + u.object_key,
+                    "content_type": u.content_type,
+                    "width": u.width,
+                    "height": u.height,
+                    "bytes": u.bytes,
+                    "created_at": u.created_at.isoformat(),
+                }
+                for u in await uow.uploads.list_for_subject(subject_id)
+            ]
+        await sink.write_records("generations", "your generations, prompts included, and their outputs", records)
+        await sink.write_records("uploads", "reference images you uploaded (the files are in files/uploads/)", uploads)
+
+    async def erase(self, subject_id: UUID) -> ErasureOutcome:
+        async with self._uow() as uow:
+            deleted = 0
+            for g in await self._all(uow, subject_id):
+                deleted += int(await uow.generations.delete(g.id)) + len(g.reference_upload_ids)
+            for upload in await uow.uploads.list_for_subject(subject_id):
+                deleted += int(await uow.uploads.delete(upload.id))
+            await uow.commit()
+        return ErasureOutcome(self.name, deleted=deleted)
+
+    async def processor_references(self, subject_id: UUID) -> list[ProcessorReference]:
+        async with self._uow() as uow:
+            generations = await self._all(uow, subject_id)
+        return [
+            ProcessorReference(processor=self._processors[g.provider], reference=g.provider_job_id)
+            for g in generations
+            if g.provider in self._processors and g.provider_job_id
+        ]

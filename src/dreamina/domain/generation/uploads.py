@@ -1,0 +1,84 @@
+"""Reference uploads: decoded, limited and stripped of metadata before anything is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from uuid import UUID
+
+from dreamina.domain.generation.errors import ImageTooLarge, UnsupportedImage
+from dreamina.domain.privacy.errors import NotFound
+from dreamina.ports.clock import Clock
+from dreamina.ports.generation import ImageRejected, ImageSanitizer, Upload
+from dreamina.ports.object_store import ObjectStore
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+UPLOAD_PREFIX = "uploads"
+_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+
+
+def upload_key(subject_id: UUID, upload_id: UUID, content_type: str) -> str:
+    return f"{UPLOAD_PREFIX}/{subject_id}/{upload_id}{_EXTENSIONS[content_type]}"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRules:
+    max_bytes: int = 10 * 1024 * 1024
+
+
+class ReferenceUploads:
+    """Accepts one reference image per call for a subject and stores only its re-encoded pixels."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        store: ObjectStore,
+        sanitizer: ImageSanitizer,
+        clock: Clock,
+        rules: UploadRules | None = None,
+    ) -> None:
+        self._uow = uow
+        self._store = store
+        self._sanitizer = sanitizer
+        self._clock = clock
+        self.rules = rules or UploadRules()
+
+    async def upload(self, subject_id: UUID, data: bytes) -> Upload:
+        """Store the image for the subject. Refused input leaves nothing behind in any store."""
+        if len(data) > self.rules.max_bytes:
+            raise ImageTooLarge(f"an upload may hold at most {self.rules.max_bytes} bytes", limit=self.rules.max_bytes)
+        try:
+            clean = await asyncio.to_thread(self._sanitizer.sanitize, data)
+        except ImageRejected as rejected:
+            if rejected.reason == "too_many_pixels":
+                raise ImageTooLarge(str(rejected)) from None
+            raise UnsupportedImage(str(rejected), reason=rejected.reason) from None
+        upload_id = uuid.uuid4()
+        key = upload_key(subject_id, upload_id, clean.content_type)
+        upload = Upload(
+            id=upload_id,
+            subject_id=subject_id,
+            object_key=key,
+            content_type=clean.content_type,
+            width=clean.width,
+            height=clean.height,
+            bytes=len(clean.data),
+            created_at=self._clock.now(),
+        )
+        await self._store.put(key, clean.data, clean.content_type)
+        try:
+            async with self._uow() as uow:
+                await uow.uploads.add(upload)
+                await uow.commit()
+        except BaseException:
+            await self._store.delete(key)  # the record never landed: neither may the object
+            raise
+        return upload
+
+    async def get(self, subject_id: UUID, upload_id: UUID) -> Upload:
+        async with self._uow() as uow:
+            found = await uow.uploads.get(upload_id)
+        if found is None or found.subject_id != subject_id:
+            raise NotFound("no such upload")
+        return found

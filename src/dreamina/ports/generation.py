@@ -1,0 +1,310 @@
+"""Generation: reference uploads, generation jobs, the model providers they go to, the queue that runs them,
+processing restrictions and the charges billing makes for them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+
+class GenerationKind(enum.StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+class GenerationStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (GenerationStatus.SUCCEEDED, GenerationStatus.FAILED, GenerationStatus.CANCELED)
+
+
+# --- records --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A reference image a subject uploaded, re-encoded without metadata, stored at ``object_key``."""
+
+    id: UUID
+    subject_id: UUID
+    object_key: str
+    content_type: str
+    width: int
+    height: int
+    bytes: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationOutput:
+    """One produced image or video, stored at ``object_key``."""
+
+    object_key: str
+    content_type: str
+    bytes: int
+
+
+@dataclass(slots=True)
+class Generation:
+    """A generation job. The prompt is only ever held sealed with the subject's data key."""
+
+    id: UUID
+    subject_id: UUID
+    kind: GenerationKind
+    status: GenerationStatus
+    prompt_ciphertext: bytes
+    params: dict[str, Any]
+    reference_upload_ids: tuple[UUID, ...]
+    provider: str
+    provider_job_id: str | None
+    attempts: int
+    failure_reason: str | None
+    outputs: tuple[GenerationOutput, ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationPage:
+    items: list[Generation]
+    next_cursor: tuple[datetime, UUID] | None
+
+
+class UploadRepository(Protocol):
+    async def add(self, upload: Upload) -> None: ...
+
+    async def get(self, upload_id: UUID) -> Upload | None: ...
+
+    async def delete(self, upload_id: UUID) -> bool: ...
+
+    async def list_for_subject(self, subject_id: UUID) -> list[Upload]:
+        """The subject's uploads, oldest first."""
+        ...
+
+
+class GenerationRepository(Protocol):
+    async def add(self, generation: Generation) -> None:
+        """Store a new generation and its reference links; raises ``Conflict`` if the id exists."""
+        ...
+
+    async def get(self, generation_id: UUID) -> Generation | None: ...
+
+    async def update(self, generation: Generation) -> None:
+        """Persist status, provider job id, attempts, failure reason and outputs; ``NotFound`` if gone."""
+        ...
+
+    async def delete(self, generation_id: UUID) -> bool:
+        """Remove the generation and its reference links; True if it existed."""
+        ...
+
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, before: tuple[datetime, UUID] | None
+    ) -> GenerationPage:
+        """The subject's generations, newest first, strictly older than ``before`` (``created_at``, ``id``)."""
+        ...
+
+    async def count_referencing(self, upload_id: UUID) -> int:
+        """How many generations use the upload as a reference."""
+        ...
+
+    async def unfinished(self, limit: int) -> list[Generation]:
+        """Generations not yet in a terminal state, oldest first (to re-enqueue after a restart)."""
+        ...
+
+
+# --- model providers ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderCapabilities:
+    """What a provider can do and what it keeps. ``processor`` is its id in the data map (None: runs here)."""
+
+    kinds: frozenset[GenerationKind]
+    max_references: int
+    retention: str
+    supports_deletion: bool
+    processor: str | None
+    min_references: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceImage:
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRequest:
+    """What a provider receives. ``idempotency_key`` is stable across retries of the same generation."""
+
+    idempotency_key: str
+    kind: GenerationKind
+    prompt: str
+    references: tuple[ReferenceImage, ...]
+    aspect_ratio: str
+    count: int
+    duration_seconds: int
+    seed: int | None
+
+
+class ProviderJobState(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderOutput:
+    """Where one output lives at the provider: a URL to fetch, or bytes that came inline with the answer."""
+
+    content_type: str
+    url: str | None = None
+    inline: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderJob:
+    provider_job_id: str
+    state: ProviderJobState
+    outputs: tuple[ProviderOutput, ...] = ()
+    failure: str | None = None  # user-safe reason when FAILED
+    poll_after_seconds: float = 1.0
+
+
+class ProviderError(Exception):
+    """Base of provider failures. Messages are safe to show to the subject (never a vendor's raw answer)."""
+
+    retryable = False
+
+
+class ProviderUnavailable(ProviderError):
+    """429, 5xx, timeouts or connection errors: try again, no sooner than ``retry_after`` seconds if given."""
+
+    retryable = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderAuthFailed(ProviderError):
+    """The provider refused our credentials (401/403): an operator must fix the configuration."""
+
+
+class ProviderRefused(ProviderError):
+    """The provider refused the content (its safety policy)."""
+
+
+class ProviderBadResponse(ProviderError):
+    """The provider answered with something its documented API does not allow."""
+
+
+class ProviderJobNotFound(ProviderError):
+    """The provider does not know the job (expired, deleted, or never created)."""
+
+
+class DeletionOutcome(enum.StrEnum):
+    DELETED = "deleted"
+    NOT_SUPPORTED = "not_supported"
+    NOT_FOUND = "not_found"
+
+
+class ModelProvider(Protocol):
+    """An AI model behind one API. Every adapter passes the same contract suite."""
+
+    name: str
+    capabilities: ProviderCapabilities
+
+    async def submit(self, request: ProviderRequest) -> ProviderJob:
+        """Start a job; synchronous providers answer with a finished job."""
+        ...
+
+    async def status(self, provider_job_id: str) -> ProviderJob: ...
+
+    def fetch(self, output: ProviderOutput) -> AsyncIterator[bytes]:
+        """The output's bytes as a stream."""
+        ...
+
+    async def cancel(self, provider_job_id: str) -> None:
+        """Stop a job that has not finished (no-op if it has, or if the provider runs jobs synchronously)."""
+        ...
+
+    async def delete(self, provider_job_id: str) -> DeletionOutcome:
+        """Ask the provider to forget the job, its inputs and outputs, where its API allows."""
+        ...
+
+
+# --- queue and charges ----------------------------------------------------------------------------------------
+
+
+class JobQueue(Protocol):
+    """Runs generation jobs. Jobs carry ids only; running the same id twice is harmless."""
+
+    async def enqueue(self, generation_id: UUID, *, attempt: int = 0, delay_seconds: float = 0.0) -> None: ...
+
+
+class GenerationCharges(Protocol):
+    """The seam billing plugs into. Each call is idempotent per ``generation_id``: a retry after a crash may
+    repeat one, never change its effect. ``reserve`` at submission, then exactly one of ``capture`` (succeeded)
+    or ``release`` (failed, canceled, deleted before finishing)."""
+
+    async def reserve(self, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int) -> None:
+        """Hold the cost of the generation; raises a ``DomainError`` (e.g. insufficient credits) to refuse it."""
+        ...
+
+    async def capture(self, generation_id: UUID) -> None: ...
+
+    async def release(self, generation_id: UUID) -> None: ...
+
+
+# --- reference images -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SanitizedImage:
+    """An image decoded and re-encoded from pixels only: no EXIF, GPS, XMP, ICC profile or comments."""
+
+    data: bytes = field(repr=False)
+    content_type: str
+    width: int
+    height: int
+
+
+class ImageRejected(ValueError):
+    """The bytes are not an acceptable image; ``reason`` is a stable code (not_an_image, truncated, ...)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ImageSanitizer(Protocol):
+    def sanitize(self, data: bytes) -> SanitizedImage:
+        """Decide the type by decoding (PNG, JPEG, WebP only), check limits, re-encode; raises ``ImageRejected``."""
+        ...
+
+
+class MediaRenderer(Protocol):
+    """Draws images and encodes videos from a prompt and references (the offline provider's engine)."""
+
+    def image(self, request: ProviderRequest, index: int) -> bytes:
+        """A PNG."""
+        ...
+
+    def video(self, request: ProviderRequest) -> bytes:
+        """An MP4."""
+        ...

@@ -1,0 +1,105 @@
+"""The SAQ queue on a real Redis: jobs carry ids only, run the same task, and a killed worker's job is swept,
+retried and produces exactly one set of outputs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from redis.asyncio import Redis
+
+from dreamina.adapters.clock import MovableClock
+from dreamina.adapters.crypto import AesGcmCipher, InMemoryKeyVault
+from dreamina.adapters.images import PillowMediaRenderer
+from dreamina.adapters.memory.generation import RecordingCharges
+from dreamina.adapters.memory.object_store import InMemoryObjectStore
+from dreamina.adapters.memory.repositories import InMemoryDatabase
+from dreamina.adapters.providers.offline import OfflineRendererProvider
+from dreamina.adapters.queue.saq_queue import SaqJobQueue, make_worker
+from dreamina.domain.generation.generations import GenerationRequest, GenerationRules, Generations, outputs_prefix
+from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.ports.generation import GenerationKind, GenerationStatus
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    url = os.environ.get("DREAMINA_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("DREAMINA_TEST_REDIS_URL is not set")
+    client = Redis.from_url(url)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+    yield url  # each test uses a queue of its own name: nothing shared with other tests is touched
+
+
+async def build(redis_url: str, heartbeat: int = 60) -> tuple[Generations, SaqJobQueue, InMemoryObjectStore, uuid.UUID]:
+    database, vault, clock = InMemoryDatabase(), InMemoryKeyVault(), MovableClock(datetime(2026, 11, 25, tzinfo=UTC))
+    subject = uuid.uuid4()
+    async with database.unit_of_work() as uow:
+        await SubjectKeyring(uow.subject_keys, vault, AesGcmCipher(), clock).create(subject)
+        await uow.commit()
+    queue = SaqJobQueue(
+        redis_url, name=f"test-{uuid.uuid4().hex[:8]}", heartbeat_seconds=heartbeat, retry_delay_seconds=0
+    )
+    store = InMemoryObjectStore()
+    offline = OfflineRendererProvider(PillowMediaRenderer())
+    generations = Generations(
+        uow=database.unit_of_work,
+        vault=vault,
+        cipher=AesGcmCipher(),
+        clock=clock,
+        store=store,
+        providers={GenerationKind.IMAGE: offline, GenerationKind.VIDEO: offline},
+        queue=queue,
+        charges=RecordingCharges(),
+        rules=GenerationRules(),
+    )
+    return generations, queue, store, subject
+
+
+async def test_jobs_carry_only_ids_and_a_worker_runs_them(redis_url: str) -> None:
+    generations, queue, _, subject = await build(redis_url)
+    submitted = await generations.submit(subject, GenerationRequest(kind="image", prompt="secret prompt", count=2))
+    keys = await queue.queue.redis.keys(f"*{queue.queue.name}*")
+    assert keys
+    dumped = b"".join([await queue.queue.redis.dump(k) or b"" for k in keys])
+    assert str(submitted.id).encode() in dumped
+    assert b"secret prompt" not in dumped
+    worker = make_worker(queue, generations, concurrency=1, burst=True, dequeue_timeout=1)
+    await asyncio.wait_for(worker.start(), 30)
+    view = await generations.get(subject, submitted.id)
+    assert view.status is GenerationStatus.SUCCEEDED and len(view.outputs) == 2
+    await queue.aclose()
+
+
+async def test_a_killed_workers_job_is_swept_retried_and_yields_one_set_of_outputs(redis_url: str) -> None:
+    generations, queue, store, subject = await build(redis_url, heartbeat=1)
+    submitted = await generations.submit(subject, GenerationRequest(kind="image", prompt="p", count=3))
+    # a worker takes the job, starts it and dies: the job stays active in Redis with a stale heartbeat
+    taken = await queue.queue.dequeue()
+    assert taken is not None and taken.kwargs == {"generation_id": str(submitted.id)}
+    async with generations._uow() as uow:  # the dead worker got as far as marking the job running
+        generation = await uow.generations.get(submitted.id)
+        assert generation is not None
+        generation.status = GenerationStatus.RUNNING
+        generation.attempts = 1
+        await uow.generations.update(generation)
+        await uow.commit()
+    await store.put(f"{outputs_prefix(subject, submitted.id)}/7.png", b"half-written leftover", "image/png")
+    await asyncio.sleep(2.2)
+    swept = await queue.queue.sweep(lock=1)
+    assert taken.id in swept
+    worker = make_worker(queue, generations, concurrency=1, burst=True, dequeue_timeout=1)
+    await asyncio.wait_for(worker.start(), 30)
+    view = await generations.get(subject, submitted.id)
+    assert view.status is GenerationStatus.SUCCEEDED
+    assert len(await store.list(outputs_prefix(subject, submitted.id))) == 3  # the leftover is gone
+    await queue.aclose()
