@@ -12,6 +12,11 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from dreamina.domain.billing.catalogue import Catalogue, GenerationPrices, parse_packs
+from dreamina.domain.billing.checkout import Checkout
+from dreamina.domain.billing.credits import Credits
+from dreamina.domain.billing.events import PaymentEvents
+from dreamina.domain.billing.records import BillingRecords
 from dreamina.domain.consent.policy_versions import INITIAL_LAST_UPDATED, INITIAL_VERSION, PolicyCatalogue
 from dreamina.domain.identity.accounts import Accounts, IdentityRules
 from dreamina.domain.privacy.datamap import DATA_MAP, DataMap
@@ -20,6 +25,7 @@ from dreamina.ports.clock import Clock
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer
 from dreamina.ports.object_store import ObjectStore
+from dreamina.ports.payments import PaymentProcessor
 from dreamina.ports.security import AttemptCounter, PasswordHasher
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import Settings
@@ -30,6 +36,19 @@ INITIAL_EFFECTIVE_AT = datetime(2026, 5, 1, tzinfo=UTC)
 def shipped_policy_text() -> str:
     """The policy the company ships as version 1 (a copy of shared/policy/privacy-policy.txt)."""
     return resources.files("dreamina.data").joinpath("privacy-policy-v1.txt").read_text(encoding="utf-8")
+
+
+@dataclass
+class Billing:
+    """The billing module's use cases and the processor they talk to."""
+
+    processor: PaymentProcessor
+    catalogue: Catalogue
+    prices: GenerationPrices
+    credits: Credits
+    checkout: Checkout
+    events: PaymentEvents
+    records: BillingRecords
 
 
 @dataclass
@@ -50,6 +69,7 @@ class Container:
     policies: PolicyCatalogue
     database_ping: Callable[[], Awaitable[bool]]
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    billing: Billing | None = None
 
     async def start(self) -> None:
         """Idempotent start-up work: publish the shipped policy as version 1 if it is not there yet."""
@@ -158,7 +178,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
             login_window_seconds=settings.login_window_seconds,
         ),
     )
-    return Container(
+    container = Container(
         settings=settings,
         clock=clock,
         uow=uow,
@@ -173,4 +193,63 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         policies=PolicyCatalogue(uow, clock),
         database_ping=database_ping,
         closers=closers,
+    )
+    container.billing = _billing(settings, container, overrides.get("payment_processor"), cipher)
+    return container
+
+
+def _billing(settings: Settings, c: Container, processor: PaymentProcessor | None, cipher: Any) -> Billing:
+    base = settings.resolved_public_base_url
+    if processor is None:
+        if settings.payments == "stripe":
+            from dreamina.adapters.payments.stripe_processor import StripePaymentProcessor
+
+            stripe_processor = StripePaymentProcessor(
+                secret_key=settings.stripe_secret_key,
+                webhook_secret=settings.stripe_webhook_secret,
+                clock=c.clock,
+                tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
+                api_base=settings.stripe_api_base or None,
+            )
+            c.closers.append(stripe_processor.aclose)
+            processor = stripe_processor
+        else:
+            from dreamina.adapters.payments.sandbox import LocalPaymentSandbox
+
+            processor = LocalPaymentSandbox(
+                # The sandbox signs its events like Stripe does; without a configured secret it derives one.
+                secret=settings.stripe_webhook_secret or c.vault.blind_index("sandbox-webhook-secret", "v1"),
+                clock=c.clock,
+                checkout_base_url=base + "/v1/billing/sandbox/checkout",
+                tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
+            )
+    catalogue = Catalogue(parse_packs(settings.billing_packs))
+    events = PaymentEvents(
+        uow=c.uow,
+        clock=c.clock,
+        processor=processor,
+        record_retention=timedelta(days=settings.billing_record_retention_days),
+    )
+    sink_owner: Any = processor
+    if hasattr(sink_owner, "sink") and sink_owner.sink is None:
+        sink_owner.sink = events.receive  # the sandbox delivers its signed events to the same handler
+    return Billing(
+        processor=processor,
+        catalogue=catalogue,
+        prices=GenerationPrices(
+            image_per_output=settings.billing_image_cost, video_per_second=settings.billing_video_cost_per_second
+        ),
+        credits=Credits(uow=c.uow, clock=c.clock, welcome_credits=settings.billing_welcome_credits),
+        checkout=Checkout(
+            uow=c.uow,
+            clock=c.clock,
+            processor=processor,
+            catalogue=catalogue,
+            vault=c.vault,
+            cipher=cipher,
+            success_url=base + "/v1/billing/checkout/return?outcome=success",
+            cancel_url=base + "/v1/billing/checkout/return?outcome=cancelled",
+        ),
+        events=events,
+        records=BillingRecords(uow=c.uow, clock=c.clock, processor=processor),
     )

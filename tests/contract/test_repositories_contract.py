@@ -29,6 +29,8 @@ from dreamina.ports.keys import SubjectKey
 from dreamina.ports.policy import PolicyAcceptance
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
+from .billing_rows import write_one_of_each_billing_row
+
 NOW = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
 
@@ -489,6 +491,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await uow.acceptances.add(make_acceptance(subject, NOW))
     await uow.audit.append(make_event(subject, NOW))
     await uow.disclosures.record(make_disclosure(subject, NOW))
+    await write_one_of_each_billing_row(uow, subject, NOW)
     return {"account": account, "session": session}
 
 

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol
 
 from dreamina.ports.audit import AuditLog
+from dreamina.ports.billing import BillingRepository
 from dreamina.ports.disclosures import DisclosureLedger
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
@@ -23,6 +24,7 @@ class UnitOfWork(Protocol):
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    billing: BillingRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -9,6 +9,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from dreamina.adapters.logs import get_logger
+from dreamina.domain.billing import errors as billing_errors
 from dreamina.domain.privacy import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -23,6 +24,12 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.KeyDestroyed: 410,
+    billing_errors.InsufficientCredits: 402,
+    billing_errors.UnknownPack: 404,
+    billing_errors.InvalidSignature: 400,
+    billing_errors.InvalidEvent: 400,
+    billing_errors.EventNotReady: 409,
+    billing_errors.PaymentProcessorUnavailable: 502,
 }
 
 _HTTP_CODES = {

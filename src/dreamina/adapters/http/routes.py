@@ -154,3 +154,12 @@ async def health(container: NamedDependency[Container]) -> Response[Health]:
 
 
 ROUTES: list[ControllerRouterHandler] = [AccountsController, PrivacyController, health]
+
+
+def _add_billing_routes() -> None:
+    from dreamina.adapters.http.routes_billing import BILLING_ROUTES  # imports AUTH from here
+
+    ROUTES.extend(BILLING_ROUTES)
+
+
+_add_billing_routes()

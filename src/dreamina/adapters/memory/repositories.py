@@ -20,6 +20,7 @@ from uuid import UUID
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion
 from dreamina.ports.audit import AuditEvent, AuditLog
+from dreamina.ports.billing import BillingRepository
 from dreamina.ports.disclosures import Disclosure, DisclosureLedger
 from dreamina.ports.identity import Account, AccountRepository, AccountStatus, AuthSession, SessionRepository
 from dreamina.ports.keys import SubjectKey, SubjectKeyRepository
@@ -163,6 +164,7 @@ class InMemoryDatabase:
         self.audit: dict[UUID, AuditEvent] = {}
         self.disclosures: dict[UUID, Disclosure] = {}
         self.commits = 0
+        self.billing = _billing_tables()
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -177,6 +179,7 @@ class InMemoryDatabase:
             "policy_acceptances": len(self.acceptances),
             "audit_events": len(self.audit),
             "disclosures": len(self.disclosures),
+            **self.billing.row_counts(),
         }
 
 
@@ -381,6 +384,7 @@ class InMemoryUnitOfWork:
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    billing: BillingRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -418,6 +422,8 @@ class InMemoryUnitOfWork:
         self.audit = InMemoryAuditLog(audit)
         self.disclosures = InMemoryDisclosureLedger(disclosures)
         self._tables = (accounts, sessions, subject_keys, policies, acceptances, audit, disclosures)
+        self.billing, billing_staged = _billing_repository(db.billing)
+        self._tables = (*self._tables, *billing_staged)
         return self
 
     async def __aexit__(
@@ -448,3 +454,15 @@ class InMemoryUnitOfWork:
     def _require_active(self) -> None:
         if not self._active:
             raise RuntimeError("the unit of work is not active; use it as `async with uow: ...`")
+
+
+def _billing_tables() -> Any:
+    from dreamina.adapters.memory.billing import BillingTables  # the billing fake builds on this module
+
+    return BillingTables()
+
+
+def _billing_repository(tables: Any) -> tuple[BillingRepository, tuple[_Table[Any, Any], ...]]:
+    from dreamina.adapters.memory.billing import billing_tables
+
+    return billing_tables(tables)

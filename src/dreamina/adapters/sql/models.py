@@ -132,3 +132,6 @@ ROW_TYPES: tuple[type[Base], ...] = (
 def table_columns() -> list[tuple[str, str]]:
     """Every ``(table, column)`` of the schema, for the data-map check (G1)."""
     return [(table.name, column.name) for table in metadata.sorted_tables for column in table.columns]
+
+
+from dreamina.adapters.sql import models_billing as _models_billing  # noqa: E402, F401  (registers the tables)

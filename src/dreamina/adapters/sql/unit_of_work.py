@@ -15,7 +15,9 @@ from dreamina.adapters.sql.repositories import (
     SqlSessionRepository,
     SqlSubjectKeyRepository,
 )
+from dreamina.adapters.sql.repositories_billing import SqlBillingRepository
 from dreamina.ports.audit import AuditLog
+from dreamina.ports.billing import BillingRepository
 from dreamina.ports.disclosures import DisclosureLedger
 from dreamina.ports.identity import AccountRepository, SessionRepository
 from dreamina.ports.keys import SubjectKeyRepository
@@ -35,6 +37,7 @@ class SqlUnitOfWork:
     acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
+    billing: BillingRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -54,6 +57,7 @@ class SqlUnitOfWork:
         self.acceptances = SqlPolicyAcceptanceRepository(session)
         self.audit = SqlAuditLog(session)
         self.disclosures = SqlDisclosureLedger(session)
+        self.billing = SqlBillingRepository(session)
         return self
 
     async def __aexit__(

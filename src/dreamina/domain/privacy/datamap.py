@@ -448,4 +448,8 @@ OBJECT_PREFIXES: tuple[ObjectPrefixDeclaration, ...] = (
     ),
 )
 
+from dreamina.domain.privacy.datamap_billing import BILLING_STORES  # noqa: E402  (needs the names above)
+
+STORES.update({s.name: s for s in BILLING_STORES})
+
 DATA_MAP = DataMap(stores=STORES, object_prefixes=OBJECT_PREFIXES, processors=PROCESSORS)
