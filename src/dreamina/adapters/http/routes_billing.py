@@ -23,7 +23,7 @@ from dreamina.domain.privacy.errors import NotFound
 
 log = get_logger("dreamina.billing")
 
-_SESSION_ID = re.compile(r"^cs_test_[0-9a-f]{24}$")
+_SESSION_ID = re.compile(r"^cs_test_[A-Za-z0-9]{24}$")
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
 
 

@@ -16,13 +16,16 @@ import hmac
 import json
 import re
 import secrets
+import string
 from datetime import UTC, datetime
 from typing import Any
 
 from dreamina.domain.billing.errors import InvalidEvent, InvalidSignature
 from dreamina.ports.payments import CardSummary, ProcessorEvent
 
-_ID = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+_ID = re.compile(r"^[a-z]{2,10}_[A-Za-z0-9_]{1,250}$")  # Stripe's ids: a type prefix, then random characters
+_REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+_LONG_DIGITS = re.compile(r"[0-9]{12}")  # a run this long could be a card number: never an id of ours
 _TYPE = re.compile(r"^[a-z_.]{1,80}$")
 _LAST4 = re.compile(r"^[0-9]{4}$")
 _BRAND = re.compile(r"^[a-z_ ]{1,20}$")
@@ -57,12 +60,18 @@ def verify(payload: bytes, header: str | None, secret: str, now: datetime, toler
         raise InvalidSignature("the signature's timestamp is outside the tolerance")
 
 
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(12)}"
+    """A Stripe-like id: ``<prefix>_`` and 24 random letters and digits."""
+    return prefix + "_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
 
 
 def _text(value: Any, pattern: re.Pattern[str] = _ID) -> str | None:
-    return value if isinstance(value, str) and pattern.match(value) else None
+    if not isinstance(value, str) or not pattern.match(value) or _LONG_DIGITS.search(value):
+        return None
+    return value
 
 
 def _int(value: Any) -> int | None:
@@ -119,8 +128,8 @@ def parse(payload: bytes) -> ProcessorEvent:
         return ProcessorEvent(
             **common,
             session_id=object_id,
-            client_reference_id=_text(obj.get("client_reference_id")),
-            payment_status=_text(obj.get("payment_status")),
+            client_reference_id=_text(obj.get("client_reference_id"), _REFERENCE),
+            payment_status=_text(obj.get("payment_status"), _TYPE),
             amount=_int(obj.get("amount_total")),
         )
     if event_type.startswith("charge.dispute."):
