@@ -135,10 +135,10 @@ class StripePaymentProcessor:
             )
         except stripe.InvalidRequestError:
             return None
-        charge = intent.get("latest_charge")
-        if not isinstance(charge, dict):  # not expanded, or no charge yet (a StripeObject is a dict)
+        charge = _plain(intent).get("latest_charge")
+        if not isinstance(charge, dict):  # not expanded, or no charge yet
             return None
-        return events.card_from_details(_plain(charge).get("payment_method_details"))
+        return events.card_from_details(charge.get("payment_method_details"))
 
     async def refund(self, payment_intent_id: str, amount: int | None, idempotency_key: str) -> str:
         params: dict[str, Any] = {"payment_intent": payment_intent_id}
