@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Any
 
 from litestar.testing import AsyncTestClient
 
@@ -73,3 +75,57 @@ async def test_billing_refuses_bad_input_with_problem_details(client: AsyncTestC
     cursor = await client.get("/v1/billing/ledger", params={"cursor": "zz"}, headers=auth)
     assert cursor.status_code == 422 and cursor.json()["code"] == "invalid_input"
     assert (await client.get("/v1/billing/sandbox/checkout/cs_test_000000000000000000000000")).status_code == 404
+
+
+async def test_two_deliveries_at_once_over_http_credit_once(client: AsyncTestClient, container: Container) -> None:
+    auth = await signed_in(client, "twice@example.com")
+    box = sandbox(container)
+    box.sink = None  # hold the sandbox's own delivery: the test delivers it, twice and at once
+    await pay(client, await start_checkout(client, auth), "4242424242424242")
+    payload, header = box.sent[-1]
+    answers = await asyncio.gather(
+        *(
+            client.post("/v1/billing/webhooks/stripe", content=payload, headers={"Stripe-Signature": header})
+            for _ in range(2)
+        )
+    )
+    assert sorted(a.json()["outcome"] for a in answers) == ["credited", "duplicate"]
+    assert await balance(client, auth) == 140
+
+
+async def test_sending_the_email_to_the_processor_is_a_recorded_disclosure(
+    uow_factory: Any, tmp_path: Any, logs: Any
+) -> None:
+    from dreamina.adapters.http.app import create_app
+    from dreamina.adapters.memory.payments import InMemoryPaymentProcessor
+    from dreamina.bootstrap import build_container
+    from dreamina.settings import load_settings
+
+    from .conftest import test_overrides
+
+    overrides = test_overrides()
+    fake = InMemoryPaymentProcessor(secret="whsec_e2e", clock=overrides["clock"])
+    wired = build_container(
+        load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}), uow=uow_factory, payment_processor=fake, **overrides
+    )
+    try:
+        async with AsyncTestClient(app=create_app(container=wired)) as client:
+            auth = await signed_in(client, "disclosed@example.com")
+            for _ in range(2):  # the customer is made once
+                started = await client.post("/v1/billing/checkout", json={"pack_id": "creator"}, headers=auth)
+                assert started.status_code == 201
+            me = (await client.get("/v1/me", headers=auth)).json()
+        assert [email for _, email in fake.customers_created] == ["disclosed@example.com"]
+        assert [(c.amount, c.currency) for c in fake.checkouts] == [(2000, "eur"), (2000, "eur")]
+        async with uow_factory() as uow:
+            (disclosure,) = await uow.disclosures.list_for_subject(uuid.UUID(me["id"]))
+            customer = await uow.billing.get_customer(uuid.UUID(me["id"]))
+        assert customer is not None
+        assert (disclosure.processor, disclosure.categories, disclosure.purpose, disclosure.reference) == (
+            "stripe",
+            ("account",),
+            "process_payments",
+            customer.customer_id,
+        )
+    finally:
+        await wired.aclose()
