@@ -251,7 +251,7 @@ def running_stripe_emulator(webhook_secret: str, now: Callable[[], int]) -> Iter
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     emulator.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield emulator
