@@ -96,6 +96,7 @@ class Checkout:
 
         async def remember() -> str:
             async with self._uow() as uow:
+                await uow.billing.lock_wallet(subject_id, self._clock.now())  # write first: one writer at a time
                 known = await uow.billing.get_customer(subject_id)
                 if known is not None:  # a concurrent checkout stored it first (same idempotency key: same customer)
                     return known.customer_id
