@@ -3,6 +3,7 @@ against a loopback emulation of Stripe's documented HTTP API."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ def checkout_request(customer_id: str | None, reference: str | None = None) -> C
         currency="eur",
         success_url="http://127.0.0.1:8000/v1/billing/checkout/return?outcome=success",
         cancel_url="http://127.0.0.1:8000/v1/billing/checkout/return?outcome=cancelled",
-        reference=reference or uuid.uuid4().hex,
+        reference=reference or "chk_" + secrets.token_urlsafe(18),
     )
 
 
