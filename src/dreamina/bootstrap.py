@@ -21,6 +21,7 @@ from dreamina.domain.consent.policy_versions import INITIAL_LAST_UPDATED, INITIA
 from dreamina.domain.identity.accounts import Accounts, IdentityRules
 from dreamina.domain.privacy.datamap import DATA_MAP, DataMap
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
+from dreamina.ports.charges import GenerationCharges
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer
@@ -49,6 +50,7 @@ class Billing:
     checkout: Checkout
     events: PaymentEvents
     records: BillingRecords
+    charges: GenerationCharges  # what the generation module is given (reserve / capture / release)
 
 
 @dataclass
@@ -233,13 +235,16 @@ def _billing(settings: Settings, c: Container, processor: PaymentProcessor | Non
     sink_owner: Any = processor
     if hasattr(sink_owner, "sink") and sink_owner.sink is None:
         sink_owner.sink = events.receive  # the sandbox delivers its signed events to the same handler
+    from dreamina.adapters.generation_charges import LedgerGenerationCharges
+
+    credits = Credits(uow=c.uow, clock=c.clock, welcome_credits=settings.billing_welcome_credits)
     return Billing(
         processor=processor,
         catalogue=catalogue,
         prices=GenerationPrices(
             image_per_output=settings.billing_image_cost, video_per_second=settings.billing_video_cost_per_second
         ),
-        credits=Credits(uow=c.uow, clock=c.clock, welcome_credits=settings.billing_welcome_credits),
+        credits=credits,
         checkout=Checkout(
             uow=c.uow,
             clock=c.clock,
@@ -252,4 +257,5 @@ def _billing(settings: Settings, c: Container, processor: PaymentProcessor | Non
         ),
         events=events,
         records=BillingRecords(uow=c.uow, clock=c.clock, processor=processor),
+        charges=LedgerGenerationCharges(credits),
     )

@@ -35,8 +35,9 @@ async def test_newcomer_buys_a_pack_in_the_sandbox_and_spends_it(client: AsyncTe
 
     me = (await client.get("/v1/me", headers=auth)).json()
     generation = uuid.uuid4()
-    await billing(container).credits.reserve(uuid.UUID(me["id"]), generation, 12)  # what generation calls
-    await billing(container).credits.capture(generation)
+    charges = billing(container).charges  # what the generation module is given
+    await charges.reserve(uuid.UUID(me["id"]), generation, 12)
+    await charges.capture(generation)
     assert await balance(client, auth) == 128
 
     first = await client.get("/v1/billing/ledger", params={"limit": 2}, headers=auth)

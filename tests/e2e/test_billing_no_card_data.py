@@ -23,13 +23,16 @@ from .helpers import signed_in
 
 PANS = ["4242424242424242", "4000056655665556", "5555555555554444", "378282246310005", "4012888888881881"]
 CVC = "987"
+_HEX_DIGEST = re.compile(r"[0-9a-f]{32,}", re.IGNORECASE)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 def luhn_valid_runs(text: str) -> list[str]:
     """Every run of 13-19 digits (spaces or dashes allowed between them) that passes the Luhn check."""
     found = []
-    text = _UUID.sub("<uuid>", text)  # a UUID's digit groups joined by dashes are not a card number
+    # A UUID's digit groups joined by dashes, or a digit stretch inside a hex digest (token and email hashes), are
+    # not card numbers; the exact test numbers are also searched for in the unfiltered text.
+    text = _HEX_DIGEST.sub("<digest>", _UUID.sub("<uuid>", text))
     for match in re.finditer(r"\d(?:[ -]?\d){12,18}", text):
         digits = re.sub(r"\D", "", match.group())
         if signed.luhn_valid(digits):
@@ -40,6 +43,7 @@ def luhn_valid_runs(text: str) -> list[str]:
 def test_the_scanner_finds_card_numbers_and_ignores_uuids() -> None:
     assert luhn_valid_runs("paid with 4242 4242 4242 4242 and 5555-5555-5555-4444") == [PANS[0], PANS[2]]
     assert luhn_valid_runs("id 00818931-5402-6908-1893-154026900000 at 2026-11-25T12:00:00") == []
+    assert luhn_valid_runs("sha256 " + "ab" + "0517029688739" + "cd" * 25) == []
 
 
 async def everything_stored(container: Container, uow_factory: Any) -> str:
