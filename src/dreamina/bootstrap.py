@@ -12,6 +12,12 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from dreamina.domain.billing.catalogue import Catalogue, GenerationPrices, parse_packs
+from dreamina.domain.billing.checkout import Checkout
+from dreamina.domain.billing.credits import Credits
+from dreamina.domain.billing.events import PaymentEvents
+from dreamina.domain.billing.personal_data import BillingPersonalData
+from dreamina.domain.billing.records import BillingRecords
 from dreamina.domain.consent.analytics import Analytics
 from dreamina.domain.consent.personal_data import ConsentPersonalData
 from dreamina.domain.consent.policy_changes import PolicyChanges
@@ -38,6 +44,7 @@ from dreamina.ports.generation import GenerationCharges, GenerationKind, JobQueu
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer
 from dreamina.ports.object_store import ObjectStore
+from dreamina.ports.payments import PaymentProcessor
 from dreamina.ports.security import AttemptCounter, PasswordHasher
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import Settings
@@ -58,6 +65,20 @@ class DataRights:
     jobs: DataRightsJobs
     holders: tuple[PersonalDataHolder, ...]
     erasers: dict[str, ProcessorEraser]
+
+
+@dataclass
+class Billing:
+    """The billing module's use cases and the processor they talk to."""
+
+    processor: PaymentProcessor
+    catalogue: Catalogue
+    prices: GenerationPrices
+    credits: Credits
+    checkout: Checkout
+    events: PaymentEvents
+    records: BillingRecords
+    charges: GenerationCharges  # what the generation module is given (reserve / capture / release)
 
 
 @dataclass
@@ -96,6 +117,7 @@ class Container:
     generations: Generations | None = None
     job_queue: JobQueue | None = None
     starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    billing: Billing | None = None
 
     async def start(self) -> None:
         """Idempotent start-up work: publish the shipped policy as version 1 if it is not there yet."""
@@ -228,6 +250,15 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         from dreamina.adapters.client_traits import OfflineClientClassifier
 
         classifier = OfflineClientClassifier()
+    billing = _billing(
+        settings,
+        uow=uow,
+        clock=clock,
+        vault=vault,
+        closers=closers,
+        processor=overrides.get("payment_processor"),
+        cipher=cipher,
+    )
     providers = _providers(settings, overrides)
     erasers: dict[str, ProcessorEraser] = {}
     for provider in {id(p): p for p in providers.values()}.values():
@@ -247,6 +278,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         accounts=accounts,
         jurisdictions=jurisdictions,
         erasers=erasers,
+        billing_records=billing.records,
         provider_processors={
             p.name: p.capabilities.processor for p in providers.values() if p.capabilities.processor is not None
         },
@@ -283,6 +315,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         ),
         staff=StaffDirectory(uow, vault, clock),
         data_rights=data_rights,
+        billing=billing,
     )
     _wire_generation(container, settings, cipher, overrides, providers)
     return container
@@ -300,6 +333,7 @@ def _data_rights(
     accounts: Accounts,
     jurisdictions: JurisdictionTable,
     erasers: dict[str, ProcessorEraser],
+    billing_records: BillingRecords,
     provider_processors: dict[str, str],
 ) -> DataRights:
     """Wire the request engine, its jobs, and the holders of personal data (each module adds its own here)."""
@@ -322,6 +356,7 @@ def _data_rights(
     holders: tuple[PersonalDataHolder, ...] = (
         IdentityPersonalData(**keyed),
         GenerationPersonalData(**keyed, processors=provider_processors),
+        BillingPersonalData(uow=uow, records=billing_records),
         ConsentPersonalData(uow=uow, vault=vault, clock=clock),
         SubjectObjects(object_store, exported=("uploads/", "outputs/"), not_exported=("exports/",)),
         SubjectDataKey(**keyed),
@@ -389,9 +424,8 @@ def _wire_generation(
 
     charges: GenerationCharges | None = overrides.get("charges")
     if charges is None:
-        from dreamina.adapters.charges import UnmeteredCharges
-
-        charges = UnmeteredCharges()  # until billing wires its credit ledger here
+        assert container.billing is not None
+        charges = container.billing.charges  # generations are paid from the subject's credit ledger
     queue: JobQueue | None = overrides.get("job_queue")
     in_process = None
     if queue is None:
@@ -443,3 +477,74 @@ def _wire_generation(
 
         container.starters.append(start_workers)
         container.closers.append(worker.stop)
+
+
+def _billing(
+    settings: Settings,
+    *,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    vault: KeyVault,
+    closers: list[Callable[[], Awaitable[None]]],
+    processor: PaymentProcessor | None,
+    cipher: Any,
+) -> Billing:
+    base = settings.resolved_public_base_url
+    if processor is None:
+        if settings.payments == "stripe":
+            from dreamina.adapters.payments.stripe_processor import StripePaymentProcessor
+
+            stripe_processor = StripePaymentProcessor(
+                secret_key=settings.stripe_secret_key,
+                webhook_secret=settings.stripe_webhook_secret,
+                clock=clock,
+                tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
+                api_base=settings.stripe_api_base or None,
+            )
+            closers.append(stripe_processor.aclose)
+            processor = stripe_processor
+        else:
+            from dreamina.adapters.payments.sandbox import LocalPaymentSandbox
+
+            processor = LocalPaymentSandbox(
+                # The sandbox signs its events like Stripe does; without a configured secret it derives one.
+                secret=settings.stripe_webhook_secret or vault.blind_index("sandbox-webhook-secret", "v1"),
+                clock=clock,
+                checkout_base_url=base + "/v1/billing/sandbox/checkout",
+                tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
+            )
+    catalogue = Catalogue(parse_packs(settings.billing_packs))
+    events = PaymentEvents(
+        uow=uow,
+        clock=clock,
+        processor=processor,
+        record_retention=timedelta(days=settings.billing_record_retention_days),
+    )
+    sink_owner: Any = processor
+    if hasattr(sink_owner, "sink") and sink_owner.sink is None:
+        sink_owner.sink = events.receive  # the sandbox delivers its signed events to the same handler
+    from dreamina.adapters.generation_charges import LedgerGenerationCharges
+
+    credits = Credits(uow=uow, clock=clock, welcome_credits=settings.billing_welcome_credits)
+    prices = GenerationPrices(
+        image_per_output=settings.billing_image_cost, video_per_second=settings.billing_video_cost_per_second
+    )
+    return Billing(
+        processor=processor,
+        catalogue=catalogue,
+        prices=prices,
+        credits=credits,
+        checkout=Checkout(
+            uow=uow,
+            clock=clock,
+            processor=processor,
+            catalogue=catalogue,
+            vault=vault,
+            cipher=cipher,
+            success_url=base + "/v1/billing/checkout/return?outcome=success",
+            cancel_url=base + "/v1/billing/checkout/return?outcome=cancelled",
+        ),
+        events=events,
+        records=BillingRecords(uow=uow, clock=clock, processor=processor),
+        charges=LedgerGenerationCharges(credits, prices),
+    )

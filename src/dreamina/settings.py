@@ -75,6 +75,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     runway_api_key: str = ""
     runway_base_url: str = "https://api.dev.runwayml.com/v1"
     runway_model: str = "gen4_turbo"
+    payments: Literal["sandbox", "stripe"] = "sandbox"
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""  # empty: https://api.stripe.com (tests point it at a loopback emulation)
+    stripe_webhook_tolerance_seconds: int = 300
+    billing_welcome_credits: int = 40
+    billing_image_cost: int = 4
+    billing_video_cost_per_second: int = 2
+    billing_packs: str = "starter:100:500:eur,creator:500:2000:eur,studio:2000:6000:eur"
+    billing_record_retention_days: int = 3650
 
     @property
     def resolved_database_url(self) -> str:
@@ -101,16 +111,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
-_SECRET_FIELDS = frozenset({"master_key", "s3_secret_access_key", "database_url", "redis_url", "smtp_password"})
 _SECRET_FIELDS = frozenset(
     {
         "master_key",
         "s3_secret_access_key",
         "database_url",
         "redis_url",
+        "smtp_password",
         "openai_api_key",
         "replicate_api_token",
         "runway_api_key",
+        "stripe_secret_key",
+        "stripe_webhook_secret",
     }
 )
 
@@ -180,6 +192,7 @@ def _check(s: Settings) -> None:
             raise SettingsError(f"DREAMINA_IMAGE_PROVIDER={provider} requires {PREFIX}{key.upper()}")
     if s.video_provider == "runway" and not s.runway_api_key:
         raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
+    _check_billing(s)
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
     if s.profile == "production":
@@ -197,3 +210,23 @@ def describe(settings: Settings) -> dict[str, object]:
         value = getattr(settings, name)
         out[name] = "***" if name in _SECRET_FIELDS and value else str(value) if isinstance(value, Path) else value
     return out
+
+
+def _check_billing(s: Settings) -> None:
+    from dreamina.domain.billing.catalogue import parse_packs
+
+    for name in ("stripe_webhook_tolerance_seconds", "billing_image_cost", "billing_video_cost_per_second"):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+    if s.billing_welcome_credits < 0:
+        raise SettingsError("DREAMINA_BILLING_WELCOME_CREDITS must not be negative")
+    if s.billing_record_retention_days < 365:
+        raise SettingsError("DREAMINA_BILLING_RECORD_RETENTION_DAYS must be at least 365")
+    try:
+        parse_packs(s.billing_packs)
+    except ValueError as error:
+        raise SettingsError(f"DREAMINA_BILLING_PACKS: {error}") from None
+    if s.payments == "stripe" and not (s.stripe_secret_key and s.stripe_webhook_secret):
+        raise SettingsError(
+            "DREAMINA_PAYMENTS=stripe requires DREAMINA_STRIPE_SECRET_KEY and DREAMINA_STRIPE_WEBHOOK_SECRET"
+        )

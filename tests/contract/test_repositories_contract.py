@@ -30,6 +30,7 @@ from dreamina.ports.policy import PolicyAcceptance
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.contract.generation_records import write_generation_rows
 
+from .billing_rows import write_one_of_each_billing_row
 from .data_rights_records import write_one_of_each_data_rights_record
 
 NOW = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
@@ -502,6 +503,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await write_one_of_each_consent_row(uow, subject, NOW)
     await write_one_of_each_data_rights_record(uow, subject)
     await write_generation_rows(uow, subject)
+    await write_one_of_each_billing_row(uow, subject, NOW)
     return {"account": account, "session": session}
 
 

@@ -59,6 +59,12 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("DELETE", "/v1/generations/{generation_id}"): OWNED,
     ("POST", "/v1/generations/{generation_id}/cancel"): OWNED,
     ("GET", "/v1/objects/{key}"): SIGNED,
+    ("GET", "/v1/billing/balance"): SUBJECT,
+    ("GET", "/v1/billing/ledger"): SUBJECT,
+    ("POST", "/v1/billing/checkout"): SUBJECT,
+    ("GET", "/v1/billing/packs"): PUBLIC,
+    ("GET", "/v1/billing/checkout/return"): PUBLIC,
+    ("POST", "/v1/billing/webhooks/stripe"): SIGNED,  # Stripe-Signature, checked against the endpoint secret
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
@@ -71,6 +77,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/privacy/requests/{request_id}/verify"): {"password": "correct horse battery staple"},
     ("POST", "/v1/privacy/requests/{request_id}/cancel"): {"confirm": True},
     ("POST", "/v1/generations"): {"kind": "image", "prompt": "a quiet harbour"},
+    ("POST", "/v1/billing/checkout"): {"pack_id": "starter"},
 }
 
 
@@ -161,8 +168,9 @@ async def test_signed_operations_refuse_unsigned_and_forged_urls(
     method, template = operation
     headers = await signed_in(client, "signer@example.com")  # even a signed-in subject needs the signature
     path = template.replace("{key}", "outputs/someone/some-generation/0.png")
-    for query in ("", "?expires=9999999999&signature=" + "0" * 64):
-        response = await client.request(method, path + query, headers=headers)
+    forged = {"Stripe-Signature": "t=1,v1=" + "0" * 64}
+    for query, extra in (("", {}), ("?expires=9999999999&signature=" + "0" * 64, forged)):
+        response = await client.request(method, path + query, headers={**headers, **extra}, content=b"{}")
         assert response.status_code in {400, 403, 404}, (query, response.text)  # never the object
 
 

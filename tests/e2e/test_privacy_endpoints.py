@@ -52,7 +52,7 @@ async def test_processor_record_is_generated_from_the_data_map(client: AsyncTest
     assert set(processors) == {p.id for p in DATA_MAP.processors}
     # Hosting holds everything we store; Stripe receives the email (account) only so far.
     assert set(processors["hosting"]["categories"]) >= {"account", "content", "technical"}
-    assert processors["stripe"]["categories"] == ["account"]
+    assert processors["stripe"]["categories"] == ["account", "payment"]
     assert processors["openai"]["categories"] == ["content"]
     for record in processors.values():
         assert record["location"] and record["retention"] and record["purposes"]

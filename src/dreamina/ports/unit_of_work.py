@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol
 
 from dreamina.ports.audit import AuditLog
+from dreamina.ports.billing import BillingRepository
 from dreamina.ports.consent import (
     AnalyticsEventStore,
     ConsentRecordRepository,
@@ -50,6 +51,7 @@ class UnitOfWork(Protocol):
     uploads: UploadRepository
     generations: GenerationRepository
     restrictions: ProcessingRestrictions
+    billing: BillingRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -54,8 +54,8 @@ def document_problem_responses(route_handlers: Iterable[Any]) -> None:
             statuses |= {400, 409, 413, 415, 422}
         if parameters - {"data", "request", "container", *AUTHENTICATED_PARAMETERS}:
             statuses |= {400, 404, 422}
-        if "request" in parameters:  # may read an optional bearer token, which can be invalid
-            statuses |= {401}
+        if "request" in parameters:  # reads the raw request: an optional bearer token, or a body of its own
+            statuses |= {400, 401, 413}
         if parameters & AUTHENTICATED_PARAMETERS or handler.guards:
             statuses |= {401, 403, 404, 410}
         documented = dict(handler.responses or {})

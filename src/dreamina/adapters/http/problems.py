@@ -10,6 +10,7 @@ from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from dreamina.adapters.logs import get_logger
+from dreamina.domain.billing import errors as billing_errors
 from dreamina.domain.data_rights import errors as data_rights_errors
 from dreamina.domain.generation import errors as generation_errors
 from dreamina.domain.privacy import errors
@@ -35,6 +36,12 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     generation_errors.UnsupportedImage: 415,
     generation_errors.ImageTooLarge: 413,
     generation_errors.KindNotAvailable: 422,
+    billing_errors.InsufficientCredits: 402,
+    billing_errors.UnknownPack: 404,
+    billing_errors.InvalidSignature: 400,
+    billing_errors.InvalidEvent: 400,
+    billing_errors.EventNotReady: 409,
+    billing_errors.PaymentProcessorUnavailable: 502,
 }
 
 _HTTP_CODES = {

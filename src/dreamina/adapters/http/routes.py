@@ -206,3 +206,12 @@ ROUTES: list[ControllerRouterHandler] = [
     *CONSENT_ROUTES,
     PrivacyRequestsController,
 ]
+
+
+def _add_billing_routes() -> None:
+    from dreamina.adapters.http.routes_billing import BILLING_ROUTES  # imports AUTH from here
+
+    ROUTES.extend(BILLING_ROUTES)
+
+
+_add_billing_routes()

@@ -22,6 +22,7 @@ from dreamina.adapters.record_rules import check_text, check_texts, check_time
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion
 from dreamina.ports.audit import AuditEvent, AuditLog
+from dreamina.ports.billing import BillingRepository
 from dreamina.ports.consent import (
     AnalyticsEvent,
     AnalyticsEventStore,
@@ -185,6 +186,7 @@ class InMemoryDatabase:
         self.restrictions: dict[UUID, Any] = {}
         self.uploads: dict[UUID, Upload] = {}
         self.generations: dict[UUID, Generation] = {}
+        self.billing = _billing_tables()
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -212,6 +214,7 @@ class InMemoryDatabase:
             "generations": len(self.generations),
             "generation_references": sum(len(g.reference_upload_ids) for g in self.generations.values()),
             "processing_restrictions": len(self.restrictions),
+            **self.billing.row_counts(),
         }
 
 
@@ -471,6 +474,7 @@ class InMemoryUnitOfWork:
     uploads: UploadRepository
     generations: GenerationRepository
     restrictions: ProcessingRestrictions
+    billing: BillingRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -526,6 +530,8 @@ class InMemoryUnitOfWork:
         )
         self._tables += self._enter_consent(accounts)
         self._attach_data_rights()
+        self.billing, billing_staged = _billing_repository(db.billing)
+        self._tables = (*self._tables, *billing_staged)
         return self
 
     def _enter_consent(self, accounts: _Table[UUID, Account]) -> tuple[_Table[Any, Any], ...]:
@@ -599,3 +605,15 @@ class InMemoryUnitOfWork:
     def _require_active(self) -> None:
         if not self._active:
             raise RuntimeError("the unit of work is not active; use it as `async with uow: ...`")
+
+
+def _billing_tables() -> Any:
+    from dreamina.adapters.memory.billing import BillingTables  # the billing fake builds on this module
+
+    return BillingTables()
+
+
+def _billing_repository(tables: Any) -> tuple[BillingRepository, tuple[_Table[Any, Any], ...]]:
+    from dreamina.adapters.memory.billing import billing_tables
+
+    return billing_tables(tables)

@@ -134,6 +134,7 @@ def table_columns() -> list[tuple[str, str]]:
     return [(table.name, column.name) for table in metadata.sorted_tables for column in table.columns]
 
 
+from dreamina.adapters.sql import models_billing as _models_billing  # noqa: E402, F401  (registers the tables)
 from dreamina.adapters.sql import models_consent as _models_consent  # noqa: E402,F401  (completes the metadata)
 from dreamina.adapters.sql import models_data_rights as _models_data_rights  # noqa: E402, F401 - registers its tables
 from dreamina.adapters.sql import models_generation as models_generation  # noqa: E402  (registers its tables)

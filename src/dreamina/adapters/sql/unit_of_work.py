@@ -15,6 +15,7 @@ from dreamina.adapters.sql.repositories import (
     SqlSessionRepository,
     SqlSubjectKeyRepository,
 )
+from dreamina.adapters.sql.repositories_billing import SqlBillingRepository
 from dreamina.adapters.sql.repositories_consent import (
     SqlAnalyticsEventStore,
     SqlConsentRecordRepository,
@@ -34,6 +35,7 @@ from dreamina.adapters.sql.repositories_generation import (
     SqlUploadRepository,
 )
 from dreamina.ports.audit import AuditLog
+from dreamina.ports.billing import BillingRepository
 from dreamina.ports.consent import (
     AnalyticsEventStore,
     ConsentRecordRepository,
@@ -80,6 +82,7 @@ class SqlUnitOfWork:
     uploads: UploadRepository
     generations: GenerationRepository
     restrictions: ProcessingRestrictions
+    billing: BillingRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -111,6 +114,7 @@ class SqlUnitOfWork:
         self.uploads = SqlUploadRepository(session)
         self.generations = SqlGenerationRepository(session)
         self.restrictions = SqlProcessingRestrictions(session)
+        self.billing = SqlBillingRepository(session)
         return self
 
     async def __aexit__(

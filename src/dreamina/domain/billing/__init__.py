@@ -1,1 +1,1 @@
-"""Billing: credit ledger, hosted checkout and legal-hold payment records (built in the billing issue)."""
+"""Billing: credit ledger, hosted checkout, verified processor events and legal-hold payment records."""

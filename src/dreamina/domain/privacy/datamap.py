@@ -457,5 +457,8 @@ STORES.update({s.name: s for s in CONSENT_STORES})
 from dreamina.domain.privacy.datamap_data_rights import DATA_RIGHTS_STORES  # noqa: E402 - needs the classes above
 
 STORES.update({s.name: s for s in DATA_RIGHTS_STORES})
+from dreamina.domain.privacy.datamap_billing import BILLING_STORES  # noqa: E402  (needs the names above)
+
+STORES.update({s.name: s for s in BILLING_STORES})
 
 DATA_MAP = DataMap(stores=STORES, object_prefixes=OBJECT_PREFIXES, processors=PROCESSORS)

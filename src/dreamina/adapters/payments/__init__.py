@@ -1,0 +1,1 @@
+"""Payment processor adapters: Stripe, the local sandbox, and the Stripe-shaped signed events they share."""

@@ -1,0 +1,177 @@
+"""The billing module's records and the repository that stores them (ledger, customers, checkouts, payments).
+
+The credit ledger is append-only: a subject's balance is the sum of their entries, never a stored counter.
+Every entry carries an idempotency key that is unique across the ledger, so each effect (a purchase, a
+reservation, its capture or release, a claw-back) is written exactly once however often it is attempted.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+
+class EntryKind(enum.StrEnum):
+    WELCOME_GRANT = "welcome_grant"
+    PURCHASE = "purchase"
+    RESERVE = "reserve"  # a generation's cost held at submission (negative)
+    CAPTURE = "capture"  # the hold becomes a charge (zero: the credits already left the balance)
+    RELEASE = "release"  # the hold is given back (positive)
+    REFUND_CLAWBACK = "refund_clawback"
+    DISPUTE_CLAWBACK = "dispute_clawback"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    id: UUID
+    subject_id: UUID
+    kind: EntryKind
+    amount: int  # credits; positive adds to the balance, negative takes from it
+    idempotency_key: str  # unique across the ledger
+    reference: str | None  # what the entry is about: a generation id or a processor id (never personal data)
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCursor:
+    """Position after an entry in newest-first order."""
+
+    created_at: datetime
+    entry_id: UUID
+
+
+class CheckoutStatus(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    MISMATCH = "amount_mismatch"
+
+
+@dataclass(slots=True)
+class CheckoutRecord:
+    """A hosted checkout we started for a subject: which pack, at which price."""
+
+    session_id: str  # the processor's Checkout Session id
+    subject_id: UUID
+    pack_id: str
+    credits: int
+    amount: int  # minor units
+    currency: str  # ISO 4217, lower case
+    status: CheckoutStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class PaymentRecord:
+    """A completed payment: the record the law makes us keep. Card data is limited to brand, last4 and expiry."""
+
+    id: UUID
+    subject_id: UUID  # replaced by a random tombstone when the subject is erased
+    checkout_session_id: str
+    payment_intent_id: str
+    customer_id: str | None
+    pack_id: str
+    credits: int
+    amount: int
+    currency: str
+    card_brand: str | None
+    card_last4: str | None
+    card_exp_month: int | None
+    card_exp_year: int | None
+    amount_refunded: int
+    amount_disputed: int
+    credits_clawed_back: int
+    paid_at: datetime
+    retain_until: datetime
+    pseudonymised_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BillingCustomer:
+    subject_id: UUID
+    processor: str
+    customer_id: str
+    created_at: datetime
+
+
+class BillingRepository(Protocol):
+    # -- ledger ---------------------------------------------------------------------------------------------------
+
+    async def lock_wallet(self, subject_id: UUID, now: datetime) -> None:
+        """Serialise ledger writes of one subject until the unit of work ends (a row lock; created if missing).
+
+        Call it first in the unit of work, before reading the balance, so two writers cannot both spend the
+        same credits.
+        """
+        ...
+
+    async def add_entry(self, entry: LedgerEntry) -> None:
+        """Append an entry; raises ``Conflict`` if its id or idempotency key is already in the ledger."""
+        ...
+
+    async def get_entry(self, idempotency_key: str) -> LedgerEntry | None: ...
+
+    async def balance(self, subject_id: UUID) -> int:
+        """The sum of the subject's entries (0 with none)."""
+        ...
+
+    async def list_entries(self, subject_id: UUID, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
+        """The subject's entries newest first, starting after ``after``; at most ``limit``."""
+        ...
+
+    # -- processor customers --------------------------------------------------------------------------------------
+
+    async def get_customer(self, subject_id: UUID) -> BillingCustomer | None: ...
+
+    async def add_customer(self, customer: BillingCustomer) -> None:
+        """Raises ``Conflict`` if the subject already has a customer."""
+        ...
+
+    async def delete_customer(self, subject_id: UUID) -> bool: ...
+
+    # -- checkouts and payments -----------------------------------------------------------------------------------
+
+    async def add_checkout(self, checkout: CheckoutRecord) -> None: ...
+
+    async def get_checkout(self, session_id: str) -> CheckoutRecord | None: ...
+
+    async def update_checkout(self, checkout: CheckoutRecord) -> None: ...
+
+    async def add_payment(self, payment: PaymentRecord) -> None:
+        """Raises ``Conflict`` if a payment for the same checkout session or payment intent exists."""
+        ...
+
+    async def get_payment_by_intent(self, payment_intent_id: str) -> PaymentRecord | None: ...
+
+    async def update_payment(self, payment: PaymentRecord) -> None: ...
+
+    async def list_payments(self, subject_id: UUID) -> list[PaymentRecord]:
+        """The subject's payment records, oldest first."""
+        ...
+
+    # -- webhook events -------------------------------------------------------------------------------------------
+
+    async def record_event(self, event_id: str, event_type: str, received_at: datetime) -> None:
+        """Mark a processor event handled; raises ``Conflict`` if it already was (exactly-once handling)."""
+        ...
+
+    async def event_handled(self, event_id: str) -> bool: ...
+
+    # -- erasure and retention ------------------------------------------------------------------------------------
+
+    async def pseudonymise_subject(self, subject_id: UUID, tombstone: UUID, now: datetime) -> int:
+        """Replace the subject's id by ``tombstone`` in ledger entries, checkouts and payments; drop the wallet
+        lock row. Returns how many rows now point at the tombstone."""
+        ...
+
+    async def delete_payments_before(self, cutoff: datetime, limit: int) -> int:
+        """Delete at most ``limit`` payment records whose ``retain_until`` is before ``cutoff``."""
+        ...
+
+    async def delete_events_before(self, cutoff: datetime, limit: int) -> int:
+        """Forget at most ``limit`` handled-event marks received before ``cutoff``."""
+        ...
