@@ -64,7 +64,15 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/v1/billing/checkout"): SUBJECT,
     ("GET", "/v1/billing/packs"): PUBLIC,
     ("GET", "/v1/billing/checkout/return"): PUBLIC,
-    ("POST", "/v1/billing/webhooks/stripe"): SIGNED,  # Stripe-Signature, checked against the endpoint secret
+    ("POST", "/v1/billing/webhooks/stripe"): SIGNED,
+    ("GET", "/v1/admin/privacy/requests"): EVERY_STAFF_ROLE,
+    ("GET", "/v1/admin/privacy/requests/{request_id}"): EVERY_STAFF_ROLE,
+    ("POST", "/v1/admin/privacy/requests/{request_id}/approve"): ANALYSTS,
+    ("POST", "/v1/admin/privacy/requests/{request_id}/reject"): ANALYSTS,
+    (
+        "POST",
+        "/v1/admin/privacy/requests/{request_id}/extend",
+    ): ANALYSTS,  # Stripe-Signature, checked against the endpoint secret
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
@@ -78,6 +86,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/privacy/requests/{request_id}/cancel"): {"confirm": True},
     ("POST", "/v1/generations"): {"kind": "image", "prompt": "a quiet harbour"},
     ("POST", "/v1/billing/checkout"): {"pack_id": "starter"},
+    ("POST", "/v1/admin/privacy/requests/{request_id}/approve"): {"reason": "matrix"},
+    ("POST", "/v1/admin/privacy/requests/{request_id}/reject"): {"reason": "matrix"},
+    ("POST", "/v1/admin/privacy/requests/{request_id}/extend"): {"reason": "matrix"},
 }
 
 
@@ -117,6 +128,7 @@ async def _make_resource(client: AsyncTestClient, headers: dict[str, str], param
 
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/admin/subjects/{subject_id}/consent"): {"reason": "authorization matrix test"},
+    ("GET", "/v1/admin/privacy/requests/{request_id}"): {"reason": "authorization matrix test"},
 }
 
 
@@ -203,6 +215,8 @@ async def test_staff_operations_need_the_right_role(
         await container.staff.grant(f"{role}@example.com", role)
     subject_id = (await client.get("/v1/me", headers=callers["subject"])).json()["id"]
     path = template.replace("{subject_id}", subject_id)
+    if "{request_id}" in path:
+        path = path.replace("{request_id}", await _make_resource(client, callers["subject"], "request_id"))
     for caller, headers in callers.items():
         response = await client.request(
             method, path, headers=headers, json=BODIES.get(operation), params=QUERIES.get(operation)

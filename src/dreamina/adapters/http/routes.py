@@ -208,10 +208,12 @@ ROUTES: list[ControllerRouterHandler] = [
 ]
 
 
-def _add_billing_routes() -> None:
+def _add_routes_that_import_this_module() -> None:
     from dreamina.adapters.http.routes_billing import BILLING_ROUTES  # imports AUTH from here
+    from dreamina.adapters.http.routes_privacy_admin import PrivacyQueueController
 
     ROUTES.extend(BILLING_ROUTES)
+    ROUTES.append(PrivacyQueueController)
 
 
-_add_billing_routes()
+_add_routes_that_import_this_module()

@@ -1,0 +1,104 @@
+"""Staff side of the data-rights engine: the request queue (soonest due first), decisions and extensions.
+
+Every list and every view is audited as a staff access (in the use cases); decisions need a reason, which the
+subject is told. Support staff may read the queue; only privacy officers and admins decide.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+from msgspec import Meta
+
+from dreamina.adapters.http.routes_consent import EVERY_STAFF_ROLE, SECURED, provide_staff, requires_role
+from dreamina.adapters.http.routes_data_rights import RequestDetail, RequestList, RequestSummary, _detail, _summary
+from dreamina.bootstrap import Container
+from dreamina.domain.identity.accounts import Principal
+from dreamina.ports.staff import StaffRole
+
+DECIDERS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
+
+Reason = Annotated[str, Meta(min_length=1, max_length=2000, description="why; the subject is told")]
+
+
+class DecisionBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+class PrivacyQueueController(Controller):
+    path = "/v1/admin/privacy/requests"
+    tags = ["admin", "data rights"]
+    security = SECURED
+    dependencies = {"staff": Provide(provide_staff, sync_to_thread=False)}
+
+    @get("/", guards=[EVERY_STAFF_ROLE], summary="Open privacy requests, soonest due first")
+    async def queue(
+        self,
+        staff: NamedDependency[Principal],
+        container: NamedDependency[Container],
+        status: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        type: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        flag: Annotated[str | None, QueryParameter(max_length=16, description="near_due or overdue")] = None,
+        jurisdiction: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        due_within_days: Annotated[int | None, QueryParameter(ge=0, le=366)] = None,
+    ) -> RequestList:
+        found = await container.rights.requests.queue(
+            staff.account_id,
+            status=status,
+            type=type,
+            flag=flag,
+            jurisdiction=jurisdiction,
+            due_within=None if due_within_days is None else timedelta(days=due_within_days),
+        )
+        return RequestList(requests=[_summary(r) for r in found])
+
+    @get("/{request_id:uuid}", guards=[EVERY_STAFF_ROLE], summary="One request with its details (audited)")
+    async def view(
+        self,
+        request_id: FromPath[UUID],
+        reason: Annotated[str, QueryParameter(min_length=1, max_length=2000)],
+        staff: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> RequestDetail:
+        return _detail(await container.rights.requests.staff_view(staff.account_id, request_id, reason))
+
+    @post("/{request_id:uuid}/approve", status_code=200, guards=[DECIDERS], summary="Approve a request under review")
+    async def approve(
+        self,
+        request_id: FromPath[UUID],
+        data: JSONBody[DecisionBody],
+        staff: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> RequestSummary:
+        return _summary(await container.rights.requests.approve(staff.account_id, request_id, data.reason))
+
+    @post("/{request_id:uuid}/reject", status_code=200, guards=[DECIDERS], summary="Reject a request (reason sent)")
+    async def reject(
+        self,
+        request_id: FromPath[UUID],
+        data: JSONBody[DecisionBody],
+        staff: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> RequestSummary:
+        return _summary(await container.rights.requests.reject(staff.account_id, request_id, data.reason))
+
+    @post(
+        "/{request_id:uuid}/extend",
+        status_code=200,
+        guards=[DECIDERS],
+        summary="Extend the legal deadline once, within the jurisdiction's bound (the subject is told why)",
+    )
+    async def extend(
+        self,
+        request_id: FromPath[UUID],
+        data: JSONBody[DecisionBody],
+        staff: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> RequestSummary:
+        return _summary(await container.rights.requests.extend(staff.account_id, request_id, data.reason))
