@@ -351,13 +351,14 @@ def _data_rights(
         corrections=IdentityProfileCorrections(accounts),
     )
     keyed = {"uow": uow, "vault": vault, "cipher": cipher, "clock": clock}
-    # Order matters for erasure: the data key goes after every holder that might still read with it, and the
-    # data-rights holder runs last of all (the saga's progress lives in its tables).
+    # Order matters for erasure: identity pseudonymises the audit trail, so it runs after every holder whose erasure
+    # writes audit events (billing audits the processor's customer deletion); the data key goes after every holder
+    # that might still read with it; the data-rights holder runs last (the saga's progress lives in its tables).
     holders: tuple[PersonalDataHolder, ...] = (
-        IdentityPersonalData(**keyed),
         GenerationPersonalData(**keyed, processors=provider_processors),
         BillingPersonalData(uow=uow, records=billing_records),
         ConsentPersonalData(uow=uow, vault=vault, clock=clock),
+        IdentityPersonalData(**keyed),
         SubjectObjects(object_store, exported=("uploads/", "outputs/"), not_exported=("exports/",)),
         SubjectDataKey(**keyed),
         DataRightsPersonalData(**keyed),

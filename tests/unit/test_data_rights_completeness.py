@@ -52,8 +52,10 @@ def test_a_new_prefix_nobody_claims_is_a_gap(container: Container) -> None:
 
 
 def test_a_double_claim_is_a_gap(container: Container) -> None:
-    holders = [*container.rights.holders, container.rights.holders[0]]
-    assert any("claimed by several holders: identity, identity" in g for g in coverage_gaps(DATA_MAP, holders))
+    first = container.rights.holders[0]
+    holders = [*container.rights.holders, first]
+    gaps = coverage_gaps(DATA_MAP, holders)
+    assert any(f"claimed by several holders: {first.name}, {first.name}" in g for g in gaps)
 
 
 def test_legal_holds_must_be_declared_pseudonymised() -> None:

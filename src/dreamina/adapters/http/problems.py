@@ -32,7 +32,7 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     data_rights_errors.RequestNotOpen: 409,
     data_rights_errors.ExtensionNotAllowed: 409,
     data_rights_errors.ExportExpired: 410,
-    generation_errors.ProcessingRestricted: 403,
+    errors.ProcessingRestricted: 403,
     generation_errors.UnsupportedImage: 415,
     generation_errors.ImageTooLarge: 413,
     generation_errors.KindNotAvailable: 422,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from dreamina.domain.billing.catalogue import Catalogue, Pack
 from dreamina.domain.billing.credits import retry_on_conflict
-from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.errors import NotFound, ProcessingRestricted
 from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.domain.privacy.vocabulary import DataCategory, Purpose
 from dreamina.ports.billing import BillingCustomer, CheckoutRecord, CheckoutStatus
@@ -49,6 +49,9 @@ class Checkout:
     async def start(self, subject_id: UUID, pack_id: str) -> HostedCheckout:
         """Open a checkout for ``pack_id``; the subject pays on the returned URL."""
         pack = self._catalogue.get(pack_id)
+        async with self._uow() as uow:  # G4: the email would be disclosed to the processor
+            if await uow.restrictions.is_restricted(subject_id):
+                raise ProcessingRestricted("processing of your data is restricted; lift the restriction to pay")
         customer_id = await self._customer(subject_id)
         hosted = await self._processor.create_checkout(
             CheckoutRequest(

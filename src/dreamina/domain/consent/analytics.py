@@ -44,7 +44,7 @@ class IncomingEvent:
 class IngestResult:
     recorded: int
     dropped: int
-    reason: str | None  # None when recorded; "no_consent" or "objection" when dropped
+    reason: str | None  # None when recorded; "no_consent" or "processing_restricted" when dropped
 
 
 def truncate_address(address: str | None) -> str | None:
@@ -110,6 +110,10 @@ class Analytics:
             requester.subject_id, Purpose.ANALYTICS
         ):
             return IngestResult(0, len(events), "no_consent")
+        if requester.subject_id is not None:
+            async with self._uow() as uow:  # G4: a restricted subject's data is kept, not processed
+                if await uow.restrictions.is_restricted(requester.subject_id):
+                    return IngestResult(0, len(events), "processing_restricted")
         day = self._clock.now().date()
         traits = self._classifier.classify(truncate_address(address), user_agent[:512])
         pseudonym = self._pseudonym(requester, day)

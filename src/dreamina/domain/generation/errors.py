@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from dreamina.domain.privacy.errors import DomainError
-
-
-class ProcessingRestricted(DomainError):
-    """The subject restricted processing of their data: nothing is sent to any model provider."""
-
-    code = "processing_restricted"
-    title = "Processing of your data is restricted"
+from dreamina.domain.privacy.errors import DomainError, ProcessingRestricted
 
 
 class UnsupportedImage(DomainError):
@@ -31,3 +24,6 @@ class KindNotAvailable(DomainError):
 
     code = "generation_kind_not_available"
     title = "This kind of generation is not available"
+
+
+__all__ = ["ProcessingRestricted"]  # re-exported: the generation module raised it first

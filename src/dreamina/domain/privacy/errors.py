@@ -62,6 +62,13 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class ProcessingRestricted(DomainError):
+    """The subject restricted processing of their data (GDPR Art. 18, G4): it is kept, not processed or disclosed."""
+
+    code = "processing_restricted"
+    title = "Processing of your data is restricted"
+
+
 class KeyDestroyed(DomainError):
     """The subject's data key was destroyed (crypto-shredded): their encrypted values can never be read again."""
 
