@@ -217,29 +217,32 @@ class Generations:
                 if upload is None or upload.subject_id != subject_id:
                     raise NotFound("no such upload", field="reference_upload_ids")
             sealed = await self._keyring(uow).seal(subject_id, PROMPT_FIELD, prompt)
-            generation = Generation(
-                id=generation_id,
-                subject_id=subject_id,
-                kind=kind,
-                status=GenerationStatus.QUEUED,
-                prompt_ciphertext=sealed,
-                params=params,
-                reference_upload_ids=references,
-                provider=provider.name,
-                provider_job_id=None,
-                attempts=0,
-                failure_reason=None,
-                outputs=(),
-                created_at=now,
-                updated_at=now,
-            )
-            await self._charges.reserve(subject_id, generation_id, kind, _units(kind, params))
-            try:
+        # The charge is reserved between two units of work, never inside one: billing commits its own, and a
+        # transaction left open across it could not commit after (SQLite refuses to upgrade a stale snapshot).
+        generation = Generation(
+            id=generation_id,
+            subject_id=subject_id,
+            kind=kind,
+            status=GenerationStatus.QUEUED,
+            prompt_ciphertext=sealed,
+            params=params,
+            reference_upload_ids=references,
+            provider=provider.name,
+            provider_job_id=None,
+            attempts=0,
+            failure_reason=None,
+            outputs=(),
+            created_at=now,
+            updated_at=now,
+        )
+        await self._charges.reserve(subject_id, generation_id, kind, _units(kind, params))
+        try:
+            async with self._uow() as uow:
                 await uow.generations.add(generation)
                 await uow.commit()
-            except BaseException:
-                await self._charges.release(generation_id)
-                raise
+        except BaseException:
+            await self._charges.release(generation_id)
+            raise
         await self.queue.enqueue(generation_id)
         return generation
 
@@ -263,10 +266,10 @@ class Generations:
         async with self._uow() as uow:
             generation = await self._owned(uow, subject_id, generation_id)
             if not generation.status.terminal:
+                await self._settle(uow, generation, GenerationStatus.CANCELED)
                 generation.status = GenerationStatus.CANCELED
                 generation.updated_at = self._clock.now()
                 await uow.generations.update(generation)
-                await self._charges.release(generation.id)
                 await uow.commit()
                 await self._cancel_at_provider(generation)
             return await self._view(uow, generation)
@@ -277,7 +280,7 @@ class Generations:
         async with self._uow() as uow:
             generation = await self._owned(uow, subject_id, generation_id)
             if not generation.status.terminal:
-                await self._charges.release(generation.id)
+                await self._settle(uow, generation, GenerationStatus.CANCELED)
             await uow.generations.delete(generation.id)
             orphaned: list[Upload] = []
             for upload_id in generation.reference_upload_ids:
@@ -471,18 +474,27 @@ class Generations:
     async def _finish(
         self, uow: UnitOfWork, generation: Generation, status: GenerationStatus, reason: str | None
     ) -> RunReport:
+        await self._settle(uow, generation, status)
         generation.status = status
         generation.failure_reason = reason
         generation.updated_at = self._clock.now()
         await uow.generations.update(generation)
-        # the charge settles before the commit; both calls are idempotent per generation, so a crash in
-        # between repeats the same call on retry rather than charging twice
+        await uow.commit()
+        return RunReport(status.value, attempt=generation.attempts)
+
+    async def _settle(self, uow: UnitOfWork, generation: Generation, status: GenerationStatus) -> None:
+        """Capture (succeeded) or release (anything else) the charge, before the job's terminal state commits.
+
+        The unit of work has only read so far; its transaction is ended first because billing commits in its own,
+        and on SQLite a read snapshot older than another connection's commit can never write. Both calls are
+        idempotent per generation: a crash before the job's commit repeats the same call on retry, never a second
+        charge.
+        """
+        await uow.rollback()
         if status is GenerationStatus.SUCCEEDED:
             await self._charges.capture(generation.id)
         else:
             await self._charges.release(generation.id)
-        await uow.commit()
-        return RunReport(status.value, attempt=generation.attempts)
 
     async def _provider_request(self, uow: UnitOfWork, generation: Generation) -> ProviderRequest:
         prompt = await self._keyring(uow).open(generation.subject_id, PROMPT_FIELD, generation.prompt_ciphertext)

@@ -1,0 +1,72 @@
+"""Generation wired to the real credit ledger (no fake charges) on memory, SQLite and PostgreSQL: a submission
+reserves its price, success captures it, cancel and failure release it, an empty balance refuses with nothing queued.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from dreamina.adapters.memory.generation import ManualJobQueue
+from dreamina.bootstrap import Container, build_container
+from dreamina.domain.billing.errors import InsufficientCredits
+from dreamina.domain.generation.generations import GenerationRequest
+from dreamina.domain.identity.accounts import SignUp
+from dreamina.ports.generation import GenerationStatus
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+from dreamina.settings import load_settings
+
+from ..e2e.conftest import test_overrides
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+async def container(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> Container:
+    overrides = test_overrides()
+    del overrides["charges"]  # the composition root wires billing's ledger
+    wired = build_container(load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}), uow=uow_factory, **overrides)
+    await wired.start()
+    return wired
+
+
+async def test_generations_are_paid_exactly_once(container: Container) -> None:
+    subject = await container.accounts.sign_up(SignUp("payer@example.com", PASSWORD, date(1990, 1, 1), "DE", None, 1))
+    assert container.generations is not None and container.billing is not None
+    credits = container.billing.credits
+    queue = container.job_queue
+    assert isinstance(queue, ManualJobQueue)
+    start = await credits.balance(subject)
+    assert start == 40  # the welcome grant
+
+    images = await container.generations.submit(subject, GenerationRequest(kind="image", prompt="two foxes", count=2))
+    assert await credits.balance(subject) == start - 8  # reserved at submission
+    await queue.drain(container.generations.run)
+    done = await container.generations.get(subject, images.id)
+    assert done.status is GenerationStatus.SUCCEEDED
+    assert await credits.balance(subject) == start - 8  # captured, not charged again
+    await queue.drain(container.generations.run)  # a repeated run changes nothing
+    assert await credits.balance(subject) == start - 8
+
+    video = await container.generations.submit(
+        subject, GenerationRequest(kind="video", prompt="waves", duration_seconds=4)
+    )
+    assert await credits.balance(subject) == start - 16
+    await container.generations.cancel(subject, video.id)
+    await container.generations.cancel(subject, video.id)
+    assert await credits.balance(subject) == start - 8  # released once
+
+    pending = await container.generations.submit(subject, GenerationRequest(kind="image", prompt="a heron", count=4))
+    await container.generations.delete(subject, pending.id)
+    assert await credits.balance(subject) == start - 8  # deleting an unfinished job releases its charge
+
+    for _ in range(2):  # 2 x 16 credits: the balance reaches exactly 0
+        await container.generations.submit(subject, GenerationRequest(kind="image", prompt="more", count=4))
+    assert await credits.balance(subject) == 0
+    with pytest.raises(InsufficientCredits):
+        await container.generations.submit(subject, GenerationRequest(kind="image", prompt="too much", count=1))
+    listing = await container.generations.list(subject)
+    assert len(listing.items) == 4  # images, the cancelled video, two more; the refused one was never stored
+    await container.aclose()
