@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,10 +18,10 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from common import on_every_backend, rate
 from sqlalchemy import insert
 
 from dreamina.adapters.crypto import InMemoryKeyVault
-from dreamina.adapters.logs import configure_logging
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.sql.database import Database, upgrade
@@ -41,16 +39,8 @@ BATCH = 100
 AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 
 
-async def events_per_second(operation: Callable[[], Awaitable[object]]) -> float:
-    for _ in range(10):
-        await operation()
-    samples = []
-    for _ in range(3):
-        started = time.perf_counter()
-        for _ in range(BATCHES):
-            await operation()
-        samples.append(BATCHES * BATCH / (time.perf_counter() - started))
-    return statistics.median(samples)
+async def rate_of_events(operation: Callable[[], Awaitable[object]]) -> float:
+    return await rate(operation, BATCHES, per_call=BATCH)
 
 
 async def bench_backend(name: str, url: str, workdir: Path) -> None:
@@ -97,8 +87,8 @@ async def bench_backend(name: str, url: str, workdir: Path) -> None:
             await session.commit()
         return rows
 
-    baseline = await events_per_second(bare_insert)
-    measured = await events_per_second(ingest)
+    baseline = await rate_of_events(bare_insert)
+    measured = await rate_of_events(ingest)
     print(
         f"{name:9} analytics ingest: {measured:9.0f} events/s   bare batch insert: {baseline:9.0f} events/s   "
         f"ratio {baseline / measured:5.2f}x   (batches of {BATCH})"
@@ -107,17 +97,9 @@ async def bench_backend(name: str, url: str, workdir: Path) -> None:
 
 
 async def main() -> int:
-    configure_logging("WARNING")
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        print(f"analytics: {BATCHES} batches of {BATCH} events per sample (median of 3 samples)")
-        await bench_backend("sqlite", f"sqlite+aiosqlite:///{work / 'bench.sqlite3'}", work)
-        pg = os.environ.get("DREAMINA_BENCH_POSTGRES_URL")
-        if pg:
-            await bench_backend("postgres", pg, work)
-        else:
-            print("postgres  skipped (set DREAMINA_BENCH_POSTGRES_URL)")
-    return 0
+    return await on_every_backend(
+        f"analytics: {BATCHES} batches of {BATCH} events per sample (median of 3 samples)", bench_backend
+    )
 
 
 if __name__ == "__main__":

@@ -24,14 +24,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from dreamina.adapters.crypto import AesGcmCipher
 from dreamina.adapters.logs import configure_logging
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import Container, build_container
+from dreamina.domain.generation.generations import PROMPT_FIELD
 from dreamina.domain.identity.accounts import SignUp
-from dreamina.ports.audit import AuditEvent
-from dreamina.ports.disclosures import Disclosure
+from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.ports.generation import Generation, GenerationKind, GenerationOutput, GenerationStatus, Upload
 from dreamina.settings import load_settings
 
 FILES = int(os.environ.get("DREAMINA_BENCH_EXPORT_FILES", "500"))
@@ -54,16 +56,6 @@ async def prepare(workdir: Path) -> dict[str, Any]:
     await container.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 1, 1), "DE", None, 1, "Bench"))
     token = await container.accounts.issue_token(email, PASSWORD)
     subject = (await container.accounts.authenticate(token.access_token)).account_id
-    now = container.clock.now()
-    async with container.uow() as uow:
-        for i in range(FILES):  # the generation records the generation module will add; ledger + audit for now
-            await uow.disclosures.record(
-                Disclosure(uuid.uuid4(), subject, "openai", ("content",), "generate_content", f"gen_{i}", now)
-            )
-            await uow.audit.append(
-                AuditEvent(uuid.uuid4(), subject, "subject", subject, "generation", ("prompt",), None, now)
-            )
-        await uow.commit()
     total = 0
     block = os.urandom(FILE_KIB * 1024)  # incompressible, like the images and videos it stands for
     for prefix in ("uploads", "outputs"):
@@ -71,6 +63,33 @@ async def prepare(workdir: Path) -> dict[str, Any]:
             data = block[i % 97 :] + block[: i % 97]
             await container.object_store.put(f"{prefix}/{subject}/{i:04}.png", data, "image/png")
             total += len(data)
+    now = container.clock.now()
+    async with container.uow() as uow:  # real rows: each generation has a sealed prompt, a reference and an output
+        keyring = SubjectKeyring(uow.subject_keys, container.vault, AesGcmCipher(), container.clock)
+        for i in range(FILES):
+            upload_id = uuid.uuid4()
+            await uow.uploads.add(
+                Upload(upload_id, subject, f"uploads/{subject}/{i:04}.png", "image/png", 512, 512, FILE_KIB * 1024, now)
+            )
+            await uow.generations.add(
+                Generation(
+                    id=uuid.uuid4(),
+                    subject_id=subject,
+                    kind=GenerationKind.IMAGE,
+                    status=GenerationStatus.SUCCEEDED,
+                    prompt_ciphertext=await keyring.seal(subject, PROMPT_FIELD, f"bench prompt number {i}"),
+                    params={"count": 1, "aspect_ratio": "1:1"},
+                    reference_upload_ids=(upload_id,),
+                    provider="offline",
+                    provider_job_id=None,
+                    attempts=1,
+                    failure_reason=None,
+                    outputs=(GenerationOutput(f"outputs/{subject}/{i:04}.png", "image/png", FILE_KIB * 1024),),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        await uow.commit()
     request = await container.rights.requests.submit(subject, "export", {}, password=PASSWORD)
     await container.aclose()
     return {"subject": str(subject), "request": str(request.id), "bytes": total}
@@ -103,9 +122,12 @@ async def run_copy(workdir: Path, subject: str) -> dict[str, Any]:
 
 
 def _worker(mode: str, workdir: Path, *args: str) -> dict[str, Any]:
-    output = subprocess.run(
-        [sys.executable, __file__, mode, str(workdir), *args], check=True, capture_output=True, text=True
-    ).stdout
+    done = subprocess.run(
+        [sys.executable, __file__, mode, str(workdir), *args], check=False, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the {mode} worker failed:\n{done.stderr[-3000:]}")
+    output = done.stdout
     result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
     return result
 

@@ -17,13 +17,13 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
+from common import UNLIMITED, rate
 from litestar import Litestar, post
 from litestar.params import JSONBody
 from sqlalchemy import text
@@ -71,18 +71,6 @@ async def bare_submit(data: JSONBody[Body]) -> Accepted:
     return Accepted(uuid.uuid4(), "queued")
 
 
-async def rate(operation: Callable[[], Awaitable[object]], rounds: int) -> float:
-    for _ in range(min(50, rounds)):
-        await operation()
-    samples = []
-    for _ in range(3):
-        started = time.perf_counter()
-        for _ in range(rounds):
-            await operation()
-        samples.append(rounds / (time.perf_counter() - started))
-    return statistics.median(samples)
-
-
 def latency(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
@@ -100,7 +88,7 @@ VAULT = InMemoryKeyVault()
 
 
 def wire(url: str, workdir: Path, database: Database, **overrides: Any) -> Container:
-    settings = load_settings({"DREAMINA_DATA_DIR": str(workdir)})
+    settings = load_settings({"DREAMINA_DATA_DIR": str(workdir), **UNLIMITED})
     container = build_container(
         settings,
         uow=database.unit_of_work,

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 
 import httpx
+from common import UNLIMITED, on_every_backend, rate
 from sqlalchemy import text
 
 from dreamina.adapters.crypto import InMemoryKeyVault
 from dreamina.adapters.http.app import create_app
-from dreamina.adapters.logs import configure_logging
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.sql.database import Database, upgrade
@@ -33,28 +30,10 @@ from dreamina.settings import load_settings
 ROUNDS = int(os.environ.get("DREAMINA_BENCH_ROUNDS", "2000"))
 
 
-async def rate(operation: Callable[[], Awaitable[object]], rounds: int) -> float:
-    for _ in range(min(50, rounds)):  # warm caches and pools
-        await operation()
-    samples = []
-    for _ in range(3):
-        started = time.perf_counter()
-        for _ in range(rounds):
-            await operation()
-        samples.append(rounds / (time.perf_counter() - started))
-    return statistics.median(samples)
-
-
 async def bench_backend(name: str, url: str, workdir: Path) -> None:
     await upgrade(url)
     database = Database(url)
-    settings = load_settings(
-        {
-            "DREAMINA_DATA_DIR": str(workdir),
-            "DREAMINA_RATE_LIMIT_SENSITIVE_PER_MINUTE": "100000000",
-            "DREAMINA_RATE_LIMIT_GENERAL_PER_MINUTE": "100000000",
-        }
-    )
+    settings = load_settings({"DREAMINA_DATA_DIR": str(workdir), **UNLIMITED})
     container = build_container(
         settings,
         uow=database.unit_of_work,
@@ -112,17 +91,7 @@ async def bench_backend(name: str, url: str, workdir: Path) -> None:
 
 
 async def main() -> int:
-    configure_logging("WARNING")
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        print(f"rounds per sample: {ROUNDS} (median of 3 samples)")
-        await bench_backend("sqlite", f"sqlite+aiosqlite:///{work / 'bench.sqlite3'}", work)
-        pg = os.environ.get("DREAMINA_BENCH_POSTGRES_URL")
-        if pg:
-            await bench_backend("postgres", pg, work)
-        else:
-            print("postgres  skipped (set DREAMINA_BENCH_POSTGRES_URL)")
-    return 0
+    return await on_every_backend(f"rounds per sample: {ROUNDS} (median of 3 samples)", bench_backend)
 
 
 if __name__ == "__main__":

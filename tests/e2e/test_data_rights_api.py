@@ -194,6 +194,10 @@ async def test_export_archive_is_complete_and_only_for_its_subject(
     await container.object_store.put(f"uploads/{subject}/ref.png", b"\x89PNG ada", "image/png")
     await container.object_store.put(f"outputs/{subject}/g1/out.webp", b"RIFF ada output", "image/webp")
     await container.object_store.put(f"uploads/{other}/eve.png", b"\x89PNG eve", "image/png")
+    mine = await client.post("/v1/generations", headers=headers, json={"kind": "image", "prompt": "ada's secret idea"})
+    theirs = await client.post("/v1/generations", headers=other_headers, json={"kind": "image", "prompt": "eve's plan"})
+    assert mine.status_code == theirs.status_code == 202
+    await client.put("/v1/consent", headers=headers, json={"functional": True, "analytics": True, "marketing": False})
     request_id = (await submit_proven(client, headers, "export"))["id"]
     assert (await client.get(f"/v1/privacy/requests/{request_id}/download", headers=headers)).status_code == 404
 
@@ -214,10 +218,15 @@ async def test_export_archive_is_complete_and_only_for_its_subject(
     assert account[0]["email"] == "ada@example.com" and account[0]["display_name"] == "Ada"
     requests = json.loads(archive.read("requests.json"))
     assert [r["type"] for r in requests] == ["export"]
+    generations = json.loads(archive.read("generations.json"))
+    assert [g["prompt"] for g in generations] == ["ada's secret idea"]  # decrypted, and only the subject's
+    consents = json.loads(archive.read("consents.json"))
+    assert consents[-1]["analytics"] is True and consents[-1]["policy_version"] == 1
+    assert {"credit_ledger.json", "payments.json", "objections.json", "uploads.json"} <= names
     readme = archive.read("README.txt").decode()
     assert all(name in readme for name in names if name != "README.txt")
     everything = b"".join(archive.read(n) for n in names)
-    assert b"PNG eve" not in everything and b"eve@example.com" not in everything
+    assert b"PNG eve" not in everything and b"eve@example.com" not in everything and b"eve's plan" not in everything
     assert str(other).encode() not in everything
 
     assert (await client.get(f"/v1/privacy/requests/{request_id}/download", headers=other_headers)).status_code == 404

@@ -176,6 +176,9 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up chatter, one line per plugin
+    # Driver debug output carries statement parameters (object keys, ids): never below INFO, whatever the level.
+    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
     # uvicorn's access log writes client addresses; our own middleware logs requests without them.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from dreamina.domain.generation.generations import PROMPT_FIELD
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.ports.clock import Clock
@@ -69,7 +70,7 @@ class GenerationPersonalData:
             records: list[dict[str, Any]] = []
             for g in await self._all(uow, subject_id):
                 try:
-                    prompt: str | None = await keyring.open(subject_id, "prompt", g.prompt_ciphertext)
+                    prompt: str | None = await keyring.open(subject_id, PROMPT_FIELD, g.prompt_ciphertext)
                 except KeyDestroyed:
                     prompt = None
                 records.append(
