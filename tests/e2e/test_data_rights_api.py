@@ -198,6 +198,8 @@ async def test_export_archive_is_complete_and_only_for_its_subject(
     theirs = await client.post("/v1/generations", headers=other_headers, json={"kind": "image", "prompt": "eve's plan"})
     assert mine.status_code == theirs.status_code == 202
     await client.put("/v1/consent", headers=headers, json={"functional": True, "analytics": True, "marketing": False})
+    viewed = {"events": [{"name": "page_view", "page": "/gallery"}]}
+    assert (await client.post("/v1/analytics/events", headers=headers, json=viewed)).json()["recorded"] == 1
     request_id = (await submit_proven(client, headers, "export"))["id"]
     assert (await client.get(f"/v1/privacy/requests/{request_id}/download", headers=headers)).status_code == 404
 
@@ -222,6 +224,8 @@ async def test_export_archive_is_complete_and_only_for_its_subject(
     assert [g["prompt"] for g in generations] == ["ada's secret idea"]  # decrypted, and only the subject's
     consents = json.loads(archive.read("consents.json"))
     assert consents[-1]["analytics"] is True and consents[-1]["policy_version"] == 1
+    events = json.loads(archive.read("analytics_events.json"))
+    assert [(e["event"], e["page"]) for e in events] == [("page_view", "/gallery")]
     assert {"credit_ledger.json", "payments.json", "objections.json", "uploads.json"} <= names
     readme = archive.read("README.txt").decode()
     assert all(name in readme for name in names if name != "README.txt")

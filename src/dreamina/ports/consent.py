@@ -187,6 +187,10 @@ class AnalyticsEventStore(Protocol):
 
     async def count_pseudonyms(self, pseudonyms: list[str]) -> int: ...
 
+    async def for_pseudonyms(self, pseudonyms: list[str]) -> list[AnalyticsEvent]:
+        """Access and export: the events carrying any of ``pseudonyms``, oldest day first."""
+        ...
+
     async def count_before(self, day: date) -> int:
         """How many events are older than ``day`` (what a dry run of the retention sweep reports)."""
         ...

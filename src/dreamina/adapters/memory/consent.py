@@ -182,6 +182,10 @@ class InMemoryAnalyticsEventStore:
             self._table.delete(key)
         return len(doomed)
 
+    async def for_pseudonyms(self, pseudonyms: list[str]) -> list[AnalyticsEvent]:
+        wanted = set(pseudonyms)
+        return sorted((e for _, e in self._table.rows() if e.pseudonym in wanted), key=lambda e: (e.day, e.id.bytes))
+
     async def count_pseudonyms(self, pseudonyms: list[str]) -> int:
         wanted = set(pseudonyms)
         return sum(1 for _, e in self._table.rows() if e.pseudonym in wanted)

@@ -287,6 +287,27 @@ class SqlAnalyticsEventStore(_SqlRepository):
             )
         return deleted
 
+    async def for_pseudonyms(self, pseudonyms: list[str]) -> list[AnalyticsEvent]:
+        found: list[AnalyticsEvent] = []
+        for start in range(0, len(pseudonyms), 500):
+            chunk = pseudonyms[start : start + 500]
+            statement = select(AnalyticsEventRow.__table__).where(AnalyticsEventRow.pseudonym.in_(chunk))
+            found.extend(
+                AnalyticsEvent(
+                    id=r.id,
+                    day=r.day,
+                    name=r.name,
+                    feature=r.feature,
+                    page=r.page,
+                    country=r.country,
+                    browser_family=r.browser_family,
+                    device_class=r.device_class,
+                    pseudonym=r.pseudonym,
+                )
+                for r in await self._session.execute(statement)
+            )
+        return sorted(found, key=lambda e: (e.day, e.id.bytes))
+
     async def count_pseudonyms(self, pseudonyms: list[str]) -> int:
         total = 0
         for start in range(0, len(pseudonyms), 500):

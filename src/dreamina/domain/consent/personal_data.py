@@ -26,7 +26,7 @@ class ConsentPersonalData:
         Coverage("store", "consent_records", "consents.json (every choice, method and policy version)", "deleted"),
         Coverage("store", "objections", "objections.json", "deleted"),
         Coverage("store", "policy_notices", "policy_notices.json", "deleted"),
-        Coverage("store", "analytics_events", "analytics_events.json (events under your daily pseudonyms)", "deleted"),
+        Coverage("store", "analytics_events", "analytics_events.json (your events, found by pseudonym)", "deleted"),
         Coverage("store", "staff_members", "staff_role.json", "deleted"),
     )
 
@@ -78,14 +78,23 @@ class ConsentPersonalData:
                 for n in await uow.policy_notices.for_subject(subject_id)
             ]
             staff = await uow.staff.get(subject_id)
-            count = await uow.analytics_events.count_pseudonyms(self._pseudonyms(subject_id))
+            events = [
+                {
+                    "day": e.day.isoformat(),
+                    "event": e.name,
+                    "page": e.page,
+                    "feature": e.feature,
+                    "country": e.country,
+                    "browser_family": e.browser_family,
+                    "device_class": e.device_class,
+                }
+                for e in await uow.analytics_events.for_pseudonyms(self._pseudonyms(subject_id))
+            ]
         await sink.write_records("consents", "your consent choices, how and under which policy version", consents)
         await sink.write_records("objections", "purposes you objected to", objections)
         await sink.write_records("policy_notices", "notices of policy changes we sent you", notices)
         await sink.write_records(
-            "analytics_events",
-            "how many privacy-friendly analytics events are held under your daily pseudonyms",
-            [{"events": count}],
+            "analytics_events", "privacy-friendly analytics events held under your daily pseudonyms", events
         )
         roles = [] if staff is None else [{"role": staff.role.value, "granted_at": staff.granted_at.isoformat()}]
         await sink.write_records("staff_role", "your staff role, if you work for us", roles)
