@@ -18,6 +18,7 @@ from dreamina.domain.billing.credits import Credits
 from dreamina.domain.billing.events import PaymentEvents
 from dreamina.domain.billing.personal_data import BillingPersonalData
 from dreamina.domain.billing.records import BillingRecords
+from dreamina.domain.billing.retention import ExpiredPaymentRecords, ForgottenPaymentEvents
 from dreamina.domain.consent.analytics import Analytics
 from dreamina.domain.consent.personal_data import ConsentPersonalData
 from dreamina.domain.consent.policy_changes import PolicyChanges
@@ -297,7 +298,15 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         accounts=accounts,
         policies=policies,
         database_ping=database_ping,
-        retention=RetentionSweep([ExpiredSessions(uow), ExpiredAnalyticsEvents(uow)], clock),
+        retention=RetentionSweep(
+            [
+                ExpiredSessions(uow),
+                ExpiredAnalyticsEvents(uow),
+                ExpiredPaymentRecords(uow),
+                ForgottenPaymentEvents(uow),
+            ],
+            clock,
+        ),
         closers=closers,
         consent=consent,
         objections=objections,

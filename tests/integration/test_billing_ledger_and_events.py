@@ -20,7 +20,9 @@ from dreamina.domain.billing.credits import Credits
 from dreamina.domain.billing.errors import EventNotReady, InsufficientCredits, InvalidSignature
 from dreamina.domain.billing.events import Outcome, PaymentEvents
 from dreamina.domain.billing.records import BillingRecords
+from dreamina.domain.billing.retention import ExpiredPaymentRecords, ForgottenPaymentEvents
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
+from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.ports.billing import CheckoutRecord, CheckoutStatus, EntryKind
 from dreamina.ports.generation import GenerationCharges, GenerationKind
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
@@ -303,8 +305,14 @@ async def test_erasure_pseudonymises_payment_records_and_deletes_the_customer(h:
 async def test_retention_sweep_deletes_only_expired_payment_records(h: Harness) -> None:
     subject = uuid.uuid4()
     await h.events.receive(*await h.pay(await h.open_checkout(subject)))
-    h.clock.advance(timedelta(days=3649))
-    assert await h.records.purge_expired(batch=1) == 0
-    h.clock.advance(timedelta(days=2))
-    assert await h.records.purge_expired(batch=1) == 1
+    sweep = RetentionSweep([ExpiredPaymentRecords(h.uow), ForgottenPaymentEvents(h.uow)], h.clock, batch_size=1)
+    h.clock.advance(timedelta(days=89))
+    assert [(r.due, r.applied) for r in await sweep.run()] == [(0, 0), (0, 0)]
+    h.clock.advance(timedelta(days=2))  # the handled-event mark is forgotten; the payment record is kept
+    assert [(r.due, r.applied) for r in await sweep.run()] == [(0, 0), (1, 1)]
+    h.clock.advance(timedelta(days=3649 - 91))
+    assert [(r.due, r.applied) for r in await sweep.run()] == [(0, 0), (0, 0)]
+    assert len(await h.records.payments(subject)) == 1
+    h.clock.advance(timedelta(days=2))  # past the 10-year legal period
+    assert [(r.due, r.applied) for r in await sweep.run()] == [(1, 1), (0, 0)]
     assert await h.records.payments(subject) == []

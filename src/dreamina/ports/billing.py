@@ -175,3 +175,9 @@ class BillingRepository(Protocol):
     async def delete_events_before(self, cutoff: datetime, limit: int) -> int:
         """Forget at most ``limit`` handled-event marks received before ``cutoff``."""
         ...
+
+    async def count_payments_before(self, cutoff: datetime) -> int:
+        """How many payment records' ``retain_until`` is before ``cutoff`` (dry runs of the retention sweep)."""
+        ...
+
+    async def count_events_before(self, cutoff: datetime) -> int: ...

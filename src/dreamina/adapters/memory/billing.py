@@ -234,6 +234,14 @@ class InMemoryBillingRepository:
             self._events.delete(key)
         return len(doomed)
 
+    async def count_payments_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        return sum(1 for _, p in self._payments.rows() if p.retain_until < cutoff)
+
+    async def count_events_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        return sum(1 for _, (_, at) in self._events.rows() if at < cutoff)
+
 
 def _stored_checkout(checkout: CheckoutRecord) -> CheckoutRecord:
     return dataclasses.replace(

@@ -327,3 +327,17 @@ class SqlBillingRepository(_SqlRepository):
         return await self._execute_count(
             delete(ProcessedPaymentEventRow).where(ProcessedPaymentEventRow.event_id.in_(doomed))
         )
+
+    async def count_payments_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        statement = select(func.count()).select_from(PaymentRow).where(PaymentRow.retain_until < cutoff)
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def count_events_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        statement = (
+            select(func.count())
+            .select_from(ProcessedPaymentEventRow)
+            .where(ProcessedPaymentEventRow.received_at < cutoff)
+        )
+        return int((await self._session.execute(statement)).scalar_one())

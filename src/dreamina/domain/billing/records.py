@@ -107,17 +107,3 @@ class BillingRecords:
                 )
             )
             await uow.commit()
-
-    async def purge_expired(self, batch: int = 500) -> int:
-        """Retention sweep: delete payment records past their legal period and old handled-event marks, in
-        batches; returns how many payment records went."""
-        now = self._clock.now()
-        removed = 0
-        while True:
-            async with self._uow() as uow:
-                count = await uow.billing.delete_payments_before(now, batch)
-                await uow.billing.delete_events_before(now - HANDLED_EVENT_RETENTION, batch)
-                await uow.commit()
-            removed += count
-            if count < batch:
-                return removed

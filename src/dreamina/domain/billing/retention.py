@@ -1,0 +1,52 @@
+"""Billing's retention rules: payment records leave after their legal period; handled-event marks after 90 days."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dreamina.domain.billing.records import HANDLED_EVENT_RETENTION
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+
+class ExpiredPaymentRecords:
+    """Deletes payment records whose legal hold has run out (``payments.retain_until``, set when they were made)."""
+
+    name = "payments.legal_period_over"
+    category = "payment"
+    description = (
+        "payment records are deleted when their legal retention period (DREAMINA_BILLING_RECORD_RETENTION_DAYS) ends"
+    )
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.billing.count_payments_before(now)
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            deleted = await uow.billing.delete_payments_before(now, limit)
+            await uow.commit()
+        return deleted
+
+
+class ForgottenPaymentEvents:
+    """Forgets which processor events were handled once redelivery is long impossible (``processed_payment_events``)."""
+
+    name = "processed_payment_events.expired"
+    category = "technical"
+    description = "handled-event marks are forgotten 90 days after the event arrived"
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.billing.count_events_before(now - HANDLED_EVENT_RETENTION)
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            deleted = await uow.billing.delete_events_before(now - HANDLED_EVENT_RETENTION, limit)
+            await uow.commit()
+        return deleted
