@@ -14,6 +14,7 @@ from dreamina.adapters.logs import configure_logging
 # Rate limits and the welcome grant are product rules, not costs: a benchmark lifts them so it measures the code path.
 UNLIMITED = {
     "DREAMINA_RATE_LIMIT_SENSITIVE_PER_MINUTE": "100000000",
+    "DREAMINA_RATE_LIMIT_CONTENT_PER_MINUTE": "100000000",
     "DREAMINA_RATE_LIMIT_GENERAL_PER_MINUTE": "100000000",
     "DREAMINA_BILLING_WELCOME_CREDITS": "100000000",
 }

@@ -45,7 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     max_body_bytes: int = 1024 * 1024
+    cors_allowed_origins: str = ""  # comma-separated exact origins (https://app.example); empty: no cross-origin use
     rate_limit_sensitive_per_minute: int = 20  # per client: sign-up, sign-in and other abuse-prone routes
+    rate_limit_content_per_minute: int = 60  # per client: uploads and generations
     rate_limit_general_per_minute: int = 600  # per client: every other route
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
@@ -142,8 +144,24 @@ def _decode(type_: type, value: object) -> object:
     raise TypeError(f"no decoder for {type_}")
 
 
+def _read_secret_file(key: str, path: str) -> str:
+    try:
+        value = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"{key}: cannot read the file ({exc.strerror or 'error'})") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{key}: the file is not UTF-8 text") from None
+    if not value:
+        raise SettingsError(f"{key}: the file is empty")
+    return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Parse ``DREAMINA_*`` variables; unknown ``DREAMINA_*`` names are refused so typos do not pass silently."""
+    """Parse ``DREAMINA_*`` variables; unknown ``DREAMINA_*`` names are refused so typos do not pass silently.
+
+    Every secret can instead be read from a file (Docker/Kubernetes secrets): ``DREAMINA_<NAME>_FILE=/path``.
+    Giving both the variable and its ``_FILE`` is refused, so it is never unclear which one is in force.
+    """
     env = os.environ if environ is None else environ
     known = set(Settings.__struct_fields__)
     raw: dict[str, object] = {}
@@ -152,6 +170,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not key.startswith(PREFIX) or key in ignored:
             continue
         name = key[len(PREFIX) :].lower()
+        if name not in known and name.endswith("_file") and name[: -len("_file")] in _SECRET_FIELDS:
+            secret = name[: -len("_file")]
+            if f"{PREFIX}{secret.upper()}" in env:
+                raise SettingsError(f"give {PREFIX}{secret.upper()} or {key}, not both")
+            raw[secret] = _read_secret_file(key, value)
+            continue
         if name not in known:
             raise SettingsError(f"unknown setting {key}")
         raw[name] = _bool(name, value) if name == "auto_migrate" else value
@@ -172,6 +196,7 @@ def _check(s: Settings) -> None:
         "login_window_seconds",
         "max_body_bytes",
         "rate_limit_sensitive_per_minute",
+        "rate_limit_content_per_minute",
         "rate_limit_general_per_minute",
         "worker_concurrency",
         "max_upload_bytes",
@@ -193,6 +218,7 @@ def _check(s: Settings) -> None:
     if s.video_provider == "runway" and not s.runway_api_key:
         raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
     _check_billing(s)
+    cors_origins(s)
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
     if s.profile == "production":
@@ -201,6 +227,25 @@ def _check(s: Settings) -> None:
             raise SettingsError("the production profile requires " + ", ".join(missing))
         if s.object_store != "s3":
             raise SettingsError("the production profile requires DREAMINA_OBJECT_STORE=s3")
+
+
+def cors_origins(s: Settings) -> list[str]:
+    """The exact origins allowed to call the API from a browser. No wildcards: the API carries bearer tokens."""
+    origins = [o.strip() for o in s.cors_allowed_origins.split(",") if o.strip()]
+    for origin in origins:
+        scheme, sep, rest = origin.partition("://")
+        if (
+            not sep
+            or scheme not in {"https", "http"}
+            or not rest
+            or any(c in rest for c in "/*?#@ ")
+            or (scheme == "http" and rest.split(":")[0] not in {"localhost", "127.0.0.1"})
+        ):
+            raise SettingsError(
+                f"DREAMINA_CORS_ALLOWED_ORIGINS: {origin!r} is not an exact https origin "
+                "(scheme://host[:port], no path or wildcard; plain http only for localhost)"
+            )
+    return origins
 
 
 def describe(settings: Settings) -> dict[str, object]:

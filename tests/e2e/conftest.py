@@ -28,6 +28,7 @@ START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 # Generous limits for functional tests; tests/e2e/test_rate_limits.py exercises the real ones.
 UNTHROTTLED = {
     "DREAMINA_RATE_LIMIT_SENSITIVE_PER_MINUTE": "1000000",
+    "DREAMINA_RATE_LIMIT_CONTENT_PER_MINUTE": "1000000",
     "DREAMINA_RATE_LIMIT_GENERAL_PER_MINUTE": "1000000",
 }
 

@@ -60,3 +60,65 @@ def test_production_profile_and_masked_description() -> None:
     shown = str(describe(s))
     for secret in ("secretpw", "s3secret", "A" * 44):
         assert secret not in shown
+
+
+def test_secrets_can_come_from_files_and_are_never_shown(tmp_path: Path) -> None:
+    key_file = tmp_path / "stripe_key"
+    key_file.write_text("sk_test_fromafile\n")
+    hook_file = tmp_path / "hook"
+    hook_file.write_text("whsec_fromafile")
+    s = load_settings(
+        {
+            "DREAMINA_PAYMENTS": "stripe",
+            "DREAMINA_STRIPE_SECRET_KEY_FILE": str(key_file),
+            "DREAMINA_STRIPE_WEBHOOK_SECRET_FILE": str(hook_file),
+        }
+    )
+    assert (s.stripe_secret_key, s.stripe_webhook_secret) == ("sk_test_fromafile", "whsec_fromafile")
+    assert "fromafile" not in str(describe(s))
+
+
+@pytest.mark.parametrize(
+    ("env_of", "message"),
+    [
+        (lambda f: {"DREAMINA_STRIPE_SECRET_KEY_FILE": str(f.parent / "missing")}, "cannot read"),
+        (lambda f: {"DREAMINA_STRIPE_SECRET_KEY_FILE": str(f), "DREAMINA_STRIPE_SECRET_KEY": "x"}, "not both"),
+        (lambda f: {"DREAMINA_PORT_FILE": str(f)}, "unknown setting"),  # only secrets read files
+    ],
+)
+def test_secret_files_are_checked(tmp_path: Path, env_of: object, message: str) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("value")
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env_of(secret))  # type: ignore[operator]
+
+
+def test_an_empty_secret_file_is_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    with pytest.raises(SettingsError, match="empty"):
+        load_settings({"DREAMINA_SMTP_PASSWORD_FILE": str(empty)})
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        "*",
+        "https://*.example.com",
+        "https://app.example.com/",
+        "app.example.com",
+        "http://app.example.com",
+        "ftp://example.com",
+        "https://user@example.com",
+    ],
+)
+def test_cors_origins_must_be_exact(origins: str) -> None:
+    with pytest.raises(SettingsError, match="CORS"):
+        load_settings({"DREAMINA_CORS_ALLOWED_ORIGINS": origins})
+
+
+def test_cors_origins_accepts_exact_origins() -> None:
+    from dreamina.settings import cors_origins
+
+    s = load_settings({"DREAMINA_CORS_ALLOWED_ORIGINS": "https://app.example.com, http://localhost:5173"})
+    assert cors_origins(s) == ["https://app.example.com", "http://localhost:5173"]

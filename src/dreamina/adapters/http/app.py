@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -14,14 +15,14 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from dreamina.adapters.http.auth import provide_container
 from dreamina.adapters.http.device import honour_gpc, set_device_cookie
-from dreamina.adapters.http.middleware import request_context
+from dreamina.adapters.http.middleware import request_context, security_headers
 from dreamina.adapters.http.openapi import StrictStructSchemaPlugin, document_problem_responses
 from dreamina.adapters.http.problems import EXCEPTION_HANDLERS
-from dreamina.adapters.http.rate_limits import rate_limit_configs, rate_limit_stores
+from dreamina.adapters.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limit_configs, rate_limit_stores
 from dreamina.adapters.http.routes import ROUTES
 from dreamina.adapters.http.routes_generation import GENERATION_ROUTES
 from dreamina.bootstrap import Container, build_container
-from dreamina.settings import Settings, load_settings
+from dreamina.settings import Settings, cors_origins, load_settings
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Litestar:
@@ -46,8 +47,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     )
     limits = rate_limit_configs(
         limit_secret,
-        sensitive_per_minute=settings.rate_limit_sensitive_per_minute,
-        general_per_minute=settings.rate_limit_general_per_minute,
+        {
+            SENSITIVE: settings.rate_limit_sensitive_per_minute,
+            CONTENT: settings.rate_limit_content_per_minute,
+            GENERAL: settings.rate_limit_general_per_minute,
+        },
     )
     app = Litestar(
         route_handlers=[*ROUTES, *GENERATION_ROUTES],
@@ -59,8 +63,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         stores=rate_limit_stores(settings.redis_url),
         lifespan=[lifespan],
         before_request=honour_gpc,
-        before_send=[set_device_cookie],
+        before_send=[set_device_cookie, security_headers],
         request_max_body_size=settings.max_body_bytes,
+        cors_config=_cors(settings),
         logging_config=None,
         openapi_config=OpenAPIConfig(
             title="Dreamina API",
@@ -78,6 +83,21 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     )
     document_problem_responses(h for route in app.routes for h in getattr(route, "route_handlers", ()))
     return app
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    """Strict CORS: only the configured origins, no cookies or credentials, only the headers the API reads."""
+    origins = cors_origins(settings)
+    if not origins:
+        return None  # same-origin only: browsers refuse cross-origin reads
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        allow_credentials=False,
+        expose_headers=["Retry-After", "X-Request-Id"],
+        max_age=600,
+    )
 
 
 def app_from_environment() -> Litestar:

@@ -1,4 +1,4 @@
-"""ASGI middleware: request ids, a PII-free access log and security headers."""
+"""ASGI middleware: request ids and a PII-free access log; a ``before_send`` hook for the security headers."""
 
 from __future__ import annotations
 
@@ -15,20 +15,52 @@ from dreamina.adapters.logs import get_logger
 log = get_logger("dreamina.access")
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    # Browsers ignore HSTS over plain http, so it is safe to send always; behind TLS it pins https for two years.
+    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+# The API documentation pages (/schema/*) are the only HTML served: their UIs load from these CDNs and start with an
+# inline script. They show the public schema only, and the API authenticates by bearer token, never by cookie.
+DOCS_CSP = (
+    b"default-src 'none'; "
+    b"script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://cdn.redoc.ly https://unpkg.com; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com https://unpkg.com; "
+    b"font-src https://fonts.gstatic.com data:; img-src 'self' data: https://cdn.redoc.ly; connect-src 'self'; "
+    b"worker-src blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 API_ONLY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cache-control", b"no-store"),
 ]
 
 
+_REQUEST_ID = "dreamina_request_id"
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """``before_send``: the security headers and the request id on EVERY response, including the router's own
+    404 and 405 answers, which never reach route middleware."""
+    if message["type"] != "http.response.start":
+        return
+    headers = list(message.get("headers", []))
+    present = {k.lower() for k, _ in headers}
+    request_id = scope.get("state", {}).get(_REQUEST_ID) or uuid.uuid4().hex
+    headers.append((b"x-request-id", request_id.encode()))
+    headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+    if str(scope.get("path", "")).startswith("/schema"):
+        if b"content-security-policy" not in present:
+            headers.append((b"content-security-policy", DOCS_CSP))
+    else:
+        headers.extend(h for h in API_ONLY_HEADERS if h[0] not in present)
+    message["headers"] = headers
+
+
 def request_context(app: ASGIApp) -> ASGIApp:
-    """Give each request an id, log one line when it ends (no client address, no query, no body), add headers."""
+    """Give each request an id and log one line when it ends (no client address, no query, no body)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -37,19 +69,13 @@ def request_context(app: ASGIApp) -> ASGIApp:
         request_id = uuid.uuid4().hex
         started = time.perf_counter()
         status = 500
-        path: str = scope.get("path", "")
-        is_docs = path.startswith("/schema")
+
+        scope.setdefault("state", {})[_REQUEST_ID] = request_id
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(SECURITY_HEADERS)
-                if not is_docs:
-                    headers.extend(h for h in API_ONLY_HEADERS if h[0] not in {k for k, _ in headers})
-                message["headers"] = headers
             await send(message)
 
         with structlog.contextvars.bound_contextvars(request_id=request_id):

@@ -20,6 +20,8 @@ from msgspec import Meta
 
 from dreamina.adapters.http.auth import provide_principal
 from dreamina.adapters.http.problems import problem_responses
+from dreamina.adapters.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
+from dreamina.adapters.http.rate_limits import SENSITIVE
 from dreamina.bootstrap import Container
 from dreamina.domain.data_rights.access import access_report
 from dreamina.domain.data_rights.requests import RequestView
@@ -134,6 +136,7 @@ class PrivacyRequestsController(Controller):
     @post(
         "/",
         status_code=HTTP_202_ACCEPTED,
+        opt={RATE_LIMIT_OPT: SENSITIVE},
         summary="Make a privacy request: access, export, rectification, erasure, objection or restriction",
         responses=problem_responses(400, 401, 403, 404, 409, 410, 413, 422),
     )
@@ -170,6 +173,7 @@ class PrivacyRequestsController(Controller):
     @post(
         "/{request_id:uuid}/verify",
         status_code=200,
+        opt={RATE_LIMIT_OPT: SENSITIVE},
         summary="Prove your identity for an export or erasure with the mailed code or your password",
         responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
     )
@@ -188,6 +192,7 @@ class PrivacyRequestsController(Controller):
     @post(
         "/{request_id:uuid}/code",
         status_code=HTTP_204_NO_CONTENT,
+        opt={RATE_LIMIT_OPT: SENSITIVE},
         summary="Mail a new one-time code for a request waiting for proof of identity",
         responses=problem_responses(401, 403, 404, 409),
     )

@@ -20,6 +20,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
+from dreamina.adapters.http.rate_limits import CONTENT
+from dreamina.adapters.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.adapters.http.routes import AUTH, SECURED
 from dreamina.bootstrap import Container
 from dreamina.domain.generation.generations import GenerationRequest, Generations, GenerationView
@@ -122,6 +124,7 @@ class UploadsController(Controller):
         dependencies=AUTH,
         security=SECURED,
         request_max_body_size=UPLOAD_BODY_LIMIT,
+        opt={RATE_LIMIT_OPT: CONTENT},
         summary="Upload one reference image (multipart field `file`); metadata is stripped",
     )
     async def upload(
@@ -146,7 +149,12 @@ class GenerationsController(Controller):
     dependencies = AUTH
     security = SECURED
 
-    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit an image or video generation")
+    @post(
+        "/",
+        status_code=HTTP_202_ACCEPTED,
+        opt={RATE_LIMIT_OPT: CONTENT},
+        summary="Submit an image or video generation",
+    )
     async def submit(
         self,
         data: JSONBody[GenerationBody],
