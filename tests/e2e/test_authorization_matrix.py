@@ -235,3 +235,91 @@ async def test_public_reads_need_no_credentials(operation: tuple[str, str], clie
     method, path = operation
     response = await client.request(method, path)
     assert response.status_code == 200, response.text
+
+
+CALLERS = ("anonymous", "user_a", "user_b", "support", "privacy_officer", "admin")
+ALLOW, DENY_401, DENY_403, HIDDEN_404, NEEDS_SIGNATURE = "allow", "401", "403", "404", "signature"
+
+
+def expected_outcome(audience: str, caller: str) -> str:
+    """The matrix itself: what each caller may do under each audience (resources belong to ``user_a``)."""
+    if audience == PUBLIC:
+        return ALLOW
+    if audience == SIGNED:
+        return NEEDS_SIGNATURE  # nobody without a valid signature, however signed in
+    if caller == "anonymous":
+        return DENY_401
+    if audience == SUBJECT:
+        return ALLOW  # on their own data only: test_subject_operations_act_only_on_the_callers_data
+    if audience == OWNED:
+        return ALLOW if caller == "user_a" else HIDDEN_404  # staff reach subjects' data only through admin routes
+    assert audience.startswith("staff:"), audience
+    return ALLOW if caller in audience.removeprefix("staff:").split(",") else DENY_403
+
+
+def _matches(outcome: str, status: int) -> bool:
+    if status >= 500:
+        return False
+    return {
+        ALLOW: status not in {401, 403, 404},
+        DENY_401: status == 401,
+        DENY_403: status == 403,
+        HIDDEN_404: status == 404,
+        NEEDS_SIGNATURE: status in {400, 403, 404},
+    }[outcome]
+
+
+@pytest.mark.parametrize("operation", sorted(AUDIENCE))
+async def test_the_full_matrix(operation: tuple[str, str], tmp_path: Any) -> None:
+    """Every operation x {anonymous, user A, user B, support, privacy officer, admin}: the expected allow/deny."""
+    from litestar.testing import AsyncTestClient as Client
+
+    from dreamina.adapters.http.app import create_app
+    from dreamina.adapters.memory.repositories import InMemoryDatabase
+    from dreamina.bootstrap import build_container
+    from dreamina.settings import load_settings
+
+    from .conftest import UNTHROTTLED, test_overrides
+
+    settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED})
+    container = build_container(settings, uow=InMemoryDatabase().unit_of_work, **test_overrides())
+    method, template = operation
+    audience = AUDIENCE[operation]
+    async with Client(app=create_app(container=container)) as client:
+        headers: dict[str, dict[str, str]] = {"anonymous": {}}
+        for caller in CALLERS[1:]:
+            headers[caller] = await signed_in(client, f"{caller}@example.com")
+            if caller in STAFF_ROLES:
+                await container.staff.grant(f"{caller}@example.com", caller)
+        subject_id = (await client.get("/v1/me", headers=headers["user_a"])).json()["id"]
+        path = template.replace("{subject_id}", subject_id).replace("{key}", "outputs/x/y/0.png")
+        while "{" in path:
+            parameter = path.split("{", 1)[1].split("}", 1)[0]
+            path = path.replace("{" + parameter + "}", await _make_resource(client, headers["user_a"], parameter))
+        # user_a goes last: an allowed call may change or delete the resource the others were refused
+        hidden: str | None = None  # what a stranger is told (404) about user_a's resource
+        for caller in sorted(CALLERS, key=lambda c: c == "user_a"):
+            response = await client.request(
+                method,
+                path,
+                headers=headers[caller],
+                json=None if operation in FILES else BODIES.get(operation),
+                files=FILES.get(operation),
+                params=QUERIES.get(operation),
+            )
+            outcome = expected_outcome(audience, caller)
+            if outcome == HIDDEN_404:
+                hidden = response.json().get("detail")
+            if outcome == ALLOW and response.status_code == 404 and hidden is not None:
+                # the owner passed authorization and was told something else (e.g. "no export archive yet")
+                assert response.json().get("detail") != hidden, (operation, caller, response.text[:300])
+                continue
+            assert _matches(outcome, response.status_code), (operation, caller, outcome, response.text[:300])
+    await container.aclose()
+
+
+def test_the_matrix_covers_every_operation_for_six_callers() -> None:
+    cells = {(op, caller): expected_outcome(AUDIENCE[op], caller) for op in AUDIENCE for caller in CALLERS}
+    assert len(cells) == 6 * len(AUDIENCE)
+    denied = [cell for cell, outcome in cells.items() if outcome != ALLOW]
+    assert denied, "a matrix where everyone may do everything proves nothing"
