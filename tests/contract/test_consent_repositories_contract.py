@@ -136,6 +136,28 @@ async def test_analytics_counts_per_day_name_and_feature_and_retention(uow_facto
         assert sum(c.count for c in everything) == 5
 
 
+async def test_analytics_retention_deletes_the_oldest_days_first_and_keeps_the_cutoff_day(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    cutoff = date(2026, 6, 1)
+    days = [cutoff - timedelta(days=n) for n in (1, 3, 2, 0)]  # stored out of order
+    async with uow_factory() as uow:
+        await uow.analytics_events.add_many([analytics_event(day) for day in days for _ in range(2)])
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.analytics_events.count_before(cutoff) == 6
+        assert await uow.analytics_events.delete_before(cutoff, 4) == 4
+        await uow.commit()
+    async with uow_factory() as uow:
+        left = await uow.analytics_events.daily_counts(cutoff - timedelta(days=10), cutoff)
+        assert [(c.day, c.count) for c in left] == [(cutoff - timedelta(days=1), 2), (cutoff, 2)]
+        assert await uow.analytics_events.delete_before(cutoff, 4) == 2
+        assert await uow.analytics_events.delete_before(cutoff, 4) == 0
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.analytics_events.count_before(cutoff + timedelta(days=1)) == 2
+
+
 async def test_analytics_batches_refuse_nul_the_same_way_everywhere(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         with pytest.raises(ValueError):

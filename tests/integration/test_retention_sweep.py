@@ -9,11 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dreamina.adapters.clock import MovableClock
+from dreamina.domain.consent.analytics import RETENTION_DAYS
+from dreamina.domain.consent.retention import ExpiredAnalyticsEvents
 from dreamina.domain.identity.accounts import hash_token
 from dreamina.domain.identity.retention import ExpiredSessions
 from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
+from tests.contract.consent_rows import analytics_event
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -58,6 +61,21 @@ async def test_two_sweeps_at_once_remove_each_record_once(uow_factory: UnitOfWor
     assert sum(r[0].applied for r in results) == 40
     async with uow_factory() as uow:
         assert await uow.sessions.count_expired(clock.now()) == 0
+
+
+async def test_two_analytics_sweeps_at_once_remove_each_event_once(uow_factory: UnitOfWorkFactory) -> None:
+    clock = MovableClock(NOW)
+    old = NOW.date() - timedelta(days=RETENTION_DAYS + 1)
+    async with uow_factory() as uow:
+        await uow.analytics_events.add_many(
+            [analytics_event(old - timedelta(days=n % 5)) for n in range(60)] + [analytics_event(NOW.date())]
+        )
+        await uow.commit()
+    sweeps = [RetentionSweep([ExpiredAnalyticsEvents(uow_factory)], clock, batch_size=7) for _ in range(2)]
+    results = await asyncio.gather(*(sweep.run() for sweep in sweeps))
+    assert sum(r[0].applied for r in results) == 60
+    async with uow_factory() as uow:
+        assert await uow.analytics_events.count_before(NOW.date() + timedelta(days=1)) == 1
 
 
 def test_a_sweep_refuses_nonsense() -> None:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import ColumnClause, delete, exists, func, insert, literal_column, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models import AccountRow
@@ -269,14 +269,22 @@ class SqlAnalyticsEventStore(_SqlRepository):
     async def delete_before(self, day: date, limit: int) -> int:
         if limit < 0:
             raise ValueError("limit must not be negative")
+        # One statement, bounded by the limit, oldest days first along ix_analytics_events_day. Rows are picked by
+        # their physical address (PostgreSQL ctid, SQLite rowid), which spares the delete a primary-key lookup per
+        # row (a batch by id took about 1.5 times as long, bench/retention.py). Concurrent sweepers skip each
+        # other's rows on PostgreSQL (SQLite ignores FOR UPDATE and serialises writers anyway).
+        postgres = self._session.get_bind().dialect.name == "postgresql"
+        address: ColumnClause[Any] = literal_column("ctid" if postgres else "rowid")
         batch = (
-            select(AnalyticsEventRow.id)
+            select(address)
+            .select_from(AnalyticsEventRow)
             .where(AnalyticsEventRow.day < day)
             .order_by(AnalyticsEventRow.day)
             .limit(limit)
+            .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        return await self._execute_count(delete(AnalyticsEventRow).where(AnalyticsEventRow.id.in_(batch)))
+        return await self._execute_count(delete(AnalyticsEventRow).where(address.in_(batch)))
 
     async def delete_pseudonyms(self, pseudonyms: list[str]) -> int:
         deleted = 0
