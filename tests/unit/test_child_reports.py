@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -250,3 +251,31 @@ async def test_retention_drops_reporter_data_after_90_days_and_the_record_after_
     assert await sweep() == {"child_reports.reporter_data": 0, "child_reports.closed": 1}
     async with container.uow() as uow:
         assert await uow.child_reports.get(report.id) is None
+
+
+class _Sink:
+    """Keeps what a holder exports, per category."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[dict[str, object]]] = {}
+
+    async def write_records(self, category: str, description: str, records: Any) -> None:
+        self.records[category] = [dict(r) async for r in records] if hasattr(records, "__aiter__") else list(records)
+
+    async def write_file(self, path: str, description: str, chunks: Any) -> None:
+        raise AssertionError("identity exports no files")
+
+
+async def test_the_subjects_export_lists_reports_about_them_without_the_reporters_data(
+    wired: tuple[Container, InMemoryDatabase],
+) -> None:
+    container, _ = wired
+    subject, _ = await _account(container, "kid@example.com")
+    await container.children.report(IncomingReport(contact=REPORTER, email="kid@example.com", details=DETAILS))
+    (identity,) = [h for h in container.rights.holders if h.name == "identity"]
+    assert (await identity.count(subject))["child_reports"] == 1
+    sink = _Sink()
+    await identity.export(subject, sink)  # type: ignore[arg-type]
+    (exported,) = sink.records["child_reports"]
+    assert exported["status"] == "open" and exported["source"] == "report"
+    assert REPORTER not in str(exported) and "daughter" not in str(exported)
