@@ -32,8 +32,9 @@ from dreamina.domain.generation.generations import GenerationRules, Generations
 from dreamina.domain.generation.personal_data import GenerationPersonalData
 from dreamina.domain.generation.uploads import ReferenceUploads, UploadRules
 from dreamina.domain.identity.accounts import Accounts, IdentityRules
+from dreamina.domain.identity.child_reports import ChildReports
 from dreamina.domain.identity.personal_data import IdentityPersonalData
-from dreamina.domain.identity.retention import ExpiredSessions
+from dreamina.domain.identity.retention import ClosedChildReportContacts, ExpiredChildReports, ExpiredSessions
 from dreamina.domain.identity.staff import StaffDirectory
 from dreamina.domain.privacy.datamap import DATA_MAP, DataMap
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
@@ -119,6 +120,13 @@ class Container:
     job_queue: JobQueue | None = None
     starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     billing: Billing | None = None
+    child_reports: ChildReports | None = None
+
+    @property
+    def children(self) -> ChildReports:
+        """The children's flow (always wired by :func:`build_container`)."""
+        assert self.child_reports is not None
+        return self.child_reports
 
     async def start(self) -> None:
         """Idempotent start-up work: publish the shipped policy as version 1 if it is not there yet."""
@@ -167,6 +175,7 @@ def _object_store(settings: Settings, vault_secret: bytes, clock: Clock | None =
 
 def build_container(settings: Settings, **overrides: Any) -> Container:
     """Wire the adapters the settings name; any keyword overrides the adapter of the same name."""
+    from dreamina.adapters.child_safety import DataRightsChildErasure, GenerationModuleStopper
     from dreamina.adapters.clock import SystemClock
     from dreamina.adapters.crypto import AesGcmCipher
     from dreamina.adapters.passwords import Argon2PasswordHasher
@@ -228,6 +237,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     object_store: ObjectStore = overrides.get("object_store") or _object_store(settings, url_key, clock)
     jurisdictions = load_jurisdictions()
     cipher = AesGcmCipher()
+    stopper = GenerationModuleStopper()  # bound below, once the generation module is wired
     accounts = Accounts(
         uow=uow,
         vault=vault,
@@ -237,6 +247,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         clock=clock,
         attempts=attempts,
         jurisdictions=jurisdictions,
+        generations=stopper,
         rules=IdentityRules(
             token_ttl=timedelta(seconds=settings.token_ttl_seconds),
             login_max_failures=settings.login_max_failures,
@@ -304,6 +315,8 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
                 ExpiredAnalyticsEvents(uow),
                 ExpiredPaymentRecords(uow),
                 ForgottenPaymentEvents(uow),
+                ClosedChildReportContacts(uow),
+                ExpiredChildReports(uow),
             ],
             clock,
         ),
@@ -327,6 +340,18 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         billing=billing,
     )
     _wire_generation(container, settings, cipher, overrides, providers)
+    assert container.generations is not None
+    stopper.bind(container.generations)
+    container.child_reports = ChildReports(
+        uow=uow,
+        vault=vault,
+        cipher=cipher,
+        clock=clock,
+        mailer=mailer,
+        attempts=attempts,
+        generations=stopper,
+        erasure=DataRightsChildErasure(data_rights.requests),
+    )
     return container
 
 

@@ -127,6 +127,23 @@ async def test_unfinished_lists_queued_and_running_oldest_first(uow_factory: Uni
         assert [g.id for g in await uow.generations.unfinished(1)] == [running.id]
 
 
+async def test_unfinished_for_subject_lists_only_that_subjects_unfinished_jobs(uow_factory: UnitOfWorkFactory) -> None:
+    subject, other = uuid.uuid4(), uuid.uuid4()
+    running = make_generation(subject, at=AT, status=GenerationStatus.RUNNING)
+    queued = make_generation(subject, at=AT + timedelta(seconds=1))
+    done = make_generation(subject, at=AT, status=GenerationStatus.SUCCEEDED)
+    elsewhere = make_generation(other, at=AT)
+    async with uow_factory() as uow:
+        for generation in (queued, done, elsewhere, running):
+            await uow.generations.add(generation)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [g.id for g in await uow.generations.unfinished_for_subject(subject, 10)] == [running.id, queued.id]
+        assert [g.id for g in await uow.generations.unfinished_for_subject(subject, 1)] == [running.id]
+        assert [g.id for g in await uow.generations.unfinished_for_subject(other, 10)] == [elsewhere.id]
+        assert await uow.generations.unfinished_for_subject(uuid.uuid4(), 10) == []
+
+
 async def test_text_with_nul_is_refused_everywhere(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         with pytest.raises(ValueError):

@@ -73,6 +73,11 @@ AUDIENCE: dict[tuple[str, str], str] = {
         "POST",
         "/v1/admin/privacy/requests/{request_id}/extend",
     ): ANALYSTS,  # Stripe-Signature, checked against the endpoint secret
+    ("POST", "/v1/privacy/child-reports"): PUBLIC,
+    ("GET", "/v1/admin/child-reports"): EVERY_STAFF_ROLE,
+    ("GET", "/v1/admin/child-reports/{report_id}"): EVERY_STAFF_ROLE,
+    ("POST", "/v1/admin/child-reports/{report_id}/confirm"): ANALYSTS,
+    ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): ANALYSTS,
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
@@ -89,6 +94,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/admin/privacy/requests/{request_id}/approve"): {"reason": "matrix"},
     ("POST", "/v1/admin/privacy/requests/{request_id}/reject"): {"reason": "matrix"},
     ("POST", "/v1/admin/privacy/requests/{request_id}/extend"): {"reason": "matrix"},
+    ("POST", "/v1/privacy/child-reports"): {"email": "nobody@example.com", "contact": "reporter@example.org"},
+    ("POST", "/v1/admin/child-reports/{report_id}/confirm"): {"reason": "matrix"},
+    ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): {"reason": "matrix"},
 }
 
 
@@ -129,6 +137,7 @@ async def _make_resource(client: AsyncTestClient, headers: dict[str, str], param
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/admin/subjects/{subject_id}/consent"): {"reason": "authorization matrix test"},
     ("GET", "/v1/admin/privacy/requests/{request_id}"): {"reason": "authorization matrix test"},
+    ("GET", "/v1/admin/child-reports/{report_id}"): {"reason": "authorization matrix test"},
 }
 
 
@@ -203,6 +212,18 @@ async def test_owned_resources_are_invisible_to_everyone_else(
     assert stranger.json()["code"] == "not_found"
 
 
+async def _child_report(client: AsyncTestClient, container: Container) -> str:
+    """An open child report about an account of its own (reporting ``subject`` would suspend the caller)."""
+    await signed_in(client, "reported@example.com")
+    reported = await client.post(
+        "/v1/privacy/child-reports", json={"email": "reported@example.com", "contact": "reporter@example.org"}
+    )
+    assert reported.status_code == 202, reported.text
+    async with container.uow() as uow:
+        (report,) = await uow.child_reports.list_open(10)
+    return str(report.id)
+
+
 @pytest.mark.parametrize("operation", sorted(k for k, v in AUDIENCE.items() if v.startswith("staff:")))
 async def test_staff_operations_need_the_right_role(
     operation: tuple[str, str], client: AsyncTestClient, container: Container
@@ -217,6 +238,8 @@ async def test_staff_operations_need_the_right_role(
     path = template.replace("{subject_id}", subject_id)
     if "{request_id}" in path:
         path = path.replace("{request_id}", await _make_resource(client, callers["subject"], "request_id"))
+    if "{report_id}" in path:
+        path = path.replace("{report_id}", await _child_report(client, container))
     for caller, headers in callers.items():
         response = await client.request(
             method, path, headers=headers, json=BODIES.get(operation), params=QUERIES.get(operation)

@@ -121,6 +121,10 @@ class GenerationRepository(Protocol):
         """Generations not yet in a terminal state, oldest first (to re-enqueue after a restart)."""
         ...
 
+    async def unfinished_for_subject(self, subject_id: UUID, limit: int) -> list[Generation]:
+        """The subject's generations not yet in a terminal state, oldest first (to stop them all at once)."""
+        ...
+
 
 # --- model providers ------------------------------------------------------------------------------------------
 

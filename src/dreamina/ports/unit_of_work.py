@@ -8,6 +8,7 @@ from typing import Protocol
 
 from dreamina.ports.audit import AuditLog
 from dreamina.ports.billing import BillingRepository
+from dreamina.ports.child_reports import ChildReportRepository
 from dreamina.ports.consent import (
     AnalyticsEventStore,
     ConsentRecordRepository,
@@ -52,6 +53,7 @@ class UnitOfWork(Protocol):
     generations: GenerationRepository
     restrictions: ProcessingRestrictions
     billing: BillingRepository
+    child_reports: ChildReportRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

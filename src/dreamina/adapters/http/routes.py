@@ -124,7 +124,7 @@ class AccountsController(Controller):
         "/me",
         dependencies=AUTH,
         security=SECURED,
-        summary="Correct your email or display name",
+        summary="Correct your email, display name or birth date",
         responses=problem_responses(400, 401, 404, 409, 410, 413, 422),
     )
     async def update_me(
@@ -210,10 +210,12 @@ ROUTES: list[ControllerRouterHandler] = [
 
 def _add_routes_that_import_this_module() -> None:
     from dreamina.adapters.http.routes_billing import BILLING_ROUTES  # imports AUTH from here
+    from dreamina.adapters.http.routes_children import ChildReportQueueController, report_child
     from dreamina.adapters.http.routes_privacy_admin import PrivacyQueueController
 
     ROUTES.extend(BILLING_ROUTES)
     ROUTES.append(PrivacyQueueController)
+    ROUTES.extend([report_child, ChildReportQueueController])
 
 
 _add_routes_that_import_this_module()

@@ -57,6 +57,7 @@ class ProfileBody(msgspec.Struct):
 class ProfilePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     email: Email | msgspec.UnsetType = msgspec.UNSET
     display_name: DisplayName | msgspec.UnsetType | None = msgspec.UNSET
+    birth_date: Annotated[date, Meta(description="YYYY-MM-DD")] | msgspec.UnsetType = msgspec.UNSET
 
 
 class SectionBody(msgspec.Struct):

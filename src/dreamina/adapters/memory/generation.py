@@ -123,6 +123,13 @@ class InMemoryGenerationRepository:
         found.sort(key=lambda g: (g.created_at, g.id.bytes))
         return [_stored_generation(g) for g in found[:limit]]
 
+    async def unfinished_for_subject(self, subject_id: UUID, limit: int) -> list[Generation]:
+        found = [
+            g for _, g in self._table.rows() if g.subject_id == subject_id and not GenerationStatus(g.status).terminal
+        ]
+        found.sort(key=lambda g: (g.created_at, g.id.bytes))
+        return [_stored_generation(g) for g in found[:limit]]
+
 
 class RecordingCharges:
     """A :class:`~dreamina.ports.generation.GenerationCharges` fake that records every call and checks the

@@ -23,6 +23,7 @@ from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion
 from dreamina.ports.audit import AuditEvent, AuditLog
 from dreamina.ports.billing import BillingRepository
+from dreamina.ports.child_reports import ChildReport, ChildReportRepository
 from dreamina.ports.consent import (
     AnalyticsEvent,
     AnalyticsEventStore,
@@ -187,6 +188,7 @@ class InMemoryDatabase:
         self.uploads: dict[UUID, Upload] = {}
         self.generations: dict[UUID, Generation] = {}
         self.billing = _billing_tables()
+        self.child_reports: dict[UUID, ChildReport] = {}
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -215,6 +217,7 @@ class InMemoryDatabase:
             "generation_references": sum(len(g.reference_upload_ids) for g in self.generations.values()),
             "processing_restrictions": len(self.restrictions),
             **self.billing.row_counts(),
+            "child_reports": len(self.child_reports),
         }
 
 
@@ -475,6 +478,7 @@ class InMemoryUnitOfWork:
     generations: GenerationRepository
     restrictions: ProcessingRestrictions
     billing: BillingRepository
+    child_reports: ChildReportRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -532,6 +536,7 @@ class InMemoryUnitOfWork:
         self._attach_data_rights()
         self.billing, billing_staged = _billing_repository(db.billing)
         self._tables = (*self._tables, *billing_staged)
+        self._attach_child_reports()
         return self
 
     def _enter_consent(self, accounts: _Table[UUID, Account]) -> tuple[_Table[Any, Any], ...]:
@@ -601,6 +606,13 @@ class InMemoryUnitOfWork:
         self.erasure_completions = dr.InMemoryErasureCompletionRepository(completions)
         self.restrictions = dr.InMemoryProcessingRestrictions(restrictions)
         self._tables = (*self._tables, requests, events, jobs, completions, restrictions)
+
+    def _attach_child_reports(self) -> None:
+        from dreamina.adapters.memory.child_reports import InMemoryChildReportRepository
+
+        reports: _Table[UUID, ChildReport] = _Table(self._database.child_reports, (), "this report already exists")
+        self.child_reports = InMemoryChildReportRepository(reports)
+        self._tables = (*self._tables, reports)
 
     def _require_active(self) -> None:
         if not self._active:

@@ -135,6 +135,7 @@ def table_columns() -> list[tuple[str, str]]:
 
 
 from dreamina.adapters.sql import models_billing as _models_billing  # noqa: E402, F401  (registers the tables)
+from dreamina.adapters.sql import models_child_reports as _models_child_reports  # noqa: E402, F401 - registers it
 from dreamina.adapters.sql import models_consent as _models_consent  # noqa: E402,F401  (completes the metadata)
 from dreamina.adapters.sql import models_data_rights as _models_data_rights  # noqa: E402, F401 - registers its tables
 from dreamina.adapters.sql import models_generation as models_generation  # noqa: E402  (registers its tables)

@@ -166,6 +166,17 @@ class SqlGenerationRepository(_SqlRepository):
         references = await self._references([row.id for row in rows])
         return [self._record(row, references.get(row.id, ())) for row in rows]
 
+    async def unfinished_for_subject(self, subject_id: UUID, limit: int) -> list[Generation]:
+        statement = (
+            select(self._table)
+            .where(GenerationRow.subject_id == subject_id, GenerationRow.status.not_in(_TERMINAL))
+            .order_by(GenerationRow.created_at, GenerationRow.id)
+            .limit(max(0, limit))
+        )
+        rows = list(await self._session.execute(statement))
+        references = await self._references([row.id for row in rows])
+        return [self._record(row, references.get(row.id, ())) for row in rows]
+
     async def _references(self, generation_ids: list[UUID]) -> dict[UUID, tuple[UUID, ...]]:
         if not generation_ids:
             return {}

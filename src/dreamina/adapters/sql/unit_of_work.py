@@ -16,6 +16,7 @@ from dreamina.adapters.sql.repositories import (
     SqlSubjectKeyRepository,
 )
 from dreamina.adapters.sql.repositories_billing import SqlBillingRepository
+from dreamina.adapters.sql.repositories_child_reports import SqlChildReportRepository
 from dreamina.adapters.sql.repositories_consent import (
     SqlAnalyticsEventStore,
     SqlConsentRecordRepository,
@@ -36,6 +37,7 @@ from dreamina.adapters.sql.repositories_generation import (
 )
 from dreamina.ports.audit import AuditLog
 from dreamina.ports.billing import BillingRepository
+from dreamina.ports.child_reports import ChildReportRepository
 from dreamina.ports.consent import (
     AnalyticsEventStore,
     ConsentRecordRepository,
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
     generations: GenerationRepository
     restrictions: ProcessingRestrictions
     billing: BillingRepository
+    child_reports: ChildReportRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -115,6 +118,7 @@ class SqlUnitOfWork:
         self.generations = SqlGenerationRepository(session)
         self.restrictions = SqlProcessingRestrictions(session)
         self.billing = SqlBillingRepository(session)
+        self.child_reports = SqlChildReportRepository(session)
         return self
 
     async def __aexit__(

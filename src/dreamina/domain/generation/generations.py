@@ -274,6 +274,24 @@ class Generations:
                 await self._cancel_at_provider(generation)
             return await self._view(uow, generation)
 
+    async def stop_for_subject(self, subject_id: UUID) -> int:
+        """Stop every queued or running job of the subject (their account was suspended); each reserved charge is
+        released as on a cancel. Returns how many were stopped."""
+        stopped = 0
+        while True:
+            async with self._uow() as uow:
+                batch = await uow.generations.unfinished_for_subject(subject_id, 100)
+            if not batch:
+                return stopped
+            for generation in batch:
+                try:
+                    view = await self.cancel(subject_id, generation.id)
+                except NotFound:
+                    continue  # deleted meanwhile: nothing left to stop
+                if not view.status.terminal:
+                    raise RuntimeError("a generation could not be stopped")  # never loop forever
+                stopped += 1
+
     async def delete(self, subject_id: UUID, generation_id: UUID) -> None:
         """Remove the prompt, outputs and references nothing else uses from every store; ask the provider to
         forget its copy where its API allows, and audit the outcome."""

@@ -11,7 +11,9 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from dreamina.domain.identity.age_gate import check_age
+from dreamina.domain.identity.child_reports import ReportFiling, parse_birth_date
 from dreamina.domain.privacy.errors import (
+    AgeRequirementNotMet,
     AuthenticationFailed,
     Conflict,
     DomainError,
@@ -26,6 +28,7 @@ from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.domain.privacy.policy import current_version, names_version
 from dreamina.domain.privacy.validation import clean_text, normalise_email
 from dreamina.ports.audit import AuditEvent
+from dreamina.ports.child_reports import GenerationStopper, ReportSource
 from dreamina.ports.clock import Clock
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
 from dreamina.ports.keys import FieldCipher, KeyVault
@@ -106,6 +109,7 @@ class Accounts:
         clock: Clock,
         attempts: AttemptCounter,
         jurisdictions: JurisdictionTable,
+        generations: GenerationStopper,
         rules: IdentityRules | None = None,
     ) -> None:
         self._uow = uow
@@ -116,6 +120,8 @@ class Accounts:
         self._clock = clock
         self._attempts = attempts
         self._jurisdictions = jurisdictions
+        self._generations = generations
+        self._filing = ReportFiling(vault, cipher)
         self._rules = rules or IdentityRules()
         # A real hash to verify against when no account matches, so timing does not reveal registration.
         self._decoy_hash = passwords.hash(secrets.token_urlsafe(16))
@@ -304,8 +310,13 @@ class Accounts:
             return await self._profile(self._keyring(uow), account)
 
     async def update_profile(self, principal: Principal, changes: dict[str, str | None]) -> Profile:
-        """Correct the subject's own email or display name; every change is audited as a rectification."""
-        unknown = set(changes) - {"email", "display_name"}
+        """Correct the subject's own email, display name or birth date; every change is audited as a rectification
+        (field names only).
+
+        A birth date corrected to below the minimum age of the subject's jurisdiction is stored, and the account is
+        suspended at once exactly as on a child report, with a report the system raises for staff to review (G8).
+        """
+        unknown = set(changes) - {"email", "display_name", "birth_date"}
         if unknown:
             raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
         new_email = None
@@ -316,7 +327,13 @@ class Accounts:
         new_name: str | None = None
         if "display_name" in changes:
             new_name = _clean_display_name(changes["display_name"])
+        new_birth = None
+        if "birth_date" in changes:
+            if changes["birth_date"] is None:
+                raise InvalidInput("birth_date cannot be removed", field="birth_date")
+            new_birth = parse_birth_date(changes["birth_date"])
 
+        underage = False
         async with self._uow() as uow:
             account = await uow.accounts.get(principal.account_id)
             if account is None:
@@ -340,6 +357,14 @@ class Accounts:
                         await keyring.seal(account.id, "display_name", new_name) if new_name else None
                     )
                     changed.append("display_name")
+            if new_birth is not None:
+                underage = self._below_minimum_age(new_birth, account)
+                current_birth = await keyring.open(account.id, "birth_date", account.birth_date_ciphertext)
+                if new_birth.isoformat() != current_birth:
+                    account.birth_date_ciphertext = await keyring.seal(account.id, "birth_date", new_birth.isoformat())
+                    changed.append("birth_date")
+                else:
+                    underage = False  # nothing was corrected: no new report
             if changed:
                 now = self._clock.now()
                 account.updated_at = now
@@ -359,8 +384,21 @@ class Accounts:
                         occurred_at=now,
                     )
                 )
+                if underage:
+                    await self._filing.file(uow, account, ReportSource.BIRTH_DATE, now)
                 await uow.commit()
-            return await self._profile(keyring, account)
+            profile = await self._profile(keyring, account)
+        if underage:
+            await self._generations.stop_all(account.id)
+        return profile
+
+    def _below_minimum_age(self, birth_date: date, account: Account) -> bool:
+        """The age gate's answer for a corrected birth date; impossible dates are refused like at sign-up."""
+        try:
+            check_age(birth_date, self._clock.now().date(), account.country, account.region, self._jurisdictions)
+        except AgeRequirementNotMet:
+            return True
+        return False
 
     async def _profile(self, keyring: SubjectKeyring, account: Account) -> Profile:
         try:

@@ -1,4 +1,5 @@
-"""The identity module's holder of personal data: accounts, sessions, policy acceptances, audit trail, disclosures."""
+"""The identity module's holder of personal data: accounts, sessions, policy acceptances, audit trail, disclosures,
+child reports about the subject."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from uuid import UUID
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
+from dreamina.ports.child_reports import ReportStatus
 from dreamina.ports.clock import Clock
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ExportSink, ProcessorReference
 from dreamina.ports.keys import FieldCipher, KeyVault
@@ -41,6 +43,15 @@ class IdentityPersonalData:
             pseudonymised_legal_hold=True,
         ),
         Coverage("store", "policy_versions", "not exported: " + NOT_SUBJECT_DATA, "untouched: " + NOT_SUBJECT_DATA),
+        Coverage(
+            "store",
+            "child_reports",
+            "child_reports.json (when, source, status); the reporters' contacts and details are withheld: they are "
+            "another person's data",
+            "pseudonymised legal hold: the subject's id becomes a keyed pseudonym, the reporters' details (which may "
+            "name the child) are dropped, an open report is closed; the reporters' contacts go 90 days after closing",
+            pseudonymised_legal_hold=True,
+        ),
     )
 
     def __init__(self, *, uow: UnitOfWorkFactory, vault: KeyVault, cipher: FieldCipher, clock: Clock) -> None:
@@ -56,6 +67,7 @@ class IdentityPersonalData:
                 "policy_acceptances": len(await uow.acceptances.list_for_subject(subject_id)),
                 "audit_events": len(await uow.audit.list_for_subject(subject_id)),
                 "disclosures": len(await uow.disclosures.list_for_subject(subject_id)),
+                "child_reports": len(await uow.child_reports.list_for_subject(subject_id)),
             }
 
     async def export(self, subject_id: UUID, sink: ExportSink) -> None:
@@ -118,10 +130,23 @@ class IdentityPersonalData:
                 }
                 for d in await uow.disclosures.list_for_subject(subject_id)
             ]
+            child_reports = [
+                {
+                    "received_at": r.received_at.isoformat(),
+                    "source": r.source.value,
+                    "status": r.status.value,
+                    "reports_received": r.reports_received,
+                    "closed_at": None if r.closed_at is None else r.closed_at.isoformat(),
+                }
+                for r in await uow.child_reports.list_for_subject(subject_id)
+            ]
         await sink.write_records("account", "your account: email, display name, birth date, country", accounts)
         await sink.write_records("policy_acceptances", "which privacy-policy versions you accepted, when", acceptances)
         await sink.write_records("audit_events", "changes made to your data and by whom (staff names omitted)", audit)
         await sink.write_records("disclosures", "every hand-off of your data to a processor", disclosures)
+        await sink.write_records(
+            "child_reports", "reports that your account belongs to a child (who reported is withheld)", child_reports
+        )
 
     async def erase(self, subject_id: UUID) -> ErasureOutcome:
         pseudonym = erasure_pseudonym(self._vault, subject_id)
@@ -131,6 +156,16 @@ class IdentityPersonalData:
             deleted += int(await uow.accounts.delete(subject_id))
             pseudonymised = await uow.audit.pseudonymise_subject(subject_id, pseudonym)
             pseudonymised += await uow.disclosures.pseudonymise_subject(subject_id, pseudonym)
+            now = self._clock.now()
+            for report in await uow.child_reports.list_for_subject(subject_id):
+                report.subject_id = pseudonym
+                report.details_ciphertext = None
+                if report.status is ReportStatus.OPEN:
+                    report.status = ReportStatus.ACCOUNT_ERASED
+                    report.closed_at = now
+                report.updated_at = now
+                await uow.child_reports.update(report)
+                pseudonymised += 1
             await uow.commit()
         return ErasureOutcome(self.name, deleted=deleted, pseudonymised=pseudonymised)
 

@@ -1,10 +1,24 @@
-"""Identity's retention rules: expired or revoked sessions go (their token hashes are useless by then)."""
+"""Identity's retention rules: expired or revoked sessions go (their token hashes are useless by then); closed child
+reports lose the reporter's data after 90 days and their record after 3 years."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from dreamina.domain.privacy.datamap import DATA_MAP
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+
+def _declared_days(store: str, field: str) -> int:
+    """The period the data map declares for a field: the schedule is the declaration, not a second constant."""
+    declared = DATA_MAP.field(store, field)
+    if declared is None or declared.retention.days is None:
+        raise LookupError(f"the data map declares no retention period for {store}.{field}")
+    return declared.retention.days
+
+
+REPORTER_DATA_DAYS = _declared_days("child_reports", "reporters_ciphertext")
+REPORT_RECORD_DAYS = _declared_days("child_reports", "subject_id")
 
 
 class ExpiredSessions:
@@ -26,3 +40,46 @@ class ExpiredSessions:
             deleted = await uow.sessions.delete_expired(now, limit)
             await uow.commit()
         return deleted
+
+
+class ClosedChildReportContacts:
+    """Deletes the reporter's contact, relationship and details (and the report's key) 90 days after a child report
+    is closed (data map: ``child_reports``, reporter data)."""
+
+    name = "child_reports.reporter_data"
+    category = "account"
+    description = f"a child report's reporter data is deleted {REPORTER_DATA_DAYS} days after the report is closed"
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.child_reports.count_reporter_data(now - timedelta(days=REPORTER_DATA_DAYS))
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            done = await uow.child_reports.delete_reporter_data(now - timedelta(days=REPORTER_DATA_DAYS), now, limit)
+            await uow.commit()
+        return done
+
+
+class ExpiredChildReports:
+    """Deletes a child report's record 3 years after it was closed (data map: ``child_reports``)."""
+
+    name = "child_reports.closed"
+    category = "account"
+    description = f"a closed child report's record is deleted {REPORT_RECORD_DAYS // 365} years after it was closed"
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.child_reports.count_closed(now - timedelta(days=REPORT_RECORD_DAYS))
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            done = await uow.child_reports.delete_closed(now - timedelta(days=REPORT_RECORD_DAYS), limit)
+            await uow.commit()
+        return done

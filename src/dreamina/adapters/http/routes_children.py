@@ -1,0 +1,183 @@
+"""Routes of the children's flow (policy section 9, G8): anyone reports an account; staff review the reports.
+
+The public report answers 202 with the same body whether or not the account exists. Staff lists and views are
+audited in the use cases; support staff may read the queue, only privacy officers and admins decide.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_202_ACCEPTED
+from msgspec import Meta
+
+from dreamina.adapters.http.problems import problem_responses
+from dreamina.adapters.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
+from dreamina.adapters.http.rate_limits import SENSITIVE
+from dreamina.adapters.http.routes_consent import EVERY_STAFF_ROLE, SECURED, provide_staff, requires_role
+from dreamina.adapters.http.schemas import Email
+from dreamina.bootstrap import Container
+from dreamina.domain.identity.accounts import Principal
+from dreamina.domain.identity.child_reports import IncomingReport, ReportView
+from dreamina.ports.child_reports import ChildReport
+from dreamina.ports.staff import StaffRole
+
+DECIDERS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
+RECEIVED = (
+    "Thank you. If the account exists, it has been suspended and our staff will review your report. "
+    "We will tell you the outcome at the address you gave."
+)
+
+
+class ChildReportBody(msgspec.Struct, forbid_unknown_fields=True):
+    contact: Annotated[str, Meta(min_length=3, max_length=320, description="your email address, for the outcome")]
+    email: Email | None = None
+    account_id: UUID | None = None
+    details: Annotated[str, Meta(max_length=8000, description="what you know (at most 2000 characters)")] | None = None
+    relationship: Literal["parent", "guardian", "other"] | None = None
+
+
+class ChildReportReceived(msgspec.Struct):
+    status: str
+    message: str
+
+
+class ChildReportSummary(msgspec.Struct):
+    id: UUID
+    subject_id: UUID
+    source: str
+    status: str
+    received_at: datetime
+    reports_received: int
+    suspended_account: bool
+    closed_at: datetime | None
+    erasure_request_id: UUID | None
+
+
+class ChildReportList(msgspec.Struct):
+    reports: list[ChildReportSummary]
+
+
+class ReporterBody(msgspec.Struct):
+    contact: str
+    relationship: str | None
+    received_at: datetime
+
+
+class ChildReportDetail(msgspec.Struct):
+    report: ChildReportSummary
+    reporters: list[ReporterBody]
+    details: list[str]
+
+
+class ChildReportDecision(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=500, description="why (audited)")]
+
+
+def _summary(r: ChildReport) -> ChildReportSummary:
+    return ChildReportSummary(
+        id=r.id,
+        subject_id=r.subject_id,
+        source=r.source.value,
+        status=r.status.value,
+        received_at=r.received_at,
+        reports_received=r.reports_received,
+        suspended_account=r.suspended_account,
+        closed_at=r.closed_at,
+        erasure_request_id=r.erasure_request_id,
+    )
+
+
+def _detail(view: ReportView) -> ChildReportDetail:
+    return ChildReportDetail(
+        report=_summary(view.report),
+        reporters=[ReporterBody(r.contact, r.relationship, r.received_at) for r in view.reporters],
+        details=view.details,
+    )
+
+
+@post(
+    "/v1/privacy/child-reports",
+    tags=["privacy"],
+    status_code=HTTP_202_ACCEPTED,
+    summary="Report an account that belongs to a child (no sign-in needed)",
+    opt={RATE_LIMIT_OPT: SENSITIVE},
+    responses=problem_responses(400, 413, 422, 429),
+)
+async def report_child(data: JSONBody[ChildReportBody], container: NamedDependency[Container]) -> ChildReportReceived:
+    """Give the account's email or its id (exactly one) and your email address. The answer is the same whether or
+    not the account exists; if it does, it is suspended at once and staff review the report."""
+    await container.children.report(
+        IncomingReport(
+            contact=data.contact,
+            email=data.email,
+            account_id=data.account_id,
+            details=data.details,
+            relationship=data.relationship,
+        )
+    )
+    return ChildReportReceived(status="received", message=RECEIVED)
+
+
+class ChildReportQueueController(Controller):
+    path = "/v1/admin/child-reports"
+    tags = ["admin", "children"]
+    security = SECURED
+    dependencies = {"staff": Provide(provide_staff, sync_to_thread=False)}
+
+    @get("/", guards=[EVERY_STAFF_ROLE], summary="Open child reports, oldest first")
+    async def queue(self, staff: NamedDependency[Principal], container: NamedDependency[Container]) -> ChildReportList:
+        return ChildReportList(reports=[_summary(r) for r in await container.children.queue(staff.account_id)])
+
+    @get(
+        "/{report_id:uuid}",
+        guards=[EVERY_STAFF_ROLE],
+        summary="One child report with the reporters' contacts and details (audited)",
+        responses=problem_responses(404, 422),
+    )
+    async def view(
+        self,
+        report_id: FromPath[UUID],
+        reason: Annotated[str, QueryParameter(min_length=1, max_length=500)],
+        staff: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> ChildReportDetail:
+        return _detail(await container.children.view(staff.account_id, report_id, reason))
+
+    @post(
+        "/{report_id:uuid}/confirm",
+        status_code=200,
+        guards=[DECIDERS],
+        summary="Confirm: the account belongs to a child; its erasure starts at once",
+        responses=problem_responses(404, 409, 422),
+    )
+    async def confirm(
+        self,
+        report_id: FromPath[UUID],
+        data: JSONBody[ChildReportDecision],
+        staff: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> ChildReportSummary:
+        return _summary(await container.children.confirm(staff.account_id, report_id, data.reason))
+
+    @post(
+        "/{report_id:uuid}/dismiss",
+        status_code=200,
+        guards=[DECIDERS],
+        summary="Dismiss: the report is unfounded; the account is reactivated",
+        responses=problem_responses(404, 409, 422),
+    )
+    async def dismiss(
+        self,
+        report_id: FromPath[UUID],
+        data: JSONBody[ChildReportDecision],
+        staff: NamedDependency[Principal],
+        container: NamedDependency[Container],
+    ) -> ChildReportSummary:
+        return _summary(await container.children.dismiss(staff.account_id, report_id, data.reason))

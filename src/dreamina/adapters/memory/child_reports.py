@@ -1,0 +1,109 @@
+"""In-memory fake of the child-report repository, over a table of an :class:`InMemoryDatabase` unit of work."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from uuid import UUID
+
+from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none
+from dreamina.adapters.record_rules import check_time
+from dreamina.domain.privacy.errors import NotFound
+from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
+
+
+def _stored(r: ChildReport) -> ChildReport:
+    for name in ("received_at", "updated_at", "closed_at", "reporter_data_deleted_at"):
+        check_time(name, getattr(r, name))
+    return dataclasses.replace(
+        r,
+        source=ReportSource(r.source),
+        status=ReportStatus(r.status),
+        received_at=_utc(r.received_at),
+        updated_at=_utc(r.updated_at),
+        closed_at=_utc_or_none(r.closed_at),
+        reporter_data_deleted_at=_utc_or_none(r.reporter_data_deleted_at),
+        reporter_key=None if r.reporter_key is None else bytes(r.reporter_key),
+        reporters_ciphertext=None if r.reporters_ciphertext is None else bytes(r.reporters_ciphertext),
+        details_ciphertext=None if r.details_ciphertext is None else bytes(r.details_ciphertext),
+    )
+
+
+def _oldest_first(reports: list[ChildReport]) -> list[ChildReport]:
+    return sorted(reports, key=lambda r: (r.received_at, r.id.bytes))
+
+
+class InMemoryChildReportRepository:
+    def __init__(self, table: _Table[UUID, ChildReport]) -> None:
+        self._table = table
+
+    async def add(self, report: ChildReport) -> None:
+        stored = _stored(report)
+        self._table.insert(stored.id, stored)
+
+    async def get(self, report_id: UUID) -> ChildReport | None:
+        found = self._table.get(report_id)
+        return None if found is None else _stored(found)
+
+    async def update(self, report: ChildReport) -> None:
+        stored = _stored(report)
+        if self._table.get(stored.id) is None:
+            raise NotFound("no such report")
+        self._table.replace(stored.id, stored)
+
+    async def open_for_subject(self, subject_id: UUID) -> ChildReport | None:
+        found = [r for _, r in self._table.rows() if r.subject_id == subject_id and r.status is ReportStatus.OPEN]
+        return _stored(_oldest_first(found)[0]) if found else None
+
+    async def list_for_subject(self, subject_id: UUID) -> list[ChildReport]:
+        return [_stored(r) for r in _oldest_first([r for _, r in self._table.rows() if r.subject_id == subject_id])]
+
+    async def list_open(self, limit: int) -> list[ChildReport]:
+        found = [r for _, r in self._table.rows() if r.status is ReportStatus.OPEN]
+        return [_stored(r) for r in _oldest_first(found)[: max(0, limit)]]
+
+    def _holding_reporter_data(self, closed_before: datetime) -> list[ChildReport]:
+        check_time("closed_before", closed_before)
+        found = [
+            r
+            for _, r in self._table.rows()
+            if r.closed_at is not None and r.closed_at < closed_before and r.reporter_data_deleted_at is None
+        ]
+        return sorted(found, key=lambda r: (r.closed_at or closed_before, r.id.bytes))
+
+    async def delete_reporter_data(self, closed_before: datetime, now: datetime, limit: int) -> int:
+        check_time("now", now)
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        batch = self._holding_reporter_data(closed_before)[:limit]
+        for r in batch:
+            self._table.replace(
+                r.id,
+                dataclasses.replace(
+                    r,
+                    reporter_key=None,
+                    reporters_ciphertext=None,
+                    details_ciphertext=None,
+                    reporter_data_deleted_at=_utc(now),
+                ),
+            )
+        return len(batch)
+
+    async def count_reporter_data(self, closed_before: datetime) -> int:
+        return len(self._holding_reporter_data(closed_before))
+
+    def _closed(self, closed_before: datetime) -> list[ChildReport]:
+        check_time("closed_before", closed_before)
+        found = [r for _, r in self._table.rows() if r.closed_at is not None and r.closed_at < closed_before]
+        return sorted(found, key=lambda r: (r.closed_at or closed_before, r.id.bytes))
+
+    async def delete_closed(self, closed_before: datetime, limit: int) -> int:
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        batch = self._closed(closed_before)[:limit]
+        for r in batch:
+            self._table.delete(r.id)
+        return len(batch)
+
+    async def count_closed(self, closed_before: datetime) -> int:
+        return len(self._closed(closed_before))

@@ -1,0 +1,154 @@
+"""SQL adapter of the child-report repository port over ``child_reports``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, func, insert, select, update
+
+from dreamina.adapters.record_rules import check_time
+from dreamina.adapters.sql.models_child_reports import ChildReportRow
+from dreamina.adapters.sql.repositories import _SqlRepository
+from dreamina.domain.privacy.errors import NotFound
+from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
+
+_TIMES = ("received_at", "updated_at", "closed_at", "reporter_data_deleted_at")
+
+
+def _values(r: ChildReport) -> dict[str, Any]:
+    for name in _TIMES:
+        check_time(name, getattr(r, name))
+    return {
+        "subject_id": r.subject_id,
+        "source": ReportSource(r.source).value,
+        "status": ReportStatus(r.status).value,
+        "received_at": r.received_at,
+        "updated_at": r.updated_at,
+        "reports_received": r.reports_received,
+        "suspended_account": r.suspended_account,
+        "reporter_key": r.reporter_key,
+        "reporters_ciphertext": r.reporters_ciphertext,
+        "details_ciphertext": r.details_ciphertext,
+        "closed_at": r.closed_at,
+        "erasure_request_id": r.erasure_request_id,
+        "reporter_data_deleted_at": r.reporter_data_deleted_at,
+    }
+
+
+def _bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def _report(row: Any) -> ChildReport:
+    return ChildReport(
+        id=row.id,
+        subject_id=row.subject_id,
+        source=ReportSource(row.source),
+        status=ReportStatus(row.status),
+        received_at=row.received_at,
+        updated_at=row.updated_at,
+        reports_received=row.reports_received,
+        suspended_account=bool(row.suspended_account),
+        reporter_key=_bytes(row.reporter_key),
+        reporters_ciphertext=_bytes(row.reporters_ciphertext),
+        details_ciphertext=_bytes(row.details_ciphertext),
+        closed_at=row.closed_at,
+        erasure_request_id=row.erasure_request_id,
+        reporter_data_deleted_at=row.reporter_data_deleted_at,
+    )
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 0:
+        raise ValueError("limit must not be negative")  # SQLite reads LIMIT -1 as "no limit"
+
+
+class SqlChildReportRepository(_SqlRepository):
+    """:class:`~dreamina.ports.child_reports.ChildReportRepository` over ``child_reports``."""
+
+    _table = ChildReportRow.__table__
+    _oldest_first = (ChildReportRow.received_at, ChildReportRow.id)
+
+    async def add(self, report: ChildReport) -> None:
+        await self._write(
+            insert(ChildReportRow).values(id=report.id, **_values(report)), conflict="this report already exists"
+        )
+
+    async def get(self, report_id: UUID) -> ChildReport | None:
+        row = (await self._session.execute(select(self._table).where(ChildReportRow.id == report_id))).first()
+        return None if row is None else _report(row)
+
+    async def update(self, report: ChildReport) -> None:
+        statement = update(ChildReportRow).where(ChildReportRow.id == report.id).values(**_values(report))
+        if await self._write(statement, conflict="this report cannot be updated") == 0:
+            raise NotFound("no such report")
+
+    async def open_for_subject(self, subject_id: UUID) -> ChildReport | None:
+        statement = (
+            select(self._table)
+            .where(ChildReportRow.subject_id == subject_id, ChildReportRow.status == ReportStatus.OPEN.value)
+            .order_by(*self._oldest_first)
+            .limit(1)
+        )
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _report(row)
+
+    async def list_for_subject(self, subject_id: UUID) -> list[ChildReport]:
+        statement = select(self._table).where(ChildReportRow.subject_id == subject_id).order_by(*self._oldest_first)
+        return [_report(row) for row in await self._session.execute(statement)]
+
+    async def list_open(self, limit: int) -> list[ChildReport]:
+        statement = (
+            select(self._table)
+            .where(ChildReportRow.status == ReportStatus.OPEN.value)
+            .order_by(*self._oldest_first)
+            .limit(max(0, limit))
+        )
+        return [_report(row) for row in await self._session.execute(statement)]
+
+    def _holding_reporter_data(self, closed_before: datetime) -> Any:
+        check_time("closed_before", closed_before)
+        return (ChildReportRow.closed_at < closed_before, ChildReportRow.reporter_data_deleted_at.is_(None))
+
+    async def delete_reporter_data(self, closed_before: datetime, now: datetime, limit: int) -> int:
+        check_time("now", now)
+        _check_limit(limit)
+        # One bounded statement driven by the closed_at index; concurrent sweeps skip each other's rows (PostgreSQL).
+        batch = (
+            select(ChildReportRow.id)
+            .where(*self._holding_reporter_data(closed_before))
+            .order_by(ChildReportRow.closed_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        statement = (
+            update(ChildReportRow)
+            .where(ChildReportRow.id.in_(batch))
+            .values(reporter_key=None, reporters_ciphertext=None, details_ciphertext=None, reporter_data_deleted_at=now)
+        )
+        return await self._execute_count(statement)
+
+    async def count_reporter_data(self, closed_before: datetime) -> int:
+        statement = select(func.count()).select_from(ChildReportRow).where(*self._holding_reporter_data(closed_before))
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def delete_closed(self, closed_before: datetime, limit: int) -> int:
+        check_time("closed_before", closed_before)
+        _check_limit(limit)
+        batch = (
+            select(ChildReportRow.id)
+            .where(ChildReportRow.closed_at < closed_before)
+            .order_by(ChildReportRow.closed_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        return await self._execute_count(delete(ChildReportRow).where(ChildReportRow.id.in_(batch)))
+
+    async def count_closed(self, closed_before: datetime) -> int:
+        check_time("closed_before", closed_before)
+        statement = select(func.count()).select_from(ChildReportRow).where(ChildReportRow.closed_at < closed_before)
+        return int((await self._session.execute(statement)).scalar_one())

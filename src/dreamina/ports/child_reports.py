@@ -1,0 +1,101 @@
+"""Reports that an account belongs to a child (policy section 9, guarantee G8), and what the flow needs from
+other modules: stopping the account's generations and erasing it at once."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+
+class ReportSource(enum.StrEnum):
+    REPORT = "report"  # someone told us through POST /v1/privacy/child-reports
+    BIRTH_DATE = "birth_date_correction"  # the subject corrected their birth date to below the minimum age
+
+
+class ReportStatus(enum.StrEnum):
+    OPEN = "open"  # in the staff queue; the account is suspended
+    CONFIRMED = "confirmed"  # staff confirmed: the account is being erased
+    DISMISSED = "dismissed"  # staff found it unfounded: the account was reactivated
+    ACCOUNT_ERASED = "account_erased"  # the account was erased before staff decided
+
+
+@dataclass(slots=True)
+class ChildReport:
+    """One open (or closed) report about one account; later reports about it while open are merged into it.
+
+    The reporters' contacts and details are another person's data than the subject's: they are sealed with a data
+    key of the report's own (``reporter_key``, wrapped by the master key) and dropped after the declared period.
+    """
+
+    id: UUID
+    subject_id: UUID  # the account reported; the subject's erasure replaces it with their erasure pseudonym
+    source: ReportSource
+    status: ReportStatus
+    received_at: datetime
+    updated_at: datetime
+    reports_received: int
+    suspended_account: bool  # this report suspended an active account (dismissal reactivates it)
+    reporter_key: bytes | None  # the report's data key, wrapped by the master key
+    reporters_ciphertext: bytes | None  # JSON list of {contact, relationship, received_at}
+    details_ciphertext: bytes | None  # JSON list of the reporters' free-text details
+    closed_at: datetime | None = None
+    erasure_request_id: UUID | None = None
+    reporter_data_deleted_at: datetime | None = None
+
+
+class ChildReportRepository(Protocol):
+    async def add(self, report: ChildReport) -> None:
+        """Store a new report; raises ``Conflict`` if the id exists."""
+        ...
+
+    async def get(self, report_id: UUID) -> ChildReport | None: ...
+
+    async def update(self, report: ChildReport) -> None:
+        """Persist every field (including ``subject_id``); raises ``NotFound`` if the report is gone."""
+        ...
+
+    async def open_for_subject(self, subject_id: UUID) -> ChildReport | None:
+        """The subject's open report, if any (there is at most one: later reports merge into it)."""
+        ...
+
+    async def list_for_subject(self, subject_id: UUID) -> list[ChildReport]:
+        """Every report about the subject, oldest first."""
+        ...
+
+    async def list_open(self, limit: int) -> list[ChildReport]:
+        """Open reports, oldest first (the staff queue)."""
+        ...
+
+    async def delete_reporter_data(self, closed_before: datetime, now: datetime, limit: int) -> int:
+        """Retention: for at most ``limit`` reports closed before ``closed_before`` that still hold reporter data,
+        drop the key, contacts and details and stamp ``reporter_data_deleted_at``; returns how many."""
+        ...
+
+    async def count_reporter_data(self, closed_before: datetime) -> int:
+        """How many reports closed before ``closed_before`` still hold reporter data (dry runs)."""
+        ...
+
+    async def delete_closed(self, closed_before: datetime, limit: int) -> int:
+        """Retention: delete at most ``limit`` reports closed before ``closed_before``; returns how many."""
+        ...
+
+    async def count_closed(self, closed_before: datetime) -> int: ...
+
+
+class GenerationStopper(Protocol):
+    """Stops every queued or running generation of a subject (their reserved credits are released)."""
+
+    async def stop_all(self, subject_id: UUID) -> int:
+        """Cancel the subject's unfinished generations; returns how many were stopped."""
+        ...
+
+
+class ChildErasure(Protocol):
+    """Starts the immediate erasure of an account that staff confirmed belongs to a child."""
+
+    async def erase_now(self, staff_id: UUID, subject_id: UUID, reason: str) -> UUID:
+        """Open an erasure due at once (no grace period, no proof asked of the child); returns the request id."""
+        ...

@@ -1,0 +1,143 @@
+"""The child-report repository behaves the same in memory, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from dreamina.domain.privacy.errors import Conflict, NotFound
+from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def make_report(subject: UUID, **changes: Any) -> ChildReport:
+    report = ChildReport(
+        id=uuid.uuid4(),
+        subject_id=subject,
+        source=ReportSource.REPORT,
+        status=ReportStatus.OPEN,
+        received_at=AT,
+        updated_at=AT,
+        reports_received=1,
+        suspended_account=True,
+        reporter_key=b"wrapped-key",
+        reporters_ciphertext=b"sealed-reporters",
+        details_ciphertext=b"sealed-details",
+    )
+    return dataclasses.replace(report, **changes)
+
+
+def closed(subject: UUID, at: datetime, **changes: Any) -> ChildReport:
+    return make_report(subject, status=ReportStatus.DISMISSED, closed_at=at, **changes)
+
+
+async def _add(uow_factory: UnitOfWorkFactory, *reports: ChildReport) -> None:
+    async with uow_factory() as uow:
+        for report in reports:
+            await uow.child_reports.add(report)
+        await uow.commit()
+
+
+async def test_reports_round_trip_and_every_field_updates(uow_factory: UnitOfWorkFactory) -> None:
+    report = make_report(uuid.uuid4())
+    await _add(uow_factory, report)
+    async with uow_factory() as uow:
+        assert await uow.child_reports.get(report.id) == report
+        assert await uow.child_reports.get(uuid.uuid4()) is None
+        changed = dataclasses.replace(
+            report,
+            subject_id=uuid.uuid4(),
+            source=ReportSource.BIRTH_DATE,
+            status=ReportStatus.CONFIRMED,
+            updated_at=AT + timedelta(hours=1),
+            reports_received=3,
+            suspended_account=False,
+            reporter_key=b"other-key",
+            reporters_ciphertext=b"other-reporters",
+            details_ciphertext=None,
+            closed_at=AT + timedelta(hours=1),
+            erasure_request_id=uuid.uuid4(),
+            reporter_data_deleted_at=AT + timedelta(days=1),
+        )
+        await uow.child_reports.update(changed)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.child_reports.get(report.id) == changed
+        with pytest.raises(NotFound):
+            await uow.child_reports.update(make_report(uuid.uuid4()))
+        with pytest.raises(Conflict):
+            await uow.child_reports.add(make_report(uuid.uuid4(), id=report.id))
+
+
+async def test_open_report_of_a_subject_and_the_queue_oldest_first(uow_factory: UnitOfWorkFactory) -> None:
+    subject, other = uuid.uuid4(), uuid.uuid4()
+    old_closed = closed(subject, AT, received_at=AT - timedelta(days=3))
+    open_later = make_report(other, received_at=AT + timedelta(minutes=5))
+    open_first = make_report(subject, received_at=AT)
+    await _add(uow_factory, open_later, old_closed, open_first)
+    async with uow_factory() as uow:
+        assert await uow.child_reports.open_for_subject(subject) == open_first
+        assert await uow.child_reports.open_for_subject(uuid.uuid4()) is None
+        assert [r.id for r in await uow.child_reports.list_open(10)] == [open_first.id, open_later.id]
+        assert [r.id for r in await uow.child_reports.list_open(1)] == [open_first.id]
+        assert [r.id for r in await uow.child_reports.list_for_subject(subject)] == [old_closed.id, open_first.id]
+
+
+async def test_reporter_data_goes_in_bounded_batches_once(uow_factory: UnitOfWorkFactory) -> None:
+    subject = uuid.uuid4()
+    due = [closed(subject, AT + timedelta(minutes=i)) for i in range(3)]
+    recent = closed(subject, AT + timedelta(days=200))
+    still_open = make_report(subject)
+    await _add(uow_factory, *due, recent, still_open)
+    cutoff, now = AT + timedelta(days=100), AT + timedelta(days=190)
+    async with uow_factory() as uow:
+        assert await uow.child_reports.count_reporter_data(cutoff) == 3
+        assert await uow.child_reports.delete_reporter_data(cutoff, now, 2) == 2
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.child_reports.count_reporter_data(cutoff) == 1
+        assert await uow.child_reports.delete_reporter_data(cutoff, now, 2) == 1
+        assert await uow.child_reports.delete_reporter_data(cutoff, now, 2) == 0
+        await uow.commit()
+    async with uow_factory() as uow:
+        for report in due:
+            stored = await uow.child_reports.get(report.id)
+            assert stored is not None
+            assert (stored.reporter_key, stored.reporters_ciphertext, stored.details_ciphertext) == (None, None, None)
+            assert stored.reporter_data_deleted_at == now and stored.subject_id == subject
+        for kept in (recent, still_open):
+            assert await uow.child_reports.get(kept.id) == kept
+
+
+async def test_closed_reports_are_deleted_in_bounded_batches(uow_factory: UnitOfWorkFactory) -> None:
+    subject = uuid.uuid4()
+    old = [closed(subject, AT + timedelta(minutes=i)) for i in range(3)]
+    recent = closed(subject, AT + timedelta(days=2000), received_at=AT + timedelta(days=1999))
+    still_open = make_report(subject)
+    await _add(uow_factory, *old, recent, still_open)
+    cutoff = AT + timedelta(days=1000)
+    async with uow_factory() as uow:
+        assert await uow.child_reports.count_closed(cutoff) == 3
+        assert await uow.child_reports.delete_closed(cutoff, 2) == 2
+        assert await uow.child_reports.delete_closed(cutoff, 2) == 1
+        assert await uow.child_reports.delete_closed(cutoff, 2) == 0
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert [r.id for r in await uow.child_reports.list_for_subject(subject)] == [still_open.id, recent.id]
+        with pytest.raises(ValueError):
+            await uow.child_reports.delete_closed(cutoff, -1)
+
+
+async def test_naive_times_are_refused(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        with pytest.raises(ValueError):
+            await uow.child_reports.add(make_report(uuid.uuid4(), received_at=AT.replace(tzinfo=None)))
+        with pytest.raises(ValueError):
+            await uow.child_reports.count_closed(AT.replace(tzinfo=None))
