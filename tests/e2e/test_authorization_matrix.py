@@ -318,7 +318,12 @@ async def test_the_full_matrix(operation: tuple[str, str], tmp_path: Any) -> Non
         path = template.replace("{subject_id}", subject_id).replace("{key}", "outputs/x/y/0.png")
         while "{" in path:
             parameter = path.split("{", 1)[1].split("}", 1)[0]
-            path = path.replace("{" + parameter + "}", await _make_resource(client, headers["user_a"], parameter))
+            made = (
+                await _child_report(client, container)
+                if parameter == "report_id"
+                else await _make_resource(client, headers["user_a"], parameter)
+            )
+            path = path.replace("{" + parameter + "}", made)
         # user_a goes last: an allowed call may change or delete the resource the others were refused
         hidden: str | None = None  # what a stranger is told (404) about user_a's resource
         for caller in sorted(CALLERS, key=lambda c: c == "user_a"):
