@@ -239,7 +239,8 @@ def retention_cron(minutes: int) -> str:
     if 0 < minutes < 60 and 60 % minutes == 0:
         return f"*/{minutes} * * * *"
     if minutes % 60 == 0 and 0 < minutes <= 1440 and 1440 % minutes == 0:
-        return "0 0 * * *" if minutes == 1440 else f"0 */{minutes // 60} * * *"
+        hours = minutes // 60
+        return "0 * * * *" if hours == 1 else "0 0 * * *" if hours == 24 else f"0 */{hours} * * *"
     raise ValueError(minutes)
 
 
