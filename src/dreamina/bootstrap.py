@@ -18,23 +18,30 @@ from dreamina.domain.billing.credits import Credits
 from dreamina.domain.billing.events import PaymentEvents
 from dreamina.domain.billing.personal_data import BillingPersonalData
 from dreamina.domain.billing.records import BillingRecords
-from dreamina.domain.billing.retention import ExpiredPaymentRecords, ForgottenPaymentEvents
+from dreamina.domain.billing.retention import ExpiredCheckoutSessions, ExpiredPaymentRecords, ForgottenPaymentEvents
 from dreamina.domain.consent.analytics import Analytics
 from dreamina.domain.consent.personal_data import ConsentPersonalData
 from dreamina.domain.consent.policy_changes import PolicyChanges
 from dreamina.domain.consent.policy_versions import INITIAL_LAST_UPDATED, INITIAL_VERSION, PolicyCatalogue
 from dreamina.domain.consent.preferences import ConsentRegistry, Objections
-from dreamina.domain.consent.retention import ExpiredAnalyticsEvents
+from dreamina.domain.consent.retention import ExpiredAnalyticsEvents, ExpiredDeviceConsent
 from dreamina.domain.data_rights.holders import DataRightsPersonalData, SubjectDataKey, SubjectObjects
 from dreamina.domain.data_rights.jobs import DataRightsJobs
 from dreamina.domain.data_rights.requests import PrivacyRequests
+from dreamina.domain.data_rights.retention import ClosedRequestRecords, ExpiredExportArchives, ExpiredIdentityCodes
 from dreamina.domain.generation.generations import GenerationRules, Generations
 from dreamina.domain.generation.personal_data import GenerationPersonalData
+from dreamina.domain.generation.retention import GenerationsPastOwnerRetention
 from dreamina.domain.generation.uploads import ReferenceUploads, UploadRules
 from dreamina.domain.identity.accounts import Accounts, IdentityRules
 from dreamina.domain.identity.child_reports import ChildReports
 from dreamina.domain.identity.personal_data import IdentityPersonalData
-from dreamina.domain.identity.retention import ClosedChildReportContacts, ExpiredChildReports, ExpiredSessions
+from dreamina.domain.identity.retention import (
+    AuditEventsPastLegalPeriod,
+    ClosedChildReportContacts,
+    ExpiredChildReports,
+    ExpiredSessions,
+)
 from dreamina.domain.identity.staff import StaffDirectory
 from dreamina.domain.privacy.datamap import DATA_MAP, DataMap
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
@@ -47,6 +54,7 @@ from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer
 from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.payments import PaymentProcessor
+from dreamina.ports.retention import RetentionTask
 from dreamina.ports.security import AttemptCounter, PasswordHasher
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import Settings
@@ -317,6 +325,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
                 ForgottenPaymentEvents(uow),
                 ClosedChildReportContacts(uow),
                 ExpiredChildReports(uow),
+                *_retention_tasks(settings, uow, object_store),
             ],
             clock,
         ),
@@ -352,7 +361,27 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         generations=stopper,
         erasure=DataRightsChildErasure(data_rights.requests),
     )
+    container.retention = container.retention.including(GenerationsPastOwnerRetention(uow, container.generations))
+    if settings.queue == "in_process" and overrides.get("job_queue") is None:
+        from dreamina.adapters.retention_runs import PeriodicSweep
+
+        # embedded profile: no SAQ worker runs the retention cron, so this process sweeps on the same interval
+        periodic = PeriodicSweep(container.retention, settings.retention_sweep_minutes * 60.0)
+        container.starters.append(periodic.start)
+        container.closers.append(periodic.stop)
     return container
+
+
+def _retention_tasks(settings: Settings, uow: UnitOfWorkFactory, store: ObjectStore) -> list[RetentionTask]:
+    """The rest of the retention schedule (``domain/privacy/schedule.py``) each module enforces."""
+    return [
+        ExpiredDeviceConsent(uow),
+        ExpiredIdentityCodes(uow),
+        ExpiredExportArchives(uow, store),
+        ClosedRequestRecords(uow),
+        AuditEventsPastLegalPeriod(uow),
+        ExpiredCheckoutSessions(uow, timedelta(days=settings.billing_record_retention_days)),
+    ]
 
 
 def _data_rights(
@@ -402,7 +431,6 @@ def _data_rights(
         requests=requests,
         holders=holders,
         archive=ZipExportArchive(object_store),
-        store=object_store,
         erasers=erasers,
         mailer=mailer,
         clock=clock,

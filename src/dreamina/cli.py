@@ -57,13 +57,16 @@ def _db(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
-    from dreamina.adapters.logs import configure_logging, get_logger
+    from dreamina.adapters.logs import configure_logging
+    from dreamina.adapters.retention_runs import per_category, sweep_and_log
     from dreamina.bootstrap import build_container
     from dreamina.domain.privacy.retention import RetentionSweep, SweepReport
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    log = get_logger("dreamina.retention")
+    if args.batch_size < 0:
+        print("dreamina: --batch-size must be positive", file=sys.stderr)
+        return 2
 
     async def run() -> list[SweepReport]:
         container = build_container(settings)
@@ -71,28 +74,22 @@ def _sweep(args: argparse.Namespace) -> int:
             sweep = container.retention
             if args.batch_size:
                 sweep = RetentionSweep(sweep.tasks, container.clock, batch_size=args.batch_size)
-            log.info("retention_sweep_started", dry_run=args.dry_run, tasks=len(sweep.tasks))
             with Progress(transient=True) as bar:
                 ids = {t.name: bar.add_task(t.name, total=None) for t in sweep.tasks}
-                reports = await sweep.run(
-                    dry_run=args.dry_run, progress=lambda name, done: bar.advance(ids[name], done)
+                return await sweep_and_log(
+                    sweep, dry_run=args.dry_run, progress=lambda name, done: bar.advance(ids[name], done)
                 )
-            for report in reports:
-                log.info(
-                    "retention_task_done",
-                    task=report.task,
-                    category=report.category,
-                    due=report.due,
-                    applied=report.applied,
-                    dry_run=args.dry_run,
-                )
-            log.info("retention_sweep_finished", applied=sum(r.applied for r in reports), dry_run=args.dry_run)
-            return reports
         finally:
             await container.aclose()
 
-    for report in asyncio.run(run()):
-        print(f"{report.task:40} {report.category:12} due {report.due:>9}  applied {report.applied:>9}")
+    reports = asyncio.run(run())
+    verb = "applied"  # a dry run applies nothing: "due" is what it found
+    print(f"{'task':40} {'category':12} {'due':>9}  {verb:>11}")
+    for report in reports:
+        print(f"{report.task:40} {report.category:12} {report.due:>9}  {report.applied:>11}")
+    print(f"\n{'category':53} {'due':>9}  {verb:>11}")
+    for category, counts in per_category(reports).items():
+        print(f"{category:53} {counts['due']:>9}  {counts['applied']:>11}")
     return 0
 
 
@@ -192,7 +189,14 @@ def _worker(args: argparse.Namespace) -> int:
             assert isinstance(container.job_queue, SaqJobQueue) and container.generations is not None
             concurrency = args.concurrency or settings.worker_concurrency
             options = {"burst": True, "dequeue_timeout": 1.0} if args.burst else {}
-            worker = make_worker(container.job_queue, container.generations, concurrency, **options)
+            worker = make_worker(
+                container.job_queue,
+                container.generations,
+                concurrency,
+                retention=container.retention,
+                retention_minutes=settings.retention_sweep_minutes,
+                **options,
+            )
             await worker.start()
         finally:
             await container.aclose()

@@ -87,6 +87,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     billing_video_cost_per_second: int = 2
     billing_packs: str = "starter:100:500:eur,creator:500:2000:eur,studio:2000:6000:eur"
     billing_record_retention_days: int = 3650
+    retention_sweep_minutes: int = 60  # the bound of guarantee G7: how often the retention sweep runs
 
     @property
     def resolved_database_url(self) -> str:
@@ -219,6 +220,7 @@ def _check(s: Settings) -> None:
         raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
     _check_billing(s)
     cors_origins(s)
+    _check_retention(s)
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
     if s.profile == "production":
@@ -275,3 +277,24 @@ def _check_billing(s: Settings) -> None:
         raise SettingsError(
             "DREAMINA_PAYMENTS=stripe requires DREAMINA_STRIPE_SECRET_KEY and DREAMINA_STRIPE_WEBHOOK_SECRET"
         )
+
+
+def retention_cron(minutes: int) -> str:
+    """The cron expression that runs the sweep every ``minutes`` (a divisor of an hour, or whole hours of a day)."""
+    if 0 < minutes < 60 and 60 % minutes == 0:
+        return f"*/{minutes} * * * *"
+    if minutes % 60 == 0 and 0 < minutes <= 1440 and 1440 % minutes == 0:
+        hours = minutes // 60
+        return "0 * * * *" if hours == 1 else "0 0 * * *" if hours == 24 else f"0 */{hours} * * *"
+    raise ValueError(minutes)
+
+
+def _check_retention(s: Settings) -> None:
+    try:
+        retention_cron(s.retention_sweep_minutes)
+    except ValueError:
+        raise SettingsError(
+            "DREAMINA_RETENTION_SWEEP_MINUTES must divide an hour (1..30) or be whole hours dividing a day (60..1440)"
+        ) from None
+    if s.token_ttl_seconds > 30 * 24 * 3600:  # the data map declares sessions gone within 30 days
+        raise SettingsError("DREAMINA_TOKEN_TTL_SECONDS must be at most 2592000 (30 days)")

@@ -89,19 +89,6 @@ async def test_events_and_jobs(uow_factory: UnitOfWorkFactory) -> None:
         assert await uow.privacy_jobs.get(request.id) == job
 
 
-async def test_expired_archives_are_listed(uow_factory: UnitOfWorkFactory) -> None:
-    request = make_request(uuid.uuid4())
-    job = make_job(request, state="done", archive_key="exports/x/y.zip", expires_at=AT + timedelta(days=7))
-    async with uow_factory() as uow:
-        await uow.privacy_jobs.add(job)
-        await uow.commit()
-    async with uow_factory() as uow:
-        assert await uow.privacy_jobs.list_expired_archives(AT + timedelta(days=6), 10) == []
-        assert [j.request_id for j in await uow.privacy_jobs.list_expired_archives(AT + timedelta(days=8), 10)] == [
-            request.id
-        ]
-
-
 async def test_completions_are_recorded_once(uow_factory: UnitOfWorkFactory) -> None:
     completion = ErasureCompletion(id=uuid.uuid4(), completed_at=AT, outcome={"holders": ["identity"]})
     async with uow_factory() as uow:

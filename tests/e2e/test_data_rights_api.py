@@ -245,9 +245,10 @@ async def test_export_archive_is_complete_and_only_for_its_subject(
     headers = {"Authorization": f"Bearer {token}"}  # the sign-in token expired after 7 days too
     expired = await client.get(f"/v1/privacy/requests/{request_id}/download", headers=headers)
     assert expired.status_code == 410 and expired.json()["code"] == "export_expired"
-    assert await container.rights.jobs.sweep_expired_exports() == 1
+    swept = {r.task: r.applied for r in await container.retention.run()}
+    assert swept["privacy_jobs.expired_archives"] == 1
     assert await container.object_store.list(f"exports/{subject}") == []
-    assert await container.rights.jobs.sweep_expired_exports() == 0
+    assert {r.task: r.applied for r in await container.retention.run()}["privacy_jobs.expired_archives"] == 0
 
 
 async def test_erasure_grace_cancel_then_erase(client: AsyncTestClient, container: Container) -> None:

@@ -1,6 +1,7 @@
-"""A small in-process runner for the data-rights jobs: exports, erasures, the archive sweep and the hourly
-deadline monitor. Each pass is idempotent, so several runners (or a restart) never repeat finished work; a
-queue-backed worker (SAQ) can call the same three functions instead."""
+"""A small in-process runner for the data-rights jobs: exports, erasures, the retention sweep (which deletes
+expired export archives among the rest, every ``DREAMINA_RETENTION_SWEEP_MINUTES``) and the hourly deadline
+monitor. Each pass is idempotent, so several runners (or a restart) never repeat finished work; a queue-backed
+worker (SAQ) can call the same functions instead."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from dreamina.adapters.logs import get_logger
+from dreamina.adapters.retention_runs import sweep_and_log
 from dreamina.bootstrap import Container
 
 MONITOR_EVERY = timedelta(hours=1)
@@ -22,19 +24,24 @@ class DataRightsRunner:
         self._container = container
         self._interval = interval_seconds
         self._last_monitor: datetime | None = None
+        self._last_sweep: datetime | None = None
+        self._sweep_every = timedelta(minutes=container.settings.retention_sweep_minutes)
         self._stop = asyncio.Event()
 
     async def run_once(self) -> dict[str, int]:
         rights = self._container.rights
         log.info("data_rights_pass_started")
         jobs = await rights.jobs.run_due()
-        swept = await rights.jobs.sweep_expired_exports()
         flagged = {"near_due": 0, "overdue": 0}
         now = self._container.clock.now()
+        swept = 0
+        if self._last_sweep is None or now - self._last_sweep >= self._sweep_every:
+            swept = sum(r.applied for r in await sweep_and_log(self._container.retention))
+            self._last_sweep = now
         if self._last_monitor is None or now - self._last_monitor >= MONITOR_EVERY:
             flagged = await rights.requests.flag_deadlines()
             self._last_monitor = now
-        counts = {**jobs, "archives_deleted": swept, **flagged}
+        counts = {**jobs, "retention_applied": swept, **flagged}
         log.info("data_rights_pass_finished", **counts)
         return counts
 

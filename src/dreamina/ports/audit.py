@@ -33,3 +33,12 @@ class AuditLog(Protocol):
         """Erasure of a legal hold: the only rewrite the trail allows. Replaces the subject's id (as subject and
         as actor) with ``pseudonym`` and drops free-text reasons; returns how many events changed."""
         ...
+
+    async def count_before(self, cutoff: datetime) -> int:
+        """How many events happened before ``cutoff`` (retention dry runs)."""
+        ...
+
+    async def delete_before(self, cutoff: datetime, limit: int) -> int:
+        """Retention: delete at most ``limit`` of the oldest events before ``cutoff`` (rows another transaction
+        is deleting are skipped, not waited for); returns how many."""
+        ...

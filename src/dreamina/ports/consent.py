@@ -65,6 +65,14 @@ class ConsentRecordRepository(Protocol):
         """Erasure: delete the subject's records; returns how many."""
         ...
 
+    async def count_device_records_before(self, cutoff: datetime) -> int:
+        """How many anonymous devices' records were recorded before ``cutoff``."""
+        ...
+
+    async def delete_device_records_before(self, cutoff: datetime, limit: int) -> int:
+        """Retention: delete at most ``limit`` of the oldest such records; returns how many."""
+        ...
+
 
 OBJECTABLE_PURPOSES: tuple[Purpose, ...] = (Purpose.ANALYTICS, Purpose.PRODUCT_IMPROVEMENT, Purpose.MARKETING)
 

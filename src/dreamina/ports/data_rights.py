@@ -210,6 +210,25 @@ class PrivacyRequestRepository(Protocol):
 
     async def delete_for_subject(self, subject_id: UUID) -> int: ...
 
+    async def count_expired_codes(self, now: datetime) -> int:
+        """How many requests still hold a one-time code that expired before ``now``."""
+        ...
+
+    async def clear_expired_codes(self, now: datetime, limit: int) -> int:
+        """Retention: clear the hash and expiry of at most ``limit`` expired codes; returns how many."""
+        ...
+
+    async def count_closed_before(self, statuses: tuple[str, ...], cutoff: datetime) -> int:
+        """How many requests in ``statuses`` (the closed ones) last changed before ``cutoff``."""
+        ...
+
+    async def lock_closed_before(self, statuses: tuple[str, ...], cutoff: datetime, limit: int) -> list[UUID]:
+        """Ids of at most ``limit`` of those, oldest first, locked for this transaction (rows another transaction
+        holds are skipped)."""
+        ...
+
+    async def delete_many(self, request_ids: list[UUID]) -> int: ...
+
 
 class RequestEventRepository(Protocol):
     async def append(self, event: RequestEvent) -> None: ...
@@ -219,6 +238,8 @@ class RequestEventRepository(Protocol):
         ...
 
     async def delete_for_subject(self, subject_id: UUID) -> int: ...
+
+    async def delete_for_requests(self, request_ids: list[UUID]) -> int: ...
 
 
 class PrivacyJobRepository(Protocol):
@@ -234,11 +255,20 @@ class PrivacyJobRepository(Protocol):
         """Pending jobs whose ``run_after`` has come, oldest first."""
         ...
 
-    async def list_expired_archives(self, now: datetime, limit: int) -> list[PrivacyJob]:
-        """Finished exports whose archive still exists and whose link expired before ``now``."""
+    async def lock_expired_archives(self, now: datetime, limit: int) -> list[PrivacyJob]:
+        """At most ``limit`` exports whose archive still exists and whose link expired before ``now``, oldest
+        first, locked for this transaction (rows another transaction holds are skipped)."""
+        ...
+
+    async def count_expired_archives(self, now: datetime) -> int: ...
+
+    async def clear_archives(self, request_ids: list[UUID], at: datetime) -> int:
+        """Forget the archive keys of these jobs (their objects are deleted); returns how many changed."""
         ...
 
     async def delete_for_subject(self, subject_id: UUID) -> int: ...
+
+    async def delete_for_requests(self, request_ids: list[UUID]) -> int: ...
 
 
 class ErasureCompletionRepository(Protocol):

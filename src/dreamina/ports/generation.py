@@ -125,6 +125,16 @@ class GenerationRepository(Protocol):
         """The subject's generations not yet in a terminal state, oldest first (to stop them all at once)."""
         ...
 
+    async def count_past_owner_retention(self, now: datetime) -> int:
+        """How many generations are older than their owner's content-retention setting (owners without one keep
+        everything)."""
+        ...
+
+    async def lock_past_owner_retention(self, now: datetime, limit: int) -> list[Generation]:
+        """At most ``limit`` of those, oldest first, locked for this transaction (rows another transaction holds
+        are skipped)."""
+        ...
+
 
 # --- model providers ------------------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ class Account:
     status: AccountStatus
     created_at: datetime
     updated_at: datetime
+    content_retention_days: int | None = None  # generations are deleted this many days after; None: kept
 
 
 @dataclass(frozen=True, slots=True)

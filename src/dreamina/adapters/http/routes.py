@@ -28,14 +28,16 @@ from dreamina.adapters.http.schemas import (
     ProcessorList,
     ProfileBody,
     ProfilePatch,
+    RetentionScheduleEntryBody,
     SectionBody,
     SignUpBody,
     TokenRequest,
     TokenResponse,
 )
 from dreamina.bootstrap import Container
-from dreamina.domain.identity.accounts import Principal, Profile, SignUp
+from dreamina.domain.identity.accounts import Principal, Profile, SignUp, check_content_retention
 from dreamina.domain.privacy.policy import PolicyVersion, last_updated_label
+from dreamina.domain.privacy.schedule import schedule_as_dicts
 
 AUTH = {"principal": Provide(provide_principal)}
 SECURED: list[dict[str, list[str]]] = [{"BearerToken": []}]
@@ -52,6 +54,7 @@ def _profile(p: Profile) -> ProfileBody:
         status=p.status,
         created_at=p.created_at,
         updated_at=p.updated_at,
+        content_retention_days=p.content_retention_days,
     )
 
 
@@ -134,7 +137,13 @@ class AccountsController(Controller):
         container: NamedDependency[Container],
     ) -> ProfileBody:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
-        return _profile(await container.accounts.update_profile(principal, changes))
+        retention = changes.pop("content_retention_days", msgspec.UNSET)
+        if retention is msgspec.UNSET:
+            return _profile(await container.accounts.update_profile(principal, changes))
+        check_content_retention(retention)  # refused before anything is written
+        if changes:
+            await container.accounts.update_profile(principal, changes)
+        return _profile(await container.accounts.set_content_retention(principal, retention))
 
 
 def _summary(p: PolicyVersion, current: int | None) -> PolicyVersionSummary:
@@ -152,7 +161,11 @@ class PrivacyController(Controller):
     path = "/v1/privacy"
     tags = ["privacy"]
 
-    @get("/policy", summary="The privacy policy in effect, with its data map", responses=problem_responses(404))
+    @get(
+        "/policy",
+        summary="The privacy policy in effect, with its data map and retention schedule",
+        responses=problem_responses(404),
+    )
     async def policy(self, container: NamedDependency[Container]) -> PolicyBody:
         p = await container.policies.current()
         return PolicyBody(
@@ -165,6 +178,7 @@ class PrivacyController(Controller):
             sections=[SectionBody(number=s.number, title=s.title, body=s.body) for s in p.sections],
             text=p.text,
             data_map=container.data_map.as_dict(),
+            retention_schedule=msgspec.convert(schedule_as_dicts(), list[RetentionScheduleEntryBody]),
         )
 
     @get("/policy/versions", summary="Every published version of the privacy policy")

@@ -52,9 +52,19 @@ class ProfileBody(msgspec.Struct):
     status: str
     created_at: datetime
     updated_at: datetime
+    content_retention_days: Annotated[
+        int | None, Meta(description="generations are deleted automatically after this many days; null: kept")
+    ] = None
 
 
 class ProfilePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    content_retention_days: (
+        Annotated[
+            int | None,
+            Meta(description="null: keep generations until you delete them; 1 to 3650: delete them after N days"),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
     email: Email | msgspec.UnsetType = msgspec.UNSET
     display_name: DisplayName | msgspec.UnsetType | None = msgspec.UNSET
     birth_date: Annotated[date, Meta(description="YYYY-MM-DD")] | msgspec.UnsetType = msgspec.UNSET
@@ -75,6 +85,26 @@ class PolicyVersionSummary(msgspec.Struct):
     in_effect: bool
 
 
+class RetentionPeriodBody(msgspec.Struct):
+    kind: Literal["days", "at_expiry", "account_setting", "account_lifetime", "never_stored"]
+    days: int | None
+    starts: str
+
+
+class RetentionScheduleEntryBody(msgspec.Struct):
+    """One line of the retention schedule (policy section 6), as declared in ``domain/privacy/schedule.py``."""
+
+    key: str
+    category: str
+    stores: list[str]
+    fields: list[str]
+    object_prefix: str | None
+    period: RetentionPeriodBody
+    action: Literal["delete", "anonymise", "truncate", "none"]
+    enforced_by: list[str]
+    description: str
+
+
 class PolicyBody(msgspec.Struct):
     version: int
     content_sha256: str
@@ -85,6 +115,7 @@ class PolicyBody(msgspec.Struct):
     sections: list[SectionBody]
     text: str
     data_map: dict[str, Any]
+    retention_schedule: list[RetentionScheduleEntryBody]
 
 
 class PolicyVersionList(msgspec.Struct):

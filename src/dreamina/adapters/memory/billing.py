@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from dreamina.adapters.memory.repositories import _Table, _Unique, _utc, _utc_or_none
+from dreamina.adapters.memory.repositories import _Table, _Unique, _utc, _utc_or_none, retention_batch
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.ports.billing import (
@@ -233,6 +233,19 @@ class InMemoryBillingRepository:
         for key in doomed:
             self._events.delete(key)
         return len(doomed)
+
+    async def delete_checkouts_before(self, cutoff: datetime, limit: int) -> int:
+        check_time("cutoff", cutoff)
+        due = retention_batch(
+            self._checkouts.rows(), lambda r: r[1].created_at < cutoff, lambda r: r[1].created_at, limit
+        )
+        for key, _ in due:
+            self._checkouts.delete(key)
+        return len(due)
+
+    async def count_checkouts_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        return sum(1 for _, c in self._checkouts.rows() if c.created_at < cutoff)
 
     async def count_payments_before(self, cutoff: datetime) -> int:
         check_time("cutoff", cutoff)

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date, datetime
 from uuid import UUID
 
-from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none
+from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none, retention_batch
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.consent import (
@@ -66,6 +66,22 @@ class InMemoryConsentRecordRepository:
         for key in doomed:
             self._table.delete(key)
         return len(doomed)
+
+    async def count_device_records_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        return sum(1 for _, r in self._table.rows() if r.subject_id is None and r.recorded_at < cutoff)
+
+    async def delete_device_records_before(self, cutoff: datetime, limit: int) -> int:
+        check_time("cutoff", cutoff)
+        batch = retention_batch(
+            self._table.rows(),
+            lambda row: row[1].subject_id is None and row[1].recorded_at < cutoff,
+            lambda row: (row[1].recorded_at, row[0]),
+            limit,
+        )
+        for key, _ in batch:
+            self._table.delete(key)
+        return len(batch)
 
 
 class InMemoryObjectionRepository:

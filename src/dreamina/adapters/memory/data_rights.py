@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none
+from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none, retention_batch
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.data_rights import ErasureCompletion, PrivacyJob, PrivacyRequest, RequestEvent
@@ -88,6 +88,37 @@ class InMemoryPrivacyRequestRepository:
             self._table.delete(key)
         return len(doomed)
 
+    @staticmethod
+    def _code_expired(now: datetime) -> Any:
+        return lambda r: r.code_expires_at is not None and r.code_expires_at < now
+
+    async def count_expired_codes(self, now: datetime) -> int:
+        check_time("now", now)
+        return sum(1 for _, r in self._table.rows() if self._code_expired(now)(r))
+
+    async def clear_expired_codes(self, now: datetime, limit: int) -> int:
+        check_time("now", now)
+        rows = (r for _, r in self._table.rows())
+        batch = retention_batch(rows, self._code_expired(now), lambda r: r.code_expires_at, limit)
+        for request in batch:
+            self._table.replace(request.id, dataclasses.replace(request, code_hash=None, code_expires_at=None))
+        return len(batch)
+
+    async def count_closed_before(self, statuses: tuple[str, ...], cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        return sum(1 for _, r in self._table.rows() if r.status in statuses and r.updated_at < cutoff)
+
+    async def lock_closed_before(self, statuses: tuple[str, ...], cutoff: datetime, limit: int) -> list[UUID]:
+        check_time("cutoff", cutoff)
+        rows = (r for _, r in self._table.rows())
+        batch = retention_batch(
+            rows, lambda r: r.status in statuses and r.updated_at < cutoff, lambda r: r.updated_at, limit
+        )
+        return [r.id for r in batch]
+
+    async def delete_many(self, request_ids: list[UUID]) -> int:
+        return sum(1 for request_id in request_ids if self._table.delete(request_id))
+
 
 class InMemoryRequestEventRepository:
     def __init__(self, table: _Table[UUID, RequestEvent]) -> None:
@@ -106,6 +137,13 @@ class InMemoryRequestEventRepository:
 
     async def delete_for_subject(self, subject_id: UUID) -> int:
         doomed = [key for key, e in self._table.rows() if e.subject_id == subject_id]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)
+
+    async def delete_for_requests(self, request_ids: list[UUID]) -> int:
+        wanted = set(request_ids)
+        doomed = [key for key, e in self._table.rows() if e.request_id in wanted]
         for key in doomed:
             self._table.delete(key)
         return len(doomed)
@@ -150,14 +188,32 @@ class InMemoryPrivacyJobRepository:
         found = [_stored_job(j) for _, j in self._table.rows() if j.state == "pending" and j.run_after <= now]
         return sorted(found, key=lambda j: (j.run_after, j.request_id))[: max(0, limit)]
 
-    async def list_expired_archives(self, now: datetime, limit: int) -> list[PrivacyJob]:
+    @staticmethod
+    def _archive_expired(now: datetime) -> Any:
+        return lambda j: j.archive_key is not None and j.expires_at is not None and j.expires_at < now
+
+    async def lock_expired_archives(self, now: datetime, limit: int) -> list[PrivacyJob]:
         check_time("now", now)
-        found = [
-            _stored_job(j)
-            for _, j in self._table.rows()
-            if j.kind == "export" and j.archive_key is not None and j.expires_at is not None and j.expires_at < now
-        ]
-        return sorted(found, key=lambda j: (j.expires_at, j.request_id))[: max(0, limit)]
+        rows = (j for _, j in self._table.rows())
+        batch = retention_batch(rows, self._archive_expired(now), lambda j: (j.expires_at, j.request_id), limit)
+        return [_stored_job(j) for j in batch]
+
+    async def count_expired_archives(self, now: datetime) -> int:
+        check_time("now", now)
+        return sum(1 for _, j in self._table.rows() if self._archive_expired(now)(j))
+
+    async def clear_archives(self, request_ids: list[UUID], at: datetime) -> int:
+        check_time("at", at)
+        changed = 0
+        for request_id in request_ids:
+            job = self._table.get(request_id)
+            if job is not None and job.archive_key is not None:
+                self._table.replace(request_id, dataclasses.replace(job, archive_key=None, updated_at=_utc(at)))
+                changed += 1
+        return changed
+
+    async def delete_for_requests(self, request_ids: list[UUID]) -> int:
+        return sum(1 for request_id in request_ids if self._table.delete(request_id))
 
     async def delete_for_subject(self, subject_id: UUID) -> int:
         doomed = [key for key, j in self._table.rows() if j.subject_id == subject_id]

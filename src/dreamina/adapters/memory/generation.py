@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from dreamina.adapters.memory.repositories import _Table, _utc
+from dreamina.adapters.memory.repositories import _Table, _utc, retention_batch
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.generation import (
@@ -19,6 +19,7 @@ from dreamina.ports.generation import (
     GenerationStatus,
     Upload,
 )
+from dreamina.ports.identity import Account
 
 
 def _stored_upload(upload: Upload) -> Upload:
@@ -67,9 +68,12 @@ def _stored_generation(generation: Generation) -> Generation:
 
 
 class InMemoryGenerationRepository:
-    def __init__(self, table: _Table[UUID, Generation], uploads: _Table[UUID, Upload]) -> None:
+    def __init__(
+        self, table: _Table[UUID, Generation], uploads: _Table[UUID, Upload], accounts: _Table[UUID, Account]
+    ) -> None:
         self._table = table
         self._uploads = uploads
+        self._accounts = accounts  # the owners' content-retention setting, as the SQL adapter reads ``accounts``
 
     async def add(self, generation: Generation) -> None:
         stored = _stored_generation(generation)
@@ -129,6 +133,25 @@ class InMemoryGenerationRepository:
         ]
         found.sort(key=lambda g: (g.created_at, g.id.bytes))
         return [_stored_generation(g) for g in found[:limit]]
+
+    def _past_owner_retention(self, now: datetime) -> Callable[[Generation], bool]:
+        check_time("now", now)
+
+        def due(generation: Generation) -> bool:
+            owner = self._accounts.get(generation.subject_id)
+            days = None if owner is None else owner.content_retention_days
+            return days is not None and generation.created_at < now - timedelta(days=days)
+
+        return due
+
+    async def count_past_owner_retention(self, now: datetime) -> int:
+        due = self._past_owner_retention(now)
+        return sum(1 for _, g in self._table.rows() if due(g))
+
+    async def lock_past_owner_retention(self, now: datetime, limit: int) -> list[Generation]:
+        rows = (g for _, g in self._table.rows())
+        batch = retention_batch(rows, self._past_owner_retention(now), lambda g: (g.created_at, g.id.bytes), limit)
+        return [_stored_generation(g) for g in batch]
 
 
 class RecordingCharges:

@@ -65,6 +65,13 @@ def _utc_or_none(value: datetime | None) -> datetime | None:
     return None if value is None else _utc(value)
 
 
+def retention_batch(rows: Iterable[V], due: Callable[[V], bool], order: Callable[[V], Any], limit: int) -> list[V]:
+    """The fakes' version of a sweep batch: at most ``limit`` due rows, oldest first."""
+    if limit < 0:
+        raise ValueError("limit must not be negative")
+    return sorted((row for row in rows if due(row)), key=order)[:limit]
+
+
 class _Deleted:
     pass
 
@@ -425,6 +432,18 @@ class InMemoryAuditLog:
                 changed += 1
         return changed
 
+    async def count_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        return sum(1 for _, e in self._table.rows() if e.occurred_at < cutoff)
+
+    async def delete_before(self, cutoff: datetime, limit: int) -> int:
+        check_time("cutoff", cutoff)
+        rows = (e for _, e in self._table.rows())
+        batch = retention_batch(rows, lambda e: e.occurred_at < cutoff, lambda e: e.occurred_at, limit)
+        for event in batch:
+            self._table.delete(event.id)
+        return len(batch)
+
 
 class InMemoryDisclosureLedger:
     def __init__(self, table: _Table[UUID, Disclosure]) -> None:
@@ -520,7 +539,7 @@ class InMemoryUnitOfWork:
         uploads: _Table[UUID, Upload] = _Table(db.uploads, (), "this upload already exists")
         generations: _Table[UUID, Generation] = _Table(db.generations, (), "this generation already exists")
         self.uploads = InMemoryUploadRepository(uploads)
-        self.generations = InMemoryGenerationRepository(generations, uploads)
+        self.generations = InMemoryGenerationRepository(generations, uploads, accounts)
         self._tables = (
             accounts,
             sessions,

@@ -16,14 +16,18 @@ import time
 from typing import Any
 from uuid import UUID
 
-from saq import Job, Queue, Worker
+from saq import CronJob, Job, Queue, Worker
 
 from dreamina.adapters.logs import get_logger
+from dreamina.adapters.retention_runs import sweep_and_log
+from dreamina.domain.privacy.retention import RetentionSweep
+from dreamina.settings import retention_cron
 
 log = get_logger("dreamina.worker")
 
 QUEUE_NAME = "dreamina-generations"
 TASK_NAME = "run_generation"
+RETENTION_TASK_NAME = "run_retention_sweep"
 
 
 class SaqJobQueue:
@@ -98,17 +102,44 @@ async def run_generation(ctx: dict[str, Any], *, generation_id: str) -> str:
 run_generation.__qualname__ = TASK_NAME
 
 
-def make_worker(queue: SaqJobQueue, generations: Any, concurrency: int, **options: Any) -> Worker[Any]:
-    """A SAQ worker over ``queue`` running :func:`run_generation` with ``generations`` in its context."""
+async def run_retention_sweep(ctx: dict[str, Any]) -> int:
+    """The SAQ cron task: one full retention sweep (G7); returns how many records it deleted or transformed."""
+    reports = await sweep_and_log(ctx["retention"])
+    return sum(r.applied for r in reports)
+
+
+run_retention_sweep.__qualname__ = RETENTION_TASK_NAME
+
+
+def retention_cron_job(minutes: int) -> CronJob[Any]:
+    """Every ``minutes`` (DREAMINA_RETENTION_SWEEP_MINUTES). ``unique`` (the default) keys the job by its name, so
+    any number of workers enqueue one sweep per tick; a sweep may run up to one interval, and one cut short by
+    the timeout resumes at the next tick (every batch commits)."""
+    return CronJob(run_retention_sweep, cron=retention_cron(minutes), timeout=minutes * 60, retries=1)
+
+
+def make_worker(
+    queue: SaqJobQueue,
+    generations: Any,
+    concurrency: int,
+    *,
+    retention: RetentionSweep | None = None,
+    retention_minutes: int = 60,
+    **options: Any,
+) -> Worker[Any]:
+    """A SAQ worker over ``queue`` running :func:`run_generation` with ``generations`` in its context, and (given
+    ``retention``) the retention sweep as a cron job every ``retention_minutes``."""
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["generations"] = generations
+        ctx["retention"] = retention
         recovered = await generations.recover()  # jobs Redis lost, or that never reached it, run again
         log.info("worker_started", recovered=recovered, concurrency=concurrency)
 
     return Worker(
         queue.queue,
-        functions=[run_generation],
+        functions=[run_generation, run_retention_sweep],
+        cron_jobs=[retention_cron_job(retention_minutes)] if retention is not None else [],
         concurrency=concurrency,
         startup=startup,
         **options,

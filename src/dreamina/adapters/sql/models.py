@@ -45,6 +45,8 @@ class AccountRow(Base):
     status: Mapped[str] = mapped_column(String)
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    # the generation sweep finds the accounts with a setting through this index (migration 0008)
+    content_retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
 
 class SubjectKeyRow(Base):
@@ -93,7 +95,10 @@ class PolicyAcceptanceRow(Base):
 
 class AuditEventRow(Base):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_subject_id", "subject_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_audit_events_subject_id", "subject_id", "occurred_at"),
+        Index("ix_audit_events_occurred_at", "occurred_at"),
+    )
 
     id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
     subject_id: Mapped[UUID] = mapped_column(GUID)

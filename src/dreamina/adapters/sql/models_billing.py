@@ -47,6 +47,7 @@ class BillingCustomerRow(Base):
 
 class CheckoutSessionRow(Base):
     __tablename__ = "checkout_sessions"
+    __table_args__ = (Index("ix_checkout_sessions_created_at", "created_at"),)
 
     session_id: Mapped[str] = mapped_column(String, primary_key=True)
     subject_id: Mapped[UUID] = mapped_column(GUID, index=True)

@@ -21,6 +21,7 @@ class ConsentRecordRow(Base):
     __table_args__ = (
         Index("ix_consent_records_subject_id", "subject_id", "seq"),
         Index("ix_consent_records_device_key", "device_key", "seq"),
+        Index("ix_consent_records_subject_recorded", "subject_id", "recorded_at"),
     )
 
     seq: Mapped[int] = mapped_column(SEQUENCE, primary_key=True, autoincrement=True)

@@ -19,6 +19,8 @@ class PrivacyRequestRow(Base):
     __table_args__ = (
         Index("ix_privacy_requests_subject_id", "subject_id", "received_at"),
         Index("ix_privacy_requests_status_due", "status", "due_at"),
+        Index("ix_privacy_requests_status_updated", "status", "updated_at"),
+        Index("ix_privacy_requests_code_expires_at", "code_expires_at"),
     )
 
     id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
@@ -66,6 +68,7 @@ class PrivacyJobRow(Base):
     __table_args__ = (
         Index("ix_privacy_jobs_state_run_after", "state", "run_after"),
         Index("ix_privacy_jobs_subject_id", "subject_id"),
+        Index("ix_privacy_jobs_expires_at", "expires_at"),
     )
 
     request_id: Mapped[UUID] = mapped_column(GUID, primary_key=True)

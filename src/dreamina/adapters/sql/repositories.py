@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from dreamina.adapters.record_rules import check_text, check_texts, check_time
@@ -72,6 +73,14 @@ class _SqlRepository:
         return _rowcount(await self._session.execute(statement, execution_options=_NO_SYNC))
 
 
+def retention_batch(statement: Select[Any], limit: int) -> Select[Any]:
+    """The next batch of a retention sweep: at most ``limit`` rows, locked so that a second sweep running at the
+    same time skips them instead of waiting (PostgreSQL; SQLite ignores FOR UPDATE and serialises writers)."""
+    if limit < 0:
+        raise ValueError("limit must not be negative")  # SQLite reads LIMIT -1 as "no limit"
+    return statement.limit(limit).with_for_update(skip_locked=True)
+
+
 def _rowcount(result: Any) -> int:
     assert isinstance(result, CursorResult)
     return int(result.rowcount)
@@ -102,6 +111,7 @@ def _account_values(account: Account) -> dict[str, Any]:
         "status": AccountStatus(account.status).value,
         "created_at": account.created_at,
         "updated_at": account.updated_at,
+        "content_retention_days": account.content_retention_days,
     }
 
 
@@ -118,6 +128,7 @@ def _account(row: Any) -> Account:
         status=AccountStatus(row.status),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        content_retention_days=row.content_retention_days,
     )
 
 
@@ -410,6 +421,17 @@ class SqlAuditLog(_SqlRepository):
             .values(subject_id=pseudonym, reason=None)
         )
         return changed
+
+    async def count_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        statement = select(func.count()).select_from(AuditEventRow).where(AuditEventRow.occurred_at < cutoff)
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def delete_before(self, cutoff: datetime, limit: int) -> int:
+        check_time("cutoff", cutoff)
+        oldest = select(AuditEventRow.id).where(AuditEventRow.occurred_at < cutoff).order_by(AuditEventRow.occurred_at)
+        batch = retention_batch(oldest, limit).scalar_subquery()
+        return await self._execute_count(delete(AuditEventRow).where(AuditEventRow.id.in_(batch)))
 
 
 def _disclosure(row: Any) -> Disclosure:

@@ -22,7 +22,7 @@ from dreamina.adapters.sql.models_billing import (
     PaymentRow,
     ProcessedPaymentEventRow,
 )
-from dreamina.adapters.sql.repositories import _SqlRepository
+from dreamina.adapters.sql.repositories import _SqlRepository, retention_batch
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.billing import (
     BillingCustomer,
@@ -313,20 +313,32 @@ class SqlBillingRepository(_SqlRepository):
 
     async def delete_payments_before(self, cutoff: datetime, limit: int) -> int:
         check_time("cutoff", cutoff)
-        doomed = select(PaymentRow.id).where(PaymentRow.retain_until < cutoff).limit(limit).scalar_subquery()
+        oldest = select(PaymentRow.id).where(PaymentRow.retain_until < cutoff).order_by(PaymentRow.retain_until)
+        doomed = retention_batch(oldest, limit).scalar_subquery()
         return await self._execute_count(delete(PaymentRow).where(PaymentRow.id.in_(doomed)))
 
     async def delete_events_before(self, cutoff: datetime, limit: int) -> int:
         check_time("cutoff", cutoff)
-        doomed = (
-            select(ProcessedPaymentEventRow.event_id)
-            .where(ProcessedPaymentEventRow.received_at < cutoff)
-            .limit(limit)
-            .scalar_subquery()
-        )
+        oldest = select(ProcessedPaymentEventRow.event_id).where(ProcessedPaymentEventRow.received_at < cutoff)
+        doomed = retention_batch(oldest, limit).scalar_subquery()
         return await self._execute_count(
             delete(ProcessedPaymentEventRow).where(ProcessedPaymentEventRow.event_id.in_(doomed))
         )
+
+    async def delete_checkouts_before(self, cutoff: datetime, limit: int) -> int:
+        check_time("cutoff", cutoff)
+        oldest = (
+            select(CheckoutSessionRow.session_id)
+            .where(CheckoutSessionRow.created_at < cutoff)
+            .order_by(CheckoutSessionRow.created_at)
+        )
+        doomed = retention_batch(oldest, limit).scalar_subquery()
+        return await self._execute_count(delete(CheckoutSessionRow).where(CheckoutSessionRow.session_id.in_(doomed)))
+
+    async def count_checkouts_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        statement = select(func.count()).select_from(CheckoutSessionRow).where(CheckoutSessionRow.created_at < cutoff)
+        return int((await self._session.execute(statement)).scalar_one())
 
     async def count_payments_before(self, cutoff: datetime) -> int:
         check_time("cutoff", cutoff)

@@ -21,7 +21,7 @@ from dreamina.adapters.sql.models_consent import (
     PolicyNoticeRow,
     StaffMemberRow,
 )
-from dreamina.adapters.sql.repositories import _SqlRepository
+from dreamina.adapters.sql.repositories import _SqlRepository, retention_batch
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.consent import (
     AnalyticsEvent,
@@ -109,6 +109,25 @@ class SqlConsentRecordRepository(_SqlRepository):
 
     async def delete_for_subject(self, subject_id: UUID) -> int:
         return await self._execute_count(delete(ConsentRecordRow).where(ConsentRecordRow.subject_id == subject_id))
+
+    @staticmethod
+    def _device_record_before(cutoff: datetime) -> tuple[Any, ...]:
+        return (ConsentRecordRow.subject_id.is_(None), ConsentRecordRow.recorded_at < cutoff)
+
+    async def count_device_records_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        statement = select(func.count()).select_from(ConsentRecordRow).where(*self._device_record_before(cutoff))
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def delete_device_records_before(self, cutoff: datetime, limit: int) -> int:
+        check_time("cutoff", cutoff)
+        oldest = (
+            select(ConsentRecordRow.seq)
+            .where(*self._device_record_before(cutoff))
+            .order_by(ConsentRecordRow.recorded_at)
+        )
+        batch = retention_batch(oldest, limit).scalar_subquery()
+        return await self._execute_count(delete(ConsentRecordRow).where(ConsentRecordRow.seq.in_(batch)))
 
 
 class SqlObjectionRepository(_SqlRepository):

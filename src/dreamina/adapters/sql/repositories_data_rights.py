@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_data_rights import (
@@ -16,7 +16,7 @@ from dreamina.adapters.sql.models_data_rights import (
     PrivacyRequestRow,
     ProcessingRestrictionRow,
 )
-from dreamina.adapters.sql.repositories import _SqlRepository
+from dreamina.adapters.sql.repositories import _SqlRepository, retention_batch
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.data_rights import ErasureCompletion, PrivacyJob, PrivacyRequest, RequestEvent
 from dreamina.ports.restrictions import ProcessingRestriction
@@ -131,6 +131,48 @@ class SqlPrivacyRequestRepository(_SqlRepository):
     async def delete_for_subject(self, subject_id: UUID) -> int:
         return await self._execute_count(delete(PrivacyRequestRow).where(PrivacyRequestRow.subject_id == subject_id))
 
+    async def count_expired_codes(self, now: datetime) -> int:
+        check_time("now", now)
+        statement = select(func.count()).select_from(PrivacyRequestRow).where(PrivacyRequestRow.code_expires_at < now)
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def clear_expired_codes(self, now: datetime, limit: int) -> int:
+        check_time("now", now)
+        expired = (
+            select(PrivacyRequestRow.id)
+            .where(PrivacyRequestRow.code_expires_at < now)
+            .order_by(PrivacyRequestRow.code_expires_at)
+        )
+        batch = retention_batch(expired, limit).scalar_subquery()
+        return await self._execute_count(
+            update(PrivacyRequestRow)
+            .where(PrivacyRequestRow.id.in_(batch))
+            .values(code_hash=None, code_expires_at=None)
+        )
+
+    async def count_closed_before(self, statuses: tuple[str, ...], cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        statement = (
+            select(func.count())
+            .select_from(PrivacyRequestRow)
+            .where(PrivacyRequestRow.status.in_(statuses), PrivacyRequestRow.updated_at < cutoff)
+        )
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def lock_closed_before(self, statuses: tuple[str, ...], cutoff: datetime, limit: int) -> list[UUID]:
+        check_time("cutoff", cutoff)
+        closed = (
+            select(PrivacyRequestRow.id)
+            .where(PrivacyRequestRow.status.in_(statuses), PrivacyRequestRow.updated_at < cutoff)
+            .order_by(PrivacyRequestRow.updated_at)
+        )
+        return list((await self._session.execute(retention_batch(closed, limit))).scalars())
+
+    async def delete_many(self, request_ids: list[UUID]) -> int:
+        if not request_ids:
+            return 0
+        return await self._execute_count(delete(PrivacyRequestRow).where(PrivacyRequestRow.id.in_(request_ids)))
+
 
 def _event(row: Any) -> RequestEvent:
     return RequestEvent(
@@ -177,6 +219,12 @@ class SqlRequestEventRepository(_SqlRepository):
 
     async def delete_for_subject(self, subject_id: UUID) -> int:
         statement = delete(PrivacyRequestEventRow).where(PrivacyRequestEventRow.subject_id == subject_id)
+        return await self._execute_count(statement)
+
+    async def delete_for_requests(self, request_ids: list[UUID]) -> int:
+        if not request_ids:
+            return 0
+        statement = delete(PrivacyRequestEventRow).where(PrivacyRequestEventRow.request_id.in_(request_ids))
         return await self._execute_count(statement)
 
 
@@ -234,6 +282,11 @@ class SqlPrivacyJobRepository(_SqlRepository):
         row = (await self._session.execute(statement)).first()
         return None if row is None else _job(row)
 
+    async def delete_for_requests(self, request_ids: list[UUID]) -> int:
+        if not request_ids:
+            return 0
+        return await self._execute_count(delete(PrivacyJobRow).where(PrivacyJobRow.request_id.in_(request_ids)))
+
     async def update(self, job: PrivacyJob) -> None:
         statement = update(PrivacyJobRow).where(PrivacyJobRow.request_id == job.request_id).values(**_job_values(job))
         if await self._write(statement, conflict="the job cannot be updated") == 0:
@@ -249,19 +302,33 @@ class SqlPrivacyJobRepository(_SqlRepository):
         )
         return [_job(row) for row in await self._session.execute(statement)]
 
-    async def list_expired_archives(self, now: datetime, limit: int) -> list[PrivacyJob]:
+    @staticmethod
+    def _expired_archive(now: datetime) -> tuple[Any, ...]:
+        return (PrivacyJobRow.expires_at < now, PrivacyJobRow.archive_key.is_not(None))
+
+    async def lock_expired_archives(self, now: datetime, limit: int) -> list[PrivacyJob]:
         check_time("now", now)
-        statement = (
+        expired = (
             select(self._table)
-            .where(
-                PrivacyJobRow.kind == "export",
-                PrivacyJobRow.archive_key.is_not(None),
-                PrivacyJobRow.expires_at < now,
-            )
+            .where(*self._expired_archive(now))
             .order_by(PrivacyJobRow.expires_at, PrivacyJobRow.request_id)
-            .limit(max(0, limit))
         )
-        return [_job(row) for row in await self._session.execute(statement)]
+        return [_job(row) for row in await self._session.execute(retention_batch(expired, limit))]
+
+    async def count_expired_archives(self, now: datetime) -> int:
+        check_time("now", now)
+        statement = select(func.count()).select_from(PrivacyJobRow).where(*self._expired_archive(now))
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def clear_archives(self, request_ids: list[UUID], at: datetime) -> int:
+        check_time("at", at)
+        if not request_ids:
+            return 0
+        return await self._execute_count(
+            update(PrivacyJobRow)
+            .where(PrivacyJobRow.request_id.in_(request_ids), PrivacyJobRow.archive_key.is_not(None))
+            .values(archive_key=None, updated_at=at)
+        )
 
     async def delete_for_subject(self, subject_id: UUID) -> int:
         return await self._execute_count(delete(PrivacyJobRow).where(PrivacyJobRow.subject_id == subject_id))

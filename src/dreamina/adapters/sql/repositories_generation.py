@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -10,12 +10,13 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.adapters.sql.models import AccountRow
 from dreamina.adapters.sql.models_generation import (
     GenerationReferenceRow,
     GenerationRow,
     UploadRow,
 )
-from dreamina.adapters.sql.repositories import _is_foreign_key_violation, _SqlRepository
+from dreamina.adapters.sql.repositories import _is_foreign_key_violation, _SqlRepository, retention_batch
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.ports.generation import (
     Generation,
@@ -174,6 +175,46 @@ class SqlGenerationRepository(_SqlRepository):
             .limit(max(0, limit))
         )
         rows = list(await self._session.execute(statement))
+        references = await self._references([row.id for row in rows])
+        return [self._record(row, references.get(row.id, ())) for row in rows]
+
+    # The owner's content-retention setting lives on ``accounts`` (identity's table); this adapter reads it through
+    # the indexed ``content_retention_days`` column, one indexed range of ``generations`` per distinct period, so
+    # neither table is scanned and the domain modules stay apart.
+    async def _retention_periods(self) -> list[int]:
+        statement = (
+            select(AccountRow.content_retention_days)
+            .where(AccountRow.content_retention_days.is_not(None))
+            .distinct()
+            .order_by(AccountRow.content_retention_days)
+        )
+        return [days for days in (await self._session.execute(statement)).scalars() if days is not None]
+
+    @staticmethod
+    def _past_retention(days: int, now: datetime) -> tuple[Any, ...]:
+        owners = select(AccountRow.id).where(AccountRow.content_retention_days == days)
+        return (GenerationRow.subject_id.in_(owners), GenerationRow.created_at < now - timedelta(days=days))
+
+    async def count_past_owner_retention(self, now: datetime) -> int:
+        check_time("now", now)
+        total = 0
+        for days in await self._retention_periods():
+            statement = select(func.count()).select_from(GenerationRow).where(*self._past_retention(days, now))
+            total += int((await self._session.execute(statement)).scalar_one())
+        return total
+
+    async def lock_past_owner_retention(self, now: datetime, limit: int) -> list[Generation]:
+        check_time("now", now)
+        rows: list[Any] = []
+        for days in await self._retention_periods():
+            if len(rows) >= limit:
+                break
+            oldest = (
+                select(self._table)
+                .where(*self._past_retention(days, now))
+                .order_by(GenerationRow.created_at, GenerationRow.id)
+            )
+            rows.extend(await self._session.execute(retention_batch(oldest, limit - len(rows))))
         references = await self._references([row.id for row in rows])
         return [self._record(row, references.get(row.id, ())) for row in rows]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dreamina.domain.billing.records import HANDLED_EVENT_RETENTION
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
@@ -48,5 +48,30 @@ class ForgottenPaymentEvents:
     async def apply(self, now: datetime, limit: int) -> int:
         async with self._uow() as uow:
             deleted = await uow.billing.delete_events_before(now - HANDLED_EVENT_RETENTION, limit)
+            await uow.commit()
+        return deleted
+
+
+class ExpiredCheckoutSessions:
+    """Deletes the hosted checkouts we opened once the payment records' legal period has passed since then."""
+
+    name = "checkout_sessions.legal_period_over"
+    category = "payment"
+    description = (
+        "checkout sessions are deleted when the legal retention period (DREAMINA_BILLING_RECORD_RETENTION_DAYS) "
+        "has passed since they were opened"
+    )
+
+    def __init__(self, uow: UnitOfWorkFactory, record_retention: timedelta) -> None:
+        self._uow = uow
+        self._retention = record_retention
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.billing.count_checkouts_before(now - self._retention)
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            deleted = await uow.billing.delete_checkouts_before(now - self._retention, limit)
             await uow.commit()
         return deleted

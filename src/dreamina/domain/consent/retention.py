@@ -1,10 +1,12 @@
-"""Consent's retention rules: analytics events are deleted 180 days after their day."""
+"""Consent's retention rules: analytics events are deleted 180 days after their day; anonymous devices' consent
+records 13 months after they were made."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from dreamina.domain.consent.analytics import RETENTION_DAYS
+from dreamina.domain.privacy.schedule import DEVICE_CONSENT_DAYS
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -25,5 +27,31 @@ class ExpiredAnalyticsEvents:
     async def apply(self, now: datetime, limit: int) -> int:
         async with self._uow() as uow:
             deleted = await uow.analytics_events.delete_before(now.date() - timedelta(days=RETENTION_DAYS), limit)
+            await uow.commit()
+        return deleted
+
+
+class ExpiredDeviceConsent:
+    """Deletes consent records of anonymous devices once the device cookie's lifetime has passed since they were
+    made (data map: ``consent_records.device_key``); an account's records live as long as the account."""
+
+    name = "consent_records.device_expired"
+    category = "technical"
+    description = "consent records of anonymous devices are deleted 13 months after they were made"
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    @staticmethod
+    def _cutoff(now: datetime) -> datetime:
+        return now - timedelta(days=DEVICE_CONSENT_DAYS)
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.consent_records.count_device_records_before(self._cutoff(now))
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            deleted = await uow.consent_records.delete_device_records_before(self._cutoff(now), limit)
             await uow.commit()
         return deleted

@@ -27,7 +27,6 @@ from dreamina.ports.data_rights import (
 )
 from dreamina.ports.identity import AccountStatus
 from dreamina.ports.mail import Mailer, MailMessage
-from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 README = """Your Dreamina data export
@@ -66,7 +65,6 @@ class DataRightsJobs:
         requests: PrivacyRequests,
         holders: Sequence[PersonalDataHolder],
         archive: ExportArchive,
-        store: ObjectStore,
         erasers: Mapping[str, ProcessorEraser],
         mailer: Mailer,
         clock: Clock,
@@ -77,7 +75,6 @@ class DataRightsJobs:
         self._requests = requests
         self._holders = tuple(holders)
         self._archive = archive
-        self._store = store
         self._erasers = dict(erasers)
         self._mailer = mailer
         self._clock = clock
@@ -112,22 +109,6 @@ class DataRightsJobs:
             await self._export(job)
         elif job.kind == "erasure":
             await self._erase(job)
-
-    async def sweep_expired_exports(self, limit: int = 100) -> int:
-        """Delete archives whose 7-day link expired; returns how many."""
-        async with self._uow() as uow:
-            expired = await uow.privacy_jobs.list_expired_archives(self._clock.now(), limit)
-        for job in expired:
-            if job.archive_key is not None:
-                await self._store.delete(job.archive_key)
-            async with self._uow() as uow:
-                current = await uow.privacy_jobs.get(job.request_id)
-                if current is not None:
-                    current.archive_key = None
-                    current.updated_at = self._clock.now()
-                    await uow.privacy_jobs.update(current)
-                    await uow.commit()
-        return len(expired)
 
     async def _back_off(self, request_id: UUID) -> None:
         async with self._uow() as uow:

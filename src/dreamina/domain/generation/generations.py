@@ -299,30 +299,57 @@ class Generations:
             generation = await self._owned(uow, subject_id, generation_id)
             if not generation.status.terminal:
                 await self._settle(uow, generation, GenerationStatus.CANCELED)
-            await uow.generations.delete(generation.id)
-            orphaned: list[Upload] = []
-            for upload_id in generation.reference_upload_ids:
-                upload = await uow.uploads.get(upload_id)
-                if upload is not None and await uow.generations.count_referencing(upload_id) == 0:
-                    await uow.uploads.delete(upload_id)
-                    orphaned.append(upload)
-            # objects go before the commit: a crash in between leaves a row pointing at nothing, never a
-            # deleted row whose content lingers
-            await self._store.delete_prefix(outputs_prefix(subject_id, generation.id))
-            await self._store.delete_many([upload.object_key for upload in orphaned])
-            await uow.audit.append(
-                AuditEvent(
-                    id=uuid.uuid4(),
-                    subject_id=subject_id,
-                    actor_kind="subject",
-                    actor_id=subject_id,
-                    action="generation_deleted",
-                    fields=("prompt", "outputs", *(["reference_uploads"] if orphaned else [])),
-                    reason=None,
-                    occurred_at=self._clock.now(),
-                )
-            )
+            await self._remove(uow, generation, expired=False)
             await uow.commit()
+        await self._forget_everywhere(generation)
+
+    async def expire_past_owner_retention(self, now: datetime, limit: int) -> int:
+        """Retention (policy section 6): delete, exactly as :meth:`delete` does, at most ``limit`` generations
+        older than their owner's content-retention setting, in one transaction; returns how many."""
+        async with self._uow() as uow:
+            batch = await uow.generations.lock_past_owner_retention(now, limit)
+            unfinished = {g.id for g in batch if not g.status.terminal}
+            if unfinished:  # a stuck job: its charge is released first, as delete does, outside any transaction
+                await uow.rollback()
+                for generation_id in unfinished:
+                    await self._charges.release(generation_id)
+                again = await uow.generations.lock_past_owner_retention(now, limit)
+                batch = [g for g in again if g.status.terminal or g.id in unfinished]
+            for generation in batch:
+                await self._remove(uow, generation, expired=True)
+            await uow.commit()
+        for generation in batch:
+            await self._forget_everywhere(generation)
+        return len(batch)
+
+    async def _remove(self, uow: UnitOfWork, generation: Generation, *, expired: bool) -> None:
+        """The rows, the outputs and the references nothing else uses; audited as the subject's deletion or as
+        the expiry their own setting asked for."""
+        await uow.generations.delete(generation.id)
+        orphaned: list[Upload] = []
+        for upload_id in generation.reference_upload_ids:
+            upload = await uow.uploads.get(upload_id)
+            if upload is not None and await uow.generations.count_referencing(upload_id) == 0:
+                await uow.uploads.delete(upload_id)
+                orphaned.append(upload)
+        # objects go before the commit: a crash in between leaves a row pointing at nothing, never a
+        # deleted row whose content lingers
+        await self._store.delete_prefix(outputs_prefix(generation.subject_id, generation.id))
+        await self._store.delete_many([upload.object_key for upload in orphaned])
+        await uow.audit.append(
+            AuditEvent(
+                id=uuid.uuid4(),
+                subject_id=generation.subject_id,
+                actor_kind="system" if expired else "subject",
+                actor_id=None if expired else generation.subject_id,
+                action="generation_expired" if expired else "generation_deleted",
+                fields=("prompt", "outputs", *(["reference_uploads"] if orphaned else [])),
+                reason="the subject's content-retention setting" if expired else None,
+                occurred_at=self._clock.now(),
+            )
+        )
+
+    async def _forget_everywhere(self, generation: Generation) -> None:
         if not generation.status.terminal:
             await self._cancel_at_provider(generation)
         await self._forget_at_provider(generation)

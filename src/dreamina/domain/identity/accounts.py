@@ -40,6 +40,7 @@ from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 MAX_DISPLAY_NAME = 100
+CONTENT_RETENTION_DAYS = (1, 3650)  # the range a subject may choose for the automatic deletion of generations
 EMAIL_INDEX = "email"
 
 
@@ -79,6 +80,7 @@ class Profile:
     status: str
     created_at: datetime
     updated_at: datetime
+    content_retention_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,6 +402,34 @@ class Accounts:
             return True
         return False
 
+    async def set_content_retention(self, principal: Principal, days: int | None) -> Profile:
+        """The subject's choice of how long generations are kept: ``None`` until they delete them, else deleted
+        automatically after ``days`` (enforced by the generation module's retention task). Audited by name."""
+        days = check_content_retention(days)
+        async with self._uow() as uow:
+            account = await uow.accounts.get(principal.account_id)
+            if account is None:
+                raise NotFound("account not found")
+            if account.content_retention_days != days:
+                now = self._clock.now()
+                account.content_retention_days = days
+                account.updated_at = now
+                await uow.accounts.update(account)
+                await uow.audit.append(
+                    AuditEvent(
+                        id=uuid.uuid4(),
+                        subject_id=account.id,
+                        actor_kind="subject",
+                        actor_id=account.id,
+                        action="setting_changed",
+                        fields=("content_retention_days",),
+                        reason="changed by the subject through their profile",
+                        occurred_at=now,
+                    )
+                )
+                await uow.commit()
+            return await self._profile(self._keyring(uow), account)
+
     async def _profile(self, keyring: SubjectKeyring, account: Account) -> Profile:
         try:
             email = await keyring.open(account.id, "email", account.email_ciphertext)
@@ -423,7 +453,21 @@ class Accounts:
             status=account.status.value,
             created_at=account.created_at,
             updated_at=account.updated_at,
+            content_retention_days=account.content_retention_days,
         )
+
+
+def check_content_retention(days: object) -> int | None:
+    """``None`` (keep until deleted) or a whole number of days within :data:`CONTENT_RETENTION_DAYS`."""
+    low, high = CONTENT_RETENTION_DAYS
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
+        raise InvalidInput(
+            f"content_retention_days must be null or a whole number from {low} to {high}",
+            field="content_retention_days",
+        )
+    return days
 
 
 def _check_password(password: str) -> str:

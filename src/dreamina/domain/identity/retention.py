@@ -1,11 +1,13 @@
-"""Identity's retention rules: expired or revoked sessions go (their token hashes are useless by then); closed child
-reports lose the reporter's data after 90 days and their record after 3 years."""
+"""Identity's retention rules: expired or revoked sessions go (their token hashes are useless by then); audit
+events go when their legal period is over; closed child reports lose the reporter's data after 90 days and their
+record after 3 years."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from dreamina.domain.privacy.datamap import DATA_MAP
+from dreamina.domain.privacy.schedule import LEGAL_RECORD_DAYS
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -83,3 +85,28 @@ class ExpiredChildReports:
             done = await uow.child_reports.delete_closed(now - timedelta(days=REPORT_RECORD_DAYS), limit)
             await uow.commit()
         return done
+
+
+class AuditEventsPastLegalPeriod:
+    """Deletes audit events once the legal period they are kept for is over (data map: ``audit_events``)."""
+
+    name = "audit_events.legal_period_over"
+    category = "account"
+    description = f"audit events are deleted {LEGAL_RECORD_DAYS} days after they happened"
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    @staticmethod
+    def _cutoff(now: datetime) -> datetime:
+        return now - timedelta(days=LEGAL_RECORD_DAYS)
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.audit.count_before(self._cutoff(now))
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            deleted = await uow.audit.delete_before(self._cutoff(now), limit)
+            await uow.commit()
+        return deleted

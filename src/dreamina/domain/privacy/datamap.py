@@ -285,6 +285,12 @@ STORES: dict[str, StoreDeclaration] = {
                 retention=ACCOUNT_LIFETIME,
             ),
             status=_np("active, suspended or erased"),
+            content_retention_days=FieldDeclaration(
+                DataCategory.ACCOUNT,
+                "the subject's choice: generations are deleted automatically after this many days (empty: kept)",
+                purposes=(Purpose.SERVICE, Purpose.GENERATION),
+                retention=ACCOUNT_LIFETIME,
+            ),
             created_at=FieldDeclaration(
                 DataCategory.ACCOUNT, "when the account was created", retention=ACCOUNT_LIFETIME
             ),

@@ -10,10 +10,11 @@ report is closed, the record 3 years after.
 from __future__ import annotations
 
 from dreamina.domain.privacy.datamap import FieldDeclaration, StoreDeclaration
+from dreamina.domain.privacy.schedule import CHILD_REPORT_RECORD_DAYS, CHILD_REPORTER_DATA_DAYS
 from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose, RetentionAction, RetentionRule
 
-REPORTER_DATA_DAYS = 90
-REPORT_RECORD_DAYS = 365 * 3
+REPORTER_DATA_DAYS = CHILD_REPORTER_DATA_DAYS
+REPORT_RECORD_DAYS = CHILD_REPORT_RECORD_DAYS
 
 REPORTER_DATA = RetentionRule(
     f"deleted {REPORTER_DATA_DAYS} days after the report is closed (the reporter has been told the outcome)",

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dreamina.domain.privacy.datamap import FieldDeclaration, StoreDeclaration
+from dreamina.domain.privacy.schedule import ONE_TIME_CODE_MINUTES, REQUEST_RECORD_DAYS
 from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose, RetentionRule
 
 _REQUEST_RECORD = RetentionRule(
-    "kept while the account exists as proof the request was answered; deleted at the end of an erasure"
+    "kept 3 years after the request closed, as proof it was answered; deleted at the end of an erasure",
+    days=REQUEST_RECORD_DAYS,
 )
+_ONE_TIME_CODE = RetentionRule(f"cleared once the code expires ({ONE_TIME_CODE_MINUTES} minutes after it was sent)")
+_EXPORT_ARCHIVE = RetentionRule("cleared with the archive, 7 days after it is built", days=7)
 _LEGAL = (Purpose.LEGAL,)
 ACCOUNT_LIFETIME = RetentionRule("kept while the account exists; erased with it (30-day grace after a request)")
 
@@ -52,7 +56,7 @@ DATA_RIGHTS_STORES: tuple[StoreDeclaration, ...] = (
                 "keyed hash of the one-time identity code (the code itself is never stored)",
                 purposes=(Purpose.SECURITY,),
                 legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
-                retention=_REQUEST_RECORD,
+                retention=_ONE_TIME_CODE,
             ),
             "code_expires_at": _np("when the one-time code expires"),
             "code_attempts": _np("wrong codes entered"),
@@ -89,7 +93,14 @@ DATA_RIGHTS_STORES: tuple[StoreDeclaration, ...] = (
             "completion_id": _np("random id of the erasure completion record"),
             "steps_done": _np("names of finished steps"),
             "attempts": _np("runs that failed"),
-            "archive_key": _req("object key of the export archive", links=True),
+            "archive_key": FieldDeclaration(
+                DataCategory.ACCOUNT,
+                "object key of the export archive",
+                purposes=_LEGAL,
+                legal_basis=LegalBasis.LEGAL_OBLIGATION,
+                retention=_EXPORT_ARCHIVE,
+                links_subject=True,
+            ),
             "archive_bytes": _np("size of the export archive"),
             "expires_at": _np("when the download link and archive expire"),
             "processor_calls": _req("deletion calls to processors: processor, its reference, outcome", links=True),

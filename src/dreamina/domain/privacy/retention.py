@@ -41,6 +41,14 @@ class RetentionSweep:
     def tasks(self) -> list[RetentionTask]:
         return list(self._tasks)
 
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    def including(self, *tasks: RetentionTask) -> RetentionSweep:
+        """The same sweep with more tasks (modules wired later add theirs)."""
+        return RetentionSweep([*self._tasks, *tasks], self._clock, batch_size=self._batch_size)
+
     async def run(self, *, dry_run: bool = False, progress: Progress | None = None) -> list[SweepReport]:
         now = self._clock.now()  # one instant for the whole sweep, so "due" and "applied" agree
         reports = []
