@@ -32,6 +32,7 @@ from tests.contract.generation_records import write_generation_rows
 
 from .billing_rows import write_one_of_each_billing_row
 from .data_rights_records import write_one_of_each_data_rights_record
+from .test_child_reports_contract import make_report
 
 NOW = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -504,6 +505,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await write_one_of_each_data_rights_record(uow, subject)
     await write_generation_rows(uow, subject)
     await write_one_of_each_billing_row(uow, subject, NOW)
+    await uow.child_reports.add(make_report(subject))
     return {"account": account, "session": session}
 
 
@@ -518,6 +520,7 @@ async def _nothing_is_there(uow: UnitOfWork, written: dict[str, Any]) -> None:
     assert await uow.acceptances.list_for_subject(account.id) == []
     assert await uow.audit.list_for_subject(account.id) == []
     assert await uow.disclosures.list_for_subject(account.id) == []
+    assert await uow.child_reports.list_for_subject(account.id) == []
 
 
 async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory) -> None:

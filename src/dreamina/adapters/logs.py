@@ -136,6 +136,17 @@ class _Tee:
             stream.flush()
 
 
+class _CurrentStdout:
+    """``sys.stdout`` as it is at each write, not as it was when logging was configured (a replaced or closed
+    stdout, e.g. after a test captured it, never swallows later log lines)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def add_log_sink(sink: TextIO) -> None:
     """Also write every log line to ``sink`` (a file or buffer), from the next :func:`configure_logging` on.
 
@@ -146,7 +157,8 @@ def add_log_sink(sink: TextIO) -> None:
 
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     """JSON lines on ``stream`` (stdout) for structlog and stdlib loggers alike, all through :func:`redact`."""
-    out: Any = _Tee([stream or sys.stdout, *_extra_sinks]) if _extra_sinks else (stream or sys.stdout)
+    main: Any = stream or _CurrentStdout()
+    out: Any = _Tee([main, *_extra_sinks]) if _extra_sinks else main
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
