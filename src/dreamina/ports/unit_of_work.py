@@ -27,6 +27,7 @@ from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
 from dreamina.ports.restrictions import ProcessingRestrictions
 from dreamina.ports.staff import StaffRepository
+from dreamina.ports.support import SupportTicketRepository
 
 
 class UnitOfWork(Protocol):
@@ -52,6 +53,7 @@ class UnitOfWork(Protocol):
     generations: GenerationRepository
     restrictions: ProcessingRestrictions
     billing: BillingRepository
+    support_tickets: SupportTicketRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

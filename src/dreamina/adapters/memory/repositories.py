@@ -51,6 +51,7 @@ from dreamina.ports.keys import SubjectKey, SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptance, PolicyAcceptanceRepository, PolicyVersionRepository
 from dreamina.ports.restrictions import ProcessingRestrictions
 from dreamina.ports.staff import StaffMember, StaffRepository
+from dreamina.ports.support import SupportTicket, SupportTicketRepository
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -187,6 +188,7 @@ class InMemoryDatabase:
         self.uploads: dict[UUID, Upload] = {}
         self.generations: dict[UUID, Generation] = {}
         self.billing = _billing_tables()
+        self.support_tickets: dict[UUID, SupportTicket] = {}
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -215,6 +217,7 @@ class InMemoryDatabase:
             "generation_references": sum(len(g.reference_upload_ids) for g in self.generations.values()),
             "processing_restrictions": len(self.restrictions),
             **self.billing.row_counts(),
+            "support_tickets": len(self.support_tickets),
         }
 
 
@@ -475,6 +478,7 @@ class InMemoryUnitOfWork:
     generations: GenerationRepository
     restrictions: ProcessingRestrictions
     billing: BillingRepository
+    support_tickets: SupportTicketRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -532,7 +536,15 @@ class InMemoryUnitOfWork:
         self._attach_data_rights()
         self.billing, billing_staged = _billing_repository(db.billing)
         self._tables = (*self._tables, *billing_staged)
+        self._attach_support()
         return self
+
+    def _attach_support(self) -> None:
+        from dreamina.adapters.memory.support import InMemorySupportTicketRepository
+
+        tickets: _Table[UUID, SupportTicket] = _Table(self._database.support_tickets, (), "this ticket already exists")
+        self.support_tickets = InMemorySupportTicketRepository(tickets)
+        self._tables = (*self._tables, tickets)
 
     def _enter_consent(self, accounts: _Table[UUID, Account]) -> tuple[_Table[Any, Any], ...]:
         from dreamina.adapters.memory.consent import (

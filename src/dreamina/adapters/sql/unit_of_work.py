@@ -34,6 +34,7 @@ from dreamina.adapters.sql.repositories_generation import (
     SqlGenerationRepository,
     SqlUploadRepository,
 )
+from dreamina.adapters.sql.repositories_support import SqlSupportTicketRepository
 from dreamina.ports.audit import AuditLog
 from dreamina.ports.billing import BillingRepository
 from dreamina.ports.consent import (
@@ -55,6 +56,7 @@ from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
 from dreamina.ports.restrictions import ProcessingRestrictions
 from dreamina.ports.staff import StaffRepository
+from dreamina.ports.support import SupportTicketRepository
 
 
 class SqlUnitOfWork:
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
     generations: GenerationRepository
     restrictions: ProcessingRestrictions
     billing: BillingRepository
+    support_tickets: SupportTicketRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -115,6 +118,7 @@ class SqlUnitOfWork:
         self.generations = SqlGenerationRepository(session)
         self.restrictions = SqlProcessingRestrictions(session)
         self.billing = SqlBillingRepository(session)
+        self.support_tickets = SqlSupportTicketRepository(session)
         return self
 
     async def __aexit__(

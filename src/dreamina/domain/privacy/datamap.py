@@ -460,5 +460,8 @@ STORES.update({s.name: s for s in DATA_RIGHTS_STORES})
 from dreamina.domain.privacy.datamap_billing import BILLING_STORES  # noqa: E402  (needs the names above)
 
 STORES.update({s.name: s for s in BILLING_STORES})
+from dreamina.domain.privacy.datamap_support import SUPPORT_STORES  # noqa: E402  (needs the names above)
+
+STORES.update({s.name: s for s in SUPPORT_STORES})
 
 DATA_MAP = DataMap(stores=STORES, object_prefixes=OBJECT_PREFIXES, processors=PROCESSORS)
