@@ -20,6 +20,8 @@ SIGNED = "signed"  # anyone holding an unexpired URL signed by the service; nobo
 OWNED = "owned"  # a signed-in subject, on one of their own resources named in the path; others get 404
 ANALYSTS = "staff:privacy_officer,admin"
 EVERY_STAFF_ROLE = "staff:support,privacy_officer,admin"
+PRIVACY_DESK = "staff:privacy_officer,admin"  # privacy tickets: support staff never see them
+SUPPORT_DESK = "staff:support,admin"
 STAFF_ROLES = ("support", "privacy_officer", "admin")
 
 AUDIENCE: dict[tuple[str, str], str] = {
@@ -73,6 +75,17 @@ AUDIENCE: dict[tuple[str, str], str] = {
         "POST",
         "/v1/admin/privacy/requests/{request_id}/extend",
     ): ANALYSTS,  # Stripe-Signature, checked against the endpoint secret
+    ("POST", "/v1/support/tickets"): PUBLIC,  # signed in or not; anonymous senders give a reply-to address
+    ("GET", "/v1/support/tickets"): SUBJECT,
+    ("GET", "/v1/support/tickets/{ticket_id}"): OWNED,
+    ("GET", "/v1/admin/privacy/tickets"): PRIVACY_DESK,
+    ("GET", "/v1/admin/privacy/tickets/{ticket_id}"): PRIVACY_DESK,
+    ("POST", "/v1/admin/privacy/tickets/{ticket_id}/reply"): PRIVACY_DESK,
+    ("POST", "/v1/admin/privacy/tickets/{ticket_id}/close"): PRIVACY_DESK,
+    ("GET", "/v1/admin/support/tickets"): SUPPORT_DESK,
+    ("GET", "/v1/admin/support/tickets/{ticket_id}"): SUPPORT_DESK,
+    ("POST", "/v1/admin/support/tickets/{ticket_id}/reply"): SUPPORT_DESK,
+    ("POST", "/v1/admin/support/tickets/{ticket_id}/close"): SUPPORT_DESK,
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
@@ -89,6 +102,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/admin/privacy/requests/{request_id}/approve"): {"reason": "matrix"},
     ("POST", "/v1/admin/privacy/requests/{request_id}/reject"): {"reason": "matrix"},
     ("POST", "/v1/admin/privacy/requests/{request_id}/extend"): {"reason": "matrix"},
+    ("POST", "/v1/admin/privacy/tickets/{ticket_id}/reply"): {"message": "matrix", "close": False},
+    ("POST", "/v1/admin/privacy/tickets/{ticket_id}/close"): {"reason": "matrix"},
+    ("POST", "/v1/admin/support/tickets/{ticket_id}/reply"): {"message": "matrix", "close": False},
+    ("POST", "/v1/admin/support/tickets/{ticket_id}/close"): {"reason": "matrix"},
 }
 
 
@@ -123,12 +140,23 @@ async def _make_resource(client: AsyncTestClient, headers: dict[str, str], param
         created = await client.post("/v1/generations", headers=headers, json={"kind": "image", "prompt": "a harbour"})
         assert created.status_code == 202, created.text
         return str(created.json()["id"])
+    if parameter == "ticket_id":
+        return await _make_ticket(client, headers, "privacy")
     raise AssertionError(f"no factory for path parameter {parameter}: add one to _make_resource")
+
+
+async def _make_ticket(client: AsyncTestClient, headers: dict[str, str], category: str) -> str:
+    ticket = {"category": category, "subject": "Matrix", "message": "A ticket for the matrix test"}
+    created = await client.post("/v1/support/tickets", headers=headers, json=ticket)
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
 
 
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/admin/subjects/{subject_id}/consent"): {"reason": "authorization matrix test"},
     ("GET", "/v1/admin/privacy/requests/{request_id}"): {"reason": "authorization matrix test"},
+    ("GET", "/v1/admin/privacy/tickets/{ticket_id}"): {"reason": "authorization matrix test"},
+    ("GET", "/v1/admin/support/tickets/{ticket_id}"): {"reason": "authorization matrix test"},
 }
 
 
@@ -217,6 +245,9 @@ async def test_staff_operations_need_the_right_role(
     path = template.replace("{subject_id}", subject_id)
     if "{request_id}" in path:
         path = path.replace("{request_id}", await _make_resource(client, callers["subject"], "request_id"))
+    if "{ticket_id}" in path:  # a ticket of the queue the route serves, so an allowed role finds it
+        category = "privacy" if path.startswith("/v1/admin/privacy/") else "billing"
+        path = path.replace("{ticket_id}", await _make_ticket(client, callers["subject"], category))
     for caller, headers in callers.items():
         response = await client.request(
             method, path, headers=headers, json=BODIES.get(operation), params=QUERIES.get(operation)
