@@ -46,6 +46,9 @@ from dreamina.domain.identity.staff import StaffDirectory
 from dreamina.domain.privacy.datamap import DATA_MAP, DataMap
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
 from dreamina.domain.privacy.retention import RetentionSweep
+from dreamina.domain.support.personal_data import SupportPersonalData
+from dreamina.domain.support.retention import support_retention_tasks
+from dreamina.domain.support.tickets import SupportTickets
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import ClientClassifier
 from dreamina.ports.data_rights import PersonalDataHolder, ProcessorEraser
@@ -135,6 +138,14 @@ class Container:
         """The children's flow (always wired by :func:`build_container`)."""
         assert self.child_reports is not None
         return self.child_reports
+
+    support: SupportTickets | None = None
+
+    @property
+    def tickets(self) -> SupportTickets:
+        """The support module (always wired by :func:`build_container`)."""
+        assert self.support is not None
+        return self.support
 
     async def start(self) -> None:
         """Idempotent start-up work: publish the shipped policy as version 1 if it is not there yet."""
@@ -326,6 +337,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
                 ClosedChildReportContacts(uow),
                 ExpiredChildReports(uow),
                 *_retention_tasks(settings, uow, object_store),
+                *support_retention_tasks(uow),
             ],
             clock,
         ),
@@ -347,6 +359,9 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         staff=StaffDirectory(uow, vault, clock),
         data_rights=data_rights,
         billing=billing,
+        support=SupportTickets(
+            uow=uow, vault=vault, cipher=cipher, mailer=mailer, clock=clock, jurisdictions=jurisdictions
+        ),
     )
     _wire_generation(container, settings, cipher, overrides, providers)
     assert container.generations is not None
@@ -421,6 +436,7 @@ def _data_rights(
         GenerationPersonalData(**keyed, processors=provider_processors),
         BillingPersonalData(uow=uow, records=billing_records),
         ConsentPersonalData(uow=uow, vault=vault, clock=clock),
+        SupportPersonalData(**keyed),
         IdentityPersonalData(**keyed),
         SubjectObjects(object_store, exported=("uploads/", "outputs/"), not_exported=("exports/",)),
         SubjectDataKey(**keyed),

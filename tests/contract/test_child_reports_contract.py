@@ -141,3 +141,22 @@ async def test_naive_times_are_refused(uow_factory: UnitOfWorkFactory) -> None:
             await uow.child_reports.add(make_report(uuid.uuid4(), received_at=AT.replace(tzinfo=None)))
         with pytest.raises(ValueError):
             await uow.child_reports.count_closed(AT.replace(tzinfo=None))
+
+
+async def test_an_account_has_at_most_one_open_report(uow_factory: UnitOfWorkFactory) -> None:
+    subject = uuid.uuid4()
+    first = make_report(subject)
+    await _add(uow_factory, first, closed(subject, AT))  # closed ones do not count
+    with pytest.raises(Conflict):
+        async with uow_factory() as uow:
+            await uow.child_reports.add(make_report(subject))
+            await uow.commit()
+    reopened = closed(subject, AT + timedelta(hours=1))
+    await _add(uow_factory, reopened)
+    with pytest.raises(Conflict):
+        async with uow_factory() as uow:
+            reopened.status, reopened.closed_at = ReportStatus.OPEN, None
+            await uow.child_reports.update(reopened)
+            await uow.commit()
+    async with uow_factory() as uow:
+        assert (await uow.child_reports.open_for_subject(subject)) == first

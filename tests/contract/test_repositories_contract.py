@@ -33,6 +33,7 @@ from tests.contract.generation_records import write_generation_rows
 from .billing_rows import write_one_of_each_billing_row
 from .data_rights_records import write_one_of_each_data_rights_record
 from .test_child_reports_contract import make_report
+from .test_support_tickets_contract import make_ticket
 
 NOW = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -506,6 +507,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await write_generation_rows(uow, subject)
     await write_one_of_each_billing_row(uow, subject, NOW)
     await uow.child_reports.add(make_report(subject))
+    await uow.support_tickets.add(make_ticket(subject))
     return {"account": account, "session": session}
 
 
@@ -521,6 +523,7 @@ async def _nothing_is_there(uow: UnitOfWork, written: dict[str, Any]) -> None:
     assert await uow.audit.list_for_subject(account.id) == []
     assert await uow.disclosures.list_for_subject(account.id) == []
     assert await uow.child_reports.list_for_subject(account.id) == []
+    assert await uow.support_tickets.list_for_subject(account.id) == []
 
 
 async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory) -> None:

@@ -20,6 +20,8 @@ SIGNED = "signed"  # anyone holding an unexpired URL signed by the service; nobo
 OWNED = "owned"  # a signed-in subject, on one of their own resources named in the path; others get 404
 ANALYSTS = "staff:privacy_officer,admin"
 EVERY_STAFF_ROLE = "staff:support,privacy_officer,admin"
+PRIVACY_DESK = "staff:privacy_officer,admin"  # privacy tickets: support staff never see them
+SUPPORT_DESK = "staff:support,admin"
 STAFF_ROLES = ("support", "privacy_officer", "admin")
 
 AUDIENCE: dict[tuple[str, str], str] = {
@@ -78,6 +80,17 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/v1/admin/child-reports/{report_id}"): EVERY_STAFF_ROLE,
     ("POST", "/v1/admin/child-reports/{report_id}/confirm"): ANALYSTS,
     ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): ANALYSTS,
+    ("POST", "/v1/support/tickets"): PUBLIC,  # signed in or not; anonymous senders give a reply-to address
+    ("GET", "/v1/support/tickets"): SUBJECT,
+    ("GET", "/v1/support/tickets/{ticket_id}"): OWNED,
+    ("GET", "/v1/admin/privacy/tickets"): PRIVACY_DESK,
+    ("GET", "/v1/admin/privacy/tickets/{ticket_id}"): PRIVACY_DESK,
+    ("POST", "/v1/admin/privacy/tickets/{ticket_id}/reply"): PRIVACY_DESK,
+    ("POST", "/v1/admin/privacy/tickets/{ticket_id}/close"): PRIVACY_DESK,
+    ("GET", "/v1/admin/support/tickets"): SUPPORT_DESK,
+    ("GET", "/v1/admin/support/tickets/{ticket_id}"): SUPPORT_DESK,
+    ("POST", "/v1/admin/support/tickets/{ticket_id}/reply"): SUPPORT_DESK,
+    ("POST", "/v1/admin/support/tickets/{ticket_id}/close"): SUPPORT_DESK,
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
@@ -97,6 +110,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/privacy/child-reports"): {"email": "nobody@example.com", "contact": "reporter@example.org"},
     ("POST", "/v1/admin/child-reports/{report_id}/confirm"): {"reason": "matrix"},
     ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): {"reason": "matrix"},
+    ("POST", "/v1/admin/privacy/tickets/{ticket_id}/reply"): {"message": "matrix", "close": False},
+    ("POST", "/v1/admin/privacy/tickets/{ticket_id}/close"): {"reason": "matrix"},
+    ("POST", "/v1/admin/support/tickets/{ticket_id}/reply"): {"message": "matrix", "close": False},
+    ("POST", "/v1/admin/support/tickets/{ticket_id}/close"): {"reason": "matrix"},
 }
 
 
@@ -131,13 +148,24 @@ async def _make_resource(client: AsyncTestClient, headers: dict[str, str], param
         created = await client.post("/v1/generations", headers=headers, json={"kind": "image", "prompt": "a harbour"})
         assert created.status_code == 202, created.text
         return str(created.json()["id"])
+    if parameter == "ticket_id":
+        return await _make_ticket(client, headers, "privacy")
     raise AssertionError(f"no factory for path parameter {parameter}: add one to _make_resource")
+
+
+async def _make_ticket(client: AsyncTestClient, headers: dict[str, str], category: str) -> str:
+    ticket = {"category": category, "subject": "Matrix", "message": "A ticket for the matrix test"}
+    created = await client.post("/v1/support/tickets", headers=headers, json=ticket)
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
 
 
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/admin/subjects/{subject_id}/consent"): {"reason": "authorization matrix test"},
     ("GET", "/v1/admin/privacy/requests/{request_id}"): {"reason": "authorization matrix test"},
     ("GET", "/v1/admin/child-reports/{report_id}"): {"reason": "authorization matrix test"},
+    ("GET", "/v1/admin/privacy/tickets/{ticket_id}"): {"reason": "authorization matrix test"},
+    ("GET", "/v1/admin/support/tickets/{ticket_id}"): {"reason": "authorization matrix test"},
 }
 
 
@@ -240,6 +268,9 @@ async def test_staff_operations_need_the_right_role(
         path = path.replace("{request_id}", await _make_resource(client, callers["subject"], "request_id"))
     if "{report_id}" in path:
         path = path.replace("{report_id}", await _child_report(client, container))
+    if "{ticket_id}" in path:  # a ticket of the queue the route serves, so an allowed role finds it
+        category = "privacy" if path.startswith("/v1/admin/privacy/") else "billing"
+        path = path.replace("{ticket_id}", await _make_ticket(client, callers["subject"], category))
     for caller, headers in callers.items():
         response = await client.request(
             method, path, headers=headers, json=BODIES.get(operation), params=QUERIES.get(operation)
@@ -318,11 +349,12 @@ async def test_the_full_matrix(operation: tuple[str, str], tmp_path: Any) -> Non
         path = template.replace("{subject_id}", subject_id).replace("{key}", "outputs/x/y/0.png")
         while "{" in path:
             parameter = path.split("{", 1)[1].split("}", 1)[0]
-            made = (
-                await _child_report(client, container)
-                if parameter == "report_id"
-                else await _make_resource(client, headers["user_a"], parameter)
-            )
+            if parameter == "report_id":
+                made = await _child_report(client, container)
+            elif parameter == "ticket_id" and path.startswith("/v1/admin/support/"):
+                made = await _make_ticket(client, headers["user_a"], "billing")  # a ticket of that queue
+            else:
+                made = await _make_resource(client, headers["user_a"], parameter)
             path = path.replace("{" + parameter + "}", made)
         # user_a goes last: an allowed call may change or delete the resource the others were refused
         hidden: str | None = None  # what a stranger is told (404) about user_a's resource

@@ -29,6 +29,7 @@ from dreamina.domain.consent.preferences import Choices, Requester
 from dreamina.domain.generation.generations import GenerationRequest
 from dreamina.domain.identity.accounts import SignUp
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
+from dreamina.domain.support.tickets import NewTicket
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.consent import ConsentMethod
 from dreamina.ports.disclosures import Disclosure
@@ -148,6 +149,10 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
     await rights.submit(subject, "export", {}, password=PASSWORD)
     await container.rights.jobs.run_due()
     await rights.staff_view(uuid.uuid4(), (await rights.list_for_subject(subject))[0].id, "support ticket")
+    question = NewTicket("privacy", f"About {prompt}", f"I am {email}; what do you keep of {prompt}?", email)
+    ticket = await container.tickets.submit(subject, question)
+    await container.tickets.staff_view(uuid.uuid4(), "privacy", ticket.id, "answering the question")
+    await container.tickets.reply(uuid.uuid4(), "privacy", ticket.id, f"Dear {email}: {prompt} is kept.", close=False)
     return subject
 
 
@@ -194,6 +199,13 @@ async def test_nothing_links_to_an_erased_subject(wired: tuple[Container, Databa
     kept_rows = await scan_tables(database, kept_needles)
     assert any(f.startswith("accounts.") for f in kept_rows)
     assert any(f.startswith("privacy_requests.") for f in kept_rows)
-    for table in ("generations", "uploads", "consent_records", "billing_customers", "checkout_sessions"):
+    for table in (
+        "generations",
+        "uploads",
+        "consent_records",
+        "billing_customers",
+        "checkout_sessions",
+        "support_tickets",
+    ):
         assert any(f.startswith(table + ".") for f in kept_rows), table  # every module's data was really there
     assert any("image bytes" in f for f in await scan_objects(container, kept_needles))

@@ -30,6 +30,8 @@ from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.domain.privacy.schedule import (
     CHILD_REPORT_RECORD_DAYS,
     CHILD_REPORTER_DATA_DAYS,
+    OTHER_TICKET_DAYS,
+    PRIVACY_TICKET_DAYS,
     RETENTION_SCHEDULE,
     ScheduleEntry,
 )
@@ -44,6 +46,7 @@ from ..contract.consent_rows import analytics_event, consent_record
 from ..contract.data_rights_records import make_job, make_request, make_request_event
 from ..contract.generation_records import make_generation, make_upload
 from ..contract.test_child_reports_contract import closed as closed_report
+from ..contract.test_support_tickets_contract import make_ticket
 
 NOW = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)
 JUST = timedelta(seconds=1)
@@ -350,7 +353,37 @@ async def _child_reports(c: Container) -> Check:
     return check
 
 
+def _tickets(days: int, category: str, other_category: str) -> Callable[[Container], Awaitable[Check]]:
+    async def seed(c: Container) -> Check:
+        deadline = NOW - timedelta(days=days)
+        gone = make_ticket(category=category, status="closed", closed_at=deadline - JUST)
+        kept = make_ticket(category=category, status="closed", closed_at=deadline + JUST)
+        # the other period's category, closed just as long ago, is not this entry's to delete
+        other = make_ticket(category=other_category, status="closed", closed_at=deadline - JUST)
+        still_open = make_ticket(uuid.uuid4(), category=category, received_at=deadline - timedelta(days=30))
+        async with c.uow() as uow:
+            for ticket in (gone, kept, other, still_open):
+                await uow.support_tickets.add(ticket)
+            await uow.commit()
+
+        async def check(c: Container) -> None:
+            async with c.uow() as uow:
+                assert await uow.support_tickets.get(gone.id) is None
+                for ticket in (kept, still_open):
+                    assert await uow.support_tickets.get(ticket.id) is not None
+                if days > OTHER_TICKET_DAYS:  # the shorter period's ticket went with its own task
+                    assert await uow.support_tickets.get(other.id) is None
+                else:
+                    assert await uow.support_tickets.get(other.id) is not None
+
+        return check
+
+    return seed
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "privacy_support_tickets": Scenario(_tickets(PRIVACY_TICKET_DAYS, "privacy", "billing")),
+    "other_support_tickets": Scenario(_tickets(OTHER_TICKET_DAYS, "other", "privacy")),
     "child_report_reporter_data": Scenario(_child_reporter_data),
     "child_reports": Scenario(_child_reports),
     "sessions": Scenario(_sessions),

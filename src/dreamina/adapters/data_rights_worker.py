@@ -40,6 +40,8 @@ class DataRightsRunner:
             self._last_sweep = now
         if self._last_monitor is None or now - self._last_monitor >= MONITOR_EVERY:
             flagged = await rights.requests.flag_deadlines()
+            for flag, count in (await self._container.tickets.flag_deadlines()).items():
+                flagged[flag] += count  # privacy tickets run on the same legal clock
             self._last_monitor = now
         counts = {**jobs, "retention_applied": swept, **flagged}
         log.info("data_rights_pass_finished", **counts)

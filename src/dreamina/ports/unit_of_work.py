@@ -28,6 +28,7 @@ from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
 from dreamina.ports.restrictions import ProcessingRestrictions
 from dreamina.ports.staff import StaffRepository
+from dreamina.ports.support import SupportTicketRepository
 
 
 class UnitOfWork(Protocol):
@@ -54,6 +55,7 @@ class UnitOfWork(Protocol):
     restrictions: ProcessingRestrictions
     billing: BillingRepository
     child_reports: ChildReportRepository
+    support_tickets: SupportTicketRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -21,6 +21,7 @@ from dreamina.adapters.http.problems import EXCEPTION_HANDLERS
 from dreamina.adapters.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limit_configs, rate_limit_stores
 from dreamina.adapters.http.routes import ROUTES
 from dreamina.adapters.http.routes_generation import GENERATION_ROUTES
+from dreamina.adapters.http.routes_support import SUPPORT_ROUTES
 from dreamina.bootstrap import Container, build_container
 from dreamina.settings import Settings, cors_origins, load_settings
 
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         },
     )
     app = Litestar(
-        route_handlers=[*ROUTES, *GENERATION_ROUTES],
+        route_handlers=[*ROUTES, *GENERATION_ROUTES, *SUPPORT_ROUTES],
         # A caller-owned container is usable before the lifespan runs (ASGI test transports may skip it).
         state=State({"container": container} if container is not None else {}),
         dependencies={"container": Provide(provide_container, sync_to_thread=False)},

@@ -14,6 +14,7 @@ from dreamina.domain.billing import errors as billing_errors
 from dreamina.domain.data_rights import errors as data_rights_errors
 from dreamina.domain.generation import errors as generation_errors
 from dreamina.domain.privacy import errors
+from dreamina.domain.support import errors as support_errors
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://dreamina-ai.pro/problems/"
@@ -42,6 +43,7 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     billing_errors.InvalidEvent: 400,
     billing_errors.EventNotReady: 409,
     billing_errors.PaymentProcessorUnavailable: 502,
+    support_errors.TicketClosed: 409,
 }
 
 _HTTP_CODES = {

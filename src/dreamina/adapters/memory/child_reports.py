@@ -8,7 +8,7 @@ from uuid import UUID
 
 from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none
 from dreamina.adapters.record_rules import check_time
-from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
 
 
@@ -37,8 +37,17 @@ class InMemoryChildReportRepository:
     def __init__(self, table: _Table[UUID, ChildReport]) -> None:
         self._table = table
 
+    def _refuse_second_open(self, report: ChildReport) -> None:
+        """Mirrors the stores' partial unique index: at most one open report per account."""
+        if report.status is ReportStatus.OPEN and any(
+            r.subject_id == report.subject_id and r.status is ReportStatus.OPEN and r.id != report.id
+            for _, r in self._table.rows()
+        ):
+            raise Conflict("this account already has an open report")
+
     async def add(self, report: ChildReport) -> None:
         stored = _stored(report)
+        self._refuse_second_open(stored)
         self._table.insert(stored.id, stored)
 
     async def get(self, report_id: UUID) -> ChildReport | None:
@@ -49,6 +58,7 @@ class InMemoryChildReportRepository:
         stored = _stored(report)
         if self._table.get(stored.id) is None:
             raise NotFound("no such report")
+        self._refuse_second_open(stored)
         self._table.replace(stored.id, stored)
 
     async def open_for_subject(self, subject_id: UUID) -> ChildReport | None:

@@ -52,6 +52,7 @@ from dreamina.ports.keys import SubjectKey, SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptance, PolicyAcceptanceRepository, PolicyVersionRepository
 from dreamina.ports.restrictions import ProcessingRestrictions
 from dreamina.ports.staff import StaffMember, StaffRepository
+from dreamina.ports.support import SupportTicket, SupportTicketRepository
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -196,6 +197,7 @@ class InMemoryDatabase:
         self.generations: dict[UUID, Generation] = {}
         self.billing = _billing_tables()
         self.child_reports: dict[UUID, ChildReport] = {}
+        self.support_tickets: dict[UUID, SupportTicket] = {}
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -225,6 +227,7 @@ class InMemoryDatabase:
             "processing_restrictions": len(self.restrictions),
             **self.billing.row_counts(),
             "child_reports": len(self.child_reports),
+            "support_tickets": len(self.support_tickets),
         }
 
 
@@ -498,6 +501,7 @@ class InMemoryUnitOfWork:
     restrictions: ProcessingRestrictions
     billing: BillingRepository
     child_reports: ChildReportRepository
+    support_tickets: SupportTicketRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -556,7 +560,15 @@ class InMemoryUnitOfWork:
         self.billing, billing_staged = _billing_repository(db.billing)
         self._tables = (*self._tables, *billing_staged)
         self._attach_child_reports()
+        self._attach_support()
         return self
+
+    def _attach_support(self) -> None:
+        from dreamina.adapters.memory.support import InMemorySupportTicketRepository
+
+        tickets: _Table[UUID, SupportTicket] = _Table(self._database.support_tickets, (), "this ticket already exists")
+        self.support_tickets = InMemorySupportTicketRepository(tickets)
+        self._tables = (*self._tables, tickets)
 
     def _enter_consent(self, accounts: _Table[UUID, Account]) -> tuple[_Table[Any, Any], ...]:
         from dreamina.adapters.memory.consent import (

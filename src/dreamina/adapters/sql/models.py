@@ -144,3 +144,4 @@ from dreamina.adapters.sql import models_child_reports as _models_child_reports 
 from dreamina.adapters.sql import models_consent as _models_consent  # noqa: E402,F401  (completes the metadata)
 from dreamina.adapters.sql import models_data_rights as _models_data_rights  # noqa: E402, F401 - registers its tables
 from dreamina.adapters.sql import models_generation as models_generation  # noqa: E402  (registers its tables)
+from dreamina.adapters.sql import models_support as _models_support  # noqa: E402, F401 - registers its table

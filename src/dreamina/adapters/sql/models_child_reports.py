@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import Boolean, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamina.adapters.sql.models import Base
@@ -19,6 +19,13 @@ class ChildReportRow(Base):
         Index("ix_child_reports_subject_id", "subject_id", "status"),
         Index("ix_child_reports_status_received_at", "status", "received_at"),
         Index("ix_child_reports_closed_at", "closed_at"),
+        Index(
+            "ux_child_reports_open_subject",
+            "subject_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(GUID, primary_key=True)

@@ -65,7 +65,10 @@ class PolicyNoticeRow(Base):
 
 class AnalyticsEventRow(Base):
     __tablename__ = "analytics_events"
-    __table_args__ = (Index("ix_analytics_events_day", "day", "name"),)
+    __table_args__ = (
+        Index("ix_analytics_events_day", "day", "name"),
+        Index("ix_analytics_events_pseudonym", "pseudonym"),
+    )
 
     id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
     day: Mapped[date] = mapped_column(Date)

@@ -35,6 +35,7 @@ from dreamina.adapters.sql.repositories_generation import (
     SqlGenerationRepository,
     SqlUploadRepository,
 )
+from dreamina.adapters.sql.repositories_support import SqlSupportTicketRepository
 from dreamina.ports.audit import AuditLog
 from dreamina.ports.billing import BillingRepository
 from dreamina.ports.child_reports import ChildReportRepository
@@ -57,6 +58,7 @@ from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
 from dreamina.ports.restrictions import ProcessingRestrictions
 from dreamina.ports.staff import StaffRepository
+from dreamina.ports.support import SupportTicketRepository
 
 
 class SqlUnitOfWork:
@@ -86,6 +88,7 @@ class SqlUnitOfWork:
     restrictions: ProcessingRestrictions
     billing: BillingRepository
     child_reports: ChildReportRepository
+    support_tickets: SupportTicketRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -119,6 +122,7 @@ class SqlUnitOfWork:
         self.restrictions = SqlProcessingRestrictions(session)
         self.billing = SqlBillingRepository(session)
         self.child_reports = SqlChildReportRepository(session)
+        self.support_tickets = SqlSupportTicketRepository(session)
         return self
 
     async def __aexit__(

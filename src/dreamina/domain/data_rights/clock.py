@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dreamina.domain.privacy.jurisdictions import JurisdictionRule, due_date
+from dreamina.domain.privacy.jurisdictions import NEAR_DUE, JurisdictionRule, deadline_flag, due_date
+
+__all__ = [
+    "NEAR_DUE",
+    "PAUSE_DURING_VERIFICATION",
+    "deadline_flag",
+    "due_after_pause",
+    "extended_due",
+    "initial_due",
+    "pauses_for_verification",
+]
 
 # Regimes whose clock stops while the controller waits for information it needs to identify the subject
 # (EDPB Guidelines 01/2022 on the right of access, para. 159; the UK ICO says the same for UK GDPR). The CCPA
 # regulations (11 CCR 7021(b)) run the 45 days "regardless of time required to verify": no pause there, and
 # where a law is silent we do not pause either (the stricter reading).
 PAUSE_DURING_VERIFICATION: tuple[str, ...] = ("GDPR", "UK GDPR")
-NEAR_DUE = timedelta(days=3)
 
 
 def pauses_for_verification(rule: JurisdictionRule) -> bool:
@@ -33,11 +42,3 @@ def extended_due(rule: JurisdictionRule, current_due: datetime) -> datetime | No
     if rule.extension is None or rule.extension.amount is None:
         return None
     return due_date(current_due, rule.extension)
-
-
-def deadline_flag(due_at: datetime, now: datetime) -> str | None:
-    if due_at <= now:
-        return "overdue"
-    if due_at - now <= NEAR_DUE:
-        return "near_due"
-    return None

@@ -255,24 +255,32 @@ class ChildReports:
         report_id = uuid.uuid4()
         reporter = {"contact": contact, "relationship": relationship, "received_at": now.isoformat()}
         sealed = self._filing.seal_new(report_id, reporter, details)
-        async with self._uow() as uow:
-            if incoming.account_id is not None:
-                account = await uow.accounts.get(incoming.account_id)
-            else:
-                account = await uow.accounts.get_by_email_index(email_index)
-            if account is None:
-                return  # nothing is kept about an account we do not have, nor about who asked
-            await self._filing.file(
-                uow,
-                account,
-                ReportSource.REPORT,
-                now,
-                reporter=reporter,
-                details=details,
-                sealed=sealed,
-                report_id=report_id,
-            )
-            await uow.commit()
+        for attempt in range(2):
+            try:
+                async with self._uow() as uow:
+                    if incoming.account_id is not None:
+                        account = await uow.accounts.get(incoming.account_id)
+                    else:
+                        account = await uow.accounts.get_by_email_index(email_index)
+                    if account is None:
+                        return  # nothing is kept about an account we do not have, nor about who asked
+                    await self._filing.file(
+                        uow,
+                        account,
+                        ReportSource.REPORT,
+                        now,
+                        reporter=reporter,
+                        details=details,
+                        sealed=sealed,
+                        report_id=report_id,
+                    )
+                    await uow.commit()
+                break
+            except Conflict:
+                # Another report about the same account opened one first (at most one is open per account): the
+                # second attempt finds it and merges into it.
+                if attempt:
+                    raise
         await self._generations.stop_all(account.id)
 
     # -- staff --------------------------------------------------------------------------------------------------

@@ -470,4 +470,8 @@ from dreamina.domain.privacy.datamap_children import CHILD_REPORT_STORES  # noqa
 
 STORES.update({s.name: s for s in CHILD_REPORT_STORES})
 
+from dreamina.domain.privacy.datamap_support import SUPPORT_STORES  # noqa: E402  (needs the names above)
+
+STORES.update({s.name: s for s in SUPPORT_STORES})
+
 DATA_MAP = DataMap(stores=STORES, object_prefixes=OBJECT_PREFIXES, processors=PROCESSORS)

@@ -166,6 +166,18 @@ def due_date(received_at: datetime, deadline: Deadline) -> datetime:
     raise ValueError(f"unknown deadline unit {deadline.unit!r}")
 
 
+NEAR_DUE = timedelta(days=3)
+
+
+def deadline_flag(due_at: datetime, now: datetime) -> str | None:
+    """``overdue`` once the answer is late, ``near_due`` within three days of it, else None (G9)."""
+    if due_at <= now:
+        return "overdue"
+    if due_at - now <= NEAR_DUE:
+        return "near_due"
+    return None
+
+
 # --- loading --------------------------------------------------------------------------------------------
 
 

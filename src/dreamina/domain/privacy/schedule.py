@@ -24,6 +24,8 @@ REQUEST_RECORD_DAYS = LEGAL_RECORD_DAYS  # CCPA regulations ask for at least 24 
 ONE_TIME_CODE_MINUTES = 15
 CHILD_REPORTER_DATA_DAYS = 90  # the reporter has been told the outcome; nothing left to answer
 CHILD_REPORT_RECORD_DAYS = LEGAL_RECORD_DAYS  # proof the report was handled
+PRIVACY_TICKET_DAYS = 730  # records of how privacy questions were answered (CCPA regs: at least 24 months)
+OTHER_TICKET_DAYS = 365  # billing and other tickets: follow-ups and disputes about the same purchase
 DEVICE_CONSENT_DAYS = 396  # 13 months: the device cookie's lifetime (CNIL: consent asked again after 13 months)
 
 
@@ -175,6 +177,25 @@ RETENTION_SCHEDULE: tuple[ScheduleEntry, ...] = (
         "replaces their id with the erasure pseudonym until then",
         stores=("child_reports",),
         tasks=("child_reports.closed",),
+    ),
+    ScheduleEntry(
+        "privacy_support_tickets",
+        DataCategory.ACCOUNT,
+        _days(PRIVACY_TICKET_DAYS, "the ticket's closing"),
+        ScheduleAction.DELETE,
+        "closed privacy tickets (the record of how a privacy question was answered) are deleted 2 years after "
+        "closing; a signed-in subject's tickets go with their erasure",
+        stores=("support_tickets",),
+        tasks=("support_tickets.closed_privacy",),
+    ),
+    ScheduleEntry(
+        "other_support_tickets",
+        DataCategory.ACCOUNT,
+        _days(OTHER_TICKET_DAYS, "the ticket's closing"),
+        ScheduleAction.DELETE,
+        "closed billing and other support tickets are deleted 1 year after closing",
+        stores=("support_tickets",),
+        tasks=("support_tickets.closed_other",),
     ),
     ScheduleEntry(
         "audit_events",

@@ -1,0 +1,271 @@
+"""Routes of the support module (policy section 11, "contact us"): anyone writes a ticket; signed-in subjects read
+their own; privacy officers answer privacy tickets next to the privacy-request queue, support staff the rest."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+from litestar.types import ControllerRouterHandler, Guard
+from msgspec import Meta
+
+from dreamina.adapters.http.auth import provide_principal
+from dreamina.adapters.http.problems import problem_responses
+from dreamina.adapters.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
+from dreamina.adapters.http.rate_limits import SENSITIVE
+from dreamina.adapters.http.routes_consent import _optional_subject, provide_staff, requires_role
+from dreamina.bootstrap import Container
+from dreamina.domain.identity.accounts import Principal
+from dreamina.domain.support.tickets import MAX_MESSAGE, MAX_SUBJECT_LINE, NewTicket, TicketSummary, TicketView
+from dreamina.ports.staff import StaffRole
+from dreamina.ports.support import SupportTicket
+
+AUTH = {"principal": Provide(provide_principal)}
+SECURED: list[dict[str, list[str]]] = [{"BearerToken": []}]
+OPTIONALLY_SECURED: list[dict[str, list[str]]] = [{}, {"BearerToken": []}]
+
+# Gross bounds here (400); the use case applies the real ones with a field name (422).
+SubjectLine = Annotated[str, Meta(max_length=MAX_SUBJECT_LINE * 4, description=f"3 to {MAX_SUBJECT_LINE} characters")]
+MessageText = Annotated[str, Meta(max_length=MAX_MESSAGE * 4, description=f"up to {MAX_MESSAGE} characters")]
+Email = Annotated[str, Meta(max_length=1024, description="where we answer; required without signing in")]
+Reason = Annotated[str, Meta(min_length=1, max_length=2000, description="why; kept in the audit trail")]
+
+
+class TicketBody(msgspec.Struct, forbid_unknown_fields=True):
+    category: Literal["privacy", "billing", "other"]
+    subject: SubjectLine
+    message: MessageText
+    reply_to: Email | None = None
+
+
+class TicketReceived(msgspec.Struct):
+    id: UUID
+    category: str
+    status: str
+    received_at: datetime
+    due_at: datetime | None  # privacy tickets: the date by which the law says we answer
+
+
+class TicketSummaryBody(msgspec.Struct):
+    id: UUID
+    category: str
+    status: str
+    subject: str
+    received_at: datetime
+    due_at: datetime | None
+    flag: str | None
+    jurisdiction: str | None
+    signed_in: bool
+    answered_at: datetime | None
+    closed_at: datetime | None
+
+
+class TicketList(msgspec.Struct):
+    tickets: list[TicketSummaryBody]
+
+
+class AnswerBody(msgspec.Struct):
+    message: str
+    at: datetime
+
+
+class TicketDetail(msgspec.Struct):
+    id: UUID
+    category: str
+    status: str
+    subject: str
+    message: str
+    reply_to: str | None
+    received_at: datetime
+    due_at: datetime | None
+    flag: str | None
+    jurisdiction: str | None
+    answered_at: datetime | None
+    closed_at: datetime | None
+    answers: list[AnswerBody]
+
+
+class ReplyBody(msgspec.Struct, forbid_unknown_fields=True):
+    message: MessageText
+    close: bool = True
+
+
+class CloseBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+def _summary(s: TicketSummary) -> TicketSummaryBody:
+    t = s.ticket
+    return TicketSummaryBody(
+        id=t.id,
+        category=t.category,
+        status=t.status,
+        subject=s.subject_line,
+        received_at=t.received_at,
+        due_at=t.due_at,
+        flag=t.flag,
+        jurisdiction=t.jurisdiction,
+        signed_in=t.subject_id is not None,
+        answered_at=t.answered_at,
+        closed_at=t.closed_at,
+    )
+
+
+def _detail(v: TicketView) -> TicketDetail:
+    t = v.ticket
+    return TicketDetail(
+        id=t.id,
+        category=t.category,
+        status=t.status,
+        subject=v.subject_line,
+        message=v.message,
+        reply_to=v.reply_to,
+        received_at=t.received_at,
+        due_at=t.due_at,
+        flag=t.flag,
+        jurisdiction=t.jurisdiction,
+        answered_at=t.answered_at,
+        closed_at=t.closed_at,
+        answers=[AnswerBody(message=r.text, at=r.at) for r in v.replies],
+    )
+
+
+def _received(t: SupportTicket) -> TicketReceived:
+    return TicketReceived(id=t.id, category=t.category, status=t.status, received_at=t.received_at, due_at=t.due_at)
+
+
+class SupportTicketsController(Controller):
+    path = "/v1/support/tickets"
+    tags = ["support"]
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        security=OPTIONALLY_SECURED,
+        opt={RATE_LIMIT_OPT: SENSITIVE},
+        summary="Write to support or the privacy contact (signed in or not)",
+        responses=problem_responses(400, 401, 404, 413, 422, 429),
+    )
+    async def submit(
+        self, data: JSONBody[TicketBody], request: Request[Any, Any, Any], container: NamedDependency[Container]
+    ) -> TicketReceived:
+        """With a bearer token the ticket is linked to you (and answered at your account email unless you give
+        ``reply_to``); without one, ``reply_to`` is required. A privacy ticket is answered by ``due_at``, the legal
+        deadline of your jurisdiction (anonymous: the GDPR default)."""
+        subject = await _optional_subject(request, container)
+        ticket = await container.tickets.submit(
+            subject, NewTicket(data.category, data.subject, data.message, data.reply_to)
+        )
+        return _received(ticket)
+
+    @get(
+        "/",
+        dependencies=AUTH,
+        security=SECURED,
+        summary="Your support tickets, newest first",
+        responses=problem_responses(401),
+    )
+    async def list_tickets(
+        self, principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> TicketList:
+        return TicketList(tickets=[_summary(s) for s in await container.tickets.list_for_subject(principal.account_id)])
+
+    @get(
+        "/{ticket_id:uuid}",
+        dependencies=AUTH,
+        security=SECURED,
+        summary="One of your tickets with our answers",
+        responses=problem_responses(401, 404, 410),
+    )
+    async def get_ticket(
+        self, ticket_id: FromPath[UUID], principal: NamedDependency[Principal], container: NamedDependency[Container]
+    ) -> TicketDetail:
+        return _detail(await container.tickets.view(principal.account_id, ticket_id))
+
+
+def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[Controller]:
+    """The staff routes over one ticket queue; a ticket of the other queue is not found here."""
+
+    class StaffTicketQueue(Controller):
+        security = SECURED
+        dependencies = {"staff": Provide(provide_staff, sync_to_thread=False)}
+
+        @get("/", guards=[guard], summary=f"Open {queue} tickets, soonest due first (each listing audited)")
+        async def queue_list(
+            self,
+            staff: NamedDependency[Principal],
+            container: NamedDependency[Container],
+            status: Annotated[str | None, QueryParameter(max_length=32, description="open or answered")] = None,
+            flag: Annotated[str | None, QueryParameter(max_length=16, description="near_due or overdue")] = None,
+            due_within_days: Annotated[int | None, QueryParameter(ge=0, le=366)] = None,
+        ) -> TicketList:
+            found = await container.tickets.queue(
+                staff.account_id,
+                queue,
+                status=status,
+                flag=flag,
+                due_within=None if due_within_days is None else timedelta(days=due_within_days),
+            )
+            return TicketList(tickets=[_summary(s) for s in found])
+
+        @get("/{ticket_id:uuid}", guards=[guard], summary=f"One {queue} ticket with its text (the reason is audited)")
+        async def view(
+            self,
+            ticket_id: FromPath[UUID],
+            reason: Annotated[str, QueryParameter(min_length=1, max_length=2000)],
+            staff: NamedDependency[Principal],
+            container: NamedDependency[Container],
+        ) -> TicketDetail:
+            return _detail(await container.tickets.staff_view(staff.account_id, queue, ticket_id, reason))
+
+        @post(
+            "/{ticket_id:uuid}/reply",
+            status_code=200,
+            guards=[guard],
+            summary=f"Answer a {queue} ticket: mailed to its reply-to address; closes it unless close is false",
+        )
+        async def reply(
+            self,
+            ticket_id: FromPath[UUID],
+            data: JSONBody[ReplyBody],
+            staff: NamedDependency[Principal],
+            container: NamedDependency[Container],
+        ) -> TicketDetail:
+            return _detail(
+                await container.tickets.reply(staff.account_id, queue, ticket_id, data.message, close=data.close)
+            )
+
+        @post("/{ticket_id:uuid}/close", status_code=200, guards=[guard], summary=f"Close a {queue} ticket")
+        async def close(
+            self,
+            ticket_id: FromPath[UUID],
+            data: JSONBody[CloseBody],
+            staff: NamedDependency[Principal],
+            container: NamedDependency[Container],
+        ) -> TicketReceived:
+            return _received(await container.tickets.close(staff.account_id, queue, ticket_id, data.reason))
+
+    StaffTicketQueue.path = path
+    StaffTicketQueue.tags = tags
+    StaffTicketQueue.__name__ = StaffTicketQueue.__qualname__ = f"{queue.capitalize()}TicketQueueController"
+    return StaffTicketQueue
+
+
+# Privacy tickets sit next to the privacy-request queue privacy officers work; support staff never see them.
+PRIVACY_TICKET_QUEUE = _staff_queue(
+    "privacy",
+    "/v1/admin/privacy/tickets",
+    requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN),
+    ["admin", "data rights", "support"],
+)
+SUPPORT_TICKET_QUEUE = _staff_queue(
+    "support", "/v1/admin/support/tickets", requires_role(StaffRole.SUPPORT, StaffRole.ADMIN), ["admin", "support"]
+)
+
+SUPPORT_ROUTES: list[ControllerRouterHandler] = [SupportTicketsController, PRIVACY_TICKET_QUEUE, SUPPORT_TICKET_QUEUE]

@@ -1,0 +1,98 @@
+"""In-memory fake of the support-ticket port, over a table of an :class:`InMemoryDatabase` unit of work."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none
+from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.domain.privacy.errors import NotFound
+from dreamina.ports.support import SupportTicket
+
+_TIMES = ("received_at", "updated_at", "due_at", "answered_at", "closed_at")
+_BYTES = ("subject_line_ciphertext", "message_ciphertext", "reply_to_ciphertext", "wrapped_key", "replies_ciphertext")
+
+
+def _stored(t: SupportTicket) -> SupportTicket:
+    for name in ("category", "status", "jurisdiction", "flag"):
+        check_text(name, getattr(t, name))
+    changes: dict[str, Any] = {}
+    for name in _TIMES:
+        check_time(name, getattr(t, name))
+        changes[name] = _utc_or_none(getattr(t, name))
+    for name in _BYTES:
+        value = getattr(t, name)
+        changes[name] = None if value is None else bytes(value)
+    return dataclasses.replace(t, **changes)
+
+
+class InMemorySupportTicketRepository:
+    def __init__(self, table: _Table[UUID, SupportTicket]) -> None:
+        self._table = table
+
+    async def add(self, ticket: SupportTicket) -> None:
+        stored = _stored(ticket)
+        self._table.insert(stored.id, stored)
+
+    async def get(self, ticket_id: UUID) -> SupportTicket | None:
+        found = self._table.get(ticket_id)
+        return None if found is None else _stored(found)
+
+    async def update(self, ticket: SupportTicket) -> None:
+        stored = _stored(ticket)
+        if self._table.get(stored.id) is None:
+            raise NotFound("no such ticket")
+        self._table.replace(stored.id, stored)
+
+    async def list_for_subject(self, subject_id: UUID) -> list[SupportTicket]:
+        found = [_stored(t) for _, t in self._table.rows() if t.subject_id == subject_id]
+        found.sort(key=lambda t: t.id)
+        found.sort(key=lambda t: t.received_at, reverse=True)
+        return found
+
+    async def list_open(
+        self,
+        *,
+        categories: tuple[str, ...],
+        statuses: tuple[str, ...],
+        due_before: datetime | None = None,
+        limit: int,
+    ) -> list[SupportTicket]:
+        check_time("due_before", due_before)
+        found = [
+            _stored(t)
+            for _, t in self._table.rows()
+            if t.category in categories
+            and t.status in statuses
+            and (due_before is None or (t.due_at is not None and t.due_at < due_before))
+        ]
+        found.sort(key=lambda t: (t.due_at is None, t.due_at or t.received_at, t.received_at, t.id))
+        return found[:limit]
+
+    def _closed_before(self, categories: tuple[str, ...], cutoff: datetime) -> list[SupportTicket]:
+        check_time("cutoff", cutoff)
+        return [
+            t
+            for _, t in self._table.rows()
+            if t.category in categories and t.closed_at is not None and t.closed_at < _utc(cutoff)
+        ]
+
+    async def count_closed_before(self, categories: tuple[str, ...], cutoff: datetime) -> int:
+        return len(self._closed_before(categories, cutoff))
+
+    async def delete_closed_before(self, categories: tuple[str, ...], cutoff: datetime, limit: int) -> int:
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        doomed = sorted(self._closed_before(categories, cutoff), key=lambda t: (t.closed_at, t.id))[:limit]
+        for ticket in doomed:
+            self._table.delete(ticket.id)
+        return len(doomed)
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        doomed = [key for key, t in self._table.rows() if t.subject_id == subject_id]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)

@@ -1,0 +1,38 @@
+"""Table of the support module (declared in :mod:`dreamina.domain.privacy.datamap_support`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dreamina.adapters.sql.models import Base
+
+
+class SupportTicketRow(Base):
+    __tablename__ = "support_tickets"
+    __table_args__ = (
+        Index("ix_support_tickets_subject_id", "subject_id", "received_at"),
+        Index("ix_support_tickets_queue", "category", "status", "due_at"),
+        Index("ix_support_tickets_closed", "category", "closed_at"),  # the retention sweep
+    )
+
+    id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
+    subject_id: Mapped[UUID | None] = mapped_column(GUID, nullable=True)
+    category: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String)
+    received_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    subject_line_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    message_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    reply_to_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    replies_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    jurisdiction: Mapped[str | None] = mapped_column(String, nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    flag: Mapped[str | None] = mapped_column(String, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)

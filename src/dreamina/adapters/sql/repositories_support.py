@@ -1,0 +1,124 @@
+"""SQL adapter of the support-ticket port over ``support_tickets``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
+
+from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.adapters.sql.models_support import SupportTicketRow
+from dreamina.adapters.sql.repositories import _SqlRepository
+from dreamina.domain.privacy.errors import NotFound
+from dreamina.ports.support import SupportTicket
+
+_FIELDS = (
+    "subject_id",
+    "category",
+    "status",
+    "received_at",
+    "updated_at",
+    "subject_line_ciphertext",
+    "message_ciphertext",
+    "reply_to_ciphertext",
+    "wrapped_key",
+    "replies_ciphertext",
+    "jurisdiction",
+    "due_at",
+    "flag",
+    "answered_at",
+    "closed_at",
+)
+
+
+def _values(t: SupportTicket) -> dict[str, Any]:
+    for name in ("category", "status", "jurisdiction", "flag"):
+        check_text(name, getattr(t, name))
+    for name in ("received_at", "updated_at", "due_at", "answered_at", "closed_at"):
+        check_time(name, getattr(t, name))
+    return {name: getattr(t, name) for name in _FIELDS}
+
+
+def _ticket(row: Any) -> SupportTicket:
+    values = {name: getattr(row, name) for name in _FIELDS}
+    for name in ("subject_line_ciphertext", "message_ciphertext", "reply_to_ciphertext", "wrapped_key"):
+        values[name] = None if values[name] is None else bytes(values[name])
+    values["replies_ciphertext"] = None if row.replies_ciphertext is None else bytes(row.replies_ciphertext)
+    return SupportTicket(id=row.id, **values)
+
+
+def _closed_before(categories: tuple[str, ...], cutoff: datetime) -> ColumnElement[bool]:
+    check_time("cutoff", cutoff)
+    return and_(SupportTicketRow.category.in_(categories), SupportTicketRow.closed_at < cutoff)
+
+
+class SqlSupportTicketRepository(_SqlRepository):
+    """:class:`~dreamina.ports.support.SupportTicketRepository` over ``support_tickets``."""
+
+    _table = SupportTicketRow.__table__
+
+    async def add(self, ticket: SupportTicket) -> None:
+        await self._write(
+            insert(SupportTicketRow).values(id=ticket.id, **_values(ticket)), conflict="this ticket already exists"
+        )
+
+    async def get(self, ticket_id: UUID) -> SupportTicket | None:
+        row = (await self._session.execute(select(self._table).where(SupportTicketRow.id == ticket_id))).first()
+        return None if row is None else _ticket(row)
+
+    async def update(self, ticket: SupportTicket) -> None:
+        statement = update(SupportTicketRow).where(SupportTicketRow.id == ticket.id).values(**_values(ticket))
+        if await self._write(statement, conflict="this ticket cannot be updated") == 0:
+            raise NotFound("no such ticket")
+
+    async def list_for_subject(self, subject_id: UUID) -> list[SupportTicket]:
+        statement = (
+            select(self._table)
+            .where(SupportTicketRow.subject_id == subject_id)
+            .order_by(SupportTicketRow.received_at.desc(), SupportTicketRow.id)
+        )
+        return [_ticket(row) for row in await self._session.execute(statement)]
+
+    async def list_open(
+        self,
+        *,
+        categories: tuple[str, ...],
+        statuses: tuple[str, ...],
+        due_before: datetime | None = None,
+        limit: int,
+    ) -> list[SupportTicket]:
+        check_time("due_before", due_before)
+        statement = select(self._table).where(
+            SupportTicketRow.category.in_(categories), SupportTicketRow.status.in_(statuses)
+        )
+        if due_before is not None:
+            statement = statement.where(SupportTicketRow.due_at < due_before)
+        statement = statement.order_by(
+            SupportTicketRow.due_at.is_(None),  # the same order on SQLite and PostgreSQL: dated tickets first
+            SupportTicketRow.due_at,
+            SupportTicketRow.received_at,
+            SupportTicketRow.id,
+        ).limit(max(0, limit))
+        return [_ticket(row) for row in await self._session.execute(statement)]
+
+    async def count_closed_before(self, categories: tuple[str, ...], cutoff: datetime) -> int:
+        statement = select(func.count()).select_from(SupportTicketRow).where(_closed_before(categories, cutoff))
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def delete_closed_before(self, categories: tuple[str, ...], cutoff: datetime, limit: int) -> int:
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        doomed = (
+            select(SupportTicketRow.id)
+            .where(_closed_before(categories, cutoff))
+            .order_by(SupportTicketRow.closed_at)
+            .limit(max(0, limit))
+            .with_for_update(skip_locked=True)  # two sweeps at once split the work (PostgreSQL)
+            .scalar_subquery()
+        )
+        return await self._execute_count(delete(SupportTicketRow).where(SupportTicketRow.id.in_(doomed)))
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        return await self._execute_count(delete(SupportTicketRow).where(SupportTicketRow.subject_id == subject_id))

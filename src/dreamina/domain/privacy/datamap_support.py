@@ -1,0 +1,67 @@
+"""Data-map declarations of the support module's store (G1): tickets from the contact form (policy section 11)."""
+
+from __future__ import annotations
+
+from dreamina.domain.privacy.datamap import FieldDeclaration, StoreDeclaration
+from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose, RetentionRule
+
+# Periods enforced by domain/support/retention.py; a signed-in subject's tickets also go with an erasure.
+TICKET_RETENTION = RetentionRule(
+    "deleted 2 years after a privacy ticket is closed (records of how privacy requests were answered, "
+    "11 CCR 7101(a): 24 months), 1 year after a billing or other ticket is closed; a signed-in subject's tickets "
+    "are deleted with the subject on erasure",
+    days=730,
+)
+_SUPPORT = (Purpose.SUPPORT,)
+
+
+def _np(description: str) -> FieldDeclaration:
+    return FieldDeclaration(DataCategory.NON_PERSONAL, description, purposes=(), legal_basis=LegalBasis.NOT_APPLICABLE)
+
+
+def _ticket(
+    description: str,
+    *,
+    links: bool = False,
+    encrypted: bool = False,
+    basis: LegalBasis = LegalBasis.LEGITIMATE_INTERESTS,
+) -> FieldDeclaration:
+    return FieldDeclaration(
+        DataCategory.ACCOUNT,
+        description,
+        purposes=_SUPPORT,
+        legal_basis=basis,
+        retention=TICKET_RETENTION,
+        links_subject=links,
+        encrypted=encrypted,
+    )
+
+
+SUPPORT_STORES: tuple[StoreDeclaration, ...] = (
+    StoreDeclaration(
+        "support_tickets",
+        "messages to support and the privacy contact (section 11), with our answers",
+        {
+            "id": _np("random ticket id"),
+            "subject_id": _ticket("the signed-in subject who wrote (empty for anonymous tickets)", links=True),
+            "category": _ticket("privacy, billing or other"),
+            "status": _np("open, answered or closed"),
+            "received_at": _ticket("when the ticket arrived (a privacy ticket's legal clock starts)"),
+            "updated_at": _np("last change"),
+            "subject_line_ciphertext": _ticket("the subject line, encrypted", encrypted=True),
+            "message_ciphertext": _ticket("the message, encrypted", encrypted=True),
+            "reply_to_ciphertext": _ticket(
+                "the address to answer, encrypted (required without an account)", encrypted=True
+            ),
+            "wrapped_key": _ticket("an anonymous ticket's own data key, wrapped by the master key"),
+            "replies_ciphertext": _ticket("our answers, encrypted", encrypted=True),
+            "jurisdiction": _ticket(
+                "privacy tickets: the jurisdiction whose legal clock applies", basis=LegalBasis.LEGAL_OBLIGATION
+            ),
+            "due_at": _ticket("privacy tickets: when the answer is due", basis=LegalBasis.LEGAL_OBLIGATION),
+            "flag": _np("near_due or overdue, set by the hourly deadline monitor"),
+            "answered_at": _ticket("when we answered"),
+            "closed_at": _ticket("when the ticket was closed (its retention period starts)"),
+        },
+    ),
+)

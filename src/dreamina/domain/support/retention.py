@@ -1,0 +1,51 @@
+"""Support's retention rules: closed tickets are deleted after a declared period, counted from their closing.
+
+Privacy tickets are kept 2 years: they are the record of how a privacy question was answered, and the CCPA
+regulations (11 CCR 7101(a)) require records of consumer requests and our responses for at least 24 months.
+Billing and other tickets are kept 1 year after closing, long enough for follow-ups and card disputes about the
+same purchase; nothing obliges us to keep them longer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from dreamina.domain.privacy.schedule import OTHER_TICKET_DAYS as OTHER_TICKET_RETENTION_DAYS
+from dreamina.domain.privacy.schedule import PRIVACY_TICKET_DAYS as PRIVACY_TICKET_RETENTION_DAYS
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+
+class ClosedSupportTickets:
+    """Deletes tickets of some categories once they were closed longer ago than their period
+    (data map: ``support_tickets``, account data)."""
+
+    category = "account"
+
+    def __init__(self, uow: UnitOfWorkFactory, *, name: str, categories: tuple[str, ...], days: int) -> None:
+        self._uow = uow
+        self._categories = categories
+        self._period = timedelta(days=days)
+        self.name = name
+        self.description = f"closed {' and '.join(categories)} support tickets are deleted {days} days after closing"
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.support_tickets.count_closed_before(self._categories, now - self._period)
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            deleted = await uow.support_tickets.delete_closed_before(self._categories, now - self._period, limit)
+            await uow.commit()
+        return deleted
+
+
+def support_retention_tasks(uow: UnitOfWorkFactory) -> list[ClosedSupportTickets]:
+    """The support module's rules of the retention schedule."""
+    return [
+        ClosedSupportTickets(
+            uow, name="support_tickets.closed_privacy", categories=("privacy",), days=PRIVACY_TICKET_RETENTION_DAYS
+        ),
+        ClosedSupportTickets(
+            uow, name="support_tickets.closed_other", categories=("billing", "other"), days=OTHER_TICKET_RETENTION_DAYS
+        ),
+    ]
