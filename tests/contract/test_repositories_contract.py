@@ -789,3 +789,28 @@ async def test_a_session_added_and_deleted_in_one_unit_of_work_leaves_nothing(
     async with uow_factory() as uow:
         assert await uow.sessions.get_by_token_hash(session.token_hash) is None
         assert await uow.sessions.delete_for_account(account.id) == 0
+
+
+async def test_a_stale_sqlite_write_is_refused_as_busy_and_changes_nothing(tmp_path: Path) -> None:
+    """SQLite cannot upgrade a read snapshot another unit of work has since written past: the store says ``busy``
+    (503 with Retry-After at the edge, a retry in use cases that expect races), never a driver error."""
+    from dreamina.adapters.sql.database import upgrade
+    from dreamina.domain.privacy.errors import StoreBusy
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}"
+    await upgrade(url)
+    database = Database(url)
+    try:
+        stale, fresh = make_account(), make_account()
+        async with database.unit_of_work() as first:
+            assert await first.accounts.get(stale.id) is None  # first reads: its snapshot starts here
+            async with database.unit_of_work() as second:
+                await second.accounts.add(fresh)
+                await second.commit()
+            with pytest.raises(StoreBusy):
+                await first.accounts.add(stale)
+        async with database.unit_of_work() as check:
+            assert await check.accounts.get(stale.id) is None
+            assert await check.accounts.get(fresh.id) == fresh
+    finally:
+        await database.dispose()

@@ -165,3 +165,14 @@ async def test_one_time_codes_are_on_the_sensitive_budget(tmp_path: Path) -> Non
         again = await client.post(f"/v1/privacy/requests/{request_id}/code", headers=headers)
         assert again.status_code == 429
     await container.aclose()
+
+
+def test_a_busy_store_is_a_503_with_retry_after_never_a_500() -> None:
+    from dreamina.adapters.http.problems import EXCEPTION_HANDLERS
+    from dreamina.domain.privacy.errors import DomainError, StoreBusy
+
+    handler: Any = EXCEPTION_HANDLERS[DomainError]
+    response = handler(None, StoreBusy("the database is busy with another write; try again"))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.content["code"] == "busy"

@@ -44,6 +44,7 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     billing_errors.EventNotReady: 409,
     billing_errors.PaymentProcessorUnavailable: 502,
     support_errors.TicketClosed: 409,
+    errors.StoreBusy: 503,
 }
 
 _HTTP_CODES = {
@@ -86,13 +87,13 @@ def _domain_error(_: Request[Any, Any, Any], exc: errors.DomainError) -> Respons
     # The most specific class with a declared status decides.
     status = next((STATUS_FOR[t] for t in type(exc).__mro__ if t in STATUS_FOR), HTTP_500_INTERNAL_SERVER_ERROR)
     headers: dict[str, str] = {}
-    if isinstance(exc, errors.TooManyAttempts):
+    if isinstance(exc, errors.TooManyAttempts | errors.StoreBusy):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, errors.AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Bearer realm="dreamina"'
     extra = {"field": getattr(exc, "field", None), **exc.extra}
     if status >= 500:
-        log.error("domain_error", code=exc.code, error_type=type(exc).__name__)
+        log.warning("domain_error", code=exc.code, error_type=type(exc).__name__)
     return problem(status, exc.code, exc.title, exc.detail, headers=headers or None, **extra)
 
 

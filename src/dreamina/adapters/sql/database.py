@@ -8,6 +8,7 @@ are accepted too and get the async driver.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import NullPool
 
 from dreamina.adapters.sql.unit_of_work import SqlUnitOfWork
+from dreamina.domain.privacy.errors import StoreBusy
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """The migration scripts ship inside the package, so a non-editable install can upgrade its database too."""
@@ -84,6 +86,14 @@ def configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        # A deferred transaction that read before another one committed cannot upgrade to a write (SQLITE_BUSY,
+        # "database is locked", whatever the busy timeout): nothing was written, so callers may run it again.
+        original = context.original_exception
+        if isinstance(original, sqlite3.OperationalError) and "database is locked" in str(original):
+            raise StoreBusy("the database is busy with another write; try again") from original
 
 
 def migration_engine(url: str | URL) -> AsyncEngine:

@@ -10,6 +10,7 @@ the minimum age is treated the same, with a report the system raises.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
+from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound, StoreBusy
 from dreamina.domain.privacy.validation import clean_text, normalise_email
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.child_reports import ChildErasure, ChildReport, GenerationStopper, ReportSource, ReportStatus
@@ -33,6 +34,7 @@ MAX_DETAILS = 2000
 MAX_REASON = 500
 MAX_REPORTERS = 5  # reporters kept per open report; later reports about the same account are only counted
 EMAIL_INDEX = "email"  # the same blind index identity signs in with
+WRITE_ATTEMPTS = 5  # a report racing another about the same account merges into it on a later attempt
 TARGET_INDEX = "child-report-target"
 
 
@@ -255,7 +257,8 @@ class ChildReports:
         report_id = uuid.uuid4()
         reporter = {"contact": contact, "relationship": relationship, "received_at": now.isoformat()}
         sealed = self._filing.seal_new(report_id, reporter, details)
-        for attempt in range(2):
+        account: Account | None = None
+        for attempt in range(WRITE_ATTEMPTS):
             try:
                 async with self._uow() as uow:
                     if incoming.account_id is not None:
@@ -276,11 +279,13 @@ class ChildReports:
                     )
                     await uow.commit()
                 break
-            except Conflict:
-                # Another report about the same account opened one first (at most one is open per account): the
-                # second attempt finds it and merges into it.
-                if attempt:
+            except (Conflict, StoreBusy):
+                # Another report about the same account wrote first (at most one report is open per account; on
+                # SQLite a write after a stale read is refused): the next attempt finds it and merges into it.
+                if attempt == WRITE_ATTEMPTS - 1:
                     raise
+                await asyncio.sleep(0.02 * (attempt + 1))
+        assert account is not None
         await self._generations.stop_all(account.id)
 
     # -- staff --------------------------------------------------------------------------------------------------

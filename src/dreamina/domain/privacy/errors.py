@@ -81,3 +81,12 @@ class Forbidden(DomainError):
 
     code = "forbidden"
     title = "Forbidden"
+
+
+class StoreBusy(DomainError):
+    """The store could not take this write now (SQLite: another unit of work wrote since this one read). Nothing
+    was written; the same request can simply be made again."""
+
+    code = "busy"
+    title = "Busy, try again"
+    retry_after_seconds = 1
