@@ -25,10 +25,11 @@ def test_serve_runs_the_embedded_profile(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
     env.update({"DREAMINA_PORT": str(port), "DREAMINA_DATA_DIR": str(data), "DREAMINA_ARGON2_MEMORY_KIB": "8192"})
+    log_file = (tmp_path / "serve.log").open("w")  # a file, not a pipe: an undrained pipe would stall the server
     process = subprocess.Popen(
         [sys.executable, "-m", "dreamina.cli", "serve"],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log_file,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -59,7 +60,9 @@ def test_serve_runs_the_embedded_profile(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/v1/privacy/policy").json()["version"] == 1
     finally:
         process.terminate()
-        output, _ = process.communicate(timeout=20)
+        process.wait(timeout=20)
+        log_file.close()
+    output = (tmp_path / "serve.log").read_text()
 
     assert (data / "dreamina.sqlite3").exists()
     assert stat.S_IMODE((data / "master.key").stat().st_mode) == 0o600
@@ -68,3 +71,5 @@ def test_serve_runs_the_embedded_profile(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert any(line["event"] == "request" and line["route"] == "/v1/me" for line in lines)
     assert "serve.test@example.com" not in output
+    # SQL statements are not logged at INFO (volume, and statement text is no business of the operator's log)
+    assert not any(str(line.get("logger", "")).startswith("sqlalchemy") for line in lines)

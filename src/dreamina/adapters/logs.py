@@ -189,8 +189,10 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     root.setLevel(level)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up chatter, one line per plugin
     # Driver debug output carries statement parameters (object keys, ids): never below INFO, whatever the level.
-    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy.engine"):
+    # SQLAlchemy's engine logs every statement at INFO: only its warnings and errors are wanted.
+    for noisy in ("aiosqlite", "asyncpg"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    logging.getLogger("sqlalchemy.engine").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     # uvicorn's access log writes client addresses; our own middleware logs requests without them.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):
