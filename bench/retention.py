@@ -152,7 +152,14 @@ async def sweep_worker(url: str, workdir: Path) -> dict[str, Any]:
     """The production sweep, built by bootstrap, until nothing is past due."""
     database = Database(url)
     container = build_container(
-        load_settings({"DREAMINA_DATA_DIR": str(workdir), "DREAMINA_DATABASE_URL": url}),
+        load_settings(
+            {
+                "DREAMINA_DATA_DIR": str(workdir),
+                "DREAMINA_DATABASE_URL": url,
+                # the production batch size unless the run asks for another (--batch-size)
+                **{k: v for k, v in os.environ.items() if k == "DREAMINA_RETENTION_BATCH_SIZE"},
+            }
+        ),
         uow=database.unit_of_work,
         database_ping=database.ping,
         vault=InMemoryKeyVault(),
@@ -284,9 +291,17 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="expired rows to purge (default 1,000,000)")
-    rows = parser.parse_args().rows
+    parser.add_argument(
+        "--batch-size", type=int, default=0, help="records per sweep transaction (default: the production setting)"
+    )
+    args = parser.parse_args()
+    rows = args.rows
     if rows <= 0:
         parser.error("--rows must be positive")
+    if args.batch_size < 0:
+        parser.error("--batch-size must be positive")
+    if args.batch_size:
+        os.environ["DREAMINA_RETENTION_BATCH_SIZE"] = str(args.batch_size)  # read by the sweep's own process
     server_url = os.environ.get("DREAMINA_BENCH_POSTGRES_URL")
     if not server_url:
         print("retention: needs PostgreSQL; set DREAMINA_BENCH_POSTGRES_URL (bench/run does)", file=sys.stderr)

@@ -340,6 +340,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
                 *support_retention_tasks(uow),
             ],
             clock,
+            batch_size=settings.retention_batch_size,
         ),
         closers=closers,
         consent=consent,

@@ -88,6 +88,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     billing_packs: str = "starter:100:500:eur,creator:500:2000:eur,studio:2000:6000:eur"
     billing_record_retention_days: int = 3650
     retention_sweep_minutes: int = 60  # the bound of guarantee G7: how often the retention sweep runs
+    retention_batch_size: int = 1000  # records per retention transaction (how long a batch holds its row locks)
 
     @property
     def resolved_database_url(self) -> str:
@@ -296,5 +297,7 @@ def _check_retention(s: Settings) -> None:
         raise SettingsError(
             "DREAMINA_RETENTION_SWEEP_MINUTES must divide an hour (1..30) or be whole hours dividing a day (60..1440)"
         ) from None
+    if not 1 <= s.retention_batch_size <= 100_000:
+        raise SettingsError("DREAMINA_RETENTION_BATCH_SIZE must be between 1 and 100000")
     if s.token_ttl_seconds > 30 * 24 * 3600:  # the data map declares sessions gone within 30 days
         raise SettingsError("DREAMINA_TOKEN_TTL_SECONDS must be at most 2592000 (30 days)")

@@ -37,6 +37,9 @@ def test_port_and_data_dir_from_the_environment(tmp_path: Path) -> None:
         {"DREAMINA_PROFILE": "production"},
         {"DREAMINA_OBJECT_STORE": "s3"},
         {"DREAMINA_TOKEN_TTL_SECONDS": "0"},
+        {"DREAMINA_RETENTION_BATCH_SIZE": "0"},
+        {"DREAMINA_RETENTION_BATCH_SIZE": "1000000"},
+        {"DREAMINA_CORS_ALLOWED_ORIGINS": "*"},
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(env: dict[str, str]) -> None:
