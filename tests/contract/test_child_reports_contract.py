@@ -160,3 +160,26 @@ async def test_an_account_has_at_most_one_open_report(uow_factory: UnitOfWorkFac
             await uow.commit()
     async with uow_factory() as uow:
         assert (await uow.child_reports.open_for_subject(subject)) == first
+
+
+async def test_closing_is_a_compare_and_set_and_reopen_undoes_it(uow_factory: UnitOfWorkFactory) -> None:
+    report = make_report(uuid.uuid4())
+    await _add(uow_factory, report)
+    later = AT + timedelta(hours=2)
+    async with uow_factory() as uow:
+        assert await uow.child_reports.close_if_open(report.id, ReportStatus.CONFIRMED, later) is True
+        assert await uow.child_reports.close_if_open(report.id, ReportStatus.DISMISSED, later) is False
+        assert await uow.child_reports.close_if_open(uuid.uuid4(), ReportStatus.DISMISSED, later) is False
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.child_reports.get(report.id)
+        assert stored is not None
+        assert (stored.status, stored.closed_at, stored.updated_at) == (ReportStatus.CONFIRMED, later, later)
+        await uow.child_reports.reopen(report.id, later + timedelta(minutes=1))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.child_reports.open_for_subject(report.subject_id) == dataclasses.replace(
+            report, updated_at=later + timedelta(minutes=1)
+        )
+        with pytest.raises(NotFound):
+            await uow.child_reports.reopen(uuid.uuid4(), later)

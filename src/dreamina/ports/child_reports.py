@@ -57,6 +57,15 @@ class ChildReportRepository(Protocol):
         """Persist every field (including ``subject_id``); raises ``NotFound`` if the report is gone."""
         ...
 
+    async def close_if_open(self, report_id: UUID, status: ReportStatus, now: datetime) -> bool:
+        """Close the report with ``status`` only if it is still open (compare-and-set): of two staff decisions at
+        once exactly one wins. Returns whether this call closed it."""
+        ...
+
+    async def reopen(self, report_id: UUID, now: datetime) -> None:
+        """Undo a close whose follow-up failed (the erasure could not be opened): the report is open again."""
+        ...
+
     async def open_for_subject(self, subject_id: UUID) -> ChildReport | None:
         """The subject's open report, if any (there is at most one: later reports merge into it)."""
         ...

@@ -61,6 +61,25 @@ class InMemoryChildReportRepository:
         self._refuse_second_open(stored)
         self._table.replace(stored.id, stored)
 
+    async def close_if_open(self, report_id: UUID, status: ReportStatus, now: datetime) -> bool:
+        check_time("now", now)
+        found = self._table.get(report_id)
+        if found is None or found.status is not ReportStatus.OPEN:
+            return False
+        self._table.replace(
+            report_id, _stored(dataclasses.replace(found, status=status, closed_at=now, updated_at=now))
+        )
+        return True
+
+    async def reopen(self, report_id: UUID, now: datetime) -> None:
+        check_time("now", now)
+        found = self._table.get(report_id)
+        if found is None:
+            raise NotFound("no such report")
+        reopened = _stored(dataclasses.replace(found, status=ReportStatus.OPEN, closed_at=None, updated_at=now))
+        self._refuse_second_open(reopened)
+        self._table.replace(report_id, reopened)
+
     async def open_for_subject(self, subject_id: UUID) -> ChildReport | None:
         found = [r for _, r in self._table.rows() if r.subject_id == subject_id and r.status is ReportStatus.OPEN]
         return _stored(_oldest_first(found)[0]) if found else None

@@ -85,6 +85,25 @@ class SqlChildReportRepository(_SqlRepository):
         if await self._write(statement, conflict="this report cannot be updated") == 0:
             raise NotFound("no such report")
 
+    async def close_if_open(self, report_id: UUID, status: ReportStatus, now: datetime) -> bool:
+        check_time("now", now)
+        statement = (
+            update(ChildReportRow)
+            .where(ChildReportRow.id == report_id, ChildReportRow.status == ReportStatus.OPEN.value)
+            .values(status=status.value, closed_at=now, updated_at=now)
+        )
+        return await self._write(statement, conflict="this report cannot be closed") == 1
+
+    async def reopen(self, report_id: UUID, now: datetime) -> None:
+        check_time("now", now)
+        statement = (
+            update(ChildReportRow)
+            .where(ChildReportRow.id == report_id)
+            .values(status=ReportStatus.OPEN.value, closed_at=None, updated_at=now)
+        )
+        if await self._write(statement, conflict="this account already has an open report") == 0:
+            raise NotFound("no such report")
+
     async def open_for_subject(self, subject_id: UUID) -> ChildReport | None:
         statement = (
             select(self._table)

@@ -319,18 +319,28 @@ class ChildReports:
         )
 
     async def confirm(self, staff_id: UUID, report_id: UUID, reason: str) -> ChildReport:
-        """The account belongs to a child: its erasure starts at once; the reporters are told we acted."""
+        """The account belongs to a child: its erasure starts at once; the reporters are told we acted.
+
+        The report is closed first by compare-and-set, so of two decisions at once (confirm and confirm, or
+        confirm and dismiss) exactly one wins and only one erasure is ever opened; if opening the erasure fails,
+        the report is open again for staff to retry."""
         reason = _reason(reason)
-        async with self._uow() as uow:
-            report = await self._get(uow, report_id)
-        if report.status is not ReportStatus.OPEN:
-            raise ReportClosed("the report is already closed")
-        request_id = await self._erasure.erase_now(staff_id, report.subject_id, reason)
         now = self._clock.now()
         async with self._uow() as uow:
             report = await self._get(uow, report_id)
-            report.status = ReportStatus.CONFIRMED
-            report.closed_at = now
+            if not await uow.child_reports.close_if_open(report_id, ReportStatus.CONFIRMED, now):
+                raise ReportClosed("the report is already closed")
+            await uow.commit()
+        try:
+            request_id = await self._erasure.erase_now(staff_id, report.subject_id, reason)
+        except BaseException:
+            async with self._uow() as uow:
+                await uow.child_reports.reopen(report_id, self._clock.now())
+                await uow.commit()
+            raise
+        now = self._clock.now()
+        async with self._uow() as uow:
+            report = await self._get(uow, report_id)
             report.updated_at = now
             report.erasure_request_id = request_id
             await uow.child_reports.update(report)
@@ -348,13 +358,10 @@ class ChildReports:
         reason = _reason(reason)
         now = self._clock.now()
         async with self._uow() as uow:
-            report = await self._get(uow, report_id)
-            if report.status is not ReportStatus.OPEN:
+            if not await uow.child_reports.close_if_open(report_id, ReportStatus.DISMISSED, now):
+                await self._get(uow, report_id)  # 404 for an unknown report
                 raise ReportClosed("the report is already closed")
-            report.status = ReportStatus.DISMISSED
-            report.closed_at = now
-            report.updated_at = now
-            await uow.child_reports.update(report)
+            report = await self._get(uow, report_id)
             await self._staff_audit(uow, report, staff_id, "child_report_dismissed", reason, now)
             account = await uow.accounts.get(report.subject_id)
             if report.suspended_account and account is not None and account.status is AccountStatus.SUSPENDED:
