@@ -31,7 +31,7 @@ from dreamina.domain.data_rights.requests import PrivacyRequests
 from dreamina.domain.data_rights.retention import ClosedRequestRecords, ExpiredExportArchives, ExpiredIdentityCodes
 from dreamina.domain.generation.generations import GenerationRules, Generations
 from dreamina.domain.generation.personal_data import GenerationPersonalData
-from dreamina.domain.generation.retention import GenerationsPastOwnerRetention
+from dreamina.domain.generation.retention import GenerationsPastOwnerRetention, UnusedUploadsPastOwnerRetention
 from dreamina.domain.generation.uploads import ReferenceUploads, UploadRules
 from dreamina.domain.identity.accounts import Accounts, IdentityRules
 from dreamina.domain.identity.child_reports import ChildReports
@@ -377,7 +377,10 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         generations=stopper,
         erasure=DataRightsChildErasure(data_rights.requests),
     )
-    container.retention = container.retention.including(GenerationsPastOwnerRetention(uow, container.generations))
+    container.retention = container.retention.including(
+        GenerationsPastOwnerRetention(uow, container.generations),
+        UnusedUploadsPastOwnerRetention(uow, container.generations),
+    )
     if settings.queue == "in_process" and overrides.get("job_queue") is None:
         from dreamina.adapters.retention_runs import PeriodicSweep
 

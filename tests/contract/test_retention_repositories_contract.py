@@ -19,7 +19,7 @@ from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from .billing_rows import make_checkout
 from .consent_rows import consent_record
 from .data_rights_records import make_job, make_request, make_request_event
-from .generation_records import make_generation
+from .generation_records import make_generation, make_upload
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -214,3 +214,40 @@ async def test_generations_past_their_owners_setting_are_found(uow_factory: Unit
         assert found[0].status in (GenerationStatus.SUCCEEDED, GenerationStatus.QUEUED)
         assert len(await uow.generations.lock_past_owner_retention(NOW, 1)) == 1
         assert await uow.generations.lock_past_owner_retention(NOW, 0) == []
+
+
+async def test_unused_uploads_past_their_owners_setting_are_found(uow_factory: UnitOfWorkFactory) -> None:
+    weekly = await _account(uow_factory, 7)
+    monthly = await _account(uow_factory, 30)
+    keeper = await _account(uow_factory, None)
+    made = {
+        "weekly_old": make_upload(weekly, NOW - timedelta(days=8)),
+        "weekly_new": make_upload(weekly, NOW - timedelta(days=6)),
+        "weekly_used": make_upload(weekly, NOW - timedelta(days=9)),  # a younger generation still uses it
+        "weekly_used_by_old": make_upload(weekly, NOW - timedelta(days=10)),  # that generation goes first
+        "monthly_old": make_upload(monthly, NOW - timedelta(days=31)),
+        "monthly_mid": make_upload(monthly, NOW - timedelta(days=8)),
+        "keeper_old": make_upload(keeper, NOW - timedelta(days=3000)),
+    }
+    async with uow_factory() as uow:
+        for upload in made.values():
+            await uow.uploads.add(upload)
+        await uow.generations.add(make_generation(weekly, (made["weekly_used"].id,), at=NOW - timedelta(days=1)))
+        old_use = make_generation(weekly, (made["weekly_used_by_old"].id,), at=NOW - timedelta(days=10))
+        await uow.generations.add(old_use)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.uploads.count_unused_past_owner_retention(NOW) == 2
+        found = await uow.uploads.lock_unused_past_owner_retention(NOW, 10)
+        assert sorted(found, key=lambda u: u.id) == sorted(
+            [made["weekly_old"], made["monthly_old"]], key=lambda u: u.id
+        )
+        assert len(await uow.uploads.lock_unused_past_owner_retention(NOW, 1)) == 1
+        assert await uow.uploads.lock_unused_past_owner_retention(NOW, 0) == []
+    async with uow_factory() as uow:
+        await uow.generations.delete(old_use.id)
+        await uow.commit()
+    async with uow_factory() as uow:  # no generation uses it any more: it is due too
+        found = await uow.uploads.lock_unused_past_owner_retention(NOW, 10)
+        assert {u.id for u in found} == {made["weekly_old"].id, made["weekly_used_by_old"].id, made["monthly_old"].id}
+        assert await uow.uploads.count_unused_past_owner_retention(NOW) == 3

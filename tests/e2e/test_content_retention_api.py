@@ -16,6 +16,7 @@ from dreamina.ports.generation import GenerationStatus
 
 from ..contract.generation_records import make_generation
 from .helpers import signed_in
+from .test_generation_api import png_bytes
 
 
 async def test_the_setting_is_shown_changed_and_audited_by_name(client: AsyncTestClient, container: Container) -> None:
@@ -85,6 +86,30 @@ async def test_the_sweep_deletes_generations_after_the_chosen_days(
     assert applied["generations.owner_retention"] == 1
     async with container.uow() as uow:
         assert await uow.generations.get(generation.id) is None
+
+
+async def test_the_sweep_deletes_uploads_no_generation_uses_after_the_chosen_days(
+    client: AsyncTestClient, container: Container
+) -> None:
+    headers = await signed_in(client, "unused@example.com")
+    assert (await client.patch("/v1/me", headers=headers, json={"content_retention_days": 7})).status_code == 200
+    clock = container.clock
+    assert isinstance(clock, MovableClock)
+    created = await client.post("/v1/uploads", files={"file": ("ref.png", png_bytes(), "image/png")}, headers=headers)
+    assert created.status_code == 201, created.text
+    upload_id = UUID(created.json()["id"])
+    async with container.uow() as uow:
+        stored = await uow.uploads.get(upload_id)
+    assert stored is not None and await container.object_store.exists(stored.object_key)
+    clock.advance(timedelta(days=7) - timedelta(seconds=1))
+    await container.retention.run()
+    assert await container.object_store.exists(stored.object_key)
+    clock.advance(timedelta(seconds=2))
+    applied = {r.task: r.applied for r in await container.retention.run()}
+    assert applied["uploads.owner_retention"] == 1
+    async with container.uow() as uow:
+        assert await uow.uploads.get(upload_id) is None
+    assert not await container.object_store.exists(stored.object_key)
 
 
 async def test_the_policy_endpoint_publishes_the_schedule(client: AsyncTestClient, container: Container) -> None:

@@ -287,13 +287,15 @@ async def _content(c: Container) -> Check:
     owner = await _account(c, content_retention_days=7)
     keeper = await _account(c, content_retention_days=None)
     deadline = NOW - timedelta(days=7)
-    shared, alone = make_upload(owner), make_upload(owner)
+    shared, alone = make_upload(owner), make_upload(owner)  # both long past the deadline, but in use
+    unused_gone, unused_kept = make_upload(owner, deadline - JUST), make_upload(owner, deadline + JUST)
+    unused_forever = make_upload(keeper, deadline - timedelta(days=3000))
     old = make_generation(owner, (alone.id, shared.id), at=deadline - JUST, status=GenerationStatus.SUCCEEDED)
     young = make_generation(owner, (shared.id,), at=deadline + JUST, status=GenerationStatus.SUCCEEDED)
     ancient = make_generation(keeper, at=deadline - timedelta(days=3000), status=GenerationStatus.FAILED)
     outputs = {g.id: f"outputs/{g.subject_id}/{g.id}/0.png" for g in (old, young, ancient)}
     async with c.uow() as uow:
-        for upload in (shared, alone):
+        for upload in (shared, alone, unused_gone, unused_kept, unused_forever):
             await uow.uploads.add(upload)
             await c.object_store.put(upload.object_key, b"png", "image/png")
         for generation in (old, young, ancient):
@@ -309,8 +311,16 @@ async def _content(c: Container) -> Check:
             assert await uow.generations.get(ancient.id) is not None  # no setting: kept until deleted
             assert await uow.uploads.get(alone.id) is None  # used by nothing else any more
             assert await uow.uploads.get(shared.id) is not None  # the young generation still uses it
-            expired = [e for e in await uow.audit.list_for_subject(owner) if e.action == "generation_expired"]
+            assert await uow.uploads.get(unused_gone.id) is None  # never used, and past the owner's setting
+            assert await uow.uploads.get(unused_kept.id) is not None
+            assert await uow.uploads.get(unused_forever.id) is not None  # no setting: kept until deleted
+            audit = await uow.audit.list_for_subject(owner)
+        expired = [e for e in audit if e.action == "generation_expired"]
         assert [e.fields for e in expired] == [("prompt", "outputs", "reference_uploads")]
+        assert [e.fields for e in audit if e.action == "upload_expired"] == [("reference_uploads",)]
+        assert not await c.object_store.exists(unused_gone.object_key)
+        assert await c.object_store.exists(unused_kept.object_key)
+        assert await c.object_store.exists(unused_forever.object_key)
         assert not await c.object_store.exists(outputs[old.id])
         assert not await c.object_store.exists(alone.object_key)
         assert await c.object_store.exists(outputs[young.id]) and await c.object_store.exists(shared.object_key)

@@ -91,6 +91,16 @@ class UploadRepository(Protocol):
         """The subject's uploads, oldest first."""
         ...
 
+    async def count_unused_past_owner_retention(self, now: datetime) -> int:
+        """How many uploads no generation references are older than their owner's content-retention setting
+        (owners without one keep everything)."""
+        ...
+
+    async def lock_unused_past_owner_retention(self, now: datetime, limit: int) -> list[Upload]:
+        """At most ``limit`` of those, oldest first, locked for this transaction (rows another transaction holds
+        are skipped)."""
+        ...
+
 
 class GenerationRepository(Protocol):
     async def add(self, generation: Generation) -> None:

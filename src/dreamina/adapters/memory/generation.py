@@ -29,9 +29,25 @@ def _stored_upload(upload: Upload) -> Upload:
     return dataclasses.replace(upload, created_at=_utc(upload.created_at))
 
 
+def _past_owner_retention(accounts: _Table[UUID, Account], now: datetime) -> Callable[[UUID, datetime], bool]:
+    """Whether a record of this owner made at that time is older than the owner's content-retention setting."""
+    check_time("now", now)
+
+    def due(subject_id: UUID, created_at: datetime) -> bool:
+        owner = accounts.get(subject_id)
+        days = None if owner is None else owner.content_retention_days
+        return days is not None and created_at < now - timedelta(days=days)
+
+    return due
+
+
 class InMemoryUploadRepository:
-    def __init__(self, table: _Table[UUID, Upload]) -> None:
+    def __init__(
+        self, table: _Table[UUID, Upload], generations: _Table[UUID, Generation], accounts: _Table[UUID, Account]
+    ) -> None:
         self._table = table
+        self._generations = generations  # which uploads are still referenced, as SQL reads generation_references
+        self._accounts = accounts
 
     async def add(self, upload: Upload) -> None:
         stored = _stored_upload(upload)
@@ -46,6 +62,21 @@ class InMemoryUploadRepository:
     async def list_for_subject(self, subject_id: UUID) -> list[Upload]:
         found = [u for _, u in self._table.rows() if u.subject_id == subject_id]
         return sorted(found, key=lambda u: (u.created_at, u.id))
+
+    def _unused_past_owner_retention(self, now: datetime) -> Callable[[Upload], bool]:
+        past = _past_owner_retention(self._accounts, now)
+        used = {u for _, g in self._generations.rows() for u in g.reference_upload_ids}
+        return lambda upload: upload.id not in used and past(upload.subject_id, upload.created_at)
+
+    async def count_unused_past_owner_retention(self, now: datetime) -> int:
+        due = self._unused_past_owner_retention(now)
+        return sum(1 for _, u in self._table.rows() if due(u))
+
+    async def lock_unused_past_owner_retention(self, now: datetime, limit: int) -> list[Upload]:
+        rows = (u for _, u in self._table.rows())
+        return retention_batch(
+            rows, self._unused_past_owner_retention(now), lambda u: (u.created_at, u.id.bytes), limit
+        )
 
 
 def _stored_generation(generation: Generation) -> Generation:
@@ -135,14 +166,8 @@ class InMemoryGenerationRepository:
         return [_stored_generation(g) for g in found[:limit]]
 
     def _past_owner_retention(self, now: datetime) -> Callable[[Generation], bool]:
-        check_time("now", now)
-
-        def due(generation: Generation) -> bool:
-            owner = self._accounts.get(generation.subject_id)
-            days = None if owner is None else owner.content_retention_days
-            return days is not None and generation.created_at < now - timedelta(days=days)
-
-        return due
+        past = _past_owner_retention(self._accounts, now)
+        return lambda generation: past(generation.subject_id, generation.created_at)
 
     async def count_past_owner_retention(self, now: datetime) -> int:
         due = self._past_owner_retention(now)

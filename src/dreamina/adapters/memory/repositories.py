@@ -542,7 +542,7 @@ class InMemoryUnitOfWork:
 
         uploads: _Table[UUID, Upload] = _Table(db.uploads, (), "this upload already exists")
         generations: _Table[UUID, Generation] = _Table(db.generations, (), "this generation already exists")
-        self.uploads = InMemoryUploadRepository(uploads)
+        self.uploads = InMemoryUploadRepository(uploads, generations, accounts)
         self.generations = InMemoryGenerationRepository(generations, uploads, accounts)
         self._tables = (
             accounts,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models import AccountRow
@@ -43,6 +45,50 @@ def _upload(row: Any) -> Upload:
     )
 
 
+# The owner's content-retention setting lives on ``accounts`` (identity's table); these adapters read it through
+# the indexed ``content_retention_days`` column, one indexed range of ``generations`` or ``uploads`` (both indexed
+# on subject_id, created_at) per distinct period, so no table is scanned and the domain modules stay apart.
+async def _retention_periods(session: AsyncSession) -> list[int]:
+    statement = (
+        select(AccountRow.content_retention_days)
+        .where(AccountRow.content_retention_days.is_not(None))
+        .distinct()
+        .order_by(AccountRow.content_retention_days)
+    )
+    return [days for days in (await session.execute(statement)).scalars() if days is not None]
+
+
+def _past_owner_retention(subject_id: Any, created_at: Any, days: int, now: datetime) -> tuple[Any, ...]:
+    owners = select(AccountRow.id).where(AccountRow.content_retention_days == days)
+    return (subject_id.in_(owners), created_at < now - timedelta(days=days))
+
+
+_Due = Callable[[int, datetime], tuple[Any, ...]]  # the WHERE clauses of one period's rows past it
+
+
+async def _count_past_owner_retention(session: AsyncSession, table: Any, due: _Due, now: datetime) -> int:
+    check_time("now", now)
+    total = 0
+    for days in await _retention_periods(session):
+        statement = select(func.count()).select_from(table).where(*due(days, now))
+        total += int((await session.execute(statement)).scalar_one())
+    return total
+
+
+async def _lock_past_owner_retention(
+    session: AsyncSession, table: Any, due: _Due, now: datetime, limit: int
+) -> list[Any]:
+    """At most ``limit`` rows past their owner's setting, oldest first per period, locked (skip-locked)."""
+    check_time("now", now)
+    rows: list[Any] = []
+    for days in await _retention_periods(session):
+        if len(rows) >= limit:
+            break
+        oldest = select(table).where(*due(days, now)).order_by(table.c.created_at, table.c.id)
+        rows.extend(await session.execute(retention_batch(oldest, limit - len(rows))))
+    return rows
+
+
 class SqlUploadRepository(_SqlRepository):
     """:class:`~dreamina.ports.generation.UploadRepository` over ``uploads``."""
 
@@ -76,6 +122,18 @@ class SqlUploadRepository(_SqlRepository):
             select(self._table).where(UploadRow.subject_id == subject_id).order_by(UploadRow.created_at, UploadRow.id)
         )
         return [_upload(row) for row in await self._session.execute(statement)]
+
+    @staticmethod
+    def _unused_past_retention(days: int, now: datetime) -> tuple[Any, ...]:
+        used = select(GenerationReferenceRow.upload_id).where(GenerationReferenceRow.upload_id == UploadRow.id)
+        return (*_past_owner_retention(UploadRow.subject_id, UploadRow.created_at, days, now), ~used.exists())
+
+    async def count_unused_past_owner_retention(self, now: datetime) -> int:
+        return await _count_past_owner_retention(self._session, self._table, self._unused_past_retention, now)
+
+    async def lock_unused_past_owner_retention(self, now: datetime, limit: int) -> list[Upload]:
+        rows = await _lock_past_owner_retention(self._session, self._table, self._unused_past_retention, now, limit)
+        return [_upload(row) for row in rows]
 
 
 def _outputs(value: list[dict[str, Any]]) -> tuple[GenerationOutput, ...]:
@@ -178,43 +236,15 @@ class SqlGenerationRepository(_SqlRepository):
         references = await self._references([row.id for row in rows])
         return [self._record(row, references.get(row.id, ())) for row in rows]
 
-    # The owner's content-retention setting lives on ``accounts`` (identity's table); this adapter reads it through
-    # the indexed ``content_retention_days`` column, one indexed range of ``generations`` per distinct period, so
-    # neither table is scanned and the domain modules stay apart.
-    async def _retention_periods(self) -> list[int]:
-        statement = (
-            select(AccountRow.content_retention_days)
-            .where(AccountRow.content_retention_days.is_not(None))
-            .distinct()
-            .order_by(AccountRow.content_retention_days)
-        )
-        return [days for days in (await self._session.execute(statement)).scalars() if days is not None]
-
     @staticmethod
     def _past_retention(days: int, now: datetime) -> tuple[Any, ...]:
-        owners = select(AccountRow.id).where(AccountRow.content_retention_days == days)
-        return (GenerationRow.subject_id.in_(owners), GenerationRow.created_at < now - timedelta(days=days))
+        return _past_owner_retention(GenerationRow.subject_id, GenerationRow.created_at, days, now)
 
     async def count_past_owner_retention(self, now: datetime) -> int:
-        check_time("now", now)
-        total = 0
-        for days in await self._retention_periods():
-            statement = select(func.count()).select_from(GenerationRow).where(*self._past_retention(days, now))
-            total += int((await self._session.execute(statement)).scalar_one())
-        return total
+        return await _count_past_owner_retention(self._session, self._table, self._past_retention, now)
 
     async def lock_past_owner_retention(self, now: datetime, limit: int) -> list[Generation]:
-        check_time("now", now)
-        rows: list[Any] = []
-        for days in await self._retention_periods():
-            if len(rows) >= limit:
-                break
-            oldest = (
-                select(self._table)
-                .where(*self._past_retention(days, now))
-                .order_by(GenerationRow.created_at, GenerationRow.id)
-            )
-            rows.extend(await self._session.execute(retention_batch(oldest, limit - len(rows))))
+        rows = await _lock_past_owner_retention(self._session, self._table, self._past_retention, now, limit)
         references = await self._references([row.id for row in rows])
         return [self._record(row, references.get(row.id, ())) for row in rows]
 

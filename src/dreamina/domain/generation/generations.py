@@ -326,16 +326,8 @@ class Generations:
         """The rows, the outputs and the references nothing else uses; audited as the subject's deletion or as
         the expiry their own setting asked for."""
         await uow.generations.delete(generation.id)
-        orphaned: list[Upload] = []
-        for upload_id in generation.reference_upload_ids:
-            upload = await uow.uploads.get(upload_id)
-            if upload is not None and await uow.generations.count_referencing(upload_id) == 0:
-                await uow.uploads.delete(upload_id)
-                orphaned.append(upload)
-        # objects go before the commit: a crash in between leaves a row pointing at nothing, never a
-        # deleted row whose content lingers
+        orphaned = await self._delete_unshared(uow, generation.reference_upload_ids)
         await self._store.delete_prefix(outputs_prefix(generation.subject_id, generation.id))
-        await self._store.delete_many([upload.object_key for upload in orphaned])
         await uow.audit.append(
             AuditEvent(
                 id=uuid.uuid4(),
@@ -348,6 +340,42 @@ class Generations:
                 occurred_at=self._clock.now(),
             )
         )
+
+    async def _delete_unshared(self, uow: UnitOfWork, upload_ids: Sequence[UUID]) -> tuple[Upload, ...]:
+        """Delete, row and object, each of the uploads no generation references (any more); returns them."""
+        orphaned: list[Upload] = []
+        for upload_id in upload_ids:
+            upload = await uow.uploads.get(upload_id)
+            if upload is not None and await uow.generations.count_referencing(upload_id) == 0:
+                await uow.uploads.delete(upload_id)
+                orphaned.append(upload)
+        # objects go before the commit: a crash in between leaves a row pointing at nothing, never a
+        # deleted row whose content lingers
+        await self._store.delete_many([upload.object_key for upload in orphaned])
+        return tuple(orphaned)
+
+    async def expire_unused_uploads_past_owner_retention(self, now: datetime, limit: int) -> int:
+        """Retention (policy section 6): delete, as the deletion of a generation does with the references nothing
+        else uses, at most ``limit`` uploads no generation uses that are older than their owner's content-retention
+        setting, in one transaction; returns how many."""
+        async with self._uow() as uow:
+            batch = await uow.uploads.lock_unused_past_owner_retention(now, limit)
+            deleted = await self._delete_unshared(uow, [upload.id for upload in batch])
+            for upload in deleted:
+                await uow.audit.append(
+                    AuditEvent(
+                        id=uuid.uuid4(),
+                        subject_id=upload.subject_id,
+                        actor_kind="system",
+                        actor_id=None,
+                        action="upload_expired",
+                        fields=("reference_uploads",),
+                        reason="the subject's content-retention setting",
+                        occurred_at=self._clock.now(),
+                    )
+                )
+            await uow.commit()
+        return len(deleted)
 
     async def _forget_everywhere(self, generation: Generation) -> None:
         if not generation.status.terminal:

@@ -1,4 +1,5 @@
-"""Generation's retention rule: prompts and outputs go after the number of days their owner chose (section 6)."""
+"""Generation's retention rule: prompts, outputs and uploads go after the number of days their owner chose
+(section 6)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,26 @@ class GenerationsPastOwnerRetention:
 
     async def apply(self, now: datetime, limit: int) -> int:
         return await self._generations.expire_past_owner_retention(now, limit)
+
+
+class UnusedUploadsPastOwnerRetention:
+    """Deletes uploads no generation uses that are older than their owner's ``content_retention_days`` (owners
+    without one keep them), row and object, through the path that deletes a deleted generation's unshared
+    references. Uploads a generation uses go with the last generation using them (above)."""
+
+    name = "uploads.owner_retention"
+    category = "content"
+    description = (
+        "reference uploads no generation uses are deleted automatically after the number of days their owner set"
+    )
+
+    def __init__(self, uow: UnitOfWorkFactory, generations: Generations) -> None:
+        self._uow = uow
+        self._generations = generations
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.uploads.count_unused_past_owner_retention(now)
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        return await self._generations.expire_unused_uploads_past_owner_retention(now, limit)

@@ -241,10 +241,11 @@ RETENTION_SCHEDULE: tuple[ScheduleEntry, ...] = (
         ScheduleAction.DELETE,
         "generations (prompt, parameters, outputs and reference uploads no other generation uses) are kept until "
         "you delete them, or deleted automatically after the number of days you set (PATCH /v1/me "
-        "content_retention_days, 1 to 3650)",
+        "content_retention_days, 1 to 3650); with that setting, reference uploads no generation uses are deleted, "
+        "image included, once they are older than the same number of days",
         stores=("generations", "generation_references", "uploads"),
         prefix="outputs/",
-        tasks=("generations.owner_retention",),
+        tasks=("generations.owner_retention", "uploads.owner_retention"),
     ),
     ScheduleEntry(
         "account",
