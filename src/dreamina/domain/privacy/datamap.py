@@ -228,7 +228,11 @@ PROCESSORS: tuple[ProcessorDeclaration, ...] = (
 
 MODEL_PROVIDERS = ("openai", "replicate", "runway")
 
-from dreamina.domain.privacy.datamap_generation import generation_stores  # noqa: E402
+from dreamina.domain.privacy.datamap_generation import (  # noqa: E402
+    GENERATION_LIFETIME,
+    UPLOAD_LIFETIME,
+    generation_stores,
+)
 
 STORES: dict[str, StoreDeclaration] = {
     s.name: s
@@ -438,7 +442,7 @@ OBJECT_PREFIXES: tuple[ObjectPrefixDeclaration, ...] = (
         DataCategory.CONTENT,
         "reference images the subject uploaded (metadata stripped)",
         (Purpose.GENERATION,),
-        ACCOUNT_LIFETIME,
+        UPLOAD_LIFETIME,
         processors=MODEL_PROVIDERS,
     ),
     ObjectPrefixDeclaration(
@@ -446,7 +450,7 @@ OBJECT_PREFIXES: tuple[ObjectPrefixDeclaration, ...] = (
         DataCategory.CONTENT,
         "images and videos generated for the subject",
         (Purpose.GENERATION,),
-        ACCOUNT_LIFETIME,
+        GENERATION_LIFETIME,
     ),
     ObjectPrefixDeclaration(
         "exports/",

@@ -14,8 +14,14 @@ from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose
 if TYPE_CHECKING:
     from dreamina.domain.privacy.datamap import StoreDeclaration
 
-GENERATION_LIFETIME = RetentionRule("kept until the subject deletes the generation or the account")
-UPLOAD_LIFETIME = RetentionRule("kept until the subject deletes the generations using it, or the account")
+GENERATION_LIFETIME = RetentionRule(
+    "kept until the subject deletes the generation or the account, or for the days the subject chose "
+    "(content_retention_days)"
+)
+UPLOAD_LIFETIME = RetentionRule(
+    "kept until the subject deletes the generations using it, or the account; an upload no generation uses goes "
+    "after the days the subject chose (content_retention_days)"
+)
 
 
 def generation_stores() -> tuple[StoreDeclaration, ...]:
