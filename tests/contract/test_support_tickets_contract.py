@@ -116,6 +116,26 @@ async def test_closed_tickets_are_deleted_in_bounded_batches_by_category(
             assert await uow.support_tickets.get(kept.id) == kept
 
 
+async def test_an_answered_ticket_nobody_closed_counts_from_its_last_answer(uow_factory: UnitOfWorkFactory) -> None:
+    cutoff = AT + timedelta(days=10)
+    answered_long_ago = make_ticket(None, status="answered", answered_at=cutoff - timedelta(seconds=1))
+    answered_lately = make_ticket(None, status="answered", answered_at=cutoff + timedelta(seconds=1))
+    open_old = make_ticket(None, received_at=AT - timedelta(days=900))  # not answered yet: never swept
+    closed_first = make_ticket(None, status="closed", closed_at=AT, answered_at=cutoff + timedelta(days=1))
+    await _add(uow_factory, answered_long_ago, answered_lately, open_old, closed_first)
+    async with uow_factory() as uow:
+        assert await uow.support_tickets.count_closed_before(("billing",), cutoff) == 2
+        # oldest first by the moment each one's clock started: the closed one (AT), then the answered one
+        assert await uow.support_tickets.delete_closed_before(("billing",), cutoff, 1) == 1
+        assert await uow.support_tickets.get(closed_first.id) is None
+        assert await uow.support_tickets.delete_closed_before(("billing",), cutoff, 5) == 1
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.support_tickets.get(answered_long_ago.id) is None
+        for kept in (answered_lately, open_old):
+            assert await uow.support_tickets.get(kept.id) == kept
+
+
 async def test_delete_for_subject_takes_only_their_tickets(uow_factory: UnitOfWorkFactory) -> None:
     subject = uuid.uuid4()
     theirs = [make_ticket(subject), make_ticket(subject, category="privacy")]

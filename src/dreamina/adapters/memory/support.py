@@ -77,7 +77,16 @@ class InMemorySupportTicketRepository:
         return [
             t
             for _, t in self._table.rows()
-            if t.category in categories and t.closed_at is not None and t.closed_at < _utc(cutoff)
+            if t.category in categories
+            and (
+                (t.closed_at is not None and t.closed_at < _utc(cutoff))
+                or (
+                    t.closed_at is None
+                    and t.status == "answered"
+                    and t.answered_at is not None
+                    and t.answered_at < _utc(cutoff)
+                )
+            )
         ]
 
     async def count_closed_before(self, categories: tuple[str, ...], cutoff: datetime) -> int:
@@ -86,7 +95,9 @@ class InMemorySupportTicketRepository:
     async def delete_closed_before(self, categories: tuple[str, ...], cutoff: datetime, limit: int) -> int:
         if limit < 0:
             raise ValueError("limit must not be negative")
-        doomed = sorted(self._closed_before(categories, cutoff), key=lambda t: (t.closed_at, t.id))[:limit]
+        doomed = sorted(
+            self._closed_before(categories, cutoff), key=lambda t: (t.closed_at or t.answered_at, t.id.bytes)
+        )[:limit]
         for ticket in doomed:
             self._table.delete(ticket.id)
         return len(doomed)

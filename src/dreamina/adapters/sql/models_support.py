@@ -18,6 +18,7 @@ class SupportTicketRow(Base):
         Index("ix_support_tickets_subject_id", "subject_id", "received_at"),
         Index("ix_support_tickets_queue", "category", "status", "due_at"),
         Index("ix_support_tickets_closed", "category", "closed_at"),  # the retention sweep
+        Index("ix_support_tickets_answered", "category", "answered_at"),  # answered, never closed
     )
 
     id: Mapped[UUID] = mapped_column(GUID, primary_key=True)

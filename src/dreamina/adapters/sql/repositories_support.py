@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_support import SupportTicketRow
@@ -50,8 +50,19 @@ def _ticket(row: Any) -> SupportTicket:
 
 
 def _closed_before(categories: tuple[str, ...], cutoff: datetime) -> ColumnElement[bool]:
+    """Closed before ``cutoff``, or answered before it and never closed (staff left it in the queue)."""
     check_time("cutoff", cutoff)
-    return and_(SupportTicketRow.category.in_(categories), SupportTicketRow.closed_at < cutoff)
+    return and_(
+        SupportTicketRow.category.in_(categories),
+        or_(
+            SupportTicketRow.closed_at < cutoff,
+            and_(
+                SupportTicketRow.closed_at.is_(None),
+                SupportTicketRow.status == "answered",
+                SupportTicketRow.answered_at < cutoff,
+            ),
+        ),
+    )
 
 
 class SqlSupportTicketRepository(_SqlRepository):
@@ -113,7 +124,7 @@ class SqlSupportTicketRepository(_SqlRepository):
         doomed = (
             select(SupportTicketRow.id)
             .where(_closed_before(categories, cutoff))
-            .order_by(SupportTicketRow.closed_at)
+            .order_by(func.coalesce(SupportTicketRow.closed_at, SupportTicketRow.answered_at), SupportTicketRow.id)
             .limit(max(0, limit))
             .with_for_update(skip_locked=True)  # two sweeps at once split the work (PostgreSQL)
             .scalar_subquery()

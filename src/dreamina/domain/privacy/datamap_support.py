@@ -8,8 +8,8 @@ from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose
 # Periods enforced by domain/support/retention.py; a signed-in subject's tickets also go with an erasure.
 TICKET_RETENTION = RetentionRule(
     "deleted 2 years after a privacy ticket is closed (records of how privacy requests were answered, "
-    "11 CCR 7101(a): 24 months), 1 year after a billing or other ticket is closed; a signed-in subject's tickets "
-    "are deleted with the subject on erasure",
+    "11 CCR 7101(a): 24 months), 1 year after a billing or other ticket is closed; a ticket answered but never "
+    "closed counts from its last answer; a signed-in subject's tickets are deleted with the subject on erasure",
     days=730,
 )
 _SUPPORT = (Purpose.SUPPORT,)

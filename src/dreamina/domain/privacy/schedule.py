@@ -184,7 +184,8 @@ RETENTION_SCHEDULE: tuple[ScheduleEntry, ...] = (
         _days(PRIVACY_TICKET_DAYS, "the ticket's closing"),
         ScheduleAction.DELETE,
         "closed privacy tickets (the record of how a privacy question was answered) are deleted 2 years after "
-        "closing; a signed-in subject's tickets go with their erasure",
+        "closing (a ticket answered but never closed: after its last answer); a signed-in subject's tickets go "
+        "with their erasure",
         stores=("support_tickets",),
         tasks=("support_tickets.closed_privacy",),
     ),
@@ -193,7 +194,8 @@ RETENTION_SCHEDULE: tuple[ScheduleEntry, ...] = (
         DataCategory.ACCOUNT,
         _days(OTHER_TICKET_DAYS, "the ticket's closing"),
         ScheduleAction.DELETE,
-        "closed billing and other support tickets are deleted 1 year after closing",
+        "closed billing and other support tickets are deleted 1 year after closing (answered but never closed: "
+        "after the last answer)",
         stores=("support_tickets",),
         tasks=("support_tickets.closed_other",),
     ),
