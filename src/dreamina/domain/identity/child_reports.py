@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound, StoreBusy
@@ -34,6 +35,7 @@ MAX_DETAILS = 2000
 MAX_REASON = 500
 MAX_REPORTERS = 5  # reporters kept per open report; later reports about the same account are only counted
 EMAIL_INDEX = "email"  # the same blind index identity signs in with
+T = TypeVar("T")
 WRITE_ATTEMPTS = 5  # a report racing another about the same account merges into it on a later attempt
 TARGET_INDEX = "child-report-target"
 
@@ -175,6 +177,17 @@ class ReportFiling:
             key, json.dumps(reporters).encode(), _context(report.id, "reporters")
         )
         report.details_ciphertext = self._cipher.seal(key, json.dumps(texts).encode(), _context(report.id, "details"))
+
+
+async def _until_not_busy(work: Callable[[], Awaitable[T]]) -> T:
+    """Run a unit of work again while the store says it is busy (SQLite refusing a write after a stale read): for
+    the steps after a decision, which must not be lost once the decision is taken."""
+    for attempt in range(WRITE_ATTEMPTS - 1):
+        try:
+            return await work()
+        except StoreBusy:
+            await asyncio.sleep(0.02 * (attempt + 1))
+    return await work()
 
 
 async def suspend_for_child_safety(uow: UnitOfWork, account: Account, source: ReportSource, now: datetime) -> bool:
@@ -334,10 +347,21 @@ class ChildReports:
         try:
             request_id = await self._erasure.erase_now(staff_id, report.subject_id, reason)
         except BaseException:
-            async with self._uow() as uow:
-                await uow.child_reports.reopen(report_id, self._clock.now())
-                await uow.commit()
+            await _until_not_busy(lambda: self._reopen(report_id))
             raise
+        report = await _until_not_busy(lambda: self._record_confirmation(report_id, request_id, staff_id, reason))
+        await self._tell_reporters(
+            report,
+            "Thank you for your report. We reviewed it and acted on it: the account is being removed.\n",
+        )
+        return report
+
+    async def _reopen(self, report_id: UUID) -> None:
+        async with self._uow() as uow:
+            await uow.child_reports.reopen(report_id, self._clock.now())
+            await uow.commit()
+
+    async def _record_confirmation(self, report_id: UUID, request_id: UUID, staff_id: UUID, reason: str) -> ChildReport:
         now = self._clock.now()
         async with self._uow() as uow:
             report = await self._get(uow, report_id)
@@ -346,10 +370,6 @@ class ChildReports:
             await uow.child_reports.update(report)
             await self._staff_audit(uow, report, staff_id, "child_report_confirmed", reason, now)
             await uow.commit()
-        await self._tell_reporters(
-            report,
-            "Thank you for your report. We reviewed it and acted on it: the account is being removed.\n",
-        )
         return report
 
     async def dismiss(self, staff_id: UUID, report_id: UUID, reason: str) -> ChildReport:
