@@ -329,13 +329,19 @@ async def _content(c: Container) -> Check:
     return check
 
 
-async def _child_reporter_data(c: Container) -> Check:
-    deadline = NOW - timedelta(days=CHILD_REPORTER_DATA_DAYS)
+async def _closed_reports_around(c: Container, days: int) -> tuple[Any, Any]:
+    """Two closed child reports: one closed a second more than ``days`` ago, one a second less."""
+    deadline = NOW - timedelta(days=days)
     gone, kept = closed_report(uuid.uuid4(), deadline - JUST), closed_report(uuid.uuid4(), deadline + JUST)
     async with c.uow() as uow:
         await uow.child_reports.add(gone)
         await uow.child_reports.add(kept)
         await uow.commit()
+    return gone, kept
+
+
+async def _child_reporter_data(c: Container) -> Check:
+    gone, kept = await _closed_reports_around(c, CHILD_REPORTER_DATA_DAYS)
 
     async def check(c: Container) -> None:
         async with c.uow() as uow:
@@ -348,12 +354,7 @@ async def _child_reporter_data(c: Container) -> Check:
 
 
 async def _child_reports(c: Container) -> Check:
-    deadline = NOW - timedelta(days=CHILD_REPORT_RECORD_DAYS)
-    gone, kept = closed_report(uuid.uuid4(), deadline - JUST), closed_report(uuid.uuid4(), deadline + JUST)
-    async with c.uow() as uow:
-        await uow.child_reports.add(gone)
-        await uow.child_reports.add(kept)
-        await uow.commit()
+    gone, kept = await _closed_reports_around(c, CHILD_REPORT_RECORD_DAYS)
 
     async def check(c: Container) -> None:
         async with c.uow() as uow:
