@@ -29,7 +29,6 @@ from litestar.params import JSONBody
 from sqlalchemy import text
 
 from dreamina.adapters.crypto import InMemoryKeyVault
-from dreamina.adapters.http.app import create_app
 from dreamina.adapters.images import PillowMediaRenderer
 from dreamina.adapters.logs import configure_logging
 from dreamina.adapters.memory.generation import ManualJobQueue
@@ -39,6 +38,7 @@ from dreamina.adapters.queue.in_process import InProcessJobQueue
 from dreamina.adapters.sql.database import Database, upgrade
 from dreamina.bootstrap import Container, build_container
 from dreamina.domain.identity.accounts import SignUp
+from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.generation import GenerationKind, ProviderRequest
 from dreamina.settings import load_settings
 

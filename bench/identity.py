@@ -19,12 +19,12 @@ from common import UNLIMITED, on_every_backend, rate
 from sqlalchemy import text
 
 from dreamina.adapters.crypto import InMemoryKeyVault
-from dreamina.adapters.http.app import create_app
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.sql.database import Database, upgrade
 from dreamina.bootstrap import build_container
 from dreamina.domain.identity.accounts import SignUp, hash_token
+from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
 ROUNDS = int(os.environ.get("DREAMINA_BENCH_ROUNDS", "2000"))

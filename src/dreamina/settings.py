@@ -280,19 +280,11 @@ def _check_billing(s: Settings) -> None:
         )
 
 
-def retention_cron(minutes: int) -> str:
-    """The cron expression that runs the sweep every ``minutes`` (a divisor of an hour, or whole hours of a day)."""
-    if 0 < minutes < 60 and 60 % minutes == 0:
-        return f"*/{minutes} * * * *"
-    if minutes % 60 == 0 and 0 < minutes <= 1440 and 1440 % minutes == 0:
-        hours = minutes // 60
-        return "0 * * * *" if hours == 1 else "0 0 * * *" if hours == 24 else f"0 */{hours} * * *"
-    raise ValueError(minutes)
-
-
 def _check_retention(s: Settings) -> None:
+    from dreamina.domain.privacy.retention import sweep_cron
+
     try:
-        retention_cron(s.retention_sweep_minutes)
+        sweep_cron(s.retention_sweep_minutes)
     except ValueError:
         raise SettingsError(
             "DREAMINA_RETENTION_SWEEP_MINUTES must divide an hour (1..30) or be whole hours dividing a day (60..1440)"

@@ -12,7 +12,6 @@ from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.crypto import InMemoryKeyVault
-from dreamina.adapters.http.app import create_app
 from dreamina.adapters.logs import configure_logging
 from dreamina.adapters.memory.generation import ManualJobQueue, RecordingCharges
 from dreamina.adapters.memory.mail import InMemoryMailer
@@ -20,6 +19,7 @@ from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.memory.throttle import InMemoryAttemptCounter
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import Container, build_container
+from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

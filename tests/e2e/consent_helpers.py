@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from dreamina.adapters.http.device import DEVICE_COOKIE
+from dreamina.entrypoints.http.device import DEVICE_COOKIE
 
 
 def device_cookie_from(response: Any) -> str:

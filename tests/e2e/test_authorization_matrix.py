@@ -328,9 +328,9 @@ async def test_the_full_matrix(operation: tuple[str, str], tmp_path: Any) -> Non
     """Every operation x {anonymous, user A, user B, support, privacy officer, admin}: the expected allow/deny."""
     from litestar.testing import AsyncTestClient as Client
 
-    from dreamina.adapters.http.app import create_app
     from dreamina.adapters.memory.repositories import InMemoryDatabase
     from dreamina.bootstrap import build_container
+    from dreamina.entrypoints.http.app import create_app
     from dreamina.settings import load_settings
 
     from .conftest import UNTHROTTLED, test_overrides

@@ -98,9 +98,9 @@ async def test_two_deliveries_at_once_over_http_credit_once(client: AsyncTestCli
 async def test_sending_the_email_to_the_processor_is_a_recorded_disclosure(
     uow_factory: Any, tmp_path: Any, logs: Any
 ) -> None:
-    from dreamina.adapters.http.app import create_app
     from dreamina.adapters.memory.payments import InMemoryPaymentProcessor
     from dreamina.bootstrap import build_container
+    from dreamina.entrypoints.http.app import create_app
     from dreamina.settings import load_settings
 
     from .conftest import test_overrides

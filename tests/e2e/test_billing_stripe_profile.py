@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from dreamina.adapters.http.app import create_app
 from dreamina.adapters.payments.stripe_processor import StripePaymentProcessor
 from dreamina.bootstrap import Container, build_container
+from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
 from ..contract.stripe_emulator import API_KEY, StripeEmulator, running_stripe_emulator

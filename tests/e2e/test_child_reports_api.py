@@ -10,10 +10,10 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from dreamina.adapters.http.app import create_app
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.bootstrap import Container, build_container
+from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.generation import GenerationStatus
 from dreamina.settings import load_settings
 

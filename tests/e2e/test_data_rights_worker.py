@@ -9,8 +9,8 @@ from datetime import timedelta
 from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
-from dreamina.adapters.data_rights_worker import DataRightsRunner
 from dreamina.bootstrap import Container
+from dreamina.entrypoints.workers.data_rights import DataRightsRunner
 
 from .data_rights_helpers import submit, submit_proven
 from .helpers import signed_in

@@ -10,9 +10,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from dreamina.adapters.http.app import create_app
 from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.bootstrap import build_container
+from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
 from .conftest import UNTHROTTLED, test_overrides

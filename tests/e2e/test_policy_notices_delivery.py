@@ -11,10 +11,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
-from dreamina.adapters.http.app import create_app
 from dreamina.adapters.mail.outbox import OutboxMailer, read_outbox
 from dreamina.adapters.mail.smtp import SmtpMailer
 from dreamina.bootstrap import Container, build_container
+from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.mail import MailMessage
 from dreamina.settings import load_settings
 from tests.contract.smtp_server import SmtpInbox, read_back, smtp_server

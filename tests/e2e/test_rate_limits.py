@@ -8,9 +8,9 @@ from pathlib import Path
 from litestar.stores.memory import MemoryStore
 from litestar.testing import AsyncTestClient
 
-from dreamina.adapters.http.app import create_app
 from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.bootstrap import build_container
+from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
 from .conftest import test_overrides

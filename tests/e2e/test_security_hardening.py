@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from dreamina.adapters.http.app import create_app
-from dreamina.adapters.http.rate_limits import BUDGETS, CONTENT, GENERAL, SENSITIVE, budget_of
 from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.bootstrap import build_container
+from dreamina.entrypoints.http.app import create_app
+from dreamina.entrypoints.http.rate_limits import BUDGETS, CONTENT, GENERAL, SENSITIVE, budget_of
 from dreamina.settings import load_settings
 
 from .conftest import UNTHROTTLED, test_overrides
@@ -168,8 +168,8 @@ async def test_one_time_codes_are_on_the_sensitive_budget(tmp_path: Path) -> Non
 
 
 def test_a_busy_store_is_a_503_with_retry_after_never_a_500() -> None:
-    from dreamina.adapters.http.problems import EXCEPTION_HANDLERS
     from dreamina.domain.privacy.errors import DomainError, StoreBusy
+    from dreamina.entrypoints.http.problems import EXCEPTION_HANDLERS
 
     handler: Any = EXCEPTION_HANDLERS[DomainError]
     response = handler(None, StoreBusy("the database is busy with another write; try again"))

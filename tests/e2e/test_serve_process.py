@@ -27,7 +27,7 @@ def test_serve_runs_the_embedded_profile(tmp_path: Path) -> None:
     env.update({"DREAMINA_PORT": str(port), "DREAMINA_DATA_DIR": str(data), "DREAMINA_ARGON2_MEMORY_KIB": "8192"})
     log_file = (tmp_path / "serve.log").open("w")  # a file, not a pipe: an undrained pipe would stall the server
     process = subprocess.Popen(
-        [sys.executable, "-m", "dreamina.cli", "serve"],
+        [sys.executable, "-m", "dreamina.entrypoints.cli", "serve"],
         env=env,
         stdout=log_file,
         stderr=subprocess.STDOUT,

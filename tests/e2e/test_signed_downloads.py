@@ -12,9 +12,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
-from dreamina.adapters.http.app import create_app
 from dreamina.adapters.object_store import LocalObjectStore
 from dreamina.bootstrap import Container, build_container
+from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 from tests.e2e.conftest import test_overrides
 

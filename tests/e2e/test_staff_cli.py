@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dreamina.bootstrap import build_container
-from dreamina.cli import main
 from dreamina.domain.identity.accounts import SignUp
+from dreamina.entrypoints.cli import main
 from dreamina.settings import load_settings
 
 

@@ -14,11 +14,11 @@ from uuid import UUID
 from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
-from dreamina.adapters.data_rights_worker import DataRightsRunner
-from dreamina.adapters.http.app import create_app
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.bootstrap import Container, build_container
+from dreamina.entrypoints.http.app import create_app
+from dreamina.entrypoints.workers.data_rights import DataRightsRunner
 from dreamina.settings import load_settings
 
 from .conftest import START, test_overrides

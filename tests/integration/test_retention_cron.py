@@ -17,11 +17,11 @@ from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.adapters.queue.saq_queue import RETENTION_TASK_NAME, SaqJobQueue, make_worker, retention_cron_job
 from dreamina.adapters.retention_runs import PeriodicSweep
-from dreamina.cli import main
 from dreamina.domain.identity.retention import AuditEventsPastLegalPeriod
-from dreamina.domain.privacy.retention import RetentionSweep
+from dreamina.domain.privacy.retention import RetentionSweep, sweep_cron
+from dreamina.entrypoints.cli import main
 from dreamina.ports.audit import AuditEvent
-from dreamina.settings import SettingsError, load_settings, retention_cron
+from dreamina.settings import SettingsError, load_settings
 
 NOW = datetime(2031, 1, 1, tzinfo=UTC)
 
@@ -43,7 +43,7 @@ def _sweep(database: InMemoryDatabase) -> RetentionSweep:
     [(1, "*/1 * * * *"), (15, "*/15 * * * *"), (60, "0 * * * *"), (360, "0 */6 * * *"), (1440, "0 0 * * *")],
 )
 def test_the_interval_becomes_a_cron_expression(minutes: int, cron: str) -> None:
-    assert retention_cron(minutes) == cron
+    assert sweep_cron(minutes) == cron
     assert retention_cron_job(minutes).cron == cron
     assert retention_cron_job(minutes).timeout == minutes * 60  # a sweep never outlives its interval
 

@@ -20,8 +20,7 @@ from saq import CronJob, Job, Queue, Worker
 
 from dreamina.adapters.logs import get_logger
 from dreamina.adapters.retention_runs import sweep_and_log
-from dreamina.domain.privacy.retention import RetentionSweep
-from dreamina.settings import retention_cron
+from dreamina.domain.privacy.retention import RetentionSweep, sweep_cron
 
 log = get_logger("dreamina.worker")
 
@@ -115,7 +114,7 @@ def retention_cron_job(minutes: int) -> CronJob[Any]:
     """Every ``minutes`` (DREAMINA_RETENTION_SWEEP_MINUTES). ``unique`` (the default) keys the job by its name, so
     any number of workers enqueue one sweep per tick; a sweep may run up to one interval, and one cut short by
     the timeout resumes at the next tick (every batch commits)."""
-    return CronJob(run_retention_sweep, cron=retention_cron(minutes), timeout=minutes * 60, retries=1)
+    return CronJob(run_retention_sweep, cron=sweep_cron(minutes), timeout=minutes * 60, retries=1)
 
 
 def make_worker(

@@ -65,3 +65,13 @@ class RetentionSweep:
                         break
             reports.append(SweepReport(task=task.name, category=task.category, due=due, applied=applied))
         return reports
+
+
+def sweep_cron(minutes: int) -> str:
+    """The cron expression that runs the sweep every ``minutes`` (a divisor of an hour, or whole hours of a day)."""
+    if 0 < minutes < 60 and 60 % minutes == 0:
+        return f"*/{minutes} * * * *"
+    if minutes % 60 == 0 and 0 < minutes <= 1440 and 1440 % minutes == 0:
+        hours = minutes // 60
+        return "0 * * * *" if hours == 1 else "0 0 * * *" if hours == 24 else f"0 */{hours} * * *"
+    raise ValueError(minutes)

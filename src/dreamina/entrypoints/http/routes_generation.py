@@ -20,13 +20,13 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from dreamina.adapters.http.rate_limits import CONTENT
-from dreamina.adapters.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
-from dreamina.adapters.http.routes import AUTH, SECURED
 from dreamina.bootstrap import Container
 from dreamina.domain.generation.generations import GenerationRequest, Generations, GenerationView
 from dreamina.domain.generation.uploads import ReferenceUploads
 from dreamina.domain.identity.accounts import Principal
+from dreamina.entrypoints.http.rate_limits import CONTENT
+from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
+from dreamina.entrypoints.http.routes import AUTH, SECURED
 from dreamina.ports.object_store import ObjectNotFound
 
 UPLOAD_BODY_LIMIT = 64 * 1024 * 1024  # hard ceiling for the multipart body; the configured image limit is lower

@@ -17,14 +17,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 from msgspec import Meta
 
-from dreamina.adapters.http.problems import problem_responses
-from dreamina.adapters.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
-from dreamina.adapters.http.rate_limits import SENSITIVE
-from dreamina.adapters.http.routes_consent import EVERY_STAFF_ROLE, SECURED, provide_staff, requires_role
-from dreamina.adapters.http.schemas import Email
 from dreamina.bootstrap import Container
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.identity.child_reports import IncomingReport, ReportView
+from dreamina.entrypoints.http.problems import problem_responses
+from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
+from dreamina.entrypoints.http.rate_limits import SENSITIVE
+from dreamina.entrypoints.http.routes_consent import EVERY_STAFF_ROLE, SECURED, provide_staff, requires_role
+from dreamina.entrypoints.http.schemas import Email
 from dreamina.ports.child_reports import ChildReport
 from dreamina.ports.staff import StaffRole
 

@@ -12,13 +12,17 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import ControllerRouterHandler
 
-from dreamina.adapters.http.auth import provide_principal
-from dreamina.adapters.http.device import device_id
-from dreamina.adapters.http.problems import problem_responses
-from dreamina.adapters.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
-from dreamina.adapters.http.rate_limits import SENSITIVE
-from dreamina.adapters.http.routes_consent import CONSENT_ROUTES
-from dreamina.adapters.http.schemas import (
+from dreamina.bootstrap import Container
+from dreamina.domain.identity.accounts import Principal, Profile, SignUp, check_content_retention
+from dreamina.domain.privacy.policy import PolicyVersion, last_updated_label
+from dreamina.domain.privacy.schedule import schedule_as_dicts
+from dreamina.entrypoints.http.auth import provide_principal
+from dreamina.entrypoints.http.device import device_id
+from dreamina.entrypoints.http.problems import problem_responses
+from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
+from dreamina.entrypoints.http.rate_limits import SENSITIVE
+from dreamina.entrypoints.http.routes_consent import CONSENT_ROUTES
+from dreamina.entrypoints.http.schemas import (
     AccountCreated,
     Health,
     PolicyBody,
@@ -34,10 +38,6 @@ from dreamina.adapters.http.schemas import (
     TokenRequest,
     TokenResponse,
 )
-from dreamina.bootstrap import Container
-from dreamina.domain.identity.accounts import Principal, Profile, SignUp, check_content_retention
-from dreamina.domain.privacy.policy import PolicyVersion, last_updated_label
-from dreamina.domain.privacy.schedule import schedule_as_dicts
 
 AUTH = {"principal": Provide(provide_principal)}
 SECURED: list[dict[str, list[str]]] = [{"BearerToken": []}]
@@ -211,7 +211,7 @@ async def health(container: NamedDependency[Container]) -> Response[Health]:
     return Response(body, status_code=200 if ok else 503)
 
 
-from dreamina.adapters.http.routes_data_rights import PrivacyRequestsController  # noqa: E402 - after AUTH
+from dreamina.entrypoints.http.routes_data_rights import PrivacyRequestsController  # noqa: E402 - after AUTH
 
 ROUTES: list[ControllerRouterHandler] = [
     AccountsController,
@@ -223,9 +223,9 @@ ROUTES: list[ControllerRouterHandler] = [
 
 
 def _add_routes_that_import_this_module() -> None:
-    from dreamina.adapters.http.routes_billing import BILLING_ROUTES  # imports AUTH from here
-    from dreamina.adapters.http.routes_children import ChildReportQueueController, report_child
-    from dreamina.adapters.http.routes_privacy_admin import PrivacyQueueController
+    from dreamina.entrypoints.http.routes_billing import BILLING_ROUTES  # imports AUTH from here
+    from dreamina.entrypoints.http.routes_children import ChildReportQueueController, report_child
+    from dreamina.entrypoints.http.routes_privacy_admin import PrivacyQueueController
 
     ROUTES.extend(BILLING_ROUTES)
     ROUTES.append(PrivacyQueueController)

@@ -152,7 +152,7 @@ _DESCRIPTIONS = {
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI documentation of the problem responses an operation can give."""
-    from dreamina.adapters.http.schemas import ProblemDetails
+    from dreamina.entrypoints.http.schemas import ProblemDetails
 
     return {
         status: ResponseSpec(data_container=ProblemDetails, description=_DESCRIPTIONS[status], media_type=PROBLEM_JSON)

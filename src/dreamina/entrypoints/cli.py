@@ -16,9 +16,9 @@ from dreamina.settings import SettingsError, describe, load_settings
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from dreamina.adapters.http.app import create_app
     from dreamina.adapters.logs import configure_logging, get_logger
     from dreamina.adapters.sql.database import upgrade
+    from dreamina.entrypoints.http.app import create_app
 
     settings = load_settings()
     configure_logging(settings.log_level)
@@ -139,9 +139,9 @@ def _policy(args: argparse.Namespace) -> int:
 
 
 def _privacy_worker(args: argparse.Namespace) -> int:
-    from dreamina.adapters.data_rights_worker import DataRightsRunner
     from dreamina.adapters.logs import configure_logging
     from dreamina.bootstrap import build_container
+    from dreamina.entrypoints.workers.data_rights import DataRightsRunner
 
     settings = load_settings()
     configure_logging(settings.log_level)

@@ -14,12 +14,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from dreamina.adapters.http.routes import AUTH, SECURED
 from dreamina.adapters.logs import get_logger
 from dreamina.adapters.payments.sandbox import LocalPaymentSandbox
 from dreamina.bootstrap import Billing, Container
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.errors import NotFound
+from dreamina.entrypoints.http.routes import AUTH, SECURED
 
 log = get_logger("dreamina.billing")
 

@@ -16,10 +16,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import Meta
 
-from dreamina.adapters.http.routes_consent import EVERY_STAFF_ROLE, SECURED, provide_staff, requires_role
-from dreamina.adapters.http.routes_data_rights import RequestDetail, RequestList, RequestSummary, _detail, _summary
 from dreamina.bootstrap import Container
 from dreamina.domain.identity.accounts import Principal
+from dreamina.entrypoints.http.routes_consent import EVERY_STAFF_ROLE, SECURED, provide_staff, requires_role
+from dreamina.entrypoints.http.routes_data_rights import RequestDetail, RequestList, RequestSummary, _detail, _summary
 from dreamina.ports.staff import StaffRole
 
 DECIDERS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)

@@ -14,9 +14,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler, Guard
 
-from dreamina.adapters.http.auth import provide_principal
-from dreamina.adapters.http.device import bearer_or_none, device_id
-from dreamina.adapters.http.schemas_consent import (
+from dreamina.bootstrap import Container
+from dreamina.domain.consent.analytics import IncomingEvent
+from dreamina.domain.consent.preferences import Choices, ConsentState, Requester
+from dreamina.domain.identity.accounts import Principal
+from dreamina.domain.privacy.errors import AuthenticationFailed, Forbidden
+from dreamina.entrypoints.http.auth import provide_principal
+from dreamina.entrypoints.http.device import bearer_or_none, device_id
+from dreamina.entrypoints.http.schemas_consent import (
     AcceptanceBody,
     AcceptPolicyBody,
     AnalyticsBatchBody,
@@ -38,11 +43,6 @@ from dreamina.adapters.http.schemas_consent import (
     PublishPolicyBody,
     StaffConsentView,
 )
-from dreamina.bootstrap import Container
-from dreamina.domain.consent.analytics import IncomingEvent
-from dreamina.domain.consent.preferences import Choices, ConsentState, Requester
-from dreamina.domain.identity.accounts import Principal
-from dreamina.domain.privacy.errors import AuthenticationFailed, Forbidden
 from dreamina.ports.consent import ConsentMethod, ConsentRecord, Objection
 from dreamina.ports.policy import PolicyAcceptance
 from dreamina.ports.staff import StaffRole

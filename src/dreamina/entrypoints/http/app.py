@@ -13,16 +13,16 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from dreamina.adapters.http.auth import provide_container
-from dreamina.adapters.http.device import honour_gpc, set_device_cookie
-from dreamina.adapters.http.middleware import request_context, security_headers
-from dreamina.adapters.http.openapi import StrictStructSchemaPlugin, document_problem_responses
-from dreamina.adapters.http.problems import EXCEPTION_HANDLERS
-from dreamina.adapters.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limit_configs, rate_limit_stores
-from dreamina.adapters.http.routes import ROUTES
-from dreamina.adapters.http.routes_generation import GENERATION_ROUTES
-from dreamina.adapters.http.routes_support import SUPPORT_ROUTES
 from dreamina.bootstrap import Container, build_container
+from dreamina.entrypoints.http.auth import provide_container
+from dreamina.entrypoints.http.device import honour_gpc, set_device_cookie
+from dreamina.entrypoints.http.middleware import request_context, security_headers
+from dreamina.entrypoints.http.openapi import StrictStructSchemaPlugin, document_problem_responses
+from dreamina.entrypoints.http.problems import EXCEPTION_HANDLERS
+from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limit_configs, rate_limit_stores
+from dreamina.entrypoints.http.routes import ROUTES
+from dreamina.entrypoints.http.routes_generation import GENERATION_ROUTES
+from dreamina.entrypoints.http.routes_support import SUPPORT_ROUTES
 from dreamina.settings import Settings, cors_origins, load_settings
 
 
@@ -102,7 +102,7 @@ def _cors(settings: Settings) -> CORSConfig | None:
 
 
 def app_from_environment() -> Litestar:
-    """Factory for ASGI servers (``uvicorn --factory dreamina.adapters.http.app:app_from_environment``)."""
+    """Factory for ASGI servers (``uvicorn --factory dreamina.entrypoints.http.app:app_from_environment``)."""
     from dreamina.adapters.logs import configure_logging
 
     settings = load_settings()

@@ -18,15 +18,15 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from msgspec import Meta
 
-from dreamina.adapters.http.auth import provide_principal
-from dreamina.adapters.http.problems import problem_responses
-from dreamina.adapters.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
-from dreamina.adapters.http.rate_limits import SENSITIVE
 from dreamina.bootstrap import Container
 from dreamina.domain.data_rights.access import access_report
 from dreamina.domain.data_rights.requests import RequestView
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.errors import NotFound
+from dreamina.entrypoints.http.auth import provide_principal
+from dreamina.entrypoints.http.problems import problem_responses
+from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
+from dreamina.entrypoints.http.rate_limits import SENSITIVE
 from dreamina.ports.data_rights import PrivacyRequest
 
 AUTH = {"principal": Provide(provide_principal)}

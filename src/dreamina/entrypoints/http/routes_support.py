@@ -15,14 +15,14 @@ from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler, Guard
 from msgspec import Meta
 
-from dreamina.adapters.http.auth import provide_principal
-from dreamina.adapters.http.problems import problem_responses
-from dreamina.adapters.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
-from dreamina.adapters.http.rate_limits import SENSITIVE
-from dreamina.adapters.http.routes_consent import _optional_subject, provide_staff, requires_role
 from dreamina.bootstrap import Container
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.support.tickets import MAX_MESSAGE, MAX_SUBJECT_LINE, NewTicket, TicketSummary, TicketView
+from dreamina.entrypoints.http.auth import provide_principal
+from dreamina.entrypoints.http.problems import problem_responses
+from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
+from dreamina.entrypoints.http.rate_limits import SENSITIVE
+from dreamina.entrypoints.http.routes_consent import _optional_subject, provide_staff, requires_role
 from dreamina.ports.staff import StaffRole
 from dreamina.ports.support import SupportTicket
 

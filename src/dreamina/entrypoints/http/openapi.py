@@ -43,7 +43,7 @@ def document_problem_responses(route_handlers: Iterable[Any]) -> None:
     parameters can be invalid or name nothing (400, 404, 422); authenticated routes can refuse the caller or find
     their data erased (401, 403, 404, 410). Statuses a handler documents itself are left as they are.
     """
-    from dreamina.adapters.http.problems import problem_responses
+    from dreamina.entrypoints.http.problems import problem_responses
 
     for handler in route_handlers:
         if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
