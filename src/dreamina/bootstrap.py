@@ -15,26 +15,32 @@ from typing import Any
 from dreamina.domain.billing.catalogue import Catalogue, GenerationPrices, parse_packs
 from dreamina.domain.billing.checkout import Checkout
 from dreamina.domain.billing.credits import Credits
+from dreamina.domain.billing.data_map import BILLING_DATA
 from dreamina.domain.billing.events import PaymentEvents
 from dreamina.domain.billing.personal_data import BillingPersonalData
 from dreamina.domain.billing.records import BillingRecords
 from dreamina.domain.billing.retention import ExpiredCheckoutSessions, ExpiredPaymentRecords, ForgottenPaymentEvents
 from dreamina.domain.consent.analytics import Analytics
+from dreamina.domain.consent.data_map import CONSENT_DATA
 from dreamina.domain.consent.personal_data import ConsentPersonalData
 from dreamina.domain.consent.policy_changes import PolicyChanges
 from dreamina.domain.consent.policy_versions import INITIAL_LAST_UPDATED, INITIAL_VERSION, PolicyCatalogue
 from dreamina.domain.consent.preferences import ConsentRegistry, Objections
 from dreamina.domain.consent.retention import ExpiredAnalyticsEvents, ExpiredDeviceConsent
+from dreamina.domain.data_rights.data_map import DATA_RIGHTS_DATA
 from dreamina.domain.data_rights.holders import DataRightsPersonalData, SubjectDataKey, SubjectObjects
 from dreamina.domain.data_rights.jobs import DataRightsJobs
 from dreamina.domain.data_rights.requests import PrivacyRequests
 from dreamina.domain.data_rights.retention import ClosedRequestRecords, ExpiredExportArchives, ExpiredIdentityCodes
+from dreamina.domain.generation.data_map import GENERATION_DATA
 from dreamina.domain.generation.generations import GenerationRules, Generations
 from dreamina.domain.generation.personal_data import GenerationPersonalData
 from dreamina.domain.generation.retention import GenerationsPastOwnerRetention, UnusedUploadsPastOwnerRetention
 from dreamina.domain.generation.uploads import ReferenceUploads, UploadRules
 from dreamina.domain.identity.accounts import Accounts, IdentityRules
+from dreamina.domain.identity.child_report_data import CHILD_REPORT_DATA
 from dreamina.domain.identity.child_reports import ChildReports
+from dreamina.domain.identity.data_map import IDENTITY_DATA
 from dreamina.domain.identity.personal_data import IdentityPersonalData
 from dreamina.domain.identity.retention import (
     AuditEventsPastLegalPeriod,
@@ -43,9 +49,12 @@ from dreamina.domain.identity.retention import (
     ExpiredSessions,
 )
 from dreamina.domain.identity.staff import StaffDirectory
-from dreamina.domain.privacy.datamap import DATA_MAP, DataMap
+from dreamina.domain.privacy.datamap import DataMap
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
+from dreamina.domain.privacy.kernel_data import KERNEL_DATA
+from dreamina.domain.privacy.processors import PROCESSORS
 from dreamina.domain.privacy.retention import RetentionSweep
+from dreamina.domain.support.data_map import SUPPORT_DATA
 from dreamina.domain.support.personal_data import SupportPersonalData
 from dreamina.domain.support.retention import support_retention_tasks
 from dreamina.domain.support.tickets import SupportTickets
@@ -63,6 +72,23 @@ from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import Settings
 
 INITIAL_EFFECTIVE_AT = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def declared_data_map() -> DataMap:
+    """Every module's declaration of what it stores, joined (G1)."""
+    return DataMap.compose(
+        PROCESSORS,
+        (
+            IDENTITY_DATA,
+            KERNEL_DATA,
+            CONSENT_DATA,
+            DATA_RIGHTS_DATA,
+            CHILD_REPORT_DATA,
+            SUPPORT_DATA,
+            BILLING_DATA,
+            GENERATION_DATA,
+        ),
+    )
 
 
 def shipped_policy_text() -> str:
@@ -324,7 +350,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         attempts=attempts,
         passwords=passwords,
         jurisdictions=jurisdictions,
-        data_map=DATA_MAP,
+        data_map=declared_data_map(),
         accounts=accounts,
         policies=policies,
         database_ping=database_ping,

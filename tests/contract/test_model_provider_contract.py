@@ -18,7 +18,7 @@ from dreamina.adapters.providers.offline import OfflineRendererProvider
 from dreamina.adapters.providers.openai import OpenAIImagesProvider
 from dreamina.adapters.providers.replicate import ReplicateProvider
 from dreamina.adapters.providers.runway import RunwayProvider
-from dreamina.domain.privacy.datamap import DATA_MAP
+from dreamina.bootstrap import declared_data_map
 from dreamina.ports.generation import (
     DeletionOutcome,
     GenerationKind,
@@ -42,6 +42,8 @@ from tests.contract.vendor_emulators import (
     VendorEmulator,
     png,
 )
+
+DATA_MAP = declared_data_map()
 
 
 @dataclass

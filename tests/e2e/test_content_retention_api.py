@@ -10,8 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
-from dreamina.bootstrap import Container
-from dreamina.domain.privacy.schedule import RETENTION_SCHEDULE
+from dreamina.bootstrap import Container, declared_data_map
 from dreamina.ports.generation import GenerationStatus
 
 from ..contract.generation_records import make_generation
@@ -115,7 +114,7 @@ async def test_the_sweep_deletes_uploads_no_generation_uses_after_the_chosen_day
 async def test_the_policy_endpoint_publishes_the_schedule(client: AsyncTestClient, container: Container) -> None:
     body = (await client.get("/v1/privacy/policy")).json()
     schedule = {e["key"]: e for e in body["retention_schedule"]}
-    assert list(schedule) == [e.key for e in RETENTION_SCHEDULE]
+    assert list(schedule) == [e.key for e in declared_data_map().schedule]
     assert schedule["analytics_events"]["period"] == {"kind": "days", "days": 180, "starts": "the day of the event"}
     assert schedule["export_archives"]["object_prefix"] == "exports/"
     assert schedule["prompts_and_outputs"]["period"]["kind"] == "account_setting"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
-from dreamina.bootstrap import Container
-from dreamina.domain.privacy.datamap import DATA_MAP
+from dreamina.bootstrap import Container, declared_data_map
+
+DATA_MAP = declared_data_map()
 
 SHARED_POLICY = Path(__file__).resolve().parents[2].parent / "shared" / "policy" / "privacy-policy.txt"
 PACKAGED_POLICY = Path(__file__).resolve().parents[2] / "src" / "dreamina" / "data" / "privacy-policy-v1.txt"

@@ -24,17 +24,13 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.adapters.passwords import Argon2PasswordHasher
-from dreamina.bootstrap import Container, build_container
+from dreamina.bootstrap import Container, build_container, declared_data_map
 from dreamina.domain.identity.accounts import hash_token
+from dreamina.domain.identity.child_report_data import REPORT_RECORD_DAYS as CHILD_REPORT_RECORD_DAYS
+from dreamina.domain.identity.child_report_data import REPORTER_DATA_DAYS as CHILD_REPORTER_DATA_DAYS
 from dreamina.domain.privacy.retention import RetentionSweep
-from dreamina.domain.privacy.schedule import (
-    CHILD_REPORT_RECORD_DAYS,
-    CHILD_REPORTER_DATA_DAYS,
-    OTHER_TICKET_DAYS,
-    PRIVACY_TICKET_DAYS,
-    RETENTION_SCHEDULE,
-    ScheduleEntry,
-)
+from dreamina.domain.privacy.schedule import ScheduleEntry
+from dreamina.domain.support.data_map import OTHER_TICKET_DAYS, PRIVACY_TICKET_DAYS
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.generation import GenerationOutput, GenerationStatus
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
@@ -410,7 +406,7 @@ SCENARIOS: dict[str, Scenario] = {
     "prompts_and_outputs": Scenario(_content),
 }
 
-ENFORCED = [e for e in RETENTION_SCHEDULE if e.tasks]
+ENFORCED = [e for e in declared_data_map().schedule if e.tasks]
 
 
 def test_every_enforced_entry_has_a_scenario() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import LargeBinary
 
 from dreamina.adapters.sql.models import metadata
-from dreamina.domain.privacy.datamap import DATA_MAP
+from dreamina.bootstrap import declared_data_map
+
+DATA_MAP = declared_data_map()
 
 
 def _schema_columns() -> set[tuple[str, str]]:

@@ -9,11 +9,13 @@ import pytest
 
 from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.adapters.passwords import Argon2PasswordHasher
-from dreamina.bootstrap import Container, build_container
+from dreamina.bootstrap import Container, build_container, declared_data_map
 from dreamina.domain.data_rights.completeness import coverage_gaps
-from dreamina.domain.privacy.datamap import DATA_MAP, ObjectPrefixDeclaration
+from dreamina.domain.privacy.datamap import ObjectPrefixDeclaration
 from dreamina.domain.privacy.vocabulary import DataCategory, Purpose, RetentionRule
 from dreamina.settings import load_settings
+
+DATA_MAP = declared_data_map()
 
 
 @pytest.fixture

@@ -9,11 +9,18 @@ import pytest
 
 from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.adapters.passwords import Argon2PasswordHasher
-from dreamina.bootstrap import Container, build_container
-from dreamina.domain.privacy.datamap import DATA_MAP, FieldDeclaration, StoreDeclaration
-from dreamina.domain.privacy.schedule import RETENTION_SCHEDULE, schedule_entry, schedule_gaps
+from dreamina.bootstrap import Container, build_container, declared_data_map
+from dreamina.domain.privacy.datamap import FieldDeclaration, StoreDeclaration, schedule_gaps
+from dreamina.domain.privacy.schedule import ScheduleEntry
 from dreamina.domain.privacy.vocabulary import DataCategory, RetentionRule
 from dreamina.settings import load_settings
+
+DATA_MAP = declared_data_map()
+RETENTION_SCHEDULE = DATA_MAP.schedule
+
+
+def schedule_entry(key: str) -> ScheduleEntry:
+    return next(e for e in RETENTION_SCHEDULE if e.key == key)
 
 
 @pytest.fixture

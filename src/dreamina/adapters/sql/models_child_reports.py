@@ -1,4 +1,4 @@
-"""The table of the children's flow (declared in :mod:`dreamina.domain.privacy.datamap_children`)."""
+"""The table of the children's flow (declared in :mod:`dreamina.domain.identity.child_report_data`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Tables of the data-rights module: privacy requests, their history and jobs, erasure completions, restrictions
-(declared in :mod:`dreamina.domain.privacy.datamap_data_rights`)."""
+(declared in :mod:`dreamina.domain.data_rights.data_map`)."""
 
 from __future__ import annotations
 

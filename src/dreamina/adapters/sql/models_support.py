@@ -1,4 +1,4 @@
-"""Table of the support module (declared in :mod:`dreamina.domain.privacy.datamap_support`)."""
+"""Table of the support module (declared in :mod:`dreamina.domain.support.data_map`)."""
 
 from __future__ import annotations
 

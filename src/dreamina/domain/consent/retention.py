@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from dreamina.domain.consent.analytics import RETENTION_DAYS
-from dreamina.domain.privacy.schedule import DEVICE_CONSENT_DAYS
+from dreamina.domain.consent.data_map import DEVICE_CONSENT_DAYS
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 

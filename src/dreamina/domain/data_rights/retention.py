@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from dreamina.domain.data_rights.data_map import REQUEST_RECORD_DAYS
 from dreamina.domain.data_rights.requests import TERMINAL_STATUSES
-from dreamina.domain.privacy.schedule import REQUEST_RECORD_DAYS
 from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dreamina.domain.privacy.datamap import DATA_MAP
+from dreamina.domain.identity.child_report_data import CHILD_REPORT_DATA
 from dreamina.domain.privacy.schedule import LEGAL_RECORD_DAYS
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 
 def _declared_days(store: str, field: str) -> int:
     """The period the data map declares for a field: the schedule is the declaration, not a second constant."""
-    declared = DATA_MAP.field(store, field)
-    if declared is None or declared.retention.days is None:
+    days = CHILD_REPORT_DATA.field(store, field).retention.days
+    if days is None:
         raise LookupError(f"the data map declares no retention period for {store}.{field}")
-    return declared.retention.days
+    return days
 
 
 REPORTER_DATA_DAYS = _declared_days("child_reports", "reporters_ciphertext")

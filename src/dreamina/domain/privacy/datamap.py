@@ -2,13 +2,24 @@
 
 The map is the single source for the public record of processing (``GET /v1/privacy/processors``), the policy
 endpoint's ``data_map`` and the tests that fail on any column or object prefix nobody declared.
+
+This module holds the declaration types. Each module declares what it stores in its own ``data_map.py`` (one
+:class:`DataDeclaration`: stores, object prefixes, retention-schedule entries); the composition root joins them
+with :meth:`DataMap.compose`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from dreamina.domain.privacy.schedule import (
+    LEGAL_RECORD_DAYS,
+    PeriodKind,
+    ScheduleAction,
+    ScheduleEntry,
+    enforcing_tasks,
+)
 from dreamina.domain.privacy.vocabulary import (
     DataCategory,
     LegalBasis,
@@ -21,7 +32,7 @@ ACCOUNT_LIFETIME = RetentionRule("kept while the account exists; erased with it 
 RECORD_LIFETIME = RetentionRule("lives exactly as long as the record it belongs to")
 SESSION_LIFETIME = RetentionRule("deleted when the session expires or is revoked", RetentionAction.DELETE, 30)
 LEGAL_RECORD = RetentionRule(
-    "kept for the legal period, then deleted; pseudonymised on erasure", RetentionAction.ANONYMISE, 365 * 3
+    "kept for the legal period, then deleted; pseudonymised on erasure", RetentionAction.ANONYMISE, LEGAL_RECORD_DAYS
 )
 DISCLOSURE_RECORD = RetentionRule(
     "kept while the account exists so the subject can see who received data; pseudonymised on erasure",
@@ -93,10 +104,41 @@ class ProcessorDeclaration:
 
 
 @dataclass(frozen=True, slots=True)
+class DataDeclaration:
+    """What one module stores: its tables, its object prefixes and its lines of the retention schedule."""
+
+    stores: tuple[StoreDeclaration, ...] = ()
+    object_prefixes: tuple[ObjectPrefixDeclaration, ...] = ()
+    schedule: tuple[ScheduleEntry, ...] = ()
+
+    def field(self, store: str, name: str) -> FieldDeclaration:
+        """A field this module declares (a wiring mistake, not input, if it is missing)."""
+        return next(s for s in self.stores if s.name == store).fields[name]
+
+
+@dataclass(frozen=True, slots=True)
 class DataMap:
     stores: Mapping[str, StoreDeclaration]
     object_prefixes: tuple[ObjectPrefixDeclaration, ...]
     processors: tuple[ProcessorDeclaration, ...]
+    schedule: tuple[ScheduleEntry, ...] = field(default=())
+
+    @classmethod
+    def compose(cls, processors: Iterable[ProcessorDeclaration], declarations: Iterable[DataDeclaration]) -> DataMap:
+        """One map from every module's declaration; a store, prefix or schedule key declared twice is refused."""
+        parts = list(declarations)
+        stores = [s for part in parts for s in part.stores]
+        prefixes = tuple(p for part in parts for p in part.object_prefixes)
+        schedule = tuple(e for part in parts for e in part.schedule)
+        for kind, names in (
+            ("store", [s.name for s in stores]),
+            ("object prefix", [p.prefix for p in prefixes]),
+            ("schedule entry", [e.key for e in schedule]),
+        ):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"{kind} declared twice: {', '.join(twice)}")
+        return cls({s.name: s for s in stores}, prefixes, tuple(processors), schedule)
 
     def field(self, store: str, name: str) -> FieldDeclaration | None:
         declared = self.stores.get(store)
@@ -105,9 +147,6 @@ class DataMap:
     def undeclared_columns(self, columns: Iterable[tuple[str, str]]) -> list[str]:
         """The ``store.field`` names among ``columns`` that nobody declared."""
         return sorted(f"{store}.{name}" for store, name in columns if self.field(store, name) is None)
-
-    def prefix_for(self, key: str) -> ObjectPrefixDeclaration | None:
-        return next((p for p in self.object_prefixes if key.startswith(p.prefix)), None)
 
     def categories_for(self, processor: ProcessorDeclaration) -> list[str]:
         found: set[DataCategory] = set()
@@ -158,324 +197,70 @@ class DataMap:
         }
 
 
-def _np(description: str) -> FieldDeclaration:
+def non_personal(description: str) -> FieldDeclaration:
+    """A field that says nothing about anybody (ids of rows, states, counts)."""
     return FieldDeclaration(DataCategory.NON_PERSONAL, description, purposes=(), legal_basis=LegalBasis.NOT_APPLICABLE)
 
 
-def _store(name: str, description: str, **fields: FieldDeclaration) -> StoreDeclaration:
+def store(name: str, description: str, **fields: FieldDeclaration) -> StoreDeclaration:
     return StoreDeclaration(name, description, fields)
 
 
-_ROW_ID = _np("random row identifier")
-_SUBJECT = FieldDeclaration(
+ROW_ID = non_personal("random row identifier")
+SUBJECT = FieldDeclaration(
     DataCategory.ACCOUNT,
     "id of the account the record belongs to",
     retention=ACCOUNT_LIFETIME,
     links_subject=True,
 )
 
-PROCESSORS: tuple[ProcessorDeclaration, ...] = (
-    ProcessorDeclaration(
-        id="hosting",
-        name="Cloud hosting provider",
-        role="infrastructure: stores and serves every record and object on our behalf",
-        location="EU (Frankfurt)",
-        retention="as declared for each stored field; backups kept 35 days",
-        purposes=(Purpose.SERVICE,),
-        receives_all_stored_data=True,
-    ),
-    ProcessorDeclaration(
-        id="email_delivery",
-        name="Transactional email delivery",
-        role="delivers account, security and privacy-request messages",
-        location="EU",
-        retention="delivery logs 30 days",
-        purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.LEGAL),
-    ),
-    ProcessorDeclaration(
-        id="stripe",
-        name="Stripe Payments Europe, Ltd.",
-        role="payment processor: hosted checkout, card handling, refunds",
-        location="IE / US (Standard Contractual Clauses)",
-        retention="per Stripe's own legal obligations; customer deleted on erasure",
-        purposes=(Purpose.PAYMENTS, Purpose.SECURITY, Purpose.LEGAL),
-    ),
-    ProcessorDeclaration(
-        id="openai",
-        name="OpenAI, L.L.C. (Images API)",
-        role="AI model provider: generates images from prompts and reference images",
-        location="US (Standard Contractual Clauses)",
-        retention="API inputs and outputs up to 30 days for abuse monitoring",
-        purposes=(Purpose.GENERATION,),
-    ),
-    ProcessorDeclaration(
-        id="replicate",
-        name="Replicate, Inc.",
-        role="AI model provider: runs image models as asynchronous predictions",
-        location="US (Standard Contractual Clauses)",
-        retention="prediction inputs and outputs deleted after one hour for API predictions",
-        purposes=(Purpose.GENERATION,),
-    ),
-    ProcessorDeclaration(
-        id="runway",
-        name="Runway AI, Inc.",
-        role="AI model provider: generates videos from images and prompts",
-        location="US (Standard Contractual Clauses)",
-        retention="task outputs expire; tasks deleted on our request",
-        purposes=(Purpose.GENERATION,),
-    ),
-)
 
-MODEL_PROVIDERS = ("openai", "replicate", "runway")
+def schedule_gaps(data_map: DataMap, schedule: Iterable[ScheduleEntry], registered: Iterable[str]) -> list[str]:
+    """Everything that breaks the tie between the data map, the schedule and the registered retention tasks.
 
-from dreamina.domain.privacy.datamap_generation import (  # noqa: E402
-    GENERATION_LIFETIME,
-    UPLOAD_LIFETIME,
-    generation_stores,
-)
-
-STORES: dict[str, StoreDeclaration] = {
-    s.name: s
-    for s in (
-        _store(
-            "accounts",
-            "one row per account",
-            id=FieldDeclaration(DataCategory.ACCOUNT, "account id", retention=ACCOUNT_LIFETIME, links_subject=True),
-            email_index=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "keyed hash of the normalised email, to find the account at sign-in without storing the email in clear",
-                purposes=(Purpose.SERVICE, Purpose.SECURITY),
-                retention=ACCOUNT_LIFETIME,
-                links_subject=True,
-            ),
-            email_ciphertext=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "email address, encrypted with the subject's data key",
-                purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.PAYMENTS, Purpose.LEGAL),
-                retention=ACCOUNT_LIFETIME,
-                processors=("email_delivery", "stripe"),
-                encrypted=True,
-            ),
-            display_name_ciphertext=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "display name chosen by the subject, encrypted with their data key",
-                retention=ACCOUNT_LIFETIME,
-                encrypted=True,
-            ),
-            birth_date_ciphertext=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "date of birth, encrypted; kept to prove the age requirement of the jurisdiction was met",
-                purposes=(Purpose.SERVICE, Purpose.LEGAL),
-                legal_basis=LegalBasis.LEGAL_OBLIGATION,
-                retention=ACCOUNT_LIFETIME,
-                encrypted=True,
-            ),
-            country=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "country of residence (ISO 3166-1): decides the minimum age and the legal clock for requests",
-                purposes=(Purpose.SERVICE, Purpose.LEGAL),
-                retention=ACCOUNT_LIFETIME,
-            ),
-            region=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "region of residence (ISO 3166-2), where the law differs by region (US-CA, CA-QC)",
-                purposes=(Purpose.SERVICE, Purpose.LEGAL),
-                retention=ACCOUNT_LIFETIME,
-            ),
-            password_hash=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "Argon2id hash of the password; the password itself is never stored",
-                purposes=(Purpose.SERVICE, Purpose.SECURITY),
-                retention=ACCOUNT_LIFETIME,
-            ),
-            status=_np("active, suspended or erased"),
-            content_retention_days=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "the subject's choice: generations are deleted automatically after this many days (empty: kept)",
-                purposes=(Purpose.SERVICE, Purpose.GENERATION),
-                retention=ACCOUNT_LIFETIME,
-            ),
-            created_at=FieldDeclaration(
-                DataCategory.ACCOUNT, "when the account was created", retention=ACCOUNT_LIFETIME
-            ),
-            updated_at=FieldDeclaration(
-                DataCategory.ACCOUNT, "when the account last changed", retention=ACCOUNT_LIFETIME
-            ),
-        ),
-        _store(
-            "subject_keys",
-            "each subject's data key, wrapped by the master key; destroying it crypto-shreds their data",
-            subject_id=_SUBJECT,
-            wrapped_key=FieldDeclaration(
-                DataCategory.NON_PERSONAL,
-                "the subject's AES-256 data key, encrypted by the master key; destroyed on erasure",
-                purposes=(Purpose.SECURITY,),
-                legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
-                retention=ACCOUNT_LIFETIME,
-            ),
-            created_at=_np("when the key was made"),
-            destroyed_at=_np("when the key was destroyed (crypto-shredding), kept as proof"),
-        ),
-        _store(
-            "auth_sessions",
-            "signed-in sessions; only a hash of each bearer token is stored",
-            id=_ROW_ID,
-            account_id=_SUBJECT,
-            token_hash=FieldDeclaration(
-                DataCategory.TECHNICAL,
-                "SHA-256 of the bearer token (the token itself is never stored)",
-                purposes=(Purpose.SERVICE, Purpose.SECURITY),
-                retention=SESSION_LIFETIME,
-            ),
-            created_at=FieldDeclaration(DataCategory.TECHNICAL, "sign-in time", retention=SESSION_LIFETIME),
-            expires_at=FieldDeclaration(DataCategory.TECHNICAL, "expiry time", retention=SESSION_LIFETIME),
-        ),
-        _store(
-            "policy_versions",
-            "every published version of the privacy policy",
-            id=_np("row id"),
-            version=_np("policy version number"),
-            content_sha256=_np("SHA-256 of the policy text"),
-            text=_np("the policy text"),
-            last_updated=_np("the 'Last updated' date shown in the policy"),
-            effective_at=_np("when the version takes effect"),
-            published_at=_np("when staff published it"),
-        ),
-        _store(
-            "policy_acceptances",
-            "who accepted which policy version (by content hash), when and how (G11)",
-            id=_ROW_ID,
-            subject_id=_SUBJECT,
-            policy_version=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "the version accepted",
-                purposes=(Purpose.LEGAL,),
-                legal_basis=LegalBasis.LEGAL_OBLIGATION,
-                retention=ACCOUNT_LIFETIME,
-            ),
-            content_sha256=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "hash of the exact text accepted",
-                purposes=(Purpose.LEGAL,),
-                legal_basis=LegalBasis.LEGAL_OBLIGATION,
-                retention=ACCOUNT_LIFETIME,
-            ),
-            method=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "sign_up, explicit or continued_use",
-                purposes=(Purpose.LEGAL,),
-                legal_basis=LegalBasis.LEGAL_OBLIGATION,
-                retention=ACCOUNT_LIFETIME,
-            ),
-            accepted_at=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "when",
-                purposes=(Purpose.LEGAL,),
-                legal_basis=LegalBasis.LEGAL_OBLIGATION,
-                retention=ACCOUNT_LIFETIME,
-            ),
-        ),
-        _store(
-            "audit_events",
-            "append-only audit trail: rectifications, staff access, privacy-request state changes",
-            id=_ROW_ID,
-            subject_id=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "whose data the event concerns",
-                purposes=(Purpose.LEGAL, Purpose.SECURITY),
-                legal_basis=LegalBasis.LEGAL_OBLIGATION,
-                retention=LEGAL_RECORD,
-                links_subject=True,
-            ),
-            actor_kind=_np("subject, staff or system"),
-            actor_id=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "who acted (the subject, a staff member or the system)",
-                purposes=(Purpose.LEGAL, Purpose.SECURITY),
-                legal_basis=LegalBasis.LEGAL_OBLIGATION,
-                retention=LEGAL_RECORD,
-                links_subject=True,
-            ),
-            action=_np("what happened, e.g. rectification"),
-            fields=_np("names of the fields concerned; never their values"),
-            reason=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "why (required for staff access)",
-                purposes=(Purpose.LEGAL,),
-                legal_basis=LegalBasis.LEGAL_OBLIGATION,
-                retention=LEGAL_RECORD,
-            ),
-            occurred_at=_np("when"),
-        ),
-        _store(
-            "disclosures",
-            "disclosure ledger: every hand-off of personal data to a processor (G10)",
-            id=_ROW_ID,
-            subject_id=FieldDeclaration(
-                DataCategory.ACCOUNT,
-                "whose data was disclosed",
-                purposes=(Purpose.LEGAL,),
-                legal_basis=LegalBasis.LEGAL_OBLIGATION,
-                retention=DISCLOSURE_RECORD,
-                links_subject=True,
-            ),
-            processor=_np("which processor received it"),
-            categories=_np("which data categories"),
-            purpose=_np("for which purpose"),
-            reference=FieldDeclaration(
-                DataCategory.TECHNICAL,
-                "the processor's id for what it received (e.g. a Stripe customer id)",
-                purposes=(Purpose.LEGAL,),
-                legal_basis=LegalBasis.LEGAL_OBLIGATION,
-                retention=DISCLOSURE_RECORD,
-                links_subject=True,
-            ),
-            occurred_at=_np("when"),
-        ),
-        *generation_stores(),
-    )
-}
-
-OBJECT_PREFIXES: tuple[ObjectPrefixDeclaration, ...] = (
-    ObjectPrefixDeclaration(
-        "uploads/",
-        DataCategory.CONTENT,
-        "reference images the subject uploaded (metadata stripped)",
-        (Purpose.GENERATION,),
-        UPLOAD_LIFETIME,
-        processors=MODEL_PROVIDERS,
-    ),
-    ObjectPrefixDeclaration(
-        "outputs/",
-        DataCategory.CONTENT,
-        "images and videos generated for the subject",
-        (Purpose.GENERATION,),
-        GENERATION_LIFETIME,
-    ),
-    ObjectPrefixDeclaration(
-        "exports/",
-        DataCategory.ACCOUNT,
-        "the subject's data-export archives",
-        (Purpose.LEGAL,),
-        RetentionRule("deleted 7 days after the archive is built", RetentionAction.DELETE, 7),
-    ),
-)
-
-from dreamina.domain.privacy.datamap_consent import CONSENT_STORES  # noqa: E402  (needs the names above)
-
-STORES.update({s.name: s for s in CONSENT_STORES})
-from dreamina.domain.privacy.datamap_data_rights import DATA_RIGHTS_STORES  # noqa: E402 - needs the classes above
-
-STORES.update({s.name: s for s in DATA_RIGHTS_STORES})
-from dreamina.domain.privacy.datamap_billing import BILLING_STORES  # noqa: E402  (needs the names above)
-
-STORES.update({s.name: s for s in BILLING_STORES})
-from dreamina.domain.privacy.datamap_children import CHILD_REPORT_STORES  # noqa: E402  (needs the names above)
-
-STORES.update({s.name: s for s in CHILD_REPORT_STORES})
-
-from dreamina.domain.privacy.datamap_support import SUPPORT_STORES  # noqa: E402  (needs the names above)
-
-STORES.update({s.name: s for s in SUPPORT_STORES})
-
-DATA_MAP = DataMap(stores=STORES, object_prefixes=OBJECT_PREFIXES, processors=PROCESSORS)
+    Every field or object prefix whose retention rule names a period is covered by an entry with that period and
+    a task; every registered task is in the schedule and every task the schedule names is registered; every entry
+    names stores, fields and prefixes the data map declares.
+    """
+    entries = list(schedule)
+    registered = set(registered)
+    gaps: list[str] = []
+    for store in data_map.stores.values():
+        for name, declared in store.fields.items():
+            days = declared.retention.days
+            if days is None:
+                continue
+            if not any(
+                store.name in e.stores and (not e.fields or name in e.fields) and e.period.days == days and e.tasks
+                for e in entries
+            ):
+                gaps.append(f"{store.name}.{name}: its {days}-day rule is enforced by no schedule entry with a task")
+    for prefix in data_map.object_prefixes:
+        days = prefix.retention.days
+        if days is not None and not any(
+            e.prefix == prefix.prefix and e.period.days == days and e.tasks for e in entries
+        ):
+            gaps.append(f"prefix {prefix.prefix}: its {days}-day rule is enforced by no schedule entry with a task")
+    for e in entries:
+        for store_name in e.stores:
+            declared_store = data_map.stores.get(store_name)
+            if declared_store is None:
+                gaps.append(f"entry {e.key}: store {store_name} is not in the data map")
+                continue
+            gaps.extend(
+                f"entry {e.key}: field {store_name}.{f} is not in the data map"
+                for f in e.fields
+                if f not in declared_store.fields
+            )
+        if e.prefix is not None and all(p.prefix != e.prefix for p in data_map.object_prefixes):
+            gaps.append(f"entry {e.key}: prefix {e.prefix} is not in the data map")
+        if not e.stores and e.prefix is None and e.period.kind is not PeriodKind.NEVER_STORED:
+            gaps.append(f"entry {e.key}: names no store or prefix")
+        if e.tasks and e.action is ScheduleAction.NONE:
+            gaps.append(f"entry {e.key}: has tasks but no action")
+        gaps.extend(f"entry {e.key}: task {t} is not registered" for t in e.tasks if t not in registered)
+    named = enforcing_tasks(entries)
+    gaps.extend(f"task {t} is registered but enforces no schedule entry" for t in sorted(registered - named))
+    keys = [e.key for e in entries]
+    gaps.extend(f"entry {k} is declared twice" for k in sorted({k for k in keys if keys.count(k) > 1}))
+    return gaps

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dreamina.domain.privacy.schedule import OTHER_TICKET_DAYS as OTHER_TICKET_RETENTION_DAYS
-from dreamina.domain.privacy.schedule import PRIVACY_TICKET_DAYS as PRIVACY_TICKET_RETENTION_DAYS
+from dreamina.domain.support.data_map import OTHER_TICKET_DAYS as OTHER_TICKET_RETENTION_DAYS
+from dreamina.domain.support.data_map import PRIVACY_TICKET_DAYS as PRIVACY_TICKET_RETENTION_DAYS
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 

@@ -178,7 +178,9 @@ class PrivacyController(Controller):
             sections=[SectionBody(number=s.number, title=s.title, body=s.body) for s in p.sections],
             text=p.text,
             data_map=container.data_map.as_dict(),
-            retention_schedule=msgspec.convert(schedule_as_dicts(), list[RetentionScheduleEntryBody]),
+            retention_schedule=msgspec.convert(
+                schedule_as_dicts(container.data_map.schedule), list[RetentionScheduleEntryBody]
+            ),
         )
 
     @get("/policy/versions", summary="Every published version of the privacy policy")

@@ -1,0 +1,60 @@
+"""The processors we share personal data with (policy section 5): the public record of processing names them."""
+
+from __future__ import annotations
+
+from dreamina.domain.privacy.datamap import ProcessorDeclaration
+from dreamina.domain.privacy.vocabulary import Purpose
+
+PROCESSORS: tuple[ProcessorDeclaration, ...] = (
+    ProcessorDeclaration(
+        id="hosting",
+        name="Cloud hosting provider",
+        role="infrastructure: stores and serves every record and object on our behalf",
+        location="EU (Frankfurt)",
+        retention="as declared for each stored field; backups kept 35 days",
+        purposes=(Purpose.SERVICE,),
+        receives_all_stored_data=True,
+    ),
+    ProcessorDeclaration(
+        id="email_delivery",
+        name="Transactional email delivery",
+        role="delivers account, security and privacy-request messages",
+        location="EU",
+        retention="delivery logs 30 days",
+        purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.LEGAL),
+    ),
+    ProcessorDeclaration(
+        id="stripe",
+        name="Stripe Payments Europe, Ltd.",
+        role="payment processor: hosted checkout, card handling, refunds",
+        location="IE / US (Standard Contractual Clauses)",
+        retention="per Stripe's own legal obligations; customer deleted on erasure",
+        purposes=(Purpose.PAYMENTS, Purpose.SECURITY, Purpose.LEGAL),
+    ),
+    ProcessorDeclaration(
+        id="openai",
+        name="OpenAI, L.L.C. (Images API)",
+        role="AI model provider: generates images from prompts and reference images",
+        location="US (Standard Contractual Clauses)",
+        retention="API inputs and outputs up to 30 days for abuse monitoring",
+        purposes=(Purpose.GENERATION,),
+    ),
+    ProcessorDeclaration(
+        id="replicate",
+        name="Replicate, Inc.",
+        role="AI model provider: runs image models as asynchronous predictions",
+        location="US (Standard Contractual Clauses)",
+        retention="prediction inputs and outputs deleted after one hour for API predictions",
+        purposes=(Purpose.GENERATION,),
+    ),
+    ProcessorDeclaration(
+        id="runway",
+        name="Runway AI, Inc.",
+        role="AI model provider: generates videos from images and prompts",
+        location="US (Standard Contractual Clauses)",
+        retention="task outputs expire; tasks deleted on our request",
+        purposes=(Purpose.GENERATION,),
+    ),
+)
+
+MODEL_PROVIDERS = ("openai", "replicate", "runway")
