@@ -24,10 +24,10 @@ from sqlalchemy import insert
 from dreamina.adapters.crypto import InMemoryKeyVault
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
-from dreamina.adapters.sql.database import Database, upgrade
+from dreamina.adapters.sql.database import upgrade
 from dreamina.adapters.sql.models_consent import AnalyticsEventRow
 from dreamina.adapters.sql.repositories_consent import analytics_row
-from dreamina.bootstrap import build_container
+from dreamina.bootstrap import build_container, sql_database
 from dreamina.domain.consent.analytics import IncomingEvent
 from dreamina.domain.consent.preferences import Choices, Requester
 from dreamina.domain.identity.accounts import SignUp
@@ -45,7 +45,7 @@ async def rate_of_events(operation: Callable[[], Awaitable[object]]) -> float:
 
 async def bench_backend(name: str, url: str, workdir: Path) -> None:
     await upgrade(url)
-    database = Database(url)
+    database = sql_database(url)
     container = build_container(
         load_settings({"DREAMINA_DATA_DIR": str(workdir)}),
         uow=database.unit_of_work,
@@ -54,23 +54,25 @@ async def bench_backend(name: str, url: str, workdir: Path) -> None:
         mailer=InMemoryMailer(),
         passwords=Argon2PasswordHasher.fast(),
     )
-    container.closers.append(database.dispose)
+    container.lifecycle.closers.append(database.dispose)
     await container.start()
-    subject = await container.accounts.sign_up(
+    subject = await container.identity.accounts.sign_up(
         SignUp(f"bench-{time.time_ns()}@example.com", "correct horse battery staple", date(1990, 1, 1), "DE", None, 1)
     )
     requester = Requester(subject_id=subject)
-    await container.consent.choose(requester, Choices(analytics=True), ConsentMethod.API)
+    await container.consent.choices.choose(requester, Choices(analytics=True), ConsentMethod.API)
     incoming = [IncomingEvent("page_view", page=f"/p/{i % 7}") for i in range(BATCH)]
 
     async def ingest() -> object:
-        result = await container.analytics.ingest(requester, incoming, address="85.214.132.117", user_agent=AGENT)
+        result = await container.consent.analytics.ingest(
+            requester, incoming, address="85.214.132.117", user_agent=AGENT
+        )
         assert result.recorded == BATCH
         return result
 
     template = AnalyticsEvent(
         id=uuid.uuid4(),
-        day=container.clock.now().date(),
+        day=container.infra.clock.now().date(),
         name="page_view",
         feature=None,
         page="/p/0",

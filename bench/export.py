@@ -53,19 +53,21 @@ async def prepare(workdir: Path) -> dict[str, Any]:
     container = _container(workdir)
     await container.start()
     email = "bench-export@example.com"
-    await container.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 1, 1), "DE", None, 1, "Bench"))
-    token = await container.accounts.issue_token(email, PASSWORD)
-    subject = (await container.accounts.authenticate(token.access_token)).account_id
+    await container.identity.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 1, 1), "DE", None, 1, "Bench"))
+    token = await container.identity.accounts.issue_token(email, PASSWORD)
+    subject = (await container.identity.accounts.authenticate(token.access_token)).account_id
     total = 0
     block = os.urandom(FILE_KIB * 1024)  # incompressible, like the images and videos it stands for
     for prefix in ("uploads", "outputs"):
         for i in range(FILES):
             data = block[i % 97 :] + block[: i % 97]
-            await container.object_store.put(f"{prefix}/{subject}/{i:04}.png", data, "image/png")
+            await container.infra.object_store.put(f"{prefix}/{subject}/{i:04}.png", data, "image/png")
             total += len(data)
-    now = container.clock.now()
-    async with container.uow() as uow:  # real rows: each generation has a sealed prompt, a reference and an output
-        keyring = SubjectKeyring(uow.subject_keys, container.vault, AesGcmCipher(), container.clock)
+    now = container.infra.clock.now()
+    async with (
+        container.infra.uow() as uow
+    ):  # real rows: each generation has a sealed prompt, a reference and an output
+        keyring = SubjectKeyring(uow.subject_keys, container.infra.vault, AesGcmCipher(), container.infra.clock)
         for i in range(FILES):
             upload_id = uuid.uuid4()
             await uow.uploads.add(
@@ -90,7 +92,7 @@ async def prepare(workdir: Path) -> dict[str, Any]:
                 )
             )
         await uow.commit()
-    request = await container.rights.requests.submit(subject, "export", {}, password=PASSWORD)
+    request = await container.data_rights.requests.submit(subject, "export", {}, password=PASSWORD)
     await container.aclose()
     return {"subject": str(subject), "request": str(request.id), "bytes": total}
 
@@ -99,7 +101,7 @@ async def run_export(workdir: Path) -> dict[str, Any]:
     container = _container(workdir)
     tracemalloc.start()
     started = time.perf_counter()
-    counts = await container.rights.jobs.run_due()
+    counts = await container.data_rights.jobs.run_due()
     elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     assert counts["done"] == 1, counts
@@ -109,7 +111,7 @@ async def run_export(workdir: Path) -> dict[str, Any]:
 
 async def run_copy(workdir: Path, subject: str) -> dict[str, Any]:
     container = _container(workdir)
-    store = container.object_store
+    store = container.infra.object_store
     keys = [*await store.list(f"uploads/{subject}"), *await store.list(f"outputs/{subject}")]
     tracemalloc.start()
     started = time.perf_counter()

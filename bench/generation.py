@@ -36,7 +36,7 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.queue.in_process import InProcessJobQueue
 from dreamina.adapters.sql.database import Database, upgrade
-from dreamina.bootstrap import Container, build_container
+from dreamina.bootstrap import Container, build_container, sql_database
 from dreamina.domain.identity.accounts import SignUp
 from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.generation import GenerationKind, ProviderRequest
@@ -79,8 +79,10 @@ def latency(samples: list[float]) -> str:
 
 async def signed_in_headers(container: Container) -> dict[str, str]:
     email = f"bench-{time.time_ns()}@example.com"
-    await container.accounts.sign_up(SignUp(email, "correct horse battery staple", date(1990, 1, 1), "DE", None, 1))
-    token = (await container.accounts.issue_token(email, "correct horse battery staple")).access_token
+    await container.identity.accounts.sign_up(
+        SignUp(email, "correct horse battery staple", date(1990, 1, 1), "DE", None, 1)
+    )
+    token = (await container.identity.accounts.issue_token(email, "correct horse battery staple")).access_token
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -102,7 +104,7 @@ def wire(url: str, workdir: Path, database: Database, **overrides: Any) -> Conta
 
 
 async def bench_submissions(name: str, url: str, workdir: Path) -> None:
-    database = Database(url)
+    database = sql_database(url)
     container = wire(url, workdir, database, job_queue=ManualJobQueue())  # enqueue only: no job runs
     app = create_app(container=container)
     async with (
@@ -136,12 +138,12 @@ async def bench_submissions(name: str, url: str, workdir: Path) -> None:
 
 
 async def bench_latency(name: str, url: str, workdir: Path) -> None:
-    database = Database(url)
+    database = sql_database(url)
     async with database.engine.begin() as connection:  # the submissions left queued jobs: start from none
         await connection.execute(text("DELETE FROM generation_references"))
         await connection.execute(text("DELETE FROM generations"))
     container = wire(url, workdir, database)
-    queue = container.job_queue
+    queue = container.generation.queue
     assert isinstance(queue, InProcessJobQueue)
     renderer = PillowMediaRenderer()
     app = create_app(container=container)

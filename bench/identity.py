@@ -21,8 +21,8 @@ from sqlalchemy import text
 from dreamina.adapters.crypto import InMemoryKeyVault
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
-from dreamina.adapters.sql.database import Database, upgrade
-from dreamina.bootstrap import build_container
+from dreamina.adapters.sql.database import upgrade
+from dreamina.bootstrap import build_container, sql_database
 from dreamina.domain.identity.accounts import SignUp, hash_token
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
@@ -32,7 +32,7 @@ ROUNDS = int(os.environ.get("DREAMINA_BENCH_ROUNDS", "2000"))
 
 async def bench_backend(name: str, url: str, workdir: Path) -> None:
     await upgrade(url)
-    database = Database(url)
+    database = sql_database(url)
     settings = load_settings({"DREAMINA_DATA_DIR": str(workdir), **UNLIMITED})
     container = build_container(
         settings,
@@ -42,11 +42,13 @@ async def bench_backend(name: str, url: str, workdir: Path) -> None:
         mailer=InMemoryMailer(),
         passwords=Argon2PasswordHasher.fast(),
     )
-    container.closers.append(database.dispose)
+    container.lifecycle.closers.append(database.dispose)
     await container.start()
     email = f"bench-{time.time_ns()}@example.com"
-    await container.accounts.sign_up(SignUp(email, "correct horse battery staple", date(1990, 1, 1), "DE", None, 1))
-    token = (await container.accounts.issue_token(email, "correct horse battery staple")).access_token
+    await container.identity.accounts.sign_up(
+        SignUp(email, "correct horse battery staple", date(1990, 1, 1), "DE", None, 1)
+    )
+    token = (await container.identity.accounts.issue_token(email, "correct horse battery staple")).access_token
     digest = hash_token(token)
 
     async def raw_select() -> object:
@@ -58,7 +60,7 @@ async def bench_backend(name: str, url: str, workdir: Path) -> None:
             ).scalar_one()
 
     async def authenticate() -> object:
-        return await container.accounts.authenticate(token)
+        return await container.identity.accounts.authenticate(token)
 
     baseline = await rate(raw_select, ROUNDS)
     measured = await rate(authenticate, ROUNDS)

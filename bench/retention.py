@@ -7,7 +7,7 @@ server, migrates it, and bulk-loads ``--rows`` (default 1,000,000) expired event
 one ``INSERT ... SELECT generate_series`` each (daily pseudonyms, pages, features, client traits, days spread over
 the months before and after the cutoff). Then, each in a fresh worker process:
 
-1. the real sweep (``container.retention`` exactly as bootstrap builds it: every task, the production batch size)
+1. the real sweep (``container.privacy.retention`` as bootstrap builds it: every task, the production batch size)
    until nothing is past due: rows/s, wall time, batches;
 2. the same expired rows reloaded, then one ``DELETE FROM analytics_events WHERE day < :cutoff``: rows/s.
 
@@ -43,8 +43,8 @@ from dreamina.adapters.crypto import InMemoryKeyVault
 from dreamina.adapters.logs import configure_logging
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
-from dreamina.adapters.sql.database import Database, upgrade
-from dreamina.bootstrap import build_container
+from dreamina.adapters.sql.database import upgrade
+from dreamina.bootstrap import build_container, sql_database
 from dreamina.domain.consent.analytics import RETENTION_DAYS
 from dreamina.domain.consent.retention import ExpiredAnalyticsEvents
 from dreamina.settings import load_settings
@@ -150,7 +150,7 @@ def _memory(started_kib: int, python_peak: int) -> dict[str, int]:
 
 async def sweep_worker(url: str, workdir: Path) -> dict[str, Any]:
     """The production sweep, built by bootstrap, until nothing is past due."""
-    database = Database(url)
+    database = sql_database(url)
     container = build_container(
         load_settings(
             {
@@ -166,9 +166,9 @@ async def sweep_worker(url: str, workdir: Path) -> dict[str, Any]:
         mailer=InMemoryMailer(),
         passwords=Argon2PasswordHasher.fast(),
     )
-    container.closers.append(database.dispose)
+    container.lifecycle.closers.append(database.dispose)
     await container.start()
-    assert any(isinstance(t, ExpiredAnalyticsEvents) for t in container.retention.tasks)
+    assert any(isinstance(t, ExpiredAnalyticsEvents) for t in container.privacy.retention.tasks)
     batches: list[int] = []
     finished: list[float] = []  # when each batch committed, to see whether later batches slow down
 
@@ -180,7 +180,7 @@ async def sweep_worker(url: str, workdir: Path) -> dict[str, Any]:
     rss_before = _resident_kib()
     tracemalloc.start()
     started = time.perf_counter()
-    reports = await container.retention.run(progress=progress)
+    reports = await container.privacy.retention.run(progress=progress)
     seconds = time.perf_counter() - started
     _, python_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -202,7 +202,7 @@ async def sweep_worker(url: str, workdir: Path) -> dict[str, Any]:
 
 async def delete_worker(url: str, cutoff: date) -> dict[str, Any]:
     """One plain DELETE of every expired row, in one statement and one transaction."""
-    database = Database(url)
+    database = sql_database(url)
     await database.ping()  # connect before measuring, as the sweep's container has
     rss_before = _resident_kib()
     tracemalloc.start()

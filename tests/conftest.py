@@ -24,9 +24,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from dreamina.adapters.memory.repositories import InMemoryDatabase
+from dreamina import bootstrap
 from dreamina.adapters.sql.database import Database, async_url, upgrade
-from dreamina.adapters.sql.models import metadata
+from dreamina.adapters.sql.schema import metadata
+from dreamina.bootstrap import memory_database
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 pytest_plugins = ["tests.log_audit"]
@@ -136,7 +137,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def sql_database(database_url: str) -> AsyncIterator[Database]:
     """A :class:`Database` over ``database_url`` (sqlite and postgres params), disposed after the test."""
-    database = Database(database_url)
+    database = bootstrap.sql_database(database_url)
     try:
         yield database
     finally:
@@ -164,7 +165,7 @@ async def _sql_row_counts(database: Database) -> dict[str, int]:
 async def _store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[_Store]:
     """One empty store per test, in memory, on SQLite or on PostgreSQL."""
     if request.param == "memory":
-        memory = InMemoryDatabase()
+        memory = memory_database()
 
         async def memory_row_counts() -> dict[str, int]:
             return memory.row_counts()
@@ -173,7 +174,7 @@ async def _store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         return
     # Unpooled: HTTP tests run the app on the test client's own event loop, and a pooled asyncpg connection
     # must not move between loops.
-    database = Database(await _fresh_database_url(request, request.param, tmp_path), pooled=False)
+    database = bootstrap.sql_database(await _fresh_database_url(request, request.param, tmp_path), pooled=False)
     try:
         yield _Store(database.unit_of_work, lambda: _sql_row_counts(database))
     finally:

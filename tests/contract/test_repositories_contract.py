@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import event, text
 
 from dreamina.adapters.sql.database import Database
-from dreamina.adapters.sql.models import metadata
+from dreamina.adapters.sql.schema import metadata
+from dreamina.bootstrap import sql_database
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion, content_sha256
 from dreamina.ports.audit import AuditEvent
@@ -729,7 +730,7 @@ async def test_ping(sql_database: Database) -> None:
 
 
 async def test_ping_is_false_when_the_server_is_unreachable() -> None:
-    database = Database("postgresql+asyncpg://nobody:nothing@127.0.0.1:1/nowhere")
+    database = sql_database("postgresql+asyncpg://nobody:nothing@127.0.0.1:1/nowhere")
     try:
         assert await database.ping() is False
     finally:
@@ -738,7 +739,7 @@ async def test_ping_is_false_when_the_server_is_unreachable() -> None:
 
 async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
     path = tmp_path / "not" / "yet" / "there" / "dreamina.db"
-    database = Database(f"sqlite:///{path}")  # plain URL: the async driver is added
+    database = sql_database(f"sqlite:///{path}")  # plain URL: the async driver is added
     try:
         assert database.url.drivername == "sqlite+aiosqlite"
         async with database.engine.connect() as connection:
@@ -799,7 +800,7 @@ async def test_a_stale_sqlite_write_is_refused_as_busy_and_changes_nothing(tmp_p
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}"
     await upgrade(url)
-    database = Database(url)
+    database = sql_database(url)
     try:
         stale, fresh = make_account(), make_account()
         async with database.unit_of_work() as first:

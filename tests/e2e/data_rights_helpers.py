@@ -14,7 +14,7 @@ from .helpers import PASSWORD
 
 
 def last_code(container: Container, email: str) -> str:
-    mailer = container.mailer
+    mailer = container.infra.mailer
     assert isinstance(mailer, InMemoryMailer)
     codes = [m for m in mailer.sent_to(email) if m.kind == "privacy_request_code"]
     assert codes, "no code was mailed"

@@ -61,7 +61,7 @@ async def test_one_day_too_young_is_refused_and_nothing_is_kept(
     assert problem["code"] == "age_requirement_not_met"
     assert problem["minimum_age"] == minimum
     assert await stored_rows() == before
-    mailer = container.mailer
+    mailer = container.infra.mailer
     assert isinstance(mailer, InMemoryMailer)
     assert mailer.sent == []
     assert email not in logs.getvalue()

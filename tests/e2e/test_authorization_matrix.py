@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from dreamina.bootstrap import Container
+from dreamina.bootstrap import Container, memory_database
 
 from .helpers import signed_in
 
@@ -247,7 +247,7 @@ async def _child_report(client: AsyncTestClient, container: Container) -> str:
         "/v1/privacy/child-reports", json={"email": "reported@example.com", "contact": "reporter@example.org"}
     )
     assert reported.status_code == 202, reported.text
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         (report,) = await uow.child_reports.list_open(10)
     return str(report.id)
 
@@ -261,7 +261,7 @@ async def test_staff_operations_need_the_right_role(
     callers: dict[str, dict[str, str]] = {"anonymous": {}, "subject": await signed_in(client, "plain@example.com")}
     for role in STAFF_ROLES:
         callers[role] = await signed_in(client, f"{role}@example.com")
-        await container.staff.grant(f"{role}@example.com", role)
+        await container.identity.staff.grant(f"{role}@example.com", role)
     subject_id = (await client.get("/v1/me", headers=callers["subject"])).json()["id"]
     path = template.replace("{subject_id}", subject_id)
     if "{request_id}" in path:
@@ -328,7 +328,6 @@ async def test_the_full_matrix(operation: tuple[str, str], tmp_path: Any) -> Non
     """Every operation x {anonymous, user A, user B, support, privacy officer, admin}: the expected allow/deny."""
     from litestar.testing import AsyncTestClient as Client
 
-    from dreamina.adapters.memory.repositories import InMemoryDatabase
     from dreamina.bootstrap import build_container
     from dreamina.entrypoints.http.app import create_app
     from dreamina.settings import load_settings
@@ -336,7 +335,7 @@ async def test_the_full_matrix(operation: tuple[str, str], tmp_path: Any) -> Non
     from .conftest import UNTHROTTLED, test_overrides
 
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED})
-    container = build_container(settings, uow=InMemoryDatabase().unit_of_work, **test_overrides())
+    container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
     method, template = operation
     audience = AUDIENCE[operation]
     async with Client(app=create_app(container=container)) as client:
@@ -344,7 +343,7 @@ async def test_the_full_matrix(operation: tuple[str, str], tmp_path: Any) -> Non
         for caller in CALLERS[1:]:
             headers[caller] = await signed_in(client, f"{caller}@example.com")
             if caller in STAFF_ROLES:
-                await container.staff.grant(f"{caller}@example.com", caller)
+                await container.identity.staff.grant(f"{caller}@example.com", caller)
         subject_id = (await client.get("/v1/me", headers=headers["user_a"])).json()["id"]
         path = template.replace("{subject_id}", subject_id).replace("{key}", "outputs/x/y/0.png")
         while "{" in path:

@@ -58,10 +58,10 @@ async def test_webhook_endpoint_verifies_and_handles_each_event_once(
     url = "/v1/billing/webhooks/stripe"
     duplicate = await client.post(url, content=payload, headers={"Stripe-Signature": header})
     assert duplicate.status_code == 200 and duplicate.json()["outcome"] == "duplicate"
-    for bad in ("", "t=1,v1=00", signed.sign(payload, "whsec_wrong", int(container.clock.now().timestamp()))):
+    for bad in ("", "t=1,v1=00", signed.sign(payload, "whsec_wrong", int(container.infra.clock.now().timestamp()))):
         answer = await client.post(url, content=payload, headers={"Stripe-Signature": bad} if bad else {})
         assert answer.status_code == 400 and answer.json()["code"] == "invalid_signature"
-    stale = signed.sign(payload, sandbox(container)._secret, int(container.clock.now().timestamp()) - 301)
+    stale = signed.sign(payload, sandbox(container)._secret, int(container.infra.clock.now().timestamp()) - 301)
     answer = await client.post(url, content=payload, headers={"Stripe-Signature": stale})
     assert answer.status_code == 400
     assert await balance(client, auth) == 140

@@ -11,11 +11,11 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from dreamina.adapters.memory.database import InMemoryDatabase
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
-from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.adapters.payments import events as signed
 from dreamina.adapters.sql.database import Database
-from dreamina.adapters.sql.models import metadata
+from dreamina.adapters.sql.schema import metadata
 from dreamina.bootstrap import Container
 
 from .billing_helpers import balance, pay, sandbox, start_checkout
@@ -49,7 +49,7 @@ def test_the_scanner_finds_card_numbers_and_ignores_uuids() -> None:
 async def everything_stored(container: Container, uow_factory: Any) -> str:
     owner = getattr(uow_factory, "__self__", None)
     if isinstance(owner, InMemoryDatabase):
-        return repr(vars(owner)) + repr(vars(owner.billing))
+        return repr(vars(owner))  # every table, billing included
     assert isinstance(owner, Database)
     dumped = []
     async with owner.engine.connect() as connection:
@@ -92,13 +92,13 @@ async def test_card_numbers_reach_no_store_and_no_log(
     obj["client_reference_id"] = PANS[4]
     obj["customer"] = PANS[0]
     payload = json.dumps(event).encode()
-    header = signed.sign(payload, box._secret, int(container.clock.now().timestamp()))
+    header = signed.sign(payload, box._secret, int(container.infra.clock.now().timestamp()))
     handled = await client.post("/v1/billing/webhooks/stripe", content=payload, headers={"Stripe-Signature": header})
     assert handled.status_code == 200
     charge = {
         "id": "evt_charge_with_card",
         "type": "charge.refunded",
-        "created": int(container.clock.now().timestamp()),
+        "created": int(container.infra.clock.now().timestamp()),
         "data": {
             "object": {
                 "id": "ch_1",
@@ -110,14 +110,14 @@ async def test_card_numbers_reach_no_store_and_no_log(
         },
     }
     charge_payload = json.dumps(charge).encode()
-    charge_header = signed.sign(charge_payload, box._secret, int(container.clock.now().timestamp()))
+    charge_header = signed.sign(charge_payload, box._secret, int(container.infra.clock.now().timestamp()))
     refused = await client.post(
         "/v1/billing/webhooks/stripe", content=charge_payload, headers={"Stripe-Signature": charge_header}
     )
     assert refused.status_code in (400, 409)
     event["id"] = "evt_" + PANS[0]  # a card number posing as an id is refused, not stored
     id_payload = json.dumps(event).encode()
-    id_header = signed.sign(id_payload, box._secret, int(container.clock.now().timestamp()))
+    id_header = signed.sign(id_payload, box._secret, int(container.infra.clock.now().timestamp()))
     by_id = await client.post(
         "/v1/billing/webhooks/stripe", content=id_payload, headers={"Stripe-Signature": id_header}
     )
@@ -132,8 +132,8 @@ async def test_card_numbers_reach_no_store_and_no_log(
         assert pan not in stored
     assert f"'{CVC}'" not in stored
 
-    assert isinstance(container.object_store, InMemoryObjectStore)
-    for key, obj_data in container.object_store.objects.items():
+    assert isinstance(container.infra.object_store, InMemoryObjectStore)
+    for key, obj_data in container.infra.object_store.objects.items():
         assert luhn_valid_runs(key + obj_data.data.decode("latin-1")) == []
 
     text = logs.getvalue()

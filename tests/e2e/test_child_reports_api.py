@@ -11,8 +11,7 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.memory.mail import InMemoryMailer
-from dreamina.adapters.memory.repositories import InMemoryDatabase
-from dreamina.bootstrap import Container, build_container
+from dreamina.bootstrap import Container, build_container, memory_database
 from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.generation import GenerationStatus
 from dreamina.settings import load_settings
@@ -29,7 +28,7 @@ QUEUE = "/v1/admin/child-reports"
 
 async def _officer(client: AsyncTestClient, container: Container, role: str = "privacy_officer") -> dict[str, str]:
     headers = await signed_in(client, f"{role}@example.com")
-    await container.staff.grant(f"{role}@example.com", role)
+    await container.identity.staff.grant(f"{role}@example.com", role)
     return headers
 
 
@@ -63,8 +62,8 @@ async def test_a_report_suspends_at_once_and_never_reveals_whether_the_account_e
     assert (await client.get("/v1/me", headers=kid)).status_code == 401
     refused = await client.post("/v1/auth/token", json={"email": "kid@example.com", "password": PASSWORD})
     assert refused.status_code == 401
-    assert container.generations is not None
-    stopped = await container.generations.get(uuid.UUID(kid_id), uuid.UUID(generation.json()["id"]))
+    assert container.generation.generations is not None
+    stopped = await container.generation.generations.get(uuid.UUID(kid_id), uuid.UUID(generation.json()["id"]))
     assert stopped.status is GenerationStatus.CANCELED
 
     officer = await _officer(client, container)
@@ -98,7 +97,7 @@ async def test_bad_reports_are_clear_4xx(client: AsyncTestClient) -> None:
 
 async def test_reports_are_rate_limited_with_retry_after(tmp_path: Path) -> None:
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), "DREAMINA_RATE_LIMIT_SENSITIVE_PER_MINUTE": "3"})
-    container = build_container(settings, uow=InMemoryDatabase().unit_of_work, **test_overrides())
+    container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
     async with AsyncTestClient(app=create_app(container=container)) as client:
         statuses = [
             (await client.post(REPORTS, json={"email": f"x{i}@example.com", "contact": REPORTER})).status_code
@@ -129,11 +128,11 @@ async def test_staff_confirmation_erases_the_account_through_the_data_rights_wor
     again = await client.post(f"{QUEUE}/{report['id']}/dismiss", headers=officer, json={"reason": "changed my mind"})
     assert again.status_code == 409 and again.json()["code"] == "child_report_closed"
 
-    assert (await container.rights.jobs.run_due())["done"] == 1  # the worker's pass: due at once, no grace period
-    async with container.uow() as uow:
+    assert (await container.data_rights.jobs.run_due())["done"] == 1  # the worker's pass: due at once, no grace period
+    async with container.infra.uow() as uow:
         assert await uow.accounts.get(uuid.UUID(kid_id)) is None
         assert await uow.child_reports.list_for_subject(uuid.UUID(kid_id)) == []
-    mailer = container.mailer
+    mailer = container.infra.mailer
     assert isinstance(mailer, InMemoryMailer)
     (outcome,) = mailer.sent_to(REPORTER)
     assert outcome.kind == "child_report_outcome" and "kid" not in outcome.body

@@ -230,11 +230,11 @@ async def test_stored_events_hold_no_ip_or_user_agent_and_the_pseudonym_rotates(
     agent = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
     headers = with_device(device, {"User-Agent": agent})
     await client.post("/v1/analytics/events", json=PAGE_VIEW, headers=headers)
-    assert isinstance(container.clock, MovableClock)
-    container.clock.advance(timedelta(days=1))
+    assert isinstance(container.infra.clock, MovableClock)
+    container.infra.clock.advance(timedelta(days=1))
     await client.post("/v1/analytics/events", json=PAGE_VIEW, headers=headers)
-    async with container.uow() as uow:
-        today = container.clock.now().date()
+    async with container.infra.uow() as uow:
+        today = container.infra.clock.now().date()
         counts = await uow.analytics_events.daily_counts(today - timedelta(days=1), today)
     assert sum(c.count for c in counts) == 4
     events = await _all_events(container)
@@ -247,7 +247,7 @@ async def test_stored_events_hold_no_ip_or_user_agent_and_the_pseudonym_rotates(
 
 
 async def _all_events(container: Container) -> list[Any]:
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         store: Any = uow.analytics_events
         if hasattr(store, "_table"):
             return [e for _, e in store._table.rows()]
@@ -277,17 +277,19 @@ async def test_the_sweep_deletes_events_past_their_retention_in_batches(
     client: AsyncTestClient, container: Container, stored_rows: RowCounter
 ) -> None:
     device = await new_device(client, analytics=True)
-    assert isinstance(container.clock, MovableClock)
+    assert isinstance(container.infra.clock, MovableClock)
     for _ in range(3):
         await client.post("/v1/analytics/events", json=PAGE_VIEW, headers=with_device(device))
-    container.clock.advance(timedelta(days=100))
+    container.infra.clock.advance(timedelta(days=100))
     await client.post("/v1/analytics/events", json=PAGE_VIEW, headers=with_device(device))
-    container.clock.advance(timedelta(days=81))  # the first six are 181 days old, the last two 81
-    sweep = RetentionSweep([ExpiredAnalyticsEvents(container.uow)], container.clock, batch_size=4)
+    container.infra.clock.advance(timedelta(days=81))  # the first six are 181 days old, the last two 81
+    sweep = RetentionSweep([ExpiredAnalyticsEvents(container.infra.uow)], container.infra.clock, batch_size=4)
     batches: list[int] = []
     reports = await sweep.run(progress=lambda name, done: batches.append(done))
     assert [(r.task, r.due, r.applied) for r in reports] == [("analytics_events.expired", 6, 6)]
     assert batches == [4, 2]
     assert await _analytics_rows(stored_rows) == 2
-    everything = await container.retention.run()  # the whole schedule, analytics included, has nothing left due
-    assert len(everything) == len(container.retention.tasks) and {(r.due, r.applied) for r in everything} == {(0, 0)}
+    everything = await container.privacy.retention.run()  # the whole schedule, analytics included, has nothing left due
+    assert len(everything) == len(container.privacy.retention.tasks) and {(r.due, r.applied) for r in everything} == {
+        (0, 0)
+    }

@@ -29,7 +29,7 @@ async def test_the_setting_is_shown_changed_and_audited_by_name(client: AsyncTes
     assert (await client.patch("/v1/me", headers=headers, json={"content_retention_days": 30})).status_code == 200
     back = await client.patch("/v1/me", headers=headers, json={"content_retention_days": None})
     assert back.json()["content_retention_days"] is None
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         events = await uow.audit.list_for_subject(UUID(me["id"]))
     assert [(e.action, e.fields, e.actor_kind) for e in events] == [
         ("setting_changed", ("content_retention_days",), "subject"),
@@ -70,20 +70,20 @@ async def test_the_sweep_deletes_generations_after_the_chosen_days(
     headers = await signed_in(client, "weekly@example.com")
     subject = UUID((await client.get("/v1/me", headers=headers)).json()["id"])
     assert (await client.patch("/v1/me", headers=headers, json={"content_retention_days": 7})).status_code == 200
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     generation = make_generation(subject, at=clock.now(), status=GenerationStatus.SUCCEEDED)
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         await uow.generations.add(generation)
         await uow.commit()
     clock.advance(timedelta(days=7) - timedelta(seconds=1))
-    await container.retention.run()
-    async with container.uow() as uow:
+    await container.privacy.retention.run()
+    async with container.infra.uow() as uow:
         assert await uow.generations.get(generation.id) is not None
     clock.advance(timedelta(seconds=2))
-    applied = {r.task: r.applied for r in await container.retention.run()}
+    applied = {r.task: r.applied for r in await container.privacy.retention.run()}
     assert applied["generations.owner_retention"] == 1
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         assert await uow.generations.get(generation.id) is None
 
 
@@ -92,23 +92,23 @@ async def test_the_sweep_deletes_uploads_no_generation_uses_after_the_chosen_day
 ) -> None:
     headers = await signed_in(client, "unused@example.com")
     assert (await client.patch("/v1/me", headers=headers, json={"content_retention_days": 7})).status_code == 200
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     created = await client.post("/v1/uploads", files={"file": ("ref.png", png_bytes(), "image/png")}, headers=headers)
     assert created.status_code == 201, created.text
     upload_id = UUID(created.json()["id"])
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         stored = await uow.uploads.get(upload_id)
-    assert stored is not None and await container.object_store.exists(stored.object_key)
+    assert stored is not None and await container.infra.object_store.exists(stored.object_key)
     clock.advance(timedelta(days=7) - timedelta(seconds=1))
-    await container.retention.run()
-    assert await container.object_store.exists(stored.object_key)
+    await container.privacy.retention.run()
+    assert await container.infra.object_store.exists(stored.object_key)
     clock.advance(timedelta(seconds=2))
-    applied = {r.task: r.applied for r in await container.retention.run()}
+    applied = {r.task: r.applied for r in await container.privacy.retention.run()}
     assert applied["uploads.owner_retention"] == 1
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         assert await uow.uploads.get(upload_id) is None
-    assert not await container.object_store.exists(stored.object_key)
+    assert not await container.infra.object_store.exists(stored.object_key)
 
 
 async def test_the_policy_endpoint_publishes_the_schedule(client: AsyncTestClient, container: Container) -> None:
@@ -119,5 +119,5 @@ async def test_the_policy_endpoint_publishes_the_schedule(client: AsyncTestClien
     assert schedule["export_archives"]["object_prefix"] == "exports/"
     assert schedule["prompts_and_outputs"]["period"]["kind"] == "account_setting"
     assert schedule["ip_addresses_and_user_agents"]["period"]["kind"] == "never_stored"
-    registered = {t.name for t in container.retention.tasks}
+    registered = {t.name for t in container.privacy.retention.tasks}
     assert {t for e in schedule.values() for t in e["enforced_by"]} == registered

@@ -20,8 +20,8 @@ from .helpers import PASSWORD, signed_in
 
 
 def _clock(container: Container) -> MovableClock:
-    assert isinstance(container.clock, MovableClock)
-    return container.clock
+    assert isinstance(container.infra.clock, MovableClock)
+    return container.infra.clock
 
 
 async def _subject_id(client: AsyncTestClient, headers: dict[str, str]) -> uuid.UUID:
@@ -31,10 +31,10 @@ async def _subject_id(client: AsyncTestClient, headers: dict[str, str]) -> uuid.
 async def test_access_request_gives_the_art_15_report(client: AsyncTestClient, container: Container) -> None:
     headers = await signed_in(client, "ada@example.com", display_name="Ada")
     subject = await _subject_id(client, headers)
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         await uow.disclosures.record(
             Disclosure(
-                uuid.uuid4(), subject, "stripe", ("account",), "process_payments", "cus_1", container.clock.now()
+                uuid.uuid4(), subject, "stripe", ("account",), "process_payments", "cus_1", container.infra.clock.now()
             )
         )
         await uow.commit()
@@ -96,7 +96,7 @@ async def test_code_attempts_are_limited(client: AsyncTestClient, container: Con
         assert response.status_code == 403
     locked = await client.post(f"/v1/privacy/requests/{request_id}/verify", json={"code": code}, headers=headers)
     assert locked.status_code == 403
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         stored = await uow.privacy_requests.get(uuid.UUID(request_id))
     assert stored is not None and stored.code_hash is not None and code not in stored.code_hash
 
@@ -174,12 +174,12 @@ async def test_objection_and_restriction_go_to_their_registers(client: AsyncTest
     assert objected["status"] == "completed"
     restricted = await submit(client, headers, "restriction", {"action": "restrict", "reason": "accuracy contested"})
     assert restricted["status"] == "completed"
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         assert await uow.objections.objects_to(subject, Purpose.ANALYTICS) is True
         assert await uow.restrictions.is_restricted(subject) is True
     await submit(client, headers, "restriction", {"action": "lift"})
     await submit(client, headers, "objection", {"purpose": "analytics", "withdraw": True})
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         assert await uow.objections.objects_to(subject, Purpose.ANALYTICS) is False
         assert await uow.restrictions.is_restricted(subject) is False
     refused = await client.post(
@@ -195,9 +195,9 @@ async def test_export_archive_is_complete_and_only_for_its_subject(
     subject = await _subject_id(client, headers)
     other_headers = await signed_in(client, "eve@example.com")
     other = await _subject_id(client, other_headers)
-    await container.object_store.put(f"uploads/{subject}/ref.png", b"\x89PNG ada", "image/png")
-    await container.object_store.put(f"outputs/{subject}/g1/out.webp", b"RIFF ada output", "image/webp")
-    await container.object_store.put(f"uploads/{other}/eve.png", b"\x89PNG eve", "image/png")
+    await container.infra.object_store.put(f"uploads/{subject}/ref.png", b"\x89PNG ada", "image/png")
+    await container.infra.object_store.put(f"outputs/{subject}/g1/out.webp", b"RIFF ada output", "image/webp")
+    await container.infra.object_store.put(f"uploads/{other}/eve.png", b"\x89PNG eve", "image/png")
     mine = await client.post("/v1/generations", headers=headers, json={"kind": "image", "prompt": "ada's secret idea"})
     theirs = await client.post("/v1/generations", headers=other_headers, json={"kind": "image", "prompt": "eve's plan"})
     assert mine.status_code == theirs.status_code == 202
@@ -207,7 +207,7 @@ async def test_export_archive_is_complete_and_only_for_its_subject(
     request_id = (await submit_proven(client, headers, "export"))["id"]
     assert (await client.get(f"/v1/privacy/requests/{request_id}/download", headers=headers)).status_code == 404
 
-    counts = await container.rights.jobs.run_due()
+    counts = await container.data_rights.jobs.run_due()
     assert counts["done"] == 1
     detail = (await client.get(f"/v1/privacy/requests/{request_id}", headers=headers)).json()
     assert detail["status"] == "completed"
@@ -241,14 +241,14 @@ async def test_export_archive_is_complete_and_only_for_its_subject(
     assert (await client.get(f"/v1/privacy/requests/{request_id}/download")).status_code == 401
 
     _clock(container).advance(timedelta(days=7, seconds=1))
-    token = (await container.accounts.issue_token("ada@example.com", PASSWORD)).access_token
+    token = (await container.identity.accounts.issue_token("ada@example.com", PASSWORD)).access_token
     headers = {"Authorization": f"Bearer {token}"}  # the sign-in token expired after 7 days too
     expired = await client.get(f"/v1/privacy/requests/{request_id}/download", headers=headers)
     assert expired.status_code == 410 and expired.json()["code"] == "export_expired"
-    swept = {r.task: r.applied for r in await container.retention.run()}
+    swept = {r.task: r.applied for r in await container.privacy.retention.run()}
     assert swept["privacy_jobs.expired_archives"] == 1
-    assert await container.object_store.list(f"exports/{subject}") == []
-    assert {r.task: r.applied for r in await container.retention.run()}["privacy_jobs.expired_archives"] == 0
+    assert await container.infra.object_store.list(f"exports/{subject}") == []
+    assert {r.task: r.applied for r in await container.privacy.retention.run()}["privacy_jobs.expired_archives"] == 0
 
 
 async def test_erasure_grace_cancel_then_erase(client: AsyncTestClient, container: Container) -> None:
@@ -259,22 +259,22 @@ async def test_erasure_grace_cancel_then_erase(client: AsyncTestClient, containe
     cancelled = await client.post(f"/v1/privacy/requests/{first['id']}/cancel", json={"confirm": True}, headers=headers)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     _clock(container).advance(timedelta(days=31))
-    assert (await container.rights.jobs.run_due())["done"] == 0
-    token = (await container.accounts.issue_token("ada@example.com", PASSWORD)).access_token
+    assert (await container.data_rights.jobs.run_due())["done"] == 0
+    token = (await container.identity.accounts.issue_token("ada@example.com", PASSWORD)).access_token
     headers = {"Authorization": f"Bearer {token}"}
     assert (await client.get("/v1/me", headers=headers)).status_code == 200
 
     second = await submit_proven(client, headers, "erasure")
     _clock(container).advance(timedelta(days=29))
-    assert (await container.rights.jobs.run_due())["done"] == 0
-    token = (await container.accounts.issue_token("ada@example.com", PASSWORD)).access_token
+    assert (await container.data_rights.jobs.run_due())["done"] == 0
+    token = (await container.identity.accounts.issue_token("ada@example.com", PASSWORD)).access_token
     headers = {"Authorization": f"Bearer {token}"}  # still signed in on day 29, until the saga revokes it
     _clock(container).advance(timedelta(days=1, seconds=1))
-    assert (await container.rights.jobs.run_due())["done"] == 1
+    assert (await container.data_rights.jobs.run_due())["done"] == 1
     assert (await client.get("/v1/me", headers=headers)).status_code == 401
     signin = await client.post("/v1/auth/token", json={"email": "ada@example.com", "password": PASSWORD})
     assert signin.status_code == 401
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         assert await uow.accounts.get(subject) is None
         assert await uow.subject_keys.get(subject) is None
         assert await uow.privacy_requests.list_for_subject(subject) == []
@@ -283,7 +283,7 @@ async def test_erasure_grace_cancel_then_erase(client: AsyncTestClient, containe
 
 async def test_admin_queue_review_reject_extend(client: AsyncTestClient, container: Container) -> None:
     staff = uuid.uuid4()
-    rights = container.rights.requests
+    rights = container.data_rights.requests
     de = await signed_in(client, "ada@example.com")
     br = await signed_in(client, "bia@example.com", country="BR")
     de_request = await submit(client, de, "rectification", {"free_text": "my name is spelt wrong"})
@@ -296,7 +296,7 @@ async def test_admin_queue_review_reject_extend(client: AsyncTestClient, contain
 
     view = await rights.staff_view(staff, uuid.UUID(de_request["id"]), "handling the correction")
     assert view.details["free_text"] == "my name is spelt wrong"
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         audit = await uow.audit.list_for_subject(view.request.subject_id)
     staff_views = [e for e in audit if e.action == "staff_viewed_privacy_request"]
     assert sorted(str(e.reason) for e in staff_views) == [
@@ -308,7 +308,7 @@ async def test_admin_queue_review_reject_extend(client: AsyncTestClient, contain
 
     extended = await rights.extend(staff, uuid.UUID(de_request["id"]), "complex correction")
     assert extended.due_at == datetime(2027, 2, 25, 12, 0, tzinfo=UTC)  # 1 month + 2 months
-    mailer = container.mailer
+    mailer = container.infra.mailer
     assert any(m.kind == "privacy_request_extended" for m in mailer.sent_to("ada@example.com"))  # type: ignore[attr-defined]
     try:
         await rights.extend(staff, uuid.UUID(de_request["id"]), "again")
@@ -333,7 +333,7 @@ async def test_admin_queue_review_reject_extend(client: AsyncTestClient, contain
 async def test_deadline_monitor_flags_near_and_past_due_once(client: AsyncTestClient, container: Container) -> None:
     headers = await signed_in(client, "kim@example.com", country="KR")
     request = await submit(client, headers, "rectification", {"free_text": "fix it"})  # 10 days under PIPA
-    rights = container.rights.requests
+    rights = container.data_rights.requests
     assert await rights.flag_deadlines() == {"near_due": 0, "overdue": 0}
     _clock(container).advance(timedelta(days=8))
     assert await rights.flag_deadlines() == {"near_due": 1, "overdue": 0}

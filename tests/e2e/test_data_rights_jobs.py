@@ -48,12 +48,12 @@ async def wired(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> AsyncIterator
 
 async def _rich_subject(container: Container, email: str) -> UUID:
     await container.start()
-    await container.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), "DE", None, 1, "Ada"))
-    token = await container.accounts.issue_token(email, PASSWORD)
-    subject = (await container.accounts.authenticate(token.access_token)).account_id
-    await container.object_store.put(f"uploads/{subject}/a.png", b"\x89PNG" + subject.bytes, "image/png")
-    await container.object_store.put(f"outputs/{subject}/b.webp", b"RIFF" + subject.bytes, "image/webp")
-    async with container.uow() as uow:
+    await container.identity.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), "DE", None, 1, "Ada"))
+    token = await container.identity.accounts.issue_token(email, PASSWORD)
+    subject = (await container.identity.accounts.authenticate(token.access_token)).account_id
+    await container.infra.object_store.put(f"uploads/{subject}/a.png", b"\x89PNG" + subject.bytes, "image/png")
+    await container.infra.object_store.put(f"outputs/{subject}/b.webp", b"RIFF" + subject.bytes, "image/webp")
+    async with container.infra.uow() as uow:
         await uow.disclosures.record(
             Disclosure(
                 uuid.uuid4(),
@@ -62,10 +62,10 @@ async def _rich_subject(container: Container, email: str) -> UUID:
                 ("account",),
                 "process_payments",
                 f"cus_{subject.hex[:8]}",
-                container.clock.now(),
+                container.infra.clock.now(),
             )
         )
-        await uow.objections.put(Objection(subject, Purpose.ANALYTICS, True, container.clock.now()))
+        await uow.objections.put(Objection(subject, Purpose.ANALYTICS, True, container.infra.clock.now()))
         await uow.commit()
     return subject
 
@@ -85,17 +85,17 @@ async def _erasure_steps(wired: Callable[..., Container]) -> list[str]:
 async def test_erasure_killed_after_every_step_finishes_exactly_once(wired: Callable[..., Container]) -> None:
     stripe = RecordingProcessorEraser("stripe")
     container = wired(processor_erasers={"stripe": stripe})
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
-    steps = container.rights.jobs.erasure_steps()
+    steps = container.data_rights.jobs.erasure_steps()
     assert steps[0] == "sessions_revoked" and steps[-1] == "erased:data_rights"
     assert {"erased:identity", "erased:objects", "erased:subject_key", "processors_called"} <= set(steps)
     for index, step in enumerate(steps):
         email = f"kill{index}@example.com"
         subject = await _rich_subject(container, email)
-        request = await container.rights.requests.submit(subject, "erasure", {}, password=PASSWORD)
+        request = await container.data_rights.requests.submit(subject, "erasure", {}, password=PASSWORD)
         clock.advance(timedelta(days=30, seconds=1))
-        jobs = container.rights.jobs
+        jobs = container.data_rights.jobs
         jobs.after_step = _kill_after(step)
         with pytest.raises(WorkerKilled):
             await jobs.run(request.id)
@@ -103,7 +103,7 @@ async def test_erasure_killed_after_every_step_finishes_exactly_once(wired: Call
         await jobs.run_due()
         await jobs.run_due()  # a second pass finds nothing left to do
 
-        async with container.uow() as uow:
+        async with container.infra.uow() as uow:
             assert await uow.accounts.get(subject) is None, step
             assert await uow.subject_keys.get(subject) is None, step
             assert await uow.privacy_requests.list_for_subject(subject) == [], step
@@ -111,16 +111,16 @@ async def test_erasure_killed_after_every_step_finishes_exactly_once(wired: Call
             assert await uow.objections.for_subject(subject) == [], step
             assert await uow.audit.list_for_subject(subject) == [], step
             assert await uow.disclosures.list_for_subject(subject) == [], step
-        assert await container.object_store.list(f"uploads/{subject}") == [], step
-        assert await container.object_store.list(f"outputs/{subject}") == [], step
+        assert await container.infra.object_store.list(f"uploads/{subject}") == [], step
+        assert await container.infra.object_store.list(f"outputs/{subject}") == [], step
         # the processor was asked once and said deleted once
         assert stripe.deleted.count(f"cus_{subject.hex[:8]}") == 1, step
-        mailer = container.mailer
+        mailer = container.infra.mailer
         assert isinstance(mailer, InMemoryMailer)
         started = [m for m in mailer.sent_to(email) if m.kind == "erasure_started"]
         assert len(started) == 1, step
         completion_id = UUID(started[0].body.rsplit("Completion reference: ", 1)[1].strip())
-        async with container.uow() as uow:
+        async with container.infra.uow() as uow:
             completion = await uow.erasure_completions.get(completion_id)
         assert completion is not None, step
         assert completion.outcome["processors"] == [{"processor": "stripe", "status": "deleted", "attempts": 1}]
@@ -131,32 +131,32 @@ async def test_erasure_killed_after_every_step_finishes_exactly_once(wired: Call
 async def test_failed_processor_deletions_are_retried_and_recorded(wired: Callable[..., Container]) -> None:
     stripe = RecordingProcessorEraser("stripe", failures=2)
     container = wired(processor_erasers={"stripe": stripe})
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     subject = await _rich_subject(container, "retry@example.com")
-    request = await container.rights.requests.submit(subject, "erasure", {}, password=PASSWORD)
+    request = await container.data_rights.requests.submit(subject, "erasure", {}, password=PASSWORD)
     clock.advance(timedelta(days=30, seconds=1))
-    assert await container.rights.jobs.run_due() == {"done": 0, "pending": 1, "failed": 0}
-    assert await container.rights.jobs.run_due() == {"done": 0, "pending": 0, "failed": 0}  # backing off
-    async with container.uow() as uow:
+    assert await container.data_rights.jobs.run_due() == {"done": 0, "pending": 1, "failed": 0}
+    assert await container.data_rights.jobs.run_due() == {"done": 0, "pending": 0, "failed": 0}  # backing off
+    async with container.infra.uow() as uow:
         job = await uow.privacy_jobs.get(request.id)
     assert job is not None and job.processor_calls[0]["status"] == "failed"
     assert job.processor_calls[0]["last_error"] == "ProcessorUnavailable"
     clock.advance(timedelta(minutes=16))
-    assert (await container.rights.jobs.run_due())["pending"] == 1
+    assert (await container.data_rights.jobs.run_due())["pending"] == 1
     clock.advance(timedelta(minutes=16))
-    assert (await container.rights.jobs.run_due())["done"] == 1
+    assert (await container.data_rights.jobs.run_due())["done"] == 1
     assert len(stripe.calls) == 3 and stripe.deleted == [f"cus_{subject.hex[:8]}"]
 
 
 async def test_a_processor_without_deletion_api_is_recorded_as_such(wired: Callable[..., Container]) -> None:
     container = wired()
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     subject = await _rich_subject(container, "noapi@example.com")
-    request = await container.rights.requests.submit(subject, "erasure", {}, password=PASSWORD)
+    request = await container.data_rights.requests.submit(subject, "erasure", {}, password=PASSWORD)
     clock.advance(timedelta(days=30, seconds=1))
-    jobs = container.rights.jobs
+    jobs = container.data_rights.jobs
     calls: list[tuple[dict[str, Any], ...]] = []
 
     def spy(step: str) -> None:
@@ -166,7 +166,7 @@ async def test_a_processor_without_deletion_api_is_recorded_as_such(wired: Calla
     jobs.after_step = spy
     with pytest.raises(WorkerKilled):
         await jobs.run(request.id)
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         job = await uow.privacy_jobs.get(request.id)
         assert job is not None
         calls.append(job.processor_calls)
@@ -179,43 +179,43 @@ async def test_a_processor_without_deletion_api_is_recorded_as_such(wired: Calla
 async def test_export_killed_after_every_step_finishes_exactly_once(wired: Callable[..., Container], step: str) -> None:
     container = wired()
     subject = await _rich_subject(container, "exp@example.com")
-    request = await container.rights.requests.submit(subject, "export", {}, password=PASSWORD)
-    jobs = container.rights.jobs
+    request = await container.data_rights.requests.submit(subject, "export", {}, password=PASSWORD)
+    jobs = container.data_rights.jobs
     jobs.after_step = _kill_after(step)
     with pytest.raises(WorkerKilled):
         await jobs.run(request.id)
     jobs.after_step = None
     await jobs.run_due()
     await jobs.run_due()
-    view = await container.rights.requests.view(subject, request.id)
+    view = await container.data_rights.requests.view(subject, request.id)
     assert view.request.status == "completed"
     assert [e.status for e in view.history].count("completed") == 1
-    assert await container.object_store.list(f"exports/{subject}") == [f"exports/{subject}/{request.id}.zip"]
-    mailer = container.mailer
+    assert await container.infra.object_store.list(f"exports/{subject}") == [f"exports/{subject}/{request.id}.zip"]
+    mailer = container.infra.mailer
     assert isinstance(mailer, InMemoryMailer)
     assert len([m for m in mailer.sent_to("exp@example.com") if m.kind == "export_ready"]) == 1
 
 
 async def test_an_export_that_fails_midway_leaves_no_archive_and_is_retried(wired: Callable[..., Container]) -> None:
     container = wired()
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     subject = await _rich_subject(container, "flaky@example.com")
-    request = await container.rights.requests.submit(subject, "export", {}, password=PASSWORD)
-    objects = next(h for h in container.rights.holders if h.name == "objects")
+    request = await container.data_rights.requests.submit(subject, "export", {}, password=PASSWORD)
+    objects = next(h for h in container.data_rights.holders if h.name == "objects")
     original = objects.export
 
     async def broken(subject_id: UUID, sink: Any) -> None:
         raise OSError("object store went away")
 
     objects.export = broken  # type: ignore[method-assign]
-    assert (await container.rights.jobs.run_due())["failed"] == 1
-    assert await container.object_store.list(f"exports/{subject}") == []
+    assert (await container.data_rights.jobs.run_due())["failed"] == 1
+    assert await container.infra.object_store.list(f"exports/{subject}") == []
     objects.export = original  # type: ignore[method-assign]
-    assert (await container.rights.jobs.run_due())["done"] == 0  # backing off
+    assert (await container.data_rights.jobs.run_due())["done"] == 0  # backing off
     clock.advance(timedelta(minutes=16))
-    assert (await container.rights.jobs.run_due())["done"] == 1
-    assert (await container.rights.requests.view(subject, request.id)).request.status == "completed"
+    assert (await container.data_rights.jobs.run_due())["done"] == 1
+    assert (await container.data_rights.requests.view(subject, request.id)).request.status == "completed"
 
 
 def test_job_pending_is_an_exception() -> None:

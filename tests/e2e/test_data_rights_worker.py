@@ -22,7 +22,7 @@ async def test_a_pass_runs_jobs_sweeps_and_monitors(
     headers = await signed_in(client, "run@example.com", country="KR")
     await submit_proven(client, headers, "export")
     await submit(client, headers, "rectification", {"free_text": "wrong name"})
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     runner = DataRightsRunner(container)
     first = await runner.run_once()
@@ -30,7 +30,7 @@ async def test_a_pass_runs_jobs_sweeps_and_monitors(
     clock.advance(timedelta(days=8))
     second = await runner.run_once()  # the retention sweep deletes the expired archive (and the expired sessions)
     assert second["retention_applied"] >= 1 and second["near_due"] == 1
-    assert await container.object_store.list("exports/") == []
+    assert await container.infra.object_store.list("exports/") == []
     clock.advance(timedelta(minutes=10))
     third = await runner.run_once()
     assert third["near_due"] == 0 and third["retention_applied"] == 0  # the monitor runs hourly, the sweep too

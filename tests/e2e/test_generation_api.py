@@ -47,13 +47,13 @@ async def upload(client: AsyncTestClient, headers: dict[str, str], data: bytes, 
 
 
 def store_of(container: Container) -> InMemoryObjectStore:
-    assert isinstance(container.object_store, InMemoryObjectStore)
-    return container.object_store
+    assert isinstance(container.infra.object_store, InMemoryObjectStore)
+    return container.infra.object_store
 
 
 async def settle(container: Container) -> None:
-    assert isinstance(container.job_queue, ManualJobQueue) and container.generations is not None
-    await container.job_queue.drain(container.generations.run)
+    assert isinstance(container.generation.queue, ManualJobQueue) and container.generation.generations is not None
+    await container.generation.queue.drain(container.generation.generations.run)
 
 
 async def test_an_uploaded_jpeg_with_gps_is_stored_without_any_exif(
@@ -123,7 +123,7 @@ async def test_image_and_video_generations_run_to_real_outputs(client: AsyncTest
     )
     assert image.status_code == 202, image.text
     assert image.json()["status"] == "queued"
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     clock.advance(timedelta(seconds=1))
     video = await client.post(
@@ -162,7 +162,7 @@ async def test_prompts_are_sealed_at_rest(client: AsyncTestClient, container: Co
     submitted = await client.post(
         "/v1/generations", json={"kind": "image", "prompt": "my secret idea"}, headers=headers
     )
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         generation = await uow.generations.get(uuid.UUID(submitted.json()["id"]))
     assert generation is not None and b"my secret idea" not in generation.prompt_ciphertext
 
@@ -191,8 +191,8 @@ async def test_a_restricted_subject_is_refused_and_nothing_is_sent(
 ) -> None:
     headers = await signed_in(client, "restricted@example.com")
     me = (await client.get("/v1/me", headers=headers)).json()["id"]
-    async with container.uow() as uow:
-        await uow.restrictions.restrict(uuid.UUID(me), "art. 18", container.clock.now())
+    async with container.infra.uow() as uow:
+        await uow.restrictions.restrict(uuid.UUID(me), "art. 18", container.infra.clock.now())
         await uow.commit()
     response = await client.post("/v1/generations", json={"kind": "image", "prompt": "x"}, headers=headers)
     assert response.status_code == 403
@@ -227,7 +227,7 @@ async def test_delete_removes_prompt_outputs_and_unshared_references(
     assert (await client.delete(f"/v1/generations/{first}", headers=headers)).status_code == 204
     assert (await client.get(f"/v1/generations/{first}", headers=headers)).status_code == 404
     assert not any(first in k for k in store.objects)
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         assert await uow.generations.get(uuid.UUID(first)) is None
         assert await uow.uploads.get(uuid.UUID(only_here)) is None
         assert await uow.uploads.get(uuid.UUID(shared)) is not None  # still used by the second generation

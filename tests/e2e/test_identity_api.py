@@ -46,7 +46,7 @@ async def test_sign_up_records_acceptance_of_the_exact_policy_version(
     assert created.status_code == 201, created.text
     from uuid import UUID
 
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         acceptances = await uow.acceptances.list_for_subject(UUID(created.json()["id"]))
     assert [(a.policy_version, a.content_sha256, a.method) for a in acceptances] == [
         (1, policy["content_sha256"], "sign_up")
@@ -66,7 +66,7 @@ async def test_outdated_or_unknown_policy_version_is_refused(client: AsyncTestCl
 async def test_duplicate_email_gets_the_same_answer_and_the_owner_is_told_by_mail(
     client: AsyncTestClient, container: Container
 ) -> None:
-    mailer = container.mailer
+    mailer = container.infra.mailer
     assert isinstance(mailer, InMemoryMailer)
     first = await client.post("/v1/accounts", json=sign_up_body("dup@example.com"))
     second = await client.post("/v1/accounts", json=sign_up_body("Dup@Example.com", password="another-password"))
@@ -103,7 +103,7 @@ async def test_failed_logins_are_throttled_then_released(client: AsyncTestClient
     assert blocked.status_code == 429
     assert blocked.json()["code"] == "too_many_attempts"
     assert 0 < int(blocked.headers["retry-after"]) <= container.settings.login_window_seconds
-    container.clock.advance(timedelta(seconds=container.settings.login_window_seconds + 1))  # type: ignore[attr-defined]
+    container.infra.clock.advance(timedelta(seconds=container.settings.login_window_seconds + 1))  # type: ignore[attr-defined]
     released = await client.post("/v1/auth/token", json={"email": "slow@example.com", "password": PASSWORD})
     assert released.status_code == 200
 
@@ -120,7 +120,7 @@ async def test_logout_revokes_the_token(client: AsyncTestClient) -> None:
 
 async def test_tokens_expire(client: AsyncTestClient, container: Container) -> None:
     headers = await signed_in(client, "expiring@example.com")
-    container.clock.advance(timedelta(seconds=container.settings.token_ttl_seconds + 1))  # type: ignore[attr-defined]
+    container.infra.clock.advance(timedelta(seconds=container.settings.token_ttl_seconds + 1))  # type: ignore[attr-defined]
     assert (await client.get("/v1/me", headers=headers)).status_code == 401
 
 
@@ -145,7 +145,7 @@ async def test_profile_correction_is_audited_as_rectification(client: AsyncTestC
     assert changed.status_code == 200, changed.text
     assert changed.json()["email"] == "new@example.com"
     assert changed.json()["display_name"] == "Grace"
-    container.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+    container.infra.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
     # Unchanged values are not audited again; clearing the display name is.
     assert (await client.patch("/v1/me", headers=headers, json={"email": "new@example.com"})).status_code == 200
     cleared = await client.patch("/v1/me", headers=headers, json={"display_name": None})
@@ -153,7 +153,7 @@ async def test_profile_correction_is_audited_as_rectification(client: AsyncTestC
 
     from uuid import UUID
 
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         events = await uow.audit.list_for_subject(UUID(me["id"]))
     assert [(e.action, e.fields, e.actor_kind) for e in events] == [
         ("rectification", ("email", "display_name"), "subject"),

@@ -10,8 +10,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from dreamina.adapters.memory.repositories import InMemoryDatabase
-from dreamina.bootstrap import build_container
+from dreamina.bootstrap import build_container, memory_database
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
@@ -23,7 +22,7 @@ from .helpers import PASSWORD, sign_up_body
 def api_schema(tmp_path: Path) -> schemathesis.schemas.BaseSchema:
     container = build_container(
         load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED}),
-        uow=InMemoryDatabase().unit_of_work,
+        uow=memory_database().unit_of_work,
         **test_overrides(),
     )
 
@@ -32,10 +31,10 @@ def api_schema(tmp_path: Path) -> schemathesis.schemas.BaseSchema:
         from dreamina.domain.identity.accounts import SignUp
 
         body = sign_up_body("fuzz@example.com")
-        await container.accounts.sign_up(
+        await container.identity.accounts.sign_up(
             SignUp(body["email"], PASSWORD, __import__("datetime").date(1990, 4, 1), "DE", None, 1)
         )
-        return (await container.accounts.issue_token("fuzz@example.com", PASSWORD)).access_token
+        return (await container.identity.accounts.issue_token("fuzz@example.com", PASSWORD)).access_token
 
     token = asyncio.run(prepare())
     app = create_app(container=container)

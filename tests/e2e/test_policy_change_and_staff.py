@@ -24,7 +24,7 @@ async def _sign_in(client: AsyncTestClient, email: str) -> dict[str, str]:
 
 async def _staff(client: AsyncTestClient, container: Container, email: str, role: str) -> dict[str, str]:
     headers = await signed_in(client, email)
-    await container.staff.grant(email, role)
+    await container.identity.staff.grant(email, role)
     return headers
 
 
@@ -54,7 +54,7 @@ async def test_analytics_summary_counts_per_day_event_and_feature(
     events = {"events": [{"name": "page_view", "page": "/"}] * 3 + [{"name": "feature_used", "feature": "upscale"}]}
     assert (await client.post("/v1/analytics/events", json=events, headers={"Cookie": device})).json()["recorded"] == 4
     body = (await client.get("/v1/admin/analytics/summary", headers=officer)).json()
-    today = container.clock.now().date().isoformat()
+    today = container.infra.clock.now().date().isoformat()
     assert body["counts"] == [
         {"day": today, "name": "feature_used", "feature": "upscale", "count": 1},
         {"day": today, "name": "page_view", "feature": None, "count": 3},
@@ -78,7 +78,7 @@ async def test_staff_reads_of_a_subject_are_audited_with_their_reason(
     reason = "ticket 4711: subject asks which cookies they allowed"
     read = await client.get(url, params={"reason": reason}, headers=support)
     assert read.status_code == 200 and read.json()["history"][0]["functional"] is True
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         events = await uow.audit.list_for_subject(uuid.UUID(me["id"]))
     staff_reads = [e for e in events if e.action == "staff_read"]
     assert len(staff_reads) == 1
@@ -88,8 +88,8 @@ async def test_staff_reads_of_a_subject_are_audited_with_their_reason(
 
 
 async def test_a_policy_change_end_to_end(client: AsyncTestClient, container: Container) -> None:
-    clock = container.clock
-    mailer = container.mailer
+    clock = container.infra.clock
+    mailer = container.infra.mailer
     assert isinstance(clock, MovableClock) and isinstance(mailer, InMemoryMailer)
     notified = await signed_in(client, "notified@example.com")
     await client.put("/v1/consent", json={"functional": True, "analytics": True, "marketing": False}, headers=notified)
@@ -138,11 +138,11 @@ async def test_a_policy_change_end_to_end(client: AsyncTestClient, container: Co
 async def test_consent_given_under_an_old_policy_does_not_allow_analytics_under_a_new_one(
     client: AsyncTestClient, container: Container
 ) -> None:
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     consent = await client.put("/v1/consent", json={"functional": False, "analytics": True, "marketing": False})
     device = {"Cookie": consent.headers["set-cookie"].split(";")[0]}
-    await container.policy_changes.publish(NEW_TEXT, clock.now() + timedelta(days=1))
+    await container.consent.policy_changes.publish(NEW_TEXT, clock.now() + timedelta(days=1))
     clock.advance(timedelta(days=2))
     dropped = await client.post(
         "/v1/analytics/events", json={"events": [{"name": "page_view", "page": "/"}]}, headers=device
@@ -154,12 +154,12 @@ async def test_consent_given_under_an_old_policy_does_not_allow_analytics_under_
 
 async def test_publishing_checks_its_input(client: AsyncTestClient, container: Container) -> None:
     admin = await _staff(client, container, "admin2@example.com", "admin")
-    past = (container.clock.now() - timedelta(days=1)).isoformat()
+    past = (container.infra.clock.now() - timedelta(days=1)).isoformat()
     response = await client.post(
         "/v1/admin/policy/versions", json={"text": NEW_TEXT, "effective_at": past}, headers=admin
     )
     assert response.status_code == 422 and response.json()["field"] == "effective_at"
-    future = (container.clock.now() + timedelta(days=1)).isoformat()
+    future = (container.infra.clock.now() + timedelta(days=1)).isoformat()
     no_sections = await client.post(
         "/v1/admin/policy/versions", json={"text": "just words", "effective_at": future}, headers=admin
     )
@@ -170,7 +170,7 @@ async def test_the_subject_sees_their_disclosures(client: AsyncTestClient, conta
     headers = await signed_in(client, "ledger@example.com")
     other = await signed_in(client, "other-ledger@example.com")
     me = (await client.get("/v1/me", headers=headers)).json()
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         await uow.disclosures.record(
             Disclosure(
                 id=uuid.uuid4(),
@@ -179,7 +179,7 @@ async def test_the_subject_sees_their_disclosures(client: AsyncTestClient, conta
                 categories=("account", "payment"),
                 purpose="process_payments",
                 reference="cus_123",
-                occurred_at=container.clock.now(),
+                occurred_at=container.infra.clock.now(),
             )
         )
         await uow.commit()

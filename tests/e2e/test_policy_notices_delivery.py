@@ -54,12 +54,12 @@ async def test_notices_are_delivered_and_only_notified_subjects_accept_by_contin
     delivery: tuple[Container, Callable[[], list[MailMessage]]],
 ) -> None:
     container, delivered = delivery
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     async with AsyncTestClient(app=create_app(container=container)) as client:
         await signed_in(client, "reader@example.com")
         admin = await signed_in(client, "boss@example.com")
-        await container.staff.grant("boss@example.com", "admin")
+        await container.identity.staff.grant("boss@example.com", "admin")
         effective = clock.now() + timedelta(days=14)
         published = await client.post(
             "/v1/admin/policy/versions", json={"text": NEW_TEXT, "effective_at": effective.isoformat()}, headers=admin

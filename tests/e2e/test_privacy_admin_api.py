@@ -17,7 +17,7 @@ QUEUE = "/v1/admin/privacy/requests"
 
 async def _officer(client: AsyncTestClient, container: Container, role: str = "privacy_officer") -> dict[str, str]:
     headers = await signed_in(client, f"{role}.staff@example.com")
-    await container.staff.grant(f"{role}.staff@example.com", role)
+    await container.identity.staff.grant(f"{role}.staff@example.com", role)
     return headers
 
 
@@ -47,7 +47,7 @@ async def test_views_are_audited_and_decisions_reach_the_subject(client: AsyncTe
     assert no_reason.status_code == 400
     viewed = await client.get(f"{QUEUE}/{request['id']}", headers=officer, params={"reason": "reviewing the queue"})
     assert viewed.status_code == 200 and viewed.json()["details"]["free_text"] == "please fix my birth date"
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         audited = [e for e in await uow.audit.list_for_subject(subject_id) if e.actor_kind == "staff"]
     assert any(e.reason == "reviewing the queue" for e in audited)
 
@@ -62,7 +62,7 @@ async def test_views_are_audited_and_decisions_reach_the_subject(client: AsyncTe
         f"{QUEUE}/{request['id']}/reject", headers=officer, json={"reason": "the registry confirms the date"}
     )
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
-    mailer = container.mailer
+    mailer = container.infra.mailer
     assert isinstance(mailer, InMemoryMailer)
     told = [m for m in mailer.sent if m.to == "decided@example.com"]
     assert any("registry confirms" in m.body for m in told)

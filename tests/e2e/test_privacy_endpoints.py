@@ -45,7 +45,7 @@ async def test_versions_list(client: AsyncTestClient) -> None:
 async def test_start_up_is_idempotent(client: AsyncTestClient, container: Container) -> None:
     await container.start()
     await container.start()
-    assert len(await container.policies.versions()) == 1
+    assert len(await container.consent.policies.versions()) == 1
 
 
 async def test_processor_record_is_generated_from_the_data_map(client: AsyncTestClient) -> None:

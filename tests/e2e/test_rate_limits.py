@@ -8,8 +8,7 @@ from pathlib import Path
 from litestar.stores.memory import MemoryStore
 from litestar.testing import AsyncTestClient
 
-from dreamina.adapters.memory.repositories import InMemoryDatabase
-from dreamina.bootstrap import build_container
+from dreamina.bootstrap import build_container, memory_database
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
@@ -25,7 +24,7 @@ async def test_sensitive_routes_are_limited_per_client(tmp_path: Path) -> None:
             "DREAMINA_RATE_LIMIT_GENERAL_PER_MINUTE": "5",
         }
     )
-    container = build_container(settings, uow=InMemoryDatabase().unit_of_work, **test_overrides())
+    container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
     app = create_app(container=container)
     async with AsyncTestClient(app=app) as client:
         statuses = [

@@ -34,7 +34,7 @@ async def test_a_restriction_stops_every_outbound_path_until_it_is_lifted(
     assert analytics == {"recorded": 0, "dropped": 2, "reason": "processing_restricted"}
     checkout = await client.post("/v1/billing/checkout", headers=headers, json={"pack_id": "starter"})
     assert checkout.status_code == 403 and checkout.json()["code"] == "processing_restricted"
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         me = (await client.get("/v1/me", headers=headers)).json()
         assert [d.processor for d in await uow.disclosures.list_for_subject(uuid.UUID(me["id"]))] == []
     # the subject's own reads go on

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from dreamina.adapters.memory.repositories import InMemoryDatabase
-from dreamina.bootstrap import build_container
+from dreamina.bootstrap import build_container, memory_database
 from dreamina.entrypoints.http.app import create_app
 from dreamina.entrypoints.http.rate_limits import BUDGETS, CONTENT, GENERAL, SENSITIVE, budget_of
 from dreamina.settings import load_settings
@@ -22,7 +21,7 @@ from .test_generation_api import png_bytes
 
 async def _client(tmp_path: Path, **env: str) -> Any:
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED, **env})
-    container = build_container(settings, uow=InMemoryDatabase().unit_of_work, **test_overrides())
+    container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
     return container, AsyncTestClient(app=create_app(container=container))
 
 
@@ -169,9 +168,9 @@ async def test_one_time_codes_are_on_the_sensitive_budget(tmp_path: Path) -> Non
 
 def test_a_busy_store_is_a_503_with_retry_after_never_a_500() -> None:
     from dreamina.domain.privacy.errors import DomainError, StoreBusy
-    from dreamina.entrypoints.http.problems import EXCEPTION_HANDLERS
+    from dreamina.entrypoints.http.problems import exception_handlers
 
-    handler: Any = EXCEPTION_HANDLERS[DomainError]
+    handler: Any = exception_handlers({})[DomainError]
     response = handler(None, StoreBusy("the database is busy with another write; try again"))
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"

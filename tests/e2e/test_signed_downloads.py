@@ -25,7 +25,7 @@ async def local(tmp_path: Path, uow_factory: object) -> AsyncIterator[tuple[Asyn
     overrides = test_overrides()
     del overrides["object_store"]  # the real local store, signing with a key derived from the vault
     container = build_container(settings, uow=uow_factory, **overrides)
-    assert isinstance(container.object_store, LocalObjectStore)
+    assert isinstance(container.infra.object_store, LocalObjectStore)
     async with AsyncTestClient(app=create_app(container=container)) as client:
         yield client, container
     await container.aclose()
@@ -38,15 +38,15 @@ def path_of(url: str) -> str:
 
 async def test_a_signed_url_serves_the_object_until_it_expires(local: tuple[AsyncTestClient, Container]) -> None:
     client, container = local
-    await container.object_store.put("outputs/s/g/0.png", b"\x89PNG fake", "image/png")
-    url = await container.object_store.signed_url("outputs/s/g/0.png")
+    await container.infra.object_store.put("outputs/s/g/0.png", b"\x89PNG fake", "image/png")
+    url = await container.infra.object_store.signed_url("outputs/s/g/0.png")
     assert url.startswith("http://127.0.0.1:8000/v1/objects/outputs/s/g/0.png?")
     response = await client.get(path_of(url))
     assert response.status_code == 200
     assert response.content == b"\x89PNG fake"
     assert response.headers["content-type"] == "image/png"
     assert "no-store" in response.headers["cache-control"]
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     clock.advance(timedelta(minutes=15))
     expired = await client.get(path_of(url))
@@ -68,9 +68,9 @@ async def test_tampered_or_traversing_urls_get_nothing(
     local: tuple[AsyncTestClient, Container], tamper: object
 ) -> None:
     client, container = local
-    await container.object_store.put("outputs/s/g/0.png", b"secret", "image/png")
-    await container.object_store.put("outputs/s/g/1.png", b"other", "image/png")
-    path = tamper(path_of(await container.object_store.signed_url("outputs/s/g/0.png")))  # type: ignore[operator]
+    await container.infra.object_store.put("outputs/s/g/0.png", b"secret", "image/png")
+    await container.infra.object_store.put("outputs/s/g/1.png", b"other", "image/png")
+    path = tamper(path_of(await container.infra.object_store.signed_url("outputs/s/g/0.png")))  # type: ignore[operator]
     response = await client.get(path)
     assert response.status_code in (400, 403, 404), response.text
     assert b"secret" not in response.content and b"other" not in response.content
@@ -78,7 +78,7 @@ async def test_tampered_or_traversing_urls_get_nothing(
 
 async def test_a_deleted_object_is_gone_even_with_a_valid_url(local: tuple[AsyncTestClient, Container]) -> None:
     client, container = local
-    await container.object_store.put("outputs/s/g/0.png", b"x", "image/png")
-    url = await container.object_store.signed_url("outputs/s/g/0.png", 60)
-    await container.object_store.delete("outputs/s/g/0.png")
+    await container.infra.object_store.put("outputs/s/g/0.png", b"x", "image/png")
+    url = await container.infra.object_store.signed_url("outputs/s/g/0.png", 60)
+    await container.infra.object_store.delete("outputs/s/g/0.png")
     assert (await client.get(path_of(url))).status_code == 404

@@ -26,7 +26,7 @@ def test_staff_create_list_and_revoke(
         container = build_container(load_settings())
         try:
             await container.start()
-            await container.accounts.sign_up(
+            await container.identity.accounts.sign_up(
                 SignUp("staffer@example.com", "a long enough password", date(1990, 1, 1), "DE", None, 1)
             )
         finally:

@@ -15,8 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.mail import InMemoryMailer
-from dreamina.adapters.memory.repositories import InMemoryDatabase
-from dreamina.bootstrap import Container, build_container
+from dreamina.bootstrap import Container, build_container, memory_database
 from dreamina.entrypoints.http.app import create_app
 from dreamina.entrypoints.workers.data_rights import DataRightsRunner
 from dreamina.settings import load_settings
@@ -36,7 +35,7 @@ def _ticket(category: str = "privacy", **extra: Any) -> dict[str, Any]:
 
 async def _staff(client: AsyncTestClient, container: Container, role: str) -> dict[str, str]:
     headers = await signed_in(client, f"{role}@example.com")
-    await container.staff.grant(f"{role}@example.com", role)
+    await container.identity.staff.grant(f"{role}@example.com", role)
     return headers
 
 
@@ -47,8 +46,8 @@ async def _sign_in_again(client: AsyncTestClient, email: str) -> dict[str, str]:
 
 
 def _mailer(container: Container) -> InMemoryMailer:
-    assert isinstance(container.mailer, InMemoryMailer)
-    return container.mailer
+    assert isinstance(container.infra.mailer, InMemoryMailer)
+    return container.infra.mailer
 
 
 async def test_an_anonymous_ticket_needs_a_reply_to_address(client: AsyncTestClient) -> None:
@@ -119,7 +118,7 @@ async def test_privacy_tickets_reach_the_privacy_officers_on_the_legal_clock(
     assert wrong_queue.status_code == 404
 
     # the hourly deadline monitor flags them like privacy requests
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     clock.advance(timedelta(days=12))
     counts = await DataRightsRunner(container).run_once()
@@ -143,7 +142,7 @@ async def test_staff_answers_are_mailed_and_views_are_audited(client: AsyncTestC
     viewed = await client.get(f"{PRIVACY_QUEUE}/{mine['id']}", headers=officer, params={"reason": "answering it"})
     assert viewed.status_code == 200 and viewed.json()["message"] == "Which data do you keep about me?"
     subject_id = UUID((await client.get("/v1/me", headers=ada)).json()["id"])
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         trail = await uow.audit.list_for_subject(subject_id)
     assert [(e.action, e.reason) for e in trail if e.action == "staff_viewed_support_ticket"] == [
         ("staff_viewed_support_ticket", "answering it")
@@ -174,7 +173,7 @@ async def test_retention_deletes_closed_tickets_past_their_period_and_keeps_youn
     client: AsyncTestClient, container: Container, stored_rows: Any
 ) -> None:
     support = await _staff(client, container, "support")
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     old = (await client.post(TICKETS, json=_ticket("other", reply_to="old@example.org"))).json()
     await client.post(f"{SUPPORT_QUEUE}/{old['id']}/close", headers=support, json={"reason": "answered"})
@@ -183,7 +182,7 @@ async def test_retention_deletes_closed_tickets_past_their_period_and_keeps_youn
     await client.post(f"{SUPPORT_QUEUE}/{young['id']}/close", headers=support, json={"reason": "answered"})
     clock.advance(timedelta(days=166))  # the first closed 366 days ago, the second 166
     support = await _sign_in_again(client, "support@example.com")
-    reports = {r.task: r for r in await container.retention.run()}
+    reports = {r.task: r for r in await container.privacy.retention.run()}
     assert reports["support_tickets.closed_other"].applied == 1
     assert (await stored_rows())["support_tickets"] == 1
     left = await client.get(f"{SUPPORT_QUEUE}/{young['id']}", headers=support, params={"reason": "check"})
@@ -200,7 +199,7 @@ async def test_the_export_holds_the_subjects_tickets(client: AsyncTestClient, co
     )
     await client.post(TICKETS, json=_ticket("other", subject="Eve's note", message="Eve writes something"), headers=eve)
     request_id = (await submit_proven(client, ada, "export"))["id"]
-    assert (await container.rights.jobs.run_due())["done"] == 1
+    assert (await container.data_rights.jobs.run_due())["done"] == 1
     response = await client.get(f"/v1/privacy/requests/{request_id}/download", headers=ada)
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     tickets = json.loads(archive.read("support_tickets.json"))
@@ -226,7 +225,7 @@ async def test_ticket_intake_is_on_the_sensitive_budget(tmp_path: Path) -> None:
             "DREAMINA_RATE_LIMIT_GENERAL_PER_MINUTE": "100",
         }
     )
-    container = build_container(settings, uow=InMemoryDatabase().unit_of_work, **test_overrides())
+    container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
     async with AsyncTestClient(app=create_app(container=container)) as client:
         statuses = [(await client.post(TICKETS, json=_ticket(reply_to="a@b.org"))).status_code for _ in range(3)]
         assert statuses == [201, 201, 429]

@@ -12,7 +12,6 @@ from uuid import UUID
 import pytest
 
 from dreamina.adapters.clock import MovableClock
-from dreamina.adapters.generation_charges import LedgerGenerationCharges
 from dreamina.adapters.memory.payments import InMemoryPaymentProcessor
 from dreamina.adapters.payments import events as signed
 from dreamina.domain.billing.catalogue import Catalogue, GenerationPrices, Pack
@@ -26,6 +25,7 @@ from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.ports.billing import CheckoutRecord, CheckoutStatus, EntryKind
 from dreamina.ports.generation import GenerationCharges, GenerationKind
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
+from dreamina.wiring.billing import LedgerGenerationCharges
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SECRET = "whsec_test_secret"

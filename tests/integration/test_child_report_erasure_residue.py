@@ -31,7 +31,7 @@ async def test_a_confirmed_child_report_leaves_nothing_linking_to_the_child(
     wired: tuple[Container, Database],  # noqa: F811 - the residue test's fixture
 ) -> None:
     container, database = wired
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     image_a = b"\x89PNG\r\n\x1a\n" + b"child-image-bytes" * 8
     image_b = b"\x89PNG\r\n\x1a\n" + b"adult-image-bytes" * 8
@@ -40,35 +40,35 @@ async def test_a_confirmed_child_report_leaves_nothing_linking_to_the_child(
     child_needles = {**_needles(child, "child@example.com", "a pony in the garden", image_a), "details": b"Lily"}
     adult_needles = _needles(adult, "adult@example.com", "a lighthouse in fog", image_b)
 
-    token = (await container.accounts.issue_token("child@example.com", PASSWORD)).access_token
-    await container.children.report(
+    token = (await container.identity.accounts.issue_token("child@example.com", PASSWORD)).access_token
+    await container.children.reports.report(
         IncomingReport(contact=REPORTER, email="child@example.com", details=DETAILS, relationship="parent")
     )
     with pytest.raises(AuthenticationFailed):  # suspended at once
-        await container.accounts.authenticate(token)
+        await container.identity.accounts.authenticate(token)
 
-    await container.accounts.sign_up(SignUp("officer@example.com", PASSWORD, date(1980, 1, 1), "DE", None, 1))
-    officer = (await container.staff.grant("officer@example.com", "privacy_officer")).account_id
-    (report,) = await container.children.queue(officer)
+    await container.identity.accounts.sign_up(SignUp("officer@example.com", PASSWORD, date(1980, 1, 1), "DE", None, 1))
+    officer = (await container.identity.staff.grant("officer@example.com", "privacy_officer")).account_id
+    (report,) = await container.children.reports.queue(officer)
     assert report.subject_id == child
     assert any(f.startswith("child_reports.subject_id") for f in await scan_tables(database, child_needles))
-    confirmed = await container.children.confirm(officer, report.id, "confirmed with the parent")
-    assert (await container.rights.jobs.run_due())["done"] >= 1
+    confirmed = await container.children.reports.confirm(officer, report.id, "confirmed with the parent")
+    assert (await container.data_rights.jobs.run_due())["done"] >= 1
 
     assert await scan_tables(database, child_needles) == []
     assert await scan_objects(container, child_needles) == []
     # the report is kept as declared: under the erasure pseudonym, without details, reporter contact still sealed
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         kept = await uow.child_reports.get(report.id)
         assert await uow.child_reports.list_for_subject(child) == []
     assert kept is not None and kept.status is ReportStatus.CONFIRMED
-    assert kept.subject_id == erasure_pseudonym(container.vault, child)
+    assert kept.subject_id == erasure_pseudonym(container.infra.vault, child)
     assert kept.details_ciphertext is None and kept.reporters_ciphertext is not None
     assert kept.erasure_request_id == confirmed.erasure_request_id
     # ...and the reporter's contact goes once its 90 days after closing are up
     clock.advance(timedelta(days=91))
-    await container.retention.run()
-    async with container.uow() as uow:
+    await container.privacy.retention.run()
+    async with container.infra.uow() as uow:
         purged = await uow.child_reports.get(report.id)
     assert purged is not None and purged.reporter_key is None and purged.reporters_ciphertext is None
 

@@ -38,20 +38,22 @@ async def test_two_reports_at_once_make_one_open_report(uow_factory: UnitOfWorkF
     )
     await container.start()
     try:
-        await container.accounts.sign_up(
+        await container.identity.accounts.sign_up(
             SignUp("kid@example.com", "correct horse battery", date(1990, 1, 1), "DE", None, 1)
         )
         await asyncio.gather(
-            container.children.report(IncomingReport(contact="parent@example.org", email="kid@example.com")),
-            container.children.report(IncomingReport(contact="teacher@example.org", email="kid@example.com")),
+            container.children.reports.report(IncomingReport(contact="parent@example.org", email="kid@example.com")),
+            container.children.reports.report(IncomingReport(contact="teacher@example.org", email="kid@example.com")),
         )
-        async with container.uow() as uow:
-            account = await uow.accounts.get_by_email_index(container.vault.blind_index("email", "kid@example.com"))
+        async with container.infra.uow() as uow:
+            account = await uow.accounts.get_by_email_index(
+                container.infra.vault.blind_index("email", "kid@example.com")
+            )
             assert account is not None and account.status is AccountStatus.SUSPENDED
             reports = await uow.child_reports.list_for_subject(account.id)
         assert len(reports) == 1
         assert reports[0].reports_received == 2
-        staff_view = container.children._filing.open(reports[0])[0]
+        staff_view = container.children.reports._filing.open(reports[0])[0]
         assert sorted(r["contact"] for r in staff_view) == ["parent@example.org", "teacher@example.org"]
     finally:
         await container.aclose()
@@ -76,15 +78,17 @@ async def test_two_staff_decisions_at_once_have_one_winner_and_one_erasure(
     await container.start()
     try:
         for email in ("kid@example.com", "officer@example.com"):
-            await container.accounts.sign_up(SignUp(email, "correct horse battery", date(1990, 1, 1), "DE", None, 1))
-        officer = (await container.staff.grant("officer@example.com", "privacy_officer")).account_id
-        await container.children.report(IncomingReport(contact="parent@example.org", email="kid@example.com"))
-        async with container.uow() as uow:
+            await container.identity.accounts.sign_up(
+                SignUp(email, "correct horse battery", date(1990, 1, 1), "DE", None, 1)
+            )
+        officer = (await container.identity.staff.grant("officer@example.com", "privacy_officer")).account_id
+        await container.children.reports.report(IncomingReport(contact="parent@example.org", email="kid@example.com"))
+        async with container.infra.uow() as uow:
             (report,) = await uow.child_reports.list_open(10)
         outcomes = await asyncio.gather(
-            container.children.confirm(officer, report.id, "the parent sent proof"),
-            container.children.confirm(officer, report.id, "the parent sent proof"),
-            container.children.dismiss(officer, report.id, "looks unfounded"),
+            container.children.reports.confirm(officer, report.id, "the parent sent proof"),
+            container.children.reports.confirm(officer, report.id, "the parent sent proof"),
+            container.children.reports.dismiss(officer, report.id, "looks unfounded"),
             return_exceptions=True,
         )
         won = [o for o in outcomes if not isinstance(o, BaseException)]
@@ -94,12 +98,12 @@ async def test_two_staff_decisions_at_once_have_one_winner_and_one_erasure(
         if not any(isinstance(o, StoreBusy) for o in lost):
             assert len(won) == 1, outcomes  # PostgreSQL: the row lock decides, nobody is told to retry
         if not won:  # SQLite told every decision to try again: nothing happened, and a retry decides
-            async with container.uow() as uow:
+            async with container.infra.uow() as uow:
                 still = await uow.child_reports.get(report.id)
                 assert still is not None and still.status is ReportStatus.OPEN
                 assert await uow.privacy_requests.list_for_subject(report.subject_id) == []
-            won = [await container.children.confirm(officer, report.id, "the parent sent proof")]
-        async with container.uow() as uow:
+            won = [await container.children.reports.confirm(officer, report.id, "the parent sent proof")]
+        async with container.infra.uow() as uow:
             requests = await uow.privacy_requests.list_for_subject(report.subject_id)
             final = await uow.child_reports.get(report.id)
         assert final is not None and final.status is won[0].status

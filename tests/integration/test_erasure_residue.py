@@ -22,8 +22,8 @@ from dreamina.adapters.memory.generation import ManualJobQueue
 from dreamina.adapters.memory.processors import RecordingProcessorEraser
 from dreamina.adapters.object_store import LocalObjectStore
 from dreamina.adapters.sql.database import Database
-from dreamina.adapters.sql.models import metadata
-from dreamina.bootstrap import Container, build_container
+from dreamina.adapters.sql.schema import metadata
+from dreamina.bootstrap import Container, build_container, sql_database
 from dreamina.domain.consent.analytics import IncomingEvent
 from dreamina.domain.consent.preferences import Choices, Requester
 from dreamina.domain.generation.generations import GenerationRequest
@@ -79,15 +79,15 @@ async def scan_tables(database: Database, needles: dict[str, bytes]) -> list[str
 
 async def scan_objects(container: Container, needles: dict[str, bytes]) -> list[str]:
     found: list[str] = []
-    for key in await container.object_store.list(""):
-        data = key.encode() + b"\n" + await container.object_store.get(key)
+    for key in await container.infra.object_store.list(""):
+        data = key.encode() + b"\n" + await container.infra.object_store.get(key)
         found.extend(f"object {key}: {what}" for what, needle in needles.items() if needle in data)
     return sorted(set(found))
 
 
 @pytest.fixture
 async def wired(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Container, Database]]:
-    database = Database(database_url, pooled=False)
+    database = sql_database(database_url, pooled=False)
     overrides = test_overrides()
     overrides["object_store"] = LocalObjectStore(tmp_path / "objects", url_signing_key=b"k" * 32, base_url="http://x/")
     overrides["processor_erasers"] = {"stripe": RecordingProcessorEraser("stripe")}
@@ -105,29 +105,35 @@ async def wired(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Contai
 async def _rich_account(container: Container, email: str, prompt: str, image: bytes) -> UUID:
     """An account with every kind of data the service keeps: a real upload and a generation run by the offline
     provider, consents and analytics, a checkout at the payment processor, disclosures, requests and an export."""
-    await container.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), "DE", None, 1, "Display " + email))
-    token = await container.accounts.issue_token(email, PASSWORD)
-    subject = (await container.accounts.authenticate(token.access_token)).account_id
+    await container.identity.accounts.sign_up(
+        SignUp(email, PASSWORD, date(1990, 4, 1), "DE", None, 1, "Display " + email)
+    )
+    token = await container.identity.accounts.issue_token(email, PASSWORD)
+    subject = (await container.identity.accounts.authenticate(token.access_token)).account_id
     me = Requester(subject_id=subject)
-    await container.consent.choose(me, Choices(functional=True, analytics=True), ConsentMethod.API)
-    recorded = await container.analytics.ingest(
+    await container.consent.choices.choose(me, Choices(functional=True, analytics=True), ConsentMethod.API)
+    recorded = await container.consent.analytics.ingest(
         me, [IncomingEvent("page_view", page="/gallery")], address="203.0.113.9", user_agent="Mozilla/5.0"
     )
     assert recorded.recorded == 1
-    assert container.uploads is not None and container.generations is not None and container.billing is not None
-    upload = await container.uploads.upload(subject, _real_png())
-    await container.generations.submit(
+    assert (
+        container.generation.uploads is not None
+        and container.generation.generations is not None
+        and container.billing is not None
+    )
+    upload = await container.generation.uploads.upload(subject, _real_png())
+    await container.generation.generations.submit(
         subject, GenerationRequest(kind="image", prompt=prompt, reference_upload_ids=[upload.id])
     )
-    queue = container.job_queue
+    queue = container.generation.queue
     assert isinstance(queue, ManualJobQueue)
-    await queue.drain(container.generations.run)
+    await queue.drain(container.generation.generations.run)
     await container.billing.checkout.start(subject, "starter")
-    store = container.object_store
+    store = container.infra.object_store
     await store.put(f"uploads/{subject}/ref.png", image, "image/png")
     await store.put(f"outputs/{subject}/gen1/out.png", image[::-1] + image, "image/png")
-    now = container.clock.now()
-    async with container.uow() as uow:
+    now = container.infra.clock.now()
+    async with container.infra.uow() as uow:
         await uow.disclosures.record(
             Disclosure(
                 uuid.uuid4(), subject, "stripe", ("account", "payment"), "process_payments", f"cus_{subject.hex}", now
@@ -140,19 +146,21 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
             AuditEvent(uuid.uuid4(), subject, "subject", subject, "generation", ("prompt",), f"prompt: {prompt}", now)
         )
         await uow.commit()
-    rights = container.rights.requests
+    rights = container.data_rights.requests
     await rights.submit(subject, "rectification", {"corrections": {"display_name": "New " + email}})
     await rights.submit(subject, "rectification", {"free_text": f"please fix, I am {email}; {prompt}"})
     await rights.submit(subject, "objection", {"purpose": "analytics"})
     await rights.submit(subject, "restriction", {"action": "restrict", "reason": f"contesting {prompt}"})
     await rights.submit(subject, "access", {})
     await rights.submit(subject, "export", {}, password=PASSWORD)
-    await container.rights.jobs.run_due()
+    await container.data_rights.jobs.run_due()
     await rights.staff_view(uuid.uuid4(), (await rights.list_for_subject(subject))[0].id, "support ticket")
     question = NewTicket("privacy", f"About {prompt}", f"I am {email}; what do you keep of {prompt}?", email)
-    ticket = await container.tickets.submit(subject, question)
-    await container.tickets.staff_view(uuid.uuid4(), "privacy", ticket.id, "answering the question")
-    await container.tickets.reply(uuid.uuid4(), "privacy", ticket.id, f"Dear {email}: {prompt} is kept.", close=False)
+    ticket = await container.support.tickets.submit(subject, question)
+    await container.support.tickets.staff_view(uuid.uuid4(), "privacy", ticket.id, "answering the question")
+    await container.support.tickets.reply(
+        uuid.uuid4(), "privacy", ticket.id, f"Dear {email}: {prompt} is kept.", close=False
+    )
     return subject
 
 
@@ -168,7 +176,7 @@ def _real_png() -> bytes:
 
 async def test_nothing_links_to_an_erased_subject(wired: tuple[Container, Database]) -> None:
     container, database = wired
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     image_a = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 8
     image_b = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 8
@@ -184,15 +192,15 @@ async def test_nothing_links_to_an_erased_subject(wired: tuple[Container, Databa
     }
     assert await scan_objects(container, erased_needles)
 
-    await container.rights.requests.submit(erased, "erasure", {"reason": "leaving"}, password=PASSWORD)
+    await container.data_rights.requests.submit(erased, "erasure", {"reason": "leaving"}, password=PASSWORD)
     clock.advance(timedelta(days=30, seconds=1))
-    assert (await container.rights.jobs.run_due())["done"] >= 1
+    assert (await container.data_rights.jobs.run_due())["done"] >= 1
 
     assert await scan_tables(database, erased_needles) == []
     assert await scan_objects(container, erased_needles) == []
     # the legal holds are still there, under the pseudonym
-    pseudonym = erasure_pseudonym(container.vault, erased)
-    async with container.uow() as uow:
+    pseudonym = erasure_pseudonym(container.infra.vault, erased)
+    async with container.infra.uow() as uow:
         assert len(await uow.audit.list_for_subject(pseudonym)) > 5
         assert {"stripe", "openai"} <= {d.processor for d in await uow.disclosures.list_for_subject(pseudonym)}
     # the subject who was not erased is untouched, and the scanner finds them

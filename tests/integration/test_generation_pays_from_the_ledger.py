@@ -33,40 +33,48 @@ async def container(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> Container
 
 
 async def test_generations_are_paid_exactly_once(container: Container) -> None:
-    subject = await container.accounts.sign_up(SignUp("payer@example.com", PASSWORD, date(1990, 1, 1), "DE", None, 1))
-    assert container.generations is not None and container.billing is not None
+    subject = await container.identity.accounts.sign_up(
+        SignUp("payer@example.com", PASSWORD, date(1990, 1, 1), "DE", None, 1)
+    )
+    assert container.generation.generations is not None and container.billing is not None
     credits = container.billing.credits
-    queue = container.job_queue
+    queue = container.generation.queue
     assert isinstance(queue, ManualJobQueue)
     start = await credits.balance(subject)
     assert start == 40  # the welcome grant
 
-    images = await container.generations.submit(subject, GenerationRequest(kind="image", prompt="two foxes", count=2))
+    images = await container.generation.generations.submit(
+        subject, GenerationRequest(kind="image", prompt="two foxes", count=2)
+    )
     assert await credits.balance(subject) == start - 8  # reserved at submission
-    await queue.drain(container.generations.run)
-    done = await container.generations.get(subject, images.id)
+    await queue.drain(container.generation.generations.run)
+    done = await container.generation.generations.get(subject, images.id)
     assert done.status is GenerationStatus.SUCCEEDED
     assert await credits.balance(subject) == start - 8  # captured, not charged again
-    await queue.drain(container.generations.run)  # a repeated run changes nothing
+    await queue.drain(container.generation.generations.run)  # a repeated run changes nothing
     assert await credits.balance(subject) == start - 8
 
-    video = await container.generations.submit(
+    video = await container.generation.generations.submit(
         subject, GenerationRequest(kind="video", prompt="waves", duration_seconds=4)
     )
     assert await credits.balance(subject) == start - 16
-    await container.generations.cancel(subject, video.id)
-    await container.generations.cancel(subject, video.id)
+    await container.generation.generations.cancel(subject, video.id)
+    await container.generation.generations.cancel(subject, video.id)
     assert await credits.balance(subject) == start - 8  # released once
 
-    pending = await container.generations.submit(subject, GenerationRequest(kind="image", prompt="a heron", count=4))
-    await container.generations.delete(subject, pending.id)
+    pending = await container.generation.generations.submit(
+        subject, GenerationRequest(kind="image", prompt="a heron", count=4)
+    )
+    await container.generation.generations.delete(subject, pending.id)
     assert await credits.balance(subject) == start - 8  # deleting an unfinished job releases its charge
 
     for _ in range(2):  # 2 x 16 credits: the balance reaches exactly 0
-        await container.generations.submit(subject, GenerationRequest(kind="image", prompt="more", count=4))
+        await container.generation.generations.submit(subject, GenerationRequest(kind="image", prompt="more", count=4))
     assert await credits.balance(subject) == 0
     with pytest.raises(InsufficientCredits):
-        await container.generations.submit(subject, GenerationRequest(kind="image", prompt="too much", count=1))
-    listing = await container.generations.list(subject)
+        await container.generation.generations.submit(
+            subject, GenerationRequest(kind="image", prompt="too much", count=1)
+        )
+    listing = await container.generation.generations.list(subject)
     assert len(listing.items) == 4  # images, the cancelled video, two more; the refused one was never stored
     await container.aclose()

@@ -14,9 +14,10 @@ import pytest
 from redis.asyncio import Redis
 
 from dreamina.adapters.clock import MovableClock
-from dreamina.adapters.memory.repositories import InMemoryDatabase
+from dreamina.adapters.memory.database import InMemoryDatabase
 from dreamina.adapters.queue.saq_queue import RETENTION_TASK_NAME, SaqJobQueue, make_worker, retention_cron_job
 from dreamina.adapters.retention_runs import PeriodicSweep
+from dreamina.bootstrap import memory_database
 from dreamina.domain.identity.retention import AuditEventsPastLegalPeriod
 from dreamina.domain.privacy.retention import RetentionSweep, sweep_cron
 from dreamina.entrypoints.cli import main
@@ -61,17 +62,17 @@ def test_sessions_cannot_outlive_their_declared_period(tmp_path: Path) -> None:
 
 
 async def test_the_embedded_profile_sweeps_every_interval_in_process() -> None:
-    database = InMemoryDatabase()
+    database = memory_database()
     await _old_audit_events(database, 3)
     periodic = PeriodicSweep(_sweep(database), interval_seconds=0.05)
     await periodic.start()
     try:
-        assert len(database.audit) == 3  # the first run waits one interval
+        assert len(database.rows("audit_events")) == 3  # the first run waits one interval
         for _ in range(100):
             await asyncio.sleep(0.02)
             if periodic.runs >= 2:
                 break
-        assert periodic.runs >= 2 and len(database.audit) == 0
+        assert periodic.runs >= 2 and len(database.rows("audit_events")) == 0
     finally:
         await periodic.stop()
 
@@ -91,7 +92,7 @@ async def redis_url() -> AsyncIterator[str]:
 
 @pytest.mark.redis
 async def test_the_saq_worker_carries_the_cron_job_and_runs_the_sweep(redis_url: str) -> None:
-    database = InMemoryDatabase()
+    database = memory_database()
     await _old_audit_events(database, 4)
     queue = SaqJobQueue(redis_url, name=f"test-{uuid.uuid4().hex[:8]}")
     worker = make_worker(
@@ -109,7 +110,7 @@ async def test_the_saq_worker_carries_the_cron_job_and_runs_the_sweep(redis_url:
         job = await queue.queue.enqueue(RETENTION_TASK_NAME, key=f"cron:{RETENTION_TASK_NAME}", timeout=60)
         assert job is not None
         await asyncio.wait_for(worker.start(), 30)
-        assert len(database.audit) == 0  # the cron task ran the sweep
+        assert len(database.rows("audit_events")) == 0  # the cron task ran the sweep
     finally:
         await queue.aclose()
         await queue.queue.disconnect()

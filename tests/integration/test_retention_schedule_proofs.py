@@ -19,10 +19,10 @@ import pytest
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.crypto import InMemoryKeyVault
+from dreamina.adapters.memory.database import InMemoryDatabase
 from dreamina.adapters.memory.generation import ManualJobQueue, RecordingCharges
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
-from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import Container, build_container, declared_data_map
 from dreamina.domain.identity.accounts import hash_token
@@ -72,7 +72,7 @@ def _container(uow_factory: UnitOfWorkFactory, tmp_path: Path, clock: MovableClo
 
 async def _account(c: Container, content_retention_days: int | None = None) -> uuid.UUID:
     account_id = uuid.uuid4()
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         await uow.accounts.add(
             Account(
                 account_id,
@@ -99,13 +99,13 @@ async def _account(c: Container, content_retention_days: int | None = None) -> u
 async def _sessions(c: Container) -> Check:
     account = await _account(c)
     gone, kept = uuid.uuid4(), uuid.uuid4()
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         for session_id, expires in ((gone, NOW - JUST), (kept, NOW + JUST)):
             await uow.sessions.add(AuthSession(session_id, account, hash_token(session_id.hex), NOW, expires))
         await uow.commit()
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             assert await uow.sessions.get_by_token_hash(hash_token(gone.hex)) is None
             assert await uow.sessions.get_by_token_hash(hash_token(kept.hex)) is not None
 
@@ -114,7 +114,7 @@ async def _sessions(c: Container) -> Check:
 
 async def _analytics(c: Container) -> Check:
     today = NOW.date()
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         await uow.analytics_events.add_many(
             [
                 analytics_event(today - timedelta(days=181), page="/gone"),
@@ -124,7 +124,7 @@ async def _analytics(c: Container) -> Check:
         await uow.commit()
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             counts = await uow.analytics_events.daily_counts(today - timedelta(days=400), today)
             assert [(x.day, x.count) for x in counts] == [(today - timedelta(days=180), 1)]
 
@@ -134,14 +134,14 @@ async def _analytics(c: Container) -> Check:
 async def _device_consent(c: Container) -> Check:
     subject = await _account(c)
     deadline = NOW - timedelta(days=396)
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         await uow.consent_records.add(consent_record(deadline - JUST, device_key="g" * 64))
         await uow.consent_records.add(consent_record(deadline + JUST, device_key="k" * 64))
         await uow.consent_records.add(consent_record(deadline - timedelta(days=900), subject_id=subject))
         await uow.commit()
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             assert await uow.consent_records.history_for_device("g" * 64) == []
             assert len(await uow.consent_records.history_for_device("k" * 64)) == 1
             assert len(await uow.consent_records.history_for_subject(subject)) == 1  # an account's records stay
@@ -152,13 +152,13 @@ async def _device_consent(c: Container) -> Check:
 async def _codes(c: Container) -> Check:
     gone = make_request(uuid.uuid4(), code_hash="h-gone", code_expires_at=NOW - JUST)
     kept = make_request(uuid.uuid4(), code_hash="h-kept", code_expires_at=NOW + JUST)
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         await uow.privacy_requests.add(gone)
         await uow.privacy_requests.add(kept)
         await uow.commit()
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             cleared, live = await uow.privacy_requests.get(gone.id), await uow.privacy_requests.get(kept.id)
         assert cleared is not None and cleared.code_hash is None and cleared.code_expires_at is None
         assert live is not None and live.code_hash == "h-kept"
@@ -169,18 +169,18 @@ async def _codes(c: Container) -> Check:
 async def _archives(c: Container) -> Check:
     gone, kept = make_request(uuid.uuid4()), make_request(uuid.uuid4())
     keys = {r.id: f"exports/{r.subject_id}/{r.id}.zip" for r in (gone, kept)}
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         for request, expires in ((gone, NOW - JUST), (kept, NOW + JUST)):
             await uow.privacy_jobs.add(
                 make_job(request, state="done", archive_key=keys[request.id], expires_at=expires)
             )
-            await c.object_store.put(keys[request.id], b"PK zip", "application/zip")
+            await c.infra.object_store.put(keys[request.id], b"PK zip", "application/zip")
         await uow.commit()
 
     async def check(c: Container) -> None:
-        assert not await c.object_store.exists(keys[gone.id])
-        assert await c.object_store.exists(keys[kept.id])
-        async with c.uow() as uow:
+        assert not await c.infra.object_store.exists(keys[gone.id])
+        assert await c.infra.object_store.exists(keys[kept.id])
+        async with c.infra.uow() as uow:
             cleared, live = await uow.privacy_jobs.get(gone.id), await uow.privacy_jobs.get(kept.id)
         assert cleared is not None and cleared.archive_key is None
         assert live is not None and live.archive_key == keys[kept.id]
@@ -193,7 +193,7 @@ async def _request_records(c: Container) -> Check:
     gone = make_request(uuid.uuid4(), status="completed", updated_at=deadline - JUST)
     kept = make_request(uuid.uuid4(), status="cancelled", updated_at=deadline + JUST)
     still_open = make_request(uuid.uuid4(), status="in_review", updated_at=deadline - timedelta(days=99))
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         for request in (gone, kept, still_open):
             await uow.privacy_requests.add(request)
             await uow.privacy_request_events.append(make_request_event(request))
@@ -201,7 +201,7 @@ async def _request_records(c: Container) -> Check:
         await uow.commit()
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             assert await uow.privacy_requests.get(gone.id) is None
             assert await uow.privacy_request_events.list_for_request(gone.id) == []
             assert await uow.privacy_jobs.get(gone.id) is None
@@ -215,13 +215,13 @@ async def _request_records(c: Container) -> Check:
 async def _audit(c: Container) -> Check:
     subject = uuid.uuid4()
     deadline = NOW - timedelta(days=1095)
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         for action, at in (("gone", deadline - JUST), ("kept", deadline + JUST)):
             await uow.audit.append(AuditEvent(uuid.uuid4(), subject, "system", None, action, ("f",), None, at))
         await uow.commit()
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             assert [e.action for e in await uow.audit.list_for_subject(subject)] == ["kept"]
 
     return check
@@ -234,14 +234,14 @@ async def _payments(c: Container) -> Check:
     gone = make_payment(subject, recent, gone_checkout)
     kept = make_payment(subject, recent, kept_checkout)
     gone.retain_until, kept.retain_until = NOW - JUST, NOW + JUST
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         for checkout, payment in ((gone_checkout, gone), (kept_checkout, kept)):
             await uow.billing.add_checkout(checkout)
             await uow.billing.add_payment(payment)
         await uow.commit()
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             assert [p.id for p in await uow.billing.list_payments(subject)] == [kept.id]
 
     return check
@@ -251,13 +251,13 @@ async def _checkouts(c: Container) -> Check:
     subject = uuid.uuid4()
     deadline = NOW - timedelta(days=c.settings.billing_record_retention_days)
     gone, kept = make_checkout(subject, deadline - JUST), make_checkout(subject, deadline + JUST)
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         await uow.billing.add_checkout(gone)
         await uow.billing.add_checkout(kept)
         await uow.commit()
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             assert await uow.billing.get_checkout(gone.session_id) is None
             assert await uow.billing.get_checkout(kept.session_id) is not None
 
@@ -266,13 +266,13 @@ async def _checkouts(c: Container) -> Check:
 
 async def _handled_events(c: Container) -> Check:
     deadline = NOW - timedelta(days=90)
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         await uow.billing.record_event("evt_gone", "checkout.session.completed", deadline - JUST)
         await uow.billing.record_event("evt_kept", "checkout.session.completed", deadline + JUST)
         await uow.commit()
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             assert not await uow.billing.event_handled("evt_gone")
             assert await uow.billing.event_handled("evt_kept")
 
@@ -290,18 +290,18 @@ async def _content(c: Container) -> Check:
     young = make_generation(owner, (shared.id,), at=deadline + JUST, status=GenerationStatus.SUCCEEDED)
     ancient = make_generation(keeper, at=deadline - timedelta(days=3000), status=GenerationStatus.FAILED)
     outputs = {g.id: f"outputs/{g.subject_id}/{g.id}/0.png" for g in (old, young, ancient)}
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         for upload in (shared, alone, unused_gone, unused_kept, unused_forever):
             await uow.uploads.add(upload)
-            await c.object_store.put(upload.object_key, b"png", "image/png")
+            await c.infra.object_store.put(upload.object_key, b"png", "image/png")
         for generation in (old, young, ancient):
             generation.outputs = (GenerationOutput(outputs[generation.id], "image/png", 3),)
             await uow.generations.add(generation)
-            await c.object_store.put(outputs[generation.id], b"png", "image/png")
+            await c.infra.object_store.put(outputs[generation.id], b"png", "image/png")
         await uow.commit()
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             assert await uow.generations.get(old.id) is None
             assert await uow.generations.get(young.id) is not None
             assert await uow.generations.get(ancient.id) is not None  # no setting: kept until deleted
@@ -314,13 +314,15 @@ async def _content(c: Container) -> Check:
         expired = [e for e in audit if e.action == "generation_expired"]
         assert [e.fields for e in expired] == [("prompt", "outputs", "reference_uploads")]
         assert [e.fields for e in audit if e.action == "upload_expired"] == [("reference_uploads",)]
-        assert not await c.object_store.exists(unused_gone.object_key)
-        assert await c.object_store.exists(unused_kept.object_key)
-        assert await c.object_store.exists(unused_forever.object_key)
-        assert not await c.object_store.exists(outputs[old.id])
-        assert not await c.object_store.exists(alone.object_key)
-        assert await c.object_store.exists(outputs[young.id]) and await c.object_store.exists(shared.object_key)
-        assert await c.object_store.exists(outputs[ancient.id])
+        assert not await c.infra.object_store.exists(unused_gone.object_key)
+        assert await c.infra.object_store.exists(unused_kept.object_key)
+        assert await c.infra.object_store.exists(unused_forever.object_key)
+        assert not await c.infra.object_store.exists(outputs[old.id])
+        assert not await c.infra.object_store.exists(alone.object_key)
+        assert await c.infra.object_store.exists(outputs[young.id]) and await c.infra.object_store.exists(
+            shared.object_key
+        )
+        assert await c.infra.object_store.exists(outputs[ancient.id])
 
     return check
 
@@ -329,7 +331,7 @@ async def _closed_reports_around(c: Container, days: int) -> tuple[Any, Any]:
     """Two closed child reports: one closed a second more than ``days`` ago, one a second less."""
     deadline = NOW - timedelta(days=days)
     gone, kept = closed_report(uuid.uuid4(), deadline - JUST), closed_report(uuid.uuid4(), deadline + JUST)
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         await uow.child_reports.add(gone)
         await uow.child_reports.add(kept)
         await uow.commit()
@@ -340,7 +342,7 @@ async def _child_reporter_data(c: Container) -> Check:
     gone, kept = await _closed_reports_around(c, CHILD_REPORTER_DATA_DAYS)
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             cleared, still = await uow.child_reports.get(gone.id), await uow.child_reports.get(kept.id)
         assert cleared is not None and still is not None  # the record stays; only the reporter's data goes
         assert (cleared.reporter_key, cleared.reporters_ciphertext, cleared.details_ciphertext) == (None, None, None)
@@ -353,7 +355,7 @@ async def _child_reports(c: Container) -> Check:
     gone, kept = await _closed_reports_around(c, CHILD_REPORT_RECORD_DAYS)
 
     async def check(c: Container) -> None:
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             assert await uow.child_reports.get(gone.id) is None
             assert await uow.child_reports.get(kept.id) is not None
 
@@ -368,13 +370,13 @@ def _tickets(days: int, category: str, other_category: str) -> Callable[[Contain
         # the other period's category, closed just as long ago, is not this entry's to delete
         other = make_ticket(category=other_category, status="closed", closed_at=deadline - JUST)
         still_open = make_ticket(uuid.uuid4(), category=category, received_at=deadline - timedelta(days=30))
-        async with c.uow() as uow:
+        async with c.infra.uow() as uow:
             for ticket in (gone, kept, other, still_open):
                 await uow.support_tickets.add(ticket)
             await uow.commit()
 
         async def check(c: Container) -> None:
-            async with c.uow() as uow:
+            async with c.infra.uow() as uow:
                 assert await uow.support_tickets.get(gone.id) is None
                 for ticket in (kept, still_open):
                     assert await uow.support_tickets.get(ticket.id) is not None
@@ -423,12 +425,12 @@ async def test_one_sweep_enforces_the_entry_at_its_deadline(
     container = _container(uow_factory, tmp_path, clock)
     try:
         check = await scenario.seed(container)
-        dry = {r.task: r.due for r in await container.retention.run(dry_run=True)}
+        dry = {r.task: r.due for r in await container.privacy.retention.run(dry_run=True)}
         assert all(dry[t] == 1 for t in entry.tasks), dry  # exactly the record past its deadline is due
-        applied = {r.task: r.applied for r in await container.retention.run()}
+        applied = {r.task: r.applied for r in await container.privacy.retention.run()}
         assert all(applied[t] == 1 for t in entry.tasks), applied
         await check(container)
-        again = await container.retention.run()
+        again = await container.privacy.retention.run()
         assert sum(r.applied for r in again) == 0  # idempotent
     finally:
         await container.aclose()
@@ -440,7 +442,7 @@ async def test_one_sweep_enforces_the_entry_at_its_deadline(
 async def _backlog(c: Container, n: int) -> None:
     """``n`` expired records in each of three stores, in one go."""
     old = NOW - timedelta(days=2000)
-    async with c.uow() as uow:
+    async with c.infra.uow() as uow:
         for i in range(n):
             await uow.audit.append(AuditEvent(uuid.uuid4(), uuid.uuid4(), "system", None, "x", (), None, old))
             await uow.consent_records.add(consent_record(old, device_key=f"{i:064d}"))
@@ -456,8 +458,8 @@ async def test_two_sweeps_at_once_apply_each_record_once(uow_factory: UnitOfWork
     container = _container(uow_factory, tmp_path, MovableClock(NOW))
     try:
         await _backlog(container, 60)
-        first = RetentionSweep(container.retention.tasks, container.clock, batch_size=7)
-        second = RetentionSweep(container.retention.tasks, container.clock, batch_size=5)
+        first = RetentionSweep(container.privacy.retention.tasks, container.infra.clock, batch_size=7)
+        second = RetentionSweep(container.privacy.retention.tasks, container.infra.clock, batch_size=5)
         one, two = await asyncio.gather(first.run(), second.run())
         totals = {t: _applied(one).get(t, 0) + _applied(two).get(t, 0) for t in {*_applied(one), *_applied(two)}}
         assert totals == {
@@ -465,8 +467,8 @@ async def test_two_sweeps_at_once_apply_each_record_once(uow_factory: UnitOfWork
             "consent_records.device_expired": 60,
             "privacy_requests.expired_codes": 60,
         }
-        assert _applied(await container.retention.run()) == {}
-        assert sum(r.due for r in await container.retention.run(dry_run=True)) == 0
+        assert _applied(await container.privacy.retention.run()) == {}
+        assert sum(r.due for r in await container.privacy.retention.run(dry_run=True)) == 0
     finally:
         await container.aclose()
 
@@ -481,7 +483,7 @@ async def test_a_killed_sweep_keeps_its_batches_and_the_next_one_finishes(
     container = _container(uow_factory, tmp_path, MovableClock(NOW))
     try:
         await _backlog(container, 25)
-        sweep = RetentionSweep(container.retention.tasks, container.clock, batch_size=10)
+        sweep = RetentionSweep(container.privacy.retention.tasks, container.infra.clock, batch_size=10)
 
         def die_after_first_batch(task: str, done: int) -> None:
             raise _Killed(task)
@@ -503,7 +505,7 @@ async def test_a_cancelled_sweep_resumes(uow_factory: UnitOfWorkFactory, tmp_pat
     container = _container(uow_factory, tmp_path, MovableClock(NOW))
     try:
         await _backlog(container, 12)
-        sweep = RetentionSweep(container.retention.tasks, container.clock, batch_size=4)
+        sweep = RetentionSweep(container.privacy.retention.tasks, container.infra.clock, batch_size=4)
         batches: list[int] = []
 
         def cancel_after_two(task: str, done: int) -> None:

@@ -17,9 +17,9 @@ from dreamina.adapters.crypto import AesGcmCipher, InMemoryKeyVault
 from dreamina.adapters.images import PillowMediaRenderer
 from dreamina.adapters.memory.generation import RecordingCharges
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
-from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.adapters.providers.offline import OfflineRendererProvider
 from dreamina.adapters.queue.saq_queue import SaqJobQueue, make_worker
+from dreamina.bootstrap import memory_database
 from dreamina.domain.generation.generations import GenerationRequest, GenerationRules, Generations, outputs_prefix
 from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.ports.generation import GenerationKind, GenerationStatus
@@ -41,7 +41,7 @@ async def redis_url() -> AsyncIterator[str]:
 
 
 async def build(redis_url: str, heartbeat: int = 60) -> tuple[Generations, SaqJobQueue, InMemoryObjectStore, uuid.UUID]:
-    database, vault, clock = InMemoryDatabase(), InMemoryKeyVault(), MovableClock(datetime(2026, 11, 25, tzinfo=UTC))
+    database, vault, clock = memory_database(), InMemoryKeyVault(), MovableClock(datetime(2026, 11, 25, tzinfo=UTC))
     subject = uuid.uuid4()
     async with database.unit_of_work() as uow:
         await SubjectKeyring(uow.subject_keys, vault, AesGcmCipher(), clock).create(subject)

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from dreamina.adapters.crypto import AesGcmCipher, InMemoryKeyVault, LocalFileKeyVault
-from dreamina.adapters.sql.database import Database, upgrade
-from dreamina.bootstrap import build_container
+from dreamina.adapters.sql.database import upgrade
+from dreamina.bootstrap import build_container, sql_database
 from dreamina.domain.identity.accounts import SignUp
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.keyring import SubjectKeyring
@@ -36,11 +36,11 @@ async def test_destroying_the_key_makes_every_value_unreadable(uow_factory) -> N
     settings = load_settings({})
     container = build_container(settings, uow=uow_factory, **test_overrides())
     await container.start()
-    victim = await container.accounts.sign_up(_sign_up())
-    bystander = await container.accounts.sign_up(_sign_up("bystander@example.com"))
-    assert (await container.accounts.profile(victim)).email == EMAIL
+    victim = await container.identity.accounts.sign_up(_sign_up())
+    bystander = await container.identity.accounts.sign_up(_sign_up("bystander@example.com"))
+    assert (await container.identity.accounts.profile(victim)).email == EMAIL
 
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         account = await uow.accounts.get(victim)
         assert account is not None
         sealed = {
@@ -50,14 +50,14 @@ async def test_destroying_the_key_makes_every_value_unreadable(uow_factory) -> N
         }
         for value in sealed.values():
             assert value is not None and EMAIL.encode() not in value and NAME.encode() not in value
-        keyring = SubjectKeyring(uow.subject_keys, container.vault, AesGcmCipher(), container.clock)
+        keyring = SubjectKeyring(uow.subject_keys, container.infra.vault, AesGcmCipher(), container.infra.clock)
         assert await keyring.destroy(victim) is True
         await uow.commit()
 
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         stored = await uow.subject_keys.get(victim)
         assert stored is not None and stored.wrapped_key is None and stored.destroyed_at is not None
-        keyring = SubjectKeyring(uow.subject_keys, container.vault, AesGcmCipher(), container.clock)
+        keyring = SubjectKeyring(uow.subject_keys, container.infra.vault, AesGcmCipher(), container.infra.clock)
         for field, value in sealed.items():
             assert value is not None
             with pytest.raises(KeyDestroyed):
@@ -66,33 +66,33 @@ async def test_destroying_the_key_makes_every_value_unreadable(uow_factory) -> N
         for field, value in sealed.items():
             assert value is not None
             with pytest.raises(ValueError):
-                bystander_key = container.vault.unwrap((await uow.subject_keys.get(bystander)).wrapped_key)  # type: ignore[union-attr,arg-type]
+                bystander_key = container.infra.vault.unwrap((await uow.subject_keys.get(bystander)).wrapped_key)  # type: ignore[union-attr,arg-type]
                 AesGcmCipher().open(bystander_key, value, f"{victim}/{field}")
             with pytest.raises(ValueError):
-                AesGcmCipher().open(container.vault.generate_data_key()[0], value, f"{victim}/{field}")
+                AesGcmCipher().open(container.infra.vault.generate_data_key()[0], value, f"{victim}/{field}")
         assert await keyring.destroy(victim) is False  # idempotent
 
     with pytest.raises(KeyDestroyed):
-        await container.accounts.profile(victim)
-    assert (await container.accounts.profile(bystander)).email == "bystander@example.com"
+        await container.identity.accounts.profile(victim)
+    assert (await container.identity.accounts.profile(bystander)).email == "bystander@example.com"
     await container.aclose()
 
 
 async def test_plaintext_identifiers_never_reach_the_sqlite_file(tmp_path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'at-rest.sqlite3'}"
     await upgrade(url)
-    database = Database(url)
+    database = sql_database(url)
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path)})
     overrides = test_overrides()
     overrides["vault"] = LocalFileKeyVault(tmp_path / "master.key")
     container = build_container(settings, uow=database.unit_of_work, database_ping=database.ping, **overrides)
-    container.closers.append(database.dispose)
+    container.lifecycle.closers.append(database.dispose)
     await container.start()
-    subject = await container.accounts.sign_up(_sign_up())
-    principal = await container.accounts.authenticate(
-        (await container.accounts.issue_token(EMAIL, "correct horse battery staple")).access_token
+    subject = await container.identity.accounts.sign_up(_sign_up())
+    principal = await container.identity.accounts.authenticate(
+        (await container.identity.accounts.issue_token(EMAIL, "correct horse battery staple")).access_token
     )
-    await container.accounts.update_profile(principal, {"email": "changed.subject@example.com"})
+    await container.identity.accounts.update_profile(principal, {"email": "changed.subject@example.com"})
     await container.aclose()
 
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("at-rest.sqlite3*"))

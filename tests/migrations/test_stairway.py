@@ -20,7 +20,7 @@ from dreamina.adapters.sql.database import (
     migration_engine,
     upgrade,
 )
-from dreamina.adapters.sql.models import metadata
+from dreamina.adapters.sql.schema import metadata
 
 
 def revisions_oldest_first() -> list[str]:

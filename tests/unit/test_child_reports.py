@@ -13,10 +13,10 @@ from uuid import UUID
 import pytest
 
 from dreamina.adapters.clock import MovableClock
+from dreamina.adapters.memory.database import InMemoryDatabase
 from dreamina.adapters.memory.generation import RecordingCharges
 from dreamina.adapters.memory.mail import InMemoryMailer
-from dreamina.adapters.memory.repositories import InMemoryDatabase
-from dreamina.bootstrap import Container, build_container
+from dreamina.bootstrap import Container, build_container, memory_database
 from dreamina.domain.generation.generations import GenerationRequest
 from dreamina.domain.identity.accounts import SignUp
 from dreamina.domain.identity.child_reports import IncomingReport, ReportClosed
@@ -37,7 +37,7 @@ CHARGES: dict[int, RecordingCharges] = {}  # each test's charge recorder, by its
 
 @pytest.fixture
 async def wired(tmp_path: Path) -> AsyncIterator[tuple[Container, InMemoryDatabase]]:
-    database = InMemoryDatabase()
+    database = memory_database()
     overrides = test_overrides()
     container = build_container(
         load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}), uow=database.unit_of_work, **overrides
@@ -50,19 +50,19 @@ async def wired(tmp_path: Path) -> AsyncIterator[tuple[Container, InMemoryDataba
 
 
 async def _account(container: Container, email: str, birth: date = date(1990, 4, 1)) -> tuple[UUID, str]:
-    await container.accounts.sign_up(SignUp(email, PASSWORD, birth, "DE", None, 1))
-    token = (await container.accounts.issue_token(email, PASSWORD)).access_token
-    return (await container.accounts.authenticate(token)).account_id, token
+    await container.identity.accounts.sign_up(SignUp(email, PASSWORD, birth, "DE", None, 1))
+    token = (await container.identity.accounts.issue_token(email, PASSWORD)).access_token
+    return (await container.identity.accounts.authenticate(token)).account_id, token
 
 
 def _mailer(container: Container) -> InMemoryMailer:
-    assert isinstance(container.mailer, InMemoryMailer)
-    return container.mailer
+    assert isinstance(container.infra.mailer, InMemoryMailer)
+    return container.infra.mailer
 
 
 async def _staff(container: Container, email: str, role: str = "privacy_officer") -> UUID:
     staff_id, _ = await _account(container, email)
-    await container.staff.grant(email, role)
+    await container.identity.staff.grant(email, role)
     return staff_id
 
 
@@ -71,25 +71,25 @@ async def test_a_report_suspends_at_once_stops_generations_and_keeps_no_report_t
 ) -> None:
     container, database = wired
     subject, token = await _account(container, "kid@example.com")
-    assert container.generations is not None
-    queued = await container.generations.submit(subject, GenerationRequest(kind="image", prompt="a cat"))
+    assert container.generation.generations is not None
+    queued = await container.generation.generations.submit(subject, GenerationRequest(kind="image", prompt="a cat"))
     other, other_token = await _account(container, "adult@example.com")
-    untouched = await container.generations.submit(other, GenerationRequest(kind="image", prompt="a dog"))
+    untouched = await container.generation.generations.submit(other, GenerationRequest(kind="image", prompt="a dog"))
 
-    await container.children.report(
+    await container.children.reports.report(
         IncomingReport(contact=REPORTER, email="KID@example.com", details=DETAILS, relationship="parent")
     )
 
     with pytest.raises(AuthenticationFailed):
-        await container.accounts.authenticate(token)
+        await container.identity.accounts.authenticate(token)
     with pytest.raises(AuthenticationFailed):
-        await container.accounts.issue_token("kid@example.com", PASSWORD)
-    assert (await container.generations.get(subject, queued.id)).status is GenerationStatus.CANCELED
+        await container.identity.accounts.issue_token("kid@example.com", PASSWORD)
+    assert (await container.generation.generations.get(subject, queued.id)).status is GenerationStatus.CANCELED
     charges = CHARGES[id(container)]
     assert charges.effective(queued.id) == "release"  # the reserved credits went back
-    assert (await container.generations.get(other, untouched.id)).status is GenerationStatus.QUEUED
-    assert await container.accounts.authenticate(other_token)  # nobody else is touched
-    async with container.uow() as uow:
+    assert (await container.generation.generations.get(other, untouched.id)).status is GenerationStatus.QUEUED
+    assert await container.identity.accounts.authenticate(other_token)  # nobody else is touched
+    async with container.infra.uow() as uow:
         account = await uow.accounts.get(subject)
         assert account is not None and account.status is AccountStatus.SUSPENDED
         report = await uow.child_reports.open_for_subject(subject)
@@ -108,8 +108,8 @@ async def test_an_unknown_account_leaves_no_trace_and_answers_the_same(
 ) -> None:
     container, database = wired
     before = database.row_counts()
-    assert await container.children.report(IncomingReport(contact=REPORTER, email="nobody@example.com")) is None
-    assert await container.children.report(IncomingReport(contact=REPORTER, account_id=uuid.uuid4())) is None
+    assert await container.children.reports.report(IncomingReport(contact=REPORTER, email="nobody@example.com")) is None
+    assert await container.children.reports.report(IncomingReport(contact=REPORTER, account_id=uuid.uuid4())) is None
     assert database.row_counts() == before
     assert _mailer(container).sent_to(REPORTER) == []
 
@@ -125,24 +125,24 @@ async def test_bad_reports_are_refused(wired: tuple[Container, InMemoryDatabase]
         IncomingReport(contact=REPORTER, email="a@example.com", details="bad\x00text"),
     ):
         with pytest.raises(InvalidInput):
-            await container.children.report(incoming)
+            await container.children.reports.report(incoming)
 
 
 async def test_reports_about_one_account_merge_and_stop_piling_up(wired: tuple[Container, InMemoryDatabase]) -> None:
     container, database = wired
     subject, _ = await _account(container, "kid@example.com")
-    await container.children.report(IncomingReport(contact=REPORTER, account_id=subject, details=DETAILS))
-    await container.children.report(IncomingReport(contact="teacher@example.org", email="kid@example.com"))
+    await container.children.reports.report(IncomingReport(contact=REPORTER, account_id=subject, details=DETAILS))
+    await container.children.reports.report(IncomingReport(contact="teacher@example.org", email="kid@example.com"))
     for i in range(10):
-        await container.children.report(IncomingReport(contact=f"r{i}@example.org", email="kid@example.com"))
+        await container.children.reports.report(IncomingReport(contact=f"r{i}@example.org", email="kid@example.com"))
     assert database.row_counts()["child_reports"] == 1
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         report = await uow.child_reports.open_for_subject(subject)
     assert report is not None
     # per target (the email, the id) at most 5 reports a day are taken in; both count towards the one open report
-    assert report.reports_received == 1 + container.children.rules.per_target_limit
+    assert report.reports_received == 1 + container.children.reports.rules.per_target_limit
     staff = await _staff(container, "officer@example.com")
-    view = await container.children.view(staff, report.id, "reviewing the report")
+    view = await container.children.reports.view(staff, report.id, "reviewing the report")
     assert [r.contact for r in view.reporters][:2] == [REPORTER, "teacher@example.org"]
     assert len(view.reporters) == 5  # later reporters are counted, not stored
     assert view.details == [DETAILS]
@@ -154,20 +154,22 @@ async def test_staff_views_are_audited_and_dismissal_reactivates_and_tells_the_r
     container, _ = wired
     subject, _ = await _account(container, "adult@example.com")
     staff = await _staff(container, "officer@example.com")
-    await container.children.report(IncomingReport(contact=REPORTER, email="adult@example.com", details=DETAILS))
-    queue = await container.children.queue(staff)
+    await container.children.reports.report(
+        IncomingReport(contact=REPORTER, email="adult@example.com", details=DETAILS)
+    )
+    queue = await container.children.reports.queue(staff)
     assert [r.subject_id for r in queue] == [subject]
     with pytest.raises(InvalidInput):
-        await container.children.view(staff, queue[0].id, "   ")
-    await container.children.view(staff, queue[0].id, "checking the age")
-    dismissed = await container.children.dismiss(staff, queue[0].id, "verified ID: adult")
+        await container.children.reports.view(staff, queue[0].id, "   ")
+    await container.children.reports.view(staff, queue[0].id, "checking the age")
+    dismissed = await container.children.reports.dismiss(staff, queue[0].id, "verified ID: adult")
     assert dismissed.status is ReportStatus.DISMISSED and dismissed.closed_at is not None
     with pytest.raises(ReportClosed):
-        await container.children.confirm(staff, queue[0].id, "too late")
-    assert await container.children.queue(staff) == []
+        await container.children.reports.confirm(staff, queue[0].id, "too late")
+    assert await container.children.reports.queue(staff) == []
     # active again, but the sessions revoked by the suspension stay revoked: a new sign-in works
-    assert await container.accounts.issue_token("adult@example.com", PASSWORD)
-    async with container.uow() as uow:
+    assert await container.identity.accounts.issue_token("adult@example.com", PASSWORD)
+    async with container.infra.uow() as uow:
         audit = await uow.audit.list_for_subject(subject)
     staff_actions = [(e.action, e.reason) for e in audit if e.actor_kind == "staff"]
     assert ("staff_viewed_child_report", "listed in the queue") in staff_actions
@@ -183,16 +185,16 @@ async def test_confirmation_opens_an_erasure_due_at_once(wired: tuple[Container,
     container, _ = wired
     subject, _ = await _account(container, "kid@example.com")
     staff = await _staff(container, "officer@example.com")
-    await container.children.report(IncomingReport(contact=REPORTER, email="kid@example.com"))
-    report = (await container.children.queue(staff))[0]
-    confirmed = await container.children.confirm(staff, report.id, "confirmed with the parent")
+    await container.children.reports.report(IncomingReport(contact=REPORTER, email="kid@example.com"))
+    report = (await container.children.reports.queue(staff))[0]
+    confirmed = await container.children.reports.confirm(staff, report.id, "confirmed with the parent")
     assert confirmed.status is ReportStatus.CONFIRMED and confirmed.erasure_request_id is not None
-    requests = await container.rights.requests.list_for_subject(subject)
+    requests = await container.data_rights.requests.list_for_subject(subject)
     assert [(r.id, r.type, r.status) for r in requests] == [(confirmed.erasure_request_id, "erasure", "scheduled")]
-    assert requests[0].scheduled_for == container.clock.now()
+    assert requests[0].scheduled_for == container.infra.clock.now()
     assert [m.kind for m in _mailer(container).sent_to(REPORTER)] == ["child_report_outcome"]
-    assert (await container.rights.jobs.run_due())["done"] == 1
-    async with container.uow() as uow:
+    assert (await container.data_rights.jobs.run_due())["done"] == 1
+    async with container.infra.uow() as uow:
         assert await uow.accounts.get(subject) is None
         (kept,) = await uow.child_reports.list_for_subject(subject) or [None]
     assert kept is None  # the report no longer points at the subject
@@ -203,19 +205,19 @@ async def test_a_birth_date_below_the_minimum_age_suspends_and_raises_a_report(
 ) -> None:
     container, _ = wired
     subject, token = await _account(container, "young@example.com")
-    principal = await container.accounts.authenticate(token)
-    adult = await container.accounts.update_profile(principal, {"birth_date": "1991-06-02"})
+    principal = await container.identity.accounts.authenticate(token)
+    adult = await container.identity.accounts.update_profile(principal, {"birth_date": "1991-06-02"})
     assert adult.birth_date == date(1991, 6, 2) and adult.status == "active"
     with pytest.raises(InvalidInput):
-        await container.accounts.update_profile(principal, {"birth_date": "2999-01-01"})
+        await container.identity.accounts.update_profile(principal, {"birth_date": "2999-01-01"})
     with pytest.raises(InvalidInput):
-        await container.accounts.update_profile(principal, {"birth_date": "yesterday"})
+        await container.identity.accounts.update_profile(principal, {"birth_date": "yesterday"})
 
-    child = await container.accounts.update_profile(principal, {"birth_date": "2016-03-04"})
+    child = await container.identity.accounts.update_profile(principal, {"birth_date": "2016-03-04"})
     assert child.birth_date == date(2016, 3, 4) and child.status == "suspended"  # the correction is stored
     with pytest.raises(AuthenticationFailed):
-        await container.accounts.authenticate(token)
-    async with container.uow() as uow:
+        await container.identity.accounts.authenticate(token)
+    async with container.infra.uow() as uow:
         report = await uow.child_reports.open_for_subject(subject)
         audit = await uow.audit.list_for_subject(subject)
     assert report is not None and report.source is ReportSource.BIRTH_DATE and report.reporter_key is None
@@ -228,28 +230,30 @@ async def test_retention_drops_reporter_data_after_90_days_and_the_record_after_
     wired: tuple[Container, InMemoryDatabase],
 ) -> None:
     container, _ = wired
-    clock = container.clock
+    clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     await _account(container, "adult@example.com")
     staff = await _staff(container, "officer@example.com")
-    await container.children.report(IncomingReport(contact=REPORTER, email="adult@example.com", details=DETAILS))
-    report = (await container.children.queue(staff))[0]
-    await container.children.dismiss(staff, report.id, "unfounded")
+    await container.children.reports.report(
+        IncomingReport(contact=REPORTER, email="adult@example.com", details=DETAILS)
+    )
+    report = (await container.children.reports.queue(staff))[0]
+    await container.children.reports.dismiss(staff, report.id, "unfounded")
     names = {"child_reports.reporter_data", "child_reports.closed"}
 
     async def sweep() -> dict[str, int]:
-        return {r.task: r.applied for r in await container.retention.run() if r.task in names}
+        return {r.task: r.applied for r in await container.privacy.retention.run() if r.task in names}
 
     clock.advance(timedelta(days=89))
     assert await sweep() == dict.fromkeys(names, 0)
     clock.advance(timedelta(days=2))
     assert await sweep() == {"child_reports.reporter_data": 1, "child_reports.closed": 0}
-    view = await container.children.view(staff, report.id, "after the period")
+    view = await container.children.reports.view(staff, report.id, "after the period")
     assert view.reporters == [] and view.details == []
     assert await sweep() == dict.fromkeys(names, 0)  # idempotent
     clock.advance(timedelta(days=3 * 365))
     assert await sweep() == {"child_reports.reporter_data": 0, "child_reports.closed": 1}
-    async with container.uow() as uow:
+    async with container.infra.uow() as uow:
         assert await uow.child_reports.get(report.id) is None
 
 
@@ -271,8 +275,8 @@ async def test_the_subjects_export_lists_reports_about_them_without_the_reporter
 ) -> None:
     container, _ = wired
     subject, _ = await _account(container, "kid@example.com")
-    await container.children.report(IncomingReport(contact=REPORTER, email="kid@example.com", details=DETAILS))
-    (identity,) = [h for h in container.rights.holders if h.name == "identity"]
+    await container.children.reports.report(IncomingReport(contact=REPORTER, email="kid@example.com", details=DETAILS))
+    (identity,) = [h for h in container.data_rights.holders if h.name == "identity"]
     assert (await identity.count(subject))["child_reports"] == 1
     sink = _Sink()
     await identity.export(subject, sink)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import LargeBinary
 
-from dreamina.adapters.sql.models import metadata
+from dreamina.adapters.sql.schema import metadata
 from dreamina.bootstrap import declared_data_map
 
 DATA_MAP = declared_data_map()

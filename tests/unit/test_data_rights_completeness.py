@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.adapters.passwords import Argon2PasswordHasher
-from dreamina.bootstrap import Container, build_container, declared_data_map
+from dreamina.bootstrap import Container, build_container, declared_data_map, memory_database
 from dreamina.domain.data_rights.completeness import coverage_gaps
 from dreamina.domain.privacy.datamap import ObjectPrefixDeclaration
 from dreamina.domain.privacy.vocabulary import DataCategory, Purpose, RetentionRule
@@ -22,18 +21,18 @@ DATA_MAP = declared_data_map()
 def container(tmp_path: Path) -> Container:
     return build_container(
         load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}),
-        uow=InMemoryDatabase().unit_of_work,
+        uow=memory_database().unit_of_work,
         passwords=Argon2PasswordHasher.fast(),
     )
 
 
 def test_every_store_and_prefix_is_claimed_exactly_once(container: Container) -> None:
-    assert coverage_gaps(container.data_map, container.rights.holders) == []
+    assert coverage_gaps(container.privacy.data_map, container.data_rights.holders) == []
 
 
 def test_a_missing_holder_is_a_gap(container: Container) -> None:
-    without_identity = [h for h in container.rights.holders if h.name != "identity"]
-    gaps = coverage_gaps(container.data_map, without_identity)
+    without_identity = [h for h in container.data_rights.holders if h.name != "identity"]
+    gaps = coverage_gaps(container.privacy.data_map, without_identity)
     assert "store accounts is claimed by no holder: nobody exports or erases it" in gaps
     assert "store audit_events is claimed by no holder: nobody exports or erases it" in gaps
 
@@ -48,14 +47,14 @@ def test_a_new_prefix_nobody_claims_is_a_gap(container: Container) -> None:
             ),
         ),
     )
-    assert coverage_gaps(grown, container.rights.holders) == [
+    assert coverage_gaps(grown, container.data_rights.holders) == [
         "prefix thumbnails/ is claimed by no holder: nobody exports or erases it"
     ]
 
 
 def test_a_double_claim_is_a_gap(container: Container) -> None:
-    first = container.rights.holders[0]
-    holders = [*container.rights.holders, first]
+    first = container.data_rights.holders[0]
+    holders = [*container.data_rights.holders, first]
     gaps = coverage_gaps(DATA_MAP, holders)
     assert any(f"claimed by several holders: {first.name}, {first.name}" in g for g in gaps)
 

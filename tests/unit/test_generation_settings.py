@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dreamina.bootstrap import memory_database
 from dreamina.settings import SettingsError, describe, load_settings
 
 
@@ -44,9 +45,8 @@ def test_swapping_a_provider_is_configuration_only(tmp_path: object) -> None:
             "DREAMINA_RUNWAY_API_KEY": "key",
         }
     )
-    from dreamina.adapters.memory.repositories import InMemoryDatabase
 
-    container = build_container(settings, uow=InMemoryDatabase().unit_of_work, **test_overrides())
-    assert container.generations is not None
-    names = {kind: p.name for kind, p in container.generations.providers.items()}
+    container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
+    assert container.generation.generations is not None
+    names = {kind: p.name for kind, p in container.generation.generations.providers.items()}
     assert names == {GenerationKind.IMAGE: "replicate", GenerationKind.VIDEO: "runway"}

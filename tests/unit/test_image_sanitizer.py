@@ -12,7 +12,7 @@ from PIL import Image
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.images import PillowImageSanitizer
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
-from dreamina.adapters.memory.repositories import InMemoryDatabase
+from dreamina.bootstrap import memory_database
 from dreamina.domain.generation.errors import ImageTooLarge, UnsupportedImage
 from dreamina.domain.generation.uploads import ReferenceUploads, UploadRules
 from dreamina.ports.generation import ImageRejected
@@ -80,7 +80,7 @@ def test_decompression_bombs_are_refused_before_decoding() -> None:
 
 
 async def test_refusals_store_nothing_anywhere() -> None:
-    database, store = InMemoryDatabase(), InMemoryObjectStore()
+    database, store = memory_database(), InMemoryObjectStore()
     uploads = ReferenceUploads(
         database.unit_of_work,
         store,
@@ -95,7 +95,7 @@ async def test_refusals_store_nothing_anywhere() -> None:
         await uploads.upload(subject, encoded("PNG", size=(2000, 2000)))
     with pytest.raises(UnsupportedImage):
         await uploads.upload(subject, b"not an image")
-    assert store.objects == {} and database.uploads == {}
+    assert store.objects == {} and database.rows("uploads") == {}
     stored = await uploads.upload(subject, encoded("JPEG"))
     assert list(store.objects) == [stored.object_key]
     assert stored.object_key.startswith(f"uploads/{subject}/")

@@ -9,9 +9,8 @@ from pathlib import Path
 from uuid import UUID
 
 from dreamina.adapters.crypto import AesGcmCipher
-from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.adapters.queue.in_process import InProcessJobQueue
-from dreamina.bootstrap import build_container
+from dreamina.bootstrap import build_container, memory_database
 from dreamina.domain.generation.generations import GenerationRequest
 from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.ports.generation import GenerationStatus
@@ -65,7 +64,7 @@ async def test_one_id_never_runs_twice_at_once_and_errors_are_retried() -> None:
 
 
 async def test_a_restarted_process_finishes_the_jobs_the_last_one_left(tmp_path: Path) -> None:
-    database = InMemoryDatabase()
+    database = memory_database()
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path)})
     overrides = test_overrides()
     del overrides["job_queue"]
@@ -74,16 +73,16 @@ async def test_a_restarted_process_finishes_the_jobs_the_last_one_left(tmp_path:
     first = build_container(settings, **overrides)  # the process that dies before its workers start
     subject = uuid.uuid4()
     async with database.unit_of_work() as uow:
-        await SubjectKeyring(uow.subject_keys, first.vault, AesGcmCipher(), first.clock).create(subject)
+        await SubjectKeyring(uow.subject_keys, first.infra.vault, AesGcmCipher(), first.infra.clock).create(subject)
         await uow.commit()
-    assert first.generations is not None
-    submitted = await first.generations.submit(subject, GenerationRequest(kind="image", prompt="p"))
+    assert first.generation.generations is not None
+    submitted = await first.generation.generations.submit(subject, GenerationRequest(kind="image", prompt="p"))
     await first.aclose()
 
-    second = build_container(settings, **{**overrides, "vault": first.vault})
+    second = build_container(settings, **{**overrides, "vault": first.infra.vault})
     await second.start()  # starts the workers and re-enqueues what was unfinished
-    assert isinstance(second.job_queue, InProcessJobQueue) and second.generations is not None
-    await asyncio.wait_for(second.job_queue.join(), 10)
-    view = await second.generations.get(subject, submitted.id)
+    assert isinstance(second.generation.queue, InProcessJobQueue) and second.generation.generations is not None
+    await asyncio.wait_for(second.generation.queue.join(), 10)
+    view = await second.generation.generations.get(subject, submitted.id)
     await second.aclose()
     assert view.status is GenerationStatus.SUCCEEDED and len(view.outputs) == 1

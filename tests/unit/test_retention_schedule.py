@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dreamina.adapters.memory.repositories import InMemoryDatabase
 from dreamina.adapters.passwords import Argon2PasswordHasher
-from dreamina.bootstrap import Container, build_container, declared_data_map
+from dreamina.bootstrap import Container, build_container, declared_data_map, memory_database
 from dreamina.domain.privacy.datamap import FieldDeclaration, StoreDeclaration, schedule_gaps
 from dreamina.domain.privacy.schedule import ScheduleEntry
 from dreamina.domain.privacy.vocabulary import DataCategory, RetentionRule
@@ -27,13 +26,13 @@ def schedule_entry(key: str) -> ScheduleEntry:
 def container(tmp_path: Path) -> Container:
     return build_container(
         load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}),
-        uow=InMemoryDatabase().unit_of_work,
+        uow=memory_database().unit_of_work,
         passwords=Argon2PasswordHasher.fast(),
     )
 
 
 def _registered(container: Container) -> list[str]:
-    return [t.name for t in container.retention.tasks]
+    return [t.name for t in container.privacy.retention.tasks]
 
 
 def test_schedule_data_map_and_registered_tasks_agree(container: Container) -> None:

@@ -12,9 +12,9 @@ from uuid import UUID
 import pytest
 
 from dreamina.adapters.clock import MovableClock
+from dreamina.adapters.memory.database import InMemoryDatabase
 from dreamina.adapters.memory.mail import InMemoryMailer
-from dreamina.adapters.memory.repositories import InMemoryDatabase
-from dreamina.bootstrap import Container, build_container
+from dreamina.bootstrap import Container, build_container, memory_database
 from dreamina.domain.identity.accounts import SignUp
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
 from dreamina.domain.support.errors import TicketClosed
@@ -29,7 +29,7 @@ STAFF = UUID(int=7)
 
 @pytest.fixture
 def db() -> InMemoryDatabase:
-    return InMemoryDatabase()
+    return memory_database()
 
 
 @pytest.fixture
@@ -42,19 +42,19 @@ async def container(db: InMemoryDatabase, tmp_path: Path) -> Container:
 
 
 async def _subject(container: Container, email: str, country: str = "DE", region: str | None = None) -> UUID:
-    await container.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), country, region, 1, None))
-    token = await container.accounts.issue_token(email, PASSWORD)
-    return (await container.accounts.authenticate(token.access_token)).account_id
+    await container.identity.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), country, region, 1, None))
+    token = await container.identity.accounts.issue_token(email, PASSWORD)
+    return (await container.identity.accounts.authenticate(token.access_token)).account_id
 
 
 def _mailer(container: Container) -> InMemoryMailer:
-    assert isinstance(container.mailer, InMemoryMailer)
-    return container.mailer
+    assert isinstance(container.infra.mailer, InMemoryMailer)
+    return container.infra.mailer
 
 
 def _clock(container: Container) -> MovableClock:
-    assert isinstance(container.clock, MovableClock)
-    return container.clock
+    assert isinstance(container.infra.clock, MovableClock)
+    return container.infra.clock
 
 
 PRIVACY = NewTicket("privacy", "What do you keep?", "Which data do you hold about my prompts, please?")
@@ -62,10 +62,12 @@ PRIVACY = NewTicket("privacy", "What do you keep?", "Which data do you hold abou
 
 async def test_an_anonymous_ticket_needs_a_valid_reply_to(container: Container, db: InMemoryDatabase) -> None:
     with pytest.raises(InvalidInput) as missing:
-        await container.tickets.submit(None, PRIVACY)
+        await container.support.tickets.submit(None, PRIVACY)
     assert missing.value.field == "reply_to"
     with pytest.raises(InvalidInput) as bad:
-        await container.tickets.submit(None, NewTicket("other", "Hello", "A long enough message", "not-an-email"))
+        await container.support.tickets.submit(
+            None, NewTicket("other", "Hello", "A long enough message", "not-an-email")
+        )
     assert bad.value.field == "reply_to"
     assert db.row_counts()["support_tickets"] == 0
 
@@ -84,7 +86,7 @@ async def test_an_anonymous_ticket_needs_a_valid_reply_to(container: Container, 
 )
 async def test_bad_input_is_refused_with_its_field(container: Container, ticket: NewTicket, field: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        await container.tickets.submit(None, ticket)
+        await container.support.tickets.submit(None, ticket)
     assert refused.value.field == field
 
 
@@ -101,69 +103,81 @@ async def test_a_privacy_ticket_runs_on_the_subjects_legal_clock(
     container: Container, country: str, region: str | None, jurisdiction: str, due: Any
 ) -> None:
     subject = await _subject(container, "clock@example.com", country, region)
-    ticket = await container.tickets.submit(subject, PRIVACY)
+    ticket = await container.support.tickets.submit(subject, PRIVACY)
     assert (ticket.jurisdiction, ticket.due_at, ticket.subject_id) == (jurisdiction, due, subject)
 
 
 async def test_an_anonymous_privacy_ticket_runs_on_the_gdpr_default_and_others_have_no_clock(
     container: Container,
 ) -> None:
-    anonymous = await container.tickets.submit(
+    anonymous = await container.support.tickets.submit(
         None, NewTicket("privacy", PRIVACY.subject_line, PRIVACY.message, "me@example.org")
     )
     assert (anonymous.jurisdiction, anonymous.due_at) == ("EU", START.replace(month=12))
-    billing = await container.tickets.submit(None, NewTicket("billing", "Refund", "Please refund my pack", "x@y.org"))
+    billing = await container.support.tickets.submit(
+        None, NewTicket("billing", "Refund", "Please refund my pack", "x@y.org")
+    )
     assert (billing.jurisdiction, billing.due_at) == (None, None)
 
 
 async def test_text_and_address_are_encrypted_with_the_right_key(container: Container, db: InMemoryDatabase) -> None:
     subject = await _subject(container, "sealed@example.com")
-    mine = await container.tickets.submit(subject, NewTicket("other", "Secret subject", "My secret message text"))
-    anon = await container.tickets.submit(None, NewTicket("other", "Anon subject", "Anon message text", "a@b.org"))
-    for ticket in (db.support_tickets[mine.id], db.support_tickets[anon.id]):
+    mine = await container.support.tickets.submit(
+        subject, NewTicket("other", "Secret subject", "My secret message text")
+    )
+    anon = await container.support.tickets.submit(
+        None, NewTicket("other", "Anon subject", "Anon message text", "a@b.org")
+    )
+    for ticket in (db.rows("support_tickets")[mine.id], db.rows("support_tickets")[anon.id]):
         stored = repr(ticket).encode()
         for needle in (b"Secret subject", b"secret message", b"Anon message", b"a@b.org"):
             assert needle not in stored
-    assert db.support_tickets[mine.id].wrapped_key is None  # the subject's data key seals it
-    assert db.support_tickets[anon.id].wrapped_key  # its own key, wrapped by the master key
-    assert (await container.tickets.view(subject, mine.id)).message == "My secret message text"
-    async with container.uow() as uow:  # erasure's crypto-shredding makes a signed-in ticket unreadable
-        await uow.subject_keys.destroy(subject, container.clock.now())
+    assert db.rows("support_tickets")[mine.id].wrapped_key is None  # the subject's data key seals it
+    assert db.rows("support_tickets")[anon.id].wrapped_key  # its own key, wrapped by the master key
+    assert (await container.support.tickets.view(subject, mine.id)).message == "My secret message text"
+    async with container.infra.uow() as uow:  # erasure's crypto-shredding makes a signed-in ticket unreadable
+        await uow.subject_keys.destroy(subject, container.infra.clock.now())
         await uow.commit()
     with pytest.raises(Exception, match="data key"):
-        await container.tickets.view(subject, mine.id)
+        await container.support.tickets.view(subject, mine.id)
 
 
 async def test_subjects_see_only_their_own_tickets(container: Container) -> None:
     ada = await _subject(container, "ada@example.com")
     eve = await _subject(container, "eve@example.com")
-    ticket = await container.tickets.submit(ada, PRIVACY)
-    assert [s.ticket.id for s in await container.tickets.list_for_subject(ada)] == [ticket.id]
-    assert await container.tickets.list_for_subject(eve) == []
+    ticket = await container.support.tickets.submit(ada, PRIVACY)
+    assert [s.ticket.id for s in await container.support.tickets.list_for_subject(ada)] == [ticket.id]
+    assert await container.support.tickets.list_for_subject(eve) == []
     with pytest.raises(NotFound):
-        await container.tickets.view(eve, ticket.id)
+        await container.support.tickets.view(eve, ticket.id)
 
 
 async def test_each_queue_holds_its_own_categories_and_every_listing_is_audited(
     container: Container, db: InMemoryDatabase
 ) -> None:
-    privacy = await container.tickets.submit(
+    privacy = await container.support.tickets.submit(
         None, NewTicket("privacy", "Cookies?", "What cookies do you set?", "p@x.org")
     )
-    billing = await container.tickets.submit(None, NewTicket("billing", "Refund", "Please refund my pack", "b@x.org"))
-    other = await container.tickets.submit(None, NewTicket("other", "Hello", "How do I make videos?", "o@x.org"))
-    listed = await container.tickets.queue(STAFF, "privacy")
+    billing = await container.support.tickets.submit(
+        None, NewTicket("billing", "Refund", "Please refund my pack", "b@x.org")
+    )
+    other = await container.support.tickets.submit(
+        None, NewTicket("other", "Hello", "How do I make videos?", "o@x.org")
+    )
+    listed = await container.support.tickets.queue(STAFF, "privacy")
     assert [(s.ticket.id, s.subject_line) for s in listed] == [(privacy.id, "Cookies?")]
-    assert {s.ticket.id for s in await container.tickets.queue(STAFF, "support")} == {billing.id, other.id}
+    assert {s.ticket.id for s in await container.support.tickets.queue(STAFF, "support")} == {billing.id, other.id}
     with pytest.raises(NotFound):
-        await container.tickets.staff_view(STAFF, "support", privacy.id, "looking around")
+        await container.support.tickets.staff_view(STAFF, "support", privacy.id, "looking around")
     with pytest.raises(NotFound):
-        await container.tickets.reply(STAFF, "privacy", billing.id, "answer")
+        await container.support.tickets.reply(STAFF, "privacy", billing.id, "answer")
     with pytest.raises(InvalidInput):
-        await container.tickets.queue(STAFF, "sales")
-    view = await container.tickets.staff_view(STAFF, "privacy", privacy.id, "answering the question")
+        await container.support.tickets.queue(STAFF, "sales")
+    view = await container.support.tickets.staff_view(STAFF, "privacy", privacy.id, "answering the question")
     assert (view.message, view.reply_to) == ("What cookies do you set?", "p@x.org")
-    staff_reads = [e for e in db.audit.values() if e.actor_id == STAFF and e.action == "staff_viewed_support_ticket"]
+    staff_reads = [
+        e for e in db.rows("audit_events").values() if e.actor_id == STAFF and e.action == "staff_viewed_support_ticket"
+    ]
     assert sorted(e.reason or "" for e in staff_reads) == sorted(
         [
             "listed in the privacy queue",
@@ -178,90 +192,103 @@ async def test_each_queue_holds_its_own_categories_and_every_listing_is_audited(
 
 async def test_an_answer_is_mailed_kept_and_stops_the_clock(container: Container, db: InMemoryDatabase) -> None:
     subject = await _subject(container, "ask@example.com")
-    ticket = await container.tickets.submit(subject, PRIVACY)
+    ticket = await container.support.tickets.submit(subject, PRIVACY)
     mailer = _mailer(container)
     before = len(mailer.sent)
-    answered = await container.tickets.reply(
+    answered = await container.support.tickets.reply(
         STAFF, "privacy", ticket.id, "We keep prompts until you delete them.", close=False
     )
     assert answered.ticket.status == "answered" and answered.ticket.answered_at == START
     [mail] = mailer.sent[before:]
     assert (mail.to, mail.kind, mail.subject) == ("ask@example.com", "support_reply", "Re: What do you keep?")
     assert "We keep prompts until you delete them." in mail.body
-    view = await container.tickets.view(subject, ticket.id)
+    view = await container.support.tickets.view(subject, ticket.id)
     assert [r.text for r in view.replies] == ["We keep prompts until you delete them."]
-    assert b"We keep prompts" not in repr(db.support_tickets[ticket.id]).encode()
+    assert b"We keep prompts" not in repr(db.rows("support_tickets")[ticket.id]).encode()
     _clock(container).advance(timedelta(days=40))
-    assert await container.tickets.flag_deadlines() == {"near_due": 0, "overdue": 0}  # answered: no longer due
-    closed = await container.tickets.reply(STAFF, "privacy", ticket.id, "Anything else? Closing.")
+    assert await container.support.tickets.flag_deadlines() == {"near_due": 0, "overdue": 0}  # answered: no longer due
+    closed = await container.support.tickets.reply(STAFF, "privacy", ticket.id, "Anything else? Closing.")
     assert closed.ticket.status == "closed" and len(closed.replies) == 2
     with pytest.raises(TicketClosed):
-        await container.tickets.reply(STAFF, "privacy", ticket.id, "again")
+        await container.support.tickets.reply(STAFF, "privacy", ticket.id, "again")
     with pytest.raises(TicketClosed):
-        await container.tickets.close(STAFF, "privacy", ticket.id, "duplicate")
+        await container.support.tickets.close(STAFF, "privacy", ticket.id, "duplicate")
 
 
 async def test_a_reply_to_address_beats_the_account_email(container: Container) -> None:
     subject = await _subject(container, "account@example.com")
-    ticket = await container.tickets.submit(
+    ticket = await container.support.tickets.submit(
         subject, NewTicket("billing", "Invoice", "Please send the invoice here", "Books@Example.com")
     )
-    await container.tickets.reply(STAFF, "support", ticket.id, "Attached.")
+    await container.support.tickets.reply(STAFF, "support", ticket.id, "Attached.")
     assert [m.kind for m in _mailer(container).sent_to("books@example.com")] == ["support_reply"]
 
 
 async def test_a_failed_mail_records_no_answer(container: Container, db: InMemoryDatabase) -> None:
-    ticket = await container.tickets.submit(None, NewTicket("other", "Hello", "How do I make videos?", "o@x.org"))
+    ticket = await container.support.tickets.submit(
+        None, NewTicket("other", "Hello", "How do I make videos?", "o@x.org")
+    )
 
     async def broken(message: Any) -> None:
         raise ConnectionError("relay down")
 
     _mailer(container).send = broken  # type: ignore[method-assign]
     with pytest.raises(ConnectionError):
-        await container.tickets.reply(STAFF, "support", ticket.id, "Use the video kind.")
-    assert db.support_tickets[ticket.id].status == "open" and db.support_tickets[ticket.id].replies_ciphertext is None
+        await container.support.tickets.reply(STAFF, "support", ticket.id, "Use the video kind.")
+    assert (
+        db.rows("support_tickets")[ticket.id].status == "open"
+        and db.rows("support_tickets")[ticket.id].replies_ciphertext is None
+    )
 
 
 async def test_the_deadline_monitor_flags_unanswered_privacy_tickets(container: Container) -> None:
     subject = await _subject(container, "jp@example.com", "JP")  # 14 days
-    jp = await container.tickets.submit(subject, PRIVACY)
-    eu = await container.tickets.submit(None, NewTicket("privacy", "Question", "What about my rights?", "q@x.org"))
-    await container.tickets.submit(None, NewTicket("billing", "Refund", "Please refund my pack", "b@x.org"))
+    jp = await container.support.tickets.submit(subject, PRIVACY)
+    eu = await container.support.tickets.submit(
+        None, NewTicket("privacy", "Question", "What about my rights?", "q@x.org")
+    )
+    await container.support.tickets.submit(None, NewTicket("billing", "Refund", "Please refund my pack", "b@x.org"))
     clock = _clock(container)
-    assert await container.tickets.flag_deadlines() == {"near_due": 0, "overdue": 0}
+    assert await container.support.tickets.flag_deadlines() == {"near_due": 0, "overdue": 0}
     clock.advance(timedelta(days=11, hours=1))
-    assert await container.tickets.flag_deadlines() == {"near_due": 1, "overdue": 0}
-    assert await container.tickets.flag_deadlines() == {"near_due": 0, "overdue": 0}  # each change once
+    assert await container.support.tickets.flag_deadlines() == {"near_due": 1, "overdue": 0}
+    assert await container.support.tickets.flag_deadlines() == {"near_due": 0, "overdue": 0}  # each change once
     clock.advance(timedelta(days=3))
-    assert await container.tickets.flag_deadlines() == {"near_due": 0, "overdue": 1}
-    assert [s.ticket.id for s in await container.tickets.queue(STAFF, "privacy", flag="overdue")] == [jp.id]
-    assert [s.ticket.id for s in await container.tickets.queue(STAFF, "privacy", due_within=timedelta(days=0))] == [
-        jp.id
-    ]
-    assert [s.ticket.id for s in await container.tickets.queue(STAFF, "privacy")] == [jp.id, eu.id]
+    assert await container.support.tickets.flag_deadlines() == {"near_due": 0, "overdue": 1}
+    assert [s.ticket.id for s in await container.support.tickets.queue(STAFF, "privacy", flag="overdue")] == [jp.id]
+    assert [
+        s.ticket.id for s in await container.support.tickets.queue(STAFF, "privacy", due_within=timedelta(days=0))
+    ] == [jp.id]
+    assert [s.ticket.id for s in await container.support.tickets.queue(STAFF, "privacy")] == [jp.id, eu.id]
 
 
 async def test_retention_deletes_closed_tickets_after_their_period(container: Container, db: InMemoryDatabase) -> None:
     clock = _clock(container)
-    privacy = await container.tickets.submit(None, NewTicket("privacy", "Question", "What about my rights?", "q@x.org"))
-    billing = await container.tickets.submit(None, NewTicket("billing", "Refund", "Please refund my pack", "b@x.org"))
-    still_open = await container.tickets.submit(None, NewTicket("other", "Hello", "Is anyone there at all?", "o@x.org"))
-    await container.tickets.close(STAFF, "privacy", privacy.id, "answered by phone")
-    await container.tickets.close(STAFF, "support", billing.id, "refunded")
+    privacy = await container.support.tickets.submit(
+        None, NewTicket("privacy", "Question", "What about my rights?", "q@x.org")
+    )
+    billing = await container.support.tickets.submit(
+        None, NewTicket("billing", "Refund", "Please refund my pack", "b@x.org")
+    )
+    still_open = await container.support.tickets.submit(
+        None, NewTicket("other", "Hello", "Is anyone there at all?", "o@x.org")
+    )
+    await container.support.tickets.close(STAFF, "privacy", privacy.id, "answered by phone")
+    await container.support.tickets.close(STAFF, "support", billing.id, "refunded")
     clock.advance(timedelta(days=365))
-    reports = {r.task: r for r in await container.retention.run(dry_run=True)}
+    reports = {r.task: r for r in await container.privacy.retention.run(dry_run=True)}
     assert reports["support_tickets.closed_other"].due == 0  # exactly one year: not yet
     clock.advance(timedelta(seconds=1))
-    reports = {r.task: r for r in await container.retention.run()}
+    reports = {r.task: r for r in await container.privacy.retention.run()}
     assert (reports["support_tickets.closed_other"].applied, reports["support_tickets.closed_privacy"].applied) == (
         1,
         0,
     )
-    assert set(db.support_tickets) == {privacy.id, still_open.id}
+    assert set(db.rows("support_tickets")) == {privacy.id, still_open.id}
     clock.advance(timedelta(days=365))
-    reports = {r.task: r for r in await container.retention.run()}
+    reports = {r.task: r for r in await container.privacy.retention.run()}
     assert reports["support_tickets.closed_privacy"].applied == 1
-    assert set(db.support_tickets) == {still_open.id}  # open tickets are never swept
+    assert set(db.rows("support_tickets")) == {still_open.id}  # open tickets are never swept
 
 
 class _Sink:
@@ -278,13 +305,15 @@ class _Sink:
 async def test_the_holder_exports_counts_and_erases_the_subjects_tickets(
     container: Container, db: InMemoryDatabase
 ) -> None:
-    [holder] = [h for h in container.rights.holders if h.name == "support"]
+    [holder] = [h for h in container.data_rights.holders if h.name == "support"]
     ada = await _subject(container, "ada@example.com")
     eve = await _subject(container, "eve@example.com")
-    mine = await container.tickets.submit(ada, PRIVACY)
-    await container.tickets.reply(STAFF, "privacy", mine.id, "We hold your prompts.")
-    await container.tickets.submit(eve, NewTicket("other", "Eve here", "Eve's own message text"))
-    anonymous = await container.tickets.submit(None, NewTicket("other", "Anon", "Someone else writing", "z@x.org"))
+    mine = await container.support.tickets.submit(ada, PRIVACY)
+    await container.support.tickets.reply(STAFF, "privacy", mine.id, "We hold your prompts.")
+    await container.support.tickets.submit(eve, NewTicket("other", "Eve here", "Eve's own message text"))
+    anonymous = await container.support.tickets.submit(
+        None, NewTicket("other", "Anon", "Someone else writing", "z@x.org")
+    )
     assert await holder.count(ada) == {"support_tickets": 1}
     sink = _Sink()
     await holder.export(ada, sink)  # type: ignore[arg-type]
@@ -295,5 +324,5 @@ async def test_the_holder_exports_counts_and_erases_the_subjects_tickets(
     assert "Eve" not in json.dumps(sink.records)
     assert (await holder.erase(ada)).deleted == 1
     assert (await holder.erase(ada)).deleted == 0
-    assert mine.id not in db.support_tickets and anonymous.id in db.support_tickets
+    assert mine.id not in db.rows("support_tickets") and anonymous.id in db.rows("support_tickets")
     assert await holder.count(eve) == {"support_tickets": 1}

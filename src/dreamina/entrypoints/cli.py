@@ -71,9 +71,9 @@ def _sweep(args: argparse.Namespace) -> int:
     async def run() -> list[SweepReport]:
         container = build_container(settings)
         try:
-            sweep = container.retention
+            sweep = container.privacy.retention
             if args.batch_size:
-                sweep = RetentionSweep(sweep.tasks, container.clock, batch_size=args.batch_size)
+                sweep = RetentionSweep(sweep.tasks, container.infra.clock, batch_size=args.batch_size)
             with Progress(transient=True) as bar:
                 ids = {t.name: bar.add_task(t.name, total=None) for t in sweep.tasks}
                 return await sweep_and_log(
@@ -109,12 +109,12 @@ def _staff(args: argparse.Namespace) -> int:
 
     async def work(container: Any) -> int:
         if args.action == "create":
-            member = await container.staff.grant(args.email, args.role)
+            member = await container.identity.staff.grant(args.email, args.role)
             print(f"granted {member.role.value} to account {member.account_id}")
         elif args.action == "revoke":
-            print("revoked" if await container.staff.revoke(args.email) else "that account had no staff role")
+            print("revoked" if await container.identity.staff.revoke(args.email) else "that account had no staff role")
         else:
-            for member in await container.staff.members():
+            for member in await container.identity.staff.members():
                 print(f"{member.account_id} {member.role.value} since {member.granted_at.isoformat()}")
         return 0
 
@@ -127,7 +127,7 @@ def _staff(args: argparse.Namespace) -> int:
 
 def _policy(args: argparse.Namespace) -> int:
     async def work(container: Any) -> int:
-        sent = await container.policy_changes.send_notices(args.version)
+        sent = await container.consent.policy_changes.send_notices(args.version)
         print(f"sent {sent} notices of policy version {args.version}")
         return 0
 
@@ -186,14 +186,15 @@ def _worker(args: argparse.Namespace) -> int:
         container = build_container(settings)
         try:
             await container.start()
-            assert isinstance(container.job_queue, SaqJobQueue) and container.generations is not None
+            queue = container.generation.queue
+            assert isinstance(queue, SaqJobQueue)
             concurrency = args.concurrency or settings.worker_concurrency
             options = {"burst": True, "dequeue_timeout": 1.0} if args.burst else {}
             worker = make_worker(
-                container.job_queue,
-                container.generations,
+                queue,
+                container.generation.generations,
                 concurrency,
-                retention=container.retention,
+                retention=container.privacy.retention,
                 retention_minutes=settings.retention_sweep_minutes,
                 **options,
             )

@@ -187,3 +187,9 @@ class BillingRepository(Protocol):
         ...
 
     async def count_checkouts_before(self, cutoff: datetime) -> int: ...
+
+
+class BillingStores(Protocol):
+    """The billing module's store in a unit of work."""
+
+    billing: BillingRepository

@@ -108,3 +108,9 @@ class ChildErasure(Protocol):
     async def erase_now(self, staff_id: UUID, subject_id: UUID, reason: str) -> UUID:
         """Open an erasure due at once (no grace period, no proof asked of the child); returns the request id."""
         ...
+
+
+class ChildReportStores(Protocol):
+    """The children's flow's store in a unit of work."""
+
+    child_reports: ChildReportRepository

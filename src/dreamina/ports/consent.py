@@ -217,3 +217,12 @@ class ClientClassifier(Protocol):
     """Turns a truncated network address and a user agent into coarse traits; never stores either input."""
 
     def classify(self, truncated_address: str | None, user_agent: str) -> ClientTraits: ...
+
+
+class ConsentStores(Protocol):
+    """The consent module's stores in a unit of work."""
+
+    consent_records: ConsentRecordRepository
+    objections: ObjectionRepository
+    policy_notices: PolicyNoticeRepository
+    analytics_events: AnalyticsEventStore

@@ -7,15 +7,34 @@ every store and object prefix of the data map is claimed by exactly one holder.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
+from dreamina.ports.restrictions import ProcessingRestrictions
+
 # --- holders of personal data -------------------------------------------------------------------------------
 
 CoverageKind = Literal["store", "prefix"]
+
+
+class ErasureStage(enum.IntEnum):
+    """When a holder erases, in the order the data-rights saga runs them; every holder declares its stage.
+
+    A module's own records go first (erasing them may write audit events: billing audits the processor's customer
+    deletion); identity then pseudonymises the audit trail; then the subject's files; the data key is destroyed
+    after every holder that might still read with it; the saga's own progress lives in the data-rights tables, so
+    they go last.
+    """
+
+    MODULE_RECORDS = 10
+    AUDIT_TRAIL = 20
+    OBJECTS = 30
+    DATA_KEY = 40
+    REQUEST_RECORDS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +90,11 @@ class PersonalDataHolder(Protocol):
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def stage(self) -> ErasureStage:
+        """When this holder erases, relative to the others."""
+        ...
 
     @property
     def coverage(self) -> tuple[Coverage, ...]: ...
@@ -277,3 +301,13 @@ class ErasureCompletionRepository(Protocol):
         ...
 
     async def get(self, completion_id: UUID) -> ErasureCompletion | None: ...
+
+
+class DataRightsStores(Protocol):
+    """The data-rights module's stores in a unit of work."""
+
+    privacy_requests: PrivacyRequestRepository
+    privacy_request_events: RequestEventRepository
+    privacy_jobs: PrivacyJobRepository
+    erasure_completions: ErasureCompletionRepository
+    restrictions: ProcessingRestrictions

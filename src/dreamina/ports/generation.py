@@ -332,3 +332,10 @@ class MediaRenderer(Protocol):
     def video(self, request: ProviderRequest) -> bytes:
         """An MP4."""
         ...
+
+
+class GenerationStores(Protocol):
+    """The generation module's stores in a unit of work."""
+
+    uploads: UploadRepository
+    generations: GenerationRepository

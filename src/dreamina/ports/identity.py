@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from dreamina.ports.staff import StaffRepository
+
 
 class AccountStatus(enum.StrEnum):
     ACTIVE = "active"
@@ -82,3 +84,11 @@ class SessionRepository(Protocol):
     async def count_expired(self, now: datetime) -> int:
         """How many sessions expired before ``now`` (for dry runs of the retention sweep)."""
         ...
+
+
+class IdentityStores(Protocol):
+    """The identity module's stores in a unit of work (staff roles included: they are accounts with a role)."""
+
+    accounts: AccountRepository
+    sessions: SessionRepository
+    staff: StaffRepository

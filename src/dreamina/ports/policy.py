@@ -44,3 +44,10 @@ class PolicyAcceptanceRepository(Protocol):
     async def delete_for_subject(self, subject_id: UUID) -> int:
         """Erasure: remove the subject's acceptances; returns how many."""
         ...
+
+
+class PolicyStores(Protocol):
+    """Published policy versions and who accepted which (policy section 10)."""
+
+    policies: PolicyVersionRepository
+    acceptances: PolicyAcceptanceRepository

@@ -69,3 +69,9 @@ class SupportTicketRepository(Protocol):
         ...
 
     async def delete_for_subject(self, subject_id: UUID) -> int: ...
+
+
+class SupportStores(Protocol):
+    """The support module's store in a unit of work."""
+
+    support_tickets: SupportTicketRepository

@@ -1,4 +1,9 @@
-"""A unit of work: the repositories of one transaction, committed or rolled back together."""
+"""A unit of work: the repositories of one transaction, committed or rolled back together.
+
+Each module's port file declares the stores it adds (``IdentityStores``, ``SupportStores``, ...); the unit of work is
+all of them. The SQL and in-memory units of work attach the repositories each module's wiring unit contributes, and
+a test proves every store named here is provided by both.
+"""
 
 from __future__ import annotations
 
@@ -7,55 +12,39 @@ from types import TracebackType
 from typing import Protocol
 
 from dreamina.ports.audit import AuditLog
-from dreamina.ports.billing import BillingRepository
-from dreamina.ports.child_reports import ChildReportRepository
-from dreamina.ports.consent import (
-    AnalyticsEventStore,
-    ConsentRecordRepository,
-    ObjectionRepository,
-    PolicyNoticeRepository,
-)
-from dreamina.ports.data_rights import (
-    ErasureCompletionRepository,
-    PrivacyJobRepository,
-    PrivacyRequestRepository,
-    RequestEventRepository,
-)
+from dreamina.ports.billing import BillingStores
+from dreamina.ports.child_reports import ChildReportStores
+from dreamina.ports.consent import ConsentStores
+from dreamina.ports.data_rights import DataRightsStores
 from dreamina.ports.disclosures import DisclosureLedger
-from dreamina.ports.generation import GenerationRepository, UploadRepository
-from dreamina.ports.identity import AccountRepository, SessionRepository
+from dreamina.ports.generation import GenerationStores
+from dreamina.ports.identity import IdentityStores
 from dreamina.ports.keys import SubjectKeyRepository
-from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
-from dreamina.ports.restrictions import ProcessingRestrictions
-from dreamina.ports.staff import StaffRepository
-from dreamina.ports.support import SupportTicketRepository
+from dreamina.ports.policy import PolicyStores
+from dreamina.ports.support import SupportStores
 
 
-class UnitOfWork(Protocol):
-    """Use as ``async with uow_factory() as uow: ...; await uow.commit()``; leaving without commit rolls back."""
+class KernelStores(Protocol):
+    """The privacy kernel's stores, written by every module: data keys, the audit trail, the disclosure ledger."""
 
-    accounts: AccountRepository
-    sessions: SessionRepository
     subject_keys: SubjectKeyRepository
-    policies: PolicyVersionRepository
-    acceptances: PolicyAcceptanceRepository
     audit: AuditLog
     disclosures: DisclosureLedger
-    consent_records: ConsentRecordRepository
-    objections: ObjectionRepository
-    policy_notices: PolicyNoticeRepository
-    analytics_events: AnalyticsEventStore
-    staff: StaffRepository
-    privacy_requests: PrivacyRequestRepository
-    privacy_request_events: RequestEventRepository
-    privacy_jobs: PrivacyJobRepository
-    erasure_completions: ErasureCompletionRepository
-    uploads: UploadRepository
-    generations: GenerationRepository
-    restrictions: ProcessingRestrictions
-    billing: BillingRepository
-    child_reports: ChildReportRepository
-    support_tickets: SupportTicketRepository
+
+
+class UnitOfWork(
+    KernelStores,
+    IdentityStores,
+    PolicyStores,
+    ConsentStores,
+    GenerationStores,
+    BillingStores,
+    DataRightsStores,
+    ChildReportStores,
+    SupportStores,
+    Protocol,
+):
+    """Use as ``async with uow_factory() as uow: ...; await uow.commit()``; leaving without commit rolls back."""
 
     async def __aenter__(self) -> UnitOfWork: ...
 

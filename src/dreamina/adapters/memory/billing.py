@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from dreamina.adapters.memory.repositories import _Table, _Unique, _utc, _utc_or_none, retention_batch
+from dreamina.adapters.memory.tables import (
+    MemoryStores,
+    Staging,
+    Table,
+    TableSpec,
+    Unique,
+    retention_batch,
+    utc,
+    utc_or_none,
+)
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.ports.billing import (
@@ -25,29 +33,7 @@ from dreamina.ports.billing import (
 )
 
 
-@dataclasses.dataclass
-class BillingTables:
-    """Committed billing rows (owned by :class:`~dreamina.adapters.memory.repositories.InMemoryDatabase`)."""
-
-    wallets: dict[UUID, int] = dataclasses.field(default_factory=dict)
-    entries: dict[UUID, LedgerEntry] = dataclasses.field(default_factory=dict)
-    customers: dict[UUID, BillingCustomer] = dataclasses.field(default_factory=dict)
-    checkouts: dict[str, CheckoutRecord] = dataclasses.field(default_factory=dict)
-    payments: dict[UUID, PaymentRecord] = dataclasses.field(default_factory=dict)
-    events: dict[str, tuple[str, datetime]] = dataclasses.field(default_factory=dict)
-
-    def row_counts(self) -> dict[str, int]:
-        return {
-            "billing_wallets": len(self.wallets),
-            "credit_ledger_entries": len(self.entries),
-            "billing_customers": len(self.customers),
-            "checkout_sessions": len(self.checkouts),
-            "payments": len(self.payments),
-            "processed_payment_events": len(self.events),
-        }
-
-
-class _WalletTable(_Table[UUID, int]):
+class _WalletTable(Table[UUID, int]):
     """Wallet revisions; a lock remembers the committed revision it saw and re-checks it at commit."""
 
     def __init__(self, committed: dict[UUID, int]) -> None:
@@ -70,45 +56,16 @@ class _WalletTable(_Table[UUID, int]):
         self._seen.clear()
 
 
-def billing_tables(tables: BillingTables) -> tuple[InMemoryBillingRepository, tuple[_Table[Any, Any], ...]]:
-    """A repository for one unit of work, and the staged tables its commit must check and apply."""
-    repo = InMemoryBillingRepository(tables)
-    return repo, repo.tables
-
-
 class InMemoryBillingRepository:
-    def __init__(self, db: BillingTables) -> None:
-        self._wallets = _WalletTable(db.wallets)
-        self._entries: _Table[UUID, LedgerEntry] = _Table(
-            db.entries,
-            (_Unique(lambda e: e.idempotency_key, "this ledger entry is already recorded"),),
-            "this ledger entry is already recorded",
-        )
-        self._customers: _Table[UUID, BillingCustomer] = _Table(
-            db.customers,
-            (_Unique(lambda c: c.customer_id, "the subject already has a customer at the processor"),),
-            "the subject already has a customer at the processor",
-        )
-        self._checkouts: _Table[str, CheckoutRecord] = _Table(
-            db.checkouts, (), "this checkout session is already recorded"
-        )
-        self._payments: _Table[UUID, PaymentRecord] = _Table(
-            db.payments,
-            (
-                _Unique(lambda p: p.checkout_session_id, "this payment is already recorded"),
-                _Unique(lambda p: p.payment_intent_id, "this payment is already recorded"),
-            ),
-            "this payment is already recorded",
-        )
-        self._events: _Table[str, tuple[str, datetime]] = _Table(db.events, (), "this event was already handled")
-        self.tables: tuple[_Table[Any, Any], ...] = (
-            self._wallets,
-            self._entries,
-            self._customers,
-            self._checkouts,
-            self._payments,
-            self._events,
-        )
+    def __init__(self, staging: Staging) -> None:
+        wallets = staging.table("billing_wallets")
+        assert isinstance(wallets, _WalletTable)
+        self._wallets = wallets
+        self._entries: Table[UUID, LedgerEntry] = staging.table("credit_ledger_entries")
+        self._customers: Table[UUID, BillingCustomer] = staging.table("billing_customers")
+        self._checkouts: Table[str, CheckoutRecord] = staging.table("checkout_sessions")
+        self._payments: Table[UUID, PaymentRecord] = staging.table("payments")
+        self._events: Table[str, tuple[str, datetime]] = staging.table("processed_payment_events")
 
     async def lock_wallet(self, subject_id: UUID, now: datetime) -> None:
         check_time("now", now)
@@ -119,7 +76,7 @@ class InMemoryBillingRepository:
         check_text("reference", entry.reference)
         check_time("created_at", entry.created_at)
         self._entries.insert(
-            entry.id, dataclasses.replace(entry, kind=EntryKind(entry.kind), created_at=_utc(entry.created_at))
+            entry.id, dataclasses.replace(entry, kind=EntryKind(entry.kind), created_at=utc(entry.created_at))
         )
 
     async def get_entry(self, idempotency_key: str) -> LedgerEntry | None:
@@ -133,7 +90,7 @@ class InMemoryBillingRepository:
         entries = [e for _, e in self._entries.rows() if e.subject_id == subject_id]
         if after is not None:
             check_time("cursor", after.created_at)
-            position = (_utc(after.created_at), after.entry_id.bytes)
+            position = (utc(after.created_at), after.entry_id.bytes)
             entries = [e for e in entries if (e.created_at, e.id.bytes) < position]
         entries.sort(key=lambda e: (e.created_at, e.id.bytes), reverse=True)
         return entries[:limit]
@@ -145,7 +102,7 @@ class InMemoryBillingRepository:
         check_text("processor", customer.processor)
         check_text("customer_id", customer.customer_id)
         check_time("created_at", customer.created_at)
-        self._customers.insert(customer.subject_id, dataclasses.replace(customer, created_at=_utc(customer.created_at)))
+        self._customers.insert(customer.subject_id, dataclasses.replace(customer, created_at=utc(customer.created_at)))
 
     async def delete_customer(self, subject_id: UUID) -> bool:
         return self._customers.delete(subject_id)
@@ -169,7 +126,7 @@ class InMemoryBillingRepository:
             raise NotFound("checkout not found")
         self._checkouts.replace(
             checkout.session_id,
-            dataclasses.replace(found, status=CheckoutStatus(checkout.status), updated_at=_utc(checkout.updated_at)),
+            dataclasses.replace(found, status=CheckoutStatus(checkout.status), updated_at=utc(checkout.updated_at)),
         )
 
     async def add_payment(self, payment: PaymentRecord) -> None:
@@ -193,7 +150,7 @@ class InMemoryBillingRepository:
         check_text("event_id", event_id)
         check_text("type", event_type)
         check_time("received_at", received_at)
-        self._events.insert(event_id, (event_type, _utc(received_at)))
+        self._events.insert(event_id, (event_type, utc(received_at)))
 
     async def event_handled(self, event_id: str) -> bool:
         check_text("event_id", event_id)
@@ -214,7 +171,7 @@ class InMemoryBillingRepository:
             if payment.subject_id == subject_id:
                 self._payments.replace(
                     payment_id,
-                    dataclasses.replace(payment, subject_id=tombstone, customer_id=None, pseudonymised_at=_utc(now)),
+                    dataclasses.replace(payment, subject_id=tombstone, customer_id=None, pseudonymised_at=utc(now)),
                 )
                 count += 1
         self._wallets.delete(subject_id)
@@ -260,8 +217,8 @@ def _stored_checkout(checkout: CheckoutRecord) -> CheckoutRecord:
     return dataclasses.replace(
         checkout,
         status=CheckoutStatus(checkout.status),
-        created_at=_utc(checkout.created_at),
-        updated_at=_utc(checkout.updated_at),
+        created_at=utc(checkout.created_at),
+        updated_at=utc(checkout.updated_at),
     )
 
 
@@ -274,7 +231,35 @@ def _stored_payment(payment: PaymentRecord) -> PaymentRecord:
         check_time(name, getattr(payment, name))
     return dataclasses.replace(
         payment,
-        paid_at=_utc(payment.paid_at),
-        retain_until=_utc(payment.retain_until),
-        pseudonymised_at=_utc_or_none(payment.pseudonymised_at),
+        paid_at=utc(payment.paid_at),
+        retain_until=utc(payment.retain_until),
+        pseudonymised_at=utc_or_none(payment.pseudonymised_at),
     )
+
+
+STORES = MemoryStores(
+    tables=(
+        TableSpec("billing_wallets", kind=_WalletTable),
+        TableSpec(
+            "credit_ledger_entries",
+            (Unique(lambda e: e.idempotency_key, "this ledger entry is already recorded"),),
+            "this ledger entry is already recorded",
+        ),
+        TableSpec(
+            "billing_customers",
+            (Unique(lambda c: c.customer_id, "the subject already has a customer at the processor"),),
+            "the subject already has a customer at the processor",
+        ),
+        TableSpec("checkout_sessions", duplicate_key="this checkout session is already recorded"),
+        TableSpec(
+            "payments",
+            (
+                Unique(lambda p: p.checkout_session_id, "this payment is already recorded"),
+                Unique(lambda p: p.payment_intent_id, "this payment is already recorded"),
+            ),
+            "this payment is already recorded",
+        ),
+        TableSpec("processed_payment_events", duplicate_key="this event was already handled"),
+    ),
+    repositories={"billing": InMemoryBillingRepository},
+)

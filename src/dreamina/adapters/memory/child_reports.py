@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 from uuid import UUID
 
-from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none
+from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, utc, utc_or_none
 from dreamina.adapters.record_rules import check_time
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
@@ -19,10 +19,10 @@ def _stored(r: ChildReport) -> ChildReport:
         r,
         source=ReportSource(r.source),
         status=ReportStatus(r.status),
-        received_at=_utc(r.received_at),
-        updated_at=_utc(r.updated_at),
-        closed_at=_utc_or_none(r.closed_at),
-        reporter_data_deleted_at=_utc_or_none(r.reporter_data_deleted_at),
+        received_at=utc(r.received_at),
+        updated_at=utc(r.updated_at),
+        closed_at=utc_or_none(r.closed_at),
+        reporter_data_deleted_at=utc_or_none(r.reporter_data_deleted_at),
         reporter_key=None if r.reporter_key is None else bytes(r.reporter_key),
         reporters_ciphertext=None if r.reporters_ciphertext is None else bytes(r.reporters_ciphertext),
         details_ciphertext=None if r.details_ciphertext is None else bytes(r.details_ciphertext),
@@ -34,7 +34,7 @@ def _oldest_first(reports: list[ChildReport]) -> list[ChildReport]:
 
 
 class InMemoryChildReportRepository:
-    def __init__(self, table: _Table[UUID, ChildReport]) -> None:
+    def __init__(self, table: Table[UUID, ChildReport]) -> None:
         self._table = table
 
     def _refuse_second_open(self, report: ChildReport) -> None:
@@ -113,7 +113,7 @@ class InMemoryChildReportRepository:
                     reporter_key=None,
                     reporters_ciphertext=None,
                     details_ciphertext=None,
-                    reporter_data_deleted_at=_utc(now),
+                    reporter_data_deleted_at=utc(now),
                 ),
             )
         return len(batch)
@@ -136,3 +136,9 @@ class InMemoryChildReportRepository:
 
     async def count_closed(self, closed_before: datetime) -> int:
         return len(self._closed(closed_before))
+
+
+STORES = MemoryStores(
+    tables=(TableSpec("child_reports", duplicate_key="this report already exists"),),
+    repositories={"child_reports": lambda s: InMemoryChildReportRepository(s.table("child_reports"))},
+)

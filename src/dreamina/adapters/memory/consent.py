@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date, datetime
 from uuid import UUID
 
-from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none, retention_batch
+from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, Unique, retention_batch, utc, utc_or_none
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.consent import (
@@ -20,13 +20,12 @@ from dreamina.ports.consent import (
     PolicyNotice,
 )
 from dreamina.ports.identity import Account, AccountStatus
-from dreamina.ports.staff import StaffMember, StaffRole
 
 
 class InMemoryConsentRecordRepository:
     """Rows keyed by an ever-increasing sequence number, like the SQL table's ``seq``."""
 
-    def __init__(self, table: _Table[int, ConsentRecord], sequence: itertools.count[int]) -> None:
+    def __init__(self, table: Table[int, ConsentRecord], sequence: itertools.count[int]) -> None:
         self._table = table
         self._sequence = sequence
 
@@ -36,7 +35,7 @@ class InMemoryConsentRecordRepository:
         check_text("device_key", record.device_key)
         check_text("content_sha256", record.content_sha256)
         check_time("recorded_at", record.recorded_at)
-        stored = dataclasses.replace(record, method=ConsentMethod(record.method), recorded_at=_utc(record.recorded_at))
+        stored = dataclasses.replace(record, method=ConsentMethod(record.method), recorded_at=utc(record.recorded_at))
         self._table.insert(next(self._sequence), stored)
 
     def _ordered(self, subject_id: UUID | None, device_key: str | None) -> list[ConsentRecord]:
@@ -85,13 +84,13 @@ class InMemoryConsentRecordRepository:
 
 
 class InMemoryObjectionRepository:
-    def __init__(self, table: _Table[tuple[UUID, str], Objection]) -> None:
+    def __init__(self, table: Table[tuple[UUID, str], Objection]) -> None:
         self._table = table
 
     async def put(self, objection: Objection) -> None:
         check_time("updated_at", objection.updated_at)
         stored = dataclasses.replace(
-            objection, purpose=Purpose(objection.purpose), updated_at=_utc(objection.updated_at)
+            objection, purpose=Purpose(objection.purpose), updated_at=utc(objection.updated_at)
         )
         self._table.replace((stored.subject_id, stored.purpose.value), stored)
 
@@ -111,7 +110,7 @@ class InMemoryObjectionRepository:
 
 
 class InMemoryPolicyNoticeRepository:
-    def __init__(self, table: _Table[UUID, PolicyNotice], accounts: _Table[UUID, Account]) -> None:
+    def __init__(self, table: Table[UUID, PolicyNotice], accounts: Table[UUID, Account]) -> None:
         self._table = table
         self._accounts = accounts
 
@@ -121,9 +120,9 @@ class InMemoryPolicyNoticeRepository:
         check_time("resolved_at", notice.resolved_at)
         stored = dataclasses.replace(
             notice,
-            effective_at=_utc(notice.effective_at),
-            notified_at=_utc(notice.notified_at),
-            resolved_at=_utc_or_none(notice.resolved_at),
+            effective_at=utc(notice.effective_at),
+            notified_at=utc(notice.notified_at),
+            resolved_at=utc_or_none(notice.resolved_at),
         )
         self._table.insert(stored.id, stored)
 
@@ -154,7 +153,7 @@ class InMemoryPolicyNoticeRepository:
         found = self._table.get(notice_id)
         if found is None or found.resolved_at is not None:
             return False
-        self._table.replace(notice_id, dataclasses.replace(found, resolved_at=_utc(at)))
+        self._table.replace(notice_id, dataclasses.replace(found, resolved_at=utc(at)))
         return True
 
     async def delete_for_subject(self, subject_id: UUID) -> int:
@@ -165,7 +164,7 @@ class InMemoryPolicyNoticeRepository:
 
 
 class InMemoryAnalyticsEventStore:
-    def __init__(self, table: _Table[UUID, AnalyticsEvent]) -> None:
+    def __init__(self, table: Table[UUID, AnalyticsEvent]) -> None:
         self._table = table
 
     async def add_many(self, events: list[AnalyticsEvent]) -> None:
@@ -207,20 +206,22 @@ class InMemoryAnalyticsEventStore:
         return sum(1 for _, e in self._table.rows() if e.pseudonym in wanted)
 
 
-class InMemoryStaffRepository:
-    def __init__(self, table: _Table[UUID, StaffMember]) -> None:
-        self._table = table
-
-    async def put(self, member: StaffMember) -> None:
-        check_time("granted_at", member.granted_at)
-        stored = dataclasses.replace(member, role=StaffRole(member.role), granted_at=_utc(member.granted_at))
-        self._table.replace(stored.account_id, stored)
-
-    async def get(self, account_id: UUID) -> StaffMember | None:
-        return self._table.get(account_id)
-
-    async def remove(self, account_id: UUID) -> bool:
-        return self._table.delete(account_id)
-
-    async def list(self) -> list[StaffMember]:
-        return sorted((m for _, m in self._table.rows()), key=lambda m: (m.granted_at, m.account_id.bytes))
+STORES = MemoryStores(
+    tables=(
+        TableSpec("consent_records", duplicate_key="this consent record already exists"),
+        TableSpec("objections"),
+        TableSpec(
+            "policy_notices",
+            (Unique(lambda n: (n.subject_id, n.policy_version), "the subject was already notified of this version"),),
+        ),
+        TableSpec("analytics_events"),
+    ),
+    repositories={
+        "consent_records": lambda s: InMemoryConsentRecordRepository(
+            s.table("consent_records"), s.sequence("consent_records")
+        ),
+        "objections": lambda s: InMemoryObjectionRepository(s.table("objections")),
+        "policy_notices": lambda s: InMemoryPolicyNoticeRepository(s.table("policy_notices"), s.table("accounts")),
+        "analytics_events": lambda s: InMemoryAnalyticsEventStore(s.table("analytics_events")),
+    },
+)

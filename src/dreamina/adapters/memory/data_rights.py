@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none, retention_batch
+from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, retention_batch, utc, utc_or_none
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.data_rights import ErasureCompletion, PrivacyJob, PrivacyRequest, RequestEvent
@@ -29,7 +29,7 @@ def _stored_request(r: PrivacyRequest) -> PrivacyRequest:
         "scheduled_for",
     ):
         check_time(name, getattr(r, name))
-        times[name] = _utc_or_none(getattr(r, name))
+        times[name] = utc_or_none(getattr(r, name))
     return dataclasses.replace(
         r,
         details_ciphertext=None if r.details_ciphertext is None else bytes(r.details_ciphertext),
@@ -46,7 +46,7 @@ def _json_copy(value: dict[str, object]) -> dict[str, object]:
 
 
 class InMemoryPrivacyRequestRepository:
-    def __init__(self, table: _Table[UUID, PrivacyRequest]) -> None:
+    def __init__(self, table: Table[UUID, PrivacyRequest]) -> None:
         self._table = table
 
     async def add(self, request: PrivacyRequest) -> None:
@@ -121,7 +121,7 @@ class InMemoryPrivacyRequestRepository:
 
 
 class InMemoryRequestEventRepository:
-    def __init__(self, table: _Table[UUID, RequestEvent]) -> None:
+    def __init__(self, table: Table[UUID, RequestEvent]) -> None:
         self._table = table
 
     async def append(self, event: RequestEvent) -> None:
@@ -129,7 +129,7 @@ class InMemoryRequestEventRepository:
         check_text("actor_kind", event.actor_kind)
         check_text("note", event.note)
         check_time("occurred_at", event.occurred_at)
-        self._table.insert(event.id, dataclasses.replace(event, occurred_at=_utc(event.occurred_at)))
+        self._table.insert(event.id, dataclasses.replace(event, occurred_at=utc(event.occurred_at)))
 
     async def list_for_request(self, request_id: UUID) -> list[RequestEvent]:
         found = (e for _, e in self._table.rows() if e.request_id == request_id)
@@ -157,16 +157,16 @@ def _stored_job(job: PrivacyJob) -> PrivacyJob:
         check_time(name, getattr(job, name))
     return dataclasses.replace(
         job,
-        run_after=_utc(job.run_after),
-        updated_at=_utc(job.updated_at),
-        expires_at=_utc_or_none(job.expires_at),
+        run_after=utc(job.run_after),
+        updated_at=utc(job.updated_at),
+        expires_at=utc_or_none(job.expires_at),
         steps_done=tuple(job.steps_done),
         processor_calls=tuple(_json_copy(dict(call)) for call in job.processor_calls),
     )
 
 
 class InMemoryPrivacyJobRepository:
-    def __init__(self, table: _Table[UUID, PrivacyJob]) -> None:
+    def __init__(self, table: Table[UUID, PrivacyJob]) -> None:
         self._table = table
 
     async def add(self, job: PrivacyJob) -> None:
@@ -208,7 +208,7 @@ class InMemoryPrivacyJobRepository:
         for request_id in request_ids:
             job = self._table.get(request_id)
             if job is not None and job.archive_key is not None:
-                self._table.replace(request_id, dataclasses.replace(job, archive_key=None, updated_at=_utc(at)))
+                self._table.replace(request_id, dataclasses.replace(job, archive_key=None, updated_at=utc(at)))
                 changed += 1
         return changed
 
@@ -223,13 +223,13 @@ class InMemoryPrivacyJobRepository:
 
 
 class InMemoryErasureCompletionRepository:
-    def __init__(self, table: _Table[UUID, ErasureCompletion]) -> None:
+    def __init__(self, table: Table[UUID, ErasureCompletion]) -> None:
         self._table = table
 
     async def add(self, completion: ErasureCompletion) -> None:
         check_time("completed_at", completion.completed_at)
         stored = dataclasses.replace(
-            completion, completed_at=_utc(completion.completed_at), outcome=_json_copy(completion.outcome)
+            completion, completed_at=utc(completion.completed_at), outcome=_json_copy(completion.outcome)
         )
         self._table.insert(stored.id, stored)
 
@@ -238,7 +238,7 @@ class InMemoryErasureCompletionRepository:
 
 
 class InMemoryProcessingRestrictions:
-    def __init__(self, table: _Table[UUID, ProcessingRestriction]) -> None:
+    def __init__(self, table: Table[UUID, ProcessingRestriction]) -> None:
         self._table = table
 
     async def is_restricted(self, subject_id: UUID) -> bool:
@@ -251,7 +251,7 @@ class InMemoryProcessingRestrictions:
         check_text("reason", reason)
         check_time("at", at)
         if self._table.get(subject_id) is None:
-            self._table.insert(subject_id, ProcessingRestriction(subject_id, _utc(at), reason))
+            self._table.insert(subject_id, ProcessingRestriction(subject_id, utc(at), reason))
 
     async def lift(self, subject_id: UUID, at: datetime) -> None:
         check_time("at", at)
@@ -259,3 +259,21 @@ class InMemoryProcessingRestrictions:
 
     async def delete_for_subject(self, subject_id: UUID) -> int:
         return int(self._table.delete(subject_id))
+
+
+STORES = MemoryStores(
+    tables=(
+        TableSpec("privacy_requests", duplicate_key="this request already exists"),
+        TableSpec("privacy_request_events", duplicate_key="this event is already recorded"),
+        TableSpec("privacy_jobs", duplicate_key="the request already has a job"),
+        TableSpec("erasure_completions", duplicate_key="this erasure is already recorded as complete"),
+        TableSpec("processing_restrictions", duplicate_key="the subject is already restricted"),
+    ),
+    repositories={
+        "privacy_requests": lambda s: InMemoryPrivacyRequestRepository(s.table("privacy_requests")),
+        "privacy_request_events": lambda s: InMemoryRequestEventRepository(s.table("privacy_request_events")),
+        "privacy_jobs": lambda s: InMemoryPrivacyJobRepository(s.table("privacy_jobs")),
+        "erasure_completions": lambda s: InMemoryErasureCompletionRepository(s.table("erasure_completions")),
+        "restrictions": lambda s: InMemoryProcessingRestrictions(s.table("processing_restrictions")),
+    },
+)

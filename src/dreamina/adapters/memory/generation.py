@@ -4,12 +4,12 @@ fake of :class:`~dreamina.ports.generation.GenerationCharges`, and a scriptable 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from dreamina.adapters.memory.repositories import _Table, _utc, retention_batch
+from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, retention_batch, utc
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.generation import (
@@ -26,10 +26,10 @@ def _stored_upload(upload: Upload) -> Upload:
     check_text("object_key", upload.object_key)
     check_text("content_type", upload.content_type)
     check_time("created_at", upload.created_at)
-    return dataclasses.replace(upload, created_at=_utc(upload.created_at))
+    return dataclasses.replace(upload, created_at=utc(upload.created_at))
 
 
-def _past_owner_retention(accounts: _Table[UUID, Account], now: datetime) -> Callable[[UUID, datetime], bool]:
+def _past_owner_retention(accounts: Table[UUID, Account], now: datetime) -> Callable[[UUID, datetime], bool]:
     """Whether a record of this owner made at that time is older than the owner's content-retention setting."""
     check_time("now", now)
 
@@ -43,7 +43,7 @@ def _past_owner_retention(accounts: _Table[UUID, Account], now: datetime) -> Cal
 
 class InMemoryUploadRepository:
     def __init__(
-        self, table: _Table[UUID, Upload], generations: _Table[UUID, Generation], accounts: _Table[UUID, Account]
+        self, table: Table[UUID, Upload], generations: Table[UUID, Generation], accounts: Table[UUID, Account]
     ) -> None:
         self._table = table
         self._generations = generations  # which uploads are still referenced, as SQL reads generation_references
@@ -93,14 +93,14 @@ def _stored_generation(generation: Generation) -> Generation:
         params=dict(generation.params),
         reference_upload_ids=tuple(generation.reference_upload_ids),
         outputs=tuple(generation.outputs),
-        created_at=_utc(generation.created_at),
-        updated_at=_utc(generation.updated_at),
+        created_at=utc(generation.created_at),
+        updated_at=utc(generation.updated_at),
     )
 
 
 class InMemoryGenerationRepository:
     def __init__(
-        self, table: _Table[UUID, Generation], uploads: _Table[UUID, Upload], accounts: _Table[UUID, Account]
+        self, table: Table[UUID, Generation], uploads: Table[UUID, Upload], accounts: Table[UUID, Account]
     ) -> None:
         self._table = table
         self._uploads = uploads
@@ -145,7 +145,7 @@ class InMemoryGenerationRepository:
         mine.sort(key=lambda g: (g.created_at, g.id.bytes), reverse=True)
         if before is not None:
             at, ident = before
-            mine = [g for g in mine if (g.created_at, g.id.bytes) < (_utc(at), ident.bytes)]
+            mine = [g for g in mine if (g.created_at, g.id.bytes) < (utc(at), ident.bytes)]
         items = [_stored_generation(g) for g in mine[:limit]]
         more = len(mine) > limit
         return GenerationPage(items, (items[-1].created_at, items[-1].id) if more and items else None)
@@ -177,6 +177,26 @@ class InMemoryGenerationRepository:
         rows = (g for _, g in self._table.rows())
         batch = retention_batch(rows, self._past_owner_retention(now), lambda g: (g.created_at, g.id.bytes), limit)
         return [_stored_generation(g) for g in batch]
+
+
+def _references(tables: Mapping[str, dict[Any, Any]]) -> dict[str, int]:
+    """SQL keeps a generation's references in a table of their own; the fake keeps them on the generation."""
+    return {"generation_references": sum(len(g.reference_upload_ids) for g in tables["generations"].values())}
+
+
+STORES = MemoryStores(
+    tables=(
+        TableSpec("uploads", duplicate_key="this upload already exists"),
+        TableSpec("generations", duplicate_key="this generation already exists"),
+    ),
+    repositories={
+        "uploads": lambda s: InMemoryUploadRepository(s.table("uploads"), s.table("generations"), s.table("accounts")),
+        "generations": lambda s: InMemoryGenerationRepository(
+            s.table("generations"), s.table("uploads"), s.table("accounts")
+        ),
+    },
+    derived_counts=_references,
+)
 
 
 class RecordingCharges:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from dreamina.adapters.memory.repositories import _Table, _utc, _utc_or_none
+from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, utc, utc_or_none
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.support import SupportTicket
@@ -22,7 +22,7 @@ def _stored(t: SupportTicket) -> SupportTicket:
     changes: dict[str, Any] = {}
     for name in _TIMES:
         check_time(name, getattr(t, name))
-        changes[name] = _utc_or_none(getattr(t, name))
+        changes[name] = utc_or_none(getattr(t, name))
     for name in _BYTES:
         value = getattr(t, name)
         changes[name] = None if value is None else bytes(value)
@@ -30,7 +30,7 @@ def _stored(t: SupportTicket) -> SupportTicket:
 
 
 class InMemorySupportTicketRepository:
-    def __init__(self, table: _Table[UUID, SupportTicket]) -> None:
+    def __init__(self, table: Table[UUID, SupportTicket]) -> None:
         self._table = table
 
     async def add(self, ticket: SupportTicket) -> None:
@@ -79,12 +79,12 @@ class InMemorySupportTicketRepository:
             for _, t in self._table.rows()
             if t.category in categories
             and (
-                (t.closed_at is not None and t.closed_at < _utc(cutoff))
+                (t.closed_at is not None and t.closed_at < utc(cutoff))
                 or (
                     t.closed_at is None
                     and t.status == "answered"
                     and t.answered_at is not None
-                    and t.answered_at < _utc(cutoff)
+                    and t.answered_at < utc(cutoff)
                 )
             )
         ]
@@ -107,3 +107,9 @@ class InMemorySupportTicketRepository:
         for key in doomed:
             self._table.delete(key)
         return len(doomed)
+
+
+STORES = MemoryStores(
+    tables=(TableSpec("support_tickets", duplicate_key="this ticket already exists"),),
+    repositories={"support_tickets": lambda s: InMemorySupportTicketRepository(s.table("support_tickets"))},
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from advanced_alchemy.types import GUID
 from alembic import command
@@ -21,8 +21,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from dreamina.adapters.sql.repository_kit import SqlRepositories
 from dreamina.adapters.sql.unit_of_work import SqlUnitOfWork
 from dreamina.domain.privacy.errors import StoreBusy
+from dreamina.ports.unit_of_work import UnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """The migration scripts ship inside the package, so a non-editable install can upgrade its database too."""
@@ -42,10 +44,6 @@ def async_url(url: str | URL) -> URL:
     parsed = make_url(url)
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
     return parsed.set(drivername=driver) if driver else parsed
-
-
-def is_sqlite(url: str | URL) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -112,16 +110,20 @@ class Database:
     def __init__(
         self,
         url: str,
+        repositories: SqlRepositories,
         echo: bool = False,
         *,
         pooled: bool = True,
         pool_size: int = 10,
         max_overflow: int = 10,
     ) -> None:
-        """``pooled=False`` (PostgreSQL) opens a connection per unit of work: for an external pooler such
+        """``repositories``: every module's, by name in the unit of work (the composition root joins them).
+
+        ``pooled=False`` (PostgreSQL) opens a connection per unit of work: for an external pooler such
         as PgBouncer, or for callers on several event loops (an asyncpg connection is bound to its loop).
         """
         self.url = async_url(url)
+        self._repositories = repositories
         if self.url.get_backend_name() == "sqlite":
             _prepare_sqlite_file(self.url)
             self.engine = create_async_engine(self.url, echo=echo, hide_parameters=True)
@@ -145,8 +147,9 @@ class Database:
         """``sqlite`` or ``postgresql``."""
         return self.url.get_backend_name()
 
-    def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.session_factory)
+    def unit_of_work(self) -> UnitOfWork:
+        # The stores are attached by name (see SqlUnitOfWork), which the type checker cannot follow.
+        return cast(UnitOfWork, SqlUnitOfWork(self.session_factory, self._repositories))
 
     async def ping(self) -> bool:
         """True if the database answers ``SELECT 1`` within a few seconds."""

@@ -10,7 +10,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dreamina.adapters.sql.models import Base
+from dreamina.adapters.sql.base import Base
 
 
 class BillingWalletRow(Base):

@@ -9,7 +9,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dreamina.adapters.sql.models import Base
+from dreamina.adapters.sql.base import Base
 
 
 class ChildReportRow(Base):

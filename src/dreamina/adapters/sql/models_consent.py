@@ -9,7 +9,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dreamina.adapters.sql.models import Base
+from dreamina.adapters.sql.base import Base
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 SEQUENCE = BigInteger().with_variant(Integer(), "sqlite")
@@ -79,11 +79,3 @@ class AnalyticsEventRow(Base):
     browser_family: Mapped[str] = mapped_column(String)
     device_class: Mapped[str] = mapped_column(String)
     pseudonym: Mapped[str] = mapped_column(String)
-
-
-class StaffMemberRow(Base):
-    __tablename__ = "staff_members"
-
-    account_id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
-    role: Mapped[str] = mapped_column(String)
-    granted_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

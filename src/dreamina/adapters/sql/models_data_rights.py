@@ -11,7 +11,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dreamina.adapters.sql.models import Base
+from dreamina.adapters.sql.base import Base
 
 
 class PrivacyRequestRow(Base):

@@ -10,7 +10,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dreamina.adapters.sql.models import Base
+from dreamina.adapters.sql.base import Base
 
 
 class UploadRow(Base):

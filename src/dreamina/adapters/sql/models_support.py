@@ -9,7 +9,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dreamina.adapters.sql.models import Base
+from dreamina.adapters.sql.base import Base
 
 
 class SupportTicketRow(Base):

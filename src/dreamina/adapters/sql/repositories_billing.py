@@ -22,7 +22,7 @@ from dreamina.adapters.sql.models_billing import (
     PaymentRow,
     ProcessedPaymentEventRow,
 )
-from dreamina.adapters.sql.repositories import _SqlRepository, retention_batch
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.billing import (
     BillingCustomer,
@@ -98,7 +98,7 @@ def _payment_values(payment: PaymentRecord) -> dict[str, Any]:
     return {name: getattr(payment, name) for name in _PAYMENT_FIELDS}
 
 
-class SqlBillingRepository(_SqlRepository):
+class SqlBillingRepository(SqlRepository):
     """:class:`~dreamina.ports.billing.BillingRepository` over the billing tables."""
 
     # -- ledger ---------------------------------------------------------------------------------------------------
@@ -353,3 +353,9 @@ class SqlBillingRepository(_SqlRepository):
             .where(ProcessedPaymentEventRow.received_at < cutoff)
         )
         return int((await self._session.execute(statement)).scalar_one())
+
+
+REPOSITORIES: SqlRepositories = {
+    "billing": SqlBillingRepository,
+}
+"""The billing module's stores, by their name in the unit of work."""

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from dreamina.adapters.record_rules import check_time
 from dreamina.adapters.sql.models_child_reports import ChildReportRow
-from dreamina.adapters.sql.repositories import _SqlRepository
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
 
@@ -65,7 +65,7 @@ def _check_limit(limit: int) -> None:
         raise ValueError("limit must not be negative")  # SQLite reads LIMIT -1 as "no limit"
 
 
-class SqlChildReportRepository(_SqlRepository):
+class SqlChildReportRepository(SqlRepository):
     """:class:`~dreamina.ports.child_reports.ChildReportRepository` over ``child_reports``."""
 
     _table = ChildReportRow.__table__
@@ -171,3 +171,9 @@ class SqlChildReportRepository(_SqlRepository):
         check_time("closed_before", closed_before)
         statement = select(func.count()).select_from(ChildReportRow).where(ChildReportRow.closed_at < closed_before)
         return int((await self._session.execute(statement)).scalar_one())
+
+
+REPOSITORIES: SqlRepositories = {
+    "child_reports": SqlChildReportRepository,
+}
+"""The children's flow's stores, by their name in the unit of work."""

@@ -13,15 +13,14 @@ from uuid import UUID
 from sqlalchemy import ColumnClause, delete, exists, func, insert, literal_column, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
-from dreamina.adapters.sql.models import AccountRow
 from dreamina.adapters.sql.models_consent import (
     AnalyticsEventRow,
     ConsentRecordRow,
     ObjectionRow,
     PolicyNoticeRow,
-    StaffMemberRow,
 )
-from dreamina.adapters.sql.repositories import _SqlRepository, retention_batch
+from dreamina.adapters.sql.models_identity import AccountRow
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.consent import (
     AnalyticsEvent,
@@ -32,7 +31,6 @@ from dreamina.ports.consent import (
     PolicyNotice,
 )
 from dreamina.ports.identity import AccountStatus
-from dreamina.ports.staff import StaffMember, StaffRole
 
 
 def check_owner(subject_id: UUID | None, device_key: str | None) -> None:
@@ -60,7 +58,7 @@ def _consent(row: Any) -> ConsentRecord:
 _CONSENT_COLUMNS = [c for c in ConsentRecordRow.__table__.columns if c.name != "seq"]
 
 
-class SqlConsentRecordRepository(_SqlRepository):
+class SqlConsentRecordRepository(SqlRepository):
     """:class:`~dreamina.ports.consent.ConsentRecordRepository` over ``consent_records`` (append-only)."""
 
     async def add(self, record: ConsentRecord) -> None:
@@ -130,7 +128,7 @@ class SqlConsentRecordRepository(_SqlRepository):
         return await self._execute_count(delete(ConsentRecordRow).where(ConsentRecordRow.seq.in_(batch)))
 
 
-class SqlObjectionRepository(_SqlRepository):
+class SqlObjectionRepository(SqlRepository):
     """:class:`~dreamina.ports.consent.ObjectionRepository` over ``objections`` (one row per subject and purpose)."""
 
     _table = ObjectionRow.__table__
@@ -180,7 +178,7 @@ def _notice(row: Any) -> PolicyNotice:
     )
 
 
-class SqlPolicyNoticeRepository(_SqlRepository):
+class SqlPolicyNoticeRepository(SqlRepository):
     """:class:`~dreamina.ports.consent.PolicyNoticeRepository` over ``policy_notices``."""
 
     _table = PolicyNoticeRow.__table__
@@ -262,7 +260,7 @@ def analytics_row(event: AnalyticsEvent) -> dict[str, Any]:
     }
 
 
-class SqlAnalyticsEventStore(_SqlRepository):
+class SqlAnalyticsEventStore(SqlRepository):
     """:class:`~dreamina.ports.consent.AnalyticsEventStore` over ``analytics_events``; batches are one executemany."""
 
     async def add_many(self, events: list[AnalyticsEvent]) -> None:
@@ -350,35 +348,10 @@ class SqlAnalyticsEventStore(_SqlRepository):
         return int((await self._session.execute(statement)).scalar_one())
 
 
-class SqlStaffRepository(_SqlRepository):
-    """:class:`~dreamina.ports.staff.StaffRepository` over ``staff_members``."""
-
-    _table = StaffMemberRow.__table__
-
-    async def put(self, member: StaffMember) -> None:
-        check_time("granted_at", member.granted_at)
-        role = StaffRole(member.role).value
-        changed = await self._execute_count(
-            update(StaffMemberRow)
-            .where(StaffMemberRow.account_id == member.account_id)
-            .values(role=role, granted_at=member.granted_at)
-        )
-        if changed == 0:
-            statement = insert(StaffMemberRow).values(
-                account_id=member.account_id, role=role, granted_at=member.granted_at
-            )
-            await self._write(statement, conflict="the staff role was changed concurrently; try again")
-
-    async def get(self, account_id: UUID) -> StaffMember | None:
-        statement = select(self._table).where(StaffMemberRow.account_id == account_id)
-        row = (await self._session.execute(statement)).first()
-        return None if row is None else StaffMember(row.account_id, StaffRole(row.role), row.granted_at)
-
-    async def remove(self, account_id: UUID) -> bool:
-        return await self._execute_count(delete(StaffMemberRow).where(StaffMemberRow.account_id == account_id)) > 0
-
-    async def list(self) -> list[StaffMember]:
-        statement = select(self._table).order_by(StaffMemberRow.granted_at, StaffMemberRow.account_id)
-        return [
-            StaffMember(r.account_id, StaffRole(r.role), r.granted_at) for r in await self._session.execute(statement)
-        ]
+REPOSITORIES: SqlRepositories = {
+    "consent_records": SqlConsentRecordRepository,
+    "objections": SqlObjectionRepository,
+    "policy_notices": SqlPolicyNoticeRepository,
+    "analytics_events": SqlAnalyticsEventStore,
+}
+"""The consent module's stores, by their name in the unit of work."""

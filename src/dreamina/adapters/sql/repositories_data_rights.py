@@ -16,7 +16,7 @@ from dreamina.adapters.sql.models_data_rights import (
     PrivacyRequestRow,
     ProcessingRestrictionRow,
 )
-from dreamina.adapters.sql.repositories import _SqlRepository, retention_batch
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.data_rights import ErasureCompletion, PrivacyJob, PrivacyRequest, RequestEvent
 from dreamina.ports.restrictions import ProcessingRestriction
@@ -88,7 +88,7 @@ def _request(row: Any) -> PrivacyRequest:
     )
 
 
-class SqlPrivacyRequestRepository(_SqlRepository):
+class SqlPrivacyRequestRepository(SqlRepository):
     """:class:`~dreamina.ports.data_rights.PrivacyRequestRepository` over ``privacy_requests``."""
 
     _table = PrivacyRequestRow.__table__
@@ -187,7 +187,7 @@ def _event(row: Any) -> RequestEvent:
     )
 
 
-class SqlRequestEventRepository(_SqlRepository):
+class SqlRequestEventRepository(SqlRepository):
     """:class:`~dreamina.ports.data_rights.RequestEventRepository` over ``privacy_request_events``."""
 
     _table = PrivacyRequestEventRow.__table__
@@ -268,7 +268,7 @@ def _job(row: Any) -> PrivacyJob:
     )
 
 
-class SqlPrivacyJobRepository(_SqlRepository):
+class SqlPrivacyJobRepository(SqlRepository):
     """:class:`~dreamina.ports.data_rights.PrivacyJobRepository` over ``privacy_jobs``."""
 
     _table = PrivacyJobRow.__table__
@@ -334,7 +334,7 @@ class SqlPrivacyJobRepository(_SqlRepository):
         return await self._execute_count(delete(PrivacyJobRow).where(PrivacyJobRow.subject_id == subject_id))
 
 
-class SqlErasureCompletionRepository(_SqlRepository):
+class SqlErasureCompletionRepository(SqlRepository):
     """:class:`~dreamina.ports.data_rights.ErasureCompletionRepository` over ``erasure_completions``."""
 
     _table = ErasureCompletionRow.__table__
@@ -354,7 +354,7 @@ class SqlErasureCompletionRepository(_SqlRepository):
         return ErasureCompletion(id=row.id, completed_at=row.completed_at, outcome=dict(row.outcome))
 
 
-class SqlProcessingRestrictions(_SqlRepository):
+class SqlProcessingRestrictions(SqlRepository):
     """:class:`~dreamina.ports.restrictions.ProcessingRestrictions` over ``processing_restrictions``."""
 
     _table = ProcessingRestrictionRow.__table__
@@ -387,3 +387,13 @@ class SqlProcessingRestrictions(_SqlRepository):
         return await self._execute_count(
             delete(ProcessingRestrictionRow).where(ProcessingRestrictionRow.subject_id == subject_id)
         )
+
+
+REPOSITORIES: SqlRepositories = {
+    "privacy_requests": SqlPrivacyRequestRepository,
+    "privacy_request_events": SqlRequestEventRepository,
+    "privacy_jobs": SqlPrivacyJobRepository,
+    "erasure_completions": SqlErasureCompletionRepository,
+    "restrictions": SqlProcessingRestrictions,
+}
+"""The data-rights module's stores, by their name in the unit of work."""

@@ -12,13 +12,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamina.adapters.record_rules import check_text, check_time
-from dreamina.adapters.sql.models import AccountRow
 from dreamina.adapters.sql.models_generation import (
     GenerationReferenceRow,
     GenerationRow,
     UploadRow,
 )
-from dreamina.adapters.sql.repositories import _is_foreign_key_violation, _SqlRepository, retention_batch
+from dreamina.adapters.sql.models_identity import AccountRow
+from dreamina.adapters.sql.repository_kit import (
+    SqlRepositories,
+    SqlRepository,
+    is_foreign_key_violation,
+    retention_batch,
+)
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.ports.generation import (
     Generation,
@@ -89,7 +94,7 @@ async def _lock_past_owner_retention(
     return rows
 
 
-class SqlUploadRepository(_SqlRepository):
+class SqlUploadRepository(SqlRepository):
     """:class:`~dreamina.ports.generation.UploadRepository` over ``uploads``."""
 
     _table = UploadRow.__table__
@@ -140,7 +145,7 @@ def _outputs(value: list[dict[str, Any]]) -> tuple[GenerationOutput, ...]:
     return tuple(GenerationOutput(str(o["object_key"]), str(o["content_type"]), int(o["bytes"])) for o in value)
 
 
-class SqlGenerationRepository(_SqlRepository):
+class SqlGenerationRepository(SqlRepository):
     """:class:`~dreamina.ports.generation.GenerationRepository` over ``generations`` and
     ``generation_references``."""
 
@@ -168,7 +173,7 @@ class SqlGenerationRepository(_SqlRepository):
                 ]
                 await self._session.execute(insert(GenerationReferenceRow).values(links))
         except IntegrityError as error:
-            if _is_foreign_key_violation(error):
+            if is_foreign_key_violation(error):
                 raise NotFound("the record refers to something that does not exist") from None
             raise Conflict("this generation already exists") from None
 
@@ -300,3 +305,10 @@ def _mutable(generation: Generation) -> dict[str, Any]:
         ],
         "updated_at": generation.updated_at,
     }
+
+
+REPOSITORIES: SqlRepositories = {
+    "uploads": SqlUploadRepository,
+    "generations": SqlGenerationRepository,
+}
+"""The generation module's stores, by their name in the unit of work."""

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, u
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_support import SupportTicketRow
-from dreamina.adapters.sql.repositories import _SqlRepository
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.support import SupportTicket
 
@@ -65,7 +65,7 @@ def _closed_before(categories: tuple[str, ...], cutoff: datetime) -> ColumnEleme
     )
 
 
-class SqlSupportTicketRepository(_SqlRepository):
+class SqlSupportTicketRepository(SqlRepository):
     """:class:`~dreamina.ports.support.SupportTicketRepository` over ``support_tickets``."""
 
     _table = SupportTicketRow.__table__
@@ -133,3 +133,9 @@ class SqlSupportTicketRepository(_SqlRepository):
 
     async def delete_for_subject(self, subject_id: UUID) -> int:
         return await self._execute_count(delete(SupportTicketRow).where(SupportTicketRow.subject_id == subject_id))
+
+
+REPOSITORIES: SqlRepositories = {
+    "support_tickets": SqlSupportTicketRepository,
+}
+"""The support module's stores, by their name in the unit of work."""

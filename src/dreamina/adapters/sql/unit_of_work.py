@@ -1,4 +1,4 @@
-"""The SQL unit of work: one ``AsyncSession`` (one transaction) shared by every repository."""
+"""The SQL unit of work: one ``AsyncSession`` (one transaction) shared by every module's repositories."""
 
 from __future__ import annotations
 
@@ -6,92 +6,21 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dreamina.adapters.sql.repositories import (
-    SqlAccountRepository,
-    SqlAuditLog,
-    SqlDisclosureLedger,
-    SqlPolicyAcceptanceRepository,
-    SqlPolicyVersionRepository,
-    SqlSessionRepository,
-    SqlSubjectKeyRepository,
-)
-from dreamina.adapters.sql.repositories_billing import SqlBillingRepository
-from dreamina.adapters.sql.repositories_child_reports import SqlChildReportRepository
-from dreamina.adapters.sql.repositories_consent import (
-    SqlAnalyticsEventStore,
-    SqlConsentRecordRepository,
-    SqlObjectionRepository,
-    SqlPolicyNoticeRepository,
-    SqlStaffRepository,
-)
-from dreamina.adapters.sql.repositories_data_rights import (
-    SqlErasureCompletionRepository,
-    SqlPrivacyJobRepository,
-    SqlPrivacyRequestRepository,
-    SqlProcessingRestrictions,
-    SqlRequestEventRepository,
-)
-from dreamina.adapters.sql.repositories_generation import (
-    SqlGenerationRepository,
-    SqlUploadRepository,
-)
-from dreamina.adapters.sql.repositories_support import SqlSupportTicketRepository
-from dreamina.ports.audit import AuditLog
-from dreamina.ports.billing import BillingRepository
-from dreamina.ports.child_reports import ChildReportRepository
-from dreamina.ports.consent import (
-    AnalyticsEventStore,
-    ConsentRecordRepository,
-    ObjectionRepository,
-    PolicyNoticeRepository,
-)
-from dreamina.ports.data_rights import (
-    ErasureCompletionRepository,
-    PrivacyJobRepository,
-    PrivacyRequestRepository,
-    RequestEventRepository,
-)
-from dreamina.ports.disclosures import DisclosureLedger
-from dreamina.ports.generation import GenerationRepository, UploadRepository
-from dreamina.ports.identity import AccountRepository, SessionRepository
-from dreamina.ports.keys import SubjectKeyRepository
-from dreamina.ports.policy import PolicyAcceptanceRepository, PolicyVersionRepository
-from dreamina.ports.restrictions import ProcessingRestrictions
-from dreamina.ports.staff import StaffRepository
-from dreamina.ports.support import SupportTicketRepository
+from dreamina.adapters.sql.repository_kit import SqlRepositories
 
 
 class SqlUnitOfWork:
     """:class:`~dreamina.ports.unit_of_work.UnitOfWork` over SQL; leaving without ``commit()`` rolls back.
 
-    Single use: each ``async with`` needs a fresh instance (``Database.unit_of_work()`` makes one).
+    Single use: each ``async with`` needs a fresh instance (``Database.unit_of_work()`` makes one). The repositories
+    are the ones every module contributes (``REPOSITORIES`` of each ``repositories_<module>.py``), attached by name
+    when the unit of work begins; ``tests/unit/test_unit_of_work_stores.py`` proves they cover every store the
+    port names.
     """
 
-    accounts: AccountRepository
-    sessions: SessionRepository
-    subject_keys: SubjectKeyRepository
-    policies: PolicyVersionRepository
-    acceptances: PolicyAcceptanceRepository
-    audit: AuditLog
-    disclosures: DisclosureLedger
-    consent_records: ConsentRecordRepository
-    objections: ObjectionRepository
-    policy_notices: PolicyNoticeRepository
-    analytics_events: AnalyticsEventStore
-    staff: StaffRepository
-    privacy_requests: PrivacyRequestRepository
-    privacy_request_events: RequestEventRepository
-    privacy_jobs: PrivacyJobRepository
-    erasure_completions: ErasureCompletionRepository
-    uploads: UploadRepository
-    generations: GenerationRepository
-    restrictions: ProcessingRestrictions
-    billing: BillingRepository
-    child_reports: ChildReportRepository
-    support_tickets: SupportTicketRepository
-
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], repositories: SqlRepositories) -> None:
         self._session_factory = session_factory
+        self._repositories = repositories
         self._session: AsyncSession | None = None
         self._used = False
 
@@ -101,28 +30,8 @@ class SqlUnitOfWork:
         self._used = True
         session = self._session_factory()
         self._session = session
-        self.accounts = SqlAccountRepository(session)
-        self.sessions = SqlSessionRepository(session)
-        self.subject_keys = SqlSubjectKeyRepository(session)
-        self.policies = SqlPolicyVersionRepository(session)
-        self.acceptances = SqlPolicyAcceptanceRepository(session)
-        self.audit = SqlAuditLog(session)
-        self.disclosures = SqlDisclosureLedger(session)
-        self.consent_records = SqlConsentRecordRepository(session)
-        self.objections = SqlObjectionRepository(session)
-        self.policy_notices = SqlPolicyNoticeRepository(session)
-        self.analytics_events = SqlAnalyticsEventStore(session)
-        self.staff = SqlStaffRepository(session)
-        self.privacy_requests = SqlPrivacyRequestRepository(session)
-        self.privacy_request_events = SqlRequestEventRepository(session)
-        self.privacy_jobs = SqlPrivacyJobRepository(session)
-        self.erasure_completions = SqlErasureCompletionRepository(session)
-        self.uploads = SqlUploadRepository(session)
-        self.generations = SqlGenerationRepository(session)
-        self.restrictions = SqlProcessingRestrictions(session)
-        self.billing = SqlBillingRepository(session)
-        self.child_reports = SqlChildReportRepository(session)
-        self.support_tickets = SqlSupportTicketRepository(session)
+        for name, make in self._repositories.items():
+            setattr(self, name, make(session))
         return self
 
     async def __aexit__(

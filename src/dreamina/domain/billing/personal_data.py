@@ -7,7 +7,7 @@ from uuid import UUID
 
 from dreamina.domain.billing.records import BillingRecords
 from dreamina.ports.billing import LedgerCursor
-from dreamina.ports.data_rights import Coverage, ErasureOutcome, ExportSink, ProcessorReference
+from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 PAGE = 500
@@ -22,6 +22,7 @@ class BillingPersonalData:
     """
 
     name = "billing"
+    stage = ErasureStage.MODULE_RECORDS
     coverage: tuple[Coverage, ...] = (
         Coverage(
             "store", "billing_wallets", "not exported: a lock row (your balance is in credit_ledger.json)", "deleted"

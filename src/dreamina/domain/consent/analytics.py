@@ -79,6 +79,15 @@ def check_events(events: list[IncomingEvent]) -> None:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class DailySummary:
+    """Event counts per day, event and feature over ``first_day`` .. ``last_day`` (both included)."""
+
+    first_day: date
+    last_day: date
+    counts: list[DailyCount]
+
+
 class Analytics:
     """Ingest and summary of analytics events."""
 
@@ -144,7 +153,7 @@ class Analytics:
             owner = f"device:{self._consent.device_key(requester.device_id)}"
         return analytics_pseudonym(self._vault, owner, day)
 
-    async def summary(self, first_day: date | None, last_day: date | None) -> list[DailyCount]:
+    async def summary(self, first_day: date | None, last_day: date | None) -> DailySummary:
         """Daily counts per event and feature; by default the last 30 days."""
         today = self._clock.now().date()
         last = last_day or today
@@ -154,7 +163,7 @@ class Analytics:
         if (last - first).days >= MAX_SUMMARY_DAYS:
             raise InvalidInput(f"a summary covers at most {MAX_SUMMARY_DAYS} days", field="from")
         async with self._uow() as uow:
-            return await uow.analytics_events.daily_counts(first, last)
+            return DailySummary(first, last, await uow.analytics_events.daily_counts(first, last))
 
 
 def analytics_pseudonym(vault: KeyVault, owner: str, day: date) -> str:

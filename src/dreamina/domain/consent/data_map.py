@@ -1,5 +1,5 @@
 """What the consent module stores (G1): policy versions and acceptances, consent records, objections, notices,
-analytics events and staff roles, with their retention lines.
+and analytics events, with their retention lines.
 
 In-house analytics is no processor: the events stay in our own database (hosting holds them like every store).
 """
@@ -187,34 +187,6 @@ CONSENT_DATA = DataDeclaration(
                 "device_class": _analytics("desktop, mobile, tablet, bot or other", DataCategory.TECHNICAL),
                 "pseudonym": _analytics(
                     "keyed hash of the account or device and the day: links events of one day, never across days"
-                ),
-            },
-        ),
-        StoreDeclaration(
-            "staff_members",
-            "accounts with a staff role (support, privacy_officer, admin); granted only from the command line",
-            {
-                "account_id": FieldDeclaration(
-                    DataCategory.ACCOUNT,
-                    "the staff member's account",
-                    purposes=(Purpose.SECURITY,),
-                    legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
-                    retention=ACCOUNT_LIFETIME,
-                    links_subject=True,
-                ),
-                "role": FieldDeclaration(
-                    DataCategory.ACCOUNT,
-                    "the staff role",
-                    purposes=(Purpose.SECURITY,),
-                    legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
-                    retention=ACCOUNT_LIFETIME,
-                ),
-                "granted_at": FieldDeclaration(
-                    DataCategory.ACCOUNT,
-                    "when the role was granted",
-                    purposes=(Purpose.SECURITY,),
-                    legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
-                    retention=ACCOUNT_LIFETIME,
                 ),
             },
         ),

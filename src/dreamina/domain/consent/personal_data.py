@@ -8,7 +8,7 @@ from uuid import UUID
 
 from dreamina.domain.consent.analytics import subject_pseudonyms
 from dreamina.ports.clock import Clock
-from dreamina.ports.data_rights import Coverage, ErasureOutcome, ExportSink, ProcessorReference
+from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
@@ -22,6 +22,7 @@ class ConsentPersonalData:
     """
 
     name = "consent"
+    stage = ErasureStage.MODULE_RECORDS
     coverage: tuple[Coverage, ...] = (
         Coverage("store", "consent_records", "consents.json (every choice, method and policy version)", "deleted"),
         Coverage("store", "objections", "objections.json", "deleted"),

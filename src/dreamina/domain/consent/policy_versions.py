@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
@@ -11,6 +12,12 @@ from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 INITIAL_VERSION = 1
 INITIAL_LAST_UPDATED = date(2026, 5, 1)  # the shipped text says "Last updated: May 2026"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyListing:
+    versions: list[PolicyVersion]
+    current_version: int | None
 
 
 class PolicyCatalogue:
@@ -63,3 +70,9 @@ class PolicyCatalogue:
     async def versions(self) -> list[PolicyVersion]:
         async with self._uow() as uow:
             return await uow.policies.list()
+
+    async def listing(self) -> PolicyListing:
+        """Every published version, and the newest one in effect now (None before the first takes effect)."""
+        versions = await self.versions()
+        now = self._clock.now()
+        return PolicyListing(versions, max((v.version for v in versions if v.in_effect(now)), default=None))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from dreamina.domain.data_rights.requests import PrivacyRequests
 from dreamina.domain.privacy.datamap import DataMap
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable
@@ -125,3 +126,30 @@ async def access_report(
             "complaint": "you may lodge a complaint with your data-protection supervisory authority",
         },
     }
+
+
+class AccessReports:
+    """The access report of a completed access request, shown only to the subject who made it."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        requests: PrivacyRequests,
+        holders: Sequence[PersonalDataHolder],
+        data_map: DataMap,
+        jurisdictions: JurisdictionTable,
+    ) -> None:
+        self._uow = uow
+        self._requests = requests
+        self._holders = tuple(holders)
+        self._data_map = data_map
+        self._jurisdictions = jurisdictions
+
+    async def for_request(self, subject_id: UUID, request_id: UUID) -> dict[str, Any]:
+        view = await self._requests.view(subject_id, request_id)
+        if view.request.type != "access" or view.request.status != "completed":
+            raise NotFound("no access report for this request")
+        return await access_report(
+            subject_id, uow=self._uow, holders=self._holders, data_map=self._data_map, jurisdictions=self._jurisdictions
+        )

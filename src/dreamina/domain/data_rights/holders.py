@@ -10,7 +10,7 @@ from uuid import UUID
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.ports.clock import Clock
-from dreamina.ports.data_rights import Coverage, ErasureOutcome, ExportSink, ProcessorReference
+from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
@@ -23,6 +23,7 @@ class DataRightsPersonalData:
     after its completion record, because the saga's own progress lives in ``privacy_jobs``."""
 
     name = DATA_RIGHTS_HOLDER
+    stage = ErasureStage.REQUEST_RECORDS
     coverage: tuple[Coverage, ...] = (
         Coverage("store", "privacy_requests", "requests.json (details decrypted, with history)", "deleted last"),
         Coverage("store", "privacy_request_events", "requests.json (each request's history)", "deleted last"),
@@ -118,6 +119,7 @@ class SubjectObjects:
     """
 
     name = "objects"
+    stage = ErasureStage.OBJECTS
 
     def __init__(self, store: ObjectStore, *, exported: tuple[str, ...], not_exported: tuple[str, ...]) -> None:
         self._store = store
@@ -165,6 +167,7 @@ class SubjectDataKey:
     """The subject's data key: crypto-shredded (destroyed), then its keyless row removed."""
 
     name = "subject_key"
+    stage = ErasureStage.DATA_KEY
     coverage: tuple[Coverage, ...] = (
         Coverage(
             "store",

@@ -73,13 +73,18 @@ class DataRightsJobs:
     ) -> None:
         self._uow = uow
         self._requests = requests
-        self._holders = tuple(holders)
+        self._holders = erasure_order(holders)
         self._archive = archive
         self._erasers = dict(erasers)
         self._mailer = mailer
         self._clock = clock
         self.rules = rules or JobRules()
         self.after_step = after_step
+
+    @property
+    def holders(self) -> tuple[PersonalDataHolder, ...]:
+        """Every holder of personal data, in the order an erasure runs them."""
+        return self._holders
 
     # -- scheduling --------------------------------------------------------------------------------------------
 
@@ -320,3 +325,11 @@ class DataRightsJobs:
 
 def archive_is_live(job: PrivacyJob, now: datetime) -> bool:
     return job.archive_key is not None and job.expires_at is not None and now < job.expires_at
+
+
+def erasure_order(holders: Sequence[PersonalDataHolder]) -> tuple[PersonalDataHolder, ...]:
+    """The holders in the order an erasure runs them: by the stage each declares, modules in the order given."""
+    names = [h.name for h in holders]
+    if len(names) != len(set(names)):
+        raise ValueError("holder names must be unique")
+    return tuple(sorted(holders, key=lambda h: h.stage))

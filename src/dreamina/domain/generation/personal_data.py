@@ -13,7 +13,7 @@ from dreamina.domain.generation.generations import PROMPT_FIELD
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.ports.clock import Clock
-from dreamina.ports.data_rights import Coverage, ErasureOutcome, ExportSink, ProcessorReference
+from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.generation import Generation
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -26,6 +26,7 @@ class GenerationPersonalData:
     ``uploads``."""
 
     name = "generation"
+    stage = ErasureStage.MODULE_RECORDS
     coverage: tuple[Coverage, ...] = (
         Coverage(
             "store", "generations", "generations.json (prompts decrypted, parameters, status, outputs)", "deleted"

@@ -1,4 +1,4 @@
-"""What the identity module stores (G1): accounts and signed-in sessions, with their retention lines."""
+"""What the identity module stores (G1): accounts, signed-in sessions and staff roles, with their retention lines."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dreamina.domain.privacy.datamap import (
     SUBJECT,
     DataDeclaration,
     FieldDeclaration,
+    StoreDeclaration,
     non_personal,
     store,
 )
@@ -101,6 +102,34 @@ IDENTITY_DATA = DataDeclaration(
             ),
             created_at=FieldDeclaration(DataCategory.TECHNICAL, "sign-in time", retention=SESSION_LIFETIME),
             expires_at=FieldDeclaration(DataCategory.TECHNICAL, "expiry time", retention=SESSION_LIFETIME),
+        ),
+        StoreDeclaration(
+            "staff_members",
+            "accounts with a staff role (support, privacy_officer, admin); granted only from the command line",
+            {
+                "account_id": FieldDeclaration(
+                    DataCategory.ACCOUNT,
+                    "the staff member's account",
+                    purposes=(Purpose.SECURITY,),
+                    legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+                    retention=ACCOUNT_LIFETIME,
+                    links_subject=True,
+                ),
+                "role": FieldDeclaration(
+                    DataCategory.ACCOUNT,
+                    "the staff role",
+                    purposes=(Purpose.SECURITY,),
+                    legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+                    retention=ACCOUNT_LIFETIME,
+                ),
+                "granted_at": FieldDeclaration(
+                    DataCategory.ACCOUNT,
+                    "when the role was granted",
+                    purposes=(Purpose.SECURITY,),
+                    legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+                    retention=ACCOUNT_LIFETIME,
+                ),
+            },
         ),
     ),
     schedule=(

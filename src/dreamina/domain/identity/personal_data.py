@@ -12,7 +12,7 @@ from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
 from dreamina.ports.child_reports import ReportStatus
 from dreamina.ports.clock import Clock
-from dreamina.ports.data_rights import Coverage, ErasureOutcome, ExportSink, ProcessorReference
+from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
@@ -24,6 +24,7 @@ class IdentityPersonalData:
     """:class:`~dreamina.ports.data_rights.PersonalDataHolder` for the identity module's stores."""
 
     name = "identity"
+    stage = ErasureStage.AUDIT_TRAIL
     coverage: tuple[Coverage, ...] = (
         Coverage("store", "accounts", "account.json (email, display name, birth date decrypted)", "deleted"),
         Coverage("store", "auth_sessions", "sessions.json (times only; token hashes are not exported)", "deleted"),

@@ -8,7 +8,7 @@ from uuid import UUID
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.support.tickets import TicketSeal
 from dreamina.ports.clock import Clock
-from dreamina.ports.data_rights import Coverage, ErasureOutcome, ExportSink, ProcessorReference
+from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
@@ -22,6 +22,7 @@ class SupportPersonalData:
     """
 
     name = "support"
+    stage = ErasureStage.MODULE_RECORDS
     coverage: tuple[Coverage, ...] = (
         Coverage(
             "store",

@@ -14,16 +14,36 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from dreamina.bootstrap import Container, build_container
-from dreamina.entrypoints.http.auth import provide_container
+from dreamina.entrypoints.http import (
+    routes_billing,
+    routes_children,
+    routes_consent,
+    routes_data_rights,
+    routes_generation,
+    routes_identity,
+    routes_privacy,
+    routes_support,
+)
+from dreamina.entrypoints.http.auth import provide_optional_subject
 from dreamina.entrypoints.http.device import honour_gpc, set_device_cookie
+from dreamina.entrypoints.http.face import HttpFace, joined_dependencies, joined_problems
 from dreamina.entrypoints.http.middleware import request_context, security_headers
 from dreamina.entrypoints.http.openapi import StrictStructSchemaPlugin, document_problem_responses
-from dreamina.entrypoints.http.problems import EXCEPTION_HANDLERS
+from dreamina.entrypoints.http.problems import exception_handlers
 from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limit_configs, rate_limit_stores
-from dreamina.entrypoints.http.routes import ROUTES
-from dreamina.entrypoints.http.routes_generation import GENERATION_ROUTES
-from dreamina.entrypoints.http.routes_support import SUPPORT_ROUTES
 from dreamina.settings import Settings, cors_origins, load_settings
+
+FACES: tuple[HttpFace, ...] = (
+    routes_identity.FACE,
+    routes_privacy.FACE,
+    routes_consent.FACE,
+    routes_data_rights.FACE,
+    routes_billing.FACE,
+    routes_generation.FACE,
+    routes_children.FACE,
+    routes_support.FACE,
+)
+"""Every module's face: its routes, its problem statuses, the use cases its handlers receive."""
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Litestar:
@@ -44,7 +64,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     # The rate-limit key is derived from the vault when a container exists, else from a per-process random secret.
     limit_secret = (
-        bytes.fromhex(container.vault.blind_index("rate-limit", "v1")) if container is not None else os.urandom(32)
+        bytes.fromhex(container.infra.vault.blind_index("rate-limit", "v1"))
+        if container is not None
+        else os.urandom(32)
     )
     limits = rate_limit_configs(
         limit_secret,
@@ -54,12 +76,13 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             GENERAL: settings.rate_limit_general_per_minute,
         },
     )
+    use_cases = joined_dependencies(FACES)
     app = Litestar(
-        route_handlers=[*ROUTES, *GENERATION_ROUTES, *SUPPORT_ROUTES],
+        route_handlers=[route for face in FACES for route in face.routes],
         # A caller-owned container is usable before the lifespan runs (ASGI test transports may skip it).
         state=State({"container": container} if container is not None else {}),
-        dependencies={"container": Provide(provide_container, sync_to_thread=False)},
-        exception_handlers=EXCEPTION_HANDLERS,
+        dependencies={**use_cases, "subject": Provide(provide_optional_subject)},
+        exception_handlers=exception_handlers(joined_problems(FACES)),
         middleware=[request_context, *(limit.middleware for limit in limits)],
         stores=rate_limit_stores(settings.redis_url),
         lifespan=[lifespan],
@@ -82,7 +105,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         plugins=[StrictStructSchemaPlugin()],
         debug=False,
     )
-    document_problem_responses(h for route in app.routes for h in getattr(route, "route_handlers", ()))
+    document_problem_responses((h for route in app.routes for h in getattr(route, "route_handlers", ())), use_cases)
     return app
 
 

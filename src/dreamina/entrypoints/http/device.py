@@ -17,6 +17,7 @@ from litestar.types import Message, Scope
 from dreamina.bootstrap import Container
 from dreamina.domain.consent.preferences import Requester, gpc_signalled, new_device_id, valid_device_id
 from dreamina.domain.privacy.errors import AuthenticationFailed
+from dreamina.entrypoints.http.auth import bearer_or_none
 
 DEVICE_COOKIE = "dreamina_device"
 DEVICE_COOKIE_MAX_AGE = 396 * 24 * 3600  # 13 months, the usual ceiling for a consent cookie
@@ -56,11 +57,6 @@ async def set_device_cookie(message: Message, scope: Scope) -> None:
         MutableScopeHeaders.from_message(message).add("set-cookie", device_cookie_header(minted))
 
 
-def bearer_or_none(request: Request[Any, Any, Any]) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 async def honour_gpc(request: Request[Any, Any, Any]) -> None:
     """``before_request``: a ``Sec-GPC: 1`` request opts its device (and account, if signed in) out, once."""
     if not gpc_signalled(request.headers.getall("sec-gpc", [])):
@@ -70,7 +66,9 @@ async def honour_gpc(request: Request[Any, Any, Any]) -> None:
     token = bearer_or_none(request)
     if token is not None:
         try:
-            subject_id = (await container.accounts.authenticate(token)).account_id
+            subject_id = (await container.identity.accounts.authenticate(token)).account_id
         except AuthenticationFailed:
             subject_id = None  # the handler answers 401 where it needs a subject
-    await container.consent.observe_gpc(Requester(subject_id=subject_id, device_id=device_id(request, mint=True)))
+    await container.consent.choices.observe_gpc(
+        Requester(subject_id=subject_id, device_id=device_id(request, mint=True))
+    )

@@ -34,14 +34,16 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
 
 
 AUTHENTICATED_PARAMETERS = frozenset({"principal", "staff"})
+OPTIONALLY_AUTHENTICATED = "subject"  # a bearer token is optional, and refused when it is bad
 
 
-def document_problem_responses(route_handlers: Iterable[Any]) -> None:
+def document_problem_responses(route_handlers: Iterable[Any], use_cases: Iterable[str]) -> None:
     """Add the problem responses every operation can give to its OpenAPI entry, derived from its signature.
 
     Every route can be rate limited (429); a body can be malformed, refused or conflict (400, 409, 413, 422);
     parameters can be invalid or name nothing (400, 404, 422); authenticated routes can refuse the caller or find
     their data erased (401, 403, 404, 410). Statuses a handler documents itself are left as they are.
+    ``use_cases`` are the names of the dependencies that hand handlers their use cases (not parameters).
     """
     from dreamina.entrypoints.http.problems import problem_responses
 
@@ -52,10 +54,12 @@ def document_problem_responses(route_handlers: Iterable[Any]) -> None:
         statuses = {429}
         if "data" in parameters:
             statuses |= {400, 409, 413, 415, 422}
-        if parameters - {"data", "request", "container", *AUTHENTICATED_PARAMETERS}:
+        if parameters - {"data", "request", OPTIONALLY_AUTHENTICATED, *use_cases, *AUTHENTICATED_PARAMETERS}:
             statuses |= {400, 404, 422}
         if "request" in parameters:  # reads the raw request: an optional bearer token, or a body of its own
             statuses |= {400, 401, 413}
+        if OPTIONALLY_AUTHENTICATED in parameters:
+            statuses |= {401}
         if parameters & AUTHENTICATED_PARAMETERS or handler.guards:
             statuses |= {401, 403, 404, 410}
         documented = dict(handler.responses or {})

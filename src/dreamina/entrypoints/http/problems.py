@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -10,11 +11,7 @@ from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from dreamina.adapters.logs import get_logger
-from dreamina.domain.billing import errors as billing_errors
-from dreamina.domain.data_rights import errors as data_rights_errors
-from dreamina.domain.generation import errors as generation_errors
 from dreamina.domain.privacy import errors
-from dreamina.domain.support import errors as support_errors
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://dreamina-ai.pro/problems/"
@@ -29,23 +26,10 @@ STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.Conflict: 409,
     errors.KeyDestroyed: 410,
     errors.Forbidden: 403,
-    data_rights_errors.IdentityProofFailed: 403,
-    data_rights_errors.RequestNotOpen: 409,
-    data_rights_errors.ExtensionNotAllowed: 409,
-    data_rights_errors.ExportExpired: 410,
     errors.ProcessingRestricted: 403,
-    generation_errors.UnsupportedImage: 415,
-    generation_errors.ImageTooLarge: 413,
-    generation_errors.KindNotAvailable: 422,
-    billing_errors.InsufficientCredits: 402,
-    billing_errors.UnknownPack: 404,
-    billing_errors.InvalidSignature: 400,
-    billing_errors.InvalidEvent: 400,
-    billing_errors.EventNotReady: 409,
-    billing_errors.PaymentProcessorUnavailable: 502,
-    support_errors.TicketClosed: 409,
     errors.StoreBusy: 503,
 }
+"""The statuses of the privacy kernel's errors; each module's HTTP face adds its own (``FACE.problems``)."""
 
 _HTTP_CODES = {
     400: "malformed_request",
@@ -83,18 +67,21 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _domain_error(_: Request[Any, Any, Any], exc: errors.DomainError) -> Response[dict[str, Any]]:
-    # The most specific class with a declared status decides.
-    status = next((STATUS_FOR[t] for t in type(exc).__mro__ if t in STATUS_FOR), HTTP_500_INTERNAL_SERVER_ERROR)
-    headers: dict[str, str] = {}
-    if isinstance(exc, errors.TooManyAttempts | errors.StoreBusy):
-        headers["Retry-After"] = str(exc.retry_after_seconds)
-    if isinstance(exc, errors.AuthenticationFailed):
-        headers["WWW-Authenticate"] = 'Bearer realm="dreamina"'
-    extra = {"field": getattr(exc, "field", None), **exc.extra}
-    if status >= 500:
-        log.warning("domain_error", code=exc.code, error_type=type(exc).__name__)
-    return problem(status, exc.code, exc.title, exc.detail, headers=headers or None, **extra)
+def _domain_error_handler(status_for: Mapping[type[errors.DomainError], int]) -> Any:
+    def handle(_: Request[Any, Any, Any], exc: errors.DomainError) -> Response[dict[str, Any]]:
+        # The most specific class with a declared status decides.
+        status = next((status_for[t] for t in type(exc).__mro__ if t in status_for), HTTP_500_INTERNAL_SERVER_ERROR)
+        headers: dict[str, str] = {}
+        if isinstance(exc, errors.TooManyAttempts | errors.StoreBusy):
+            headers["Retry-After"] = str(exc.retry_after_seconds)
+        if isinstance(exc, errors.AuthenticationFailed):
+            headers["WWW-Authenticate"] = 'Bearer realm="dreamina"'
+        extra = {"field": getattr(exc, "field", None), **exc.extra}
+        if status >= 500:
+            log.warning("domain_error", code=exc.code, error_type=type(exc).__name__)
+        return problem(status, exc.code, exc.title, exc.detail, headers=headers or None, **extra)
+
+    return handle
 
 
 def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
@@ -160,11 +147,14 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
-EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
-    errors.DomainError: _domain_error,
-    ValidationException: _validation_error,
-    HTTPException: _http_error,
-    Exception: _unexpected,
-}
+def exception_handlers(module_problems: Mapping[type[errors.DomainError], int]) -> dict[type[Exception] | int, Any]:
+    """Problem details for every error: the kernel's statuses plus those the modules declare for their own errors."""
+    return {
+        errors.DomainError: _domain_error_handler({**STATUS_FOR, **module_problems}),
+        ValidationException: _validation_error,
+        HTTPException: _http_error,
+        Exception: _unexpected,
+    }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem", "problem_responses"]
+
+__all__ = ["PROBLEM_JSON", "MediaType", "exception_handlers", "problem", "problem_responses"]

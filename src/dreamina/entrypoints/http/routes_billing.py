@@ -16,20 +16,24 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from dreamina.adapters.logs import get_logger
 from dreamina.adapters.payments.sandbox import LocalPaymentSandbox
-from dreamina.bootstrap import Billing, Container
+from dreamina.domain.billing.errors import (
+    EventNotReady,
+    InsufficientCredits,
+    InvalidEvent,
+    InvalidSignature,
+    PaymentProcessorUnavailable,
+    UnknownPack,
+)
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.errors import NotFound
-from dreamina.entrypoints.http.routes import AUTH, SECURED
+from dreamina.entrypoints.http.auth import AUTH, SECURED
+from dreamina.entrypoints.http.face import HttpFace
+from dreamina.wiring.billing import Billing
 
 log = get_logger("dreamina.billing")
 
 _SESSION_ID = re.compile(r"^cs_test_[A-Za-z0-9]{24}$")
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
-
-
-def _billing(container: Container) -> Billing:
-    assert container.billing is not None, "the container wires billing"
-    return container.billing
 
 
 class Balance(msgspec.Struct):
@@ -87,18 +91,18 @@ class BillingController(Controller):
     tags = ["billing"]
 
     @get("/balance", dependencies=AUTH, security=SECURED, summary="Your credit balance (sum of your ledger)")
-    async def balance(self, principal: NamedDependency[Principal], container: NamedDependency[Container]) -> Balance:
-        return Balance(credits=await _billing(container).credits.balance(principal.account_id))
+    async def balance(self, principal: NamedDependency[Principal], billing: NamedDependency[Billing]) -> Balance:
+        return Balance(credits=await billing.credits.balance(principal.account_id))
 
     @get("/ledger", dependencies=AUTH, security=SECURED, summary="Your credit ledger, newest first")
     async def ledger(
         self,
         principal: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        billing: NamedDependency[Billing],
         cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=200)] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
     ) -> LedgerBody:
-        page = await _billing(container).credits.ledger(principal.account_id, cursor=cursor, limit=limit)
+        page = await billing.credits.ledger(principal.account_id, cursor=cursor, limit=limit)
         return LedgerBody(
             entries=[
                 LedgerEntryBody(
@@ -110,8 +114,8 @@ class BillingController(Controller):
         )
 
     @get("/packs", summary="Credit packs for sale, and what generations cost")
-    async def packs(self, container: NamedDependency[Container]) -> PacksBody:
-        billing = _billing(container)
+    async def packs(self, billing: NamedDependency[Billing]) -> PacksBody:
+        billing = billing
         return PacksBody(
             packs=[PackBody(p.id, p.name, p.credits, p.amount, p.currency) for p in billing.catalogue.packs()],
             generation_prices=PricesBody(billing.prices.image_per_output, billing.prices.video_per_second),
@@ -125,16 +129,16 @@ class BillingController(Controller):
         summary="Start a hosted checkout for a pack; pay on the returned URL",
     )
     async def checkout(
-        self, data: JSONBody[CheckoutBody], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, data: JSONBody[CheckoutBody], principal: NamedDependency[Principal], billing: NamedDependency[Billing]
     ) -> CheckoutStarted:
-        hosted = await _billing(container).checkout.start(principal.account_id, data.pack_id)
+        hosted = await billing.checkout.start(principal.account_id, data.pack_id)
         return CheckoutStarted(checkout_url=hosted.url, session_id=hosted.session_id, expires_at=hosted.expires_at)
 
     @post("/webhooks/stripe", status_code=200, summary="The payment processor's signed events")
-    async def webhook(self, request: Request[Any, Any, Any], container: NamedDependency[Container]) -> WebhookReceived:
+    async def webhook(self, request: Request[Any, Any, Any], billing: NamedDependency[Billing]) -> WebhookReceived:
         """Bad or missing ``Stripe-Signature``: 400 and nothing changes. Each event id is handled once."""
         payload = await request.body()
-        outcome = await _billing(container).events.receive(payload, request.headers.get("stripe-signature"))
+        outcome = await billing.events.receive(payload, request.headers.get("stripe-signature"))
         log.info("payment_event_handled", outcome=outcome.value)
         return WebhookReceived(received=True, outcome=outcome.value)
 
@@ -158,8 +162,8 @@ class SandboxController(Controller):
     include_in_schema = False
 
     @get("/{session_id:str}", media_type=MediaType.HTML)
-    async def page(self, session_id: FromPath[str], container: NamedDependency[Container]) -> Response[str]:
-        sandbox = _sandbox(container, session_id)
+    async def page(self, session_id: FromPath[str], billing: NamedDependency[Billing]) -> Response[str]:
+        sandbox = _sandbox(billing, session_id)
         description, amount, currency, status = sandbox.describe(session_id)
         if status != "open":
             return _page("Checkout closed", f"<p>This checkout is {html.escape(status)}.</p>", status_code=410)
@@ -180,9 +184,9 @@ class SandboxController(Controller):
 
     @post("/{session_id:str}", media_type=MediaType.HTML, status_code=200)
     async def pay(
-        self, session_id: FromPath[str], request: Request[Any, Any, Any], container: NamedDependency[Container]
+        self, session_id: FromPath[str], request: Request[Any, Any, Any], billing: NamedDependency[Billing]
     ) -> Response[str]:
-        sandbox = _sandbox(container, session_id)
+        sandbox = _sandbox(billing, session_id)
         form = await request.form()
 
         def field(name: str) -> str:
@@ -201,8 +205,8 @@ class SandboxController(Controller):
         )
 
 
-def _sandbox(container: Container, session_id: str) -> LocalPaymentSandbox:
-    processor = _billing(container).processor
+def _sandbox(billing: Billing, session_id: str) -> LocalPaymentSandbox:
+    processor = billing.processor
     if not isinstance(processor, LocalPaymentSandbox) or not _SESSION_ID.match(session_id):
         raise NotFound("no sandbox checkout has this id")
     return processor
@@ -222,4 +226,15 @@ def _page(title: str, body: str, *, status_code: int = 200) -> Response[str]:
     )
 
 
-BILLING_ROUTES = [BillingController, SandboxController]
+FACE = HttpFace(
+    routes=[BillingController, SandboxController],
+    problems={
+        InsufficientCredits: 402,
+        UnknownPack: 404,
+        InvalidSignature: 400,
+        InvalidEvent: 400,
+        EventNotReady: 409,
+        PaymentProcessorUnavailable: 502,
+    },
+    dependencies={"billing": lambda c: c.billing},
+)

@@ -12,23 +12,21 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 from msgspec import Meta
 
-from dreamina.bootstrap import Container
 from dreamina.domain.identity.accounts import Principal
-from dreamina.domain.identity.child_reports import IncomingReport, ReportView
+from dreamina.domain.identity.child_reports import ChildReports, IncomingReport, ReportView
+from dreamina.entrypoints.http.auth import DECIDERS, EVERY_STAFF_ROLE, SECURED, STAFF
+from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
-from dreamina.entrypoints.http.routes_consent import EVERY_STAFF_ROLE, SECURED, provide_staff, requires_role
 from dreamina.entrypoints.http.schemas import Email
 from dreamina.ports.child_reports import ChildReport
-from dreamina.ports.staff import StaffRole
 
-DECIDERS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
 RECEIVED = (
     "Thank you. If the account exists, it has been suspended and our staff will review your report. "
     "We will tell you the outcome at the address you gave."
@@ -110,10 +108,12 @@ def _detail(view: ReportView) -> ChildReportDetail:
     opt={RATE_LIMIT_OPT: SENSITIVE},
     responses=problem_responses(400, 413, 422, 429),
 )
-async def report_child(data: JSONBody[ChildReportBody], container: NamedDependency[Container]) -> ChildReportReceived:
+async def report_child(
+    data: JSONBody[ChildReportBody], child_reports: NamedDependency[ChildReports]
+) -> ChildReportReceived:
     """Give the account's email or its id (exactly one) and your email address. The answer is the same whether or
     not the account exists; if it does, it is suspended at once and staff review the report."""
-    await container.children.report(
+    await child_reports.report(
         IncomingReport(
             contact=data.contact,
             email=data.email,
@@ -129,11 +129,13 @@ class ChildReportQueueController(Controller):
     path = "/v1/admin/child-reports"
     tags = ["admin", "children"]
     security = SECURED
-    dependencies = {"staff": Provide(provide_staff, sync_to_thread=False)}
+    dependencies = STAFF
 
     @get("/", guards=[EVERY_STAFF_ROLE], summary="Open child reports, oldest first")
-    async def queue(self, staff: NamedDependency[Principal], container: NamedDependency[Container]) -> ChildReportList:
-        return ChildReportList(reports=[_summary(r) for r in await container.children.queue(staff.account_id)])
+    async def queue(
+        self, staff: NamedDependency[Principal], child_reports: NamedDependency[ChildReports]
+    ) -> ChildReportList:
+        return ChildReportList(reports=[_summary(r) for r in await child_reports.queue(staff.account_id)])
 
     @get(
         "/{report_id:uuid}",
@@ -146,9 +148,9 @@ class ChildReportQueueController(Controller):
         report_id: FromPath[UUID],
         reason: Annotated[str, QueryParameter(min_length=1, max_length=500)],
         staff: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        child_reports: NamedDependency[ChildReports],
     ) -> ChildReportDetail:
-        return _detail(await container.children.view(staff.account_id, report_id, reason))
+        return _detail(await child_reports.view(staff.account_id, report_id, reason))
 
     @post(
         "/{report_id:uuid}/confirm",
@@ -162,9 +164,9 @@ class ChildReportQueueController(Controller):
         report_id: FromPath[UUID],
         data: JSONBody[ChildReportDecision],
         staff: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        child_reports: NamedDependency[ChildReports],
     ) -> ChildReportSummary:
-        return _summary(await container.children.confirm(staff.account_id, report_id, data.reason))
+        return _summary(await child_reports.confirm(staff.account_id, report_id, data.reason))
 
     @post(
         "/{report_id:uuid}/dismiss",
@@ -178,6 +180,12 @@ class ChildReportQueueController(Controller):
         report_id: FromPath[UUID],
         data: JSONBody[ChildReportDecision],
         staff: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        child_reports: NamedDependency[ChildReports],
     ) -> ChildReportSummary:
-        return _summary(await container.children.dismiss(staff.account_id, report_id, data.reason))
+        return _summary(await child_reports.dismiss(staff.account_id, report_id, data.reason))
+
+
+FACE = HttpFace(
+    routes=[report_child, ChildReportQueueController],
+    dependencies={"child_reports": lambda c: c.children.reports},
+)

@@ -7,20 +7,18 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.connection import ASGIConnection
-from litestar.di import NamedDependency, Provide
-from litestar.handlers.base import BaseRouteHandler
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
-from litestar.types import ControllerRouterHandler, Guard
 
-from dreamina.bootstrap import Container
-from dreamina.domain.consent.analytics import IncomingEvent
-from dreamina.domain.consent.preferences import Choices, ConsentState, Requester
+from dreamina.domain.consent.analytics import Analytics, IncomingEvent
+from dreamina.domain.consent.policy_changes import PolicyChanges
+from dreamina.domain.consent.preferences import Choices, ConsentRegistry, ConsentState, Objections, Requester
 from dreamina.domain.identity.accounts import Principal
-from dreamina.domain.privacy.errors import AuthenticationFailed, Forbidden
-from dreamina.entrypoints.http.auth import provide_principal
-from dreamina.entrypoints.http.device import bearer_or_none, device_id
+from dreamina.domain.privacy.disclosures import DisclosureHistory
+from dreamina.entrypoints.http.auth import ANALYSTS, AUTH, EVERY_STAFF_ROLE, SECURED, STAFF
+from dreamina.entrypoints.http.device import device_id
+from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.schemas_consent import (
     AcceptanceBody,
     AcceptPolicyBody,
@@ -45,23 +43,8 @@ from dreamina.entrypoints.http.schemas_consent import (
 )
 from dreamina.ports.consent import ConsentMethod, ConsentRecord, Objection
 from dreamina.ports.policy import PolicyAcceptance
-from dreamina.ports.staff import StaffRole
 
-AUTH = {"principal": Provide(provide_principal)}
-SECURED: list[dict[str, list[str]]] = [{"BearerToken": []}]
 GPC_LAST_UPDATE = "2026-11-25"  # when our handling of the signal last changed
-
-
-async def _optional_subject(request: Request[Any, Any, Any], container: Container) -> UUID | None:
-    """The signed-in subject if a bearer token is sent (a bad token is a 401, not an anonymous request)."""
-    token = bearer_or_none(request)
-    if token is None:
-        if request.headers.get("authorization"):
-            raise AuthenticationFailed("missing or invalid access token")
-        return None
-    principal = await container.accounts.authenticate(token)
-    await container.policy_changes.on_authenticated(principal.account_id)
-    return principal.account_id
 
 
 def _record(r: ConsentRecord) -> ConsentRecordBody:
@@ -101,19 +84,28 @@ class ConsentController(Controller):
     tags = ["consent"]
 
     @get("/", summary="The consent choice in force for this device or signed-in subject, with its history")
-    async def show(self, request: Request[Any, Any, Any], container: NamedDependency[Container]) -> ConsentBody:
-        requester = Requester(await _optional_subject(request, container), device_id(request, mint=False))
-        return _consent(await container.consent.state(requester), await container.consent.history(requester))
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        subject: NamedDependency[UUID | None],
+        consent_choices: NamedDependency[ConsentRegistry],
+    ) -> ConsentBody:
+        requester = Requester(subject, device_id(request, mint=False))
+        return _consent(await consent_choices.state(requester), await consent_choices.history(requester))
 
     @put("/", summary="Give or withdraw consent (functional, analytics, marketing); necessary is always on")
     async def choose(
-        self, data: JSONBody[ConsentChoiceBody], request: Request[Any, Any, Any], container: NamedDependency[Container]
+        self,
+        data: JSONBody[ConsentChoiceBody],
+        request: Request[Any, Any, Any],
+        subject: NamedDependency[UUID | None],
+        consent_choices: NamedDependency[ConsentRegistry],
     ) -> ConsentBody:
-        requester = Requester(await _optional_subject(request, container), device_id(request, mint=True))
-        state = await container.consent.choose(
+        requester = Requester(subject, device_id(request, mint=True))
+        state = await consent_choices.choose(
             requester, Choices(data.functional, data.analytics, data.marketing), ConsentMethod(data.method)
         )
-        return _consent(state, await container.consent.history(requester))
+        return _consent(state, await consent_choices.history(requester))
 
 
 @get("/.well-known/gpc.json", tags=["consent"], summary="Global Privacy Control support resource")
@@ -123,12 +115,15 @@ async def gpc_support() -> Response[GpcBody]:
 
 @post("/v1/analytics/events", status_code=200, tags=["analytics"], summary="Record a batch of analytics events")
 async def analytics_events(
-    data: JSONBody[AnalyticsBatchBody], request: Request[Any, Any, Any], container: NamedDependency[Container]
+    data: JSONBody[AnalyticsBatchBody],
+    request: Request[Any, Any, Any],
+    subject: NamedDependency[UUID | None],
+    analytics: NamedDependency[Analytics],
 ) -> IngestBody:
     """Without analytics consent under the current policy (or after an objection) nothing is stored:
     ``{"recorded": 0, "dropped": N, "reason": "no_consent"}``."""
-    requester = Requester(await _optional_subject(request, container), device_id(request, mint=False))
-    result = await container.analytics.ingest(
+    requester = Requester(subject, device_id(request, mint=False))
+    result = await analytics.ingest(
         requester,
         [IncomingEvent(name=e.name, page=e.page, feature=e.feature) for e in data.events],
         address=request.client.host if request.client else None,
@@ -162,21 +157,21 @@ class SubjectPrivacyController(Controller):
         self,
         data: JSONBody[ObjectionBody],
         principal: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        objections: NamedDependency[Objections],
     ) -> ObjectionList:
-        return _objections(await container.objections.set(principal.account_id, data.purpose, data.objected))
+        return _objections(await objections.set(principal.account_id, data.purpose, data.objected))
 
     @get("/objections", summary="Your objections")
     async def get_objections(
-        self, principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, principal: NamedDependency[Principal], objections: NamedDependency[Objections]
     ) -> ObjectionList:
-        return _objections(await container.objections.list(principal.account_id))
+        return _objections(await objections.list(principal.account_id))
 
     @get("/policy-status", summary="Which policy version you accepted, when and how")
     async def policy_status(
-        self, principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, principal: NamedDependency[Principal], policy_changes: NamedDependency[PolicyChanges]
     ) -> PolicyStatusBody:
-        status = await container.policy_changes.status(principal.account_id)
+        status = await policy_changes.status(principal.account_id)
         acceptances = [_acceptance(a) for a in status.acceptances]
         accepted_versions = {a.policy_version for a in status.acceptances}
         return PolicyStatusBody(
@@ -201,16 +196,15 @@ class SubjectPrivacyController(Controller):
         self,
         data: JSONBody[AcceptPolicyBody],
         principal: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        policy_changes: NamedDependency[PolicyChanges],
     ) -> AcceptanceBody:
-        return _acceptance(await container.policy_changes.accept(principal.account_id, data.version))
+        return _acceptance(await policy_changes.accept(principal.account_id, data.version))
 
     @get("/disclosures", summary="Which processors received your data, which categories, why and when")
     async def disclosures(
-        self, principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, principal: NamedDependency[Principal], disclosures: NamedDependency[DisclosureHistory]
     ) -> DisclosureList:
-        async with container.uow() as uow:
-            found = await uow.disclosures.list_for_subject(principal.account_id)
+        found = await disclosures.for_subject(principal.account_id)
         return DisclosureList(
             disclosures=[
                 DisclosureBody(
@@ -225,52 +219,24 @@ class SubjectPrivacyController(Controller):
         )
 
 
-def requires_role(*roles: StaffRole) -> Guard:
-    """A guard: the bearer token must belong to a staff member holding one of ``roles``."""
-
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        container: Container = connection.app.state.container
-        scheme, _sep, token = connection.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationFailed("missing or invalid access token")
-        principal = await container.accounts.authenticate(token.strip())
-        role = await container.staff.role_of(principal.account_id)
-        if role not in roles:
-            raise Forbidden("this needs a staff role: " + ", ".join(r.value for r in roles))
-        connection.state.staff_principal = principal
-
-    return guard
-
-
-def provide_staff(request: Request[Any, Any, Any]) -> Principal:
-    principal: Principal = request.state.staff_principal
-    return principal
-
-
-ANALYSTS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
-EVERY_STAFF_ROLE = requires_role(StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
-
-
 class AdminController(Controller):
     path = "/v1/admin"
     tags = ["admin"]
     security = SECURED
-    dependencies = {"staff": Provide(provide_staff, sync_to_thread=False)}
+    dependencies = STAFF
 
     @get("/analytics/summary", guards=[ANALYSTS], summary="Daily event counts per event and feature")
     async def analytics_summary(
         self,
-        container: NamedDependency[Container],
+        analytics: NamedDependency[Analytics],
         first_day: Annotated[date | None, QueryParameter(name="from")] = None,
         last_day: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> AnalyticsSummaryBody:
-        counts = await container.analytics.summary(first_day, last_day)
-        today = container.clock.now().date()
-        last = last_day or today
+        summary = await analytics.summary(first_day, last_day)
         return AnalyticsSummaryBody(
-            first_day=first_day or date.fromordinal(last.toordinal() - 29),
-            last_day=last,
-            counts=[DailyCountBody(day=c.day, name=c.name, feature=c.feature, count=c.count) for c in counts],
+            first_day=summary.first_day,
+            last_day=summary.last_day,
+            counts=[DailyCountBody(day=c.day, name=c.name, feature=c.feature, count=c.count) for c in summary.counts],
         )
 
     @post(
@@ -280,10 +246,10 @@ class AdminController(Controller):
         summary="Publish a new policy version and notify every account",
     )
     async def publish_policy(
-        self, data: JSONBody[PublishPolicyBody], container: NamedDependency[Container]
+        self, data: JSONBody[PublishPolicyBody], policy_changes: NamedDependency[PolicyChanges]
     ) -> PublishedPolicyBody:
-        policy = await container.policy_changes.publish(data.text, data.effective_at)
-        sent = await container.policy_changes.send_notices(policy.version)
+        policy = await policy_changes.publish(data.text, data.effective_at)
+        sent = await policy_changes.send_notices(policy.version)
         return PublishedPolicyBody(
             version=policy.version,
             content_sha256=policy.content_sha256,
@@ -297,18 +263,22 @@ class AdminController(Controller):
         self,
         subject_id: FromPath[UUID],
         staff: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        consent_choices: NamedDependency[ConsentRegistry],
         reason: Annotated[str, QueryParameter(min_length=1, max_length=500)],
     ) -> StaffConsentView:
         """Every read is audit-logged with the staff member and the reason given."""
-        records = await container.consent.staff_history(staff.account_id, subject_id, reason)
+        records = await consent_choices.staff_history(staff.account_id, subject_id, reason)
         return StaffConsentView(subject_id=subject_id, history=[_record(r) for r in records])
 
 
-CONSENT_ROUTES: list[ControllerRouterHandler] = [
-    ConsentController,
-    gpc_support,
-    analytics_events,
-    SubjectPrivacyController,
-    AdminController,
-]
+FACE = HttpFace(
+    routes=[ConsentController, gpc_support, analytics_events, SubjectPrivacyController, AdminController],
+    dependencies={
+        "policies": lambda c: c.consent.policies,
+        "consent_choices": lambda c: c.consent.choices,
+        "objections": lambda c: c.consent.objections,
+        "analytics": lambda c: c.consent.analytics,
+        "policy_changes": lambda c: c.consent.policy_changes,
+        "disclosures": lambda c: c.privacy.disclosures,
+    },
+)

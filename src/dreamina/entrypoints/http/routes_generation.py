@@ -9,25 +9,24 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath, JSONBody, Parameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
-from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from dreamina.bootstrap import Container
+from dreamina.domain.generation.errors import ImageTooLarge, KindNotAvailable, UnsupportedImage
 from dreamina.domain.generation.generations import GenerationRequest, Generations, GenerationView
 from dreamina.domain.generation.uploads import ReferenceUploads
 from dreamina.domain.identity.accounts import Principal
+from dreamina.entrypoints.http.auth import AUTH, SECURED
+from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.rate_limits import CONTENT
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
-from dreamina.entrypoints.http.routes import AUTH, SECURED
-from dreamina.ports.object_store import ObjectNotFound
+from dreamina.wiring.generation import SignedDownloads
 
 UPLOAD_BODY_LIMIT = 64 * 1024 * 1024  # hard ceiling for the multipart body; the configured image limit is lower
 
@@ -89,16 +88,6 @@ class GenerationList(msgspec.Struct):
     next_cursor: str | None
 
 
-def _generations(container: Container) -> Generations:
-    assert container.generations is not None
-    return container.generations
-
-
-def _uploads(container: Container) -> ReferenceUploads:
-    assert container.uploads is not None
-    return container.uploads
-
-
 def _out(view: GenerationView) -> GenerationBodyOut:
     return GenerationBodyOut(
         id=view.id,
@@ -131,12 +120,12 @@ class UploadsController(Controller):
         self,
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
         principal: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        uploads: NamedDependency[ReferenceUploads],
     ) -> UploadCreated:
         """The type is decided by decoding the content (PNG, JPEG, WebP); the stored copy is re-encoded from
         pixels. Refused: 415 ``unsupported_image`` (non-images, truncated files, polyglots), 413
         ``image_too_large``."""
-        uploads = _uploads(container)
+        uploads = uploads
         content = await data.file.read(uploads.rules.max_bytes + 1)
         await data.file.close()
         stored = await uploads.upload(principal.account_id, content)
@@ -159,11 +148,11 @@ class GenerationsController(Controller):
         self,
         data: JSONBody[GenerationBody],
         principal: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        generations: NamedDependency[Generations],
     ) -> GenerationAccepted:
         """Queued by id; poll ``GET /v1/generations/{id}``. 403 ``processing_restricted`` if the subject
         restricted processing (nothing is sent anywhere)."""
-        generation = await _generations(container).submit(
+        generation = await generations.submit(
             principal.account_id,
             GenerationRequest(
                 kind=data.kind,
@@ -181,11 +170,11 @@ class GenerationsController(Controller):
     async def list_generations(
         self,
         principal: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        generations: NamedDependency[Generations],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Parameter(max_length=200)] = None,
     ) -> GenerationList:
-        listing = await _generations(container).list(principal.account_id, limit, cursor)
+        listing = await generations.list(principal.account_id, limit, cursor)
         return GenerationList(items=[_out(v) for v in listing.items], next_cursor=listing.next_cursor)
 
     @get("/{generation_id:uuid}", summary="One generation: status, and outputs with short-lived URLs")
@@ -193,54 +182,41 @@ class GenerationsController(Controller):
         self,
         generation_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        generations: NamedDependency[Generations],
     ) -> GenerationBodyOut:
-        return _out(await _generations(container).get(principal.account_id, generation_id))
+        return _out(await generations.get(principal.account_id, generation_id))
 
     @post("/{generation_id:uuid}/cancel", status_code=200, summary="Cancel a generation that has not finished")
     async def cancel(
         self,
         generation_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        generations: NamedDependency[Generations],
     ) -> GenerationBodyOut:
-        return _out(await _generations(container).cancel(principal.account_id, generation_id))
+        return _out(await generations.cancel(principal.account_id, generation_id))
 
     @delete("/{generation_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Delete a generation everywhere")
     async def delete_generation(
         self,
         generation_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        generations: NamedDependency[Generations],
     ) -> None:
         """Removes the prompt, the outputs and references nothing else uses from every store, and asks the
         provider to delete its copy where its API allows."""
-        await _generations(container).delete(principal.account_id, generation_id)
+        await generations.delete(principal.account_id, generation_id)
 
 
 @get("/v1/objects/{key:path}", tags=["generation"], summary="Download through a signed, expiring URL")
 async def signed_object(
     key: FromPath[str],
-    container: NamedDependency[Container],
-    request: Request[Any, Any, Any],
+    downloads: NamedDependency[SignedDownloads],
     expires: Annotated[int, Parameter(ge=0, le=2**40)],
     signature: Annotated[str, Parameter(max_length=128)],
 ) -> Stream:
     """Serves objects of the local store only to holders of a URL it signed that has not expired (the S3
     store hands out presigned S3 URLs instead). Keys with ``..`` or other unsafe segments never verify."""
-    from dreamina.adapters.object_store import LocalObjectStore
-
-    store = container.object_store
-    relative = key.lstrip("/")
-    if not isinstance(store, LocalObjectStore):
-        raise NotFoundException("not found")
-    if not store.verify_signed(relative, expires, signature, container.clock.now()):
-        raise PermissionDeniedException("the link is invalid or has expired")
-    try:
-        content_type = await store.content_type(relative)
-        chunks = await store.stream(relative)
-    except ObjectNotFound:
-        raise NotFoundException("not found") from None
+    content_type, chunks = await downloads.open(key.lstrip("/"), expires, signature)
 
     async def body() -> AsyncIterator[bytes]:
         async for chunk in chunks:
@@ -249,4 +225,12 @@ async def signed_object(
     return Stream(body(), media_type=content_type, headers={"Cache-Control": "private, no-store"})
 
 
-GENERATION_ROUTES: list[ControllerRouterHandler] = [UploadsController, GenerationsController, signed_object]
+FACE = HttpFace(
+    routes=[UploadsController, GenerationsController, signed_object],
+    problems={UnsupportedImage: 415, ImageTooLarge: 413, KindNotAvailable: 422},
+    dependencies={
+        "uploads": lambda c: c.generation.uploads,
+        "generations": lambda c: c.generation.generations,
+        "downloads": lambda c: c.generation.downloads,
+    },
+)

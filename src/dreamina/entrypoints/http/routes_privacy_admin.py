@@ -12,17 +12,14 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import Meta
 
-from dreamina.bootstrap import Container
+from dreamina.domain.data_rights.requests import PrivacyRequests
 from dreamina.domain.identity.accounts import Principal
-from dreamina.entrypoints.http.routes_consent import EVERY_STAFF_ROLE, SECURED, provide_staff, requires_role
-from dreamina.entrypoints.http.routes_data_rights import RequestDetail, RequestList, RequestSummary, _detail, _summary
-from dreamina.ports.staff import StaffRole
-
-DECIDERS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
+from dreamina.entrypoints.http.auth import DECIDERS, EVERY_STAFF_ROLE, SECURED, STAFF
+from dreamina.entrypoints.http.schemas_data_rights import RequestDetail, RequestList, RequestSummary, detail, summary
 
 Reason = Annotated[str, Meta(min_length=1, max_length=2000, description="why; the subject is told")]
 
@@ -35,20 +32,20 @@ class PrivacyQueueController(Controller):
     path = "/v1/admin/privacy/requests"
     tags = ["admin", "data rights"]
     security = SECURED
-    dependencies = {"staff": Provide(provide_staff, sync_to_thread=False)}
+    dependencies = STAFF
 
     @get("/", guards=[EVERY_STAFF_ROLE], summary="Open privacy requests, soonest due first")
     async def queue(
         self,
         staff: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        privacy_requests: NamedDependency[PrivacyRequests],
         status: Annotated[str | None, QueryParameter(max_length=32)] = None,
         type: Annotated[str | None, QueryParameter(max_length=32)] = None,
         flag: Annotated[str | None, QueryParameter(max_length=16, description="near_due or overdue")] = None,
         jurisdiction: Annotated[str | None, QueryParameter(max_length=16)] = None,
         due_within_days: Annotated[int | None, QueryParameter(ge=0, le=366)] = None,
     ) -> RequestList:
-        found = await container.rights.requests.queue(
+        found = await privacy_requests.queue(
             staff.account_id,
             status=status,
             type=type,
@@ -56,7 +53,7 @@ class PrivacyQueueController(Controller):
             jurisdiction=jurisdiction,
             due_within=None if due_within_days is None else timedelta(days=due_within_days),
         )
-        return RequestList(requests=[_summary(r) for r in found])
+        return RequestList(requests=[summary(r) for r in found])
 
     @get("/{request_id:uuid}", guards=[EVERY_STAFF_ROLE], summary="One request with its details (audited)")
     async def view(
@@ -64,9 +61,9 @@ class PrivacyQueueController(Controller):
         request_id: FromPath[UUID],
         reason: Annotated[str, QueryParameter(min_length=1, max_length=2000)],
         staff: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        privacy_requests: NamedDependency[PrivacyRequests],
     ) -> RequestDetail:
-        return _detail(await container.rights.requests.staff_view(staff.account_id, request_id, reason))
+        return detail(await privacy_requests.staff_view(staff.account_id, request_id, reason))
 
     @post("/{request_id:uuid}/approve", status_code=200, guards=[DECIDERS], summary="Approve a request under review")
     async def approve(
@@ -74,9 +71,9 @@ class PrivacyQueueController(Controller):
         request_id: FromPath[UUID],
         data: JSONBody[DecisionBody],
         staff: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        privacy_requests: NamedDependency[PrivacyRequests],
     ) -> RequestSummary:
-        return _summary(await container.rights.requests.approve(staff.account_id, request_id, data.reason))
+        return summary(await privacy_requests.approve(staff.account_id, request_id, data.reason))
 
     @post("/{request_id:uuid}/reject", status_code=200, guards=[DECIDERS], summary="Reject a request (reason sent)")
     async def reject(
@@ -84,9 +81,9 @@ class PrivacyQueueController(Controller):
         request_id: FromPath[UUID],
         data: JSONBody[DecisionBody],
         staff: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        privacy_requests: NamedDependency[PrivacyRequests],
     ) -> RequestSummary:
-        return _summary(await container.rights.requests.reject(staff.account_id, request_id, data.reason))
+        return summary(await privacy_requests.reject(staff.account_id, request_id, data.reason))
 
     @post(
         "/{request_id:uuid}/extend",
@@ -99,6 +96,6 @@ class PrivacyQueueController(Controller):
         request_id: FromPath[UUID],
         data: JSONBody[DecisionBody],
         staff: NamedDependency[Principal],
-        container: NamedDependency[Container],
+        privacy_requests: NamedDependency[PrivacyRequests],
     ) -> RequestSummary:
-        return _summary(await container.rights.requests.extend(staff.account_id, request_id, data.reason))
+        return summary(await privacy_requests.extend(staff.account_id, request_id, data.reason))

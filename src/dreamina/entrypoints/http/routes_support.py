@@ -4,30 +4,35 @@ their own; privacy officers answer privacy tickets next to the privacy-request q
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency, Provide
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
-from litestar.types import ControllerRouterHandler, Guard
+from litestar.types import Guard
 from msgspec import Meta
 
-from dreamina.bootstrap import Container
 from dreamina.domain.identity.accounts import Principal
-from dreamina.domain.support.tickets import MAX_MESSAGE, MAX_SUBJECT_LINE, NewTicket, TicketSummary, TicketView
-from dreamina.entrypoints.http.auth import provide_principal
+from dreamina.domain.support.errors import TicketClosed
+from dreamina.domain.support.tickets import (
+    MAX_MESSAGE,
+    MAX_SUBJECT_LINE,
+    NewTicket,
+    SupportTickets,
+    TicketSummary,
+    TicketView,
+)
+from dreamina.entrypoints.http.auth import AUTH, SECURED, STAFF, requires_role
+from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
-from dreamina.entrypoints.http.routes_consent import _optional_subject, provide_staff, requires_role
 from dreamina.ports.staff import StaffRole
 from dreamina.ports.support import SupportTicket
 
-AUTH = {"principal": Provide(provide_principal)}
-SECURED: list[dict[str, list[str]]] = [{"BearerToken": []}]
 OPTIONALLY_SECURED: list[dict[str, list[str]]] = [{}, {"BearerToken": []}]
 
 # Gross bounds here (400); the use case applies the real ones with a field name (422).
@@ -153,15 +158,15 @@ class SupportTicketsController(Controller):
         responses=problem_responses(400, 401, 404, 413, 422, 429),
     )
     async def submit(
-        self, data: JSONBody[TicketBody], request: Request[Any, Any, Any], container: NamedDependency[Container]
+        self,
+        data: JSONBody[TicketBody],
+        subject: NamedDependency[UUID | None],
+        tickets: NamedDependency[SupportTickets],
     ) -> TicketReceived:
         """With a bearer token the ticket is linked to you (and answered at your account email unless you give
         ``reply_to``); without one, ``reply_to`` is required. A privacy ticket is answered by ``due_at``, the legal
         deadline of your jurisdiction (anonymous: the GDPR default)."""
-        subject = await _optional_subject(request, container)
-        ticket = await container.tickets.submit(
-            subject, NewTicket(data.category, data.subject, data.message, data.reply_to)
-        )
+        ticket = await tickets.submit(subject, NewTicket(data.category, data.subject, data.message, data.reply_to))
         return _received(ticket)
 
     @get(
@@ -172,9 +177,9 @@ class SupportTicketsController(Controller):
         responses=problem_responses(401),
     )
     async def list_tickets(
-        self, principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, principal: NamedDependency[Principal], tickets: NamedDependency[SupportTickets]
     ) -> TicketList:
-        return TicketList(tickets=[_summary(s) for s in await container.tickets.list_for_subject(principal.account_id)])
+        return TicketList(tickets=[_summary(s) for s in await tickets.list_for_subject(principal.account_id)])
 
     @get(
         "/{ticket_id:uuid}",
@@ -184,9 +189,9 @@ class SupportTicketsController(Controller):
         responses=problem_responses(401, 404, 410),
     )
     async def get_ticket(
-        self, ticket_id: FromPath[UUID], principal: NamedDependency[Principal], container: NamedDependency[Container]
+        self, ticket_id: FromPath[UUID], principal: NamedDependency[Principal], tickets: NamedDependency[SupportTickets]
     ) -> TicketDetail:
-        return _detail(await container.tickets.view(principal.account_id, ticket_id))
+        return _detail(await tickets.view(principal.account_id, ticket_id))
 
 
 def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[Controller]:
@@ -194,18 +199,18 @@ def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[C
 
     class StaffTicketQueue(Controller):
         security = SECURED
-        dependencies = {"staff": Provide(provide_staff, sync_to_thread=False)}
+        dependencies = STAFF
 
         @get("/", guards=[guard], summary=f"Open {queue} tickets, soonest due first (each listing audited)")
         async def queue_list(
             self,
             staff: NamedDependency[Principal],
-            container: NamedDependency[Container],
+            tickets: NamedDependency[SupportTickets],
             status: Annotated[str | None, QueryParameter(max_length=32, description="open or answered")] = None,
             flag: Annotated[str | None, QueryParameter(max_length=16, description="near_due or overdue")] = None,
             due_within_days: Annotated[int | None, QueryParameter(ge=0, le=366)] = None,
         ) -> TicketList:
-            found = await container.tickets.queue(
+            found = await tickets.queue(
                 staff.account_id,
                 queue,
                 status=status,
@@ -220,9 +225,9 @@ def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[C
             ticket_id: FromPath[UUID],
             reason: Annotated[str, QueryParameter(min_length=1, max_length=2000)],
             staff: NamedDependency[Principal],
-            container: NamedDependency[Container],
+            tickets: NamedDependency[SupportTickets],
         ) -> TicketDetail:
-            return _detail(await container.tickets.staff_view(staff.account_id, queue, ticket_id, reason))
+            return _detail(await tickets.staff_view(staff.account_id, queue, ticket_id, reason))
 
         @post(
             "/{ticket_id:uuid}/reply",
@@ -235,11 +240,9 @@ def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[C
             ticket_id: FromPath[UUID],
             data: JSONBody[ReplyBody],
             staff: NamedDependency[Principal],
-            container: NamedDependency[Container],
+            tickets: NamedDependency[SupportTickets],
         ) -> TicketDetail:
-            return _detail(
-                await container.tickets.reply(staff.account_id, queue, ticket_id, data.message, close=data.close)
-            )
+            return _detail(await tickets.reply(staff.account_id, queue, ticket_id, data.message, close=data.close))
 
         @post("/{ticket_id:uuid}/close", status_code=200, guards=[guard], summary=f"Close a {queue} ticket")
         async def close(
@@ -247,9 +250,9 @@ def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[C
             ticket_id: FromPath[UUID],
             data: JSONBody[CloseBody],
             staff: NamedDependency[Principal],
-            container: NamedDependency[Container],
+            tickets: NamedDependency[SupportTickets],
         ) -> TicketReceived:
-            return _received(await container.tickets.close(staff.account_id, queue, ticket_id, data.reason))
+            return _received(await tickets.close(staff.account_id, queue, ticket_id, data.reason))
 
     StaffTicketQueue.path = path
     StaffTicketQueue.tags = tags
@@ -268,4 +271,8 @@ SUPPORT_TICKET_QUEUE = _staff_queue(
     "support", "/v1/admin/support/tickets", requires_role(StaffRole.SUPPORT, StaffRole.ADMIN), ["admin", "support"]
 )
 
-SUPPORT_ROUTES: list[ControllerRouterHandler] = [SupportTicketsController, PRIVACY_TICKET_QUEUE, SUPPORT_TICKET_QUEUE]
+FACE = HttpFace(
+    routes=[SupportTicketsController, PRIVACY_TICKET_QUEUE, SUPPORT_TICKET_QUEUE],
+    problems={TicketClosed: 409},
+    dependencies={"tickets": lambda c: c.support.tickets},
+)

@@ -29,19 +29,19 @@ class DataRightsRunner:
         self._stop = asyncio.Event()
 
     async def run_once(self) -> dict[str, int]:
-        rights = self._container.rights
+        container = self._container
         log.info("data_rights_pass_started")
-        jobs = await rights.jobs.run_due()
+        jobs = await container.data_rights.jobs.run_due()
         flagged = {"near_due": 0, "overdue": 0}
-        now = self._container.clock.now()
+        now = container.infra.clock.now()
         swept = 0
         if self._last_sweep is None or now - self._last_sweep >= self._sweep_every:
-            swept = sum(r.applied for r in await sweep_and_log(self._container.retention))
+            swept = sum(r.applied for r in await sweep_and_log(container.privacy.retention))
             self._last_sweep = now
         if self._last_monitor is None or now - self._last_monitor >= MONITOR_EVERY:
-            flagged = await rights.requests.flag_deadlines()
-            for flag, count in (await self._container.tickets.flag_deadlines()).items():
-                flagged[flag] += count  # privacy tickets run on the same legal clock
+            for monitor in container.monitors:  # privacy requests, and privacy tickets on the same legal clock
+                for flag, count in (await monitor()).items():
+                    flagged[flag] += count
             self._last_monitor = now
         counts = {**jobs, "retention_applied": swept, **flagged}
         log.info("data_rights_pass_finished", **counts)

@@ -21,7 +21,7 @@ from dreamina.adapters.sql.database import (
     include_object,
     migration_engine,
 )
-from dreamina.adapters.sql.models import metadata
+from dreamina.adapters.sql.schema import metadata
 
 config = context.config
 

@@ -1,0 +1,195 @@
+"""The identity module's repositories over SQL: accounts and sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, func, insert, select, update
+
+from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.adapters.sql.models_identity import AccountRow, AuthSessionRow, StaffMemberRow
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
+from dreamina.domain.privacy.errors import NotFound
+from dreamina.ports.identity import Account, AccountStatus, AuthSession
+from dreamina.ports.staff import StaffMember, StaffRole
+
+
+def _check_account(account: Account) -> None:
+    check_text("email_index", account.email_index)
+    check_text("country", account.country)
+    check_text("region", account.region)
+    check_text("password_hash", account.password_hash)
+    check_text("status", account.status)
+    check_time("created_at", account.created_at)
+    check_time("updated_at", account.updated_at)
+
+
+def _account_values(account: Account) -> dict[str, Any]:
+    return {
+        "email_index": account.email_index,
+        "email_ciphertext": account.email_ciphertext,
+        "display_name_ciphertext": account.display_name_ciphertext,
+        "birth_date_ciphertext": account.birth_date_ciphertext,
+        "country": account.country,
+        "region": account.region,
+        "password_hash": account.password_hash,
+        "status": AccountStatus(account.status).value,
+        "created_at": account.created_at,
+        "updated_at": account.updated_at,
+        "content_retention_days": account.content_retention_days,
+    }
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        id=row.id,
+        email_index=row.email_index,
+        email_ciphertext=bytes(row.email_ciphertext),
+        display_name_ciphertext=None if row.display_name_ciphertext is None else bytes(row.display_name_ciphertext),
+        birth_date_ciphertext=bytes(row.birth_date_ciphertext),
+        country=row.country,
+        region=row.region,
+        password_hash=row.password_hash,
+        status=AccountStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        content_retention_days=row.content_retention_days,
+    )
+
+
+class SqlAccountRepository(SqlRepository):
+    """:class:`~dreamina.ports.identity.AccountRepository` over the ``accounts`` table."""
+
+    _table = AccountRow.__table__
+
+    async def add(self, account: Account) -> None:
+        _check_account(account)
+        statement = insert(AccountRow).values(id=account.id, **_account_values(account))
+        await self._write(statement, conflict="an account with this id or email already exists")
+
+    async def get(self, account_id: UUID) -> Account | None:
+        row = (await self._session.execute(select(self._table).where(AccountRow.id == account_id))).first()
+        return None if row is None else _account(row)
+
+    async def get_by_email_index(self, email_index: str) -> Account | None:
+        check_text("email_index", email_index)
+        statement = select(self._table).where(AccountRow.email_index == email_index)
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _account(row)
+
+    async def update(self, account: Account) -> None:
+        _check_account(account)
+        statement = update(AccountRow).where(AccountRow.id == account.id).values(**_account_values(account))
+        if await self._write(statement, conflict="another account already has this email") == 0:
+            raise NotFound("no such account")
+
+    async def delete(self, account_id: UUID) -> bool:
+        # Sessions first: SQLite enforces the foreign key only when told to, PostgreSQL always.
+        await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id))
+        return await self._execute_count(delete(AccountRow).where(AccountRow.id == account_id)) > 0
+
+
+def _session_record(row: Any) -> AuthSession:
+    return AuthSession(
+        id=row.id,
+        account_id=row.account_id,
+        token_hash=row.token_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+class SqlSessionRepository(SqlRepository):
+    """:class:`~dreamina.ports.identity.SessionRepository` over ``auth_sessions``."""
+
+    _table = AuthSessionRow.__table__
+
+    async def add(self, session: AuthSession) -> None:
+        check_text("token_hash", session.token_hash)
+        check_time("created_at", session.created_at)
+        check_time("expires_at", session.expires_at)
+        statement = insert(AuthSessionRow).values(
+            id=session.id,
+            account_id=session.account_id,
+            token_hash=session.token_hash,
+            created_at=session.created_at,
+            expires_at=session.expires_at,
+        )
+        await self._write(statement, conflict="a session with this id or token already exists")
+
+    async def get_by_token_hash(self, token_hash: str) -> AuthSession | None:
+        check_text("token_hash", token_hash)
+        statement = select(self._table).where(AuthSessionRow.token_hash == token_hash)
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _session_record(row)
+
+    async def delete(self, session_id: UUID) -> bool:
+        return await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.id == session_id)) > 0
+
+    async def delete_for_account(self, account_id: UUID) -> int:
+        return await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id))
+
+    async def delete_expired(self, now: datetime, limit: int) -> int:
+        check_time("now", now)
+        if limit < 0:
+            raise ValueError("limit must not be negative")  # SQLite reads LIMIT -1 as "no limit"
+        # One statement, bounded by the limit and driven by the expires_at index; concurrent sweepers skip
+        # each other's rows on PostgreSQL (SQLite ignores FOR UPDATE and serialises writers anyway).
+        batch = (
+            select(AuthSessionRow.id)
+            .where(AuthSessionRow.expires_at < now)
+            .order_by(AuthSessionRow.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        return await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.id.in_(batch)))
+
+    async def count_expired(self, now: datetime) -> int:
+        check_time("now", now)
+        statement = select(func.count()).select_from(AuthSessionRow).where(AuthSessionRow.expires_at < now)
+        return int((await self._session.execute(statement)).scalar_one())
+
+
+class SqlStaffRepository(SqlRepository):
+    """:class:`~dreamina.ports.staff.StaffRepository` over ``staff_members``."""
+
+    _table = StaffMemberRow.__table__
+
+    async def put(self, member: StaffMember) -> None:
+        check_time("granted_at", member.granted_at)
+        role = StaffRole(member.role).value
+        changed = await self._execute_count(
+            update(StaffMemberRow)
+            .where(StaffMemberRow.account_id == member.account_id)
+            .values(role=role, granted_at=member.granted_at)
+        )
+        if changed == 0:
+            statement = insert(StaffMemberRow).values(
+                account_id=member.account_id, role=role, granted_at=member.granted_at
+            )
+            await self._write(statement, conflict="the staff role was changed concurrently; try again")
+
+    async def get(self, account_id: UUID) -> StaffMember | None:
+        statement = select(self._table).where(StaffMemberRow.account_id == account_id)
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else StaffMember(row.account_id, StaffRole(row.role), row.granted_at)
+
+    async def remove(self, account_id: UUID) -> bool:
+        return await self._execute_count(delete(StaffMemberRow).where(StaffMemberRow.account_id == account_id)) > 0
+
+    async def list(self) -> list[StaffMember]:
+        statement = select(self._table).order_by(StaffMemberRow.granted_at, StaffMemberRow.account_id)
+        return [
+            StaffMember(r.account_id, StaffRole(r.role), r.granted_at) for r in await self._session.execute(statement)
+        ]
+
+
+REPOSITORIES: SqlRepositories = {
+    "accounts": SqlAccountRepository,
+    "sessions": SqlSessionRepository,
+    "staff": SqlStaffRepository,
+}
+"""The identity module's stores, by their name in the unit of work."""

@@ -1,0 +1,189 @@
+"""The privacy kernel's repositories over SQL: subjects' data keys, the audit log, the disclosure ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, func, insert, or_, select, update
+
+from dreamina.adapters.record_rules import check_text, check_texts, check_time
+from dreamina.adapters.sql.models_kernel import AuditEventRow, DisclosureRow, SubjectKeyRow
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
+from dreamina.ports.audit import AuditEvent
+from dreamina.ports.disclosures import Disclosure
+from dreamina.ports.keys import SubjectKey
+
+
+def _subject_key(row: Any) -> SubjectKey:
+    return SubjectKey(
+        subject_id=row.subject_id,
+        wrapped_key=None if row.wrapped_key is None else bytes(row.wrapped_key),
+        created_at=row.created_at,
+        destroyed_at=row.destroyed_at,
+    )
+
+
+class SqlSubjectKeyRepository(SqlRepository):
+    """:class:`~dreamina.ports.keys.SubjectKeyRepository` over ``subject_keys``."""
+
+    _table = SubjectKeyRow.__table__
+
+    async def add(self, key: SubjectKey) -> None:
+        check_time("created_at", key.created_at)
+        check_time("destroyed_at", key.destroyed_at)
+        statement = insert(SubjectKeyRow).values(
+            subject_id=key.subject_id,
+            wrapped_key=key.wrapped_key,
+            created_at=key.created_at,
+            destroyed_at=key.destroyed_at,
+        )
+        await self._write(statement, conflict="the subject already has a data key")
+
+    async def get(self, subject_id: UUID) -> SubjectKey | None:
+        statement = select(self._table).where(SubjectKeyRow.subject_id == subject_id)
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _subject_key(row)
+
+    async def destroy(self, subject_id: UUID, at: datetime) -> bool:
+        check_time("at", at)
+        statement = (
+            update(SubjectKeyRow)
+            .where(SubjectKeyRow.subject_id == subject_id, SubjectKeyRow.wrapped_key.is_not(None))
+            .values(wrapped_key=None, destroyed_at=at)
+        )
+        return await self._execute_count(statement) > 0
+
+    async def delete(self, subject_id: UUID) -> bool:
+        return await self._execute_count(delete(SubjectKeyRow).where(SubjectKeyRow.subject_id == subject_id)) > 0
+
+
+def _audit_event(row: Any) -> AuditEvent:
+    return AuditEvent(
+        id=row.id,
+        subject_id=row.subject_id,
+        actor_kind=row.actor_kind,
+        actor_id=row.actor_id,
+        action=row.action,
+        fields=tuple(row.fields),
+        reason=row.reason,
+        occurred_at=row.occurred_at,
+    )
+
+
+class SqlAuditLog(SqlRepository):
+    """:class:`~dreamina.ports.audit.AuditLog` over ``audit_events`` (append-only: no update or delete)."""
+
+    _table = AuditEventRow.__table__
+
+    async def append(self, event: AuditEvent) -> None:
+        check_text("actor_kind", event.actor_kind)
+        check_text("action", event.action)
+        check_texts("fields", event.fields)
+        check_text("reason", event.reason)
+        check_time("occurred_at", event.occurred_at)
+        statement = insert(AuditEventRow).values(
+            id=event.id,
+            subject_id=event.subject_id,
+            actor_kind=event.actor_kind,
+            actor_id=event.actor_id,
+            action=event.action,
+            fields=list(event.fields),
+            reason=event.reason,
+            occurred_at=event.occurred_at,
+        )
+        await self._write(statement, conflict="this audit event is already recorded")
+
+    async def list_for_subject(self, subject_id: UUID) -> list[AuditEvent]:
+        statement = (
+            select(self._table)
+            .where(AuditEventRow.subject_id == subject_id)
+            .order_by(AuditEventRow.occurred_at, AuditEventRow.id)
+        )
+        return [_audit_event(row) for row in await self._session.execute(statement)]
+
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        touched = select(func.count()).where(
+            or_(AuditEventRow.subject_id == subject_id, AuditEventRow.actor_id == subject_id)
+        )
+        changed = int((await self._session.execute(touched)).scalar_one())
+        await self._execute_count(
+            update(AuditEventRow).where(AuditEventRow.actor_id == subject_id).values(actor_id=pseudonym, reason=None)
+        )
+        await self._execute_count(
+            update(AuditEventRow)
+            .where(AuditEventRow.subject_id == subject_id)
+            .values(subject_id=pseudonym, reason=None)
+        )
+        return changed
+
+    async def count_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        statement = select(func.count()).select_from(AuditEventRow).where(AuditEventRow.occurred_at < cutoff)
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def delete_before(self, cutoff: datetime, limit: int) -> int:
+        check_time("cutoff", cutoff)
+        oldest = select(AuditEventRow.id).where(AuditEventRow.occurred_at < cutoff).order_by(AuditEventRow.occurred_at)
+        batch = retention_batch(oldest, limit).scalar_subquery()
+        return await self._execute_count(delete(AuditEventRow).where(AuditEventRow.id.in_(batch)))
+
+
+def _disclosure(row: Any) -> Disclosure:
+    return Disclosure(
+        id=row.id,
+        subject_id=row.subject_id,
+        processor=row.processor,
+        categories=tuple(row.categories),
+        purpose=row.purpose,
+        reference=row.reference,
+        occurred_at=row.occurred_at,
+    )
+
+
+class SqlDisclosureLedger(SqlRepository):
+    """:class:`~dreamina.ports.disclosures.DisclosureLedger` over ``disclosures``."""
+
+    _table = DisclosureRow.__table__
+
+    async def record(self, disclosure: Disclosure) -> None:
+        check_text("processor", disclosure.processor)
+        check_texts("categories", disclosure.categories)
+        check_text("purpose", disclosure.purpose)
+        check_text("reference", disclosure.reference)
+        check_time("occurred_at", disclosure.occurred_at)
+        statement = insert(DisclosureRow).values(
+            id=disclosure.id,
+            subject_id=disclosure.subject_id,
+            processor=disclosure.processor,
+            categories=list(disclosure.categories),
+            purpose=disclosure.purpose,
+            reference=disclosure.reference,
+            occurred_at=disclosure.occurred_at,
+        )
+        await self._write(statement, conflict="this disclosure is already recorded")
+
+    async def list_for_subject(self, subject_id: UUID) -> list[Disclosure]:
+        statement = (
+            select(self._table)
+            .where(DisclosureRow.subject_id == subject_id)
+            .order_by(DisclosureRow.occurred_at, DisclosureRow.id)
+        )
+        return [_disclosure(row) for row in await self._session.execute(statement)]
+
+    async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
+        statement = (
+            update(DisclosureRow)
+            .where(DisclosureRow.subject_id == subject_id)
+            .values(subject_id=pseudonym, reference=None)
+        )
+        return await self._execute_count(statement)
+
+
+REPOSITORIES: SqlRepositories = {
+    "subject_keys": SqlSubjectKeyRepository,
+    "audit": SqlAuditLog,
+    "disclosures": SqlDisclosureLedger,
+}
+"""The kernel's stores, by their name in the unit of work."""

@@ -1,0 +1,107 @@
+"""Published policy versions and acceptances over SQL (the consent module's section-10 records)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, insert, select
+
+from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.adapters.sql.models_policy import PolicyAcceptanceRow, PolicyVersionRow
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
+from dreamina.domain.privacy.policy import PolicyVersion
+from dreamina.ports.policy import PolicyAcceptance
+
+
+def _policy_version(row: Any) -> PolicyVersion:
+    return PolicyVersion(
+        version=row.version,
+        text=row.text,
+        content_sha256=row.content_sha256,
+        last_updated=row.last_updated,
+        effective_at=row.effective_at,
+        published_at=row.published_at,
+    )
+
+
+class SqlPolicyVersionRepository(SqlRepository):
+    """:class:`~dreamina.ports.policy.PolicyVersionRepository` over ``policy_versions``."""
+
+    _table = PolicyVersionRow.__table__
+
+    async def add(self, policy: PolicyVersion) -> None:
+        check_text("text", policy.text)
+        check_text("content_sha256", policy.content_sha256)
+        check_time("effective_at", policy.effective_at)
+        check_time("published_at", policy.published_at)
+        statement = insert(PolicyVersionRow).values(
+            id=uuid.uuid4(),
+            version=policy.version,
+            content_sha256=policy.content_sha256,
+            text=policy.text,
+            last_updated=policy.last_updated,
+            effective_at=policy.effective_at,
+            published_at=policy.published_at,
+        )
+        await self._write(statement, conflict="this policy version already exists")
+
+    async def get(self, version: int) -> PolicyVersion | None:
+        statement = select(self._table).where(PolicyVersionRow.version == version)
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _policy_version(row)
+
+    async def list(self) -> list[PolicyVersion]:
+        rows = await self._session.execute(select(self._table).order_by(PolicyVersionRow.version))
+        return [_policy_version(row) for row in rows]
+
+
+def _acceptance(row: Any) -> PolicyAcceptance:
+    return PolicyAcceptance(
+        id=row.id,
+        subject_id=row.subject_id,
+        policy_version=row.policy_version,
+        content_sha256=row.content_sha256,
+        method=row.method,
+        accepted_at=row.accepted_at,
+    )
+
+
+class SqlPolicyAcceptanceRepository(SqlRepository):
+    """:class:`~dreamina.ports.policy.PolicyAcceptanceRepository` over ``policy_acceptances``."""
+
+    _table = PolicyAcceptanceRow.__table__
+
+    async def add(self, acceptance: PolicyAcceptance) -> None:
+        check_text("content_sha256", acceptance.content_sha256)
+        check_text("method", acceptance.method)
+        check_time("accepted_at", acceptance.accepted_at)
+        statement = insert(PolicyAcceptanceRow).values(
+            id=acceptance.id,
+            subject_id=acceptance.subject_id,
+            policy_version=acceptance.policy_version,
+            content_sha256=acceptance.content_sha256,
+            method=acceptance.method,
+            accepted_at=acceptance.accepted_at,
+        )
+        await self._write(statement, conflict="this acceptance is already recorded")
+
+    async def list_for_subject(self, subject_id: UUID) -> list[PolicyAcceptance]:
+        statement = (
+            select(self._table)
+            .where(PolicyAcceptanceRow.subject_id == subject_id)
+            .order_by(PolicyAcceptanceRow.accepted_at, PolicyAcceptanceRow.id)
+        )
+        return [_acceptance(row) for row in await self._session.execute(statement)]
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        statement = delete(PolicyAcceptanceRow).where(PolicyAcceptanceRow.subject_id == subject_id)
+        return await self._execute_count(statement)
+
+
+REPOSITORIES: SqlRepositories = {
+    "policies": SqlPolicyVersionRepository,
+    "acceptances": SqlPolicyAcceptanceRepository,
+}
+"""The policy stores, by their name in the unit of work."""

@@ -1,0 +1,73 @@
+"""The repository ports over one ``AsyncSession`` (SQLite or PostgreSQL), rows mapped to records explicitly.
+
+Statements are written out rather than going through the ORM identity map or advanced-alchemy's generic
+repository: every read goes to the database (no stale cached rows after a bulk update), deletes are single
+bounded statements, and each write runs in a SAVEPOINT so a ``Conflict`` leaves the unit of work usable
+(PostgreSQL otherwise aborts the whole transaction on the first failed statement).
+
+Every adapter of these ports behaves identically on input the databases disagree about: strings holding NUL
+(PostgreSQL rejects them, SQLite stores them) and naive datetimes are refused with ``ValueError`` before any
+SQL runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.dml import Delete, Insert, Update
+
+from dreamina.domain.privacy.errors import Conflict, NotFound
+
+_FOREIGN_KEY_VIOLATION = "23503"  # PostgreSQL SQLSTATE
+
+
+# No ORM instances are ever kept in the session, so bulk statements have no identity map to synchronise.
+_NO_SYNC = {"synchronize_session": False}
+
+
+def is_foreign_key_violation(error: IntegrityError) -> bool:
+    origin = error.orig
+    if getattr(origin, "sqlstate", None) == _FOREIGN_KEY_VIOLATION:
+        return True
+    return "FOREIGN KEY constraint failed" in str(origin)
+
+
+class SqlRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _write(self, statement: Insert | Update | Delete, *, conflict: str) -> int:
+        """Run one write in a SAVEPOINT: a unique violation becomes ``Conflict``, the transaction lives on."""
+        try:
+            async with self._session.begin_nested():
+                result = await self._session.execute(statement, execution_options=_NO_SYNC)
+        except IntegrityError as error:
+            if is_foreign_key_violation(error):
+                raise NotFound("the record refers to something that does not exist") from None
+            raise Conflict(conflict) from None
+        return rowcount(result)
+
+    async def _execute_count(self, statement: Update | Delete) -> int:
+        return rowcount(await self._session.execute(statement, execution_options=_NO_SYNC))
+
+
+def retention_batch(statement: Select[Any], limit: int) -> Select[Any]:
+    """The next batch of a retention sweep: at most ``limit`` rows, locked so that a second sweep running at the
+    same time skips them instead of waiting (PostgreSQL; SQLite ignores FOR UPDATE and serialises writers)."""
+    if limit < 0:
+        raise ValueError("limit must not be negative")  # SQLite reads LIMIT -1 as "no limit"
+    return statement.limit(limit).with_for_update(skip_locked=True)
+
+
+def rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+SqlRepositories = Mapping[str, Callable[[AsyncSession], object]]
+"""A module's SQL repositories by their name in the unit of work, each made from the unit of work's session."""

@@ -1,0 +1,96 @@
+"""Public privacy routes generated from the declarations (the policy in effect, its versions, the processors) and
+the health check."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
+
+from dreamina.domain.consent.policy_versions import PolicyCatalogue
+from dreamina.domain.privacy.datamap import DataMap
+from dreamina.domain.privacy.policy import PolicyVersion, last_updated_label
+from dreamina.domain.privacy.schedule import schedule_as_dicts
+from dreamina.entrypoints.http.face import HttpFace
+from dreamina.entrypoints.http.problems import problem_responses
+from dreamina.entrypoints.http.schemas import (
+    Health,
+    PolicyBody,
+    PolicyVersionList,
+    PolicyVersionSummary,
+    ProcessorBody,
+    ProcessorList,
+    RetentionScheduleEntryBody,
+    SectionBody,
+)
+from dreamina.wiring.infrastructure import DatabaseHealth
+
+
+def _summary(p: PolicyVersion, current: int | None) -> PolicyVersionSummary:
+    return PolicyVersionSummary(
+        version=p.version,
+        content_sha256=p.content_sha256,
+        last_updated=p.last_updated,
+        effective_at=p.effective_at,
+        published_at=p.published_at,
+        in_effect=current is not None and p.version <= current,
+    )
+
+
+class PrivacyController(Controller):
+    path = "/v1/privacy"
+    tags = ["privacy"]
+
+    @get(
+        "/policy",
+        summary="The privacy policy in effect, with its data map and retention schedule",
+        responses=problem_responses(404),
+    )
+    async def policy(
+        self, policies: NamedDependency[PolicyCatalogue], data_map: NamedDependency[DataMap]
+    ) -> PolicyBody:
+        p = await policies.current()
+        return PolicyBody(
+            version=p.version,
+            content_sha256=p.content_sha256,
+            last_updated=p.last_updated,
+            last_updated_label=last_updated_label(p.text),
+            effective_at=p.effective_at,
+            published_at=p.published_at,
+            sections=[SectionBody(number=s.number, title=s.title, body=s.body) for s in p.sections],
+            text=p.text,
+            data_map=data_map.as_dict(),
+            retention_schedule=msgspec.convert(schedule_as_dicts(data_map.schedule), list[RetentionScheduleEntryBody]),
+        )
+
+    @get("/policy/versions", summary="Every published version of the privacy policy")
+    async def versions(self, policies: NamedDependency[PolicyCatalogue]) -> PolicyVersionList:
+        listing = await policies.listing()
+        current = listing.current_version
+        return PolicyVersionList(current_version=current, versions=[_summary(v, current) for v in listing.versions])
+
+    @get("/processors", summary="The public record of processors, generated from the data map")
+    async def processors(self, data_map: NamedDependency[DataMap]) -> ProcessorList:
+        return ProcessorList(processors=[msgspec.convert(r, ProcessorBody) for r in data_map.processor_record()])
+
+
+@get(
+    "/health",
+    tags=["operations"],
+    summary="Liveness and database check",
+    responses={503: ResponseSpec(data_container=Health, description="the database does not answer")},
+)
+async def health(health_check: NamedDependency[DatabaseHealth]) -> Response[Health]:
+    ok = await health_check.ok()
+    body = Health(status="ok" if ok else "degraded", database="ok" if ok else "unavailable")
+    return Response(body, status_code=200 if ok else 503)
+
+
+FACE = HttpFace(
+    routes=[PrivacyController, health],
+    dependencies={
+        "data_map": lambda c: c.privacy.data_map,
+        "health_check": lambda c: c.infra.database,
+    },
+)

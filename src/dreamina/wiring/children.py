@@ -1,0 +1,48 @@
+"""Wiring unit of the children's flow (policy section 9): reports that an account belongs to a child, which suspend
+it at once (its generations stopped) and, once staff confirm, erase it through the data-rights saga."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dreamina.adapters.memory import child_reports as memory_child_reports
+from dreamina.adapters.sql import repositories_child_reports
+from dreamina.domain.identity.child_report_data import CHILD_REPORT_DATA
+from dreamina.domain.identity.child_reports import ChildReports
+from dreamina.domain.identity.retention import ClosedChildReportContacts, ExpiredChildReports
+from dreamina.ports.child_reports import ChildErasure, GenerationStopper
+from dreamina.wiring.infrastructure import Infrastructure
+from dreamina.wiring.kit import Contributions, ModuleParts
+
+PARTS = ModuleParts(
+    name="children",
+    data=CHILD_REPORT_DATA,
+    sql=repositories_child_reports.REPOSITORIES,
+    memory=(memory_child_reports.STORES,),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Children:
+    """The children's flow."""
+
+    reports: ChildReports
+    contributes: Contributions
+
+
+def wire_children(infra: Infrastructure, *, generations: GenerationStopper, erasure: ChildErasure) -> Children:
+    return Children(
+        reports=ChildReports(
+            uow=infra.uow,
+            vault=infra.vault,
+            cipher=infra.cipher,
+            clock=infra.clock,
+            mailer=infra.mailer,
+            attempts=infra.attempts,
+            generations=generations,
+            erasure=erasure,
+        ),
+        contributes=Contributions(
+            retention=(ClosedChildReportContacts(infra.uow), ExpiredChildReports(infra.uow)),
+        ),
+    )

@@ -1,0 +1,78 @@
+"""Wiring unit of the consent module: the policy versions and their changes (section 10), consent records and GPC,
+objections, privacy-friendly analytics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dreamina.adapters.memory import consent as memory_consent
+from dreamina.adapters.memory import policy as memory_policy
+from dreamina.adapters.sql import repositories_consent, repositories_policy
+from dreamina.domain.consent.analytics import Analytics
+from dreamina.domain.consent.data_map import CONSENT_DATA
+from dreamina.domain.consent.personal_data import ConsentPersonalData
+from dreamina.domain.consent.policy_changes import PolicyChanges
+from dreamina.domain.consent.policy_versions import PolicyCatalogue
+from dreamina.domain.consent.preferences import ConsentRegistry, Objections
+from dreamina.domain.consent.retention import ExpiredAnalyticsEvents, ExpiredDeviceConsent
+from dreamina.ports.consent import ClientClassifier
+from dreamina.wiring.infrastructure import Infrastructure
+from dreamina.wiring.kit import Contributions, ModuleParts
+
+PARTS = ModuleParts(
+    name="consent",
+    data=CONSENT_DATA,
+    sql={**repositories_policy.REPOSITORIES, **repositories_consent.REPOSITORIES},
+    memory=(memory_policy.STORES, memory_consent.STORES),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """The consent module's use cases."""
+
+    policies: PolicyCatalogue
+    choices: ConsentRegistry
+    objections: Objections
+    analytics: Analytics
+    policy_changes: PolicyChanges
+    contributes: Contributions
+
+
+def wire_consent(infra: Infrastructure, overrides: Mapping[str, Any]) -> Consent:
+    policies = PolicyCatalogue(infra.uow, infra.clock)
+    choices = ConsentRegistry(infra.uow, infra.vault, infra.clock)
+    objections = Objections(infra.uow, infra.clock)
+    classifier: ClientClassifier | None = overrides.get("classifier")
+    if classifier is None:
+        from dreamina.adapters.client_traits import OfflineClientClassifier
+
+        classifier = OfflineClientClassifier()
+    return Consent(
+        policies=policies,
+        choices=choices,
+        objections=objections,
+        analytics=Analytics(
+            uow=infra.uow,
+            consent=choices,
+            objections=objections,
+            classifier=classifier,
+            vault=infra.vault,
+            clock=infra.clock,
+        ),
+        policy_changes=PolicyChanges(
+            uow=infra.uow,
+            catalogue=policies,
+            mailer=infra.mailer,
+            vault=infra.vault,
+            cipher=infra.cipher,
+            clock=infra.clock,
+            policy_url=infra.settings.resolved_public_base_url + "/v1/privacy/policy",
+        ),
+        contributes=Contributions(
+            holders=(ConsentPersonalData(uow=infra.uow, vault=infra.vault, clock=infra.clock),),
+            retention=(ExpiredAnalyticsEvents(infra.uow), ExpiredDeviceConsent(infra.uow)),
+        ),
+    )

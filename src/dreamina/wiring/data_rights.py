@@ -1,0 +1,111 @@
+"""Wiring unit of the data-rights module: the six rights as requests on a legal clock, their export and erasure
+jobs, and every module's holder of personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from dreamina.adapters.memory import data_rights as memory_data_rights
+from dreamina.adapters.sql import repositories_data_rights
+from dreamina.domain.data_rights.access import AccessReports
+from dreamina.domain.data_rights.data_map import DATA_RIGHTS_DATA
+from dreamina.domain.data_rights.downloads import ExportDownloads
+from dreamina.domain.data_rights.holders import DataRightsPersonalData, SubjectDataKey, SubjectObjects
+from dreamina.domain.data_rights.jobs import DataRightsJobs
+from dreamina.domain.data_rights.requests import PrivacyRequests
+from dreamina.domain.data_rights.retention import ClosedRequestRecords, ExpiredExportArchives, ExpiredIdentityCodes
+from dreamina.domain.privacy.datamap import DataMap
+from dreamina.ports.data_rights import PersonalDataHolder, ProcessorEraser, ProfileCorrections
+from dreamina.wiring.infrastructure import Infrastructure
+from dreamina.wiring.kit import Contributions, ModuleParts
+
+PARTS = ModuleParts(
+    name="data_rights",
+    data=DATA_RIGHTS_DATA,
+    sql=repositories_data_rights.REPOSITORIES,
+    memory=(memory_data_rights.STORES,),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DataRights:
+    """The data-rights module: request engine, jobs, and every module's holder of personal data (in erasure order)."""
+
+    requests: PrivacyRequests
+    access_reports: AccessReports
+    downloads: ExportDownloads
+    jobs: DataRightsJobs
+    holders: tuple[PersonalDataHolder, ...]
+    erasers: Mapping[str, ProcessorEraser]
+    child_erasure: DataRightsChildErasure  # what the children's flow is given
+    contributes: Contributions
+
+
+class DataRightsChildErasure:
+    """:class:`~dreamina.ports.child_reports.ChildErasure` by :meth:`PrivacyRequests.create_for_child_report`: an
+    erasure due at once, run by the data-rights worker's saga like any other."""
+
+    def __init__(self, requests: PrivacyRequests) -> None:
+        self._requests = requests
+
+    async def erase_now(self, staff_id: UUID, subject_id: UUID, reason: str) -> UUID:
+        return (await self._requests.create_for_child_report(staff_id, subject_id, reason)).id
+
+
+def wire_data_rights(
+    infra: Infrastructure,
+    *,
+    holders: Sequence[PersonalDataHolder],
+    erasers: Mapping[str, ProcessorEraser],
+    corrections: ProfileCorrections,
+    data_map: DataMap,
+) -> DataRights:
+    """``holders``: every other module's; this module adds the subject's objects, data key and its own records."""
+    from dreamina.adapters.export_zip import ZipExportArchive
+
+    uow, vault, cipher, clock = infra.uow, infra.vault, infra.cipher, infra.clock
+    requests = PrivacyRequests(
+        uow=uow,
+        vault=vault,
+        cipher=cipher,
+        passwords=infra.passwords,
+        mailer=infra.mailer,
+        clock=clock,
+        jurisdictions=infra.jurisdictions,
+        corrections=corrections,
+    )
+    own: tuple[PersonalDataHolder, ...] = (
+        SubjectObjects(infra.object_store, exported=("uploads/", "outputs/"), not_exported=("exports/",)),
+        SubjectDataKey(uow=uow, vault=vault, cipher=cipher, clock=clock),
+        DataRightsPersonalData(uow=uow, vault=vault, cipher=cipher, clock=clock),
+    )
+    jobs = DataRightsJobs(
+        uow=uow,
+        requests=requests,
+        holders=(*holders, *own),
+        archive=ZipExportArchive(infra.object_store),
+        erasers=erasers,
+        mailer=infra.mailer,
+        clock=clock,
+    )
+    return DataRights(
+        requests=requests,
+        access_reports=AccessReports(
+            uow=uow, requests=requests, holders=jobs.holders, data_map=data_map, jurisdictions=infra.jurisdictions
+        ),
+        downloads=ExportDownloads(requests, infra.object_store),
+        jobs=jobs,
+        holders=jobs.holders,
+        erasers=erasers,
+        child_erasure=DataRightsChildErasure(requests),
+        contributes=Contributions(
+            retention=(
+                ExpiredIdentityCodes(uow),
+                ExpiredExportArchives(uow, infra.object_store),
+                ClosedRequestRecords(uow),
+            ),
+            monitors=(requests.flag_deadlines,),
+        ),
+    )

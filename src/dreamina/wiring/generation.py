@@ -1,0 +1,188 @@
+"""Wiring unit of the generation module: reference uploads, generation jobs, the model providers and the queue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from dreamina.adapters.memory import generation as memory_generation
+from dreamina.adapters.sql import repositories_generation
+from dreamina.domain.generation.data_map import GENERATION_DATA
+from dreamina.domain.generation.generations import GenerationRules, Generations
+from dreamina.domain.generation.personal_data import GenerationPersonalData
+from dreamina.domain.generation.retention import GenerationsPastOwnerRetention, UnusedUploadsPastOwnerRetention
+from dreamina.domain.generation.uploads import ReferenceUploads, UploadRules
+from dreamina.domain.privacy.errors import Forbidden, NotFound
+from dreamina.ports.clock import Clock
+from dreamina.ports.data_rights import ProcessorEraser
+from dreamina.ports.generation import GenerationCharges, GenerationKind, JobQueue, ModelProvider
+from dreamina.ports.object_store import ObjectNotFound, ObjectStore
+from dreamina.settings import Settings
+from dreamina.wiring.infrastructure import Infrastructure
+from dreamina.wiring.kit import Contributions, Hook, ModuleParts
+
+PARTS = ModuleParts(
+    name="generation",
+    data=GENERATION_DATA,
+    sql=repositories_generation.REPOSITORIES,
+    memory=(memory_generation.STORES,),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """The generation module's use cases, the queue its jobs run from, and what other modules are given."""
+
+    uploads: ReferenceUploads
+    generations: Generations
+    queue: JobQueue
+    downloads: SignedDownloads
+    stopper: GenerationModuleStopper  # identity's children's flow stops a suspended account's jobs
+    erasers: Mapping[str, ProcessorEraser]  # the data-rights saga asks each provider that ran a job to forget it
+    processors: Mapping[str, str]  # provider name -> the processor it is in the data map
+    contributes: Contributions
+
+
+class SignedDownloads:
+    """Objects of the local store, served only through a URL it signed that has not expired (the S3 store hands out
+    presigned S3 URLs instead). Keys with ``..`` or other unsafe segments never verify."""
+
+    def __init__(self, store: ObjectStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def open(self, key: str, expires: int, signature: str) -> tuple[str, AsyncIterator[bytes]]:
+        """The object's media type and chunks; ``NotFound`` unless this store signs URLs and holds the object,
+        ``Forbidden`` for a signature that does not verify or has expired."""
+        from dreamina.adapters.object_store import LocalObjectStore
+
+        store = self._store
+        if not isinstance(store, LocalObjectStore):
+            raise NotFound("not found")
+        if not store.verify_signed(key, expires, signature, self._clock.now()):
+            raise Forbidden("the link is invalid or has expired")
+        try:
+            return await store.content_type(key), await store.stream(key)
+        except ObjectNotFound:
+            raise NotFound("not found") from None
+
+
+class GenerationModuleStopper:
+    """:class:`~dreamina.ports.child_reports.GenerationStopper` by :meth:`Generations.stop_for_subject`."""
+
+    def __init__(self, generations: Generations) -> None:
+        self._generations = generations
+
+    async def stop_all(self, subject_id: UUID) -> int:
+        return await self._generations.stop_for_subject(subject_id)
+
+
+def wire_generation(infra: Infrastructure, charges: GenerationCharges, overrides: Mapping[str, Any]) -> Generation:
+    from dreamina.adapters.images import PillowImageSanitizer
+    from dreamina.adapters.provider_erasers import ModelProviderEraser
+
+    settings = infra.settings
+    providers = overrides.get("providers") or _providers(settings)
+    distinct = list({id(p): p for p in providers.values()}.values())
+    closers: list[Hook] = [close for p in distinct if (close := getattr(p, "aclose", None)) is not None]
+    starters: list[Hook] = []
+    queue: JobQueue | None = overrides.get("job_queue")
+    in_process = None
+    if queue is None:
+        if settings.queue == "saq":
+            from dreamina.adapters.queue.saq_queue import SaqJobQueue
+
+            saq_queue = SaqJobQueue(settings.redis_url, job_timeout_seconds=settings.generation_job_timeout_seconds)
+            closers.append(saq_queue.aclose)
+            queue = saq_queue
+        else:
+            from dreamina.adapters.queue.in_process import InProcessJobQueue
+
+            in_process = InProcessJobQueue(concurrency=settings.worker_concurrency)
+            queue = in_process
+    generations = Generations(
+        uow=infra.uow,
+        vault=infra.vault,
+        cipher=infra.cipher,
+        clock=infra.clock,
+        store=infra.object_store,
+        providers=providers,
+        queue=queue,
+        charges=charges,
+        rules=GenerationRules(
+            max_attempts=settings.generation_max_attempts,
+            job_timeout_seconds=float(settings.generation_job_timeout_seconds),
+            url_ttl_seconds=settings.signed_url_ttl_seconds,
+        ),
+    )
+    if in_process is not None:
+        worker = in_process
+
+        async def start_workers() -> None:
+            await worker.start(generations.run)
+            await generations.recover()  # jobs that were in flight when the process last stopped
+
+        starters.append(start_workers)
+        closers.append(worker.stop)
+    processors = {p.name: p.capabilities.processor for p in providers.values() if p.capabilities.processor is not None}
+    erasers: dict[str, ProcessorEraser] = {
+        p.capabilities.processor: ModelProviderEraser(p) for p in distinct if p.capabilities.processor is not None
+    }
+    return Generation(
+        uploads=ReferenceUploads(
+            uow=infra.uow,
+            store=infra.object_store,
+            sanitizer=PillowImageSanitizer(max_pixels=settings.max_upload_pixels),
+            clock=infra.clock,
+            rules=UploadRules(max_bytes=settings.max_upload_bytes),
+        ),
+        generations=generations,
+        queue=queue,
+        downloads=SignedDownloads(infra.object_store, infra.clock),
+        stopper=GenerationModuleStopper(generations),
+        erasers=erasers,
+        processors=processors,
+        contributes=Contributions(
+            holders=(
+                GenerationPersonalData(
+                    uow=infra.uow, vault=infra.vault, cipher=infra.cipher, clock=infra.clock, processors=processors
+                ),
+            ),
+            retention=(
+                GenerationsPastOwnerRetention(infra.uow, generations),
+                UnusedUploadsPastOwnerRetention(infra.uow, generations),
+            ),
+            starters=tuple(starters),
+            closers=tuple(closers),
+        ),
+    )
+
+
+def _providers(settings: Settings) -> dict[GenerationKind, ModelProvider]:
+    """The provider configured for each kind; swapping one is configuration only."""
+    from dreamina.adapters.images import PillowMediaRenderer
+    from dreamina.adapters.providers.offline import OfflineRendererProvider
+
+    offline = OfflineRendererProvider(PillowMediaRenderer())
+    chosen: dict[GenerationKind, ModelProvider] = {GenerationKind.IMAGE: offline, GenerationKind.VIDEO: offline}
+    if settings.image_provider == "openai":
+        from dreamina.adapters.providers.openai import OpenAIImagesProvider
+
+        chosen[GenerationKind.IMAGE] = OpenAIImagesProvider(
+            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model=settings.openai_image_model
+        )
+    elif settings.image_provider == "replicate":
+        from dreamina.adapters.providers.replicate import ReplicateProvider
+
+        chosen[GenerationKind.IMAGE] = ReplicateProvider(
+            api_token=settings.replicate_api_token, base_url=settings.replicate_base_url, model=settings.replicate_model
+        )
+    if settings.video_provider == "runway":
+        from dreamina.adapters.providers.runway import RunwayProvider
+
+        chosen[GenerationKind.VIDEO] = RunwayProvider(
+            api_key=settings.runway_api_key, base_url=settings.runway_base_url, model=settings.runway_model
+        )
+    return chosen

@@ -1,0 +1,78 @@
+"""Wiring unit of the identity module: accounts (sign-up with the age gate, sign-in, profile) and staff roles."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from dreamina.adapters.memory import identity as memory_identity
+from dreamina.adapters.sql import repositories_identity
+from dreamina.domain.identity.accounts import Accounts, IdentityRules, Principal
+from dreamina.domain.identity.data_map import IDENTITY_DATA
+from dreamina.domain.identity.personal_data import IdentityPersonalData
+from dreamina.domain.identity.retention import AuditEventsPastLegalPeriod, ExpiredSessions
+from dreamina.domain.identity.staff import StaffDirectory
+from dreamina.ports.child_reports import GenerationStopper
+from dreamina.wiring.infrastructure import Infrastructure
+from dreamina.wiring.kit import Contributions, ModuleParts
+
+PARTS = ModuleParts(
+    name="identity", data=IDENTITY_DATA, sql=repositories_identity.REPOSITORIES, memory=(memory_identity.STORES,)
+)
+
+NO_SESSION = uuid.UUID(int=0)  # a correction that arrives through a privacy request, not a particular session
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The identity module's use cases, and the profile corrections it answers for the data-rights module."""
+
+    accounts: Accounts
+    staff: StaffDirectory
+    corrections: IdentityProfileCorrections
+    contributes: Contributions
+
+
+class IdentityProfileCorrections:
+    """The data-rights module's ``ProfileCorrections`` port, by :meth:`Accounts.update_profile` (same validation,
+    same audit)."""
+
+    def __init__(self, accounts: Accounts) -> None:
+        self._accounts = accounts
+
+    async def correct(self, subject_id: UUID, changes: Mapping[str, str | None]) -> tuple[str, ...]:
+        before = await self._accounts.profile(subject_id)
+        after = await self._accounts.update_profile(Principal(subject_id, NO_SESSION), dict(changes))
+        return tuple(name for name in changes if getattr(before, name) != getattr(after, name))
+
+
+def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Identity:
+    settings = infra.settings
+    accounts = Accounts(
+        uow=infra.uow,
+        vault=infra.vault,
+        cipher=infra.cipher,
+        passwords=infra.passwords,
+        mailer=infra.mailer,
+        clock=infra.clock,
+        attempts=infra.attempts,
+        jurisdictions=infra.jurisdictions,
+        generations=generations,
+        rules=IdentityRules(
+            token_ttl=timedelta(seconds=settings.token_ttl_seconds),
+            login_max_failures=settings.login_max_failures,
+            login_window_seconds=settings.login_window_seconds,
+        ),
+    )
+    return Identity(
+        accounts=accounts,
+        staff=StaffDirectory(infra.uow, infra.vault, infra.clock),
+        corrections=IdentityProfileCorrections(accounts),
+        contributes=Contributions(
+            holders=(IdentityPersonalData(uow=infra.uow, vault=infra.vault, cipher=infra.cipher, clock=infra.clock),),
+            retention=(ExpiredSessions(infra.uow), AuditEventsPastLegalPeriod(infra.uow)),
+        ),
+    )

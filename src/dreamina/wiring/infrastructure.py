@@ -1,0 +1,164 @@
+"""The infrastructure every module shares, chosen by the settings: store, keys, mail, objects, clock, throttles."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamina.adapters.sql.database import Database
+from dreamina.adapters.sql.repository_kit import SqlRepositories
+from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
+from dreamina.ports.clock import Clock
+from dreamina.ports.keys import FieldCipher, KeyVault
+from dreamina.ports.mail import Mailer
+from dreamina.ports.object_store import ObjectStore
+from dreamina.ports.security import AttemptCounter, PasswordHasher
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
+from dreamina.settings import Settings
+from dreamina.wiring.kit import Hook, ModuleParts
+
+
+@dataclass(frozen=True, slots=True)
+class Infrastructure:
+    """The adapters the settings name (or a test's overrides), built once and shared by every module."""
+
+    settings: Settings
+    clock: Clock
+    uow: UnitOfWorkFactory
+    vault: KeyVault
+    cipher: FieldCipher
+    mailer: Mailer
+    object_store: ObjectStore
+    attempts: AttemptCounter
+    passwords: PasswordHasher
+    jurisdictions: JurisdictionTable
+    database: DatabaseHealth
+    closers: tuple[Hook, ...]
+
+
+class DatabaseHealth:
+    """Whether the database answers (the health check); a check that fails counts as no answer."""
+
+    def __init__(self, ping: Callable[[], Awaitable[bool]]) -> None:
+        self._ping = ping
+
+    async def ok(self) -> bool:
+        try:
+            return await self._ping()
+        except Exception:  # the check itself must never fail
+            return False
+
+
+def sql_repositories(parts: Sequence[ModuleParts]) -> SqlRepositories:
+    """Every module's SQL repositories by their name in the unit of work; a name claimed twice is refused."""
+    joined: dict[str, Callable[[AsyncSession], object]] = {}
+    for part in parts:
+        for name, make in part.sql.items():
+            if name in joined:
+                raise ValueError(f"repository {name} is contributed twice")
+            joined[name] = make
+    return joined
+
+
+def wire_infrastructure(
+    settings: Settings, overrides: Mapping[str, Any], parts: Sequence[ModuleParts]
+) -> Infrastructure:
+    from dreamina.adapters.clock import SystemClock
+    from dreamina.adapters.crypto import AesGcmCipher
+    from dreamina.adapters.passwords import Argon2PasswordHasher
+
+    closers: list[Hook] = []
+    clock: Clock = overrides.get("clock") or SystemClock()
+    vault: KeyVault = overrides.get("vault") or _vault(settings)
+    uow: UnitOfWorkFactory | None = overrides.get("uow")
+    database_ping: Callable[[], Awaitable[bool]] | None = overrides.get("database_ping")
+    if uow is None:
+        database = Database(settings.resolved_database_url, sql_repositories(parts))
+        uow = database.unit_of_work
+        database_ping = database.ping
+        closers.append(database.dispose)
+    if database_ping is None:
+
+        async def database_ping() -> bool:
+            return True
+
+    attempts: AttemptCounter | None = overrides.get("attempts")
+    if attempts is None:
+        attempts = _attempts(settings, clock, closers)
+    # A key for signing object URLs, derived from the vault so no extra secret is needed.
+    url_key = bytes.fromhex(vault.blind_index("object-url-signing", "v1"))
+    return Infrastructure(
+        settings=settings,
+        clock=clock,
+        uow=uow,
+        vault=vault,
+        cipher=AesGcmCipher(),
+        mailer=overrides.get("mailer") or _mailer(settings),
+        object_store=overrides.get("object_store") or _object_store(settings, url_key, clock),
+        attempts=attempts,
+        passwords=overrides.get("passwords")
+        or Argon2PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib),
+        jurisdictions=load_jurisdictions(),
+        database=DatabaseHealth(database_ping),
+        closers=tuple(closers),
+    )
+
+
+def _vault(settings: Settings) -> KeyVault:
+    from dreamina.adapters.crypto import EnvKeyVault, LocalFileKeyVault
+
+    if settings.master_key:
+        return EnvKeyVault(settings.master_key)
+    return LocalFileKeyVault(settings.resolved_master_key_file)
+
+
+def _attempts(settings: Settings, clock: Clock, closers: list[Hook]) -> AttemptCounter:
+    if settings.redis_url:
+        from dreamina.adapters.redis_throttle import RedisAttemptCounter
+
+        redis_attempts = RedisAttemptCounter(settings.redis_url)
+        closers.append(redis_attempts.aclose)
+        return redis_attempts
+    from dreamina.adapters.memory.throttle import InMemoryAttemptCounter
+
+    return InMemoryAttemptCounter(clock)
+
+
+def _mailer(settings: Settings) -> Mailer:
+    if settings.mail_backend == "smtp":
+        from dreamina.adapters.mail.smtp import SmtpMailer
+
+        return SmtpMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            use_tls=settings.smtp_tls == "tls",
+            start_tls=True if settings.smtp_tls == "starttls" else False if settings.smtp_tls == "none" else None,
+        )
+    from dreamina.adapters.mail.outbox import OutboxMailer
+
+    return OutboxMailer(settings.resolved_mail_outbox, sender=settings.mail_from)
+
+
+def _object_store(settings: Settings, url_signing_key: bytes, clock: Clock) -> ObjectStore:
+    from dreamina.adapters.object_store import LocalObjectStore, S3ObjectStore
+
+    if settings.object_store == "s3":
+        return S3ObjectStore(
+            bucket=settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url or None,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id or None,
+            secret_access_key=settings.s3_secret_access_key or None,
+        )
+    return LocalObjectStore(
+        settings.resolved_object_store_path,
+        url_signing_key=url_signing_key,
+        base_url=settings.resolved_public_base_url + "/v1/objects/",
+        clock=clock,
+    )

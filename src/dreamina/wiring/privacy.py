@@ -1,0 +1,34 @@
+"""Wiring of the privacy kernel: its own stores (data keys, audit trail, disclosure ledger), and the parts the
+root joins from every module (the data map, the retention sweep), and the disclosure ledger as subjects read it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dreamina.adapters.memory import kernel as memory_kernel
+from dreamina.adapters.sql import repositories_kernel
+from dreamina.domain.privacy.datamap import DataMap
+from dreamina.domain.privacy.disclosures import DisclosureHistory
+from dreamina.domain.privacy.kernel_data import KERNEL_DATA
+from dreamina.domain.privacy.processors import PROCESSORS
+from dreamina.domain.privacy.retention import RetentionSweep
+from dreamina.wiring.kit import ModuleParts
+
+PARTS = ModuleParts(
+    name="privacy", data=KERNEL_DATA, sql=repositories_kernel.REPOSITORIES, memory=(memory_kernel.STORES,)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Privacy:
+    """What every module declared, joined: the data map (with the retention schedule) and the sweep enforcing it."""
+
+    data_map: DataMap
+    retention: RetentionSweep
+    disclosures: DisclosureHistory
+
+
+def data_map_of(parts: Sequence[ModuleParts]) -> DataMap:
+    """The data map every module's declaration adds up to (G1)."""
+    return DataMap.compose(PROCESSORS, (part.data for part in parts))

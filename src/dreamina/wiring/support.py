@@ -1,0 +1,45 @@
+"""Wiring unit of the support module: tickets from the contact form (policy section 11) and the staff queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dreamina.adapters.memory import support as memory_support
+from dreamina.adapters.sql import repositories_support
+from dreamina.domain.support.data_map import SUPPORT_DATA
+from dreamina.domain.support.personal_data import SupportPersonalData
+from dreamina.domain.support.retention import support_retention_tasks
+from dreamina.domain.support.tickets import SupportTickets
+from dreamina.wiring.infrastructure import Infrastructure
+from dreamina.wiring.kit import Contributions, ModuleParts
+
+PARTS = ModuleParts(
+    name="support", data=SUPPORT_DATA, sql=repositories_support.REPOSITORIES, memory=(memory_support.STORES,)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Support:
+    """The support module's use cases."""
+
+    tickets: SupportTickets
+    contributes: Contributions
+
+
+def wire_support(infra: Infrastructure) -> Support:
+    tickets = SupportTickets(
+        uow=infra.uow,
+        vault=infra.vault,
+        cipher=infra.cipher,
+        mailer=infra.mailer,
+        clock=infra.clock,
+        jurisdictions=infra.jurisdictions,
+    )
+    return Support(
+        tickets=tickets,
+        contributes=Contributions(
+            holders=(SupportPersonalData(uow=infra.uow, vault=infra.vault, cipher=infra.cipher, clock=infra.clock),),
+            retention=tuple(support_retention_tasks(infra.uow)),
+            monitors=(tickets.flag_deadlines,),  # privacy tickets run on the same legal clock as requests
+        ),
+    )
