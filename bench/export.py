@@ -24,7 +24,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dreamina.adapters.crypto import AesGcmCipher
 from dreamina.adapters.logs import configure_logging
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
@@ -32,7 +31,6 @@ from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import Container, build_container
 from dreamina.domain.generation.generations import PROMPT_FIELD
 from dreamina.domain.identity.accounts import SignUp
-from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.ports.generation import Generation, GenerationKind, GenerationOutput, GenerationStatus, Upload
 from dreamina.settings import load_settings
 
@@ -67,7 +65,7 @@ async def prepare(workdir: Path) -> dict[str, Any]:
     async with (
         container.infra.uow() as uow
     ):  # real rows: each generation has a sealed prompt, a reference and an output
-        keyring = SubjectKeyring(uow.subject_keys, container.infra.vault, AesGcmCipher(), container.infra.clock)
+        keyring = container.infra.keyrings(uow.subject_keys)
         for i in range(FILES):
             upload_id = uuid.uuid4()
             await uow.uploads.add(

@@ -32,7 +32,7 @@ from dreamina.domain.generation.generations import (
     Generations,
     outputs_prefix,
 )
-from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.ports.generation import (
     GenerationKind,
     GenerationStatus,
@@ -87,8 +87,7 @@ class World:
     def generations(self, providers: dict[GenerationKind, ModelProvider] | None = None, **rules: Any) -> Generations:
         return Generations(
             uow=self.uow,
-            vault=self.vault,
-            cipher=AesGcmCipher(),
+            keyrings=Keyrings(self.vault, AesGcmCipher(), self.clock),
             clock=self.clock,
             store=self.store,
             providers=providers or self.providers,

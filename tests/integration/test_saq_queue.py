@@ -21,7 +21,7 @@ from dreamina.adapters.providers.offline import OfflineRendererProvider
 from dreamina.adapters.queue.saq_queue import SaqJobQueue, make_worker
 from dreamina.bootstrap import memory_database
 from dreamina.domain.generation.generations import GenerationRequest, GenerationRules, Generations, outputs_prefix
-from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.ports.generation import GenerationKind, GenerationStatus
 
 pytestmark = pytest.mark.redis
@@ -53,8 +53,7 @@ async def build(redis_url: str, heartbeat: int = 60) -> tuple[Generations, SaqJo
     offline = OfflineRendererProvider(PillowMediaRenderer())
     generations = Generations(
         uow=database.unit_of_work,
-        vault=vault,
-        cipher=AesGcmCipher(),
+        keyrings=Keyrings(vault, AesGcmCipher(), clock),
         clock=clock,
         store=store,
         providers={GenerationKind.IMAGE: offline, GenerationKind.VIDEO: offline},

@@ -11,7 +11,6 @@ from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import build_container, sql_database
 from dreamina.domain.identity.accounts import SignUp
 from dreamina.domain.privacy.errors import KeyDestroyed
-from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.settings import load_settings
 
 from ..e2e.conftest import test_overrides
@@ -50,14 +49,14 @@ async def test_destroying_the_key_makes_every_value_unreadable(uow_factory) -> N
         }
         for value in sealed.values():
             assert value is not None and EMAIL.encode() not in value and NAME.encode() not in value
-        keyring = SubjectKeyring(uow.subject_keys, container.infra.vault, AesGcmCipher(), container.infra.clock)
+        keyring = container.infra.keyrings(uow.subject_keys)
         assert await keyring.destroy(victim) is True
         await uow.commit()
 
     async with container.infra.uow() as uow:
         stored = await uow.subject_keys.get(victim)
         assert stored is not None and stored.wrapped_key is None and stored.destroyed_at is not None
-        keyring = SubjectKeyring(uow.subject_keys, container.infra.vault, AesGcmCipher(), container.infra.clock)
+        keyring = container.infra.keyrings(uow.subject_keys)
         for field, value in sealed.items():
             assert value is not None
             with pytest.raises(KeyDestroyed):

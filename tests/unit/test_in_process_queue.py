@@ -8,11 +8,9 @@ import uuid
 from pathlib import Path
 from uuid import UUID
 
-from dreamina.adapters.crypto import AesGcmCipher
 from dreamina.adapters.queue.in_process import InProcessJobQueue
 from dreamina.bootstrap import build_container, memory_database
 from dreamina.domain.generation.generations import GenerationRequest
-from dreamina.domain.privacy.keyring import SubjectKeyring
 from dreamina.ports.generation import GenerationStatus
 from dreamina.settings import load_settings
 from tests.e2e.conftest import test_overrides
@@ -73,7 +71,7 @@ async def test_a_restarted_process_finishes_the_jobs_the_last_one_left(tmp_path:
     first = build_container(settings, **overrides)  # the process that dies before its workers start
     subject = uuid.uuid4()
     async with database.unit_of_work() as uow:
-        await SubjectKeyring(uow.subject_keys, first.infra.vault, AesGcmCipher(), first.infra.clock).create(subject)
+        await first.infra.keyrings(uow.subject_keys).create(subject)
         await uow.commit()
     assert first.generation.generations is not None
     submitted = await first.generation.generations.submit(subject, GenerationRequest(kind="image", prompt="p"))

@@ -65,11 +65,11 @@ def wire_data_rights(
     """``holders``: every other module's; this module adds the subject's objects, data key and its own records."""
     from dreamina.adapters.export_zip import ZipExportArchive
 
-    uow, vault, cipher, clock = infra.uow, infra.vault, infra.cipher, infra.clock
+    uow, vault, keyrings, clock = infra.uow, infra.vault, infra.keyrings, infra.clock
     requests = PrivacyRequests(
         uow=uow,
         vault=vault,
-        cipher=cipher,
+        keyrings=keyrings,
         passwords=infra.passwords,
         mailer=infra.mailer,
         clock=clock,
@@ -78,8 +78,8 @@ def wire_data_rights(
     )
     own: tuple[PersonalDataHolder, ...] = (
         SubjectObjects(infra.object_store, exported=("uploads/", "outputs/"), not_exported=("exports/",)),
-        SubjectDataKey(uow=uow, vault=vault, cipher=cipher, clock=clock),
-        DataRightsPersonalData(uow=uow, vault=vault, cipher=cipher, clock=clock),
+        SubjectDataKey(uow=uow, keyrings=keyrings),
+        DataRightsPersonalData(uow=uow, keyrings=keyrings),
     )
     jobs = DataRightsJobs(
         uow=uow,

@@ -104,8 +104,7 @@ def wire_generation(infra: Infrastructure, charges: GenerationCharges, overrides
             queue = in_process
     generations = Generations(
         uow=infra.uow,
-        vault=infra.vault,
-        cipher=infra.cipher,
+        keyrings=infra.keyrings,
         clock=infra.clock,
         store=infra.object_store,
         providers=providers,
@@ -145,11 +144,7 @@ def wire_generation(infra: Infrastructure, charges: GenerationCharges, overrides
         erasers=erasers,
         processors=processors,
         contributes=Contributions(
-            holders=(
-                GenerationPersonalData(
-                    uow=infra.uow, vault=infra.vault, cipher=infra.cipher, clock=infra.clock, processors=processors
-                ),
-            ),
+            holders=(GenerationPersonalData(uow=infra.uow, keyrings=infra.keyrings, processors=processors),),
             retention=(
                 GenerationsPastOwnerRetention(infra.uow, generations),
                 UnusedUploadsPastOwnerRetention(infra.uow, generations),

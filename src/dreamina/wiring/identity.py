@@ -54,7 +54,7 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
     accounts = Accounts(
         uow=infra.uow,
         vault=infra.vault,
-        cipher=infra.cipher,
+        keyrings=infra.keyrings,
         passwords=infra.passwords,
         mailer=infra.mailer,
         clock=infra.clock,
@@ -72,7 +72,9 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
         staff=StaffDirectory(infra.uow, infra.vault, infra.clock),
         corrections=IdentityProfileCorrections(accounts),
         contributes=Contributions(
-            holders=(IdentityPersonalData(uow=infra.uow, vault=infra.vault, cipher=infra.cipher, clock=infra.clock),),
+            holders=(
+                IdentityPersonalData(uow=infra.uow, vault=infra.vault, keyrings=infra.keyrings, clock=infra.clock),
+            ),
             retention=(ExpiredSessions(infra.uow), AuditEventsPastLegalPeriod(infra.uow)),
         ),
     )

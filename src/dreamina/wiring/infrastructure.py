@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamina.adapters.sql.database import Database
 from dreamina.adapters.sql.repository_kit import SqlRepositories
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
+from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.mail import Mailer
@@ -30,6 +31,7 @@ class Infrastructure:
     uow: UnitOfWorkFactory
     vault: KeyVault
     cipher: FieldCipher
+    keyrings: Keyrings
     mailer: Mailer
     object_store: ObjectStore
     attempts: AttemptCounter
@@ -90,12 +92,14 @@ def wire_infrastructure(
         attempts = _attempts(settings, clock, closers)
     # A key for signing object URLs, derived from the vault so no extra secret is needed.
     url_key = bytes.fromhex(vault.blind_index("object-url-signing", "v1"))
+    cipher = AesGcmCipher()
     return Infrastructure(
         settings=settings,
         clock=clock,
         uow=uow,
         vault=vault,
-        cipher=AesGcmCipher(),
+        cipher=cipher,
+        keyrings=Keyrings(vault, cipher, clock),
         mailer=overrides.get("mailer") or _mailer(settings),
         object_store=overrides.get("object_store") or _object_store(settings, url_key, clock),
         attempts=attempts,

@@ -30,7 +30,7 @@ def wire_support(infra: Infrastructure) -> Support:
     tickets = SupportTickets(
         uow=infra.uow,
         vault=infra.vault,
-        cipher=infra.cipher,
+        keyrings=infra.keyrings,
         mailer=infra.mailer,
         clock=infra.clock,
         jurisdictions=infra.jurisdictions,
@@ -38,7 +38,7 @@ def wire_support(infra: Infrastructure) -> Support:
     return Support(
         tickets=tickets,
         contributes=Contributions(
-            holders=(SupportPersonalData(uow=infra.uow, vault=infra.vault, cipher=infra.cipher, clock=infra.clock),),
+            holders=(SupportPersonalData(uow=infra.uow, keyrings=infra.keyrings),),
             retention=tuple(support_retention_tasks(infra.uow)),
             monitors=(tickets.flag_deadlines,),  # privacy tickets run on the same legal clock as requests
         ),

@@ -9,12 +9,11 @@ from uuid import UUID
 from dreamina.domain.billing.catalogue import Catalogue, Pack
 from dreamina.domain.billing.credits import retry_on_conflict
 from dreamina.domain.privacy.errors import NotFound, ProcessingRestricted
-from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.vocabulary import DataCategory, Purpose
 from dreamina.ports.billing import BillingCustomer, CheckoutRecord, CheckoutStatus
 from dreamina.ports.clock import Clock
 from dreamina.ports.disclosures import Disclosure
-from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.payments import CheckoutRequest, HostedCheckout, PaymentProcessor
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
@@ -29,8 +28,7 @@ class Checkout:
         clock: Clock,
         processor: PaymentProcessor,
         catalogue: Catalogue,
-        vault: KeyVault,
-        cipher: FieldCipher,
+        keyrings: Keyrings,
         success_url: str,
         cancel_url: str,
     ) -> None:
@@ -38,8 +36,7 @@ class Checkout:
         self._clock = clock
         self._processor = processor
         self._catalogue = catalogue
-        self._vault = vault
-        self._cipher = cipher
+        self._keyrings = keyrings
         self._success_url = success_url
         self._cancel_url = cancel_url
 
@@ -95,7 +92,7 @@ class Checkout:
                 account = await uow.accounts.get(subject_id)
                 if account is None:
                     raise NotFound("account not found")
-                keyring = SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+                keyring = self._keyrings(uow.subject_keys)
                 email = await keyring.open(subject_id, "email", account.email_ciphertext)
         customer_id = await self._processor.create_customer(str(subject_id), email)
 

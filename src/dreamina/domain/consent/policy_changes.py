@@ -13,11 +13,10 @@ from datetime import datetime
 
 from dreamina.domain.consent.policy_versions import PolicyCatalogue
 from dreamina.domain.privacy.errors import InvalidInput, KeyDestroyed, NotFound
-from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.policy import PolicyVersion, current_version
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import ConsentMethod, ConsentRecord, PolicyNotice
-from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.mail import Mailer, MailMessage
 from dreamina.ports.policy import PolicyAcceptance
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -46,8 +45,7 @@ class PolicyChanges:
         uow: UnitOfWorkFactory,
         catalogue: PolicyCatalogue,
         mailer: Mailer,
-        vault: KeyVault,
-        cipher: FieldCipher,
+        keyrings: Keyrings,
         clock: Clock,
         policy_url: str,
         batch_size: int = NOTICE_BATCH,
@@ -55,8 +53,7 @@ class PolicyChanges:
         self._uow = uow
         self._catalogue = catalogue
         self._mailer = mailer
-        self._vault = vault
-        self._cipher = cipher
+        self._keyrings = keyrings
         self._clock = clock
         self._policy_url = policy_url
         self._batch = batch_size
@@ -111,7 +108,7 @@ class PolicyChanges:
             sent += len(recipients)
 
     async def _addresses(self, uow: UnitOfWork, subject_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-        keyring = SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+        keyring = self._keyrings(uow.subject_keys)
         found: dict[uuid.UUID, str] = {}
         for subject_id in subject_ids:
             account = await uow.accounts.get(subject_id)

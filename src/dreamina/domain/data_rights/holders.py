@@ -8,10 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from dreamina.domain.privacy.errors import KeyDestroyed
-from dreamina.domain.privacy.keyring import SubjectKeyring
-from dreamina.ports.clock import Clock
+from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
-from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
@@ -42,11 +40,9 @@ class DataRightsPersonalData:
         Coverage("store", "processing_restrictions", "restrictions.json", "deleted"),
     )
 
-    def __init__(self, *, uow: UnitOfWorkFactory, vault: KeyVault, cipher: FieldCipher, clock: Clock) -> None:
+    def __init__(self, *, uow: UnitOfWorkFactory, keyrings: Keyrings) -> None:
         self._uow = uow
-        self._vault = vault
-        self._cipher = cipher
-        self._clock = clock
+        self._keyrings = keyrings
 
     async def count(self, subject_id: UUID) -> dict[str, int]:
         async with self._uow() as uow:
@@ -58,7 +54,7 @@ class DataRightsPersonalData:
 
     async def export(self, subject_id: UUID, sink: ExportSink) -> None:
         async with self._uow() as uow:
-            keyring = SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+            keyring = self._keyrings(uow.subject_keys)
             requests: list[dict[str, Any]] = []
             for r in await uow.privacy_requests.list_for_subject(subject_id):
                 details: Any = None
@@ -177,11 +173,9 @@ class SubjectDataKey:
         ),
     )
 
-    def __init__(self, *, uow: UnitOfWorkFactory, vault: KeyVault, cipher: FieldCipher, clock: Clock) -> None:
+    def __init__(self, *, uow: UnitOfWorkFactory, keyrings: Keyrings) -> None:
         self._uow = uow
-        self._vault = vault
-        self._cipher = cipher
-        self._clock = clock
+        self._keyrings = keyrings
 
     async def count(self, subject_id: UUID) -> dict[str, int]:
         async with self._uow() as uow:
@@ -192,7 +186,7 @@ class SubjectDataKey:
 
     async def erase(self, subject_id: UUID) -> ErasureOutcome:
         async with self._uow() as uow:
-            keyring = SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+            keyring = self._keyrings(uow.subject_keys)
             await keyring.destroy(subject_id)
             removed = await uow.subject_keys.delete(subject_id)
             await uow.commit()

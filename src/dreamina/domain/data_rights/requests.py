@@ -30,7 +30,7 @@ from dreamina.domain.data_rights.errors import (
 )
 from dreamina.domain.privacy.errors import InvalidInput, KeyDestroyed, NotFound
 from dreamina.domain.privacy.jurisdictions import JurisdictionRule, JurisdictionTable
-from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
 from dreamina.domain.privacy.validation import clean_text
 from dreamina.domain.privacy.vocabulary import Purpose
@@ -38,7 +38,7 @@ from dreamina.ports.audit import AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import OBJECTABLE_PURPOSES, Objection
 from dreamina.ports.data_rights import PrivacyJob, PrivacyRequest, ProfileCorrections, RequestEvent
-from dreamina.ports.keys import FieldCipher, KeyVault
+from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer, MailMessage
 from dreamina.ports.security import PasswordHasher
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -87,7 +87,7 @@ class PrivacyRequests:
         *,
         uow: UnitOfWorkFactory,
         vault: KeyVault,
-        cipher: FieldCipher,
+        keyrings: Keyrings,
         passwords: PasswordHasher,
         mailer: Mailer,
         clock: Clock,
@@ -97,7 +97,7 @@ class PrivacyRequests:
     ) -> None:
         self._uow = uow
         self._vault = vault
-        self._cipher = cipher
+        self._keyrings = keyrings
         self._passwords = passwords
         self._mailer = mailer
         self._clock = clock
@@ -106,7 +106,7 @@ class PrivacyRequests:
         self.rules = rules or RequestRules()
 
     def keyring(self, uow: UnitOfWork) -> SubjectKeyring:
-        return SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+        return self._keyrings(uow.subject_keys)
 
     # -- the subject's side -------------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from dreamina.domain.generation.errors import KindNotAvailable, ProcessingRestricted
 from dreamina.domain.privacy.errors import InvalidInput, KeyDestroyed, NotFound
-from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.domain.privacy.validation import clean_text
 from dreamina.domain.privacy.vocabulary import DataCategory, Purpose
 from dreamina.ports.audit import AuditEvent
@@ -46,7 +46,6 @@ from dreamina.ports.generation import (
     ReferenceImage,
     Upload,
 )
-from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.object_store import ObjectNotFound, ObjectStore
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -163,8 +162,7 @@ class Generations:
         self,
         *,
         uow: UnitOfWorkFactory,
-        vault: KeyVault,
-        cipher: FieldCipher,
+        keyrings: Keyrings,
         clock: Clock,
         store: ObjectStore,
         providers: Mapping[GenerationKind, ModelProvider],
@@ -173,8 +171,7 @@ class Generations:
         rules: GenerationRules | None = None,
     ) -> None:
         self._uow = uow
-        self._vault = vault
-        self._cipher = cipher
+        self._keyrings = keyrings
         self._clock = clock
         self._store = store
         self.providers = dict(providers)
@@ -183,7 +180,7 @@ class Generations:
         self.rules = rules or GenerationRules()
 
     def _keyring(self, uow: UnitOfWork) -> SubjectKeyring:
-        return SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+        return self._keyrings(uow.subject_keys)
 
     def _provider_named(self, name: str) -> ModelProvider | None:
         return next((p for p in self.providers.values() if p.name == name), None)

@@ -11,11 +11,9 @@ from uuid import UUID
 
 from dreamina.domain.generation.generations import PROMPT_FIELD
 from dreamina.domain.privacy.errors import KeyDestroyed
-from dreamina.domain.privacy.keyring import SubjectKeyring
-from dreamina.ports.clock import Clock
+from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.generation import Generation
-from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 PAGE = 200
@@ -35,14 +33,10 @@ class GenerationPersonalData:
         Coverage("store", "uploads", "uploads.json (size, type, when; the files are under files/uploads/)", "deleted"),
     )
 
-    def __init__(
-        self, *, uow: UnitOfWorkFactory, vault: KeyVault, cipher: FieldCipher, clock: Clock, processors: dict[str, str]
-    ) -> None:
+    def __init__(self, *, uow: UnitOfWorkFactory, keyrings: Keyrings, processors: dict[str, str]) -> None:
         """``processors`` maps a provider name to its processor id in the data map (providers that run here: none)."""
         self._uow = uow
-        self._vault = vault
-        self._cipher = cipher
-        self._clock = clock
+        self._keyrings = keyrings
         self._processors = processors
 
     @staticmethod
@@ -67,7 +61,7 @@ class GenerationPersonalData:
 
     async def export(self, subject_id: UUID, sink: ExportSink) -> None:
         async with self._uow() as uow:
-            keyring = SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+            keyring = self._keyrings(uow.subject_keys)
             records: list[dict[str, Any]] = []
             for g in await self._all(uow, subject_id):
                 try:

@@ -24,14 +24,14 @@ from dreamina.domain.privacy.errors import (
     TooManyAttempts,
 )
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, normalise_location
-from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.domain.privacy.policy import current_version, names_version
 from dreamina.domain.privacy.validation import clean_text, normalise_email
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.child_reports import GenerationStopper, ReportSource
 from dreamina.ports.clock import Clock
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
-from dreamina.ports.keys import FieldCipher, KeyVault
+from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer, MailMessage
 from dreamina.ports.policy import PolicyAcceptance
 from dreamina.ports.security import AttemptCounter, PasswordHasher
@@ -105,7 +105,7 @@ class Accounts:
         *,
         uow: UnitOfWorkFactory,
         vault: KeyVault,
-        cipher: FieldCipher,
+        keyrings: Keyrings,
         passwords: PasswordHasher,
         mailer: Mailer,
         clock: Clock,
@@ -116,20 +116,20 @@ class Accounts:
     ) -> None:
         self._uow = uow
         self._vault = vault
-        self._cipher = cipher
+        self._keyrings = keyrings
         self._passwords = passwords
         self._mailer = mailer
         self._clock = clock
         self._attempts = attempts
         self._jurisdictions = jurisdictions
         self._generations = generations
-        self._filing = ReportFiling(vault, cipher)
+        self._filing = ReportFiling(vault, keyrings.cipher)
         self._rules = rules or IdentityRules()
         # A real hash to verify against when no account matches, so timing does not reveal registration.
         self._decoy_hash = passwords.hash(secrets.token_urlsafe(16))
 
     def _keyring(self, uow: UnitOfWork) -> SubjectKeyring:
-        return SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+        return self._keyrings(uow.subject_keys)
 
     def _email_index(self, email: str) -> str:
         return self._vault.blind_index(EMAIL_INDEX, email)

@@ -8,12 +8,12 @@ from typing import Any
 from uuid import UUID
 
 from dreamina.domain.privacy.errors import KeyDestroyed
-from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
 from dreamina.ports.child_reports import ReportStatus
 from dreamina.ports.clock import Clock
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
-from dreamina.ports.keys import FieldCipher, KeyVault
+from dreamina.ports.keys import KeyVault
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 NOT_SUBJECT_DATA = "holds no data about any subject (the published policy texts)"
@@ -55,10 +55,10 @@ class IdentityPersonalData:
         ),
     )
 
-    def __init__(self, *, uow: UnitOfWorkFactory, vault: KeyVault, cipher: FieldCipher, clock: Clock) -> None:
+    def __init__(self, *, uow: UnitOfWorkFactory, vault: KeyVault, keyrings: Keyrings, clock: Clock) -> None:
         self._uow = uow
         self._vault = vault
-        self._cipher = cipher
+        self._keyrings = keyrings
         self._clock = clock
 
     async def count(self, subject_id: UUID) -> dict[str, int]:
@@ -73,7 +73,7 @@ class IdentityPersonalData:
 
     async def export(self, subject_id: UUID, sink: ExportSink) -> None:
         async with self._uow() as uow:
-            keyring = SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+            keyring = self._keyrings(uow.subject_keys)
             account = await uow.accounts.get(subject_id)
             accounts: list[dict[str, Any]] = []
             if account is not None:

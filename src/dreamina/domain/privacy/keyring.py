@@ -50,3 +50,16 @@ class SubjectKeyring:
         """Crypto-shred the subject: their data key is gone, so are all values sealed with it."""
         self._cache.pop(subject_id, None)
         return await self._keys.destroy(subject_id, self._clock.now())
+
+
+class Keyrings:
+    """Makes the keyring of one unit of work: the vault, cipher and clock every keyring needs, given once."""
+
+    def __init__(self, vault: KeyVault, cipher: FieldCipher, clock: Clock) -> None:
+        self.vault = vault
+        self.cipher = cipher
+        self.clock = clock
+
+    def __call__(self, keys: SubjectKeyRepository) -> SubjectKeyring:
+        """The keyring over ``keys`` (a unit of work's ``subject_keys``), for that unit of work only."""
+        return SubjectKeyring(keys, self.vault, self.cipher, self.clock)

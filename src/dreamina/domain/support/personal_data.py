@@ -6,10 +6,9 @@ from typing import Any
 from uuid import UUID
 
 from dreamina.domain.privacy.errors import KeyDestroyed
+from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.support.tickets import TicketSeal
-from dreamina.ports.clock import Clock
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
-from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -32,11 +31,9 @@ class SupportPersonalData:
         ),
     )
 
-    def __init__(self, *, uow: UnitOfWorkFactory, vault: KeyVault, cipher: FieldCipher, clock: Clock) -> None:
+    def __init__(self, *, uow: UnitOfWorkFactory, keyrings: Keyrings) -> None:
         self._uow = uow
-        self._vault = vault
-        self._cipher = cipher
-        self._clock = clock
+        self._keyrings = keyrings
 
     async def count(self, subject_id: UUID) -> dict[str, int]:
         async with self._uow() as uow:
@@ -45,7 +42,7 @@ class SupportPersonalData:
     async def export(self, subject_id: UUID, sink: ExportSink) -> None:
         records: list[dict[str, Any]] = []
         async with self._uow() as uow:
-            seal = TicketSeal(uow, self._vault, self._cipher, self._clock)
+            seal = TicketSeal(uow, self._keyrings)
             for ticket in await uow.support_tickets.list_for_subject(subject_id):
                 try:
                     view = await seal.view(ticket)

@@ -17,12 +17,12 @@ from uuid import UUID
 
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
 from dreamina.domain.privacy.jurisdictions import NEAR_DUE, JurisdictionRule, JurisdictionTable, deadline_flag, due_date
-from dreamina.domain.privacy.keyring import SubjectKeyring
+from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.validation import clean_text, normalise_email
 from dreamina.domain.support.errors import TicketClosed
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.clock import Clock
-from dreamina.ports.keys import FieldCipher, KeyVault
+from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer, MailMessage
 from dreamina.ports.support import SupportTicket
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -83,10 +83,10 @@ class TicketSeal:
     Lives for one unit of work (the keyring caches unwrapped keys only that long).
     """
 
-    def __init__(self, uow: UnitOfWork, vault: KeyVault, cipher: FieldCipher, clock: Clock) -> None:
-        self._keyring = SubjectKeyring(uow.subject_keys, vault, cipher, clock)
-        self._vault = vault
-        self._cipher = cipher
+    def __init__(self, uow: UnitOfWork, keyrings: Keyrings) -> None:
+        self._keyring = keyrings(uow.subject_keys)
+        self._vault = keyrings.vault
+        self._cipher = keyrings.cipher  # an anonymous ticket's own key seals with the same cipher
 
     @staticmethod
     def _field(ticket_id: UUID, name: str) -> str:
@@ -130,7 +130,7 @@ class SupportTickets:
         *,
         uow: UnitOfWorkFactory,
         vault: KeyVault,
-        cipher: FieldCipher,
+        keyrings: Keyrings,
         mailer: Mailer,
         clock: Clock,
         jurisdictions: JurisdictionTable,
@@ -138,14 +138,14 @@ class SupportTickets:
     ) -> None:
         self._uow = uow
         self._vault = vault
-        self._cipher = cipher
+        self._keyrings = keyrings
         self._mailer = mailer
         self._clock = clock
         self._jurisdictions = jurisdictions
         self.rules = rules or TicketRules()
 
     def _seal(self, uow: UnitOfWork) -> TicketSeal:
-        return TicketSeal(uow, self._vault, self._cipher, self._clock)
+        return TicketSeal(uow, self._keyrings)
 
     # -- the sender's side --------------------------------------------------------------------------------------
 
@@ -347,7 +347,7 @@ class SupportTickets:
         account = await uow.accounts.get(ticket.subject_id)
         if account is None:
             raise NotFound("the ticket's account no longer exists")
-        keyring = SubjectKeyring(uow.subject_keys, self._vault, self._cipher, self._clock)
+        keyring = self._keyrings(uow.subject_keys)
         return await keyring.open(ticket.subject_id, "email", account.email_ciphertext)
 
     async def _audit(
