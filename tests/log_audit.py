@@ -49,6 +49,27 @@ def suite_log_is_free_of_personal_data() -> Iterator[None]:
     assert not leaks, f"{len(leaks)} personal-data leaks in the suite's logs, e.g. {leaks[:5]}"
 
 
+WORKER_LINES: list[int] = []  # under pytest-xdist: what each worker process scanned (each audits its own log)
+
+
+def _json_lines() -> int:
+    return sum(1 for line in SUITE_LOG.getvalue().splitlines() if line.startswith("{"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: report its count to the controller
+        workeroutput["log_audit_lines"] = _json_lines()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    WORKER_LINES.append(int(getattr(node, "workeroutput", {}).get("log_audit_lines", 0)))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = sum(1 for line in SUITE_LOG.getvalue().splitlines() if line.startswith("{"))
-    terminalreporter.write_line(f"log audit: {lines} JSON log lines from the whole suite scanned for personal data")
+    lines = _json_lines() + sum(WORKER_LINES)
+    where = f" in {len(WORKER_LINES)} worker processes" if WORKER_LINES else ""
+    terminalreporter.write_line(
+        f"log audit: {lines} JSON log lines from the whole suite scanned for personal data{where}"
+    )
