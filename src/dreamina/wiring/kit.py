@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dreamina.adapters.memory.tables import MemoryStores
 from dreamina.adapters.sql.repository_kit import SqlRepositories
@@ -35,4 +35,4 @@ class Contributions:
     retention: tuple[RetentionTask, ...] = ()
     monitors: tuple[DeadlineMonitor, ...] = ()
     starters: tuple[Hook, ...] = ()
-    closers: tuple[Hook, ...] = field(default=())
+    closers: tuple[Hook, ...] = ()
