@@ -256,7 +256,7 @@ class Accounts:
         if not await asyncio.to_thread(self._passwords.verify, account.password_hash, password):
             await self._attempts.hit(throttle_key, self._rules.login_window_seconds)
             raise AuthenticationFailed("email or password is wrong")
-        if account.status is not AccountStatus.ACTIVE:
+        if not account.is_active:
             raise AuthenticationFailed("this account cannot sign in")
         rehashed = None
         if self._passwords.needs_rehash(account.password_hash):
@@ -268,8 +268,7 @@ class Accounts:
             if rehashed is not None:
                 current = await uow.accounts.get(account.id)
                 if current is not None and current.password_hash == account.password_hash:
-                    current.password_hash = rehashed
-                    current.updated_at = now
+                    current.rehash_password(rehashed, now)
                     await uow.accounts.update(current)
             await uow.sessions.add(
                 AuthSession(
@@ -293,7 +292,7 @@ class Accounts:
             if session is None or session.expires_at <= self._clock.now():
                 raise AuthenticationFailed("missing or invalid access token")
             account = await uow.accounts.get(session.account_id)
-            if account is None or account.status is not AccountStatus.ACTIVE:
+            if account is None or not account.is_active:
                 raise AuthenticationFailed("missing or invalid access token")
         return Principal(account_id=session.account_id, session_id=session.id)
 
@@ -341,12 +340,13 @@ class Accounts:
             if account is None:
                 raise NotFound("account not found")
             keyring = self._keyring(uow)
+            now = self._clock.now()
             changed: list[str] = []
             if new_email is not None:
                 current = await keyring.open(account.id, "email", account.email_ciphertext)
                 if new_email != current:
-                    account.email_index = self._email_index(new_email)
-                    account.email_ciphertext = await keyring.seal(account.id, "email", new_email)
+                    sealed_email = await keyring.seal(account.id, "email", new_email)
+                    account.correct_email(self._email_index(new_email), sealed_email, now)
                     changed.append("email")
             if "display_name" in changes:
                 current_name = (
@@ -355,21 +355,19 @@ class Accounts:
                     else None
                 )
                 if new_name != current_name:
-                    account.display_name_ciphertext = (
-                        await keyring.seal(account.id, "display_name", new_name) if new_name else None
-                    )
+                    sealed_name = await keyring.seal(account.id, "display_name", new_name) if new_name else None
+                    account.correct_display_name(sealed_name, now)
                     changed.append("display_name")
             if new_birth is not None:
                 underage = self._below_minimum_age(new_birth, account)
                 current_birth = await keyring.open(account.id, "birth_date", account.birth_date_ciphertext)
                 if new_birth.isoformat() != current_birth:
-                    account.birth_date_ciphertext = await keyring.seal(account.id, "birth_date", new_birth.isoformat())
+                    sealed_birth = await keyring.seal(account.id, "birth_date", new_birth.isoformat())
+                    account.correct_birth_date(sealed_birth, now)
                     changed.append("birth_date")
                 else:
                     underage = False  # nothing was corrected: no new report
             if changed:
-                now = self._clock.now()
-                account.updated_at = now
                 try:
                     await uow.accounts.update(account)
                 except Conflict as exc:
@@ -412,8 +410,7 @@ class Accounts:
                 raise NotFound("account not found")
             if account.content_retention_days != days:
                 now = self._clock.now()
-                account.content_retention_days = days
-                account.updated_at = now
+                account.choose_content_retention(days, now)
                 await uow.accounts.update(account)
                 await uow.audit.append(
                     AuditEvent(

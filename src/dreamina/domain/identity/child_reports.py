@@ -24,7 +24,7 @@ from dreamina.domain.privacy.validation import clean_text, normalise_email
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.child_reports import ChildErasure, ChildReport, GenerationStopper, ReportSource, ReportStatus
 from dreamina.ports.clock import Clock
-from dreamina.ports.identity import Account, AccountStatus
+from dreamina.ports.identity import Account
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.mail import Mailer, MailMessage
 from dreamina.ports.security import AttemptCounter
@@ -135,9 +135,7 @@ class ReportFiling:
         suspended = await suspend_for_child_safety(uow, account, source, now)
         existing = await uow.child_reports.open_for_subject(account.id)
         if existing is not None:
-            existing.reports_received += 1
-            existing.updated_at = now
-            existing.suspended_account = existing.suspended_account or suspended
+            existing.receive_another(now, suspended_account=suspended)
             if reporter is not None:
                 self._merge(existing, reporter, details)
             await uow.child_reports.update(existing)
@@ -156,9 +154,7 @@ class ReportFiling:
             details_ciphertext=None,
         )
         if reporter is not None:
-            report.reporter_key, report.reporters_ciphertext, report.details_ciphertext = sealed or self.seal_new(
-                report.id, reporter, details
-            )
+            report.hold_reporters(*(sealed or self.seal_new(report.id, reporter, details)))
         await uow.child_reports.add(report)
         return report
 
@@ -170,13 +166,15 @@ class ReportFiling:
         if details:
             texts.append(details)
         if report.reporter_key is None:
-            key, report.reporter_key = self._vault.generate_data_key()
+            key, wrapped = self._vault.generate_data_key()
         else:
-            key = self._vault.unwrap(report.reporter_key)
-        report.reporters_ciphertext = self._cipher.seal(
-            key, json.dumps(reporters).encode(), _context(report.id, "reporters")
+            wrapped = report.reporter_key
+            key = self._vault.unwrap(wrapped)
+        report.hold_reporters(
+            wrapped,
+            self._cipher.seal(key, json.dumps(reporters).encode(), _context(report.id, "reporters")),
+            self._cipher.seal(key, json.dumps(texts).encode(), _context(report.id, "details")),
         )
-        report.details_ciphertext = self._cipher.seal(key, json.dumps(texts).encode(), _context(report.id, "details"))
 
 
 async def _until_not_busy(work: Callable[[], Awaitable[T]]) -> T:
@@ -193,10 +191,8 @@ async def _until_not_busy(work: Callable[[], Awaitable[T]]) -> T:
 async def suspend_for_child_safety(uow: UnitOfWork, account: Account, source: ReportSource, now: datetime) -> bool:
     """Suspend at once: status suspended (sign-in and tokens refused), every session revoked, audited without any
     report text. Returns whether the account was active until now."""
-    was_active = account.status is AccountStatus.ACTIVE
+    was_active = account.suspend(now)
     if was_active:
-        account.status = AccountStatus.SUSPENDED
-        account.updated_at = now
         await uow.accounts.update(account)
     await uow.sessions.delete_for_account(account.id)
     await uow.audit.append(
@@ -365,8 +361,7 @@ class ChildReports:
         now = self._clock.now()
         async with self._uow() as uow:
             report = await self._get(uow, report_id)
-            report.updated_at = now
-            report.erasure_request_id = request_id
+            report.record_erasure(request_id, now)
             await uow.child_reports.update(report)
             await self._staff_audit(uow, report, staff_id, "child_report_confirmed", reason, now)
             await uow.commit()
@@ -384,9 +379,7 @@ class ChildReports:
             report = await self._get(uow, report_id)
             await self._staff_audit(uow, report, staff_id, "child_report_dismissed", reason, now)
             account = await uow.accounts.get(report.subject_id)
-            if report.suspended_account and account is not None and account.status is AccountStatus.SUSPENDED:
-                account.status = AccountStatus.ACTIVE
-                account.updated_at = now
+            if report.suspended_account and account is not None and account.reactivate(now):
                 await uow.accounts.update(account)
                 await self._staff_audit(uow, report, staff_id, "account_reactivated", reason, now, ("status",))
             await uow.commit()
