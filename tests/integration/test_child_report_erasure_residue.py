@@ -16,7 +16,7 @@ from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.sql.database import Database
 from dreamina.bootstrap import Container
 from dreamina.domain.identity.accounts import SignUp
-from dreamina.domain.identity.child_reports import IncomingReport
+from dreamina.domain.identity.child_report_intake import IncomingReport
 from dreamina.domain.privacy.errors import AuthenticationFailed
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
 from dreamina.ports.child_reports import ReportStatus
@@ -41,7 +41,7 @@ async def test_a_confirmed_child_report_leaves_nothing_linking_to_the_child(
     adult_needles = _needles(adult, "adult@example.com", "a lighthouse in fog", image_b)
 
     token = (await container.identity.accounts.issue_token("child@example.com", PASSWORD)).access_token
-    await container.children.reports.report(
+    await container.children.intake.report(
         IncomingReport(contact=REPORTER, email="child@example.com", details=DETAILS, relationship="parent")
     )
     with pytest.raises(AuthenticationFailed):  # suspended at once
@@ -49,10 +49,10 @@ async def test_a_confirmed_child_report_leaves_nothing_linking_to_the_child(
 
     await container.identity.accounts.sign_up(SignUp("officer@example.com", PASSWORD, date(1980, 1, 1), "DE", None, 1))
     officer = (await container.identity.staff.grant("officer@example.com", "privacy_officer")).account_id
-    (report,) = await container.children.reports.queue(officer)
+    (report,) = await container.children.review.queue(officer)
     assert report.subject_id == child
     assert any(f.startswith("child_reports.subject_id") for f in await scan_tables(database, child_needles))
-    confirmed = await container.children.reports.confirm(officer, report.id, "confirmed with the parent")
+    confirmed = await container.children.review.confirm(officer, report.id, "confirmed with the parent")
     assert (await container.data_rights.jobs.run_due())["done"] >= 1
 
     assert await scan_tables(database, child_needles) == []

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from dreamina.domain.identity.age_gate import check_age
-from dreamina.domain.identity.child_reports import ReportFiling, parse_birth_date
+from dreamina.domain.identity.child_report_filing import ReportFiling
 from dreamina.domain.privacy.errors import (
     AgeRequirementNotMet,
     AuthenticationFailed,
@@ -465,6 +465,18 @@ def check_content_retention(days: object) -> int | None:
             field="content_retention_days",
         )
     return days
+
+
+def parse_birth_date(value: object) -> date:
+    """A birth date given as a date or an ISO ``YYYY-MM-DD`` string."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InvalidInput("birth_date must be a date (YYYY-MM-DD)", field="birth_date")
 
 
 def _check_password(password: str) -> str:
