@@ -14,8 +14,8 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import build_container
-from dreamina.domain.identity.accounts import SignUp
 from dreamina.domain.identity.child_report_intake import IncomingReport
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.errors import StoreBusy
 from dreamina.ports.child_reports import ReportStatus
 from dreamina.ports.identity import AccountStatus
@@ -38,7 +38,7 @@ async def test_two_reports_at_once_make_one_open_report(uow_factory: UnitOfWorkF
     )
     await container.start()
     try:
-        await container.identity.accounts.sign_up(
+        await container.identity.registrations.sign_up(
             SignUp("kid@example.com", "correct horse battery", date(1990, 1, 1), "DE", None, 1)
         )
         await asyncio.gather(
@@ -78,7 +78,7 @@ async def test_two_staff_decisions_at_once_have_one_winner_and_one_erasure(
     await container.start()
     try:
         for email in ("kid@example.com", "officer@example.com"):
-            await container.identity.accounts.sign_up(
+            await container.identity.registrations.sign_up(
                 SignUp(email, "correct horse battery", date(1990, 1, 1), "DE", None, 1)
             )
         officer = (await container.identity.staff.grant("officer@example.com", "privacy_officer")).account_id

@@ -18,9 +18,9 @@ from dreamina.adapters.memory.generation import RecordingCharges
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, build_container, memory_database
 from dreamina.domain.generation.generations import GenerationRequest
-from dreamina.domain.identity.accounts import SignUp
 from dreamina.domain.identity.child_report_intake import IncomingReport
 from dreamina.domain.identity.child_report_review import ReportClosed
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.errors import AuthenticationFailed, InvalidInput
 from dreamina.ports.child_reports import ReportSource, ReportStatus
 from dreamina.ports.generation import GenerationStatus
@@ -51,9 +51,9 @@ async def wired(tmp_path: Path) -> AsyncIterator[tuple[Container, InMemoryDataba
 
 
 async def _account(container: Container, email: str, birth: date = date(1990, 4, 1)) -> tuple[UUID, str]:
-    await container.identity.accounts.sign_up(SignUp(email, PASSWORD, birth, "DE", None, 1))
-    token = (await container.identity.accounts.issue_token(email, PASSWORD)).access_token
-    return (await container.identity.accounts.authenticate(token)).account_id, token
+    await container.identity.registrations.sign_up(SignUp(email, PASSWORD, birth, "DE", None, 1))
+    token = (await container.identity.sessions.issue_token(email, PASSWORD)).access_token
+    return (await container.identity.sessions.authenticate(token)).account_id, token
 
 
 def _mailer(container: Container) -> InMemoryMailer:
@@ -82,14 +82,14 @@ async def test_a_report_suspends_at_once_stops_generations_and_keeps_no_report_t
     )
 
     with pytest.raises(AuthenticationFailed):
-        await container.identity.accounts.authenticate(token)
+        await container.identity.sessions.authenticate(token)
     with pytest.raises(AuthenticationFailed):
-        await container.identity.accounts.issue_token("kid@example.com", PASSWORD)
+        await container.identity.sessions.issue_token("kid@example.com", PASSWORD)
     assert (await container.generation.generations.get(subject, queued.id)).status is GenerationStatus.CANCELED
     charges = CHARGES[id(container)]
     assert charges.effective(queued.id) == "release"  # the reserved credits went back
     assert (await container.generation.generations.get(other, untouched.id)).status is GenerationStatus.QUEUED
-    assert await container.identity.accounts.authenticate(other_token)  # nobody else is touched
+    assert await container.identity.sessions.authenticate(other_token)  # nobody else is touched
     async with container.infra.uow() as uow:
         account = await uow.accounts.get(subject)
         assert account is not None and account.status is AccountStatus.SUSPENDED
@@ -167,7 +167,7 @@ async def test_staff_views_are_audited_and_dismissal_reactivates_and_tells_the_r
         await container.children.review.confirm(staff, queue[0].id, "too late")
     assert await container.children.review.queue(staff) == []
     # active again, but the sessions revoked by the suspension stay revoked: a new sign-in works
-    assert await container.identity.accounts.issue_token("adult@example.com", PASSWORD)
+    assert await container.identity.sessions.issue_token("adult@example.com", PASSWORD)
     async with container.infra.uow() as uow:
         audit = await uow.audit.list_for_subject(subject)
     staff_actions = [(e.action, e.reason) for e in audit if e.actor_kind == "staff"]
@@ -204,18 +204,18 @@ async def test_a_birth_date_below_the_minimum_age_suspends_and_raises_a_report(
 ) -> None:
     container, _ = wired
     subject, token = await _account(container, "young@example.com")
-    principal = await container.identity.accounts.authenticate(token)
-    adult = await container.identity.accounts.update_profile(principal, {"birth_date": "1991-06-02"})
+    principal = await container.identity.sessions.authenticate(token)
+    adult = await container.identity.profiles.update_profile(principal, {"birth_date": "1991-06-02"})
     assert adult.birth_date == date(1991, 6, 2) and adult.status == "active"
     with pytest.raises(InvalidInput):
-        await container.identity.accounts.update_profile(principal, {"birth_date": "2999-01-01"})
+        await container.identity.profiles.update_profile(principal, {"birth_date": "2999-01-01"})
     with pytest.raises(InvalidInput):
-        await container.identity.accounts.update_profile(principal, {"birth_date": "yesterday"})
+        await container.identity.profiles.update_profile(principal, {"birth_date": "yesterday"})
 
-    child = await container.identity.accounts.update_profile(principal, {"birth_date": "2016-03-04"})
+    child = await container.identity.profiles.update_profile(principal, {"birth_date": "2016-03-04"})
     assert child.birth_date == date(2016, 3, 4) and child.status == "suspended"  # the correction is stored
     with pytest.raises(AuthenticationFailed):
-        await container.identity.accounts.authenticate(token)
+        await container.identity.sessions.authenticate(token)
     async with container.infra.uow() as uow:
         report = await uow.child_reports.open_for_subject(subject)
         audit = await uow.audit.list_for_subject(subject)

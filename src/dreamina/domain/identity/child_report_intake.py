@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from uuid import UUID
 
-from dreamina.domain.identity.accounts import EMAIL_INDEX
+from dreamina.domain.identity.accounts import email_index_of
 from dreamina.domain.identity.child_report_filing import WRITE_ATTEMPTS, ChildReportRules, ReportFiling
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, StoreBusy
 from dreamina.domain.privacy.validation import clean_text, normalise_email
@@ -74,10 +74,10 @@ class ChildReportIntake:
             raise InvalidInput("give the account's email or its id, not both", field="email")
         if incoming.email is not None:
             target = "email:" + normalise_email(incoming.email)
-            email_index = self._vault.blind_index(EMAIL_INDEX, target.removeprefix("email:"))
+            email_index = email_index_of(self._vault, target.removeprefix("email:"))
         else:
             target = f"id:{incoming.account_id}"
-            email_index = self._vault.blind_index(EMAIL_INDEX, target)  # same work; matches no account
+            email_index = email_index_of(self._vault, target)  # same work; matches no account
 
         throttle_key = "child-report:" + self._vault.blind_index(TARGET_INDEX, target)
         if await self._attempts.count(throttle_key) >= self.rules.per_target_limit:
