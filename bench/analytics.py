@@ -30,7 +30,7 @@ from dreamina.adapters.sql.repositories_consent import analytics_row
 from dreamina.bootstrap import build_container, sql_database
 from dreamina.domain.consent.analytics import IncomingEvent
 from dreamina.domain.consent.preferences import Choices, Requester
-from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.ports.consent import AnalyticsEvent, ConsentMethod
 from dreamina.settings import load_settings
 
@@ -56,7 +56,7 @@ async def bench_backend(name: str, url: str, workdir: Path) -> None:
     )
     container.lifecycle.closers.append(database.dispose)
     await container.start()
-    subject = await container.identity.accounts.sign_up(
+    subject = await container.identity.registrations.sign_up(
         SignUp(f"bench-{time.time_ns()}@example.com", "correct horse battery staple", date(1990, 1, 1), "DE", None, 1)
     )
     requester = Requester(subject_id=subject)

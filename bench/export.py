@@ -30,7 +30,7 @@ from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import Container, build_container
 from dreamina.domain.generation.generations import PROMPT_FIELD
-from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.ports.generation import Generation, GenerationKind, GenerationOutput, GenerationStatus, Upload
 from dreamina.settings import load_settings
 
@@ -51,9 +51,9 @@ async def prepare(workdir: Path) -> dict[str, Any]:
     container = _container(workdir)
     await container.start()
     email = "bench-export@example.com"
-    await container.identity.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 1, 1), "DE", None, 1, "Bench"))
-    token = await container.identity.accounts.issue_token(email, PASSWORD)
-    subject = (await container.identity.accounts.authenticate(token.access_token)).account_id
+    await container.identity.registrations.sign_up(SignUp(email, PASSWORD, date(1990, 1, 1), "DE", None, 1, "Bench"))
+    token = await container.identity.sessions.issue_token(email, PASSWORD)
+    subject = (await container.identity.sessions.authenticate(token.access_token)).account_id
     total = 0
     block = os.urandom(FILE_KIB * 1024)  # incompressible, like the images and videos it stands for
     for prefix in ("uploads", "outputs"):

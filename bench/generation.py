@@ -37,7 +37,7 @@ from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.queue.in_process import InProcessJobQueue
 from dreamina.adapters.sql.database import Database, upgrade
 from dreamina.bootstrap import Container, build_container, sql_database
-from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.generation import GenerationKind, ProviderRequest
 from dreamina.settings import load_settings
@@ -79,10 +79,10 @@ def latency(samples: list[float]) -> str:
 
 async def signed_in_headers(container: Container) -> dict[str, str]:
     email = f"bench-{time.time_ns()}@example.com"
-    await container.identity.accounts.sign_up(
+    await container.identity.registrations.sign_up(
         SignUp(email, "correct horse battery staple", date(1990, 1, 1), "DE", None, 1)
     )
-    token = (await container.identity.accounts.issue_token(email, "correct horse battery staple")).access_token
+    token = (await container.identity.sessions.issue_token(email, "correct horse battery staple")).access_token
     return {"Authorization": f"Bearer {token}"}
 
 

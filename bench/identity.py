@@ -23,7 +23,8 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import build_container, sql_database
-from dreamina.domain.identity.accounts import SignUp, hash_token
+from dreamina.domain.identity.registrations import SignUp
+from dreamina.domain.identity.sessions import hash_token
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
@@ -45,10 +46,10 @@ async def bench_backend(name: str, url: str, workdir: Path) -> None:
     container.lifecycle.closers.append(database.dispose)
     await container.start()
     email = f"bench-{time.time_ns()}@example.com"
-    await container.identity.accounts.sign_up(
+    await container.identity.registrations.sign_up(
         SignUp(email, "correct horse battery staple", date(1990, 1, 1), "DE", None, 1)
     )
-    token = (await container.identity.accounts.issue_token(email, "correct horse battery staple")).access_token
+    token = (await container.identity.sessions.issue_token(email, "correct horse battery staple")).access_token
     digest = hash_token(token)
 
     async def raw_select() -> object:
@@ -60,7 +61,7 @@ async def bench_backend(name: str, url: str, workdir: Path) -> None:
             ).scalar_one()
 
     async def authenticate() -> object:
-        return await container.identity.accounts.authenticate(token)
+        return await container.identity.sessions.authenticate(token)
 
     baseline = await rate(raw_select, ROUNDS)
     measured = await rate(authenticate, ROUNDS)

@@ -32,6 +32,7 @@ from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.contract.generation_records import write_generation_rows
 
 from .billing_rows import write_one_of_each_billing_row
+from .consent_rows import write_one_of_each_consent_row
 from .data_rights_records import write_one_of_each_data_rights_record
 from .test_child_reports_contract import make_report
 from .test_support_tickets_contract import make_ticket
@@ -487,9 +488,6 @@ async def test_disclosures_list_oldest_first_per_subject(uow_factory: UnitOfWork
 
 
 # --- unit of work -------------------------------------------------------------------------------------------
-
-
-from tests.contract.consent_rows import write_one_of_each_consent_row  # noqa: E402
 
 
 async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:

@@ -241,7 +241,7 @@ async def test_export_archive_is_complete_and_only_for_its_subject(
     assert (await client.get(f"/v1/privacy/requests/{request_id}/download")).status_code == 401
 
     _clock(container).advance(timedelta(days=7, seconds=1))
-    token = (await container.identity.accounts.issue_token("ada@example.com", PASSWORD)).access_token
+    token = (await container.identity.sessions.issue_token("ada@example.com", PASSWORD)).access_token
     headers = {"Authorization": f"Bearer {token}"}  # the sign-in token expired after 7 days too
     expired = await client.get(f"/v1/privacy/requests/{request_id}/download", headers=headers)
     assert expired.status_code == 410 and expired.json()["code"] == "export_expired"
@@ -260,14 +260,14 @@ async def test_erasure_grace_cancel_then_erase(client: AsyncTestClient, containe
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     _clock(container).advance(timedelta(days=31))
     assert (await container.data_rights.jobs.run_due())["done"] == 0
-    token = (await container.identity.accounts.issue_token("ada@example.com", PASSWORD)).access_token
+    token = (await container.identity.sessions.issue_token("ada@example.com", PASSWORD)).access_token
     headers = {"Authorization": f"Bearer {token}"}
     assert (await client.get("/v1/me", headers=headers)).status_code == 200
 
     second = await submit_proven(client, headers, "erasure")
     _clock(container).advance(timedelta(days=29))
     assert (await container.data_rights.jobs.run_due())["done"] == 0
-    token = (await container.identity.accounts.issue_token("ada@example.com", PASSWORD)).access_token
+    token = (await container.identity.sessions.issue_token("ada@example.com", PASSWORD)).access_token
     headers = {"Authorization": f"Bearer {token}"}  # still signed in on day 29, until the saga revokes it
     _clock(container).advance(timedelta(days=1, seconds=1))
     assert (await container.data_rights.jobs.run_due())["done"] == 1

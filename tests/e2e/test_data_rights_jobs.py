@@ -16,7 +16,7 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.processors import RecordingProcessorEraser
 from dreamina.bootstrap import Container, build_container
 from dreamina.domain.data_rights.jobs import JobPending
-from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.consent import Objection
 from dreamina.ports.disclosures import Disclosure
@@ -48,9 +48,9 @@ async def wired(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> AsyncIterator
 
 async def _rich_subject(container: Container, email: str) -> UUID:
     await container.start()
-    await container.identity.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), "DE", None, 1, "Ada"))
-    token = await container.identity.accounts.issue_token(email, PASSWORD)
-    subject = (await container.identity.accounts.authenticate(token.access_token)).account_id
+    await container.identity.registrations.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), "DE", None, 1, "Ada"))
+    token = await container.identity.sessions.issue_token(email, PASSWORD)
+    subject = (await container.identity.sessions.authenticate(token.access_token)).account_id
     await container.infra.object_store.put(f"uploads/{subject}/a.png", b"\x89PNG" + subject.bytes, "image/png")
     await container.infra.object_store.put(f"outputs/{subject}/b.webp", b"RIFF" + subject.bytes, "image/webp")
     async with container.infra.uow() as uow:

@@ -28,13 +28,13 @@ def api_schema(tmp_path: Path) -> schemathesis.schemas.BaseSchema:
 
     async def prepare() -> str:
         await container.start()
-        from dreamina.domain.identity.accounts import SignUp
+        from dreamina.domain.identity.registrations import SignUp
 
         body = sign_up_body("fuzz@example.com")
-        await container.identity.accounts.sign_up(
+        await container.identity.registrations.sign_up(
             SignUp(body["email"], PASSWORD, __import__("datetime").date(1990, 4, 1), "DE", None, 1)
         )
-        return (await container.identity.accounts.issue_token("fuzz@example.com", PASSWORD)).access_token
+        return (await container.identity.sessions.issue_token("fuzz@example.com", PASSWORD)).access_token
 
     token = asyncio.run(prepare())
     app = create_app(container=container)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dreamina.bootstrap import build_container
-from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.entrypoints.cli import main
 from dreamina.settings import load_settings
 
@@ -26,7 +26,7 @@ def test_staff_create_list_and_revoke(
         container = build_container(load_settings())
         try:
             await container.start()
-            await container.identity.accounts.sign_up(
+            await container.identity.registrations.sign_up(
                 SignUp("staffer@example.com", "a long enough password", date(1990, 1, 1), "DE", None, 1)
             )
         finally:

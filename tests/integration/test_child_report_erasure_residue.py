@@ -15,8 +15,8 @@ import pytest
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.sql.database import Database
 from dreamina.bootstrap import Container
-from dreamina.domain.identity.accounts import SignUp
-from dreamina.domain.identity.child_reports import IncomingReport
+from dreamina.domain.identity.child_report_intake import IncomingReport
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.errors import AuthenticationFailed
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
 from dreamina.ports.child_reports import ReportStatus
@@ -40,19 +40,21 @@ async def test_a_confirmed_child_report_leaves_nothing_linking_to_the_child(
     child_needles = {**_needles(child, "child@example.com", "a pony in the garden", image_a), "details": b"Lily"}
     adult_needles = _needles(adult, "adult@example.com", "a lighthouse in fog", image_b)
 
-    token = (await container.identity.accounts.issue_token("child@example.com", PASSWORD)).access_token
-    await container.children.reports.report(
+    token = (await container.identity.sessions.issue_token("child@example.com", PASSWORD)).access_token
+    await container.children.intake.report(
         IncomingReport(contact=REPORTER, email="child@example.com", details=DETAILS, relationship="parent")
     )
     with pytest.raises(AuthenticationFailed):  # suspended at once
-        await container.identity.accounts.authenticate(token)
+        await container.identity.sessions.authenticate(token)
 
-    await container.identity.accounts.sign_up(SignUp("officer@example.com", PASSWORD, date(1980, 1, 1), "DE", None, 1))
+    await container.identity.registrations.sign_up(
+        SignUp("officer@example.com", PASSWORD, date(1980, 1, 1), "DE", None, 1)
+    )
     officer = (await container.identity.staff.grant("officer@example.com", "privacy_officer")).account_id
-    (report,) = await container.children.reports.queue(officer)
+    (report,) = await container.children.review.queue(officer)
     assert report.subject_id == child
     assert any(f.startswith("child_reports.subject_id") for f in await scan_tables(database, child_needles))
-    confirmed = await container.children.reports.confirm(officer, report.id, "confirmed with the parent")
+    confirmed = await container.children.review.confirm(officer, report.id, "confirmed with the parent")
     assert (await container.data_rights.jobs.run_due())["done"] >= 1
 
     assert await scan_tables(database, child_needles) == []

@@ -14,8 +14,8 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import build_container
-from dreamina.domain.identity.accounts import SignUp
-from dreamina.domain.identity.child_reports import IncomingReport
+from dreamina.domain.identity.child_report_intake import IncomingReport
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.errors import StoreBusy
 from dreamina.ports.child_reports import ReportStatus
 from dreamina.ports.identity import AccountStatus
@@ -38,12 +38,12 @@ async def test_two_reports_at_once_make_one_open_report(uow_factory: UnitOfWorkF
     )
     await container.start()
     try:
-        await container.identity.accounts.sign_up(
+        await container.identity.registrations.sign_up(
             SignUp("kid@example.com", "correct horse battery", date(1990, 1, 1), "DE", None, 1)
         )
         await asyncio.gather(
-            container.children.reports.report(IncomingReport(contact="parent@example.org", email="kid@example.com")),
-            container.children.reports.report(IncomingReport(contact="teacher@example.org", email="kid@example.com")),
+            container.children.intake.report(IncomingReport(contact="parent@example.org", email="kid@example.com")),
+            container.children.intake.report(IncomingReport(contact="teacher@example.org", email="kid@example.com")),
         )
         async with container.infra.uow() as uow:
             account = await uow.accounts.get_by_email_index(
@@ -53,7 +53,7 @@ async def test_two_reports_at_once_make_one_open_report(uow_factory: UnitOfWorkF
             reports = await uow.child_reports.list_for_subject(account.id)
         assert len(reports) == 1
         assert reports[0].reports_received == 2
-        staff_view = container.children.reports._filing.open(reports[0])[0]
+        staff_view = container.children.review._filing.open(reports[0])[0]
         assert sorted(r["contact"] for r in staff_view) == ["parent@example.org", "teacher@example.org"]
     finally:
         await container.aclose()
@@ -62,7 +62,7 @@ async def test_two_reports_at_once_make_one_open_report(uow_factory: UnitOfWorkF
 async def test_two_staff_decisions_at_once_have_one_winner_and_one_erasure(
     uow_factory: UnitOfWorkFactory, tmp_path: Path
 ) -> None:
-    from dreamina.domain.identity.child_reports import ReportClosed
+    from dreamina.domain.identity.child_report_review import ReportClosed
 
     container = build_container(
         load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}),
@@ -78,17 +78,17 @@ async def test_two_staff_decisions_at_once_have_one_winner_and_one_erasure(
     await container.start()
     try:
         for email in ("kid@example.com", "officer@example.com"):
-            await container.identity.accounts.sign_up(
+            await container.identity.registrations.sign_up(
                 SignUp(email, "correct horse battery", date(1990, 1, 1), "DE", None, 1)
             )
         officer = (await container.identity.staff.grant("officer@example.com", "privacy_officer")).account_id
-        await container.children.reports.report(IncomingReport(contact="parent@example.org", email="kid@example.com"))
+        await container.children.intake.report(IncomingReport(contact="parent@example.org", email="kid@example.com"))
         async with container.infra.uow() as uow:
             (report,) = await uow.child_reports.list_open(10)
         outcomes = await asyncio.gather(
-            container.children.reports.confirm(officer, report.id, "the parent sent proof"),
-            container.children.reports.confirm(officer, report.id, "the parent sent proof"),
-            container.children.reports.dismiss(officer, report.id, "looks unfounded"),
+            container.children.review.confirm(officer, report.id, "the parent sent proof"),
+            container.children.review.confirm(officer, report.id, "the parent sent proof"),
+            container.children.review.dismiss(officer, report.id, "looks unfounded"),
             return_exceptions=True,
         )
         won = [o for o in outcomes if not isinstance(o, BaseException)]
@@ -102,7 +102,7 @@ async def test_two_staff_decisions_at_once_have_one_winner_and_one_erasure(
                 still = await uow.child_reports.get(report.id)
                 assert still is not None and still.status is ReportStatus.OPEN
                 assert await uow.privacy_requests.list_for_subject(report.subject_id) == []
-            won = [await container.children.reports.confirm(officer, report.id, "the parent sent proof")]
+            won = [await container.children.review.confirm(officer, report.id, "the parent sent proof")]
         async with container.infra.uow() as uow:
             requests = await uow.privacy_requests.list_for_subject(report.subject_id)
             final = await uow.child_reports.get(report.id)

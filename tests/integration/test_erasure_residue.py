@@ -27,7 +27,7 @@ from dreamina.bootstrap import Container, build_container, sql_database
 from dreamina.domain.consent.analytics import IncomingEvent
 from dreamina.domain.consent.preferences import Choices, Requester
 from dreamina.domain.generation.generations import GenerationRequest
-from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
 from dreamina.domain.support.tickets import NewTicket
 from dreamina.ports.audit import AuditEvent
@@ -105,11 +105,11 @@ async def wired(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Contai
 async def _rich_account(container: Container, email: str, prompt: str, image: bytes) -> UUID:
     """An account with every kind of data the service keeps: a real upload and a generation run by the offline
     provider, consents and analytics, a checkout at the payment processor, disclosures, requests and an export."""
-    await container.identity.accounts.sign_up(
+    await container.identity.registrations.sign_up(
         SignUp(email, PASSWORD, date(1990, 4, 1), "DE", None, 1, "Display " + email)
     )
-    token = await container.identity.accounts.issue_token(email, PASSWORD)
-    subject = (await container.identity.accounts.authenticate(token.access_token)).account_id
+    token = await container.identity.sessions.issue_token(email, PASSWORD)
+    subject = (await container.identity.sessions.authenticate(token.access_token)).account_id
     me = Requester(subject_id=subject)
     await container.consent.choices.choose(me, Choices(functional=True, analytics=True), ConsentMethod.API)
     recorded = await container.consent.analytics.ingest(

@@ -13,7 +13,7 @@ from dreamina.adapters.memory.generation import ManualJobQueue
 from dreamina.bootstrap import Container, build_container
 from dreamina.domain.billing.errors import InsufficientCredits
 from dreamina.domain.generation.generations import GenerationRequest
-from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.ports.generation import GenerationStatus
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
@@ -33,7 +33,7 @@ async def container(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> Container
 
 
 async def test_generations_are_paid_exactly_once(container: Container) -> None:
-    subject = await container.identity.accounts.sign_up(
+    subject = await container.identity.registrations.sign_up(
         SignUp("payer@example.com", PASSWORD, date(1990, 1, 1), "DE", None, 1)
     )
     assert container.generation.generations is not None and container.billing is not None

@@ -25,9 +25,9 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import Container, build_container, declared_data_map
-from dreamina.domain.identity.accounts import hash_token
 from dreamina.domain.identity.child_report_data import REPORT_RECORD_DAYS as CHILD_REPORT_RECORD_DAYS
 from dreamina.domain.identity.child_report_data import REPORTER_DATA_DAYS as CHILD_REPORTER_DATA_DAYS
+from dreamina.domain.identity.sessions import hash_token
 from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.domain.privacy.schedule import ScheduleEntry
 from dreamina.domain.support.data_map import OTHER_TICKET_DAYS, PRIVACY_TICKET_DAYS

@@ -11,8 +11,8 @@ import pytest
 from dreamina.adapters.clock import MovableClock
 from dreamina.domain.consent.analytics import RETENTION_DAYS
 from dreamina.domain.consent.retention import ExpiredAnalyticsEvents
-from dreamina.domain.identity.accounts import hash_token
 from dreamina.domain.identity.retention import ExpiredSessions
+from dreamina.domain.identity.sessions import hash_token
 from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
 from dreamina.ports.unit_of_work import UnitOfWorkFactory

@@ -9,7 +9,7 @@ import pytest
 from dreamina.adapters.crypto import AesGcmCipher, InMemoryKeyVault, LocalFileKeyVault
 from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import build_container, sql_database
-from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.settings import load_settings
 
@@ -35,9 +35,9 @@ async def test_destroying_the_key_makes_every_value_unreadable(uow_factory) -> N
     settings = load_settings({})
     container = build_container(settings, uow=uow_factory, **test_overrides())
     await container.start()
-    victim = await container.identity.accounts.sign_up(_sign_up())
-    bystander = await container.identity.accounts.sign_up(_sign_up("bystander@example.com"))
-    assert (await container.identity.accounts.profile(victim)).email == EMAIL
+    victim = await container.identity.registrations.sign_up(_sign_up())
+    bystander = await container.identity.registrations.sign_up(_sign_up("bystander@example.com"))
+    assert (await container.identity.profiles.profile(victim)).email == EMAIL
 
     async with container.infra.uow() as uow:
         account = await uow.accounts.get(victim)
@@ -72,8 +72,8 @@ async def test_destroying_the_key_makes_every_value_unreadable(uow_factory) -> N
         assert await keyring.destroy(victim) is False  # idempotent
 
     with pytest.raises(KeyDestroyed):
-        await container.identity.accounts.profile(victim)
-    assert (await container.identity.accounts.profile(bystander)).email == "bystander@example.com"
+        await container.identity.profiles.profile(victim)
+    assert (await container.identity.profiles.profile(bystander)).email == "bystander@example.com"
     await container.aclose()
 
 
@@ -87,11 +87,11 @@ async def test_plaintext_identifiers_never_reach_the_sqlite_file(tmp_path) -> No
     container = build_container(settings, uow=database.unit_of_work, database_ping=database.ping, **overrides)
     container.lifecycle.closers.append(database.dispose)
     await container.start()
-    subject = await container.identity.accounts.sign_up(_sign_up())
-    principal = await container.identity.accounts.authenticate(
-        (await container.identity.accounts.issue_token(EMAIL, "correct horse battery staple")).access_token
+    subject = await container.identity.registrations.sign_up(_sign_up())
+    principal = await container.identity.sessions.authenticate(
+        (await container.identity.sessions.issue_token(EMAIL, "correct horse battery staple")).access_token
     )
-    await container.identity.accounts.update_profile(principal, {"email": "changed.subject@example.com"})
+    await container.identity.profiles.update_profile(principal, {"email": "changed.subject@example.com"})
     await container.aclose()
 
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("at-rest.sqlite3*"))

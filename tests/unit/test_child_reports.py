@@ -18,8 +18,9 @@ from dreamina.adapters.memory.generation import RecordingCharges
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, build_container, memory_database
 from dreamina.domain.generation.generations import GenerationRequest
-from dreamina.domain.identity.accounts import SignUp
-from dreamina.domain.identity.child_reports import IncomingReport, ReportClosed
+from dreamina.domain.identity.child_report_intake import IncomingReport
+from dreamina.domain.identity.child_report_review import ReportClosed
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.errors import AuthenticationFailed, InvalidInput
 from dreamina.ports.child_reports import ReportSource, ReportStatus
 from dreamina.ports.generation import GenerationStatus
@@ -50,9 +51,9 @@ async def wired(tmp_path: Path) -> AsyncIterator[tuple[Container, InMemoryDataba
 
 
 async def _account(container: Container, email: str, birth: date = date(1990, 4, 1)) -> tuple[UUID, str]:
-    await container.identity.accounts.sign_up(SignUp(email, PASSWORD, birth, "DE", None, 1))
-    token = (await container.identity.accounts.issue_token(email, PASSWORD)).access_token
-    return (await container.identity.accounts.authenticate(token)).account_id, token
+    await container.identity.registrations.sign_up(SignUp(email, PASSWORD, birth, "DE", None, 1))
+    token = (await container.identity.sessions.issue_token(email, PASSWORD)).access_token
+    return (await container.identity.sessions.authenticate(token)).account_id, token
 
 
 def _mailer(container: Container) -> InMemoryMailer:
@@ -76,19 +77,19 @@ async def test_a_report_suspends_at_once_stops_generations_and_keeps_no_report_t
     other, other_token = await _account(container, "adult@example.com")
     untouched = await container.generation.generations.submit(other, GenerationRequest(kind="image", prompt="a dog"))
 
-    await container.children.reports.report(
+    await container.children.intake.report(
         IncomingReport(contact=REPORTER, email="KID@example.com", details=DETAILS, relationship="parent")
     )
 
     with pytest.raises(AuthenticationFailed):
-        await container.identity.accounts.authenticate(token)
+        await container.identity.sessions.authenticate(token)
     with pytest.raises(AuthenticationFailed):
-        await container.identity.accounts.issue_token("kid@example.com", PASSWORD)
+        await container.identity.sessions.issue_token("kid@example.com", PASSWORD)
     assert (await container.generation.generations.get(subject, queued.id)).status is GenerationStatus.CANCELED
     charges = CHARGES[id(container)]
     assert charges.effective(queued.id) == "release"  # the reserved credits went back
     assert (await container.generation.generations.get(other, untouched.id)).status is GenerationStatus.QUEUED
-    assert await container.identity.accounts.authenticate(other_token)  # nobody else is touched
+    assert await container.identity.sessions.authenticate(other_token)  # nobody else is touched
     async with container.infra.uow() as uow:
         account = await uow.accounts.get(subject)
         assert account is not None and account.status is AccountStatus.SUSPENDED
@@ -108,8 +109,8 @@ async def test_an_unknown_account_leaves_no_trace_and_answers_the_same(
 ) -> None:
     container, database = wired
     before = database.row_counts()
-    assert await container.children.reports.report(IncomingReport(contact=REPORTER, email="nobody@example.com")) is None
-    assert await container.children.reports.report(IncomingReport(contact=REPORTER, account_id=uuid.uuid4())) is None
+    assert await container.children.intake.report(IncomingReport(contact=REPORTER, email="nobody@example.com")) is None
+    assert await container.children.intake.report(IncomingReport(contact=REPORTER, account_id=uuid.uuid4())) is None
     assert database.row_counts() == before
     assert _mailer(container).sent_to(REPORTER) == []
 
@@ -125,24 +126,24 @@ async def test_bad_reports_are_refused(wired: tuple[Container, InMemoryDatabase]
         IncomingReport(contact=REPORTER, email="a@example.com", details="bad\x00text"),
     ):
         with pytest.raises(InvalidInput):
-            await container.children.reports.report(incoming)
+            await container.children.intake.report(incoming)
 
 
 async def test_reports_about_one_account_merge_and_stop_piling_up(wired: tuple[Container, InMemoryDatabase]) -> None:
     container, database = wired
     subject, _ = await _account(container, "kid@example.com")
-    await container.children.reports.report(IncomingReport(contact=REPORTER, account_id=subject, details=DETAILS))
-    await container.children.reports.report(IncomingReport(contact="teacher@example.org", email="kid@example.com"))
+    await container.children.intake.report(IncomingReport(contact=REPORTER, account_id=subject, details=DETAILS))
+    await container.children.intake.report(IncomingReport(contact="teacher@example.org", email="kid@example.com"))
     for i in range(10):
-        await container.children.reports.report(IncomingReport(contact=f"r{i}@example.org", email="kid@example.com"))
+        await container.children.intake.report(IncomingReport(contact=f"r{i}@example.org", email="kid@example.com"))
     assert database.row_counts()["child_reports"] == 1
     async with container.infra.uow() as uow:
         report = await uow.child_reports.open_for_subject(subject)
     assert report is not None
     # per target (the email, the id) at most 5 reports a day are taken in; both count towards the one open report
-    assert report.reports_received == 1 + container.children.reports.rules.per_target_limit
+    assert report.reports_received == 1 + container.children.intake.rules.per_target_limit
     staff = await _staff(container, "officer@example.com")
-    view = await container.children.reports.view(staff, report.id, "reviewing the report")
+    view = await container.children.review.view(staff, report.id, "reviewing the report")
     assert [r.contact for r in view.reporters][:2] == [REPORTER, "teacher@example.org"]
     assert len(view.reporters) == 5  # later reporters are counted, not stored
     assert view.details == [DETAILS]
@@ -154,21 +155,19 @@ async def test_staff_views_are_audited_and_dismissal_reactivates_and_tells_the_r
     container, _ = wired
     subject, _ = await _account(container, "adult@example.com")
     staff = await _staff(container, "officer@example.com")
-    await container.children.reports.report(
-        IncomingReport(contact=REPORTER, email="adult@example.com", details=DETAILS)
-    )
-    queue = await container.children.reports.queue(staff)
+    await container.children.intake.report(IncomingReport(contact=REPORTER, email="adult@example.com", details=DETAILS))
+    queue = await container.children.review.queue(staff)
     assert [r.subject_id for r in queue] == [subject]
     with pytest.raises(InvalidInput):
-        await container.children.reports.view(staff, queue[0].id, "   ")
-    await container.children.reports.view(staff, queue[0].id, "checking the age")
-    dismissed = await container.children.reports.dismiss(staff, queue[0].id, "verified ID: adult")
+        await container.children.review.view(staff, queue[0].id, "   ")
+    await container.children.review.view(staff, queue[0].id, "checking the age")
+    dismissed = await container.children.review.dismiss(staff, queue[0].id, "verified ID: adult")
     assert dismissed.status is ReportStatus.DISMISSED and dismissed.closed_at is not None
     with pytest.raises(ReportClosed):
-        await container.children.reports.confirm(staff, queue[0].id, "too late")
-    assert await container.children.reports.queue(staff) == []
+        await container.children.review.confirm(staff, queue[0].id, "too late")
+    assert await container.children.review.queue(staff) == []
     # active again, but the sessions revoked by the suspension stay revoked: a new sign-in works
-    assert await container.identity.accounts.issue_token("adult@example.com", PASSWORD)
+    assert await container.identity.sessions.issue_token("adult@example.com", PASSWORD)
     async with container.infra.uow() as uow:
         audit = await uow.audit.list_for_subject(subject)
     staff_actions = [(e.action, e.reason) for e in audit if e.actor_kind == "staff"]
@@ -185,9 +184,9 @@ async def test_confirmation_opens_an_erasure_due_at_once(wired: tuple[Container,
     container, _ = wired
     subject, _ = await _account(container, "kid@example.com")
     staff = await _staff(container, "officer@example.com")
-    await container.children.reports.report(IncomingReport(contact=REPORTER, email="kid@example.com"))
-    report = (await container.children.reports.queue(staff))[0]
-    confirmed = await container.children.reports.confirm(staff, report.id, "confirmed with the parent")
+    await container.children.intake.report(IncomingReport(contact=REPORTER, email="kid@example.com"))
+    report = (await container.children.review.queue(staff))[0]
+    confirmed = await container.children.review.confirm(staff, report.id, "confirmed with the parent")
     assert confirmed.status is ReportStatus.CONFIRMED and confirmed.erasure_request_id is not None
     requests = await container.data_rights.requests.list_for_subject(subject)
     assert [(r.id, r.type, r.status) for r in requests] == [(confirmed.erasure_request_id, "erasure", "scheduled")]
@@ -205,18 +204,18 @@ async def test_a_birth_date_below_the_minimum_age_suspends_and_raises_a_report(
 ) -> None:
     container, _ = wired
     subject, token = await _account(container, "young@example.com")
-    principal = await container.identity.accounts.authenticate(token)
-    adult = await container.identity.accounts.update_profile(principal, {"birth_date": "1991-06-02"})
+    principal = await container.identity.sessions.authenticate(token)
+    adult = await container.identity.profiles.update_profile(principal, {"birth_date": "1991-06-02"})
     assert adult.birth_date == date(1991, 6, 2) and adult.status == "active"
     with pytest.raises(InvalidInput):
-        await container.identity.accounts.update_profile(principal, {"birth_date": "2999-01-01"})
+        await container.identity.profiles.update_profile(principal, {"birth_date": "2999-01-01"})
     with pytest.raises(InvalidInput):
-        await container.identity.accounts.update_profile(principal, {"birth_date": "yesterday"})
+        await container.identity.profiles.update_profile(principal, {"birth_date": "yesterday"})
 
-    child = await container.identity.accounts.update_profile(principal, {"birth_date": "2016-03-04"})
+    child = await container.identity.profiles.update_profile(principal, {"birth_date": "2016-03-04"})
     assert child.birth_date == date(2016, 3, 4) and child.status == "suspended"  # the correction is stored
     with pytest.raises(AuthenticationFailed):
-        await container.identity.accounts.authenticate(token)
+        await container.identity.sessions.authenticate(token)
     async with container.infra.uow() as uow:
         report = await uow.child_reports.open_for_subject(subject)
         audit = await uow.audit.list_for_subject(subject)
@@ -234,11 +233,9 @@ async def test_retention_drops_reporter_data_after_90_days_and_the_record_after_
     assert isinstance(clock, MovableClock)
     await _account(container, "adult@example.com")
     staff = await _staff(container, "officer@example.com")
-    await container.children.reports.report(
-        IncomingReport(contact=REPORTER, email="adult@example.com", details=DETAILS)
-    )
-    report = (await container.children.reports.queue(staff))[0]
-    await container.children.reports.dismiss(staff, report.id, "unfounded")
+    await container.children.intake.report(IncomingReport(contact=REPORTER, email="adult@example.com", details=DETAILS))
+    report = (await container.children.review.queue(staff))[0]
+    await container.children.review.dismiss(staff, report.id, "unfounded")
     names = {"child_reports.reporter_data", "child_reports.closed"}
 
     async def sweep() -> dict[str, int]:
@@ -248,7 +245,7 @@ async def test_retention_drops_reporter_data_after_90_days_and_the_record_after_
     assert await sweep() == dict.fromkeys(names, 0)
     clock.advance(timedelta(days=2))
     assert await sweep() == {"child_reports.reporter_data": 1, "child_reports.closed": 0}
-    view = await container.children.reports.view(staff, report.id, "after the period")
+    view = await container.children.review.view(staff, report.id, "after the period")
     assert view.reporters == [] and view.details == []
     assert await sweep() == dict.fromkeys(names, 0)  # idempotent
     clock.advance(timedelta(days=3 * 365))
@@ -275,7 +272,7 @@ async def test_the_subjects_export_lists_reports_about_them_without_the_reporter
 ) -> None:
     container, _ = wired
     subject, _ = await _account(container, "kid@example.com")
-    await container.children.reports.report(IncomingReport(contact=REPORTER, email="kid@example.com", details=DETAILS))
+    await container.children.intake.report(IncomingReport(contact=REPORTER, email="kid@example.com", details=DETAILS))
     (identity,) = [h for h in container.data_rights.holders if h.name == "identity"]
     assert (await identity.count(subject))["child_reports"] == 1
     sink = _Sink()

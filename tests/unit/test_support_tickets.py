@@ -15,7 +15,7 @@ from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.database import InMemoryDatabase
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, build_container, memory_database
-from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
 from dreamina.domain.support.errors import TicketClosed
 from dreamina.domain.support.tickets import NewTicket
@@ -42,9 +42,9 @@ async def container(db: InMemoryDatabase, tmp_path: Path) -> Container:
 
 
 async def _subject(container: Container, email: str, country: str = "DE", region: str | None = None) -> UUID:
-    await container.identity.accounts.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), country, region, 1, None))
-    token = await container.identity.accounts.issue_token(email, PASSWORD)
-    return (await container.identity.accounts.authenticate(token.access_token)).account_id
+    await container.identity.registrations.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), country, region, 1, None))
+    token = await container.identity.sessions.issue_token(email, PASSWORD)
+    return (await container.identity.sessions.authenticate(token.access_token)).account_id
 
 
 def _mailer(container: Container) -> InMemoryMailer:

@@ -64,6 +64,22 @@ class CheckoutRecord:
     created_at: datetime
     updated_at: datetime
 
+    def complete(self, now: datetime) -> None:
+        """Paid in full: the pack's credits are in the ledger."""
+        self._become(CheckoutStatus.COMPLETED, now)
+
+    def expire(self, now: datetime) -> None:
+        """The processor closed the session unpaid."""
+        self._become(CheckoutStatus.EXPIRED, now)
+
+    def refuse_amount(self, now: datetime) -> None:
+        """Paid, but not the amount or currency we asked for: nothing is credited."""
+        self._become(CheckoutStatus.MISMATCH, now)
+
+    def _become(self, status: CheckoutStatus, now: datetime) -> None:
+        self.status = status
+        self.updated_at = now
+
 
 @dataclass(slots=True)
 class PaymentRecord:
@@ -88,6 +104,18 @@ class PaymentRecord:
     paid_at: datetime
     retain_until: datetime
     pseudonymised_at: datetime | None = None
+
+    def record_refund(self, total_refunded: int) -> None:
+        """The processor's running total of refunds (a redelivered or stale total never lowers it)."""
+        self.amount_refunded = min(self.amount, max(self.amount_refunded, total_refunded))
+
+    def record_dispute(self, disputed: int) -> None:
+        """One more dispute; together they never exceed the payment."""
+        self.amount_disputed = min(self.amount, self.amount_disputed + disputed)
+
+    def claw_back(self, credits: int) -> None:
+        """``credits`` more were taken back from the subject's balance for refunds and disputes."""
+        self.credits_clawed_back += credits
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,48 @@ class ChildReport:
     erasure_request_id: UUID | None = None
     reporter_data_deleted_at: datetime | None = None
 
+    @property
+    def is_open(self) -> bool:
+        return self.status is ReportStatus.OPEN
+
+    def receive_another(self, now: datetime, *, suspended_account: bool) -> None:
+        """Another report about the same account, merged into this open one."""
+        self.reports_received += 1
+        self.suspended_account = self.suspended_account or suspended_account
+        self.updated_at = now
+
+    def hold_reporters(self, reporter_key: bytes, reporters_ciphertext: bytes, details_ciphertext: bytes) -> None:
+        """The reporters and their details, sealed (again) with the report's key (``reporter_key``, wrapped)."""
+        self.reporter_key = reporter_key
+        self.reporters_ciphertext = reporters_ciphertext
+        self.details_ciphertext = details_ciphertext
+
+    def close(self, status: ReportStatus, now: datetime) -> None:
+        """Staff decided (``confirmed`` or ``dismissed``), or the account was erased first."""
+        self.status = status
+        self.closed_at = now
+        self.updated_at = now
+
+    def reopen(self, now: datetime) -> None:
+        """A decision whose follow-up failed is undone: the report is back in the queue."""
+        self.status = ReportStatus.OPEN
+        self.closed_at = None
+        self.updated_at = now
+
+    def record_erasure(self, erasure_request_id: UUID, now: datetime) -> None:
+        """The erasure a confirmation opened."""
+        self.erasure_request_id = erasure_request_id
+        self.updated_at = now
+
+    def pseudonymise(self, pseudonym: UUID, now: datetime) -> None:
+        """The reported subject's erasure: their id becomes ``pseudonym``, the details (which may name the child)
+        go, and a report still open is closed as ``account_erased``."""
+        self.subject_id = pseudonym
+        self.details_ciphertext = None
+        if self.is_open:
+            self.close(ReportStatus.ACCOUNT_ERASED, now)
+        self.updated_at = now
+
 
 class ChildReportRepository(Protocol):
     async def add(self, report: ChildReport) -> None:

@@ -34,6 +34,52 @@ class Account:
     updated_at: datetime
     content_retention_days: int | None = None  # generations are deleted this many days after; None: kept
 
+    @property
+    def is_active(self) -> bool:
+        """Only an active account signs in and has its tokens accepted."""
+        return self.status is AccountStatus.ACTIVE
+
+    def suspend(self, now: datetime) -> bool:
+        """Child safety: sign-in and tokens are refused until staff decide. Returns whether it was active until now
+        (an account already suspended stays as it is)."""
+        if self.status is not AccountStatus.ACTIVE:
+            return False
+        self._become(AccountStatus.SUSPENDED, now)
+        return True
+
+    def reactivate(self, now: datetime) -> bool:
+        """A dismissed child report gives a suspended account back; returns whether it was suspended."""
+        if self.status is not AccountStatus.SUSPENDED:
+            return False
+        self._become(AccountStatus.ACTIVE, now)
+        return True
+
+    def rehash_password(self, password_hash: str, now: datetime) -> None:
+        """The same password under the hasher's current parameters."""
+        self.password_hash = password_hash
+        self.updated_at = now
+
+    def correct_email(self, email_index: str, email_ciphertext: bytes, now: datetime) -> None:
+        self.email_index = email_index
+        self.email_ciphertext = email_ciphertext
+        self.updated_at = now
+
+    def correct_display_name(self, display_name_ciphertext: bytes | None, now: datetime) -> None:
+        self.display_name_ciphertext = display_name_ciphertext
+        self.updated_at = now
+
+    def correct_birth_date(self, birth_date_ciphertext: bytes, now: datetime) -> None:
+        self.birth_date_ciphertext = birth_date_ciphertext
+        self.updated_at = now
+
+    def choose_content_retention(self, days: int | None, now: datetime) -> None:
+        self.content_retention_days = days
+        self.updated_at = now
+
+    def _become(self, status: AccountStatus, now: datetime) -> None:
+        self.status = status
+        self.updated_at = now
+
 
 @dataclass(frozen=True, slots=True)
 class AuthSession:

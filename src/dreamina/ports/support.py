@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "open"  # waiting for our answer (a privacy ticket's legal clock runs)
+    ANSWERED = "answered"  # answered and left open for a follow-up
+    CLOSED = "closed"  # its retention period runs from here
 
 
 @dataclass(slots=True)
@@ -20,7 +27,7 @@ class SupportTicket:
     id: UUID
     subject_id: UUID | None
     category: str  # privacy | billing | other
-    status: str  # open | answered | closed
+    status: TicketStatus
     received_at: datetime
     updated_at: datetime
     subject_line_ciphertext: bytes
@@ -33,6 +40,33 @@ class SupportTicket:
     flag: str | None = None  # near_due | overdue, set by the deadline monitor while the ticket is open
     answered_at: datetime | None = None
     closed_at: datetime | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status is TicketStatus.CLOSED
+
+    def answer(self, replies_ciphertext: bytes, now: datetime, *, close: bool) -> None:
+        """Staff answered (``replies_ciphertext`` holds every answer so far): the legal clock stops and any deadline
+        flag goes; ``close`` closes the ticket too."""
+        self.replies_ciphertext = replies_ciphertext
+        self.status = TicketStatus.CLOSED if close else TicketStatus.ANSWERED
+        self.answered_at = now
+        self.flag = None
+        if close:
+            self.closed_at = now
+        self.updated_at = now
+
+    def close(self, now: datetime) -> None:
+        """Closed without (another) answer; its retention period starts."""
+        self.status = TicketStatus.CLOSED
+        self.closed_at = now
+        self.flag = None
+        self.updated_at = now
+
+    def raise_flag(self, flag: str, now: datetime) -> None:
+        """The deadline monitor's mark: ``near_due`` or ``overdue``."""
+        self.flag = flag
+        self.updated_at = now
 
 
 class SupportTicketRepository(Protocol):
@@ -54,7 +88,7 @@ class SupportTicketRepository(Protocol):
         self,
         *,
         categories: tuple[str, ...],
-        statuses: tuple[str, ...],
+        statuses: tuple[TicketStatus, ...],
         due_before: datetime | None = None,
         limit: int,
     ) -> list[SupportTicket]:

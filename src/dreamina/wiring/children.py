@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from dreamina.adapters.memory import child_reports as memory_child_reports
 from dreamina.adapters.sql import repositories_child_reports
 from dreamina.domain.identity.child_report_data import CHILD_REPORT_DATA
-from dreamina.domain.identity.child_reports import ChildReports
+from dreamina.domain.identity.child_report_intake import ChildReportIntake
+from dreamina.domain.identity.child_report_review import ChildReportReview
 from dreamina.domain.identity.retention import ClosedChildReportContacts, ExpiredChildReports
 from dreamina.ports.child_reports import ChildErasure, GenerationStopper
 from dreamina.wiring.infrastructure import Infrastructure
@@ -24,22 +25,29 @@ PARTS = ModuleParts(
 
 @dataclass(frozen=True, slots=True)
 class Children:
-    """The children's flow."""
+    """The children's flow: reports from anyone, and the staff who decide them."""
 
-    reports: ChildReports
+    intake: ChildReportIntake
+    review: ChildReportReview
     contributes: Contributions
 
 
 def wire_children(infra: Infrastructure, *, generations: GenerationStopper, erasure: ChildErasure) -> Children:
     return Children(
-        reports=ChildReports(
+        intake=ChildReportIntake(
+            uow=infra.uow,
+            vault=infra.vault,
+            cipher=infra.cipher,
+            clock=infra.clock,
+            attempts=infra.attempts,
+            generations=generations,
+        ),
+        review=ChildReportReview(
             uow=infra.uow,
             vault=infra.vault,
             cipher=infra.cipher,
             clock=infra.clock,
             mailer=infra.mailer,
-            attempts=infra.attempts,
-            generations=generations,
             erasure=erasure,
         ),
         contributes=Contributions(

@@ -1,4 +1,5 @@
-"""Wiring unit of the identity module: accounts (sign-up with the age gate, sign-in, profile) and staff roles."""
+"""Wiring unit of the identity module: sign-up with the age gate, sign-in and sessions, the subject's profile, and
+staff roles."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from uuid import UUID
 
 from dreamina.adapters.memory import identity as memory_identity
 from dreamina.adapters.sql import repositories_identity
-from dreamina.domain.identity.accounts import Accounts, IdentityRules, Principal
+from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.identity.data_map import IDENTITY_DATA
 from dreamina.domain.identity.personal_data import IdentityPersonalData
+from dreamina.domain.identity.profiles import Profiles
+from dreamina.domain.identity.registrations import Registrations
 from dreamina.domain.identity.retention import AuditEventsPastLegalPeriod, ExpiredSessions
+from dreamina.domain.identity.sessions import SessionRules, Sessions
 from dreamina.domain.identity.staff import StaffDirectory
 from dreamina.ports.child_reports import GenerationStopper
 from dreamina.wiring.infrastructure import Infrastructure
@@ -30,47 +34,62 @@ NO_SESSION = uuid.UUID(int=0)  # a correction that arrives through a privacy req
 class Identity:
     """The identity module's use cases, and the profile corrections it answers for the data-rights module."""
 
-    accounts: Accounts
+    registrations: Registrations
+    sessions: Sessions
+    profiles: Profiles
     staff: StaffDirectory
     corrections: IdentityProfileCorrections
     contributes: Contributions
 
 
 class IdentityProfileCorrections:
-    """The data-rights module's ``ProfileCorrections`` port, by :meth:`Accounts.update_profile` (same validation,
+    """The data-rights module's ``ProfileCorrections`` port, by :meth:`Profiles.update_profile` (same validation,
     same audit)."""
 
-    def __init__(self, accounts: Accounts) -> None:
-        self._accounts = accounts
+    def __init__(self, profiles: Profiles) -> None:
+        self._profiles = profiles
 
     async def correct(self, subject_id: UUID, changes: Mapping[str, str | None]) -> tuple[str, ...]:
-        before = await self._accounts.profile(subject_id)
-        after = await self._accounts.update_profile(Principal(subject_id, NO_SESSION), dict(changes))
+        before = await self._profiles.profile(subject_id)
+        after = await self._profiles.update_profile(Principal(subject_id, NO_SESSION), dict(changes))
         return tuple(name for name in changes if getattr(before, name) != getattr(after, name))
 
 
 def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Identity:
     settings = infra.settings
-    accounts = Accounts(
+    profiles = Profiles(
         uow=infra.uow,
         vault=infra.vault,
         keyrings=infra.keyrings,
-        passwords=infra.passwords,
-        mailer=infra.mailer,
         clock=infra.clock,
-        attempts=infra.attempts,
         jurisdictions=infra.jurisdictions,
         generations=generations,
-        rules=IdentityRules(
-            token_ttl=timedelta(seconds=settings.token_ttl_seconds),
-            login_max_failures=settings.login_max_failures,
-            login_window_seconds=settings.login_window_seconds,
-        ),
     )
     return Identity(
-        accounts=accounts,
+        registrations=Registrations(
+            uow=infra.uow,
+            vault=infra.vault,
+            keyrings=infra.keyrings,
+            passwords=infra.passwords,
+            mailer=infra.mailer,
+            clock=infra.clock,
+            jurisdictions=infra.jurisdictions,
+        ),
+        sessions=Sessions(
+            uow=infra.uow,
+            vault=infra.vault,
+            passwords=infra.passwords,
+            clock=infra.clock,
+            attempts=infra.attempts,
+            rules=SessionRules(
+                token_ttl=timedelta(seconds=settings.token_ttl_seconds),
+                login_max_failures=settings.login_max_failures,
+                login_window_seconds=settings.login_window_seconds,
+            ),
+        ),
+        profiles=profiles,
         staff=StaffDirectory(infra.uow, infra.vault, infra.clock),
-        corrections=IdentityProfileCorrections(accounts),
+        corrections=IdentityProfileCorrections(profiles),
         contributes=Contributions(
             holders=(
                 IdentityPersonalData(uow=infra.uow, vault=infra.vault, keyrings=infra.keyrings, clock=infra.clock),

@@ -64,11 +64,11 @@ class InMemoryChildReportRepository:
     async def close_if_open(self, report_id: UUID, status: ReportStatus, now: datetime) -> bool:
         check_time("now", now)
         found = self._table.get(report_id)
-        if found is None or found.status is not ReportStatus.OPEN:
+        if found is None or not found.is_open:
             return False
-        self._table.replace(
-            report_id, _stored(dataclasses.replace(found, status=status, closed_at=now, updated_at=now))
-        )
+        closed = _stored(found)
+        closed.close(ReportStatus(status), utc(now))
+        self._table.replace(report_id, closed)
         return True
 
     async def reopen(self, report_id: UUID, now: datetime) -> None:
@@ -76,7 +76,8 @@ class InMemoryChildReportRepository:
         found = self._table.get(report_id)
         if found is None:
             raise NotFound("no such report")
-        reopened = _stored(dataclasses.replace(found, status=ReportStatus.OPEN, closed_at=None, updated_at=now))
+        reopened = _stored(found)
+        reopened.reopen(utc(now))
         self._refuse_second_open(reopened)
         self._table.replace(report_id, reopened)
 

@@ -10,7 +10,7 @@ from uuid import UUID
 from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, utc, utc_or_none
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
-from dreamina.ports.support import SupportTicket
+from dreamina.ports.support import SupportTicket, TicketStatus
 
 _TIMES = ("received_at", "updated_at", "due_at", "answered_at", "closed_at")
 _BYTES = ("subject_line_ciphertext", "message_ciphertext", "reply_to_ciphertext", "wrapped_key", "replies_ciphertext")
@@ -19,7 +19,7 @@ _BYTES = ("subject_line_ciphertext", "message_ciphertext", "reply_to_ciphertext"
 def _stored(t: SupportTicket) -> SupportTicket:
     for name in ("category", "status", "jurisdiction", "flag"):
         check_text(name, getattr(t, name))
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {"status": TicketStatus(t.status)}
     for name in _TIMES:
         check_time(name, getattr(t, name))
         changes[name] = utc_or_none(getattr(t, name))
@@ -57,7 +57,7 @@ class InMemorySupportTicketRepository:
         self,
         *,
         categories: tuple[str, ...],
-        statuses: tuple[str, ...],
+        statuses: tuple[TicketStatus, ...],
         due_before: datetime | None = None,
         limit: int,
     ) -> list[SupportTicket]:
@@ -82,7 +82,7 @@ class InMemorySupportTicketRepository:
                 (t.closed_at is not None and t.closed_at < utc(cutoff))
                 or (
                     t.closed_at is None
-                    and t.status == "answered"
+                    and t.status is TicketStatus.ANSWERED
                     and t.answered_at is not None
                     and t.answered_at < utc(cutoff)
                 )

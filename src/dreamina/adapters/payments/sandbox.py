@@ -83,7 +83,6 @@ class LocalPaymentSandbox:
         self._sessions_by_reference: dict[str, str] = {}
         self._charges: dict[str, _Charge] = {}  # by payment intent id
         self.sent: list[tuple[bytes, str]] = []  # every signed event, in order (what a webhook endpoint received)
-        self.undelivered: list[tuple[bytes, str]] = []
         self.sink: EventSink | None = None
 
     # -- the port -------------------------------------------------------------------------------------------------
@@ -209,13 +208,6 @@ class LocalPaymentSandbox:
             },
         )
 
-    async def redeliver(self) -> int:
-        """Deliver again the events the sink refused (e.g. out of order); returns how many are still pending."""
-        pending, self.undelivered = self.undelivered, []
-        for payload, header in pending:
-            await self._deliver(payload, header)
-        return len(self.undelivered)
-
     # -- internals ------------------------------------------------------------------------------------------------
 
     def _open_session(self, session_id: str) -> _Session:
@@ -275,8 +267,7 @@ class LocalPaymentSandbox:
             return
         try:
             await self.sink(payload, header)
-        except Exception as error:  # kept for redelivery, like a processor retrying a failed webhook
+        except Exception as error:  # logged, not retried: the sandbox does not redeliver events
             log.warning(
                 "sandbox_event_not_delivered", event_type=json.loads(payload)["type"], error=type(error).__name__
             )
-            self.undelivered.append((payload, header))

@@ -12,7 +12,7 @@ from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_support import SupportTicketRow
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
 from dreamina.domain.privacy.errors import NotFound
-from dreamina.ports.support import SupportTicket
+from dreamina.ports.support import SupportTicket, TicketStatus
 
 _FIELDS = (
     "subject_id",
@@ -38,7 +38,9 @@ def _values(t: SupportTicket) -> dict[str, Any]:
         check_text(name, getattr(t, name))
     for name in ("received_at", "updated_at", "due_at", "answered_at", "closed_at"):
         check_time(name, getattr(t, name))
-    return {name: getattr(t, name) for name in _FIELDS}
+    values = {name: getattr(t, name) for name in _FIELDS}
+    values["status"] = TicketStatus(t.status).value
+    return values
 
 
 def _ticket(row: Any) -> SupportTicket:
@@ -46,6 +48,7 @@ def _ticket(row: Any) -> SupportTicket:
     for name in ("subject_line_ciphertext", "message_ciphertext", "reply_to_ciphertext", "wrapped_key"):
         values[name] = None if values[name] is None else bytes(values[name])
     values["replies_ciphertext"] = None if row.replies_ciphertext is None else bytes(row.replies_ciphertext)
+    values["status"] = TicketStatus(row.status)
     return SupportTicket(id=row.id, **values)
 
 
@@ -58,7 +61,7 @@ def _closed_before(categories: tuple[str, ...], cutoff: datetime) -> ColumnEleme
             SupportTicketRow.closed_at < cutoff,
             and_(
                 SupportTicketRow.closed_at.is_(None),
-                SupportTicketRow.status == "answered",
+                SupportTicketRow.status == TicketStatus.ANSWERED.value,
                 SupportTicketRow.answered_at < cutoff,
             ),
         ),
@@ -96,13 +99,14 @@ class SqlSupportTicketRepository(SqlRepository):
         self,
         *,
         categories: tuple[str, ...],
-        statuses: tuple[str, ...],
+        statuses: tuple[TicketStatus, ...],
         due_before: datetime | None = None,
         limit: int,
     ) -> list[SupportTicket]:
         check_time("due_before", due_before)
         statement = select(self._table).where(
-            SupportTicketRow.category.in_(categories), SupportTicketRow.status.in_(statuses)
+            SupportTicketRow.category.in_(categories),
+            SupportTicketRow.status.in_([TicketStatus(s).value for s in statuses]),
         )
         if due_before is not None:
             statement = statement.where(SupportTicketRow.due_at < due_before)

@@ -110,8 +110,7 @@ class PaymentEvents:
                     await uow.commit()
                     return Outcome.NOT_PAID
                 if event.amount != current.amount or (event.currency or "").lower() != current.currency:
-                    current.status = CheckoutStatus.MISMATCH
-                    current.updated_at = now
+                    current.refuse_amount(now)
                     await uow.billing.update_checkout(current)
                     await uow.commit()
                     return Outcome.MISMATCH
@@ -149,8 +148,7 @@ class PaymentEvents:
                             created_at=now,
                         )
                     )
-                current.status = CheckoutStatus.COMPLETED
-                current.updated_at = now
+                current.complete(now)
                 await uow.billing.update_checkout(current)
                 await uow.commit()
                 return Outcome.CREDITED
@@ -165,8 +163,7 @@ class PaymentEvents:
                 return Outcome.DUPLICATE
             checkout = await uow.billing.get_checkout(event.session_id)
             if checkout is not None and checkout.status is CheckoutStatus.OPEN:
-                checkout.status = CheckoutStatus.EXPIRED
-                checkout.updated_at = self._clock.now()
+                checkout.expire(self._clock.now())
                 await uow.billing.update_checkout(checkout)
             await uow.commit()
         return Outcome.EXPIRED if checkout is not None else Outcome.IGNORED
@@ -191,12 +188,10 @@ class PaymentEvents:
                 current = await uow.billing.get_payment_by_intent(intent)
                 assert current is not None
                 if event.type == REFUNDED:
-                    current.amount_refunded = min(
-                        current.amount, max(current.amount_refunded, event.amount_refunded or 0)
-                    )
+                    current.record_refund(event.amount_refunded or 0)
                     kind = EntryKind.REFUND_CLAWBACK
                 else:
-                    current.amount_disputed = min(current.amount, current.amount_disputed + (event.amount or 0))
+                    current.record_dispute(event.amount or 0)
                     kind = EntryKind.DISPUTE_CLAWBACK
                 owed = proportional_credits(
                     current.credits, current.amount_refunded + current.amount_disputed, current.amount
@@ -214,7 +209,7 @@ class PaymentEvents:
                             created_at=self._clock.now(),
                         )
                     )
-                    current.credits_clawed_back += delta
+                    current.claw_back(delta)
                 await uow.billing.update_payment(current)
                 await uow.commit()
                 return Outcome.CLAWED_BACK

@@ -77,10 +77,6 @@ class ConsentState:
         """G3: analytics needs a yes given under the policy version in effect now."""
         return self.choices.analytics and self.under_current_policy
 
-    @property
-    def marketing_allowed(self) -> bool:
-        return self.choices.marketing and self.under_current_policy and not self.gpc
-
 
 def gpc_signalled(values: list[str]) -> bool:
     """True if any ``Sec-GPC`` field value is exactly ``1`` (spec: the only valid value; others are ignored)."""

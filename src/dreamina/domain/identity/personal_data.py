@@ -10,7 +10,6 @@ from uuid import UUID
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
-from dreamina.ports.child_reports import ReportStatus
 from dreamina.ports.clock import Clock
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.keys import KeyVault
@@ -159,12 +158,7 @@ class IdentityPersonalData:
             pseudonymised += await uow.disclosures.pseudonymise_subject(subject_id, pseudonym)
             now = self._clock.now()
             for report in await uow.child_reports.list_for_subject(subject_id):
-                report.subject_id = pseudonym
-                report.details_ciphertext = None
-                if report.status is ReportStatus.OPEN:
-                    report.status = ReportStatus.ACCOUNT_ERASED
-                    report.closed_at = now
-                report.updated_at = now
+                report.pseudonymise(pseudonym, now)
                 await uow.child_reports.update(report)
                 pseudonymised += 1
             await uow.commit()

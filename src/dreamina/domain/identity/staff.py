@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from dreamina.domain.identity.accounts import EMAIL_INDEX
+from dreamina.domain.identity.accounts import email_index_of
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
 from dreamina.domain.privacy.validation import normalise_email
 from dreamina.ports.clock import Clock
@@ -20,7 +20,7 @@ class StaffDirectory:
         self._clock = clock
 
     async def _account_id(self, email: str) -> UUID:
-        index = self._vault.blind_index(EMAIL_INDEX, normalise_email(email))
+        index = email_index_of(self._vault, normalise_email(email))
         async with self._uow() as uow:
             account = await uow.accounts.get_by_email_index(index)
         if account is None:

@@ -52,7 +52,7 @@ class SupportPersonalData:
                     {
                         "id": str(ticket.id),
                         "category": ticket.category,
-                        "status": ticket.status,
+                        "status": ticket.status.value,
                         "received_at": ticket.received_at.isoformat(),
                         "due_at": None if ticket.due_at is None else ticket.due_at.isoformat(),
                         "jurisdiction": ticket.jurisdiction,

@@ -24,13 +24,12 @@ from dreamina.ports.audit import AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer, MailMessage
-from dreamina.ports.support import SupportTicket
+from dreamina.ports.support import SupportTicket, TicketStatus
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 CATEGORIES = ("privacy", "billing", "other")
 QUEUES: dict[str, tuple[str, ...]] = {"privacy": ("privacy",), "support": ("billing", "other")}
-OPEN_STATUSES = ("open", "answered")
-STATUSES = (*OPEN_STATUSES, "closed")
+OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.ANSWERED)
 MAX_SUBJECT_LINE = 200
 MAX_MESSAGE = 5000
 MAX_REASON = 500
@@ -171,7 +170,7 @@ class SupportTickets:
                 id=uuid.uuid4(),
                 subject_id=subject_id,
                 category=new.category,
-                status="open",
+                status=TicketStatus.OPEN,
                 received_at=now,
                 updated_at=now,
                 subject_line_ciphertext=b"",
@@ -220,15 +219,14 @@ class SupportTickets:
     ) -> list[TicketSummary]:
         """Open tickets of one queue, soonest due (then oldest) first; each ticket shown is an audited staff view."""
         categories = _categories(queue)
-        if status is not None and status not in OPEN_STATUSES:
-            raise InvalidInput(f"status must be one of {', '.join(OPEN_STATUSES)}", field="status")
+        statuses = OPEN_STATUSES if status is None else (_open_status(status),)
         if flag is not None and flag not in ("near_due", "overdue"):
             raise InvalidInput("flag must be near_due or overdue", field="flag")
         now = self._clock.now()
         async with self._uow() as uow:
             found = await uow.support_tickets.list_open(
                 categories=categories,
-                statuses=(status,) if status else OPEN_STATUSES,
+                statuses=statuses,
                 due_before=None if due_within is None else now + due_within,
                 limit=self.rules.queue_limit,
             )
@@ -264,22 +262,17 @@ class SupportTickets:
         now = self._clock.now()
         async with self._uow() as uow:
             ticket = await self._in_queue(uow, queue, ticket_id)
-            if ticket.status == "closed":
+            if ticket.is_closed:
                 raise TicketClosed("this ticket is closed")
             seal = self._seal(uow)
             view = await seal.view(ticket)
             if len(view.replies) >= self.rules.max_replies:
                 raise InvalidInput(f"a ticket takes at most {self.rules.max_replies} answers", field="message")
             replies = [*view.replies, Reply(text=text, at=now)]
-            ticket.replies_ciphertext = await seal.seal(
+            sealed_replies = await seal.seal(
                 ticket, "replies", json.dumps([{"text": r.text, "at": r.at.isoformat()} for r in replies])
             )
-            ticket.status = "closed" if close else "answered"
-            ticket.answered_at = now
-            ticket.updated_at = now
-            ticket.flag = None
-            if close:
-                ticket.closed_at = now
+            ticket.answer(sealed_replies, now, close=close)
             await uow.support_tickets.update(ticket)
             await self._audit(uow, ticket, "support_ticket.answered", "staff", staff_id, None, now)
             recipient = view.reply_to or await self._account_email(uow, ticket)
@@ -301,12 +294,9 @@ class SupportTickets:
         now = self._clock.now()
         async with self._uow() as uow:
             ticket = await self._in_queue(uow, queue, ticket_id)
-            if ticket.status == "closed":
+            if ticket.is_closed:
                 raise TicketClosed("this ticket is already closed")
-            ticket.status = "closed"
-            ticket.closed_at = now
-            ticket.updated_at = now
-            ticket.flag = None
+            ticket.close(now)
             await uow.support_tickets.update(ticket)
             await self._audit(uow, ticket, "support_ticket.closed", "staff", staff_id, reason, now)
             await uow.commit()
@@ -318,15 +308,14 @@ class SupportTickets:
         counts = {"near_due": 0, "overdue": 0}
         async with self._uow() as uow:
             candidates = await uow.support_tickets.list_open(
-                categories=QUEUES["privacy"], statuses=("open",), due_before=now + NEAR_DUE, limit=10_000
+                categories=QUEUES["privacy"], statuses=(TicketStatus.OPEN,), due_before=now + NEAR_DUE, limit=10_000
             )
             for ticket in candidates:
                 assert ticket.due_at is not None
                 flag = deadline_flag(ticket.due_at, now)
                 if flag is None or flag == ticket.flag:
                     continue
-                ticket.flag = flag
-                ticket.updated_at = now
+                ticket.raise_flag(flag, now)
                 await uow.support_tickets.update(ticket)
                 await self._audit(uow, ticket, f"support_ticket.{flag}", "system", None, None, now)
                 counts[flag] += 1
@@ -384,6 +373,13 @@ def _categories(queue: str) -> tuple[str, ...]:
         return QUEUES[queue]
     except KeyError:
         raise InvalidInput(f"queue must be one of {', '.join(QUEUES)}", field="queue") from None
+
+
+def _open_status(value: str) -> TicketStatus:
+    """A queue filter: one of the statuses a ticket in a queue can have."""
+    if value not in OPEN_STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(OPEN_STATUSES)}", field="status")
+    return TicketStatus(value)
 
 
 def _reason(value: str) -> str:

@@ -16,7 +16,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
 from dreamina.domain.consent.policy_changes import PolicyChanges
-from dreamina.domain.identity.accounts import Accounts, Principal
+from dreamina.domain.identity.accounts import Principal
+from dreamina.domain.identity.sessions import Sessions
 from dreamina.domain.privacy.errors import AuthenticationFailed, Forbidden
 from dreamina.ports.staff import StaffRole
 
@@ -37,16 +38,16 @@ def bearer_or_none(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def provide_principal(
-    request: Request[Any, Any, Any], accounts: NamedDependency[Accounts], policy_changes: NamedDependency[PolicyChanges]
+    request: Request[Any, Any, Any], sessions: NamedDependency[Sessions], policy_changes: NamedDependency[PolicyChanges]
 ) -> Principal:
-    principal = await accounts.authenticate(bearer_token(request))
+    principal = await sessions.authenticate(bearer_token(request))
     # Section 10: a notified subject's first request after a new version takes effect accepts it.
     await policy_changes.on_authenticated(principal.account_id)
     return principal
 
 
 async def provide_optional_subject(
-    request: Request[Any, Any, Any], accounts: NamedDependency[Accounts], policy_changes: NamedDependency[PolicyChanges]
+    request: Request[Any, Any, Any], sessions: NamedDependency[Sessions], policy_changes: NamedDependency[PolicyChanges]
 ) -> UUID | None:
     """The signed-in subject if a bearer token is sent (a bad token is a 401, not an anonymous request)."""
     token = bearer_or_none(request)
@@ -54,7 +55,7 @@ async def provide_optional_subject(
         if request.headers.get("authorization"):
             raise AuthenticationFailed("missing or invalid access token")
         return None
-    principal = await accounts.authenticate(token)
+    principal = await sessions.authenticate(token)
     await policy_changes.on_authenticated(principal.account_id)
     return principal.account_id
 
@@ -71,7 +72,7 @@ def requires_role(*roles: StaffRole) -> Guard:
         scheme, _sep, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationFailed("missing or invalid access token")
-        principal = await identity.accounts.authenticate(token.strip())
+        principal = await identity.sessions.authenticate(token.strip())
         role = await identity.staff.role_of(principal.account_id)
         if role not in roles:
             raise Forbidden("this needs a staff role: " + ", ".join(r.value for r in roles))

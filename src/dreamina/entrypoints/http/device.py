@@ -66,7 +66,7 @@ async def honour_gpc(request: Request[Any, Any, Any]) -> None:
     token = bearer_or_none(request)
     if token is not None:
         try:
-            subject_id = (await container.identity.accounts.authenticate(token)).account_id
+            subject_id = (await container.identity.sessions.authenticate(token)).account_id
         except AuthenticationFailed:
             subject_id = None  # the handler answers 401 where it needs a subject
     await container.consent.choices.observe_gpc(

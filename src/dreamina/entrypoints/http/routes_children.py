@@ -18,7 +18,8 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from msgspec import Meta
 
 from dreamina.domain.identity.accounts import Principal
-from dreamina.domain.identity.child_reports import ChildReports, IncomingReport, ReportView
+from dreamina.domain.identity.child_report_intake import ChildReportIntake, IncomingReport
+from dreamina.domain.identity.child_report_review import ChildReportReview, ReportView
 from dreamina.entrypoints.http.auth import DECIDERS, EVERY_STAFF_ROLE, SECURED, STAFF
 from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
@@ -109,11 +110,11 @@ def _detail(view: ReportView) -> ChildReportDetail:
     responses=problem_responses(400, 413, 422, 429),
 )
 async def report_child(
-    data: JSONBody[ChildReportBody], child_reports: NamedDependency[ChildReports]
+    data: JSONBody[ChildReportBody], child_report_intake: NamedDependency[ChildReportIntake]
 ) -> ChildReportReceived:
     """Give the account's email or its id (exactly one) and your email address. The answer is the same whether or
     not the account exists; if it does, it is suspended at once and staff review the report."""
-    await child_reports.report(
+    await child_report_intake.report(
         IncomingReport(
             contact=data.contact,
             email=data.email,
@@ -133,9 +134,9 @@ class ChildReportQueueController(Controller):
 
     @get("/", guards=[EVERY_STAFF_ROLE], summary="Open child reports, oldest first")
     async def queue(
-        self, staff: NamedDependency[Principal], child_reports: NamedDependency[ChildReports]
+        self, staff: NamedDependency[Principal], child_report_review: NamedDependency[ChildReportReview]
     ) -> ChildReportList:
-        return ChildReportList(reports=[_summary(r) for r in await child_reports.queue(staff.account_id)])
+        return ChildReportList(reports=[_summary(r) for r in await child_report_review.queue(staff.account_id)])
 
     @get(
         "/{report_id:uuid}",
@@ -148,9 +149,9 @@ class ChildReportQueueController(Controller):
         report_id: FromPath[UUID],
         reason: Annotated[str, QueryParameter(min_length=1, max_length=500)],
         staff: NamedDependency[Principal],
-        child_reports: NamedDependency[ChildReports],
+        child_report_review: NamedDependency[ChildReportReview],
     ) -> ChildReportDetail:
-        return _detail(await child_reports.view(staff.account_id, report_id, reason))
+        return _detail(await child_report_review.view(staff.account_id, report_id, reason))
 
     @post(
         "/{report_id:uuid}/confirm",
@@ -164,9 +165,9 @@ class ChildReportQueueController(Controller):
         report_id: FromPath[UUID],
         data: JSONBody[ChildReportDecision],
         staff: NamedDependency[Principal],
-        child_reports: NamedDependency[ChildReports],
+        child_report_review: NamedDependency[ChildReportReview],
     ) -> ChildReportSummary:
-        return _summary(await child_reports.confirm(staff.account_id, report_id, data.reason))
+        return _summary(await child_report_review.confirm(staff.account_id, report_id, data.reason))
 
     @post(
         "/{report_id:uuid}/dismiss",
@@ -180,12 +181,15 @@ class ChildReportQueueController(Controller):
         report_id: FromPath[UUID],
         data: JSONBody[ChildReportDecision],
         staff: NamedDependency[Principal],
-        child_reports: NamedDependency[ChildReports],
+        child_report_review: NamedDependency[ChildReportReview],
     ) -> ChildReportSummary:
-        return _summary(await child_reports.dismiss(staff.account_id, report_id, data.reason))
+        return _summary(await child_report_review.dismiss(staff.account_id, report_id, data.reason))
 
 
 FACE = HttpFace(
     routes=[report_child, ChildReportQueueController],
-    dependencies={"child_reports": lambda c: c.children.reports},
+    dependencies={
+        "child_report_intake": lambda c: c.children.intake,
+        "child_report_review": lambda c: c.children.review,
+    },
 )

@@ -11,7 +11,10 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from dreamina.domain.consent.preferences import ConsentRegistry
-from dreamina.domain.identity.accounts import Accounts, Principal, Profile, SignUp, check_content_retention
+from dreamina.domain.identity.accounts import Principal
+from dreamina.domain.identity.profiles import Profile, Profiles, check_content_retention
+from dreamina.domain.identity.registrations import Registrations, SignUp
+from dreamina.domain.identity.sessions import Sessions
 from dreamina.entrypoints.http.auth import AUTH, SECURED
 from dreamina.entrypoints.http.device import device_id
 from dreamina.entrypoints.http.face import HttpFace
@@ -54,10 +57,12 @@ class AccountsController(Controller):
         opt={RATE_LIMIT_OPT: SENSITIVE},
         responses=problem_responses(400, 403, 409, 413, 422, 429),
     )
-    async def sign_up(self, data: JSONBody[SignUpBody], accounts: NamedDependency[Accounts]) -> AccountCreated:
+    async def sign_up(
+        self, data: JSONBody[SignUpBody], registrations: NamedDependency[Registrations]
+    ) -> AccountCreated:
         """Sign up. Below the minimum age of the jurisdiction: 403 ``age_requirement_not_met`` and nothing is
         stored. A taken email gets the same answer; its owner is told by mail."""
-        account_id = await accounts.sign_up(
+        account_id = await registrations.sign_up(
             SignUp(
                 email=data.email,
                 password=data.password,
@@ -81,13 +86,13 @@ class AccountsController(Controller):
         self,
         data: JSONBody[TokenRequest],
         request: Request[Any, Any, Any],
-        accounts: NamedDependency[Accounts],
+        sessions: NamedDependency[Sessions],
         consent_choices: NamedDependency[ConsentRegistry],
     ) -> TokenResponse:
-        issued = await accounts.issue_token(data.email, data.password)
+        issued = await sessions.issue_token(data.email, data.password)
         device = device_id(request, mint=False)
         if device is not None:  # the device's consent choices carry over to the account
-            principal = await accounts.authenticate(issued.access_token)
+            principal = await sessions.authenticate(issued.access_token)
             await consent_choices.adopt_device_choices(principal.account_id, device)
         return TokenResponse(access_token=issued.access_token, expires_at=issued.expires_at)
 
@@ -99,8 +104,8 @@ class AccountsController(Controller):
         summary="Revoke the current token",
         responses=problem_responses(401),
     )
-    async def logout(self, principal: NamedDependency[Principal], accounts: NamedDependency[Accounts]) -> None:
-        await accounts.sign_out(principal)
+    async def logout(self, principal: NamedDependency[Principal], sessions: NamedDependency[Sessions]) -> None:
+        await sessions.sign_out(principal)
 
     @get(
         "/me",
@@ -109,8 +114,8 @@ class AccountsController(Controller):
         summary="The signed-in subject's account",
         responses=problem_responses(401, 404, 410),
     )
-    async def me(self, principal: NamedDependency[Principal], accounts: NamedDependency[Accounts]) -> ProfileBody:
-        return _profile(await accounts.profile(principal.account_id))
+    async def me(self, principal: NamedDependency[Principal], profiles: NamedDependency[Profiles]) -> ProfileBody:
+        return _profile(await profiles.profile(principal.account_id))
 
     @patch(
         "/me",
@@ -123,19 +128,24 @@ class AccountsController(Controller):
         self,
         data: JSONBody[ProfilePatch],
         principal: NamedDependency[Principal],
-        accounts: NamedDependency[Accounts],
+        profiles: NamedDependency[Profiles],
     ) -> ProfileBody:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         retention = changes.pop("content_retention_days", msgspec.UNSET)
         if retention is msgspec.UNSET:
-            return _profile(await accounts.update_profile(principal, changes))
+            return _profile(await profiles.update_profile(principal, changes))
         check_content_retention(retention)  # refused before anything is written
         if changes:
-            await accounts.update_profile(principal, changes)
-        return _profile(await accounts.set_content_retention(principal, retention))
+            await profiles.update_profile(principal, changes)
+        return _profile(await profiles.set_content_retention(principal, retention))
 
 
 FACE = HttpFace(
     routes=[AccountsController],
-    dependencies={"accounts": lambda c: c.identity.accounts, "staff_roles": lambda c: c.identity.staff},
+    dependencies={
+        "registrations": lambda c: c.identity.registrations,
+        "sessions": lambda c: c.identity.sessions,
+        "profiles": lambda c: c.identity.profiles,
+        "staff_roles": lambda c: c.identity.staff,
+    },
 )

@@ -110,7 +110,7 @@ def _summary(s: TicketSummary) -> TicketSummaryBody:
     return TicketSummaryBody(
         id=t.id,
         category=t.category,
-        status=t.status,
+        status=t.status.value,
         subject=s.subject_line,
         received_at=t.received_at,
         due_at=t.due_at,
@@ -127,7 +127,7 @@ def _detail(v: TicketView) -> TicketDetail:
     return TicketDetail(
         id=t.id,
         category=t.category,
-        status=t.status,
+        status=t.status.value,
         subject=v.subject_line,
         message=v.message,
         reply_to=v.reply_to,
@@ -142,7 +142,9 @@ def _detail(v: TicketView) -> TicketDetail:
 
 
 def _received(t: SupportTicket) -> TicketReceived:
-    return TicketReceived(id=t.id, category=t.category, status=t.status, received_at=t.received_at, due_at=t.due_at)
+    return TicketReceived(
+        id=t.id, category=t.category, status=t.status.value, received_at=t.received_at, due_at=t.due_at
+    )
 
 
 class SupportTicketsController(Controller):

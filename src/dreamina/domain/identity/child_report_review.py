@@ -1,0 +1,212 @@
+"""The staff side of the children's flow (policy section 9, G8): the queue of open reports, a report's view, and
+the decisions. A confirmation erases the account at once through the data-rights saga; a dismissal reactivates it.
+Every list, view and decision is audited; the reporters are told the outcome, never anything about the account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
+from dreamina.domain.identity.child_report_filing import WRITE_ATTEMPTS, ChildReportRules, ReportFiling
+from dreamina.domain.privacy.errors import Conflict, NotFound, StoreBusy
+from dreamina.domain.privacy.validation import clean_text
+from dreamina.ports.audit import AuditEvent
+from dreamina.ports.child_reports import ChildErasure, ChildReport, ReportStatus
+from dreamina.ports.clock import Clock
+from dreamina.ports.keys import FieldCipher, KeyVault
+from dreamina.ports.mail import Mailer, MailMessage
+from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+MAX_REASON = 500
+T = TypeVar("T")
+
+
+class ReportClosed(Conflict):
+    """Staff acted on a report that is no longer open."""
+
+    code = "child_report_closed"
+    title = "The report is already closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    contact: str
+    relationship: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """A report as staff see it when they open it (audited): the reporters and what they wrote."""
+
+    report: ChildReport
+    reporters: list[Reporter]
+    details: list[str]
+
+
+async def _until_not_busy(work: Callable[[], Awaitable[T]]) -> T:
+    """Run a unit of work again while the store says it is busy (SQLite refusing a write after a stale read): for
+    the steps after a decision, which must not be lost once the decision is taken."""
+    for attempt in range(WRITE_ATTEMPTS - 1):
+        try:
+            return await work()
+        except StoreBusy:
+            await asyncio.sleep(0.02 * (attempt + 1))
+    return await work()
+
+
+class ChildReportReview:
+    """The staff queue, confirmation (erasure) and dismissal. Each method is one unit of work that commits itself."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        vault: KeyVault,
+        cipher: FieldCipher,
+        clock: Clock,
+        mailer: Mailer,
+        erasure: ChildErasure,
+        rules: ChildReportRules | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._mailer = mailer
+        self._erasure = erasure
+        self._filing = ReportFiling(vault, cipher)
+        self.rules = rules or ChildReportRules()
+
+    async def queue(self, staff_id: UUID) -> list[ChildReport]:
+        """Open reports, oldest first; every report listed is recorded as a staff view."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            found = await uow.child_reports.list_open(self.rules.queue_limit)
+            for report in found:
+                await self._staff_audit(uow, report, staff_id, "staff_viewed_child_report", "listed in the queue", now)
+            await uow.commit()
+        return found
+
+    async def view(self, staff_id: UUID, report_id: UUID, reason: str) -> ReportView:
+        """One report with the reporters' contacts and details; the view and its reason are audited."""
+        reason = _reason(reason)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            report = await self._get(uow, report_id)
+            await self._staff_audit(uow, report, staff_id, "staff_viewed_child_report", reason, now)
+            await uow.commit()
+        reporters, details = self._filing.open(report)
+        return ReportView(
+            report=report,
+            reporters=[
+                Reporter(r["contact"], r.get("relationship"), datetime.fromisoformat(r["received_at"]))
+                for r in reporters
+            ],
+            details=details,
+        )
+
+    async def confirm(self, staff_id: UUID, report_id: UUID, reason: str) -> ChildReport:
+        """The account belongs to a child: its erasure starts at once; the reporters are told we acted.
+
+        The report is closed first by compare-and-set, so of two decisions at once (confirm and confirm, or
+        confirm and dismiss) exactly one wins and only one erasure is ever opened; if opening the erasure fails,
+        the report is open again for staff to retry."""
+        reason = _reason(reason)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            report = await self._get(uow, report_id)
+            if not await uow.child_reports.close_if_open(report_id, ReportStatus.CONFIRMED, now):
+                raise ReportClosed("the report is already closed")
+            await uow.commit()
+        try:
+            request_id = await self._erasure.erase_now(staff_id, report.subject_id, reason)
+        except BaseException:
+            await _until_not_busy(lambda: self._reopen(report_id))
+            raise
+        report = await _until_not_busy(lambda: self._record_confirmation(report_id, request_id, staff_id, reason))
+        await self._tell_reporters(
+            report,
+            "Thank you for your report. We reviewed it and acted on it: the account is being removed.\n",
+        )
+        return report
+
+    async def _reopen(self, report_id: UUID) -> None:
+        async with self._uow() as uow:
+            await uow.child_reports.reopen(report_id, self._clock.now())
+            await uow.commit()
+
+    async def _record_confirmation(self, report_id: UUID, request_id: UUID, staff_id: UUID, reason: str) -> ChildReport:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            report = await self._get(uow, report_id)
+            report.record_erasure(request_id, now)
+            await uow.child_reports.update(report)
+            await self._staff_audit(uow, report, staff_id, "child_report_confirmed", reason, now)
+            await uow.commit()
+        return report
+
+    async def dismiss(self, staff_id: UUID, report_id: UUID, reason: str) -> ChildReport:
+        """The report is unfounded: the account is reactivated if the report suspended it (its sessions stay
+        revoked); the reporters are told it was reviewed."""
+        reason = _reason(reason)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            if not await uow.child_reports.close_if_open(report_id, ReportStatus.DISMISSED, now):
+                await self._get(uow, report_id)  # 404 for an unknown report
+                raise ReportClosed("the report is already closed")
+            report = await self._get(uow, report_id)
+            await self._staff_audit(uow, report, staff_id, "child_report_dismissed", reason, now)
+            account = await uow.accounts.get(report.subject_id)
+            if report.suspended_account and account is not None and account.reactivate(now):
+                await uow.accounts.update(account)
+                await self._staff_audit(uow, report, staff_id, "account_reactivated", reason, now, ("status",))
+            await uow.commit()
+        await self._tell_reporters(report, "Thank you for your report. We reviewed it carefully.\n")
+        return report
+
+    # -- internals ----------------------------------------------------------------------------------------------
+
+    async def _get(self, uow: UnitOfWork, report_id: UUID) -> ChildReport:
+        report = await uow.child_reports.get(report_id)
+        if report is None:
+            raise NotFound("no such report")
+        return report
+
+    async def _staff_audit(
+        self,
+        uow: UnitOfWork,
+        report: ChildReport,
+        staff_id: UUID,
+        action: str,
+        reason: str,
+        now: datetime,
+        fields: tuple[str, ...] = ("child_report",),
+    ) -> None:
+        await uow.audit.append(
+            AuditEvent(
+                id=uuid.uuid4(),
+                subject_id=report.subject_id,
+                actor_kind="staff",
+                actor_id=staff_id,
+                action=action,
+                fields=fields,
+                reason=reason,
+                occurred_at=now,
+            )
+        )
+
+    async def _tell_reporters(self, report: ChildReport, body: str) -> None:
+        reporters, _ = self._filing.open(report)
+        for contact in dict.fromkeys(r["contact"] for r in reporters):
+            await self._mailer.send(
+                MailMessage(to=contact, subject="Your report to Dreamina", body=body, kind="child_report_outcome")
+            )
+
+
+def _reason(reason: str) -> str:
+    return clean_text(reason, field="reason", min_length=1, max_length=MAX_REASON, multiline=True)
