@@ -264,8 +264,7 @@ class Generations:
             generation = await self._owned(uow, subject_id, generation_id)
             if not generation.status.terminal:
                 await self._settle(uow, generation, GenerationStatus.CANCELED)
-                generation.status = GenerationStatus.CANCELED
-                generation.updated_at = self._clock.now()
+                generation.cancel(self._clock.now())
                 await uow.generations.update(generation)
                 await uow.commit()
                 await self._cancel_at_provider(generation)
@@ -409,9 +408,7 @@ class Generations:
                 return await self._finish_failed(uow, generation, REASON_PROVIDER_GONE)
             if await uow.restrictions.get(generation.subject_id) is not None:
                 return await self._finish_failed(uow, generation, REASON_RESTRICTED)
-            generation.attempts += 1
-            generation.status = GenerationStatus.RUNNING
-            generation.updated_at = self._clock.now()
+            generation.start(self._clock.now())
             request: ProviderRequest | None = None
             if generation.provider_job_id is None:
                 try:
@@ -495,16 +492,14 @@ class Generations:
                 if current.status is not GenerationStatus.SUCCEEDED:
                     await self._store.delete_prefix(prefix)
                 return RunReport("skipped")
-            current.outputs = tuple(outputs)
-            return await self._finish(uow, current, GenerationStatus.SUCCEEDED, None)
+            return await self._finish(uow, current, GenerationStatus.SUCCEEDED, None, tuple(outputs))
 
     async def _remember_job(self, generation_id: UUID, job: ProviderJob) -> bool:
         async with self._uow() as uow:
             current = await uow.generations.get(generation_id)
             if current is None or current.status.terminal:
                 return False
-            current.provider_job_id = job.provider_job_id
-            current.updated_at = self._clock.now()
+            current.attach(job.provider_job_id, self._clock.now())
             await uow.generations.update(current)
             await uow.commit()
             return True
@@ -514,9 +509,7 @@ class Generations:
             current = await uow.generations.get(generation_id)
             if current is None or current.status.terminal:
                 return RunReport("abandoned")
-            current.provider_job_id = None
-            current.status = GenerationStatus.QUEUED
-            current.updated_at = self._clock.now()
+            current.resubmit(self._clock.now())
             await uow.generations.update(current)
             await uow.commit()
         await self.queue.enqueue(generation_id, attempt=current.attempts)
@@ -529,8 +522,7 @@ class Generations:
                 return RunReport("abandoned")
             if not error.retryable or current.attempts >= self.rules.max_attempts:
                 return await self._finish_failed(uow, current, _reason(error))
-            current.status = GenerationStatus.QUEUED
-            current.updated_at = self._clock.now()
+            current.retry(self._clock.now())
             await uow.generations.update(current)
             await uow.commit()
         retry_after = error.retry_after if isinstance(error, ProviderUnavailable) else None
@@ -542,12 +534,21 @@ class Generations:
         return await self._finish(uow, generation, GenerationStatus.FAILED, reason)
 
     async def _finish(
-        self, uow: UnitOfWork, generation: Generation, status: GenerationStatus, reason: str | None
+        self,
+        uow: UnitOfWork,
+        generation: Generation,
+        status: GenerationStatus,
+        reason: str | None,
+        outputs: tuple[GenerationOutput, ...] = (),
     ) -> RunReport:
         await self._settle(uow, generation, status)
-        generation.status = status
-        generation.failure_reason = reason
-        generation.updated_at = self._clock.now()
+        now = self._clock.now()
+        if status is GenerationStatus.SUCCEEDED:
+            generation.succeed(now, outputs)
+        elif status is GenerationStatus.CANCELED:
+            generation.cancel(now)
+        else:
+            generation.fail(now, reason or REASON_FAILED)
         await uow.generations.update(generation)
         await uow.commit()
         return RunReport(status.value, attempt=generation.attempts)
