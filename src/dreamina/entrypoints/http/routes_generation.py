@@ -19,8 +19,10 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 from msgspec import Meta
 
 from dreamina.domain.generation.errors import ImageTooLarge, KindNotAvailable, UnsupportedImage
-from dreamina.domain.generation.generations import GenerationRequest, Generations, GenerationView
+from dreamina.domain.generation.generations import Generations
 from dreamina.domain.generation.uploads import ReferenceUploads
+from dreamina.domain.generation.validation import GenerationRequest
+from dreamina.domain.generation.views import GenerationView
 from dreamina.domain.identity.accounts import Principal
 from dreamina.entrypoints.http.auth import AUTH, SECURED
 from dreamina.entrypoints.http.face import HttpFace
