@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from dreamina.domain.generation.rules import GenerationRules
+from dreamina.domain.generation.rules import MAX_SEED, GenerationRules
 from dreamina.domain.privacy.errors import InvalidInput
 from dreamina.domain.privacy.validation import clean_text
 from dreamina.ports.generation import GenerationKind
@@ -54,8 +54,8 @@ def validate(request: GenerationRequest, rules: GenerationRules) -> ValidRequest
         raise InvalidInput("aspect_ratio must be one of " + ", ".join(ASPECT_RATIOS), field="aspect_ratio")
     params: dict[str, Any] = {"aspect_ratio": request.aspect_ratio}
     if request.seed is not None:
-        if not 0 <= request.seed < 2**31:
-            raise InvalidInput("seed must be 0..2147483647", field="seed")
+        if not 0 <= request.seed <= MAX_SEED:
+            raise InvalidInput(f"seed must be 0..{MAX_SEED}", field="seed")
         params["seed"] = request.seed
     if kind is GenerationKind.IMAGE:
         if not 1 <= request.count <= rules.max_image_count:
