@@ -143,7 +143,6 @@ class UploadsController(Controller):
         """The type is decided by decoding the content (PNG, JPEG, WebP); the stored copy is re-encoded from
         pixels. Refused: 415 ``unsupported_image`` (non-images, truncated files, polyglots), 413
         ``image_too_large``."""
-        uploads = uploads
         content = await data.file.read(uploads.rules.max_bytes + 1)
         await data.file.close()
         stored = await uploads.upload(principal.account_id, content)
