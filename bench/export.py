@@ -29,7 +29,7 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import Container, build_container
-from dreamina.domain.generation.generations import PROMPT_FIELD
+from dreamina.domain.generation.rules import PROMPT_FIELD
 from dreamina.domain.identity.registrations import SignUp
 from dreamina.ports.generation import Generation, GenerationKind, GenerationOutput, GenerationStatus, Upload
 from dreamina.settings import load_settings

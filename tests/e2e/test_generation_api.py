@@ -53,7 +53,7 @@ def store_of(container: Container) -> InMemoryObjectStore:
 
 async def settle(container: Container) -> None:
     assert isinstance(container.generation.queue, ManualJobQueue) and container.generation.generations is not None
-    await container.generation.queue.drain(container.generation.generations.run)
+    await container.generation.queue.drain(container.generation.runner.run)
 
 
 async def test_an_uploaded_jpeg_with_gps_is_stored_without_any_exif(

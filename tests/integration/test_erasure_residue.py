@@ -26,7 +26,7 @@ from dreamina.adapters.sql.schema import metadata
 from dreamina.bootstrap import Container, build_container, sql_database
 from dreamina.domain.consent.analytics import IncomingEvent
 from dreamina.domain.consent.preferences import Choices, Requester
-from dreamina.domain.generation.generations import GenerationRequest
+from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
 from dreamina.domain.support.tickets import NewTicket
@@ -127,7 +127,7 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
     )
     queue = container.generation.queue
     assert isinstance(queue, ManualJobQueue)
-    await queue.drain(container.generation.generations.run)
+    await queue.drain(container.generation.runner.run)
     await container.billing.checkout.start(subject, "starter")
     store = container.infra.object_store
     await store.put(f"uploads/{subject}/ref.png", image, "image/png")

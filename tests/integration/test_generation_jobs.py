@@ -22,16 +22,16 @@ from dreamina.adapters.providers.offline import OfflineRendererProvider
 from dreamina.adapters.providers.openai import OpenAIImagesProvider
 from dreamina.adapters.providers.replicate import ReplicateProvider
 from dreamina.adapters.providers.runway import RunwayProvider
-from dreamina.domain.generation.generations import (
+from dreamina.domain.generation.failures import (
     REASON_MISCONFIGURED,
     REASON_REFUSED,
     REASON_RESTRICTED,
     REASON_UNAVAILABLE,
-    GenerationRequest,
-    GenerationRules,
-    Generations,
-    outputs_prefix,
 )
+from dreamina.domain.generation.generations import Generations
+from dreamina.domain.generation.rules import GenerationRules, outputs_prefix
+from dreamina.domain.generation.runner import GenerationRunner
+from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.ports.generation import (
     GenerationKind,
@@ -84,17 +84,23 @@ class World:
     emulator: VendorEmulator | None
     providers: dict[GenerationKind, ModelProvider]
 
+    def ports(self, providers: dict[GenerationKind, ModelProvider] | None, rules: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "uow": self.uow,
+            "keyrings": Keyrings(self.vault, AesGcmCipher(), self.clock),
+            "clock": self.clock,
+            "store": self.store,
+            "providers": providers or self.providers,
+            "queue": self.queue,
+            "charges": self.charges,
+            "rules": GenerationRules(max_poll_interval_seconds=0, **rules),
+        }
+
     def generations(self, providers: dict[GenerationKind, ModelProvider] | None = None, **rules: Any) -> Generations:
-        return Generations(
-            uow=self.uow,
-            keyrings=Keyrings(self.vault, AesGcmCipher(), self.clock),
-            clock=self.clock,
-            store=self.store,
-            providers=providers or self.providers,
-            queue=self.queue,
-            charges=self.charges,
-            rules=GenerationRules(max_poll_interval_seconds=0, **rules),
-        )
+        return Generations(**self.ports(providers, rules))
+
+    def runner(self, providers: dict[GenerationKind, ModelProvider] | None = None, **rules: Any) -> GenerationRunner:
+        return GenerationRunner(**self.ports(providers, rules))
 
     async def reference(self) -> UUID:
         upload = Upload(uuid.uuid4(), self.subject, f"uploads/{self.subject}/r.png", "image/png", 16, 16, 1, START)
@@ -151,7 +157,7 @@ PROVIDERS = ["offline", "openai", "replicate", "runway"]
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_swapping_the_provider_changes_no_behaviour(uow_factory: UnitOfWorkFactory, provider: str) -> None:
     world = await make_world(uow_factory, provider)
-    generations = world.generations()
+    generations, runner = world.generations(), world.runner()
     kind = kind_for(provider)
     reference = await world.reference()
     submitted = await generations.submit(
@@ -162,7 +168,7 @@ async def test_swapping_the_provider_changes_no_behaviour(uow_factory: UnitOfWor
     )
     assert submitted.status is GenerationStatus.QUEUED
     assert world.queue.enqueued == [(submitted.id, 0, 0.0)]  # ids only
-    await world.queue.drain(generations.run)
+    await world.queue.drain(runner.run)
 
     view = await generations.get(world.subject, submitted.id)
     assert view.status is GenerationStatus.SUCCEEDED
@@ -189,18 +195,18 @@ async def test_swapping_the_provider_changes_no_behaviour(uow_factory: UnitOfWor
 async def test_429_is_retried_no_sooner_than_retry_after(uow_factory: UnitOfWorkFactory, provider: str) -> None:
     world = await make_world(uow_factory, provider)
     assert world.emulator is not None
-    generations = world.generations()
+    generations, runner = world.generations(), world.runner()
     reference = await world.reference()
     submitted = await generations.submit(
         world.subject, GenerationRequest(kind=kind_for(provider), prompt="p", reference_upload_ids=[reference])
     )
     world.queue.pending.clear()
     world.emulator.fault = "429"
-    report = await generations.run(submitted.id)
+    report = await runner.run(submitted.id)
     assert report.outcome == "retry" and report.delay_seconds >= 7.0
     assert world.queue.enqueued[-1] == (submitted.id, 1, report.delay_seconds)
     assert (await generations.get(world.subject, submitted.id)).status is GenerationStatus.QUEUED
-    await world.queue.drain(generations.run)
+    await world.queue.drain(runner.run)
     assert (await generations.get(world.subject, submitted.id)).status is GenerationStatus.SUCCEEDED
     assert [c for c, _ in world.charges.calls] == ["reserve", "capture"]
 
@@ -208,13 +214,13 @@ async def test_429_is_retried_no_sooner_than_retry_after(uow_factory: UnitOfWork
 async def test_backoff_grows_and_a_provider_that_stays_down_fails_the_job(uow_factory: UnitOfWorkFactory) -> None:
     world = await make_world(uow_factory, "replicate")
     assert world.emulator is not None
-    generations = world.generations(max_attempts=3)
+    generations, runner = world.generations(max_attempts=3), world.runner(max_attempts=3)
     submitted = await generations.submit(world.subject, GenerationRequest(kind="image", prompt="p"))
     world.queue.pending.clear()
     delays = []
     for _ in range(3):
         world.emulator.fault = "500"
-        report = await generations.run(submitted.id)
+        report = await runner.run(submitted.id)
         delays.append(report.delay_seconds)
     view = await generations.get(world.subject, submitted.id)
     assert view.status is GenerationStatus.FAILED and view.failure_reason == REASON_UNAVAILABLE
@@ -228,10 +234,10 @@ async def test_refusals_and_bad_credentials_fail_at_once_with_a_safe_reason(
 ) -> None:
     world = await make_world(uow_factory, "openai")
     assert world.emulator is not None
-    generations = world.generations()
+    generations, runner = world.generations(), world.runner()
     submitted = await generations.submit(world.subject, GenerationRequest(kind="image", prompt="p"))
     world.emulator.fault = fault
-    await world.queue.drain(generations.run)
+    await world.queue.drain(runner.run)
     view = await generations.get(world.subject, submitted.id)
     assert (view.status, view.failure_reason, view.outputs) == (GenerationStatus.FAILED, reason, [])
     assert [c for c, _ in world.charges.calls] == ["reserve", "release"]
@@ -242,12 +248,12 @@ async def test_a_restriction_set_after_submission_stops_the_job_before_anything_
 ) -> None:
     world = await make_world(uow_factory, "openai")
     assert world.emulator is not None
-    generations = world.generations()
+    generations, runner = world.generations(), world.runner()
     submitted = await generations.submit(world.subject, GenerationRequest(kind="image", prompt="p"))
     async with world.uow() as uow:
         await uow.restrictions.restrict(world.subject, "art. 18 request", START)
         await uow.commit()
-    await world.queue.drain(generations.run)
+    await world.queue.drain(runner.run)
     view = await generations.get(world.subject, submitted.id)
     assert (view.status, view.failure_reason) == (GenerationStatus.FAILED, REASON_RESTRICTED)
     assert world.emulator.requests == []
@@ -261,9 +267,9 @@ async def test_a_worker_killed_mid_job_is_retried_and_leaves_exactly_one_set_of_
 ) -> None:
     store = CrashingStore(crash_on=2 if provider != "runway" else 1)
     world = await make_world(uow_factory, provider, store)
-    first_worker = world.generations()
+    first_worker = world.runner()
     reference = await world.reference()
-    submitted = await first_worker.submit(
+    submitted = await world.generations().submit(
         world.subject,
         GenerationRequest(kind=kind_for(provider), prompt="p", reference_upload_ids=[reference], count=3),
     )
@@ -278,11 +284,11 @@ async def test_a_worker_killed_mid_job_is_retried_and_leaves_exactly_one_set_of_
     providers, _ = make_providers("offline")
     if world.emulator is not None:
         providers = world.providers
-    second_worker = world.generations(providers)
+    second_worker = world.runner(providers)
     assert await second_worker.recover() == 1
     await world.queue.drain(second_worker.run)
 
-    view = await second_worker.get(world.subject, submitted.id)
+    view = await world.generations(providers).get(world.subject, submitted.id)
     assert view.status is GenerationStatus.SUCCEEDED
     expected = 3 if provider != "runway" else 1
     assert len(view.outputs) == expected
@@ -296,11 +302,11 @@ async def test_a_worker_killed_mid_job_is_retried_and_leaves_exactly_one_set_of_
 async def test_cancel_before_the_worker_runs_sends_nothing(uow_factory: UnitOfWorkFactory) -> None:
     world = await make_world(uow_factory, "replicate")
     assert world.emulator is not None
-    generations = world.generations()
+    generations, runner = world.generations(), world.runner()
     submitted = await generations.submit(world.subject, GenerationRequest(kind="image", prompt="p"))
     view = await generations.cancel(world.subject, submitted.id)
     assert view.status is GenerationStatus.CANCELED
-    await world.queue.drain(generations.run)
+    await world.queue.drain(runner.run)
     assert world.emulator.requests == []
     assert world.charges.effective(submitted.id) == "release"
     assert (await generations.cancel(world.subject, submitted.id)).status is GenerationStatus.CANCELED
@@ -312,12 +318,12 @@ async def test_delete_asks_a_vendor_that_supports_it_to_delete_and_audits_the_ou
 ) -> None:
     world = await make_world(uow_factory, "runway")
     assert world.emulator is not None
-    generations = world.generations()
+    generations, runner = world.generations(), world.runner()
     reference = await world.reference()
     submitted = await generations.submit(
         world.subject, GenerationRequest(kind="video", prompt="p", reference_upload_ids=[reference])
     )
-    await world.queue.drain(generations.run)
+    await world.queue.drain(runner.run)
     assert world.emulator.jobs
     await generations.delete(world.subject, submitted.id)
     assert world.emulator.jobs == {}

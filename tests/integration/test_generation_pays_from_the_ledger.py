@@ -12,7 +12,7 @@ import pytest
 from dreamina.adapters.memory.generation import ManualJobQueue
 from dreamina.bootstrap import Container, build_container
 from dreamina.domain.billing.errors import InsufficientCredits
-from dreamina.domain.generation.generations import GenerationRequest
+from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.identity.registrations import SignUp
 from dreamina.ports.generation import GenerationStatus
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
@@ -47,11 +47,11 @@ async def test_generations_are_paid_exactly_once(container: Container) -> None:
         subject, GenerationRequest(kind="image", prompt="two foxes", count=2)
     )
     assert await credits.balance(subject) == start - 8  # reserved at submission
-    await queue.drain(container.generation.generations.run)
+    await queue.drain(container.generation.runner.run)
     done = await container.generation.generations.get(subject, images.id)
     assert done.status is GenerationStatus.SUCCEEDED
     assert await credits.balance(subject) == start - 8  # captured, not charged again
-    await queue.drain(container.generation.generations.run)  # a repeated run changes nothing
+    await queue.drain(container.generation.runner.run)  # a repeated run changes nothing
     assert await credits.balance(subject) == start - 8
 
     video = await container.generation.generations.submit(

@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -20,7 +21,10 @@ from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.providers.offline import OfflineRendererProvider
 from dreamina.adapters.queue.saq_queue import SaqJobQueue, make_worker
 from dreamina.bootstrap import memory_database
-from dreamina.domain.generation.generations import GenerationRequest, GenerationRules, Generations, outputs_prefix
+from dreamina.domain.generation.generations import Generations
+from dreamina.domain.generation.rules import GenerationRules, outputs_prefix
+from dreamina.domain.generation.runner import GenerationRunner
+from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.ports.generation import GenerationKind, GenerationStatus
 
@@ -40,7 +44,9 @@ async def redis_url() -> AsyncIterator[str]:
     yield url  # each test uses a queue of its own name: nothing shared with other tests is touched
 
 
-async def build(redis_url: str, heartbeat: int = 60) -> tuple[Generations, SaqJobQueue, InMemoryObjectStore, uuid.UUID]:
+async def build(
+    redis_url: str, heartbeat: int = 60
+) -> tuple[Generations, GenerationRunner, SaqJobQueue, InMemoryObjectStore, uuid.UUID]:
     database, vault, clock = memory_database(), InMemoryKeyVault(), MovableClock(datetime(2026, 11, 25, tzinfo=UTC))
     subject = uuid.uuid4()
     async with database.unit_of_work() as uow:
@@ -51,28 +57,29 @@ async def build(redis_url: str, heartbeat: int = 60) -> tuple[Generations, SaqJo
     )
     store = InMemoryObjectStore()
     offline = OfflineRendererProvider(PillowMediaRenderer())
-    generations = Generations(
-        uow=database.unit_of_work,
-        keyrings=Keyrings(vault, AesGcmCipher(), clock),
-        clock=clock,
-        store=store,
-        providers={GenerationKind.IMAGE: offline, GenerationKind.VIDEO: offline},
-        queue=queue,
-        charges=RecordingCharges(),
-        rules=GenerationRules(),
-    )
-    return generations, queue, store, subject
+    charges = RecordingCharges()
+    ports: dict[str, Any] = {
+        "uow": database.unit_of_work,
+        "keyrings": Keyrings(vault, AesGcmCipher(), clock),
+        "clock": clock,
+        "store": store,
+        "providers": {GenerationKind.IMAGE: offline, GenerationKind.VIDEO: offline},
+        "queue": queue,
+        "charges": charges,
+        "rules": GenerationRules(),
+    }
+    return Generations(**ports), GenerationRunner(**ports), queue, store, subject
 
 
 async def test_jobs_carry_only_ids_and_a_worker_runs_them(redis_url: str) -> None:
-    generations, queue, _, subject = await build(redis_url)
+    generations, runner, queue, _, subject = await build(redis_url)
     submitted = await generations.submit(subject, GenerationRequest(kind="image", prompt="secret prompt", count=2))
     keys = await queue.queue.redis.keys(f"*{queue.queue.name}*")
     assert keys
     dumped = b"".join([await queue.queue.redis.dump(k) or b"" for k in keys])
     assert str(submitted.id).encode() in dumped
     assert b"secret prompt" not in dumped
-    worker = make_worker(queue, generations, concurrency=1, burst=True, dequeue_timeout=1)
+    worker = make_worker(queue, runner, concurrency=1, burst=True, dequeue_timeout=1)
     await asyncio.wait_for(worker.start(), 30)
     view = await generations.get(subject, submitted.id)
     assert view.status is GenerationStatus.SUCCEEDED and len(view.outputs) == 2
@@ -80,7 +87,7 @@ async def test_jobs_carry_only_ids_and_a_worker_runs_them(redis_url: str) -> Non
 
 
 async def test_a_killed_workers_job_is_swept_retried_and_yields_one_set_of_outputs(redis_url: str) -> None:
-    generations, queue, store, subject = await build(redis_url, heartbeat=1)
+    generations, runner, queue, store, subject = await build(redis_url, heartbeat=1)
     submitted = await generations.submit(subject, GenerationRequest(kind="image", prompt="p", count=3))
     # a worker takes the job, starts it and dies: the job stays active in Redis with a stale heartbeat
     taken = await queue.queue.dequeue()
@@ -88,15 +95,15 @@ async def test_a_killed_workers_job_is_swept_retried_and_yields_one_set_of_outpu
     async with generations._uow() as uow:  # the dead worker got as far as marking the job running
         generation = await uow.generations.get(submitted.id)
         assert generation is not None
-        generation.status = GenerationStatus.RUNNING
-        generation.attempts = 1
+        generation.start(datetime(2026, 11, 25, tzinfo=UTC))
+        assert (generation.status, generation.attempts) == (GenerationStatus.RUNNING, 1)
         await uow.generations.update(generation)
         await uow.commit()
     await store.put(f"{outputs_prefix(subject, submitted.id)}/7.png", b"half-written leftover", "image/png")
     await asyncio.sleep(2.2)
     swept = await queue.queue.sweep(lock=1)
     assert taken.id in swept
-    worker = make_worker(queue, generations, concurrency=1, burst=True, dequeue_timeout=1)
+    worker = make_worker(queue, runner, concurrency=1, burst=True, dequeue_timeout=1)
     await asyncio.wait_for(worker.start(), 30)
     view = await generations.get(subject, submitted.id)
     assert view.status is GenerationStatus.SUCCEEDED

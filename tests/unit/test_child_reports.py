@@ -17,7 +17,7 @@ from dreamina.adapters.memory.database import InMemoryDatabase
 from dreamina.adapters.memory.generation import RecordingCharges
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, build_container, memory_database
-from dreamina.domain.generation.generations import GenerationRequest
+from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.identity.child_report_intake import IncomingReport
 from dreamina.domain.identity.child_report_review import ReportClosed
 from dreamina.domain.identity.registrations import SignUp

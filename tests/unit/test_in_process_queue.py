@@ -10,7 +10,7 @@ from uuid import UUID
 
 from dreamina.adapters.queue.in_process import InProcessJobQueue
 from dreamina.bootstrap import build_container, memory_database
-from dreamina.domain.generation.generations import GenerationRequest
+from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.ports.generation import GenerationStatus
 from dreamina.settings import load_settings
 from tests.e2e.conftest import test_overrides

@@ -192,7 +192,7 @@ def _worker(args: argparse.Namespace) -> int:
             options = {"burst": True, "dequeue_timeout": 1.0} if args.burst else {}
             worker = make_worker(
                 queue,
-                container.generation.generations,
+                container.generation.runner,
                 concurrency,
                 retention=container.privacy.retention,
                 retention_minutes=settings.retention_sweep_minutes,

@@ -73,6 +73,59 @@ class Generation:
     created_at: datetime
     updated_at: datetime
 
+    # --- transitions: queued -> running -> succeeded | failed, queued | running -> canceled, running -> queued ---
+
+    def start(self, now: datetime) -> None:
+        """A worker takes the job for one more attempt (also a job whose earlier worker died while running it)."""
+        self._unfinished()
+        self.attempts += 1
+        self.status = GenerationStatus.RUNNING
+        self.updated_at = now
+
+    def attach(self, provider_job_id: str, now: datetime) -> None:
+        """The provider accepted the job under ``provider_job_id``: a later attempt resumes it there."""
+        self._unfinished()
+        self.provider_job_id = provider_job_id
+        self.updated_at = now
+
+    def retry(self, now: datetime) -> None:
+        """Back to the queue for another attempt at the same provider job."""
+        self._unfinished()
+        self.status = GenerationStatus.QUEUED
+        self.updated_at = now
+
+    def resubmit(self, now: datetime) -> None:
+        """Back to the queue for a fresh provider job (the provider no longer knows the one we had)."""
+        self._unfinished()
+        self.provider_job_id = None
+        self.status = GenerationStatus.QUEUED
+        self.updated_at = now
+
+    def succeed(self, now: datetime, outputs: tuple[GenerationOutput, ...]) -> None:
+        self._finish(GenerationStatus.SUCCEEDED, now, None)
+        self.outputs = outputs
+
+    def fail(self, now: datetime, reason: str) -> None:
+        """Finished without outputs; ``reason`` is shown to the subject, so it is never a vendor's own words."""
+        self._finish(GenerationStatus.FAILED, now, reason)
+
+    def cancel(self, now: datetime) -> None:
+        self._finish(GenerationStatus.CANCELED, now, None)
+
+    def _finish(self, status: GenerationStatus, now: datetime, reason: str | None) -> None:
+        self._unfinished()
+        self.status = status
+        self.failure_reason = reason
+        self.updated_at = now
+
+    def _unfinished(self) -> None:
+        if self.status.terminal:
+            raise GenerationFinished(f"a {self.status.value} generation does not change any more")
+
+
+class GenerationFinished(RuntimeError):
+    """A transition was asked of a generation in a terminal state: a bug in the caller, never the subject's input."""
+
 
 @dataclass(frozen=True, slots=True)
 class GenerationPage:

@@ -10,9 +10,12 @@ from uuid import UUID
 from dreamina.adapters.memory import generation as memory_generation
 from dreamina.adapters.sql import repositories_generation
 from dreamina.domain.generation.data_map import GENERATION_DATA
-from dreamina.domain.generation.generations import GenerationRules, Generations
+from dreamina.domain.generation.expiry import ContentExpiry
+from dreamina.domain.generation.generations import Generations
 from dreamina.domain.generation.personal_data import GenerationPersonalData
 from dreamina.domain.generation.retention import GenerationsPastOwnerRetention, UnusedUploadsPastOwnerRetention
+from dreamina.domain.generation.rules import GenerationRules
+from dreamina.domain.generation.runner import GenerationRunner
 from dreamina.domain.generation.uploads import ReferenceUploads, UploadRules
 from dreamina.domain.privacy.errors import Forbidden, NotFound
 from dreamina.ports.clock import Clock
@@ -33,10 +36,12 @@ PARTS = ModuleParts(
 
 @dataclass(frozen=True, slots=True)
 class Generation:
-    """The generation module's use cases, the queue its jobs run from, and what other modules are given."""
+    """The generation module's use cases, the queue its jobs run from and what runs them, and what other modules
+    are given."""
 
     uploads: ReferenceUploads
     generations: Generations
+    runner: GenerationRunner  # the in-process queue starts it; ``dreamina worker`` hands it to SAQ
     queue: JobQueue
     downloads: SignedDownloads
     stopper: GenerationModuleStopper  # identity's children's flow stops a suspended account's jobs
@@ -102,6 +107,11 @@ def wire_generation(infra: Infrastructure, charges: GenerationCharges, overrides
 
             in_process = InProcessJobQueue(concurrency=settings.worker_concurrency)
             queue = in_process
+    rules = GenerationRules(
+        max_attempts=settings.generation_max_attempts,
+        job_timeout_seconds=float(settings.generation_job_timeout_seconds),
+        url_ttl_seconds=settings.signed_url_ttl_seconds,
+    )
     generations = Generations(
         uow=infra.uow,
         keyrings=infra.keyrings,
@@ -110,18 +120,27 @@ def wire_generation(infra: Infrastructure, charges: GenerationCharges, overrides
         providers=providers,
         queue=queue,
         charges=charges,
-        rules=GenerationRules(
-            max_attempts=settings.generation_max_attempts,
-            job_timeout_seconds=float(settings.generation_job_timeout_seconds),
-            url_ttl_seconds=settings.signed_url_ttl_seconds,
-        ),
+        rules=rules,
+    )
+    runner = GenerationRunner(
+        uow=infra.uow,
+        keyrings=infra.keyrings,
+        clock=infra.clock,
+        store=infra.object_store,
+        providers=providers,
+        queue=queue,
+        charges=charges,
+        rules=rules,
+    )
+    expiry = ContentExpiry(
+        uow=infra.uow, clock=infra.clock, store=infra.object_store, providers=providers, charges=charges
     )
     if in_process is not None:
         worker = in_process
 
         async def start_workers() -> None:
-            await worker.start(generations.run)
-            await generations.recover()  # jobs that were in flight when the process last stopped
+            await worker.start(runner.run)
+            await runner.recover()  # jobs that were in flight when the process last stopped
 
         starters.append(start_workers)
         closers.append(worker.stop)
@@ -138,6 +157,7 @@ def wire_generation(infra: Infrastructure, charges: GenerationCharges, overrides
             rules=UploadRules(max_bytes=settings.max_upload_bytes),
         ),
         generations=generations,
+        runner=runner,
         queue=queue,
         downloads=SignedDownloads(infra.object_store, infra.clock),
         stopper=GenerationModuleStopper(generations),
@@ -146,8 +166,8 @@ def wire_generation(infra: Infrastructure, charges: GenerationCharges, overrides
         contributes=Contributions(
             holders=(GenerationPersonalData(uow=infra.uow, keyrings=infra.keyrings, processors=processors),),
             retention=(
-                GenerationsPastOwnerRetention(infra.uow, generations),
-                UnusedUploadsPastOwnerRetention(infra.uow, generations),
+                GenerationsPastOwnerRetention(infra.uow, expiry),
+                UnusedUploadsPastOwnerRetention(infra.uow, expiry),
             ),
             starters=tuple(starters),
             closers=tuple(closers),

@@ -18,7 +18,7 @@ class InProcessJobQueue:
     """:class:`~dreamina.ports.generation.JobQueue` on asyncio.
 
     Jobs live only in this process: after a restart the composition root re-enqueues every unfinished
-    generation from the database (``Generations.recover``). One id never runs twice at once; an unexpected
+    generation from the database (``GenerationRunner.recover``). One id never runs twice at once; an unexpected
     error re-runs the job with backoff a few times, then leaves it for the next restart's recovery.
     """
 

@@ -1,5 +1,5 @@
-"""The production queue: SAQ on Redis. Workers run ``dreamina worker``; the task is the same ``Generations.run``
-the in-process queue calls.
+"""The production queue: SAQ on Redis. Workers run ``dreamina worker``; the task is the same
+``GenerationRunner.run`` the in-process queue calls.
 
 Per STACK.md: SAQ's default ``Job.timeout`` is 10 s, so every job states its own timeout; jobs also carry a
 heartbeat (the task touches its job while it runs) so a killed worker's job counts as stuck within a minute and
@@ -20,6 +20,7 @@ from saq import CronJob, Job, Queue, Worker
 
 from dreamina.adapters.logs import get_logger
 from dreamina.adapters.retention_runs import sweep_and_log
+from dreamina.domain.generation.runner import GenerationRunner
 from dreamina.domain.privacy.retention import RetentionSweep, sweep_cron
 
 log = get_logger("dreamina.worker")
@@ -78,8 +79,8 @@ class SaqJobQueue:
 
 
 async def run_generation(ctx: dict[str, Any], *, generation_id: str) -> str:
-    """The SAQ task: one attempt of ``Generations.run``, touching the job so the heartbeat stays fresh."""
-    generations = ctx["generations"]
+    """The SAQ task: one attempt of ``GenerationRunner.run``, touching the job so the heartbeat stays fresh."""
+    runner: GenerationRunner = ctx["runner"]
     job: Job | None = ctx.get("job")
 
     async def keep_alive() -> None:
@@ -89,7 +90,7 @@ async def run_generation(ctx: dict[str, Any], *, generation_id: str) -> str:
 
     toucher = asyncio.create_task(keep_alive())
     try:
-        report = await generations.run(UUID(generation_id))
+        report = await runner.run(UUID(generation_id))
     finally:
         toucher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -119,20 +120,20 @@ def retention_cron_job(minutes: int) -> CronJob[Any]:
 
 def make_worker(
     queue: SaqJobQueue,
-    generations: Any,
+    runner: GenerationRunner,
     concurrency: int,
     *,
     retention: RetentionSweep | None = None,
     retention_minutes: int = 60,
     **options: Any,
 ) -> Worker[Any]:
-    """A SAQ worker over ``queue`` running :func:`run_generation` with ``generations`` in its context, and (given
+    """A SAQ worker over ``queue`` running :func:`run_generation` with ``runner`` in its context, and (given
     ``retention``) the retention sweep as a cron job every ``retention_minutes``."""
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx["generations"] = generations
+        ctx["runner"] = runner
         ctx["retention"] = retention
-        recovered = await generations.recover()  # jobs Redis lost, or that never reached it, run again
+        recovered = await runner.recover()  # jobs Redis lost, or that never reached it, run again
         log.info("worker_started", recovered=recovered, concurrency=concurrency)
 
     return Worker(

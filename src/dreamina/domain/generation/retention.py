@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dreamina.domain.generation.generations import Generations
+from dreamina.domain.generation.expiry import ContentExpiry
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -18,16 +18,16 @@ class GenerationsPastOwnerRetention:
     category = "content"
     description = "generations are deleted automatically after the number of days their owner set"
 
-    def __init__(self, uow: UnitOfWorkFactory, generations: Generations) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, expiry: ContentExpiry) -> None:
         self._uow = uow
-        self._generations = generations
+        self._expiry = expiry
 
     async def due(self, now: datetime) -> int:
         async with self._uow() as uow:
             return await uow.generations.count_past_owner_retention(now)
 
     async def apply(self, now: datetime, limit: int) -> int:
-        return await self._generations.expire_past_owner_retention(now, limit)
+        return await self._expiry.expire_past_owner_retention(now, limit)
 
 
 class UnusedUploadsPastOwnerRetention:
@@ -41,13 +41,13 @@ class UnusedUploadsPastOwnerRetention:
         "reference uploads no generation uses are deleted automatically after the number of days their owner set"
     )
 
-    def __init__(self, uow: UnitOfWorkFactory, generations: Generations) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, expiry: ContentExpiry) -> None:
         self._uow = uow
-        self._generations = generations
+        self._expiry = expiry
 
     async def due(self, now: datetime) -> int:
         async with self._uow() as uow:
             return await uow.uploads.count_unused_past_owner_retention(now)
 
     async def apply(self, now: datetime, limit: int) -> int:
-        return await self._generations.expire_unused_uploads_past_owner_retention(now, limit)
+        return await self._expiry.expire_unused_uploads_past_owner_retention(now, limit)

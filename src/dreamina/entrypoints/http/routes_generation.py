@@ -19,8 +19,18 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 from msgspec import Meta
 
 from dreamina.domain.generation.errors import ImageTooLarge, KindNotAvailable, UnsupportedImage
-from dreamina.domain.generation.generations import GenerationRequest, Generations, GenerationView
+from dreamina.domain.generation.generations import Generations
+from dreamina.domain.generation.rules import (
+    MAX_IMAGE_COUNT,
+    MAX_PROMPT_CHARS,
+    MAX_REFERENCES,
+    MAX_SEED,
+    MAX_VIDEO_SECONDS,
+    PAGE_SIZE_MAX,
+)
 from dreamina.domain.generation.uploads import ReferenceUploads
+from dreamina.domain.generation.validation import GenerationRequest
+from dreamina.domain.generation.views import GenerationView
 from dreamina.domain.identity.accounts import Principal
 from dreamina.entrypoints.http.auth import AUTH, SECURED
 from dreamina.entrypoints.http.face import HttpFace
@@ -44,17 +54,25 @@ class UploadForm:
     file: UploadFile
 
 
+def _stated(**schema: int) -> Meta:
+    """A domain limit the OpenAPI schema states (``maxLength``, ``maxItems``, ``maximum``) and the domain enforces:
+    a body over it gets the domain's 422 ``invalid_input`` naming the field, not a decoding error."""
+    return Meta(extra_json_schema={"extra": schema})  # Litestar copies ``extra`` into the field's schema
+
+
 class GenerationParams(msgspec.Struct, forbid_unknown_fields=True):
     aspect_ratio: Annotated[str, Meta(max_length=8, description="1:1, 16:9, 9:16, 4:3 or 3:4")] = "1:1"
-    count: Annotated[int, Meta(ge=1, le=16, description="images to make (image)")] = 1
-    duration_seconds: Annotated[int, Meta(ge=1, le=60, description="video length (video)")] = 4
-    seed: Annotated[int, Meta(ge=0, le=2**31 - 1)] | None = None
+    count: Annotated[int, Meta(ge=1, description="images to make (image)"), _stated(maximum=MAX_IMAGE_COUNT)] = 1
+    duration_seconds: Annotated[
+        int, Meta(ge=1, description="video length (video)"), _stated(maximum=MAX_VIDEO_SECONDS)
+    ] = 4
+    seed: Annotated[int, Meta(ge=0, le=MAX_SEED)] | None = None
 
 
 class GenerationBody(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["image", "video"]
-    prompt: Annotated[str, Meta(max_length=16000)]
-    reference_upload_ids: Annotated[list[UUID], Meta(max_length=16)] = msgspec.field(default_factory=list)
+    prompt: Annotated[str, _stated(maxLength=MAX_PROMPT_CHARS)]
+    reference_upload_ids: Annotated[list[UUID], _stated(maxItems=MAX_REFERENCES)] = msgspec.field(default_factory=list)
     params: GenerationParams = msgspec.field(default_factory=GenerationParams)
 
 
@@ -125,7 +143,6 @@ class UploadsController(Controller):
         """The type is decided by decoding the content (PNG, JPEG, WebP); the stored copy is re-encoded from
         pixels. Refused: 415 ``unsupported_image`` (non-images, truncated files, polyglots), 413
         ``image_too_large``."""
-        uploads = uploads
         content = await data.file.read(uploads.rules.max_bytes + 1)
         await data.file.close()
         stored = await uploads.upload(principal.account_id, content)
@@ -171,7 +188,7 @@ class GenerationsController(Controller):
         self,
         principal: NamedDependency[Principal],
         generations: NamedDependency[Generations],
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        limit: Annotated[int, Parameter(ge=1, le=PAGE_SIZE_MAX)] = 20,
         cursor: Annotated[str | None, Parameter(max_length=200)] = None,
     ) -> GenerationList:
         listing = await generations.list(principal.account_id, limit, cursor)

@@ -1,0 +1,32 @@
+"""Storing what a provider produced: streamed into the object store under fixed keys, so a retried job replaces
+its earlier attempt's outputs rather than adding to them."""
+
+from __future__ import annotations
+
+from dreamina.domain.generation.rules import outputs_prefix
+from dreamina.ports.generation import Generation, GenerationOutput, ModelProvider, ProviderBadResponse, ProviderJob
+from dreamina.ports.object_store import ObjectStore
+
+OUTPUT_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "video/mp4": ".mp4"}
+
+
+async def store_outputs(
+    store: ObjectStore, provider: ModelProvider, generation: Generation, job: ProviderJob
+) -> tuple[GenerationOutput, ...]:
+    """Fetch and store each of the finished job's outputs; ``ProviderBadResponse`` for none or an unexpected type."""
+    if not job.outputs:
+        raise ProviderBadResponse("the provider reported success without outputs")
+    prefix = outputs_prefix(generation.subject_id, generation.id)
+    outputs: list[GenerationOutput] = []
+    for index, output in enumerate(job.outputs):
+        extension = OUTPUT_EXTENSIONS.get(output.content_type)
+        if extension is None:
+            raise ProviderBadResponse("the provider returned an unexpected media type")
+        key = f"{prefix}/{index}{extension}"
+        written = await store.put_stream(key, provider.fetch(output), output.content_type)
+        outputs.append(GenerationOutput(object_key=key, content_type=output.content_type, bytes=written))
+    wanted = {o.object_key for o in outputs}
+    for stray in await store.list(prefix):  # left by an earlier attempt that returned more outputs
+        if stray not in wanted:
+            await store.delete(stray)
+    return tuple(outputs)

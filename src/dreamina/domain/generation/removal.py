@@ -1,0 +1,55 @@
+"""Removing a generation from our stores: its row, its outputs and the reference uploads nothing else uses, audited
+as the subject's deletion or as the expiry their own content-retention setting asked for."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from uuid import UUID
+
+from dreamina.domain.generation.rules import outputs_prefix
+from dreamina.ports.audit import AuditEvent
+from dreamina.ports.clock import Clock
+from dreamina.ports.generation import Generation, Upload
+from dreamina.ports.object_store import ObjectStore
+from dreamina.ports.unit_of_work import UnitOfWork
+
+
+class ContentRemoval:
+    """Works inside the caller's unit of work; the caller commits (and then has the provider forget its copy)."""
+
+    def __init__(self, store: ObjectStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def remove(self, uow: UnitOfWork, generation: Generation, *, expired: bool) -> None:
+        """The rows, the outputs and the references nothing else uses; audited as the subject's deletion or as
+        the expiry their own setting asked for."""
+        await uow.generations.delete(generation.id)
+        orphaned = await self.delete_unshared(uow, generation.reference_upload_ids)
+        await self._store.delete_prefix(outputs_prefix(generation.subject_id, generation.id))
+        await uow.audit.append(
+            AuditEvent(
+                id=uuid.uuid4(),
+                subject_id=generation.subject_id,
+                actor_kind="system" if expired else "subject",
+                actor_id=None if expired else generation.subject_id,
+                action="generation_expired" if expired else "generation_deleted",
+                fields=("prompt", "outputs", *(["reference_uploads"] if orphaned else [])),
+                reason="the subject's content-retention setting" if expired else None,
+                occurred_at=self._clock.now(),
+            )
+        )
+
+    async def delete_unshared(self, uow: UnitOfWork, upload_ids: Sequence[UUID]) -> tuple[Upload, ...]:
+        """Delete, row and object, each of the uploads no generation references (any more); returns them."""
+        orphaned: list[Upload] = []
+        for upload_id in upload_ids:
+            upload = await uow.uploads.get(upload_id)
+            if upload is not None and await uow.generations.count_referencing(upload_id) == 0:
+                await uow.uploads.delete(upload_id)
+                orphaned.append(upload)
+        # objects go before the commit: a crash in between leaves a row pointing at nothing, never a
+        # deleted row whose content lingers
+        await self._store.delete_many([upload.object_key for upload in orphaned])
+        return tuple(orphaned)

@@ -1,0 +1,226 @@
+"""Generations, the worker's side: run a job against its model provider, poll it, store its outputs, retry with
+backoff, settle its charge; recover the jobs a restart lost. The subject's side is
+:mod:`dreamina.domain.generation.generations`.
+
+Privacy at the outbound port: a restricted subject's job fails before anything leaves; every hand-off of a prompt
+or reference image to a third-party provider is written to the disclosure ledger in the same unit of work as the
+job's state transition, before the request is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from dreamina.domain.generation.failures import (
+    REASON_ERASED,
+    REASON_FAILED,
+    REASON_PROVIDER_GONE,
+    REASON_RESTRICTED,
+    reason_for,
+)
+from dreamina.domain.generation.handoff import ProviderHandoff
+from dreamina.domain.generation.outputs import store_outputs
+from dreamina.domain.generation.provider_jobs import ProviderJobs
+from dreamina.domain.generation.rules import GenerationRules, outputs_prefix
+from dreamina.domain.generation.settlement import settle
+from dreamina.domain.privacy.errors import KeyDestroyed
+from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.ports.clock import Clock
+from dreamina.ports.generation import (
+    Generation,
+    GenerationCharges,
+    GenerationKind,
+    GenerationStatus,
+    JobQueue,
+    ModelProvider,
+    ProviderError,
+    ProviderJob,
+    ProviderJobNotFound,
+    ProviderJobState,
+    ProviderRequest,
+    ProviderUnavailable,
+)
+from dreamina.ports.object_store import ObjectStore
+from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass
+class RunReport:
+    """What one run of a job did (for logs and tests)."""
+
+    outcome: str
+    attempt: int = 0
+    delay_seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class GenerationRunner:
+    """Runs queued generation jobs. ``providers`` maps each kind to the provider configured for it; a job runs at
+    the provider it was submitted to."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        keyrings: Keyrings,
+        clock: Clock,
+        store: ObjectStore,
+        providers: Mapping[GenerationKind, ModelProvider],
+        queue: JobQueue,
+        charges: GenerationCharges,
+        rules: GenerationRules | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._store = store
+        self._queue = queue
+        self._charges = charges
+        self.rules = rules or GenerationRules()
+        self._handoff = ProviderHandoff(keyrings, store)
+        self._provider_jobs = ProviderJobs(uow, clock, dict(providers))
+
+    async def recover(self, limit: int = 1000) -> int:
+        """Re-enqueue every unfinished job (after a restart, in-process jobs were lost with the process)."""
+        async with self._uow() as uow:
+            unfinished = await uow.generations.unfinished(limit)
+        for generation in unfinished:
+            await self._queue.enqueue(generation.id, attempt=generation.attempts)
+        return len(unfinished)
+
+    async def run(self, generation_id: UUID) -> RunReport:
+        """Run one attempt of a job. Idempotent: a finished, canceled or deleted job is left alone; a job
+        whose worker died resumes at its provider job, and its outputs go to fixed keys so a retry replaces
+        rather than duplicates them."""
+        try:
+            async with asyncio.timeout(self.rules.job_timeout_seconds):
+                return await self._run(generation_id)
+        except TimeoutError:
+            return await self._retry_or_fail(generation_id, ProviderUnavailable("the job timed out"))
+
+    async def _run(self, generation_id: UUID) -> RunReport:
+        async with self._uow() as uow:
+            generation = await uow.generations.get(generation_id)
+            if generation is None or generation.status.terminal:
+                return RunReport("skipped")
+            provider = self._provider_jobs.provider(generation.provider)
+            if provider is None:
+                return await self._fail(uow, generation, REASON_PROVIDER_GONE)
+            if await uow.restrictions.get(generation.subject_id) is not None:
+                return await self._fail(uow, generation, REASON_RESTRICTED)
+            generation.start(self._clock.now())
+            request: ProviderRequest | None = None
+            if generation.provider_job_id is None:
+                try:
+                    request = await self._handoff.prepare(uow, generation, provider)
+                except KeyDestroyed:
+                    return await self._fail(uow, generation, REASON_ERASED)
+            await uow.generations.update(generation)
+            await uow.commit()
+        try:
+            if request is not None:
+                job = await provider.submit(request)
+                if not await self._remember_job(generation.id, job):
+                    await self._provider_jobs.forget_job(provider, job.provider_job_id)
+                    return RunReport("abandoned")
+            else:
+                assert generation.provider_job_id is not None
+                job = await provider.status(generation.provider_job_id)
+            finished = await self._poll(provider, generation.id, job)
+            if finished is None:
+                return RunReport("abandoned")
+            if finished.state is ProviderJobState.SUCCEEDED:
+                return await self._store_outputs(provider, generation, finished)
+            reason = finished.failure or REASON_FAILED
+            async with self._uow() as uow:
+                current = await uow.generations.get(generation.id)
+                if current is None or current.status.terminal:
+                    return RunReport("abandoned")
+                if finished.state is ProviderJobState.CANCELED:
+                    return await self._cancel(uow, current)
+                return await self._fail(uow, current, reason)
+        except ProviderJobNotFound:
+            return await self._resubmit(generation.id)
+        except ProviderError as error:
+            return await self._retry_or_fail(generation.id, error)
+
+    async def _poll(self, provider: ModelProvider, generation_id: UUID, job: ProviderJob) -> ProviderJob | None:
+        while job.state in (ProviderJobState.PENDING, ProviderJobState.RUNNING):
+            await asyncio.sleep(max(0.0, min(job.poll_after_seconds, self.rules.max_poll_interval_seconds)))
+            async with self._uow() as uow:
+                current = await uow.generations.get(generation_id)
+            if current is None or current.status.terminal:
+                return None  # canceled or deleted meanwhile: whoever did that told the provider
+            job = await provider.status(job.provider_job_id)
+        return job
+
+    async def _store_outputs(self, provider: ModelProvider, generation: Generation, job: ProviderJob) -> RunReport:
+        outputs = await store_outputs(self._store, provider, generation, job)
+        prefix = outputs_prefix(generation.subject_id, generation.id)
+        async with self._uow() as uow:
+            current = await uow.generations.get(generation.id)
+            if current is None:
+                await self._store.delete_prefix(prefix)  # deleted while we rendered: keep nothing
+                return RunReport("abandoned")
+            if current.status.terminal:
+                if current.status is not GenerationStatus.SUCCEEDED:
+                    await self._store.delete_prefix(prefix)
+                return RunReport("skipped")
+            await settle(uow, self._charges, current.id, GenerationStatus.SUCCEEDED)
+            current.succeed(self._clock.now(), outputs)
+            return await self._save(uow, current)
+
+    async def _remember_job(self, generation_id: UUID, job: ProviderJob) -> bool:
+        async with self._uow() as uow:
+            current = await uow.generations.get(generation_id)
+            if current is None or current.status.terminal:
+                return False
+            current.attach(job.provider_job_id, self._clock.now())
+            await uow.generations.update(current)
+            await uow.commit()
+            return True
+
+    async def _resubmit(self, generation_id: UUID) -> RunReport:
+        async with self._uow() as uow:
+            current = await uow.generations.get(generation_id)
+            if current is None or current.status.terminal:
+                return RunReport("abandoned")
+            current.resubmit(self._clock.now())
+            await uow.generations.update(current)
+            await uow.commit()
+        await self._queue.enqueue(generation_id, attempt=current.attempts)
+        return RunReport("resubmit", attempt=current.attempts)
+
+    async def _retry_or_fail(self, generation_id: UUID, error: ProviderError) -> RunReport:
+        async with self._uow() as uow:
+            current = await uow.generations.get(generation_id)
+            if current is None or current.status.terminal:
+                return RunReport("abandoned")
+            if not error.retryable or current.attempts >= self.rules.max_attempts:
+                return await self._fail(uow, current, reason_for(error))
+            current.retry(self._clock.now())
+            await uow.generations.update(current)
+            await uow.commit()
+        retry_after = error.retry_after if isinstance(error, ProviderUnavailable) else None
+        delay = self.rules.backoff(current.attempts, retry_after)
+        await self._queue.enqueue(generation_id, attempt=current.attempts, delay_seconds=delay)
+        return RunReport("retry", attempt=current.attempts, delay_seconds=delay)
+
+    async def _fail(self, uow: UnitOfWork, generation: Generation, reason: str) -> RunReport:
+        await settle(uow, self._charges, generation.id, GenerationStatus.FAILED)
+        generation.fail(self._clock.now(), reason)
+        return await self._save(uow, generation)
+
+    async def _cancel(self, uow: UnitOfWork, generation: Generation) -> RunReport:
+        await settle(uow, self._charges, generation.id, GenerationStatus.CANCELED)
+        generation.cancel(self._clock.now())
+        return await self._save(uow, generation)
+
+    async def _save(self, uow: UnitOfWork, generation: Generation) -> RunReport:
+        """Commit a terminal transition (the charge was settled before it)."""
+        await uow.generations.update(generation)
+        await uow.commit()
+        return RunReport(generation.status.value, attempt=generation.attempts)
