@@ -34,6 +34,14 @@ class RequestNotices:
             "erasure_scheduled",
         )
 
+    async def erasure_expedited(self, email: str, reason: str) -> None:
+        await self._send(
+            email,
+            "Your account is about to be erased",
+            f"Your account and data will be erased now instead of at the end of the grace period. Reason: {reason}\n",
+            "erasure_expedited",
+        )
+
     async def completed(self, email: str, note: str) -> None:
         await self._send(email, "Your privacy request was completed", note, "privacy_request_completed")
 

@@ -142,7 +142,9 @@ class PrivacyRequestQueue:
         return request
 
     async def expedite_erasure(self, staff_id: UUID, request_id: UUID, reason: str) -> PrivacyRequest:
-        """Staff confirmed a child report: the erasure runs now instead of after the grace period."""
+        """Run a scheduled erasure now instead of after its grace period (the subject asked for it, or a child
+        report was confirmed): the request and its job become due at once, the data-rights worker's next pass runs
+        the saga, and the subject is told why."""
         reason = clean_reason(reason)
         now = self._clock.now()
         async with self._uow() as uow:
@@ -154,7 +156,10 @@ class PrivacyRequestQueue:
             job.run_at(now, now)
             await uow.privacy_jobs.update(job)
             await self._records.changed(uow, request, Actor.staff(staff_id), f"expedited: {reason}", now)
+            email = await self._records.email_of(uow, request.subject_id)
             await uow.commit()
+        if email is not None:
+            await self._notices.erasure_expedited(email, reason)
         return request
 
     async def create_for_child_report(self, staff_id: UUID, subject_id: UUID, reason: str) -> PrivacyRequest:

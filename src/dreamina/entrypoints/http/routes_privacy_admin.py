@@ -1,4 +1,5 @@
-"""Staff side of the data-rights engine: the request queue (soonest due first), decisions and extensions.
+"""Staff side of the data-rights engine: the request queue (soonest due first), decisions, extensions and expedited
+erasures.
 
 Every list and every view is audited as a staff access (in the use cases); decisions need a reason, which the
 subject is told. Support staff may read the queue; only privacy officers and admins decide.
@@ -99,3 +100,19 @@ class PrivacyQueueController(Controller):
         privacy_queue: NamedDependency[PrivacyRequestQueue],
     ) -> RequestSummary:
         return summary(await privacy_queue.extend(staff.account_id, request_id, data.reason))
+
+    @post(
+        "/{request_id:uuid}/expedite",
+        status_code=200,
+        guards=[DECIDERS],
+        summary="Run a scheduled erasure now instead of after its 30-day grace period (the subject is told why)",
+    )
+    async def expedite(
+        self,
+        request_id: FromPath[UUID],
+        data: JSONBody[DecisionBody],
+        staff: NamedDependency[Principal],
+        privacy_queue: NamedDependency[PrivacyRequestQueue],
+    ) -> RequestSummary:
+        """The erasure's job becomes due at once: the data-rights worker's next pass runs the saga."""
+        return summary(await privacy_queue.expedite_erasure(staff.account_id, request_id, data.reason))
