@@ -142,9 +142,9 @@ class PrivacyRequestQueue:
         return request
 
     async def expedite_erasure(self, staff_id: UUID, request_id: UUID, reason: str) -> PrivacyRequest:
-        """Run a scheduled erasure now instead of after its grace period (the subject asked for it, or a child
-        report was confirmed): the request and its job become due at once, the data-rights worker's next pass runs
-        the saga, and the subject is told why."""
+        """Run a scheduled erasure now instead of after its grace period (e.g. the subject asked us to): the request
+        and its job become due at once, the data-rights worker's next pass runs the saga, and the subject is told
+        why."""
         reason = clean_reason(reason)
         now = self._clock.now()
         async with self._uow() as uow:
