@@ -75,6 +75,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
         "POST",
         "/v1/admin/privacy/requests/{request_id}/extend",
     ): ANALYSTS,  # Stripe-Signature, checked against the endpoint secret
+    ("POST", "/v1/admin/privacy/requests/{request_id}/expedite"): ANALYSTS,
     ("POST", "/v1/privacy/child-reports"): PUBLIC,
     ("GET", "/v1/admin/child-reports"): EVERY_STAFF_ROLE,
     ("GET", "/v1/admin/child-reports/{report_id}"): EVERY_STAFF_ROLE,
@@ -107,6 +108,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/admin/privacy/requests/{request_id}/approve"): {"reason": "matrix"},
     ("POST", "/v1/admin/privacy/requests/{request_id}/reject"): {"reason": "matrix"},
     ("POST", "/v1/admin/privacy/requests/{request_id}/extend"): {"reason": "matrix"},
+    ("POST", "/v1/admin/privacy/requests/{request_id}/expedite"): {"reason": "matrix"},
     ("POST", "/v1/privacy/child-reports"): {"email": "nobody@example.com", "contact": "reporter@example.org"},
     ("POST", "/v1/admin/child-reports/{report_id}/confirm"): {"reason": "matrix"},
     ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): {"reason": "matrix"},

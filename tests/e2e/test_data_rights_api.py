@@ -283,7 +283,7 @@ async def test_erasure_grace_cancel_then_erase(client: AsyncTestClient, containe
 
 async def test_admin_queue_review_reject_extend(client: AsyncTestClient, container: Container) -> None:
     staff = uuid.uuid4()
-    rights = container.data_rights.requests
+    rights = container.data_rights.queue
     de = await signed_in(client, "ada@example.com")
     br = await signed_in(client, "bia@example.com", country="BR")
     de_request = await submit(client, de, "rectification", {"free_text": "my name is spelt wrong"})
@@ -333,14 +333,14 @@ async def test_admin_queue_review_reject_extend(client: AsyncTestClient, contain
 async def test_deadline_monitor_flags_near_and_past_due_once(client: AsyncTestClient, container: Container) -> None:
     headers = await signed_in(client, "kim@example.com", country="KR")
     request = await submit(client, headers, "rectification", {"free_text": "fix it"})  # 10 days under PIPA
-    rights = container.data_rights.requests
-    assert await rights.flag_deadlines() == {"near_due": 0, "overdue": 0}
+    monitor = container.data_rights.deadlines
+    assert await monitor.flag_deadlines() == {"near_due": 0, "overdue": 0}
     _clock(container).advance(timedelta(days=8))
-    assert await rights.flag_deadlines() == {"near_due": 1, "overdue": 0}
-    assert await rights.flag_deadlines() == {"near_due": 0, "overdue": 0}
+    assert await monitor.flag_deadlines() == {"near_due": 1, "overdue": 0}
+    assert await monitor.flag_deadlines() == {"near_due": 0, "overdue": 0}
     _clock(container).advance(timedelta(days=2))
-    assert await rights.flag_deadlines() == {"near_due": 0, "overdue": 1}
-    overdue = await rights.queue(uuid.uuid4(), flag="overdue")
+    assert await monitor.flag_deadlines() == {"near_due": 0, "overdue": 1}
+    overdue = await container.data_rights.queue.queue(uuid.uuid4(), flag="overdue")
     assert [str(r.id) for r in overdue] == [request["id"]]
 
 

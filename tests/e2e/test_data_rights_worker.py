@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from datetime import timedelta
 
 from litestar.testing import AsyncTestClient
@@ -13,7 +14,7 @@ from dreamina.bootstrap import Container
 from dreamina.entrypoints.workers.data_rights import DataRightsRunner
 
 from .data_rights_helpers import submit, submit_proven
-from .helpers import signed_in
+from .helpers import PASSWORD, signed_in
 
 
 async def test_a_pass_runs_jobs_sweeps_and_monitors(
@@ -37,3 +38,22 @@ async def test_a_pass_runs_jobs_sweeps_and_monitors(
     lines = [json.loads(line) for line in logs.getvalue().splitlines() if "data_rights_pass_finished" in line]
     assert len(lines) == 3
     assert "run@example.com" not in logs.getvalue()
+
+
+async def test_an_expedited_erasure_runs_on_the_next_pass(client: AsyncTestClient, container: Container) -> None:
+    headers = await signed_in(client, "now@example.com")
+    subject = uuid.UUID((await client.get("/v1/me", headers=headers)).json()["id"])
+    request = await submit_proven(client, headers, "erasure")
+    runner = DataRightsRunner(container)
+    assert (await runner.run_once())["done"] == 0  # scheduled 30 days ahead
+    officer = uuid.uuid4()
+    await container.data_rights.queue.expedite_erasure(officer, uuid.UUID(request["id"]), "confirmed with the subject")
+    assert (await runner.run_once())["done"] == 1  # the very next pass, the clock unmoved
+    async with container.infra.uow() as uow:
+        assert await uow.accounts.get(subject) is None
+        assert await uow.subject_keys.get(subject) is None
+        assert await uow.privacy_requests.list_for_subject(subject) == []
+        assert await uow.privacy_jobs.get(uuid.UUID(request["id"])) is None
+    signin = await client.post("/v1/auth/token", json={"email": "now@example.com", "password": PASSWORD})
+    assert signin.status_code == 401
+    assert (await runner.run_once())["done"] == 0  # nothing left to do

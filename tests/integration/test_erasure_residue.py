@@ -154,7 +154,8 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
     await rights.submit(subject, "access", {})
     await rights.submit(subject, "export", {}, password=PASSWORD)
     await container.data_rights.jobs.run_due()
-    await rights.staff_view(uuid.uuid4(), (await rights.list_for_subject(subject))[0].id, "support ticket")
+    staff_view = container.data_rights.queue.staff_view
+    await staff_view(uuid.uuid4(), (await rights.list_for_subject(subject))[0].id, "support ticket")
     question = NewTicket("privacy", f"About {prompt}", f"I am {email}; what do you keep of {prompt}?", email)
     ticket = await container.support.tickets.submit(subject, question)
     await container.support.tickets.staff_view(uuid.uuid4(), "privacy", ticket.id, "answering the question")

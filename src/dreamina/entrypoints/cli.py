@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+import uuid
 from typing import Any
 
 from dreamina.domain.privacy.errors import DomainError
@@ -138,6 +139,27 @@ def _policy(args: argparse.Namespace) -> int:
         return 1
 
 
+def _privacy(args: argparse.Namespace) -> int:
+    """Staff chores on privacy requests, on the server; the staff member is named so the decision is theirs."""
+    from dreamina.ports.staff import StaffRole
+
+    async def work(container: Any) -> int:
+        member = await container.identity.staff.member(args.staff)
+        # the same roles as the staff routes' DECIDERS guard
+        if member is None or member.role not in (StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN):
+            print("dreamina: expediting an erasure needs the privacy_officer or admin role", file=sys.stderr)
+            return 1
+        request = await container.data_rights.queue.expedite_erasure(member.account_id, args.request_id, args.reason)
+        print(f"erasure {request.id} is due now; the data-rights worker runs it on its next pass")
+        return 0
+
+    try:
+        return int(asyncio.run(_with_container(work)))
+    except DomainError as exc:
+        print(f"dreamina: {exc.detail}", file=sys.stderr)
+        return 1
+
+
 def _privacy_worker(args: argparse.Namespace) -> int:
     from dreamina.adapters.logs import configure_logging
     from dreamina.bootstrap import build_container
@@ -242,6 +264,15 @@ def main(argv: list[str] | None = None) -> int:
     notices = policy_actions.add_parser("send-notices", help="(re)send notices of a version to accounts not notified")
     notices.add_argument("version", type=int)
     policy.set_defaults(run=_policy)
+    privacy = commands.add_parser("privacy", help="staff chores on privacy requests")
+    privacy_actions = privacy.add_subparsers(dest="action", required=True)
+    expedite = privacy_actions.add_parser(
+        "expedite", help="run a scheduled erasure now instead of after its grace period (the subject is told why)"
+    )
+    expedite.add_argument("request_id", type=uuid.UUID, metavar="REQUEST_ID")
+    expedite.add_argument("--reason", required=True, help="why; the subject is told")
+    expedite.add_argument("--staff", required=True, metavar="EMAIL", help="the privacy officer or admin deciding")
+    privacy.set_defaults(run=_privacy)
     worker = commands.add_parser("privacy-worker", help="run data-rights jobs: exports, erasures, sweeps, deadlines")
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
     worker.add_argument("--interval", type=float, default=30.0, help="seconds between passes")

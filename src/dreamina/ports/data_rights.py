@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
+from dreamina.domain.privacy.errors import DomainError
 from dreamina.ports.restrictions import ProcessingRestrictions
 
 # --- holders of personal data -------------------------------------------------------------------------------
@@ -144,14 +145,55 @@ class ProfileCorrections(Protocol):
 # --- requests and their jobs --------------------------------------------------------------------------------
 
 
+class RequestNotOpen(DomainError):
+    """The request is not in a state that allows this action (its records refuse the transition)."""
+
+    code = "request_not_open"
+    title = "The request does not allow this action in its current state"
+
+
+class RequestType(enum.StrEnum):
+    ACCESS = "access"
+    EXPORT = "export"
+    RECTIFICATION = "rectification"
+    ERASURE = "erasure"
+    OBJECTION = "objection"
+    RESTRICTION = "restriction"
+
+
+class RequestStatus(enum.StrEnum):
+    """Where a request stands; the last three close it for good."""
+
+    AWAITING_VERIFICATION = "awaiting_verification"
+    RECEIVED = "received"
+    IN_REVIEW = "in_review"
+    PROCESSING = "processing"
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (RequestStatus.COMPLETED, RequestStatus.REJECTED, RequestStatus.CANCELLED)
+
+
+Statuses = tuple[RequestStatus, ...]
+OPEN_STATUSES: Statuses = tuple(s for s in RequestStatus if not s.terminal)
+CLOSED_STATUSES: Statuses = tuple(s for s in RequestStatus if s.terminal)
+# The subject may withdraw an erasure in its grace period, a request not yet verified, or one staff has not decided.
+CANCELLABLE = (RequestStatus.AWAITING_VERIFICATION, RequestStatus.SCHEDULED, RequestStatus.IN_REVIEW)
+
+
 @dataclass(slots=True)
 class PrivacyRequest:
-    """A subject's request. ``details_ciphertext`` is sealed with the subject's key; ``outcome`` holds no PII."""
+    """A subject's request. ``details_ciphertext`` is sealed with the subject's key; ``outcome`` holds no PII.
+    Its status changes only through the transitions below, which refuse what the request's state does not allow."""
 
     id: UUID
     subject_id: UUID
-    type: str
-    status: str
+    type: RequestType
+    status: RequestStatus
     jurisdiction: str
     received_at: datetime
     due_at: datetime
@@ -170,6 +212,62 @@ class PrivacyRequest:
     scheduled_for: datetime | None = None  # erasure: when the grace period ends
     outcome: dict[str, Any] = field(default_factory=dict)
 
+    def ensure_open(self) -> None:
+        if RequestStatus(self.status).terminal:
+            raise RequestNotOpen("the request is already closed")
+
+    def move_to(self, status: RequestStatus, now: datetime) -> None:
+        """Enter ``status`` (or stay in it: a merge, an extension or a flag is still a change the history records);
+        a closed request never moves again."""
+        self.ensure_open()
+        self.status = RequestStatus(status)
+        self.updated_at = now
+        if self.status.terminal:
+            self.flag = None  # deadlines concern open requests only
+
+    def complete(self, now: datetime, outcome: Mapping[str, Any] | None = None) -> None:
+        self.ensure_open()
+        self.outcome = {**self.outcome, **(outcome or {})}
+        self.move_to(RequestStatus.COMPLETED, now)
+
+    def approve(self, now: datetime) -> None:
+        """Staff carried out a request under review."""
+        if self.status != RequestStatus.IN_REVIEW:
+            raise RequestNotOpen("only a request under review can be approved")
+        self.complete(now, {"resolved_by_staff": True})
+
+    def cancel(self, now: datetime) -> None:
+        if self.status not in CANCELLABLE:
+            raise RequestNotOpen("this request can no longer be cancelled")
+        self.move_to(RequestStatus.CANCELLED, now)
+
+    def schedule(self, run_at: datetime, now: datetime) -> None:
+        """An erasure waits for its grace period to end at ``run_at``."""
+        self.scheduled_for = run_at
+        self.move_to(RequestStatus.SCHEDULED, now)
+
+    def expedite(self, now: datetime) -> None:
+        """A scheduled erasure becomes due at once."""
+        if self.type != RequestType.ERASURE or self.status != RequestStatus.SCHEDULED:
+            raise RequestNotOpen("only a scheduled erasure can be expedited")
+        self.schedule(now, now)
+
+    def extend(self, due_at: datetime, reason: str, flag: str | None, now: datetime) -> None:
+        """The one extension of the deadline (how far is the jurisdiction's rule, not the record's)."""
+        self.ensure_open()
+        self.due_at, self.extended_at, self.extension_reason, self.flag = due_at, now, reason, flag
+        self.move_to(self.status, now)
+
+    def issue_code(self, code_hash: str, expires_at: datetime, now: datetime) -> None:
+        """A new one-time code replaces the last one and gets a fresh count of attempts."""
+        self.code_hash, self.code_expires_at, self.code_attempts = code_hash, expires_at, 0
+        self.codes_sent += 1
+        self.updated_at = now
+
+    def proof_failed(self, now: datetime) -> None:
+        self.code_attempts += 1
+        self.updated_at = now
+
 
 @dataclass(frozen=True, slots=True)
 class RequestEvent:
@@ -178,11 +276,22 @@ class RequestEvent:
     id: UUID
     request_id: UUID
     subject_id: UUID
-    status: str
+    status: RequestStatus
     actor_kind: str  # subject | staff | system
     actor_id: UUID | None
     note: str | None
     occurred_at: datetime
+
+
+class JobKind(enum.StrEnum):
+    EXPORT = "export"
+    ERASURE = "erasure"
+
+
+class JobState(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"
 
 
 @dataclass(slots=True)
@@ -191,8 +300,8 @@ class PrivacyJob:
 
     request_id: UUID
     subject_id: UUID
-    kind: str  # export | erasure
-    state: str  # pending | done
+    kind: JobKind
+    state: JobState
     run_after: datetime
     updated_at: datetime
     completion_id: UUID
@@ -202,6 +311,27 @@ class PrivacyJob:
     archive_bytes: int | None = None
     expires_at: datetime | None = None
     processor_calls: tuple[dict[str, Any], ...] = ()
+
+    def record_step(self, step: str, now: datetime) -> None:
+        self.steps_done = (*self.steps_done, step)
+        self.updated_at = now
+
+    def run_at(self, run_after: datetime, now: datetime) -> None:
+        """Due at ``run_after`` (an expedited erasure: now; a retry: after its back-off)."""
+        self.run_after = run_after
+        self.updated_at = now
+
+    def finish(self, now: datetime) -> None:
+        self.state = JobState.DONE
+        self.updated_at = now
+
+    def stop(self, now: datetime) -> bool:
+        """Cancel a job that has not run to its end; False (and nothing changes) if it has."""
+        if self.state != JobState.PENDING:
+            return False
+        self.state = JobState.CANCELLED
+        self.updated_at = now
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +357,7 @@ class PrivacyRequestRepository(Protocol):
         ...
 
     async def list_open(
-        self, *, statuses: tuple[str, ...], type: str | None = None, due_before: datetime | None = None, limit: int
+        self, *, statuses: Statuses, type: RequestType | None = None, due_before: datetime | None = None, limit: int
     ) -> list[PrivacyRequest]:
         """Requests in ``statuses`` (optionally of one type, due before a time), soonest due first."""
         ...
@@ -242,11 +372,11 @@ class PrivacyRequestRepository(Protocol):
         """Retention: clear the hash and expiry of at most ``limit`` expired codes; returns how many."""
         ...
 
-    async def count_closed_before(self, statuses: tuple[str, ...], cutoff: datetime) -> int:
+    async def count_closed_before(self, statuses: Statuses, cutoff: datetime) -> int:
         """How many requests in ``statuses`` (the closed ones) last changed before ``cutoff``."""
         ...
 
-    async def lock_closed_before(self, statuses: tuple[str, ...], cutoff: datetime, limit: int) -> list[UUID]:
+    async def lock_closed_before(self, statuses: Statuses, cutoff: datetime, limit: int) -> list[UUID]:
         """Ids of at most ``limit`` of those, oldest first, locked for this transaction (rows another transaction
         holds are skipped)."""
         ...

@@ -11,9 +11,14 @@ from dreamina.adapters.memory import data_rights as memory_data_rights
 from dreamina.adapters.sql import repositories_data_rights
 from dreamina.domain.data_rights.access import AccessReports
 from dreamina.domain.data_rights.data_map import DATA_RIGHTS_DATA
+from dreamina.domain.data_rights.deadlines import DeadlineMonitor
 from dreamina.domain.data_rights.downloads import ExportDownloads
+from dreamina.domain.data_rights.fulfilment import Fulfilment
 from dreamina.domain.data_rights.holders import DataRightsPersonalData, SubjectDataKey, SubjectObjects
 from dreamina.domain.data_rights.jobs import DataRightsJobs
+from dreamina.domain.data_rights.notices import RequestNotices
+from dreamina.domain.data_rights.queue import PrivacyRequestQueue
+from dreamina.domain.data_rights.records import RequestRecords, RequestRules
 from dreamina.domain.data_rights.requests import PrivacyRequests
 from dreamina.domain.data_rights.retention import ClosedRequestRecords, ExpiredExportArchives, ExpiredIdentityCodes
 from dreamina.domain.privacy.datamap import DataMap
@@ -31,9 +36,12 @@ PARTS = ModuleParts(
 
 @dataclass(frozen=True, slots=True)
 class DataRights:
-    """The data-rights module: request engine, jobs, and every module's holder of personal data (in erasure order)."""
+    """The data-rights module: the subject's requests, the staff queue, the deadline monitor, the jobs that carry out
+    exports and erasures, and every module's holder of personal data (in erasure order)."""
 
-    requests: PrivacyRequests
+    requests: PrivacyRequests  # the subject's side: submit, verify, cancel, view
+    queue: PrivacyRequestQueue  # the staff's side: queue, views, decisions, expedited and child-report erasures
+    deadlines: DeadlineMonitor
     access_reports: AccessReports
     downloads: ExportDownloads
     jobs: DataRightsJobs
@@ -44,14 +52,14 @@ class DataRights:
 
 
 class DataRightsChildErasure:
-    """:class:`~dreamina.ports.child_reports.ChildErasure` by :meth:`PrivacyRequests.create_for_child_report`: an
-    erasure due at once, run by the data-rights worker's saga like any other."""
+    """:class:`~dreamina.ports.child_reports.ChildErasure` by :meth:`PrivacyRequestQueue.create_for_child_report`:
+    an erasure due at once, run by the data-rights worker's saga like any other."""
 
-    def __init__(self, requests: PrivacyRequests) -> None:
-        self._requests = requests
+    def __init__(self, queue: PrivacyRequestQueue) -> None:
+        self._queue = queue
 
     async def erase_now(self, staff_id: UUID, subject_id: UUID, reason: str) -> UUID:
-        return (await self._requests.create_for_child_report(staff_id, subject_id, reason)).id
+        return (await self._queue.create_for_child_report(staff_id, subject_id, reason)).id
 
 
 def wire_data_rights(
@@ -66,16 +74,32 @@ def wire_data_rights(
     from dreamina.adapters.export_zip import ZipExportArchive
 
     uow, vault, keyrings, clock = infra.uow, infra.vault, infra.keyrings, infra.clock
+    rules = RequestRules()
+    records = RequestRecords(keyrings)
+    notices = RequestNotices(infra.mailer, rules.code_ttl)
+    fulfilment = Fulfilment(records=records, vault=vault, clock=clock, erasure_grace=rules.erasure_grace)
     requests = PrivacyRequests(
         uow=uow,
+        records=records,
+        fulfilment=fulfilment,
+        notices=notices,
         vault=vault,
-        keyrings=keyrings,
         passwords=infra.passwords,
-        mailer=infra.mailer,
         clock=clock,
         jurisdictions=infra.jurisdictions,
         corrections=corrections,
+        rules=rules,
     )
+    queue = PrivacyRequestQueue(
+        uow=uow,
+        records=records,
+        fulfilment=fulfilment,
+        notices=notices,
+        clock=clock,
+        jurisdictions=infra.jurisdictions,
+        rules=rules,
+    )
+    deadlines = DeadlineMonitor(uow=uow, records=records, clock=clock)
     own: tuple[PersonalDataHolder, ...] = (
         SubjectObjects(infra.object_store, exported=("uploads/", "outputs/"), not_exported=("exports/",)),
         SubjectDataKey(uow=uow, keyrings=keyrings),
@@ -83,15 +107,18 @@ def wire_data_rights(
     )
     jobs = DataRightsJobs(
         uow=uow,
-        requests=requests,
+        records=records,
+        fulfilment=fulfilment,
+        notices=notices,
         holders=(*holders, *own),
         archive=ZipExportArchive(infra.object_store),
         erasers=erasers,
-        mailer=infra.mailer,
         clock=clock,
     )
     return DataRights(
         requests=requests,
+        queue=queue,
+        deadlines=deadlines,
         access_reports=AccessReports(
             uow=uow, requests=requests, holders=jobs.holders, data_map=data_map, jurisdictions=infra.jurisdictions
         ),
@@ -99,13 +126,13 @@ def wire_data_rights(
         jobs=jobs,
         holders=jobs.holders,
         erasers=erasers,
-        child_erasure=DataRightsChildErasure(requests),
+        child_erasure=DataRightsChildErasure(queue),
         contributes=Contributions(
             retention=(
                 ExpiredIdentityCodes(uow),
                 ExpiredExportArchives(uow, infra.object_store),
                 ClosedRequestRecords(uow),
             ),
-            monitors=(requests.flag_deadlines,),
+            monitors=(deadlines.flag_deadlines,),
         ),
     )

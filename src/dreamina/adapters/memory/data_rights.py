@@ -10,7 +10,17 @@ from uuid import UUID
 from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, retention_batch, utc, utc_or_none
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
-from dreamina.ports.data_rights import ErasureCompletion, PrivacyJob, PrivacyRequest, RequestEvent
+from dreamina.ports.data_rights import (
+    ErasureCompletion,
+    JobKind,
+    JobState,
+    PrivacyJob,
+    PrivacyRequest,
+    RequestEvent,
+    RequestStatus,
+    RequestType,
+    Statuses,
+)
 from dreamina.ports.restrictions import ProcessingRestriction
 
 
@@ -32,6 +42,8 @@ def _stored_request(r: PrivacyRequest) -> PrivacyRequest:
         times[name] = utc_or_none(getattr(r, name))
     return dataclasses.replace(
         r,
+        type=RequestType(r.type),
+        status=RequestStatus(r.status),
         details_ciphertext=None if r.details_ciphertext is None else bytes(r.details_ciphertext),
         outcome=_json_copy(r.outcome),
         **times,
@@ -70,7 +82,7 @@ class InMemoryPrivacyRequestRepository:
         return found
 
     async def list_open(
-        self, *, statuses: tuple[str, ...], type: str | None = None, due_before: datetime | None = None, limit: int
+        self, *, statuses: Statuses, type: RequestType | None = None, due_before: datetime | None = None, limit: int
     ) -> list[PrivacyRequest]:
         check_time("due_before", due_before)
         found = [
@@ -104,11 +116,11 @@ class InMemoryPrivacyRequestRepository:
             self._table.replace(request.id, dataclasses.replace(request, code_hash=None, code_expires_at=None))
         return len(batch)
 
-    async def count_closed_before(self, statuses: tuple[str, ...], cutoff: datetime) -> int:
+    async def count_closed_before(self, statuses: Statuses, cutoff: datetime) -> int:
         check_time("cutoff", cutoff)
         return sum(1 for _, r in self._table.rows() if r.status in statuses and r.updated_at < cutoff)
 
-    async def lock_closed_before(self, statuses: tuple[str, ...], cutoff: datetime, limit: int) -> list[UUID]:
+    async def lock_closed_before(self, statuses: Statuses, cutoff: datetime, limit: int) -> list[UUID]:
         check_time("cutoff", cutoff)
         rows = (r for _, r in self._table.rows())
         batch = retention_batch(
@@ -129,7 +141,8 @@ class InMemoryRequestEventRepository:
         check_text("actor_kind", event.actor_kind)
         check_text("note", event.note)
         check_time("occurred_at", event.occurred_at)
-        self._table.insert(event.id, dataclasses.replace(event, occurred_at=utc(event.occurred_at)))
+        stored = dataclasses.replace(event, status=RequestStatus(event.status), occurred_at=utc(event.occurred_at))
+        self._table.insert(event.id, stored)
 
     async def list_for_request(self, request_id: UUID) -> list[RequestEvent]:
         found = (e for _, e in self._table.rows() if e.request_id == request_id)
@@ -157,6 +170,8 @@ def _stored_job(job: PrivacyJob) -> PrivacyJob:
         check_time(name, getattr(job, name))
     return dataclasses.replace(
         job,
+        kind=JobKind(job.kind),
+        state=JobState(job.state),
         run_after=utc(job.run_after),
         updated_at=utc(job.updated_at),
         expires_at=utc_or_none(job.expires_at),
@@ -185,7 +200,7 @@ class InMemoryPrivacyJobRepository:
 
     async def list_runnable(self, now: datetime, limit: int) -> list[PrivacyJob]:
         check_time("now", now)
-        found = [_stored_job(j) for _, j in self._table.rows() if j.state == "pending" and j.run_after <= now]
+        found = [_stored_job(j) for _, j in self._table.rows() if j.state == JobState.PENDING and j.run_after <= now]
         return sorted(found, key=lambda j: (j.run_after, j.request_id))[: max(0, limit)]
 
     @staticmethod

@@ -18,7 +18,17 @@ from dreamina.adapters.sql.models_data_rights import (
 )
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
 from dreamina.domain.privacy.errors import NotFound
-from dreamina.ports.data_rights import ErasureCompletion, PrivacyJob, PrivacyRequest, RequestEvent
+from dreamina.ports.data_rights import (
+    ErasureCompletion,
+    JobKind,
+    JobState,
+    PrivacyJob,
+    PrivacyRequest,
+    RequestEvent,
+    RequestStatus,
+    RequestType,
+    Statuses,
+)
 from dreamina.ports.restrictions import ProcessingRestriction
 
 _REQUEST_TIMES = (
@@ -40,8 +50,8 @@ def _request_values(r: PrivacyRequest) -> dict[str, Any]:
         check_time(name, getattr(r, name))
     return {
         "subject_id": r.subject_id,
-        "type": r.type,
-        "status": r.status,
+        "type": RequestType(r.type).value,
+        "status": RequestStatus(r.status).value,
         "jurisdiction": r.jurisdiction,
         "received_at": r.received_at,
         "due_at": r.due_at,
@@ -62,12 +72,16 @@ def _request_values(r: PrivacyRequest) -> dict[str, Any]:
     }
 
 
+def _values(statuses: Statuses) -> list[str]:
+    return [RequestStatus(s).value for s in statuses]
+
+
 def _request(row: Any) -> PrivacyRequest:
     return PrivacyRequest(
         id=row.id,
         subject_id=row.subject_id,
-        type=row.type,
-        status=row.status,
+        type=RequestType(row.type),
+        status=RequestStatus(row.status),
         jurisdiction=row.jurisdiction,
         received_at=row.received_at,
         due_at=row.due_at,
@@ -117,12 +131,12 @@ class SqlPrivacyRequestRepository(SqlRepository):
         return [_request(row) for row in await self._session.execute(statement)]
 
     async def list_open(
-        self, *, statuses: tuple[str, ...], type: str | None = None, due_before: datetime | None = None, limit: int
+        self, *, statuses: Statuses, type: RequestType | None = None, due_before: datetime | None = None, limit: int
     ) -> list[PrivacyRequest]:
         check_time("due_before", due_before)
-        statement = select(self._table).where(PrivacyRequestRow.status.in_(statuses))
+        statement = select(self._table).where(PrivacyRequestRow.status.in_(_values(statuses)))
         if type is not None:
-            statement = statement.where(PrivacyRequestRow.type == type)
+            statement = statement.where(PrivacyRequestRow.type == RequestType(type).value)
         if due_before is not None:
             statement = statement.where(PrivacyRequestRow.due_at < due_before)
         statement = statement.order_by(PrivacyRequestRow.due_at, PrivacyRequestRow.id).limit(max(0, limit))
@@ -150,20 +164,20 @@ class SqlPrivacyRequestRepository(SqlRepository):
             .values(code_hash=None, code_expires_at=None)
         )
 
-    async def count_closed_before(self, statuses: tuple[str, ...], cutoff: datetime) -> int:
+    async def count_closed_before(self, statuses: Statuses, cutoff: datetime) -> int:
         check_time("cutoff", cutoff)
         statement = (
             select(func.count())
             .select_from(PrivacyRequestRow)
-            .where(PrivacyRequestRow.status.in_(statuses), PrivacyRequestRow.updated_at < cutoff)
+            .where(PrivacyRequestRow.status.in_(_values(statuses)), PrivacyRequestRow.updated_at < cutoff)
         )
         return int((await self._session.execute(statement)).scalar_one())
 
-    async def lock_closed_before(self, statuses: tuple[str, ...], cutoff: datetime, limit: int) -> list[UUID]:
+    async def lock_closed_before(self, statuses: Statuses, cutoff: datetime, limit: int) -> list[UUID]:
         check_time("cutoff", cutoff)
         closed = (
             select(PrivacyRequestRow.id)
-            .where(PrivacyRequestRow.status.in_(statuses), PrivacyRequestRow.updated_at < cutoff)
+            .where(PrivacyRequestRow.status.in_(_values(statuses)), PrivacyRequestRow.updated_at < cutoff)
             .order_by(PrivacyRequestRow.updated_at)
         )
         return list((await self._session.execute(retention_batch(closed, limit))).scalars())
@@ -179,7 +193,7 @@ def _event(row: Any) -> RequestEvent:
         id=row.id,
         request_id=row.request_id,
         subject_id=row.subject_id,
-        status=row.status,
+        status=RequestStatus(row.status),
         actor_kind=row.actor_kind,
         actor_id=row.actor_id,
         note=row.note,
@@ -201,7 +215,7 @@ class SqlRequestEventRepository(SqlRepository):
             id=event.id,
             request_id=event.request_id,
             subject_id=event.subject_id,
-            status=event.status,
+            status=RequestStatus(event.status).value,
             actor_kind=event.actor_kind,
             actor_id=event.actor_id,
             note=event.note,
@@ -236,8 +250,8 @@ def _job_values(job: PrivacyJob) -> dict[str, Any]:
         check_time(name, getattr(job, name))
     return {
         "subject_id": job.subject_id,
-        "kind": job.kind,
-        "state": job.state,
+        "kind": JobKind(job.kind).value,
+        "state": JobState(job.state).value,
         "run_after": job.run_after,
         "updated_at": job.updated_at,
         "completion_id": job.completion_id,
@@ -254,8 +268,8 @@ def _job(row: Any) -> PrivacyJob:
     return PrivacyJob(
         request_id=row.request_id,
         subject_id=row.subject_id,
-        kind=row.kind,
-        state=row.state,
+        kind=JobKind(row.kind),
+        state=JobState(row.state),
         run_after=row.run_after,
         updated_at=row.updated_at,
         completion_id=row.completion_id,
@@ -296,7 +310,7 @@ class SqlPrivacyJobRepository(SqlRepository):
         check_time("now", now)
         statement = (
             select(self._table)
-            .where(PrivacyJobRow.state == "pending", PrivacyJobRow.run_after <= now)
+            .where(PrivacyJobRow.state == JobState.PENDING.value, PrivacyJobRow.run_after <= now)
             .order_by(PrivacyJobRow.run_after, PrivacyJobRow.request_id)
             .limit(max(0, limit))
         )

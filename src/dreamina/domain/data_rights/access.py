@@ -11,7 +11,7 @@ from dreamina.domain.privacy.datamap import DataMap
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable
 from dreamina.domain.privacy.vocabulary import DataCategory
-from dreamina.ports.data_rights import PersonalDataHolder
+from dreamina.ports.data_rights import PersonalDataHolder, RequestStatus, RequestType
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 SOURCES: dict[str, str] = {
@@ -148,7 +148,7 @@ class AccessReports:
 
     async def for_request(self, subject_id: UUID, request_id: UUID) -> dict[str, Any]:
         view = await self._requests.view(subject_id, request_id)
-        if view.request.type != "access" or view.request.status != "completed":
+        if view.request.type != RequestType.ACCESS or view.request.status != RequestStatus.COMPLETED:
             raise NotFound("no access report for this request")
         return await access_report(
             subject_id, uow=self._uow, holders=self._holders, data_map=self._data_map, jurisdictions=self._jurisdictions

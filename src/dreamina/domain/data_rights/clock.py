@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dreamina.domain.privacy.jurisdictions import NEAR_DUE, JurisdictionRule, deadline_flag, due_date
+from dreamina.domain.privacy.jurisdictions import NEAR_DUE, JurisdictionRule, JurisdictionTable, deadline_flag, due_date
 
 __all__ = [
     "NEAR_DUE",
@@ -14,6 +14,7 @@ __all__ = [
     "extended_due",
     "initial_due",
     "pauses_for_verification",
+    "rule_for",
 ]
 
 # Regimes whose clock stops while the controller waits for information it needs to identify the subject
@@ -21,6 +22,11 @@ __all__ = [
 # regulations (11 CCR 7021(b)) run the 45 days "regardless of time required to verify": no pause there, and
 # where a law is silent we do not pause either (the stricter reading).
 PAUSE_DURING_VERIFICATION: tuple[str, ...] = ("GDPR", "UK GDPR")
+
+
+def rule_for(jurisdictions: JurisdictionTable, code: str) -> JurisdictionRule:
+    """The rule a request was received under (by the code it keeps), or the fallback if that row is gone."""
+    return jurisdictions.rules.get(code) or jurisdictions.fallback
 
 
 def pauses_for_verification(rule: JurisdictionRule) -> bool:

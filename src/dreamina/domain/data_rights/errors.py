@@ -1,8 +1,14 @@
-"""Errors of the data-rights module (each maps to a problem-details status in the HTTP adapter)."""
+"""Errors of the data-rights module (each maps to a problem-details status in the HTTP adapter).
+
+``RequestNotOpen`` is raised by the request records' own transitions, so it is defined beside them in the port.
+"""
 
 from __future__ import annotations
 
 from dreamina.domain.privacy.errors import DomainError
+from dreamina.ports.data_rights import RequestNotOpen
+
+__all__ = ["ExportExpired", "ExtensionNotAllowed", "IdentityProofFailed", "RequestNotOpen"]
 
 
 class IdentityProofFailed(DomainError):
@@ -10,13 +16,6 @@ class IdentityProofFailed(DomainError):
 
     code = "identity_proof_failed"
     title = "Proof of identity failed"
-
-
-class RequestNotOpen(DomainError):
-    """The request is not in a state that allows this action."""
-
-    code = "request_not_open"
-    title = "The request does not allow this action in its current state"
 
 
 class ExtensionNotAllowed(DomainError):

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+from dreamina.domain.data_rights.fulfilment import Fulfilment
 from dreamina.domain.data_rights.holders import DATA_RIGHTS_HOLDER
-from dreamina.domain.data_rights.requests import PrivacyRequests
+from dreamina.domain.data_rights.notices import RequestNotices
+from dreamina.domain.data_rights.records import RequestRecords
 from dreamina.domain.privacy.errors import Conflict
 from dreamina.ports.clock import Clock
 from dreamina.ports.data_rights import (
     ErasureCompletion,
     ExportArchive,
     ExportSink,
+    JobKind,
+    JobState,
     PersonalDataHolder,
     PrivacyJob,
     ProcessorEraser,
 )
 from dreamina.ports.identity import AccountStatus
-from dreamina.ports.mail import Mailer, MailMessage
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 README = """Your Dreamina data export
@@ -62,21 +65,23 @@ class DataRightsJobs:
         self,
         *,
         uow: UnitOfWorkFactory,
-        requests: PrivacyRequests,
+        records: RequestRecords,
+        fulfilment: Fulfilment,
+        notices: RequestNotices,
         holders: Sequence[PersonalDataHolder],
         archive: ExportArchive,
         erasers: Mapping[str, ProcessorEraser],
-        mailer: Mailer,
         clock: Clock,
         rules: JobRules | None = None,
         after_step: Callable[[str], None] | None = None,
     ) -> None:
         self._uow = uow
-        self._requests = requests
+        self._records = records
+        self._fulfilment = fulfilment
+        self._notices = notices
         self._holders = erasure_order(holders)
         self._archive = archive
         self._erasers = dict(erasers)
-        self._mailer = mailer
         self._clock = clock
         self.rules = rules or JobRules()
         self.after_step = after_step
@@ -108,11 +113,11 @@ class DataRightsJobs:
         """Run (or resume) one job to its end."""
         async with self._uow() as uow:
             job = await uow.privacy_jobs.get(request_id)
-        if job is None or job.state != "pending":
+        if job is None or job.state != JobState.PENDING:
             return
-        if job.kind == "export":
+        if job.kind == JobKind.EXPORT:
             await self._export(job)
-        elif job.kind == "erasure":
+        else:
             await self._erase(job)
 
     async def _back_off(self, request_id: UUID) -> None:
@@ -121,19 +126,24 @@ class DataRightsJobs:
             if job is None:
                 return
             job.attempts += 1
-            job.run_after = self._clock.now() + self.rules.retry_backoff * min(job.attempts, 8)
-            job.updated_at = self._clock.now()
+            now = self._clock.now()
+            job.run_at(now + self.rules.retry_backoff * min(job.attempts, 8), now)
             await uow.privacy_jobs.update(job)
             await uow.commit()
 
     async def _mark(self, job: PrivacyJob, step: str, **changes: Any) -> PrivacyJob:
+        """Persist one finished step (with what it produced) in a unit of work of its own."""
         async with self._uow() as uow:
-            job = replace(job, steps_done=(*job.steps_done, step), updated_at=self._clock.now(), **changes)
+            job = replace(job, **changes)
+            job.record_step(step, self._clock.now())
             await uow.privacy_jobs.update(job)
             await uow.commit()
+        self._stepped(step)
+        return job
+
+    def _stepped(self, step: str) -> None:
         if self.after_step is not None:
             self.after_step(step)
-        return job
 
     # -- export ------------------------------------------------------------------------------------------------
 
@@ -156,22 +166,13 @@ class DataRightsJobs:
             )
         if "subject_notified" not in job.steps_done:
             async with self._uow() as uow:
-                email = await self._requests.email_of(uow, job.subject_id)
+                email = await self._records.email_of(uow, job.subject_id)
             if email is not None:
-                expires = job.expires_at.date().isoformat() if job.expires_at else ""
-                await self._mailer.send(
-                    MailMessage(
-                        to=email,
-                        subject="Your Dreamina data export is ready",
-                        body=f"Sign in and download it from your privacy requests before {expires}. "
-                        "Only you can download it.\n",
-                        kind="export_ready",
-                    )
-                )
+                await self._notices.export_ready(email, job)
             job = await self._mark(job, "subject_notified")
         if "request_completed" not in job.steps_done:
             async with self._uow() as uow:
-                await self._requests.complete(
+                await self._fulfilment.complete(
                     uow,
                     job.request_id,
                     {
@@ -181,13 +182,11 @@ class DataRightsJobs:
                     },
                     "export archive ready",
                 )
-                job = replace(
-                    job, steps_done=(*job.steps_done, "request_completed"), state="done", updated_at=self._clock.now()
-                )
+                job.record_step("request_completed", self._clock.now())
+                job.finish(self._clock.now())
                 await uow.privacy_jobs.update(job)
                 await uow.commit()
-            if self.after_step is not None:
-                self.after_step("request_completed")
+            self._stepped("request_completed")
 
     # -- erasure -----------------------------------------------------------------------------------------------
 
@@ -218,17 +217,9 @@ class DataRightsJobs:
             job = await self._mark(job, "sessions_revoked")
         if "subject_notified" not in job.steps_done:
             async with self._uow() as uow:
-                email = await self._requests.email_of(uow, subject)
+                email = await self._records.email_of(uow, subject)
             if email is not None:
-                await self._mailer.send(
-                    MailMessage(
-                        to=email,
-                        subject="Your Dreamina account is being erased",
-                        body="Your account and data are being erased now. This is the last message we send you. "
-                        f"Completion reference: {job.completion_id}\n",
-                        kind="erasure_started",
-                    )
-                )
+                await self._notices.erasure_started(email, job)
             job = await self._mark(job, "subject_notified")
         if "processors_collected" not in job.steps_done:
             calls: list[dict[str, Any]] = []
@@ -238,13 +229,11 @@ class DataRightsJobs:
                     if call not in calls:
                         calls.append(call)
             job = await self._mark(job, "processors_collected", processor_calls=tuple(calls))
-        outcomes: dict[str, Any] = {}
         for holder in self._holders:
             step = f"erased:{holder.name}"
             if holder.name == DATA_RIGHTS_HOLDER or step in job.steps_done:
                 continue
-            outcome = await holder.erase(subject)
-            outcomes[holder.name] = outcome.as_dict()
+            await holder.erase(subject)
             job = await self._mark(job, step)
         if "processors_called" not in job.steps_done:
             job = await self._call_processors(job)
@@ -269,19 +258,17 @@ class DataRightsJobs:
                     await uow.erasure_completions.add(record)
                 except Conflict:
                     pass  # recorded by a run that died before marking the step
-                await self._requests.complete(
+                await self._fulfilment.complete(
                     uow, job.request_id, {"completion_id": str(job.completion_id)}, "erased", pseudonymous=True
                 )
-                job = replace(job, steps_done=(*job.steps_done, "completion_recorded"), updated_at=self._clock.now())
+                job.record_step("completion_recorded", self._clock.now())
                 await uow.privacy_jobs.update(job)
                 await uow.commit()
-            if self.after_step is not None:
-                self.after_step("completion_recorded")
+            self._stepped("completion_recorded")
         own = next((h for h in self._holders if h.name == DATA_RIGHTS_HOLDER), None)
         if own is not None:
             await own.erase(subject)  # removes this job's row too: the saga is over
-        if self.after_step is not None:
-            self.after_step(f"erased:{DATA_RIGHTS_HOLDER}")
+        self._stepped(f"erased:{DATA_RIGHTS_HOLDER}")
 
     async def _call_processors(self, job: PrivacyJob) -> PrivacyJob:
         calls = [dict(c) for c in job.processor_calls]
@@ -313,18 +300,13 @@ class DataRightsJobs:
             current = await uow.privacy_jobs.get(job.request_id)
             assert current is not None
             current.processor_calls = tuple(calls)
-            current.updated_at = self._clock.now()
-            if retry:
-                current.run_after = self._clock.now() + self.rules.retry_backoff
+            now = self._clock.now()
+            current.run_at(now + self.rules.retry_backoff if retry else current.run_after, now)
             await uow.privacy_jobs.update(current)
             await uow.commit()
         if retry:
             raise JobPending("a processor did not confirm deletion; retrying later")
         return current
-
-
-def archive_is_live(job: PrivacyJob, now: datetime) -> bool:
-    return job.archive_key is not None and job.expires_at is not None and now < job.expires_at
 
 
 def erasure_order(holders: Sequence[PersonalDataHolder]) -> tuple[PersonalDataHolder, ...]:

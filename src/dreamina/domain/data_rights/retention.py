@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from dreamina.domain.data_rights.data_map import REQUEST_RECORD_DAYS
-from dreamina.domain.data_rights.requests import TERMINAL_STATUSES
+from dreamina.ports.data_rights import CLOSED_STATUSES
 from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
@@ -74,11 +74,11 @@ class ClosedRequestRecords:
 
     async def due(self, now: datetime) -> int:
         async with self._uow() as uow:
-            return await uow.privacy_requests.count_closed_before(TERMINAL_STATUSES, self._cutoff(now))
+            return await uow.privacy_requests.count_closed_before(CLOSED_STATUSES, self._cutoff(now))
 
     async def apply(self, now: datetime, limit: int) -> int:
         async with self._uow() as uow:
-            ids = await uow.privacy_requests.lock_closed_before(TERMINAL_STATUSES, self._cutoff(now), limit)
+            ids = await uow.privacy_requests.lock_closed_before(CLOSED_STATUSES, self._cutoff(now), limit)
             await uow.privacy_request_events.delete_for_requests(ids)
             await uow.privacy_jobs.delete_for_requests(ids)
             deleted = await uow.privacy_requests.delete_many(ids)

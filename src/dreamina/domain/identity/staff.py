@@ -49,6 +49,12 @@ class StaffDirectory:
         async with self._uow() as uow:
             return await uow.staff.list()
 
+    async def member(self, email: str) -> StaffMember | None:
+        """The staff member signed up with ``email`` (``NotFound`` if no account has it; None if it has no role)."""
+        account_id = await self._account_id(email)
+        async with self._uow() as uow:
+            return await uow.staff.get(account_id)
+
     async def role_of(self, account_id: UUID) -> StaffRole | None:
         async with self._uow() as uow:
             member = await uow.staff.get(account_id)

@@ -1,6 +1,6 @@
 """Routes of the data-rights module: the subject's privacy requests, access report and export download.
 
-Staff (admin) routes over the same use cases come with the staff-roles module.
+The staff (admin) routes over the same requests are in :mod:`routes_privacy_admin`; both are this module's face.
 """
 
 from __future__ import annotations
@@ -183,6 +183,7 @@ FACE = HttpFace(
     },
     dependencies={
         "privacy_requests": lambda c: c.data_rights.requests,
+        "privacy_queue": lambda c: c.data_rights.queue,
         "access_reports": lambda c: c.data_rights.access_reports,
         "export_downloads": lambda c: c.data_rights.downloads,
     },

@@ -1,4 +1,5 @@
-"""Staff side of the data-rights engine: the request queue (soonest due first), decisions and extensions.
+"""Staff side of the data-rights engine: the request queue (soonest due first), decisions, extensions and expedited
+erasures.
 
 Every list and every view is audited as a staff access (in the use cases); decisions need a reason, which the
 subject is told. Support staff may read the queue; only privacy officers and admins decide.
@@ -16,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import Meta
 
-from dreamina.domain.data_rights.requests import PrivacyRequests
+from dreamina.domain.data_rights.queue import PrivacyRequestQueue
 from dreamina.domain.identity.accounts import Principal
 from dreamina.entrypoints.http.auth import DECIDERS, EVERY_STAFF_ROLE, SECURED, STAFF
 from dreamina.entrypoints.http.schemas_data_rights import RequestDetail, RequestList, RequestSummary, detail, summary
@@ -38,14 +39,14 @@ class PrivacyQueueController(Controller):
     async def queue(
         self,
         staff: NamedDependency[Principal],
-        privacy_requests: NamedDependency[PrivacyRequests],
+        privacy_queue: NamedDependency[PrivacyRequestQueue],
         status: Annotated[str | None, QueryParameter(max_length=32)] = None,
         type: Annotated[str | None, QueryParameter(max_length=32)] = None,
         flag: Annotated[str | None, QueryParameter(max_length=16, description="near_due or overdue")] = None,
         jurisdiction: Annotated[str | None, QueryParameter(max_length=16)] = None,
         due_within_days: Annotated[int | None, QueryParameter(ge=0, le=366)] = None,
     ) -> RequestList:
-        found = await privacy_requests.queue(
+        found = await privacy_queue.queue(
             staff.account_id,
             status=status,
             type=type,
@@ -61,9 +62,9 @@ class PrivacyQueueController(Controller):
         request_id: FromPath[UUID],
         reason: Annotated[str, QueryParameter(min_length=1, max_length=2000)],
         staff: NamedDependency[Principal],
-        privacy_requests: NamedDependency[PrivacyRequests],
+        privacy_queue: NamedDependency[PrivacyRequestQueue],
     ) -> RequestDetail:
-        return detail(await privacy_requests.staff_view(staff.account_id, request_id, reason))
+        return detail(await privacy_queue.staff_view(staff.account_id, request_id, reason))
 
     @post("/{request_id:uuid}/approve", status_code=200, guards=[DECIDERS], summary="Approve a request under review")
     async def approve(
@@ -71,9 +72,9 @@ class PrivacyQueueController(Controller):
         request_id: FromPath[UUID],
         data: JSONBody[DecisionBody],
         staff: NamedDependency[Principal],
-        privacy_requests: NamedDependency[PrivacyRequests],
+        privacy_queue: NamedDependency[PrivacyRequestQueue],
     ) -> RequestSummary:
-        return summary(await privacy_requests.approve(staff.account_id, request_id, data.reason))
+        return summary(await privacy_queue.approve(staff.account_id, request_id, data.reason))
 
     @post("/{request_id:uuid}/reject", status_code=200, guards=[DECIDERS], summary="Reject a request (reason sent)")
     async def reject(
@@ -81,9 +82,9 @@ class PrivacyQueueController(Controller):
         request_id: FromPath[UUID],
         data: JSONBody[DecisionBody],
         staff: NamedDependency[Principal],
-        privacy_requests: NamedDependency[PrivacyRequests],
+        privacy_queue: NamedDependency[PrivacyRequestQueue],
     ) -> RequestSummary:
-        return summary(await privacy_requests.reject(staff.account_id, request_id, data.reason))
+        return summary(await privacy_queue.reject(staff.account_id, request_id, data.reason))
 
     @post(
         "/{request_id:uuid}/extend",
@@ -96,6 +97,22 @@ class PrivacyQueueController(Controller):
         request_id: FromPath[UUID],
         data: JSONBody[DecisionBody],
         staff: NamedDependency[Principal],
-        privacy_requests: NamedDependency[PrivacyRequests],
+        privacy_queue: NamedDependency[PrivacyRequestQueue],
     ) -> RequestSummary:
-        return summary(await privacy_requests.extend(staff.account_id, request_id, data.reason))
+        return summary(await privacy_queue.extend(staff.account_id, request_id, data.reason))
+
+    @post(
+        "/{request_id:uuid}/expedite",
+        status_code=200,
+        guards=[DECIDERS],
+        summary="Run a scheduled erasure now instead of after its 30-day grace period (the subject is told why)",
+    )
+    async def expedite(
+        self,
+        request_id: FromPath[UUID],
+        data: JSONBody[DecisionBody],
+        staff: NamedDependency[Principal],
+        privacy_queue: NamedDependency[PrivacyRequestQueue],
+    ) -> RequestSummary:
+        """The erasure's job becomes due at once: the data-rights worker's next pass runs the saga."""
+        return summary(await privacy_queue.expedite_erasure(staff.account_id, request_id, data.reason))

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from dreamina.domain.data_rights.requests import RequestView
+from dreamina.domain.data_rights.records import RequestView
 from dreamina.ports.data_rights import PrivacyRequest
 
 RequestType = Literal["access", "export", "rectification", "erasure", "objection", "restriction"]
