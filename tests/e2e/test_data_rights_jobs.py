@@ -78,10 +78,6 @@ def _kill_after(step: str) -> Callable[[str], None]:
     return hook
 
 
-async def _erasure_steps(wired: Callable[..., Container]) -> list[str]:
-    return wired().rights.jobs.erasure_steps()
-
-
 async def test_erasure_killed_after_every_step_finishes_exactly_once(wired: Callable[..., Container]) -> None:
     stripe = RecordingProcessorEraser("stripe")
     container = wired(processor_erasers={"stripe": stripe})

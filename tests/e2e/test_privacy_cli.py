@@ -15,7 +15,7 @@ from uuid import UUID
 import pytest
 
 from dreamina.bootstrap import build_container
-from dreamina.domain.identity.accounts import SignUp
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.entrypoints.cli import main
 from dreamina.settings import load_settings
 
@@ -27,11 +27,11 @@ def _sign_up_and_ask_for_erasure() -> tuple[UUID, UUID]:
         container = build_container(load_settings())
         try:
             await container.start()
-            accounts = container.identity.accounts
+            identity = container.identity
             for email in ("officer@example.com", "helper@example.com", "leaving@example.com"):
-                await accounts.sign_up(SignUp(email, PASSWORD, date(1990, 1, 1), "DE", None, 1))
-            token = await accounts.issue_token("leaving@example.com", PASSWORD)
-            subject = (await accounts.authenticate(token.access_token)).account_id
+                await identity.registrations.sign_up(SignUp(email, PASSWORD, date(1990, 1, 1), "DE", None, 1))
+            token = await identity.sessions.issue_token("leaving@example.com", PASSWORD)
+            subject = (await identity.sessions.authenticate(token.access_token)).account_id
             request = await container.data_rights.requests.submit(subject, "erasure", {}, password=PASSWORD)
             assert request.status == "scheduled"
             return subject, request.id
