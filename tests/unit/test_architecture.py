@@ -123,16 +123,26 @@ def test_no_handler_takes_the_container(tmp_path: Path) -> None:
     assert seeing_everything == []
 
 
+def _received(tmp_path: Path) -> set[tuple[str, str]]:
+    """(handler, dependency) for every dependency a handler receives."""
+    return {
+        (handler.handler_name, name)
+        for handler in _handlers(tmp_path)
+        for name, field in handler.parsed_fn_signature.parameters.items()
+        if any(isinstance(m, Dependency) for m in field.metadata)
+    }
+
+
 def test_every_handler_dependency_is_a_use_case_some_module_provides(tmp_path: Path) -> None:
     provided = {name for face in FACES for name in face.dependencies}
     who_is_calling = {"principal", "staff", "subject"}  # from the auth kit, not a module
-    unknown = {
-        f"{handler.handler_name}({name})"
-        for handler in _handlers(tmp_path)
-        for name, field in handler.parsed_fn_signature.parameters.items()
-        if any(isinstance(m, Dependency) for m in field.metadata) and name not in provided | who_is_calling
-    }
-    assert unknown == set()
+    assert {f"{h}({n})" for h, n in _received(tmp_path) if n not in provided | who_is_calling} == set()
+
+
+def test_every_use_case_a_face_provides_reaches_a_handler(tmp_path: Path) -> None:
+    received = {name for _, name in _received(tmp_path)}
+    received |= {"sessions", "policy_changes"}  # the auth kit's own dependencies (principal, subject)
+    assert {name for face in FACES for name in face.dependencies} - received == set()
 
 
 def _stores_of(protocol: type) -> set[str]:

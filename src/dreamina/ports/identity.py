@@ -40,8 +40,8 @@ class Account:
         return self.status is AccountStatus.ACTIVE
 
     def suspend(self, now: datetime) -> bool:
-        """Child safety: sign-in and tokens are refused until staff decide. Returns whether it was active until now
-        (an account already suspended stays as it is)."""
+        """Sign-in and tokens are refused: until staff decide on a child report, or while an erasure runs. Returns
+        whether it was active until now (an account already suspended stays as it is)."""
         if self.status is not AccountStatus.ACTIVE:
             return False
         self._become(AccountStatus.SUSPENDED, now)

@@ -29,7 +29,6 @@ from dreamina.ports.data_rights import (
     PrivacyJob,
     ProcessorEraser,
 )
-from dreamina.ports.identity import AccountStatus
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 README = """Your Dreamina data export
@@ -208,9 +207,7 @@ class DataRightsJobs:
         if "sessions_revoked" not in job.steps_done:
             async with self._uow() as uow:
                 account = await uow.accounts.get(subject)
-                if account is not None and account.status is AccountStatus.ACTIVE:
-                    account.status = AccountStatus.SUSPENDED  # no new sign-ins while the saga runs
-                    account.updated_at = self._clock.now()
+                if account is not None and account.suspend(self._clock.now()):  # no new sign-ins while it runs
                     await uow.accounts.update(account)
                 await uow.sessions.delete_for_account(subject)
                 await uow.commit()

@@ -146,6 +146,5 @@ FACE = HttpFace(
         "registrations": lambda c: c.identity.registrations,
         "sessions": lambda c: c.identity.sessions,
         "profiles": lambda c: c.identity.profiles,
-        "staff_roles": lambda c: c.identity.staff,
     },
 )
