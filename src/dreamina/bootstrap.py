@@ -20,16 +20,16 @@ from dreamina.domain.privacy.disclosures import DisclosureHistory
 from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.settings import Settings
 from dreamina.wiring import billing, children, consent, data_rights, generation, identity, privacy, support
-from dreamina.wiring.billing import Billing
-from dreamina.wiring.children import Children
-from dreamina.wiring.consent import Consent
-from dreamina.wiring.data_rights import DataRights
-from dreamina.wiring.generation import Generation
-from dreamina.wiring.identity import Identity
+from dreamina.wiring.billing import BillingModule
+from dreamina.wiring.children import ChildrenModule
+from dreamina.wiring.consent import ConsentModule
+from dreamina.wiring.data_rights import DataRightsModule
+from dreamina.wiring.generation import GenerationModule
+from dreamina.wiring.identity import IdentityModule
 from dreamina.wiring.infrastructure import Infrastructure, sql_repositories, wire_infrastructure
 from dreamina.wiring.kit import Contributions, DeadlineMonitor, Hook, ModuleParts
-from dreamina.wiring.privacy import Privacy, data_map_of
-from dreamina.wiring.support import Support
+from dreamina.wiring.privacy import PrivacyKernel, data_map_of
+from dreamina.wiring.support import SupportModule
 
 MODULES: tuple[ModuleParts, ...] = (
     privacy.PARTS,
@@ -97,14 +97,14 @@ class Container:
 
     settings: Settings
     infra: Infrastructure
-    privacy: Privacy
-    identity: Identity
-    consent: Consent
-    generation: Generation
-    billing: Billing
-    data_rights: DataRights
-    support: Support
-    children: Children
+    privacy: PrivacyKernel
+    identity: IdentityModule
+    consent: ConsentModule
+    generation: GenerationModule
+    billing: BillingModule
+    data_rights: DataRightsModule
+    support: SupportModule
+    children: ChildrenModule
     monitors: tuple[DeadlineMonitor, ...]  # legal clocks to watch: privacy requests, privacy tickets
     lifecycle: Lifecycle
 
@@ -173,7 +173,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     return Container(
         settings=settings,
         infra=infra,
-        privacy=Privacy(data_map=data_map, retention=sweep, disclosures=DisclosureHistory(infra.uow)),
+        privacy=PrivacyKernel(data_map=data_map, retention=sweep, disclosures=DisclosureHistory(infra.uow)),
         identity=identity_module,
         consent=consent_module,
         generation=generation_module,

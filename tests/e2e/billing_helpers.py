@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.payments.sandbox import LocalPaymentSandbox
-from dreamina.bootstrap import Billing, Container
+from dreamina.bootstrap import BillingModule, Container
 
 
-def billing(container: Container) -> Billing:
+def billing(container: Container) -> BillingModule:
     assert container.billing is not None
     return container.billing
 

@@ -30,7 +30,7 @@ PARTS = ModuleParts(
 
 
 @dataclass(frozen=True, slots=True)
-class Billing:
+class BillingModule:
     """The billing module's use cases and the processor they talk to."""
 
     processor: PaymentProcessor
@@ -64,7 +64,7 @@ class LedgerGenerationCharges:
         await self._credits.release(generation_id)
 
 
-def wire_billing(infra: Infrastructure, overrides: Mapping[str, Any]) -> Billing:
+def wire_billing(infra: Infrastructure, overrides: Mapping[str, Any]) -> BillingModule:
     settings = infra.settings
     base = settings.resolved_public_base_url
     closers: list[Hook] = []
@@ -80,7 +80,7 @@ def wire_billing(infra: Infrastructure, overrides: Mapping[str, Any]) -> Billing
         image_per_output=settings.billing_image_cost, video_per_second=settings.billing_video_cost_per_second
     )
     records = BillingRecords(uow=infra.uow, clock=infra.clock, processor=processor)
-    return Billing(
+    return BillingModule(
         processor=processor,
         catalogue=catalogue,
         prices=prices,

@@ -24,7 +24,7 @@ PARTS = ModuleParts(
 
 
 @dataclass(frozen=True, slots=True)
-class Children:
+class ChildrenModule:
     """The children's flow: reports from anyone, and the staff who decide them."""
 
     intake: ChildReportIntake
@@ -32,8 +32,8 @@ class Children:
     contributes: Contributions
 
 
-def wire_children(infra: Infrastructure, *, generations: GenerationStopper, erasure: ChildErasure) -> Children:
-    return Children(
+def wire_children(infra: Infrastructure, *, generations: GenerationStopper, erasure: ChildErasure) -> ChildrenModule:
+    return ChildrenModule(
         intake=ChildReportIntake(
             uow=infra.uow,
             vault=infra.vault,

@@ -30,7 +30,7 @@ PARTS = ModuleParts(
 
 
 @dataclass(frozen=True, slots=True)
-class Consent:
+class ConsentModule:
     """The consent module's use cases."""
 
     policies: PolicyCatalogue
@@ -41,7 +41,7 @@ class Consent:
     contributes: Contributions
 
 
-def wire_consent(infra: Infrastructure, overrides: Mapping[str, Any]) -> Consent:
+def wire_consent(infra: Infrastructure, overrides: Mapping[str, Any]) -> ConsentModule:
     policies = PolicyCatalogue(infra.uow, infra.clock)
     choices = ConsentRegistry(infra.uow, infra.vault, infra.clock)
     objections = Objections(infra.uow, infra.clock)
@@ -50,7 +50,7 @@ def wire_consent(infra: Infrastructure, overrides: Mapping[str, Any]) -> Consent
         from dreamina.adapters.client_traits import OfflineClientClassifier
 
         classifier = OfflineClientClassifier()
-    return Consent(
+    return ConsentModule(
         policies=policies,
         choices=choices,
         objections=objections,

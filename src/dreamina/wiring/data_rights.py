@@ -35,7 +35,7 @@ PARTS = ModuleParts(
 
 
 @dataclass(frozen=True, slots=True)
-class DataRights:
+class DataRightsModule:
     """The data-rights module: the subject's requests, the staff queue, the deadline monitor, the jobs that carry out
     exports and erasures, and every module's holder of personal data (in erasure order)."""
 
@@ -69,7 +69,7 @@ def wire_data_rights(
     erasers: Mapping[str, ProcessorEraser],
     corrections: ProfileCorrections,
     data_map: DataMap,
-) -> DataRights:
+) -> DataRightsModule:
     """``holders``: every other module's; this module adds the subject's objects, data key and its own records."""
     from dreamina.adapters.export_zip import ZipExportArchive
 
@@ -115,7 +115,7 @@ def wire_data_rights(
         erasers=erasers,
         clock=clock,
     )
-    return DataRights(
+    return DataRightsModule(
         requests=requests,
         queue=queue,
         deadlines=deadlines,

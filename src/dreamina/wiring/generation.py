@@ -35,7 +35,7 @@ PARTS = ModuleParts(
 
 
 @dataclass(frozen=True, slots=True)
-class Generation:
+class GenerationModule:
     """The generation module's use cases, the queue its jobs run from and what runs them, and what other modules
     are given."""
 
@@ -84,7 +84,9 @@ class GenerationModuleStopper:
         return await self._generations.stop_for_subject(subject_id)
 
 
-def wire_generation(infra: Infrastructure, charges: GenerationCharges, overrides: Mapping[str, Any]) -> Generation:
+def wire_generation(
+    infra: Infrastructure, charges: GenerationCharges, overrides: Mapping[str, Any]
+) -> GenerationModule:
     from dreamina.adapters.images import PillowImageSanitizer
     from dreamina.adapters.provider_erasers import ModelProviderEraser
 
@@ -148,7 +150,7 @@ def wire_generation(infra: Infrastructure, charges: GenerationCharges, overrides
     erasers: dict[str, ProcessorEraser] = {
         p.capabilities.processor: ModelProviderEraser(p) for p in distinct if p.capabilities.processor is not None
     }
-    return Generation(
+    return GenerationModule(
         uploads=ReferenceUploads(
             uow=infra.uow,
             store=infra.object_store,

@@ -31,7 +31,7 @@ NO_SESSION = uuid.UUID(int=0)  # a correction that arrives through a privacy req
 
 
 @dataclass(frozen=True, slots=True)
-class Identity:
+class IdentityModule:
     """The identity module's use cases, and the profile corrections it answers for the data-rights module."""
 
     registrations: Registrations
@@ -55,7 +55,7 @@ class IdentityProfileCorrections:
         return tuple(name for name in changes if getattr(before, name) != getattr(after, name))
 
 
-def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Identity:
+def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> IdentityModule:
     settings = infra.settings
     profiles = Profiles(
         uow=infra.uow,
@@ -65,7 +65,7 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
         jurisdictions=infra.jurisdictions,
         generations=generations,
     )
-    return Identity(
+    return IdentityModule(
         registrations=Registrations(
             uow=infra.uow,
             vault=infra.vault,

@@ -21,7 +21,7 @@ PARTS = ModuleParts(
 
 
 @dataclass(frozen=True, slots=True)
-class Privacy:
+class PrivacyKernel:
     """What every module declared, joined: the data map (with the retention schedule) and the sweep enforcing it."""
 
     data_map: DataMap

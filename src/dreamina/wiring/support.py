@@ -19,14 +19,14 @@ PARTS = ModuleParts(
 
 
 @dataclass(frozen=True, slots=True)
-class Support:
+class SupportModule:
     """The support module's use cases."""
 
     tickets: SupportTickets
     contributes: Contributions
 
 
-def wire_support(infra: Infrastructure) -> Support:
+def wire_support(infra: Infrastructure) -> SupportModule:
     tickets = SupportTickets(
         uow=infra.uow,
         vault=infra.vault,
@@ -35,7 +35,7 @@ def wire_support(infra: Infrastructure) -> Support:
         clock=infra.clock,
         jurisdictions=infra.jurisdictions,
     )
-    return Support(
+    return SupportModule(
         tickets=tickets,
         contributes=Contributions(
             holders=(SupportPersonalData(uow=infra.uow, keyrings=infra.keyrings),),

@@ -28,7 +28,7 @@ from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.entrypoints.http.auth import AUTH, SECURED
 from dreamina.entrypoints.http.face import HttpFace
-from dreamina.wiring.billing import Billing
+from dreamina.wiring.billing import BillingModule
 
 log = get_logger("dreamina.billing")
 
@@ -91,14 +91,14 @@ class BillingController(Controller):
     tags = ["billing"]
 
     @get("/balance", dependencies=AUTH, security=SECURED, summary="Your credit balance (sum of your ledger)")
-    async def balance(self, principal: NamedDependency[Principal], billing: NamedDependency[Billing]) -> Balance:
+    async def balance(self, principal: NamedDependency[Principal], billing: NamedDependency[BillingModule]) -> Balance:
         return Balance(credits=await billing.credits.balance(principal.account_id))
 
     @get("/ledger", dependencies=AUTH, security=SECURED, summary="Your credit ledger, newest first")
     async def ledger(
         self,
         principal: NamedDependency[Principal],
-        billing: NamedDependency[Billing],
+        billing: NamedDependency[BillingModule],
         cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=200)] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
     ) -> LedgerBody:
@@ -114,7 +114,7 @@ class BillingController(Controller):
         )
 
     @get("/packs", summary="Credit packs for sale, and what generations cost")
-    async def packs(self, billing: NamedDependency[Billing]) -> PacksBody:
+    async def packs(self, billing: NamedDependency[BillingModule]) -> PacksBody:
         billing = billing
         return PacksBody(
             packs=[PackBody(p.id, p.name, p.credits, p.amount, p.currency) for p in billing.catalogue.packs()],
@@ -129,13 +129,18 @@ class BillingController(Controller):
         summary="Start a hosted checkout for a pack; pay on the returned URL",
     )
     async def checkout(
-        self, data: JSONBody[CheckoutBody], principal: NamedDependency[Principal], billing: NamedDependency[Billing]
+        self,
+        data: JSONBody[CheckoutBody],
+        principal: NamedDependency[Principal],
+        billing: NamedDependency[BillingModule],
     ) -> CheckoutStarted:
         hosted = await billing.checkout.start(principal.account_id, data.pack_id)
         return CheckoutStarted(checkout_url=hosted.url, session_id=hosted.session_id, expires_at=hosted.expires_at)
 
     @post("/webhooks/stripe", status_code=200, summary="The payment processor's signed events")
-    async def webhook(self, request: Request[Any, Any, Any], billing: NamedDependency[Billing]) -> WebhookReceived:
+    async def webhook(
+        self, request: Request[Any, Any, Any], billing: NamedDependency[BillingModule]
+    ) -> WebhookReceived:
         """Bad or missing ``Stripe-Signature``: 400 and nothing changes. Each event id is handled once."""
         payload = await request.body()
         outcome = await billing.events.receive(payload, request.headers.get("stripe-signature"))
@@ -162,7 +167,7 @@ class SandboxController(Controller):
     include_in_schema = False
 
     @get("/{session_id:str}", media_type=MediaType.HTML)
-    async def page(self, session_id: FromPath[str], billing: NamedDependency[Billing]) -> Response[str]:
+    async def page(self, session_id: FromPath[str], billing: NamedDependency[BillingModule]) -> Response[str]:
         sandbox = _sandbox(billing, session_id)
         description, amount, currency, status = sandbox.describe(session_id)
         if status != "open":
@@ -184,7 +189,7 @@ class SandboxController(Controller):
 
     @post("/{session_id:str}", media_type=MediaType.HTML, status_code=200)
     async def pay(
-        self, session_id: FromPath[str], request: Request[Any, Any, Any], billing: NamedDependency[Billing]
+        self, session_id: FromPath[str], request: Request[Any, Any, Any], billing: NamedDependency[BillingModule]
     ) -> Response[str]:
         sandbox = _sandbox(billing, session_id)
         form = await request.form()
@@ -205,7 +210,7 @@ class SandboxController(Controller):
         )
 
 
-def _sandbox(billing: Billing, session_id: str) -> LocalPaymentSandbox:
+def _sandbox(billing: BillingModule, session_id: str) -> LocalPaymentSandbox:
     processor = billing.processor
     if not isinstance(processor, LocalPaymentSandbox) or not _SESSION_ID.match(session_id):
         raise NotFound("no sandbox checkout has this id")
