@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
+
+
+class ActorKind(enum.StrEnum):
+    """Who acted on a subject's data: the subject, a staff member, or the system (sweeps, workers, sagas)."""
+
+    SUBJECT = "subject"
+    STAFF = "staff"
+    SYSTEM = "system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +23,7 @@ class AuditEvent:
 
     id: UUID
     subject_id: UUID
-    actor_kind: str  # subject | staff | system
+    actor_kind: ActorKind
     actor_id: UUID | None
     action: str
     fields: tuple[str, ...]

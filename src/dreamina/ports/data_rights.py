@@ -15,6 +15,8 @@ from typing import Any, Literal, Protocol
 from uuid import UUID
 
 from dreamina.domain.privacy.errors import DomainError
+from dreamina.domain.privacy.jurisdictions import DeadlineFlag
+from dreamina.ports.audit import ActorKind
 from dreamina.ports.restrictions import ProcessingRestrictions
 
 # --- holders of personal data -------------------------------------------------------------------------------
@@ -203,7 +205,7 @@ class PrivacyRequest:
     paused_seconds: int = 0
     extended_at: datetime | None = None
     extension_reason: str | None = None
-    flag: str | None = None  # near_due | overdue, set by the deadline monitor
+    flag: DeadlineFlag | None = None  # set by the deadline monitor
     code_hash: str | None = None
     code_expires_at: datetime | None = None
     code_attempts: int = 0
@@ -252,7 +254,7 @@ class PrivacyRequest:
             raise RequestNotOpen("only a scheduled erasure can be expedited")
         self.schedule(now, now)
 
-    def extend(self, due_at: datetime, reason: str, flag: str | None, now: datetime) -> None:
+    def extend(self, due_at: datetime, reason: str, flag: DeadlineFlag | None, now: datetime) -> None:
         """The one extension of the deadline (how far is the jurisdiction's rule, not the record's)."""
         self.ensure_open()
         self.due_at, self.extended_at, self.extension_reason, self.flag = due_at, now, reason, flag
@@ -277,7 +279,7 @@ class RequestEvent:
     request_id: UUID
     subject_id: UUID
     status: RequestStatus
-    actor_kind: str  # subject | staff | system
+    actor_kind: ActorKind
     actor_id: UUID | None
     note: str | None
     occurred_at: datetime

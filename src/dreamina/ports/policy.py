@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from dreamina.domain.privacy.policy import PolicyVersion
+
+
+class AcceptanceMethod(enum.StrEnum):
+    """How a subject accepted a policy version (section 10)."""
+
+    SIGN_UP = "sign_up"  # accepted the version in effect when signing up
+    EXPLICIT = "explicit"  # accepted it later, explicitly
+    CONTINUED_USE = "continued_use"  # kept using the service after being notified of it, once it took effect
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +27,7 @@ class PolicyAcceptance:
     subject_id: UUID
     policy_version: int
     content_sha256: str
-    method: str  # sign_up | explicit | continued_use
+    method: AcceptanceMethod
     accepted_at: datetime
 
 

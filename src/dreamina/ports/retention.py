@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from dreamina.domain.privacy.vocabulary import DataCategory
+
 
 class RetentionTask(Protocol):
     """One rule of the retention schedule, enforced in bounded batches by indexed statements."""
 
     name: str  # "<store>.<what>", e.g. "auth_sessions.expired"
-    category: str  # the DataCategory value the rule applies to
+    category: DataCategory  # what the rule applies to
     description: str
 
     async def due(self, now: datetime) -> int:

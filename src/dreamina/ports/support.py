@@ -8,6 +8,14 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from dreamina.domain.privacy.jurisdictions import DeadlineFlag
+
+
+class TicketCategory(enum.StrEnum):
+    PRIVACY = "privacy"  # the privacy contact (section 11): the privacy officers' queue, on the legal clock
+    BILLING = "billing"
+    OTHER = "other"
+
 
 class TicketStatus(enum.StrEnum):
     OPEN = "open"  # waiting for our answer (a privacy ticket's legal clock runs)
@@ -26,7 +34,7 @@ class SupportTicket:
 
     id: UUID
     subject_id: UUID | None
-    category: str  # privacy | billing | other
+    category: TicketCategory
     status: TicketStatus
     received_at: datetime
     updated_at: datetime
@@ -37,7 +45,7 @@ class SupportTicket:
     replies_ciphertext: bytes | None = None  # staff answers, a sealed JSON list
     jurisdiction: str | None = None  # privacy tickets only
     due_at: datetime | None = None  # privacy tickets only: the legal clock
-    flag: str | None = None  # near_due | overdue, set by the deadline monitor while the ticket is open
+    flag: DeadlineFlag | None = None  # set by the deadline monitor while the ticket is open
     answered_at: datetime | None = None
     closed_at: datetime | None = None
 
@@ -63,7 +71,7 @@ class SupportTicket:
         self.flag = None
         self.updated_at = now
 
-    def raise_flag(self, flag: str, now: datetime) -> None:
+    def raise_flag(self, flag: DeadlineFlag, now: datetime) -> None:
         """The deadline monitor's mark: ``near_due`` or ``overdue``."""
         self.flag = flag
         self.updated_at = now

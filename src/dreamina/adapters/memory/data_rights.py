@@ -10,6 +10,8 @@ from uuid import UUID
 from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, retention_batch, utc, utc_or_none
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.jurisdictions import DeadlineFlag
+from dreamina.ports.audit import ActorKind
 from dreamina.ports.data_rights import (
     ErasureCompletion,
     JobKind,
@@ -44,6 +46,7 @@ def _stored_request(r: PrivacyRequest) -> PrivacyRequest:
         r,
         type=RequestType(r.type),
         status=RequestStatus(r.status),
+        flag=None if r.flag is None else DeadlineFlag(r.flag),
         details_ciphertext=None if r.details_ciphertext is None else bytes(r.details_ciphertext),
         outcome=_json_copy(r.outcome),
         **times,
@@ -141,7 +144,12 @@ class InMemoryRequestEventRepository:
         check_text("actor_kind", event.actor_kind)
         check_text("note", event.note)
         check_time("occurred_at", event.occurred_at)
-        stored = dataclasses.replace(event, status=RequestStatus(event.status), occurred_at=utc(event.occurred_at))
+        stored = dataclasses.replace(
+            event,
+            status=RequestStatus(event.status),
+            actor_kind=ActorKind(event.actor_kind),
+            occurred_at=utc(event.occurred_at),
+        )
         self._table.insert(event.id, stored)
 
     async def list_for_request(self, request_id: UUID) -> list[RequestEvent]:

@@ -15,7 +15,7 @@ from dreamina.adapters.memory.tables import (
     utc_or_none,
 )
 from dreamina.adapters.record_rules import check_text, check_texts, check_time
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.keys import SubjectKey
 
@@ -61,7 +61,12 @@ class InMemoryAuditLog:
         check_texts("fields", event.fields)
         check_text("reason", event.reason)
         check_time("occurred_at", event.occurred_at)
-        stored = dataclasses.replace(event, fields=tuple(event.fields), occurred_at=utc(event.occurred_at))
+        stored = dataclasses.replace(
+            event,
+            actor_kind=ActorKind(event.actor_kind),
+            fields=tuple(event.fields),
+            occurred_at=utc(event.occurred_at),
+        )
         self._table.insert(stored.id, stored)
 
     async def list_for_subject(self, subject_id: UUID) -> list[AuditEvent]:

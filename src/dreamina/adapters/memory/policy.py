@@ -13,7 +13,7 @@ from dreamina.adapters.memory.tables import (
 )
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.policy import PolicyVersion
-from dreamina.ports.policy import PolicyAcceptance
+from dreamina.ports.policy import AcceptanceMethod, PolicyAcceptance
 
 
 class InMemoryPolicyVersionRepository:
@@ -45,7 +45,9 @@ class InMemoryPolicyAcceptanceRepository:
         check_text("content_sha256", acceptance.content_sha256)
         check_text("method", acceptance.method)
         check_time("accepted_at", acceptance.accepted_at)
-        stored = dataclasses.replace(acceptance, accepted_at=utc(acceptance.accepted_at))
+        stored = dataclasses.replace(
+            acceptance, method=AcceptanceMethod(acceptance.method), accepted_at=utc(acceptance.accepted_at)
+        )
         self._table.insert(stored.id, stored)
 
     async def list_for_subject(self, subject_id: UUID) -> list[PolicyAcceptance]:

@@ -10,7 +10,8 @@ from uuid import UUID
 from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, utc, utc_or_none
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
-from dreamina.ports.support import SupportTicket, TicketStatus
+from dreamina.domain.privacy.jurisdictions import DeadlineFlag
+from dreamina.ports.support import SupportTicket, TicketCategory, TicketStatus
 
 _TIMES = ("received_at", "updated_at", "due_at", "answered_at", "closed_at")
 _BYTES = ("subject_line_ciphertext", "message_ciphertext", "reply_to_ciphertext", "wrapped_key", "replies_ciphertext")
@@ -19,7 +20,11 @@ _BYTES = ("subject_line_ciphertext", "message_ciphertext", "reply_to_ciphertext"
 def _stored(t: SupportTicket) -> SupportTicket:
     for name in ("category", "status", "jurisdiction", "flag"):
         check_text(name, getattr(t, name))
-    changes: dict[str, Any] = {"status": TicketStatus(t.status)}
+    changes: dict[str, Any] = {
+        "category": TicketCategory(t.category),
+        "status": TicketStatus(t.status),
+        "flag": None if t.flag is None else DeadlineFlag(t.flag),
+    }
     for name in _TIMES:
         check_time(name, getattr(t, name))
         changes[name] = utc_or_none(getattr(t, name))

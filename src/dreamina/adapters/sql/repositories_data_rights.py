@@ -18,6 +18,8 @@ from dreamina.adapters.sql.models_data_rights import (
 )
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
 from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.jurisdictions import DeadlineFlag
+from dreamina.ports.audit import ActorKind
 from dreamina.ports.data_rights import (
     ErasureCompletion,
     JobKind,
@@ -61,7 +63,7 @@ def _request_values(r: PrivacyRequest) -> dict[str, Any]:
         "paused_seconds": r.paused_seconds,
         "extended_at": r.extended_at,
         "extension_reason": r.extension_reason,
-        "flag": r.flag,
+        "flag": None if r.flag is None else DeadlineFlag(r.flag).value,
         "code_hash": r.code_hash,
         "code_expires_at": r.code_expires_at,
         "code_attempts": r.code_attempts,
@@ -91,7 +93,7 @@ def _request(row: Any) -> PrivacyRequest:
         paused_seconds=row.paused_seconds,
         extended_at=row.extended_at,
         extension_reason=row.extension_reason,
-        flag=row.flag,
+        flag=None if row.flag is None else DeadlineFlag(row.flag),
         code_hash=row.code_hash,
         code_expires_at=row.code_expires_at,
         code_attempts=row.code_attempts,
@@ -194,7 +196,7 @@ def _event(row: Any) -> RequestEvent:
         request_id=row.request_id,
         subject_id=row.subject_id,
         status=RequestStatus(row.status),
-        actor_kind=row.actor_kind,
+        actor_kind=ActorKind(row.actor_kind),
         actor_id=row.actor_id,
         note=row.note,
         occurred_at=row.occurred_at,
@@ -216,7 +218,7 @@ class SqlRequestEventRepository(SqlRepository):
             request_id=event.request_id,
             subject_id=event.subject_id,
             status=RequestStatus(event.status).value,
-            actor_kind=event.actor_kind,
+            actor_kind=ActorKind(event.actor_kind).value,
             actor_id=event.actor_id,
             note=event.note,
             occurred_at=event.occurred_at,

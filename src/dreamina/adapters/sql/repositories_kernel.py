@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from dreamina.adapters.record_rules import check_text, check_texts, check_time
 from dreamina.adapters.sql.models_kernel import AuditEventRow, DisclosureRow, SubjectKeyRow
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.keys import SubjectKey
 
@@ -63,7 +63,7 @@ def _audit_event(row: Any) -> AuditEvent:
     return AuditEvent(
         id=row.id,
         subject_id=row.subject_id,
-        actor_kind=row.actor_kind,
+        actor_kind=ActorKind(row.actor_kind),
         actor_id=row.actor_id,
         action=row.action,
         fields=tuple(row.fields),
@@ -86,7 +86,7 @@ class SqlAuditLog(SqlRepository):
         statement = insert(AuditEventRow).values(
             id=event.id,
             subject_id=event.subject_id,
-            actor_kind=event.actor_kind,
+            actor_kind=ActorKind(event.actor_kind).value,
             actor_id=event.actor_id,
             action=event.action,
             fields=list(event.fields),

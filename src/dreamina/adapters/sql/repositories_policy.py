@@ -12,7 +12,7 @@ from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_policy import PolicyAcceptanceRow, PolicyVersionRow
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
 from dreamina.domain.privacy.policy import PolicyVersion
-from dreamina.ports.policy import PolicyAcceptance
+from dreamina.ports.policy import AcceptanceMethod, PolicyAcceptance
 
 
 def _policy_version(row: Any) -> PolicyVersion:
@@ -63,7 +63,7 @@ def _acceptance(row: Any) -> PolicyAcceptance:
         subject_id=row.subject_id,
         policy_version=row.policy_version,
         content_sha256=row.content_sha256,
-        method=row.method,
+        method=AcceptanceMethod(row.method),
         accepted_at=row.accepted_at,
     )
 
@@ -82,7 +82,7 @@ class SqlPolicyAcceptanceRepository(SqlRepository):
             subject_id=acceptance.subject_id,
             policy_version=acceptance.policy_version,
             content_sha256=acceptance.content_sha256,
-            method=acceptance.method,
+            method=AcceptanceMethod(acceptance.method).value,
             accepted_at=acceptance.accepted_at,
         )
         await self._write(statement, conflict="this acceptance is already recorded")

@@ -12,7 +12,8 @@ from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_support import SupportTicketRow
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
 from dreamina.domain.privacy.errors import NotFound
-from dreamina.ports.support import SupportTicket, TicketStatus
+from dreamina.domain.privacy.jurisdictions import DeadlineFlag
+from dreamina.ports.support import SupportTicket, TicketCategory, TicketStatus
 
 _FIELDS = (
     "subject_id",
@@ -39,7 +40,9 @@ def _values(t: SupportTicket) -> dict[str, Any]:
     for name in ("received_at", "updated_at", "due_at", "answered_at", "closed_at"):
         check_time(name, getattr(t, name))
     values = {name: getattr(t, name) for name in _FIELDS}
+    values["category"] = TicketCategory(t.category).value
     values["status"] = TicketStatus(t.status).value
+    values["flag"] = None if t.flag is None else DeadlineFlag(t.flag).value
     return values
 
 
@@ -48,7 +51,9 @@ def _ticket(row: Any) -> SupportTicket:
     for name in ("subject_line_ciphertext", "message_ciphertext", "reply_to_ciphertext", "wrapped_key"):
         values[name] = None if values[name] is None else bytes(values[name])
     values["replies_ciphertext"] = None if row.replies_ciphertext is None else bytes(row.replies_ciphertext)
+    values["category"] = TicketCategory(row.category)
     values["status"] = TicketStatus(row.status)
+    values["flag"] = None if row.flag is None else DeadlineFlag(row.flag)
     return SupportTicket(id=row.id, **values)
 
 

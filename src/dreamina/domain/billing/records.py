@@ -12,7 +12,7 @@ from uuid import UUID
 from dreamina.domain.billing.credits import retry_on_conflict
 from dreamina.domain.billing.errors import PaymentProcessorUnavailable
 from dreamina.domain.privacy.errors import NotFound
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.billing import PaymentRecord
 from dreamina.ports.clock import Clock
 from dreamina.ports.payments import PaymentProcessor
@@ -78,7 +78,7 @@ class BillingRecords:
                         AuditEvent(
                             id=uuid.uuid4(),
                             subject_id=subject_id,
-                            actor_kind="system",
+                            actor_kind=ActorKind.SYSTEM,
                             actor_id=None,
                             action="processor_deletion",
                             fields=("customer",),
@@ -98,7 +98,7 @@ class BillingRecords:
                 AuditEvent(
                     id=uuid.uuid4(),
                     subject_id=subject_id,
-                    actor_kind="system",
+                    actor_kind=ActorKind.SYSTEM,
                     actor_id=None,
                     action="processor_deletion",
                     fields=("customer",),

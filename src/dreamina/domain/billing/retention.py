@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from dreamina.domain.billing.records import HANDLED_EVENT_RETENTION
+from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -12,7 +13,7 @@ class ExpiredPaymentRecords:
     """Deletes payment records whose legal hold has run out (``payments.retain_until``, set when they were made)."""
 
     name = "payments.legal_period_over"
-    category = "payment"
+    category = DataCategory.PAYMENT
     description = (
         "payment records are deleted when their legal retention period (DREAMINA_BILLING_RECORD_RETENTION_DAYS) ends"
     )
@@ -35,7 +36,7 @@ class ForgottenPaymentEvents:
     """Forgets which processor events were handled once redelivery is long impossible (``processed_payment_events``)."""
 
     name = "processed_payment_events.expired"
-    category = "technical"
+    category = DataCategory.TECHNICAL
     description = "handled-event marks are forgotten 90 days after the event arrived"
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:
@@ -56,7 +57,7 @@ class ExpiredCheckoutSessions:
     """Deletes the hosted checkouts we opened once the payment records' legal period has passed since then."""
 
     name = "checkout_sessions.legal_period_over"
-    category = "payment"
+    category = DataCategory.PAYMENT
     description = (
         "checkout sessions are deleted when the legal retention period (DREAMINA_BILLING_RECORD_RETENTION_DAYS) "
         "has passed since they were opened"

@@ -18,7 +18,7 @@ from dreamina.domain.privacy.policy import PolicyVersion, current_version
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import ConsentMethod, ConsentRecord, PolicyNotice
 from dreamina.ports.mail import Mailer, MailMessage
-from dreamina.ports.policy import PolicyAcceptance
+from dreamina.ports.policy import AcceptanceMethod, PolicyAcceptance
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 MAX_POLICY_CHARS = 200_000
@@ -153,7 +153,7 @@ class PolicyChanges:
                         subject_id=subject_id,
                         policy_version=policy.version,
                         content_sha256=policy.content_sha256,
-                        method="continued_use",
+                        method=AcceptanceMethod.CONTINUED_USE,
                         accepted_at=now,
                     )
                 )
@@ -197,7 +197,7 @@ class PolicyChanges:
                 subject_id=subject_id,
                 policy_version=policy.version,
                 content_sha256=policy.content_sha256,
-                method="explicit",
+                method=AcceptanceMethod.EXPLICIT,
                 accepted_at=now,
             )
             await uow.acceptances.add(acceptance)

@@ -18,7 +18,7 @@ from uuid import UUID
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion, current_version
 from dreamina.domain.privacy.vocabulary import Purpose
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import OBJECTABLE_PURPOSES, ConsentMethod, ConsentRecord, Objection
 from dreamina.ports.keys import KeyVault
@@ -254,7 +254,7 @@ class ConsentRegistry:
                 AuditEvent(
                     id=uuid.uuid4(),
                     subject_id=subject_id,
-                    actor_kind="staff",
+                    actor_kind=ActorKind.STAFF,
                     actor_id=staff_id,
                     action="staff_read",
                     fields=("consent_records",),

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from dreamina.domain.consent.analytics import RETENTION_DAYS
 from dreamina.domain.consent.data_map import DEVICE_CONSENT_DAYS
+from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -14,7 +15,7 @@ class ExpiredAnalyticsEvents:
     """Deletes analytics events older than the declared period (data map: ``analytics_events``, usage data)."""
 
     name = "analytics_events.expired"
-    category = "usage"
+    category = DataCategory.USAGE
     description = f"analytics events are deleted {RETENTION_DAYS} days after the day they describe"
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:
@@ -36,7 +37,7 @@ class ExpiredDeviceConsent:
     made (data map: ``consent_records.device_key``); an account's records live as long as the account."""
 
     name = "consent_records.device_expired"
-    category = "technical"
+    category = DataCategory.TECHNICAL
     description = "consent records of anonymous devices are deleted 13 months after they were made"
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:

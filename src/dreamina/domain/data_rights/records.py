@@ -17,7 +17,7 @@ from uuid import UUID
 
 from dreamina.domain.privacy.errors import KeyDestroyed, NotFound
 from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.data_rights import PrivacyRequest, RequestEvent
 from dreamina.ports.unit_of_work import UnitOfWork
 
@@ -47,19 +47,19 @@ class RequestView:
 class Actor:
     """Who made a change: the subject, a staff member, or the system (a job, the deadline monitor)."""
 
-    kind: str  # subject | staff | system
+    kind: ActorKind
     id: UUID | None = None
 
     @classmethod
     def subject(cls, subject_id: UUID) -> Actor:
-        return cls("subject", subject_id)
+        return cls(ActorKind.SUBJECT, subject_id)
 
     @classmethod
     def staff(cls, staff_id: UUID) -> Actor:
-        return cls("staff", staff_id)
+        return cls(ActorKind.STAFF, staff_id)
 
 
-SYSTEM = Actor("system")
+SYSTEM = Actor(ActorKind.SYSTEM)
 
 
 class RequestRecords:
@@ -146,7 +146,7 @@ class RequestRecords:
             AuditEvent(
                 id=uuid.uuid4(),
                 subject_id=request.subject_id,
-                actor_kind="staff",
+                actor_kind=ActorKind.STAFF,
                 actor_id=staff_id,
                 action="staff_viewed_privacy_request",
                 fields=(request.type.value,),

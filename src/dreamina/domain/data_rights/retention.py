@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from dreamina.domain.data_rights.data_map import REQUEST_RECORD_DAYS
+from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.data_rights import CLOSED_STATUSES
 from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
@@ -15,7 +16,7 @@ class ExpiredExportArchives:
     """Deletes each export archive whose download link expired, object first, then the job's link to it."""
 
     name = "privacy_jobs.expired_archives"
-    category = "account"
+    category = DataCategory.ACCOUNT
     description = "export archives are deleted (object and key) once their 7-day link expires"
 
     def __init__(self, uow: UnitOfWorkFactory, store: ObjectStore) -> None:
@@ -41,7 +42,7 @@ class ExpiredIdentityCodes:
     """Clears one-time identity codes (their keyed hash and expiry) from requests once they expire."""
 
     name = "privacy_requests.expired_codes"
-    category = "technical"
+    category = DataCategory.TECHNICAL
     description = "one-time identity codes are cleared once they expire"
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:
@@ -62,7 +63,7 @@ class ClosedRequestRecords:
     """Deletes closed requests, their history and job once the legal period for proving the answer is over."""
 
     name = "privacy_requests.legal_period_over"
-    category = "account"
+    category = DataCategory.ACCOUNT
     description = f"records of closed privacy requests are deleted {REQUEST_RECORD_DAYS} days after they closed"
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:

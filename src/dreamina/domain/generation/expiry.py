@@ -9,7 +9,7 @@ from datetime import datetime
 
 from dreamina.domain.generation.provider_jobs import ProviderJobs
 from dreamina.domain.generation.removal import ContentRemoval
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import GenerationCharges, GenerationKind, ModelProvider
 from dreamina.ports.object_store import ObjectStore
@@ -65,7 +65,7 @@ class ContentExpiry:
                     AuditEvent(
                         id=uuid.uuid4(),
                         subject_id=upload.subject_id,
-                        actor_kind="system",
+                        actor_kind=ActorKind.SYSTEM,
                         actor_id=None,
                         action="upload_expired",
                         fields=("reference_uploads",),

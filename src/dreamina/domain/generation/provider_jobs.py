@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import DeletionOutcome, Generation, GenerationKind, ModelProvider, ProviderError
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
@@ -48,7 +48,7 @@ class ProviderJobs:
                 AuditEvent(
                     id=uuid.uuid4(),
                     subject_id=generation.subject_id,
-                    actor_kind="system",
+                    actor_kind=ActorKind.SYSTEM,
                     actor_id=None,
                     action="provider_deletion",
                     fields=(provider.capabilities.processor or provider.name,),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from dreamina.domain.generation.rules import outputs_prefix
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import Generation, Upload
 from dreamina.ports.object_store import ObjectStore
@@ -32,7 +32,7 @@ class ContentRemoval:
             AuditEvent(
                 id=uuid.uuid4(),
                 subject_id=generation.subject_id,
-                actor_kind="system" if expired else "subject",
+                actor_kind=ActorKind.SYSTEM if expired else ActorKind.SUBJECT,
                 actor_id=None if expired else generation.subject_id,
                 action="generation_expired" if expired else "generation_deleted",
                 fields=("prompt", "outputs", *(["reference_uploads"] if orphaned else [])),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dreamina.domain.generation.expiry import ContentExpiry
+from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -15,7 +16,7 @@ class GenerationsPastOwnerRetention:
     the subject asks for."""
 
     name = "generations.owner_retention"
-    category = "content"
+    category = DataCategory.CONTENT
     description = "generations are deleted automatically after the number of days their owner set"
 
     def __init__(self, uow: UnitOfWorkFactory, expiry: ContentExpiry) -> None:
@@ -36,7 +37,7 @@ class UnusedUploadsPastOwnerRetention:
     references. Uploads a generation uses go with the last generation using them (above)."""
 
     name = "uploads.owner_retention"
-    category = "content"
+    category = DataCategory.CONTENT
     description = (
         "reference uploads no generation uses are deleted automatically after the number of days their owner set"
     )

@@ -10,6 +10,7 @@ job's state transition, before the request is sent.
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,11 +49,20 @@ from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
+class RunOutcome(enum.StrEnum):
+    """How a run ended when the job did not reach a final state (else the report carries that state)."""
+
+    SKIPPED = "skipped"  # nothing to do: finished, cancelled or gone before the run began
+    ABANDONED = "abandoned"  # the job changed under the run (cancelled, deleted, restricted); the run stops
+    RETRY = "retry"  # the provider failed in a way worth retrying: enqueued again after the delay
+    RESUBMIT = "resubmit"  # the provider lost the job: submitted again on the next run
+
+
 @dataclass
 class RunReport:
     """What one run of a job did (for logs and tests)."""
 
-    outcome: str
+    outcome: RunOutcome | GenerationStatus
     attempt: int = 0
     delay_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -105,7 +115,7 @@ class GenerationRunner:
         async with self._uow() as uow:
             generation = await uow.generations.get(generation_id)
             if generation is None or generation.status.terminal:
-                return RunReport("skipped")
+                return RunReport(RunOutcome.SKIPPED)
             provider = self._provider_jobs.provider(generation.provider)
             if provider is None:
                 return await self._fail(uow, generation, REASON_PROVIDER_GONE)
@@ -125,20 +135,20 @@ class GenerationRunner:
                 job = await provider.submit(request)
                 if not await self._remember_job(generation.id, job):
                     await self._provider_jobs.forget_job(provider, job.provider_job_id)
-                    return RunReport("abandoned")
+                    return RunReport(RunOutcome.ABANDONED)
             else:
                 assert generation.provider_job_id is not None
                 job = await provider.status(generation.provider_job_id)
             finished = await self._poll(provider, generation.id, job)
             if finished is None:
-                return RunReport("abandoned")
+                return RunReport(RunOutcome.ABANDONED)
             if finished.state is ProviderJobState.SUCCEEDED:
                 return await self._store_outputs(provider, generation, finished)
             reason = finished.failure or REASON_FAILED
             async with self._uow() as uow:
                 current = await uow.generations.get(generation.id)
                 if current is None or current.status.terminal:
-                    return RunReport("abandoned")
+                    return RunReport(RunOutcome.ABANDONED)
                 if finished.state is ProviderJobState.CANCELED:
                     return await self._cancel(uow, current)
                 return await self._fail(uow, current, reason)
@@ -164,11 +174,11 @@ class GenerationRunner:
             current = await uow.generations.get(generation.id)
             if current is None:
                 await self._store.delete_prefix(prefix)  # deleted while we rendered: keep nothing
-                return RunReport("abandoned")
+                return RunReport(RunOutcome.ABANDONED)
             if current.status.terminal:
                 if current.status is not GenerationStatus.SUCCEEDED:
                     await self._store.delete_prefix(prefix)
-                return RunReport("skipped")
+                return RunReport(RunOutcome.SKIPPED)
             await settle(uow, self._charges, current.id, GenerationStatus.SUCCEEDED)
             current.succeed(self._clock.now(), outputs)
             return await self._save(uow, current)
@@ -187,18 +197,18 @@ class GenerationRunner:
         async with self._uow() as uow:
             current = await uow.generations.get(generation_id)
             if current is None or current.status.terminal:
-                return RunReport("abandoned")
+                return RunReport(RunOutcome.ABANDONED)
             current.resubmit(self._clock.now())
             await uow.generations.update(current)
             await uow.commit()
         await self._queue.enqueue(generation_id, attempt=current.attempts)
-        return RunReport("resubmit", attempt=current.attempts)
+        return RunReport(RunOutcome.RESUBMIT, attempt=current.attempts)
 
     async def _retry_or_fail(self, generation_id: UUID, error: ProviderError) -> RunReport:
         async with self._uow() as uow:
             current = await uow.generations.get(generation_id)
             if current is None or current.status.terminal:
-                return RunReport("abandoned")
+                return RunReport(RunOutcome.ABANDONED)
             if not error.retryable or current.attempts >= self.rules.max_attempts:
                 return await self._fail(uow, current, reason_for(error))
             current.retry(self._clock.now())
@@ -207,7 +217,7 @@ class GenerationRunner:
         retry_after = error.retry_after if isinstance(error, ProviderUnavailable) else None
         delay = self.rules.backoff(current.attempts, retry_after)
         await self._queue.enqueue(generation_id, attempt=current.attempts, delay_seconds=delay)
-        return RunReport("retry", attempt=current.attempts, delay_seconds=delay)
+        return RunReport(RunOutcome.RETRY, attempt=current.attempts, delay_seconds=delay)
 
     async def _fail(self, uow: UnitOfWork, generation: Generation, reason: str) -> RunReport:
         await settle(uow, self._charges, generation.id, GenerationStatus.FAILED)
@@ -223,4 +233,4 @@ class GenerationRunner:
         """Commit a terminal transition (the charge was settled before it)."""
         await uow.generations.update(generation)
         await uow.commit()
-        return RunReport(generation.status.value, attempt=generation.attempts)
+        return RunReport(generation.status, attempt=generation.attempts)

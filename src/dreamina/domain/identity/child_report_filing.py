@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
 from dreamina.ports.identity import Account
 from dreamina.ports.keys import FieldCipher, KeyVault
@@ -145,7 +145,7 @@ async def suspend_for_child_safety(uow: UnitOfWork, account: Account, source: Re
         AuditEvent(
             id=uuid.uuid4(),
             subject_id=account.id,
-            actor_kind="system",
+            actor_kind=ActorKind.SYSTEM,
             actor_id=None,
             action="suspended_on_child_report",
             fields=("status", "sessions"),

@@ -16,7 +16,7 @@ from uuid import UUID
 from dreamina.domain.identity.child_report_filing import WRITE_ATTEMPTS, ChildReportRules, ReportFiling
 from dreamina.domain.privacy.errors import Conflict, NotFound, StoreBusy
 from dreamina.domain.privacy.validation import clean_text
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.child_reports import ChildErasure, ChildReport, ReportStatus
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import FieldCipher, KeyVault
@@ -191,7 +191,7 @@ class ChildReportReview:
             AuditEvent(
                 id=uuid.uuid4(),
                 subject_id=report.subject_id,
-                actor_kind="staff",
+                actor_kind=ActorKind.STAFF,
                 actor_id=staff_id,
                 action=action,
                 fields=fields,

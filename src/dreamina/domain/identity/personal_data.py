@@ -105,7 +105,7 @@ class IdentityPersonalData:
                 {
                     "policy_version": a.policy_version,
                     "content_sha256": a.content_sha256,
-                    "method": a.method,
+                    "method": a.method.value,
                     "accepted_at": a.accepted_at.isoformat(),
                 }
                 for a in await uow.acceptances.list_for_subject(subject_id)

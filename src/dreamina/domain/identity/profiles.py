@@ -22,10 +22,10 @@ from dreamina.domain.privacy.errors import (
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable
 from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.domain.privacy.validation import normalise_email
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.child_reports import GenerationStopper, ReportSource
 from dreamina.ports.clock import Clock
-from dreamina.ports.identity import Account
+from dreamina.ports.identity import Account, AccountStatus
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
@@ -40,7 +40,7 @@ class Profile:
     birth_date: date
     country: str
     region: str | None
-    status: str
+    status: AccountStatus
     created_at: datetime
     updated_at: datetime
     content_retention_days: int | None = None
@@ -140,7 +140,7 @@ class Profiles:
                     AuditEvent(
                         id=uuid.uuid4(),
                         subject_id=account.id,
-                        actor_kind="subject",
+                        actor_kind=ActorKind.SUBJECT,
                         actor_id=account.id,
                         action="rectification",
                         fields=tuple(changed),
@@ -180,7 +180,7 @@ class Profiles:
                     AuditEvent(
                         id=uuid.uuid4(),
                         subject_id=account.id,
-                        actor_kind="subject",
+                        actor_kind=ActorKind.SUBJECT,
                         actor_id=account.id,
                         action="setting_changed",
                         fields=("content_retention_days",),
@@ -211,7 +211,7 @@ class Profiles:
             birth_date=birth,
             country=account.country,
             region=account.region,
-            status=account.status.value,
+            status=account.status,
             created_at=account.created_at,
             updated_at=account.updated_at,
             content_retention_days=account.content_retention_days,

@@ -19,7 +19,7 @@ from dreamina.ports.clock import Clock
 from dreamina.ports.identity import Account, AccountStatus
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer, MailMessage
-from dreamina.ports.policy import PolicyAcceptance
+from dreamina.ports.policy import AcceptanceMethod, PolicyAcceptance
 from dreamina.ports.security import PasswordHasher
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
@@ -114,7 +114,7 @@ class Registrations:
                             subject_id=account_id,
                             policy_version=policy.version,
                             content_sha256=policy.content_sha256,
-                            method="sign_up",
+                            method=AcceptanceMethod.SIGN_UP,
                             accepted_at=now,
                         )
                     )

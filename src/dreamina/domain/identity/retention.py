@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from dreamina.domain.identity.child_report_data import CHILD_REPORT_DATA
 from dreamina.domain.privacy.schedule import LEGAL_RECORD_DAYS
+from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -27,7 +28,7 @@ class ExpiredSessions:
     """Deletes sessions once they expire (data map: ``auth_sessions``, technical data)."""
 
     name = "auth_sessions.expired"
-    category = "technical"
+    category = DataCategory.TECHNICAL
     description = "signed-in sessions are deleted once they expire"
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:
@@ -49,7 +50,7 @@ class ClosedChildReportContacts:
     is closed (data map: ``child_reports``, reporter data)."""
 
     name = "child_reports.reporter_data"
-    category = "account"
+    category = DataCategory.ACCOUNT
     description = f"a child report's reporter data is deleted {REPORTER_DATA_DAYS} days after the report is closed"
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:
@@ -70,7 +71,7 @@ class ExpiredChildReports:
     """Deletes a child report's record 3 years after it was closed (data map: ``child_reports``)."""
 
     name = "child_reports.closed"
-    category = "account"
+    category = DataCategory.ACCOUNT
     description = f"a closed child report's record is deleted {REPORT_RECORD_DAYS // 365} years after it was closed"
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:
@@ -91,7 +92,7 @@ class AuditEventsPastLegalPeriod:
     """Deletes audit events once the legal period they are kept for is over (data map: ``audit_events``)."""
 
     name = "audit_events.legal_period_over"
-    category = "account"
+    category = DataCategory.ACCOUNT
     description = f"audit events are deleted {LEGAL_RECORD_DAYS} days after they happened"
 
     def __init__(self, uow: UnitOfWorkFactory) -> None:

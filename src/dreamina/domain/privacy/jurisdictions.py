@@ -8,6 +8,7 @@ branches on a particular country: changing a rule is a data change.
 from __future__ import annotations
 
 import calendar
+import enum
 import functools
 import json
 import re
@@ -169,12 +170,19 @@ def due_date(received_at: datetime, deadline: Deadline) -> datetime:
 NEAR_DUE = timedelta(days=3)
 
 
-def deadline_flag(due_at: datetime, now: datetime) -> str | None:
+class DeadlineFlag(enum.StrEnum):
+    """The deadline monitor's mark on an open request or privacy ticket (G9)."""
+
+    NEAR_DUE = "near_due"  # within three days of its legal deadline
+    OVERDUE = "overdue"  # past it
+
+
+def deadline_flag(due_at: datetime, now: datetime) -> DeadlineFlag | None:
     """``overdue`` once the answer is late, ``near_due`` within three days of it, else None (G9)."""
     if due_at <= now:
-        return "overdue"
+        return DeadlineFlag.OVERDUE
     if due_at - now <= NEAR_DUE:
-        return "near_due"
+        return DeadlineFlag.NEAR_DUE
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.clock import Clock
 from dreamina.ports.retention import RetentionTask
 
@@ -12,7 +13,7 @@ from dreamina.ports.retention import RetentionTask
 @dataclass(frozen=True, slots=True)
 class SweepReport:
     task: str
-    category: str
+    category: DataCategory
     due: int
     applied: int
 

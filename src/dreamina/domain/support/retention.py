@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.domain.support.data_map import OTHER_TICKET_DAYS as OTHER_TICKET_RETENTION_DAYS
 from dreamina.domain.support.data_map import PRIVACY_TICKET_DAYS as PRIVACY_TICKET_RETENTION_DAYS
+from dreamina.ports.support import TicketCategory
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -19,7 +21,7 @@ class ClosedSupportTickets:
     """Deletes tickets of some categories once they were closed longer ago than their period
     (data map: ``support_tickets``, account data)."""
 
-    category = "account"
+    category = DataCategory.ACCOUNT
 
     def __init__(self, uow: UnitOfWorkFactory, *, name: str, categories: tuple[str, ...], days: int) -> None:
         self._uow = uow
@@ -43,9 +45,15 @@ def support_retention_tasks(uow: UnitOfWorkFactory) -> list[ClosedSupportTickets
     """The support module's rules of the retention schedule."""
     return [
         ClosedSupportTickets(
-            uow, name="support_tickets.closed_privacy", categories=("privacy",), days=PRIVACY_TICKET_RETENTION_DAYS
+            uow,
+            name="support_tickets.closed_privacy",
+            categories=(TicketCategory.PRIVACY,),
+            days=PRIVACY_TICKET_RETENTION_DAYS,
         ),
         ClosedSupportTickets(
-            uow, name="support_tickets.closed_other", categories=("billing", "other"), days=OTHER_TICKET_RETENTION_DAYS
+            uow,
+            name="support_tickets.closed_other",
+            categories=(TicketCategory.BILLING, TicketCategory.OTHER),
+            days=OTHER_TICKET_RETENTION_DAYS,
         ),
     ]

@@ -16,19 +16,28 @@ from typing import Any
 from uuid import UUID
 
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
-from dreamina.domain.privacy.jurisdictions import NEAR_DUE, JurisdictionRule, JurisdictionTable, deadline_flag, due_date
+from dreamina.domain.privacy.jurisdictions import (
+    NEAR_DUE,
+    DeadlineFlag,
+    JurisdictionRule,
+    JurisdictionTable,
+    deadline_flag,
+    due_date,
+)
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.validation import clean_text, normalise_email
 from dreamina.domain.support.errors import TicketClosed
-from dreamina.ports.audit import AuditEvent
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.mail import Mailer, MailMessage
-from dreamina.ports.support import SupportTicket, TicketStatus
+from dreamina.ports.support import SupportTicket, TicketCategory, TicketStatus
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-CATEGORIES = ("privacy", "billing", "other")
-QUEUES: dict[str, tuple[str, ...]] = {"privacy": ("privacy",), "support": ("billing", "other")}
+QUEUES: dict[str, tuple[TicketCategory, ...]] = {
+    "privacy": (TicketCategory.PRIVACY,),
+    "support": (TicketCategory.BILLING, TicketCategory.OTHER),
+}
 OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.ANSWERED)
 MAX_SUBJECT_LINE = 200
 MAX_MESSAGE = 5000
@@ -151,8 +160,8 @@ class SupportTickets:
     async def submit(self, subject_id: UUID | None, new: NewTicket) -> SupportTicket:
         """Receive a ticket from a signed-in subject or from anyone (who must then give a reply-to address).
         A privacy ticket is due by the legal clock of the subject's jurisdiction (anonymous: the GDPR default)."""
-        if new.category not in CATEGORIES:
-            raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}", field="category")
+        if new.category not in set(TicketCategory):
+            raise InvalidInput(f"category must be one of {', '.join(TicketCategory)}", field="category")
         subject_line = clean_text(new.subject_line, field="subject", min_length=3, max_length=MAX_SUBJECT_LINE)
         message = clean_text(new.message, field="message", min_length=10, max_length=MAX_MESSAGE, multiline=True)
         reply_to = None if new.reply_to is None else normalise_email(new.reply_to, field="reply_to")
@@ -169,7 +178,7 @@ class SupportTickets:
             ticket = SupportTicket(
                 id=uuid.uuid4(),
                 subject_id=subject_id,
-                category=new.category,
+                category=TicketCategory(new.category),
                 status=TicketStatus.OPEN,
                 received_at=now,
                 updated_at=now,
@@ -178,7 +187,7 @@ class SupportTickets:
             )
             if subject_id is None:
                 _plain, ticket.wrapped_key = self._vault.generate_data_key()
-            if new.category == "privacy":
+            if ticket.category is TicketCategory.PRIVACY:
                 ticket.jurisdiction, ticket.due_at = rule.code, _due(rule, now)
             seal = self._seal(uow)
             ticket.subject_line_ciphertext = await seal.seal(ticket, "subject_line", subject_line)
@@ -186,7 +195,7 @@ class SupportTickets:
             if reply_to is not None:
                 ticket.reply_to_ciphertext = await seal.seal(ticket, "reply_to", reply_to)
             await uow.support_tickets.add(ticket)
-            await self._audit(uow, ticket, "support_ticket.received", "subject", subject_id, None, now)
+            await self._audit(uow, ticket, "support_ticket.received", ActorKind.SUBJECT, subject_id, None, now)
             await uow.commit()
         return ticket
 
@@ -220,7 +229,7 @@ class SupportTickets:
         """Open tickets of one queue, soonest due (then oldest) first; each ticket shown is an audited staff view."""
         categories = _categories(queue)
         statuses = OPEN_STATUSES if status is None else (_open_status(status),)
-        if flag is not None and flag not in ("near_due", "overdue"):
+        if flag is not None and flag not in set(DeadlineFlag):
             raise InvalidInput("flag must be near_due or overdue", field="flag")
         now = self._clock.now()
         async with self._uow() as uow:
@@ -236,7 +245,13 @@ class SupportTickets:
                 if flag is not None and ticket.flag != flag:
                     continue
                 await self._audit(
-                    uow, ticket, "staff_viewed_support_ticket", "staff", staff_id, f"listed in the {queue} queue", now
+                    uow,
+                    ticket,
+                    "staff_viewed_support_ticket",
+                    ActorKind.STAFF,
+                    staff_id,
+                    f"listed in the {queue} queue",
+                    now,
                 )
                 shown.append(
                     TicketSummary(ticket, await seal.open(ticket, "subject_line", ticket.subject_line_ciphertext))
@@ -250,7 +265,7 @@ class SupportTickets:
         now = self._clock.now()
         async with self._uow() as uow:
             ticket = await self._in_queue(uow, queue, ticket_id)
-            await self._audit(uow, ticket, "staff_viewed_support_ticket", "staff", staff_id, reason, now)
+            await self._audit(uow, ticket, "staff_viewed_support_ticket", ActorKind.STAFF, staff_id, reason, now)
             view = await self._seal(uow).view(ticket)
             await uow.commit()
         return view
@@ -274,7 +289,7 @@ class SupportTickets:
             )
             ticket.answer(sealed_replies, now, close=close)
             await uow.support_tickets.update(ticket)
-            await self._audit(uow, ticket, "support_ticket.answered", "staff", staff_id, None, now)
+            await self._audit(uow, ticket, "support_ticket.answered", ActorKind.STAFF, staff_id, None, now)
             recipient = view.reply_to or await self._account_email(uow, ticket)
             # Mailed before the commit: an answer is recorded as given only once it is on its way.
             await self._mailer.send(
@@ -298,7 +313,7 @@ class SupportTickets:
                 raise TicketClosed("this ticket is already closed")
             ticket.close(now)
             await uow.support_tickets.update(ticket)
-            await self._audit(uow, ticket, "support_ticket.closed", "staff", staff_id, reason, now)
+            await self._audit(uow, ticket, "support_ticket.closed", ActorKind.STAFF, staff_id, reason, now)
             await uow.commit()
         return ticket
 
@@ -317,7 +332,7 @@ class SupportTickets:
                     continue
                 ticket.raise_flag(flag, now)
                 await uow.support_tickets.update(ticket)
-                await self._audit(uow, ticket, f"support_ticket.{flag}", "system", None, None, now)
+                await self._audit(uow, ticket, f"support_ticket.{flag}", ActorKind.SYSTEM, None, None, now)
                 counts[flag] += 1
             await uow.commit()
         return counts
@@ -344,7 +359,7 @@ class SupportTickets:
         uow: UnitOfWork,
         ticket: SupportTicket,
         action: str,
-        actor_kind: str,
+        actor_kind: ActorKind,
         actor_id: UUID | None,
         reason: str | None,
         now: datetime,
@@ -368,7 +383,7 @@ def _due(rule: JurisdictionRule, received_at: datetime) -> datetime:
     return due_date(received_at, rule.response)
 
 
-def _categories(queue: str) -> tuple[str, ...]:
+def _categories(queue: str) -> tuple[TicketCategory, ...]:
     try:
         return QUEUES[queue]
     except KeyError:

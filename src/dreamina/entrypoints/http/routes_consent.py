@@ -142,7 +142,10 @@ def _objections(found: list[Objection]) -> ObjectionList:
 
 def _acceptance(a: PolicyAcceptance) -> AcceptanceBody:
     return AcceptanceBody(
-        policy_version=a.policy_version, content_sha256=a.content_sha256, method=a.method, accepted_at=a.accepted_at
+        policy_version=a.policy_version,
+        content_sha256=a.content_sha256,
+        method=a.method.value,
+        accepted_at=a.accepted_at,
     )
 
 
