@@ -51,6 +51,7 @@ OVERRIDES = frozenset(
 )  # fmt: skip
 
 INITIAL_EFFECTIVE_AT = datetime(2026, 5, 1, tzinfo=UTC)
+MAIL_DELIVERY_SECONDS = 15.0  # how soon mail a flush could not send is tried again (embedded profile)
 
 
 def shipped_policy_text() -> str:
@@ -150,16 +151,19 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         infra, generations=generation_module.stopper, erasure=data_rights_module.child_erasure
     )
     modules: list[Contributions] = [
-        m.contributes
-        for m in (
-            identity_module,
-            consent_module,
-            data_rights_module,
-            children_module,
-            support_module,
-            billing_module,
-            generation_module,
-        )
+        privacy.kernel_contributions(infra),
+        *(
+            m.contributes
+            for m in (
+                identity_module,
+                consent_module,
+                data_rights_module,
+                children_module,
+                support_module,
+                billing_module,
+                generation_module,
+            )
+        ),
     ]
     sweep = RetentionSweep(
         [task for m in modules for task in m.retention], infra.clock, batch_size=settings.retention_batch_size
@@ -169,7 +173,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         closers=[*infra.closers, *(hook for m in modules for hook in m.closers)],
     )
     if settings.queue == "in_process" and overrides.get("job_queue") is None:
-        _sweep_in_this_process(sweep, settings, lifecycle)
+        _run_in_this_process(sweep, infra, lifecycle)
     return Container(
         settings=settings,
         infra=infra,
@@ -186,10 +190,14 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     )
 
 
-def _sweep_in_this_process(sweep: RetentionSweep, settings: Settings, lifecycle: Lifecycle) -> None:
-    """Embedded profile: no SAQ worker runs the retention cron, so this process sweeps on the same interval."""
+def _run_in_this_process(sweep: RetentionSweep, infra: Infrastructure, lifecycle: Lifecycle) -> None:
+    """Embedded profile: no worker process runs, so this process sweeps on the retention interval and delivers the
+    mail a flush after commit left in the outbox."""
+    from dreamina.adapters.periodic import Periodic
     from dreamina.adapters.retention_runs import PeriodicSweep
 
-    periodic = PeriodicSweep(sweep, settings.retention_sweep_minutes * 60.0)
-    lifecycle.starters.append(periodic.start)
-    lifecycle.closers.append(periodic.stop)
+    periodic = PeriodicSweep(sweep, infra.settings.retention_sweep_minutes * 60.0)
+    mail = Periodic("mail_delivery", MAIL_DELIVERY_SECONDS, infra.mail.deliver_due)
+    for runner in (periodic, mail):
+        lifecycle.starters.append(runner.start)
+        lifecycle.closers.append(runner.stop)

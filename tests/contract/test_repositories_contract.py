@@ -34,6 +34,7 @@ from tests.contract.generation_records import write_generation_rows
 from .billing_rows import write_one_of_each_billing_row
 from .consent_rows import write_one_of_each_consent_row
 from .data_rights_records import write_one_of_each_data_rights_record
+from .mail_rows import make_mail
 from .test_child_reports_contract import make_report
 from .test_support_tickets_contract import make_ticket
 
@@ -507,6 +508,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await write_one_of_each_billing_row(uow, subject, NOW)
     await uow.child_reports.add(make_report(subject))
     await uow.support_tickets.add(make_ticket(subject))
+    await uow.mail_outbox.add(make_mail(subject))
     return {"account": account, "session": session}
 
 
@@ -523,6 +525,7 @@ async def _nothing_is_there(uow: UnitOfWork, written: dict[str, Any]) -> None:
     assert await uow.disclosures.list_for_subject(account.id) == []
     assert await uow.child_reports.list_for_subject(account.id) == []
     assert await uow.support_tickets.list_for_subject(account.id) == []
+    assert await uow.mail_outbox.count_for_subject(account.id) == 0
 
 
 async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory) -> None:

@@ -41,6 +41,7 @@ from ..contract.billing_rows import make_checkout, make_payment
 from ..contract.consent_rows import analytics_event, consent_record
 from ..contract.data_rights_records import make_job, make_request, make_request_event
 from ..contract.generation_records import make_generation, make_upload
+from ..contract.mail_rows import make_mail
 from ..contract.test_child_reports_contract import closed as closed_report
 from ..contract.test_support_tickets_contract import make_ticket
 
@@ -108,6 +109,21 @@ async def _sessions(c: Container) -> Check:
         async with c.infra.uow() as uow:
             assert await uow.sessions.get_by_token_hash(hash_token(gone.hex)) is None
             assert await uow.sessions.get_by_token_hash(hash_token(kept.hex)) is not None
+
+    return check
+
+
+async def _queued_mail(c: Container) -> Check:
+    gone, kept = make_mail(at=NOW - timedelta(days=3) - JUST), make_mail(at=NOW - timedelta(days=3) + JUST)
+    async with c.infra.uow() as uow:
+        for mail in (gone, kept):
+            await uow.mail_outbox.add(mail)
+        await uow.commit()
+
+    async def check(c: Container) -> None:
+        async with c.infra.uow() as uow:
+            assert await uow.mail_outbox.get(gone.id) is None
+            assert await uow.mail_outbox.get(kept.id) is not None
 
     return check
 
@@ -396,6 +412,7 @@ SCENARIOS: dict[str, Scenario] = {
     "child_report_reporter_data": Scenario(_child_reporter_data),
     "child_reports": Scenario(_child_reports),
     "sessions": Scenario(_sessions),
+    "queued_mail": Scenario(_queued_mail),
     "analytics_events": Scenario(_analytics),
     "device_consent_records": Scenario(_device_consent),
     "one_time_codes": Scenario(_codes),

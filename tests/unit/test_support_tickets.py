@@ -224,21 +224,27 @@ async def test_a_reply_to_address_beats_the_account_email(container: Container) 
     assert [m.kind for m in _mailer(container).sent_to("books@example.com")] == ["support_reply"]
 
 
-async def test_a_failed_mail_records_no_answer(container: Container, db: InMemoryDatabase) -> None:
+async def test_an_answer_the_relay_refuses_is_recorded_and_mailed_once_it_is_back(
+    container: Container, db: InMemoryDatabase
+) -> None:
     ticket = await container.support.tickets.submit(
         None, NewTicket("other", "Hello", "How do I make videos?", "o@x.org")
     )
+    mailer = _mailer(container)
+    working = mailer.send
 
     async def broken(message: Any) -> None:
         raise ConnectionError("relay down")
 
-    _mailer(container).send = broken  # type: ignore[method-assign]
-    with pytest.raises(ConnectionError):
-        await container.support.tickets.reply(STAFF, "support", ticket.id, "Use the video kind.")
-    assert (
-        db.rows("support_tickets")[ticket.id].status == "open"
-        and db.rows("support_tickets")[ticket.id].replies_ciphertext is None
-    )
+    mailer.send = broken  # type: ignore[method-assign]
+    answered = await container.support.tickets.reply(STAFF, "support", ticket.id, "Use the video kind.")
+    assert answered.ticket.status == "closed" and db.rows("support_tickets")[ticket.id].replies_ciphertext
+    assert mailer.sent_to("o@x.org") == [] and len(db.rows("mail_outbox")) == 1  # waiting, sealed
+    assert b"video kind" not in repr(db.rows("mail_outbox")).encode()
+    mailer.send = working  # type: ignore[method-assign]
+    _clock(container).advance(timedelta(minutes=5))
+    assert (await container.infra.mail.deliver_due()).sent == 1
+    assert [m.kind for m in mailer.sent_to("o@x.org")] == ["support_reply"] and db.rows("mail_outbox") == {}
 
 
 async def test_the_deadline_monitor_flags_unanswered_privacy_tickets(container: Container) -> None:

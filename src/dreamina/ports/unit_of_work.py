@@ -20,6 +20,7 @@ from dreamina.ports.disclosures import DisclosureLedger
 from dreamina.ports.generation import GenerationStores
 from dreamina.ports.identity import IdentityStores
 from dreamina.ports.keys import SubjectKeyRepository
+from dreamina.ports.mail import OutboxStores
 from dreamina.ports.policy import PolicyStores
 from dreamina.ports.support import SupportStores
 
@@ -34,6 +35,7 @@ class KernelStores(Protocol):
 
 class UnitOfWork(
     KernelStores,
+    OutboxStores,
     IdentityStores,
     PolicyStores,
     ConsentStores,

@@ -47,7 +47,7 @@ def wire_children(infra: Infrastructure, *, generations: GenerationStopper, eras
             vault=infra.vault,
             cipher=infra.cipher,
             clock=infra.clock,
-            mailer=infra.mailer,
+            mail=infra.mail,
             erasure=erasure,
         ),
         contributes=Contributions(

@@ -65,7 +65,7 @@ def wire_consent(infra: Infrastructure, overrides: Mapping[str, Any]) -> Consent
         policy_changes=PolicyChanges(
             uow=infra.uow,
             catalogue=policies,
-            mailer=infra.mailer,
+            mail=infra.mail,
             keyrings=infra.keyrings,
             clock=infra.clock,
             policy_url=infra.settings.resolved_public_base_url + "/v1/privacy/policy",

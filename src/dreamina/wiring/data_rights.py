@@ -14,7 +14,7 @@ from dreamina.domain.data_rights.data_map import DATA_RIGHTS_DATA
 from dreamina.domain.data_rights.deadlines import DeadlineMonitor
 from dreamina.domain.data_rights.downloads import ExportDownloads
 from dreamina.domain.data_rights.fulfilment import Fulfilment
-from dreamina.domain.data_rights.holders import DataRightsPersonalData, SubjectDataKey, SubjectObjects
+from dreamina.domain.data_rights.holders import DataRightsPersonalData, SubjectDataKey, SubjectMail, SubjectObjects
 from dreamina.domain.data_rights.jobs import DataRightsJobs
 from dreamina.domain.data_rights.notices import RequestNotices
 from dreamina.domain.data_rights.queue import PrivacyRequestQueue
@@ -76,7 +76,7 @@ def wire_data_rights(
     uow, vault, keyrings, clock = infra.uow, infra.vault, infra.keyrings, infra.clock
     rules = RequestRules()
     records = RequestRecords(keyrings)
-    notices = RequestNotices(infra.mailer, rules.code_ttl)
+    notices = RequestNotices(infra.mail, rules.code_ttl)
     fulfilment = Fulfilment(records=records, vault=vault, clock=clock, erasure_grace=rules.erasure_grace)
     requests = PrivacyRequests(
         uow=uow,
@@ -104,6 +104,7 @@ def wire_data_rights(
         SubjectObjects(infra.object_store, exported=("uploads/", "outputs/"), not_exported=("exports/",)),
         SubjectDataKey(uow=uow, keyrings=keyrings),
         DataRightsPersonalData(uow=uow, keyrings=keyrings),
+        SubjectMail(infra.mail),
     )
     jobs = DataRightsJobs(
         uow=uow,

@@ -71,7 +71,7 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
             vault=infra.vault,
             keyrings=infra.keyrings,
             passwords=infra.passwords,
-            mailer=infra.mailer,
+            mail=infra.mail,
             clock=infra.clock,
             jurisdictions=infra.jurisdictions,
         ),

@@ -12,6 +12,7 @@ from dreamina.adapters.sql.database import Database
 from dreamina.adapters.sql.repository_kit import SqlRepositories
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
 from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.mail import MailDelivery
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.mail import Mailer
@@ -33,6 +34,7 @@ class Infrastructure:
     cipher: FieldCipher
     keyrings: Keyrings
     mailer: Mailer
+    mail: MailDelivery  # the outbox every module queues its mail in
     object_store: ObjectStore
     attempts: AttemptCounter
     passwords: PasswordHasher
@@ -93,6 +95,7 @@ def wire_infrastructure(
     # A key for signing object URLs, derived from the vault so no extra secret is needed.
     url_key = bytes.fromhex(vault.blind_index("object-url-signing", "v1"))
     cipher = AesGcmCipher()
+    mailer: Mailer = overrides.get("mailer") or _mailer(settings)
     return Infrastructure(
         settings=settings,
         clock=clock,
@@ -100,7 +103,8 @@ def wire_infrastructure(
         vault=vault,
         cipher=cipher,
         keyrings=Keyrings(vault, cipher, clock),
-        mailer=overrides.get("mailer") or _mailer(settings),
+        mailer=mailer,
+        mail=MailDelivery(uow=uow, vault=vault, cipher=cipher, mailer=mailer, clock=clock),
         object_store=overrides.get("object_store") or _object_store(settings, url_key, clock),
         attempts=attempts,
         passwords=overrides.get("passwords")

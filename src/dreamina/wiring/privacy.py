@@ -7,16 +7,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dreamina.adapters.memory import kernel as memory_kernel
-from dreamina.adapters.sql import repositories_kernel
+from dreamina.adapters.memory import outbox as memory_outbox
+from dreamina.adapters.sql import repositories_kernel, repositories_mail
 from dreamina.domain.privacy.datamap import DataMap
 from dreamina.domain.privacy.disclosures import DisclosureHistory
 from dreamina.domain.privacy.kernel_data import KERNEL_DATA
+from dreamina.domain.privacy.mail import UndeliverableMail
 from dreamina.domain.privacy.processors import PROCESSORS
 from dreamina.domain.privacy.retention import RetentionSweep
-from dreamina.wiring.kit import ModuleParts
+from dreamina.wiring.infrastructure import Infrastructure
+from dreamina.wiring.kit import Contributions, ModuleParts
 
 PARTS = ModuleParts(
-    name="privacy", data=KERNEL_DATA, sql=repositories_kernel.REPOSITORIES, memory=(memory_kernel.STORES,)
+    name="privacy",
+    data=KERNEL_DATA,
+    sql={**repositories_kernel.REPOSITORIES, **repositories_mail.REPOSITORIES},
+    memory=(memory_kernel.STORES, memory_outbox.STORES),
 )
 
 
@@ -27,6 +33,11 @@ class PrivacyKernel:
     data_map: DataMap
     retention: RetentionSweep
     disclosures: DisclosureHistory
+
+
+def kernel_contributions(infra: Infrastructure) -> Contributions:
+    """The kernel's own retention task: mail the relay kept refusing is given up."""
+    return Contributions(retention=(UndeliverableMail(infra.uow),))
 
 
 def data_map_of(parts: Sequence[ModuleParts]) -> DataMap:

@@ -31,7 +31,7 @@ def wire_support(infra: Infrastructure) -> SupportModule:
         uow=infra.uow,
         vault=infra.vault,
         keyrings=infra.keyrings,
-        mailer=infra.mailer,
+        mail=infra.mail,
         clock=infra.clock,
         jurisdictions=infra.jurisdictions,
     )

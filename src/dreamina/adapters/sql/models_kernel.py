@@ -1,4 +1,5 @@
-"""Tables of the privacy kernel (declared in :mod:`dreamina.domain.privacy.kernel_data`): data keys, audit, disclosures.
+"""Tables of the privacy kernel (declared in :mod:`dreamina.domain.privacy.kernel_data`): data keys, audit, disclosures,
+the mail outbox.
 
 Types come from advanced-alchemy so one schema (and one migration history) serves both databases: ``GUID`` is
 ``uuid`` on PostgreSQL and ``BINARY(16)`` on SQLite, ``DateTimeUTC`` stores UTC and always returns aware
@@ -12,7 +13,7 @@ from datetime import datetime
 from uuid import UUID
 
 from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
-from sqlalchemy import Index, LargeBinary, String
+from sqlalchemy import Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamina.adapters.sql.base import Base
@@ -55,3 +56,22 @@ class DisclosureRow(Base):
     purpose: Mapped[str] = mapped_column(String)
     reference: Mapped[str | None] = mapped_column(String, nullable=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class MailOutboxRow(Base):
+    __tablename__ = "mail_outbox"
+    # Delivery walks the due messages oldest first; erasure finds a subject's; retention the oldest queued.
+    __table_args__ = (
+        Index("ix_mail_outbox_next_attempt_at", "next_attempt_at", "queued_at"),
+        Index("ix_mail_outbox_subject_id", "subject_id"),
+        Index("ix_mail_outbox_queued_at", "queued_at"),
+    )
+
+    id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
+    subject_id: Mapped[UUID | None] = mapped_column(GUID, nullable=True)
+    kind: Mapped[str] = mapped_column(String)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    queued_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

@@ -14,10 +14,11 @@ from datetime import datetime
 from dreamina.domain.consent.policy_versions import PolicyCatalogue
 from dreamina.domain.privacy.errors import InvalidInput, KeyDestroyed, NotFound
 from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.mail import MailDelivery
 from dreamina.domain.privacy.policy import PolicyVersion, current_version
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import ConsentMethod, ConsentRecord, PolicyNotice
-from dreamina.ports.mail import Mailer, MailMessage
+from dreamina.ports.mail import MailMessage
 from dreamina.ports.policy import AcceptanceMethod, PolicyAcceptance
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -44,7 +45,7 @@ class PolicyChanges:
         *,
         uow: UnitOfWorkFactory,
         catalogue: PolicyCatalogue,
-        mailer: Mailer,
+        mail: MailDelivery,
         keyrings: Keyrings,
         clock: Clock,
         policy_url: str,
@@ -52,7 +53,7 @@ class PolicyChanges:
     ) -> None:
         self._uow = uow
         self._catalogue = catalogue
-        self._mailer = mailer
+        self._mail = mail
         self._keyrings = keyrings
         self._clock = clock
         self._policy_url = policy_url
@@ -75,7 +76,8 @@ class PolicyChanges:
     async def send_notices(self, version: int) -> int:
         """Notify every active account not yet notified of ``version``; resumable, returns how many were sent.
 
-        Mail goes out before the notice is recorded: a crash in between re-sends, it never silently skips.
+        Each batch's mail is queued in the unit of work that records its notices: a notice is recorded exactly when
+        its mail is on its way, never skipped and never sent twice.
         """
         async with self._uow() as uow:
             policy = await uow.policies.get(version)
@@ -88,10 +90,10 @@ class PolicyChanges:
                 recipients = await self._addresses(uow, subject_ids)
             if not subject_ids:
                 return sent
-            for address in recipients.values():
-                await self._mailer.send(self._notice_mail(address, policy))
             now = self._clock.now()
             async with self._uow() as uow:
+                for subject_id, address in recipients.items():
+                    await self._mail.queue(uow, self._notice_mail(address, policy), subject_id=subject_id)
                 for subject_id in subject_ids:
                     await uow.policy_notices.add(
                         PolicyNotice(
@@ -105,6 +107,7 @@ class PolicyChanges:
                         )
                     )
                 await uow.commit()
+            await self._mail.flush()
             sent += len(recipients)
 
     async def _addresses(self, uow: UnitOfWork, subject_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.mail import MailDelivery
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
@@ -194,3 +195,33 @@ class SubjectDataKey:
 
     async def processor_references(self, subject_id: UUID) -> list[ProcessorReference]:
         return []
+
+
+class SubjectMail:
+    """Mail about the subject still waiting in the outbox (seconds, unless the relay is down)."""
+
+    name = "mail"
+    stage = ErasureStage.MODULE_RECORDS  # after the saga's notice to the subject was queued, before the data key
+    coverage: tuple[Coverage, ...] = (
+        Coverage(
+            "store",
+            "mail_outbox",
+            "not exported: messages wait there only until delivered, and you receive them",
+            "due messages are delivered first (the notice that the erasure runs among them), the rest deleted",
+        ),
+    )
+
+    def __init__(self, mail: MailDelivery) -> None:
+        self._mail = mail
+
+    async def count(self, subject_id: UUID) -> dict[str, int]:
+        return {"mail_outbox": await self._mail.count_for_subject(subject_id)}
+
+    async def export(self, subject_id: UUID, sink: ExportSink) -> None:
+        return None
+
+    async def erase(self, subject_id: UUID) -> ErasureOutcome:
+        return ErasureOutcome(self.name, deleted=await self._mail.erase_subject(subject_id))
+
+    async def processor_references(self, subject_id: UUID) -> list[ProcessorReference]:
+        return []  # the delivery service keeps logs only (declared with the processor)

@@ -7,7 +7,7 @@ exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from dreamina.ports.data_rights import (
     PrivacyJob,
     ProcessorEraser,
 )
-from dreamina.ports.unit_of_work import UnitOfWorkFactory
+from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 README = """Your Dreamina data export
 =========================
@@ -110,6 +110,7 @@ class DataRightsJobs:
 
     async def run(self, request_id: UUID) -> None:
         """Run (or resume) one job to its end."""
+        await self._notices.flush()  # what a killed run queued but could not deliver
         async with self._uow() as uow:
             job = await uow.privacy_jobs.get(request_id)
         if job is None or job.state != JobState.PENDING:
@@ -130,15 +131,32 @@ class DataRightsJobs:
             await uow.privacy_jobs.update(job)
             await uow.commit()
 
-    async def _mark(self, job: PrivacyJob, step: str, **changes: Any) -> PrivacyJob:
-        """Persist one finished step (with what it produced) in a unit of work of its own."""
+    async def _mark(
+        self, job: PrivacyJob, step: str, also: Callable[[UnitOfWork], Awaitable[None]] | None = None, **changes: Any
+    ) -> PrivacyJob:
+        """Persist one finished step (with what it produced) in a unit of work of its own; ``also`` runs in the same
+        unit of work (a notice queued there exists exactly if the step is recorded)."""
         async with self._uow() as uow:
             job = replace(job, **changes)
             job.record_step(step, self._clock.now())
+            if also is not None:
+                await also(uow)
             await uow.privacy_jobs.update(job)
             await uow.commit()
         self._stepped(step)
         return job
+
+    def _notify(
+        self, job: PrivacyJob, notice: Callable[..., Awaitable[None]]
+    ) -> Callable[[UnitOfWork], Awaitable[None]]:
+        """Queue ``notice`` to the job's subject, if they still have an address."""
+
+        async def queue(uow: UnitOfWork) -> None:
+            email = await self._records.email_of(uow, job.subject_id)
+            if email is not None:
+                await notice(uow, job.subject_id, email, job)
+
+        return queue
 
     def _stepped(self, step: str) -> None:
         if self.after_step is not None:
@@ -164,11 +182,8 @@ class DataRightsJobs:
                 expires_at=self._clock.now() + self.rules.export_ttl,
             )
         if "subject_notified" not in job.steps_done:
-            async with self._uow() as uow:
-                email = await self._records.email_of(uow, job.subject_id)
-            if email is not None:
-                await self._notices.export_ready(email, job)
-            job = await self._mark(job, "subject_notified")
+            job = await self._mark(job, "subject_notified", self._notify(job, self._notices.export_ready))
+            await self._notices.flush()
         if "request_completed" not in job.steps_done:
             async with self._uow() as uow:
                 await self._fulfilment.complete(
@@ -213,11 +228,8 @@ class DataRightsJobs:
                 await uow.commit()
             job = await self._mark(job, "sessions_revoked")
         if "subject_notified" not in job.steps_done:
-            async with self._uow() as uow:
-                email = await self._records.email_of(uow, subject)
-            if email is not None:
-                await self._notices.erasure_started(email, job)
-            job = await self._mark(job, "subject_notified")
+            job = await self._mark(job, "subject_notified", self._notify(job, self._notices.erasure_started))
+            await self._notices.flush()
         if "processors_collected" not in job.steps_done:
             calls: list[dict[str, Any]] = []
             for holder in self._holders:

@@ -98,9 +98,10 @@ class PrivacyRequestQueue:
             request.approve(now)
             await self._records.changed(uow, request, Actor.staff(staff_id), note, now)
             email = await self._records.email_of(uow, request.subject_id)
+            if email is not None:
+                await self._notices.completed(uow, request.subject_id, email, note)
             await uow.commit()
-        if email is not None:
-            await self._notices.completed(email, note)
+        await self._notices.flush()
         return request
 
     async def reject(self, staff_id: UUID, request_id: UUID, reason: str) -> PrivacyRequest:
@@ -113,9 +114,10 @@ class PrivacyRequestQueue:
             await self._fulfilment.stop_job(uow, request.id, now)
             await self._records.changed(uow, request, Actor.staff(staff_id), reason, now)
             email = await self._records.email_of(uow, request.subject_id)
+            if email is not None:
+                await self._notices.rejected(uow, request.subject_id, email, request, reason)
             await uow.commit()
-        if email is not None:
-            await self._notices.rejected(email, request, reason)
+        await self._notices.flush()
         return request
 
     async def extend(self, staff_id: UUID, request_id: UUID, reason: str) -> PrivacyRequest:
@@ -136,9 +138,10 @@ class PrivacyRequestQueue:
             request.extend(new_due, reason, legal_clock.deadline_flag(new_due, now), now)
             await self._records.changed(uow, request, Actor.staff(staff_id), f"extended: {reason}", now)
             email = await self._records.email_of(uow, request.subject_id)
+            if email is not None:
+                await self._notices.extended(uow, request.subject_id, email, request, new_due, reason)
             await uow.commit()
-        if email is not None:
-            await self._notices.extended(email, request, new_due, reason)
+        await self._notices.flush()
         return request
 
     async def expedite_erasure(self, staff_id: UUID, request_id: UUID, reason: str) -> PrivacyRequest:
@@ -157,9 +160,10 @@ class PrivacyRequestQueue:
             await uow.privacy_jobs.update(job)
             await self._records.changed(uow, request, Actor.staff(staff_id), f"expedited: {reason}", now)
             email = await self._records.email_of(uow, request.subject_id)
+            if email is not None:
+                await self._notices.erasure_expedited(uow, request.subject_id, email, reason)
             await uow.commit()
-        if email is not None:
-            await self._notices.erasure_expedited(email, reason)
+        await self._notices.flush()
         return request
 
     async def create_for_child_report(self, staff_id: UUID, subject_id: UUID, reason: str) -> PrivacyRequest:

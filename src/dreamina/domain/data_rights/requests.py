@@ -143,11 +143,12 @@ class PrivacyRequests:
                     request.verified_at = now
                 await self._fulfilment.carry_out(uow, request, cleaned, now)
             email = await self._records.keyring(uow).open(subject_id, "email", account.email_ciphertext)
+            if code is not None:
+                await self._notices.code(uow, subject_id, email, code)
+            if request.status == RequestStatus.SCHEDULED:
+                await self._notices.erasure_scheduled(uow, subject_id, email, request)
             await uow.commit()
-        if code is not None:
-            await self._notices.code(email, code)
-        if request.status == RequestStatus.SCHEDULED:
-            await self._notices.erasure_scheduled(email, request)
+        await self._notices.flush()
         return request
 
     async def send_code(self, subject_id: UUID, request_id: UUID) -> None:
@@ -161,9 +162,10 @@ class PrivacyRequests:
             code = self._issue_code(request, now)
             await uow.privacy_requests.update(request)
             email = await self._records.email_of(uow, subject_id)
+            if email is not None:
+                await self._notices.code(uow, subject_id, email, code)
             await uow.commit()
-        if email is not None:
-            await self._notices.code(email, code)
+        await self._notices.flush()
 
     async def verify(
         self, subject_id: UUID, request_id: UUID, *, code: str | None = None, password: str | None = None
@@ -199,9 +201,10 @@ class PrivacyRequests:
                 raise IdentityProofFailed("the code or password is wrong or has expired")
             await self._verified(uow, request, now)
             email = await self._records.email_of(uow, subject_id)
+            if request.status == RequestStatus.SCHEDULED and email is not None:
+                await self._notices.erasure_scheduled(uow, subject_id, email, request)
             await uow.commit()
-        if request.status == RequestStatus.SCHEDULED and email is not None:
-            await self._notices.erasure_scheduled(email, request)
+        await self._notices.flush()
         return request
 
     async def cancel(self, subject_id: UUID, request_id: UUID) -> PrivacyRequest:

@@ -15,12 +15,13 @@ from uuid import UUID
 
 from dreamina.domain.identity.child_report_filing import WRITE_ATTEMPTS, ChildReportRules, ReportFiling
 from dreamina.domain.privacy.errors import Conflict, NotFound, StoreBusy
+from dreamina.domain.privacy.mail import MailDelivery
 from dreamina.domain.privacy.validation import clean_text
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.child_reports import ChildErasure, ChildReport, ReportStatus
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import FieldCipher, KeyVault
-from dreamina.ports.mail import Mailer, MailMessage
+from dreamina.ports.mail import MailMessage
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 MAX_REASON = 500
@@ -61,6 +62,10 @@ async def _until_not_busy(work: Callable[[], Awaitable[T]]) -> T:
     return await work()
 
 
+ACTED = "Thank you for your report. We reviewed it and acted on it: the account is being removed.\n"
+REVIEWED = "Thank you for your report. We reviewed it carefully.\n"
+
+
 class ChildReportReview:
     """The staff queue, confirmation (erasure) and dismissal. Each method is one unit of work that commits itself."""
 
@@ -71,13 +76,13 @@ class ChildReportReview:
         vault: KeyVault,
         cipher: FieldCipher,
         clock: Clock,
-        mailer: Mailer,
+        mail: MailDelivery,
         erasure: ChildErasure,
         rules: ChildReportRules | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
-        self._mailer = mailer
+        self._mail = mail
         self._erasure = erasure
         self._filing = ReportFiling(vault, cipher)
         self.rules = rules or ChildReportRules()
@@ -129,10 +134,7 @@ class ChildReportReview:
             await _until_not_busy(lambda: self._reopen(report_id))
             raise
         report = await _until_not_busy(lambda: self._record_confirmation(report_id, request_id, staff_id, reason))
-        await self._tell_reporters(
-            report,
-            "Thank you for your report. We reviewed it and acted on it: the account is being removed.\n",
-        )
+        await self._mail.flush()
         return report
 
     async def _reopen(self, report_id: UUID) -> None:
@@ -147,6 +149,7 @@ class ChildReportReview:
             report.record_erasure(request_id, now)
             await uow.child_reports.update(report)
             await self._staff_audit(uow, report, staff_id, "child_report_confirmed", reason, now)
+            await self._tell_reporters(uow, report, ACTED)
             await uow.commit()
         return report
 
@@ -165,8 +168,9 @@ class ChildReportReview:
             if report.suspended_account and account is not None and account.reactivate(now):
                 await uow.accounts.update(account)
                 await self._staff_audit(uow, report, staff_id, "account_reactivated", reason, now, ("status",))
+            await self._tell_reporters(uow, report, REVIEWED)
             await uow.commit()
-        await self._tell_reporters(report, "Thank you for your report. We reviewed it carefully.\n")
+        await self._mail.flush()
         return report
 
     # -- internals ----------------------------------------------------------------------------------------------
@@ -200,11 +204,11 @@ class ChildReportReview:
             )
         )
 
-    async def _tell_reporters(self, report: ChildReport, body: str) -> None:
+    async def _tell_reporters(self, uow: UnitOfWork, report: ChildReport, body: str) -> None:
         reporters, _ = self._filing.open(report)
         for contact in dict.fromkeys(r["contact"] for r in reporters):
-            await self._mailer.send(
-                MailMessage(to=contact, subject="Your report to Dreamina", body=body, kind="child_report_outcome")
+            await self._mail.queue(
+                uow, MailMessage(to=contact, subject="Your report to Dreamina", body=body, kind="child_report_outcome")
             )
 
 

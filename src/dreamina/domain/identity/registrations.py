@@ -13,12 +13,13 @@ from dreamina.domain.identity.age_gate import check_age
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound, PolicyVersionNotCurrent
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, normalise_location
 from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.mail import MailDelivery
 from dreamina.domain.privacy.policy import current_version, names_version
 from dreamina.domain.privacy.validation import normalise_email
 from dreamina.ports.clock import Clock
 from dreamina.ports.identity import Account, AccountStatus
 from dreamina.ports.keys import KeyVault
-from dreamina.ports.mail import Mailer, MailMessage
+from dreamina.ports.mail import MailMessage
 from dreamina.ports.policy import AcceptanceMethod, PolicyAcceptance
 from dreamina.ports.security import PasswordHasher
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
@@ -47,7 +48,7 @@ class Registrations:
         vault: KeyVault,
         keyrings: Keyrings,
         passwords: PasswordHasher,
-        mailer: Mailer,
+        mail: MailDelivery,
         clock: Clock,
         jurisdictions: JurisdictionTable,
     ) -> None:
@@ -55,7 +56,7 @@ class Registrations:
         self._vault = vault
         self._keyrings = keyrings
         self._passwords = passwords
-        self._mailer = mailer
+        self._mail = mail
         self._clock = clock
         self._jurisdictions = jurisdictions
 
@@ -118,6 +119,7 @@ class Registrations:
                             accepted_at=now,
                         )
                     )
+                    await self._mail.queue(uow, _welcome(email), subject_id=account_id)
                     await uow.commit()
                     created = True
                 except Conflict:  # lost a race with a concurrent sign-up for the same email
@@ -125,31 +127,35 @@ class Registrations:
                     created = False
             else:
                 created = False
-
-        if created:
-            await self._mailer.send(
-                MailMessage(
-                    to=email,
-                    subject="Welcome to Dreamina",
-                    body="Your Dreamina account is ready. You can sign in now.\n",
-                    kind="welcome",
-                )
-            )
-        else:
-            await self._mailer.send(
-                MailMessage(
-                    to=email,
-                    subject="Someone tried to sign up with your email",
-                    body=(
-                        "Somebody (perhaps you) tried to create a Dreamina account with this email address, "
-                        "which already has an account. No new account was created. If it was you, sign in "
-                        "instead; if it was not, you can ignore this message.\n"
-                    ),
-                    kind="duplicate_signup",
-                )
-            )
+        if not created:
+            async with self._uow() as uow:
+                await self._mail.queue(uow, _duplicate_sign_up(email))
+                await uow.commit()
+        await self._mail.flush()
         # A taken email gets a fresh id that names nothing, so the answer has the same shape either way.
         return account_id
+
+
+def _welcome(email: str) -> MailMessage:
+    return MailMessage(
+        to=email,
+        subject="Welcome to Dreamina",
+        body="Your Dreamina account is ready. You can sign in now.\n",
+        kind="welcome",
+    )
+
+
+def _duplicate_sign_up(email: str) -> MailMessage:
+    return MailMessage(
+        to=email,
+        subject="Someone tried to sign up with your email",
+        body=(
+            "Somebody (perhaps you) tried to create a Dreamina account with this email address, which already has "
+            "an account. No new account was created. If it was you, sign in instead; if it was not, you can ignore "
+            "this message.\n"
+        ),
+        kind="duplicate_signup",
+    )
 
 
 def _check_password(password: str) -> str:

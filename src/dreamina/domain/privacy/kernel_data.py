@@ -1,4 +1,5 @@
-"""What the privacy kernel itself stores (G1): subjects' data keys, the audit trail and the disclosure ledger.
+"""What the privacy kernel itself stores (G1): subjects' data keys, the audit trail, the disclosure ledger and the
+mail outbox.
 
 Every module writes to these through the unit of work; the kernel declares them once, with their schedule lines.
 """
@@ -24,7 +25,14 @@ from dreamina.domain.privacy.schedule import (
     ScheduleEntry,
     days_from,
 )
-from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose
+from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose, RetentionAction, RetentionRule
+
+UNDELIVERABLE_MAIL_DAYS = 3  # the relay's own retries give up within 5 days; ours sooner, and we drop the text
+QUEUED_MAIL = RetentionRule(
+    f"deleted once delivered; given up (deleted) {UNDELIVERABLE_MAIL_DAYS} days after it was queued",
+    RetentionAction.DELETE,
+    UNDELIVERABLE_MAIL_DAYS,
+)
 
 KERNEL_DATA = DataDeclaration(
     stores=(
@@ -99,6 +107,31 @@ KERNEL_DATA = DataDeclaration(
             ),
             occurred_at=non_personal("when"),
         ),
+        store(
+            "mail_outbox",
+            "messages waiting to be mailed: written with the change they report, deleted once delivered",
+            id=ROW_ID,
+            subject_id=FieldDeclaration(
+                DataCategory.ACCOUNT,
+                "the account the message concerns (empty for mail to someone without one)",
+                retention=QUEUED_MAIL,
+                processors=("email_delivery",),
+                links_subject=True,
+            ),
+            kind=non_personal("what the message is, e.g. welcome or privacy_request_code"),
+            sealed=FieldDeclaration(
+                DataCategory.ACCOUNT,
+                "recipient address, subject line and body, sealed with the message's own key",
+                purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.SECURITY, Purpose.LEGAL),
+                retention=QUEUED_MAIL,
+                processors=("email_delivery",),
+                encrypted=True,
+            ),
+            wrapped_key=non_personal("the message's own AES-256 key, wrapped by the master key; deleted with the row"),
+            queued_at=non_personal("when it was written"),
+            attempts=non_personal("delivery attempts so far"),
+            next_attempt_at=non_personal("when the next attempt is due (back-off, or a deliverer's lease)"),
+        ),
     ),
     schedule=(
         ScheduleEntry(
@@ -109,6 +142,16 @@ KERNEL_DATA = DataDeclaration(
             "IP addresses and user agents are never stored: sessions hold neither, rate limits count a keyed hash of "
             "the address for one minute, analytics keeps only the country of the address truncated to /24 (IPv4) or "
             "/48 (IPv6) and the browser family",
+        ),
+        ScheduleEntry(
+            "queued_mail",
+            DataCategory.ACCOUNT,
+            days_from(UNDELIVERABLE_MAIL_DAYS, "the message being queued"),
+            ScheduleAction.DELETE,
+            "mail waiting to be sent is deleted once delivered (seconds after the change it reports); a message the "
+            f"relay keeps refusing is given up {UNDELIVERABLE_MAIL_DAYS} days after it was queued",
+            stores=("mail_outbox",),
+            tasks=("mail_outbox.undeliverable",),
         ),
         ScheduleEntry(
             "audit_events",

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
 
 from dreamina.domain.privacy.errors import InvalidInput
 
-# Deliberately simple: one "@", a non-empty local part, a domain with a dot and no spaces. Ownership is proven by
-# one-time codes later, not by a regular expression.
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL = 254
 
 
@@ -32,8 +30,33 @@ def clean_text(value: str, *, field: str, min_length: int = 0, max_length: int, 
 
 
 def normalise_email(value: str, *, field: str = "email") -> str:
-    """The canonical form of an email address: trimmed and lower-cased (addresses are matched case-insensitively)."""
-    email = clean_text(value, field=field, min_length=3, max_length=MAX_EMAIL).lower()
-    if not _EMAIL.match(email):
-        raise InvalidInput(f"{field} is not a valid email address", field=field)
-    return email
+    """The canonical form of an address our mail can reach: trimmed, checked by ``email-validator`` (syntax, domain
+    rules; no DNS look-up), lower-cased (addresses are matched case-insensitively); the domain in Unicode.
+
+    Refused with ``InvalidInput`` (422) before anything is stored: anything SMTP cannot carry or a mail header would
+    mangle (commas, quotes, angle brackets, display names, domain literals), reserved domains (``.test``,
+    ``.invalid``, ``localhost``) and non-ASCII before the ``@`` (our relays do not speak SMTPUTF8). Internationalised
+    domains are accepted and mailed in their ASCII (punycode) form, see :func:`deliverable_email`.
+    """
+    text = clean_text(value, field=field, min_length=3, max_length=MAX_EMAIL)
+    try:
+        checked = validate_email(
+            text,
+            check_deliverability=False,
+            allow_smtputf8=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+            allow_display_name=False,
+        )
+    except EmailNotValidError:
+        raise InvalidInput(f"{field} is not an address we can send mail to", field=field) from None
+    return checked.normalized.lower()
+
+
+def deliverable_email(address: str) -> str:
+    """The form of a canonical address an SMTP relay accepts in ``RCPT TO`` and ``To:``: the domain in punycode."""
+    try:
+        checked = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        return address  # stored before addresses were checked: the relay refuses it and the outbox gives up
+    return checked.ascii_email or address

@@ -25,12 +25,13 @@ from dreamina.domain.privacy.jurisdictions import (
     due_date,
 )
 from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.mail import MailDelivery
 from dreamina.domain.privacy.validation import clean_text, normalise_email
 from dreamina.domain.support.errors import TicketClosed
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import KeyVault
-from dreamina.ports.mail import Mailer, MailMessage
+from dreamina.ports.mail import MailMessage
 from dreamina.ports.support import SupportTicket, TicketCategory, TicketStatus
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -139,7 +140,7 @@ class SupportTickets:
         uow: UnitOfWorkFactory,
         vault: KeyVault,
         keyrings: Keyrings,
-        mailer: Mailer,
+        mail: MailDelivery,
         clock: Clock,
         jurisdictions: JurisdictionTable,
         rules: TicketRules | None = None,
@@ -147,7 +148,7 @@ class SupportTickets:
         self._uow = uow
         self._vault = vault
         self._keyrings = keyrings
-        self._mailer = mailer
+        self._mail = mail
         self._clock = clock
         self._jurisdictions = jurisdictions
         self.rules = rules or TicketRules()
@@ -291,16 +292,19 @@ class SupportTickets:
             await uow.support_tickets.update(ticket)
             await self._audit(uow, ticket, "support_ticket.answered", ActorKind.STAFF, staff_id, None, now)
             recipient = view.reply_to or await self._account_email(uow, ticket)
-            # Mailed before the commit: an answer is recorded as given only once it is on its way.
-            await self._mailer.send(
+            # Queued with the answer: it is recorded as given exactly when its mail is on its way.
+            await self._mail.queue(
+                uow,
                 MailMessage(
                     to=recipient,
                     subject=f"Re: {view.subject_line}",
                     body=f"{text}\n\n(Your Dreamina {ticket.category} ticket {ticket.id})\n",
                     kind="support_reply",
-                )
+                ),
+                subject_id=ticket.subject_id,
             )
             await uow.commit()
+        await self._mail.flush()
         return TicketView(ticket, view.subject_line, view.message, view.reply_to, replies)
 
     async def close(self, staff_id: UUID, queue: str, ticket_id: UUID, reason: str) -> SupportTicket:
