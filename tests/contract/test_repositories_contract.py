@@ -28,6 +28,7 @@ from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
 from dreamina.ports.keys import SubjectKey
 from dreamina.ports.policy import PolicyAcceptance
+from dreamina.ports.tokens import AccountToken, TokenPurpose
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.contract.generation_records import write_generation_rows
 
@@ -509,6 +510,9 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await uow.child_reports.add(make_report(subject))
     await uow.support_tickets.add(make_ticket(subject))
     await uow.mail_outbox.add(make_mail(subject))
+    await uow.account_tokens.add(
+        AccountToken(uuid.uuid4(), subject, TokenPurpose.VERIFY_EMAIL, "t" * 64, NOW, NOW + timedelta(hours=1))
+    )
     return {"account": account, "session": session}
 
 
@@ -526,6 +530,7 @@ async def _nothing_is_there(uow: UnitOfWork, written: dict[str, Any]) -> None:
     assert await uow.child_reports.list_for_subject(account.id) == []
     assert await uow.support_tickets.list_for_subject(account.id) == []
     assert await uow.mail_outbox.count_for_subject(account.id) == 0
+    assert await uow.account_tokens.list_for_account(account.id) == []
 
 
 async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory) -> None:

@@ -34,6 +34,7 @@ from dreamina.domain.support.data_map import OTHER_TICKET_DAYS, PRIVACY_TICKET_D
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.generation import GenerationOutput, GenerationStatus
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
+from dreamina.ports.tokens import AccountToken, TokenPurpose
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
 
@@ -109,6 +110,22 @@ async def _sessions(c: Container) -> Check:
         async with c.infra.uow() as uow:
             assert await uow.sessions.get_by_token_hash(hash_token(gone.hex)) is None
             assert await uow.sessions.get_by_token_hash(hash_token(kept.hex)) is not None
+
+    return check
+
+
+async def _account_tokens(c: Container) -> Check:
+    account = await _account(c)
+    gone = AccountToken(uuid.uuid4(), account, TokenPurpose.RESET_PASSWORD, "g" * 64, NOW - JUST * 10, NOW - JUST)
+    kept = AccountToken(uuid.uuid4(), account, TokenPurpose.VERIFY_EMAIL, "k" * 64, NOW - JUST * 10, NOW + JUST)
+    async with c.infra.uow() as uow:
+        await uow.account_tokens.add(gone)
+        await uow.account_tokens.add(kept)
+        await uow.commit()
+
+    async def check(c: Container) -> None:
+        async with c.infra.uow() as uow:
+            assert [t.id for t in await uow.account_tokens.list_for_account(account)] == [kept.id]
 
     return check
 
@@ -413,6 +430,7 @@ SCENARIOS: dict[str, Scenario] = {
     "child_reports": Scenario(_child_reports),
     "sessions": Scenario(_sessions),
     "queued_mail": Scenario(_queued_mail),
+    "account_tokens": Scenario(_account_tokens),
     "analytics_events": Scenario(_analytics),
     "device_consent_records": Scenario(_device_consent),
     "one_time_codes": Scenario(_codes),

@@ -33,6 +33,16 @@ class Account:
     created_at: datetime
     updated_at: datetime
     content_retention_days: int | None = None  # generations are deleted this many days after; None: kept
+    email_verified_at: datetime | None = None  # when the current address proved it reaches the subject
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def verify_email(self, now: datetime) -> None:
+        """The current address answered a verification mail."""
+        self.email_verified_at = now
+        self.updated_at = now
 
     @property
     def is_active(self) -> bool:
@@ -59,9 +69,13 @@ class Account:
         self.password_hash = password_hash
         self.updated_at = now
 
-    def correct_email(self, email_index: str, email_ciphertext: bytes, now: datetime) -> None:
+    def correct_email(
+        self, email_index: str, email_ciphertext: bytes, now: datetime, *, verified: bool = False
+    ) -> None:
+        """A new address; it is verified only if the change was confirmed from that address."""
         self.email_index = email_index
         self.email_ciphertext = email_ciphertext
+        self.email_verified_at = now if verified else None
         self.updated_at = now
 
     def correct_display_name(self, display_name_ciphertext: bytes | None, now: datetime) -> None:
@@ -90,6 +104,8 @@ class AuthSession:
     token_hash: str
     created_at: datetime
     expires_at: datetime
+    last_used_at: datetime | None = None  # kept coarse (minutes) so reads rarely write
+    device_class: str | None = None  # desktop, mobile, tablet, bot or other; never the user agent itself
 
 
 class AccountRepository(Protocol):
@@ -119,8 +135,16 @@ class SessionRepository(Protocol):
         """Remove one session; True if it existed."""
         ...
 
-    async def delete_for_account(self, account_id: UUID) -> int:
-        """Revoke every session of an account; returns how many there were."""
+    async def delete_for_account(self, account_id: UUID, *, keep: UUID | None = None) -> int:
+        """Revoke every session of an account (but ``keep``, the one asking); returns how many there were."""
+        ...
+
+    async def list_for_account(self, account_id: UUID) -> list[AuthSession]:
+        """The account's sessions, newest first."""
+        ...
+
+    async def touch(self, session_id: UUID, at: datetime) -> None:
+        """Record that the session was used at ``at``."""
         ...
 
     async def delete_expired(self, now: datetime, limit: int) -> int:

@@ -23,6 +23,7 @@ from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.mail import OutboxStores
 from dreamina.ports.policy import PolicyStores
 from dreamina.ports.support import SupportStores
+from dreamina.ports.tokens import TokenStores
 
 
 class KernelStores(Protocol):
@@ -37,6 +38,7 @@ class UnitOfWork(
     KernelStores,
     OutboxStores,
     IdentityStores,
+    TokenStores,
     PolicyStores,
     ConsentStores,
     GenerationStores,

@@ -10,13 +10,14 @@ from datetime import timedelta
 from uuid import UUID
 
 from dreamina.adapters.memory import identity as memory_identity
-from dreamina.adapters.sql import repositories_identity
+from dreamina.adapters.memory import tokens as memory_tokens
+from dreamina.adapters.sql import repositories_identity, repositories_tokens
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.identity.data_map import IDENTITY_DATA
 from dreamina.domain.identity.personal_data import IdentityPersonalData
 from dreamina.domain.identity.profiles import Profiles
 from dreamina.domain.identity.registrations import Registrations
-from dreamina.domain.identity.retention import AuditEventsPastLegalPeriod, ExpiredSessions
+from dreamina.domain.identity.retention import AuditEventsPastLegalPeriod, ExpiredAccountTokens, ExpiredSessions
 from dreamina.domain.identity.sessions import SessionRules, Sessions
 from dreamina.domain.identity.staff import StaffDirectory
 from dreamina.ports.child_reports import GenerationStopper
@@ -24,7 +25,10 @@ from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, ModuleParts
 
 PARTS = ModuleParts(
-    name="identity", data=IDENTITY_DATA, sql=repositories_identity.REPOSITORIES, memory=(memory_identity.STORES,)
+    name="identity",
+    data=IDENTITY_DATA,
+    sql={**repositories_identity.REPOSITORIES, **repositories_tokens.REPOSITORIES},
+    memory=(memory_identity.STORES, memory_tokens.STORES),
 )
 
 NO_SESSION = uuid.UUID(int=0)  # a correction that arrives through a privacy request, not a particular session
@@ -94,6 +98,10 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
             holders=(
                 IdentityPersonalData(uow=infra.uow, vault=infra.vault, keyrings=infra.keyrings, clock=infra.clock),
             ),
-            retention=(ExpiredSessions(infra.uow), AuditEventsPastLegalPeriod(infra.uow)),
+            retention=(
+                ExpiredSessions(infra.uow),
+                ExpiredAccountTokens(infra.uow),
+                AuditEventsPastLegalPeriod(infra.uow),
+            ),
         ),
     )

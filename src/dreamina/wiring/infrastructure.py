@@ -13,6 +13,7 @@ from dreamina.adapters.sql.repository_kit import SqlRepositories
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, load_jurisdictions
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.mail import MailDelivery
+from dreamina.domain.privacy.secrets import SecretChecks, ThrottleRules
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.mail import Mailer
@@ -35,6 +36,7 @@ class Infrastructure:
     keyrings: Keyrings
     mailer: Mailer
     mail: MailDelivery  # the outbox every module queues its mail in
+    secret_checks: SecretChecks  # one throttle for every check of a password, code or token
     object_store: ObjectStore
     attempts: AttemptCounter
     passwords: PasswordHasher
@@ -105,6 +107,9 @@ def wire_infrastructure(
         keyrings=Keyrings(vault, cipher, clock),
         mailer=mailer,
         mail=MailDelivery(uow=uow, vault=vault, cipher=cipher, mailer=mailer, clock=clock),
+        secret_checks=SecretChecks(
+            attempts, vault, ThrottleRules(settings.login_max_failures, settings.login_window_seconds)
+        ),
         object_store=overrides.get("object_store") or _object_store(settings, url_key, clock),
         attempts=attempts,
         passwords=overrides.get("passwords")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from dreamina.adapters.memory.tables import (
@@ -12,6 +13,7 @@ from dreamina.adapters.memory.tables import (
     TableSpec,
     Unique,
     utc,
+    utc_or_none,
 )
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
@@ -20,9 +22,9 @@ from dreamina.ports.staff import StaffMember, StaffRole
 
 
 class InMemoryAccountRepository:
-    def __init__(self, table: Table[UUID, Account], sessions: Table[UUID, AuthSession] | None = None) -> None:
+    def __init__(self, table: Table[UUID, Account], *dependents: Table[UUID, Any]) -> None:
         self._table = table
-        self._sessions = sessions  # deleted with their account, as the SQL foreign key cascades
+        self._dependents = dependents  # sessions and tokens go with their account, as the SQL foreign keys cascade
 
     async def add(self, account: Account) -> None:
         stored = _stored_account(account)
@@ -44,10 +46,10 @@ class InMemoryAccountRepository:
         self._table.replace(stored.id, stored)
 
     async def delete(self, account_id: UUID) -> bool:
-        if self._sessions is not None:
-            for key, session in list(self._sessions.rows()):
-                if session.account_id == account_id:
-                    self._sessions.delete(key)
+        for dependent in self._dependents:
+            for key, row in list(dependent.rows()):
+                if row.account_id == account_id:
+                    dependent.delete(key)
         return self._table.delete(account_id)
 
 
@@ -59,6 +61,7 @@ def _stored_account(account: Account) -> Account:
     check_text("status", account.status)
     check_time("created_at", account.created_at)
     check_time("updated_at", account.updated_at)
+    check_time("email_verified_at", account.email_verified_at)
     return dataclasses.replace(
         account,
         email_ciphertext=bytes(account.email_ciphertext),
@@ -69,6 +72,7 @@ def _stored_account(account: Account) -> Account:
         status=AccountStatus(account.status),
         created_at=utc(account.created_at),
         updated_at=utc(account.updated_at),
+        email_verified_at=utc_or_none(account.email_verified_at),
     )
 
 
@@ -81,9 +85,16 @@ class InMemorySessionRepository:
         check_text("token_hash", session.token_hash)
         check_time("created_at", session.created_at)
         check_time("expires_at", session.expires_at)
+        check_time("last_used_at", session.last_used_at)
+        check_text("device_class", session.device_class)
         if self._accounts.get(session.account_id) is None:
             raise NotFound("the record refers to something that does not exist")
-        stored = dataclasses.replace(session, created_at=utc(session.created_at), expires_at=utc(session.expires_at))
+        stored = dataclasses.replace(
+            session,
+            created_at=utc(session.created_at),
+            expires_at=utc(session.expires_at),
+            last_used_at=utc_or_none(session.last_used_at),
+        )
         self._table.insert(stored.id, stored)
 
     async def get_by_token_hash(self, token_hash: str) -> AuthSession | None:
@@ -93,11 +104,21 @@ class InMemorySessionRepository:
     async def delete(self, session_id: UUID) -> bool:
         return self._table.delete(session_id)
 
-    async def delete_for_account(self, account_id: UUID) -> int:
-        doomed = [key for key, s in self._table.rows() if s.account_id == account_id]
+    async def delete_for_account(self, account_id: UUID, *, keep: UUID | None = None) -> int:
+        doomed = [key for key, s in self._table.rows() if s.account_id == account_id and key != keep]
         for key in doomed:
             self._table.delete(key)
         return len(doomed)
+
+    async def list_for_account(self, account_id: UUID) -> list[AuthSession]:
+        found = [s for _, s in self._table.rows() if s.account_id == account_id]
+        return sorted(found, key=lambda s: (-s.created_at.timestamp(), s.id))
+
+    async def touch(self, session_id: UUID, at: datetime) -> None:
+        check_time("at", at)
+        found = self._table.get(session_id)
+        if found is not None:
+            self._table.replace(session_id, dataclasses.replace(found, last_used_at=utc(at)))
 
     async def delete_expired(self, now: datetime, limit: int) -> int:
         check_time("now", now)
@@ -147,7 +168,9 @@ STORES = MemoryStores(
         TableSpec("staff_members"),
     ),
     repositories={
-        "accounts": lambda s: InMemoryAccountRepository(s.table("accounts"), s.table("auth_sessions")),
+        "accounts": lambda s: InMemoryAccountRepository(
+            s.table("accounts"), s.table("auth_sessions"), s.table("account_tokens")
+        ),
         "sessions": lambda s: InMemorySessionRepository(s.table("auth_sessions"), s.table("accounts")),
         "staff": lambda s: InMemoryStaffRepository(s.table("staff_members")),
     },

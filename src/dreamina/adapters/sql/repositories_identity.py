@@ -39,6 +39,7 @@ def _account_values(account: Account) -> dict[str, Any]:
         "created_at": account.created_at,
         "updated_at": account.updated_at,
         "content_retention_days": account.content_retention_days,
+        "email_verified_at": account.email_verified_at,
     }
 
 
@@ -56,6 +57,7 @@ def _account(row: Any) -> Account:
         created_at=row.created_at,
         updated_at=row.updated_at,
         content_retention_days=row.content_retention_days,
+        email_verified_at=row.email_verified_at,
     )
 
 
@@ -98,6 +100,8 @@ def _session_record(row: Any) -> AuthSession:
         token_hash=row.token_hash,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        device_class=row.device_class,
     )
 
 
@@ -110,12 +114,16 @@ class SqlSessionRepository(SqlRepository):
         check_text("token_hash", session.token_hash)
         check_time("created_at", session.created_at)
         check_time("expires_at", session.expires_at)
+        check_time("last_used_at", session.last_used_at)
+        check_text("device_class", session.device_class)
         statement = insert(AuthSessionRow).values(
             id=session.id,
             account_id=session.account_id,
             token_hash=session.token_hash,
             created_at=session.created_at,
             expires_at=session.expires_at,
+            last_used_at=session.last_used_at,
+            device_class=session.device_class,
         )
         await self._write(statement, conflict="a session with this id or token already exists")
 
@@ -128,8 +136,23 @@ class SqlSessionRepository(SqlRepository):
     async def delete(self, session_id: UUID) -> bool:
         return await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.id == session_id)) > 0
 
-    async def delete_for_account(self, account_id: UUID) -> int:
-        return await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id))
+    async def delete_for_account(self, account_id: UUID, *, keep: UUID | None = None) -> int:
+        statement = delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id)
+        if keep is not None:
+            statement = statement.where(AuthSessionRow.id != keep)
+        return await self._execute_count(statement)
+
+    async def list_for_account(self, account_id: UUID) -> list[AuthSession]:
+        statement = (
+            select(self._table)
+            .where(AuthSessionRow.account_id == account_id)
+            .order_by(AuthSessionRow.created_at.desc(), AuthSessionRow.id)
+        )
+        return [_session_record(row) for row in await self._session.execute(statement)]
+
+    async def touch(self, session_id: UUID, at: datetime) -> None:
+        check_time("at", at)
+        await self._execute_count(update(AuthSessionRow).where(AuthSessionRow.id == session_id).values(last_used_at=at))
 
     async def delete_expired(self, now: datetime, limit: int) -> int:
         check_time("now", now)

@@ -20,7 +20,14 @@ from dreamina.domain.privacy.schedule import (
     ScheduleAction,
     ScheduleEntry,
 )
-from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose
+from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose, RetentionAction, RetentionRule
+
+TOKEN_DAYS = 7  # the longest a one-time token lives (an email change's undo link)
+ONE_TIME_TOKEN = RetentionRule(
+    f"deleted once it expires (at most {TOKEN_DAYS} days after it was issued), used or not",
+    RetentionAction.DELETE,
+    TOKEN_DAYS,
+)
 
 IDENTITY_DATA = DataDeclaration(
     stores=(
@@ -88,6 +95,12 @@ IDENTITY_DATA = DataDeclaration(
             updated_at=FieldDeclaration(
                 DataCategory.ACCOUNT, "when the account last changed", retention=ACCOUNT_LIFETIME
             ),
+            email_verified_at=FieldDeclaration(
+                DataCategory.ACCOUNT,
+                "when the current email address answered a verification mail (empty: not verified)",
+                purposes=(Purpose.SERVICE, Purpose.SECURITY),
+                retention=ACCOUNT_LIFETIME,
+            ),
         ),
         store(
             "auth_sessions",
@@ -102,6 +115,41 @@ IDENTITY_DATA = DataDeclaration(
             ),
             created_at=FieldDeclaration(DataCategory.TECHNICAL, "sign-in time", retention=SESSION_LIFETIME),
             expires_at=FieldDeclaration(DataCategory.TECHNICAL, "expiry time", retention=SESSION_LIFETIME),
+            last_used_at=FieldDeclaration(
+                DataCategory.TECHNICAL,
+                "when the session was last used, to the minute (so the subject can spot a session that is not theirs)",
+                purposes=(Purpose.SERVICE, Purpose.SECURITY),
+                retention=SESSION_LIFETIME,
+            ),
+            device_class=FieldDeclaration(
+                DataCategory.TECHNICAL,
+                "desktop, mobile, tablet, bot or other, derived from the user agent at sign-in (which is not kept)",
+                purposes=(Purpose.SERVICE, Purpose.SECURITY),
+                retention=SESSION_LIFETIME,
+            ),
+        ),
+        store(
+            "account_tokens",
+            "one-time tokens: email verification, email change and its undo, password reset, sign-in codes",
+            id=ROW_ID,
+            account_id=SUBJECT,
+            purpose=non_personal("what the token proves"),
+            token_hash=FieldDeclaration(
+                DataCategory.TECHNICAL,
+                "keyed hash of the token (the token itself is only ever in the mail)",
+                purposes=(Purpose.SECURITY,),
+                retention=ONE_TIME_TOKEN,
+            ),
+            payload_ciphertext=FieldDeclaration(
+                DataCategory.ACCOUNT,
+                "an email change's new (or, for its undo, old) address, encrypted with the subject's data key",
+                purposes=(Purpose.SERVICE, Purpose.SECURITY),
+                retention=ONE_TIME_TOKEN,
+                encrypted=True,
+            ),
+            created_at=FieldDeclaration(DataCategory.TECHNICAL, "when it was issued", retention=ONE_TIME_TOKEN),
+            expires_at=FieldDeclaration(DataCategory.TECHNICAL, "when it expires", retention=ONE_TIME_TOKEN),
+            used_at=FieldDeclaration(DataCategory.TECHNICAL, "when it was used (once)", retention=ONE_TIME_TOKEN),
         ),
         StoreDeclaration(
             "staff_members",
@@ -141,6 +189,16 @@ IDENTITY_DATA = DataDeclaration(
             "signed-in sessions (a hash of the bearer token) are deleted once they expire",
             stores=("auth_sessions",),
             tasks=("auth_sessions.expired",),
+        ),
+        ScheduleEntry(
+            "account_tokens",
+            DataCategory.TECHNICAL,
+            RetentionPeriod(PeriodKind.AT_EXPIRY, TOKEN_DAYS, "the token being issued (30 minutes to 7 days)"),
+            ScheduleAction.DELETE,
+            "one-time tokens (verification, email change and its undo, password reset, sign-in codes) are deleted "
+            "once they expire, used or not",
+            stores=("account_tokens",),
+            tasks=("account_tokens.expired",),
         ),
         ScheduleEntry(
             "account",

@@ -30,6 +30,12 @@ class IdentityPersonalData:
         Coverage("store", "policy_acceptances", "policy_acceptances.json", "deleted"),
         Coverage(
             "store",
+            "account_tokens",
+            "not exported: one-time secrets (only their hashes are stored) that expire within 7 days",
+            "deleted",
+        ),
+        Coverage(
+            "store",
             "audit_events",
             "audit_events.json",
             "pseudonymised legal hold: the subject's id becomes a keyed pseudonym, free-text reasons are dropped",
@@ -65,6 +71,7 @@ class IdentityPersonalData:
             return {
                 "accounts": int(await uow.accounts.get(subject_id) is not None),
                 "policy_acceptances": len(await uow.acceptances.list_for_subject(subject_id)),
+                "account_tokens": len(await uow.account_tokens.list_for_account(subject_id)),
                 "audit_events": len(await uow.audit.list_for_subject(subject_id)),
                 "disclosures": len(await uow.disclosures.list_for_subject(subject_id)),
                 "child_reports": len(await uow.child_reports.list_for_subject(subject_id)),
@@ -97,6 +104,7 @@ class IdentityPersonalData:
                         "country": account.country,
                         "region": account.region,
                         "status": account.status.value,
+                        "email_verified": account.email_verified,
                         "created_at": account.created_at.isoformat(),
                         "updated_at": account.updated_at.isoformat(),
                     }
@@ -152,6 +160,7 @@ class IdentityPersonalData:
         pseudonym = erasure_pseudonym(self._vault, subject_id)
         async with self._uow() as uow:
             deleted = await uow.sessions.delete_for_account(subject_id)
+            deleted += await uow.account_tokens.delete_for_account(subject_id)
             deleted += await uow.acceptances.delete_for_subject(subject_id)
             deleted += int(await uow.accounts.delete(subject_id))
             pseudonymised = await uow.audit.pseudonymise_subject(subject_id, pseudonym)

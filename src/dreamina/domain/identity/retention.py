@@ -111,3 +111,24 @@ class AuditEventsPastLegalPeriod:
             deleted = await uow.audit.delete_before(self._cutoff(now), limit)
             await uow.commit()
         return deleted
+
+
+class ExpiredAccountTokens:
+    """Deletes one-time tokens once they expire, used or not (data map: ``account_tokens``)."""
+
+    name = "account_tokens.expired"
+    category = DataCategory.TECHNICAL
+    description = "one-time tokens are deleted once they expire"
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.account_tokens.count_expired(now)
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            deleted = await uow.account_tokens.delete_expired(now, limit)
+            await uow.commit()
+        return deleted
