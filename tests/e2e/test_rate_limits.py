@@ -3,6 +3,8 @@ and the limiter's store never holds the client's address."""
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 
 from litestar.stores.memory import MemoryStore
@@ -49,3 +51,15 @@ async def test_sensitive_routes_are_limited_per_client(tmp_path: Path) -> None:
         assert keys
         assert not any("testclient" in key or "127.0.0.1" in key for key in keys)
     await container.aclose()
+
+
+async def test_a_429_is_logged_as_a_429(tmp_path: Path, logs: io.StringIO) -> None:
+    settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), "DREAMINA_RATE_LIMIT_GENERAL_PER_MINUTE": "1"})
+    container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
+    async with AsyncTestClient(app=create_app(container=container)) as client:
+        assert [(await client.get("/v1/privacy/processors")).status_code for _ in range(2)] == [200, 429]
+    await container.aclose()
+    lines = [json.loads(line) for line in logs.getvalue().splitlines() if line.startswith("{")]
+    statuses = [line["status"] for line in lines if line.get("event") == "request"]
+    assert statuses == [200, 429]
+    assert not any(line.get("level") == "error" for line in lines)

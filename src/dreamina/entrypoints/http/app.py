@@ -31,6 +31,7 @@ from dreamina.entrypoints.http.middleware import request_context, security_heade
 from dreamina.entrypoints.http.openapi import StrictStructSchemaPlugin, document_problem_responses
 from dreamina.entrypoints.http.problems import exception_handlers
 from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limit_configs, rate_limit_stores
+from dreamina.entrypoints.http.request import DreaminaRequest
 from dreamina.settings import Settings, cors_origins, load_settings
 
 FACES: tuple[HttpFace, ...] = (
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         before_request=honour_gpc,
         before_send=[set_device_cookie, security_headers],
         request_max_body_size=settings.max_body_bytes,
+        request_class=DreaminaRequest,
         cors_config=_cors(settings),
         logging_config=None,
         openapi_config=OpenAPIConfig(

@@ -81,6 +81,11 @@ def request_context(app: ASGIApp) -> ASGIApp:
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
                 await app(scope, receive, send_wrapper)
+            except Exception as exc:
+                # Raised before any response (e.g. by the rate limiter): the app-level handler answers with the
+                # exception's own status, so that is the status to log.
+                status = getattr(exc, "status_code", 500)
+                raise
             finally:
                 route: Any = scope.get("path_template")
                 log.info(
