@@ -18,7 +18,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import event, text
 
-from dreamina.adapters.sql.database import Database
+from dreamina.adapters.sql.database import SQLITE_BUSY_TIMEOUT_MS, Database
 from dreamina.adapters.sql.schema import metadata
 from dreamina.bootstrap import sql_database
 from dreamina.domain.privacy.errors import Conflict, NotFound
@@ -715,13 +715,13 @@ async def test_expiry_sweep_is_one_bounded_statement(sql_database: Database) -> 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
-    event.listen(sql_database.engine.sync_engine, "before_cursor_execute", record)
+    event.listen(sql_database.unit_of_work_engine.sync_engine, "before_cursor_execute", record)
     try:
         async with sql_database.unit_of_work() as uow:
             assert await uow.sessions.delete_expired(NOW, 2) == 2
             await uow.commit()
     finally:
-        event.remove(sql_database.engine.sync_engine, "before_cursor_execute", record)
+        event.remove(sql_database.unit_of_work_engine.sync_engine, "before_cursor_execute", record)
 
     data_statements = [s for s in statements if s.split()[0].upper() in {"SELECT", "DELETE", "UPDATE", "INSERT"}]
     assert len(data_statements) == 1, statements
@@ -752,7 +752,7 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_pa
             journal = (await connection.execute(text("PRAGMA journal_mode"))).scalar_one()
             foreign_keys = (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one()
             busy = (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one()
-        assert (journal, foreign_keys, busy) == ("wal", 1, 5000)
+        assert (journal, foreign_keys, busy) == ("wal", 1, SQLITE_BUSY_TIMEOUT_MS)
         assert path.parent.is_dir()
     finally:
         await database.dispose()
@@ -796,28 +796,3 @@ async def test_a_session_added_and_deleted_in_one_unit_of_work_leaves_nothing(
     async with uow_factory() as uow:
         assert await uow.sessions.get_by_token_hash(session.token_hash) is None
         assert await uow.sessions.delete_for_account(account.id) == 0
-
-
-async def test_a_stale_sqlite_write_is_refused_as_busy_and_changes_nothing(tmp_path: Path) -> None:
-    """SQLite cannot upgrade a read snapshot another unit of work has since written past: the store says ``busy``
-    (503 with Retry-After at the edge, a retry in use cases that expect races), never a driver error."""
-    from dreamina.adapters.sql.database import upgrade
-    from dreamina.domain.privacy.errors import StoreBusy
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}"
-    await upgrade(url)
-    database = sql_database(url)
-    try:
-        stale, fresh = make_account(), make_account()
-        async with database.unit_of_work() as first:
-            assert await first.accounts.get(stale.id) is None  # first reads: its snapshot starts here
-            async with database.unit_of_work() as second:
-                await second.accounts.add(fresh)
-                await second.commit()
-            with pytest.raises(StoreBusy):
-                await first.accounts.add(stale)
-        async with database.unit_of_work() as check:
-            assert await check.accounts.get(stale.id) is None
-            assert await check.accounts.get(fresh.id) == fresh
-    finally:
-        await database.dispose()

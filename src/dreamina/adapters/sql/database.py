@@ -22,14 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import NullPool
 
 from dreamina.adapters.sql.repository_kit import SqlRepositories
-from dreamina.adapters.sql.unit_of_work import SqlUnitOfWork
+from dreamina.adapters.sql.unit_of_work import SqliteWriterTurns, SqlUnitOfWork
 from dreamina.domain.privacy.errors import StoreBusy
 from dreamina.ports.unit_of_work import UnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 """The migration scripts ship inside the package, so a non-editable install can upgrade its database too."""
 
-SQLITE_BUSY_TIMEOUT_MS = 5_000
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite write waits for another *process's* write (the CLI, a privacy worker) before giving up."""
 PING_TIMEOUT_SECONDS = 5.0
 
 _ASYNC_DRIVERS = {
@@ -59,15 +60,17 @@ def _prepare_sqlite_file(url: URL) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
-def configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+def configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, immediate: bool = False) -> None:
     """WAL, a busy timeout and real transactions (SAVEPOINT, transactional DDL) on every SQLite connection.
 
-    The driver's own transaction handling is switched off and a plain (deferred) ``BEGIN`` emitted instead,
-    so SAVEPOINT works. Deferred, not IMMEDIATE: readers never wait, and a unit of work that awaits something
-    slow does not lock out every other one; concurrent writers wait up to the busy timeout. Migrations run
-    with foreign keys off: batch mode recreates tables, and with the pragma on, dropping a parent table would
-    cascade into its children.
+    The driver's own transaction handling is switched off and ``BEGIN`` emitted by us instead, so SAVEPOINT works.
+    ``immediate``: the engine's transactions are write transactions and take SQLite's write lock when they begin
+    (``BEGIN IMMEDIATE``), so a transaction never reads a snapshot it later cannot upgrade to a write — the cause of
+    "database is locked" under concurrent writes; another process's writer is waited for up to the busy timeout.
+    Migrations run with foreign keys off: batch mode recreates tables, and with the pragma on, dropping a parent
+    table would cascade into its children.
     """
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -83,12 +86,11 @@ def configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(begin)
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _on_error(context: Any) -> None:
-        # A deferred transaction that read before another one committed cannot upgrade to a write (SQLITE_BUSY,
-        # "database is locked", whatever the busy timeout): nothing was written, so callers may run it again.
+        # Another process held the write lock past the busy timeout: nothing was written, callers may retry.
         original = context.original_exception
         if isinstance(original, sqlite3.OperationalError) and "database is locked" in str(original):
             raise StoreBusy("the database is busy with another write; try again") from original
@@ -124,14 +126,20 @@ class Database:
         """
         self.url = async_url(url)
         self._repositories = repositories
+        self._writer_turns: SqliteWriterTurns | None = None
         if self.url.get_backend_name() == "sqlite":
             _prepare_sqlite_file(self.url)
+            # ``engine``: reads outside units of work (health checks, tests) and nested units of work, deferred.
             self.engine = create_async_engine(self.url, echo=echo, hide_parameters=True)
             configure_sqlite(self.engine, foreign_keys=True)
+            # Units of work take turns (SqliteWriterTurns) on one connection that begins IMMEDIATE.
+            writer = create_async_engine(self.url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0)
+            configure_sqlite(writer, foreign_keys=True, immediate=True)
+            self._writer_turns = SqliteWriterTurns()
         elif not pooled:
-            self.engine = create_async_engine(self.url, echo=echo, poolclass=NullPool, hide_parameters=True)
+            self.engine = writer = create_async_engine(self.url, echo=echo, poolclass=NullPool, hide_parameters=True)
         else:
-            self.engine = create_async_engine(
+            self.engine = writer = create_async_engine(
                 self.url,
                 echo=echo,
                 hide_parameters=True,  # error messages must not carry personal data into logs
@@ -140,7 +148,14 @@ class Database:
                 pool_pre_ping=True,
                 pool_recycle=1800,
             )
-        self.session_factory = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._writer = writer
+        self.session_factory = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
+        self._nested_factory = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def unit_of_work_engine(self) -> AsyncEngine:
+        """The engine units of work run on (on SQLite the writer's; elsewhere ``engine`` itself)."""
+        return self._writer
 
     @property
     def backend(self) -> str:
@@ -149,7 +164,15 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         # The stores are attached by name (see SqlUnitOfWork), which the type checker cannot follow.
-        return cast(UnitOfWork, SqlUnitOfWork(self.session_factory, self._repositories))
+        return cast(
+            UnitOfWork,
+            SqlUnitOfWork(
+                self.session_factory,
+                self._repositories,
+                turns=self._writer_turns,
+                nested_factory=self._nested_factory,
+            ),
+        )
 
     async def ping(self) -> bool:
         """True if the database answers ``SELECT 1`` within a few seconds."""
@@ -162,6 +185,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._writer is not self.engine:
+            await self._writer.dispose()
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"

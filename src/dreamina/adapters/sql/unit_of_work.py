@@ -2,11 +2,90 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
+import socket
+import weakref
 from types import TracebackType
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dreamina.adapters.sql.repository_kit import SqlRepositories
+from dreamina.domain.privacy.errors import StoreBusy, StoreUnavailable
+
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")  # PostgreSQL: connection exception, insufficient resources, shutdown
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) means the database cannot be reached now, rather than a bug or bad
+    data: a refused or lost connection, an exhausted pool or server, a server shutting down."""
+    seen: BaseException | None = error
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionError | socket.gaierror | sa_exc.TimeoutError):
+            return True
+        if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        state = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        seen = seen.__cause__ or seen.__context__ or getattr(seen, "orig", None)
+    return False
+
+
+SQLITE_WRITER_WAIT_SECONDS = 60.0
+"""How long a unit of work waits for this process's writer turn before answering ``StoreBusy`` (an overload)."""
+
+
+class SqliteWriterTurns:
+    """One writer at a time in this process, first come first served, for an embedded SQLite database.
+
+    SQLite allows one writer; with several connections each beginning its own transaction, concurrent writers
+    either spin in the busy handler or fail outright (a deferred transaction that read first). Instead every unit of
+    work of this process waits its turn here (an ``asyncio.Lock`` per event loop, FIFO), then begins ``IMMEDIATE`` on
+    the writer engine: writes queue instead of being refused. A unit of work opened while the same task already holds
+    the turn (nested) would wait for itself: it reads instead, on a connection of its own with a deferred ``BEGIN``
+    (it sees what is committed, as any reader in WAL mode does).
+    """
+
+    def __init__(self, wait_seconds: float = SQLITE_WRITER_WAIT_SECONDS) -> None:
+        self._wait_seconds = wait_seconds
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+        # The holding turn, seen by the task that took it and by the tasks it starts while holding it; a task it
+        # started that outlives the turn sees a stale value and waits for a turn of its own.
+        self._holder: contextvars.ContextVar[object | None] = contextvars.ContextVar(
+            f"sqlite-writer-{id(self)}", default=None
+        )
+        self._current: set[object] = set()
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    def held(self) -> bool:
+        """Whether the current task (or the task that started it) holds the writer turn right now."""
+        return self._holder.get() in self._current
+
+    async def acquire(self) -> contextvars.Token[object | None]:
+        try:
+            async with asyncio.timeout(self._wait_seconds):
+                await self._lock().acquire()
+        except TimeoutError:
+            raise StoreBusy("the database is busy with other writes; try again") from None
+        turn = object()
+        self._current.add(turn)
+        return self._holder.set(turn)
+
+    def release(self, token: contextvars.Token[object | None]) -> None:
+        self._current.discard(self._holder.get())
+        self._holder.reset(token)
+        self._lock().release()
 
 
 class SqlUnitOfWork:
@@ -18,9 +97,21 @@ class SqlUnitOfWork:
     port names.
     """
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], repositories: SqlRepositories) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        repositories: SqlRepositories,
+        *,
+        turns: SqliteWriterTurns | None = None,
+        nested_factory: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
+        """``turns``: on SQLite, the process's writer turns, held from entry to exit (one writer at a time);
+        ``nested_factory``: the sessions of a unit of work opened while its task holds the turn (a reader)."""
         self._session_factory = session_factory
         self._repositories = repositories
+        self._turns = turns
+        self._nested_factory = nested_factory
+        self._turn: contextvars.Token[object | None] | None = None
         self._session: AsyncSession | None = None
         self._used = False
 
@@ -28,7 +119,13 @@ class SqlUnitOfWork:
         if self._used:
             raise RuntimeError("a unit of work is single use; make a new one")
         self._used = True
-        session = self._session_factory()
+        factory = self._session_factory
+        if self._turns is not None:
+            if self._turns.held() and self._nested_factory is not None:
+                factory = self._nested_factory
+            else:
+                self._turn = await self._turns.acquire()
+        session = factory()
         self._session = session
         for name, make in self._repositories.items():
             setattr(self, name, make(session))
@@ -40,9 +137,17 @@ class SqlUnitOfWork:
         session = self._require_session()
         self._session = None
         try:
-            await session.rollback()  # a no-op after commit; discards anything written since
+            with contextlib.suppress(Exception):  # a lost connection cannot roll back; closing discards it
+                await session.rollback()  # a no-op after commit; discards anything written since
         finally:
-            await session.close()
+            try:
+                await session.close()
+            finally:
+                if self._turns is not None and self._turn is not None:
+                    self._turns.release(self._turn)
+                    self._turn = None
+        if exc is not None and not isinstance(exc, StoreBusy) and is_outage(exc):
+            raise StoreUnavailable("the database is unavailable; try again shortly") from exc
 
     async def commit(self) -> None:
         await self._require_session().commit()

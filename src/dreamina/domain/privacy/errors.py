@@ -90,3 +90,11 @@ class StoreBusy(DomainError):
     code = "busy"
     title = "Busy, try again"
     retry_after_seconds = 1
+
+
+class StoreUnavailable(StoreBusy):
+    """The store cannot be reached (connection refused or lost, no connection slot free, shutting down): an outage,
+    not the caller's mistake. The unit of work did not commit; the same request can be made again later."""
+
+    title = "Temporarily unavailable, try again"
+    retry_after_seconds = 5

@@ -1,0 +1,77 @@
+"""An outage of a dependency answers 503 with ``Retry-After``, never a 500 (issue 13, finding 11).
+
+Before: the database refusing connections answered 1,108 x 500 (``ConnectionRefusedError``, ``DBAPIError``)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dreamina.adapters.memory.mail import InMemoryMailer
+from dreamina.adapters.passwords import Argon2PasswordHasher
+from dreamina.bootstrap import build_container
+from dreamina.entrypoints.http.app import create_app
+from dreamina.settings import load_settings
+
+from .conftest import UNTHROTTLED
+from .helpers import sign_up_body
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # nothing listens there once the socket is closed
+
+
+@pytest.fixture
+async def client_without_database(tmp_path: Path) -> Any:
+    url = f"postgresql+asyncpg://dreamina:dreamina@127.0.0.1:{_closed_port()}/dreamina"
+    settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), "DREAMINA_DATABASE_URL": url, **UNTHROTTLED})
+    container = build_container(settings, mailer=InMemoryMailer(), passwords=Argon2PasswordHasher.fast())
+    transport = httpx.ASGITransport(app=create_app(container=container))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        await container.aclose()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "authorization"),
+    [
+        ("POST", "/v1/accounts", sign_up_body("down@example.com"), None),
+        ("POST", "/v1/auth/token", {"email": "down@example.com", "password": "whatever it is"}, None),
+        ("GET", "/v1/me", None, "Bearer some-token"),
+        ("GET", "/v1/privacy/policy", None, None),
+        ("PUT", "/v1/consent", {"functional": True, "analytics": False, "marketing": False}, None),
+        (
+            "POST",
+            "/v1/support/tickets",
+            {
+                "category": "privacy",
+                "subject": "A question",
+                "message": "hello there, a question about my data",
+                "reply_to": "a@example.com",
+            },
+            None,
+        ),
+    ],
+)
+async def test_a_database_refusing_connections_answers_503_with_retry_after(
+    client_without_database: httpx.AsyncClient, method: str, path: str, body: Any, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = await client_without_database.request(method, path, json=body, headers=headers)
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "busy"
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+async def test_health_says_the_database_is_down(client_without_database: httpx.AsyncClient) -> None:
+    response = await client_without_database.get("/health")
+    assert response.status_code == 503 and response.json()["database"] == "unavailable"
