@@ -52,6 +52,8 @@ OVERRIDES = frozenset(
 
 INITIAL_EFFECTIVE_AT = datetime(2026, 5, 1, tzinfo=UTC)
 MAIL_DELIVERY_SECONDS = 15.0  # how soon mail a flush could not send is tried again (embedded profile)
+PRIVACY_JOBS_SECONDS = 5.0  # how often the embedded profile runs due exports and erasures
+DEADLINE_MONITOR_SECONDS = 3600.0  # how often the embedded profile flags requests near or past their legal deadline
 
 
 def shipped_policy_text() -> str:
@@ -173,7 +175,9 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         closers=[*infra.closers, *(hook for m in modules for hook in m.closers)],
     )
     if settings.queue == "in_process" and overrides.get("job_queue") is None:
-        _run_in_this_process(sweep, infra, lifecycle)
+        _run_in_this_process(
+            sweep, infra, lifecycle, data_rights_module, tuple(monitor for m in modules for monitor in m.monitors)
+        )
     return Container(
         settings=settings,
         infra=infra,
@@ -190,14 +194,27 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     )
 
 
-def _run_in_this_process(sweep: RetentionSweep, infra: Infrastructure, lifecycle: Lifecycle) -> None:
-    """Embedded profile: no worker process runs, so this process sweeps on the retention interval and delivers the
-    mail a flush after commit left in the outbox."""
+def _run_in_this_process(
+    sweep: RetentionSweep,
+    infra: Infrastructure,
+    lifecycle: Lifecycle,
+    data_rights_module: DataRightsModule,
+    monitors: tuple[DeadlineMonitor, ...],
+) -> None:
+    """Embedded profile: no worker process runs, so this process does what the workers do: it runs due exports and
+    erasures, flags requests near their legal deadline, sweeps on the retention interval and delivers the mail a
+    flush after commit left in the outbox."""
     from dreamina.adapters.periodic import Periodic
     from dreamina.adapters.retention_runs import PeriodicSweep
 
+    async def check_deadlines() -> None:
+        for monitor in monitors:
+            await monitor()
+
     periodic = PeriodicSweep(sweep, infra.settings.retention_sweep_minutes * 60.0)
     mail = Periodic("mail_delivery", MAIL_DELIVERY_SECONDS, infra.mail.deliver_due)
-    for runner in (periodic, mail):
+    jobs = Periodic("privacy_jobs", PRIVACY_JOBS_SECONDS, data_rights_module.jobs.run_due)
+    deadlines = Periodic("deadline_monitor", DEADLINE_MONITOR_SECONDS, check_deadlines)
+    for runner in (periodic, mail, jobs, deadlines):
         lifecycle.starters.append(runner.start)
         lifecycle.closers.append(runner.stop)

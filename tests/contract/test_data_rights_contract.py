@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -87,6 +88,66 @@ async def test_events_and_jobs(uow_factory: UnitOfWorkFactory) -> None:
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.privacy_jobs.get(request.id) == job
+
+
+async def test_a_job_lease_is_held_by_one_worker_until_it_runs_out(uow_factory: UnitOfWorkFactory) -> None:
+    """Issue 13, finding 10: leases make two workers never run one job; a dead worker's lease runs out."""
+    request = make_request(uuid.uuid4())
+    job = make_job(request, kind="erasure")
+    async with uow_factory() as uow:
+        await uow.privacy_requests.add(request)
+        await uow.privacy_jobs.add(job)
+        await uow.commit()
+    until = AT + timedelta(seconds=60)
+    async with uow_factory() as uow:
+        assert await uow.privacy_jobs.claim(request.id, "one", AT, until) is True
+        assert await uow.privacy_jobs.claim(request.id, "two", AT + timedelta(seconds=59), until) is False
+        assert await uow.privacy_jobs.claim(request.id, "one", AT + timedelta(seconds=30), until) is True  # renewed
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.privacy_jobs.get(request.id)
+        assert stored is not None and (stored.lease_owner, stored.lease_until) == ("one", until)
+        stored.steps_done = ("sessions_revoked",)
+        stored.lease_owner, stored.lease_until = None, None
+        await uow.privacy_jobs.update(stored)  # an update leaves the lease alone
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.privacy_jobs.get(request.id)
+        assert stored is not None and stored.lease_owner == "one" and stored.steps_done == ("sessions_revoked",)
+        # "one" died: its lease runs out and "two" takes the job over
+        assert await uow.privacy_jobs.claim(
+            request.id, "two", until + timedelta(seconds=1), until + timedelta(minutes=1)
+        )
+        await uow.privacy_jobs.release(request.id, "one")  # too late: not its lease any more
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.privacy_jobs.get(request.id)
+        assert stored is not None and stored.lease_owner == "two"
+        await uow.privacy_jobs.release(request.id, "two")
+        assert await uow.privacy_jobs.claim(request.id, "three", AT, until) is True  # released: free at once
+        stored = await uow.privacy_jobs.get(request.id)
+        assert stored is not None
+        stored.finish(AT)
+        await uow.privacy_jobs.update(stored)
+        assert await uow.privacy_jobs.claim(request.id, "three", AT, until) is False  # only pending jobs are leased
+        assert await uow.privacy_jobs.claim(uuid.uuid4(), "three", AT, until) is False
+
+
+async def test_two_workers_claiming_at_once_one_wins(uow_factory: UnitOfWorkFactory) -> None:
+    request = make_request(uuid.uuid4())
+    async with uow_factory() as uow:
+        await uow.privacy_requests.add(request)
+        await uow.privacy_jobs.add(make_job(request, kind="export"))
+        await uow.commit()
+
+    async def claim(owner: str) -> bool:
+        async with uow_factory() as uow:
+            won = await uow.privacy_jobs.claim(request.id, owner, AT, AT + timedelta(seconds=60))
+            await uow.commit()
+            return won
+
+    outcomes = await asyncio.gather(*(claim(f"worker-{n}") for n in range(8)))
+    assert outcomes.count(True) == 1
 
 
 async def test_completions_are_recorded_once(uow_factory: UnitOfWorkFactory) -> None:

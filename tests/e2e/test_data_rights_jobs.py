@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
@@ -216,3 +217,37 @@ async def test_an_export_that_fails_midway_leaves_no_archive_and_is_retried(wire
 
 def test_job_pending_is_an_exception() -> None:
     assert issubclass(JobPending, Exception)
+
+
+async def test_two_workers_at_once_run_each_job_once_and_mail_once(wired: Callable[..., Container]) -> None:
+    """Issue 13, finding 10: two privacy workers (two containers over one database, as two processes would be) run
+    their passes at the same time; every erasure and export runs once, and each subject gets one notice."""
+    first = wired()
+    clock = first.infra.clock
+    assert isinstance(clock, MovableClock)
+    shared = {
+        "clock": clock,
+        "vault": first.infra.vault,
+        "mailer": first.infra.mailer,
+        "object_store": first.infra.object_store,
+    }
+    second = wired(**shared)
+    await second.start()
+    erasures, exports = [], []
+    for n in range(3):
+        subject = await _rich_subject(first, f"twice{n}@example.com")
+        erasures.append(await first.data_rights.requests.submit(subject, "erasure", {}, password=PASSWORD))
+        subject = await _rich_subject(first, f"export{n}@example.com")
+        exports.append(await first.data_rights.requests.submit(subject, "export", {}, password=PASSWORD))
+    clock.advance(timedelta(days=30, seconds=1))
+    passes = await asyncio.gather(*(c.data_rights.jobs.run_due() for c in (first, second, first, second)))
+    assert sum(p["done"] for p in passes) == 6, passes
+    assert sum(p["failed"] for p in passes) == 0, passes
+    mailer = first.infra.mailer
+    assert isinstance(mailer, InMemoryMailer)
+    for n in range(3):
+        assert [m.kind for m in mailer.sent_to(f"twice{n}@example.com")].count("erasure_started") == 1
+        assert [m.kind for m in mailer.sent_to(f"export{n}@example.com")].count("export_ready") == 1
+    for request in exports:
+        view = await first.data_rights.requests.view(request.subject_id, request.id)
+        assert [e.status for e in view.history].count("completed") == 1

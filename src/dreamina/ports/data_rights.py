@@ -313,6 +313,9 @@ class PrivacyJob:
     archive_bytes: int | None = None
     expires_at: datetime | None = None
     processor_calls: tuple[dict[str, Any], ...] = ()
+    # written only by ``claim``/``release``; ``update`` leaves them
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
 
     def record_step(self, step: str, now: datetime) -> None:
         self.steps_done = (*self.steps_done, step)
@@ -401,7 +404,6 @@ class RequestEventRepository(Protocol):
 class PrivacyJobRepository(Protocol):
     async def add(self, job: PrivacyJob) -> None:
         """Raises ``Conflict`` if the request already has a job."""
-        ...
 
     async def get(self, request_id: UUID) -> PrivacyJob | None: ...
 
@@ -409,18 +411,20 @@ class PrivacyJobRepository(Protocol):
 
     async def list_runnable(self, now: datetime, limit: int) -> list[PrivacyJob]:
         """Pending jobs whose ``run_after`` has come, oldest first."""
-        ...
+
+    async def claim(self, request_id: UUID, owner: str, now: datetime, until: datetime) -> bool:
+        """Take or renew a pending job's lease if free, expired or ``owner``'s (compare-and-set: one wins)."""
+
+    async def release(self, request_id: UUID, owner: str) -> None: ...
 
     async def lock_expired_archives(self, now: datetime, limit: int) -> list[PrivacyJob]:
         """At most ``limit`` exports whose archive still exists and whose link expired before ``now``, oldest
         first, locked for this transaction (rows another transaction holds are skipped)."""
-        ...
 
     async def count_expired_archives(self, now: datetime) -> int: ...
 
     async def clear_archives(self, request_ids: list[UUID], at: datetime) -> int:
         """Forget the archive keys of these jobs (their objects are deleted); returns how many changed."""
-        ...
 
     async def delete_for_subject(self, subject_id: UUID) -> int: ...
 

@@ -34,6 +34,9 @@ PARTS = ModuleParts(
 )
 
 
+REAPER_SECONDS = 30.0  # how often the embedded profile re-enqueues unfinished jobs its queue lost (one lease interval)
+
+
 @dataclass(frozen=True, slots=True)
 class GenerationModule:
     """The generation module's use cases, the queue its jobs run from and what runs them, and what other modules
@@ -138,14 +141,22 @@ def wire_generation(
         uow=infra.uow, clock=infra.clock, store=infra.object_store, providers=providers, charges=charges
     )
     if in_process is not None:
+        from dreamina.adapters.periodic import Periodic
+
         worker = in_process
+        reaper = Periodic("generation_reaper", REAPER_SECONDS, lambda: runner.reap(worker.holds))
 
         async def start_workers() -> None:
             await worker.start(runner.run)
             await runner.recover()  # jobs that were in flight when the process last stopped
+            await reaper.start()
+
+        async def stop_workers() -> None:
+            await reaper.stop()
+            await worker.stop()
 
         starters.append(start_workers)
-        closers.append(worker.stop)
+        closers.append(stop_workers)
     processors = {p.name: p.capabilities.processor for p in providers.values() if p.capabilities.processor is not None}
     erasers: dict[str, ProcessorEraser] = {
         p.capabilities.processor: ModelProviderEraser(p) for p in distinct if p.capabilities.processor is not None

@@ -174,10 +174,11 @@ def _stored_job(job: PrivacyJob) -> PrivacyJob:
     check_text("kind", job.kind)
     check_text("state", job.state)
     check_text("archive_key", job.archive_key)
-    for name in ("run_after", "updated_at", "expires_at"):
+    for name in ("run_after", "updated_at", "expires_at", "lease_until"):
         check_time(name, getattr(job, name))
     return dataclasses.replace(
         job,
+        lease_until=utc_or_none(job.lease_until),
         kind=JobKind(job.kind),
         state=JobState(job.state),
         run_after=utc(job.run_after),
@@ -202,9 +203,27 @@ class InMemoryPrivacyJobRepository:
 
     async def update(self, job: PrivacyJob) -> None:
         stored = _stored_job(job)
-        if self._table.get(stored.request_id) is None:
+        current = self._table.get(stored.request_id)
+        if current is None:
             raise NotFound("no such job")
-        self._table.replace(stored.request_id, stored)
+        kept = dataclasses.replace(stored, lease_owner=current.lease_owner, lease_until=current.lease_until)
+        self._table.replace(stored.request_id, kept)  # the lease is claim's and release's alone
+
+    async def claim(self, request_id: UUID, owner: str, now: datetime, until: datetime) -> bool:
+        check_time("now", now)
+        check_time("until", until)
+        job = self._table.get(request_id)
+        if job is None or job.state != JobState.PENDING:
+            return False
+        if job.lease_owner not in (None, owner) and job.lease_until is not None and job.lease_until >= now:
+            return False
+        self._table.replace(request_id, dataclasses.replace(job, lease_owner=owner, lease_until=utc(until)))
+        return True
+
+    async def release(self, request_id: UUID, owner: str) -> None:
+        job = self._table.get(request_id)
+        if job is not None and job.lease_owner == owner:
+            self._table.replace(request_id, dataclasses.replace(job, lease_owner=None, lease_until=None))
 
     async def list_runnable(self, now: datetime, limit: int) -> list[PrivacyJob]:
         check_time("now", now)

@@ -18,19 +18,25 @@ class InProcessJobQueue:
     """:class:`~dreamina.ports.generation.JobQueue` on asyncio.
 
     Jobs live only in this process: after a restart the composition root re-enqueues every unfinished
-    generation from the database (``GenerationRunner.recover``). One id never runs twice at once; an unexpected
-    error re-runs the job with backoff a few times, then leaves it for the next restart's recovery.
+    generation from the database (``GenerationRunner.recover``), and a reaper re-enqueues any unfinished generation
+    the queue does not hold (``holds``). One id never runs twice at once. An unexpected error (the database busy or
+    unreachable, the bucket down) is an infrastructure error, not the job's fault: it spends none of the job's
+    attempts (those count provider failures, in the runner) and re-runs the job with back-off, capped at
+    ``max_backoff_seconds``, until it runs.
     """
 
-    def __init__(self, concurrency: int = 2, error_retries: int = 3, error_backoff_seconds: float = 2.0) -> None:
+    def __init__(
+        self, concurrency: int = 2, error_backoff_seconds: float = 2.0, max_backoff_seconds: float = 60.0
+    ) -> None:
         self._concurrency = concurrency
-        self._error_retries = error_retries
         self._error_backoff = error_backoff_seconds
+        self._max_backoff = max_backoff_seconds
         self._queue: asyncio.Queue[UUID] = asyncio.Queue()
         self._handler: Handler | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
         self._queued: set[UUID] = set()
+        self._scheduled: dict[UUID, int] = {}  # ids waiting for a delay, and how many timers each
         self._locks: dict[UUID, tuple[asyncio.Lock, int]] = {}  # per id: lock and how many runs hold or await it
         self._errors: dict[UUID, int] = {}
         self._outstanding = 0
@@ -47,10 +53,15 @@ class InProcessJobQueue:
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+        self._scheduled.clear()
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         self._workers = []
+
+    def holds(self, generation_id: UUID) -> bool:
+        """Whether the job is waiting, scheduled or running here (the reaper leaves those alone)."""
+        return generation_id in self._queued or generation_id in self._scheduled or generation_id in self._locks
 
     async def enqueue(self, generation_id: UUID, *, attempt: int = 0, delay_seconds: float = 0.0) -> None:
         self._outstanding += 1
@@ -58,10 +69,14 @@ class InProcessJobQueue:
         if delay_seconds > 0:
             loop = asyncio.get_running_loop()
             timer: asyncio.TimerHandle | None = None
+            self._scheduled[generation_id] = self._scheduled.get(generation_id, 0) + 1
 
             def fire() -> None:
                 if timer is not None:
                     self._timers.discard(timer)
+                left = self._scheduled.pop(generation_id, 1) - 1
+                if left > 0:
+                    self._scheduled[generation_id] = left
                 self._put(generation_id)
 
             timer = loop.call_later(delay_seconds, fire)
@@ -108,9 +123,9 @@ class InProcessJobQueue:
             except Exception as error:
                 failures = self._errors.get(generation_id, 0) + 1
                 self._errors[generation_id] = failures
-                log.error("generation_job_error", error_type=type(error).__name__, failures=failures)
-                if failures <= self._error_retries:
-                    await self.enqueue(generation_id, delay_seconds=self._error_backoff * 2 ** (failures - 1))
+                delay = min(self._max_backoff, self._error_backoff * 2 ** min(failures - 1, 20))
+                log.error("generation_job_error", error_type=type(error).__name__, failures=failures, retry_in=delay)
+                await self.enqueue(generation_id, delay_seconds=delay)
             finally:
                 lock, users = self._locks[generation_id]
                 if users <= 1:

@@ -84,6 +84,8 @@ class PrivacyJobRow(Base):
     archive_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     processor_calls: Mapped[list[dict[str, Any]]] = mapped_column(JsonB)
+    lease_owner: Mapped[str | None] = mapped_column(String, nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
 
 class ErasureCompletionRow(Base):

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_data_rights import (
@@ -281,6 +281,8 @@ def _job(row: Any) -> PrivacyJob:
         archive_bytes=row.archive_bytes,
         expires_at=row.expires_at,
         processor_calls=tuple(dict(call) for call in row.processor_calls),
+        lease_owner=row.lease_owner,
+        lease_until=row.lease_until,
     )
 
 
@@ -317,6 +319,32 @@ class SqlPrivacyJobRepository(SqlRepository):
             .limit(max(0, limit))
         )
         return [_job(row) for row in await self._session.execute(statement)]
+
+    async def claim(self, request_id: UUID, owner: str, now: datetime, until: datetime) -> bool:
+        check_time("now", now)
+        check_time("until", until)
+        statement = (
+            update(PrivacyJobRow)
+            .where(
+                PrivacyJobRow.request_id == request_id,
+                PrivacyJobRow.state == JobState.PENDING.value,
+                or_(
+                    PrivacyJobRow.lease_owner.is_(None),
+                    PrivacyJobRow.lease_owner == owner,
+                    PrivacyJobRow.lease_until < now,
+                ),
+            )
+            .values(lease_owner=owner, lease_until=until)
+        )
+        return await self._execute_count(statement) == 1
+
+    async def release(self, request_id: UUID, owner: str) -> None:
+        statement = (
+            update(PrivacyJobRow)
+            .where(PrivacyJobRow.request_id == request_id, PrivacyJobRow.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+        await self._execute_count(statement)
 
     @staticmethod
     def _expired_archive(now: datetime) -> tuple[Any, ...]:

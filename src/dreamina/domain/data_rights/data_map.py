@@ -108,6 +108,8 @@ DATA_RIGHTS_DATA = DataDeclaration(
                 "completion_id": non_personal("random id of the erasure completion record"),
                 "steps_done": non_personal("names of finished steps"),
                 "attempts": non_personal("runs that failed"),
+                "lease_owner": non_personal("random id of the worker running the job now"),
+                "lease_until": non_personal("when that worker's lease on the job runs out"),
                 "archive_key": FieldDeclaration(
                     DataCategory.ACCOUNT,
                     "object key of the export archive",

@@ -7,11 +7,13 @@ exactly once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from dreamina.domain.data_rights.fulfilment import Fulfilment
 from dreamina.domain.data_rights.holders import DATA_RIGHTS_HOLDER
@@ -46,11 +48,18 @@ class JobPending(Exception):
     """The job stopped at a step that must be retried later (e.g. a processor did not answer)."""
 
 
+class LeaseLost(JobPending):
+    """Another worker holds the job now (this one stalled past its lease): the step is not recorded."""
+
+
 @dataclass(frozen=True, slots=True)
 class JobRules:
     processor_max_attempts: int = 5
     retry_backoff: timedelta = timedelta(minutes=15)
     export_ttl: timedelta = timedelta(days=7)
+    # A worker holds a job's lease while it runs and renews it every third of it; a killed worker's job is taken
+    # over by another worker once the lease runs out.
+    lease: timedelta = timedelta(seconds=60)
 
 
 def export_key(subject_id: UUID, request_id: UUID) -> str:
@@ -84,6 +93,7 @@ class DataRightsJobs:
         self._clock = clock
         self.rules = rules or JobRules()
         self.after_step = after_step
+        self._leases: dict[UUID, str] = {}  # the jobs this worker runs now, and the owner name of each run's lease
 
     @property
     def holders(self) -> tuple[PersonalDataHolder, ...]:
@@ -99,8 +109,8 @@ class DataRightsJobs:
             jobs = await uow.privacy_jobs.list_runnable(self._clock.now(), limit)
         for job in jobs:
             try:
-                await self.run(job.request_id)
-                counts["done"] += 1
+                if await self.run(job.request_id):
+                    counts["done"] += 1
             except JobPending:
                 counts["pending"] += 1
             except Exception:
@@ -108,17 +118,53 @@ class DataRightsJobs:
                 await self._back_off(job.request_id)
         return counts
 
-    async def run(self, request_id: UUID) -> None:
-        """Run (or resume) one job to its end."""
+    async def run(self, request_id: UUID) -> bool:
+        """Run (or resume) one job to its end, holding its lease: False if it is not pending or another worker
+        holds it (two workers never run one job; each step is recorded only while the lease is held)."""
         await self._notices.flush()  # what a killed run queued but could not deliver
         async with self._uow() as uow:
             job = await uow.privacy_jobs.get(request_id)
-        if job is None or job.state != JobState.PENDING:
-            return
-        if job.kind == JobKind.EXPORT:
-            await self._export(job)
-        else:
-            await self._erase(job)
+            if job is None or job.state != JobState.PENDING:
+                return False
+            now = self._clock.now()
+            owner = uuid4().hex  # each run its own: two passes of one worker never share a job either
+            if not await uow.privacy_jobs.claim(request_id, owner, now, now + self.rules.lease):
+                return False
+            await uow.commit()
+        self._leases[request_id] = owner
+        heartbeat = asyncio.create_task(self._keep_lease(request_id, owner), name="privacy-job-lease")
+        try:
+            if job.kind == JobKind.EXPORT:
+                await self._export(job)
+            else:
+                await self._erase(job)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            del self._leases[request_id]
+            with contextlib.suppress(Exception):  # an unreleased lease runs out by itself
+                async with self._uow() as uow:
+                    await uow.privacy_jobs.release(request_id, owner)
+                    await uow.commit()
+        return True
+
+    async def _keep_lease(self, request_id: UUID, owner: str) -> None:
+        """Renew the lease every third of its length while the job runs (a long export outlives one lease)."""
+        while True:
+            await asyncio.sleep(self.rules.lease.total_seconds() / 3)
+            with contextlib.suppress(Exception):  # a missed renewal is retried; the steps check the lease too
+                async with self._uow() as uow:
+                    now = self._clock.now()
+                    await uow.privacy_jobs.claim(request_id, owner, now, now + self.rules.lease)
+                    await uow.commit()
+
+    async def _hold(self, uow: UnitOfWork, request_id: UUID) -> None:
+        """Renew the lease in the unit of work that records a step, or refuse the step if another worker took it."""
+        now = self._clock.now()
+        owner = self._leases.get(request_id)
+        if owner is None or not await uow.privacy_jobs.claim(request_id, owner, now, now + self.rules.lease):
+            raise LeaseLost("another worker holds this job")
 
     async def _back_off(self, request_id: UUID) -> None:
         async with self._uow() as uow:
@@ -137,6 +183,7 @@ class DataRightsJobs:
         """Persist one finished step (with what it produced) in a unit of work of its own; ``also`` runs in the same
         unit of work (a notice queued there exists exactly if the step is recorded)."""
         async with self._uow() as uow:
+            await self._hold(uow, job.request_id)
             job = replace(job, **changes)
             job.record_step(step, self._clock.now())
             if also is not None:
@@ -186,6 +233,7 @@ class DataRightsJobs:
             await self._notices.flush()
         if "request_completed" not in job.steps_done:
             async with self._uow() as uow:
+                await self._hold(uow, job.request_id)
                 await self._fulfilment.complete(
                     uow,
                     job.request_id,
@@ -263,6 +311,7 @@ class DataRightsJobs:
                 },
             )
             async with self._uow() as uow:
+                await self._hold(uow, job.request_id)
                 try:
                     await uow.erasure_completions.add(record)
                 except Conflict:
@@ -306,6 +355,7 @@ class DataRightsJobs:
             if call["status"] not in ("pending", "failed"):
                 call["reference"] = None  # it points at the subject; the outcome is what we keep
         async with self._uow() as uow:
+            await self._hold(uow, job.request_id)
             current = await uow.privacy_jobs.get(job.request_id)
             assert current is not None
             current.processor_calls = tuple(calls)

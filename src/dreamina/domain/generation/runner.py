@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -100,6 +100,16 @@ class GenerationRunner:
         for generation in unfinished:
             await self._queue.enqueue(generation.id, attempt=generation.attempts)
         return len(unfinished)
+
+    async def reap(self, held: Callable[[UUID], bool], limit: int = 1000) -> int:
+        """Re-enqueue every unfinished job the queue does not ``held`` (lost to an error, or committed by a process
+        that died before it enqueued). Runs on a timer, so nothing stays queued or running until a restart."""
+        async with self._uow() as uow:
+            unfinished = await uow.generations.unfinished(limit)
+        lost = [generation for generation in unfinished if not held(generation.id)]
+        for generation in lost:
+            await self._queue.enqueue(generation.id, attempt=generation.attempts)
+        return len(lost)
 
     async def run(self, generation_id: UUID) -> RunReport:
         """Run one attempt of a job. Idempotent: a finished, canceled or deleted job is left alone; a job

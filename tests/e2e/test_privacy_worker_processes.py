@@ -1,0 +1,80 @@
+"""Two privacy workers at once, as real processes (issue 13, finding 10): each job runs once, each notice is mailed
+once. Before job leases, 5 of 6 subjects got two "being erased" mails."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+from dreamina.adapters.mail.outbox import read_outbox
+from dreamina.adapters.passwords import Argon2PasswordHasher
+from dreamina.bootstrap import build_container
+from dreamina.domain.identity.registrations import SignUp
+from dreamina.settings import load_settings
+
+from .helpers import PASSWORD
+
+SUBJECTS = 3
+
+
+async def test_two_privacy_worker_processes_run_each_job_once(database_url: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    environment = {"DREAMINA_DATA_DIR": str(data), "DREAMINA_DATABASE_URL": database_url}
+    container = build_container(load_settings(environment), passwords=Argon2PasswordHasher.fast())
+    await container.start()
+    try:
+        requests = []
+        for n in range(SUBJECTS):
+            for kind in ("erasure", "export"):
+                email = f"{kind}{n}@example.com"
+                await container.identity.registrations.sign_up(SignUp(email, PASSWORD, date(1990, 1, 1), "DE", None, 1))
+                token = await container.identity.sessions.issue_token(email, PASSWORD)
+                subject = (await container.identity.sessions.authenticate(token.access_token)).account_id
+                requests.append(await container.data_rights.requests.submit(subject, kind, {}, password=PASSWORD))
+        async with container.infra.uow() as uow:  # the erasures' grace period is over
+            for request in requests:
+                job = await uow.privacy_jobs.get(request.id)
+                assert job is not None
+                job.run_at(container.infra.clock.now() - timedelta(seconds=1), container.infra.clock.now())
+                await uow.privacy_jobs.update(job)
+            await uow.commit()
+    finally:
+        await container.aclose()
+    already = Counter((m.to, m.kind) for m in read_outbox(data / "outbox"))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
+    env.update(environment)
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "dreamina.entrypoints.cli",
+            "privacy-worker",
+            "--once",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    assert [await asyncio.wait_for(w.wait(), timeout=300) for w in workers] == [0, 0]
+
+    mailed = Counter((m.to, m.kind) for m in read_outbox(data / "outbox")) - already
+    for n in range(SUBJECTS):
+        assert mailed[(f"erasure{n}@example.com", "erasure_started")] == 1, mailed
+        assert mailed[(f"export{n}@example.com", "export_ready")] == 1, mailed
+    container = build_container(load_settings(environment))
+    try:
+        async with container.infra.uow() as uow:
+            for request in requests:
+                if request.type == "erasure":
+                    assert await uow.accounts.get(request.subject_id) is None  # erased
+                    continue
+                events = await uow.privacy_request_events.list_for_request(request.id)
+                assert [e.status for e in events].count("completed") == 1
+    finally:
+        await container.aclose()
