@@ -5,6 +5,7 @@ Nothing reads the environment at import time: :func:`load_settings` is called by
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,6 +47,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_window_seconds: int = 15 * 60
     max_body_bytes: int = 1024 * 1024
     cors_allowed_origins: str = ""  # comma-separated exact origins (https://app.example); empty: no cross-origin use
+    trusted_proxies: str = ""  # comma-separated addresses or networks of reverse proxies whose Forwarded header counts
     rate_limit_sensitive_per_minute: int = 20  # per client: sign-up, sign-in and other abuse-prone routes
     rate_limit_content_per_minute: int = 60  # per client: uploads and generations
     rate_limit_general_per_minute: int = 600  # per client: every other route
@@ -64,7 +66,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     queue: Literal["in_process", "saq"] = "in_process"
     worker_concurrency: int = 2
     max_upload_bytes: int = 10 * 1024 * 1024
-    max_upload_pixels: int = 40_000_000
+    max_upload_pixels: int = 4096 * 4096  # decoded size; bigger JPEGs decode downscaled, other formats get 413
     signed_url_ttl_seconds: int = 15 * 60
     generation_max_attempts: int = 5
     generation_job_timeout_seconds: int = 600
@@ -221,6 +223,7 @@ def _check(s: Settings) -> None:
         raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
     _check_billing(s)
     cors_origins(s)
+    trusted_proxy_networks(s)
     _check_retention(s)
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
@@ -230,6 +233,30 @@ def _check(s: Settings) -> None:
             raise SettingsError("the production profile requires " + ", ".join(missing))
         if s.object_store != "s3":
             raise SettingsError("the production profile requires DREAMINA_OBJECT_STORE=s3")
+        if s.payments != "stripe":  # the sandbox takes a test card number: anyone could mint credits
+            raise SettingsError(
+                "the production profile requires DREAMINA_PAYMENTS=stripe (the sandbox is embedded-only)"
+            )
+        if s.mail_backend != "smtp":  # the outbox keeps addresses and one-time codes in files
+            raise SettingsError(
+                "the production profile requires DREAMINA_MAIL_BACKEND=smtp (the outbox folder is embedded-only)"
+            )
+
+
+def trusted_proxy_networks(s: Settings) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The reverse proxies whose ``Forwarded`` / ``X-Forwarded-For`` header names the client (exact addresses or
+    networks; empty: the connecting peer is the client)."""
+    networks = []
+    for entry in (e.strip() for e in s.trusted_proxies.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=True))
+        except ValueError:
+            raise SettingsError(
+                f"DREAMINA_TRUSTED_PROXIES: {entry!r} is not an IP address or network (such as 10.0.0.0/8)"
+            ) from None
+    return networks
 
 
 def cors_origins(s: Settings) -> list[str]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import stat
 import subprocess
 import sys
 import time
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -20,7 +24,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_runs_the_embedded_profile(tmp_path: Path) -> None:
+def _start_serve(tmp_path: Path) -> tuple[subprocess.Popen[str], str, Path, Any]:
+    """``dreamina serve`` as the README runs it, in its own process; waits until it answers."""
     port = _free_port()
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
@@ -34,28 +39,77 @@ def test_serve_runs_the_embedded_profile(tmp_path: Path) -> None:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, "the server exited"
+        assert time.monotonic() < deadline, "the server did not come up in 30 s"
+        time.sleep(0.2)
+    return process, base, data, log_file
+
+
+def _sign_up(base: str, email: str) -> dict[str, str]:
+    body = {
+        "email": email,
+        "password": "correct horse battery staple",
+        "birth_date": "1990-01-01",
+        "country": "US",
+        "region": "US-CA",
+        "accept_policy_version": 1,
+    }
+    assert httpx.post(f"{base}/v1/accounts", json=body, timeout=10).status_code == 201
+    token = httpx.post(f"{base}/v1/auth/token", json={"email": email, "password": body["password"]}, timeout=10)
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def _mailed_code(outbox: Path, email: str) -> str:
+    """The one-time code in the newest outbox message to ``email`` (the embedded profile's mail is files)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for message in sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
+            parsed = BytesParser(policy=policy.default).parsebytes(message.read_bytes())
+            body = parsed.get_body(preferencelist=("plain",))
+            found = re.search(r"\b(\d{6})\b", body.get_content() if body is not None else "")
+            if parsed["To"] == email and found:
+                return found.group(1)
+        time.sleep(0.2)
+    raise AssertionError("no code was mailed")
+
+
+def test_the_run_command_runs_privacy_jobs(tmp_path: Path) -> None:
+    """Issue 13, finding 1: an export requested from the server the README starts completes within 60 s, with no
+    other process running (the API process runs the privacy jobs, as it runs generation jobs and sweeps)."""
+    process, base, data, log_file = _start_serve(tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not come up in 30 s"
-            time.sleep(0.2)
-        body = {
-            "email": "serve.test@example.com",
-            "password": "correct horse battery staple",
-            "birth_date": "1990-01-01",
-            "country": "US",
-            "region": "US-CA",
-            "accept_policy_version": 1,
-        }
-        assert httpx.post(f"{base}/v1/accounts", json=body, timeout=10).status_code == 201
-        token = httpx.post(f"{base}/v1/auth/token", json={"email": body["email"], "password": body["password"]})
-        me = httpx.get(f"{base}/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+        headers = _sign_up(base, "export.test@example.com")
+        accepted = httpx.post(f"{base}/v1/privacy/requests", json={"type": "export"}, headers=headers, timeout=10)
+        assert accepted.status_code == 202, accepted.text
+        request_id = accepted.json()["id"]
+        code = _mailed_code(data / "outbox", "export.test@example.com")
+        verified = httpx.post(
+            f"{base}/v1/privacy/requests/{request_id}/verify", json={"code": code}, headers=headers, timeout=10
+        )
+        assert verified.status_code == 200, verified.text
+        started = time.monotonic()
+        status = verified.json()["status"]
+        while status != "completed" and time.monotonic() - started < 60:
+            time.sleep(0.5)
+            status = httpx.get(f"{base}/v1/privacy/requests/{request_id}", headers=headers, timeout=10).json()["status"]
+        assert status == "completed", f"the export is still {status} after 60 s"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log_file.close()
+
+
+def test_serve_runs_the_embedded_profile(tmp_path: Path) -> None:
+    process, base, data, log_file = _start_serve(tmp_path)
+    try:
+        me = httpx.get(f"{base}/v1/me", headers=_sign_up(base, "serve.test@example.com"), timeout=10)
         assert me.json()["email"] == "serve.test@example.com"
         assert httpx.get(f"{base}/v1/privacy/policy").json()["version"] == 1
     finally:
@@ -73,3 +127,35 @@ def test_serve_runs_the_embedded_profile(tmp_path: Path) -> None:
     assert "serve.test@example.com" not in output
     # SQL statements are not logged at INFO (volume, and statement text is no business of the operator's log)
     assert not any(str(line.get("logger", "")).startswith("sqlalchemy") for line in lines)
+
+
+def test_production_refuses_to_start_with_the_payment_sandbox(tmp_path: Path) -> None:
+    """Issue 13, finding 12: the production profile refuses unsafe defaults at start-up, naming the setting, in one
+    JSON line and a non-zero exit code (a real process, as an operator starts it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
+    env.update(
+        {
+            "DREAMINA_PROFILE": "production",
+            "DREAMINA_DATABASE_URL": "postgresql+asyncpg://dreamina:dreamina@127.0.0.1:5432/postgres",
+            "DREAMINA_MASTER_KEY": "A" * 44,
+            "DREAMINA_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "DREAMINA_OBJECT_STORE": "s3",
+            "DREAMINA_S3_BUCKET": "dreamina",
+            "DREAMINA_MAIL_BACKEND": "smtp",
+            "DREAMINA_SMTP_HOST": "127.0.0.1",
+            "DREAMINA_DATA_DIR": str(tmp_path),
+        }
+    )
+    for command in ("serve", "worker", "privacy-worker"):
+        done = subprocess.run(
+            [sys.executable, "-m", "dreamina.entrypoints.cli", command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, (command, done.stderr)
+        (line,) = done.stderr.strip().splitlines()
+        refused = json.loads(line)
+        assert refused["event"] == "startup_refused"
+        assert "DREAMINA_PAYMENTS=stripe" in refused["error"]

@@ -47,22 +47,47 @@ def test_bad_settings_are_refused_with_a_clear_message(env: dict[str, str]) -> N
         load_settings(env)
 
 
+PRODUCTION = {
+    "DREAMINA_PROFILE": "production",
+    "DREAMINA_DATABASE_URL": "postgresql+asyncpg://u:secretpw@db/dreamina",
+    "DREAMINA_MASTER_KEY": "A" * 44,
+    "DREAMINA_REDIS_URL": "redis://cache:6379/0",
+    "DREAMINA_OBJECT_STORE": "s3",
+    "DREAMINA_S3_BUCKET": "dreamina",
+    "DREAMINA_S3_SECRET_ACCESS_KEY": "s3secret",
+    "DREAMINA_PAYMENTS": "stripe",
+    "DREAMINA_STRIPE_SECRET_KEY": "sk_live_secret",
+    "DREAMINA_STRIPE_WEBHOOK_SECRET": "whsec_secret",
+    "DREAMINA_MAIL_BACKEND": "smtp",
+    "DREAMINA_SMTP_HOST": "smtp.example.com",
+}
+
+
 def test_production_profile_and_masked_description() -> None:
-    s = load_settings(
-        {
-            "DREAMINA_PROFILE": "production",
-            "DREAMINA_DATABASE_URL": "postgresql+asyncpg://u:secretpw@db/dreamina",
-            "DREAMINA_MASTER_KEY": "A" * 44,
-            "DREAMINA_REDIS_URL": "redis://cache:6379/0",
-            "DREAMINA_OBJECT_STORE": "s3",
-            "DREAMINA_S3_BUCKET": "dreamina",
-            "DREAMINA_S3_SECRET_ACCESS_KEY": "s3secret",
-        }
-    )
+    s = load_settings(PRODUCTION)
     assert s.resolved_auto_migrate is False
     shown = str(describe(s))
-    for secret in ("secretpw", "s3secret", "A" * 44):
+    for secret in ("secretpw", "s3secret", "A" * 44, "sk_live_secret", "whsec_secret"):
         assert secret not in shown
+
+
+@pytest.mark.parametrize(
+    ("unsafe", "named"),
+    [
+        # the payment sandbox lets anyone mint credits with a test card number (issue 13, finding 12)
+        ({"DREAMINA_PAYMENTS": None}, "DREAMINA_PAYMENTS=stripe"),
+        ({"DREAMINA_PAYMENTS": "sandbox"}, "DREAMINA_PAYMENTS=stripe"),
+        # the outbox keeps addresses and one-time codes in files
+        ({"DREAMINA_MAIL_BACKEND": None}, "DREAMINA_MAIL_BACKEND=smtp"),
+        ({"DREAMINA_MAIL_BACKEND": "outbox"}, "DREAMINA_MAIL_BACKEND=smtp"),
+        ({"DREAMINA_MASTER_KEY": None}, "DREAMINA_MASTER_KEY"),
+    ],
+)
+def test_production_refuses_unsafe_settings_naming_them(unsafe: dict[str, str | None], named: str) -> None:
+    env = {k: v for k, v in {**PRODUCTION, **unsafe}.items() if v is not None}
+    with pytest.raises(SettingsError) as refused:
+        load_settings(env)
+    assert named in str(refused.value)
 
 
 def test_secrets_can_come_from_files_and_are_never_shown(tmp_path: Path) -> None:

@@ -281,7 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except SettingsError as exc:
-        print(f"dreamina: {exc}", file=sys.stderr)
+        # One JSON line an operator's log pipeline can read, naming what to fix; the settings never hold personal
+        # data, and the message names settings, not their (possibly secret) values.
+        print(json.dumps({"event": "startup_refused", "level": "error", "error": str(exc)}), file=sys.stderr)
         return 2
 
 

@@ -25,6 +25,7 @@ from dreamina.entrypoints.http import (
     routes_support,
 )
 from dreamina.entrypoints.http.auth import provide_optional_subject
+from dreamina.entrypoints.http.client_address import trusted_client_address
 from dreamina.entrypoints.http.device import honour_gpc, set_device_cookie
 from dreamina.entrypoints.http.face import HttpFace, joined_dependencies, joined_problems
 from dreamina.entrypoints.http.middleware import request_context, security_headers
@@ -32,7 +33,7 @@ from dreamina.entrypoints.http.openapi import StrictStructSchemaPlugin, document
 from dreamina.entrypoints.http.problems import exception_handlers
 from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limit_configs, rate_limit_stores
 from dreamina.entrypoints.http.request import DreaminaRequest
-from dreamina.settings import Settings, cors_origins, load_settings
+from dreamina.settings import Settings, cors_origins, load_settings, trusted_proxy_networks
 
 FACES: tuple[HttpFace, ...] = (
     routes_identity.FACE,
@@ -84,7 +85,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         state=State({"container": container} if container is not None else {}),
         dependencies={**use_cases, "subject": Provide(provide_optional_subject)},
         exception_handlers=exception_handlers(joined_problems(FACES)),
-        middleware=[request_context, *(limit.middleware for limit in limits)],
+        middleware=[
+            trusted_client_address(trusted_proxy_networks(settings)),
+            request_context,
+            *(limit.middleware for limit in limits),
+        ],
         stores=rate_limit_stores(settings.redis_url),
         lifespan=[lifespan],
         before_request=honour_gpc,

@@ -1,0 +1,78 @@
+"""The client's address behind trusted reverse proxies (``DREAMINA_TRUSTED_PROXIES``).
+
+Per-client budgets (rate limits) key on the client's address. Behind a reverse proxy every request comes from the
+proxy, so all clients would share one budget. When, and only when, the connecting peer is a trusted proxy, the
+client is read from ``Forwarded`` (RFC 7239) or else ``X-Forwarded-For``: the right-most address that is not itself
+a trusted proxy (the left-most entries are whatever the client chose to send, so they are never believed). The
+ASGI scope's ``client`` is rewritten, so everything after this middleware sees the same address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_FORWARDED_FOR = re.compile(r'(?i)(?:^|[;,\s])for=("?)([^";,]+)\1')
+
+
+def _address(raw: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address from a header entry: ``203.0.113.7``, ``203.0.113.7:4711``, ``[2001:db8::1]:4711``, ``2001:db8::1``;
+    None for ``unknown``, obfuscated identifiers (``_hidden``) and anything else."""
+    value = raw.strip()
+    if value.startswith("["):
+        value = value[1 : value.find("]")] if "]" in value else ""
+    elif value.count(":") == 1:
+        value = value.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+def forwarded_chain(headers: dict[str, str]) -> list[str]:
+    """The addresses a request passed through, client first, from ``Forwarded`` or else ``X-Forwarded-For``."""
+    forwarded = headers.get("forwarded")
+    if forwarded:
+        return [m.group(2) for m in _FORWARDED_FOR.finditer(forwarded)]
+    return [part for part in headers.get("x-forwarded-for", "").split(",") if part.strip()]
+
+
+def client_behind(peer: str, chain: Sequence[str], trusted: Sequence[Network]) -> str:
+    """The client's address: ``peer`` unless it is a trusted proxy; then the right-most untrusted hop in ``chain``."""
+
+    def is_trusted(address: Any) -> bool:
+        return address is not None and any(address in network for network in trusted)
+
+    if not is_trusted(_address(peer)):
+        return peer
+    for hop in reversed(chain):
+        address = _address(hop)
+        if address is None:
+            return peer  # a hop we cannot read: do not guess past it
+        if not is_trusted(address):
+            return str(address)
+    return peer  # every hop is one of ours
+
+
+def trusted_client_address(trusted: Sequence[Network]) -> Any:
+    """ASGI middleware factory: rewrites ``scope["client"]`` to the client behind trusted proxies."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def resolve(scope: Scope, receive: Receive, send: Send) -> None:
+            client = scope.get("client")
+            if trusted and scope["type"] in ("http", "websocket") and client:
+                headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+                address = client_behind(client[0], forwarded_chain(headers), trusted)
+                if address != client[0]:
+                    scope = {**scope, "client": (address, 0)}  # type: ignore[assignment]
+            await app(scope, receive, send)
+
+        return resolve
+
+    return middleware
