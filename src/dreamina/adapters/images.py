@@ -28,6 +28,20 @@ def _trailing_data(kind: str, data: bytes) -> bool:
     return True
 
 
+MAX_REFERENCE_PIXELS = 4096 * 4096
+"""The largest reference image kept as it is (16.8 Mpx): decoding one takes at most 4096 x 4096 x 4 bytes (64 MiB)
+plus one converted copy. Larger JPEGs are decoded downscaled to fit; larger PNG and WebP images are refused (413)."""
+
+
+def _draft_size(size: tuple[int, int], max_pixels: int) -> tuple[int, int]:
+    """The size to ask ``draft`` for: the smallest JPEG scale (1/2..1/8) whose picture fits ``max_pixels``."""
+    width, height = size
+    for scale in (2, 4, 8):
+        if (width // scale) * (height // scale) <= max_pixels:
+            return (width // scale, height // scale)
+    return (max(1, width // 8), max(1, height // 8))
+
+
 class PillowImageSanitizer:
     """:class:`~dreamina.ports.generation.ImageSanitizer` with Pillow.
 
@@ -38,9 +52,11 @@ class PillowImageSanitizer:
     sanitiser per process (the composition root does).
     """
 
-    def __init__(self, max_pixels: int = 40_000_000) -> None:
+    def __init__(self, max_pixels: int = MAX_REFERENCE_PIXELS) -> None:
         self.max_pixels = max_pixels
-        Image.MAX_IMAGE_PIXELS = max_pixels
+        # Pillow's own bomb check runs on the size a file declares, before a draft could shrink a JPEG: it gets
+        # the room a draft needs (1/8 per side at most), and our check on the decoded size does the rest.
+        Image.MAX_IMAGE_PIXELS = max_pixels * 64
 
     def sanitize(self, data: bytes) -> SanitizedImage:
         with warnings.catch_warnings():
@@ -54,7 +70,11 @@ class PillowImageSanitizer:
             kind = image.format or ""
             if kind not in _FORMATS:
                 raise ImageRejected("not_an_image", "the upload is not a PNG, JPEG or WebP image")
-            width, height = image.size
+            if kind == "JPEG" and image.size[0] * image.size[1] > self.max_pixels:
+                # JPEG decodes at 1/2, 1/4 or 1/8 scale for the cost of the smaller picture: a big photo is
+                # decoded at the largest such scale within the cap instead of being refused
+                image.draft("RGB", _draft_size(image.size, self.max_pixels))
+            width, height = image.size  # from the header (or the draft): nothing decoded yet
             if width * height > self.max_pixels or width < 1 or height < 1:
                 raise ImageRejected("too_many_pixels", f"images may have at most {self.max_pixels} pixels")
             if getattr(image, "n_frames", 1) != 1:
@@ -71,16 +91,20 @@ class PillowImageSanitizer:
 
     @staticmethod
     def _reencode(image: Image.Image, kind: str) -> SanitizedImage:
-        oriented = ImageOps.exif_transpose(image) or image
+        """Re-encode with one copy of the pixels at most (a copy only where the mode changes): orientation is
+        applied in place, and the info dict (EXIF, XMP, ICC, comments) is emptied, so the encoder finds nothing
+        to carry over."""
+        ImageOps.exif_transpose(image, in_place=True)
         if kind == "JPEG":
             mode = "RGB"
-        elif oriented.mode in ("RGBA", "LA", "P", "PA") or "transparency" in oriented.info:
+        elif image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
             mode = "RGBA"
         else:
-            mode = "RGB" if oriented.mode not in ("L",) else "L"
-        converted = oriented.convert(mode)
-        # rebuilt from raw pixels: the new image carries no info dict (EXIF, XMP, ICC, comments) at all
-        clean = Image.frombytes(mode, converted.size, converted.tobytes())
+            mode = "RGB" if image.mode not in ("L",) else "L"
+        clean = image if image.mode == mode else image.convert(mode)
+        if clean is not image:
+            image.close()
+        clean.info.clear()
         out = io.BytesIO()
         if kind == "JPEG":
             clean.save(out, "JPEG", quality=90, optimize=True)

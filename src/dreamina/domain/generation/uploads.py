@@ -25,6 +25,7 @@ def upload_key(subject_id: UUID, upload_id: UUID, content_type: str) -> str:
 @dataclass(frozen=True, slots=True)
 class UploadRules:
     max_bytes: int = 10 * 1024 * 1024
+    concurrent_decodes: int = 1  # images decoded at once by this process: the memory they take is bounded by it
 
 
 class ReferenceUploads:
@@ -43,13 +44,15 @@ class ReferenceUploads:
         self._sanitizer = sanitizer
         self._clock = clock
         self.rules = rules or UploadRules()
+        self._decoding = asyncio.Semaphore(self.rules.concurrent_decodes)
 
     async def upload(self, subject_id: UUID, data: bytes) -> Upload:
         """Store the image for the subject. Refused input leaves nothing behind in any store."""
         if len(data) > self.rules.max_bytes:
             raise ImageTooLarge(f"an upload may hold at most {self.rules.max_bytes} bytes", limit=self.rules.max_bytes)
         try:
-            clean = await asyncio.to_thread(self._sanitizer.sanitize, data)
+            async with self._decoding:  # decoded pixels take memory: a burst of uploads waits, it does not pile up
+                clean = await asyncio.to_thread(self._sanitizer.sanitize, data)
         except ImageRejected as rejected:
             if rejected.reason == "too_many_pixels":
                 raise ImageTooLarge(str(rejected)) from None
