@@ -298,6 +298,9 @@ async def test_erasure_pseudonymises_payment_records_and_deletes_the_customer(h:
         assert await uow.billing.balance(subject) == 0
         assert await uow.billing.balance(erased.tombstone) == WELCOME + PACK.credits
         assert await uow.billing.get_customer(subject) is None
+        # no idempotency key names the person any more (issue 13, finding 13): "welcome:<id>" moved to the tombstone
+        assert await uow.billing.get_entry(f"welcome:{subject}") is None
+        assert await uow.billing.get_entry(f"welcome:{erased.tombstone}") is not None
         (audit,) = await uow.audit.list_for_subject(subject)
     assert audit.action == "processor_deletion"
 

@@ -129,6 +129,7 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
     assert isinstance(queue, ManualJobQueue)
     await queue.drain(container.generation.runner.run)
     await container.billing.checkout.start(subject, "starter")
+    assert await container.billing.credits.balance(subject) > 0  # the welcome grant, keyed by the subject (finding 13)
     store = container.infra.object_store
     await store.put(f"uploads/{subject}/ref.png", image, "image/png")
     await store.put(f"outputs/{subject}/gen1/out.png", image[::-1] + image, "image/png")

@@ -161,7 +161,8 @@ class InMemoryBillingRepository:
         count = 0
         for key, entry in list(self._entries.rows()):
             if entry.subject_id == subject_id:
-                self._entries.replace(key, dataclasses.replace(entry, subject_id=tombstone))
+                rekeyed = entry.idempotency_key.replace(str(subject_id), str(tombstone))
+                self._entries.replace(key, dataclasses.replace(entry, subject_id=tombstone, idempotency_key=rekeyed))
                 count += 1
         for session_id, checkout in list(self._checkouts.rows()):
             if checkout.subject_id == subject_id:

@@ -298,7 +298,11 @@ class SqlBillingRepository(SqlRepository):
         count = await self._execute_count(
             update(CreditLedgerEntryRow)
             .where(CreditLedgerEntryRow.subject_id == subject_id)
-            .values(subject_id=tombstone)
+            .values(
+                subject_id=tombstone,
+                # keys that embed the subject id ("welcome:<id>") would tie the tombstone back to the person
+                idempotency_key=func.replace(CreditLedgerEntryRow.idempotency_key, str(subject_id), str(tombstone)),
+            )
         )
         count += await self._execute_count(
             update(CheckoutSessionRow).where(CheckoutSessionRow.subject_id == subject_id).values(subject_id=tombstone)
