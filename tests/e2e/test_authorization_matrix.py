@@ -92,6 +92,10 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/v1/admin/support/tickets/{ticket_id}"): SUPPORT_DESK,
     ("POST", "/v1/admin/support/tickets/{ticket_id}/reply"): SUPPORT_DESK,
     ("POST", "/v1/admin/support/tickets/{ticket_id}/close"): SUPPORT_DESK,
+    ("POST", "/v1/auth/verify-email"): PUBLIC,  # the mailed token is the proof
+    ("POST", "/v1/auth/verify-email/resend"): SUBJECT,
+    ("POST", "/v1/me/email/confirm"): PUBLIC,  # the token mailed to the new address is the proof
+    ("POST", "/v1/me/email/undo"): PUBLIC,  # the token mailed to the old address is the proof
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
@@ -116,6 +120,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/admin/privacy/tickets/{ticket_id}/close"): {"reason": "matrix"},
     ("POST", "/v1/admin/support/tickets/{ticket_id}/reply"): {"message": "matrix", "close": False},
     ("POST", "/v1/admin/support/tickets/{ticket_id}/close"): {"reason": "matrix"},
+    ("POST", "/v1/auth/verify-email"): {"token": "matrix"},  # refused as invalid_token (400), never a 401/403
+    ("POST", "/v1/me/email/confirm"): {"token": "matrix"},
+    ("POST", "/v1/me/email/undo"): {"token": "matrix"},
 }
 
 

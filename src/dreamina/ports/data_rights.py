@@ -139,8 +139,12 @@ class ExportArchive(Protocol):
 class ProfileCorrections(Protocol):
     """Applies structured corrections of account fields with the identity module's own rules."""
 
-    async def correct(self, subject_id: UUID, changes: Mapping[str, str | None]) -> tuple[str, ...]:
-        """Apply ``changes``; returns the names of fields that actually changed. Raises ``InvalidInput``."""
+    async def correct(
+        self, subject_id: UUID, changes: Mapping[str, str | None], *, password: str | None = None
+    ) -> tuple[str, ...]:
+        """Apply ``changes``; returns the names of fields that actually changed. Raises ``InvalidInput``. A change
+        that needs the subject's password again (the email) takes it as ``password``; the email changes only once
+        the new address confirms, so it is never among the names returned."""
         ...
 
 
