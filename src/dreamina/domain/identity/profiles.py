@@ -79,7 +79,7 @@ class Profiles:
         (field names only).
 
         A birth date corrected to below the minimum age of the subject's jurisdiction is stored, and the account is
-        suspended at once exactly as on a child report, with a report the system raises for staff to review (G8).
+        put under age review exactly as on a child report, with a report the system raises for staff to review (G8).
         """
         unknown = set(changes) - {"email", "display_name", "birth_date"}
         if unknown:
