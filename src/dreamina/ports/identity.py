@@ -18,6 +18,10 @@ class AccountStatus(enum.StrEnum):
     ERASED = "erased"
 
 
+NOTIFIED_STATUSES = frozenset({AccountStatus.ACTIVE, AccountStatus.AGE_REVIEW})
+"""Accounts told of policy changes: those that may still sign in (an age review keeps the holder's rights)."""
+
+
 @dataclass(slots=True)
 class Account:
     """An account. Direct identifiers are only ever held sealed with the subject's data key."""
@@ -80,8 +84,8 @@ class Account:
         return True
 
     def reactivate(self, now: datetime) -> bool:
-        """A dismissed child report gives back an account a report suspended before age reviews existed; returns
-        whether it was suspended."""
+        """A suspended account is active again; returns whether it was suspended. (Child reports no longer suspend:
+        migration 0013 put the accounts they had suspended under age review.)"""
         if self.status is not AccountStatus.SUSPENDED:
             return False
         self._become(AccountStatus.ACTIVE, now)

@@ -185,12 +185,11 @@ class ChildReportReview:
         return report
 
     async def dismiss(self, staff_id: UUID, report_id: UUID, reason: str) -> ChildReport:
-        """The report is unfounded: the age review is lifted (an account an older report suspended is reactivated;
-        its sessions stay revoked) and the holder told; the reporters are told it was reviewed. Refused with
+        """The report is unfounded: the age review is lifted and the holder told (an account suspended meanwhile by
+        an erasure stays as it is); the reporters are told it was reviewed. Refused with
         :class:`BirthDateBelowMinimum` while the account's stored birth date is below the minimum age."""
         reason = _reason(reason)
         now = self._clock.now()
-        lifted = False
         async with self._uow() as uow:
             report = await self._get(uow, report_id, staff_id)
             account = await uow.accounts.get(report.subject_id)
@@ -203,18 +202,13 @@ class ChildReportReview:
                 raise ReportClosed("the report is already closed")
             report = await self._get(uow, report_id, staff_id)
             await self._staff_audit(uow, report, staff_id, "child_report_dismissed", reason, now)
-            if account is not None and (
-                account.lift_age_review(now) or (report.suspended_account and account.reactivate(now))
-            ):
-                lifted = True
+            if account is not None and account.lift_age_review(now):
                 await uow.accounts.update(account)
                 await self._staff_audit(uow, report, staff_id, "age_review_lifted", reason, now, ("status",))
                 await self._tell_holder(uow, account)
             await self._tell_reporters(uow, report, REVIEWED)
             await uow.commit()
         await self._mail.flush()
-        if lifted:
-            await self._mail.flush(report.subject_id)
         return report
 
     # -- internals ----------------------------------------------------------------------------------------------
