@@ -211,3 +211,30 @@ async def test_dismissal_never_gives_back_an_account_whose_stored_birth_date_is_
     dismissed = await client.post(f"{QUEUE}/{report['id']}/dismiss", headers=officer, json={"reason": "typo"})
     assert dismissed.status_code == 200, dismissed.text
     assert (await _me(client, subject))["status"] == "active"
+
+
+async def test_received_reports_are_matched_by_the_privacy_worker_and_in_the_embedded_process(
+    client: AsyncTestClient, container: Container, tmp_path: Any
+) -> None:
+    """Production: each pass of ``dreamina privacy-worker`` matches what the route received. Embedded: the API
+    process runs the same pass on a 2-second timer."""
+    from dreamina.bootstrap import build_container, memory_database
+    from dreamina.entrypoints.workers.data_rights import DataRightsRunner
+    from dreamina.settings import load_settings
+
+    from .conftest import test_overrides
+
+    holder = await signed_in(client, "holder@example.com")
+    await _report(client, "holder@example.com")
+    assert (await _me(client, holder))["status"] == "active"  # nothing looked for the account in the request
+    counts = await DataRightsRunner(container).run_once()
+    assert counts["child_reports_filed"] == 1 and counts["child_reports_dropped"] == 0
+    assert (await _me(client, holder))["status"] == "age_review"
+
+    overrides = test_overrides()
+    del overrides["job_queue"]  # the embedded profile: everything runs in this process
+    settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path / "embedded")})
+    embedded = build_container(settings, uow=memory_database().unit_of_work, **overrides)
+    timers = {getattr(getattr(start, "__self__", None), "name", None) for start in embedded.lifecycle.starters}
+    assert "child_report_matching" in timers, timers
+    await embedded.aclose()
