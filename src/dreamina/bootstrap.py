@@ -52,6 +52,7 @@ OVERRIDES = frozenset(
 
 INITIAL_EFFECTIVE_AT = datetime(2026, 5, 1, tzinfo=UTC)
 MAIL_DELIVERY_SECONDS = 15.0  # how soon mail a flush could not send is tried again (embedded profile)
+CHILD_REPORT_MATCHING_SECONDS = 2.0  # how soon a received child report is matched to its account (embedded profile)
 
 
 def shipped_policy_text() -> str:
@@ -173,7 +174,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         closers=[*infra.closers, *(hook for m in modules for hook in m.closers)],
     )
     if settings.queue == "in_process" and overrides.get("job_queue") is None:
-        _run_in_this_process(sweep, infra, lifecycle)
+        _run_in_this_process(sweep, infra, lifecycle, children_module)
     return Container(
         settings=settings,
         infra=infra,
@@ -190,14 +191,17 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     )
 
 
-def _run_in_this_process(sweep: RetentionSweep, infra: Infrastructure, lifecycle: Lifecycle) -> None:
-    """Embedded profile: no worker process runs, so this process sweeps on the retention interval and delivers the
-    mail a flush after commit left in the outbox."""
+def _run_in_this_process(
+    sweep: RetentionSweep, infra: Infrastructure, lifecycle: Lifecycle, children_module: ChildrenModule
+) -> None:
+    """Embedded profile: no worker process runs, so this process sweeps on the retention interval, delivers the
+    mail a flush after commit left in the outbox and matches received child reports to their accounts."""
     from dreamina.adapters.periodic import Periodic
     from dreamina.adapters.retention_runs import PeriodicSweep
 
     periodic = PeriodicSweep(sweep, infra.settings.retention_sweep_minutes * 60.0)
     mail = Periodic("mail_delivery", MAIL_DELIVERY_SECONDS, infra.mail.deliver_due)
-    for runner in (periodic, mail):
+    matching = Periodic("child_report_matching", CHILD_REPORT_MATCHING_SECONDS, children_module.matching.run_due)
+    for runner in (periodic, mail, matching):
         lifecycle.starters.append(runner.start)
         lifecycle.closers.append(runner.stop)

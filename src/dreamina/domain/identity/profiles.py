@@ -81,7 +81,7 @@ class Profiles:
         (:class:`~dreamina.domain.identity.email_changes.EmailChanges`).
 
         A birth date corrected to below the minimum age of the subject's jurisdiction is stored, and the account is
-        suspended at once exactly as on a child report, with a report the system raises for staff to review (G8).
+        put under age review exactly as on a child report, with a report the system raises for staff to review (G8).
         """
         new_name, new_birth = check_changes(changes)
         underage = False
