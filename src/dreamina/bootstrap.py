@@ -54,6 +54,7 @@ INITIAL_EFFECTIVE_AT = datetime(2026, 5, 1, tzinfo=UTC)
 MAIL_DELIVERY_SECONDS = 15.0  # how soon mail a flush could not send is tried again (embedded profile)
 PRIVACY_JOBS_SECONDS = 5.0  # how often the embedded profile runs due exports and erasures
 DEADLINE_MONITOR_SECONDS = 3600.0  # how often the embedded profile flags requests near or past their legal deadline
+CHILD_REPORT_MATCHING_SECONDS = 2.0  # how soon a received child report is matched to its account (embedded profile)
 
 
 def shipped_policy_text() -> str:
@@ -176,7 +177,12 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     )
     if settings.queue == "in_process" and overrides.get("job_queue") is None:
         _run_in_this_process(
-            sweep, infra, lifecycle, data_rights_module, tuple(monitor for m in modules for monitor in m.monitors)
+            sweep,
+            infra,
+            lifecycle,
+            data_rights_module,
+            children_module,
+            tuple(monitor for m in modules for monitor in m.monitors),
         )
     return Container(
         settings=settings,
@@ -199,11 +205,12 @@ def _run_in_this_process(
     infra: Infrastructure,
     lifecycle: Lifecycle,
     data_rights_module: DataRightsModule,
+    children_module: ChildrenModule,
     monitors: tuple[DeadlineMonitor, ...],
 ) -> None:
     """Embedded profile: no worker process runs, so this process does what the workers do: it runs due exports and
-    erasures, flags requests near their legal deadline, sweeps on the retention interval and delivers the mail a
-    flush after commit left in the outbox."""
+    erasures, flags requests near their legal deadline, matches received child reports to their accounts, sweeps on
+    the retention interval and delivers the mail a flush after commit left in the outbox."""
     from dreamina.adapters.periodic import Periodic
     from dreamina.adapters.retention_runs import PeriodicSweep
 
@@ -215,6 +222,7 @@ def _run_in_this_process(
     mail = Periodic("mail_delivery", MAIL_DELIVERY_SECONDS, infra.mail.deliver_due)
     jobs = Periodic("privacy_jobs", PRIVACY_JOBS_SECONDS, data_rights_module.jobs.run_due)
     deadlines = Periodic("deadline_monitor", DEADLINE_MONITOR_SECONDS, check_deadlines)
-    for runner in (periodic, mail, jobs, deadlines):
+    matching = Periodic("child_report_matching", CHILD_REPORT_MATCHING_SECONDS, children_module.matching.run_due)
+    for runner in (periodic, mail, jobs, deadlines, matching):
         lifecycle.starters.append(runner.start)
         lifecycle.closers.append(runner.stop)

@@ -11,10 +11,11 @@ from uuid import UUID
 import pytest
 
 from dreamina.domain.privacy.errors import Conflict, NotFound
-from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
+from dreamina.ports.child_reports import ChildReport, ReceivedChildReport, ReportSource, ReportStatus
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+SECOND = timedelta(seconds=1)
 
 
 def make_report(subject: UUID, **changes: Any) -> ChildReport:
@@ -32,6 +33,10 @@ def make_report(subject: UUID, **changes: Any) -> ChildReport:
         details_ciphertext=b"sealed-details",
     )
     return dataclasses.replace(report, **changes)
+
+
+def make_received(at: datetime = AT) -> ReceivedChildReport:
+    return ReceivedChildReport(id=uuid.uuid4(), received_at=at, wrapped_key=b"wrapped-key", sealed=b"sealed-report")
 
 
 def closed(subject: UUID, at: datetime, **changes: Any) -> ChildReport:
@@ -65,6 +70,9 @@ async def test_reports_round_trip_and_every_field_updates(uow_factory: UnitOfWor
             closed_at=AT + timedelta(hours=1),
             erasure_request_id=uuid.uuid4(),
             reporter_data_deleted_at=AT + timedelta(days=1),
+            escalated=True,
+            statement_ciphertext=b"sealed-statement",
+            statement_at=AT + timedelta(minutes=5),
         )
         await uow.child_reports.update(changed)
         await uow.commit()
@@ -183,3 +191,50 @@ async def test_closing_is_a_compare_and_set_and_reopen_undoes_it(uow_factory: Un
         )
         with pytest.raises(NotFound):
             await uow.child_reports.reopen(uuid.uuid4(), later)
+
+
+async def test_reports_about_staff_are_left_out_of_the_queue_unless_asked_for(uow_factory: UnitOfWorkFactory) -> None:
+    ordinary, escalated = make_report(uuid.uuid4()), make_report(uuid.uuid4(), escalated=True, received_at=AT - SECOND)
+    await _add(uow_factory, ordinary, escalated)
+    async with uow_factory() as uow:
+        assert [r.id for r in await uow.child_reports.list_open(10)] == [escalated.id, ordinary.id]
+        assert [r.id for r in await uow.child_reports.list_open(10, include_escalated=False)] == [ordinary.id]
+
+
+async def test_the_inbox_hands_each_received_report_out_once_oldest_first(uow_factory: UnitOfWorkFactory) -> None:
+    later, earlier = make_received(AT + SECOND), make_received(AT)
+    async with uow_factory() as uow:
+        await uow.child_report_inbox.add(later)
+        await uow.child_report_inbox.add(earlier)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.child_report_inbox.oldest(10) == [earlier.id, later.id]
+        assert await uow.child_report_inbox.oldest(1) == [earlier.id]
+        with pytest.raises(Conflict):
+            await uow.child_report_inbox.add(dataclasses.replace(later))
+    async with uow_factory() as uow:
+        assert await uow.child_report_inbox.take(earlier.id) == earlier
+        assert await uow.child_report_inbox.take(earlier.id) is None  # taken within this unit of work
+        await uow.rollback()
+    async with uow_factory() as uow:  # a rolled-back take leaves it for the next matcher
+        assert await uow.child_report_inbox.take(earlier.id) == earlier
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.child_report_inbox.take(earlier.id) is None
+        assert await uow.child_report_inbox.oldest(10) == [later.id]
+
+
+async def test_unmatched_received_reports_are_swept_by_age(uow_factory: UnitOfWorkFactory) -> None:
+    old, young = make_received(AT - timedelta(days=8)), make_received(AT)
+    async with uow_factory() as uow:
+        await uow.child_report_inbox.add(old)
+        await uow.child_report_inbox.add(young)
+        await uow.commit()
+    cutoff = AT - timedelta(days=7)
+    async with uow_factory() as uow:
+        assert await uow.child_report_inbox.count_older(cutoff) == 1
+        assert await uow.child_report_inbox.delete_older(cutoff, 10) == 1
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.child_report_inbox.count_older(cutoff) == 0
+        assert await uow.child_report_inbox.oldest(10) == [young.id]

@@ -36,7 +36,7 @@ from .billing_rows import write_one_of_each_billing_row
 from .consent_rows import write_one_of_each_consent_row
 from .data_rights_records import write_one_of_each_data_rights_record
 from .mail_rows import make_mail
-from .test_child_reports_contract import make_report
+from .test_child_reports_contract import make_received, make_report
 from .test_support_tickets_contract import make_ticket
 
 NOW = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
@@ -508,6 +508,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await write_generation_rows(uow, subject)
     await write_one_of_each_billing_row(uow, subject, NOW)
     await uow.child_reports.add(make_report(subject))
+    await uow.child_report_inbox.add(make_received())
     await uow.support_tickets.add(make_ticket(subject))
     await uow.mail_outbox.add(make_mail(subject))
     await uow.account_tokens.add(

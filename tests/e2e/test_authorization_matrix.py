@@ -18,6 +18,7 @@ PUBLIC = "public"  # anyone, signed in or not
 SUBJECT = "subject"  # a signed-in subject, acting on their own data only
 SIGNED = "signed"  # anyone holding an unexpired URL signed by the service; nobody without one
 OWNED = "owned"  # a signed-in subject, on one of their own resources named in the path; others get 404
+REVIEWED = "reviewed"  # a signed-in subject answering the open age review of their own account; without one: 409
 ANALYSTS = "staff:privacy_officer,admin"
 EVERY_STAFF_ROLE = "staff:support,privacy_officer,admin"
 PRIVACY_DESK = "staff:privacy_officer,admin"  # privacy tickets: support staff never see them
@@ -77,6 +78,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ): ANALYSTS,  # Stripe-Signature, checked against the endpoint secret
     ("POST", "/v1/admin/privacy/requests/{request_id}/expedite"): ANALYSTS,
     ("POST", "/v1/privacy/child-reports"): PUBLIC,
+    ("POST", "/v1/me/age-review/statement"): REVIEWED,
     ("GET", "/v1/admin/child-reports"): EVERY_STAFF_ROLE,
     ("GET", "/v1/admin/child-reports/{report_id}"): EVERY_STAFF_ROLE,
     ("POST", "/v1/admin/child-reports/{report_id}/confirm"): ANALYSTS,
@@ -92,6 +94,10 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/v1/admin/support/tickets/{ticket_id}"): SUPPORT_DESK,
     ("POST", "/v1/admin/support/tickets/{ticket_id}/reply"): SUPPORT_DESK,
     ("POST", "/v1/admin/support/tickets/{ticket_id}/close"): SUPPORT_DESK,
+    ("POST", "/v1/auth/verify-email"): PUBLIC,  # the mailed token is the proof
+    ("POST", "/v1/auth/verify-email/resend"): SUBJECT,
+    ("POST", "/v1/me/email/confirm"): PUBLIC,  # the token mailed to the new address is the proof
+    ("POST", "/v1/me/email/undo"): PUBLIC,  # the token mailed to the old address is the proof
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
@@ -112,10 +118,14 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/privacy/child-reports"): {"email": "nobody@example.com", "contact": "reporter@example.org"},
     ("POST", "/v1/admin/child-reports/{report_id}/confirm"): {"reason": "matrix"},
     ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): {"reason": "matrix"},
+    ("POST", "/v1/me/age-review/statement"): {"statement": "I am an adult"},
     ("POST", "/v1/admin/privacy/tickets/{ticket_id}/reply"): {"message": "matrix", "close": False},
     ("POST", "/v1/admin/privacy/tickets/{ticket_id}/close"): {"reason": "matrix"},
     ("POST", "/v1/admin/support/tickets/{ticket_id}/reply"): {"message": "matrix", "close": False},
     ("POST", "/v1/admin/support/tickets/{ticket_id}/close"): {"reason": "matrix"},
+    ("POST", "/v1/auth/verify-email"): {"token": "matrix"},  # refused as invalid_token (400), never a 401/403
+    ("POST", "/v1/me/email/confirm"): {"token": "matrix"},
+    ("POST", "/v1/me/email/undo"): {"token": "matrix"},
 }
 
 
@@ -243,15 +253,39 @@ async def test_owned_resources_are_invisible_to_everyone_else(
 
 
 async def _child_report(client: AsyncTestClient, container: Container) -> str:
-    """An open child report about an account of its own (reporting ``subject`` would suspend the caller)."""
+    """An open child report about an account of its own (reporting ``subject`` would put the caller under review)."""
     await signed_in(client, "reported@example.com")
     reported = await client.post(
         "/v1/privacy/child-reports", json={"email": "reported@example.com", "contact": "reporter@example.org"}
     )
     assert reported.status_code == 202, reported.text
+    await container.children.matching.run_due()
     async with container.infra.uow() as uow:
         (report,) = await uow.child_reports.list_open(10)
     return str(report.id)
+
+
+@pytest.mark.parametrize("operation", sorted(k for k, v in AUDIENCE.items() if v == REVIEWED))
+async def test_review_answers_need_the_callers_own_open_review(
+    operation: tuple[str, str], client: AsyncTestClient, container: Container
+) -> None:
+    method, path = operation
+    for headers in ({}, {"Authorization": "Bearer forged-token-0123456789abcdef"}):
+        response = await client.request(method, path, headers=headers, json=BODIES.get(operation))
+        assert response.status_code == 401, (operation, headers, response.text)
+    bystander = await signed_in(client, "bystander@example.com")
+    refused = await _call(client, operation, path, bystander)
+    assert refused.status_code == 409 and refused.json()["code"] == "no_age_review", refused.text
+    reported = await signed_in(client, "reported@example.com")
+    await client.post(
+        "/v1/privacy/child-reports", json={"email": "reported@example.com", "contact": "reporter@example.org"}
+    )
+    await container.children.matching.run_due()
+    answered = await _call(client, operation, path, reported)
+    assert answered.status_code == 200, answered.text
+    async with container.infra.uow() as uow:
+        (report,) = await uow.child_reports.list_open(10)
+    assert report.statement_at is not None  # on the caller's own report; the bystander's call stored nothing
 
 
 @pytest.mark.parametrize("operation", sorted(k for k, v in AUDIENCE.items() if v.startswith("staff:")))
@@ -309,6 +343,8 @@ def expected_outcome(audience: str, caller: str) -> str:
         return ALLOW  # on their own data only: test_subject_operations_act_only_on_the_callers_data
     if audience == OWNED:
         return ALLOW if caller == "user_a" else HIDDEN_404  # staff reach subjects' data only through admin routes
+    if audience == REVIEWED:
+        return ALLOW  # 409 without a review of their own: test_review_answers_need_the_callers_own_open_review
     assert audience.startswith("staff:"), audience
     return ALLOW if caller in audience.removeprefix("staff:").split(",") else DENY_403
 

@@ -48,8 +48,9 @@ async def _client(container: Container) -> AsyncIterator[Any]:
     periodic jobs run on this loop, as they run on the server's)."""
     await container.start()
     try:
-        transport = httpx.ASGITransport(app=create_app(container=container))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        app = create_app(container=container)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+            client.app = app  # type: ignore[attr-defined]  # where the test helpers find the container
             yield client
     finally:
         await container.aclose()

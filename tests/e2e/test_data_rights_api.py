@@ -161,7 +161,7 @@ async def test_rectification_applies_structured_corrections_and_queues_free_text
         headers=headers,
     )
     assert unknown.status_code == 422
-    # a birth date is correctable (issue 7; one below the minimum age suspends: tests/e2e/test_child_reports_api.py)
+    # a birth date is correctable (issue 7; below the minimum age it opens an age review: test_age_review_api.py)
     born = await submit(client, headers, "rectification", {"corrections": {"birth_date": "2000-01-01"}})
     assert born["id"] == queued["id"]  # merged into the open free-text request, applied at once all the same
     assert (await client.get("/v1/me", headers=headers)).json()["birth_date"] == "2000-01-01"

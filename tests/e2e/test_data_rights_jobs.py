@@ -25,7 +25,7 @@ from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
 
 from .conftest import test_overrides
-from .helpers import PASSWORD
+from .helpers import PASSWORD, verify_by_mail
 
 
 class WorkerKilled(BaseException):
@@ -50,6 +50,7 @@ async def wired(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> AsyncIterator
 async def _rich_subject(container: Container, email: str) -> UUID:
     await container.start()
     await container.identity.registrations.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), "DE", None, 1, "Ada"))
+    await verify_by_mail(container, email)
     token = await container.identity.sessions.issue_token(email, PASSWORD)
     subject = (await container.identity.sessions.authenticate(token.access_token)).account_id
     await container.infra.object_store.put(f"uploads/{subject}/a.png", b"\x89PNG" + subject.bytes, "image/png")

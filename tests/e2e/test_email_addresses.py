@@ -51,7 +51,7 @@ async def test_an_internationalised_domain_is_accepted_and_mailed_in_ascii(
     assert (await client.post("/v1/accounts", json=sign_up_body("Jorg@München.de"))).status_code == 201
     mailer = container.infra.mailer
     assert isinstance(mailer, InMemoryMailer)
-    assert [(m.to, m.kind) for m in mailer.sent] == [("jorg@xn--mnchen-3ya.de", "welcome")]
+    assert [(m.to, m.kind) for m in mailer.sent] == [("jorg@xn--mnchen-3ya.de", "verify_email")]
     token = await client.post(
         "/v1/auth/token", json={"email": "jorg@münchen.de", "password": sign_up_body("x")["password"]}
     )

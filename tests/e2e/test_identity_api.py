@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container
 
-from .helpers import PASSWORD, sign_up_body, signed_in
+from .helpers import PASSWORD, mailed_token, sign_up_body, signed_in
 
 PROBLEM = "application/problem+json"
 
@@ -74,7 +74,7 @@ async def test_duplicate_email_gets_the_same_answer_and_the_owner_is_told_by_mai
     assert set(first.json()) == set(second.json()) == {"id"}
     assert first.json()["id"] != second.json()["id"]
     assert [(m.to, m.kind) for m in mailer.sent] == [
-        ("dup@example.com", "welcome"),
+        ("dup@example.com", "verify_email"),
         ("dup@example.com", "duplicate_signup"),
     ]
     # The original password still works; the second one never became an account.
@@ -140,14 +140,21 @@ async def test_profile_correction_is_audited_as_rectification(client: AsyncTestC
     headers = await signed_in(client, "old@example.com")
     me = (await client.get("/v1/me", headers=headers)).json()
     changed = await client.patch(
-        "/v1/me", headers=headers, json={"email": "New@Example.com", "display_name": "  Grace  "}
+        "/v1/me",
+        headers=headers,
+        json={"email": "New@Example.com", "display_name": "  Grace  ", "current_password": PASSWORD},
     )
     assert changed.status_code == 200, changed.text
-    assert changed.json()["email"] == "new@example.com"
+    assert changed.json()["email"] == "old@example.com"  # until the new address confirms
     assert changed.json()["display_name"] == "Grace"
+    token = mailed_token(client, "new@example.com", "email_change_confirm")
+    assert (await client.post("/v1/me/email/confirm", json={"token": token})).status_code == 204
     container.infra.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
     # Unchanged values are not audited again; clearing the display name is.
-    assert (await client.patch("/v1/me", headers=headers, json={"email": "new@example.com"})).status_code == 200
+    again = await client.patch(
+        "/v1/me", headers=headers, json={"email": "new@example.com", "current_password": PASSWORD}
+    )
+    assert again.status_code == 200
     cleared = await client.patch("/v1/me", headers=headers, json={"display_name": None})
     assert cleared.json()["display_name"] is None
 
@@ -155,9 +162,11 @@ async def test_profile_correction_is_audited_as_rectification(client: AsyncTestC
 
     async with container.infra.uow() as uow:
         events = await uow.audit.list_for_subject(UUID(me["id"]))
-    assert [(e.action, e.fields, e.actor_kind) for e in events] == [
-        ("rectification", ("email", "display_name"), "subject"),
+    assert sorted((e.action, e.fields, e.actor_kind) for e in events) == [
+        ("email_change_requested", ("email",), "subject"),  # asked; the address changes once it confirms
         ("rectification", ("display_name",), "subject"),
+        ("rectification", ("display_name",), "subject"),
+        ("rectification", ("email",), "subject"),
     ]
     # The new email signs in; the old one no longer does.
     assert (
@@ -168,16 +177,22 @@ async def test_profile_correction_is_audited_as_rectification(client: AsyncTestC
     ).status_code == 401
 
 
-async def test_changing_to_a_taken_email_is_refused_without_changing_anything(
+async def test_changing_to_a_taken_email_changes_nothing_and_answers_like_a_free_one(
     client: AsyncTestClient,
 ) -> None:
     await client.post("/v1/accounts", json=sign_up_body("taken@example.com"))
     headers = await signed_in(client, "mover@example.com")
-    response = await client.patch("/v1/me", headers=headers, json={"email": "taken@example.com", "display_name": "X"})
-    assert response.status_code == 409
-    assert response.json()["code"] == "conflict"
+    response = await client.patch(
+        "/v1/me",
+        headers=headers,
+        json={"email": "taken@example.com", "display_name": "X", "current_password": PASSWORD},
+    )
+    assert response.status_code == 200, response.text
     me = (await client.get("/v1/me", headers=headers)).json()
-    assert (me["email"], me["display_name"]) == ("mover@example.com", None)
+    assert (me["email"], me["display_name"]) == ("mover@example.com", "X")
+    assert (
+        await client.post("/v1/auth/token", json={"email": "taken@example.com", "password": PASSWORD})
+    ).status_code == 200
 
 
 async def test_profile_patch_rejects_unknown_and_invalid_fields(client: AsyncTestClient) -> None:

@@ -19,7 +19,7 @@ from dreamina.ports.mail import MailMessage
 from dreamina.settings import load_settings
 from tests.contract.smtp_server import SmtpInbox, read_back, smtp_server
 from tests.e2e.conftest import test_overrides
-from tests.e2e.helpers import PASSWORD, signed_in
+from tests.e2e.helpers import PASSWORD, TOKEN_IN_LINK, signed_in
 from tests.e2e.test_policy_change_and_staff import NEW_TEXT
 
 __all__ = ["smtp_server"]  # the fixture
@@ -50,6 +50,17 @@ async def delivery(
     await container.aclose()
 
 
+async def _verified(client: AsyncTestClient, delivered: Callable[[], list[MailMessage]], email: str) -> dict[str, str]:
+    """Signed in, with the address verified through the link the real mailer delivered (policy notices go only to
+    verified addresses)."""
+    headers = await signed_in(client, email)
+    [body] = [m.body for m in delivered() if m.to == email and m.kind == "verify_email"][-1:]
+    found = TOKEN_IN_LINK.search(body)
+    assert found is not None
+    assert (await client.post("/v1/auth/verify-email", json={"token": found.group(1)})).status_code == 204
+    return headers
+
+
 async def test_notices_are_delivered_and_only_notified_subjects_accept_by_continued_use(
     delivery: tuple[Container, Callable[[], list[MailMessage]]],
 ) -> None:
@@ -57,8 +68,8 @@ async def test_notices_are_delivered_and_only_notified_subjects_accept_by_contin
     clock = container.infra.clock
     assert isinstance(clock, MovableClock)
     async with AsyncTestClient(app=create_app(container=container)) as client:
-        await signed_in(client, "reader@example.com")
-        admin = await signed_in(client, "boss@example.com")
+        await _verified(client, delivered, "reader@example.com")
+        admin = await _verified(client, delivered, "boss@example.com")
         await container.identity.staff.grant("boss@example.com", "admin")
         effective = clock.now() + timedelta(days=14)
         published = await client.post(

@@ -11,12 +11,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from dreamina.adapters.mail.outbox import read_outbox
+from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import build_container
 from dreamina.domain.identity.registrations import SignUp
 from dreamina.settings import load_settings
 
-from .helpers import PASSWORD
+from .helpers import PASSWORD, verify_by_mail
 
 SUBJECTS = 3
 
@@ -24,7 +25,8 @@ SUBJECTS = 3
 async def test_two_privacy_worker_processes_run_each_job_once(database_url: str, tmp_path: Path) -> None:
     data = tmp_path / "data"
     environment = {"DREAMINA_DATA_DIR": str(data), "DREAMINA_DATABASE_URL": database_url}
-    container = build_container(load_settings(environment), passwords=Argon2PasswordHasher.fast())
+    setup_mail = InMemoryMailer()  # the set-up's own mail (verification links); the workers mail to the outbox
+    container = build_container(load_settings(environment), passwords=Argon2PasswordHasher.fast(), mailer=setup_mail)
     await container.start()
     try:
         requests = []
@@ -32,6 +34,7 @@ async def test_two_privacy_worker_processes_run_each_job_once(database_url: str,
             for kind in ("erasure", "export"):
                 email = f"{kind}{n}@example.com"
                 await container.identity.registrations.sign_up(SignUp(email, PASSWORD, date(1990, 1, 1), "DE", None, 1))
+                await verify_by_mail(container, email)  # notices go to verified addresses only
                 token = await container.identity.sessions.issue_token(email, PASSWORD)
                 subject = (await container.identity.sessions.authenticate(token.access_token)).account_id
                 requests.append(await container.data_rights.requests.submit(subject, kind, {}, password=PASSWORD))

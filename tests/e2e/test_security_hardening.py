@@ -148,7 +148,7 @@ async def test_uploads_and_generations_share_the_content_budget(tmp_path: Path) 
 async def test_one_time_codes_are_on_the_sensitive_budget(tmp_path: Path) -> None:
     container, client = await _client(tmp_path, DREAMINA_RATE_LIMIT_SENSITIVE_PER_MINUTE="4")
     async with client:
-        headers = await signed_in(client, "codes@example.com")  # sign-up and sign-in: 2 of 4
+        headers = await signed_in(client, "codes@example.com", verified=False)  # sign-up and sign-in: 2 of 4
         made = await client.post("/v1/privacy/requests", json={"type": "export"}, headers=headers)
         assert made.status_code == 202  # 3 of 4
         request_id = made.json()["id"]

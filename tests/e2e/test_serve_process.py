@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from .helpers import TOKEN_IN_LINK
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -52,7 +54,8 @@ def _start_serve(tmp_path: Path) -> tuple[subprocess.Popen[str], str, Path, Any]
     return process, base, data, log_file
 
 
-def _sign_up(base: str, email: str) -> dict[str, str]:
+def _sign_up(base: str, email: str, outbox: Path | None = None) -> dict[str, str]:
+    """Sign up and sign in; with ``outbox``, follow the verification link mailed there first."""
     body = {
         "email": email,
         "password": "correct horse battery staple",
@@ -62,22 +65,25 @@ def _sign_up(base: str, email: str) -> dict[str, str]:
         "accept_policy_version": 1,
     }
     assert httpx.post(f"{base}/v1/accounts", json=body, timeout=10).status_code == 201
+    if outbox is not None:
+        token = _mailed(outbox, email, TOKEN_IN_LINK)
+        assert httpx.post(f"{base}/v1/auth/verify-email", json={"token": token}, timeout=10).status_code == 204
     token = httpx.post(f"{base}/v1/auth/token", json={"email": email, "password": body["password"]}, timeout=10)
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
-def _mailed_code(outbox: Path, email: str) -> str:
-    """The one-time code in the newest outbox message to ``email`` (the embedded profile's mail is files)."""
+def _mailed(outbox: Path, email: str, pattern: re.Pattern[str]) -> str:
+    """What ``pattern`` finds in the newest outbox message to ``email`` (the embedded profile's mail is files)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         for message in sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
             parsed = BytesParser(policy=policy.default).parsebytes(message.read_bytes())
             body = parsed.get_body(preferencelist=("plain",))
-            found = re.search(r"\b(\d{6})\b", body.get_content() if body is not None else "")
+            found = pattern.search(body.get_content() if body is not None else "")
             if parsed["To"] == email and found:
                 return found.group(1)
         time.sleep(0.2)
-    raise AssertionError("no code was mailed")
+    raise AssertionError("nothing was mailed")
 
 
 def test_the_run_command_runs_privacy_jobs(tmp_path: Path) -> None:
@@ -85,11 +91,11 @@ def test_the_run_command_runs_privacy_jobs(tmp_path: Path) -> None:
     other process running (the API process runs the privacy jobs, as it runs generation jobs and sweeps)."""
     process, base, data, log_file = _start_serve(tmp_path)
     try:
-        headers = _sign_up(base, "export.test@example.com")
+        headers = _sign_up(base, "export.test@example.com", data / "outbox")
         accepted = httpx.post(f"{base}/v1/privacy/requests", json={"type": "export"}, headers=headers, timeout=10)
         assert accepted.status_code == 202, accepted.text
         request_id = accepted.json()["id"]
-        code = _mailed_code(data / "outbox", "export.test@example.com")
+        code = _mailed(data / "outbox", "export.test@example.com", re.compile(r"\b(\d{6})\b"))
         verified = httpx.post(
             f"{base}/v1/privacy/requests/{request_id}/verify", json={"code": code}, headers=headers, timeout=10
         )

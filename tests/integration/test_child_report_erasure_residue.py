@@ -1,7 +1,8 @@
 """Issue 7's "done when": the child-report flow runs end to end and the residue test passes after it.
 
 A rich account (upload, generation, consents, analytics, checkout, requests, an export) is reported by someone who
-is not signed in; it is suspended at once; a privacy officer confirms; the data-rights worker runs the erasure. Then
+is not signed in; it is under age review once matched (the holder also answers the review with a statement); a
+privacy officer confirms; the data-rights worker runs the erasure. Then
 no table and no object holds the child's id, email, prompt or images, and the report survives only as the declared
 pseudonymised record: no link to the subject, no details, the reporter's contact until its own 90 days are up.
 """
@@ -17,7 +18,7 @@ from dreamina.adapters.sql.database import Database
 from dreamina.bootstrap import Container
 from dreamina.domain.identity.child_report_intake import IncomingReport
 from dreamina.domain.identity.registrations import SignUp
-from dreamina.domain.privacy.errors import AuthenticationFailed
+from dreamina.domain.privacy.errors import UnderAgeReview
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
 from dreamina.ports.child_reports import ReportStatus
 
@@ -44,8 +45,12 @@ async def test_a_confirmed_child_report_leaves_nothing_linking_to_the_child(
     await container.children.intake.report(
         IncomingReport(contact=REPORTER, email="child@example.com", details=DETAILS, relationship="parent")
     )
-    with pytest.raises(AuthenticationFailed):  # suspended at once
-        await container.identity.sessions.authenticate(token)
+    await container.children.matching.run_due()
+    principal = await container.identity.sessions.authenticate(token)  # the holder keeps their rights
+    with pytest.raises(UnderAgeReview):
+        await container.billing.checkout.start(principal.account_id, "starter")
+    await container.children.statements.answer(child, "I am Lily's mother, this is my account")
+    child_needles["statement"] = b"Lily's mother"
 
     await container.identity.registrations.sign_up(
         SignUp("officer@example.com", PASSWORD, date(1980, 1, 1), "DE", None, 1)

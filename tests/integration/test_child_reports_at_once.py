@@ -1,5 +1,6 @@
-"""Two child reports about one account arriving at the same moment end in ONE open report holding both reporters
-(the stores allow one open report per account; the loser of the race merges into the winner's)."""
+"""Two child reports about one account matched at the same moment end in ONE open report holding both reporters
+(the stores allow one open report per account; the loser of the race merges into the winner's), each received
+report matched once however many matchers run."""
 
 from __future__ import annotations
 
@@ -45,11 +46,14 @@ async def test_two_reports_at_once_make_one_open_report(uow_factory: UnitOfWorkF
             container.children.intake.report(IncomingReport(contact="parent@example.org", email="kid@example.com")),
             container.children.intake.report(IncomingReport(contact="teacher@example.org", email="kid@example.com")),
         )
+        passes = await asyncio.gather(container.children.matching.run_due(), container.children.matching.run_due())
+        assert sum(p["child_reports_filed"] for p in passes) == 2  # each received report filed exactly once
         async with container.infra.uow() as uow:
             account = await uow.accounts.get_by_email_index(
                 container.infra.vault.blind_index("email", "kid@example.com")
             )
-            assert account is not None and account.status is AccountStatus.SUSPENDED
+            assert account is not None and account.status is AccountStatus.AGE_REVIEW
+            assert await uow.child_report_inbox.oldest(10) == []
             reports = await uow.child_reports.list_for_subject(account.id)
         assert len(reports) == 1
         assert reports[0].reports_received == 2
@@ -83,6 +87,7 @@ async def test_two_staff_decisions_at_once_have_one_winner_and_one_erasure(
             )
         officer = (await container.identity.staff.grant("officer@example.com", "privacy_officer")).account_id
         await container.children.intake.report(IncomingReport(contact="parent@example.org", email="kid@example.com"))
+        await container.children.matching.run_due()
         async with container.infra.uow() as uow:
             (report,) = await uow.child_reports.list_open(10)
         outcomes = await asyncio.gather(

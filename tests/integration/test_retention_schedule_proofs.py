@@ -25,6 +25,7 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import Container, build_container, declared_data_map
+from dreamina.domain.identity.child_report_data import INBOX_DAYS as CHILD_REPORT_INBOX_DAYS
 from dreamina.domain.identity.child_report_data import REPORT_RECORD_DAYS as CHILD_REPORT_RECORD_DAYS
 from dreamina.domain.identity.child_report_data import REPORTER_DATA_DAYS as CHILD_REPORTER_DATA_DAYS
 from dreamina.domain.identity.sessions import hash_token
@@ -44,6 +45,7 @@ from ..contract.data_rights_records import make_job, make_request, make_request_
 from ..contract.generation_records import make_generation, make_upload
 from ..contract.mail_rows import make_mail
 from ..contract.test_child_reports_contract import closed as closed_report
+from ..contract.test_child_reports_contract import make_received
 from ..contract.test_support_tickets_contract import make_ticket
 
 NOW = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)
@@ -371,6 +373,22 @@ async def _closed_reports_around(c: Container, days: int) -> tuple[Any, Any]:
     return gone, kept
 
 
+async def _child_report_inbox(c: Container) -> Check:
+    """Received reports a fault left unmatched: one arrived a second more than 7 days ago, one a second less."""
+    deadline = NOW - timedelta(days=CHILD_REPORT_INBOX_DAYS)
+    gone, kept = make_received(deadline - JUST), make_received(deadline + JUST)
+    async with c.infra.uow() as uow:
+        await uow.child_report_inbox.add(gone)
+        await uow.child_report_inbox.add(kept)
+        await uow.commit()
+
+    async def check(c: Container) -> None:
+        async with c.infra.uow() as uow:
+            assert await uow.child_report_inbox.oldest(10) == [kept.id]
+
+    return check
+
+
 async def _child_reporter_data(c: Container) -> Check:
     gone, kept = await _closed_reports_around(c, CHILD_REPORTER_DATA_DAYS)
 
@@ -426,6 +444,7 @@ def _tickets(days: int, category: str, other_category: str) -> Callable[[Contain
 SCENARIOS: dict[str, Scenario] = {
     "privacy_support_tickets": Scenario(_tickets(PRIVACY_TICKET_DAYS, "privacy", "billing")),
     "other_support_tickets": Scenario(_tickets(OTHER_TICKET_DAYS, "other", "privacy")),
+    "child_report_inbox": Scenario(_child_report_inbox),
     "child_report_reporter_data": Scenario(_child_reporter_data),
     "child_reports": Scenario(_child_reports),
     "sessions": Scenario(_sessions),

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from dreamina.adapters.crypto import AesGcmCipher, InMemoryKeyVault, LocalFileKeyVault
+from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import build_container, sql_database
 from dreamina.domain.identity.registrations import SignUp
@@ -16,13 +17,14 @@ from dreamina.settings import load_settings
 from ..e2e.conftest import test_overrides
 
 EMAIL = "sealed.subject@example.com"
+PASSWORD = "correct horse battery staple"
 NAME = "Sealed Subject Name"
 
 
 def _sign_up(email: str = EMAIL) -> SignUp:
     return SignUp(
         email=email,
-        password="correct horse battery staple",
+        password=PASSWORD,
         birth_date=date(1991, 7, 14),
         country="FR",
         region=None,
@@ -89,9 +91,14 @@ async def test_plaintext_identifiers_never_reach_the_sqlite_file(tmp_path) -> No
     await container.start()
     subject = await container.identity.registrations.sign_up(_sign_up())
     principal = await container.identity.sessions.authenticate(
-        (await container.identity.sessions.issue_token(EMAIL, "correct horse battery staple")).access_token
+        (await container.identity.sessions.issue_token(EMAIL, PASSWORD)).access_token
     )
-    await container.identity.profiles.update_profile(principal, {"email": "changed.subject@example.com"})
+    # The pending address rests sealed in the confirmation token's payload, then in the account once confirmed.
+    await container.identity.email_changes.request(principal, "changed.subject@example.com", PASSWORD)
+    mailer = container.infra.mailer
+    assert isinstance(mailer, InMemoryMailer)
+    [confirm] = [m.body for m in mailer.sent_to("changed.subject@example.com") if m.kind == "email_change_confirm"]
+    await container.identity.email_changes.confirm(confirm.split("#token=", 1)[1].split()[0])
     await container.aclose()
 
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("at-rest.sqlite3*"))

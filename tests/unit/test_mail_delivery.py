@@ -136,3 +136,59 @@ async def test_erasure_delivers_what_is_due_then_deletes_the_rest(
     assert [m.body for m in mailer.sent] == ["your erasure runs now"]
     assert await delivery.count_for_subject(subject) == 0
     assert await delivery.count_for_subject(other) == 1
+
+
+async def test_an_unverified_address_is_sent_only_the_verification_and_security_notices(
+    uow_factory: UnitOfWorkFactory, world: tuple[MailDelivery, _Flaky, MovableClock]
+) -> None:
+    """Finding 3 of the account-security issue: registering somebody else's address mails them nothing but the
+    question whether it is theirs (and security notices), whichever module queues the mail."""
+    from dreamina.domain.identity.accounts import EMAIL_INDEX, email_index_of
+    from dreamina.domain.privacy.mail import ACCOUNT_EMAIL_INDEX, UNVERIFIED_ADDRESS_KINDS
+    from dreamina.ports.identity import Account, AccountStatus
+
+    assert ACCOUNT_EMAIL_INDEX == EMAIL_INDEX  # the outbox recognises the account's address by the same index
+    delivery, mailer, _ = world
+    vault = delivery._vault
+    subject = uuid.uuid4()
+    account = Account(
+        id=subject,
+        email_index=email_index_of(vault, "ada@example.com"),
+        email_ciphertext=b"sealed",
+        display_name_ciphertext=None,
+        birth_date_ciphertext=b"sealed",
+        country="DE",
+        region=None,
+        password_hash="x",
+        status=AccountStatus.ACTIVE,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    async with uow_factory() as uow:
+        await uow.accounts.add(account)
+        await uow.commit()
+
+    def kind(name: str, to: str = "ada@example.com") -> MailMessage:
+        return MailMessage(to=to, subject="s", body="b", kind=name)
+
+    async with uow_factory() as uow:
+        queued = {
+            name: await delivery.queue(uow, kind(name), subject_id=subject)
+            for name in ("policy_change", "privacy_request_code", "support_reply", *sorted(UNVERIFIED_ADDRESS_KINDS))
+        }
+        elsewhere = await delivery.queue(uow, kind("support_reply", "books@example.com"), subject_id=subject)
+        await uow.commit()
+    assert {name for name, ok in queued.items() if ok} == UNVERIFIED_ADDRESS_KINDS
+    assert elsewhere  # a reply-to address of the subject's own choosing is not the unverified one
+    await delivery.flush()
+    assert sorted(m.kind for m in mailer.sent) == sorted([*UNVERIFIED_ADDRESS_KINDS, "support_reply"])
+
+    async with uow_factory() as uow:
+        stored = await uow.accounts.get(subject)
+        assert stored is not None
+        stored.verify_email(NOW)
+        await uow.accounts.update(stored)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await delivery.queue(uow, kind("policy_change"), subject_id=subject)
+        await uow.commit()

@@ -22,6 +22,7 @@ from dreamina.domain.support.tickets import NewTicket
 from dreamina.settings import load_settings
 
 from ..e2e.conftest import START, test_overrides
+from ..e2e.helpers import verify_by_mail
 
 PASSWORD = "correct horse battery staple"
 STAFF = UUID(int=7)
@@ -43,6 +44,7 @@ async def container(db: InMemoryDatabase, tmp_path: Path) -> Container:
 
 async def _subject(container: Container, email: str, country: str = "DE", region: str | None = None) -> UUID:
     await container.identity.registrations.sign_up(SignUp(email, PASSWORD, date(1990, 4, 1), country, region, 1, None))
+    await verify_by_mail(container, email)  # a verified address gets every kind of mail
     token = await container.identity.sessions.issue_token(email, PASSWORD)
     return (await container.identity.sessions.authenticate(token.access_token)).account_id
 

@@ -273,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     expedite.add_argument("--reason", required=True, help="why; the subject is told")
     expedite.add_argument("--staff", required=True, metavar="EMAIL", help="the privacy officer or admin deciding")
     privacy.set_defaults(run=_privacy)
-    worker = commands.add_parser("privacy-worker", help="run data-rights jobs: exports, erasures, sweeps, deadlines")
+    worker = commands.add_parser(
+        "privacy-worker", help="run data-rights jobs: exports, erasures, child reports, mail, sweeps, deadlines"
+    )
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
     worker.add_argument("--interval", type=float, default=30.0, help="seconds between passes")
     worker.set_defaults(run=_privacy_worker)

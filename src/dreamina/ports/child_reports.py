@@ -16,9 +16,9 @@ class ReportSource(enum.StrEnum):
 
 
 class ReportStatus(enum.StrEnum):
-    OPEN = "open"  # in the staff queue; the account is suspended
+    OPEN = "open"  # in the staff queue; the account is under age review (a staff account: escalated to admins)
     CONFIRMED = "confirmed"  # staff confirmed: the account is being erased
-    DISMISSED = "dismissed"  # staff found it unfounded: the account was reactivated
+    DISMISSED = "dismissed"  # staff found it unfounded: the age review was lifted
     ACCOUNT_ERASED = "account_erased"  # the account was erased before staff decided
 
 
@@ -37,17 +37,31 @@ class ChildReport:
     received_at: datetime
     updated_at: datetime
     reports_received: int
-    suspended_account: bool  # this report suspended an active account (dismissal reactivates it)
+    suspended_account: bool  # this report put an active account under age review (dismissal lifts it)
     reporter_key: bytes | None  # the report's data key, wrapped by the master key
     reporters_ciphertext: bytes | None  # JSON list of {contact, relationship, received_at}
     details_ciphertext: bytes | None  # JSON list of the reporters' free-text details
     closed_at: datetime | None = None
     erasure_request_id: UUID | None = None
     reporter_data_deleted_at: datetime | None = None
+    escalated: bool = False  # the account is a staff member's: nothing changed automatically; admins decide
+    statement_ciphertext: bytes | None = None  # the holder's answer to the review, sealed with their data key
+    statement_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status is ReportStatus.OPEN
+
+    def escalate(self, now: datetime) -> None:
+        """The reported account belongs to staff: only an admin (not the member reported) sees and decides it."""
+        self.escalated = True
+        self.updated_at = now
+
+    def record_statement(self, statement_ciphertext: bytes, now: datetime) -> None:
+        """The holder's answer to the review (a later answer replaces the earlier one)."""
+        self.statement_ciphertext = statement_ciphertext
+        self.statement_at = now
+        self.updated_at = now
 
     def receive_another(self, now: datetime, *, suspended_account: bool) -> None:
         """Another report about the same account, merged into this open one."""
@@ -83,6 +97,7 @@ class ChildReport:
         go, and a report still open is closed as ``account_erased``."""
         self.subject_id = pseudonym
         self.details_ciphertext = None
+        self.statement_ciphertext = None
         if self.is_open:
             self.close(ReportStatus.ACCOUNT_ERASED, now)
         self.updated_at = now
@@ -116,8 +131,9 @@ class ChildReportRepository(Protocol):
         """Every report about the subject, oldest first."""
         ...
 
-    async def list_open(self, limit: int) -> list[ChildReport]:
-        """Open reports, oldest first (the staff queue)."""
+    async def list_open(self, limit: int, *, include_escalated: bool = True) -> list[ChildReport]:
+        """Open reports, oldest first (the staff queue); ``include_escalated=False`` leaves out the reports about
+        staff accounts, which only admins see."""
         ...
 
     async def delete_reporter_data(self, closed_before: datetime, now: datetime, limit: int) -> int:
@@ -134,6 +150,37 @@ class ChildReportRepository(Protocol):
         ...
 
     async def count_closed(self, closed_before: datetime) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedChildReport:
+    """A report as the public route received it, before anyone looked for the account: everything the reporter
+    sent (the target included) sealed with a key of its own, so receiving it costs the same whether or not the
+    account exists. Matching takes it out of the inbox and files it (or drops it)."""
+
+    id: UUID
+    received_at: datetime
+    wrapped_key: bytes
+    sealed: bytes
+
+
+class ChildReportInbox(Protocol):
+    async def add(self, received: ReceivedChildReport) -> None: ...
+
+    async def oldest(self, limit: int) -> list[UUID]:
+        """Ids of the reports waiting to be matched, oldest first."""
+        ...
+
+    async def take(self, report_id: UUID) -> ReceivedChildReport | None:
+        """Remove and return one waiting report (``None`` if another matcher took it): the claim of a match,
+        committed or rolled back with what the match files."""
+        ...
+
+    async def delete_older(self, before: datetime, limit: int) -> int:
+        """Retention: delete at most ``limit`` waiting reports received before ``before``; returns how many."""
+        ...
+
+    async def count_older(self, before: datetime) -> int: ...
 
 
 class GenerationStopper(Protocol):
@@ -153,6 +200,7 @@ class ChildErasure(Protocol):
 
 
 class ChildReportStores(Protocol):
-    """The children's flow's store in a unit of work."""
+    """The children's flow's stores in a unit of work."""
 
     child_reports: ChildReportRepository
+    child_report_inbox: ChildReportInbox

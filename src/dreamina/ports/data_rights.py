@@ -139,8 +139,12 @@ class ExportArchive(Protocol):
 class ProfileCorrections(Protocol):
     """Applies structured corrections of account fields with the identity module's own rules."""
 
-    async def correct(self, subject_id: UUID, changes: Mapping[str, str | None]) -> tuple[str, ...]:
-        """Apply ``changes``; returns the names of fields that actually changed. Raises ``InvalidInput``."""
+    async def correct(
+        self, subject_id: UUID, changes: Mapping[str, str | None], *, password: str | None = None
+    ) -> tuple[str, ...]:
+        """Apply ``changes``; returns the names of fields that actually changed. Raises ``InvalidInput``. A change
+        that needs the subject's password again (the email) takes it as ``password``; the email changes only once
+        the new address confirms, so it is never among the names returned."""
         ...
 
 
@@ -355,36 +359,29 @@ class PrivacyRequestRepository(Protocol):
 
     async def update(self, request: PrivacyRequest) -> None:
         """Persist changed fields; raises ``NotFound`` if gone."""
-        ...
 
     async def list_for_subject(self, subject_id: UUID) -> list[PrivacyRequest]:
         """The subject's requests, newest first."""
-        ...
 
     async def list_open(
         self, *, statuses: Statuses, type: RequestType | None = None, due_before: datetime | None = None, limit: int
     ) -> list[PrivacyRequest]:
         """Requests in ``statuses`` (optionally of one type, due before a time), soonest due first."""
-        ...
 
     async def delete_for_subject(self, subject_id: UUID) -> int: ...
 
     async def count_expired_codes(self, now: datetime) -> int:
         """How many requests still hold a one-time code that expired before ``now``."""
-        ...
 
     async def clear_expired_codes(self, now: datetime, limit: int) -> int:
         """Retention: clear the hash and expiry of at most ``limit`` expired codes; returns how many."""
-        ...
 
     async def count_closed_before(self, statuses: Statuses, cutoff: datetime) -> int:
         """How many requests in ``statuses`` (the closed ones) last changed before ``cutoff``."""
-        ...
 
     async def lock_closed_before(self, statuses: Statuses, cutoff: datetime, limit: int) -> list[UUID]:
         """Ids of at most ``limit`` of those, oldest first, locked for this transaction (rows another transaction
         holds are skipped)."""
-        ...
 
     async def delete_many(self, request_ids: list[UUID]) -> int: ...
 
@@ -394,7 +391,6 @@ class RequestEventRepository(Protocol):
 
     async def list_for_request(self, request_id: UUID) -> list[RequestEvent]:
         """Oldest first."""
-        ...
 
     async def delete_for_subject(self, subject_id: UUID) -> int: ...
 
@@ -434,7 +430,6 @@ class PrivacyJobRepository(Protocol):
 class ErasureCompletionRepository(Protocol):
     async def add(self, completion: ErasureCompletion) -> None:
         """Raises ``Conflict`` if a completion with this id exists (so a resumed saga records it once)."""
-        ...
 
     async def get(self, completion_id: UUID) -> ErasureCompletion | None: ...
 

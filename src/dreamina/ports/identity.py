@@ -13,8 +13,13 @@ from dreamina.ports.staff import StaffRepository
 
 class AccountStatus(enum.StrEnum):
     ACTIVE = "active"
+    AGE_REVIEW = "age_review"  # a child report is open: the holder keeps their rights, creates nothing new
     SUSPENDED = "suspended"
     ERASED = "erased"
+
+
+NOTIFIED_STATUSES = frozenset({AccountStatus.ACTIVE, AccountStatus.AGE_REVIEW})
+"""Accounts told of policy changes: those that may still sign in (an age review keeps the holder's rights)."""
 
 
 @dataclass(slots=True)
@@ -46,19 +51,41 @@ class Account:
 
     @property
     def is_active(self) -> bool:
-        """Only an active account signs in and has its tokens accepted."""
-        return self.status is AccountStatus.ACTIVE
+        """Only an active account, or one under age review, signs in and has its tokens accepted (a holder under
+        review still reads, exports and deletes their data and answers the review)."""
+        return self.status in (AccountStatus.ACTIVE, AccountStatus.AGE_REVIEW)
+
+    @property
+    def under_age_review(self) -> bool:
+        """A child report is open: generation, uploads and purchases are refused until staff decide."""
+        return self.status is AccountStatus.AGE_REVIEW
+
+    def place_under_age_review(self, now: datetime) -> bool:
+        """A child report about an active account: returns whether it was active until now (an account already
+        under review, suspended or erased stays as it is)."""
+        if self.status is not AccountStatus.ACTIVE:
+            return False
+        self._become(AccountStatus.AGE_REVIEW, now)
+        return True
+
+    def lift_age_review(self, now: datetime) -> bool:
+        """Staff dismissed the report: the account is active again; returns whether it was under review."""
+        if self.status is not AccountStatus.AGE_REVIEW:
+            return False
+        self._become(AccountStatus.ACTIVE, now)
+        return True
 
     def suspend(self, now: datetime) -> bool:
-        """Sign-in and tokens are refused: until staff decide on a child report, or while an erasure runs. Returns
-        whether it was active until now (an account already suspended stays as it is)."""
-        if self.status is not AccountStatus.ACTIVE:
+        """Sign-in and tokens are refused while an erasure runs. Returns whether it was active (or under age
+        review) until now (an account already suspended stays as it is)."""
+        if self.status not in (AccountStatus.ACTIVE, AccountStatus.AGE_REVIEW):
             return False
         self._become(AccountStatus.SUSPENDED, now)
         return True
 
     def reactivate(self, now: datetime) -> bool:
-        """A dismissed child report gives a suspended account back; returns whether it was suspended."""
+        """A suspended account is active again; returns whether it was suspended. (Child reports no longer suspend:
+        migration 0013 put the accounts they had suspended under age review.)"""
         if self.status is not AccountStatus.SUSPENDED:
             return False
         self._become(AccountStatus.ACTIVE, now)

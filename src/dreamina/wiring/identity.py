@@ -14,12 +14,16 @@ from dreamina.adapters.memory import tokens as memory_tokens
 from dreamina.adapters.sql import repositories_identity, repositories_tokens
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.identity.data_map import IDENTITY_DATA
+from dreamina.domain.identity.email_changes import EmailChanges
+from dreamina.domain.identity.email_verification import AccountLinks, EmailVerification
 from dreamina.domain.identity.personal_data import IdentityPersonalData
-from dreamina.domain.identity.profiles import Profiles
+from dreamina.domain.identity.profiles import Profiles, check_changes
 from dreamina.domain.identity.registrations import Registrations
 from dreamina.domain.identity.retention import AuditEventsPastLegalPeriod, ExpiredAccountTokens, ExpiredSessions
 from dreamina.domain.identity.sessions import SessionRules, Sessions
 from dreamina.domain.identity.staff import StaffDirectory
+from dreamina.domain.identity.tokens import OneTimeTokens
+from dreamina.domain.privacy.errors import InvalidInput
 from dreamina.ports.child_reports import GenerationStopper
 from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, ModuleParts
@@ -44,19 +48,36 @@ class IdentityModule:
     staff: StaffDirectory
     corrections: IdentityProfileCorrections
     contributes: Contributions
+    verification: EmailVerification
+    email_changes: EmailChanges
 
 
 class IdentityProfileCorrections:
     """The data-rights module's ``ProfileCorrections`` port, by :meth:`Profiles.update_profile` (same validation,
-    same audit)."""
+    same audit). An email correction is no side door: it is the same confirmed change as ``PATCH /v1/me`` (the
+    password again, a link to the new address), so it changes nothing at once and answers alike for a taken
+    address."""
 
-    def __init__(self, profiles: Profiles) -> None:
+    def __init__(self, profiles: Profiles, email_changes: EmailChanges) -> None:
         self._profiles = profiles
+        self._email_changes = email_changes
 
-    async def correct(self, subject_id: UUID, changes: Mapping[str, str | None]) -> tuple[str, ...]:
+    async def correct(
+        self, subject_id: UUID, changes: Mapping[str, str | None], *, password: str | None = None
+    ) -> tuple[str, ...]:
+        rest = {name: value for name, value in changes.items() if name != "email"}
+        check_changes(rest)  # refused before the email change is asked for
+        principal = Principal(subject_id, NO_SESSION)
+        if "email" in changes:
+            email = changes["email"]
+            if email is None:
+                raise InvalidInput("email cannot be removed", field="email")
+            await self._email_changes.request(principal, email, password)
+        if not rest:
+            return ()
         before = await self._profiles.profile(subject_id)
-        after = await self._profiles.update_profile(Principal(subject_id, NO_SESSION), dict(changes))
-        return tuple(name for name in changes if getattr(before, name) != getattr(after, name))
+        after = await self._profiles.update_profile(principal, rest)
+        return tuple(name for name in rest if getattr(before, name) != getattr(after, name))
 
 
 def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> IdentityModule:
@@ -69,6 +90,19 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
         jurisdictions=infra.jurisdictions,
         generations=generations,
     )
+    tokens = OneTimeTokens(vault=infra.vault, keyrings=infra.keyrings, clock=infra.clock)
+    links = AccountLinks(settings.resolved_public_base_url)
+    email_changes = EmailChanges(
+        uow=infra.uow,
+        vault=infra.vault,
+        keyrings=infra.keyrings,
+        tokens=tokens,
+        mail=infra.mail,
+        checks=infra.secret_checks,
+        passwords=infra.passwords,
+        clock=infra.clock,
+        links=links,
+    )
     return IdentityModule(
         registrations=Registrations(
             uow=infra.uow,
@@ -78,6 +112,8 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
             mail=infra.mail,
             clock=infra.clock,
             jurisdictions=infra.jurisdictions,
+            tokens=tokens,
+            links=links,
         ),
         sessions=Sessions(
             uow=infra.uow,
@@ -93,7 +129,18 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
         ),
         profiles=profiles,
         staff=StaffDirectory(infra.uow, infra.vault, infra.clock),
-        corrections=IdentityProfileCorrections(profiles),
+        corrections=IdentityProfileCorrections(profiles, email_changes),
+        verification=EmailVerification(
+            uow=infra.uow,
+            tokens=tokens,
+            mail=infra.mail,
+            keyrings=infra.keyrings,
+            vault=infra.vault,
+            attempts=infra.attempts,
+            clock=infra.clock,
+            links=links,
+        ),
+        email_changes=email_changes,
         contributes=Contributions(
             holders=(
                 IdentityPersonalData(uow=infra.uow, vault=infra.vault, keyrings=infra.keyrings, clock=infra.clock),

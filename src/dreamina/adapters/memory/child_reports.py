@@ -9,11 +9,11 @@ from uuid import UUID
 from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, utc, utc_or_none
 from dreamina.adapters.record_rules import check_time
 from dreamina.domain.privacy.errors import Conflict, NotFound
-from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
+from dreamina.ports.child_reports import ChildReport, ReceivedChildReport, ReportSource, ReportStatus
 
 
 def _stored(r: ChildReport) -> ChildReport:
-    for name in ("received_at", "updated_at", "closed_at", "reporter_data_deleted_at"):
+    for name in ("received_at", "updated_at", "closed_at", "reporter_data_deleted_at", "statement_at"):
         check_time(name, getattr(r, name))
     return dataclasses.replace(
         r,
@@ -23,6 +23,8 @@ def _stored(r: ChildReport) -> ChildReport:
         updated_at=utc(r.updated_at),
         closed_at=utc_or_none(r.closed_at),
         reporter_data_deleted_at=utc_or_none(r.reporter_data_deleted_at),
+        statement_at=utc_or_none(r.statement_at),
+        statement_ciphertext=None if r.statement_ciphertext is None else bytes(r.statement_ciphertext),
         reporter_key=None if r.reporter_key is None else bytes(r.reporter_key),
         reporters_ciphertext=None if r.reporters_ciphertext is None else bytes(r.reporters_ciphertext),
         details_ciphertext=None if r.details_ciphertext is None else bytes(r.details_ciphertext),
@@ -88,8 +90,10 @@ class InMemoryChildReportRepository:
     async def list_for_subject(self, subject_id: UUID) -> list[ChildReport]:
         return [_stored(r) for r in _oldest_first([r for _, r in self._table.rows() if r.subject_id == subject_id])]
 
-    async def list_open(self, limit: int) -> list[ChildReport]:
-        found = [r for _, r in self._table.rows() if r.status is ReportStatus.OPEN]
+    async def list_open(self, limit: int, *, include_escalated: bool = True) -> list[ChildReport]:
+        found = [
+            r for _, r in self._table.rows() if r.status is ReportStatus.OPEN and (include_escalated or not r.escalated)
+        ]
         return [_stored(r) for r in _oldest_first(found)[: max(0, limit)]]
 
     def _holding_reporter_data(self, closed_before: datetime) -> list[ChildReport]:
@@ -139,7 +143,62 @@ class InMemoryChildReportRepository:
         return len(self._closed(closed_before))
 
 
+class InMemoryChildReportInbox:
+    """Fake of the inbox. Unlike the SQL adapter, two units of work taking the same report at once both get it
+    (the memory tables do not detect a row deleted twice); tests run one matcher at a time."""
+
+    def __init__(self, table: Table[UUID, ReceivedChildReport]) -> None:
+        self._table = table
+
+    async def add(self, received: ReceivedChildReport) -> None:
+        check_time("received_at", received.received_at)
+        self._table.insert(
+            received.id,
+            dataclasses.replace(
+                received,
+                received_at=utc(received.received_at),
+                wrapped_key=bytes(received.wrapped_key),
+                sealed=bytes(received.sealed),
+            ),
+        )
+
+    def _oldest_first(self) -> list[ReceivedChildReport]:
+        return sorted((r for _, r in self._table.rows()), key=lambda r: (r.received_at, r.id.bytes))
+
+    async def oldest(self, limit: int) -> list[UUID]:
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        return [r.id for r in self._oldest_first()[:limit]]
+
+    async def take(self, report_id: UUID) -> ReceivedChildReport | None:
+        found = self._table.get(report_id)
+        if found is None or not self._table.delete(report_id):
+            return None
+        return found
+
+    def _older(self, before: datetime) -> list[ReceivedChildReport]:
+        check_time("before", before)
+        return [r for r in self._oldest_first() if r.received_at < before]
+
+    async def delete_older(self, before: datetime, limit: int) -> int:
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        batch = self._older(before)[:limit]
+        for r in batch:
+            self._table.delete(r.id)
+        return len(batch)
+
+    async def count_older(self, before: datetime) -> int:
+        return len(self._older(before))
+
+
 STORES = MemoryStores(
-    tables=(TableSpec("child_reports", duplicate_key="this report already exists"),),
-    repositories={"child_reports": lambda s: InMemoryChildReportRepository(s.table("child_reports"))},
+    tables=(
+        TableSpec("child_reports", duplicate_key="this report already exists"),
+        TableSpec("child_report_inbox", duplicate_key="this report was already received"),
+    ),
+    repositories={
+        "child_reports": lambda s: InMemoryChildReportRepository(s.table("child_reports")),
+        "child_report_inbox": lambda s: InMemoryChildReportInbox(s.table("child_report_inbox")),
+    },
 )

@@ -19,7 +19,7 @@ from dreamina.ports.consent import (
     Objection,
     PolicyNotice,
 )
-from dreamina.ports.identity import Account, AccountStatus
+from dreamina.ports.identity import NOTIFIED_STATUSES, Account
 
 
 class InMemoryConsentRecordRepository:
@@ -131,7 +131,7 @@ class InMemoryPolicyNoticeRepository:
             raise ValueError("limit must not be negative")
         notified = {n.subject_id for _, n in self._table.rows() if n.policy_version == policy_version}
         active = sorted(
-            (a.id for _, a in self._accounts.rows() if a.status is AccountStatus.ACTIVE and a.id not in notified),
+            (a.id for _, a in self._accounts.rows() if a.status in NOTIFIED_STATUSES and a.id not in notified),
             key=lambda i: i.bytes,  # the SQL backends order UUIDs by their bytes
         )
         return active[:limit]

@@ -1,4 +1,4 @@
-"""The table of the children's flow (declared in :mod:`dreamina.domain.identity.child_report_data`)."""
+"""The tables of the children's flow (declared in :mod:`dreamina.domain.identity.child_report_data`)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,18 @@ class ChildReportRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     erasure_request_id: Mapped[UUID | None] = mapped_column(GUID, nullable=True)
     reporter_data_deleted_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    escalated: Mapped[bool] = mapped_column(Boolean)
+    statement_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    statement_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+
+class ChildReportInboxRow(Base):
+    """Reports received and not yet matched to an account (sealed; matched within seconds)."""
+
+    __tablename__ = "child_report_inbox"
+    __table_args__ = (Index("ix_child_report_inbox_received_at", "received_at"),)
+
+    id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -9,12 +9,12 @@ from uuid import UUID
 from sqlalchemy import delete, func, insert, select, update
 
 from dreamina.adapters.record_rules import check_time
-from dreamina.adapters.sql.models_child_reports import ChildReportRow
+from dreamina.adapters.sql.models_child_reports import ChildReportInboxRow, ChildReportRow
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
 from dreamina.domain.privacy.errors import NotFound
-from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
+from dreamina.ports.child_reports import ChildReport, ReceivedChildReport, ReportSource, ReportStatus
 
-_TIMES = ("received_at", "updated_at", "closed_at", "reporter_data_deleted_at")
+_TIMES = ("received_at", "updated_at", "closed_at", "reporter_data_deleted_at", "statement_at")
 
 
 def _values(r: ChildReport) -> dict[str, Any]:
@@ -34,6 +34,9 @@ def _values(r: ChildReport) -> dict[str, Any]:
         "closed_at": r.closed_at,
         "erasure_request_id": r.erasure_request_id,
         "reporter_data_deleted_at": r.reporter_data_deleted_at,
+        "escalated": r.escalated,
+        "statement_ciphertext": r.statement_ciphertext,
+        "statement_at": r.statement_at,
     }
 
 
@@ -57,6 +60,9 @@ def _report(row: Any) -> ChildReport:
         closed_at=row.closed_at,
         erasure_request_id=row.erasure_request_id,
         reporter_data_deleted_at=row.reporter_data_deleted_at,
+        escalated=bool(row.escalated),
+        statement_ciphertext=_bytes(row.statement_ciphertext),
+        statement_at=row.statement_at,
     )
 
 
@@ -118,13 +124,15 @@ class SqlChildReportRepository(SqlRepository):
         statement = select(self._table).where(ChildReportRow.subject_id == subject_id).order_by(*self._oldest_first)
         return [_report(row) for row in await self._session.execute(statement)]
 
-    async def list_open(self, limit: int) -> list[ChildReport]:
+    async def list_open(self, limit: int, *, include_escalated: bool = True) -> list[ChildReport]:
         statement = (
             select(self._table)
             .where(ChildReportRow.status == ReportStatus.OPEN.value)
             .order_by(*self._oldest_first)
             .limit(max(0, limit))
         )
+        if not include_escalated:
+            statement = statement.where(ChildReportRow.escalated.is_(False))
         return [_report(row) for row in await self._session.execute(statement)]
 
     def _holding_reporter_data(self, closed_before: datetime) -> Any:
@@ -173,7 +181,71 @@ class SqlChildReportRepository(SqlRepository):
         return int((await self._session.execute(statement)).scalar_one())
 
 
+class SqlChildReportInbox(SqlRepository):
+    """:class:`~dreamina.ports.child_reports.ChildReportInbox` over ``child_report_inbox``."""
+
+    async def add(self, received: ReceivedChildReport) -> None:
+        check_time("received_at", received.received_at)
+        await self._write(
+            insert(ChildReportInboxRow).values(
+                id=received.id,
+                received_at=received.received_at,
+                wrapped_key=received.wrapped_key,
+                sealed=received.sealed,
+            ),
+            conflict="this report was already received",
+        )
+
+    async def oldest(self, limit: int) -> list[UUID]:
+        _check_limit(limit)
+        statement = (
+            select(ChildReportInboxRow.id)
+            .order_by(ChildReportInboxRow.received_at, ChildReportInboxRow.id)
+            .limit(limit)
+        )
+        return list((await self._session.execute(statement)).scalars())
+
+    async def take(self, report_id: UUID) -> ReceivedChildReport | None:
+        # DELETE ... RETURNING: of two matchers, the second finds nothing once the first commits (PostgreSQL
+        # waits on the row lock; SQLite serialises writers).
+        statement = (
+            delete(ChildReportInboxRow)
+            .where(ChildReportInboxRow.id == report_id)
+            .returning(
+                ChildReportInboxRow.id,
+                ChildReportInboxRow.received_at,
+                ChildReportInboxRow.wrapped_key,
+                ChildReportInboxRow.sealed,
+            )
+        )
+        row = (await self._session.execute(statement)).first()
+        if row is None:
+            return None
+        return ReceivedChildReport(row.id, row.received_at, bytes(row.wrapped_key), bytes(row.sealed))
+
+    async def delete_older(self, before: datetime, limit: int) -> int:
+        check_time("before", before)
+        _check_limit(limit)
+        batch = (
+            select(ChildReportInboxRow.id)
+            .where(ChildReportInboxRow.received_at < before)
+            .order_by(ChildReportInboxRow.received_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        return await self._execute_count(delete(ChildReportInboxRow).where(ChildReportInboxRow.id.in_(batch)))
+
+    async def count_older(self, before: datetime) -> int:
+        check_time("before", before)
+        statement = (
+            select(func.count()).select_from(ChildReportInboxRow).where(ChildReportInboxRow.received_at < before)
+        )
+        return int((await self._session.execute(statement)).scalar_one())
+
+
 REPOSITORIES: SqlRepositories = {
     "child_reports": SqlChildReportRepository,
+    "child_report_inbox": SqlChildReportInbox,
 }
 """The children's flow's stores, by their name in the unit of work."""

@@ -30,7 +30,7 @@ from dreamina.ports.consent import (
     Objection,
     PolicyNotice,
 )
-from dreamina.ports.identity import AccountStatus
+from dreamina.ports.identity import NOTIFIED_STATUSES
 
 
 def check_owner(subject_id: UUID | None, device_key: str | None) -> None:
@@ -205,7 +205,7 @@ class SqlPolicyNoticeRepository(SqlRepository):
         )
         statement = (
             select(AccountRow.id)
-            .where(AccountRow.status == AccountStatus.ACTIVE.value, ~notified)
+            .where(AccountRow.status.in_([s.value for s in NOTIFIED_STATUSES]), ~notified)
             .order_by(AccountRow.id)
             .limit(limit)
         )

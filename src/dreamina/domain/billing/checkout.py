@@ -10,6 +10,7 @@ from dreamina.domain.billing.catalogue import Catalogue, Pack
 from dreamina.domain.billing.credits import retry_on_conflict
 from dreamina.domain.privacy.errors import NotFound, ProcessingRestricted
 from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.standing import refuse_during_age_review
 from dreamina.domain.privacy.vocabulary import DataCategory, Purpose
 from dreamina.ports.billing import BillingCustomer, CheckoutRecord, CheckoutStatus
 from dreamina.ports.clock import Clock
@@ -47,6 +48,7 @@ class Checkout:
         """Open a checkout for ``pack_id``; the subject pays on the returned URL."""
         pack = self._catalogue.get(pack_id)
         async with self._uow() as uow:  # G4: the email would be disclosed to the processor
+            await refuse_during_age_review(uow.accounts, subject_id)
             if await uow.restrictions.is_restricted(subject_id):
                 raise ProcessingRestricted("processing of your data is restricted; lift the restriction to pay")
         customer_id = await self._customer(subject_id)

@@ -97,7 +97,7 @@ class PrivacyRequests:
         outcome: dict[str, Any] = {}
         if kind == RequestType.RECTIFICATION and cleaned.get("corrections"):
             # Structured corrections apply at once, with identity's own validation; nothing is stored on failure.
-            changed = await self._corrections.correct(subject_id, cleaned["corrections"])
+            changed = await self._corrections.correct(subject_id, cleaned["corrections"], password=password)
             outcome["fields_corrected"] = list(changed)
 
         async with self._uow() as uow:

@@ -26,6 +26,7 @@ from dreamina.domain.generation.views import (
 )
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
 from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.standing import refuse_during_age_review
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import (
     Generation,
@@ -86,6 +87,7 @@ class Generations:
         generation_id = uuid.uuid4()
         now = self._clock.now()
         async with self._uow() as uow:
+            await refuse_during_age_review(uow.accounts, subject_id)
             if await uow.restrictions.get(subject_id) is not None:
                 raise ProcessingRestricted("your data may not be processed while the restriction is in place")
             for upload_id in references:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from dreamina.domain.generation.errors import ImageTooLarge, UnsupportedImage
 from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.standing import refuse_during_age_review
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import ImageRejected, ImageSanitizer, Upload
 from dreamina.ports.object_store import ObjectStore
@@ -50,6 +51,8 @@ class ReferenceUploads:
         """Store the image for the subject. Refused input leaves nothing behind in any store."""
         if len(data) > self.rules.max_bytes:
             raise ImageTooLarge(f"an upload may hold at most {self.rules.max_bytes} bytes", limit=self.rules.max_bytes)
+        async with self._uow() as uow:
+            await refuse_during_age_review(uow.accounts, subject_id)
         try:
             async with self._decoding:  # decoded pixels take memory: a burst of uploads waits, it does not pile up
                 clean = await asyncio.to_thread(self._sanitizer.sanitize, data)

@@ -27,3 +27,17 @@ def check_age(birth_date: date, today: date, country: str, region: str | None, t
             f"You must be at least {minimum} to use the Service where you live.", minimum_age=minimum
         )
     return minimum
+
+
+def below_minimum_age(
+    birth_date: date, today: date, country: str, region: str | None, table: JurisdictionTable
+) -> bool:
+    """Whether the age gate would refuse ``birth_date`` today (an impossible date is not "below": it was refused
+    when it was given)."""
+    try:
+        check_age(birth_date, today, country, region, table)
+    except AgeRequirementNotMet:
+        return True
+    except InvalidInput:
+        return False
+    return False

@@ -23,6 +23,7 @@ from dreamina.domain.privacy.schedule import (
 )
 from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose, RetentionAction, RetentionRule
 
+INBOX_DAYS = 7  # a received report is matched within seconds; one a fault kept waiting is given up after a week
 REPORTER_DATA_DAYS = 90  # the reporter has been told the outcome; nothing left to answer
 REPORT_RECORD_DAYS = LEGAL_RECORD_DAYS  # proof the report was handled
 
@@ -36,6 +37,11 @@ REPORT_RECORD = RetentionRule(
     "the reported subject's erasure replaces their id with the erasure pseudonym",
     RetentionAction.ANONYMISE,
     REPORT_RECORD_DAYS,
+)
+INBOX = RetentionRule(
+    f"deleted when matched (seconds after it arrived), at the latest {INBOX_DAYS} days after it arrived",
+    RetentionAction.DELETE,
+    INBOX_DAYS,
 )
 _PURPOSES = (Purpose.LEGAL, Purpose.SECURITY)
 
@@ -67,7 +73,8 @@ CHILD_REPORT_DATA = DataDeclaration(
     stores=(
         StoreDeclaration(
             "child_reports",
-            "reports that an account belongs to a child (section 9): the account is suspended at once, staff review",
+            "reports that an account belongs to a child (section 9): the account is under age review until staff "
+            "decide (a staff member's account: escalated to admins)",
             {
                 "id": non_personal("random report id"),
                 "subject_id": _about_subject("the account reported (its erasure pseudonym once erased)", links=True),
@@ -97,10 +104,59 @@ CHILD_REPORT_DATA = DataDeclaration(
                     "the erasure request a confirmation started (names nothing once it is done)"
                 ),
                 "reporter_data_deleted_at": non_personal("when the reporter's data was deleted"),
+                "escalated": non_personal(
+                    "the account is a staff member's: nothing changed automatically, only admins see and decide it"
+                ),
+                "statement_ciphertext": FieldDeclaration(
+                    DataCategory.ACCOUNT,
+                    "the holder's answer to the age review, sealed with their own data key (shown to the staff "
+                    "who decide; in their export; gone with their key and dropped on their erasure)",
+                    purposes=_PURPOSES,
+                    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+                    retention=REPORT_RECORD,
+                    encrypted=True,
+                ),
+                "statement_at": _about_subject("when the holder answered the review"),
+            },
+        ),
+        StoreDeclaration(
+            "child_report_inbox",
+            "child reports received and not yet matched to an account: sealed whole (target, reporter, details) "
+            "with a key of their own, so receiving a report costs the same whether or not the account exists; "
+            "matching deletes each within seconds, filing it or dropping it",
+            {
+                "id": non_personal("random id"),
+                "received_at": non_personal("when the report arrived"),
+                "wrapped_key": FieldDeclaration(
+                    DataCategory.NON_PERSONAL,
+                    "the received report's own AES-256 data key, wrapped by the master key",
+                    purposes=(Purpose.SECURITY,),
+                    legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+                    retention=INBOX,
+                ),
+                "sealed": FieldDeclaration(
+                    DataCategory.ACCOUNT,
+                    "the report as sent (the reported address or id, the reporter's contact, relationship and "
+                    "details), encrypted with the key beside it",
+                    purposes=(Purpose.LEGAL, Purpose.SECURITY),
+                    legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+                    retention=INBOX,
+                    encrypted=True,
+                ),
             },
         ),
     ),
     schedule=(
+        ScheduleEntry(
+            "child_report_inbox",
+            DataCategory.ACCOUNT,
+            days_from(INBOX_DAYS, "the report's arrival"),
+            ScheduleAction.DELETE,
+            "a child report waiting to be matched to an account is deleted when matched (seconds after it arrived), "
+            "at the latest 7 days after it arrived",
+            stores=("child_report_inbox",),
+            tasks=("child_report_inbox.unmatched",),
+        ),
         ScheduleEntry(
             "child_report_reporter_data",
             DataCategory.ACCOUNT,

@@ -1,30 +1,30 @@
 """Reports that an account belongs to a child, from anyone, signed in or not (policy section 9, G8).
 
-The answer is the same whether or not the account exists; when it does, the report is filed (the account suspended
-at once) and its generations are stopped.
+The route does the same work whether or not the account exists, so neither its answer nor its timing says which:
+the report is counted against its reporter and its target (keyed hashes; past either limit, 429 for any target),
+sealed whole with a key of its own and put in the inbox. Nothing looks for the account before the answer; matching
+(:mod:`~dreamina.domain.identity.child_report_matching`) does it seconds later and files the report or drops it.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import uuid
 from dataclasses import dataclass
 from uuid import UUID
 
-from dreamina.domain.identity.accounts import email_index_of
-from dreamina.domain.identity.child_report_filing import WRITE_ATTEMPTS, ChildReportRules, ReportFiling
-from dreamina.domain.privacy.errors import Conflict, InvalidInput, StoreBusy
+from dreamina.domain.identity.child_report_filing import ChildReportRules
+from dreamina.domain.privacy.errors import InvalidInput, TooManyAttempts
 from dreamina.domain.privacy.validation import clean_text, normalise_email
-from dreamina.ports.child_reports import GenerationStopper, ReportSource
+from dreamina.ports.child_reports import ReceivedChildReport
 from dreamina.ports.clock import Clock
-from dreamina.ports.identity import Account
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.security import AttemptCounter
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 RELATIONSHIPS = ("parent", "guardian", "other")
 MAX_DETAILS = 2000
-TARGET_INDEX = "child-report-target"
+THROTTLE_INDEX = "child-report-throttle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +49,18 @@ class ChildReportIntake:
         cipher: FieldCipher,
         clock: Clock,
         attempts: AttemptCounter,
-        generations: GenerationStopper,
         rules: ChildReportRules | None = None,
     ) -> None:
         self._uow = uow
         self._vault = vault
+        self._cipher = cipher
         self._clock = clock
         self._attempts = attempts
-        self._generations = generations
-        self._filing = ReportFiling(vault, cipher)
         self.rules = rules or ChildReportRules()
 
     async def report(self, incoming: IncomingReport) -> None:
-        """Receive a report. Returns nothing either way: whether the account exists is never revealed, and the same
-        work (blind index, sealing, look-up) is done for an unknown account as for a known one."""
+        """Receive a report. Returns nothing either way: whether the account exists is never revealed, and nothing
+        here depends on it (validation, two counts, one seal, one insert)."""
         contact = normalise_email(incoming.contact, field="contact")
         relationship = incoming.relationship
         if relationship is not None and relationship not in RELATIONSHIPS:
@@ -72,49 +70,35 @@ class ChildReportIntake:
             details = clean_text(incoming.details, field="details", max_length=MAX_DETAILS, multiline=True) or None
         if (incoming.email is None) == (incoming.account_id is None):
             raise InvalidInput("give the account's email or its id, not both", field="email")
-        if incoming.email is not None:
-            target = "email:" + normalise_email(incoming.email)
-            email_index = email_index_of(self._vault, target.removeprefix("email:"))
-        else:
-            target = f"id:{incoming.account_id}"
-            email_index = email_index_of(self._vault, target)  # same work; matches no account
+        target = (
+            "email:" + normalise_email(incoming.email) if incoming.email is not None else f"id:{incoming.account_id}"
+        )
 
-        throttle_key = "child-report:" + self._vault.blind_index(TARGET_INDEX, target)
-        if await self._attempts.count(throttle_key) >= self.rules.per_target_limit:
-            return  # enough reports about this account for now: the first ones already suspended it
-        await self._attempts.hit(throttle_key, self.rules.per_target_window_seconds)
+        rules = self.rules
+        await self._admit("target", target, rules.per_target_limit, rules.per_target_window_seconds)
+        await self._admit("reporter", contact, rules.per_reporter_limit, rules.per_reporter_window_seconds)
 
         now = self._clock.now()
-        report_id = uuid.uuid4()
+        received_id = uuid.uuid4()
         reporter = {"contact": contact, "relationship": relationship, "received_at": now.isoformat()}
-        sealed = self._filing.seal_new(report_id, reporter, details)
-        account: Account | None = None
-        for attempt in range(WRITE_ATTEMPTS):
-            try:
-                async with self._uow() as uow:
-                    if incoming.account_id is not None:
-                        account = await uow.accounts.get(incoming.account_id)
-                    else:
-                        account = await uow.accounts.get_by_email_index(email_index)
-                    if account is None:
-                        return  # nothing is kept about an account we do not have, nor about who asked
-                    await self._filing.file(
-                        uow,
-                        account,
-                        ReportSource.REPORT,
-                        now,
-                        reporter=reporter,
-                        details=details,
-                        sealed=sealed,
-                        report_id=report_id,
-                    )
-                    await uow.commit()
-                break
-            except (Conflict, StoreBusy):
-                # Another report about the same account wrote first (at most one report is open per account; on
-                # SQLite a write after a stale read is refused): the next attempt finds it and merges into it.
-                if attempt == WRITE_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(0.02 * (attempt + 1))
-        assert account is not None
-        await self._generations.stop_all(account.id)
+        payload = {"target": target, "reporter": reporter, "details": details}
+        key, wrapped = self._vault.generate_data_key()
+        sealed = self._cipher.seal(key, json.dumps(payload).encode("utf-8"), inbox_context(received_id))
+        async with self._uow() as uow:
+            await uow.child_report_inbox.add(ReceivedChildReport(received_id, now, wrapped, sealed))
+            await uow.commit()
+
+    async def _admit(self, kind: str, value: str, limit: int, window_seconds: int) -> None:
+        """Count one report against ``value`` (a keyed hash: the counter holds no address), before anything else;
+        past ``limit`` in the window the report is refused, whoever the target is."""
+        key = f"child-report:{kind}:" + self._vault.blind_index(THROTTLE_INDEX, value)
+        if await self._attempts.hit(key, window_seconds) > limit:
+            raise TooManyAttempts(
+                "too many reports; try again later",
+                retry_after_seconds=max(1, await self._attempts.retry_after(key)),
+            )
+
+
+def inbox_context(received_id: UUID) -> str:
+    """The cipher context of a received report: its seal opens only as that report."""
+    return f"child_report_inbox/{received_id}"

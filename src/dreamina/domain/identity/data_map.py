@@ -82,7 +82,7 @@ IDENTITY_DATA = DataDeclaration(
                 purposes=(Purpose.SERVICE, Purpose.SECURITY),
                 retention=ACCOUNT_LIFETIME,
             ),
-            status=non_personal("active, suspended or erased"),
+            status=non_personal("active, age_review (a child report is open), suspended or erased"),
             content_retention_days=FieldDeclaration(
                 DataCategory.ACCOUNT,
                 "the subject's choice: generations are deleted automatically after this many days (empty: kept)",

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from dreamina.domain.identity.child_report_statement import STATEMENT_FIELD
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
@@ -52,11 +53,20 @@ class IdentityPersonalData:
         Coverage(
             "store",
             "child_reports",
-            "child_reports.json (when, source, status); the reporters' contacts and details are withheld: they are "
-            "another person's data",
+            "child_reports.json (when, source, status, your statement to the age review); the reporters' contacts "
+            "and details are withheld: they are another person's data",
             "pseudonymised legal hold: the subject's id becomes a keyed pseudonym, the reporters' details (which may "
-            "name the child) are dropped, an open report is closed; the reporters' contacts go 90 days after closing",
+            "name the child) and the holder's statement are dropped, an open report is closed; the reporters' "
+            "contacts go 90 days after closing",
             pseudonymised_legal_hold=True,
+        ),
+        Coverage(
+            "store",
+            "child_report_inbox",
+            "not exported: a received report is sealed whole and names no account until it is matched, seconds "
+            "later (then it is in child_reports)",
+            "untouched: nothing in it is linked to an account (sealed whole); matching deletes each entry within "
+            "seconds, the retention sweep any left after 7 days",
         ),
     )
 
@@ -138,16 +148,25 @@ class IdentityPersonalData:
                 }
                 for d in await uow.disclosures.list_for_subject(subject_id)
             ]
-            child_reports = [
-                {
-                    "received_at": r.received_at.isoformat(),
-                    "source": r.source.value,
-                    "status": r.status.value,
-                    "reports_received": r.reports_received,
-                    "closed_at": None if r.closed_at is None else r.closed_at.isoformat(),
-                }
-                for r in await uow.child_reports.list_for_subject(subject_id)
-            ]
+            child_reports = []
+            for r in await uow.child_reports.list_for_subject(subject_id):
+                statement = None
+                if r.statement_ciphertext is not None:
+                    try:
+                        statement = await keyring.open(subject_id, STATEMENT_FIELD, r.statement_ciphertext)
+                    except KeyDestroyed:
+                        statement = None
+                child_reports.append(
+                    {
+                        "received_at": r.received_at.isoformat(),
+                        "source": r.source.value,
+                        "status": r.status.value,
+                        "reports_received": r.reports_received,
+                        "closed_at": None if r.closed_at is None else r.closed_at.isoformat(),
+                        "your_statement": statement,
+                        "statement_at": None if r.statement_at is None else r.statement_at.isoformat(),
+                    }
+                )
         await sink.write_records("account", "your account: email, display name, birth date, country", accounts)
         await sink.write_records("policy_acceptances", "which privacy-policy versions you accepted, when", acceptances)
         await sink.write_records("audit_events", "changes made to your data and by whom (staff names omitted)", audit)

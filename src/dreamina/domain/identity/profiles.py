@@ -1,19 +1,20 @@
 """The subject's own profile: reading it, correcting it (every change audited as a rectification, a birth date
-below the minimum age filed as a child report), and their choice of how long generations are kept."""
+below the minimum age filed as a child report), and their choice of how long generations are kept. The email has its
+own confirmed change (:mod:`~dreamina.domain.identity.email_changes`)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from dreamina.domain.identity.accounts import Principal, clean_display_name, email_index_of
+from dreamina.domain.identity.accounts import Principal, clean_display_name
 from dreamina.domain.identity.age_gate import check_age
 from dreamina.domain.identity.child_report_filing import ReportFiling
 from dreamina.domain.privacy.errors import (
     AgeRequirementNotMet,
-    Conflict,
     DomainError,
     InvalidInput,
     KeyDestroyed,
@@ -21,7 +22,6 @@ from dreamina.domain.privacy.errors import (
 )
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable
 from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
-from dreamina.domain.privacy.validation import normalise_email
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.child_reports import GenerationStopper, ReportSource
 from dreamina.ports.clock import Clock
@@ -44,6 +44,7 @@ class Profile:
     created_at: datetime
     updated_at: datetime
     content_retention_days: int | None = None
+    email_verified: bool = False
 
 
 class Profiles:
@@ -75,29 +76,14 @@ class Profiles:
             return await self._profile(self._keyrings(uow.subject_keys), account)
 
     async def update_profile(self, principal: Principal, changes: dict[str, str | None]) -> Profile:
-        """Correct the subject's own email, display name or birth date; every change is audited as a rectification
-        (field names only).
+        """Correct the subject's own display name or birth date; every change is audited as a rectification (field
+        names only). The email is not changed here: it changes only once the new address confirms
+        (:class:`~dreamina.domain.identity.email_changes.EmailChanges`).
 
         A birth date corrected to below the minimum age of the subject's jurisdiction is stored, and the account is
-        suspended at once exactly as on a child report, with a report the system raises for staff to review (G8).
+        put under age review exactly as on a child report, with a report the system raises for staff to review (G8).
         """
-        unknown = set(changes) - {"email", "display_name", "birth_date"}
-        if unknown:
-            raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
-        new_email = None
-        if "email" in changes:
-            if changes["email"] is None:
-                raise InvalidInput("email cannot be removed", field="email")
-            new_email = normalise_email(changes["email"])
-        new_name: str | None = None
-        if "display_name" in changes:
-            new_name = clean_display_name(changes["display_name"])
-        new_birth = None
-        if "birth_date" in changes:
-            if changes["birth_date"] is None:
-                raise InvalidInput("birth_date cannot be removed", field="birth_date")
-            new_birth = parse_birth_date(changes["birth_date"])
-
+        new_name, new_birth = check_changes(changes)
         underage = False
         async with self._uow() as uow:
             account = await uow.accounts.get(principal.account_id)
@@ -106,12 +92,6 @@ class Profiles:
             keyring = self._keyrings(uow.subject_keys)
             now = self._clock.now()
             changed: list[str] = []
-            if new_email is not None:
-                current = await keyring.open(account.id, "email", account.email_ciphertext)
-                if new_email != current:
-                    sealed_email = await keyring.seal(account.id, "email", new_email)
-                    account.correct_email(email_index_of(self._vault, new_email), sealed_email, now)
-                    changed.append("email")
             if "display_name" in changes:
                 current_name = (
                     await keyring.open(account.id, "display_name", account.display_name_ciphertext)
@@ -132,10 +112,7 @@ class Profiles:
                 else:
                     underage = False  # nothing was corrected: no new report
             if changed:
-                try:
-                    await uow.accounts.update(account)
-                except Conflict as exc:
-                    raise Conflict("that email address cannot be used", field="email") from exc
+                await uow.accounts.update(account)
                 await uow.audit.append(
                     AuditEvent(
                         id=uuid.uuid4(),
@@ -215,7 +192,23 @@ class Profiles:
             created_at=account.created_at,
             updated_at=account.updated_at,
             content_retention_days=account.content_retention_days,
+            email_verified=account.email_verified,
         )
+
+
+def check_changes(changes: Mapping[str, str | None]) -> tuple[str | None, date | None]:
+    """The display name and birth date of a profile correction, checked before anything is written; any other
+    field (the email included: it has its own confirmed change) is refused."""
+    unknown = set(changes) - {"display_name", "birth_date"}
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} here", field=sorted(unknown)[0])
+    new_name = clean_display_name(changes["display_name"]) if "display_name" in changes else None
+    new_birth = None
+    if "birth_date" in changes:
+        if changes["birth_date"] is None:
+            raise InvalidInput("birth_date cannot be removed", field="birth_date")
+        new_birth = parse_birth_date(changes["birth_date"])
+    return new_name, new_birth
 
 
 def check_content_retention(days: object) -> int | None:

@@ -10,6 +10,8 @@ from uuid import UUID
 
 from dreamina.domain.identity.accounts import MAX_PASSWORD, clean_display_name, email_index_of
 from dreamina.domain.identity.age_gate import check_age
+from dreamina.domain.identity.email_verification import AccountLinks, VerificationRules, queue_verification
+from dreamina.domain.identity.tokens import OneTimeTokens
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound, PolicyVersionNotCurrent
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, normalise_location
 from dreamina.domain.privacy.keyring import Keyrings
@@ -51,8 +53,14 @@ class Registrations:
         mail: MailDelivery,
         clock: Clock,
         jurisdictions: JurisdictionTable,
+        tokens: OneTimeTokens,
+        links: AccountLinks,
+        verification: VerificationRules | None = None,
     ) -> None:
         self._uow = uow
+        self._tokens = tokens
+        self._links = links
+        self._verification = verification or VerificationRules()
         self._vault = vault
         self._keyrings = keyrings
         self._passwords = passwords
@@ -62,6 +70,9 @@ class Registrations:
 
     async def sign_up(self, command: SignUp) -> UUID:
         """Create an account, or answer a taken email exactly as a new one (its owner is told by mail).
+
+        The new account's address is unverified: it is mailed a one-time verification link, and nothing else but
+        security notices until the link comes back.
 
         Everything is validated, including the age gate, before anything is stored: a refused attempt leaves
         no trace (G8).
@@ -119,7 +130,15 @@ class Registrations:
                             accepted_at=now,
                         )
                     )
-                    await self._mail.queue(uow, _welcome(email), subject_id=account_id)
+                    await queue_verification(
+                        uow,
+                        tokens=self._tokens,
+                        mail=self._mail,
+                        links=self._links,
+                        account_id=account_id,
+                        email=email,
+                        ttl=self._verification.link_ttl,
+                    )
                     await uow.commit()
                     created = True
                 except Conflict:  # lost a race with a concurrent sign-up for the same email
@@ -134,15 +153,6 @@ class Registrations:
         await self._mail.flush()
         # A taken email gets a fresh id that names nothing, so the answer has the same shape either way.
         return account_id
-
-
-def _welcome(email: str) -> MailMessage:
-    return MailMessage(
-        to=email,
-        subject="Welcome to Dreamina",
-        body="Your Dreamina account is ready. You can sign in now.\n",
-        kind="welcome",
-    )
 
 
 def _duplicate_sign_up(email: str) -> MailMessage:

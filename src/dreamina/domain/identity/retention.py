@@ -1,6 +1,6 @@
 """Identity's retention rules: expired or revoked sessions go (their token hashes are useless by then); audit
 events go when their legal period is over; closed child reports lose the reporter's data after 90 days and their
-record after 3 years."""
+record after 3 years; a received report still unmatched after a week is given up."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def _declared_days(store: str, field: str) -> int:
 
 REPORTER_DATA_DAYS = _declared_days("child_reports", "reporters_ciphertext")
 REPORT_RECORD_DAYS = _declared_days("child_reports", "subject_id")
+INBOX_DAYS = _declared_days("child_report_inbox", "sealed")
 
 
 class ExpiredSessions:
@@ -132,3 +133,25 @@ class ExpiredAccountTokens:
             deleted = await uow.account_tokens.delete_expired(now, limit)
             await uow.commit()
         return deleted
+
+
+class UnmatchedChildReports:
+    """Deletes a received child report still waiting to be matched a week after it arrived (data map:
+    ``child_report_inbox``; matching normally takes it within seconds)."""
+
+    name = "child_report_inbox.unmatched"
+    category = DataCategory.ACCOUNT
+    description = f"a child report waiting to be matched is deleted {INBOX_DAYS} days after it arrived"
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.child_report_inbox.count_older(now - timedelta(days=INBOX_DAYS))
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            done = await uow.child_report_inbox.delete_older(now - timedelta(days=INBOX_DAYS), limit)
+            await uow.commit()
+        return done

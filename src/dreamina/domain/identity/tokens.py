@@ -29,11 +29,19 @@ class OneTimeTokens:
         self._clock = clock
 
     async def issue_link(
-        self, uow: UnitOfWork, account_id: UUID, purpose: TokenPurpose, ttl: timedelta, payload: str | None = None
+        self,
+        uow: UnitOfWork,
+        account_id: UUID,
+        purpose: TokenPurpose,
+        ttl: timedelta,
+        payload: str | None = None,
+        *,
+        replace: bool = True,
     ) -> str:
-        """A token for a link in a mail; ``payload`` (e.g. an address) is sealed with the subject's key."""
+        """A token for a link in a mail; ``payload`` (e.g. an address) is sealed with the subject's key.
+        ``replace=False`` keeps the older live tokens of the purpose (an undo link must survive a later change)."""
         token = secrets.token_urlsafe(32)
-        await self._store(uow, account_id, purpose, ttl, self._hash(purpose, token), payload)
+        await self._store(uow, account_id, purpose, ttl, self._hash(purpose, token), payload, replace=replace)
         return token
 
     async def issue_code(self, uow: UnitOfWork, account_id: UUID, purpose: TokenPurpose, ttl: timedelta) -> str:
@@ -68,13 +76,16 @@ class OneTimeTokens:
         ttl: timedelta,
         token_hash: str,
         payload: str | None,
+        *,
+        replace: bool = True,
     ) -> None:
         now = self._clock.now()
         token_id = uuid.uuid4()
         sealed = None
         if payload is not None:
             sealed = await self._keyrings(uow.subject_keys).seal(account_id, f"token/{token_id}", payload)
-        await uow.account_tokens.delete_for_account(account_id, purpose)
+        if replace:
+            await uow.account_tokens.delete_for_account(account_id, purpose)
         await uow.account_tokens.add(
             AccountToken(
                 id=token_id,

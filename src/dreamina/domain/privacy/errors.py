@@ -98,3 +98,11 @@ class StoreUnavailable(StoreBusy):
 
     title = "Temporarily unavailable, try again"
     retry_after_seconds = 5
+
+
+class UnderAgeReview(Forbidden):
+    """A child report about the account is under review (policy section 9): until staff decide, the holder may
+    sign in, read, export and delete their data and answer the review, but not generate, upload or pay."""
+
+    code = "age_review"
+    title = "Your account is under age review"

@@ -6,6 +6,10 @@ compare-and-set, so two deliverers never send it twice), sends it, and deletes i
 a back-off. Whatever a flush leaves behind (relay down, process killed) the periodic delivery sends later: the API
 process in the embedded profile, ``dreamina privacy-worker`` in production. Messages rest sealed with a key of
 their own, wrapped by the master key; they are deleted once delivered, and given up after the schedule's period.
+
+An address that has not proved it reaches its account (``email_verified`` false) is sent only the kinds in
+:data:`UNVERIFIED_ADDRESS_KINDS`: the verification itself and security notices. Everything else queued for such a
+subject is withheld, so registering somebody else's address sends them nothing but the question whether it is theirs.
 """
 
 from __future__ import annotations
@@ -24,6 +28,23 @@ from dreamina.ports.clock import Clock
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.mail import Mailer, MailMessage, QueuedMail
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+ACCOUNT_EMAIL_INDEX = "email"  # the blind index accounts are found by (identity's EMAIL_INDEX)
+
+# The one list of mail kinds an unverified address may receive (verification and security notices). Modules that
+# add a security notice add its kind here.
+UNVERIFIED_ADDRESS_KINDS: frozenset[str] = frozenset(
+    {
+        "verify_email",  # the sign-up verification link, and its resends
+        "duplicate_signup",  # somebody tried to sign up with this address
+        "email_change_confirm",  # the link that confirms a new address (sent to that address)
+        "email_change_requested",  # the old address is told at once, with the undo link
+        "email_address_in_use",  # the owner of an address somebody tried to move their account to
+        "email_change_undone",  # the restored address: the change was undone and every session signed out
+        "age_review_opened",  # a child report put the account under age review: what still works, how to answer
+        "age_review_lifted",  # the review is over
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +88,15 @@ class MailDelivery:
         self._clock = clock
         self.rules = rules or DeliveryRules()
 
-    async def queue(self, uow: UnitOfWork, message: MailMessage, *, subject_id: UUID | None = None) -> None:
-        """Write ``message`` to the outbox as part of ``uow``: it exists exactly if the change it reports commits."""
+    async def queue(self, uow: UnitOfWork, message: MailMessage, *, subject_id: UUID | None = None) -> bool:
+        """Write ``message`` to the outbox as part of ``uow``: it exists exactly if the change it reports commits.
+
+        Mail to the address of a subject whose address is not verified is withheld unless its kind is in
+        :data:`UNVERIFIED_ADDRESS_KINDS`; returns whether the message was queued."""
+        if subject_id is not None and message.kind not in UNVERIFIED_ADDRESS_KINDS:
+            account = await uow.accounts.get(subject_id)
+            if account is not None and not account.email_verified and self._is_address_of(account.email_index, message):
+                return False
         mail_id = uuid.uuid4()
         key, wrapped = self._vault.generate_data_key()
         content = {"to": message.to, "subject": message.subject, "body": message.body}
@@ -85,6 +113,11 @@ class MailDelivery:
                 next_attempt_at=now,
             )
         )
+        return True
+
+    def _is_address_of(self, email_index: str, message: MailMessage) -> bool:
+        """Whether the message goes to the account's own address (an explicit reply-to elsewhere does not)."""
+        return self._vault.blind_index(ACCOUNT_EMAIL_INDEX, message.to) == email_index
 
     async def flush(self, subject_id: UUID | None = None) -> DeliveryReport:
         """Deliver what is due now, right after a commit. Never raises for a failed delivery or a busy store: what

@@ -123,9 +123,12 @@ def _safe_detail(detail: str) -> str:
 
 
 _DESCRIPTIONS = {
-    400: "malformed request or failed validation",
+    400: "malformed request or failed validation; or invalid_token (a mailed link unknown, used or expired)",
     401: "missing, invalid or expired access token; or wrong credentials",
-    403: "refused (e.g. age_requirement_not_met, identity_proof_failed, or the caller lacks the staff role)",
+    403: (
+        "refused (e.g. age_requirement_not_met, identity_proof_failed, reauthentication_required, or the caller "
+        "lacks the staff role)"
+    ),
     404: "not found",
     409: "conflict with the current state (e.g. policy_version_not_current)",
     410: "the subject's data has been erased",

@@ -1,7 +1,9 @@
-"""Routes of the children's flow (policy section 9, G8): anyone reports an account; staff review the reports.
+"""Routes of the children's flow (policy section 9, G8): anyone reports an account; its holder answers the age
+review; staff review the reports.
 
-The public report answers 202 with the same body whether or not the account exists. Staff lists and views are
-audited in the use cases; support staff may read the queue, only privacy officers and admins decide.
+The public report answers 202 with the same body, after the same work, whether or not the account exists (429 past
+the per-reporter or per-target limit, whatever the target). Staff lists and views are audited in the use cases;
+support staff may read the queue, only privacy officers and admins decide, reports about staff only admins.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from msgspec import Meta
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.identity.child_report_intake import ChildReportIntake, IncomingReport
 from dreamina.domain.identity.child_report_review import ChildReportReview, ReportView
-from dreamina.entrypoints.http.auth import DECIDERS, EVERY_STAFF_ROLE, SECURED, STAFF
+from dreamina.domain.identity.child_report_statement import MAX_STATEMENT, AgeReviewStatements
+from dreamina.entrypoints.http.auth import AUTH, DECIDERS, EVERY_STAFF_ROLE, SECURED, STAFF
 from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
@@ -29,7 +32,7 @@ from dreamina.entrypoints.http.schemas import Email
 from dreamina.ports.child_reports import ChildReport
 
 RECEIVED = (
-    "Thank you. If the account exists, it has been suspended and our staff will review your report. "
+    "Thank you. If the account exists, it is placed under review and our staff will look at your report. "
     "We will tell you the outcome at the address you gave."
 )
 
@@ -54,9 +57,11 @@ class ChildReportSummary(msgspec.Struct):
     status: str
     received_at: datetime
     reports_received: int
-    suspended_account: bool
+    suspended_account: bool  # this report put the account under age review
     closed_at: datetime | None
     erasure_request_id: UUID | None
+    escalated: bool = False  # about a staff member's account: nothing changed automatically; admins decide
+    statement_at: datetime | None = None  # when the holder answered the review (read it in the report's view)
 
 
 class ChildReportList(msgspec.Struct):
@@ -73,6 +78,23 @@ class ChildReportDetail(msgspec.Struct):
     report: ChildReportSummary
     reporters: list[ReporterBody]
     details: list[str]
+    statement: str | None = None  # the holder's answer to the review
+
+
+class AgeReviewStatementBody(msgspec.Struct, forbid_unknown_fields=True):
+    statement: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=MAX_STATEMENT,
+            description=f"your answer to the review, read by the staff who decide (at most {MAX_STATEMENT} chars)",
+        ),
+    ]
+
+
+class AgeReviewStatementReceived(msgspec.Struct):
+    status: str
+    received_at: datetime
 
 
 class ChildReportDecision(msgspec.Struct, forbid_unknown_fields=True):
@@ -90,6 +112,8 @@ def _summary(r: ChildReport) -> ChildReportSummary:
         suspended_account=r.suspended_account,
         closed_at=r.closed_at,
         erasure_request_id=r.erasure_request_id,
+        escalated=r.escalated,
+        statement_at=r.statement_at,
     )
 
 
@@ -98,6 +122,7 @@ def _detail(view: ReportView) -> ChildReportDetail:
         report=_summary(view.report),
         reporters=[ReporterBody(r.contact, r.relationship, r.received_at) for r in view.reporters],
         details=view.details,
+        statement=view.statement,
     )
 
 
@@ -113,7 +138,8 @@ async def report_child(
     data: JSONBody[ChildReportBody], child_report_intake: NamedDependency[ChildReportIntake]
 ) -> ChildReportReceived:
     """Give the account's email or its id (exactly one) and your email address. The answer is the same whether or
-    not the account exists; if it does, it is suspended at once and staff review the report."""
+    not the account exists; if it does, it is placed under age review within seconds and staff review the report.
+    429 past the limits per reporter and per reported account."""
     await child_report_intake.report(
         IncomingReport(
             contact=data.contact,
@@ -124,6 +150,26 @@ async def report_child(
         )
     )
     return ChildReportReceived(status="received", message=RECEIVED)
+
+
+@post(
+    "/v1/me/age-review/statement",
+    tags=["privacy", "children"],
+    status_code=200,
+    dependencies=AUTH,
+    security=SECURED,
+    summary="Answer the age review of your account: a statement the staff who decide read",
+    responses=problem_responses(401, 409, 422),
+)
+async def answer_age_review(
+    data: JSONBody[AgeReviewStatementBody],
+    principal: NamedDependency[Principal],
+    age_review_statements: NamedDependency[AgeReviewStatements],
+) -> AgeReviewStatementReceived:
+    """Stored sealed with your own key, shown to staff beside the report, in your export. A later statement
+    replaces the earlier one. 409 ``no_age_review`` when no review of your account is open."""
+    received = await age_review_statements.answer(principal.account_id, data.statement)
+    return AgeReviewStatementReceived(status="received", received_at=received.received_at)
 
 
 class ChildReportQueueController(Controller):
@@ -173,7 +219,7 @@ class ChildReportQueueController(Controller):
         "/{report_id:uuid}/dismiss",
         status_code=200,
         guards=[DECIDERS],
-        summary="Dismiss: the report is unfounded; the account is reactivated",
+        summary="Dismiss: the report is unfounded; the age review is lifted (409 while the birth date is below)",
         responses=problem_responses(404, 409, 422),
     )
     async def dismiss(
@@ -187,9 +233,10 @@ class ChildReportQueueController(Controller):
 
 
 FACE = HttpFace(
-    routes=[report_child, ChildReportQueueController],
+    routes=[report_child, answer_age_review, ChildReportQueueController],
     dependencies={
         "child_report_intake": lambda c: c.children.intake,
+        "age_review_statements": lambda c: c.children.statements,
         "child_report_review": lambda c: c.children.review,
     },
 )

@@ -8,11 +8,14 @@ import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from dreamina.domain.consent.preferences import ConsentRegistry
 from dreamina.domain.identity.accounts import Principal
-from dreamina.domain.identity.profiles import Profile, Profiles, check_content_retention
+from dreamina.domain.identity.email_changes import EmailChanges
+from dreamina.domain.identity.email_verification import EmailVerification
+from dreamina.domain.identity.profiles import Profile, Profiles, check_changes, check_content_retention
+from dreamina.domain.identity.proofs import InvalidToken, ReauthenticationRequired
 from dreamina.domain.identity.registrations import Registrations, SignUp
 from dreamina.domain.identity.sessions import Sessions
 from dreamina.entrypoints.http.auth import AUTH, SECURED
@@ -26,6 +29,7 @@ from dreamina.entrypoints.http.schemas import (
     ProfileBody,
     ProfilePatch,
     SignUpBody,
+    TokenBody,
     TokenRequest,
     TokenResponse,
 )
@@ -43,6 +47,7 @@ def _profile(p: Profile) -> ProfileBody:
         created_at=p.created_at,
         updated_at=p.updated_at,
         content_retention_days=p.content_retention_days,
+        email_verified=p.email_verified,
     )
 
 
@@ -121,30 +126,93 @@ class AccountsController(Controller):
         "/me",
         dependencies=AUTH,
         security=SECURED,
-        summary="Correct your email, display name or birth date",
-        responses=problem_responses(400, 401, 404, 409, 410, 413, 422),
+        summary="Correct your display name or birth date, or ask to change your email",
+        responses=problem_responses(400, 401, 403, 404, 410, 413, 422, 429),
     )
     async def update_me(
         self,
         data: JSONBody[ProfilePatch],
         principal: NamedDependency[Principal],
         profiles: NamedDependency[Profiles],
+        email_changes: NamedDependency[EmailChanges],
     ) -> ProfileBody:
+        """A new ``email`` needs ``current_password`` (else 403 ``reauthentication_required``) and changes nothing
+        yet: the new address is mailed a confirmation link and the old one is told, with an undo link. The answer
+        is the same whether or not another account has that address."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        current_password = changes.pop("current_password", None)
+        new_email = changes.pop("email", None)
         retention = changes.pop("content_retention_days", msgspec.UNSET)
-        if retention is msgspec.UNSET:
-            return _profile(await profiles.update_profile(principal, changes))
-        check_content_retention(retention)  # refused before anything is written
+        # Everything is checked before anything is written or mailed.
+        check_changes(changes)
+        if retention is not msgspec.UNSET:
+            check_content_retention(retention)
+        if new_email is not None:
+            await email_changes.request(principal, new_email, current_password)
         if changes:
             await profiles.update_profile(principal, changes)
-        return _profile(await profiles.set_content_retention(principal, retention))
+        if retention is not msgspec.UNSET:
+            await profiles.set_content_retention(principal, retention)
+        return _profile(await profiles.profile(principal.account_id))
+
+    @post(
+        "/auth/verify-email",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Verify the account's address with the token from the verification mail",
+        opt={RATE_LIMIT_OPT: SENSITIVE},
+        responses=problem_responses(400, 413, 429),
+    )
+    async def verify_email(self, data: JSONBody[TokenBody], verification: NamedDependency[EmailVerification]) -> None:
+        """An unknown, used or expired token: 400 ``invalid_token``."""
+        await verification.verify(data.token)
+
+    @post(
+        "/auth/verify-email/resend",
+        status_code=HTTP_202_ACCEPTED,
+        dependencies=AUTH,
+        security=SECURED,
+        summary="Mail a new verification link to the account's address (the older one stops working)",
+        opt={RATE_LIMIT_OPT: SENSITIVE},
+        responses=problem_responses(401, 404, 410, 429),
+    )
+    async def resend_verification(
+        self, principal: NamedDependency[Principal], verification: NamedDependency[EmailVerification]
+    ) -> None:
+        """Nothing is sent for an address already verified; a few mails per hour at most (429 past them)."""
+        await verification.resend(principal)
+
+    @post(
+        "/me/email/confirm",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Confirm a new address with the token mailed to it; every other session is signed out",
+        opt={RATE_LIMIT_OPT: SENSITIVE},
+        responses=problem_responses(400, 413, 429),
+    )
+    async def confirm_email(self, data: JSONBody[TokenBody], email_changes: NamedDependency[EmailChanges]) -> None:
+        """The token is the proof (it reached the new address), so no sign-in is needed. Unknown, used or expired:
+        400 ``invalid_token``."""
+        await email_changes.confirm(data.token)
+
+    @post(
+        "/me/email/undo",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Undo an address change with the token mailed to the old address; every session is signed out",
+        opt={RATE_LIMIT_OPT: SENSITIVE},
+        responses=problem_responses(400, 413, 429),
+    )
+    async def undo_email_change(self, data: JSONBody[TokenBody], email_changes: NamedDependency[EmailChanges]) -> None:
+        """Valid for 7 days from the request. Unknown, used or expired: 400 ``invalid_token``."""
+        await email_changes.undo(data.token)
 
 
 FACE = HttpFace(
     routes=[AccountsController],
+    problems={ReauthenticationRequired: 403, InvalidToken: 400},
     dependencies={
         "registrations": lambda c: c.identity.registrations,
         "sessions": lambda c: c.identity.sessions,
         "profiles": lambda c: c.identity.profiles,
+        "verification": lambda c: c.identity.verification,
+        "email_changes": lambda c: c.identity.email_changes,
     },
 )

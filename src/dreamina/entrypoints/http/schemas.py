@@ -55,6 +55,10 @@ class ProfileBody(msgspec.Struct):
     content_retention_days: Annotated[
         int | None, Meta(description="generations are deleted automatically after this many days; null: kept")
     ] = None
+    email_verified: Annotated[
+        bool,
+        Meta(description="whether the address answered its verification link; until then it gets only security mail"),
+    ] = False
 
 
 class ProfilePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -68,6 +72,22 @@ class ProfilePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     email: Email | msgspec.UnsetType = msgspec.UNSET
     display_name: DisplayName | msgspec.UnsetType | None = msgspec.UNSET
     birth_date: Annotated[date, Meta(description="YYYY-MM-DD")] | msgspec.UnsetType = msgspec.UNSET
+    current_password: (
+        Annotated[
+            str,
+            Meta(
+                max_length=1024,
+                description="required with email: the change is asked for, and happens once the new address confirms",
+            ),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+
+
+class TokenBody(msgspec.Struct, forbid_unknown_fields=True):
+    """A one-time token from a mailed link."""
+
+    token: Annotated[str, Meta(min_length=1, max_length=128, description="the token from the mailed link")]
 
 
 class SectionBody(msgspec.Struct):

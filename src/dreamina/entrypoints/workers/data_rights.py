@@ -32,6 +32,7 @@ class DataRightsRunner:
         container = self._container
         log.info("data_rights_pass_started")
         jobs = await container.data_rights.jobs.run_due()
+        matched = await container.children.matching.run_due()  # received child reports, before the mail they queue
         mail = (await container.infra.mail.deliver_due()).as_counts()
         flagged = {"near_due": 0, "overdue": 0}
         now = container.infra.clock.now()
@@ -44,7 +45,7 @@ class DataRightsRunner:
                 for flag, count in (await monitor()).items():
                     flagged[flag] += count
             self._last_monitor = now
-        counts = {**jobs, **mail, "retention_applied": swept, **flagged}
+        counts = {**jobs, **matched, **mail, "retention_applied": swept, **flagged}
         log.info("data_rights_pass_finished", **counts)
         return counts
 
