@@ -92,6 +92,12 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/v1/admin/support/tickets/{ticket_id}"): SUPPORT_DESK,
     ("POST", "/v1/admin/support/tickets/{ticket_id}/reply"): SUPPORT_DESK,
     ("POST", "/v1/admin/support/tickets/{ticket_id}/close"): SUPPORT_DESK,
+    ("POST", "/v1/me/password"): SUBJECT,
+    ("POST", "/v1/auth/password-reset"): PUBLIC,
+    ("POST", "/v1/auth/password-reset/complete"): PUBLIC,  # the mailed code is the credential
+    ("POST", "/v1/auth/logout-all"): SUBJECT,
+    ("GET", "/v1/me/sessions"): SUBJECT,
+    ("DELETE", "/v1/me/sessions/{session_id}"): OWNED,
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
@@ -116,6 +122,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/admin/privacy/tickets/{ticket_id}/close"): {"reason": "matrix"},
     ("POST", "/v1/admin/support/tickets/{ticket_id}/reply"): {"message": "matrix", "close": False},
     ("POST", "/v1/admin/support/tickets/{ticket_id}/close"): {"reason": "matrix"},
+    ("POST", "/v1/me/password"): {
+        "current_password": "correct horse battery staple",
+        "new_password": "a new and unguessable passphrase",
+    },
+    ("POST", "/v1/auth/password-reset"): {"email": "nobody@example.com"},
+    ("POST", "/v1/auth/password-reset/complete"): {"token": "not-a-code", "new_password": "never set this way x"},
 }
 
 
@@ -152,6 +164,10 @@ async def _make_resource(client: AsyncTestClient, headers: dict[str, str], param
         return str(created.json()["id"])
     if parameter == "ticket_id":
         return await _make_ticket(client, headers, "privacy")
+    if parameter == "session_id":  # the owner's own (current) session
+        listed = await client.get("/v1/me/sessions", headers=headers)
+        assert listed.status_code == 200, listed.text
+        return str(next(s["id"] for s in listed.json() if s["current"]))
     raise AssertionError(f"no factory for path parameter {parameter}: add one to _make_resource")
 
 

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from dreamina.domain.consent.preferences import ConsentRegistry
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.identity.profiles import Profile, Profiles, check_content_retention
+from dreamina.domain.identity.reauthentication import ReauthenticationRequired
 from dreamina.domain.identity.registrations import Registrations, SignUp
 from dreamina.domain.identity.sessions import Sessions
 from dreamina.entrypoints.http.auth import AUTH, SECURED
@@ -78,7 +79,7 @@ class AccountsController(Controller):
     @post(
         "/auth/token",
         status_code=200,
-        summary="Sign in: exchange email and password for a bearer token",
+        summary="Sign in: exchange email and password (past the throttle, and the mailed code) for a bearer token",
         opt={RATE_LIMIT_OPT: SENSITIVE},
         responses=problem_responses(400, 401, 413, 429),
     )
@@ -89,7 +90,9 @@ class AccountsController(Controller):
         sessions: NamedDependency[Sessions],
         consent_choices: NamedDependency[ConsentRegistry],
     ) -> TokenResponse:
-        issued = await sessions.issue_token(data.email, data.password)
+        issued = await sessions.issue_token(
+            data.email, data.password, data.code, user_agent=request.headers.get("user-agent", "")
+        )
         device = device_id(request, mint=False)
         if device is not None:  # the device's consent choices carry over to the account
             principal = await sessions.authenticate(issued.access_token)
@@ -142,6 +145,7 @@ class AccountsController(Controller):
 
 FACE = HttpFace(
     routes=[AccountsController],
+    problems={ReauthenticationRequired: 403},
     dependencies={
         "registrations": lambda c: c.identity.registrations,
         "sessions": lambda c: c.identity.sessions,
