@@ -5,10 +5,13 @@ code guesses check at most five. On memory, SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from uuid import UUID
 
 from litestar.testing import AsyncTestClient
 
 from dreamina.bootstrap import Container
+from dreamina.domain.data_rights.errors import IdentityProofFailed
+from dreamina.domain.privacy.errors import StoreBusy, TooManyAttempts
 
 from .data_rights_helpers import last_code, submit
 from .helpers import PASSWORD, signed_in
@@ -48,3 +51,23 @@ async def test_six_concurrent_code_guesses_check_at_most_five(client: AsyncTestC
     assert right.status_code in {403, 429}, right.text  # the code budget is spent: even the right code waits
     view = await client.get(f"/v1/privacy/requests/{request['id']}", headers=headers)
     assert view.json()["status"] == "awaiting_verification"
+
+
+async def test_six_concurrent_code_guesses_at_the_use_case_check_at_most_five(
+    client: AsyncTestClient, container: Container
+) -> None:
+    """All six in flight at once (the test client serialises requests): the per-request count was read before it
+    was written, so all six were compared with the code."""
+    headers = await signed_in(client, "coder2@example.com")
+    request = await submit(client, headers, "export")
+    code = last_code(container, "coder2@example.com")
+    subject = UUID((await client.get("/v1/me", headers=headers)).json()["id"])
+    wrong = [f"{(int(code) + i) % 1_000_000:06d}" for i in range(1, 7)]
+    verify = container.data_rights.requests.verify
+    outcomes = await asyncio.gather(
+        *(verify(subject, UUID(request["id"]), code=c) for c in wrong), return_exceptions=True
+    )
+    compared = [o for o in outcomes if isinstance(o, IdentityProofFailed) and "wrong or has expired" in o.detail]
+    assert len(compared) <= 5, outcomes
+    # the others were refused unchecked: by the throttle, or by the request's own count once it was written
+    assert all(isinstance(o, IdentityProofFailed | TooManyAttempts | StoreBusy) for o in outcomes), outcomes

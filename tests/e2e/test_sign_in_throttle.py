@@ -11,6 +11,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from dreamina.bootstrap import Container, build_container
+from dreamina.domain.identity.sessions import SignInCodeRequired
+from dreamina.domain.privacy.errors import AuthenticationFailed
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
@@ -58,6 +60,21 @@ async def test_30_concurrent_wrong_sign_ins_check_at_most_the_limit(
     assert all(a.status_code == 401 for a in answers), [a.status_code for a in answers]
     assert sum(a.json()["code"] == "code_required" for a in answers) >= 30 - LIMIT
     assert len(mails(container, "burst@example.com", "sign_in_code")) == 1  # a burst mails one code
+
+
+async def test_30_concurrent_wrong_sign_ins_at_the_use_case_check_at_most_the_limit(
+    client: AsyncTestClient, container: Container, hasher: CountingHasher
+) -> None:
+    """The same burst straight into the use case, all 30 in flight at once (the test client serialises requests)."""
+    await client.post("/v1/accounts", json=sign_up_body("burst2@example.com"))
+    hasher.verified = 0
+    sign_in = container.identity.sessions.issue_token
+    outcomes = await asyncio.gather(
+        *(sign_in("burst2@example.com", f"guess-{i:04d}") for i in range(30)), return_exceptions=True
+    )
+    assert hasher.verified <= LIMIT, f"{hasher.verified} passwords were checked against a limit of {LIMIT}"
+    assert all(isinstance(o, AuthenticationFailed) for o in outcomes), outcomes
+    assert sum(isinstance(o, SignInCodeRequired) for o in outcomes) >= 30 - LIMIT
 
 
 async def test_past_the_limit_the_owner_signs_in_with_the_mailed_code(
