@@ -4,13 +4,18 @@ of a lock-out. On memory, SQLite and PostgreSQL (the ``uow_factory`` backends)."
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
+from dreamina.adapters.redis_throttle import RedisAttemptCounter
 from dreamina.bootstrap import Container, build_container
+from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.identity.sessions import SignInCodeRequired
 from dreamina.domain.privacy.errors import AuthenticationFailed
 from dreamina.entrypoints.http.app import create_app
@@ -168,3 +173,38 @@ async def test_wrong_sign_in_codes_are_throttled(
     assert int(blocked.headers["retry-after"]) > 0
     advance(container, WINDOW + 1)  # the window is over (and so is the code): the password alone works again
     assert (await _sign_in(client, "codes@example.com", PASSWORD)).status_code == 200
+
+
+@pytest.mark.redis
+async def test_30_concurrent_wrong_sign_ins_with_the_redis_counter_check_at_most_the_limit(
+    uow_factory: Any, tmp_path: Any, hasher: CountingHasher
+) -> None:
+    """The production counter (Redis, shared by every API process) under the same burst."""
+    prefix = f"test:signin:{uuid.uuid4().hex}:"
+    attempts = RedisAttemptCounter(os.environ.get("DREAMINA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), prefix)
+    settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED})
+    wired = build_container(
+        settings, uow=uow_factory, **{**test_overrides(), "passwords": hasher, "attempts": attempts}
+    )
+    try:
+        await wired.start()
+        await wired.identity.registrations.sign_up(
+            SignUp(
+                email="redis-burst@example.com",
+                password=PASSWORD,
+                birth_date=date(1990, 4, 1),
+                country="DE",
+                region=None,
+                accept_policy_version=1,
+            )
+        )
+        hasher.verified = 0
+        outcomes = await asyncio.gather(
+            *(wired.identity.sessions.issue_token("redis-burst@example.com", f"guess-{i}") for i in range(30)),
+            return_exceptions=True,
+        )
+        assert hasher.verified <= LIMIT, f"{hasher.verified} passwords were checked against a limit of {LIMIT}"
+        assert sum(isinstance(o, SignInCodeRequired) for o in outcomes) >= 30 - LIMIT
+    finally:
+        await wired.aclose()
+        await attempts.aclose()
