@@ -3,6 +3,8 @@ asserted through the outbox (delivered to the in-memory mailer after commit). On
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from litestar.testing import AsyncTestClient
 
 from dreamina.bootstrap import Container
@@ -35,6 +37,10 @@ async def test_change_password_revokes_every_other_session_and_mails_a_notice(
     await _token(client, "change@example.com", NEW)
     notices = mails(container, "change@example.com", "password_changed")
     assert len(notices) == 1 and NEW not in notices[0].body
+    subject = UUID((await client.get("/v1/me", headers=here)).json()["id"])
+    async with container.infra.uow() as uow:
+        events = [e for e in await uow.audit.list_for_subject(subject) if e.action == "password_changed"]
+    assert [(e.fields, e.actor_kind) for e in events] == [(("password_hash",), "subject")]
 
 
 async def test_change_password_needs_the_current_one_and_is_throttled(

@@ -5,6 +5,7 @@ are revoked (every other one on a change, every one on a reset)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from uuid import UUID
 
 from dreamina.domain.identity import security_mail
@@ -18,6 +19,7 @@ from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.mail import MailDelivery
 from dreamina.domain.privacy.secrets import SecretChecks, SecretKind
 from dreamina.domain.privacy.validation import normalise_email
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.identity import Account
 from dreamina.ports.keys import KeyVault
@@ -142,7 +144,20 @@ class PasswordChanges:
         if keep is None and not account.email_verified:
             account.verify_email(now)  # the reset link reached the address: it is proven
         await uow.accounts.update(account)
-        await uow.sessions.delete_for_account(account_id, keep=keep)
+        revoked = await uow.sessions.delete_for_account(account_id, keep=keep)
+        await uow.audit.append(
+            AuditEvent(
+                id=uuid.uuid4(),
+                subject_id=account_id,
+                actor_kind=ActorKind.SUBJECT,
+                actor_id=account_id,
+                action="password_changed",
+                fields=("password_hash",),
+                reason=f"{'reset with a mailed code' if keep is None else 'changed by the subject'}; "
+                f"{revoked} session(s) signed out",
+                occurred_at=now,
+            )
+        )
         address = await self._keyrings(uow.subject_keys).open(account_id, "email", account.email_ciphertext)
         await self._mail.queue(
             uow, security_mail.password_changed(address, by_reset=keep is None), subject_id=account_id
