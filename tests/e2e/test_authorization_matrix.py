@@ -98,6 +98,12 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/v1/auth/verify-email/resend"): SUBJECT,
     ("POST", "/v1/me/email/confirm"): PUBLIC,  # the token mailed to the new address is the proof
     ("POST", "/v1/me/email/undo"): PUBLIC,  # the token mailed to the old address is the proof
+    ("POST", "/v1/me/password"): SUBJECT,
+    ("POST", "/v1/auth/password-reset"): PUBLIC,
+    ("POST", "/v1/auth/password-reset/complete"): PUBLIC,  # the mailed code is the credential
+    ("POST", "/v1/auth/logout-all"): SUBJECT,
+    ("GET", "/v1/me/sessions"): SUBJECT,
+    ("DELETE", "/v1/me/sessions/{session_id}"): OWNED,
 }
 
 # A harmless body for operations that need one (validation runs after authentication).
@@ -126,6 +132,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/auth/verify-email"): {"token": "matrix"},  # refused as invalid_token (400), never a 401/403
     ("POST", "/v1/me/email/confirm"): {"token": "matrix"},
     ("POST", "/v1/me/email/undo"): {"token": "matrix"},
+    ("POST", "/v1/me/password"): {
+        "current_password": "correct horse battery staple",
+        "new_password": "a new and unguessable passphrase",
+    },
+    ("POST", "/v1/auth/password-reset"): {"email": "nobody@example.com"},
+    ("POST", "/v1/auth/password-reset/complete"): {"token": "not-a-code", "new_password": "never set this way x"},
 }
 
 
@@ -162,6 +174,10 @@ async def _make_resource(client: AsyncTestClient, headers: dict[str, str], param
         return str(created.json()["id"])
     if parameter == "ticket_id":
         return await _make_ticket(client, headers, "privacy")
+    if parameter == "session_id":  # the owner's own (current) session
+        listed = await client.get("/v1/me/sessions", headers=headers)
+        assert listed.status_code == 200, listed.text
+        return str(next(s["id"] for s in listed.json() if s["current"]))
     raise AssertionError(f"no factory for path parameter {parameter}: add one to _make_resource")
 
 

@@ -55,7 +55,8 @@ def _fuzz(operation: Any, token: str) -> int:
     """Runs the operation's cases; returns how many were sent."""
     sent = 0
     # Logout would end the session the other operations are fuzzed with; it is fuzzed without a token.
-    headers = None if operation.path == "/v1/auth/logout" else {"Authorization": f"Bearer {token}"}
+    ending = {"/v1/auth/logout", "/v1/auth/logout-all"}
+    headers = None if operation.path in ending else {"Authorization": f"Bearer {token}"}
 
     @given(case=operation.as_strategy())
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)

@@ -37,3 +37,25 @@ class Argon2PasswordHasher:
             return self._hasher.check_needs_rehash(password_hash)
         except (InvalidHashError, ValueError):
             return True
+
+
+class ZxcvbnCommonPasswords:
+    """:class:`~dreamina.ports.security.CommonPasswords` from zxcvbn's shipped lists (the 30,000 most common leaked
+    passwords, with English words and names): a password is common if it is on the list, or if zxcvbn guesses it
+    in fewer than a million tries (a listed word with digits appended, a keyboard row, a repeat)."""
+
+    FEWEST_GUESSES = 1_000_000
+    MAX_ESTIMATED = 72  # zxcvbn's cost grows with length; a longer tail only adds guesses
+
+    def __init__(self) -> None:
+        from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+        self._listed = frozenset(FREQUENCY_LISTS["passwords"])
+
+    def is_common(self, password: str) -> bool:
+        if password.lower() in self._listed:
+            return True
+        from zxcvbn import zxcvbn
+
+        estimate = zxcvbn(password[: self.MAX_ESTIMATED])
+        return bool(float(estimate["guesses"]) < self.FEWEST_GUESSES)

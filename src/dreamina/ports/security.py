@@ -29,3 +29,11 @@ class AttemptCounter(Protocol):
         ...
 
     async def reset(self, key: str) -> None: ...
+
+
+class CommonPasswords(Protocol):
+    """A maintained list of common and breached passwords, shipped with a package (no network at run time)."""
+
+    def is_common(self, password: str) -> bool:
+        """True if ``password`` (compared case-insensitively) is on the list."""
+        ...

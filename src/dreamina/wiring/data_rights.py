@@ -89,6 +89,7 @@ def wire_data_rights(
         jurisdictions=infra.jurisdictions,
         corrections=corrections,
         rules=rules,
+        checks=infra.secret_checks,
     )
     queue = PrivacyRequestQueue(
         uow=uow,

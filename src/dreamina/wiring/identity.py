@@ -16,8 +16,11 @@ from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.identity.data_map import IDENTITY_DATA
 from dreamina.domain.identity.email_changes import EmailChanges
 from dreamina.domain.identity.email_verification import AccountLinks, EmailVerification
+from dreamina.domain.identity.password_changes import PasswordChanges
+from dreamina.domain.identity.password_policy import PasswordPolicy
 from dreamina.domain.identity.personal_data import IdentityPersonalData
 from dreamina.domain.identity.profiles import Profiles, check_changes
+from dreamina.domain.identity.reauthentication import Reauthentication
 from dreamina.domain.identity.registrations import Registrations
 from dreamina.domain.identity.retention import AuditEventsPastLegalPeriod, ExpiredAccountTokens, ExpiredSessions
 from dreamina.domain.identity.sessions import SessionRules, Sessions
@@ -25,6 +28,7 @@ from dreamina.domain.identity.staff import StaffDirectory
 from dreamina.domain.identity.tokens import OneTimeTokens
 from dreamina.domain.privacy.errors import InvalidInput
 from dreamina.ports.child_reports import GenerationStopper
+from dreamina.ports.security import CommonPasswords
 from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, ModuleParts
 
@@ -50,6 +54,8 @@ class IdentityModule:
     contributes: Contributions
     verification: EmailVerification
     email_changes: EmailChanges
+    reauthentication: Reauthentication  # current_password checks, throttled (email change, password change)
+    password_changes: PasswordChanges  # change with the current password, reset by a mailed link
 
 
 class IdentityProfileCorrections:
@@ -82,6 +88,9 @@ class IdentityProfileCorrections:
 
 def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> IdentityModule:
     settings = infra.settings
+    reauthentication = Reauthentication(infra.secret_checks, infra.passwords)
+    policy = PasswordPolicy(_common_passwords())
+    tokens = OneTimeTokens(vault=infra.vault, keyrings=infra.keyrings, clock=infra.clock)
     profiles = Profiles(
         uow=infra.uow,
         vault=infra.vault,
@@ -90,7 +99,6 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
         jurisdictions=infra.jurisdictions,
         generations=generations,
     )
-    tokens = OneTimeTokens(vault=infra.vault, keyrings=infra.keyrings, clock=infra.clock)
     links = AccountLinks(settings.resolved_public_base_url)
     email_changes = EmailChanges(
         uow=infra.uow,
@@ -114,18 +122,19 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
             jurisdictions=infra.jurisdictions,
             tokens=tokens,
             links=links,
+            policy=policy,
         ),
         sessions=Sessions(
             uow=infra.uow,
             vault=infra.vault,
+            keyrings=infra.keyrings,
             passwords=infra.passwords,
             clock=infra.clock,
-            attempts=infra.attempts,
-            rules=SessionRules(
-                token_ttl=timedelta(seconds=settings.token_ttl_seconds),
-                login_max_failures=settings.login_max_failures,
-                login_window_seconds=settings.login_window_seconds,
-            ),
+            checks=infra.secret_checks,
+            tokens=tokens,
+            mail=infra.mail,
+            device_class_of=_device_class_of,
+            rules=SessionRules(token_ttl=timedelta(seconds=settings.token_ttl_seconds)),
         ),
         profiles=profiles,
         staff=StaffDirectory(infra.uow, infra.vault, infra.clock),
@@ -151,4 +160,30 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
                 AuditEventsPastLegalPeriod(infra.uow),
             ),
         ),
+        reauthentication=reauthentication,
+        password_changes=PasswordChanges(
+            uow=infra.uow,
+            vault=infra.vault,
+            keyrings=infra.keyrings,
+            passwords=infra.passwords,
+            policy=policy,
+            reauthentication=reauthentication,
+            checks=infra.secret_checks,
+            tokens=tokens,
+            mail=infra.mail,
+            clock=infra.clock,
+        ),
     )
+
+
+def _common_passwords() -> CommonPasswords:
+    from dreamina.adapters.passwords import ZxcvbnCommonPasswords
+
+    return ZxcvbnCommonPasswords()
+
+
+def _device_class_of(user_agent: str) -> str:
+    """desktop, mobile, tablet, bot or other: all a session keeps of its client (never the user agent)."""
+    from dreamina.adapters.client_traits import OfflineClientClassifier
+
+    return OfflineClientClassifier().classify(None, user_agent).device_class

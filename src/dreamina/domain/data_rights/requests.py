@@ -25,6 +25,7 @@ from dreamina.domain.data_rights.notices import RequestNotices
 from dreamina.domain.data_rights.records import SYSTEM, Actor, RequestRecords, RequestRules, RequestView
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable
+from dreamina.domain.privacy.secrets import SecretChecks, SecretKind
 from dreamina.ports.clock import Clock
 from dreamina.ports.data_rights import (
     OPEN_STATUSES,
@@ -59,6 +60,7 @@ class PrivacyRequests:
         jurisdictions: JurisdictionTable,
         corrections: ProfileCorrections,
         rules: RequestRules,
+        checks: SecretChecks,
     ) -> None:
         self._uow = uow
         self._records = records
@@ -70,6 +72,7 @@ class PrivacyRequests:
         self._jurisdictions = jurisdictions
         self._corrections = corrections
         self.rules = rules
+        self._checks = checks
 
     async def submit(
         self, subject_id: UUID, type: str, details: Mapping[str, Any] | None, *, password: str | None = None
@@ -90,7 +93,7 @@ class PrivacyRequests:
 
         proven = False
         if kind in SENSITIVE_TYPES and password is not None:
-            proven = await asyncio.to_thread(self._passwords.verify, password_hash, password)
+            proven = await self._password_matches(subject_id, password_hash, password)
             if not proven:
                 raise IdentityProofFailed("the password is wrong")
 
@@ -183,8 +186,10 @@ class PrivacyRequests:
             if request.code_attempts >= self.rules.max_code_attempts:
                 raise IdentityProofFailed("too many wrong attempts; ask for a new code")
         if password is not None:
-            ok = await asyncio.to_thread(self._passwords.verify, account.password_hash, password)
+            ok = await self._password_matches(subject_id, account.password_hash, password)
         else:
+            # counted before it is looked at: a burst of guesses checks at most the throttle's limit
+            await self._checks.admit(SecretKind.PRIVACY_CODE, str(subject_id))
             ok = (
                 request.code_hash is not None
                 and request.code_expires_at is not None
@@ -200,6 +205,8 @@ class PrivacyRequests:
                 await uow.commit()
                 raise IdentityProofFailed("the code or password is wrong or has expired")
             await self._verified(uow, request, now)
+            if code is not None:
+                await self._checks.passed(SecretKind.PRIVACY_CODE, str(subject_id))
             email = await self._records.email_of(uow, subject_id)
             if request.status == RequestStatus.SCHEDULED and email is not None:
                 await self._notices.erasure_scheduled(uow, subject_id, email, request)
@@ -240,6 +247,15 @@ class PrivacyRequests:
         return job.archive_key
 
     # -- internals ---------------------------------------------------------------------------------------------
+
+    async def _password_matches(self, subject_id: UUID, password_hash: str, password: str) -> bool:
+        """Check the subject's password, counted first by the one throttle for secrets (the budget re-authentication
+        shares): past the limit nothing is verified and ``TooManyAttempts`` (429) answers."""
+        await self._checks.admit(SecretKind.PASSWORD, str(subject_id))
+        if not await asyncio.to_thread(self._passwords.verify, password_hash, password):
+            return False
+        await self._checks.passed(SecretKind.PASSWORD, str(subject_id))
+        return True
 
     async def _verified(self, uow: UnitOfWork, request: PrivacyRequest, now: datetime) -> None:
         """Identity proven: restart a stopped clock (the pause does not count) and carry the request out."""

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from dreamina.domain.identity.accounts import MAX_PASSWORD, clean_display_name, email_index_of
+from dreamina.domain.identity.accounts import clean_display_name, email_index_of
 from dreamina.domain.identity.age_gate import check_age
 from dreamina.domain.identity.email_verification import AccountLinks, VerificationRules, queue_verification
+from dreamina.domain.identity.password_policy import PasswordPolicy
 from dreamina.domain.identity.tokens import OneTimeTokens
-from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound, PolicyVersionNotCurrent
+from dreamina.domain.privacy.errors import Conflict, NotFound, PolicyVersionNotCurrent
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable, normalise_location
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.mail import MailDelivery
@@ -25,8 +26,6 @@ from dreamina.ports.mail import MailMessage
 from dreamina.ports.policy import AcceptanceMethod, PolicyAcceptance
 from dreamina.ports.security import PasswordHasher
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
-
-MIN_PASSWORD = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +55,13 @@ class Registrations:
         tokens: OneTimeTokens,
         links: AccountLinks,
         verification: VerificationRules | None = None,
+        policy: PasswordPolicy | None = None,
     ) -> None:
         self._uow = uow
         self._tokens = tokens
         self._links = links
         self._verification = verification or VerificationRules()
+        self._policy = policy or PasswordPolicy()
         self._vault = vault
         self._keyrings = keyrings
         self._passwords = passwords
@@ -78,7 +79,7 @@ class Registrations:
         no trace (G8).
         """
         email = normalise_email(command.email)
-        password = _check_password(command.password)
+        password = self._policy.check(command.password)
         display_name = clean_display_name(command.display_name)
         country, region = normalise_location(command.country, command.region)
         now = self._clock.now()
@@ -166,15 +167,3 @@ def _duplicate_sign_up(email: str) -> MailMessage:
         ),
         kind="duplicate_signup",
     )
-
-
-def _check_password(password: str) -> str:
-    if not isinstance(password, str):
-        raise InvalidInput("password must be a string", field="password")
-    if "\x00" in password:
-        raise InvalidInput("password contains a NUL character", field="password")
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"password must be at least {MIN_PASSWORD} characters", field="password")
-    if len(password) > MAX_PASSWORD:
-        raise InvalidInput(f"password must be at most {MAX_PASSWORD} characters", field="password")
-    return password

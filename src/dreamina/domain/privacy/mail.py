@@ -41,6 +41,9 @@ UNVERIFIED_ADDRESS_KINDS: frozenset[str] = frozenset(
         "email_change_requested",  # the old address is told at once, with the undo link
         "email_address_in_use",  # the owner of an address somebody tried to move their account to
         "email_change_undone",  # the restored address: the change was undone and every session signed out
+        "sign_in_code",  # past the sign-in throttle: the code that lets the owner in
+        "password_reset",  # the reset link asked for at the sign-in page
+        "password_changed",  # the password was changed or reset: every other session is signed out
         "age_review_opened",  # a child report put the account under age review: what still works, how to answer
         "age_review_lifted",  # the review is over
     }

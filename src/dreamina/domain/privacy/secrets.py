@@ -9,6 +9,7 @@ counter never holds personal data. A successful check clears the count.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from dreamina.domain.privacy.errors import TooManyAttempts
@@ -16,6 +17,18 @@ from dreamina.ports.keys import KeyVault
 from dreamina.ports.security import AttemptCounter
 
 THROTTLE_INDEX = "secret-checks"
+
+
+class SecretKind(enum.StrEnum):
+    """What is being checked; each kind has its own budget per owner."""
+
+    SIGN_IN = "sign_in"  # a password at sign-in (owner: the normalised address, known or not)
+    SIGN_IN_CODE = "sign_in_code"  # a mailed sign-in code, past the sign-in limit (owner: the normalised address)
+    PASSWORD = "password"  # noqa: S105 - a signed-in subject's password: current_password, privacy-request proofs
+    PRIVACY_CODE = "privacy_code"  # a one-time identity code of a privacy request (owner: the account id)
+    RESET_TOKEN = "reset_token"  # noqa: S105 - a password-reset code (owner: the account id it names)
+    RESET_MAIL = "reset_mail"  # reset codes mailed (owner: the address): the route mails nobody in bulk
+    SIGN_IN_CODE_MAIL = "sign_in_code_mail"  # sign-in codes mailed (owner: the address): one per code lifetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +56,11 @@ class SecretChecks:
     async def exceeded(self, kind: str, owner: str) -> bool:
         """Whether ``owner`` has used up the checks of ``kind`` in the current window (nothing is counted)."""
         return await self._attempts.count(self._key(kind, owner)) >= self.rules.limit
+
+    async def first(self, kind: str, owner: str, window_seconds: int) -> bool:
+        """Count one event of ``kind`` for ``owner`` in a window of ``window_seconds``; True for the first only
+        (atomic: of any number at once, one is first). For things done once per window, like mailing a code."""
+        return await self._attempts.hit(self._key(kind, owner), window_seconds) == 1
 
     async def passed(self, kind: str, owner: str) -> None:
         """The secret was right: its owner starts afresh."""

@@ -22,6 +22,7 @@ from dreamina.entrypoints.http import (
     routes_generation,
     routes_identity,
     routes_privacy,
+    routes_security,
     routes_support,
 )
 from dreamina.entrypoints.http.auth import provide_optional_subject
@@ -44,6 +45,7 @@ FACES: tuple[HttpFace, ...] = (
     routes_generation.FACE,
     routes_children.FACE,
     routes_support.FACE,
+    routes_security.FACE,
 )
 """Every module's face: its routes, its problem statuses, the use cases its handlers receive."""
 

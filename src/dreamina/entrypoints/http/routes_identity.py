@@ -83,7 +83,7 @@ class AccountsController(Controller):
     @post(
         "/auth/token",
         status_code=200,
-        summary="Sign in: exchange email and password for a bearer token",
+        summary="Sign in: exchange email and password (past the throttle, and the mailed code) for a bearer token",
         opt={RATE_LIMIT_OPT: SENSITIVE},
         responses=problem_responses(400, 401, 413, 429),
     )
@@ -94,7 +94,9 @@ class AccountsController(Controller):
         sessions: NamedDependency[Sessions],
         consent_choices: NamedDependency[ConsentRegistry],
     ) -> TokenResponse:
-        issued = await sessions.issue_token(data.email, data.password)
+        issued = await sessions.issue_token(
+            data.email, data.password, data.code, user_agent=request.headers.get("user-agent", "")
+        )
         device = device_id(request, mint=False)
         if device is not None:  # the device's consent choices carry over to the account
             principal = await sessions.authenticate(issued.access_token)

@@ -34,6 +34,17 @@ class AccountCreated(msgspec.Struct):
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     password: Password
+    code: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=64,
+                description="after 401 code_required: the sign-in code mailed to the account's address",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class TokenResponse(msgspec.Struct):
