@@ -27,6 +27,7 @@ STAFF_ROLES = ("support", "privacy_officer", "admin")
 
 AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/health"): PUBLIC,
+    ("GET", "/ready"): PUBLIC,
     ("POST", "/v1/accounts"): PUBLIC,
     ("POST", "/v1/auth/token"): PUBLIC,
     ("POST", "/v1/auth/logout"): SUBJECT,

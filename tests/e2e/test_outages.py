@@ -13,6 +13,7 @@ import pytest
 
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
+from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import build_container
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
@@ -72,6 +73,43 @@ async def test_a_database_refusing_connections_answers_503_with_retry_after(
     assert int(response.headers["Retry-After"]) >= 1
 
 
-async def test_health_says_the_database_is_down(client_without_database: httpx.AsyncClient) -> None:
-    response = await client_without_database.get("/health")
+async def test_ready_says_the_database_is_down_and_health_says_the_process_lives(
+    client_without_database: httpx.AsyncClient,
+) -> None:
+    assert (await client_without_database.get("/health")).json() == {"status": "ok"}  # liveness: do not restart
+    response = await client_without_database.get("/ready")  # readiness: send no traffic here now
     assert response.status_code == 503 and response.json()["database"] == "unavailable"
+
+
+@pytest.fixture
+async def client_without_redis(tmp_path: Path, logs: Any) -> Any:
+    settings = load_settings(
+        {"DREAMINA_DATA_DIR": str(tmp_path), "DREAMINA_REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"}
+    )
+    await upgrade(settings.resolved_database_url)
+    container = build_container(settings, mailer=InMemoryMailer(), passwords=Argon2PasswordHasher.fast())
+    await container.start()
+    transport = httpx.ASGITransport(app=create_app(container=container))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        await container.aclose()
+
+
+async def test_redis_down_the_per_client_budgets_fail_open_and_the_secret_throttle_fails_closed(
+    client_without_redis: httpx.AsyncClient, logs: Any
+) -> None:
+    """Before: Redis down answered 500 on every route. Now the per-client budgets let requests through (logged);
+    a check of a secret, which must be counted before it is made, answers 503 with Retry-After instead of 500."""
+    client = client_without_redis
+    assert (await client.get("/v1/privacy/processors")).status_code == 200
+    assert (await client.post("/v1/accounts", json=sign_up_body("redis.down@example.com"))).status_code == 201
+    refused = await client.post(
+        "/v1/auth/token", json={"email": "redis.down@example.com", "password": "correct horse battery staple"}
+    )
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["code"] == "busy" and int(refused.headers["Retry-After"]) >= 1
+    assert "rate_limit_store_unavailable" in logs.getvalue()
+    ready = await client.get("/ready")
+    assert ready.status_code == 503 and ready.json()["redis"] == "unavailable" and ready.json()["database"] == "ok"

@@ -62,7 +62,10 @@ async def test_processor_record_is_generated_from_the_data_map(client: AsyncTest
 async def test_health_and_schema(client: AsyncTestClient) -> None:
     health = await client.get("/health")
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "database": "ok"}
+    assert health.json() == {"status": "ok"}
+    ready = await client.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "database": "ok", "redis": "not_configured", "objects": "ok"}
     schema = await client.get("/schema/openapi.json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]

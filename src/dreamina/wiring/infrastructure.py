@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,15 +47,42 @@ class Infrastructure:
 
 
 class DatabaseHealth:
-    """Whether the database answers (the health check); a check that fails counts as no answer."""
+    """Whether each dependency answers (the readiness check): the database, Redis when one is configured, the
+    object store (its bucket). A check that fails or raises counts as no answer."""
 
-    def __init__(self, ping: Callable[[], Awaitable[bool]]) -> None:
+    def __init__(
+        self,
+        ping: Callable[[], Awaitable[bool]],
+        redis_ping: Callable[[], Awaitable[bool]] | None = None,
+        objects: ObjectStore | None = None,
+    ) -> None:
         self._ping = ping
+        self._redis_ping = redis_ping
+        self._objects = objects
 
     async def ok(self) -> bool:
+        return await self._answers(self._ping)
+
+    async def report(self) -> dict[str, str]:
+        """``ok``, ``unavailable`` or ``not_configured`` for ``database``, ``redis`` and ``objects``."""
+
+        async def bucket() -> bool:
+            assert self._objects is not None
+            await self._objects.list("readiness-probe/")  # a missing bucket or an unreachable store raises
+            return True
+
+        state = {"database": "ok" if await self.ok() else "unavailable", "redis": "not_configured"}
+        if self._redis_ping is not None:
+            state["redis"] = "ok" if await self._answers(self._redis_ping) else "unavailable"
+        state["objects"] = "ok" if self._objects is None or await self._answers(bucket) else "unavailable"
+        return state
+
+    @staticmethod
+    async def _answers(check: Callable[[], Awaitable[bool]]) -> bool:
         try:
-            return await self._ping()
-        except Exception:  # the check itself must never fail
+            async with asyncio.timeout(5):
+                return await check()
+        except Exception:  # an outage of any kind is "no answer"
             return False
 
 
@@ -98,6 +126,7 @@ def wire_infrastructure(
     url_key = bytes.fromhex(vault.blind_index("object-url-signing", "v1"))
     cipher = AesGcmCipher()
     mailer: Mailer = overrides.get("mailer") or _mailer(settings)
+    object_store: ObjectStore = overrides.get("object_store") or _object_store(settings, url_key, clock)
     return Infrastructure(
         settings=settings,
         clock=clock,
@@ -110,12 +139,12 @@ def wire_infrastructure(
         secret_checks=SecretChecks(
             attempts, vault, ThrottleRules(settings.login_max_failures, settings.login_window_seconds)
         ),
-        object_store=overrides.get("object_store") or _object_store(settings, url_key, clock),
+        object_store=object_store,
         attempts=attempts,
         passwords=overrides.get("passwords")
         or Argon2PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib),
         jurisdictions=load_jurisdictions(),
-        database=DatabaseHealth(database_ping),
+        database=DatabaseHealth(database_ping, getattr(attempts, "ping", None), object_store),
         closers=tuple(closers),
     )
 

@@ -21,6 +21,7 @@ from dreamina.entrypoints.http.schemas import (
     PolicyVersionSummary,
     ProcessorBody,
     ProcessorList,
+    Readiness,
     RetentionScheduleEntryBody,
     SectionBody,
 )
@@ -75,20 +76,26 @@ class PrivacyController(Controller):
         return ProcessorList(processors=[msgspec.convert(r, ProcessorBody) for r in data_map.processor_record()])
 
 
+@get("/health", tags=["operations"], summary="Liveness: the process answers (it checks no dependency)")
+async def health() -> Health:
+    return Health(status="ok")
+
+
 @get(
-    "/health",
+    "/ready",
     tags=["operations"],
-    summary="Liveness and database check",
-    responses={503: ResponseSpec(data_container=Health, description="the database does not answer")},
+    summary="Readiness: the database, Redis (when configured) and the object store answer",
+    responses={503: ResponseSpec(data_container=Readiness, description="a dependency does not answer")},
 )
-async def health(health_check: NamedDependency[DatabaseHealth]) -> Response[Health]:
-    ok = await health_check.ok()
-    body = Health(status="ok" if ok else "degraded", database="ok" if ok else "unavailable")
+async def ready(health_check: NamedDependency[DatabaseHealth]) -> Response[Readiness]:
+    state = await health_check.report()
+    ok = all(value != "unavailable" for value in state.values())
+    body = Readiness(status="ok" if ok else "degraded", **state)  # type: ignore[arg-type]
     return Response(body, status_code=200 if ok else 503)
 
 
 FACE = HttpFace(
-    routes=[PrivacyController, health],
+    routes=[PrivacyController, health, ready],
     dependencies={
         "data_map": lambda c: c.privacy.data_map,
         "health_check": lambda c: c.infra.database,

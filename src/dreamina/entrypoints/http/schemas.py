@@ -169,8 +169,14 @@ class ProcessorList(msgspec.Struct):
 
 
 class Health(msgspec.Struct):
+    status: Literal["ok"]
+
+
+class Readiness(msgspec.Struct):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unavailable"]
+    redis: Literal["ok", "unavailable", "not_configured"]
+    objects: Literal["ok", "unavailable"]
 
 
 class ProblemDetails(msgspec.Struct):
