@@ -47,6 +47,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     login_window_seconds: int = 15 * 60
     max_body_bytes: int = 1024 * 1024
     cors_allowed_origins: str = ""  # comma-separated exact origins (https://app.example); empty: no cross-origin use
+    startup_wait_seconds: int = 30  # how long a starting process waits for its database to answer
     trusted_proxies: str = ""  # comma-separated addresses or networks of reverse proxies whose Forwarded header counts
     rate_limit_sensitive_per_minute: int = 20  # per client: sign-up, sign-in and other abuse-prone routes
     rate_limit_content_per_minute: int = 60  # per client: uploads and generations
@@ -205,6 +206,7 @@ def _check(s: Settings) -> None:
         "worker_concurrency",
         "max_upload_bytes",
         "max_upload_pixels",
+        "startup_wait_seconds",
         "generation_max_attempts",
         "generation_job_timeout_seconds",
     ):

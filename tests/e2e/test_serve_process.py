@@ -165,3 +165,40 @@ def test_production_refuses_to_start_with_the_payment_sandbox(tmp_path: Path) ->
         refused = json.loads(line)
         assert refused["event"] == "startup_refused"
         assert "DREAMINA_PAYMENTS=stripe" in refused["error"]
+
+
+def _start_up_refused(tmp_path: Path, command: str, settings: dict[str, str]) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
+    env.update({"DREAMINA_DATA_DIR": str(tmp_path / "data"), **settings})
+    done = subprocess.run(
+        [sys.executable, "-m", "dreamina.entrypoints.cli", command], env=env, capture_output=True, text=True, timeout=90
+    )
+    assert done.returncode == 3, (command, done.stdout[-2000:], done.stderr[-2000:])
+    (line,) = done.stderr.strip().splitlines()  # one JSON line, no traceback
+    refused: dict[str, Any] = json.loads(line)
+    assert refused["event"] == "startup_failed"
+    return refused
+
+
+def test_a_database_that_never_answers_is_waited_for_then_one_json_line(tmp_path: Path) -> None:
+    """Issue 13, finding 11: serve and the workers died with raw tracebacks when PostgreSQL was down at start-up."""
+    down = f"postgresql+asyncpg://dreamina:secret-pw@127.0.0.1:{_free_port()}/dreamina"
+    started = time.monotonic()
+    for command in ("serve", "privacy-worker"):
+        refused = _start_up_refused(
+            tmp_path, command, {"DREAMINA_DATABASE_URL": down, "DREAMINA_STARTUP_WAIT_SECONDS": "2"}
+        )
+        assert "did not answer within 2 s" in refused["error"] and "secret-pw" not in refused["error"]
+        assert "DREAMINA_STARTUP_WAIT_SECONDS" in refused["hint"]
+    assert time.monotonic() - started >= 4  # it waited, then gave up
+
+
+def test_an_unmigrated_database_is_refused_with_the_command_that_fixes_it(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """Before: `serve` on an unmigrated database died with "relation policy_versions does not exist"."""
+    refused = _start_up_refused(
+        tmp_path, "serve", {"DREAMINA_DATABASE_URL": empty_database_url, "DREAMINA_AUTO_MIGRATE": "no"}
+    )
+    assert "never migrated" in refused["error"]
+    assert "dreamina db upgrade" in refused["hint"]

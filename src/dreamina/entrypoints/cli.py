@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from dreamina.domain.privacy.errors import DomainError
+from dreamina.entrypoints.startup import StartupFailed
 from dreamina.settings import SettingsError, describe, load_settings
 
 
@@ -26,6 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
     log = get_logger("dreamina.cli")
     os.umask(0o077)  # the data directory holds personal data and keys: owner-only files
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _preflight(settings)
     if settings.resolved_auto_migrate:
         asyncio.run(upgrade(settings.resolved_database_url))
         log.info("database_migrated")
@@ -40,6 +42,13 @@ def _serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
     )
     return 0
+
+
+def _preflight(settings: Any) -> None:
+    """Wait for the database and check its schema before anything starts (see ``entrypoints/startup.py``)."""
+    from dreamina.entrypoints.startup import check_database
+
+    asyncio.run(check_database(settings))
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -169,6 +178,7 @@ def _privacy_worker(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     os.umask(0o077)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _preflight(settings)
 
     async def run() -> None:
         if settings.resolved_auto_migrate:
@@ -203,6 +213,7 @@ def _worker(args: argparse.Namespace) -> int:
         )
         return 2
     configure_logging(settings.log_level)
+    _preflight(settings)
 
     async def run() -> None:
         container = build_container(settings)
@@ -282,6 +293,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
+    except StartupFailed as exc:
+        print(
+            json.dumps({"event": "startup_failed", "level": "error", "error": str(exc), "hint": exc.hint}),
+            file=sys.stderr,
+        )
+        return 3
     except SettingsError as exc:
         # One JSON line an operator's log pipeline can read, naming what to fix; the settings never hold personal
         # data, and the message names settings, not their (possibly secret) values.
