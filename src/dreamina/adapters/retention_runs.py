@@ -4,11 +4,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import Counter
 
 from dreamina.adapters.logs import get_logger
+from dreamina.adapters.periodic import Periodic
 from dreamina.domain.privacy.retention import Progress, RetentionSweep, SweepReport
 
 log = get_logger("dreamina.retention")
@@ -45,32 +44,9 @@ async def sweep_and_log(
     return reports
 
 
-class PeriodicSweep:
+class PeriodicSweep(Periodic):
     """Runs the sweep every ``interval_seconds`` in this process (first run one interval after start); a sweep that
     fails is logged and the next one retries: each batch commits, so nothing finished is lost."""
 
     def __init__(self, sweep: RetentionSweep, interval_seconds: float) -> None:
-        self._sweep = sweep
-        self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
-        self.runs = 0
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="retention-sweep")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await sweep_and_log(self._sweep)
-            except Exception as error:  # logged, retried at the next tick
-                log.error("retention_sweep_failed", error_type=type(error).__name__)
-            self.runs += 1
+        super().__init__("retention-sweep", interval_seconds, lambda: sweep_and_log(sweep))

@@ -95,11 +95,7 @@ class GenerationRunner:
 
     async def recover(self, limit: int = 1000) -> int:
         """Re-enqueue every unfinished job (after a restart, in-process jobs were lost with the process)."""
-        async with self._uow() as uow:
-            unfinished = await uow.generations.unfinished(limit)
-        for generation in unfinished:
-            await self._queue.enqueue(generation.id, attempt=generation.attempts)
-        return len(unfinished)
+        return await self.reap(lambda _: False, limit)
 
     async def reap(self, held: Callable[[UUID], bool], limit: int = 1000) -> int:
         """Re-enqueue every unfinished job the queue does not ``held`` (lost to an error, or committed by a process
