@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 
 from dreamina.adapters.clock import MovableClock
@@ -189,6 +190,37 @@ async def test_swapping_the_provider_changes_no_behaviour(uow_factory: UnitOfWor
             ("content",),
         )
         assert disclosure.reference == str(submitted.id)
+
+
+@pytest.mark.parametrize("fault", [None, "refusal"])
+@pytest.mark.parametrize("provider", ["openai", "replicate", "runway"])
+async def test_the_disclosure_is_committed_before_the_request_leaves(
+    uow_factory: UnitOfWorkFactory, provider: str, fault: str | None
+) -> None:
+    """G10 ordering: when the vendor receives the prompt, the ledger entry is already committed (another unit of
+    work sees it), refused prompts included (the vendor read them all the same)."""
+    world = await make_world(uow_factory, provider)
+    assert world.emulator is not None
+    committed_on_arrival: list[int] = []
+
+    async def look(request: httpx.Request) -> None:
+        if request.method == "POST" and request.url.host != "cdn.example" and not request.url.path.endswith("cancel"):
+            async with world.uow() as uow:  # a unit of work of its own sees only what was committed
+                committed_on_arrival.append(len(await uow.disclosures.list_for_subject(world.subject)))
+
+    world.emulator.on_arrival = look
+    world.emulator.fault = fault
+    request = GenerationRequest(
+        kind=kind_for(provider),
+        prompt="a quiet harbour",
+        reference_upload_ids=[await world.reference()],
+        duration_seconds=5,
+    )
+    submitted = await world.generations().submit(world.subject, request)
+    await world.queue.drain(world.runner().run)
+    assert committed_on_arrival and committed_on_arrival[0] == 1, committed_on_arrival
+    view = await world.generations().get(world.subject, submitted.id)
+    assert view.status is (GenerationStatus.FAILED if fault else GenerationStatus.SUCCEEDED)
 
 
 @pytest.mark.parametrize("provider", ["openai", "replicate", "runway"])
