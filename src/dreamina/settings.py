@@ -170,7 +170,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     known = set(Settings.__struct_fields__)
     raw: dict[str, object] = {}
-    ignored = {"DREAMINA_TEST_POSTGRES_URL", "DREAMINA_TEST_REDIS_URL", "DREAMINA_REQUIRE_POSTGRES"}
+    ignored = {
+        "DREAMINA_TEST_POSTGRES_URL",
+        "DREAMINA_TEST_REDIS_URL",
+        "DREAMINA_REQUIRE_POSTGRES",
+        "DREAMINA_REQUIRE_REDIS",
+    }
     for key, value in env.items():
         if not key.startswith(PREFIX) or key in ignored:
             continue

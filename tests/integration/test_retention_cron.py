@@ -4,14 +4,11 @@ embedded profile; ``dreamina sweep`` prints counts per task and per category."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.database import InMemoryDatabase
@@ -75,19 +72,6 @@ async def test_the_embedded_profile_sweeps_every_interval_in_process() -> None:
         assert periodic.runs >= 2 and len(database.rows("audit_events")) == 0
     finally:
         await periodic.stop()
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    url = os.environ.get("DREAMINA_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("DREAMINA_TEST_REDIS_URL is not set")
-    client = Redis.from_url(url)
-    try:
-        await client.ping()
-    finally:
-        await client.aclose()
-    yield url
 
 
 @pytest.mark.redis

@@ -4,14 +4,11 @@ retried and produces exactly one set of outputs."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.crypto import AesGcmCipher, InMemoryKeyVault
@@ -29,19 +26,6 @@ from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.ports.generation import GenerationKind, GenerationStatus
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    url = os.environ.get("DREAMINA_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("DREAMINA_TEST_REDIS_URL is not set")
-    client = Redis.from_url(url)
-    try:
-        await client.ping()
-    finally:
-        await client.aclose()
-    yield url  # each test uses a queue of its own name: nothing shared with other tests is touched
 
 
 async def build(
