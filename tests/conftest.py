@@ -33,7 +33,7 @@ from dreamina.adapters.sql.schema import metadata
 from dreamina.bootstrap import memory_database
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
-pytest_plugins = ["tests.log_audit"]
+pytest_plugins = ["tests.log_audit", "tests.repository_bounds"]
 
 T = TypeVar("T")
 
