@@ -193,7 +193,7 @@ def _providers(settings: Settings) -> dict[GenerationKind, ModelProvider]:
     from dreamina.adapters.images import PillowMediaRenderer
     from dreamina.adapters.providers.offline import OfflineRendererProvider
 
-    offline = OfflineRendererProvider(PillowMediaRenderer())
+    offline = OfflineRendererProvider(PillowMediaRenderer(), render_seconds=settings.offline_render_seconds)
     chosen: dict[GenerationKind, ModelProvider] = {GenerationKind.IMAGE: offline, GenerationKind.VIDEO: offline}
     if settings.image_provider == "openai":
         from dreamina.adapters.providers.openai import OpenAIImagesProvider
