@@ -1,5 +1,5 @@
-"""The SAQ queue on a real Redis: jobs carry ids only, run the same task, and a killed worker's job is swept,
-retried and produces exactly one set of outputs."""
+"""The SAQ queue on a real Redis: jobs carry ids only, run the same task, and a killed worker's job is reclaimed
+once its lease lapses, run again and produces exactly one set of outputs."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from dreamina.adapters.images import PillowMediaRenderer
 from dreamina.adapters.memory.generation import RecordingCharges
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.providers.offline import OfflineRendererProvider
-from dreamina.adapters.queue.saq_queue import SaqJobQueue, make_worker
+from dreamina.adapters.queue.saq_queue import SaqJobQueue
+from dreamina.adapters.queue.saq_worker import make_worker
 from dreamina.bootstrap import memory_database
 from dreamina.domain.generation.generations import Generations
 from dreamina.domain.generation.rules import GenerationRules, outputs_prefix
@@ -52,9 +53,7 @@ async def build(
     async with database.unit_of_work() as uow:
         await SubjectKeyring(uow.subject_keys, vault, AesGcmCipher(), clock).create(subject)
         await uow.commit()
-    queue = SaqJobQueue(
-        redis_url, name=f"test-{uuid.uuid4().hex[:8]}", heartbeat_seconds=heartbeat, retry_delay_seconds=0
-    )
+    queue = SaqJobQueue(redis_url, name=f"test-{uuid.uuid4().hex[:8]}", lease_seconds=heartbeat, retry_delay_seconds=0)
     store = InMemoryObjectStore()
     offline = OfflineRendererProvider(PillowMediaRenderer())
     charges = RecordingCharges()
@@ -86,7 +85,7 @@ async def test_jobs_carry_only_ids_and_a_worker_runs_them(redis_url: str) -> Non
     await queue.aclose()
 
 
-async def test_a_killed_workers_job_is_swept_retried_and_yields_one_set_of_outputs(redis_url: str) -> None:
+async def test_a_killed_workers_job_is_reclaimed_rerun_and_yields_one_set_of_outputs(redis_url: str) -> None:
     generations, runner, queue, store, subject = await build(redis_url, heartbeat=1)
     submitted = await generations.submit(subject, GenerationRequest(kind="image", prompt="p", count=3))
     # a worker takes the job, starts it and dies: the job stays active in Redis with a stale heartbeat
@@ -101,8 +100,7 @@ async def test_a_killed_workers_job_is_swept_retried_and_yields_one_set_of_outpu
         await uow.commit()
     await store.put(f"{outputs_prefix(subject, submitted.id)}/7.png", b"half-written leftover", "image/png")
     await asyncio.sleep(2.2)
-    swept = await queue.queue.sweep(lock=1)
-    assert taken.id in swept
+    assert await queue.reclaim() == [taken.key]  # its lease lapsed: taken back, and its key is free again
     worker = make_worker(queue, runner, concurrency=1, burst=True, dequeue_timeout=1)
     await asyncio.wait_for(worker.start(), 30)
     view = await generations.get(subject, submitted.id)

@@ -104,7 +104,11 @@ def wire_generation(
         if settings.queue == "saq":
             from dreamina.adapters.queue.saq_queue import SaqJobQueue
 
-            saq_queue = SaqJobQueue(settings.redis_url, job_timeout_seconds=settings.generation_job_timeout_seconds)
+            saq_queue = SaqJobQueue(
+                settings.redis_url,
+                job_timeout_seconds=settings.generation_job_timeout_seconds,
+                lease_seconds=settings.job_lease_seconds,
+            )
             closers.append(saq_queue.aclose)
             queue = saq_queue
         else:
