@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from uuid import UUID
@@ -79,13 +80,20 @@ class SteadyWorker(Worker[Any]):
         ]
 
     async def _every(self, name: str, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+        failing: tuple[str, float] | None = None  # the error type and when it was last logged
         while not self.event.is_set():
             try:
                 await job()
+                if failing is not None:
+                    log.info("worker_upkeep_recovered", task=name)
+                failing = None
             except REDIS_DOWN as error:
                 self._outage.noted(error)
-            except Exception as error:  # the database down for the reaper, say: logged by type, tried next tick
-                log.warning("worker_upkeep_failed", task=name, error_type=type(error).__name__)
+            except Exception as error:  # the database down for the reaper, say: tried again next tick
+                kind, current = type(error).__name__, time.monotonic()
+                if failing is None or failing[0] != kind or current - failing[1] >= 60:  # once a minute, not a tick
+                    log.warning("worker_upkeep_failed", task=name, error_type=kind)
+                    failing = (kind, current)
             await asyncio.sleep(seconds)
 
     async def process(self) -> bool:
