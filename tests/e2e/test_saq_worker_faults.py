@@ -161,7 +161,7 @@ async def test_a_database_outage_with_a_live_worker_loses_no_job(postgres_url: s
             subject, ids = await rig.submit("db.outage@example.com", 8)
             await rig.wait(ids, lambda c: ended(c) >= 1, 40)
             proxy.cut()  # refused and dropped: every pooled connection dies, no new one opens
-            await asyncio.sleep(20)
+            await asyncio.sleep(15)
             proxy.restore()
             recovery = await rig.wait(ids, lambda c: ended(c) == len(ids), 40)
             print(f"all jobs ended {recovery:.1f} s after the database came back")
