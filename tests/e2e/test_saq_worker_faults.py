@@ -126,15 +126,19 @@ def ended(counts: Counter[GenerationStatus]) -> int:
 
 async def test_redis_data_loss_with_a_live_worker_loses_no_job(postgres_url: str, tmp_path: Path) -> None:
     redis = PrivateRedis(tmp_path / "redis")
-    redis.start()
     rig = Rig(tmp_path, postgres_url, redis.url, render_seconds=1.0)
-    await rig.open()
     worker, log_file = start_worker(rig.worker_settings(), tmp_path / "worker.log")
+    deadline = time.monotonic() + 30
+    while "redis_unavailable" not in (tmp_path / "worker.log").read_text():  # it started without Redis, and waits
+        assert worker.poll() is None and time.monotonic() < deadline, "the worker did not wait for Redis"
+        await asyncio.sleep(0.2)
+    redis.start()
+    await rig.open()
     try:
         subject, ids = await rig.submit("redis.loss@example.com", 8)
         await rig.wait(ids, lambda c: ended(c) >= 2, 40)
-        redis.kill()  # SIGKILL: every queued job is gone with it
-        await asyncio.sleep(1.0)
+        redis.kill()  # SIGKILL: every queued job is gone with it; those in flight end while it is down
+        await asyncio.sleep(4)
         redis.start()  # back, and empty
         recovery = await rig.wait(ids, lambda c: ended(c) == len(ids), 40)
         print(f"all jobs ended {recovery:.1f} s after Redis came back empty")

@@ -145,8 +145,8 @@ class SaqJobQueue:
         for raw in await self.queue.redis.zrange(self.queue.namespace("incomplete"), 0, -1):
             job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
             if job_id.startswith(prefix):
-                with contextlib.suppress(ValueError):
-                    found.add(UUID(job_id[len(prefix) :]))
+                with contextlib.suppress(ValueError):  # keys of releases before this one end in ``:<attempt>``
+                    found.add(UUID(job_id[len(prefix) :].split(":", 1)[0]))
         return found
 
     async def reclaim(self) -> list[str]:

@@ -84,6 +84,7 @@ class SteadyWorker(Worker[Any]):
         while not self.event.is_set():
             try:
                 await job()
+                self._outage.over()  # every upkeep task talks to Redis: one that worked means it answers again
                 if failing is not None:
                     log.info("worker_upkeep_recovered", task=name)
                 failing = None
