@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from saq import Status
+from saq.utils import now
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.crypto import AesGcmCipher, InMemoryKeyVault
@@ -106,4 +108,20 @@ async def test_a_killed_workers_job_is_reclaimed_rerun_and_yields_one_set_of_out
     view = await generations.get(subject, submitted.id)
     assert view.status is GenerationStatus.SUCCEEDED
     assert len(await store.list(outputs_prefix(subject, submitted.id))) == 3  # the leftover is gone
+    await queue.aclose()
+
+
+async def test_a_running_job_redis_lost_is_registered_again_when_its_lease_is_renewed(redis_url: str) -> None:
+    generations, _, queue, _, subject = await build(redis_url)
+    submitted = await generations.submit(subject, GenerationRequest(kind="image", prompt="p"))
+    assert not await queue.enqueue_job(submitted.id)  # one job per generation: queueing it again is a no-op
+    taken = await queue.queue.dequeue()
+    assert taken is not None
+    await taken.update(status=Status.ACTIVE, started=now())  # as SAQ's worker marks a job it starts
+    redis = queue.queue.redis
+    await redis.delete(*await redis.keys(f"saq:{queue.queue.name}:*"), taken.id)  # Redis restarted empty
+    assert await queue.held() == set()
+    await queue.renew(taken)
+    assert await queue.held() == {submitted.id}  # no reaper queues a second run of it
+    assert await queue.reclaim() == []  # and its lease is fresh
     await queue.aclose()

@@ -33,6 +33,15 @@ GENERATION_KEY = "generation:"
 REDIS_DOWN: tuple[type[Exception], ...] = (RedisError, OSError)  # Redis unreachable, restarting or loading
 
 
+_RE_REGISTER = """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+    redis.call('ZADD', KEYS[1], 0, ARGV[1])
+    redis.call('RPUSH', KEYS[2], ARGV[1])
+end
+return 0
+"""
+
+
 def job_key(generation_id: UUID) -> str:
     return f"{GENERATION_KEY}{generation_id}"
 
@@ -136,6 +145,13 @@ class SaqJobQueue:
             meta={"infra_errors": infra_errors} if infra_errors else {},
         )
         return await self.queue.enqueue(job) is not None
+
+    async def renew(self, job: Job) -> None:
+        """Renew a running job's lease. If Redis lost the job meanwhile (restarted empty), register it again as
+        running, so that no worker's reaper queues a second run of it and a lease that lapses is still seen."""
+        await job.update()
+        redis: Any = self.queue.redis
+        await redis.eval(_RE_REGISTER, 2, self.queue.namespace("incomplete"), self.queue.namespace("active"), job.id)
 
     async def held(self) -> set[UUID]:
         """The generations whose job is queued, scheduled or running (SAQ's ``incomplete`` set)."""

@@ -117,7 +117,7 @@ async def run_generation(ctx: dict[str, Any], *, generation_id: str) -> str:
     if ident in running:  # Redis lost the job while it ran here and the reaper queued it again
         return "already_running"
     running.add(ident)
-    toucher = asyncio.create_task(_keep_lease(job))
+    toucher = asyncio.create_task(_keep_lease(ctx["queue"], job))
     try:
         report = await runner.run(ident)
     except Exception as error:  # infrastructure, not the job's fault: no attempt spent
@@ -141,11 +141,11 @@ async def run_generation(ctx: dict[str, Any], *, generation_id: str) -> str:
 run_generation.__qualname__ = TASK_NAME
 
 
-async def _keep_lease(job: Job | None) -> None:
+async def _keep_lease(queue: SaqJobQueue, job: Job | None) -> None:
     while job is not None and job.heartbeat:
         await asyncio.sleep(max(1.0, job.heartbeat / 3))
         with contextlib.suppress(*REDIS_DOWN):  # the outage is logged by the dequeue loop; the lease may lapse
-            await job.update()
+            await queue.renew(job)
 
 
 async def run_retention_sweep(ctx: dict[str, Any]) -> int:
@@ -187,7 +187,7 @@ def make_worker(
         return requeued
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx.update(runner=runner, retention=retention, running=running)
+        ctx.update(runner=runner, retention=retention, running=running, queue=queue)
         try:
             recovered: int | None = await reap()  # jobs Redis lost, or that never reached it, run again
         except Exception as error:  # Redis or the database down at start: the reaper's timer tries again
