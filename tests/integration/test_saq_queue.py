@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -124,4 +125,16 @@ async def test_a_running_job_redis_lost_is_registered_again_when_its_lease_is_re
     await queue.renew(taken)
     assert await queue.held() == {submitted.id}  # no reaper queues a second run of it
     assert await queue.reclaim() == []  # and its lease is fresh
+    await queue.aclose()
+
+
+async def test_redis_down_defers_the_enqueue_to_the_reaper_instead_of_failing_the_submission() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    generations, runner, queue, _, subject = await build(f"redis://127.0.0.1:{closed}/0")
+    submitted = await generations.submit(subject, GenerationRequest(kind="image", prompt="p"))  # answers, no raise
+    assert submitted.status is GenerationStatus.QUEUED
+    # the generation is committed and unfinished: a worker's reaper queues it once Redis answers (it would try now)
+    assert await runner.reap(set[uuid.UUID]().__contains__) == 1
     await queue.aclose()

@@ -124,8 +124,14 @@ class SaqJobQueue:
 
     async def enqueue(self, generation_id: UUID, *, attempt: int = 0, delay_seconds: float = 0.0) -> None:
         """Queue the generation's job, unless it is queued, scheduled or running already (``attempt`` is the
-        runner's count, which SAQ does not need: the job key is the generation id)."""
-        await self.enqueue_job(generation_id, delay_seconds=delay_seconds)
+        runner's count, which SAQ does not need: the job key is the generation id).
+
+        Redis down is not the caller's failure: the generation is committed, so a worker's reaper queues it once
+        Redis answers again; the request that accepted it still answers 202."""
+        try:
+            await self.enqueue_job(generation_id, delay_seconds=delay_seconds)
+        except REDIS_DOWN as error:
+            log.warning("job_enqueue_deferred", error_type=type(error).__name__)
 
     async def enqueue_job(self, generation_id: UUID, *, delay_seconds: float = 0.0, infra_errors: int = 0) -> bool:
         """Queue the job; False if it was already there. ``infra_errors`` rides along in the job's meta so the
