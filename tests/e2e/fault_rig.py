@@ -153,6 +153,15 @@ def start_worker(settings: dict[str, str], log_path: Path) -> tuple[subprocess.P
     return process, log_file
 
 
+async def logged(path: Path, event: str, process: subprocess.Popen[Any], seconds: float = 30) -> None:
+    """Wait until the process has logged ``event`` (it must stay alive meanwhile)."""
+    deadline = time.monotonic() + seconds
+    while f'"{event}"' not in await asyncio.to_thread(path.read_text, errors="replace"):
+        assert process.poll() is None, f"the process exited before logging {event}"
+        assert time.monotonic() < deadline, f"no {event} in {seconds} s"
+        await asyncio.sleep(0.2)
+
+
 def stop(process: subprocess.Popen[Any]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGKILL)

@@ -32,6 +32,7 @@ from .fault_rig import (
     CuttableProxy,
     PrivateRedis,
     assert_json_lines_without_tracebacks,
+    logged,
     start_worker,
     stop,
 )
@@ -128,10 +129,7 @@ async def test_redis_data_loss_with_a_live_worker_loses_no_job(postgres_url: str
     redis = PrivateRedis(tmp_path / "redis")
     rig = Rig(tmp_path, postgres_url, redis.url, render_seconds=1.0)
     worker, log_file = start_worker(rig.worker_settings(), tmp_path / "worker.log")
-    deadline = time.monotonic() + 30
-    while "redis_unavailable" not in (tmp_path / "worker.log").read_text():  # it started without Redis, and waits
-        assert worker.poll() is None and time.monotonic() < deadline, "the worker did not wait for Redis"
-        await asyncio.sleep(0.2)
+    await logged(tmp_path / "worker.log", "redis_unavailable", worker)  # it started without Redis, and waits
     redis.start()
     await rig.open()
     try:
@@ -158,7 +156,7 @@ async def test_a_database_outage_with_a_live_worker_loses_no_job(postgres_url: s
     target = make_url(postgres_url)
     with CuttableProxy(target.host or "127.0.0.1", target.port or 5432) as proxy:
         through_proxy = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        rig = Rig(tmp_path, postgres_url, redis.url, render_seconds=1.0)
+        rig = Rig(tmp_path, postgres_url, redis.url, render_seconds=0.5)
         await rig.open()
         worker, log_file = start_worker(rig.worker_settings(through_proxy), tmp_path / "worker.log")
         try:
@@ -180,7 +178,7 @@ async def test_a_database_outage_with_a_live_worker_loses_no_job(postgres_url: s
 
 
 async def test_a_killed_workers_jobs_end_within_one_lease(postgres_url: str, tmp_path: Path) -> None:
-    render = 5.0
+    render = 4.0
     redis = PrivateRedis(tmp_path / "redis")
     redis.start()
     rig = Rig(tmp_path, postgres_url, redis.url, render_seconds=render)
@@ -189,6 +187,8 @@ async def test_a_killed_workers_jobs_end_within_one_lease(postgres_url: str, tmp
     survivor, survivor_log = start_worker(rig.worker_settings(), tmp_path / "survivor.log")
     replacement, replacement_log = None, None
     try:
+        await logged(tmp_path / "doomed.log", "worker_started", doomed)
+        await logged(tmp_path / "survivor.log", "worker_started", survivor)
         subject, ids = await rig.submit("killed.worker@example.com", 4)
         await rig.wait(ids, lambda c: c[GenerationStatus.RUNNING] == 4, 30)  # two in each worker
         stop(doomed)  # SIGKILL with two jobs in flight
