@@ -138,3 +138,13 @@ async def test_redis_down_defers_the_enqueue_to_the_reaper_instead_of_failing_th
     # the generation is committed and unfinished: a worker's reaper queues it once Redis answers (it would try now)
     assert await runner.reap(set[uuid.UUID]().__contains__) == 1
     await queue.aclose()
+
+
+async def test_a_job_dequeued_a_moment_ago_is_not_taken_back(redis_url: str) -> None:
+    """saq#277: SAQ's sweep took a job a worker had just dequeued but not yet marked active (seen ~1 in 30 starts)."""
+    generations, _, queue, _, subject = await build(redis_url, heartbeat=1)
+    await generations.submit(subject, GenerationRequest(kind="image", prompt="p"))
+    taken = await queue.queue.dequeue()
+    assert taken is not None and taken.status is Status.QUEUED  # in SAQ's active list, not yet marked active
+    assert await queue.reclaim() == []
+    await queue.aclose()

@@ -42,6 +42,15 @@ return 0
 """
 
 
+_TAKE_BACK = """
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
+redis.call('LREM', KEYS[2], 0, KEYS[1])
+redis.call('ZREM', KEYS[3], KEYS[1])
+if ARGV[2] ~= '' then redis.call('SETEX', KEYS[1], ARGV[3], ARGV[2]) end
+return 1
+"""
+
+
 def job_key(generation_id: UUID) -> str:
     return f"{GENERATION_KEY}{generation_id}"
 
@@ -187,17 +196,20 @@ class SaqJobQueue:
         taken: list[str] = []
         for job_id, record in zip(ids, records, strict=True):
             job = self.queue.deserialize(record)
+            ended: bytes | str = b""
             if job is None:  # its record is gone (Redis lost it): drop the dangling entry
-                async with redis.pipeline(transaction=True) as pipe:
-                    await pipe.lrem(active, 0, job_id).zrem(self.queue.namespace("incomplete"), job_id).execute()
+                pass
+            elif job.status == Status.ACTIVE and not job.stuck:
+                continue
+            elif job.status != Status.ACTIVE and max(job.touched, job.started, job.queued) > cutoff:
+                continue
+            else:
+                job.status, job.error, job.completed = Status.ABORTED, "lease expired", now()
+                ended = self.queue.serialize(job)
+            # only if nobody touched it since we read it (a late renewal, another worker's reaper re-queueing it)
+            keys = (job_id, active, self.queue.namespace("incomplete"))
+            if await redis.eval(_TAKE_BACK, 3, *keys, record or b"", ended, max(job.ttl if job else 0, 60)):
                 taken.append(self.queue.job_key_from_id(job_id.decode()))
-                continue
-            if job.status is Status.ACTIVE and not job.stuck:
-                continue
-            if job.status is not Status.ACTIVE and max(job.touched, job.started, job.queued) > cutoff:
-                continue
-            await self.queue.finish(job, Status.ABORTED, error="lease expired")
-            taken.append(job.key)
         if taken:
             log.warning("jobs_reclaimed", count=len(taken))
         return taken
