@@ -129,10 +129,10 @@ async def test_redis_data_loss_with_a_live_worker_loses_no_job(postgres_url: str
     redis = PrivateRedis(tmp_path / "redis")
     rig = Rig(tmp_path, postgres_url, redis.url, render_seconds=1.0)
     worker, log_file = start_worker(rig.worker_settings(), tmp_path / "worker.log")
-    await logged(tmp_path / "worker.log", "redis_unavailable", worker)  # it started without Redis, and waits
-    redis.start()
-    await rig.open()
     try:
+        await logged(tmp_path / "worker.log", "redis_unavailable", worker)  # it started without Redis, and waits
+        redis.start()
+        await rig.open()
         subject, ids = await rig.submit("redis.loss@example.com", 8)
         await rig.wait(ids, lambda c: ended(c) >= 2, 40)
         redis.kill()  # SIGKILL: every queued job is gone with it; those in flight end while it is down
