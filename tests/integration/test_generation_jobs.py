@@ -331,6 +331,29 @@ async def test_a_worker_killed_mid_job_is_retried_and_leaves_exactly_one_set_of_
         assert len(created) == 1  # resumed the vendor's job instead of paying for a second one
 
 
+async def test_a_job_whose_runs_keep_dying_fails_with_a_refund_once_past_its_attempt_budget(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """A job that kills its worker every time (never reaching the provider's retry path) still ends: the run after
+    the last attempt fails it and releases the credits, instead of re-queueing it for ever."""
+    world = await make_world(uow_factory, "offline", CrashingStore())
+    generations = world.generations(max_attempts=2)
+    submitted = await generations.submit(world.subject, GenerationRequest(kind="image", prompt="p"))
+    world.queue.pending.clear()
+    for _ in range(2):
+        world.store.crash_on, world.store.streams = 1, 0
+        with pytest.raises(WorkerKilled):
+            await world.runner(max_attempts=2).run(submitted.id)
+    report = await world.runner(max_attempts=2).run(submitted.id)
+    view = await generations.get(world.subject, submitted.id)
+    assert (report.outcome, view.status, view.failure_reason) == (
+        GenerationStatus.FAILED,
+        GenerationStatus.FAILED,
+        REASON_UNAVAILABLE,
+    )
+    assert world.charges.effective(submitted.id) == "release"
+
+
 async def test_cancel_before_the_worker_runs_sends_nothing(uow_factory: UnitOfWorkFactory) -> None:
     world = await make_world(uow_factory, "replicate")
     assert world.emulator is not None

@@ -7,12 +7,14 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.database import InMemoryDatabase
-from dreamina.adapters.queue.saq_queue import RETENTION_TASK_NAME, SaqJobQueue, make_worker, retention_cron_job
+from dreamina.adapters.queue.saq_queue import RETENTION_TASK_NAME, SaqJobQueue
+from dreamina.adapters.queue.saq_worker import make_worker, retention_cron_job
 from dreamina.adapters.retention_runs import PeriodicSweep
 from dreamina.bootstrap import memory_database
 from dreamina.domain.identity.retention import AuditEventsPastLegalPeriod
@@ -101,7 +103,10 @@ async def test_the_saq_worker_carries_the_cron_job_and_runs_the_sweep(redis_url:
 
 
 class _NoGenerations:
-    async def recover(self) -> int:
+    async def run(self, generation_id: uuid.UUID) -> Any:
+        raise AssertionError("no generation job in this test")
+
+    async def reap(self, held: Any, limit: int = 1000) -> int:
         return 0
 
 
