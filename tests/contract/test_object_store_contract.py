@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
-from dreamina.adapters.object_store import LocalObjectStore, S3ObjectStore
+from dreamina.adapters.object_store import LocalObjectStore
+from dreamina.adapters.s3_object_store import S3ObjectStore
 from dreamina.ports.object_store import ObjectNotFound, ObjectStore
 
 from .s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoS3Server, running_moto_server

@@ -204,3 +204,7 @@ async def run_scenario(
     for prefix in prefixes:
         assert objects(s3, bucket, prefix) == [], prefix
         assert incomplete_uploads(s3, bucket, prefix) == [], prefix
+    events = log.read_text()
+    assert '"event": "export_stale_uploads_aborted"' in events
+    assert '"event": "s3_lifecycle_missing_abort_rule"' in events  # moto's bucket has no lifecycle rule
+    assert str(subject) not in events and "exporter@example.com" not in events
