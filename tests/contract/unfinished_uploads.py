@@ -12,16 +12,16 @@ from .s3_server import MotoS3Server
 PART = b"personal data written before the kill\n" * 1024
 
 
-def abandon_upload(store: ObjectStore, key: str, moto: MotoS3Server | None = None) -> None:
-    """An unfinished upload of ``key`` holding one part (S3: a multipart upload; local: a partial file)."""
+def abandon_upload(store: ObjectStore, key: str, moto: MotoS3Server | None = None, data: bytes = PART) -> None:
+    """An unfinished upload of ``key`` holding ``data`` in one part (S3: a multipart upload; local: a partial file)."""
     if isinstance(store, InMemoryObjectStore):
-        store.abandon_upload(key, PART)
+        store.abandon_upload(key, data)
     elif isinstance(store, LocalObjectStore):
         _, handle = store._open_temporary(key)
         with handle:
-            handle.write(PART)
+            handle.write(data)
     else:
         assert isinstance(store, S3ObjectStore) and moto is not None
         s3 = moto.client()
         upload = s3.create_multipart_upload(Bucket=store.bucket, Key=key)
-        s3.upload_part(Bucket=store.bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=PART)
+        s3.upload_part(Bucket=store.bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=data)
