@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import obstore
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from obstore.exceptions import NotFoundError
 from obstore.store import S3Store
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 log = get_logger("dreamina.object_store")
 ABORT_RULE_DAYS = 1  # the lifecycle rule the README documents: incomplete multipart uploads go after one day
+LIFECYCLE_CHECK_SECONDS = 10.0  # the start-up check never holds a start longer (an unreachable S3 is /ready's)
 
 
 class S3ObjectStore:
@@ -133,11 +134,12 @@ class S3ObjectStore:
                 chunk_size=self._part_size,
                 max_concurrency=self._max_concurrency,
             )
-        except BaseException:
+        except BaseException as stopped:
             # obstore aborts its upload when the stream fails, but not when the task is cancelled (a worker
             # stopping): abort what is left of the key's upload so no part outlives its writer
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._uploads.abort(key))
+            if not isinstance(stopped, Exception):
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._uploads.abort(key))
             raise
         return written
 
@@ -214,8 +216,9 @@ class S3ObjectStore:
         uploads in the whole bucket; where the service will not say (no permission, not implemented), log
         ``s3_lifecycle_unchecked``. Never raises: start-up goes on either way."""
         try:
-            rules = await self._uploads.lifecycle_rules()
-        except (ClientError, BotoCoreError, OSError) as error:
+            async with asyncio.timeout(LIFECYCLE_CHECK_SECONDS):
+                rules = await self._uploads.lifecycle_rules()
+        except Exception as error:  # refused, unreachable, slow, not implemented: say so and start
             code = error.response["Error"].get("Code") if isinstance(error, ClientError) else type(error).__name__
             log.warning("s3_lifecycle_unchecked", bucket=self.bucket, error_code=code)
             return
