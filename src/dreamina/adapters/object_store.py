@@ -30,6 +30,7 @@ from dreamina.ports.object_store import (
 
 _MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 PARTIAL_SUFFIX = ".part"
+OPEN_ATTEMPTS = 50
 STALE_PARTIAL_SECONDS = 24 * 3600  # no write lasts a day: a partial file that old was left by a killed writer
 _DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
@@ -168,10 +169,10 @@ class LocalObjectStore:
 
     def _open_temporary(self, key: str) -> tuple[Path, IO[bytes]]:
         folder = self._tmp / key
-        for _ in range(3):  # another writer of the key may prune the empty folder between mkdir and open
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for _ in range(OPEN_ATTEMPTS):  # a writer of a nearby key may prune an empty folder on our path meanwhile
             temporary = folder / f"{secrets.token_hex(16)}{PARTIAL_SUFFIX}"
             try:
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
                 descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except FileNotFoundError:
                 continue
