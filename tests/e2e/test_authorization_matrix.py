@@ -39,6 +39,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/.well-known/gpc.json"): PUBLIC,
     ("GET", "/v1/consent"): PUBLIC,
     ("PUT", "/v1/consent"): PUBLIC,
+    ("GET", "/v1/consent/history"): PUBLIC,
     ("POST", "/v1/analytics/events"): PUBLIC,
     ("GET", "/v1/me/objections"): SUBJECT,
     ("PUT", "/v1/me/objections"): SUBJECT,

@@ -8,6 +8,7 @@ Runs on memory, SQLite and PostgreSQL (``uow_factory``). A schedule entry with t
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import pytest
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.crypto import InMemoryKeyVault
+from dreamina.adapters.mail.outbox import OutboxMailer, read_outbox
 from dreamina.adapters.memory.database import InMemoryDatabase
 from dreamina.adapters.memory.generation import ManualJobQueue, RecordingCharges
 from dreamina.adapters.memory.mail import InMemoryMailer
@@ -35,6 +37,7 @@ from dreamina.domain.support.data_map import OTHER_TICKET_DAYS, PRIVACY_TICKET_D
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.generation import GenerationOutput, GenerationStatus
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
+from dreamina.ports.mail import MailMessage
 from dreamina.ports.tokens import AccountToken, TokenPurpose
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
@@ -143,6 +146,23 @@ async def _queued_mail(c: Container) -> Check:
         async with c.infra.uow() as uow:
             assert await uow.mail_outbox.get(gone.id) is None
             assert await uow.mail_outbox.get(kept.id) is not None
+
+    return check
+
+
+async def _outbox_folder(c: Container) -> Check:
+    """Files in the embedded outbox folder, dated by their modification time; a crash's temporary file too."""
+    folder = c.infra.settings.resolved_mail_outbox
+    mailer = OutboxMailer(folder)
+    await mailer.send(MailMessage(to="gone@example.com", subject="old", body="code 123456", kind="welcome"))
+    await mailer.send(MailMessage(to="kept@example.com", subject="new", body="hello", kind="welcome"))
+    gone, kept = sorted(folder.glob("*.eml"))
+    os.utime(gone, ((NOW - timedelta(days=7) - JUST).timestamp(),) * 2)
+    os.utime(kept, ((NOW - timedelta(days=7) + JUST).timestamp(),) * 2)
+
+    async def check(c: Container) -> None:
+        assert not gone.exists() and kept.exists()
+        assert [m.to for m in read_outbox(folder)] == ["kept@example.com"]
 
     return check
 
@@ -449,6 +469,7 @@ SCENARIOS: dict[str, Scenario] = {
     "child_reports": Scenario(_child_reports),
     "sessions": Scenario(_sessions),
     "queued_mail": Scenario(_queued_mail),
+    "outbox_folder": Scenario(_outbox_folder),
     "account_tokens": Scenario(_account_tokens),
     "analytics_events": Scenario(_analytics),
     "device_consent_records": Scenario(_device_consent),

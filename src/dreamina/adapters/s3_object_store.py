@@ -227,7 +227,7 @@ class S3ObjectStore:
                 "s3_lifecycle_missing_abort_rule",
                 bucket=self.bucket,
                 hint=f"add a lifecycle rule with AbortIncompleteMultipartUpload after {ABORT_RULE_DAYS} day for the "
-                "whole bucket (README, production: object store)",
+                "whole bucket (README: Production quick start, Object store)",
             )
 
 

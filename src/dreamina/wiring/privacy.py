@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dreamina.adapters.mail.outbox import ExpiredOutboxFiles
 from dreamina.adapters.memory import kernel as memory_kernel
 from dreamina.adapters.memory import outbox as memory_outbox
 from dreamina.adapters.sql import repositories_kernel, repositories_mail
@@ -36,8 +37,9 @@ class PrivacyKernel:
 
 
 def kernel_contributions(infra: Infrastructure) -> Contributions:
-    """The kernel's own retention task: mail the relay kept refusing is given up."""
-    return Contributions(retention=(UndeliverableMail(infra.uow),))
+    """The kernel's own retention tasks: mail the relay kept refusing is given up; outbox files are swept."""
+    outbox_files = ExpiredOutboxFiles(infra.settings.resolved_mail_outbox)
+    return Contributions(retention=(UndeliverableMail(infra.uow), outbox_files))
 
 
 def data_map_of(parts: Sequence[ModuleParts]) -> DataMap:

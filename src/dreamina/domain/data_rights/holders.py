@@ -210,6 +210,12 @@ class SubjectMail:
             "not exported: messages wait there only until delivered, and you receive them",
             "due messages are delivered first (the notice that the erasure runs among them), the rest deleted",
         ),
+        Coverage(
+            "store",
+            "mail_outbox_folder",
+            "not exported: mail you were sent (embedded profile: the folder stands in for your mailbox)",
+            "delivered mail is the recipient's, like mail a relay handed over: left to its 7-day sweep",
+        ),
     )
 
     def __init__(self, mail: MailDelivery) -> None:

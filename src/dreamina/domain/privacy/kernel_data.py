@@ -14,6 +14,7 @@ from dreamina.domain.privacy.datamap import (
     SUBJECT,
     DataDeclaration,
     FieldDeclaration,
+    StoreDeclaration,
     non_personal,
     store,
 )
@@ -32,6 +33,13 @@ QUEUED_MAIL = RetentionRule(
     f"deleted once delivered; given up (deleted) {UNDELIVERABLE_MAIL_DAYS} days after it was queued",
     RetentionAction.DELETE,
     UNDELIVERABLE_MAIL_DAYS,
+)
+
+OUTBOX_FILE_DAYS = 7  # the embedded profile's outbox folder stands in for the recipient's mailbox; a week to read it
+OUTBOX_FILE = RetentionRule(
+    f"embedded profile only: deleted {OUTBOX_FILE_DAYS} days after it was written",
+    RetentionAction.DELETE,
+    OUTBOX_FILE_DAYS,
 )
 
 KERNEL_DATA = DataDeclaration(
@@ -132,6 +140,27 @@ KERNEL_DATA = DataDeclaration(
             attempts=non_personal("delivery attempts so far"),
             next_attempt_at=non_personal("when the next attempt is due (back-off, or a deliverer's lease)"),
         ),
+        StoreDeclaration(
+            "mail_outbox_folder",
+            "embedded profile only (DREAMINA_MAIL_BACKEND=outbox): delivered mail as .eml files in the outbox folder, "
+            "the local stand-in for the SMTP relay and the recipient's mailbox; production refuses this backend",
+            table=False,
+            fields=dict(
+                recipient=FieldDeclaration(
+                    DataCategory.ACCOUNT,
+                    "the recipient's address",
+                    purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.SECURITY, Purpose.LEGAL),
+                    retention=OUTBOX_FILE,
+                    links_subject=True,
+                ),
+                message=FieldDeclaration(
+                    DataCategory.ACCOUNT,
+                    "subject line and body as sent (links and one-time codes included)",
+                    purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.SECURITY, Purpose.LEGAL),
+                    retention=OUTBOX_FILE,
+                ),
+            ),
+        ),
     ),
     schedule=(
         ScheduleEntry(
@@ -152,6 +181,16 @@ KERNEL_DATA = DataDeclaration(
             f"relay keeps refusing is given up {UNDELIVERABLE_MAIL_DAYS} days after it was queued",
             stores=("mail_outbox",),
             tasks=("mail_outbox.undeliverable",),
+        ),
+        ScheduleEntry(
+            "outbox_folder",
+            DataCategory.ACCOUNT,
+            days_from(OUTBOX_FILE_DAYS, "the message being written"),
+            ScheduleAction.DELETE,
+            "in the embedded profile, mail is delivered as files into the outbox folder (the stand-in for a mailbox); "
+            f"each file is deleted {OUTBOX_FILE_DAYS} days after it was written",
+            stores=("mail_outbox_folder",),
+            tasks=("mail_outbox_folder.expired",),
         ),
         ScheduleEntry(
             "audit_events",

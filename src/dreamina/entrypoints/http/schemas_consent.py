@@ -18,6 +18,7 @@ class ConsentChoiceBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ConsentRecordBody(msgspec.Struct):
+    id: UUID
     functional: bool
     analytics: bool
     marketing: bool
@@ -43,6 +44,8 @@ class ConsentBody(msgspec.Struct):
     current_policy_version: int
     under_current_policy: bool
     history: list[ConsentRecordBody]
+    """The newest choices first (at most 20); ``history_next`` is the ``before`` cursor of the older ones."""
+    history_next: UUID | None
 
 
 class GpcBody(msgspec.Struct, rename={"last_update": "lastUpdate"}):
@@ -149,3 +152,11 @@ class PublishedPolicyBody(msgspec.Struct):
 class StaffConsentView(msgspec.Struct):
     subject_id: UUID
     history: list[ConsentRecordBody]
+    history_next: UUID | None
+
+
+class ConsentHistoryPage(msgspec.Struct):
+    """A page of the consent history, newest first; pass ``next_before`` as ``before`` for the older page."""
+
+    items: list[ConsentRecordBody]
+    next_before: UUID | None
