@@ -15,6 +15,8 @@ import pytest
 
 REPOSITORY = str(Path(__file__).resolve().parents[1])
 BESIDE = os.path.dirname(REPOSITORY) + os.sep
+# the interpreter's own folders, resolved: a .venv linked to another checkout's is still the tool chain
+TOOL_CHAIN = tuple({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.exec_prefix, sys.base_prefix)})
 OUTSIDE: set[str] = set()
 
 
@@ -22,7 +24,8 @@ def _on_event(event: str, args: tuple[Any, ...]) -> None:
     if event != "open" or not args or not isinstance(args[0], str | bytes):
         return
     path = os.path.abspath(os.fsdecode(args[0]))
-    if path.startswith(BESIDE) and not (path == REPOSITORY or path.startswith(REPOSITORY + os.sep)):
+    inside = path == REPOSITORY or path.startswith((REPOSITORY + os.sep, *TOOL_CHAIN))
+    if path.startswith(BESIDE) and not inside:
         OUTSIDE.add(path)
 
 

@@ -172,7 +172,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         [task for m in modules for task in m.retention], infra.clock, batch_size=settings.retention_batch_size
     )
     lifecycle = Lifecycle(
-        starters=[hook for m in modules for hook in m.starters],
+        starters=[*infra.starters, *(hook for m in modules for hook in m.starters)],
         closers=[*infra.closers, *(hook for m in modules for hook in m.closers)],
     )
     if settings.queue == "in_process" and overrides.get("job_queue") is None:

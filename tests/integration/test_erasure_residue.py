@@ -6,6 +6,7 @@ A second subject who is not erased proves the scanner finds what it looks for.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import uuid
@@ -38,6 +39,7 @@ from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
 
+from ..contract.unfinished_uploads import abandon_upload
 from ..e2e.conftest import test_overrides
 
 PASSWORD = "correct horse battery staple"
@@ -90,11 +92,23 @@ async def scan_tables(database: Database, needles: dict[str, bytes]) -> list[str
     return sorted(set(found))
 
 
+def _files_on_disk(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
 async def scan_objects(container: Container, needles: dict[str, bytes]) -> list[str]:
+    """Every object (key and bytes), every unfinished upload's key, and every file of the store on disk (partial
+    files a killed writer left included)."""
+    store = container.infra.object_store
+    assert isinstance(store, LocalObjectStore)
     found: list[str] = []
-    for key in await container.infra.object_store.list(""):
-        data = key.encode() + b"\n" + await container.infra.object_store.get(key)
+    for key in await store.list(""):
+        data = key.encode() + b"\n" + await store.get(key)
         found.extend(f"object {key}: {what}" for what, needle in needles.items() if needle in data)
+    for key in await store.list_incomplete(""):
+        found.extend(f"unfinished upload {key}: {what}" for what, needle in needles.items() if needle in key.encode())
+    for path, data in (await asyncio.to_thread(_files_on_disk, store.root)).items():
+        found.extend(f"file {path}: {what}" for what, needle in needles.items() if needle in path.encode() + data)
     return sorted(set(found))
 
 
@@ -146,6 +160,7 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
     store = container.infra.object_store
     await store.put(f"uploads/{subject}/ref.png", image, "image/png")
     await store.put(f"outputs/{subject}/gen1/out.png", image[::-1] + image, "image/png")
+    abandon_upload(store, f"outputs/{subject}/gen2/out.png", data=image)  # a worker killed while storing an output
     now = container.infra.clock.now()
     async with container.infra.uow() as uow:
         await uow.disclosures.record(

@@ -5,7 +5,7 @@ once, and a worker killed mid-job loses nothing and leaves exactly one set of ou
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -58,7 +58,8 @@ class WorkerKilled(BaseException):
 
 
 class CrashingStore(InMemoryObjectStore):
-    """Dies while writing the ``crash_on``-th output stream, after the earlier outputs were stored."""
+    """Dies while writing the ``crash_on``-th output stream (its first chunk sent: an unfinished upload stays, as
+    on S3), after the earlier outputs were stored."""
 
     def __init__(self, crash_on: int | None = None) -> None:
         super().__init__()
@@ -69,8 +70,15 @@ class CrashingStore(InMemoryObjectStore):
         self.streams += 1
         if self.crash_on is not None and self.streams == self.crash_on:
             self.crash_on = None
-            raise WorkerKilled
+            return await super().put_stream(key, _dies_after_first_chunk(chunks), content_type)
         return await super().put_stream(key, chunks, content_type)
+
+
+async def _dies_after_first_chunk(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        yield chunk
+        break
+    raise WorkerKilled
 
 
 @dataclass
@@ -329,6 +337,10 @@ async def test_a_worker_killed_mid_job_is_retried_and_leaves_exactly_one_set_of_
     if world.emulator is not None:
         created = [r for r in world.emulator.requests if r.method == "POST" and not r.url.path.endswith("cancel")]
         assert len(created) == 1  # resumed the vendor's job instead of paying for a second one
+    # the killed attempt's unfinished upload holds part of an output until the generation is deleted
+    assert len(await world.store.list_incomplete(outputs_prefix(world.subject, submitted.id))) == 1
+    await world.generations(providers).delete(world.subject, submitted.id)
+    assert await world.store.list_incomplete(f"outputs/{world.subject}") == []
 
 
 async def test_a_job_whose_runs_keep_dying_fails_with_a_refund_once_past_its_attempt_budget(
