@@ -32,7 +32,7 @@ MiB = 1024 * 1024
 UPLOADS = 3  # 3 x 6 MiB of incompressible files: the archive needs three 8 MiB parts
 UPSTREAM_BYTES_PER_SECOND = 4 * MiB  # one part takes ~2 s to send: time enough to see it stored and kill the worker
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-WAIT_SECONDS = 150.0  # a killed worker's job is taken over once its lease (60 s) runs out
+WAIT_SECONDS = 90.0  # a killed worker's job is taken over once its lease (6 s here) runs out
 POSTGRES_ONLY = [pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
 
 
@@ -122,6 +122,7 @@ async def run_scenario(
     environment = {
         "DREAMINA_DATA_DIR": str(tmp_path / "data"),
         "DREAMINA_DATABASE_URL": database_url,
+        "DREAMINA_JOB_LEASE_SECONDS": "6",  # the dead worker's job is taken over 6 s after its last renewal
         "DREAMINA_OBJECT_STORE": "s3",
         "DREAMINA_S3_BUCKET": bucket,
         "DREAMINA_S3_REGION": REGION,

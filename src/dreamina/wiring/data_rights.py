@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from dreamina.adapters.memory import data_rights as memory_data_rights
@@ -15,7 +16,7 @@ from dreamina.domain.data_rights.deadlines import DeadlineMonitor
 from dreamina.domain.data_rights.downloads import ExportDownloads
 from dreamina.domain.data_rights.fulfilment import Fulfilment
 from dreamina.domain.data_rights.holders import DataRightsPersonalData, SubjectDataKey, SubjectMail, SubjectObjects
-from dreamina.domain.data_rights.jobs import DataRightsJobs
+from dreamina.domain.data_rights.jobs import DataRightsJobs, JobRules
 from dreamina.domain.data_rights.notices import RequestNotices
 from dreamina.domain.data_rights.queue import PrivacyRequestQueue
 from dreamina.domain.data_rights.records import RequestRecords, RequestRules
@@ -116,6 +117,7 @@ def wire_data_rights(
         archive=ZipExportArchive(infra.object_store),
         erasers=erasers,
         clock=clock,
+        rules=JobRules(lease=timedelta(seconds=infra.settings.job_lease_seconds)),
     )
     return DataRightsModule(
         requests=requests,
