@@ -55,6 +55,7 @@ class ProcessorEvent:
     amount_refunded: int | None = None  # cumulative, on charge events
     currency: str | None = None
     card: CardSummary | None = None
+    status: str | None = None  # a dispute's status (needs_response, won, lost, warning_closed, ...)
 
 
 class PaymentProcessor(Protocol):

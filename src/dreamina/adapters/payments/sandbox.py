@@ -2,7 +2,8 @@
 
 It stands in for Stripe end to end: checkout sessions with a URL, a page where a newcomer pays with a test card
 number, and the same signed, Stripe-shaped events (``checkout.session.completed``, ``checkout.session.expired``,
-``charge.refunded``, ``charge.dispute.created``) delivered to the same verification and handling code. What is
+``checkout.session.async_payment_succeeded|failed`` for a delayed debit, ``charge.refunded``,
+``charge.dispute.created|closed``) delivered to the same verification and handling code. What is
 typed on the page is used to decide success or decline and to derive brand, last4 and expiry; the number and the
 CVC are dropped before the call returns and stored nowhere. State lives in this process (sessions are short-lived
 test purchases); nothing leaves the machine, so no processor receives personal data.
@@ -39,6 +40,8 @@ class _Session:
     expires_at: datetime
     status: str = "open"
     payment_intent_id: str | None = None
+    payment_status: str = "unpaid"
+    debit_iban: str | None = None  # a delayed debit the bank has not answered yet (a test IBAN, never a real one)
 
 
 @dataclass
@@ -48,7 +51,7 @@ class _Charge:
     amount: int
     currency: str
     customer_id: str | None
-    card: CardSummary
+    card: CardSummary | None  # None when a debit paid
     refunded: int = 0
     refunds: dict[str, int] = field(default_factory=dict)  # idempotency key -> refund amount
 
@@ -82,6 +85,7 @@ class LocalPaymentSandbox:
         self._sessions: dict[str, _Session] = {}
         self._sessions_by_reference: dict[str, str] = {}
         self._charges: dict[str, _Charge] = {}  # by payment intent id
+        self._disputes: dict[str, dict[str, object]] = {}
         self.sent: list[tuple[bytes, str]] = []  # every signed event, in order (what a webhook endpoint received)
         self.sink: EventSink | None = None
 
@@ -184,29 +188,66 @@ class LocalPaymentSandbox:
             card=card,
         )
         self._charges[charge.payment_intent_id] = charge
-        session.status = "complete"
+        session.status, session.payment_status = "complete", "paid"
         session.payment_intent_id = charge.payment_intent_id
         await self._emit("checkout.session.completed", self._session_object(session))
         return PaymentAttempt("succeeded", "Payment received.", r.success_url)
+
+    async def pay_by_debit(self, session_id: str, iban: str) -> None:
+        """Authorise a delayed SEPA debit from one of Stripe's test IBANs: the session completes ``unpaid``."""
+        session = self._open_session(session_id)
+        if iban not in events.SEPA_TEST_IBANS:
+            raise NotFound("the sandbox takes only Stripe's test IBANs")
+        session.status, session.debit_iban = "complete", iban
+        session.payment_intent_id = events.new_id("pi")
+        await self._emit("checkout.session.completed", self._session_object(session))
+
+    async def settle_debit(self, session_id: str) -> None:
+        """The bank answers a delayed debit: ``async_payment_succeeded`` or ``async_payment_failed``."""
+        session = self._sessions.get(session_id)
+        if session is None or session.debit_iban is None or session.payment_intent_id is None:
+            raise NotFound("no debit of this checkout awaits the bank")
+        succeeded, session.debit_iban = session.debit_iban == events.SEPA_TEST_IBANS[0], None
+        if not succeeded:
+            await self._emit("checkout.session.async_payment_failed", self._session_object(session))
+            return
+        r = session.request
+        self._charges[session.payment_intent_id] = _Charge(
+            id=events.new_id("py"),
+            payment_intent_id=session.payment_intent_id,
+            amount=r.amount,
+            currency=r.currency,
+            customer_id=r.customer_id,
+            card=None,
+        )
+        session.payment_status = "paid"
+        await self._emit("checkout.session.async_payment_succeeded", self._session_object(session))
 
     async def dispute(self, payment_intent_id: str, amount: int | None = None) -> None:
         """Simulate the cardholder disputing a payment (``charge.dispute.created``)."""
         charge = self._charges.get(payment_intent_id)
         if charge is None:
             raise NotFound("no such payment")
-        await self._emit(
-            "charge.dispute.created",
-            {
-                "id": events.new_id("dp"),
-                "object": "dispute",
-                "amount": charge.amount if amount is None else amount,
-                "currency": charge.currency,
-                "charge": charge.id,
-                "payment_intent": charge.payment_intent_id,
-                "reason": "fraudulent",
-                "status": "needs_response",
-            },
-        )
+        dispute: dict[str, object] = {
+            "id": events.new_id("dp"),
+            "object": "dispute",
+            "amount": charge.amount if amount is None else amount,
+            "currency": charge.currency,
+            "charge": charge.id,
+            "payment_intent": charge.payment_intent_id,
+            "reason": "fraudulent",
+            "status": "needs_response",
+        }
+        self._disputes[str(dispute["id"])] = dispute
+        await self._emit("charge.dispute.created", dict(dispute))
+
+    async def close_dispute(self, dispute_id: str, status: str) -> None:
+        """Simulate the network's decision (``charge.dispute.closed`` with ``won`` or ``lost``)."""
+        dispute = self._disputes.get(dispute_id)
+        if dispute is None or status not in ("won", "lost", "warning_closed"):
+            raise NotFound("no such dispute")
+        dispute["status"] = status
+        await self._emit("charge.dispute.closed", dict(dispute))
 
     # -- internals ------------------------------------------------------------------------------------------------
 
@@ -228,7 +269,7 @@ class LocalPaymentSandbox:
             "client_reference_id": r.reference,
             "metadata": {"pack_id": r.pack_id},
             "payment_intent": session.payment_intent_id,
-            "payment_status": "paid" if session.status == "complete" else "unpaid",
+            "payment_status": session.payment_status,
             "status": session.status,
             "expires_at": int(session.expires_at.timestamp()),
         }
@@ -243,7 +284,9 @@ class LocalPaymentSandbox:
             "customer": charge.customer_id,
             "payment_intent": charge.payment_intent_id,
             "refunded": charge.refunded >= charge.amount,
-            "payment_method_details": {
+            "payment_method_details": {"type": "sepa_debit"}
+            if charge.card is None
+            else {
                 "type": "card",
                 "card": {
                     "brand": charge.card.brand,
