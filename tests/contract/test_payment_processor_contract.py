@@ -53,7 +53,14 @@ def _local(processor: LocalPaymentSandbox, clock: MovableClock) -> Harness:
         await processor.pay_by_debit(session_id, SEPA_SUCCEEDS if succeeds else SEPA_FAILS)
 
     return Harness(
-        processor, clock, pay, dispute, lambda: processor.sent, pay_by_debit, processor.settle_debit, processor.close_dispute
+        processor,
+        clock,
+        pay,
+        dispute,
+        lambda: processor.sent,
+        pay_by_debit,
+        processor.settle_debit,
+        processor.close_dispute,
     )
 
 

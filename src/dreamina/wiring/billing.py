@@ -15,6 +15,7 @@ from dreamina.domain.billing.checkout import Checkout
 from dreamina.domain.billing.credits import Credits
 from dreamina.domain.billing.data_map import BILLING_DATA
 from dreamina.domain.billing.events import PaymentEvents
+from dreamina.domain.billing.notices import PaymentNotices
 from dreamina.domain.billing.personal_data import BillingPersonalData
 from dreamina.domain.billing.records import BillingRecords
 from dreamina.domain.billing.retention import ExpiredCheckoutSessions, ExpiredPaymentRecords, ForgottenPaymentEvents
@@ -71,7 +72,13 @@ def wire_billing(infra: Infrastructure, overrides: Mapping[str, Any]) -> Billing
     processor: PaymentProcessor = overrides.get("payment_processor") or _processor(infra, closers)
     catalogue = Catalogue(parse_packs(settings.billing_packs))
     record_retention = timedelta(days=settings.billing_record_retention_days)
-    events = PaymentEvents(uow=infra.uow, clock=infra.clock, processor=processor, record_retention=record_retention)
+    events = PaymentEvents(
+        uow=infra.uow,
+        clock=infra.clock,
+        processor=processor,
+        record_retention=record_retention,
+        notices=PaymentNotices(mail=infra.mail, keyrings=infra.keyrings),
+    )
     sink_owner: Any = processor
     if hasattr(sink_owner, "sink") and sink_owner.sink is None:
         sink_owner.sink = events.receive  # the sandbox delivers its signed events to the same handler

@@ -61,7 +61,8 @@ BILLING_DATA = DataDeclaration(
                 "whose credits; replaced by a tombstone on erasure", retention=LEDGER_RECORD, links=True
             ),
             kind=non_personal(
-                "welcome_grant, purchase, reserve, capture, release, refund_clawback or dispute_clawback"
+                "welcome_grant, purchase, reserve, capture, release, refund_clawback, dispute_clawback or "
+                "dispute_reversal"
             ),
             amount=_payment("credits added (positive) or taken (negative)", retention=LEDGER_RECORD),
             idempotency_key=_payment(
@@ -99,7 +100,7 @@ BILLING_DATA = DataDeclaration(
             credits=non_personal("credits in the pack"),
             amount=_payment("price in minor units"),
             currency=_payment("ISO 4217 currency"),
-            status=non_personal("open, completed, expired or amount_mismatch"),
+            status=non_personal("open, awaiting_payment, completed, payment_failed, expired or amount_mismatch"),
             created_at=_payment("when the checkout was opened"),
             updated_at=_payment("when its status last changed"),
         ),
