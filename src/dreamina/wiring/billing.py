@@ -9,7 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from dreamina.adapters.memory import billing as memory_billing
-from dreamina.adapters.sql import repositories_billing
+from dreamina.adapters.memory import sandbox as memory_sandbox
+from dreamina.adapters.sql import repositories_billing, repositories_sandbox
 from dreamina.domain.billing.catalogue import Catalogue, GenerationPrices, parse_packs
 from dreamina.domain.billing.checkout import Checkout
 from dreamina.domain.billing.credits import Credits
@@ -18,7 +19,12 @@ from dreamina.domain.billing.events import PaymentEvents
 from dreamina.domain.billing.notices import PaymentNotices
 from dreamina.domain.billing.personal_data import BillingPersonalData
 from dreamina.domain.billing.records import BillingRecords
-from dreamina.domain.billing.retention import ExpiredCheckoutSessions, ExpiredPaymentRecords, ForgottenPaymentEvents
+from dreamina.domain.billing.retention import (
+    ExpiredCheckoutSessions,
+    ExpiredPaymentRecords,
+    ExpiredSandboxSessions,
+    ForgottenPaymentEvents,
+)
 from dreamina.ports.generation import GenerationCharges, GenerationKind
 from dreamina.ports.payments import PaymentProcessor
 from dreamina.settings import Settings
@@ -26,7 +32,10 @@ from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, Hook, ModuleParts
 
 PARTS = ModuleParts(
-    name="billing", data=BILLING_DATA, sql=repositories_billing.REPOSITORIES, memory=(memory_billing.STORES,)
+    name="billing",
+    data=BILLING_DATA,
+    sql={**repositories_billing.REPOSITORIES, **repositories_sandbox.REPOSITORIES},
+    memory=(memory_billing.STORES, memory_sandbox.STORES),
 )
 
 
@@ -110,6 +119,7 @@ def wire_billing(infra: Infrastructure, overrides: Mapping[str, Any]) -> Billing
                 ExpiredPaymentRecords(infra.uow),
                 ForgottenPaymentEvents(infra.uow),
                 ExpiredCheckoutSessions(infra.uow, record_retention),
+                ExpiredSandboxSessions(infra.uow),
             ),
             closers=tuple(closers),
         ),
@@ -138,4 +148,5 @@ def _processor(infra: Infrastructure, closers: list[Hook]) -> PaymentProcessor:
         clock=infra.clock,
         checkout_base_url=settings.resolved_public_base_url + "/v1/billing/sandbox/checkout",
         tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
+        uow=infra.uow,  # its checkout sessions survive a restart
     )

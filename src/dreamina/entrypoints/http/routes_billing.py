@@ -169,7 +169,7 @@ class SandboxController(Controller):
     @get("/{session_id:str}", media_type=MediaType.HTML)
     async def page(self, session_id: FromPath[str], billing: NamedDependency[BillingModule]) -> Response[str]:
         sandbox = _sandbox(billing, session_id)
-        description, amount, currency, status = sandbox.describe(session_id)
+        description, amount, currency, status = await sandbox.describe(session_id)
         if status != "open":
             return _page("Checkout closed", f"<p>This checkout is {html.escape(status)}.</p>", status_code=410)
         price = f"{amount / 100:.2f} {currency.upper()}"
