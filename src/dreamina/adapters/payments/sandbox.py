@@ -185,6 +185,17 @@ class LocalPaymentSandbox:
         await self._emit("checkout.session.completed", self._session_object(session))
         return PaymentAttempt("succeeded", "Payment received.", session.success_url)
 
+    async def debit(self, session_id: str, iban: str) -> PaymentAttempt:
+        """The page's SEPA debit: authorised, then answered by the sandbox's bank at once (two events, in order)."""
+        session = await self._open_session(session_id)
+        if iban not in events.SEPA_TEST_IBANS:
+            return PaymentAttempt("invalid", "The sandbox takes only its test IBANs.", None)
+        await self.pay_by_debit(session_id, iban)
+        await self.settle_debit(session_id)
+        if iban == events.SEPA_TEST_IBANS[0]:
+            return PaymentAttempt("succeeded", "Debit confirmed by the bank.", session.success_url)
+        return PaymentAttempt("declined", "The bank did not complete the debit.", session.cancel_url)
+
     async def pay_by_debit(self, session_id: str, iban: str) -> None:
         """Authorise a delayed SEPA debit from one of Stripe's test IBANs: the session completes ``unpaid``."""
         session = await self._open_session(session_id)
