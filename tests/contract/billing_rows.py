@@ -14,6 +14,7 @@ from dreamina.ports.billing import (
     LedgerEntry,
     PaymentRecord,
 )
+from dreamina.ports.payments import SandboxSession
 from dreamina.ports.unit_of_work import UnitOfWork
 
 
@@ -74,3 +75,18 @@ async def write_one_of_each_billing_row(uow: UnitOfWork, subject: UUID, at: date
     await uow.billing.add_checkout(checkout)
     await uow.billing.add_payment(make_payment(subject, at, checkout))
     await uow.billing.record_event(f"evt_{uuid.uuid4().hex[:24]}", "checkout.session.completed", at)
+    await uow.sandbox_sessions.add(
+        SandboxSession(
+            id=f"cs_test_{uuid.uuid4().hex[:24]}",
+            reference=f"chk_{uuid.uuid4().hex}",
+            customer_id=None,
+            pack_id="starter",
+            description="Starter: 100 Dreamina credits",
+            amount=500,
+            currency="eur",
+            success_url="http://127.0.0.1:8000/ok",
+            cancel_url="http://127.0.0.1:8000/cancel",
+            created_at=at,
+            expires_at=at,
+        )
+    )
