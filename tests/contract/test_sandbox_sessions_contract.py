@@ -11,23 +11,13 @@ from dreamina.domain.privacy.errors import Conflict
 from dreamina.ports.payments import SandboxSession
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
+from .billing_rows import make_sandbox_session
+
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def _session(number: int, created_at: datetime = NOW) -> SandboxSession:
-    return SandboxSession(
-        id=f"cs_test_{number:024d}",
-        reference=f"chk_{number}",
-        customer_id=None,
-        pack_id="starter",
-        description="Starter: 100 Dreamina credits",
-        amount=500,
-        currency="eur",
-        success_url="http://127.0.0.1:8000/ok",
-        cancel_url="http://127.0.0.1:8000/cancel",
-        created_at=created_at,
-        expires_at=created_at + timedelta(hours=24),
-    )
+    return make_sandbox_session(created_at, number)
 
 
 async def test_sessions_are_found_by_id_reference_and_payment_intent(uow_factory: UnitOfWorkFactory) -> None:
@@ -37,10 +27,10 @@ async def test_sessions_are_found_by_id_reference_and_payment_intent(uow_factory
         await uow.commit()
     async with uow_factory() as uow:
         with pytest.raises(Conflict):
-            await uow.sandbox_sessions.add(dataclasses.replace(_session(3), reference="chk_1"))
+            await uow.sandbox_sessions.add(dataclasses.replace(_session(3), reference=_session(1).reference))
     async with uow_factory() as uow:
         assert await uow.sandbox_sessions.get(_session(1).id) == _session(1)
-        assert await uow.sandbox_sessions.by_reference("chk_2") == _session(2)
+        assert await uow.sandbox_sessions.by_reference(_session(2).reference) == _session(2)
         assert await uow.sandbox_sessions.get("cs_test_missing") is None
         paid = dataclasses.replace(
             _session(1), status="complete", payment_status="paid", payment_intent_id="pi_1", charge_id="ch_1"
