@@ -78,6 +78,10 @@ async def test_publishing_answers_at_once_and_mails_nobody(client: AsyncTestClie
     assert (status["status"], status["sent"], status["finished_at"]) == ("pending", 0, None)
     missing = await client.get("/v1/admin/policy/versions/99/notices", headers=admin)
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
+    for bad in ("0", "99999999999999999999", "two"):
+        refused = await client.get(f"/v1/admin/policy/versions/{bad}/notices", headers=admin)
+        assert refused.status_code in (400, 404), (bad, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json"), bad
 
 
 async def test_the_job_mails_every_account_once(client: AsyncTestClient, container: Container) -> None:
