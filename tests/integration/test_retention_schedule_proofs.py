@@ -27,6 +27,7 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import Container, build_container, declared_data_map
+from dreamina.domain.billing.data_map import SANDBOX_SESSION_DAYS
 from dreamina.domain.identity.child_report_data import INBOX_DAYS as CHILD_REPORT_INBOX_DAYS
 from dreamina.domain.identity.child_report_data import REPORT_RECORD_DAYS as CHILD_REPORT_RECORD_DAYS
 from dreamina.domain.identity.child_report_data import REPORTER_DATA_DAYS as CHILD_REPORTER_DATA_DAYS
@@ -42,7 +43,7 @@ from dreamina.ports.tokens import AccountToken, TokenPurpose
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
 
-from ..contract.billing_rows import make_checkout, make_payment
+from ..contract.billing_rows import make_checkout, make_payment, make_sandbox_session
 from ..contract.consent_rows import analytics_event, consent_record
 from ..contract.data_rights_records import make_job, make_request, make_request_event
 from ..contract.generation_records import make_generation, make_upload
@@ -319,6 +320,22 @@ async def _checkouts(c: Container) -> Check:
     return check
 
 
+async def _sandbox_sessions(c: Container) -> Check:
+    deadline = NOW - timedelta(days=SANDBOX_SESSION_DAYS)
+    gone, kept = make_sandbox_session(deadline - JUST), make_sandbox_session(deadline + JUST)
+    async with c.infra.uow() as uow:
+        await uow.sandbox_sessions.add(gone)
+        await uow.sandbox_sessions.add(kept)
+        await uow.commit()
+
+    async def check(c: Container) -> None:
+        async with c.infra.uow() as uow:
+            assert await uow.sandbox_sessions.get(gone.id) is None
+            assert await uow.sandbox_sessions.get(kept.id) is not None
+
+    return check
+
+
 async def _handled_events(c: Container) -> Check:
     deadline = NOW - timedelta(days=90)
     async with c.infra.uow() as uow:
@@ -480,6 +497,7 @@ SCENARIOS: dict[str, Scenario] = {
     "payment_records": Scenario(_payments),
     "checkout_sessions": Scenario(_checkouts),
     "handled_payment_events": Scenario(_handled_events),
+    "sandbox_checkout_sessions": Scenario(_sandbox_sessions),
     "prompts_and_outputs": Scenario(_content),
 }
 

@@ -21,6 +21,7 @@ from dreamina.ports.generation import GenerationStores
 from dreamina.ports.identity import IdentityStores
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.mail import OutboxStores
+from dreamina.ports.payments import SandboxStores
 from dreamina.ports.policy import PolicyStores
 from dreamina.ports.support import SupportStores
 from dreamina.ports.tokens import TokenStores
@@ -40,6 +41,7 @@ class UnitOfWork(
     IdentityStores,
     TokenStores,
     PolicyStores,
+    SandboxStores,
     ConsentStores,
     GenerationStores,
     BillingStores,

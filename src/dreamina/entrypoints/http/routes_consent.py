@@ -8,7 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from dreamina.domain.consent.analytics import Analytics, IncomingEvent
@@ -43,6 +43,7 @@ from dreamina.entrypoints.http.schemas_consent import (
     GpcBody,
     IngestBody,
     NoticeBody,
+    NoticeRunBody,
     ObjectionBody,
     ObjectionList,
     ObjectionStateBody,
@@ -52,9 +53,20 @@ from dreamina.entrypoints.http.schemas_consent import (
     StaffConsentView,
 )
 from dreamina.ports.consent import ConsentMethod, ConsentRecord, Objection
-from dreamina.ports.policy import PolicyAcceptance
+from dreamina.ports.policy import PolicyAcceptance, PolicyNoticeRun
 
 GPC_LAST_UPDATE = "2026-11-25"  # when our handling of the signal last changed
+
+
+def _notice_run(run: PolicyNoticeRun) -> NoticeRunBody:
+    return NoticeRunBody(
+        version=run.policy_version,
+        status=run.status.value,
+        sent=run.notices_sent,
+        requested_at=run.requested_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+    )
 
 
 def _record(r: ConsentRecord) -> ConsentRecordBody:
@@ -274,20 +286,30 @@ class AdminController(Controller):
         "/policy/versions",
         guards=[ANALYSTS],
         status_code=HTTP_201_CREATED,
-        summary="Publish a new policy version and notify every account",
+        summary="Publish a new policy version; every account is notified by a job (see its notices' status)",
     )
     async def publish_policy(
         self, data: JSONBody[PublishPolicyBody], policy_changes: NamedDependency[PolicyChanges]
     ) -> PublishedPolicyBody:
+        """Answers at once: the notices are recorded as due with the version and sent in batches by the job."""
         policy = await policy_changes.publish(data.text, data.effective_at)
-        sent = await policy_changes.send_notices(policy.version)
         return PublishedPolicyBody(
             version=policy.version,
             content_sha256=policy.content_sha256,
             last_updated=policy.last_updated,
             effective_at=policy.effective_at,
-            notices_sent=sent,
+            notices=_notice_run(await policy_changes.notice_run(policy.version)),
         )
+
+    @get(
+        "/policy/versions/{version:int}/notices",
+        guards=[ANALYSTS],
+        summary="How far the notices of a published policy version have got",
+    )
+    async def policy_notices(
+        self, version: Annotated[int, Parameter(ge=1, le=1_000_000)], policy_changes: NamedDependency[PolicyChanges]
+    ) -> NoticeRunBody:
+        return _notice_run(await policy_changes.notice_run(version))
 
     @get("/subjects/{subject_id:uuid}/consent", guards=[EVERY_STAFF_ROLE], summary="A subject's consent history")
     async def subject_consent(

@@ -141,12 +141,24 @@ class PublishPolicyBody(msgspec.Struct, forbid_unknown_fields=True):
     effective_at: datetime
 
 
+class NoticeRunBody(msgspec.Struct):
+    """The notices of one policy version: ``pending`` (due), ``sending`` (batches going out), ``done``, or ``none``
+    (published without notices: the shipped first version)."""
+
+    version: int
+    status: str
+    sent: int
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
 class PublishedPolicyBody(msgspec.Struct):
     version: int
     content_sha256: str
     last_updated: date
     effective_at: datetime
-    notices_sent: int
+    notices: NoticeRunBody  # sent by the notice job, not by this request
 
 
 class StaffConsentView(msgspec.Struct):
