@@ -38,8 +38,11 @@ async def test_a_confirmed_child_report_leaves_nothing_linking_to_the_child(
     image_b = b"\x89PNG\r\n\x1a\n" + b"adult-image-bytes" * 8
     child = await _rich_account(container, "child@example.com", "a pony in the garden", image_a)
     adult = await _rich_account(container, "adult@example.com", "a lighthouse in fog", image_b)
-    child_needles = {**_needles(child, "child@example.com", "a pony in the garden", image_a), "details": b"Lily"}
-    adult_needles = _needles(adult, "adult@example.com", "a lighthouse in fog", image_b)
+    child_needles = {
+        **_needles(container, child, "child@example.com", "a pony in the garden", image_a),
+        "details": b"Lily",
+    }
+    adult_needles = _needles(container, adult, "adult@example.com", "a lighthouse in fog", image_b)
 
     token = (await container.identity.sessions.issue_token("child@example.com", PASSWORD)).access_token
     await container.children.intake.report(
