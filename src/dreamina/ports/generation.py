@@ -7,8 +7,11 @@ import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
+
+if TYPE_CHECKING:  # the unit of work names this module's stores: at run time the import would be circular
+    from dreamina.ports.unit_of_work import UnitOfWork
 
 
 class GenerationKind(enum.StrEnum):
@@ -339,8 +342,12 @@ class GenerationCharges(Protocol):
     repeat one, never change its effect. ``reserve`` at submission, then exactly one of ``capture`` (succeeded)
     or ``release`` (failed, canceled, deleted before finishing)."""
 
-    async def reserve(self, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int) -> None:
-        """Hold the cost of the generation; raises a ``DomainError`` (e.g. insufficient credits) to refuse it."""
+    async def reserve(
+        self, uow: UnitOfWork, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
+    ) -> None:
+        """Hold the cost of the generation inside ``uow``, which commits it with the generation row (a crash between
+        the two cannot hold credits for a job that does not exist); raises a ``DomainError`` (e.g. insufficient
+        credits) to refuse it, or ``Conflict`` when a concurrent writer won (the caller retries the unit of work)."""
         ...
 
     async def capture(self, generation_id: UUID) -> None: ...

@@ -20,6 +20,7 @@ from dreamina.domain.billing.records import BillingRecords
 from dreamina.domain.billing.retention import ExpiredCheckoutSessions, ExpiredPaymentRecords, ForgottenPaymentEvents
 from dreamina.ports.generation import GenerationCharges, GenerationKind
 from dreamina.ports.payments import PaymentProcessor
+from dreamina.ports.unit_of_work import UnitOfWork
 from dreamina.settings import Settings
 from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, Hook, ModuleParts
@@ -53,9 +54,11 @@ class LedgerGenerationCharges:
         self._credits = credits
         self._prices = prices
 
-    async def reserve(self, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int) -> None:
+    async def reserve(
+        self, uow: UnitOfWork, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
+    ) -> None:
         cost = self._prices.cost(kind.value, outputs=units, seconds=units)
-        await self._credits.reserve(subject_id, generation_id, cost)
+        await self._credits.reserve_in(uow, subject_id, generation_id, cost)
 
     async def capture(self, generation_id: UUID) -> None:
         await self._credits.capture(generation_id)

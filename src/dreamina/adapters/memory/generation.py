@@ -20,6 +20,7 @@ from dreamina.ports.generation import (
     Upload,
 )
 from dreamina.ports.identity import Account
+from dreamina.ports.unit_of_work import UnitOfWork
 
 
 def _stored_upload(upload: Upload) -> Upload:
@@ -209,7 +210,9 @@ class RecordingCharges:
         self.reserved: dict[UUID, tuple[UUID, GenerationKind, int]] = {}
         self.settled: dict[UUID, str] = {}
 
-    async def reserve(self, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int) -> None:
+    async def reserve(
+        self, uow: UnitOfWork, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
+    ) -> None:
         self.calls.append(("reserve", generation_id))
         self.reserved.setdefault(generation_id, (subject_id, kind, units))
 

@@ -7,9 +7,9 @@ import uuid
 from uuid import UUID
 
 from dreamina.domain.billing.catalogue import Catalogue, Pack
-from dreamina.domain.billing.credits import retry_on_conflict
 from dreamina.domain.privacy.errors import NotFound, ProcessingRestricted
 from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.retries import retry_on_conflict
 from dreamina.domain.privacy.standing import refuse_during_age_review
 from dreamina.domain.privacy.vocabulary import DataCategory, Purpose
 from dreamina.ports.billing import BillingCustomer, CheckoutRecord, CheckoutStatus

@@ -9,9 +9,9 @@ import enum
 import uuid
 from datetime import timedelta
 
-from dreamina.domain.billing.credits import retry_on_conflict
 from dreamina.domain.billing.errors import EventNotReady, InvalidEvent
 from dreamina.domain.privacy.errors import Conflict
+from dreamina.domain.privacy.retries import retry_on_conflict
 from dreamina.ports.billing import CheckoutStatus, EntryKind, LedgerEntry, PaymentRecord
 from dreamina.ports.clock import Clock
 from dreamina.ports.payments import CardSummary, PaymentProcessor, ProcessorEvent
