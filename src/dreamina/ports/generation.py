@@ -7,11 +7,10 @@ import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
-if TYPE_CHECKING:  # the unit of work names this module's stores: at run time the import would be circular
-    from dreamina.ports.unit_of_work import UnitOfWork
+from dreamina.ports.billing import BillingStores
 
 
 class GenerationKind(enum.StrEnum):
@@ -343,7 +342,7 @@ class GenerationCharges(Protocol):
     or ``release`` (failed, canceled, deleted before finishing)."""
 
     async def reserve(
-        self, uow: UnitOfWork, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
+        self, uow: BillingStores, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
     ) -> None:
         """Hold the cost of the generation inside ``uow``, which commits it with the generation row (a crash between
         the two cannot hold credits for a job that does not exist); raises a ``DomainError`` (e.g. insufficient

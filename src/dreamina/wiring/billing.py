@@ -18,9 +18,9 @@ from dreamina.domain.billing.events import PaymentEvents
 from dreamina.domain.billing.personal_data import BillingPersonalData
 from dreamina.domain.billing.records import BillingRecords
 from dreamina.domain.billing.retention import ExpiredCheckoutSessions, ExpiredPaymentRecords, ForgottenPaymentEvents
+from dreamina.ports.billing import BillingStores
 from dreamina.ports.generation import GenerationCharges, GenerationKind
 from dreamina.ports.payments import PaymentProcessor
-from dreamina.ports.unit_of_work import UnitOfWork
 from dreamina.settings import Settings
 from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, Hook, ModuleParts
@@ -55,7 +55,7 @@ class LedgerGenerationCharges:
         self._prices = prices
 
     async def reserve(
-        self, uow: UnitOfWork, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
+        self, uow: BillingStores, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
     ) -> None:
         cost = self._prices.cost(kind.value, outputs=units, seconds=units)
         await self._credits.reserve_in(uow, subject_id, generation_id, cost)

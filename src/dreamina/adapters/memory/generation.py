@@ -12,6 +12,7 @@ from uuid import UUID
 from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, retention_batch, utc
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
+from dreamina.ports.billing import BillingStores
 from dreamina.ports.generation import (
     Generation,
     GenerationKind,
@@ -20,7 +21,6 @@ from dreamina.ports.generation import (
     Upload,
 )
 from dreamina.ports.identity import Account
-from dreamina.ports.unit_of_work import UnitOfWork
 
 
 def _stored_upload(upload: Upload) -> Upload:
@@ -211,7 +211,7 @@ class RecordingCharges:
         self.settled: dict[UUID, str] = {}
 
     async def reserve(
-        self, uow: UnitOfWork, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
+        self, uow: BillingStores, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
     ) -> None:
         self.calls.append(("reserve", generation_id))
         self.reserved.setdefault(generation_id, (subject_id, kind, units))

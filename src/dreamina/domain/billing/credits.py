@@ -18,9 +18,9 @@ from uuid import UUID
 from dreamina.domain.billing.errors import InsufficientCredits
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
 from dreamina.domain.privacy.retries import retry_on_conflict
-from dreamina.ports.billing import EntryKind, LedgerCursor, LedgerEntry
+from dreamina.ports.billing import BillingStores, EntryKind, LedgerCursor, LedgerEntry
 from dreamina.ports.clock import Clock
-from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 MAX_PAGE = 100
 MAX_COST = 1_000_000
@@ -69,7 +69,7 @@ class Credits:
         self._clock = clock
         self._welcome = welcome_credits
 
-    async def _grant_welcome(self, uow: UnitOfWork, subject_id: UUID) -> None:
+    async def _grant_welcome(self, uow: BillingStores, subject_id: UUID) -> None:
         """Inside a unit of work that holds the subject's wallet lock: write the welcome grant if it is missing."""
         if self._welcome <= 0 or await uow.billing.get_entry(welcome_key(subject_id)) is not None:
             return
@@ -130,7 +130,7 @@ class Credits:
 
         await retry_on_conflict(attempt)
 
-    async def reserve_in(self, uow: UnitOfWork, subject_id: UUID, generation_id: UUID, amount: int) -> None:
+    async def reserve_in(self, uow: BillingStores, subject_id: UUID, generation_id: UUID, amount: int) -> None:
         """Hold ``amount`` credits for a generation inside the caller's unit of work, which commits it together with
         what the hold is for (the generation row); ``InsufficientCredits`` (402) when the balance is short.
 

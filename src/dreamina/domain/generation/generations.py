@@ -25,6 +25,7 @@ from dreamina.domain.generation.views import (
     encode_cursor,
 )
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
+from dreamina.domain.privacy.idempotency import KeptAnswer
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.retries import retry_on_conflict
 from dreamina.domain.privacy.standing import refuse_during_age_review
@@ -67,8 +68,11 @@ class Generations:
         self._removal = ContentRemoval(store, clock)
         self._provider_jobs = ProviderJobs(uow, clock, self.providers)
 
-    async def submit(self, subject_id: UUID, request: GenerationRequest) -> Generation:
-        """Validate, reserve the charge, store the job (prompt sealed) and enqueue it by id."""
+    async def submit(
+        self, subject_id: UUID, request: GenerationRequest, *, answer: KeptAnswer[Generation] | None = None
+    ) -> Generation:
+        """Validate, reserve the charge, store the job (prompt sealed) and enqueue it by id. ``answer``: the request
+        carried an Idempotency-Key; its answer is kept in the same unit of work (``AnsweredBefore`` if it has one)."""
         valid = validate(request, self.rules)
         kind = valid.kind
         provider = self.providers.get(kind)
@@ -90,6 +94,8 @@ class Generations:
         async def store() -> Generation:
             # One unit of work: the hold on the credits exists exactly if the job it pays for does.
             async with self._uow() as uow:
+                if answer is not None:
+                    await answer.before(uow)
                 await refuse_during_age_review(uow.accounts, subject_id)
                 if await uow.restrictions.get(subject_id) is not None:
                     raise ProcessingRestricted("your data may not be processed while the restriction is in place")
@@ -118,6 +124,8 @@ class Generations:
                     updated_at=now,
                 )
                 await uow.generations.add(generation)
+                if answer is not None:
+                    await answer.record(uow, generation)
                 await uow.commit()
                 return generation
 
