@@ -89,5 +89,6 @@ async def answered_once(
         if earlier is None:
             raise
         return _replay(earlier)
-    assert kept.answered is not None, "the use case did not keep its answer"
+    if kept.answered is None:
+        raise RuntimeError("the use case did not keep its answer")  # a bug: every keyed use case records it
     return Response(kept.answered.body.encode(), status_code=status, media_type="application/json")
