@@ -4,7 +4,10 @@ Backends: ``memory`` (the fakes), ``sqlite`` (a file per test, copied from a tem
 ``postgres`` (one throwaway database per test session, migrated once, its tables truncated before each test).
 PostgreSQL params carry the ``postgres`` marker and need ``DREAMINA_TEST_POSTGRES_URL`` (a server URL, e.g.
 ``postgresql+asyncpg://dreamina:dreamina@127.0.0.1:5432/postgres``); without it they are skipped, unless
-``DREAMINA_REQUIRE_POSTGRES=1`` makes that a failure.
+``DREAMINA_REQUIRE_POSTGRES=1`` makes that a failure. Redis tests (``redis_url``) likewise need
+``DREAMINA_TEST_REDIS_URL`` and fail instead of skipping under ``DREAMINA_REQUIRE_REDIS=1`` (the test command sets
+both).
+Each test uses keys or a queue of its own name: nothing shared with other tests is touched.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from dreamina.adapters.sql.schema import metadata
 from dreamina.bootstrap import memory_database
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
-pytest_plugins = ["tests.log_audit"]
+pytest_plugins = ["tests.log_audit", "tests.repository_bounds"]
 
 T = TypeVar("T")
 
@@ -82,6 +85,24 @@ def postgres_server_url() -> str:
     if os.environ.get("DREAMINA_REQUIRE_POSTGRES") == "1":
         pytest.fail("DREAMINA_REQUIRE_POSTGRES=1 but DREAMINA_TEST_POSTGRES_URL is not set", pytrace=False)
     pytest.skip("DREAMINA_TEST_POSTGRES_URL is not set")
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """The Redis database tests may use (``DREAMINA_TEST_REDIS_URL``), checked to answer."""
+    from redis.asyncio import Redis
+
+    url = os.environ.get("DREAMINA_TEST_REDIS_URL")
+    if not url:
+        if os.environ.get("DREAMINA_REQUIRE_REDIS") == "1":
+            pytest.fail("DREAMINA_REQUIRE_REDIS=1 but DREAMINA_TEST_REDIS_URL is not set", pytrace=False)
+        pytest.skip("DREAMINA_TEST_REDIS_URL is not set")
+    client = Redis.from_url(url)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+    yield url
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,7 @@ MAIL_DELIVERY_SECONDS = 15.0  # how soon mail a flush could not send is tried ag
 PRIVACY_JOBS_SECONDS = 5.0  # how often the embedded profile runs due exports and erasures
 DEADLINE_MONITOR_SECONDS = 3600.0  # how often the embedded profile flags requests near or past their legal deadline
 CHILD_REPORT_MATCHING_SECONDS = 2.0  # how soon a received child report is matched to its account (embedded profile)
+POLICY_NOTICES_SECONDS = 10.0  # how soon a published policy version's notices start going out (embedded profile)
 
 
 def shipped_policy_text() -> str:
@@ -173,7 +174,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         [task for m in modules for task in m.retention], infra.clock, batch_size=settings.retention_batch_size
     )
     lifecycle = Lifecycle(
-        starters=[hook for m in modules for hook in m.starters],
+        starters=[*infra.starters, *(hook for m in modules for hook in m.starters)],
         closers=[*infra.closers, *(hook for m in modules for hook in m.closers)],
     )
     if settings.queue == "in_process" and overrides.get("job_queue") is None:
@@ -183,6 +184,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
             lifecycle,
             data_rights_module,
             children_module,
+            consent_module,
             tuple(monitor for m in modules for monitor in m.monitors),
         )
     return Container(
@@ -212,11 +214,13 @@ def _run_in_this_process(
     lifecycle: Lifecycle,
     data_rights_module: DataRightsModule,
     children_module: ChildrenModule,
+    consent_module: ConsentModule,
     monitors: tuple[DeadlineMonitor, ...],
 ) -> None:
     """Embedded profile: no worker process runs, so this process does what the workers do: it runs due exports and
-    erasures, flags requests near their legal deadline, matches received child reports to their accounts, sweeps on
-    the retention interval and delivers the mail a flush after commit left in the outbox."""
+    erasures, flags requests near their legal deadline, matches received child reports to their accounts, sends the
+    notices of a published policy version, sweeps on the retention interval and delivers the mail a flush after
+    commit left in the outbox."""
     from dreamina.adapters.periodic import Periodic
     from dreamina.adapters.retention_runs import PeriodicSweep
 
@@ -229,6 +233,7 @@ def _run_in_this_process(
     jobs = Periodic("privacy_jobs", PRIVACY_JOBS_SECONDS, data_rights_module.jobs.run_due)
     deadlines = Periodic("deadline_monitor", DEADLINE_MONITOR_SECONDS, check_deadlines)
     matching = Periodic("child_report_matching", CHILD_REPORT_MATCHING_SECONDS, children_module.matching.run_due)
-    for runner in (periodic, mail, jobs, deadlines, matching):
+    notices = Periodic("policy_notices", POLICY_NOTICES_SECONDS, consent_module.policy_changes.send_due_notices)
+    for runner in (periodic, mail, jobs, deadlines, matching, notices):
         lifecycle.starters.append(runner.start)
         lifecycle.closers.append(runner.stop)

@@ -71,6 +71,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     signed_url_ttl_seconds: int = 15 * 60
     generation_max_attempts: int = 5
     generation_job_timeout_seconds: int = 600
+    job_lease_seconds: int = 20  # a job whose worker went silent this long is taken back and run again
+    offline_render_seconds: float = 0.0  # the offline renderer's pretend model latency (demos, tests of jobs in flight)
     openai_api_key: str = ""
     openai_base_url: str = "https://api.openai.com/v1"
     openai_image_model: str = "gpt-image-1"
@@ -170,7 +172,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     known = set(Settings.__struct_fields__)
     raw: dict[str, object] = {}
-    ignored = {"DREAMINA_TEST_POSTGRES_URL", "DREAMINA_TEST_REDIS_URL", "DREAMINA_REQUIRE_POSTGRES"}
+    ignored = {
+        "DREAMINA_TEST_POSTGRES_URL",
+        "DREAMINA_TEST_REDIS_URL",
+        "DREAMINA_REQUIRE_POSTGRES",
+        "DREAMINA_REQUIRE_REDIS",
+    }
     for key, value in env.items():
         if not key.startswith(PREFIX) or key in ignored:
             continue
@@ -209,9 +216,12 @@ def _check(s: Settings) -> None:
         "startup_wait_seconds",
         "generation_max_attempts",
         "generation_job_timeout_seconds",
+        "job_lease_seconds",
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+    if not 0 <= s.offline_render_seconds <= 60:
+        raise SettingsError("DREAMINA_OFFLINE_RENDER_SECONDS must be 0..60")
     if s.mail_backend == "smtp" and not s.smtp_host:
         raise SettingsError("DREAMINA_SMTP_HOST is required when DREAMINA_MAIL_BACKEND=smtp")
     if not 1 <= s.signed_url_ttl_seconds <= 7 * 24 * 3600:

@@ -14,6 +14,7 @@ from dreamina.ports.billing import (
     LedgerEntry,
     PaymentRecord,
 )
+from dreamina.ports.payments import SandboxSession
 from dreamina.ports.unit_of_work import UnitOfWork
 
 
@@ -66,6 +67,24 @@ def make_payment(subject: UUID, at: datetime, checkout: CheckoutRecord) -> Payme
     )
 
 
+def make_sandbox_session(created_at: datetime, number: int | None = None) -> SandboxSession:
+    """A payment sandbox session opened at ``created_at`` (``number`` fixes its id and reference)."""
+    suffix = uuid.uuid4().hex[:24] if number is None else f"{number:024d}"
+    return SandboxSession(
+        id=f"cs_test_{suffix}",
+        reference=f"chk_{suffix}",
+        customer_id=None,
+        pack_id="starter",
+        description="Starter: 100 Dreamina credits",
+        amount=500,
+        currency="eur",
+        success_url="http://127.0.0.1:8000/ok",
+        cancel_url="http://127.0.0.1:8000/cancel",
+        created_at=created_at,
+        expires_at=created_at + timedelta(hours=24),
+    )
+
+
 async def write_one_of_each_billing_row(uow: UnitOfWork, subject: UUID, at: datetime) -> None:
     await uow.billing.lock_wallet(subject, at)
     await uow.billing.add_entry(make_entry(subject, at))
@@ -74,3 +93,4 @@ async def write_one_of_each_billing_row(uow: UnitOfWork, subject: UUID, at: date
     await uow.billing.add_checkout(checkout)
     await uow.billing.add_payment(make_payment(subject, at, checkout))
     await uow.billing.record_event(f"evt_{uuid.uuid4().hex[:24]}", "checkout.session.completed", at)
+    await uow.sandbox_sessions.add(make_sandbox_session(at))

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 from moto.server import ThreadedMotoServer
@@ -20,17 +21,20 @@ REGION = "us-east-1"
 class MotoS3Server:
     endpoint_url: str
 
-    def create_bucket(self) -> str:
-        """A new empty bucket with a unique name, so tests never see each other's objects."""
-        name = f"test-{uuid.uuid4().hex[:20]}"
-        client = boto3.client(
+    def client(self) -> Any:
+        """A boto3 S3 client for the test's own look at the server (what the adapters hide: uploads, parts)."""
+        return boto3.client(
             "s3",
             endpoint_url=self.endpoint_url,
             region_name=REGION,
             aws_access_key_id=ACCESS_KEY_ID,
             aws_secret_access_key=SECRET_ACCESS_KEY,
         )
-        client.create_bucket(Bucket=name)
+
+    def create_bucket(self) -> str:
+        """A new empty bucket with a unique name, so tests never see each other's objects."""
+        name = f"test-{uuid.uuid4().hex[:20]}"
+        self.client().create_bucket(Bucket=name)
         return name
 
 

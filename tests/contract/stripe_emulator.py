@@ -8,10 +8,12 @@
   ``POST /v1/checkout/sessions/{id}/expire`` (https://docs.stripe.com/api/checkout/sessions);
 - ``GET /v1/payment_intents/{id}`` with ``expand[]=latest_charge`` (https://docs.stripe.com/api/payment_intents);
 - ``POST /v1/refunds`` (https://docs.stripe.com/api/refunds);
-- events ``checkout.session.completed|expired``, ``charge.refunded``, ``charge.dispute.created`` signed as
-  https://docs.stripe.com/webhooks#verify-manually describes.
+- events ``checkout.session.completed|expired|async_payment_succeeded|async_payment_failed``, ``charge.refunded``,
+  ``charge.dispute.created|closed`` signed as https://docs.stripe.com/webhooks#verify-manually describes.
 
-``pay`` and ``dispute`` stand in for the buyer on Stripe's hosted page and for the card network.
+``pay`` and ``dispute`` stand in for the buyer on Stripe's hosted page and for the card network; ``pay_by_debit``
+and ``settle_debit`` for a delayed method (SEPA Direct Debit: the session completes ``unpaid``, the bank answers
+later, https://docs.stripe.com/checkout/fulfillment), ``close_dispute`` for the network's decision.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class StripeEmulator:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.intents: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
+        self.disputes: dict[str, dict[str, Any]] = {}
+        self.debits: dict[str, str] = {}  # session id -> the IBAN it is paid from, until the bank answers
         self.idempotent: dict[tuple[str, str], tuple[int, bytes]] = {}
         self.sent: list[tuple[bytes, str]] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, form (for assertions)
@@ -88,22 +92,73 @@ class StripeEmulator:
             self._emit("checkout.session.completed", dict(session))
         return True
 
+    def pay_by_debit(self, session_id: str, iban: str) -> None:
+        """The buyer authorises a SEPA debit: the session completes with the payment still processing."""
+        with self.lock:
+            session = self.sessions[session_id]
+            assert session["status"] == "open" and iban in events.SEPA_TEST_IBANS
+            intent_id = events.new_id("pi")
+            self.intents[intent_id] = {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": session["amount_total"],
+                "currency": session["currency"],
+                "customer": session["customer"],
+                "status": "processing",
+                "latest_charge": None,
+            }
+            self.debits[session_id] = iban
+            session.update(status="complete", payment_status="unpaid", payment_intent=intent_id)
+            self._emit("checkout.session.completed", dict(session))
+
+    def settle_debit(self, session_id: str) -> None:
+        """The bank answers: the test IBAN decides whether the debit succeeded."""
+        with self.lock:
+            session = self.sessions[session_id]
+            intent = self.intents[session["payment_intent"]]
+            if self.debits.pop(session_id) == events.SEPA_TEST_IBANS[0]:
+                charge_id = events.new_id("py")
+                self.charges[charge_id] = {
+                    "id": charge_id,
+                    "object": "charge",
+                    "amount": session["amount_total"],
+                    "amount_refunded": 0,
+                    "currency": session["currency"],
+                    "customer": session["customer"],
+                    "payment_intent": intent["id"],
+                    "paid": True,
+                    "status": "succeeded",
+                    "payment_method_details": {"type": "sepa_debit", "sepa_debit": {"last4": "3000"}},
+                }
+                intent.update(status="succeeded", latest_charge=charge_id)
+                session["payment_status"] = "paid"
+                self._emit("checkout.session.async_payment_succeeded", dict(session))
+            else:
+                intent["status"] = "requires_payment_method"
+                self._emit("checkout.session.async_payment_failed", dict(session))
+
     def dispute(self, intent_id: str, amount: int | None) -> None:
         with self.lock:
             charge = self.charges[self.intents[intent_id]["latest_charge"]]
-            self._emit(
-                "charge.dispute.created",
-                {
-                    "id": events.new_id("dp"),
-                    "object": "dispute",
-                    "amount": charge["amount"] if amount is None else amount,
-                    "currency": charge["currency"],
-                    "charge": charge["id"],
-                    "payment_intent": intent_id,
-                    "reason": "fraudulent",
-                    "status": "needs_response",
-                },
-            )
+            dispute = {
+                "id": events.new_id("dp"),
+                "object": "dispute",
+                "amount": charge["amount"] if amount is None else amount,
+                "currency": charge["currency"],
+                "charge": charge["id"],
+                "payment_intent": intent_id,
+                "reason": "fraudulent",
+                "status": "needs_response",
+            }
+            self.disputes[dispute["id"]] = dispute
+            self._emit("charge.dispute.created", dict(dispute))
+
+    def close_dispute(self, dispute_id: str, status: str) -> None:
+        """The card network decides (``won`` or ``lost``): ``charge.dispute.closed``."""
+        with self.lock:
+            dispute = self.disputes[dispute_id]
+            dispute["status"] = status
+            self._emit("charge.dispute.closed", dict(dispute))
 
     def _emit(self, event_type: str, obj: dict[str, Any]) -> None:
         created = self.now()
@@ -153,7 +208,7 @@ class StripeEmulator:
                     return 404, _error("invalid_request_error", "resource_missing", "No such payment_intent")
                 shown = dict(intent)
                 if query.get("expand[0]") == "latest_charge":
-                    shown["latest_charge"] = self.charges[intent["latest_charge"]]
+                    shown["latest_charge"] = self.charges.get(intent["latest_charge"] or "")
                 return 200, shown
             if method == "POST" and parts == ["v1", "refunds"]:
                 return self._refund(form)

@@ -40,6 +40,30 @@ async def test_consent_history_keeps_append_order_even_at_one_instant(uow_factor
         assert await uow.consent_records.history_for_device("device-b") == []
 
 
+async def test_consent_history_pages_newest_first_behind_a_cursor(uow_factory: UnitOfWorkFactory) -> None:
+    subject, other = uuid.uuid4(), uuid.uuid4()
+    records = [consent_record(NOW, subject_id=subject, analytics=bool(i % 2)) for i in range(7)]
+    async with uow_factory() as uow:
+        for record in records:
+            await uow.consent_records.add(record)
+            await uow.consent_records.add(consent_record(NOW, subject_id=other))
+            await uow.consent_records.add(consent_record(NOW, device_key="device-p"))
+        await uow.commit()
+    async with uow_factory() as uow:
+        pages, before = [], None
+        while page := await uow.consent_records.page_for_subject(subject, 3, before):
+            pages.append(page)
+            before = page[-1].id
+        assert pages == [records[6:3:-1], records[3:0:-1], records[0:1]]
+        # another owner's record is no cursor into this history
+        foreign = (await uow.consent_records.page_for_subject(other, 1))[0].id
+        assert await uow.consent_records.page_for_subject(subject, 3, foreign) == []
+        assert await uow.consent_records.page_for_subject(subject, 3, uuid.uuid4()) == []
+        device = await uow.consent_records.page_for_device("device-p", 10)
+        assert len(device) == 7 and all(r.device_key == "device-p" for r in device)
+        assert await uow.consent_records.page_for_device("device-q", 10) == []
+
+
 @pytest.mark.parametrize("owners", [(None, None), ("subject", "device-x")], ids=["no-owner", "two-owners"])
 async def test_a_consent_record_has_exactly_one_owner(
     uow_factory: UnitOfWorkFactory, owners: tuple[str | None, str | None]

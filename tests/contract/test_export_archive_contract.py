@@ -14,11 +14,13 @@ import pytest
 
 from dreamina.adapters.export_zip import ArchiveAborted, ZipExportArchive
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
-from dreamina.adapters.object_store import LocalObjectStore, S3ObjectStore
+from dreamina.adapters.object_store import LocalObjectStore
+from dreamina.adapters.s3_object_store import S3ObjectStore
 from dreamina.ports.object_store import ObjectStore
 
 from .s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoS3Server, running_moto_server
 from .test_object_store_contract import PROXY_VARIABLES
+from .unfinished_uploads import abandon_upload
 
 KEY = "exports/subject/request.zip"
 
@@ -107,3 +109,19 @@ async def test_two_members_with_one_name_are_refused(store: ObjectStore) -> None
     with pytest.raises((ValueError, ArchiveAborted)):
         await ZipExportArchive(store).build(KEY, "Read me\n", fill)
     assert not await store.exists(KEY)
+
+
+async def test_a_started_export_first_aborts_what_a_killed_attempt_left_under_its_key(
+    store: ObjectStore, request: pytest.FixtureRequest
+) -> None:
+    moto = request.getfixturevalue("moto_s3") if isinstance(store, S3ObjectStore) else None
+    abandon_upload(store, KEY, moto)  # the worker that built this archive before was killed mid-upload
+    abandon_upload(store, "exports/subject/another-request.zip", moto)
+
+    async def fill(sink: Any) -> None:
+        await sink.write_records("account", "your account", [{"x": 1}])
+
+    await ZipExportArchive(store).build(KEY, "Read me\n", fill)
+
+    assert await store.list_incomplete("exports") == ["exports/subject/another-request.zip"]  # not its to abort
+    assert json.loads(zipfile.ZipFile(io.BytesIO(await store.get(KEY))).read("account.json")) == [{"x": 1}]

@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
-from dreamina.adapters.object_store import LocalObjectStore, S3ObjectStore
+from dreamina.adapters.object_store import LocalObjectStore
+from dreamina.adapters.s3_object_store import S3ObjectStore
 from dreamina.ports.object_store import DEFAULT_SIGNED_URL_SECONDS, ObjectStore
 from tests.contract.test_object_store_contract import moto_s3, store  # noqa: F401
 

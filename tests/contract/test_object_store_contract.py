@@ -7,15 +7,14 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import boto3  # type: ignore[import-untyped]
 import httpx
 import pytest
 
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
-from dreamina.adapters.object_store import LocalObjectStore, S3ObjectStore
+from dreamina.adapters.object_store import LocalObjectStore
+from dreamina.adapters.s3_object_store import S3ObjectStore
 from dreamina.ports.object_store import ObjectNotFound, ObjectStore
 
 from .s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoS3Server, running_moto_server
@@ -257,21 +256,11 @@ async def test_s3_presigned_url_serves_the_object_without_credentials(s3_store: 
     assert unsigned.status_code == 403
 
 
-def _boto_client(server: MotoS3Server) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=server.endpoint_url,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY_ID,
-        aws_secret_access_key=SECRET_ACCESS_KEY,
-    )
-
-
 async def test_s3_put_stream_uses_multipart_parts(s3_store: S3ObjectStore, moto_s3: MotoS3Server) -> None:
     chunks = [os.urandom(MiB) for _ in range(12)]
     await s3_store.put_stream("exports/multi.bin", chunked(*chunks), "application/zip")
 
-    head = _boto_client(moto_s3).head_object(Bucket=s3_store.bucket, Key="exports/multi.bin")
+    head = moto_s3.client().head_object(Bucket=s3_store.bucket, Key="exports/multi.bin")
     assert head["ETag"].strip('"').endswith("-2")  # 12 MiB in 8 MiB parts
     assert head["ContentType"] == "application/zip"
     assert head["ContentLength"] == 12 * MiB
@@ -285,7 +274,7 @@ async def test_s3_failing_stream_aborts_its_multipart_upload(s3_store: S3ObjectS
     with pytest.raises(RuntimeError):
         await s3_store.put_stream("exports/broken.bin", broken(), "application/zip")
 
-    uploads = _boto_client(moto_s3).list_multipart_uploads(Bucket=s3_store.bucket)
+    uploads = moto_s3.client().list_multipart_uploads(Bucket=s3_store.bucket)
     assert uploads.get("Uploads", []) == []  # no hidden parts left to pay for
 
 

@@ -23,6 +23,7 @@ from dreamina.ports.payments import CheckoutRequest, PaymentProcessor
 from .stripe_emulator import API_KEY, running_stripe_emulator
 
 SECRET = "whsec_contract"
+SEPA_SUCCEEDS, SEPA_FAILS = signed.SEPA_TEST_IBANS  # Stripe's documented test IBANs
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
@@ -33,6 +34,9 @@ class Harness:
     pay: Callable[[str, str], Awaitable[bool]]
     dispute: Callable[[str], Awaitable[None]]
     sent: Callable[[], list[tuple[bytes, str]]]
+    pay_by_debit: Callable[[str, bool], Awaitable[None]]  # a delayed method: the session completes unpaid
+    settle_debit: Callable[[str], Awaitable[None]]  # the bank's answer arrives: async_payment_succeeded|failed
+    close_dispute: Callable[[str, str], Awaitable[None]]  # the network decides: won | lost
 
 
 def _local(processor: LocalPaymentSandbox, clock: MovableClock) -> Harness:
@@ -45,7 +49,19 @@ def _local(processor: LocalPaymentSandbox, clock: MovableClock) -> Harness:
     async def dispute(intent: str) -> None:
         await processor.dispute(intent)
 
-    return Harness(processor, clock, pay, dispute, lambda: processor.sent)
+    async def pay_by_debit(session_id: str, succeeds: bool) -> None:
+        await processor.pay_by_debit(session_id, SEPA_SUCCEEDS if succeeds else SEPA_FAILS)
+
+    return Harness(
+        processor,
+        clock,
+        pay,
+        dispute,
+        lambda: processor.sent,
+        pay_by_debit,
+        processor.settle_debit,
+        processor.close_dispute,
+    )
 
 
 @pytest.fixture(params=["fake", "sandbox", "stripe"])
@@ -72,8 +88,19 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
             async def dispute(intent: str) -> None:
                 emulator.dispute(intent, None)
 
+            async def pay_by_debit(session_id: str, succeeds: bool) -> None:
+                emulator.pay_by_debit(session_id, SEPA_SUCCEEDS if succeeds else SEPA_FAILS)
+
+            async def settle_debit(session_id: str) -> None:
+                emulator.settle_debit(session_id)
+
+            async def close_dispute(dispute_id: str, status: str) -> None:
+                emulator.close_dispute(dispute_id, status)
+
             try:
-                yield Harness(processor, clock, pay, dispute, lambda: emulator.sent)
+                yield Harness(
+                    processor, clock, pay, dispute, lambda: emulator.sent, pay_by_debit, settle_debit, close_dispute
+                )
             finally:
                 await processor.aclose()
 
@@ -175,6 +202,59 @@ async def test_checkout_creation_is_idempotent_per_reference(harness: Harness) -
     first = await harness.processor.create_checkout(request)
     again = await harness.processor.create_checkout(request)
     assert first.session_id == again.session_id
+
+
+async def test_a_delayed_debit_completes_unpaid_then_sends_async_payment_succeeded(harness: Harness) -> None:
+    request = checkout_request(None)
+    hosted = await harness.processor.create_checkout(request)
+    await harness.pay_by_debit(hosted.session_id, True)
+    completed = harness.processor.verify_event(*harness.sent()[-1])
+    assert (completed.type, completed.session_id, completed.payment_status) == (
+        "checkout.session.completed",
+        hosted.session_id,
+        "unpaid",
+    )
+    assert completed.payment_intent_id is not None  # the PaymentIntent exists, still processing
+    await harness.settle_debit(hosted.session_id)
+    settled = harness.processor.verify_event(*harness.sent()[-1])
+    assert (settled.type, settled.session_id, settled.payment_status) == (
+        "checkout.session.async_payment_succeeded",
+        hosted.session_id,
+        "paid",
+    )
+    assert (settled.payment_intent_id, settled.amount, settled.currency) == (completed.payment_intent_id, 500, "eur")
+    assert settled.client_reference_id == request.reference
+    assert await harness.processor.card_summary(completed.payment_intent_id) is None  # no card paid
+
+
+async def test_a_failed_debit_sends_async_payment_failed(harness: Harness) -> None:
+    hosted = await harness.processor.create_checkout(checkout_request(None))
+    await harness.pay_by_debit(hosted.session_id, False)
+    await harness.settle_debit(hosted.session_id)
+    failed = harness.processor.verify_event(*harness.sent()[-1])
+    assert (failed.type, failed.session_id, failed.payment_status) == (
+        "checkout.session.async_payment_failed",
+        hosted.session_id,
+        "unpaid",
+    )
+    assert len(harness.sent()) == 2  # completed (unpaid), then failed
+
+
+@pytest.mark.parametrize("status", ["won", "lost"])
+async def test_a_closed_dispute_sends_charge_dispute_closed_with_its_status(harness: Harness, status: str) -> None:
+    _, intent = await paid_session(harness)
+    await harness.dispute(intent)
+    created = harness.processor.verify_event(*harness.sent()[-1])
+    assert created.status == "needs_response" and created.object_id.startswith("dp_")
+    await harness.close_dispute(created.object_id, status)
+    closed = harness.processor.verify_event(*harness.sent()[-1])
+    assert (closed.type, closed.object_id, closed.payment_intent_id, closed.status, closed.amount) == (
+        "charge.dispute.closed",
+        created.object_id,
+        intent,
+        status,
+        500,
+    )
 
 
 @pytest.mark.parametrize("how", ["tampered", "stale", "future", "wrong_secret", "missing", "malformed"])

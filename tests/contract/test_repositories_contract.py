@@ -27,7 +27,7 @@ from dreamina.ports.audit import AuditEvent
 from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
 from dreamina.ports.keys import SubjectKey
-from dreamina.ports.policy import PolicyAcceptance
+from dreamina.ports.policy import NoticeRunStatus, PolicyAcceptance, PolicyNoticeRun
 from dreamina.ports.tokens import AccountToken, TokenPurpose
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.contract.generation_records import write_generation_rows
@@ -501,6 +501,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await uow.sessions.add(session)
     await uow.subject_keys.add(SubjectKey(subject_id=subject, wrapped_key=b"k", created_at=NOW))
     await uow.policies.add(make_policy(1))
+    await uow.notice_runs.add(PolicyNoticeRun(1, NoticeRunStatus.PENDING, 0, requested_at=NOW))
     await uow.acceptances.add(make_acceptance(subject, NOW))
     await uow.audit.append(make_event(subject, NOW))
     await uow.disclosures.record(make_disclosure(subject, NOW))

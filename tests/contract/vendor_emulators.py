@@ -12,6 +12,7 @@ import base64
 import io
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -44,7 +45,14 @@ class VendorEmulator:
         self.requests: list[httpx.Request] = []
         self.jobs: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
-        self.transport = httpx.MockTransport(self.handle)
+        # called as each request arrives, before it is answered: a test looks at our database at that moment
+        self.on_arrival: Callable[[httpx.Request], Awaitable[None]] | None = None
+        self.transport = httpx.MockTransport(self._arrive)
+
+    async def _arrive(self, request: httpx.Request) -> httpx.Response:
+        if self.on_arrival is not None:
+            await self.on_arrival(request)
+        return self.handle(request)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)

@@ -57,7 +57,7 @@ def logs() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     configure_logging("DEBUG", stream=stream)
     yield stream
-    configure_logging("WARNING")
+    configure_logging("INFO")  # the level the service runs at, so the log audit sees what it would log
 
 
 @pytest.fixture

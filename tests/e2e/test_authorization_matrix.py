@@ -39,6 +39,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/.well-known/gpc.json"): PUBLIC,
     ("GET", "/v1/consent"): PUBLIC,
     ("PUT", "/v1/consent"): PUBLIC,
+    ("GET", "/v1/consent/history"): PUBLIC,
     ("POST", "/v1/analytics/events"): PUBLIC,
     ("GET", "/v1/me/objections"): SUBJECT,
     ("PUT", "/v1/me/objections"): SUBJECT,
@@ -47,6 +48,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/v1/me/disclosures"): SUBJECT,
     ("GET", "/v1/admin/analytics/summary"): ANALYSTS,
     ("POST", "/v1/admin/policy/versions"): ANALYSTS,
+    ("GET", "/v1/admin/policy/versions/{version}/notices"): ANALYSTS,
     ("GET", "/v1/admin/subjects/{subject_id}/consent"): EVERY_STAFF_ROLE,
     ("GET", "/v1/privacy/requests"): SUBJECT,
     ("POST", "/v1/privacy/requests"): SUBJECT,
@@ -316,7 +318,7 @@ async def test_staff_operations_need_the_right_role(
         callers[role] = await signed_in(client, f"{role}@example.com")
         await container.identity.staff.grant(f"{role}@example.com", role)
     subject_id = (await client.get("/v1/me", headers=callers["subject"])).json()["id"]
-    path = template.replace("{subject_id}", subject_id)
+    path = template.replace("{subject_id}", subject_id).replace("{version}", "1")
     if "{request_id}" in path:
         path = path.replace("{request_id}", await _make_resource(client, callers["subject"], "request_id"))
     if "{report_id}" in path:
@@ -401,6 +403,7 @@ async def test_the_full_matrix(operation: tuple[str, str], tmp_path: Any) -> Non
                 await container.identity.staff.grant(f"{caller}@example.com", caller)
         subject_id = (await client.get("/v1/me", headers=headers["user_a"])).json()["id"]
         path = template.replace("{subject_id}", subject_id).replace("{key}", "outputs/x/y/0.png")
+        path = path.replace("{version}", "1")  # the shipped policy version
         while "{" in path:
             parameter = path.split("{", 1)[1].split("}", 1)[0]
             if parameter == "report_id":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.payments import events as signed
 from dreamina.bootstrap import Container
 from dreamina.ports.generation import GenerationKind
@@ -133,3 +135,23 @@ async def test_sending_the_email_to_the_processor_is_a_recorded_disclosure(
         )
     finally:
         await wired.aclose()
+
+
+async def test_a_sepa_debit_on_the_sandbox_page_is_credited_only_when_the_bank_confirms_it(
+    client: AsyncTestClient, container: Container
+) -> None:
+    auth = await signed_in(client, "debit@example.com")
+    succeeds, fails = signed.SEPA_TEST_IBANS
+    refused = await client.post(await start_checkout(client, auth), data={"iban": "DE00123456780000000000"})
+    assert refused.status_code == 422  # only the sandbox's test IBANs
+    failed = await client.post(await start_checkout(client, auth), data={"iban": fails})
+    assert failed.status_code == 402 and "did not" in failed.text
+    assert await balance(client, auth) == 40
+    mailer = container.infra.mailer
+    assert isinstance(mailer, InMemoryMailer)
+    assert [m.kind for m in mailer.sent_to("debit@example.com") if m.kind == "payment_failed"] == ["payment_failed"]
+    paid = await client.post(await start_checkout(client, auth), data={"iban": succeeds})
+    assert paid.status_code == 200, paid.text
+    assert await balance(client, auth) == 140
+    sent = [json.loads(payload)["type"] for payload, _ in sandbox(container).sent[-2:]]
+    assert sent == ["checkout.session.completed", "checkout.session.async_payment_succeeded"]

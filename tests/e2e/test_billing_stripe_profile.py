@@ -3,6 +3,7 @@ checkout over HTTP, the buyer pays on the (emulated) hosted page, Stripe's signe
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from dreamina.adapters.memory.mail import InMemoryMailer
+from dreamina.adapters.payments import events as signed
 from dreamina.adapters.payments.stripe_processor import StripePaymentProcessor
 from dreamina.bootstrap import Container, build_container
 from dreamina.entrypoints.http.app import create_app
@@ -88,3 +91,67 @@ async def test_a_pack_bought_through_stripe_is_credited_once_and_refunds_claw_ba
 
     erased = await billing(container).records.pseudonymise_subject(uuid.UUID(me["id"]))
     assert erased.processor_customer_deleted is True and emulator.customers == {}
+
+
+async def _deliver(client: AsyncTestClient, emulator: StripeEmulator, *, times: int = 1) -> list[str]:
+    """POST Stripe's latest signed event to the webhook ``times`` times (redelivery); the outcomes."""
+    payload, header = emulator.sent[-1]
+    outcomes = []
+    for _ in range(times):
+        answer = await client.post("/v1/billing/webhooks/stripe", content=payload, headers={"Stripe-Signature": header})
+        assert answer.status_code == 200, answer.text
+        outcomes.append(answer.json()["outcome"])
+    return outcomes
+
+
+async def _buy_by_debit(client: AsyncTestClient, emulator: StripeEmulator, email: str, iban: str) -> dict[str, str]:
+    auth = await signed_in(client, email)
+    started = await client.post("/v1/billing/checkout", json={"pack_id": "starter"}, headers=auth)
+    session_id = started.json()["session_id"]
+    emulator.pay_by_debit(session_id, iban)
+    assert await _deliver(client, emulator, times=2) == ["awaiting_payment", "duplicate"]
+    assert await balance(client, auth) == 40  # nothing until the bank answers
+    emulator.settle_debit(session_id)
+    return auth
+
+
+async def test_a_sepa_debit_through_stripe_is_credited_once_when_the_bank_confirms_it(
+    stripe_app: tuple[AsyncTestClient, Container, StripeEmulator],
+) -> None:
+    client, _, emulator = stripe_app
+    auth = await _buy_by_debit(client, emulator, "debit.buyer@example.com", signed.SEPA_TEST_IBANS[0])
+    assert await _deliver(client, emulator, times=3) == ["credited", "duplicate", "duplicate"]
+    assert await balance(client, auth) == 140
+    kinds = [e["kind"] for e in (await client.get("/v1/billing/ledger", headers=auth)).json()["entries"]]
+    assert sorted(kinds) == ["purchase", "welcome_grant"]
+
+
+async def test_a_failed_debit_through_stripe_credits_nothing_and_tells_the_buyer(
+    stripe_app: tuple[AsyncTestClient, Container, StripeEmulator],
+) -> None:
+    client, container, emulator = stripe_app
+    auth = await _buy_by_debit(client, emulator, "debit.fails@example.com", signed.SEPA_TEST_IBANS[1])
+    assert await _deliver(client, emulator, times=2) == ["payment_failed", "duplicate"]
+    assert await balance(client, auth) == 40
+    mailer = container.infra.mailer
+    assert isinstance(mailer, InMemoryMailer)
+    (told,) = [m for m in mailer.sent_to("debit.fails@example.com") if m.kind == "payment_failed"]
+    assert "no credits were added" in told.body
+
+
+async def test_disputes_through_stripe_won_give_the_credits_back_and_lost_keep_them_withdrawn(
+    stripe_app: tuple[AsyncTestClient, Container, StripeEmulator],
+) -> None:
+    client, _, emulator = stripe_app
+    for status, left in (("won", 140), ("lost", 40)):
+        auth = await signed_in(client, f"disputed.{status}@example.com")
+        started = await client.post("/v1/billing/checkout", json={"pack_id": "starter"}, headers=auth)
+        assert emulator.pay(started.json()["session_id"], "4242424242424242")
+        await _deliver(client, emulator)
+        intent = json.loads(emulator.sent[-1][0])["data"]["object"]["payment_intent"]
+        emulator.dispute(intent, None)
+        assert await _deliver(client, emulator, times=2) == ["clawed_back", "duplicate"]
+        assert await balance(client, auth) == 40
+        emulator.close_dispute(json.loads(emulator.sent[-1][0])["data"]["object"]["id"], status)
+        assert await _deliver(client, emulator, times=2) == [f"dispute_{status}", "duplicate"]
+        assert await balance(client, auth) == left, status

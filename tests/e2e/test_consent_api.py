@@ -96,11 +96,39 @@ async def test_consent_starts_empty_and_every_choice_is_history_naming_the_polic
     body = withdrawn.json()
     assert body["analytics"] is False and body["method"] == "settings"
     policy = (await client.get("/v1/privacy/policy")).json()
-    assert [(h["method"], h["analytics"]) for h in body["history"]] == [("api", True), ("settings", False)]
+    assert [(h["method"], h["analytics"]) for h in body["history"]] == [("settings", False), ("api", True)]
     assert {(h["policy_version"], h["content_sha256"]) for h in body["history"]} == {
         (policy["version"], policy["content_sha256"])
     }
     assert "set-cookie" not in withdrawn.headers  # the existing device id is kept
+
+
+async def test_the_history_is_paged_newest_first(client: AsyncTestClient) -> None:
+    device = await new_device(client, analytics=True)
+    for i in range(24):
+        answer = await client.put(
+            "/v1/consent",
+            json={**CHOICE_OFF, "analytics": bool(i % 2), "method": "settings"},
+            headers=with_device(device),
+        )
+        assert answer.status_code == 200
+    body = answer.json()
+    assert len(body["history"]) == 20 and body["history"][0]["analytics"] is True  # the write just made comes first
+    assert body["history_next"] == body["history"][-1]["id"]
+    seen, before = [], None
+    while True:
+        query = {"limit": 7} | ({"before": before} if before else {})
+        page = (await client.get("/v1/consent/history", params=query, headers=with_device(device))).json()
+        seen += page["items"]
+        if not (before := page["next_before"]):
+            break
+    assert len(seen) == 25 and len({h["id"] for h in seen}) == 25 and seen[:20] == body["history"]
+    assert seen[-1]["method"] == "banner"  # the first choice comes last
+    for bad in ({"limit": 0}, {"limit": 101}, {"before": "not-a-uuid"}):
+        refused = await client.get("/v1/consent/history", params=bad, headers=with_device(device))
+        assert refused.status_code == 400 and refused.headers["content-type"].startswith("application/problem+json")
+    stranger = await client.get("/v1/consent/history", params={"before": seen[3]["id"]})
+    assert stranger.status_code == 200 and stranger.json() == {"items": [], "next_before": None}
 
 
 async def test_bad_consent_bodies_are_problems(client: AsyncTestClient) -> None:
@@ -119,7 +147,7 @@ async def test_gpc_is_recorded_once_and_holds_after_later_requests(client: Async
     body = seen.json()
     assert body["gpc"] is True and body["marketing"] is False and body["sale_share_opt_out"] is True
     assert body["analytics"] is True  # GPC opts out of sale/share and marketing, not of first-party analytics
-    assert [h["method"] for h in body["history"]] == ["banner", "gpc"]
+    assert [h["method"] for h in body["history"]] == ["gpc", "banner"]  # newest first
 
     later = await client.put(
         "/v1/consent",
@@ -129,7 +157,7 @@ async def test_gpc_is_recorded_once_and_holds_after_later_requests(client: Async
     assert later.json()["marketing"] is False and later.json()["gpc"] is True
     again = (await client.get("/v1/consent", headers=with_device(device))).json()
     assert again["marketing"] is False and again["sale_share_opt_out"] is True
-    assert [h["method"] for h in again["history"]] == ["banner", "gpc", "banner"]
+    assert [h["method"] for h in again["history"]] == ["banner", "gpc", "banner"][::-1]
 
 
 async def test_only_exactly_1_is_a_gpc_signal(client: AsyncTestClient) -> None:

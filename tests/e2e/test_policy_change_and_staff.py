@@ -102,7 +102,8 @@ async def test_a_policy_change_end_to_end(client: AsyncTestClient, container: Co
     assert published.status_code == 201, published.text
     body = published.json()
     assert body["version"] == 2 and body["last_updated"] == effective.date().isoformat()
-    assert body["notices_sent"] == 2  # every account: the user and the admin
+    assert body["notices"]["status"] == "pending"  # the request only records that notices are due
+    assert await container.consent.policy_changes.send_due_notices() == 2  # every account: the user and the admin
     notices = [m for m in mailer.sent if m.kind == "policy_change"]
     assert sorted(m.to for m in notices) == ["admin@example.com", "notified@example.com"]
     assert body["content_sha256"] in notices[0].body

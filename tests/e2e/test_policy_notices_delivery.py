@@ -76,6 +76,7 @@ async def test_notices_are_delivered_and_only_notified_subjects_accept_by_contin
             "/v1/admin/policy/versions", json={"text": NEW_TEXT, "effective_at": effective.isoformat()}, headers=admin
         )
         assert published.status_code == 201, published.text
+        await container.consent.policy_changes.send_due_notices()  # the notice job
         notices = [m for m in delivered() if m.kind == "policy_change"]
         assert sorted(m.to for m in notices) == ["boss@example.com", "reader@example.com"]
         assert all(published.json()["content_sha256"] in m.body for m in notices)

@@ -6,8 +6,11 @@ A second subject who is not erased proves the scanner finds what it looks for.
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,7 +27,7 @@ from dreamina.adapters.object_store import LocalObjectStore
 from dreamina.adapters.sql.database import Database
 from dreamina.adapters.sql.schema import metadata
 from dreamina.bootstrap import Container, build_container, sql_database
-from dreamina.domain.consent.analytics import IncomingEvent
+from dreamina.domain.consent.analytics import IncomingEvent, subject_pseudonyms
 from dreamina.domain.consent.preferences import Choices, Requester
 from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.identity.registrations import SignUp
@@ -34,14 +37,19 @@ from dreamina.domain.support.tickets import NewTicket
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.consent import ConsentMethod
 from dreamina.ports.disclosures import Disclosure
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
 
+from ..contract.unfinished_uploads import abandon_upload
 from ..e2e.conftest import test_overrides
 
 PASSWORD = "correct horse battery staple"
 
 
-def _needles(subject: UUID, email: str, prompt: str, image: bytes) -> dict[str, bytes]:
+def _needles(container: Container, subject: UUID, email: str, prompt: str, image: bytes) -> dict[str, bytes]:
+    """What ties data to the subject: ids, address, prompt, image, and the analytics pseudonym of today (analytics
+    rows carry no subject id, so without it an erasure that kept them would leave nothing to find)."""
+    today = container.infra.clock.now().date()
     return {
         "subject id (text)": str(subject).encode(),
         "subject id (hex)": subject.hex.encode(),
@@ -49,7 +57,14 @@ def _needles(subject: UUID, email: str, prompt: str, image: bytes) -> dict[str, 
         "email": email.encode(),
         "prompt": prompt.encode(),
         "image bytes": image,
+        "analytics pseudonym": subject_pseudonyms(container.infra.vault, subject, today)[0].encode(),
+        "analytics page": _page(email).encode(),
     }
+
+
+def _page(email: str) -> str:
+    """A page path only this subject's analytics events carry."""
+    return "/gallery/" + uuid.uuid5(uuid.NAMESPACE_URL, email).hex
 
 
 def _as_bytes(value: Any) -> bytes:
@@ -78,11 +93,23 @@ async def scan_tables(database: Database, needles: dict[str, bytes]) -> list[str
     return sorted(set(found))
 
 
+def _files_on_disk(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
 async def scan_objects(container: Container, needles: dict[str, bytes]) -> list[str]:
+    """Every object (key and bytes), every unfinished upload's key, and every file of the store on disk (partial
+    files a killed writer left included)."""
+    store = container.infra.object_store
+    assert isinstance(store, LocalObjectStore)
     found: list[str] = []
-    for key in await container.infra.object_store.list(""):
-        data = key.encode() + b"\n" + await container.infra.object_store.get(key)
+    for key in await store.list(""):
+        data = key.encode() + b"\n" + await store.get(key)
         found.extend(f"object {key}: {what}" for what, needle in needles.items() if needle in data)
+    for key in await store.list_incomplete(""):
+        found.extend(f"unfinished upload {key}: {what}" for what, needle in needles.items() if needle in key.encode())
+    for path, data in (await asyncio.to_thread(_files_on_disk, store.root)).items():
+        found.extend(f"file {path}: {what}" for what, needle in needles.items() if needle in path.encode() + data)
     return sorted(set(found))
 
 
@@ -114,7 +141,7 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
     me = Requester(subject_id=subject)
     await container.consent.choices.choose(me, Choices(functional=True, analytics=True), ConsentMethod.API)
     recorded = await container.consent.analytics.ingest(
-        me, [IncomingEvent("page_view", page="/gallery")], address="203.0.113.9", user_agent="Mozilla/5.0"
+        me, [IncomingEvent("page_view", page=_page(email))], address="203.0.113.9", user_agent="Mozilla/5.0"
     )
     assert recorded.recorded == 1
     assert (
@@ -137,6 +164,7 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
     store = container.infra.object_store
     await store.put(f"uploads/{subject}/ref.png", image, "image/png")
     await store.put(f"outputs/{subject}/gen1/out.png", image[::-1] + image, "image/png")
+    abandon_upload(store, f"outputs/{subject}/gen2/out.png", data=image)  # a worker killed while storing an output
     now = container.infra.clock.now()
     async with container.infra.uow() as uow:
         await uow.disclosures.record(
@@ -188,8 +216,8 @@ async def test_nothing_links_to_an_erased_subject(wired: tuple[Container, Databa
     image_b = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 8
     erased = await _rich_account(container, "erase.me@example.com", "a red fox at dawn", image_a)
     kept = await _rich_account(container, "keep.me@example.com", "a blue whale at dusk", image_b)
-    erased_needles = _needles(erased, "erase.me@example.com", "a red fox at dawn", image_a)
-    kept_needles = _needles(kept, "keep.me@example.com", "a blue whale at dusk", image_b)
+    erased_needles = _needles(container, erased, "erase.me@example.com", "a red fox at dawn", image_a)
+    kept_needles = _needles(container, kept, "keep.me@example.com", "a blue whale at dusk", image_b)
 
     # before: the scanner sees the subject everywhere it is stored
     before = await scan_tables(database, erased_needles)
@@ -214,6 +242,7 @@ async def test_nothing_links_to_an_erased_subject(wired: tuple[Container, Databa
     assert any(f.startswith("accounts.") for f in kept_rows)
     assert any(f.startswith("privacy_requests.") for f in kept_rows)
     for table in (
+        "analytics_events",
         "generations",
         "uploads",
         "consent_records",
@@ -224,3 +253,36 @@ async def test_nothing_links_to_an_erased_subject(wired: tuple[Container, Databa
     ):
         assert any(f.startswith(table + ".") for f in kept_rows), table  # every module's data was really there
     assert any("image bytes" in f for f in await scan_objects(container, kept_needles))
+
+
+@pytest.fixture
+async def on_every_store(uow_factory: UnitOfWorkFactory, tmp_path: Path) -> AsyncIterator[Container]:
+    """The service over the memory fakes, SQLite and PostgreSQL (``uow_factory``), objects in a local folder."""
+    overrides = test_overrides()
+    overrides["object_store"] = LocalObjectStore(tmp_path / "objects", url_signing_key=b"k" * 32, base_url="http://x/")
+    overrides["processor_erasers"] = {"stripe": RecordingProcessorEraser("stripe")}
+    container = build_container(load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}), uow=uow_factory, **overrides)
+    await container.start()
+    try:
+        yield container
+    finally:
+        await container.aclose()
+
+
+async def test_an_export_holds_nothing_of_another_subject(on_every_store: Container) -> None:
+    """G5 isolation: two subjects with data in every holder; the archive of one holds none of the other's needles
+    (analytics found by pseudonym included), and does hold its own."""
+    container = on_every_store
+    image_a, image_b = (b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 8 for _ in range(2))
+    mine = await _rich_account(container, "export.me@example.com", "a green heron in reeds", image_a)
+    other = await _rich_account(container, "other.one@example.com", "a grey owl at noon", image_b)
+    rights = container.data_rights.requests
+    request = await rights.submit(mine, "export", {}, password=PASSWORD)
+    await container.data_rights.jobs.run_due()
+    key = next(k for k in await container.infra.object_store.list(f"exports/{mine}/") if str(request.id) in k)
+    with zipfile.ZipFile(io.BytesIO(await container.infra.object_store.get(key))) as archive:
+        contents = b"\n".join(name.encode() + b"\n" + archive.read(name) for name in archive.namelist())
+    own = _needles(container, mine, "export.me@example.com", "a green heron in reeds", image_a)
+    foreign = _needles(container, other, "other.one@example.com", "a grey owl at noon", image_b)
+    assert [what for what, needle in foreign.items() if needle in contents] == []
+    assert {"subject id (text)", "email", "prompt", "analytics page"} <= {w for w, n in own.items() if n in contents}

@@ -5,12 +5,13 @@ once, and a worker killed mid-job loses nothing and leaves exactly one set of ou
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 
 from dreamina.adapters.clock import MovableClock
@@ -57,7 +58,8 @@ class WorkerKilled(BaseException):
 
 
 class CrashingStore(InMemoryObjectStore):
-    """Dies while writing the ``crash_on``-th output stream, after the earlier outputs were stored."""
+    """Dies while writing the ``crash_on``-th output stream (its first chunk sent: an unfinished upload stays, as
+    on S3), after the earlier outputs were stored."""
 
     def __init__(self, crash_on: int | None = None) -> None:
         super().__init__()
@@ -68,8 +70,15 @@ class CrashingStore(InMemoryObjectStore):
         self.streams += 1
         if self.crash_on is not None and self.streams == self.crash_on:
             self.crash_on = None
-            raise WorkerKilled
+            return await super().put_stream(key, _dies_after_first_chunk(chunks), content_type)
         return await super().put_stream(key, chunks, content_type)
+
+
+async def _dies_after_first_chunk(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        yield chunk
+        break
+    raise WorkerKilled
 
 
 @dataclass
@@ -191,6 +200,37 @@ async def test_swapping_the_provider_changes_no_behaviour(uow_factory: UnitOfWor
         assert disclosure.reference == str(submitted.id)
 
 
+@pytest.mark.parametrize("fault", [None, "refusal"])
+@pytest.mark.parametrize("provider", ["openai", "replicate", "runway"])
+async def test_the_disclosure_is_committed_before_the_request_leaves(
+    uow_factory: UnitOfWorkFactory, provider: str, fault: str | None
+) -> None:
+    """G10 ordering: when the vendor receives the prompt, the ledger entry is already committed (another unit of
+    work sees it), refused prompts included (the vendor read them all the same)."""
+    world = await make_world(uow_factory, provider)
+    assert world.emulator is not None
+    committed_on_arrival: list[int] = []
+
+    async def look(request: httpx.Request) -> None:
+        if request.method == "POST" and request.url.host != "cdn.example" and not request.url.path.endswith("cancel"):
+            async with world.uow() as uow:  # a unit of work of its own sees only what was committed
+                committed_on_arrival.append(len(await uow.disclosures.list_for_subject(world.subject)))
+
+    world.emulator.on_arrival = look
+    world.emulator.fault = fault
+    request = GenerationRequest(
+        kind=kind_for(provider),
+        prompt="a quiet harbour",
+        reference_upload_ids=[await world.reference()],
+        duration_seconds=5,
+    )
+    submitted = await world.generations().submit(world.subject, request)
+    await world.queue.drain(world.runner().run)
+    assert committed_on_arrival and committed_on_arrival[0] == 1, committed_on_arrival
+    view = await world.generations().get(world.subject, submitted.id)
+    assert view.status is (GenerationStatus.FAILED if fault else GenerationStatus.SUCCEEDED)
+
+
 @pytest.mark.parametrize("provider", ["openai", "replicate", "runway"])
 async def test_429_is_retried_no_sooner_than_retry_after(uow_factory: UnitOfWorkFactory, provider: str) -> None:
     world = await make_world(uow_factory, provider)
@@ -297,6 +337,33 @@ async def test_a_worker_killed_mid_job_is_retried_and_leaves_exactly_one_set_of_
     if world.emulator is not None:
         created = [r for r in world.emulator.requests if r.method == "POST" and not r.url.path.endswith("cancel")]
         assert len(created) == 1  # resumed the vendor's job instead of paying for a second one
+    # the killed attempt's unfinished upload holds part of an output until the generation is deleted
+    assert len(await world.store.list_incomplete(outputs_prefix(world.subject, submitted.id))) == 1
+    await world.generations(providers).delete(world.subject, submitted.id)
+    assert await world.store.list_incomplete(f"outputs/{world.subject}") == []
+
+
+async def test_a_job_whose_runs_keep_dying_fails_with_a_refund_once_past_its_attempt_budget(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """A job that kills its worker every time (never reaching the provider's retry path) still ends: the run after
+    the last attempt fails it and releases the credits, instead of re-queueing it for ever."""
+    world = await make_world(uow_factory, "offline", CrashingStore())
+    generations = world.generations(max_attempts=2)
+    submitted = await generations.submit(world.subject, GenerationRequest(kind="image", prompt="p"))
+    world.queue.pending.clear()
+    for _ in range(2):
+        world.store.crash_on, world.store.streams = 1, 0
+        with pytest.raises(WorkerKilled):
+            await world.runner(max_attempts=2).run(submitted.id)
+    report = await world.runner(max_attempts=2).run(submitted.id)
+    view = await generations.get(world.subject, submitted.id)
+    assert (report.outcome, view.status, view.failure_reason) == (
+        GenerationStatus.FAILED,
+        GenerationStatus.FAILED,
+        REASON_UNAVAILABLE,
+    )
+    assert world.charges.effective(submitted.id) == "release"
 
 
 async def test_cancel_before_the_worker_runs_sends_nothing(uow_factory: UnitOfWorkFactory) -> None:

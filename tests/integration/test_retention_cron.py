@@ -4,18 +4,17 @@ embedded profile; ``dreamina sweep`` prints counts per task and per category."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.database import InMemoryDatabase
-from dreamina.adapters.queue.saq_queue import RETENTION_TASK_NAME, SaqJobQueue, make_worker, retention_cron_job
+from dreamina.adapters.queue.saq_queue import RETENTION_TASK_NAME, SaqJobQueue
+from dreamina.adapters.queue.saq_worker import make_worker, retention_cron_job
 from dreamina.adapters.retention_runs import PeriodicSweep
 from dreamina.bootstrap import memory_database
 from dreamina.domain.identity.retention import AuditEventsPastLegalPeriod
@@ -77,19 +76,6 @@ async def test_the_embedded_profile_sweeps_every_interval_in_process() -> None:
         await periodic.stop()
 
 
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    url = os.environ.get("DREAMINA_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("DREAMINA_TEST_REDIS_URL is not set")
-    client = Redis.from_url(url)
-    try:
-        await client.ping()
-    finally:
-        await client.aclose()
-    yield url
-
-
 @pytest.mark.redis
 async def test_the_saq_worker_carries_the_cron_job_and_runs_the_sweep(redis_url: str) -> None:
     database = memory_database()
@@ -117,7 +103,10 @@ async def test_the_saq_worker_carries_the_cron_job_and_runs_the_sweep(redis_url:
 
 
 class _NoGenerations:
-    async def recover(self) -> int:
+    async def run(self, generation_id: uuid.UUID) -> Any:
+        raise AssertionError("no generation job in this test")
+
+    async def reap(self, held: Any, limit: int = 1000) -> int:
         return 0
 
 

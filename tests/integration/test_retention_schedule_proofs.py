@@ -8,6 +8,7 @@ Runs on memory, SQLite and PostgreSQL (``uow_factory``). A schedule entry with t
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,12 +20,14 @@ import pytest
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.crypto import InMemoryKeyVault
+from dreamina.adapters.mail.outbox import OutboxMailer, read_outbox
 from dreamina.adapters.memory.database import InMemoryDatabase
 from dreamina.adapters.memory.generation import ManualJobQueue, RecordingCharges
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import Container, build_container, declared_data_map
+from dreamina.domain.billing.data_map import SANDBOX_SESSION_DAYS
 from dreamina.domain.identity.child_report_data import INBOX_DAYS as CHILD_REPORT_INBOX_DAYS
 from dreamina.domain.identity.child_report_data import REPORT_RECORD_DAYS as CHILD_REPORT_RECORD_DAYS
 from dreamina.domain.identity.child_report_data import REPORTER_DATA_DAYS as CHILD_REPORTER_DATA_DAYS
@@ -35,11 +38,12 @@ from dreamina.domain.support.data_map import OTHER_TICKET_DAYS, PRIVACY_TICKET_D
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.generation import GenerationOutput, GenerationStatus
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
+from dreamina.ports.mail import MailMessage
 from dreamina.ports.tokens import AccountToken, TokenPurpose
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
 
-from ..contract.billing_rows import make_checkout, make_payment
+from ..contract.billing_rows import make_checkout, make_payment, make_sandbox_session
 from ..contract.consent_rows import analytics_event, consent_record
 from ..contract.data_rights_records import make_job, make_request, make_request_event
 from ..contract.generation_records import make_generation, make_upload
@@ -161,6 +165,23 @@ async def _kept_answers(c: Container) -> Check:
         async with c.infra.uow() as uow:
             assert await uow.idempotency_records.get(subject, ROUTE, "gone") is None
             assert await uow.idempotency_records.get(subject, ROUTE, "kept") == kept
+
+    return check
+
+
+async def _outbox_folder(c: Container) -> Check:
+    """Files in the embedded outbox folder, dated by their modification time; a crash's temporary file too."""
+    folder = c.infra.settings.resolved_mail_outbox
+    mailer = OutboxMailer(folder)
+    await mailer.send(MailMessage(to="gone@example.com", subject="old", body="code 123456", kind="welcome"))
+    await mailer.send(MailMessage(to="kept@example.com", subject="new", body="hello", kind="welcome"))
+    gone, kept = sorted(folder.glob("*.eml"))
+    os.utime(gone, ((NOW - timedelta(days=7) - JUST).timestamp(),) * 2)
+    os.utime(kept, ((NOW - timedelta(days=7) + JUST).timestamp(),) * 2)
+
+    async def check(c: Container) -> None:
+        assert not gone.exists() and kept.exists()
+        assert [m.to for m in read_outbox(folder)] == ["kept@example.com"]
 
     return check
 
@@ -317,6 +338,22 @@ async def _checkouts(c: Container) -> Check:
     return check
 
 
+async def _sandbox_sessions(c: Container) -> Check:
+    deadline = NOW - timedelta(days=SANDBOX_SESSION_DAYS)
+    gone, kept = make_sandbox_session(deadline - JUST), make_sandbox_session(deadline + JUST)
+    async with c.infra.uow() as uow:
+        await uow.sandbox_sessions.add(gone)
+        await uow.sandbox_sessions.add(kept)
+        await uow.commit()
+
+    async def check(c: Container) -> None:
+        async with c.infra.uow() as uow:
+            assert await uow.sandbox_sessions.get(gone.id) is None
+            assert await uow.sandbox_sessions.get(kept.id) is not None
+
+    return check
+
+
 async def _handled_events(c: Container) -> Check:
     deadline = NOW - timedelta(days=90)
     async with c.infra.uow() as uow:
@@ -468,6 +505,7 @@ SCENARIOS: dict[str, Scenario] = {
     "sessions": Scenario(_sessions),
     "queued_mail": Scenario(_queued_mail),
     "idempotency_records": Scenario(_kept_answers),
+    "outbox_folder": Scenario(_outbox_folder),
     "account_tokens": Scenario(_account_tokens),
     "analytics_events": Scenario(_analytics),
     "device_consent_records": Scenario(_device_consent),
@@ -478,6 +516,7 @@ SCENARIOS: dict[str, Scenario] = {
     "payment_records": Scenario(_payments),
     "checkout_sessions": Scenario(_checkouts),
     "handled_payment_events": Scenario(_handled_events),
+    "sandbox_checkout_sessions": Scenario(_sandbox_sessions),
     "prompts_and_outputs": Scenario(_content),
 }
 

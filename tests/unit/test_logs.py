@@ -55,7 +55,7 @@ def test_sensitive_keys_and_nested_values_are_redacted() -> None:
         )
         logging.getLogger("some.library").warning("connecting to %s as %s", "10.9.8.7", "c@example.com")
     finally:
-        configure_logging("WARNING")
+        configure_logging("INFO")  # the level the service runs at, so the log audit sees what it would log
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert lines[0]["email"] == "[redacted]"
     assert lines[0]["password"] == "[redacted]"
@@ -74,3 +74,39 @@ def test_sensitive_keys_and_nested_values_are_redacted() -> None:
         "c@example",
     ):
         assert leak not in text
+
+
+def test_the_log_audit_fails_when_redaction_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's log audit can fail: with the redaction processor turned into a no-op, a line carrying each kind
+    of personal data is found, kind by kind (and with redaction on, the same line passes)."""
+    from dreamina.adapters import logs as log_module
+    from tests.log_audit import scan
+
+    token = "Zx9" + "q" * 40
+    secrets_seen = {"correct horse battery staple", token, "a red fox at dawn over the hills"}
+    values = {
+        "contact": "ada@example.com",
+        "peer": "203.0.113.7",
+        "peer6": "2001:db8::8a2e:370:7334",
+        "auth": "Bearer abcdefghijklmnop",
+        "card": "4242 4242 4242 4242",
+        "password": "correct horse battery staple",
+        "token": token,
+        "prompt": "a red fox at dawn over the hills",
+    }
+
+    monkeypatch.setattr(log_module, "_extra_sinks", [])  # these lines stay out of the suite's own audit
+
+    def emit() -> str:
+        stream = io.StringIO()
+        configure_logging("INFO", stream=stream)
+        try:
+            get_logger("t").info("event", **values)
+        finally:
+            configure_logging("INFO")
+        return stream.getvalue()
+
+    assert scan(emit(), secrets_seen) == []  # redaction on: nothing to find
+    monkeypatch.setattr(log_module, "redact", lambda _logger, _name, event: event)
+    kinds = {leak.split(":", 1)[0] for leak in scan(emit(), secrets_seen)}
+    assert kinds == {"email", "ipv4", "ipv6", "bearer", "card number", "secret"}

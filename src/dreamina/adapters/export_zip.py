@@ -17,9 +17,11 @@ from typing import Any
 
 from stream_zip import ZIP_64, async_stream_zip
 
+from dreamina.adapters.logs import get_logger
 from dreamina.ports.object_store import ObjectStore
 
 _DONE = object()
+log = get_logger("dreamina.export")
 
 
 class ArchiveAborted(RuntimeError):
@@ -97,6 +99,10 @@ class ZipExportArchive:
         self._chunk_size = chunk_size
 
     async def build(self, key: str, readme: str, fill: Callable[[Any], Awaitable[None]]) -> int:
+        # an earlier attempt killed mid-upload left parts holding the subject's data under this very key
+        stale = await self._store.abort_incomplete(key)
+        if stale:
+            log.info("export_stale_uploads_aborted", uploads=stale)
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
         sink = _QueueSink(queue)
 

@@ -1,29 +1,26 @@
-"""Object storage on the local filesystem (embedded profile) and on S3-compatible services (obstore)."""
+"""Object storage on the local filesystem (embedded profile); S3 lives in ``s3_object_store``."""
 
 from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import errno
 import hashlib
 import hmac
 import os
 import secrets
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 from urllib.parse import quote
-
-import obstore
-from obstore.exceptions import NotFoundError
-from obstore.store import S3Store
 
 from dreamina.ports.clock import Clock
 from dreamina.ports.object_store import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_SIGNED_URL_SECONDS,
-    MAX_BATCH_DELETE,
     ObjectNotFound,
     validate_content_type,
     validate_expiry,
@@ -31,17 +28,19 @@ from dreamina.ports.object_store import (
     validate_prefix,
 )
 
-if TYPE_CHECKING:
-    from obstore.store import S3Config
-
 _MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
+PARTIAL_SUFFIX = ".part"
+OPEN_ATTEMPTS = 50
+STALE_PARTIAL_SECONDS = 24 * 3600  # no write lasts a day: a partial file that old was left by a killed writer
 _DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 class LocalObjectStore:
     """Objects as files under ``root/objects/<key>``, content types beside them under ``root/meta/<key>``.
 
-    Writes go to ``root/tmp`` first and are renamed into place, so readers never see a partial object.
+    Writes go to ``root/tmp/<key>/<random>.part`` first and are renamed into place, so readers never see a partial
+    object; a partial file a killed writer left is an incomplete upload of ``<key>`` (``list_incomplete``), and any
+    older than a day is removed when the store opens (as the S3 lifecycle rule aborts incomplete uploads).
     Signed URLs are ``base_url/<key>?expires=<unix>&signature=<hex HMAC-SHA256>``; the HTTP layer checks
     them with :meth:`verify_signed` and serves the object itself. Unlike S3, a key cannot be both an object
     and a prefix of another (``a`` and ``a/b``): that raises ``ValueError``.
@@ -65,6 +64,7 @@ class LocalObjectStore:
         self._now = clock.now if clock else lambda: datetime.now(UTC)
         for directory in (self.root, self._objects, self._meta, self._tmp):
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._remove_partials(self._tmp, older_than=time.time() - STALE_PARTIAL_SECONDS)
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         validate_key(key)
@@ -74,7 +74,7 @@ class LocalObjectStore:
     async def put_stream(self, key: str, chunks: AsyncIterable[bytes], content_type: str) -> int:
         validate_key(key)
         validate_content_type(content_type)
-        temporary, handle = await asyncio.to_thread(self._open_temporary)
+        temporary, handle = await asyncio.to_thread(self._open_temporary, key)
         written = 0
         try:
             async for chunk in chunks:
@@ -82,7 +82,7 @@ class LocalObjectStore:
             await asyncio.to_thread(self._commit, handle, temporary, key, content_type)
         except BaseException:
             handle.close()
-            temporary.unlink(missing_ok=True)
+            self._discard(temporary, key)
             raise
         return written
 
@@ -122,6 +122,20 @@ class LocalObjectStore:
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._object_path(key).is_file)
 
+    async def list_incomplete(self, prefix: str) -> builtins.list[str]:
+        normalised = validate_prefix(prefix, allow_empty=True)
+        return await asyncio.to_thread(self._partials, normalised)
+
+    async def abort_incomplete(self, prefix: str) -> int:
+        normalised = validate_prefix(prefix, allow_empty=False)
+
+        def abort() -> int:
+            removed = self._remove_partials(self._tmp / normalised)
+            self._prune(self._tmp, normalised)  # the folders above, if that left them empty
+            return removed
+
+        return await asyncio.to_thread(abort)
+
     async def signed_url(self, key: str, expires_in_seconds: int = DEFAULT_SIGNED_URL_SECONDS) -> str:
         validate_key(key)
         expires = int(self._now().timestamp()) + validate_expiry(expires_in_seconds)
@@ -153,21 +167,56 @@ class LocalObjectStore:
     def _object_path(self, key: str) -> Path:
         return self._objects / validate_key(key)
 
-    def _open_temporary(self) -> tuple[Path, IO[bytes]]:
-        temporary = self._tmp / f"{secrets.token_hex(16)}.part"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        return temporary, os.fdopen(descriptor, "wb")
+    def _open_temporary(self, key: str) -> tuple[Path, IO[bytes]]:
+        folder = self._tmp / key
+        for _ in range(OPEN_ATTEMPTS):  # a writer of a nearby key may prune an empty folder on our path meanwhile
+            temporary = folder / f"{secrets.token_hex(16)}{PARTIAL_SUFFIX}"
+            try:
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileNotFoundError:
+                continue
+            return temporary, os.fdopen(descriptor, "wb")
+        raise OSError(f"could not open a partial file for {key!r}")
+
+    def _discard(self, temporary: Path, key: str) -> None:
+        temporary.unlink(missing_ok=True)
+        self._prune(self._tmp, f"{key}/{temporary.name}")
 
     def _write(self, key: str, parts: Iterable[bytes], content_type: str) -> None:
-        temporary, handle = self._open_temporary()
+        temporary, handle = self._open_temporary(key)
         try:
             for part in parts:
                 handle.write(part)
             self._commit(handle, temporary, key, content_type)
         except BaseException:
             handle.close()
-            temporary.unlink(missing_ok=True)
+            self._discard(temporary, key)
             raise
+
+    def _partials(self, prefix: str) -> builtins.list[str]:
+        """The key of each partial file at or under ``prefix`` (a file's folder below ``tmp`` is its key)."""
+        keys: builtins.list[str] = []
+        for directory, _, files in os.walk(self._tmp / prefix if prefix else self._tmp):
+            key = Path(directory).relative_to(self._tmp).as_posix()
+            if key != ".":  # partial files of the old flat layout name no key; they go after a day
+                keys.extend(key for name in files if name.endswith(PARTIAL_SUFFIX))
+        return sorted(keys)
+
+    def _remove_partials(self, folder: Path, older_than: float | None = None) -> int:
+        """Remove the partial files under ``folder`` (those last written before ``older_than``, if given)."""
+        removed = 0
+        for directory, _, files in os.walk(folder, topdown=False):
+            for name in files:
+                path = Path(directory) / name
+                with contextlib.suppress(FileNotFoundError):
+                    if name.endswith(PARTIAL_SUFFIX) and (older_than is None or path.stat().st_mtime < older_than):
+                        path.unlink()
+                        removed += 1
+            if Path(directory) != self._tmp:
+                with contextlib.suppress(OSError):
+                    os.rmdir(directory)  # only if empty
+        return removed
 
     def _commit(self, handle: IO[bytes], temporary: Path, key: str, content_type: str) -> None:
         handle.flush()
@@ -181,6 +230,7 @@ class LocalObjectStore:
             os.replace(temporary, target)
         except (NotADirectoryError, IsADirectoryError, FileExistsError) as error:
             raise ValueError(f"object key {key!r} collides with an existing object or prefix") from error
+        self._prune(self._tmp, f"{key}/{temporary.name}")
 
     def _write_small(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -235,151 +285,3 @@ class LocalObjectStore:
                 yield chunk
         finally:
             handle.close()
-
-
-class S3ObjectStore:
-    """Objects in an S3 bucket (AWS, or any S3-compatible service) through obstore.
-
-    Streams are uploaded as multipart uploads of ``part_size`` bytes with at most ``max_concurrency`` parts in
-    flight, so memory stays near ``part_size * max_concurrency``; objects smaller than one part go in a single
-    PUT. Configure a lifecycle rule that aborts incomplete multipart uploads. Without explicit credentials,
-    obstore's usual chain applies (``AWS_*`` environment variables, web identity, instance metadata).
-    """
-
-    def __init__(
-        self,
-        bucket: str,
-        endpoint_url: str | None,
-        region: str,
-        access_key_id: str | None,
-        secret_access_key: str | None,
-        path_style: bool = True,
-        *,
-        part_size: int = 8 * 1024 * 1024,
-        max_concurrency: int = 4,
-    ) -> None:
-        if part_size < 5 * 1024 * 1024:
-            raise ValueError("S3 multipart parts must be at least 5 MiB")
-        self.bucket = bucket
-        self._part_size = part_size
-        self._max_concurrency = max_concurrency
-        if (access_key_id is None) != (secret_access_key is None):
-            raise ValueError("give both access_key_id and secret_access_key, or neither")
-        config: S3Config = {"region": region, "virtual_hosted_style_request": not path_style}
-        if access_key_id is not None and secret_access_key is not None:
-            config["access_key_id"] = access_key_id
-            config["secret_access_key"] = secret_access_key
-        if endpoint_url:
-            config["endpoint"] = endpoint_url
-        self._store = S3Store(
-            bucket,
-            config=config,
-            client_options={"allow_http": bool(endpoint_url and endpoint_url.startswith("http://"))},
-        )
-
-    def __repr__(self) -> str:
-        return f"S3ObjectStore(bucket={self.bucket!r})"
-
-    async def put(self, key: str, data: bytes, content_type: str) -> None:
-        validate_key(key)
-        await obstore.put_async(self._store, key, data, attributes=_attributes(content_type), use_multipart=False)
-
-    async def put_stream(self, key: str, chunks: AsyncIterable[bytes], content_type: str) -> int:
-        validate_key(key)
-        attributes = _attributes(content_type)
-        iterator = aiter(chunks)
-        head = bytearray()
-        async for chunk in iterator:
-            head += chunk
-            if len(head) >= self._part_size:
-                break
-        else:
-            # the whole stream fitted in one part: a plain PUT (S3 rejects a multipart upload with no parts)
-            await obstore.put_async(self._store, key, bytes(head), attributes=attributes, use_multipart=False)
-            return len(head)
-
-        written = len(head)
-
-        async def body() -> AsyncIterator[bytes]:
-            nonlocal written
-            yield bytes(head)
-            head.clear()
-            async for chunk in iterator:
-                written += len(chunk)
-                yield chunk
-
-        await obstore.put_async(
-            self._store,
-            key,
-            body(),
-            attributes=attributes,
-            use_multipart=True,
-            chunk_size=self._part_size,
-            max_concurrency=self._max_concurrency,
-        )
-        return written
-
-    async def get(self, key: str) -> bytes:
-        validate_key(key)
-        try:
-            result = await obstore.get_async(self._store, key)
-            return bytes(await result.bytes_async())
-        except (FileNotFoundError, NotFoundError):
-            raise ObjectNotFound(key) from None
-
-    async def stream(self, key: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> AsyncIterator[bytes]:
-        validate_key(key)
-        if chunk_size < 1:
-            raise ValueError("chunk_size must be positive")
-        try:
-            result = await obstore.get_async(self._store, key)
-        except (FileNotFoundError, NotFoundError):
-            raise ObjectNotFound(key) from None
-
-        async def chunks() -> AsyncIterator[bytes]:
-            async for chunk in result.stream(min_chunk_size=chunk_size):
-                yield bytes(chunk)
-
-        return chunks()
-
-    async def delete(self, key: str) -> bool:
-        # S3 answers a delete of a missing key with success, so ask first to report whether one was there
-        if not await self.exists(key):
-            return False
-        await obstore.delete_async(self._store, key)
-        return True
-
-    async def delete_prefix(self, prefix: str) -> int:
-        keys = await self.list(validate_prefix(prefix, allow_empty=False))
-        await self.delete_many(keys)
-        return len(keys)
-
-    async def delete_many(self, keys: builtins.list[str]) -> None:
-        for key in keys:
-            validate_key(key)
-        for start in range(0, len(keys), MAX_BATCH_DELETE):  # one DeleteObjects request per 1000 keys
-            await obstore.delete_async(self._store, keys[start : start + MAX_BATCH_DELETE])
-
-    async def list(self, prefix: str) -> builtins.list[str]:
-        normalised = validate_prefix(prefix, allow_empty=True)
-        keys: builtins.list[str] = []
-        async for batch in obstore.list(self._store, normalised or None, chunk_size=1000):
-            keys.extend(meta["path"] for meta in batch)
-        return sorted(keys)
-
-    async def exists(self, key: str) -> bool:
-        validate_key(key)
-        try:
-            await obstore.head_async(self._store, key)
-        except (FileNotFoundError, NotFoundError):
-            return False
-        return True
-
-    async def signed_url(self, key: str, expires_in_seconds: int = DEFAULT_SIGNED_URL_SECONDS) -> str:
-        validate_key(key)
-        lifetime = timedelta(seconds=validate_expiry(expires_in_seconds))
-        return await obstore.sign_async(self._store, "GET", key, lifetime)
-
-
-def _attributes(content_type: str) -> dict[str, str]:
-    return {"Content-Type": validate_content_type(content_type)}

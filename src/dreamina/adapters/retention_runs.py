@@ -1,6 +1,6 @@
 """Running the retention sweep outside the CLI: logged with counts per task and per category, and repeated every
 ``DREAMINA_RETENTION_SWEEP_MINUTES`` inside the process in the embedded profile (production: the SAQ cron job in
-``adapters/queue/saq_queue.py``). The interval is the bound of guarantee G7."""
+``adapters/queue/saq_worker.py``). The interval is the bound of guarantee G7."""
 
 from __future__ import annotations
 

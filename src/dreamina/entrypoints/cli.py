@@ -203,7 +203,8 @@ def _privacy_worker(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     """Run generation jobs from the SAQ queue on Redis (``DREAMINA_QUEUE=saq``) until interrupted."""
     from dreamina.adapters.logs import configure_logging
-    from dreamina.adapters.queue.saq_queue import SaqJobQueue, make_worker
+    from dreamina.adapters.queue.saq_queue import SaqJobQueue
+    from dreamina.adapters.queue.saq_worker import make_worker
     from dreamina.bootstrap import build_container
 
     settings = load_settings()

@@ -21,7 +21,8 @@ class EntryKind(enum.StrEnum):
     CAPTURE = "capture"  # the hold becomes a charge (zero: the credits already left the balance)
     RELEASE = "release"  # the hold is given back (positive)
     REFUND_CLAWBACK = "refund_clawback"
-    DISPUTE_CLAWBACK = "dispute_clawback"
+    DISPUTE_CLAWBACK = "dispute_clawback"  # credits withdrawn while a dispute is open (once per dispute)
+    DISPUTE_REVERSAL = "dispute_reversal"  # a won dispute gives back what its withdrawal took
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,8 @@ class CheckoutStatus(enum.StrEnum):
     COMPLETED = "completed"
     EXPIRED = "expired"
     MISMATCH = "amount_mismatch"
+    AWAITING_PAYMENT = "awaiting_payment"  # completed with a delayed method (a debit): the bank has not answered
+    PAYMENT_FAILED = "payment_failed"  # the delayed payment failed: nothing was credited
 
 
 @dataclass(slots=True)
@@ -71,6 +74,16 @@ class CheckoutRecord:
     def expire(self, now: datetime) -> None:
         """The processor closed the session unpaid."""
         self._become(CheckoutStatus.EXPIRED, now)
+
+    def await_payment(self, now: datetime) -> None:
+        """Completed with a delayed method: credited only once the processor confirms the payment."""
+        if self.status is CheckoutStatus.OPEN:
+            self._become(CheckoutStatus.AWAITING_PAYMENT, now)
+
+    def fail_payment(self, now: datetime) -> None:
+        """The delayed payment failed; a checkout already credited is not undone by a stray event."""
+        if self.status is not CheckoutStatus.COMPLETED:
+            self._become(CheckoutStatus.PAYMENT_FAILED, now)
 
     def refuse_amount(self, now: datetime) -> None:
         """Paid, but not the amount or currency we asked for: nothing is credited."""
@@ -116,6 +129,11 @@ class PaymentRecord:
     def claw_back(self, credits: int) -> None:
         """``credits`` more were taken back from the subject's balance for refunds and disputes."""
         self.credits_clawed_back += credits
+
+    def reverse_dispute(self, disputed: int, credits: int) -> None:
+        """A dispute of ``disputed`` was won: it no longer counts, and its ``credits`` went back to the subject."""
+        self.amount_disputed = max(0, self.amount_disputed - disputed)
+        self.credits_clawed_back = max(0, self.credits_clawed_back - credits)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,13 @@ class ConsentRecordRepository(Protocol):
 
     async def history_for_device(self, device_key: str) -> list[ConsentRecord]: ...
 
+    async def page_for_subject(self, subject_id: UUID, limit: int, before: UUID | None = None) -> list[ConsentRecord]:
+        """At most ``limit`` records of the subject, newest first, appended before the record ``before`` (its id);
+        an id that is not one of the subject's records gives an empty page."""
+        ...
+
+    async def page_for_device(self, device_key: str, limit: int, before: UUID | None = None) -> list[ConsentRecord]: ...
+
     async def delete_for_subject(self, subject_id: UUID) -> int:
         """Erasure: delete the subject's records; returns how many."""
         ...

@@ -132,7 +132,9 @@ class ExportArchive(Protocol):
     """Builds a subject's export archive into the object store with bounded memory."""
 
     async def build(self, key: str, readme: str, fill: Callable[[ExportSink], Awaitable[None]]) -> int:
-        """Run ``fill`` against a sink whose output streams into ``key``; returns the archive's size in bytes."""
+        """Run ``fill`` against a sink whose output streams into ``key``; returns the archive's size in bytes.
+
+        What an earlier attempt left unfinished under ``key`` (a worker killed mid-upload) is aborted first."""
         ...
 
 

@@ -71,6 +71,11 @@ def is_under(key: str, prefix: str) -> bool:
     return not prefix or key.startswith(prefix + "/")
 
 
+def is_at_or_under(key: str, prefix: str) -> bool:
+    """True if ``key`` is the (validated, slash-less) ``prefix`` itself or lies under it."""
+    return key == prefix or is_under(key, prefix)
+
+
 class ObjectStore(Protocol):
     """Stores opaque bytes under relative keys (``subjects/<id>/uploads/<id>.png``).
 
@@ -115,6 +120,22 @@ class ObjectStore(Protocol):
         ...
 
     async def exists(self, key: str) -> bool: ...
+
+    async def list_incomplete(self, prefix: str) -> builtins.list[str]:
+        """Keys of unfinished uploads at or under ``prefix`` (``""`` for all), one entry per upload, sorted.
+
+        An upload whose writer died (a worker killed during :meth:`put_stream`: an S3 multipart upload, a partial
+        file) is invisible to :meth:`list` and :meth:`get` yet keeps the bytes written so far. ``prefix`` names whole
+        segments and may be a whole key (that key's own uploads).
+        """
+        ...
+
+    async def abort_incomplete(self, prefix: str) -> int:
+        """Abort every unfinished upload at or under ``prefix`` (not empty; may be a whole key) and free what it
+        stored; returns how many were aborted. Idempotent. A live writer's upload is aborted too (its
+        :meth:`put_stream` then fails), so call it where no writer may run: an export holding its job's lease, an
+        erasure."""
+        ...
 
     async def signed_url(self, key: str, expires_in_seconds: int = DEFAULT_SIGNED_URL_SECONDS) -> str:
         """A URL that lets its holder GET the object until it expires (1 s to 7 days, default 15 minutes),

@@ -55,6 +55,7 @@ class ProcessorEvent:
     amount_refunded: int | None = None  # cumulative, on charge events
     currency: str | None = None
     card: CardSummary | None = None
+    status: str | None = None  # a dispute's status (needs_response, won, lost, warning_closed, ...)
 
 
 class PaymentProcessor(Protocol):
@@ -90,3 +91,66 @@ class PaymentProcessor(Protocol):
         """Check the signature header (HMAC-SHA256 of ``<t>.<payload>`` with the endpoint secret, within the
         timestamp tolerance) and parse the event; raises ``InvalidSignature`` (billing errors) otherwise."""
         ...
+
+
+@dataclass(slots=True)
+class SandboxSession:
+    """A checkout session of the local payment sandbox (embedded profile), with the payment made on it. Kept in the
+    database so a restart loses no open checkout. Card data is limited to brand, last4 and expiry."""
+
+    id: str
+    reference: str  # our checkout reference (unique)
+    customer_id: str | None
+    pack_id: str
+    description: str
+    amount: int
+    currency: str
+    success_url: str
+    cancel_url: str
+    created_at: datetime
+    expires_at: datetime
+    status: str = "open"  # open | complete | expired
+    payment_status: str = "unpaid"  # unpaid | paid
+    pending_debit: str | None = None  # a delayed debit awaiting the bank: "succeeds" or "fails" (test IBANs only)
+    payment_intent_id: str | None = None
+    charge_id: str | None = None
+    card_brand: str | None = None
+    card_last4: str | None = None
+    card_exp_month: int | None = None
+    card_exp_year: int | None = None
+    amount_refunded: int = 0
+
+    @property
+    def card(self) -> CardSummary | None:
+        if self.card_brand is None and self.card_last4 is None:
+            return None
+        return CardSummary(self.card_brand, self.card_last4, self.card_exp_month, self.card_exp_year)
+
+
+class SandboxSessionRepository(Protocol):
+    async def add(self, session: SandboxSession) -> None:
+        """Raises ``Conflict`` if the id or the reference is taken."""
+        ...
+
+    async def get(self, session_id: str) -> SandboxSession | None: ...
+
+    async def by_reference(self, reference: str) -> SandboxSession | None: ...
+
+    async def by_payment_intent(self, payment_intent_id: str) -> SandboxSession | None: ...
+
+    async def update(self, session: SandboxSession, *, from_status: str, from_payment_status: str) -> bool:
+        """Store ``session`` if the stored one still has ``from_status`` and ``from_payment_status`` (compare and
+        set: two payments of one session never both succeed); False otherwise."""
+        ...
+
+    async def delete_created_before(self, cutoff: datetime, limit: int) -> int:
+        """Retention: delete at most ``limit`` of the oldest sessions opened before ``cutoff``."""
+        ...
+
+    async def count_created_before(self, cutoff: datetime) -> int: ...
+
+
+class SandboxStores(Protocol):
+    """The payment sandbox's sessions (empty unless the sandbox is the processor)."""
+
+    sandbox_sessions: SandboxSessionRepository

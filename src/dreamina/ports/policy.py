@@ -31,6 +31,52 @@ class PolicyAcceptance:
     accepted_at: datetime
 
 
+class NoticeRunStatus(enum.StrEnum):
+    PENDING = "pending"  # published: the notices are due, no batch has gone out yet
+    SENDING = "sending"  # batches are going out (or a run was interrupted and the next one resumes it)
+    DONE = "done"  # every account active when the last batch ran was notified
+    NONE = "none"  # published without notices (the shipped first version, or before notices were a job); not stored
+
+
+@dataclass(slots=True)
+class PolicyNoticeRun:
+    """The notices of one policy version, sent by a job in batches: recorded as due when the version is published."""
+
+    policy_version: int
+    status: NoticeRunStatus
+    notices_sent: int  # mails queued so far (counted in each batch's own unit of work)
+    requested_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    def start(self, now: datetime) -> None:
+        if self.status is NoticeRunStatus.PENDING:
+            self.status, self.started_at = NoticeRunStatus.SENDING, now
+
+    def finish(self, now: datetime) -> None:
+        self.status, self.finished_at = NoticeRunStatus.DONE, now
+
+
+class PolicyNoticeRunRepository(Protocol):
+    async def add(self, run: PolicyNoticeRun) -> None:
+        """Record that a version's notices are due; raises ``Conflict`` if that version already has a run."""
+        ...
+
+    async def get(self, policy_version: int) -> PolicyNoticeRun | None: ...
+
+    async def unfinished(self, limit: int) -> list[PolicyNoticeRun]:
+        """Runs not done yet, oldest version first; at most ``limit``."""
+        ...
+
+    async def update(self, run: PolicyNoticeRun) -> None:
+        """Store the run's status and times (not its count: see :meth:`count_sent`)."""
+        ...
+
+    async def count_sent(self, policy_version: int, sent: int) -> None:
+        """Add ``sent`` to the run's count in place (an increment, so concurrent batches never lose one)."""
+        ...
+
+
 class PolicyVersionRepository(Protocol):
     async def add(self, policy: PolicyVersion) -> None:
         """Store a new version; raises ``Conflict`` if the version number exists."""
@@ -60,3 +106,4 @@ class PolicyStores(Protocol):
 
     policies: PolicyVersionRepository
     acceptances: PolicyAcceptanceRepository
+    notice_runs: PolicyNoticeRunRepository

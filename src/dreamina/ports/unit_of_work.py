@@ -22,6 +22,7 @@ from dreamina.ports.idempotency import IdempotencyStores
 from dreamina.ports.identity import IdentityStores
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.mail import OutboxStores
+from dreamina.ports.payments import SandboxStores
 from dreamina.ports.policy import PolicyStores
 from dreamina.ports.support import SupportStores
 from dreamina.ports.tokens import TokenStores
@@ -42,6 +43,7 @@ class UnitOfWork(
     IdentityStores,
     TokenStores,
     PolicyStores,
+    SandboxStores,
     ConsentStores,
     GenerationStores,
     BillingStores,

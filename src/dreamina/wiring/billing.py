@@ -9,15 +9,22 @@ from typing import Any
 from uuid import UUID
 
 from dreamina.adapters.memory import billing as memory_billing
-from dreamina.adapters.sql import repositories_billing
+from dreamina.adapters.memory import sandbox as memory_sandbox
+from dreamina.adapters.sql import repositories_billing, repositories_sandbox
 from dreamina.domain.billing.catalogue import Catalogue, GenerationPrices, parse_packs
 from dreamina.domain.billing.checkout import Checkout
 from dreamina.domain.billing.credits import Credits
 from dreamina.domain.billing.data_map import BILLING_DATA
 from dreamina.domain.billing.events import PaymentEvents
+from dreamina.domain.billing.notices import PaymentNotices
 from dreamina.domain.billing.personal_data import BillingPersonalData
 from dreamina.domain.billing.records import BillingRecords
-from dreamina.domain.billing.retention import ExpiredCheckoutSessions, ExpiredPaymentRecords, ForgottenPaymentEvents
+from dreamina.domain.billing.retention import (
+    ExpiredCheckoutSessions,
+    ExpiredPaymentRecords,
+    ExpiredSandboxSessions,
+    ForgottenPaymentEvents,
+)
 from dreamina.ports.billing import BillingStores
 from dreamina.ports.generation import GenerationCharges, GenerationKind
 from dreamina.ports.payments import PaymentProcessor
@@ -26,7 +33,10 @@ from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, Hook, ModuleParts
 
 PARTS = ModuleParts(
-    name="billing", data=BILLING_DATA, sql=repositories_billing.REPOSITORIES, memory=(memory_billing.STORES,)
+    name="billing",
+    data=BILLING_DATA,
+    sql={**repositories_billing.REPOSITORIES, **repositories_sandbox.REPOSITORIES},
+    memory=(memory_billing.STORES, memory_sandbox.STORES),
 )
 
 
@@ -74,7 +84,13 @@ def wire_billing(infra: Infrastructure, overrides: Mapping[str, Any]) -> Billing
     processor: PaymentProcessor = overrides.get("payment_processor") or _processor(infra, closers)
     catalogue = Catalogue(parse_packs(settings.billing_packs))
     record_retention = timedelta(days=settings.billing_record_retention_days)
-    events = PaymentEvents(uow=infra.uow, clock=infra.clock, processor=processor, record_retention=record_retention)
+    events = PaymentEvents(
+        uow=infra.uow,
+        clock=infra.clock,
+        processor=processor,
+        record_retention=record_retention,
+        notices=PaymentNotices(mail=infra.mail, keyrings=infra.keyrings),
+    )
     sink_owner: Any = processor
     if hasattr(sink_owner, "sink") and sink_owner.sink is None:
         sink_owner.sink = events.receive  # the sandbox delivers its signed events to the same handler
@@ -106,6 +122,7 @@ def wire_billing(infra: Infrastructure, overrides: Mapping[str, Any]) -> Billing
                 ExpiredPaymentRecords(infra.uow),
                 ForgottenPaymentEvents(infra.uow),
                 ExpiredCheckoutSessions(infra.uow, record_retention),
+                ExpiredSandboxSessions(infra.uow),
             ),
             closers=tuple(closers),
         ),
@@ -134,4 +151,5 @@ def _processor(infra: Infrastructure, closers: list[Hook]) -> PaymentProcessor:
         clock=infra.clock,
         checkout_base_url=settings.resolved_public_base_url + "/v1/billing/sandbox/checkout",
         tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
+        uow=infra.uow,  # its checkout sessions survive a restart
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from dreamina.adapters.memory import data_rights as memory_data_rights
@@ -21,7 +22,7 @@ from dreamina.domain.data_rights.holders import (
     SubjectMail,
     SubjectObjects,
 )
-from dreamina.domain.data_rights.jobs import DataRightsJobs
+from dreamina.domain.data_rights.jobs import DataRightsJobs, JobRules
 from dreamina.domain.data_rights.notices import RequestNotices
 from dreamina.domain.data_rights.queue import PrivacyRequestQueue
 from dreamina.domain.data_rights.records import RequestRecords, RequestRules
@@ -123,6 +124,7 @@ def wire_data_rights(
         archive=ZipExportArchive(infra.object_store),
         erasers=erasers,
         clock=clock,
+        rules=JobRules(lease=timedelta(seconds=infra.settings.job_lease_seconds)),
     )
     return DataRightsModule(
         requests=requests,

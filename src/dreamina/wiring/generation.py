@@ -104,7 +104,11 @@ def wire_generation(
         if settings.queue == "saq":
             from dreamina.adapters.queue.saq_queue import SaqJobQueue
 
-            saq_queue = SaqJobQueue(settings.redis_url, job_timeout_seconds=settings.generation_job_timeout_seconds)
+            saq_queue = SaqJobQueue(
+                settings.redis_url,
+                job_timeout_seconds=settings.generation_job_timeout_seconds,
+                lease_seconds=settings.job_lease_seconds,
+            )
             closers.append(saq_queue.aclose)
             queue = saq_queue
         else:
@@ -193,7 +197,7 @@ def _providers(settings: Settings) -> dict[GenerationKind, ModelProvider]:
     from dreamina.adapters.images import PillowMediaRenderer
     from dreamina.adapters.providers.offline import OfflineRendererProvider
 
-    offline = OfflineRendererProvider(PillowMediaRenderer())
+    offline = OfflineRendererProvider(PillowMediaRenderer(), render_seconds=settings.offline_render_seconds)
     chosen: dict[GenerationKind, ModelProvider] = {GenerationKind.IMAGE: offline, GenerationKind.VIDEO: offline}
     if settings.image_provider == "openai":
         from dreamina.adapters.providers.openai import OpenAIImagesProvider

@@ -44,6 +44,7 @@ class Infrastructure:
     jurisdictions: JurisdictionTable
     database: DatabaseHealth
     closers: tuple[Hook, ...]
+    starters: tuple[Hook, ...] = ()  # start-up checks of the adapters (the S3 bucket's lifecycle rule)
 
 
 class DatabaseHealth:
@@ -105,6 +106,7 @@ def wire_infrastructure(
     from dreamina.adapters.passwords import Argon2PasswordHasher
 
     closers: list[Hook] = []
+    starters: list[Hook] = []
     clock: Clock = overrides.get("clock") or SystemClock()
     vault: KeyVault = overrides.get("vault") or _vault(settings)
     uow: UnitOfWorkFactory | None = overrides.get("uow")
@@ -126,7 +128,7 @@ def wire_infrastructure(
     url_key = bytes.fromhex(vault.blind_index("object-url-signing", "v1"))
     cipher = AesGcmCipher()
     mailer: Mailer = overrides.get("mailer") or _mailer(settings)
-    object_store: ObjectStore = overrides.get("object_store") or _object_store(settings, url_key, clock)
+    object_store: ObjectStore = overrides.get("object_store") or _object_store(settings, url_key, clock, starters)
     return Infrastructure(
         settings=settings,
         clock=clock,
@@ -146,6 +148,7 @@ def wire_infrastructure(
         jurisdictions=load_jurisdictions(),
         database=DatabaseHealth(database_ping, getattr(attempts, "ping", None), object_store),
         closers=tuple(closers),
+        starters=tuple(starters),
     )
 
 
@@ -187,17 +190,20 @@ def _mailer(settings: Settings) -> Mailer:
     return OutboxMailer(settings.resolved_mail_outbox, sender=settings.mail_from)
 
 
-def _object_store(settings: Settings, url_signing_key: bytes, clock: Clock) -> ObjectStore:
-    from dreamina.adapters.object_store import LocalObjectStore, S3ObjectStore
+def _object_store(settings: Settings, url_signing_key: bytes, clock: Clock, starters: list[Hook]) -> ObjectStore:
+    from dreamina.adapters.object_store import LocalObjectStore
+    from dreamina.adapters.s3_object_store import S3ObjectStore
 
     if settings.object_store == "s3":
-        return S3ObjectStore(
+        bucket = S3ObjectStore(
             bucket=settings.s3_bucket,
             endpoint_url=settings.s3_endpoint_url or None,
             region=settings.s3_region,
             access_key_id=settings.s3_access_key_id or None,
             secret_access_key=settings.s3_secret_access_key or None,
         )
+        starters.append(bucket.check_lifecycle)
+        return bucket
     return LocalObjectStore(
         settings.resolved_object_store_path,
         url_signing_key=url_signing_key,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dreamina.adapters.mail.outbox import ExpiredOutboxFiles
 from dreamina.adapters.memory import idempotency as memory_idempotency
 from dreamina.adapters.memory import kernel as memory_kernel
 from dreamina.adapters.memory import outbox as memory_outbox
@@ -39,8 +40,10 @@ class PrivacyKernel:
 
 
 def kernel_contributions(infra: Infrastructure) -> Contributions:
-    """The kernel's own retention tasks: mail the relay kept refusing is given up; kept answers expire."""
-    return Contributions(retention=(UndeliverableMail(infra.uow), ExpiredKeptAnswers(infra.uow)))
+    """The kernel's own retention tasks: mail the relay kept refusing is given up; outbox files are swept; kept
+    Idempotency-Key answers expire."""
+    outbox_files = ExpiredOutboxFiles(infra.settings.resolved_mail_outbox)
+    return Contributions(retention=(UndeliverableMail(infra.uow), outbox_files, ExpiredKeptAnswers(infra.uow)))
 
 
 def data_map_of(parts: Sequence[ModuleParts]) -> DataMap:

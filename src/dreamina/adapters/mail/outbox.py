@@ -7,7 +7,7 @@ import os
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -15,6 +15,8 @@ from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from dreamina.domain.privacy.kernel_data import OUTBOX_FILE_DAYS
+from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.clock import Clock
 from dreamina.ports.mail import MailMessage
 
@@ -93,6 +95,51 @@ class OutboxMailer:
         with self._stamp_lock:
             self._last_stamp = max(time.time_ns(), self._last_stamp + 1)
             return self._last_stamp
+
+
+class ExpiredOutboxFiles:
+    """The retention task of the outbox folder (data map: ``mail_outbox_folder``): a message file is deleted
+    ``OUTBOX_FILE_DAYS`` after it was written (its modification time), and so is a temporary file a crash left.
+
+    Registered in every profile: a folder an earlier embedded run filled is swept even after a switch to SMTP.
+    """
+
+    name = "mail_outbox_folder.expired"
+    category = DataCategory.ACCOUNT
+    description = f"mail files in the embedded outbox folder are deleted {OUTBOX_FILE_DAYS} days after written"
+
+    def __init__(self, directory: Path | str, days: int = OUTBOX_FILE_DAYS) -> None:
+        self.directory = Path(directory)
+        self._period = timedelta(days=days)
+
+    def _expired(self, now: datetime) -> list[Path]:
+        if not self.directory.is_dir():
+            return []
+        cutoff = (now - self._period).timestamp()
+        expired: list[Path] = []
+        for path in self.directory.glob("*.eml*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    expired.append(path)
+            except FileNotFoundError:  # another sweep got there first
+                continue
+        return sorted(expired)
+
+    async def due(self, now: datetime) -> int:
+        return len(await asyncio.to_thread(self._expired, now))
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        return await asyncio.to_thread(self._delete, now, limit)
+
+    def _delete(self, now: datetime, limit: int) -> int:
+        deleted = 0
+        for path in self._expired(now)[:limit]:
+            try:
+                path.unlink()
+            except FileNotFoundError:  # two sweeps at once: the other one counted it
+                continue
+            deleted += 1
+        return deleted
 
 
 def read_outbox(directory: Path | str) -> list[MailMessage]:

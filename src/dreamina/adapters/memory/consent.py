@@ -60,6 +60,21 @@ class InMemoryConsentRecordRepository:
         check_text("device_key", device_key)
         return self._ordered(None, device_key)
 
+    @staticmethod
+    def _page(records: list[ConsentRecord], limit: int, before: UUID | None) -> list[ConsentRecord]:
+        newest_first = records[::-1]
+        if before is not None:
+            ids = [r.id for r in newest_first]
+            newest_first = newest_first[ids.index(before) + 1 :] if before in ids else []
+        return newest_first[:limit]
+
+    async def page_for_subject(self, subject_id: UUID, limit: int, before: UUID | None = None) -> list[ConsentRecord]:
+        return self._page(self._ordered(subject_id, None), limit, before)
+
+    async def page_for_device(self, device_key: str, limit: int, before: UUID | None = None) -> list[ConsentRecord]:
+        check_text("device_key", device_key)
+        return self._page(self._ordered(None, device_key), limit, before)
+
     async def delete_for_subject(self, subject_id: UUID) -> int:
         doomed = [key for key, r in self._table.rows() if r.subject_id == subject_id]
         for key in doomed:

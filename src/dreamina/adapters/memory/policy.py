@@ -10,10 +10,11 @@ from dreamina.adapters.memory.tables import (
     Table,
     TableSpec,
     utc,
+    utc_or_none,
 )
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.policy import PolicyVersion
-from dreamina.ports.policy import AcceptanceMethod, PolicyAcceptance
+from dreamina.ports.policy import AcceptanceMethod, NoticeRunStatus, PolicyAcceptance, PolicyNoticeRun
 
 
 class InMemoryPolicyVersionRepository:
@@ -61,13 +62,56 @@ class InMemoryPolicyAcceptanceRepository:
         return len(doomed)
 
 
+class InMemoryPolicyNoticeRunRepository:
+    def __init__(self, table: Table[int, PolicyNoticeRun]) -> None:
+        self._table = table
+
+    async def add(self, run: PolicyNoticeRun) -> None:
+        check_time("requested_at", run.requested_at)
+        self._table.insert(run.policy_version, self._stored(run))
+
+    async def get(self, policy_version: int) -> PolicyNoticeRun | None:
+        stored = self._table.get(policy_version)
+        return None if stored is None else dataclasses.replace(stored)  # a copy: the run is mutable
+
+    async def unfinished(self, limit: int) -> list[PolicyNoticeRun]:
+        runs = (dataclasses.replace(r) for _, r in self._table.rows() if r.status is not NoticeRunStatus.DONE)
+        return sorted(runs, key=lambda r: r.policy_version)[:limit]
+
+    async def update(self, run: PolicyNoticeRun) -> None:
+        for name, value in (("started_at", run.started_at), ("finished_at", run.finished_at)):
+            if value is not None:
+                check_time(name, value)
+        stored = self._table.get(run.policy_version)
+        if stored is not None:
+            self._table.replace(run.policy_version, self._stored(run, notices_sent=stored.notices_sent))
+
+    async def count_sent(self, policy_version: int, sent: int) -> None:
+        stored = self._table.get(policy_version)
+        if stored is not None:
+            self._table.replace(policy_version, dataclasses.replace(stored, notices_sent=stored.notices_sent + sent))
+
+    @staticmethod
+    def _stored(run: PolicyNoticeRun, *, notices_sent: int | None = None) -> PolicyNoticeRun:
+        return dataclasses.replace(
+            run,
+            status=NoticeRunStatus(run.status),
+            notices_sent=run.notices_sent if notices_sent is None else notices_sent,
+            requested_at=utc(run.requested_at),
+            started_at=utc_or_none(run.started_at),
+            finished_at=utc_or_none(run.finished_at),
+        )
+
+
 STORES = MemoryStores(
     tables=(
         TableSpec("policy_versions", duplicate_key="this policy version already exists"),
         TableSpec("policy_acceptances", duplicate_key="this acceptance is already recorded"),
+        TableSpec("policy_notice_runs", duplicate_key="the notices of this policy version are already recorded"),
     ),
     repositories={
         "policies": lambda s: InMemoryPolicyVersionRepository(s.table("policy_versions")),
         "acceptances": lambda s: InMemoryPolicyAcceptanceRepository(s.table("policy_acceptances")),
+        "notice_runs": lambda s: InMemoryPolicyNoticeRunRepository(s.table("policy_notice_runs")),
     },
 )

@@ -7,6 +7,13 @@ tolerance of our clock. Parsing keeps only the fields billing acts on (see the e
 https://docs.stripe.com/api/events/types, https://docs.stripe.com/api/checkout/sessions/object,
 https://docs.stripe.com/api/charges/object and https://docs.stripe.com/api/disputes/object); everything else in
 the payload, including any payment-method object, is dropped on the spot.
+
+Delayed payment methods (SEPA Direct Debit and the like, https://docs.stripe.com/checkout/fulfillment): the session's
+``checkout.session.completed`` arrives with ``payment_status: unpaid``, then days later
+``checkout.session.async_payment_succeeded`` (``paid``) or ``checkout.session.async_payment_failed`` (``unpaid``),
+each carrying the Checkout Session object. Disputes (https://docs.stripe.com/disputes/how-disputes-work): the
+Dispute object arrives in ``charge.dispute.created`` and, once decided, in ``charge.dispute.closed`` whose
+``status`` is ``won``, ``lost`` or ``warning_closed`` (an inquiry that closed without a chargeback).
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ _LAST4 = re.compile(r"^[0-9]{4}$")
 _BRAND = re.compile(r"^[a-z_ ]{1,20}$")
 _CURRENCY = re.compile(r"^[a-z]{3}$")
 MAX_PAYLOAD = 256 * 1024
+# Stripe's documented SEPA Direct Debit test IBANs (https://docs.stripe.com/testing#sepa-direct-debit): the first
+# settles (async_payment_succeeded), the second fails (async_payment_failed). The sandbox and the emulation use them.
+SEPA_TEST_IBANS = ("DE89370400440532013000", "DE62370400440532013001")
 
 
 def sign(payload: bytes, secret: str, timestamp: int) -> str:
@@ -133,7 +143,7 @@ def parse(payload: bytes) -> ProcessorEvent:
             amount=_int(obj.get("amount_total")),
         )
     if event_type.startswith("charge.dispute."):
-        return ProcessorEvent(**common, amount=_int(obj.get("amount")))
+        return ProcessorEvent(**common, amount=_int(obj.get("amount")), status=_text(obj.get("status"), _TYPE))
     if event_type.startswith("charge."):
         return ProcessorEvent(
             **common,

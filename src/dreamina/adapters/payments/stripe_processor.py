@@ -10,6 +10,10 @@ Follows Stripe's API reference:
 - Idempotent requests (``Idempotency-Key``): https://docs.stripe.com/api/idempotent_requests
 - Webhook signatures: https://docs.stripe.com/webhooks#verify-manually (checked in :mod:`.events` against our
   clock, the same code the sandbox's events go through)
+- Events handled (parsed in :mod:`.events`): https://docs.stripe.com/api/events/types;
+  ``checkout.session.completed`` and, for delayed methods, ``checkout.session.async_payment_succeeded|failed``
+  (https://docs.stripe.com/checkout/fulfillment); ``charge.refunded``; ``charge.dispute.created|closed`` with the
+  Dispute object's ``status`` (https://docs.stripe.com/api/disputes/object)
 Only the email is sent (to create the customer); card details are typed on Stripe's hosted page.
 """
 

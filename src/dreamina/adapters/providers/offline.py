@@ -39,13 +39,16 @@ class OfflineRendererProvider:
         processor=None,
     )
 
-    def __init__(self, renderer: MediaRenderer, cache_size: int = 64) -> None:
+    def __init__(self, renderer: MediaRenderer, cache_size: int = 64, render_seconds: float = 0.0) -> None:
         self._renderer = renderer
+        self._render_seconds = render_seconds  # a pretend model latency: jobs stay in flight that long
         self._jobs: OrderedDict[str, ProviderJob] = OrderedDict()
         self._cache_size = cache_size
 
     async def submit(self, request: ProviderRequest) -> ProviderJob:
         job_id = "offline-" + hashlib.sha256(repr(request).encode()).hexdigest()[:32]
+        if self._render_seconds > 0:
+            await asyncio.sleep(self._render_seconds)
         if request.kind is GenerationKind.IMAGE:
             outputs = [
                 ProviderOutput("image/png", inline=await asyncio.to_thread(self._renderer.image, request, i))

@@ -35,3 +35,14 @@ class PolicyAcceptanceRow(Base):
     content_sha256: Mapped[str] = mapped_column(String)
     method: Mapped[str] = mapped_column(String)
     accepted_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class PolicyNoticeRunRow(Base):
+    __tablename__ = "policy_notice_runs"
+
+    policy_version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String, index=True)
+    notices_sent: Mapped[int] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)

@@ -91,6 +91,21 @@ class SqlConsentRecordRepository(SqlRepository):
         statement = select(*_CONSENT_COLUMNS).where(where).order_by(ConsentRecordRow.seq)
         return [_consent(row) for row in await self._session.execute(statement)]
 
+    async def _page(self, where: Any, limit: int, before: UUID | None) -> list[ConsentRecord]:
+        statement = select(*_CONSENT_COLUMNS).where(where)
+        if before is not None:
+            anchor = select(ConsentRecordRow.seq).where(where, ConsentRecordRow.id == before).scalar_subquery()
+            statement = statement.where(ConsentRecordRow.seq < anchor)
+        statement = statement.order_by(ConsentRecordRow.seq.desc()).limit(limit)
+        return [_consent(row) for row in await self._session.execute(statement)]
+
+    async def page_for_subject(self, subject_id: UUID, limit: int, before: UUID | None = None) -> list[ConsentRecord]:
+        return await self._page(ConsentRecordRow.subject_id == subject_id, limit, before)
+
+    async def page_for_device(self, device_key: str, limit: int, before: UUID | None = None) -> list[ConsentRecord]:
+        check_text("device_key", device_key)
+        return await self._page(ConsentRecordRow.device_key == device_key, limit, before)
+
     async def latest_for_subject(self, subject_id: UUID) -> ConsentRecord | None:
         return await self._latest(ConsentRecordRow.subject_id == subject_id)
 

@@ -6,13 +6,13 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
-from dreamina.adapters.sql.models_policy import PolicyAcceptanceRow, PolicyVersionRow
+from dreamina.adapters.sql.models_policy import PolicyAcceptanceRow, PolicyNoticeRunRow, PolicyVersionRow
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
 from dreamina.domain.privacy.policy import PolicyVersion
-from dreamina.ports.policy import AcceptanceMethod, PolicyAcceptance
+from dreamina.ports.policy import AcceptanceMethod, NoticeRunStatus, PolicyAcceptance, PolicyNoticeRun
 
 
 def _policy_version(row: Any) -> PolicyVersion:
@@ -100,8 +100,71 @@ class SqlPolicyAcceptanceRepository(SqlRepository):
         return await self._execute_count(statement)
 
 
+def _notice_run(row: Any) -> PolicyNoticeRun:
+    return PolicyNoticeRun(
+        policy_version=row.policy_version,
+        status=NoticeRunStatus(row.status),
+        notices_sent=row.notices_sent,
+        requested_at=row.requested_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
+class SqlPolicyNoticeRunRepository(SqlRepository):
+    """:class:`~dreamina.ports.policy.PolicyNoticeRunRepository` over ``policy_notice_runs``."""
+
+    _table = PolicyNoticeRunRow.__table__
+
+    async def add(self, run: PolicyNoticeRun) -> None:
+        check_time("requested_at", run.requested_at)
+        statement = insert(PolicyNoticeRunRow).values(
+            policy_version=run.policy_version,
+            status=NoticeRunStatus(run.status).value,
+            notices_sent=run.notices_sent,
+            requested_at=run.requested_at,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+        )
+        await self._write(statement, conflict="the notices of this policy version are already recorded")
+
+    async def get(self, policy_version: int) -> PolicyNoticeRun | None:
+        statement = select(self._table).where(PolicyNoticeRunRow.policy_version == policy_version)
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _notice_run(row)
+
+    async def unfinished(self, limit: int) -> list[PolicyNoticeRun]:
+        statement = (
+            select(self._table)
+            .where(PolicyNoticeRunRow.status != NoticeRunStatus.DONE.value)
+            .order_by(PolicyNoticeRunRow.policy_version)
+            .limit(limit)
+        )
+        return [_notice_run(row) for row in await self._session.execute(statement)]
+
+    async def update(self, run: PolicyNoticeRun) -> None:
+        for name, value in (("started_at", run.started_at), ("finished_at", run.finished_at)):
+            if value is not None:
+                check_time(name, value)
+        statement = (
+            update(PolicyNoticeRunRow)
+            .where(PolicyNoticeRunRow.policy_version == run.policy_version)
+            .values(status=NoticeRunStatus(run.status).value, started_at=run.started_at, finished_at=run.finished_at)
+        )
+        await self._execute_count(statement)
+
+    async def count_sent(self, policy_version: int, sent: int) -> None:
+        statement = (
+            update(PolicyNoticeRunRow)
+            .where(PolicyNoticeRunRow.policy_version == policy_version)
+            .values(notices_sent=PolicyNoticeRunRow.notices_sent + sent)
+        )
+        await self._execute_count(statement)
+
+
 REPOSITORIES: SqlRepositories = {
     "policies": SqlPolicyVersionRepository,
     "acceptances": SqlPolicyAcceptanceRepository,
+    "notice_runs": SqlPolicyNoticeRunRepository,
 }
 """The policy stores, by their name in the unit of work."""

@@ -18,6 +18,7 @@ from dreamina.adapters.sql import (
     models_identity,
     models_kernel,
     models_policy,
+    models_sandbox,
     models_support,
 )
 from dreamina.adapters.sql.base import metadata
@@ -29,6 +30,7 @@ MODULE_TABLES = (
     models_consent,
     models_generation,
     models_billing,
+    models_sandbox,
     models_data_rights,
     models_child_reports,
     models_support,

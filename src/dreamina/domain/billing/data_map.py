@@ -6,6 +6,7 @@ from dreamina.domain.privacy.datamap import (
     ACCOUNT_LIFETIME,
     DataDeclaration,
     FieldDeclaration,
+    StoreDeclaration,
     non_personal,
     store,
 )
@@ -27,6 +28,13 @@ LEDGER_RECORD = RetentionRule(
     "kept with the payment records it balances; pseudonymised on erasure", RetentionAction.ANONYMISE
 )
 HANDLED_EVENT = RetentionRule("forgotten 90 days after the event was handled", RetentionAction.DELETE, 90)
+SANDBOX_SESSION_DAYS = 90
+SANDBOX_SESSION = RetentionRule(
+    f"test purchases of the local payment sandbox (embedded profile): deleted {SANDBOX_SESSION_DAYS} days after "
+    "the session was opened",
+    RetentionAction.DELETE,
+    SANDBOX_SESSION_DAYS,
+)
 
 _PAYMENTS = (Purpose.PAYMENTS, Purpose.LEGAL)
 
@@ -40,6 +48,10 @@ def _payment(description: str, *, retention: RetentionRule = PAYMENT_RECORD, lin
         retention=retention,
         links_subject=links,
     )
+
+
+def _sandbox(description: str) -> FieldDeclaration:
+    return FieldDeclaration(DataCategory.PAYMENT, description, purposes=(Purpose.PAYMENTS,), retention=SANDBOX_SESSION)
 
 
 BILLING_DATA = DataDeclaration(
@@ -61,7 +73,8 @@ BILLING_DATA = DataDeclaration(
                 "whose credits; replaced by a tombstone on erasure", retention=LEDGER_RECORD, links=True
             ),
             kind=non_personal(
-                "welcome_grant, purchase, reserve, capture, release, refund_clawback or dispute_clawback"
+                "welcome_grant, purchase, reserve, capture, release, refund_clawback, dispute_clawback or "
+                "dispute_reversal"
             ),
             amount=_payment("credits added (positive) or taken (negative)", retention=LEDGER_RECORD),
             idempotency_key=_payment(
@@ -99,7 +112,7 @@ BILLING_DATA = DataDeclaration(
             credits=non_personal("credits in the pack"),
             amount=_payment("price in minor units"),
             currency=_payment("ISO 4217 currency"),
-            status=non_personal("open, completed, expired or amount_mismatch"),
+            status=non_personal("open, awaiting_payment, completed, payment_failed, expired or amount_mismatch"),
             created_at=_payment("when the checkout was opened"),
             updated_at=_payment("when its status last changed"),
         ),
@@ -134,6 +147,35 @@ BILLING_DATA = DataDeclaration(
             retain_until=non_personal("end of the legal retention period"),
             pseudonymised_at=non_personal("when the link to the person was replaced by a tombstone"),
         ),
+        StoreDeclaration(
+            "sandbox_checkout_sessions",
+            "the local payment sandbox's checkout sessions and the test payment made on each (embedded profile only; "
+            "nothing leaves the machine). Card data limited to brand, last4 and expiry; the number and CVC typed on "
+            "the page are never stored",
+            {
+                "id": _sandbox("the sandbox's Checkout Session id (our checkout_sessions row names it)"),
+                "reference": _sandbox("our checkout reference (random)"),
+                "customer_id": _sandbox("the sandbox's customer id"),
+                "pack_id": non_personal("which credit pack"),
+                "description": non_personal("the pack's name and credits, shown on the page"),
+                "amount": _sandbox("price in minor units"),
+                "currency": _sandbox("ISO 4217 currency"),
+                "success_url": non_personal("where the page sends the buyer after paying"),
+                "cancel_url": non_personal("where the page sends the buyer after a decline"),
+                "created_at": _sandbox("when the session was opened"),
+                "expires_at": non_personal("when the session closes unpaid"),
+                "status": non_personal("open, complete or expired"),
+                "payment_status": non_personal("unpaid or paid"),
+                "pending_debit": non_personal("a test debit awaiting the simulated bank: succeeds or fails"),
+                "payment_intent_id": _sandbox("the sandbox's PaymentIntent id"),
+                "charge_id": _sandbox("the sandbox's charge id"),
+                "card_brand": _sandbox("card brand (e.g. visa)"),
+                "card_last4": _sandbox("last four digits of the test card (never the full number)"),
+                "card_exp_month": _sandbox("card expiry month"),
+                "card_exp_year": _sandbox("card expiry year"),
+                "amount_refunded": _sandbox("amount refunded so far"),
+            },
+        ),
         store(
             "processed_payment_events",
             "ids of processor events already handled, so each is handled exactly once",
@@ -167,6 +209,15 @@ BILLING_DATA = DataDeclaration(
             "hosted checkouts we opened are kept with the payment records, pseudonymised on erasure, then deleted",
             stores=("checkout_sessions",),
             tasks=("checkout_sessions.legal_period_over",),
+        ),
+        ScheduleEntry(
+            "sandbox_checkout_sessions",
+            DataCategory.PAYMENT,
+            days_from(SANDBOX_SESSION_DAYS, "the sandbox session being opened"),
+            ScheduleAction.DELETE,
+            "the local payment sandbox's test purchases (embedded profile) are deleted",
+            stores=("sandbox_checkout_sessions",),
+            tasks=("sandbox_checkout_sessions.expired",),
         ),
         ScheduleEntry(
             "handled_payment_events",

@@ -1,44 +1,43 @@
 """Handling the processor's signed events: credit paid checkouts, close expired ones, claw back refunds and
 disputes. Each event id is handled exactly once (a unique mark written in the same transaction as its effects),
 whether it arrives twice, concurrently or out of order.
+
+Delayed payment methods (a SEPA debit) complete the session unpaid: nothing is credited and the checkout waits
+(``awaiting_payment``) for ``checkout.session.async_payment_succeeded``, which credits the pack exactly like a paid
+completion (the same ``purchase:<session>`` key, so at most once however the two arrive), or
+``..._async_payment_failed``, which credits nothing, puts the failure on the subject's audit trail and tells them
+by mail. Refunds and disputes are handled in :mod:`.clawbacks`.
 """
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import timedelta
 
-from dreamina.domain.billing.errors import EventNotReady, InvalidEvent
+from dreamina.domain.billing.clawbacks import (
+    DISPUTE_CLOSED,
+    DISPUTED,
+    REFUNDED,
+    Clawbacks,
+    Outcome,
+    proportional_credits,
+)
+from dreamina.domain.billing.errors import InvalidEvent
+from dreamina.domain.billing.notices import PaymentNotices
 from dreamina.domain.privacy.errors import Conflict
 from dreamina.domain.privacy.retries import retry_on_conflict
+from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.billing import CheckoutStatus, EntryKind, LedgerEntry, PaymentRecord
 from dreamina.ports.clock import Clock
 from dreamina.ports.payments import CardSummary, PaymentProcessor, ProcessorEvent
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 COMPLETED = "checkout.session.completed"
+ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
+ASYNC_FAILED = "checkout.session.async_payment_failed"
 EXPIRED = "checkout.session.expired"
-REFUNDED = "charge.refunded"
-DISPUTED = "charge.dispute.created"
-HANDLED_TYPES = frozenset({COMPLETED, EXPIRED, REFUNDED, DISPUTED})
-
-
-class Outcome(enum.StrEnum):
-    CREDITED = "credited"
-    NOT_PAID = "not_paid"
-    MISMATCH = "amount_mismatch"
-    EXPIRED = "expired"
-    CLAWED_BACK = "clawed_back"
-    DUPLICATE = "duplicate"
-    IGNORED = "ignored"
-
-
-def proportional_credits(credits: int, part: int, whole: int) -> int:
-    """Credits matching ``part`` of a payment of ``whole`` (rounded half up, never more than ``credits``)."""
-    if whole <= 0:
-        return 0
-    return min(credits, (credits * part * 2 + whole) // (whole * 2))
+HANDLED_TYPES = frozenset({COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED, REFUNDED, DISPUTED, DISPUTE_CLOSED})
+__all__ = ["HANDLED_TYPES", "Outcome", "PaymentEvents", "proportional_credits"]
 
 
 class PaymentEvents:
@@ -49,11 +48,14 @@ class PaymentEvents:
         clock: Clock,
         processor: PaymentProcessor,
         record_retention: timedelta,
+        notices: PaymentNotices | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._processor = processor
         self._retention = record_retention
+        self._notices = notices
+        self._clawbacks = Clawbacks(uow=uow, clock=clock, mark=self._mark)
 
     async def receive(self, payload: bytes, signature: str | None) -> Outcome:
         """Verify and handle one delivery; ``InvalidSignature`` changes nothing."""
@@ -63,12 +65,14 @@ class PaymentEvents:
         async with self._uow() as uow:
             if await uow.billing.event_handled(event.id):
                 return Outcome.DUPLICATE
-        if event.type == COMPLETED:
+        if event.type in (COMPLETED, ASYNC_SUCCEEDED):
             return await self._completed(event)
+        if event.type == ASYNC_FAILED:
+            return await self._payment_failed(event)
         if event.type == EXPIRED:
             return await retry_on_conflict(lambda: self._expired(event))
-        if event.type in (REFUNDED, DISPUTED):
-            return await self._clawback(event)
+        if event.type in (REFUNDED, DISPUTED, DISPUTE_CLOSED):
+            return await self._clawbacks.handle(event)
         return await retry_on_conflict(lambda: self._ignore(event))
 
     async def _mark(self, uow: UnitOfWork, event: ProcessorEvent) -> bool:
@@ -88,7 +92,7 @@ class PaymentEvents:
 
     async def _completed(self, event: ProcessorEvent) -> Outcome:
         if not event.session_id:
-            raise InvalidEvent("checkout.session.completed without a session id")
+            raise InvalidEvent(f"{event.type} without a session id")
         async with self._uow() as uow:
             checkout = await uow.billing.get_checkout(event.session_id)
         if checkout is None:  # a session some other integration of the account made: not ours to credit
@@ -107,6 +111,11 @@ class PaymentEvents:
                 assert current is not None
                 now = self._clock.now()
                 if not paid or event.payment_intent_id is None:
+                    if event.payment_status == "unpaid" and event.type == COMPLETED:  # a delayed method
+                        current.await_payment(now)
+                        await uow.billing.update_checkout(current)
+                        await uow.commit()
+                        return Outcome.AWAITING_PAYMENT
                     await uow.commit()
                     return Outcome.NOT_PAID
                 if event.amount != current.amount or (event.currency or "").lower() != current.currency:
@@ -155,6 +164,44 @@ class PaymentEvents:
 
         return await retry_on_conflict(attempt)
 
+    async def _payment_failed(self, event: ProcessorEvent) -> Outcome:
+        if not event.session_id:
+            raise InvalidEvent(f"{event.type} without a session id")
+        session_id = event.session_id
+
+        async def attempt() -> Outcome:
+            async with self._uow() as uow:
+                if not await self._mark(uow, event):
+                    return Outcome.DUPLICATE
+                checkout = await uow.billing.get_checkout(session_id)
+                if checkout is None:
+                    await uow.commit()
+                    return Outcome.IGNORED
+                now = self._clock.now()
+                checkout.fail_payment(now)
+                await uow.billing.update_checkout(checkout)
+                await uow.audit.append(
+                    AuditEvent(
+                        id=uuid.uuid4(),
+                        subject_id=checkout.subject_id,
+                        actor_kind=ActorKind.SYSTEM,
+                        actor_id=None,
+                        action="billing.payment_failed",
+                        fields=("checkout_sessions.status",),
+                        reason=session_id,
+                        occurred_at=now,
+                    )
+                )
+                if self._notices is not None:
+                    await self._notices.payment_failed(uow, checkout)
+                await uow.commit()
+                return Outcome.PAYMENT_FAILED
+
+        outcome = await retry_on_conflict(attempt)
+        if outcome is Outcome.PAYMENT_FAILED and self._notices is not None:
+            await self._notices.flush()
+        return outcome
+
     async def _expired(self, event: ProcessorEvent) -> Outcome:
         if not event.session_id:
             raise InvalidEvent("checkout.session.expired without a session id")
@@ -167,51 +214,3 @@ class PaymentEvents:
                 await uow.billing.update_checkout(checkout)
             await uow.commit()
         return Outcome.EXPIRED if checkout is not None else Outcome.IGNORED
-
-    async def _clawback(self, event: ProcessorEvent) -> Outcome:
-        if not event.payment_intent_id:
-            raise InvalidEvent(f"{event.type} without a payment intent")
-        intent = event.payment_intent_id
-        async with self._uow() as uow:
-            payment = await uow.billing.get_payment_by_intent(intent)
-        if payment is None:
-            # Out of order: the payment's completion has not arrived yet. Nothing is recorded, so the
-            # processor's redelivery is handled in full once it has.
-            raise EventNotReady("the payment this event refers to is not recorded yet")
-        subject_id = payment.subject_id
-
-        async def attempt() -> Outcome:
-            async with self._uow() as uow:
-                await uow.billing.lock_wallet(subject_id, self._clock.now())
-                if not await self._mark(uow, event):
-                    return Outcome.DUPLICATE
-                current = await uow.billing.get_payment_by_intent(intent)
-                assert current is not None
-                if event.type == REFUNDED:
-                    current.record_refund(event.amount_refunded or 0)
-                    kind = EntryKind.REFUND_CLAWBACK
-                else:
-                    current.record_dispute(event.amount or 0)
-                    kind = EntryKind.DISPUTE_CLAWBACK
-                owed = proportional_credits(
-                    current.credits, current.amount_refunded + current.amount_disputed, current.amount
-                )
-                delta = owed - current.credits_clawed_back
-                if delta > 0:
-                    await uow.billing.add_entry(
-                        LedgerEntry(
-                            id=uuid.uuid4(),
-                            subject_id=current.subject_id,
-                            kind=kind,
-                            amount=-delta,
-                            idempotency_key=f"event:{event.id}",
-                            reference=event.object_id,
-                            created_at=self._clock.now(),
-                        )
-                    )
-                    current.claw_back(delta)
-                await uow.billing.update_payment(current)
-                await uow.commit()
-                return Outcome.CLAWED_BACK
-
-        return await retry_on_conflict(attempt)

@@ -53,6 +53,12 @@ class BillingPersonalData:
         ),
         Coverage(
             "store",
+            "sandbox_checkout_sessions",
+            "not exported: the sandbox's test purchases; each paid one is in payments.json",
+            "untouched: names nobody (the link is our checkout session, pseudonymised); deleted after 90 days",
+        ),
+        Coverage(
+            "store",
             "processed_payment_events",
             "not exported: event ids only, they name nobody",
             "untouched: names nobody; forgotten after 90 days",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from dreamina.domain.billing.data_map import SANDBOX_SESSION_DAYS
 from dreamina.domain.billing.records import HANDLED_EVENT_RETENTION
 from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
@@ -74,5 +75,27 @@ class ExpiredCheckoutSessions:
     async def apply(self, now: datetime, limit: int) -> int:
         async with self._uow() as uow:
             deleted = await uow.billing.delete_checkouts_before(now - self._retention, limit)
+            await uow.commit()
+        return deleted
+
+
+class ExpiredSandboxSessions:
+    """Deletes the payment sandbox's sessions (embedded profile's test purchases) a while after they were opened."""
+
+    name = "sandbox_checkout_sessions.expired"
+    category = DataCategory.PAYMENT
+    description = f"payment sandbox sessions are deleted {SANDBOX_SESSION_DAYS} days after they were opened"
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+        self._period = timedelta(days=SANDBOX_SESSION_DAYS)
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.sandbox_sessions.count_created_before(now - self._period)
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            deleted = await uow.sandbox_sessions.delete_created_before(now - self._period, limit)
             await uow.commit()
         return deleted

@@ -69,6 +69,16 @@ CONSENT_DATA = DataDeclaration(
             published_at=non_personal("when staff published it"),
         ),
         store(
+            "policy_notice_runs",
+            "the notices of each published version: due, sending or done, and how many went out (no one named)",
+            policy_version=non_personal("which version's notices"),
+            status=non_personal("pending, sending or done"),
+            notices_sent=non_personal("how many notices have been queued so far"),
+            requested_at=non_personal("when the version was published and its notices became due"),
+            started_at=non_personal("when the first batch went out"),
+            finished_at=non_personal("when every account had been notified"),
+        ),
+        store(
             "policy_acceptances",
             "who accepted which policy version (by content hash), when and how (G11)",
             id=ROW_ID,

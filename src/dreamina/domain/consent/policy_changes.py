@@ -1,5 +1,11 @@
 """Policy changes (section 10): publish a version, notify every account, acceptance by continued use.
 
+Publishing records that the version's notices are due (a :class:`~dreamina.ports.policy.PolicyNoticeRun`, in the
+publishing unit of work) and returns at once; :meth:`PolicyChanges.send_due_notices` is the job that sends them, run
+by the embedded process's periodic loop and by ``dreamina privacy-worker``. It works in batches, each one queueing
+its mail, recording its notices and counting them in one unit of work, so a run killed anywhere resumes where it
+stopped: nobody is skipped and nobody is mailed twice (a subject has one notice per version, a unique row).
+
 A notified subject whose first authenticated request comes after the new version took effect is recorded as
 accepting it with method ``continued_use`` (and their cookie/analytics choices are carried to the new version
 with the same method, as the notice tells them). A subject who was never notified is not deemed to accept.
@@ -12,18 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dreamina.domain.consent.policy_versions import PolicyCatalogue
-from dreamina.domain.privacy.errors import InvalidInput, KeyDestroyed, NotFound
+from dreamina.domain.privacy.errors import Conflict, InvalidInput, KeyDestroyed, NotFound
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.mail import MailDelivery
 from dreamina.domain.privacy.policy import PolicyVersion, current_version
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import ConsentMethod, ConsentRecord, PolicyNotice
 from dreamina.ports.mail import MailMessage
-from dreamina.ports.policy import AcceptanceMethod, PolicyAcceptance
+from dreamina.ports.policy import AcceptanceMethod, NoticeRunStatus, PolicyAcceptance, PolicyNoticeRun
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 MAX_POLICY_CHARS = 200_000
 NOTICE_BATCH = 200
+RUNS_PER_PASS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +77,44 @@ class PolicyChanges:
         versions = await self._catalogue.versions()
         number = max((v.version for v in versions), default=0) + 1
         return await self._catalogue.ensure_published(
-            version=number, text=text, last_updated=effective_at.date(), effective_at=effective_at
+            version=number, text=text, last_updated=effective_at.date(), effective_at=effective_at, notify=True
         )
+
+    async def notice_run(self, version: int) -> PolicyNoticeRun:
+        """How far the notices of ``version`` have got (status ``none`` if it was published without; ``NotFound`` if
+        no such version was published)."""
+        async with self._uow() as uow:
+            run = await uow.notice_runs.get(version)
+            policy = None if run is not None else await uow.policies.get(version)
+        if run is not None:
+            return run
+        if policy is None:
+            raise NotFound(f"no policy version {version}")
+        return PolicyNoticeRun(version, NoticeRunStatus.NONE, 0, requested_at=policy.published_at)
+
+    async def send_due_notices(self) -> int:
+        """The notice job: finish every run not done yet, oldest version first; returns how many notices it sent."""
+        async with self._uow() as uow:
+            runs = await uow.notice_runs.unfinished(RUNS_PER_PASS)
+        sent = 0
+        for run in runs:
+            async with self._uow() as uow:
+                run.start(self._clock.now())
+                await uow.notice_runs.update(run)
+                await uow.commit()
+            sent += await self.send_notices(run.policy_version)
+            async with self._uow() as uow:
+                run.finish(self._clock.now())
+                await uow.notice_runs.update(run)
+                await uow.commit()
+        return sent
 
     async def send_notices(self, version: int) -> int:
         """Notify every active account not yet notified of ``version``; resumable, returns how many were sent.
 
-        Each batch's mail is queued in the unit of work that records its notices: a notice is recorded exactly when
-        its mail is on its way, never skipped and never sent twice.
+        Each batch's mail is queued in the unit of work that records its notices (and counts them in the version's
+        run): a notice is recorded exactly when its mail is on its way, never skipped and never sent twice. A batch
+        that lost a race with another sender (the same subject's notice) is dropped whole and the next one re-read.
         """
         async with self._uow() as uow:
             policy = await uow.policies.get(version)
@@ -90,25 +127,35 @@ class PolicyChanges:
                 recipients = await self._addresses(uow, subject_ids)
             if not subject_ids:
                 return sent
-            now = self._clock.now()
-            async with self._uow() as uow:
-                for subject_id, address in recipients.items():
-                    await self._mail.queue(uow, self._notice_mail(address, policy), subject_id=subject_id)
-                for subject_id in subject_ids:
-                    await uow.policy_notices.add(
-                        PolicyNotice(
-                            id=uuid.uuid4(),
-                            subject_id=subject_id,
-                            policy_version=version,
-                            effective_at=policy.effective_at,
-                            notified_at=now,
-                            # an account whose address could not be read got no mail: never deemed to accept
-                            resolved_at=None if subject_id in recipients else now,
-                        )
-                    )
-                await uow.commit()
+            try:
+                await self._send_batch(policy, subject_ids, recipients)
+            except Conflict:  # another sender notified some of them first: read the next batch afresh
+                continue
             await self._mail.flush()
             sent += len(recipients)
+
+    async def _send_batch(
+        self, policy: PolicyVersion, subject_ids: list[uuid.UUID], recipients: dict[uuid.UUID, str]
+    ) -> None:
+        version = policy.version
+        now = self._clock.now()
+        async with self._uow() as uow:
+            for subject_id, address in recipients.items():
+                await self._mail.queue(uow, self._notice_mail(address, policy), subject_id=subject_id)
+            for subject_id in subject_ids:
+                await uow.policy_notices.add(
+                    PolicyNotice(
+                        id=uuid.uuid4(),
+                        subject_id=subject_id,
+                        policy_version=version,
+                        effective_at=policy.effective_at,
+                        notified_at=now,
+                        # an account whose address could not be read got no mail: never deemed to accept
+                        resolved_at=None if subject_id in recipients else now,
+                    )
+                )
+            await uow.notice_runs.count_sent(version, len(recipients))
+            await uow.commit()
 
     async def _addresses(self, uow: UnitOfWork, subject_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
         keyring = self._keyrings(uow.subject_keys)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion, content_sha256, current_version, split_sections
 from dreamina.ports.clock import Clock
+from dreamina.ports.policy import NoticeRunStatus, PolicyNoticeRun
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 INITIAL_VERSION = 1
@@ -28,9 +29,12 @@ class PolicyCatalogue:
         self._clock = clock
 
     async def ensure_published(
-        self, *, version: int, text: str, last_updated: date, effective_at: datetime
+        self, *, version: int, text: str, last_updated: date, effective_at: datetime, notify: bool = False
     ) -> PolicyVersion:
-        """Publish ``version`` unless it exists; an existing version with different text is an error, not a patch."""
+        """Publish ``version`` unless it exists; an existing version with different text is an error, not a patch.
+
+        With ``notify``, the same unit of work records that the version's notices are due: the notice job sends
+        them (a version is never published without its notices on record, nor the other way round)."""
         if not split_sections(text):
             raise InvalidInput("the policy text has no numbered sections", field="text")
         digest = content_sha256(text)
@@ -50,6 +54,10 @@ class PolicyCatalogue:
             )
             try:
                 await uow.policies.add(policy)
+                if notify:
+                    await uow.notice_runs.add(
+                        PolicyNoticeRun(version, NoticeRunStatus.PENDING, 0, requested_at=policy.published_at)
+                    )
                 await uow.commit()
             except Conflict:  # published concurrently by another process: read theirs
                 await uow.rollback()

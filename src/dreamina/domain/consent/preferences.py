@@ -27,6 +27,8 @@ from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 DEVICE_INDEX = "consent-device"
 CHOICE_METHODS = frozenset({ConsentMethod.BANNER, ConsentMethod.SETTINGS, ConsentMethod.API})
 MIN_STAFF_REASON = 10
+HISTORY_PAGE = 20  # records of history shown with the choice in force; the rest is behind a cursor
+MAX_HISTORY_PAGE = 100
 _DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 
 
@@ -53,6 +55,26 @@ class Requester:
 
     subject_id: UUID | None = None
     device_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """Up to one page of a consent history, newest first; ``next_before`` is the cursor of the older page."""
+
+    records: list[ConsentRecord]
+    next_before: UUID | None
+
+
+def _page_size(limit: int) -> int:
+    if not 1 <= limit <= MAX_HISTORY_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_HISTORY_PAGE}", field="limit")
+    return limit
+
+
+def _paged(records: list[ConsentRecord], limit: int) -> HistoryPage:
+    """``records`` was read with ``limit + 1``: the extra record only says that an older page exists."""
+    shown = records[:limit]
+    return HistoryPage(shown, shown[-1].id if len(records) > limit else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +155,18 @@ class ConsentRegistry:
             latest = await self._latest(uow, requester)
         return _state(latest, policy.version)
 
-    async def history(self, requester: Requester) -> list[ConsentRecord]:
+    async def history(self, requester: Requester, limit: int = HISTORY_PAGE, before: UUID | None = None) -> HistoryPage:
+        """One page of the requester's history, newest first (the subject's when signed in, else the device's)."""
+        limit = _page_size(limit)
         async with self._uow() as uow:
             if requester.subject_id is not None:
-                return await uow.consent_records.history_for_subject(requester.subject_id)
-            if requester.device_id is not None:
-                return await uow.consent_records.history_for_device(self.device_key(requester.device_id))
-            return []
+                records = await uow.consent_records.page_for_subject(requester.subject_id, limit + 1, before)
+            elif requester.device_id is not None:
+                device_key = self.device_key(requester.device_id)
+                records = await uow.consent_records.page_for_device(device_key, limit + 1, before)
+            else:
+                records = []
+        return _paged(records, limit)
 
     async def choose(self, requester: Requester, choices: Choices, method: ConsentMethod) -> ConsentState:
         """Record a choice (given or withdrawn alike) for every owner of the requester."""
@@ -241,15 +268,18 @@ class ConsentRegistry:
             await uow.commit()
         return True
 
-    async def staff_history(self, staff_id: UUID, subject_id: UUID, reason: str) -> list[ConsentRecord]:
-        """A staff member reads a subject's consent history; the read is audited with its reason (G12)."""
+    async def staff_history(
+        self, staff_id: UUID, subject_id: UUID, reason: str, limit: int = MAX_HISTORY_PAGE, before: UUID | None = None
+    ) -> HistoryPage:
+        """A staff member reads a page of a subject's consent history; each read is audited with its reason (G12)."""
+        limit = _page_size(limit)
         reason = (reason or "").strip()
         if len(reason) < MIN_STAFF_REASON or "\x00" in reason or len(reason) > 500:
             raise InvalidInput(f"a reason of {MIN_STAFF_REASON} to 500 characters is required", field="reason")
         async with self._uow() as uow:
             if await uow.accounts.get(subject_id) is None:
                 raise NotFound("no such subject")
-            records = await uow.consent_records.history_for_subject(subject_id)
+            records = await uow.consent_records.page_for_subject(subject_id, limit + 1, before)
             await uow.audit.append(
                 AuditEvent(
                     id=uuid.uuid4(),
@@ -263,7 +293,7 @@ class ConsentRegistry:
                 )
             )
             await uow.commit()
-        return records
+        return _paged(records, limit)
 
 
 def _state(record: ConsentRecord | None, current: int) -> ConsentState:

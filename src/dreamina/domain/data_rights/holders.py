@@ -113,6 +113,8 @@ class SubjectObjects:
     """The subject's objects: ``<prefix><subject id>/...`` under each declared prefix.
 
     Uploads and outputs are exported as the original files; earlier export archives are not put into new ones.
+    Erasure also aborts the unfinished uploads under each folder (a worker killed while writing an export or an
+    output leaves parts that no listing shows but that hold the subject's data).
     """
 
     name = "objects"
@@ -122,13 +124,10 @@ class SubjectObjects:
         self._store = store
         self._exported = exported
         self._not_exported = not_exported
+        erasure = "every object and unfinished upload under the subject's folder"
         self.coverage: tuple[Coverage, ...] = tuple(
-            Coverage("prefix", p, f"files/{p}<name> (the original files)", "every object under the subject's folder")
-            for p in exported
-        ) + tuple(
-            Coverage("prefix", p, "not exported: earlier export archives", "every object under the subject's folder")
-            for p in not_exported
-        )
+            Coverage("prefix", p, f"files/{p}<name> (the original files)", erasure) for p in exported
+        ) + tuple(Coverage("prefix", p, "not exported: earlier export archives", erasure) for p in not_exported)
 
     @staticmethod
     def folder(prefix: str, subject_id: UUID) -> str:
@@ -153,7 +152,9 @@ class SubjectObjects:
     async def erase(self, subject_id: UUID) -> ErasureOutcome:
         deleted = 0
         for prefix in (*self._exported, *self._not_exported):
-            deleted += await self._store.delete_prefix(self.folder(prefix, subject_id))
+            folder = self.folder(prefix, subject_id)
+            deleted += await self._store.abort_incomplete(folder)  # first: an upload completing later is an object
+            deleted += await self._store.delete_prefix(folder)
         return ErasureOutcome(self.name, deleted=deleted)
 
     async def processor_references(self, subject_id: UUID) -> list[ProcessorReference]:
@@ -208,6 +209,12 @@ class SubjectMail:
             "mail_outbox",
             "not exported: messages wait there only until delivered, and you receive them",
             "due messages are delivered first (the notice that the erasure runs among them), the rest deleted",
+        ),
+        Coverage(
+            "store",
+            "mail_outbox_folder",
+            "not exported: mail you were sent (embedded profile: the folder stands in for your mailbox)",
+            "delivered mail is the recipient's, like mail a relay handed over: left to its 7-day sweep",
         ),
     )
 

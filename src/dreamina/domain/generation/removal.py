@@ -27,7 +27,9 @@ class ContentRemoval:
         the expiry their own setting asked for."""
         await uow.generations.delete(generation.id)
         orphaned = await self.delete_unshared(uow, generation.reference_upload_ids)
-        await self._store.delete_prefix(outputs_prefix(generation.subject_id, generation.id))
+        outputs = outputs_prefix(generation.subject_id, generation.id)
+        await self._store.abort_incomplete(outputs)  # a worker killed while storing an output left its parts
+        await self._store.delete_prefix(outputs)
         await uow.audit.append(
             AuditEvent(
                 id=uuid.uuid4(),

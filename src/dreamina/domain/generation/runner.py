@@ -21,6 +21,7 @@ from dreamina.domain.generation.failures import (
     REASON_FAILED,
     REASON_PROVIDER_GONE,
     REASON_RESTRICTED,
+    REASON_UNAVAILABLE,
     reason_for,
 )
 from dreamina.domain.generation.handoff import ProviderHandoff
@@ -127,6 +128,8 @@ class GenerationRunner:
                 return await self._fail(uow, generation, REASON_PROVIDER_GONE)
             if await uow.restrictions.get(generation.subject_id) is not None:
                 return await self._fail(uow, generation, REASON_RESTRICTED)
+            if generation.attempts >= self.rules.max_attempts:  # runs cut short (killed workers) count too
+                return await self._fail(uow, generation, REASON_UNAVAILABLE)
             generation.start(self._clock.now())
             request: ProviderRequest | None = None
             if generation.provider_job_id is None:

@@ -50,6 +50,7 @@ class IdentityPersonalData:
             pseudonymised_legal_hold=True,
         ),
         Coverage("store", "policy_versions", "not exported: " + NOT_SUBJECT_DATA, "untouched: " + NOT_SUBJECT_DATA),
+        Coverage("store", "policy_notice_runs", "not exported: " + NOT_SUBJECT_DATA, "untouched: " + NOT_SUBJECT_DATA),
         Coverage(
             "store",
             "child_reports",

@@ -71,11 +71,12 @@ class FieldDeclaration:
 
 @dataclass(frozen=True, slots=True)
 class StoreDeclaration:
-    """A table (or another record store) and its declared fields."""
+    """A table (or another record store, ``table=False``: e.g. a folder of files) and its declared fields."""
 
     name: str
     description: str
     fields: Mapping[str, FieldDeclaration]
+    table: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from dreamina.domain.privacy.datamap import (
     SUBJECT,
     DataDeclaration,
     FieldDeclaration,
+    StoreDeclaration,
     non_personal,
     store,
 )
@@ -39,6 +40,13 @@ KEPT_ANSWER = RetentionRule(
     f"deleted {IDEMPOTENCY_KEY_HOURS} hours after the request, and with the account on erasure",
     RetentionAction.DELETE,
     IDEMPOTENCY_KEY_HOURS // 24,
+)
+
+OUTBOX_FILE_DAYS = 7  # the embedded profile's outbox folder stands in for the recipient's mailbox; a week to read it
+OUTBOX_FILE = RetentionRule(
+    f"embedded profile only: deleted {OUTBOX_FILE_DAYS} days after it was written",
+    RetentionAction.DELETE,
+    OUTBOX_FILE_DAYS,
 )
 
 KERNEL_DATA = DataDeclaration(
@@ -158,6 +166,27 @@ KERNEL_DATA = DataDeclaration(
             ),
             created_at=non_personal("when the request was answered"),
         ),
+        StoreDeclaration(
+            "mail_outbox_folder",
+            "embedded profile only (DREAMINA_MAIL_BACKEND=outbox): delivered mail as .eml files in the outbox folder, "
+            "the local stand-in for the SMTP relay and the recipient's mailbox; production refuses this backend",
+            table=False,
+            fields=dict(
+                recipient=FieldDeclaration(
+                    DataCategory.ACCOUNT,
+                    "the recipient's address",
+                    purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.SECURITY, Purpose.LEGAL),
+                    retention=OUTBOX_FILE,
+                    links_subject=True,
+                ),
+                message=FieldDeclaration(
+                    DataCategory.ACCOUNT,
+                    "subject line and body as sent (links and one-time codes included)",
+                    purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.SECURITY, Purpose.LEGAL),
+                    retention=OUTBOX_FILE,
+                ),
+            ),
+        ),
     ),
     schedule=(
         ScheduleEntry(
@@ -188,6 +217,16 @@ KERNEL_DATA = DataDeclaration(
             "after the request (a retry after that is a new request), and with the account on erasure",
             stores=("idempotency_records",),
             tasks=("idempotency_records.expired",),
+        ),
+        ScheduleEntry(
+            "outbox_folder",
+            DataCategory.ACCOUNT,
+            days_from(OUTBOX_FILE_DAYS, "the message being written"),
+            ScheduleAction.DELETE,
+            "in the embedded profile, mail is delivered as files into the outbox folder (the stand-in for a mailbox); "
+            f"each file is deleted {OUTBOX_FILE_DAYS} days after it was written",
+            stores=("mail_outbox_folder",),
+            tasks=("mail_outbox_folder.expired",),
         ),
         ScheduleEntry(
             "audit_events",

@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from dreamina.adapters.logs import get_logger
+from dreamina.adapters.payments import events
 from dreamina.adapters.payments.sandbox import LocalPaymentSandbox
 from dreamina.domain.billing.errors import (
     EventNotReady,
@@ -35,6 +36,7 @@ from dreamina.wiring.billing import BillingModule
 log = get_logger("dreamina.billing")
 
 _SESSION_ID = re.compile(r"^cs_test_[A-Za-z0-9]{24}$")
+SUCCEEDS, FAILS = events.SEPA_TEST_IBANS
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
 
 
@@ -182,7 +184,7 @@ class SandboxController(Controller):
     @get("/{session_id:str}", media_type=MediaType.HTML)
     async def page(self, session_id: FromPath[str], billing: NamedDependency[BillingModule]) -> Response[str]:
         sandbox = _sandbox(billing, session_id)
-        description, amount, currency, status = sandbox.describe(session_id)
+        description, amount, currency, status = await sandbox.describe(session_id)
         if status != "open":
             return _page("Checkout closed", f"<p>This checkout is {html.escape(status)}.</p>", status_code=410)
         price = f"{amount / 100:.2f} {currency.upper()}"
@@ -197,6 +199,12 @@ class SandboxController(Controller):
   <label>year <input name="exp_year" inputmode="numeric" maxlength="4" size="4" required></label><br>
   <label>CVC <input name="cvc" inputmode="numeric" maxlength="4" size="4" required></label><br>
   <button type="submit">Pay {html.escape(price)}</button>
+</form>
+<p>Or a delayed method, a SEPA debit the sandbox's bank answers at once: IBAN <code>{SUCCEEDS}</code> is paid,
+<code>{FAILS}</code> fails (the credits arrive only with the bank's confirmation).</p>
+<form method="post" autocomplete="off">
+  <label>IBAN <input name="iban" maxlength="34" required></label>
+  <button type="submit">Debit {html.escape(price)}</button>
 </form>"""
         return _page("Sandbox checkout", body)
 
@@ -211,7 +219,13 @@ class SandboxController(Controller):
             value = form.get(name)
             return value[:32] if isinstance(value, str) else ""
 
-        attempt = await sandbox.pay(session_id, field("number"), field("exp_month"), field("exp_year"), field("cvc"))
+        iban = field("iban").replace(" ", "").upper()
+        if iban:
+            attempt = await sandbox.debit(session_id, iban)
+        else:
+            attempt = await sandbox.pay(
+                session_id, field("number"), field("exp_month"), field("exp_year"), field("cvc")
+            )
         log.info("sandbox_payment_attempt", status=attempt.status)
         link = f'<p><a href="{html.escape(attempt.return_url)}">Back to Dreamina</a></p>' if attempt.return_url else ""
         retry = "" if attempt.status == "succeeded" else '<p><a href="">Try again</a></p>'

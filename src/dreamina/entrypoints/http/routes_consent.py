@@ -8,12 +8,21 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from dreamina.domain.consent.analytics import Analytics, IncomingEvent
 from dreamina.domain.consent.policy_changes import PolicyChanges
-from dreamina.domain.consent.preferences import Choices, ConsentRegistry, ConsentState, Objections, Requester
+from dreamina.domain.consent.preferences import (
+    HISTORY_PAGE,
+    MAX_HISTORY_PAGE,
+    Choices,
+    ConsentRegistry,
+    ConsentState,
+    HistoryPage,
+    Objections,
+    Requester,
+)
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.disclosures import DisclosureHistory
 from dreamina.entrypoints.http.auth import ANALYSTS, AUTH, EVERY_STAFF_ROLE, SECURED, STAFF
@@ -26,6 +35,7 @@ from dreamina.entrypoints.http.schemas_consent import (
     AnalyticsSummaryBody,
     ConsentBody,
     ConsentChoiceBody,
+    ConsentHistoryPage,
     ConsentRecordBody,
     DailyCountBody,
     DisclosureBody,
@@ -33,6 +43,7 @@ from dreamina.entrypoints.http.schemas_consent import (
     GpcBody,
     IngestBody,
     NoticeBody,
+    NoticeRunBody,
     ObjectionBody,
     ObjectionList,
     ObjectionStateBody,
@@ -42,13 +53,25 @@ from dreamina.entrypoints.http.schemas_consent import (
     StaffConsentView,
 )
 from dreamina.ports.consent import ConsentMethod, ConsentRecord, Objection
-from dreamina.ports.policy import PolicyAcceptance
+from dreamina.ports.policy import PolicyAcceptance, PolicyNoticeRun
 
 GPC_LAST_UPDATE = "2026-11-25"  # when our handling of the signal last changed
 
 
+def _notice_run(run: PolicyNoticeRun) -> NoticeRunBody:
+    return NoticeRunBody(
+        version=run.policy_version,
+        status=run.status.value,
+        sent=run.notices_sent,
+        requested_at=run.requested_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+    )
+
+
 def _record(r: ConsentRecord) -> ConsentRecordBody:
     return ConsentRecordBody(
+        id=r.id,
         functional=r.functional,
         analytics=r.analytics,
         marketing=r.marketing,
@@ -61,7 +84,11 @@ def _record(r: ConsentRecord) -> ConsentRecordBody:
     )
 
 
-def _consent(state: ConsentState, history: list[ConsentRecord]) -> ConsentBody:
+PageLimit = Annotated[int, QueryParameter(ge=1, le=MAX_HISTORY_PAGE, description="records per page")]
+PageCursor = Annotated[UUID | None, QueryParameter(description="`next_before` of the previous page")]
+
+
+def _consent(state: ConsentState, history: HistoryPage) -> ConsentBody:
     return ConsentBody(
         necessary=True,
         functional=state.choices.functional,
@@ -75,7 +102,8 @@ def _consent(state: ConsentState, history: list[ConsentRecord]) -> ConsentBody:
         recorded_at=state.recorded_at,
         current_policy_version=state.current_policy_version,
         under_current_policy=state.under_current_policy,
-        history=[_record(r) for r in history],
+        history=[_record(r) for r in history.records],
+        history_next=history.next_before,
     )
 
 
@@ -106,6 +134,18 @@ class ConsentController(Controller):
             requester, Choices(data.functional, data.analytics, data.marketing), ConsentMethod(data.method)
         )
         return _consent(state, await consent_choices.history(requester))
+
+    @get("/history", summary="The consent history, newest first, a page at a time")
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        subject: NamedDependency[UUID | None],
+        consent_choices: NamedDependency[ConsentRegistry],
+        limit: PageLimit = HISTORY_PAGE,
+        before: PageCursor = None,
+    ) -> ConsentHistoryPage:
+        page = await consent_choices.history(Requester(subject, device_id(request, mint=False)), limit, before)
+        return ConsentHistoryPage(items=[_record(r) for r in page.records], next_before=page.next_before)
 
 
 @get("/.well-known/gpc.json", tags=["consent"], summary="Global Privacy Control support resource")
@@ -246,20 +286,30 @@ class AdminController(Controller):
         "/policy/versions",
         guards=[ANALYSTS],
         status_code=HTTP_201_CREATED,
-        summary="Publish a new policy version and notify every account",
+        summary="Publish a new policy version; every account is notified by a job (see its notices' status)",
     )
     async def publish_policy(
         self, data: JSONBody[PublishPolicyBody], policy_changes: NamedDependency[PolicyChanges]
     ) -> PublishedPolicyBody:
+        """Answers at once: the notices are recorded as due with the version and sent in batches by the job."""
         policy = await policy_changes.publish(data.text, data.effective_at)
-        sent = await policy_changes.send_notices(policy.version)
         return PublishedPolicyBody(
             version=policy.version,
             content_sha256=policy.content_sha256,
             last_updated=policy.last_updated,
             effective_at=policy.effective_at,
-            notices_sent=sent,
+            notices=_notice_run(await policy_changes.notice_run(policy.version)),
         )
+
+    @get(
+        "/policy/versions/{version:int}/notices",
+        guards=[ANALYSTS],
+        summary="How far the notices of a published policy version have got",
+    )
+    async def policy_notices(
+        self, version: Annotated[int, Parameter(ge=1, le=1_000_000)], policy_changes: NamedDependency[PolicyChanges]
+    ) -> NoticeRunBody:
+        return _notice_run(await policy_changes.notice_run(version))
 
     @get("/subjects/{subject_id:uuid}/consent", guards=[EVERY_STAFF_ROLE], summary="A subject's consent history")
     async def subject_consent(
@@ -268,10 +318,14 @@ class AdminController(Controller):
         staff: NamedDependency[Principal],
         consent_choices: NamedDependency[ConsentRegistry],
         reason: Annotated[str, QueryParameter(min_length=1, max_length=500)],
+        limit: PageLimit = MAX_HISTORY_PAGE,
+        before: PageCursor = None,
     ) -> StaffConsentView:
-        """Every read is audit-logged with the staff member and the reason given."""
-        records = await consent_choices.staff_history(staff.account_id, subject_id, reason)
-        return StaffConsentView(subject_id=subject_id, history=[_record(r) for r in records])
+        """Newest first, a page at a time; every read is audit-logged with the staff member and the reason given."""
+        page = await consent_choices.staff_history(staff.account_id, subject_id, reason, limit, before)
+        return StaffConsentView(
+            subject_id=subject_id, history=[_record(r) for r in page.records], history_next=page.next_before
+        )
 
 
 FACE = HttpFace(

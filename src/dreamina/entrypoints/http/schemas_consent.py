@@ -18,6 +18,7 @@ class ConsentChoiceBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ConsentRecordBody(msgspec.Struct):
+    id: UUID
     functional: bool
     analytics: bool
     marketing: bool
@@ -43,6 +44,8 @@ class ConsentBody(msgspec.Struct):
     current_policy_version: int
     under_current_policy: bool
     history: list[ConsentRecordBody]
+    """The newest choices first (at most 20); ``history_next`` is the ``before`` cursor of the older ones."""
+    history_next: UUID | None
 
 
 class GpcBody(msgspec.Struct, rename={"last_update": "lastUpdate"}):
@@ -138,14 +141,34 @@ class PublishPolicyBody(msgspec.Struct, forbid_unknown_fields=True):
     effective_at: datetime
 
 
+class NoticeRunBody(msgspec.Struct):
+    """The notices of one policy version: ``pending`` (due), ``sending`` (batches going out), ``done``, or ``none``
+    (published without notices: the shipped first version)."""
+
+    version: int
+    status: str
+    sent: int
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
 class PublishedPolicyBody(msgspec.Struct):
     version: int
     content_sha256: str
     last_updated: date
     effective_at: datetime
-    notices_sent: int
+    notices: NoticeRunBody  # sent by the notice job, not by this request
 
 
 class StaffConsentView(msgspec.Struct):
     subject_id: UUID
     history: list[ConsentRecordBody]
+    history_next: UUID | None
+
+
+class ConsentHistoryPage(msgspec.Struct):
+    """A page of the consent history, newest first; pass ``next_before`` as ``before`` for the older page."""
+
+    items: list[ConsentRecordBody]
+    next_before: UUID | None

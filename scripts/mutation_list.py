@@ -1,0 +1,244 @@
+"""The guarantee-breaking edits ``scripts/mutations`` applies one at a time, with the proofs that must catch each.
+
+``old`` must occur exactly once in ``file`` (a refactoring that moves it makes the mutation stale, and the runner
+says so). Names start with the guarantee (DESIGN.md G1-G12) or the README proof-table section they attack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    what: str
+    file: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+    more: tuple[tuple[str, str, str], ...] = ()  # further (file, old, new) edits of the same mutation
+
+
+D = "src/dreamina/"
+RESIDUE = "tests/integration/test_erasure_residue.py"
+JOBS = "tests/integration/test_generation_jobs.py"
+
+MUTATIONS: list[Mutation] = [
+    Mutation(
+        "G1-undeclared-column",
+        "a new column nobody declared in the data map",
+        D + "adapters/sql/models_consent.py",
+        "    id: Mapped[UUID] = mapped_column(GUID, unique=True)\n",
+        "    id: Mapped[UUID] = mapped_column(GUID, unique=True)\n"
+        "    note: Mapped[str | None] = mapped_column(String, nullable=True)\n",
+        ("tests/unit/test_data_map_declared.py",),
+    ),
+    Mutation(
+        "G2-card-numbers-in-logs",
+        "the log redaction no longer recognises card numbers",
+        D + "adapters/logs.py",
+        'return "[card]" if 13 <= len(digits) <= 19 and _luhn(digits) else match.group(0)',
+        "return match.group(0)",
+        ("tests/unit/test_logs.py",),
+    ),
+    Mutation(
+        "G2-card-number-kept-from-events",
+        "a payment event's card 'last4' accepts any text (a full number included)",
+        D + "adapters/payments/events.py",
+        '_LAST4 = re.compile(r"^[0-9]{4}$")',
+        '_LAST4 = re.compile(r"^[0-9]{4,19}$")',
+        ("tests/e2e/test_billing_no_card_data.py", "tests/unit/test_billing_settings_and_events.py"),
+    ),
+    Mutation(
+        "G3-analytics-without-consent",
+        "analytics events are stored without an analytics consent",
+        D + "domain/consent/analytics.py",
+        '        if not state.analytics_allowed:\n            return IngestResult(0, len(events), "no_consent")\n',
+        "",
+        ("tests/e2e/test_consent_api.py",),
+    ),
+    Mutation(
+        "objection-ignored",
+        "an objection to analytics no longer stops analytics",
+        D + "domain/consent/analytics.py",
+        "        if requester.subject_id is not None and await self._objections.objects_to(",
+        "        if False and await self._objections.objects_to(",
+        ("tests/e2e/test_consent_api.py",),
+    ),
+    Mutation(
+        "GPC-marketing-back-on",
+        "a later choice can turn marketing back on after a GPC signal",
+        D + "domain/consent/preferences.py",
+        "                        marketing=choices.marketing and not gpc,\n",
+        "                        marketing=choices.marketing,\n",
+        ("tests/e2e/test_consent_api.py",),
+    ),
+    Mutation(
+        "G11-consent-without-version",
+        "a consent choice is recorded under policy version 1 whatever is in effect",
+        D + "domain/consent/preferences.py",
+        "                        method=method,\n                        policy_version=policy.version,\n",
+        "                        method=method,\n                        policy_version=1,\n",
+        ("tests/e2e/test_policy_change_and_staff.py", "tests/e2e/test_consent_api.py"),
+    ),
+    Mutation(
+        "G4-restricted-subject-submits",
+        "a restricted subject's generation is accepted",
+        D + "domain/generation/generations.py",
+        "            if await uow.restrictions.get(subject_id) is not None:",
+        "            if False:",
+        ("tests/e2e/test_generation_api.py", "tests/e2e/test_restriction_at_every_port.py"),
+    ),
+    Mutation(
+        "G4-runner-ignores-restriction",
+        "a job whose subject was restricted after submission is still sent",
+        D + "domain/generation/runner.py",
+        "            if await uow.restrictions.get(generation.subject_id) is not None:",
+        "            if False:",
+        (JOBS,),
+    ),
+    Mutation(
+        "G5-export-isolation",
+        "the export's analytics query without its pseudonym filter (every subject's events)",
+        D + "adapters/sql/repositories_consent.py",
+        "statement = select(AnalyticsEventRow.__table__).where(AnalyticsEventRow.pseudonym.in_(chunk))",
+        "statement = select(AnalyticsEventRow.__table__)",
+        (RESIDUE,),
+    ),
+    Mutation(
+        "G5-export-isolation-memory",
+        "the in-memory store's analytics lookup returns every subject's events",
+        D + "adapters/memory/consent.py",
+        "for _, e in self._table.rows() if e.pseudonym in wanted), key=lambda e: (e.day, e.id.bytes))",
+        "for _, e in self._table.rows()), key=lambda e: (e.day, e.id.bytes))",
+        (RESIDUE, "tests/e2e/test_data_rights_api.py"),
+    ),
+    Mutation(
+        "G6-erasure-keeps-analytics",
+        "erasure keeps the subject's analytics events",
+        D + "domain/consent/personal_data.py",
+        "            deleted += await uow.analytics_events.delete_pseudonyms(self._pseudonyms(subject_id))\n",
+        "",
+        (RESIDUE,),
+    ),
+    Mutation(
+        "G6-erasure-keeps-the-data-key",
+        "erasure no longer destroys the subject's data key",
+        D + "domain/data_rights/holders.py",
+        "            await keyring.destroy(subject_id)\n",
+        "",
+        (RESIDUE, "tests/e2e/test_data_rights_jobs.py"),
+    ),
+    Mutation(
+        "G7-analytics-kept-too-long",
+        "analytics events are purged after 200 days instead of 180",
+        D + "domain/consent/retention.py",
+        "delete_before(now.date() - timedelta(days=RETENTION_DAYS), limit)",
+        "delete_before(now.date() - timedelta(days=RETENTION_DAYS + 20), limit)",
+        ("tests/integration/test_retention_schedule_proofs.py",),
+    ),
+    Mutation(
+        "G8-age-gate-off-by-one",
+        "the age gate admits people one year under the minimum age",
+        D + "domain/identity/age_gate.py",
+        "    if age_on(birth_date, today) < minimum:",
+        "    if age_on(birth_date, today) < minimum - 1:",
+        ("tests/e2e/test_age_gate.py",),
+    ),
+    Mutation(
+        "G9-extension-without-limit",
+        "an extension is granted from the extended date again (no cap)",
+        D + "domain/data_rights/clock.py",
+        "    return due_date(current_due, rule.extension)",
+        "    return due_date(current_due + timedelta(days=1), rule.extension)",
+        ("tests/unit/test_data_rights_clock.py",),
+    ),
+    Mutation(
+        "G10-disclosure-after-the-request",
+        "the hand-off's ledger entry is written after the provider was called, in its own transaction",
+        D + "domain/generation/handoff.py",
+        "        if processor is not None:\n            await uow.disclosures.record(",
+        "        if False:\n            await uow.disclosures.record(",
+        (JOBS,),
+        more=(
+            (
+                D + "domain/generation/runner.py",
+                "                job = await provider.submit(request)\n",
+                "                job = await provider.submit(request)\n"
+                "                if provider.capabilities.processor is not None:\n"
+                "                    import uuid as _uuid\n"
+                "                    from dreamina.ports.disclosures import Disclosure as _Disclosure\n"
+                "                    async with self._uow() as late:\n"
+                "                        await late.disclosures.record(_Disclosure(_uuid.uuid4(),"
+                " generation.subject_id, provider.capabilities.processor, ('content',), 'generate_content',"
+                " str(generation.id), generation.updated_at))\n"
+                "                        await late.commit()\n",
+            ),
+        ),
+    ),
+    Mutation(
+        "G12-tokens-stored-in-clear",
+        "bearer and link tokens are stored as issued instead of hashed",
+        D + "domain/identity/sessions.py",
+        '    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()',
+        "    return token",
+        ("tests/integration/test_tokens_at_rest.py",),
+    ),
+    Mutation(
+        "G12-another-subjects-generation",
+        "a generation of another subject is readable by id",
+        D + "domain/generation/generations.py",
+        "        if generation is None or generation.subject_id != subject_id:",
+        "        if generation is None:",
+        ("tests/e2e/test_generation_api.py",),
+    ),
+    Mutation(
+        "G12-another-subjects-upload",
+        "an upload of another subject is readable by id",
+        D + "domain/generation/uploads.py",
+        "        if found is None or found.subject_id != subject_id:",
+        "        if found is None:",
+        ("tests/e2e/test_generation_api.py", "tests/e2e/test_authorization_matrix.py"),
+    ),
+    Mutation(
+        "G12-staff-read-unaudited",
+        "a staff read of a subject's consent history is no longer audited",
+        D + "domain/consent/preferences.py",
+        '                    action="staff_read",\n                    fields=("consent_records",),',
+        '                    action="other",\n                    fields=("consent_records",),',
+        ("tests/e2e/test_policy_change_and_staff.py",),
+    ),
+    Mutation(
+        "G12-expired-download-links",
+        "a signed download link keeps working after it expired",
+        D + "adapters/object_store.py",
+        "        return valid and now.timestamp() < expires",
+        "        return valid",
+        ("tests/e2e/test_signed_downloads.py",),
+    ),
+    Mutation(
+        "section8-metadata-kept",
+        "uploads keep their metadata (EXIF, GPS, XMP)",
+        D + "adapters/images.py",
+        "        clean.info.clear()\n",
+        "",
+        ("tests/unit/test_image_sanitizer.py", "tests/e2e/test_generation_api.py"),
+    ),
+    Mutation(
+        "section8-no-security-headers",
+        "responses lose X-Content-Type-Options",
+        D + "entrypoints/http/middleware.py",
+        '    (b"x-content-type-options", b"nosniff"),\n',
+        "",
+        ("tests/e2e/test_security_hardening.py",),
+    ),
+    Mutation(
+        "section8-emails-in-logs",
+        "log redaction keeps email addresses",
+        D + "adapters/logs.py",
+        '_EMAIL = re.compile(r"[^\\s@<>\\"\'(),;:]+@[^\\s@<>\\"\'(),;:]+\\.[A-Za-z0-9-]{2,}")',
+        '_EMAIL = re.compile(r"(?!x)x")',
+        ("tests/unit/test_logs.py", "tests/e2e/test_logs_carry_no_personal_data.py"),
+    ),
+]
