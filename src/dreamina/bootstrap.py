@@ -17,6 +17,7 @@ from dreamina.adapters.sql.database import Database
 from dreamina.domain.consent.policy_versions import INITIAL_LAST_UPDATED, INITIAL_VERSION
 from dreamina.domain.privacy.datamap import DataMap
 from dreamina.domain.privacy.disclosures import DisclosureHistory
+from dreamina.domain.privacy.idempotency import KeptAnswers
 from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.settings import Settings
 from dreamina.wiring import billing, children, consent, data_rights, generation, identity, privacy, support
@@ -189,7 +190,12 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     return Container(
         settings=settings,
         infra=infra,
-        privacy=PrivacyKernel(data_map=data_map, retention=sweep, disclosures=DisclosureHistory(infra.uow)),
+        privacy=PrivacyKernel(
+            data_map=data_map,
+            retention=sweep,
+            disclosures=DisclosureHistory(infra.uow),
+            kept_answers=KeptAnswers(infra.uow, infra.clock),
+        ),
         identity=identity_module,
         consent=consent_module,
         generation=generation_module,

@@ -35,6 +35,7 @@ from tests.contract.generation_records import write_generation_rows
 from .billing_rows import write_one_of_each_billing_row
 from .consent_rows import write_one_of_each_consent_row
 from .data_rights_records import write_one_of_each_data_rights_record
+from .idempotency_rows import make_record
 from .mail_rows import make_mail
 from .test_child_reports_contract import make_received, make_report
 from .test_support_tickets_contract import make_ticket
@@ -512,6 +513,7 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await uow.child_report_inbox.add(make_received())
     await uow.support_tickets.add(make_ticket(subject))
     await uow.mail_outbox.add(make_mail(subject))
+    await uow.idempotency_records.add(make_record(subject))
     await uow.account_tokens.add(
         AccountToken(uuid.uuid4(), subject, TokenPurpose.VERIFY_EMAIL, "t" * 64, NOW, NOW + timedelta(hours=1))
     )

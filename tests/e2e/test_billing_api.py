@@ -39,7 +39,9 @@ async def test_newcomer_buys_a_pack_in_the_sandbox_and_spends_it(client: AsyncTe
     me = (await client.get("/v1/me", headers=auth)).json()
     generation = uuid.uuid4()
     charges = billing(container).charges  # what the generation module is given
-    await charges.reserve(uuid.UUID(me["id"]), generation, GenerationKind.IMAGE, 3)  # 3 images
+    async with container.infra.uow() as uow:
+        await charges.reserve(uow, uuid.UUID(me["id"]), generation, GenerationKind.IMAGE, 3)  # 3 images
+        await uow.commit()
     await charges.capture(generation)
     assert await balance(client, auth) == 128
 

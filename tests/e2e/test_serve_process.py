@@ -26,13 +26,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_serve(tmp_path: Path) -> tuple[subprocess.Popen[str], str, Path, Any]:
-    """``dreamina serve`` as the README runs it, in its own process; waits until it answers."""
+def _start_serve(
+    tmp_path: Path, log_name: str = "serve.log", **settings: str
+) -> tuple[subprocess.Popen[str], str, Path, Any]:
+    """``dreamina serve`` as the README runs it, in its own process; waits until it answers. ``settings``: more
+    ``DREAMINA_*`` variables (e.g. a shared database for a second process)."""
     port = _free_port()
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
     env.update({"DREAMINA_PORT": str(port), "DREAMINA_DATA_DIR": str(data), "DREAMINA_ARGON2_MEMORY_KIB": "8192"})
-    log_file = (tmp_path / "serve.log").open("w")  # a file, not a pipe: an undrained pipe would stall the server
+    env.update(settings)
+    log_file = (tmp_path / log_name).open("w")  # a file, not a pipe: an undrained pipe would stall the server
     process = subprocess.Popen(
         [sys.executable, "-m", "dreamina.entrypoints.cli", "serve"],
         env=env,

@@ -45,6 +45,12 @@ class Harness:
         self.records = BillingRecords(uow=uow, clock=self.clock, processor=self.processor)
         self.catalogue = Catalogue((PACK,))
 
+    async def reserve(self, charges: GenerationCharges, subject: UUID, generation: UUID, units: int) -> None:
+        """What a submission does: the hold, in a unit of work the caller commits (with the generation row)."""
+        async with self.uow() as uow:
+            await charges.reserve(uow, subject, generation, GenerationKind.IMAGE, units)
+            await uow.commit()
+
     async def open_checkout(self, subject: UUID) -> str:
         """A checkout as Checkout.start leaves it (the processor's session plus our record)."""
         from dreamina.ports.payments import CheckoutRequest
@@ -128,9 +134,9 @@ async def test_reserve_capture_release_are_idempotent_and_exactly_once(h: Harnes
     # 1 credit per image output, so units are credits here
     charges: GenerationCharges = LedgerGenerationCharges(h.credits, GenerationPrices(image_per_output=1))
     subject, done, failed = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    await charges.reserve(subject, done, GenerationKind.IMAGE, 10)
-    await charges.reserve(subject, done, GenerationKind.IMAGE, 10)  # retried submission
-    await charges.reserve(subject, failed, GenerationKind.IMAGE, 12)
+    await h.reserve(charges, subject, done, 10)
+    await h.reserve(charges, subject, done, 10)  # retried submission
+    await h.reserve(charges, subject, failed, 12)
     assert await h.credits.balance(subject) == WELCOME - 22
     for _ in range(2):  # a worker that died and retried
         await charges.capture(done)

@@ -31,6 +31,7 @@ from dreamina.domain.consent.analytics import IncomingEvent, subject_pseudonyms
 from dreamina.domain.consent.preferences import Choices, Requester
 from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.identity.registrations import SignUp
+from dreamina.domain.privacy.idempotency import Answer, IdempotentRequest
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
 from dreamina.domain.support.tickets import NewTicket
 from dreamina.ports.audit import AuditEvent
@@ -149,8 +150,11 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
         and container.billing is not None
     )
     upload = await container.generation.uploads.upload(subject, _real_png())
+    # sent with an Idempotency-Key: the kept answer names the subject (and here the prompt and address too)
+    retry = IdempotentRequest.of(subject, "POST /v1/generations", f"retry {email}", prompt.encode())
+    kept = container.privacy.kept_answers.keep(retry, lambda g: Answer(202, json.dumps([str(g.id), prompt, email])))
     await container.generation.generations.submit(
-        subject, GenerationRequest(kind="image", prompt=prompt, reference_upload_ids=[upload.id])
+        subject, GenerationRequest(kind="image", prompt=prompt, reference_upload_ids=[upload.id]), answer=kept
     )
     queue = container.generation.queue
     assert isinstance(queue, ManualJobQueue)
@@ -245,6 +249,7 @@ async def test_nothing_links_to_an_erased_subject(wired: tuple[Container, Databa
         "billing_customers",
         "checkout_sessions",
         "support_tickets",
+        "idempotency_records",
     ):
         assert any(f.startswith(table + ".") for f in kept_rows), table  # every module's data was really there
     assert any("image bytes" in f for f in await scan_objects(container, kept_needles))

@@ -47,6 +47,7 @@ from ..contract.billing_rows import make_checkout, make_payment, make_sandbox_se
 from ..contract.consent_rows import analytics_event, consent_record
 from ..contract.data_rights_records import make_job, make_request, make_request_event
 from ..contract.generation_records import make_generation, make_upload
+from ..contract.idempotency_rows import ROUTE, make_record
 from ..contract.mail_rows import make_mail
 from ..contract.test_child_reports_contract import closed as closed_report
 from ..contract.test_child_reports_contract import make_received
@@ -147,6 +148,23 @@ async def _queued_mail(c: Container) -> Check:
         async with c.infra.uow() as uow:
             assert await uow.mail_outbox.get(gone.id) is None
             assert await uow.mail_outbox.get(kept.id) is not None
+
+    return check
+
+
+async def _kept_answers(c: Container) -> Check:
+    subject = uuid.uuid4()
+    gone = make_record(subject, key="gone", at=NOW - timedelta(hours=24) - JUST)
+    kept = make_record(subject, key="kept", at=NOW - timedelta(hours=24) + JUST)
+    async with c.infra.uow() as uow:
+        for record in (gone, kept):
+            await uow.idempotency_records.add(record)
+        await uow.commit()
+
+    async def check(c: Container) -> None:
+        async with c.infra.uow() as uow:
+            assert await uow.idempotency_records.get(subject, ROUTE, "gone") is None
+            assert await uow.idempotency_records.get(subject, ROUTE, "kept") == kept
 
     return check
 
@@ -486,6 +504,7 @@ SCENARIOS: dict[str, Scenario] = {
     "child_reports": Scenario(_child_reports),
     "sessions": Scenario(_sessions),
     "queued_mail": Scenario(_queued_mail),
+    "idempotency_records": Scenario(_kept_answers),
     "outbox_folder": Scenario(_outbox_folder),
     "account_tokens": Scenario(_account_tokens),
     "analytics_events": Scenario(_analytics),

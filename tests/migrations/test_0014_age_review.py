@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import advanced_alchemy.types
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from dreamina.adapters.sql.database import downgrade, migration_engine, upgrade
+from dreamina.adapters.sql.database import downgrade, upgrade
+
+from .runs import run_sync
 
 GUID = advanced_alchemy.types.GUID(length=16)
 AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -39,15 +40,6 @@ _reports = sa.table(
     sa.column("reports_received", sa.Integer()),
     sa.column("suspended_account", sa.Boolean()),
 )
-
-
-async def _run(url: str, work: Any) -> Any:
-    engine = migration_engine(url)
-    try:
-        async with engine.begin() as connection:
-            return await connection.run_sync(work)
-    finally:
-        await engine.dispose()
 
 
 def _account(connection: Connection, status: str) -> uuid.UUID:
@@ -97,13 +89,13 @@ async def test_open_report_suspensions_become_age_reviews_and_back(empty_databas
         _report(connection, ids["decided"], "confirmed")
         return ids
 
-    ids = await _run(url, seed)
+    ids = await run_sync(url, seed)
 
     def statuses(connection: Connection) -> dict[str, str]:
         rows = dict(connection.execute(sa.select(_accounts.c.id, _accounts.c.status)).all())
         return {name: rows[account_id] for name, account_id in ids.items()}
 
     await upgrade(url, "0014")
-    assert await _run(url, statuses) == {"reported": "age_review", "decided": "suspended", "active": "active"}
+    assert await run_sync(url, statuses) == {"reported": "age_review", "decided": "suspended", "active": "active"}
     await downgrade(url, "0013")
-    assert await _run(url, statuses) == {"reported": "suspended", "decided": "suspended", "active": "active"}
+    assert await run_sync(url, statuses) == {"reported": "suspended", "decided": "suspended", "active": "active"}

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from dreamina.ports.billing import BillingStores
+
 
 class GenerationKind(enum.StrEnum):
     IMAGE = "image"
@@ -339,8 +341,12 @@ class GenerationCharges(Protocol):
     repeat one, never change its effect. ``reserve`` at submission, then exactly one of ``capture`` (succeeded)
     or ``release`` (failed, canceled, deleted before finishing)."""
 
-    async def reserve(self, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int) -> None:
-        """Hold the cost of the generation; raises a ``DomainError`` (e.g. insufficient credits) to refuse it."""
+    async def reserve(
+        self, uow: BillingStores, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
+    ) -> None:
+        """Hold the cost of the generation inside ``uow``, which commits it with the generation row (a crash between
+        the two cannot hold credits for a job that does not exist); raises a ``DomainError`` (e.g. insufficient
+        credits) to refuse it, or ``Conflict`` when a concurrent writer won (the caller retries the unit of work)."""
         ...
 
     async def capture(self, generation_id: UUID) -> None: ...

@@ -18,6 +18,7 @@ from dreamina.ports.consent import ConsentStores
 from dreamina.ports.data_rights import DataRightsStores
 from dreamina.ports.disclosures import DisclosureLedger
 from dreamina.ports.generation import GenerationStores
+from dreamina.ports.idempotency import IdempotencyStores
 from dreamina.ports.identity import IdentityStores
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.mail import OutboxStores
@@ -38,6 +39,7 @@ class KernelStores(Protocol):
 class UnitOfWork(
     KernelStores,
     OutboxStores,
+    IdempotencyStores,
     IdentityStores,
     TokenStores,
     PolicyStores,

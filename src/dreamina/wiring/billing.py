@@ -25,6 +25,7 @@ from dreamina.domain.billing.retention import (
     ExpiredSandboxSessions,
     ForgottenPaymentEvents,
 )
+from dreamina.ports.billing import BillingStores
 from dreamina.ports.generation import GenerationCharges, GenerationKind
 from dreamina.ports.payments import PaymentProcessor
 from dreamina.settings import Settings
@@ -63,9 +64,11 @@ class LedgerGenerationCharges:
         self._credits = credits
         self._prices = prices
 
-    async def reserve(self, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int) -> None:
+    async def reserve(
+        self, uow: BillingStores, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
+    ) -> None:
         cost = self._prices.cost(kind.value, outputs=units, seconds=units)
-        await self._credits.reserve(subject_id, generation_id, cost)
+        await self._credits.reserve_in(uow, subject_id, generation_id, cost)
 
     async def capture(self, generation_id: UUID) -> None:
         await self._credits.capture(generation_id)

@@ -15,7 +15,13 @@ from dreamina.domain.data_rights.data_map import DATA_RIGHTS_DATA
 from dreamina.domain.data_rights.deadlines import DeadlineMonitor
 from dreamina.domain.data_rights.downloads import ExportDownloads
 from dreamina.domain.data_rights.fulfilment import Fulfilment
-from dreamina.domain.data_rights.holders import DataRightsPersonalData, SubjectDataKey, SubjectMail, SubjectObjects
+from dreamina.domain.data_rights.holders import (
+    DataRightsPersonalData,
+    SubjectDataKey,
+    SubjectKeptAnswers,
+    SubjectMail,
+    SubjectObjects,
+)
 from dreamina.domain.data_rights.jobs import DataRightsJobs, JobRules
 from dreamina.domain.data_rights.notices import RequestNotices
 from dreamina.domain.data_rights.queue import PrivacyRequestQueue
@@ -107,6 +113,7 @@ def wire_data_rights(
         SubjectDataKey(uow=uow, keyrings=keyrings),
         DataRightsPersonalData(uow=uow, keyrings=keyrings),
         SubjectMail(infra.mail),
+        SubjectKeptAnswers(uow),
     )
     jobs = DataRightsJobs(
         uow=uow,

@@ -12,6 +12,7 @@ from uuid import UUID
 from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, retention_batch, utc
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
+from dreamina.ports.billing import BillingStores
 from dreamina.ports.generation import (
     Generation,
     GenerationKind,
@@ -209,7 +210,9 @@ class RecordingCharges:
         self.reserved: dict[UUID, tuple[UUID, GenerationKind, int]] = {}
         self.settled: dict[UUID, str] = {}
 
-    async def reserve(self, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int) -> None:
+    async def reserve(
+        self, uow: BillingStores, subject_id: UUID, generation_id: UUID, kind: GenerationKind, units: int
+    ) -> None:
         self.calls.append(("reserve", generation_id))
         self.reserved.setdefault(generation_id, (subject_id, kind, units))
 

@@ -75,3 +75,16 @@ class MailOutboxRow(Base):
     queued_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class IdempotencyRecordRow(Base):
+    __tablename__ = "idempotency_records"
+    __table_args__ = (Index("ix_idempotency_records_created_at", "created_at"),)  # the sweep takes the oldest
+
+    subject_id: Mapped[UUID] = mapped_column(GUID, primary_key=True)  # erasure finds a subject's by the key's prefix
+    route: Mapped[str] = mapped_column(String, primary_key=True)
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String)
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

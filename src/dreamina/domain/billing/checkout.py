@@ -7,9 +7,10 @@ import uuid
 from uuid import UUID
 
 from dreamina.domain.billing.catalogue import Catalogue, Pack
-from dreamina.domain.billing.credits import retry_on_conflict
 from dreamina.domain.privacy.errors import NotFound, ProcessingRestricted
+from dreamina.domain.privacy.idempotency import KeptAnswer
 from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.retries import retry_on_conflict
 from dreamina.domain.privacy.standing import refuse_during_age_review
 from dreamina.domain.privacy.vocabulary import DataCategory, Purpose
 from dreamina.ports.billing import BillingCustomer, CheckoutRecord, CheckoutStatus
@@ -44,10 +45,16 @@ class Checkout:
     def packs(self) -> list[Pack]:
         return self._catalogue.packs()
 
-    async def start(self, subject_id: UUID, pack_id: str) -> HostedCheckout:
-        """Open a checkout for ``pack_id``; the subject pays on the returned URL."""
+    async def start(
+        self, subject_id: UUID, pack_id: str, *, answer: KeptAnswer[HostedCheckout] | None = None
+    ) -> HostedCheckout:
+        """Open a checkout for ``pack_id``; the subject pays on the returned URL. ``answer``: the request carried an
+        Idempotency-Key; its answer is kept with the checkout record (``AnsweredBefore`` if it has one: a session a
+        racing twin opened at the processor is then never recorded, and expires unpaid)."""
         pack = self._catalogue.get(pack_id)
         async with self._uow() as uow:  # G4: the email would be disclosed to the processor
+            if answer is not None:
+                await answer.before(uow)
             await refuse_during_age_review(uow.accounts, subject_id)
             if await uow.restrictions.is_restricted(subject_id):
                 raise ProcessingRestricted("processing of your data is restricted; lift the restriction to pay")
@@ -80,6 +87,8 @@ class Checkout:
                     updated_at=now,
                 )
             )
+            if answer is not None:
+                await answer.record(uow, hosted)
             await uow.commit()
         return hosted
 

@@ -15,8 +15,8 @@ import enum
 import uuid
 from collections.abc import Awaitable, Callable
 
-from dreamina.domain.billing.credits import retry_on_conflict
 from dreamina.domain.billing.errors import EventNotReady, InvalidEvent
+from dreamina.domain.privacy.retries import retry_on_conflict
 from dreamina.ports.billing import EntryKind, LedgerEntry, PaymentRecord
 from dreamina.ports.clock import Clock
 from dreamina.ports.payments import ProcessorEvent

@@ -11,32 +11,19 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 from uuid import UUID
 
 from dreamina.domain.billing.errors import InsufficientCredits
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
-from dreamina.ports.billing import EntryKind, LedgerCursor, LedgerEntry
+from dreamina.domain.privacy.retries import retry_on_conflict
+from dreamina.ports.billing import BillingStores, EntryKind, LedgerCursor, LedgerEntry
 from dreamina.ports.clock import Clock
-from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
-T = TypeVar("T")
 MAX_PAGE = 100
 MAX_COST = 1_000_000
-_ATTEMPTS = 8
-
-
-async def retry_on_conflict(attempt: Callable[[], Awaitable[T]]) -> T:
-    """Run ``attempt`` again when it lost a race (a ``Conflict`` from a concurrent writer); it must be idempotent."""
-    for _ in range(_ATTEMPTS - 1):
-        try:
-            return await attempt()
-        except Conflict:
-            continue
-    return await attempt()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +69,7 @@ class Credits:
         self._clock = clock
         self._welcome = welcome_credits
 
-    async def _grant_welcome(self, uow: UnitOfWork, subject_id: UUID) -> None:
+    async def _grant_welcome(self, uow: BillingStores, subject_id: UUID) -> None:
         """Inside a unit of work that holds the subject's wallet lock: write the welcome grant if it is missing."""
         if self._welcome <= 0 or await uow.billing.get_entry(welcome_key(subject_id)) is not None:
             return
@@ -134,43 +121,47 @@ class Credits:
     # -- generation charges ---------------------------------------------------------------------------------------
 
     async def reserve(self, subject_id: UUID, generation_id: UUID, amount: int) -> None:
-        """Hold ``amount`` credits for a generation; ``InsufficientCredits`` (402) when the balance is short.
-
-        Idempotent: reserving the same generation again with the same terms changes nothing.
-        """
-        if not isinstance(amount, int) or not 0 < amount <= MAX_COST:
-            raise InvalidInput(f"a generation costs between 1 and {MAX_COST} credits", field="cost")
-        await self.ensure_welcome_grant(subject_id)
+        """Hold ``amount`` credits for a generation in a unit of work of its own (see :meth:`reserve_in`)."""
 
         async def attempt() -> None:
             async with self._uow() as uow:
-                await uow.billing.lock_wallet(subject_id, self._clock.now())
-                existing = await uow.billing.get_entry(reserve_key(generation_id))
-                if existing is not None:
-                    if existing.subject_id != subject_id or existing.amount != -amount:
-                        raise Conflict("this generation was already reserved with other terms")
-                    return
-                balance = await uow.billing.balance(subject_id)
-                if balance < amount:
-                    raise InsufficientCredits(
-                        f"this generation costs {amount} credits and the balance is {balance}",
-                        balance=balance,
-                        cost=amount,
-                    )
-                await uow.billing.add_entry(
-                    LedgerEntry(
-                        id=uuid.uuid4(),
-                        subject_id=subject_id,
-                        kind=EntryKind.RESERVE,
-                        amount=-amount,
-                        idempotency_key=reserve_key(generation_id),
-                        reference=str(generation_id),
-                        created_at=self._clock.now(),
-                    )
-                )
+                await self.reserve_in(uow, subject_id, generation_id, amount)
                 await uow.commit()
 
         await retry_on_conflict(attempt)
+
+    async def reserve_in(self, uow: BillingStores, subject_id: UUID, generation_id: UUID, amount: int) -> None:
+        """Hold ``amount`` credits for a generation inside the caller's unit of work, which commits it together with
+        what the hold is for (the generation row); ``InsufficientCredits`` (402) when the balance is short.
+
+        Idempotent: reserving the same generation again with the same terms changes nothing. It locks the wallet
+        first (writes the welcome grant if it is missing), so a caller retrying on ``Conflict`` starts over.
+        """
+        if not isinstance(amount, int) or not 0 < amount <= MAX_COST:
+            raise InvalidInput(f"a generation costs between 1 and {MAX_COST} credits", field="cost")
+        await uow.billing.lock_wallet(subject_id, self._clock.now())
+        await self._grant_welcome(uow, subject_id)
+        existing = await uow.billing.get_entry(reserve_key(generation_id))
+        if existing is not None:
+            if existing.subject_id != subject_id or existing.amount != -amount:
+                raise Conflict("this generation was already reserved with other terms")
+            return
+        balance = await uow.billing.balance(subject_id)
+        if balance < amount:
+            raise InsufficientCredits(
+                f"this generation costs {amount} credits and the balance is {balance}", balance=balance, cost=amount
+            )
+        await uow.billing.add_entry(
+            LedgerEntry(
+                id=uuid.uuid4(),
+                subject_id=subject_id,
+                kind=EntryKind.RESERVE,
+                amount=-amount,
+                idempotency_key=reserve_key(generation_id),
+                reference=str(generation_id),
+                created_at=self._clock.now(),
+            )
+        )
 
     async def capture(self, generation_id: UUID) -> None:
         """The generation succeeded: its hold becomes a charge. Exactly once; a no-op after release."""

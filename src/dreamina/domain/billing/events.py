@@ -22,10 +22,10 @@ from dreamina.domain.billing.clawbacks import (
     Outcome,
     proportional_credits,
 )
-from dreamina.domain.billing.credits import retry_on_conflict
 from dreamina.domain.billing.errors import InvalidEvent
 from dreamina.domain.billing.notices import PaymentNotices
 from dreamina.domain.privacy.errors import Conflict
+from dreamina.domain.privacy.retries import retry_on_conflict
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.billing import CheckoutStatus, EntryKind, LedgerEntry, PaymentRecord
 from dreamina.ports.clock import Clock

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from dreamina.domain.billing.credits import retry_on_conflict
 from dreamina.domain.billing.errors import PaymentProcessorUnavailable
 from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.retries import retry_on_conflict
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.billing import PaymentRecord
 from dreamina.ports.clock import Clock

@@ -232,3 +232,37 @@ class SubjectMail:
 
     async def processor_references(self, subject_id: UUID) -> list[ProcessorReference]:
         return []  # the delivery service keeps logs only (declared with the processor)
+
+
+class SubjectKeptAnswers:
+    """Answers kept for the subject's requests sent with an Idempotency-Key (a day at most)."""
+
+    name = "kept_answers"
+    stage = ErasureStage.MODULE_RECORDS
+    coverage: tuple[Coverage, ...] = (
+        Coverage(
+            "store",
+            "idempotency_records",
+            "not exported: copies of answers you already received, kept a day for retries",
+            "deleted",
+        ),
+    )
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def count(self, subject_id: UUID) -> dict[str, int]:
+        async with self._uow() as uow:
+            return {"idempotency_records": await uow.idempotency_records.count_for_subject(subject_id)}
+
+    async def export(self, subject_id: UUID, sink: ExportSink) -> None:
+        return None
+
+    async def erase(self, subject_id: UUID) -> ErasureOutcome:
+        async with self._uow() as uow:
+            deleted = await uow.idempotency_records.delete_for_subject(subject_id)
+            await uow.commit()
+        return ErasureOutcome(self.name, deleted=deleted)
+
+    async def processor_references(self, subject_id: UUID) -> list[ProcessorReference]:
+        return []

@@ -25,7 +25,9 @@ from dreamina.domain.generation.views import (
     encode_cursor,
 )
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
+from dreamina.domain.privacy.idempotency import KeptAnswer
 from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.retries import retry_on_conflict
 from dreamina.domain.privacy.standing import refuse_during_age_review
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import (
@@ -66,8 +68,11 @@ class Generations:
         self._removal = ContentRemoval(store, clock)
         self._provider_jobs = ProviderJobs(uow, clock, self.providers)
 
-    async def submit(self, subject_id: UUID, request: GenerationRequest) -> Generation:
-        """Validate, reserve the charge, store the job (prompt sealed) and enqueue it by id."""
+    async def submit(
+        self, subject_id: UUID, request: GenerationRequest, *, answer: KeptAnswer[Generation] | None = None
+    ) -> Generation:
+        """Validate, reserve the charge, store the job (prompt sealed) and enqueue it by id. ``answer``: the request
+        carried an Idempotency-Key; its answer is kept in the same unit of work (``AnsweredBefore`` if it has one)."""
         valid = validate(request, self.rules)
         kind = valid.kind
         provider = self.providers.get(kind)
@@ -85,42 +90,46 @@ class Generations:
                 field="reference_upload_ids",
             )
         generation_id = uuid.uuid4()
-        now = self._clock.now()
-        async with self._uow() as uow:
-            await refuse_during_age_review(uow.accounts, subject_id)
-            if await uow.restrictions.get(subject_id) is not None:
-                raise ProcessingRestricted("your data may not be processed while the restriction is in place")
-            for upload_id in references:
-                upload = await uow.uploads.get(upload_id)
-                if upload is None or upload.subject_id != subject_id:
-                    raise NotFound("no such upload", field="reference_upload_ids")
-            sealed = await self._keyrings(uow.subject_keys).seal(subject_id, PROMPT_FIELD, valid.prompt)
-        # The charge is reserved between two units of work, never inside one: billing commits its own, and a
-        # transaction left open across it could not commit after (SQLite refuses to upgrade a stale snapshot).
-        generation = Generation(
-            id=generation_id,
-            subject_id=subject_id,
-            kind=kind,
-            status=GenerationStatus.QUEUED,
-            prompt_ciphertext=sealed,
-            params=valid.params,
-            reference_upload_ids=references,
-            provider=provider.name,
-            provider_job_id=None,
-            attempts=0,
-            failure_reason=None,
-            outputs=(),
-            created_at=now,
-            updated_at=now,
-        )
-        await self._charges.reserve(subject_id, generation_id, kind, valid.units)
-        try:
+
+        async def store() -> Generation:
+            # One unit of work: the hold on the credits exists exactly if the job it pays for does.
             async with self._uow() as uow:
+                if answer is not None:
+                    await answer.before(uow)
+                await refuse_during_age_review(uow.accounts, subject_id)
+                if await uow.restrictions.get(subject_id) is not None:
+                    raise ProcessingRestricted("your data may not be processed while the restriction is in place")
+                for upload_id in references:
+                    upload = await uow.uploads.get(upload_id)
+                    if upload is None or upload.subject_id != subject_id:
+                        raise NotFound("no such upload", field="reference_upload_ids")
+                await self._charges.reserve(uow, subject_id, generation_id, kind, valid.units)
+                now = self._clock.now()
+                generation = Generation(
+                    id=generation_id,
+                    subject_id=subject_id,
+                    kind=kind,
+                    status=GenerationStatus.QUEUED,
+                    prompt_ciphertext=await self._keyrings(uow.subject_keys).seal(
+                        subject_id, PROMPT_FIELD, valid.prompt
+                    ),
+                    params=valid.params,
+                    reference_upload_ids=references,
+                    provider=provider.name,
+                    provider_job_id=None,
+                    attempts=0,
+                    failure_reason=None,
+                    outputs=(),
+                    created_at=now,
+                    updated_at=now,
+                )
                 await uow.generations.add(generation)
+                if answer is not None:
+                    await answer.record(uow, generation)
                 await uow.commit()
-        except BaseException:
-            await self._charges.release(generation_id)
-            raise
+                return generation
+
+        generation = await retry_on_conflict(store)
         await self.queue.enqueue(generation_id)
         return generation
 

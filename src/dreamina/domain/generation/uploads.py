@@ -9,6 +9,7 @@ from uuid import UUID
 
 from dreamina.domain.generation.errors import ImageTooLarge, UnsupportedImage
 from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.idempotency import KeptAnswer
 from dreamina.domain.privacy.standing import refuse_during_age_review
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import ImageRejected, ImageSanitizer, Upload
@@ -47,11 +48,14 @@ class ReferenceUploads:
         self.rules = rules or UploadRules()
         self._decoding = asyncio.Semaphore(self.rules.concurrent_decodes)
 
-    async def upload(self, subject_id: UUID, data: bytes) -> Upload:
-        """Store the image for the subject. Refused input leaves nothing behind in any store."""
+    async def upload(self, subject_id: UUID, data: bytes, *, answer: KeptAnswer[Upload] | None = None) -> Upload:
+        """Store the image for the subject. Refused input leaves nothing behind in any store. ``answer``: the request
+        carried an Idempotency-Key; its answer is kept with the upload's row (``AnsweredBefore`` if it has one)."""
         if len(data) > self.rules.max_bytes:
             raise ImageTooLarge(f"an upload may hold at most {self.rules.max_bytes} bytes", limit=self.rules.max_bytes)
         async with self._uow() as uow:
+            if answer is not None:
+                await answer.before(uow)
             await refuse_during_age_review(uow.accounts, subject_id)
         try:
             async with self._decoding:  # decoded pixels take memory: a burst of uploads waits, it does not pile up
@@ -76,6 +80,8 @@ class ReferenceUploads:
         try:
             async with self._uow() as uow:
                 await uow.uploads.add(upload)
+                if answer is not None:
+                    await answer.record(uow, upload)
                 await uow.commit()
         except BaseException:
             await self._store.delete(key)  # the record never landed: neither may the object

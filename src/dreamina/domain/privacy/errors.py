@@ -106,3 +106,17 @@ class UnderAgeReview(Forbidden):
 
     code = "age_review"
     title = "Your account is under age review"
+
+
+class MalformedIdempotencyKey(InvalidInput):
+    """An ``Idempotency-Key`` that is not 1-255 printable ASCII characters (400)."""
+
+    code = "invalid_idempotency_key"
+    title = "Invalid Idempotency-Key"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The ``Idempotency-Key`` already answered a different request on this route (422)."""
+
+    code = "idempotency_key_reused"
+    title = "Idempotency-Key reused"

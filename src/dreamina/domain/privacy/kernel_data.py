@@ -35,6 +35,13 @@ QUEUED_MAIL = RetentionRule(
     UNDELIVERABLE_MAIL_DAYS,
 )
 
+IDEMPOTENCY_KEY_HOURS = 24  # how long a retry with the same Idempotency-Key gets the first answer back
+KEPT_ANSWER = RetentionRule(
+    f"deleted {IDEMPOTENCY_KEY_HOURS} hours after the request, and with the account on erasure",
+    RetentionAction.DELETE,
+    IDEMPOTENCY_KEY_HOURS // 24,
+)
+
 OUTBOX_FILE_DAYS = 7  # the embedded profile's outbox folder stands in for the recipient's mailbox; a week to read it
 OUTBOX_FILE = RetentionRule(
     f"embedded profile only: deleted {OUTBOX_FILE_DAYS} days after it was written",
@@ -140,6 +147,25 @@ KERNEL_DATA = DataDeclaration(
             attempts=non_personal("delivery attempts so far"),
             next_attempt_at=non_personal("when the next attempt is due (back-off, or a deliverer's lease)"),
         ),
+        store(
+            "idempotency_records",
+            "the answer to each request sent with an Idempotency-Key, so that a retry gets it again and has no effect",
+            subject_id=FieldDeclaration(
+                DataCategory.ACCOUNT, "whose request it was", retention=KEPT_ANSWER, links_subject=True
+            ),
+            route=non_personal("which operation, e.g. POST /v1/generations"),
+            key=FieldDeclaration(
+                DataCategory.TECHNICAL, "the key the client chose for the request", retention=KEPT_ANSWER
+            ),
+            fingerprint=non_personal("SHA-256 of the request, to refuse the key for a different one"),
+            status=non_personal("the answer's HTTP status"),
+            body=FieldDeclaration(
+                DataCategory.CONTENT,
+                "the answer's JSON body as sent (ids of what the request created, a checkout link)",
+                retention=KEPT_ANSWER,
+            ),
+            created_at=non_personal("when the request was answered"),
+        ),
         StoreDeclaration(
             "mail_outbox_folder",
             "embedded profile only (DREAMINA_MAIL_BACKEND=outbox): delivered mail as .eml files in the outbox folder, "
@@ -181,6 +207,16 @@ KERNEL_DATA = DataDeclaration(
             f"relay keeps refusing is given up {UNDELIVERABLE_MAIL_DAYS} days after it was queued",
             stores=("mail_outbox",),
             tasks=("mail_outbox.undeliverable",),
+        ),
+        ScheduleEntry(
+            "idempotency_records",
+            DataCategory.CONTENT,
+            days_from(IDEMPOTENCY_KEY_HOURS // 24, "the request"),
+            ScheduleAction.DELETE,
+            f"the answer kept for a request sent with an Idempotency-Key is deleted {IDEMPOTENCY_KEY_HOURS} hours "
+            "after the request (a retry after that is a new request), and with the account on erasure",
+            stores=("idempotency_records",),
+            tasks=("idempotency_records.expired",),
         ),
         ScheduleEntry(
             "outbox_folder",

@@ -18,6 +18,8 @@ PROBLEM_BASE = "https://dreamina-ai.pro/problems/"
 
 STATUS_FOR: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 422,
+    errors.MalformedIdempotencyKey: 400,
+    errors.IdempotencyKeyReused: 422,
     errors.AgeRequirementNotMet: 403,
     errors.PolicyVersionNotCurrent: 409,
     errors.AuthenticationFailed: 401,

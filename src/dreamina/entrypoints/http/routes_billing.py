@@ -27,8 +27,10 @@ from dreamina.domain.billing.errors import (
 )
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.idempotency import KeptAnswers
 from dreamina.entrypoints.http.auth import AUTH, SECURED
 from dreamina.entrypoints.http.face import HttpFace
+from dreamina.entrypoints.http.idempotency import IdempotencyKeyHeader, answered_once
 from dreamina.wiring.billing import BillingModule
 
 log = get_logger("dreamina.billing")
@@ -135,9 +137,20 @@ class BillingController(Controller):
         data: JSONBody[CheckoutBody],
         principal: NamedDependency[Principal],
         billing: NamedDependency[BillingModule],
-    ) -> CheckoutStarted:
-        hosted = await billing.checkout.start(principal.account_id, data.pack_id)
-        return CheckoutStarted(checkout_url=hosted.url, session_id=hosted.session_id, expires_at=hosted.expires_at)
+        kept_answers: NamedDependency[KeptAnswers],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[CheckoutStarted]:
+        """With an ``Idempotency-Key``, a retry gets the same checkout session back."""
+        return await answered_once(
+            kept_answers,
+            subject_id=principal.account_id,
+            route="POST /v1/billing/checkout",
+            key=idempotency_key,
+            request=msgspec.json.encode(data),
+            status=HTTP_201_CREATED,
+            render=lambda h: CheckoutStarted(checkout_url=h.url, session_id=h.session_id, expires_at=h.expires_at),
+            effect=lambda answer: billing.checkout.start(principal.account_id, data.pack_id, answer=answer),
+        )
 
     @post("/webhooks/stripe", status_code=200, summary="The payment processor's signed events")
     async def webhook(

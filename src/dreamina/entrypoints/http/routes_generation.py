@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -32,8 +32,10 @@ from dreamina.domain.generation.uploads import ReferenceUploads
 from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.generation.views import GenerationView
 from dreamina.domain.identity.accounts import Principal
+from dreamina.domain.privacy.idempotency import KeptAnswers
 from dreamina.entrypoints.http.auth import AUTH, SECURED
 from dreamina.entrypoints.http.face import HttpFace
+from dreamina.entrypoints.http.idempotency import IdempotencyKeyHeader, answered_once
 from dreamina.entrypoints.http.rate_limits import CONTENT
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.wiring.generation import SignedDownloads
@@ -139,14 +141,24 @@ class UploadsController(Controller):
         data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)],
         principal: NamedDependency[Principal],
         uploads: NamedDependency[ReferenceUploads],
-    ) -> UploadCreated:
+        kept_answers: NamedDependency[KeptAnswers],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[UploadCreated]:
         """The type is decided by decoding the content (PNG, JPEG, WebP); the stored copy is re-encoded from
         pixels. Refused: 415 ``unsupported_image`` (non-images, truncated files, polyglots), 413
-        ``image_too_large``."""
+        ``image_too_large``. With an ``Idempotency-Key``, the same file sent again gets the first answer."""
         content = await data.file.read(uploads.rules.max_bytes + 1)
         await data.file.close()
-        stored = await uploads.upload(principal.account_id, content)
-        return UploadCreated(stored.id, stored.width, stored.height, stored.content_type, stored.bytes)
+        return await answered_once(
+            kept_answers,
+            subject_id=principal.account_id,
+            route="POST /v1/uploads",
+            key=idempotency_key,
+            request=content,  # the file itself: a retry's multipart boundary differs
+            status=HTTP_201_CREATED,
+            render=lambda u: UploadCreated(u.id, u.width, u.height, u.content_type, u.bytes),
+            effect=lambda answer: uploads.upload(principal.account_id, content, answer=answer),
+        )
 
 
 class GenerationsController(Controller):
@@ -166,22 +178,30 @@ class GenerationsController(Controller):
         data: JSONBody[GenerationBody],
         principal: NamedDependency[Principal],
         generations: NamedDependency[Generations],
-    ) -> GenerationAccepted:
+        kept_answers: NamedDependency[KeptAnswers],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[GenerationAccepted]:
         """Queued by id; poll ``GET /v1/generations/{id}``. 403 ``processing_restricted`` if the subject
-        restricted processing (nothing is sent anywhere)."""
-        generation = await generations.submit(
-            principal.account_id,
-            GenerationRequest(
-                kind=data.kind,
-                prompt=data.prompt,
-                reference_upload_ids=data.reference_upload_ids,
-                aspect_ratio=data.params.aspect_ratio,
-                count=data.params.count,
-                duration_seconds=data.params.duration_seconds,
-                seed=data.params.seed,
-            ),
+        restricted processing (nothing is sent anywhere). With an ``Idempotency-Key``, a retry is charged once."""
+        request = GenerationRequest(
+            kind=data.kind,
+            prompt=data.prompt,
+            reference_upload_ids=data.reference_upload_ids,
+            aspect_ratio=data.params.aspect_ratio,
+            count=data.params.count,
+            duration_seconds=data.params.duration_seconds,
+            seed=data.params.seed,
         )
-        return GenerationAccepted(id=generation.id, status=generation.status.value)
+        return await answered_once(
+            kept_answers,
+            subject_id=principal.account_id,
+            route="POST /v1/generations",
+            key=idempotency_key,
+            request=msgspec.json.encode(data),  # decoded and re-encoded: spacing and key order do not matter
+            status=HTTP_202_ACCEPTED,
+            render=lambda g: GenerationAccepted(id=g.id, status=g.status.value),
+            effect=lambda answer: generations.submit(principal.account_id, request, answer=answer),
+        )
 
     @get("/", summary="Your generations, newest first")
     async def list_generations(

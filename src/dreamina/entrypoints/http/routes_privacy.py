@@ -99,5 +99,6 @@ FACE = HttpFace(
     dependencies={
         "data_map": lambda c: c.privacy.data_map,
         "health_check": lambda c: c.infra.database,
+        "kept_answers": lambda c: c.privacy.kept_answers,  # Idempotency-Key answers, for every module's routes
     },
 )

@@ -2,7 +2,7 @@
 sandbox's checkout sessions in the database, so a restart loses none
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-28 11:00:00
 
 Written by hand from ``models_policy`` and ``models_sandbox``; runs on SQLite and PostgreSQL alike. Versions
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
