@@ -68,6 +68,9 @@ async def _admin_execute(server_url: str, statement: str) -> None:
 async def _create_postgres_database(server_url: str) -> str:
     name = f"dreamina_test_{uuid.uuid4().hex[:16]}"
     await _admin_execute(server_url, f'CREATE DATABASE "{name}"')
+    # A throwaway database needs no commit to reach the disk before it returns: the server is never killed in a test
+    # (crash tests kill our processes, not PostgreSQL), and the suite spends much of its time waiting on commits.
+    await _admin_execute(server_url, f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
     return async_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
@@ -125,11 +128,13 @@ def _postgres_session_database(postgres_server_url: str) -> Iterator[str]:
 
 
 async def _truncate_all(url: str) -> None:
-    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    """Empty every table, dependants first. ``DELETE`` rather than ``TRUNCATE``: the tables hold a handful of rows,
+    and ``TRUNCATE`` makes and syncs new files for all of them (measured: 230 ms against 26 ms per test)."""
     engine = create_async_engine(url, poolclass=NullPool)
     try:
         async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE TABLE {tables} CASCADE"))
+            for table in reversed(metadata.sorted_tables):
+                await connection.execute(text(f'DELETE FROM "{table.name}"'))  # noqa: S608 - our own table names
     finally:
         await engine.dispose()
 
