@@ -1,0 +1,138 @@
+"""Who may call what: the declared audience of every route, and the outcome each caller must get under it.
+
+Every operation of the OpenAPI document is in ``AUDIENCE``; routes the document hides on purpose are in ``HIDDEN``.
+``tests/e2e/test_authorization_matrix.py`` fails on a route in neither, so nobody ships an endpoint without
+deciding who may call it.
+"""
+
+from __future__ import annotations
+
+PUBLIC = "public"  # anyone, signed in or not
+SUBJECT = "subject"  # a signed-in subject, acting on their own data only
+HOLDER = "holder"  # anyone holding a secret the service issued (a signed URL or webhook, a checkout id); nobody else
+OWNED = "owned"  # a signed-in subject, on one of their own resources named in the path; others get 404
+REVIEWED = "reviewed"  # a signed-in subject answering the open age review of their own account; without one: 409
+ANALYSTS = "staff:privacy_officer,admin"
+EVERY_STAFF_ROLE = "staff:support,privacy_officer,admin"
+PRIVACY_DESK = "staff:privacy_officer,admin"  # privacy tickets: support staff never see them
+SUPPORT_DESK = "staff:support,admin"
+STAFF_ROLES = ("support", "privacy_officer", "admin")
+
+AUDIENCE: dict[tuple[str, str], str] = {
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/ready"): PUBLIC,
+    ("POST", "/v1/accounts"): PUBLIC,
+    ("POST", "/v1/auth/token"): PUBLIC,
+    ("POST", "/v1/auth/logout"): SUBJECT,
+    ("GET", "/v1/me"): SUBJECT,
+    ("PATCH", "/v1/me"): SUBJECT,
+    ("GET", "/v1/privacy/policy"): PUBLIC,
+    ("GET", "/v1/privacy/policy/versions"): PUBLIC,
+    ("GET", "/v1/privacy/processors"): PUBLIC,
+    ("GET", "/.well-known/gpc.json"): PUBLIC,
+    ("GET", "/v1/consent"): PUBLIC,
+    ("PUT", "/v1/consent"): PUBLIC,
+    ("GET", "/v1/consent/history"): PUBLIC,
+    ("POST", "/v1/analytics/events"): PUBLIC,
+    ("GET", "/v1/me/objections"): SUBJECT,
+    ("PUT", "/v1/me/objections"): SUBJECT,
+    ("GET", "/v1/me/policy-status"): SUBJECT,
+    ("POST", "/v1/me/policy-acceptances"): SUBJECT,
+    ("GET", "/v1/me/disclosures"): SUBJECT,
+    ("GET", "/v1/admin/analytics/summary"): ANALYSTS,
+    ("POST", "/v1/admin/policy/versions"): ANALYSTS,
+    ("GET", "/v1/admin/policy/versions/{version}/notices"): ANALYSTS,
+    ("GET", "/v1/admin/subjects/{subject_id}/consent"): EVERY_STAFF_ROLE,
+    ("GET", "/v1/privacy/requests"): SUBJECT,
+    ("POST", "/v1/privacy/requests"): SUBJECT,
+    ("GET", "/v1/privacy/requests/{request_id}"): OWNED,
+    ("POST", "/v1/privacy/requests/{request_id}/cancel"): OWNED,
+    ("POST", "/v1/privacy/requests/{request_id}/code"): OWNED,
+    ("GET", "/v1/privacy/requests/{request_id}/download"): OWNED,
+    ("GET", "/v1/privacy/requests/{request_id}/report"): OWNED,
+    ("POST", "/v1/privacy/requests/{request_id}/verify"): OWNED,
+    ("POST", "/v1/uploads"): SUBJECT,
+    ("GET", "/v1/generations"): SUBJECT,
+    ("POST", "/v1/generations"): SUBJECT,
+    ("GET", "/v1/generations/{generation_id}"): OWNED,
+    ("DELETE", "/v1/generations/{generation_id}"): OWNED,
+    ("POST", "/v1/generations/{generation_id}/cancel"): OWNED,
+    ("GET", "/v1/objects/{key}"): HOLDER,  # a URL the object store signed
+    ("GET", "/v1/billing/balance"): SUBJECT,
+    ("GET", "/v1/billing/ledger"): SUBJECT,
+    ("POST", "/v1/billing/checkout"): SUBJECT,
+    ("GET", "/v1/billing/packs"): PUBLIC,
+    ("GET", "/v1/billing/checkout/return"): PUBLIC,
+    ("POST", "/v1/billing/webhooks/stripe"): HOLDER,  # Stripe-Signature, checked against the endpoint secret
+    ("GET", "/v1/admin/privacy/requests"): EVERY_STAFF_ROLE,
+    ("GET", "/v1/admin/privacy/requests/{request_id}"): EVERY_STAFF_ROLE,
+    ("POST", "/v1/admin/privacy/requests/{request_id}/approve"): ANALYSTS,
+    ("POST", "/v1/admin/privacy/requests/{request_id}/reject"): ANALYSTS,
+    ("POST", "/v1/admin/privacy/requests/{request_id}/extend"): ANALYSTS,
+    ("POST", "/v1/admin/privacy/requests/{request_id}/expedite"): ANALYSTS,
+    ("POST", "/v1/privacy/child-reports"): PUBLIC,
+    ("POST", "/v1/me/age-review/statement"): REVIEWED,
+    ("GET", "/v1/admin/child-reports"): EVERY_STAFF_ROLE,
+    ("GET", "/v1/admin/child-reports/{report_id}"): EVERY_STAFF_ROLE,
+    ("POST", "/v1/admin/child-reports/{report_id}/confirm"): ANALYSTS,
+    ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): ANALYSTS,
+    ("POST", "/v1/support/tickets"): PUBLIC,  # signed in or not; anonymous senders give a reply-to address
+    ("GET", "/v1/support/tickets"): SUBJECT,
+    ("GET", "/v1/support/tickets/{ticket_id}"): OWNED,
+    ("GET", "/v1/admin/privacy/tickets"): PRIVACY_DESK,
+    ("GET", "/v1/admin/privacy/tickets/{ticket_id}"): PRIVACY_DESK,
+    ("POST", "/v1/admin/privacy/tickets/{ticket_id}/reply"): PRIVACY_DESK,
+    ("POST", "/v1/admin/privacy/tickets/{ticket_id}/close"): PRIVACY_DESK,
+    ("GET", "/v1/admin/support/tickets"): SUPPORT_DESK,
+    ("GET", "/v1/admin/support/tickets/{ticket_id}"): SUPPORT_DESK,
+    ("POST", "/v1/admin/support/tickets/{ticket_id}/reply"): SUPPORT_DESK,
+    ("POST", "/v1/admin/support/tickets/{ticket_id}/close"): SUPPORT_DESK,
+    ("POST", "/v1/auth/verify-email"): PUBLIC,  # the mailed token is the proof
+    ("POST", "/v1/auth/verify-email/resend"): SUBJECT,
+    ("POST", "/v1/me/email/confirm"): PUBLIC,  # the token mailed to the new address is the proof
+    ("POST", "/v1/me/email/undo"): PUBLIC,  # the token mailed to the old address is the proof
+    ("POST", "/v1/me/password"): SUBJECT,
+    ("POST", "/v1/auth/password-reset"): PUBLIC,
+    ("POST", "/v1/auth/password-reset/complete"): PUBLIC,  # the mailed code is the credential
+    ("POST", "/v1/auth/logout-all"): SUBJECT,
+    ("GET", "/v1/me/sessions"): SUBJECT,
+    ("DELETE", "/v1/me/sessions/{session_id}"): OWNED,
+}
+
+# Routes left out of the OpenAPI document on purpose, with the reason; they are in the matrix all the same.
+HIDDEN: dict[tuple[str, str], str] = {
+    ("GET", "/v1/billing/sandbox/checkout/{session_id}"): HOLDER,  # the local sandbox's hosted page (embedded only)
+    ("POST", "/v1/billing/sandbox/checkout/{session_id}"): HOLDER,  # the id is the secret, as at a real processor
+}
+
+EVERY_ROUTE: dict[tuple[str, str], str] = {**AUDIENCE, **HIDDEN}
+
+CALLERS = ("anonymous", "user_a", "user_b", "support", "privacy_officer", "admin")
+ALLOW, DENY_401, DENY_403, HIDDEN_404, NO_REVIEW = "allow", "401", "403", "404", "no_review"
+
+
+def expected_outcome(audience: str, caller: str) -> str:
+    """The matrix itself: what each caller may do under each audience (owned resources belong to ``user_a``)."""
+    if audience in {PUBLIC, HOLDER}:
+        return ALLOW  # HOLDER: with the secret; without it every caller is refused (checked separately)
+    if caller == "anonymous":
+        return DENY_401
+    if audience == SUBJECT:
+        return ALLOW  # on their own data only: test_subject_operations_act_only_on_the_callers_data
+    if audience == OWNED:
+        return ALLOW if caller == "user_a" else HIDDEN_404  # staff reach subjects' data only through admin routes
+    if audience == REVIEWED:
+        return ALLOW if caller == "user_a" else NO_REVIEW  # user_a is under review; nobody else is
+    assert audience.startswith("staff:"), audience
+    return ALLOW if caller in audience.removeprefix("staff:").split(",") else DENY_403
+
+
+def matches(outcome: str, status: int, code: object) -> bool:
+    """Allowed means a success; a refusal is the refusal that outcome names, with its problem code."""
+    return {
+        ALLOW: 200 <= status < 300,
+        DENY_401: status == 401 and code == "authentication_failed",
+        DENY_403: status == 403 and code == "forbidden",
+        HIDDEN_404: status == 404 and code == "not_found",
+        NO_REVIEW: status == 409 and code == "no_age_review",
+    }[outcome]
