@@ -9,10 +9,11 @@ something to decide (an approved request cannot be approved again).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from io import BytesIO
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from litestar.testing import AsyncTestClient
@@ -25,6 +26,7 @@ from .data_rights_helpers import last_code
 from .helpers import PASSWORD, mailed_token, sign_up_body, signed_in
 from .security_helpers import reset_token
 
+T = TypeVar("T")
 REASON = "authorization matrix test"
 FORGED_SESSION = "cs_test_" + "0" * 24
 
@@ -113,12 +115,16 @@ class Scene:
     def fresh_email(self) -> str:
         return self.email(f"extra{next(self._numbers)}")
 
+    async def on_app_loop(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run a use case on the app's own event loop (the test client's portal), where its pooled connections live."""
+        return self.client.blocking_portal.call(function, *args)
+
     async def cast(self) -> None:
         self.headers["anonymous"] = {}
         for caller in CALLERS[1:]:
             self.headers[caller] = await signed_in(self.client, self.email(caller))
             if caller in STAFF_ROLES:
-                await self.container.identity.staff.grant(self.email(caller), caller)
+                await self.on_app_loop(self.container.identity.staff.grant, self.email(caller), caller)
 
     async def fresh_subject(self) -> tuple[str, dict[str, str]]:
         email = self.fresh_email()
@@ -142,20 +148,23 @@ async def _privacy_request(scene: Scene, operation: tuple[str, str], email: str,
         body["password"] = PASSWORD
     created = _ok(await scene.client.post("/v1/privacy/requests", headers=headers, json=body), 202)
     if run_jobs:
-        await scene.container.data_rights.jobs.run_due()
+        await scene.on_app_loop(scene.container.data_rights.jobs.run_due)
     return str(created["id"])
 
 
 async def _child_report(scene: Scene, email: str) -> str:
     """An open report about the account signed up with ``email``, matched (so that account is under review)."""
-    async with scene.container.infra.uow() as uow:
-        before = {report.id for report in await uow.child_reports.list_open(10_000)}
+
+    async def open_reports() -> set[Any]:
+        async with scene.container.infra.uow() as uow:
+            return {report.id for report in await uow.child_reports.list_open(10_000)}
+
+    before = await scene.on_app_loop(open_reports)
     body = {"email": email, "contact": scene.fresh_email()}  # a reporter of its own: reports are counted per reporter
     _ok(await scene.client.post("/v1/privacy/child-reports", json=body), 202)
-    await scene.container.children.matching.run_due()
-    async with scene.container.infra.uow() as uow:
-        (report,) = [r for r in await uow.child_reports.list_open(10_000) if r.id not in before]
-    return str(report.id)
+    await scene.on_app_loop(scene.container.children.matching.run_due)
+    (report,) = await scene.on_app_loop(open_reports) - before
+    return str(report)
 
 
 async def _ticket(scene: Scene, category: str, headers: dict[str, str] | None = None) -> str:

@@ -18,10 +18,11 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
+from dreamina.adapters.sql.database import Database
 from dreamina.bootstrap import Container, build_container
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
-from tests.conftest import MEMORY, POSTGRES, SQLITE
+from tests.conftest import MEMORY
 
 from .authorization_audiences import (
     ALLOW,
@@ -41,7 +42,9 @@ from .helpers import signed_in
 Operation = tuple[str, str]
 
 
-async def _app(uow: Any, tmp_path: Any) -> AsyncIterator[tuple[AsyncTestClient, Container]]:
+async def _app(
+    uow: Any, tmp_path: Any, database: Database | None = None
+) -> AsyncIterator[tuple[AsyncTestClient, Container]]:
     """The embedded profile over ``uow``'s store, with the local object store (it signs download URLs)."""
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED})
     overrides = test_overrides()
@@ -49,7 +52,9 @@ async def _app(uow: Any, tmp_path: Any) -> AsyncIterator[tuple[AsyncTestClient, 
     container = build_container(settings, uow=uow, **overrides)
     async with AsyncTestClient(app=create_app(container=container)) as client:
         yield client, container
-    await container.aclose()
+        client.blocking_portal.call(container.aclose)
+        if database is not None:  # its pooled connections belong to the app's loop: closed there
+            client.blocking_portal.call(database.dispose)
 
 
 @pytest.fixture
@@ -135,10 +140,17 @@ async def test_the_matrix_on_memory(operation: Operation, app_and_container: tup
     assert await check_operation(client, container, operation, "m") == []
 
 
-@pytest.mark.parametrize("_store", [SQLITE, POSTGRES], indirect=True)
-async def test_the_matrix_on_sql(app_and_container: tuple[AsyncTestClient, Container]) -> None:
+@pytest.fixture
+async def sql_app(sql_database: Database, tmp_path: Any) -> AsyncIterator[tuple[AsyncTestClient, Container]]:
+    """Pooled, unlike the root fixture's store: every use of the store runs on the app's loop (the scene runs its
+    direct use-case calls there too), so the connections never move between loops and no unit of work connects."""
+    async for made in _app(sql_database.unit_of_work, tmp_path, sql_database):
+        yield made
+
+
+async def test_the_matrix_on_sql(sql_app: tuple[AsyncTestClient, Container]) -> None:
     """The same cells on SQLite and PostgreSQL: every route in one app, each in a scene of fresh callers."""
-    client, container = app_and_container
+    client, container = sql_app
     wrong: list[str] = []
     # Publishing a policy mails every account, and the outbox delivers a batch at a time: later scenes' verification
     # mails would wait behind those notices, so it goes last.
