@@ -195,11 +195,11 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "G12-another-subjects-upload",
-        "an upload of another subject is readable by id",
-        D + "domain/generation/uploads.py",
-        "        if found is None or found.subject_id != subject_id:",
-        "        if found is None:",
-        ("tests/e2e/test_generation_api.py", "tests/e2e/test_authorization_matrix.py"),
+        "a generation may use another subject's upload as its reference image",
+        D + "domain/generation/generations.py",
+        "                    if upload is None or upload.subject_id != subject_id:",
+        "                    if upload is None:",
+        ("tests/e2e/test_generation_api.py",),
     ),
     Mutation(
         "G12-staff-read-unaudited",
