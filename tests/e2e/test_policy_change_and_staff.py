@@ -151,6 +151,18 @@ async def test_consent_given_under_an_old_policy_does_not_allow_analytics_under_
     assert dropped.json() == {"recorded": 0, "dropped": 1, "reason": "no_consent"}
     state = (await client.get("/v1/consent", headers=device)).json()
     assert state["analytics"] is True and state["under_current_policy"] is False
+    # G11: the choice made again is recorded under the version now in effect, and analytics counts again
+    again = (await client.put("/v1/consent", json={**state_choice(), "analytics": True}, headers=device)).json()
+    assert again["policy_version"] == 2 and again["under_current_policy"] is True
+    assert again["history"][0]["policy_version"] == 2 and again["history"][1]["policy_version"] == 1
+    counted = await client.post(
+        "/v1/analytics/events", json={"events": [{"name": "page_view", "page": "/"}]}, headers=device
+    )
+    assert counted.json()["recorded"] == 1
+
+
+def state_choice() -> dict[str, bool]:
+    return {"functional": False, "analytics": False, "marketing": False}
 
 
 async def test_publishing_checks_its_input(client: AsyncTestClient, container: Container) -> None:
