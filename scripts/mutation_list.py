@@ -124,10 +124,11 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "G6-erasure-keeps-the-data-key",
-        "erasure no longer destroys the subject's data key",
+        "erasure keeps the subject's data key (neither destroyed nor deleted: every sealed copy stays readable)",
         D + "domain/data_rights/holders.py",
-        "            await keyring.destroy(subject_id)\n",
-        "",
+        "            await keyring.destroy(subject_id)\n"
+        "            removed = await uow.subject_keys.delete(subject_id)\n",
+        "            removed = False\n",
         (RESIDUE, "tests/e2e/test_data_rights_jobs.py"),
     ),
     Mutation(
