@@ -7,41 +7,23 @@ issued and before it was used; only hashes may be there. The same scan finds the
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
-
-import pytest
 
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.sql.database import Database
-from dreamina.bootstrap import Container, build_container, sql_database
+from dreamina.bootstrap import Container
 from dreamina.domain.identity.registrations import SignUp
-from dreamina.settings import load_settings
 
-from ..e2e.conftest import test_overrides
 from ..e2e.helpers import TOKEN_IN_LINK
-from .test_erasure_residue import scan_tables
+from .test_erasure_residue import scan_tables, wired  # noqa: F401 - the residue test's service over SQL
 
 EMAIL, PASSWORD = "token.keeper@example.com", "correct horse battery staple"
 CODE = re.compile(r"\b(\d{6})\b")
 
 
-@pytest.fixture
-async def wired(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Container, Database]]:
-    database = sql_database(database_url, pooled=False)
-    container = build_container(
-        load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}), uow=database.unit_of_work, **test_overrides()
-    )
-    await container.start()
-    try:
-        yield container, database
-    finally:
-        await container.aclose()
-        await database.dispose()
-
-
-async def test_no_issued_secret_is_stored_as_issued(wired: tuple[Container, Database]) -> None:
+async def test_no_issued_secret_is_stored_as_issued(
+    wired: tuple[Container, Database],  # noqa: F811 - the residue test's fixture
+) -> None:
     container, database = wired
     identity = container.identity
     subject = await identity.registrations.sign_up(SignUp(EMAIL, PASSWORD, date(1990, 4, 1), "DE", None, 1, None))
