@@ -1,4 +1,4 @@
-"""G12, tokens at rest: no secret we hand out (bearer token, mailed link tokens, reset codes) is stored as issued.
+"""G12, tokens at rest: no secret we hand out (the bearer token, the mailed link tokens) is stored as issued.
 
 Every table of SQLite and PostgreSQL is read raw, every column as text and bytes, after each kind of secret was
 issued and before it was used; only hashes may be there. The same scan finds the account's id, so it is reading.
@@ -6,7 +6,6 @@ issued and before it was used; only hashes may be there. The same scan finds the
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from dreamina.adapters.memory.mail import InMemoryMailer
@@ -18,7 +17,6 @@ from ..e2e.helpers import TOKEN_IN_LINK
 from .test_erasure_residue import scan_tables, wired  # noqa: F401 - the residue test's service over SQL
 
 EMAIL, PASSWORD = "token.keeper@example.com", "correct horse battery staple"
-CODE = re.compile(r"\b(\d{6})\b")
 
 
 async def test_no_issued_secret_is_stored_as_issued(
