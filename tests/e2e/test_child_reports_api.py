@@ -113,7 +113,7 @@ async def test_reports_are_rate_limited_with_retry_after(tmp_path: Path) -> None
         limited = await client.post(REPORTS, json={"email": "y@example.com", "contact": REPORTER})
         assert limited.status_code == 429
         assert limited.json()["code"] == "too_many_requests"
-        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert 1 <= int(limited.headers["retry-after"]) <= 120  # a sliding minute: may reach into the next
     await container.aclose()
 
 

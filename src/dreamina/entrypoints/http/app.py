@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +12,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from dreamina.adapters.rate_limit_counters import request_counters
 from dreamina.bootstrap import Container, build_container
 from dreamina.entrypoints.http import (
     routes_billing,
@@ -32,7 +32,7 @@ from dreamina.entrypoints.http.face import HttpFace, joined_dependencies, joined
 from dreamina.entrypoints.http.middleware import request_context, security_headers
 from dreamina.entrypoints.http.openapi import StrictStructSchemaPlugin, document_problem_responses
 from dreamina.entrypoints.http.problems import exception_handlers
-from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limit_configs, rate_limit_stores
+from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limited
 from dreamina.entrypoints.http.request import DreaminaRequest
 from dreamina.settings import Settings, cors_origins, load_settings, trusted_proxy_networks
 
@@ -63,36 +63,28 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             await wired.start()
             yield
         finally:
+            await counters.aclose()
             if owned:
                 await wired.aclose()
 
-    # The rate-limit key is derived from the vault when a container exists, else from a per-process random secret.
-    limit_secret = (
-        bytes.fromhex(container.infra.vault.blind_index("rate-limit", "v1"))
-        if container is not None
-        else os.urandom(32)
-    )
-    limits = rate_limit_configs(
-        limit_secret,
-        {
-            SENSITIVE: settings.rate_limit_sensitive_per_minute,
-            CONTENT: settings.rate_limit_content_per_minute,
-            GENERAL: settings.rate_limit_general_per_minute,
-        },
-    )
+    counters = request_counters(settings.redis_url)
+    budgets = {
+        SENSITIVE: settings.rate_limit_sensitive_per_minute,
+        CONTENT: settings.rate_limit_content_per_minute,
+        GENERAL: settings.rate_limit_general_per_minute,
+    }
     use_cases = joined_dependencies(FACES)
     app = Litestar(
         route_handlers=[route for face in FACES for route in face.routes],
         # A caller-owned container is usable before the lifespan runs (ASGI test transports may skip it).
-        state=State({"container": container} if container is not None else {}),
+        state=State({"rate_limit_counters": counters} | ({"container": container} if container is not None else {})),
         dependencies={**use_cases, "subject": Provide(provide_optional_subject)},
         exception_handlers=exception_handlers(joined_problems(FACES)),
         middleware=[
             trusted_client_address(trusted_proxy_networks(settings)),
             request_context,
-            *(limit.middleware for limit in limits),
+            rate_limited(budgets, counters),
         ],
-        stores=rate_limit_stores(settings.redis_url),
         lifespan=[lifespan],
         before_request=honour_gpc,
         before_send=[set_device_cookie, security_headers],

@@ -108,7 +108,7 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
         log.error("http_error", status=status)
         return problem(status, "internal_error", "Internal error", "The server could not complete the request.")
     headers = dict(exc.headers or {})
-    if status == 429 and "RateLimit-Reset" in headers:
+    if status == 429 and "Retry-After" not in headers and "RateLimit-Reset" in headers:
         headers["Retry-After"] = str(max(1, int(headers["RateLimit-Reset"])))
     return problem(status, code, code.replace("_", " ").capitalize(), _safe_detail(exc.detail), headers=headers or None)
 

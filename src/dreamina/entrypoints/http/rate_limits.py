@@ -1,4 +1,4 @@
-"""Per-client request limits (Litestar's rate-limit middleware), keyed without storing anyone's IP address.
+"""Per-client request limits: one middleware for the three budgets, keyed without storing anyone's IP address.
 
 Three budgets, each counted separately per client:
 
@@ -7,44 +7,32 @@ Three budgets, each counted separately per client:
 - ``content``: routes that spend compute or storage (uploads, generations), ``opt={"rate_limit": "content"}``;
 - ``general``: every other route (health checks and the schema are never limited).
 
-The client is identified by a keyed hash of its address, so the store (memory in one process, Redis shared by
-every API process in production) never holds an IP. A refused request gets 429 with ``Retry-After``.
+The client is identified by a keyed hash of its address, so the counters (memory in one process, Redis shared by
+every API process in production: ``adapters/rate_limit_counters.py``) never hold an IP. Each request costs one
+counter operation (one Redis round trip, atomic across processes); a refused request gets 429 with ``Retry-After``,
+and every limited response carries the ``RateLimit-*`` headers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
-from litestar import Request
-from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from litestar.enums import ScopeType
+from litestar.exceptions import TooManyRequestsException
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from dreamina.adapters.logs import get_logger
-
-log = get_logger("dreamina.rate_limits")
-_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+from dreamina.adapters.rate_limit_counters import RequestCounters, Verdict
 
 OPT_KEY = "rate_limit"
 SENSITIVE = "sensitive"
 CONTENT = "content"
 GENERAL = "general"
 BUDGETS = (SENSITIVE, CONTENT, GENERAL)
-
-
-def _identifier(secret: bytes, budget: str) -> Any:
-    def identify(request: Request[Any, Any, Any]) -> str:
-        address = request.client.host if request.client else "unknown"
-        return budget + ":" + hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
-
-    return identify
+UNLIMITED_PATHS = ("/health", "/ready")
+UNLIMITED_PREFIXES = ("/schema",)
 
 
 def budget_of(opt: Mapping[str, Any]) -> str:
@@ -55,88 +43,54 @@ def budget_of(opt: Mapping[str, Any]) -> str:
     return str(named)
 
 
-def _in_budget(budget: str) -> Any:
-    async def check(request: Request[Any, Any, Any]) -> bool:
-        return budget_of(request.route_handler.opt) == budget
-
-    return check
-
-
-def rate_limit_configs(secret: bytes, per_minute: Mapping[str, int]) -> list[RateLimitConfig]:
-    """One middleware per budget; ``per_minute`` gives each budget's allowance per client."""
-    return [
-        RateLimitConfig(
-            rate_limit=("minute", per_minute[budget]),
-            identifier_for_request=_identifier(secret, budget),
-            check_throttle_handler=_in_budget(budget),
-            store=f"rate_limit_{budget}",
-            exclude=["^/health$", "^/ready$", "^/schema"] if budget == GENERAL else None,
-        )
-        for budget in BUDGETS
-    ]
+def headers_of(limit: int, result: Verdict) -> dict[str, str]:
+    return {
+        "RateLimit-Policy": f"{limit}; w=60",
+        "RateLimit-Limit": str(limit),
+        "RateLimit-Remaining": str(result.remaining),
+        "RateLimit-Reset": str(result.reset),
+    }
 
 
-class FailOpenStore(Store):
-    """A shared store for per-client budgets that lets requests through while it is unreachable (Redis down): the
-    budgets are abuse control, not a security boundary (every secret has its own throttle, which fails closed), so an
-    outage of Redis must not take the whole API down. Logged at most once a minute while it lasts."""
+def rate_limited(per_minute: Mapping[str, int], counters: RequestCounters) -> Any:
+    """The middleware factory: ``per_minute`` gives each budget's allowance per client. The key that hashes client
+    addresses comes from the vault (the same in every API process sharing the counters), on the first request."""
+    budgets: dict[int, str] = {}  # id(route handler) -> its budget, resolved once
+    secrets: list[bytes] = []
 
-    def __init__(self, store: Store, name: str) -> None:
-        self._store = store
-        self._name = name
-        self._last_warned = 0.0
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def limit(scope: Scope, receive: Receive, send: Send) -> None:
+            path = scope.get("path", "")
+            if scope["type"] != ScopeType.HTTP or path in UNLIMITED_PATHS or path.startswith(UNLIMITED_PREFIXES):
+                await app(scope, receive, send)
+                return
+            handler = scope["route_handler"]
+            budget = budgets.get(id(handler))
+            if budget is None:
+                budget = budgets[id(handler)] = budget_of(handler.opt)
+            allowance = per_minute[budget]
+            client = scope.get("client")
+            address = client[0] if client else "unknown"
+            if not secrets:
+                vault = scope["litestar_app"].state.container.infra.vault
+                secrets.append(bytes.fromhex(vault.blind_index("rate-limit", "v1")))
+            key = budget + ":" + hmac.new(secrets[0], address.encode(), hashlib.sha256).hexdigest()[:32]
+            result = await counters.hit(key, allowance)
+            if result is None:  # the counters are unreachable: fail open (logged by the counters)
+                await app(scope, receive, send)
+                return
+            headers = headers_of(allowance, result)
+            if not result.allowed:
+                raise TooManyRequestsException(headers={**headers, "Retry-After": str(result.retry_after)})
+            encoded = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
-    def _unavailable(self, error: Exception) -> None:
-        now = time.monotonic()
-        if now - self._last_warned >= 60.0:
-            self._last_warned = now
-            log.warning("rate_limit_store_unavailable", store=self._name, error_type=type(error).__name__)
+            async def send_with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), *encoded]
+                await send(message)
 
-    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        try:
-            return await self._store.get(key, renew_for)
-        except _UNREACHABLE as error:
-            self._unavailable(error)
-            return None
+            await app(scope, receive, send_with_headers)
 
-    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
-        try:
-            await self._store.set(key, value, expires_in)
-        except _UNREACHABLE as error:
-            self._unavailable(error)
+        return limit
 
-    async def delete(self, key: str) -> None:
-        try:
-            await self._store.delete(key)
-        except _UNREACHABLE as error:
-            self._unavailable(error)
-
-    async def delete_all(self) -> None:
-        await self._store.delete_all()
-
-    async def exists(self, key: str) -> bool:
-        try:
-            return await self._store.exists(key)
-        except _UNREACHABLE as error:
-            self._unavailable(error)
-            return False
-
-    async def expires_in(self, key: str) -> int | None:
-        try:
-            return await self._store.expires_in(key)
-        except _UNREACHABLE as error:
-            self._unavailable(error)
-            return None
-
-
-def rate_limit_stores(redis_url: str) -> dict[str, Store]:
-    """Memory stores in one process (embedded), Redis shared by every API process (production), failing open."""
-    names = [f"rate_limit_{budget}" for budget in BUDGETS]
-    if redis_url:
-        from litestar.stores.redis import RedisStore
-
-        return {
-            name: FailOpenStore(RedisStore.with_client(url=redis_url, namespace=f"dreamina:{name}"), name)
-            for name in names
-        }
-    return {name: MemoryStore() for name in names}
+    return middleware

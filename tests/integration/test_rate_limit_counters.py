@@ -1,0 +1,120 @@
+"""The per-client counters behind the rate-limit budgets, in memory and in Redis: the same sliding minute, refusals
+not counted, an honest Retry-After, and in Redis one atomic budget however many API processes share it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from dreamina.adapters.rate_limit_counters import WINDOW, MemoryCounters, RedisCounters, RequestCounters
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0  # the start of a window (a multiple of 60)
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def counters(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[Callable[[Clock], RequestCounters]]:
+    made: list[RequestCounters] = []
+    namespace = f"test:rate:{uuid.uuid4().hex}"
+
+    def make(clock: Clock) -> RequestCounters:
+        if request.param == "memory":
+            made.append(MemoryCounters(clock))
+        else:
+            made.append(RedisCounters(redis_url, namespace, clock))
+        return made[-1]
+
+    yield make
+    for each in made:
+        await each.aclose()
+
+
+async def test_a_sliding_minute_with_an_honest_retry_after(counters: Callable[[Clock], RequestCounters]) -> None:
+    clock = Clock()
+    limiter = counters(clock)
+    allowed = [await limiter.hit("general:a", 5) for _ in range(5)]
+    assert all(v is not None and v.allowed for v in allowed)
+    assert [v.remaining for v in allowed if v] == [4, 3, 2, 1, 0]
+    refused = await limiter.hit("general:a", 5)
+    assert refused is not None and not refused.allowed and refused.remaining == 0
+    # five in this window: not before the next, and then until 5 * (1 - f) + 1 <= 5, i.e. f >= 0.2: 60 + 12 s
+    assert refused.retry_after == WINDOW + 12
+    # refusals are not counted: a client that waits exactly as long is let through
+    clock.now += refused.retry_after - 1
+    still = await limiter.hit("general:a", 5)
+    assert still is not None and not still.allowed
+    clock.now += 1
+    after = await limiter.hit("general:a", 5)
+    assert after is not None and after.allowed
+    # another client, another budget: their own counts
+    other = await limiter.hit("general:b", 5)
+    assert other is not None and other.allowed and other.remaining == 4
+    sensitive = await limiter.hit("sensitive:a", 1)
+    assert sensitive is not None and sensitive.allowed
+
+
+async def test_the_previous_minute_weighs_on_the_next(counters: Callable[[Clock], RequestCounters]) -> None:
+    clock = Clock()
+    limiter = counters(clock)
+    for _ in range(10):
+        assert (await limiter.hit("general:c", 10)).allowed  # type: ignore[union-attr]
+    clock.now += WINDOW + WINDOW / 2  # half-way into the next window: the previous ten count as five
+    verdicts = [await limiter.hit("general:c", 10) for _ in range(6)]
+    assert [v.allowed for v in verdicts if v] == [True] * 5 + [False]
+    # 10 * 0.5 + 5 in this window: one more fits once 10 * w + 5 + 1 <= 10, w <= 0.4, a tenth of a minute later
+    last = verdicts[-1]
+    assert last is not None and last.retry_after == 6
+    clock.now += 5
+    assert not (await limiter.hit("general:c", 10)).allowed  # type: ignore[union-attr]
+    clock.now += 1
+    assert (await limiter.hit("general:c", 10)).allowed  # type: ignore[union-attr]
+    clock.now += WINDOW * 2 + 1  # both windows gone
+    fresh = await limiter.hit("general:c", 10)
+    assert fresh is not None and fresh.allowed and fresh.remaining == 9
+
+
+async def test_many_processes_share_one_budget_atomically(redis_url: str) -> None:
+    """Five API processes' counters (five clients of one Redis), 100 requests at once, a budget of 30: exactly 30
+    are let through. The previous middleware read the history, decided, then wrote it back: racing processes each
+    counted from the same history."""
+    namespace = f"test:rate:{uuid.uuid4().hex}"
+    clock = Clock()
+    processes = [RedisCounters(redis_url, namespace, clock) for _ in range(5)]
+    try:
+        verdicts = await asyncio.gather(*(processes[i % 5].hit("general:shared", 30) for i in range(100)))
+        assert sum(1 for v in verdicts if v is not None and v.allowed) == 30
+    finally:
+        for each in processes:
+            await each.aclose()
+
+
+async def test_the_redis_keys_hold_no_address_and_expire(redis_url: str) -> None:
+    from redis.asyncio import Redis
+
+    namespace = f"test:rate:{uuid.uuid4().hex}"
+    limiter = RedisCounters(redis_url, namespace)
+    client = Redis.from_url(redis_url)
+    try:
+        assert (await limiter.hit("general:0123abcd", 3)) is not None
+        keys = [key.decode() async for key in client.scan_iter(match=f"{namespace}:*")]
+        assert len(keys) == 1 and keys[0].startswith(f"{namespace}:general:0123abcd:")
+        assert 0 < await client.ttl(keys[0]) <= 2 * WINDOW
+    finally:
+        await client.aclose()
+        await limiter.aclose()
+
+
+async def test_unreachable_redis_lets_requests_through() -> None:
+    limiter = RedisCounters("redis://127.0.0.1:1/0")
+    try:
+        assert await limiter.hit("general:x", 1) is None
+    finally:
+        await limiter.aclose()
