@@ -43,6 +43,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     mail_from: str = "Dreamina <no-reply@dreamina-ai.pro>"
     public_base_url: str = ""  # default: http://<host>:<port>
     token_ttl_seconds: int = 7 * 24 * 3600
+    session_cache_seconds: float = 5.0  # how long one API process reuses a checked bearer token (0: never)
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     max_body_bytes: int = 1024 * 1024
@@ -220,6 +221,8 @@ def _check(s: Settings) -> None:
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+    if not 0 <= s.session_cache_seconds <= 60:
+        raise SettingsError("DREAMINA_SESSION_CACHE_SECONDS must be 0..60")
     if not 0 <= s.offline_render_seconds <= 60:
         raise SettingsError("DREAMINA_OFFLINE_RENDER_SECONDS must be 0..60")
     if s.mail_backend == "smtp" and not s.smtp_host:

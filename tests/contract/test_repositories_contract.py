@@ -800,3 +800,29 @@ async def test_a_session_added_and_deleted_in_one_unit_of_work_leaves_nothing(
     async with uow_factory() as uow:
         assert await uow.sessions.get_by_token_hash(session.token_hash) is None
         assert await uow.sessions.delete_for_account(account.id) == 0
+
+
+async def test_a_live_session_is_found_with_its_account_status_in_one_read(uow_factory: UnitOfWorkFactory) -> None:
+    """The bearer-token check: unexpired, and the account may sign in (active or under age review) - not suspended."""
+    account = await add_account(uow_factory)
+    session = make_session(account.id)
+    await committed(uow_factory, lambda uow: uow.sessions.add(session))
+    before_expiry = session.expires_at - timedelta(seconds=1)
+    async with uow_factory() as uow:
+        assert await uow.sessions.get_live_by_token_hash(session.token_hash, before_expiry) == session
+        assert await uow.sessions.get_live_by_token_hash(session.token_hash, session.expires_at) is None
+        assert await uow.sessions.get_live_by_token_hash("f" * 64, before_expiry) is None
+
+    changes = ((Account.place_under_age_review, True), (Account.lift_age_review, True), (Account.suspend, False))
+    for change, live in changes:
+
+        async def apply(uow: UnitOfWork, change: Any = change) -> None:
+            stored = await uow.accounts.get(account.id)
+            assert stored is not None
+            change(stored, before_expiry)
+            await uow.accounts.update(stored)
+
+        await committed(uow_factory, apply)
+        async with uow_factory() as uow:
+            found = await uow.sessions.get_live_by_token_hash(session.token_hash, before_expiry)
+        assert (found == session) is live, change

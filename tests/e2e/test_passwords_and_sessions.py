@@ -26,6 +26,7 @@ async def test_change_password_revokes_every_other_session_and_mails_a_notice(
 ) -> None:
     here = await signed_in(client, "change@example.com")
     there = await _token(client, "change@example.com")
+    assert (await client.get("/v1/me", headers=there)).status_code == 200  # checked (and cached) before the change
     changed = await client.post(
         "/v1/me/password", headers=here, json={"current_password": PASSWORD, "new_password": NEW}
     )

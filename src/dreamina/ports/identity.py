@@ -19,6 +19,7 @@ class AccountStatus(enum.StrEnum):
 
 
 NOTIFIED_STATUSES = frozenset({AccountStatus.ACTIVE, AccountStatus.AGE_REVIEW})
+SIGN_IN_STATUSES = frozenset({AccountStatus.ACTIVE, AccountStatus.AGE_REVIEW})  # whose sessions are honoured
 """Accounts told of policy changes: those that may still sign in (an age review keeps the holder's rights)."""
 
 
@@ -53,7 +54,7 @@ class Account:
     def is_active(self) -> bool:
         """Only an active account, or one under age review, signs in and has its tokens accepted (a holder under
         review still reads, exports and deletes their data and answers the review)."""
-        return self.status in (AccountStatus.ACTIVE, AccountStatus.AGE_REVIEW)
+        return self.status in SIGN_IN_STATUSES
 
     @property
     def under_age_review(self) -> bool:
@@ -157,6 +158,11 @@ class SessionRepository(Protocol):
     async def add(self, session: AuthSession) -> None: ...
 
     async def get_by_token_hash(self, token_hash: str) -> AuthSession | None: ...
+
+    async def get_live_by_token_hash(self, token_hash: str, now: datetime) -> AuthSession | None:
+        """The session with this token if it is unexpired at ``now`` and its account may use it (active, or under
+        age review): the bearer-token check in one read, the session joined with its account's status."""
+        ...
 
     async def delete(self, session_id: UUID) -> bool:
         """Remove one session; True if it existed."""

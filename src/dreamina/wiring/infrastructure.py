@@ -112,7 +112,11 @@ def wire_infrastructure(
     uow: UnitOfWorkFactory | None = overrides.get("uow")
     database_ping: Callable[[], Awaitable[bool]] | None = overrides.get("database_ping")
     if uow is None:
-        database = Database(settings.resolved_database_url, sql_repositories(parts))
+        database = Database(
+            settings.resolved_database_url,
+            sql_repositories(parts),
+            principal_cache_seconds=settings.session_cache_seconds,
+        )
         uow = database.unit_of_work
         database_ping = database.ping
         closers.append(database.dispose)

@@ -17,7 +17,7 @@ from dreamina.adapters.memory.tables import (
 )
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.errors import NotFound
-from dreamina.ports.identity import Account, AccountStatus, AuthSession
+from dreamina.ports.identity import SIGN_IN_STATUSES, Account, AccountStatus, AuthSession
 from dreamina.ports.staff import StaffMember, StaffRole
 
 
@@ -100,6 +100,14 @@ class InMemorySessionRepository:
     async def get_by_token_hash(self, token_hash: str) -> AuthSession | None:
         check_text("token_hash", token_hash)
         return next((s for _, s in self._table.rows() if s.token_hash == token_hash), None)
+
+    async def get_live_by_token_hash(self, token_hash: str, now: datetime) -> AuthSession | None:
+        check_time("now", now)
+        session = await self.get_by_token_hash(token_hash)
+        if session is None or session.expires_at <= now:
+            return None
+        account = self._accounts.get(session.account_id)
+        return session if account is not None and account.status in SIGN_IN_STATUSES else None
 
     async def delete(self, session_id: UUID) -> bool:
         return self._table.delete(session_id)

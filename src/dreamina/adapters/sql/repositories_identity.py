@@ -10,9 +10,11 @@ from sqlalchemy import delete, func, insert, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_identity import AccountRow, AuthSessionRow, StaffMemberRow
+from dreamina.adapters.sql.principal_cache import CHANGES_KEY, PrincipalCache, record_change
+from dreamina.adapters.sql.principal_cache import INFO_KEY as CACHE_KEY
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
 from dreamina.domain.privacy.errors import NotFound
-from dreamina.ports.identity import Account, AccountStatus, AuthSession
+from dreamina.ports.identity import SIGN_IN_STATUSES, Account, AccountStatus, AuthSession
 from dreamina.ports.staff import StaffMember, StaffRole
 
 
@@ -83,11 +85,13 @@ class SqlAccountRepository(SqlRepository):
 
     async def update(self, account: Account) -> None:
         _check_account(account)
+        record_change(self._session.info, ("account", account.id))  # its status may end its sessions
         statement = update(AccountRow).where(AccountRow.id == account.id).values(**_account_values(account))
         if await self._write(statement, conflict="another account already has this email") == 0:
             raise NotFound("no such account")
 
     async def delete(self, account_id: UUID) -> bool:
+        record_change(self._session.info, ("account", account_id))
         # Sessions first: SQLite enforces the foreign key only when told to, PostgreSQL always.
         await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id))
         return await self._execute_count(delete(AccountRow).where(AccountRow.id == account_id)) > 0
@@ -133,10 +137,36 @@ class SqlSessionRepository(SqlRepository):
         row = (await self._session.execute(statement)).first()
         return None if row is None else _session_record(row)
 
+    async def get_live_by_token_hash(self, token_hash: str, now: datetime) -> AuthSession | None:
+        check_text("token_hash", token_hash)
+        check_time("now", now)
+        cache: PrincipalCache | None = self._session.info.get(CACHE_KEY)
+        cached = None if cache is None else cache.get(token_hash, now)
+        if cached is not None:
+            return cached
+        statement = (
+            select(self._table)
+            .join(AccountRow, AccountRow.id == AuthSessionRow.account_id)
+            .where(
+                AuthSessionRow.token_hash == token_hash,
+                AuthSessionRow.expires_at > now,
+                AccountRow.status.in_([s.value for s in SIGN_IN_STATUSES]),
+            )
+        )
+        row = (await self._session.execute(statement)).first()
+        if row is None:
+            return None
+        found = _session_record(row)
+        if cache is not None and not self._session.info.get(CHANGES_KEY):  # nothing pending in this unit of work
+            cache.put(found)
+        return found
+
     async def delete(self, session_id: UUID) -> bool:
+        record_change(self._session.info, ("session", session_id))
         return await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.id == session_id)) > 0
 
     async def delete_for_account(self, account_id: UUID, *, keep: UUID | None = None) -> int:
+        record_change(self._session.info, ("account", account_id))
         statement = delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id)
         if keep is not None:
             statement = statement.where(AuthSessionRow.id != keep)
@@ -153,6 +183,9 @@ class SqlSessionRepository(SqlRepository):
     async def touch(self, session_id: UUID, at: datetime) -> None:
         check_time("at", at)
         await self._execute_count(update(AuthSessionRow).where(AuthSessionRow.id == session_id).values(last_used_at=at))
+        cache: PrincipalCache | None = self._session.info.get(CACHE_KEY)
+        if cache is not None:
+            cache.touched(session_id, at)
 
     async def delete_expired(self, now: datetime, limit: int) -> int:
         check_time("now", now)

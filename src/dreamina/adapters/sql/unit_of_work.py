@@ -12,6 +12,7 @@ from types import TracebackType
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dreamina.adapters.sql.principal_cache import apply_committed
 from dreamina.adapters.sql.repository_kit import SqlRepositories
 from dreamina.domain.privacy.errors import StoreBusy, StoreUnavailable
 
@@ -125,11 +126,18 @@ class SqlUnitOfWork:
                 factory = self._nested_factory
             else:
                 self._turn = await self._turns.acquire()
-        session = factory()
-        self._session = session
-        for name, make in self._repositories.items():
-            setattr(self, name, make(session))
+        self._session = factory()
         return self
+
+    def __getattr__(self, name: str) -> object:
+        """A repository, made on first use in this unit of work (most use two or three of the forty)."""
+        make = self.__dict__.get("_repositories", {}).get(name)
+        session = self.__dict__.get("_session")
+        if make is None or session is None:
+            raise AttributeError(name)
+        repository = make(session)
+        setattr(self, name, repository)
+        return repository
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -150,7 +158,9 @@ class SqlUnitOfWork:
             raise StoreUnavailable("the database is unavailable; try again shortly") from exc
 
     async def commit(self) -> None:
-        await self._require_session().commit()
+        session = self._require_session()
+        await session.commit()
+        apply_committed(session.info)  # what the committed writes ended is forgotten by the principal cache
 
     async def rollback(self) -> None:
         await self._require_session().rollback()

@@ -149,11 +149,8 @@ class Sessions:
             raise AuthenticationFailed("missing or invalid access token")
         now = self._clock.now()
         async with self._uow() as uow:
-            session = await uow.sessions.get_by_token_hash(hash_token(token))
-            if session is None or session.expires_at <= now:
-                raise AuthenticationFailed("missing or invalid access token")
-            account = await uow.accounts.get(session.account_id)
-            if account is None or not account.is_active:
+            session = await uow.sessions.get_live_by_token_hash(hash_token(token), now)  # one read, joined
+            if session is None:
                 raise AuthenticationFailed("missing or invalid access token")
             if session.last_used_at is None or now - session.last_used_at >= TOUCH_EVERY:
                 await uow.sessions.touch(session.id, now)

@@ -1,0 +1,83 @@
+"""The PostgreSQL pool pings a connection only when it sat idle (``ping_when_idle``), not on every checkout: a
+database restarted while the service was quiet is noticed before use and costs no request; the price, a restart
+in the middle of busy traffic fails the requests already holding a connection once (503, Retry-After), after which
+the pool is replaced."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from dreamina import bootstrap
+from dreamina.adapters.sql import database as database_module
+from dreamina.adapters.sql.database import PING_AFTER_IDLE_SECONDS, Database, async_url, upgrade
+from dreamina.domain.privacy.errors import StoreUnavailable
+
+from ..conftest import _create_postgres_database, _drop_postgres_database
+
+
+class Monotonic:
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.ahead = 0.0
+
+    def monotonic(self) -> float:
+        return self.real.monotonic() + self.ahead
+
+
+@pytest.fixture
+async def pooled(postgres_server_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Database, str]]:
+    url = await _create_postgres_database(postgres_server_url)
+    await upgrade(url)
+    database = bootstrap.sql_database(url)
+    try:
+        yield database, url
+    finally:
+        await database.dispose()
+        await _drop_postgres_database(postgres_server_url, url)
+
+
+async def _restart(url: str) -> None:
+    """What a server restart does to the pool's connections: every other backend of the database is ended."""
+    parsed = async_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password, database=parsed.database
+    )
+    try:
+        ended = await connection.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert ended >= 1
+    finally:
+        await connection.close()
+
+
+async def _read(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        assert await uow.accounts.get(uuid.uuid4()) is None
+
+
+async def test_a_restart_while_idle_is_noticed_before_use(
+    pooled: tuple[Database, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database, url = pooled
+    clock = Monotonic(database_module.time)
+    monkeypatch.setattr(database_module, "time", clock)
+    await _read(database)
+    await _restart(url)
+    clock.ahead = PING_AFTER_IDLE_SECONDS + 1
+    await _read(database)  # pinged, found dead, replaced: the read succeeds
+
+
+async def test_a_restart_under_load_fails_one_unit_of_work_then_the_pool_is_new(pooled: tuple[Database, str]) -> None:
+    database, url = pooled
+    await _read(database)
+    await _restart(url)
+    with pytest.raises(StoreUnavailable):
+        await _read(database)  # used moments ago: not pinged; the failure answers 503 with Retry-After
+    await _read(database)
