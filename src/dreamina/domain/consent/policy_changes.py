@@ -14,8 +14,9 @@ with the same method, as the notice tells them). A subject who was never notifie
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dreamina.domain.consent.policy_versions import PolicyCatalogue
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, KeyDestroyed, NotFound
@@ -31,6 +32,9 @@ from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 MAX_POLICY_CHARS = 200_000
 NOTICE_BATCH = 200
 RUNS_PER_PASS = 10
+QUIET_FOR = timedelta(minutes=10)  # how long a subject found with nothing due is not looked up again
+DATES_FOR = timedelta(minutes=1)  # how long the versions' effective dates are reused
+MAX_QUIET = 100_000  # subjects remembered per process (least recently seen forgotten first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,8 @@ class PolicyChanges:
         self._clock = clock
         self._policy_url = policy_url
         self._batch = batch_size
+        self._dates: tuple[datetime, list[tuple[int, datetime]]] | None = None  # (read at, [(version, effective)])
+        self._quiet: OrderedDict[uuid.UUID, tuple[int, datetime]] = OrderedDict()  # subject -> (version, checked)
 
     async def publish(self, text: str, effective_at: datetime) -> PolicyVersion:
         """Publish the next version; it takes effect at ``effective_at`` (not in the past), dated from it."""
@@ -75,6 +81,7 @@ class PolicyChanges:
         if effective_at < self._clock.now():
             raise InvalidInput("effective_at must not be in the past", field="effective_at")
         versions = await self._catalogue.versions()
+        self._dates = None  # this process sees the new version's date at once
         number = max((v.version for v in versions), default=0) + 1
         return await self._catalogue.ensure_published(
             version=number, text=text, last_updated=effective_at.date(), effective_at=effective_at, notify=True
@@ -186,8 +193,30 @@ class PolicyChanges:
         )
 
     async def on_authenticated(self, subject_id: uuid.UUID) -> int:
-        """Record continued-use acceptance of every notified version now in effect; returns how many."""
+        """Record continued-use acceptance of every notified version now in effect; returns how many.
+
+        Off the hot path: a subject found with nothing due under the version now in effect is not looked up again
+        in this process until another version takes effect (or ``QUIET_FOR`` has passed, for a notice recorded
+        late), so an ordinary request costs no query here; the versions' dates are read once a minute."""
         now = self._clock.now()
+        in_effect = await self._version_in_effect(now)
+        quiet = self._quiet.get(subject_id)
+        if quiet is not None and quiet[0] == in_effect and timedelta(0) <= now - quiet[1] < QUIET_FOR:
+            return 0
+        accepted = await self._accept_due(subject_id, now)
+        self._quiet[subject_id] = (in_effect, now)
+        self._quiet.move_to_end(subject_id)
+        while len(self._quiet) > MAX_QUIET:
+            self._quiet.popitem(last=False)
+        return accepted
+
+    async def _version_in_effect(self, now: datetime) -> int:
+        if self._dates is None or not timedelta(0) <= now - self._dates[0] < DATES_FOR:
+            versions = await self._catalogue.versions()
+            self._dates = (now, [(v.version, v.effective_at) for v in versions])
+        return max((version for version, effective_at in self._dates[1] if effective_at <= now), default=0)
+
+    async def _accept_due(self, subject_id: uuid.UUID, now: datetime) -> int:
         async with self._uow() as uow:
             due = await uow.policy_notices.due_for_subject(subject_id, now)
             if not due:
