@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from dreamina import failpoints
 from dreamina.domain.data_rights.fulfilment import Fulfilment
 from dreamina.domain.data_rights.holders import DATA_RIGHTS_HOLDER
 from dreamina.domain.data_rights.notices import RequestNotices
@@ -221,6 +222,7 @@ class DataRightsJobs:
                     await holder.export(job.subject_id, sink)
 
             size = await self._archive.build(key, README, fill)
+            failpoints.hit("privacy.step.after_effect", "archive_built")
             job = await self._mark(
                 job,
                 "archive_built",
@@ -274,6 +276,7 @@ class DataRightsJobs:
                     await uow.accounts.update(account)
                 await uow.sessions.delete_for_account(subject)
                 await uow.commit()
+            failpoints.hit("privacy.step.after_effect", "sessions_revoked")
             job = await self._mark(job, "sessions_revoked")
         if "subject_notified" not in job.steps_done:
             job = await self._mark(job, "subject_notified", self._notify(job, self._notices.erasure_started))
@@ -291,9 +294,11 @@ class DataRightsJobs:
             if holder.name == DATA_RIGHTS_HOLDER or step in job.steps_done:
                 continue
             await holder.erase(subject)
+            failpoints.hit("privacy.step.after_effect", step)
             job = await self._mark(job, step)
         if "processors_called" not in job.steps_done:
             job = await self._call_processors(job)
+            failpoints.hit("privacy.step.after_effect", "processors_called")
             job = await self._mark(job, "processors_called")
         if "completion_recorded" not in job.steps_done:
             holders_done = [h.name for h in self._holders]
