@@ -168,7 +168,11 @@ class MailDelivery:
         key = self._vault.unwrap(mail.wrapped_key)
         content = json.loads(self._cipher.open(key, mail.sealed, _context(mail.id)))
         return MailMessage(
-            to=deliverable_email(content["to"]), subject=content["subject"], body=content["body"], kind=mail.kind
+            to=deliverable_email(content["to"]),
+            subject=content["subject"],
+            body=content["body"],
+            kind=mail.kind,
+            delivery_id=mail.id,  # the same on a redelivery after a crash between sending and forgetting it
         )
 
     async def _claim(self, mail: QueuedMail, now: datetime) -> bool:
