@@ -23,14 +23,18 @@ from dreamina.adapters.mail.outbox import read_outbox
 from .fault_rig import process_env
 
 WAIT_SECONDS = 60.0
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 def start(command: str, settings: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
-    """``dreamina <command> <args>`` with ``settings`` as its whole ``DREAMINA_*`` environment."""
+    """``dreamina <command> <args>`` with ``settings`` as its whole ``DREAMINA_*`` environment; it talks to
+    127.0.0.1 directly, never through a proxy."""
+    env = {k: v for k, v in process_env(settings).items() if k not in PROXY_VARIABLES}
+    env["NO_PROXY"] = "*"
     with log.open("ab") as out:  # the child keeps its own descriptor; a file, never a pipe nobody reads
         return subprocess.Popen(
             [sys.executable, "-m", "dreamina.entrypoints.cli", command, *args],
-            env=process_env(settings),
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )

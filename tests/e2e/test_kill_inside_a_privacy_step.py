@@ -29,7 +29,7 @@ from dreamina.bootstrap import Container, build_container, sql_database
 from dreamina.domain.data_rights.jobs import export_key
 from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.identity.registrations import SignUp
-from dreamina.ports.data_rights import JobState
+from dreamina.ports.data_rights import JobState, RequestStatus
 from dreamina.settings import load_settings
 
 from ..integration.test_erasure_residue import scan_objects, scan_tables
@@ -157,7 +157,7 @@ async def test_an_export_killed_after_each_effect_ends_with_one_archive_and_one_
     assert await store.list_incomplete(f"exports/{subject}") == []
     async with container.infra.uow() as uow:
         events = await uow.privacy_request_events.list_for_request(request_id)
-    assert [e.status for e in events].count("completed") == 1
+    assert [e.status for e in events].count(RequestStatus.COMPLETED) == 1
 
 
 async def test_an_erasure_killed_after_each_effect_sends_one_notice_and_leaves_no_residue(
