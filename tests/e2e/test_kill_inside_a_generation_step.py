@@ -6,10 +6,11 @@ restarted without the failpoint: the job ends succeeded, with one set of outputs
 - ``dreamina worker`` (SAQ on Redis, PostgreSQL, Replicate's API emulated over HTTP on 127.0.0.1): killed after the
   prediction was sent and before its id is stored, then after the credits are captured.
 
-A provider request sent just before a kill is not ours to take back: Replicate's API has no idempotency key and no
-delete call, so the restarted job sends a second prediction and the first is never read (Replicate drops both after
-an hour). What the guarantees need holds, and the test checks it: each prediction the vendor received has its own
-disclosure in the ledger, written before it was sent (G10); the subject pays once; one set of outputs is kept.
+A provider request sent just before a kill is not ours to take back: the Replicate adapter sends no idempotency key
+and the API has no delete call, so the restarted job sends a second prediction and the first is never read
+(Replicate removes both after an hour). What the guarantees need holds, and the test checks it: each prediction the
+vendor received has its own disclosure in the ledger, written before it was sent (G10); the subject pays once; one
+set of outputs is kept.
 """
 
 from __future__ import annotations

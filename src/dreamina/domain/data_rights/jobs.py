@@ -1,8 +1,9 @@
 """The export job and the erasure saga: resumable, every step idempotent and recorded in ``privacy_jobs``.
 
-A worker killed at any point re-runs the job from its first unfinished step; finished steps are never repeated.
-Side effects whose record may be lost (a mail sent just before a crash) are at-least-once; everything else is
-exactly once.
+A worker killed at any point re-runs the job from its first unfinished step; finished steps are never repeated, and
+a step whose effect happened but whose record did not (the failpoint ``privacy.step.after_effect``) repeats an
+idempotent effect. A mail sent just before a crash is sent again with the same delivery id: once in the outbox
+folder, at least once (under one Message-ID) over SMTP; everything else is exactly once.
 """
 
 from __future__ import annotations
