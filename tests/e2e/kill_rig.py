@@ -81,8 +81,11 @@ def logged(log: Path, event: str, **fields: str) -> int:
     """How many JSON lines of ``log`` are ``event`` with ``fields``."""
     count = 0
     for line in log.read_text(errors="replace").splitlines():
-        if line.startswith("{"):
+        try:
             record = json.loads(line)
+        except ValueError:
+            continue  # not a log line of ours (the audit reports those)
+        if isinstance(record, dict):
             count += record.get("event") == event and all(record.get(k) == v for k, v in fields.items())
     return count
 
