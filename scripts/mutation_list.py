@@ -179,6 +179,14 @@ MUTATIONS: list[Mutation] = [
         ),
     ),
     Mutation(
+        "7-mail-redelivered-after-a-kill",
+        "a message the outbox folder already holds is written again after a worker died between send and forget",
+        D + "adapters/mail/outbox.py",
+        '        if once and any(self.directory.glob(f"[!.]*-{ident}.eml")):',
+        "        if False:",
+        ("tests/contract/test_mailer_contract.py", "tests/e2e/test_kill_inside_a_privacy_step.py"),
+    ),
+    Mutation(
         "G12-tokens-stored-in-clear",
         "bearer and link tokens are stored as issued instead of hashed",
         D + "domain/identity/sessions.py",

@@ -95,6 +95,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     billing_record_retention_days: int = 3650
     retention_sweep_minutes: int = 60  # the bound of guarantee G7: how often the retention sweep runs
     retention_batch_size: int = 1000  # records per retention transaction (how long a batch holds its row locks)
+    failpoints: str = ""  # tests only: where serve/worker/privacy-worker kill themselves (dreamina.failpoints)
 
     @property
     def resolved_database_url(self) -> str:
@@ -240,6 +241,7 @@ def _check(s: Settings) -> None:
     cors_origins(s)
     trusted_proxy_networks(s)
     _check_retention(s)
+    _check_failpoints(s)
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
     if s.profile == "production":
@@ -320,6 +322,17 @@ def _check_billing(s: Settings) -> None:
         raise SettingsError(
             "DREAMINA_PAYMENTS=stripe requires DREAMINA_STRIPE_SECRET_KEY and DREAMINA_STRIPE_WEBHOOK_SECRET"
         )
+
+
+def _check_failpoints(s: Settings) -> None:
+    from dreamina.failpoints import parse
+
+    try:
+        parse(s.failpoints)
+    except ValueError as error:
+        raise SettingsError(f"DREAMINA_FAILPOINTS: {error}") from None
+    if s.failpoints.strip() and s.profile == "production":  # a test aid that kills the process on purpose
+        raise SettingsError("the production profile refuses DREAMINA_FAILPOINTS (it kills the process on purpose)")
 
 
 def _check_retention(s: Settings) -> None:

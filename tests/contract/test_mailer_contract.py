@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
@@ -117,6 +118,29 @@ async def test_outbox_files_are_private_rfc5322_messages(tmp_path: Path) -> None
         assert email["Message-ID"].endswith("@dreamina.test>")
     assert parsed[0]["Message-ID"] != parsed[1]["Message-ID"]
     assert b"\r\n" in files[0].read_bytes()  # RFC 5322 line endings
+
+
+async def test_a_message_delivered_again_under_its_delivery_id_is_written_once(tmp_path: Path) -> None:
+    """A deliverer killed after the mailer took a message and before the outbox forgot it sends it again (issue 18):
+    the same outbox message, the same ``delivery_id``. Other messages, with ids or without, all arrive. (The
+    in-memory fake records every attempt, as SMTP delivers each, so tests can count sends.)"""
+    mailer = OutboxMailer(tmp_path)
+    first, second = replace(WELCOME, delivery_id=uuid.uuid4()), replace(WELCOME, delivery_id=uuid.uuid4())
+    for message in (first, WELCOME, first, second, WELCOME, first):
+        await mailer.send(message)
+    assert read_outbox(tmp_path) == [WELCOME] * 4  # first, WELCOME, second, WELCOME (delivery ids are not compared)
+
+
+async def test_an_outbox_message_is_one_file_named_and_identified_by_its_delivery_id(tmp_path: Path) -> None:
+    delivery = uuid.uuid4()
+    mailer = OutboxMailer(tmp_path, sender="Dreamina <hello@dreamina.test>")
+    await mailer.send(replace(WELCOME, delivery_id=delivery))
+    await OutboxMailer(tmp_path).send(replace(WELCOME, delivery_id=delivery))  # another process, after a restart
+    [name] = os.listdir(tmp_path)
+    assert name.endswith(f"-{delivery.hex}.eml")
+    path = tmp_path / name
+    email = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    assert email["Message-ID"] == f"<{delivery.hex}@dreamina.test>"
 
 
 async def test_outbox_file_names_sort_in_sending_order(tmp_path: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
+
 import pytest
 
 from dreamina.adapters.mail.smtp import SmtpMailer
@@ -28,6 +31,21 @@ async def test_messages_arrive_unchanged(smtp_server: tuple[SmtpInbox, int], mes
     mail_from, recipients, email = inbox.received[0]
     assert mail_from == "no-reply@dreamina.test" and recipients == [message.to]
     assert read_back(email) == message
+
+
+async def test_a_redelivery_carries_the_same_message_id(smtp_server: tuple[SmtpInbox, int]) -> None:
+    """SMTP cannot take a message back: a deliverer killed after the relay accepted it sends it again (issue 18),
+    and the copy carries the same Message-ID, which the recipient's mail system may fold into one."""
+    inbox, port = smtp_server
+    mailer = SmtpMailer(host="127.0.0.1", port=port, sender="Dreamina <no-reply@dreamina.test>", start_tls=False)
+    delivery = uuid.uuid4()
+    message = MailMessage("ada@example.com", "Your export is ready", "Download it.", "export_ready", delivery)
+    await mailer.send(message)
+    await mailer.send(message)
+    await mailer.send(replace(message, delivery_id=None))
+    ids = [email["Message-ID"] for _, _, email in inbox.received]
+    assert ids[:2] == [f"<{delivery.hex}@dreamina.test>"] * 2
+    assert ids[2] != ids[0] and ids[2].endswith("@dreamina.test>")
 
 
 async def test_header_injection_is_refused_before_connecting(smtp_server: tuple[SmtpInbox, int]) -> None:

@@ -1,5 +1,6 @@
 """Two privacy workers at once, as real processes (issue 13, finding 10): each job runs once, each notice is mailed
-once. Before job leases, 5 of 6 subjects got two "being erased" mails."""
+once. Before job leases, 5 of 6 subjects got two "being erased" mails. Neither worker sends a message the other
+already sent (the outbox folder would keep one copy, ``mail_redelivery_skipped``, where SMTP would deliver two)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dreamina.domain.identity.registrations import SignUp
 from dreamina.settings import load_settings
 
 from .helpers import PASSWORD, verify_by_mail
+from .kill_rig import logged
 
 SUBJECTS = 3
 
@@ -51,20 +53,24 @@ async def test_two_privacy_worker_processes_run_each_job_once(database_url: str,
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
     env.update(environment)
-    workers = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "dreamina.entrypoints.cli",
-            "privacy-worker",
-            "--once",
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        for _ in range(2)
-    ]
+    logs = [tmp_path / f"privacy-worker-{n}.log" for n in range(2)]  # scanned by the log audit too
+    workers = []
+    for log in logs:
+        with log.open("ab") as out:
+            workers.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "dreamina.entrypoints.cli",
+                    "privacy-worker",
+                    "--once",
+                    env=env,
+                    stdout=out,
+                    stderr=out,
+                )
+            )
     assert [await asyncio.wait_for(w.wait(), timeout=300) for w in workers] == [0, 0]
+    assert not any(logged(log, "mail_redelivery_skipped") for log in logs)
 
     mailed = Counter((m.to, m.kind) for m in read_outbox(data / "outbox")) - already
     for n in range(SUBJECTS):

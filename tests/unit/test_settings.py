@@ -40,6 +40,7 @@ def test_port_and_data_dir_from_the_environment(tmp_path: Path) -> None:
         {"DREAMINA_RETENTION_BATCH_SIZE": "0"},
         {"DREAMINA_RETENTION_BATCH_SIZE": "1000000"},
         {"DREAMINA_CORS_ALLOWED_ORIGINS": "*"},
+        {"DREAMINA_FAILPOINTS": "mail.after_sent"},  # a misspelt failpoint would never fire: refused by name
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(env: dict[str, str]) -> None:
@@ -81,6 +82,8 @@ def test_production_profile_and_masked_description() -> None:
         ({"DREAMINA_MAIL_BACKEND": None}, "DREAMINA_MAIL_BACKEND=smtp"),
         ({"DREAMINA_MAIL_BACKEND": "outbox"}, "DREAMINA_MAIL_BACKEND=smtp"),
         ({"DREAMINA_MASTER_KEY": None}, "DREAMINA_MASTER_KEY"),
+        # failpoints kill the process on purpose (tests of a kill inside a step)
+        ({"DREAMINA_FAILPOINTS": "mail.after_send"}, "DREAMINA_FAILPOINTS"),
     ],
 )
 def test_production_refuses_unsafe_settings_naming_them(unsafe: dict[str, str | None], named: str) -> None:

@@ -24,6 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    _arm_failpoints(settings)
     log = get_logger("dreamina.cli")
     os.umask(0o077)  # the data directory holds personal data and keys: owner-only files
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -42,6 +43,17 @@ def _serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
     )
     return 0
+
+
+def _arm_failpoints(settings: Any) -> None:
+    """Tests only (refused in production): the failpoints ``DREAMINA_FAILPOINTS`` names kill this process there."""
+    if not settings.failpoints:
+        return
+    from dreamina import failpoints
+    from dreamina.adapters.logs import get_logger
+
+    failpoints.arm(settings.failpoints)
+    get_logger("dreamina.cli").warning("failpoints_armed", failpoints=sorted(failpoints.armed()))
 
 
 def _preflight(settings: Any) -> None:
@@ -176,6 +188,7 @@ def _privacy_worker(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    _arm_failpoints(settings)
     os.umask(0o077)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _preflight(settings)
@@ -214,6 +227,7 @@ def _worker(args: argparse.Namespace) -> int:
         )
         return 2
     configure_logging(settings.log_level)
+    _arm_failpoints(settings)
     _preflight(settings)
 
     async def run() -> None:

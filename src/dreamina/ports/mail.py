@@ -7,7 +7,7 @@ message queued for the next attempt; it never undoes or half-does the change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -19,11 +19,18 @@ class MailMessage:
     subject: str
     body: str
     kind: str  # a stable label for what the message is, e.g. "welcome", "duplicate_signup"
+    # The outbox message this is a delivery of (set by the outbox's delivery, the same on every attempt). A deliverer
+    # killed after the relay took the message and before the outbox forgot it sends it again: a mailer makes this
+    # the Message-ID and, where it can see what it delivered, delivers an id it already delivered no second time.
+    # Not part of the message's content, so not compared.
+    delivery_id: UUID | None = field(default=None, compare=False)
 
 
 class Mailer(Protocol):
     async def send(self, message: MailMessage) -> None:
-        """Deliver (or durably queue) one message; raises on failure."""
+        """Deliver (or durably queue) one message; raises on failure. A message whose ``delivery_id`` was delivered
+        before is not delivered again where the mailer can tell (the outbox folder); elsewhere it carries the same
+        Message-ID (SMTP: the recipient's mail system may fold the copies together)."""
         ...
 
 

@@ -15,6 +15,7 @@ from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from dreamina.adapters.logs import get_logger
 from dreamina.domain.privacy.kernel_data import OUTBOX_FILE_DAYS
 from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.clock import Clock
@@ -22,6 +23,8 @@ from dreamina.ports.mail import MailMessage
 
 KIND_HEADER = "X-Dreamina-Kind"
 _POLICY = policy.SMTP  # RFC 5322 wants CRLF line endings
+
+log = get_logger("dreamina.mail.outbox")
 
 
 def check_message(message: MailMessage) -> None:
@@ -39,9 +42,11 @@ def check_message(message: MailMessage) -> None:
 class OutboxMailer:
     """Writes each message as an RFC 5322 ``.eml`` file into ``directory`` instead of talking to SMTP.
 
-    Files are named ``<ns timestamp>-<random>.eml`` so a directory listing is in sending order; each is
-    written to a hidden temporary file and renamed, so readers never see half a message. Bodies keep their
-    text, with line endings normalised to ``\\n`` as SMTP would.
+    Files are named ``<ns timestamp>-<id>.eml`` so a directory listing is in sending order; each is written to a
+    hidden temporary file and renamed, so readers never see half a message. The id is the message's
+    ``delivery_id`` (else random): a message whose file is already there was delivered by a deliverer killed before
+    the outbox forgot it, and is not written again. Bodies keep their text, with line endings normalised to
+    ``\\n`` as SMTP would.
     """
 
     def __init__(
@@ -61,7 +66,9 @@ class OutboxMailer:
     async def send(self, message: MailMessage) -> None:
         check_message(message)
         payload = self._render(message)
-        await asyncio.to_thread(self._write, payload)
+        ident = message.delivery_id.hex if message.delivery_id is not None else uuid.uuid4().hex[:12]
+        if not await asyncio.to_thread(self._write, payload, ident, message.delivery_id is not None):
+            log.warning("mail_redelivery_skipped", kind=message.kind)  # a deliverer died between send and forget
 
     def _render(self, message: MailMessage) -> bytes:
         email = EmailMessage(policy=_POLICY)
@@ -69,15 +76,17 @@ class OutboxMailer:
         email["To"] = message.to
         email["Subject"] = message.subject
         email["Date"] = format_datetime(self._now())
-        # make_msgid without a domain asks DNS for the FQDN, which can stall for seconds
-        email["Message-ID"] = make_msgid(domain=self._msgid_domain)
+        email["Message-ID"] = message_id(message, self._msgid_domain)
         email[KIND_HEADER] = message.kind
         # set_content always ends the body with a newline; adding our own lets read_outbox strip exactly one
         email.set_content(message.body + "\n")
         return email.as_bytes()
 
-    def _write(self, payload: bytes) -> None:
-        name = f"{self._next_stamp():020d}-{uuid.uuid4().hex[:12]}.eml"
+    def _write(self, payload: bytes, ident: str, once: bool) -> bool:
+        """Write the message's file; False if ``once`` and a file of this id is there already."""
+        if once and any(self.directory.glob(f"[!.]*-{ident}.eml")):
+            return False
+        name = f"{self._next_stamp():020d}-{ident}.eml"
         temporary = self.directory / f".{name}.tmp"
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -89,12 +98,22 @@ class OutboxMailer:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
+        return True
 
     def _next_stamp(self) -> int:
         # strictly increasing even if the wall clock steps back or two sends land in the same nanosecond
         with self._stamp_lock:
             self._last_stamp = max(time.time_ns(), self._last_stamp + 1)
             return self._last_stamp
+
+
+def message_id(message: MailMessage, domain: str) -> str:
+    """The Message-ID header: the outbox message's id when it has one (every delivery attempt of a message carries
+    the same), else a fresh one. ``make_msgid`` is given the domain: without it, it asks DNS for the FQDN, which can
+    stall for seconds."""
+    if message.delivery_id is not None:
+        return f"<{message.delivery_id.hex}@{domain}>"
+    return make_msgid(domain=domain)
 
 
 class ExpiredOutboxFiles:

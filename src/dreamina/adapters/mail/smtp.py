@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 import aiosmtplib
 
-from dreamina.adapters.mail.outbox import KIND_HEADER, check_message
+from dreamina.adapters.mail.outbox import KIND_HEADER, check_message, message_id
 from dreamina.ports.clock import Clock
 from dreamina.ports.mail import MailMessage
 
@@ -53,7 +53,8 @@ class SmtpMailer:
         email["To"] = message.to
         email["Subject"] = message.subject
         email["Date"] = format_datetime(self._now())
-        email["Message-ID"] = make_msgid(domain=self._msgid_domain)
+        # the outbox message's own id: a redelivery after a crash is the same message to the recipient's system
+        email["Message-ID"] = message_id(message, self._msgid_domain)
         email[KIND_HEADER] = message.kind
         email.set_content(message.body + "\n")  # read back by stripping exactly one newline, as the outbox does
         return email

@@ -1,8 +1,9 @@
 """The export job and the erasure saga: resumable, every step idempotent and recorded in ``privacy_jobs``.
 
-A worker killed at any point re-runs the job from its first unfinished step; finished steps are never repeated.
-Side effects whose record may be lost (a mail sent just before a crash) are at-least-once; everything else is
-exactly once.
+A worker killed at any point re-runs the job from its first unfinished step; finished steps are never repeated, and
+a step whose effect happened but whose record did not (the failpoint ``privacy.step.after_effect``) repeats an
+idempotent effect. A mail sent just before a crash is sent again with the same delivery id: once in the outbox
+folder, at least once (under one Message-ID) over SMTP; everything else is exactly once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from dreamina import failpoints
 from dreamina.domain.data_rights.fulfilment import Fulfilment
 from dreamina.domain.data_rights.holders import DATA_RIGHTS_HOLDER
 from dreamina.domain.data_rights.notices import RequestNotices
@@ -221,6 +223,7 @@ class DataRightsJobs:
                     await holder.export(job.subject_id, sink)
 
             size = await self._archive.build(key, README, fill)
+            failpoints.hit("privacy.step.after_effect", "archive_built")
             job = await self._mark(
                 job,
                 "archive_built",
@@ -274,6 +277,7 @@ class DataRightsJobs:
                     await uow.accounts.update(account)
                 await uow.sessions.delete_for_account(subject)
                 await uow.commit()
+            failpoints.hit("privacy.step.after_effect", "sessions_revoked")
             job = await self._mark(job, "sessions_revoked")
         if "subject_notified" not in job.steps_done:
             job = await self._mark(job, "subject_notified", self._notify(job, self._notices.erasure_started))
@@ -291,9 +295,11 @@ class DataRightsJobs:
             if holder.name == DATA_RIGHTS_HOLDER or step in job.steps_done:
                 continue
             await holder.erase(subject)
+            failpoints.hit("privacy.step.after_effect", step)
             job = await self._mark(job, step)
         if "processors_called" not in job.steps_done:
             job = await self._call_processors(job)
+            failpoints.hit("privacy.step.after_effect", "processors_called")
             job = await self._mark(job, "processors_called")
         if "completion_recorded" not in job.steps_done:
             holders_done = [h.name for h in self._holders]

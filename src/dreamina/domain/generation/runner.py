@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from dreamina import failpoints
 from dreamina.domain.generation.failures import (
     REASON_ERASED,
     REASON_FAILED,
@@ -142,6 +143,7 @@ class GenerationRunner:
         try:
             if request is not None:
                 job = await provider.submit(request)
+                failpoints.hit("generation.after_effect", "provider_submitted")  # it has the job; we lack its id
                 if not await self._remember_job(generation.id, job):
                     await self._provider_jobs.forget_job(provider, job.provider_job_id)
                     return RunReport(RunOutcome.ABANDONED)
@@ -178,6 +180,7 @@ class GenerationRunner:
 
     async def _store_outputs(self, provider: ModelProvider, generation: Generation, job: ProviderJob) -> RunReport:
         outputs = await store_outputs(self._store, provider, generation, job)
+        failpoints.hit("generation.after_effect", "outputs_stored")
         prefix = outputs_prefix(generation.subject_id, generation.id)
         async with self._uow() as uow:
             current = await uow.generations.get(generation.id)

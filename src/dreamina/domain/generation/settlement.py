@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from dreamina import failpoints
 from dreamina.ports.generation import GenerationCharges, GenerationStatus
 from dreamina.ports.unit_of_work import UnitOfWork
 
@@ -21,3 +22,4 @@ async def settle(uow: UnitOfWork, charges: GenerationCharges, generation_id: UUI
         await charges.capture(generation_id)
     else:
         await charges.release(generation_id)
+    failpoints.hit("generation.after_effect", "charge_settled")  # billing committed; the job's state not yet

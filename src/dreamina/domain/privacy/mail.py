@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from dreamina import failpoints
 from dreamina.domain.privacy.errors import StoreBusy
 from dreamina.domain.privacy.kernel_data import UNDELIVERABLE_MAIL_DAYS
 from dreamina.domain.privacy.validation import deliverable_email
@@ -145,6 +146,7 @@ class MailDelivery:
                 failed += 1
                 await self._postpone(mail, now)
                 continue
+            failpoints.hit("mail.after_send", mail.kind)  # sent, still in the outbox (tests kill here)
             await self._forget(mail.id)
             sent += 1
         return DeliveryReport(sent, failed)
@@ -166,7 +168,11 @@ class MailDelivery:
         key = self._vault.unwrap(mail.wrapped_key)
         content = json.loads(self._cipher.open(key, mail.sealed, _context(mail.id)))
         return MailMessage(
-            to=deliverable_email(content["to"]), subject=content["subject"], body=content["body"], kind=mail.kind
+            to=deliverable_email(content["to"]),
+            subject=content["subject"],
+            body=content["body"],
+            kind=mail.kind,
+            delivery_id=mail.id,  # the same on a redelivery after a crash between sending and forgetting it
         )
 
     async def _claim(self, mail: QueuedMail, now: datetime) -> bool:
