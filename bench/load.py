@@ -28,9 +28,7 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import UNLIMITED
+from common import UNLIMITED, Processes, free_port, wait_until_up
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a benchmark account's password
 TERMINAL = {"succeeded", "failed", "canceled"}
@@ -71,46 +69,6 @@ class Tally:
         return sum(n for c in self.statuses.values() for s, n in c.items() if s >= 500)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Processes:
-    """The service's processes for one profile, logs in files (an undrained pipe would stall a server)."""
-
-    def __init__(self, work: Path, env: dict[str, str]) -> None:
-        self.work, self.env = work, env
-        self.running: list[tuple[subprocess.Popen[bytes], Any]] = []
-
-    def start(self, *command: str) -> None:
-        log = (self.work / f"{command[0]}.log").open("w")
-        self.running.append(
-            (
-                subprocess.Popen(
-                    [sys.executable, "-m", "dreamina.entrypoints.cli", *command],
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                ),
-                log,
-            )
-        )
-
-    def run(self, *command: str) -> None:
-        subprocess.run([sys.executable, "-m", "dreamina.entrypoints.cli", *command], env=self.env, check=True)
-
-    def stop(self) -> None:
-        for process, log in self.running:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
-
-
 def _environment(profile: str, work: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
     env.update(UNLIMITED)
@@ -131,19 +89,6 @@ def _environment(profile: str, work: Path, port: int) -> dict[str, str]:
             }
         )
     return env
-
-
-async def _wait_until_up(base: str) -> None:
-    async with httpx.AsyncClient() as client:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(f"{base}/health", timeout=1)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit(f"the server at {base} did not come up in 60 s")
 
 
 def _sign_up_body(email: str) -> dict[str, Any]:
@@ -259,7 +204,7 @@ def _report(profile: str, phase: str, tally: Tally, seconds: float) -> None:
 
 async def _profile(profile: str, clients: int, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        work, port = Path(tmp), _free_port()
+        work, port = Path(tmp), free_port()
         processes = Processes(work, _environment(profile, work, port))
         if profile == "postgres":
             processes.run("db", "upgrade")
@@ -268,7 +213,7 @@ async def _profile(profile: str, clients: int, seconds: float) -> dict[str, Any]
         processes.start("serve")
         base = f"http://127.0.0.1:{port}"
         try:
-            await _wait_until_up(base)
+            await wait_until_up(base)
             limits = httpx.Limits(max_connections=clients + 20, max_keepalive_connections=clients + 20)
             async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
                 subjects = [await _subject(client, f"subject-{i}@example.com") for i in range(10)]
