@@ -359,4 +359,62 @@ MUTATIONS: list[Mutation] = [
         "",
         ("tests/unit/test_support_tickets.py", "tests/e2e/test_support_api.py"),
     ),
+    Mutation(
+        "section10-stale-policy-accepted",
+        "sign-up accepts any published policy version (a client's cached, outdated one) and records the current one",
+        D + "domain/identity/registrations.py",
+        "            policy = current_version(await uow.policies.list(), now)\n"
+        "        if policy is None:\n"
+        '            raise NotFound("no privacy policy is in effect")\n'
+        "        if not names_version(policy, command.accept_policy_version):\n",
+        "            published = await uow.policies.list()\n"
+        "            policy = current_version(published, now)\n"
+        "        if policy is None:\n"
+        '            raise NotFound("no privacy policy is in effect")\n'
+        "        if not any(names_version(v, command.accept_policy_version) for v in published):\n",
+        ("tests/e2e/test_identity_api.py",),
+    ),
+    Mutation(
+        "section5-registry-drops-a-provider",
+        "Runway leaves the public record of processors (and the data map's provider list) while its adapter still"
+        " sends it prompts and images",
+        D + "domain/privacy/processors.py",
+        "    ProcessorDeclaration(\n"
+        '        id="runway",\n'
+        '        name="Runway AI, Inc.",\n'
+        '        role="AI model provider: generates videos from images and prompts",\n'
+        '        location="US (Standard Contractual Clauses)",\n'
+        '        retention="task outputs expire; tasks deleted on our request",\n'
+        "        purposes=(Purpose.GENERATION,),\n"
+        "    ),\n",
+        "",
+        ("tests/e2e/test_privacy_endpoints.py",),
+        more=((D + "domain/privacy/processors.py", '("openai", "replicate", "runway")', '("openai", "replicate")'),),
+    ),
+    Mutation(
+        "section4-full-address-to-the-lookup",
+        "the country lookup of analytics ingest is given the full client address instead of its /24 or /48 network",
+        D + "domain/consent/analytics.py",
+        "        traits = self._classifier.classify(truncate_address(address), user_agent[:512])",
+        "        traits = self._classifier.classify(address, user_agent[:512])",
+        ("tests/e2e/test_consent_api.py",),
+    ),
+    Mutation(
+        "section5-disclosures-one-per-processor",
+        "GET /v1/me/disclosures shows one (the latest) hand-off per processor instead of every hand-off",
+        D + "domain/privacy/disclosures.py",
+        "            return await uow.disclosures.list_for_subject(subject_id)",
+        "            found = await uow.disclosures.list_for_subject(subject_id)\n"
+        "        return list({d.processor: d for d in found}.values())",
+        (POLICY_CHANGE,),
+    ),
+    Mutation(
+        "section6-expiry-keeps-the-provider-copy",
+        "content expired by the owner's retention setting is deleted here but the provider is not asked to delete"
+        " its copy (unlike DELETE /v1/generations/{id})",
+        D + "domain/generation/expiry.py",
+        "        for generation in batch:\n            await self._provider_jobs.forget_everywhere(generation)\n",
+        "",
+        ("tests/e2e/test_content_retention_api.py",),
+    ),
 ]
