@@ -23,6 +23,9 @@ class Mutation:
 D = "src/dreamina/"
 RESIDUE = "tests/integration/test_erasure_residue.py"
 JOBS = "tests/integration/test_generation_jobs.py"
+GENERATION_API = "tests/e2e/test_generation_api.py"
+CHILD_REPORTS = ("tests/e2e/test_child_reports_api.py", "tests/unit/test_child_reports.py")
+POLICY_CHANGE = "tests/e2e/test_policy_change_and_staff.py"
 
 MUTATIONS: list[Mutation] = [
     Mutation(
@@ -249,5 +252,177 @@ MUTATIONS: list[Mutation] = [
         '_EMAIL = re.compile(r"[^\\s@<>\\"\'(),;:]+@[^\\s@<>\\"\'(),;:]+\\.[A-Za-z0-9-]{2,}")',
         '_EMAIL = re.compile(r"(?!x)x")',
         ("tests/unit/test_logs.py", "tests/e2e/test_logs_carry_no_personal_data.py"),
+    ),
+    # -- the rows of the README's proof table that no guarantee above covers ------------------------------------
+    Mutation(
+        "section5-stripe-email-unrecorded",
+        "the email sent to Stripe to create the customer is no longer written to the disclosure ledger",
+        D + "domain/billing/checkout.py",
+        "                if self._processor.processor is not None and email is not None:\n"
+        "                    await uow.disclosures.record(\n"
+        "                        Disclosure(\n"
+        "                            id=uuid.uuid4(),\n"
+        "                            subject_id=subject_id,\n"
+        "                            processor=self._processor.processor,\n"
+        "                            categories=(DataCategory.ACCOUNT.value,),\n"
+        "                            purpose=Purpose.PAYMENTS.value,\n"
+        "                            reference=customer_id,\n"
+        "                            occurred_at=now,\n"
+        "                        )\n"
+        "                    )\n",
+        "",
+        ("tests/e2e/test_billing_api.py",),
+    ),
+    Mutation(
+        "section6-legal-hold-keeps-the-subject",
+        "erasure rekeys the ledger's idempotency keys but leaves the subject id on the ledger entries (SQL)",
+        D + "adapters/sql/repositories_billing.py",
+        "                subject_id=tombstone,\n",
+        "",
+        ("tests/integration/test_billing_ledger_and_events.py",),
+    ),
+    Mutation(
+        "section7-rectification-unaudited",
+        "a profile correction is audited under a generic action, not as a rectification",
+        D + "domain/identity/profiles.py",
+        '                        action="rectification",\n',
+        '                        action="profile_updated",\n',
+        ("tests/e2e/test_identity_api.py",),
+    ),
+    Mutation(
+        "section8-email-index-in-clear",
+        "the email's blind index is replaced by the normalised address itself",
+        D + "domain/identity/accounts.py",
+        "    return vault.blind_index(EMAIL_INDEX, email)",
+        "    return email",
+        ("tests/integration/test_security_at_rest.py",),
+    ),
+    Mutation(
+        "section8-passwords-not-argon2id",
+        "passwords are hashed with Argon2i instead of Argon2id",
+        D + "adapters/passwords.py",
+        "            type=argon2.Type.ID,",
+        "            type=argon2.Type.I,",
+        ("tests/unit/test_passwords.py",),
+    ),
+    Mutation(
+        "section8-sign-in-unthrottled",
+        "sign-in no longer goes through the throttle (unlimited password guesses)",
+        D + "domain/identity/sessions.py",
+        "            try:\n"
+        "                await self._checks.admit(SIGN_IN, email)\n"
+        "            except TooManyAttempts:\n"
+        "                await self._challenge(email)\n"
+        "                raise SignInCodeRequired(\n"
+        '                    "too many failed sign-ins for this address: sign in with the code we mailed to it"\n'
+        "                ) from None\n",
+        "",
+        ("tests/e2e/test_sign_in_throttle.py",),
+    ),
+    Mutation(
+        "G8-confirmed-child-report-waits",
+        "a confirmed child report opens an erasure that waits the ordinary grace period instead of running at once",
+        D + "domain/data_rights/queue.py",
+        "            await self._fulfilment.carry_out(uow, request, {}, now, grace=timedelta(0))",
+        "            await self._fulfilment.carry_out(uow, request, {}, now, grace=self.rules.erasure_grace)",
+        CHILD_REPORTS,
+    ),
+    Mutation(
+        "G8-age-review-lets-generations-through",
+        "an account under age review can still start generations",
+        D + "domain/generation/generations.py",
+        "                await refuse_during_age_review(uow.accounts, subject_id)\n",
+        "",
+        ("tests/e2e/test_age_review_api.py",),
+    ),
+    Mutation(
+        "G6-holder-not-wired",
+        "the support module no longer contributes its personal-data holder (tickets neither exported nor erased)",
+        D + "wiring/support.py",
+        "            holders=(SupportPersonalData(uow=infra.uow, keyrings=infra.keyrings),),",
+        "            holders=(),",
+        ("tests/unit/test_data_rights_completeness.py",),
+    ),
+    Mutation(
+        "section10-notices-without-mail",
+        "policy-change notices are recorded (and continued use later deemed acceptance) but no mail is sent",
+        D + "domain/consent/policy_changes.py",
+        "                await self._mail.queue(uow, self._notice_mail(address, policy), subject_id=subject_id)\n",
+        "                pass\n",
+        (POLICY_CHANGE, "tests/e2e/test_policy_notices_job.py"),
+    ),
+    Mutation(
+        "section6-deletion-keeps-outputs",
+        "deleting a generation leaves its output objects in the object store",
+        D + "domain/generation/removal.py",
+        "        await self._store.delete_prefix(outputs)\n",
+        "",
+        (GENERATION_API,),
+    ),
+    Mutation(
+        "section11-privacy-ticket-on-the-default-clock",
+        "a signed-in subject's privacy ticket is due by the GDPR default, not by their own jurisdiction's clock",
+        D + "domain/support/tickets.py",
+        "                rule = self._jurisdictions.resolve(account.country, account.region)\n",
+        "",
+        ("tests/unit/test_support_tickets.py", "tests/e2e/test_support_api.py"),
+    ),
+    Mutation(
+        "section10-stale-policy-accepted",
+        "sign-up accepts any published policy version (a client's cached, outdated one) and records the current one",
+        D + "domain/identity/registrations.py",
+        "            policy = current_version(await uow.policies.list(), now)\n"
+        "        if policy is None:\n"
+        '            raise NotFound("no privacy policy is in effect")\n'
+        "        if not names_version(policy, command.accept_policy_version):\n",
+        "            published = await uow.policies.list()\n"
+        "            policy = current_version(published, now)\n"
+        "        if policy is None:\n"
+        '            raise NotFound("no privacy policy is in effect")\n'
+        "        if not any(names_version(v, command.accept_policy_version) for v in published):\n",
+        ("tests/e2e/test_identity_api.py",),
+    ),
+    Mutation(
+        "section5-registry-drops-a-provider",
+        "Runway leaves the public record of processors (and the data map's provider list) while its adapter still"
+        " sends it prompts and images",
+        D + "domain/privacy/processors.py",
+        "    ProcessorDeclaration(\n"
+        '        id="runway",\n'
+        '        name="Runway AI, Inc.",\n'
+        '        role="AI model provider: generates videos from images and prompts",\n'
+        '        location="US (Standard Contractual Clauses)",\n'
+        '        retention="task outputs expire; tasks deleted on our request",\n'
+        "        purposes=(Purpose.GENERATION,),\n"
+        "    ),\n",
+        "",
+        ("tests/e2e/test_privacy_endpoints.py",),
+        more=((D + "domain/privacy/processors.py", '("openai", "replicate", "runway")', '("openai", "replicate")'),),
+    ),
+    Mutation(
+        "section4-full-address-to-the-lookup",
+        "the country lookup of analytics ingest is given the full client address instead of its /24 or /48 network",
+        D + "domain/consent/analytics.py",
+        "        traits = self._classifier.classify(truncate_address(address), user_agent[:512])",
+        "        traits = self._classifier.classify(address, user_agent[:512])",
+        ("tests/e2e/test_consent_api.py",),
+    ),
+    Mutation(
+        "section5-disclosures-one-per-processor",
+        "GET /v1/me/disclosures shows one (the latest) hand-off per processor instead of every hand-off",
+        D + "domain/privacy/disclosures.py",
+        "            return await uow.disclosures.list_for_subject(subject_id)",
+        "            found = await uow.disclosures.list_for_subject(subject_id)\n"
+        "        return list({d.processor: d for d in found}.values())",
+        (POLICY_CHANGE,),
+    ),
+    Mutation(
+        "section6-expiry-keeps-the-provider-copy",
+        "content expired by the owner's retention setting is deleted here but the provider is not asked to delete"
+        " its copy (unlike DELETE /v1/generations/{id})",
+        D + "domain/generation/expiry.py",
+        "        for generation in batch:\n            await self._provider_jobs.forget_everywhere(generation)\n",
+        "",
+        ("tests/e2e/test_content_retention_api.py",),
     ),
 ]

@@ -36,13 +36,13 @@ def _scratch(into: Path) -> Path:
 
 
 def _apply(copy: Path, mutation: Mutation) -> None:
-    path = copy / mutation.file
-    text = path.read_text()
-    if text.count(mutation.old) != 1:
-        raise SystemExit(
-            f"{mutation.name}: the code it changes is not in {mutation.file} exactly once (stale mutation)"
-        )
-    path.write_text(text.replace(mutation.old, mutation.new))
+    """Every edit of the mutation, its first and then ``more`` in order (several may change the same file)."""
+    for file, old, new in ((mutation.file, mutation.old, mutation.new), *mutation.more):
+        path = copy / file
+        text = path.read_text()
+        if text.count(old) != 1:
+            raise SystemExit(f"{mutation.name}: the code it changes is not in {file} exactly once (stale mutation)")
+        path.write_text(text.replace(old, new))
 
 
 def _pytest(copy: Path, tests: list[str], workers: int = 0) -> subprocess.CompletedProcess[str]:

@@ -6,13 +6,19 @@ import itertools
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from litestar.testing import AsyncTestClient
 
+from dreamina.adapters.client_traits import OfflineClientClassifier
 from dreamina.adapters.clock import MovableClock
-from dreamina.bootstrap import Container
+from dreamina.bootstrap import Container, build_container
 from dreamina.domain.consent.retention import ExpiredAnalyticsEvents
 from dreamina.domain.privacy.retention import RetentionSweep
+from dreamina.entrypoints.http.app import create_app
+from dreamina.ports.consent import ClientTraits
+from dreamina.settings import load_settings
 from tests.conftest import RowCounter
+from tests.e2e.conftest import UNTHROTTLED, test_overrides
 from tests.e2e.consent_helpers import PAGE_VIEW, device_cookie_from, new_device, with_device
 from tests.e2e.helpers import sign_up_body, signed_in
 
@@ -249,6 +255,49 @@ async def test_analytics_input_is_allow_listed(client: AsyncTestClient, stored_r
         response = await client.post("/v1/analytics/events", json=batch, headers=with_device(device))
         assert response.status_code in (400, 422), batch
     assert await _analytics_rows(stored_rows) == 0
+
+
+class _RecordingClassifier:
+    """The offline classifier, noting every address it is given to look up."""
+
+    def __init__(self) -> None:
+        self.inner = OfflineClientClassifier()
+        self.looked_up: list[str | None] = []
+
+    def classify(self, truncated_address: str | None, user_agent: str) -> ClientTraits:
+        self.looked_up.append(truncated_address)
+        return self.inner.classify(truncated_address, user_agent)
+
+
+async def test_only_the_network_of_the_address_reaches_the_country_lookup(
+    uow_factory: Any, tmp_path: Any, logs: Any
+) -> None:
+    """Section 4: the client's address is cut to its /24 (IPv4) or /48 (IPv6) network before any lookup, and
+    neither it nor its network is stored with the event."""
+    classifier = _RecordingClassifier()
+    settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED})
+    wired = build_container(settings, uow=uow_factory, classifier=classifier, **test_overrides())
+    peers = {
+        "203.0.113.77": "203.0.113.0",
+        "2001:db8:1234:5678:9abc:def0:1234:5678": "2001:db8:1234::",
+        "::ffff:198.51.100.9": "198.51.100.0",  # IPv4-mapped: cut as IPv4
+    }
+    try:
+        async with AsyncTestClient(app=create_app(container=wired)) as client:
+            device = await new_device(client, analytics=True)
+            for peer in peers:
+                transport = httpx.ASGITransport(app=client.app, client=(peer, 4711))
+                async with httpx.AsyncClient(transport=transport, base_url=str(client.base_url)) as from_peer:
+                    answer = await from_peer.post("/v1/analytics/events", json=PAGE_VIEW, headers=with_device(device))
+                assert answer.json()["recorded"] == 2, (peer, answer.text)
+        assert classifier.looked_up == list(peers.values())
+        events = await _all_events(wired)
+        assert len(events) == 2 * len(peers)
+        for event in events:
+            for peer, network in peers.items():
+                assert peer not in repr(event) and network not in repr(event)
+    finally:
+        await wired.aclose()
 
 
 async def test_stored_events_hold_no_ip_or_user_agent_and_the_pseudonym_rotates(

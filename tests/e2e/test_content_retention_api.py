@@ -15,7 +15,7 @@ from dreamina.ports.generation import GenerationStatus
 
 from ..contract.generation_records import make_generation
 from .helpers import signed_in
-from .test_generation_api import png_bytes
+from .test_generation_api import png_bytes, settle, store_of, upload
 
 
 async def test_the_setting_is_shown_changed_and_audited_by_name(client: AsyncTestClient, container: Container) -> None:
@@ -85,6 +85,41 @@ async def test_the_sweep_deletes_generations_after_the_chosen_days(
     assert applied["generations.owner_retention"] == 1
     async with container.infra.uow() as uow:
         assert await uow.generations.get(generation.id) is None
+
+
+async def test_expiry_removes_what_a_deletion_removes_and_has_the_provider_forget_its_copy(
+    client: AsyncTestClient, container: Container
+) -> None:
+    """The sweep takes the path of ``DELETE /v1/generations/{id}``: the row, the output objects, the reference image
+    nothing else uses, and the provider's copy (its outcome audited), for a generation that really ran."""
+    headers = await signed_in(client, "expires@example.com")
+    subject = UUID((await client.get("/v1/me", headers=headers)).json()["id"])
+    assert (await client.patch("/v1/me", headers=headers, json={"content_retention_days": 7})).status_code == 200
+    reference = (await upload(client, headers, png_bytes(), "ref.png")).json()["id"]
+    submitted = await client.post(
+        "/v1/generations",
+        json={"kind": "image", "prompt": "a lighthouse at dusk", "reference_upload_ids": [reference]},
+        headers=headers,
+    )
+    assert submitted.status_code == 202, submitted.text
+    generation = submitted.json()["id"]
+    await settle(container)
+    store = store_of(container)
+    assert (await client.get(f"/v1/generations/{generation}", headers=headers)).json()["status"] == "succeeded"
+    assert any(k.startswith("outputs/") and generation in k for k in store.objects)
+    clock = container.infra.clock
+    assert isinstance(clock, MovableClock)
+    clock.advance(timedelta(days=7, seconds=1))
+    applied = {r.task: r.applied for r in await container.privacy.retention.run()}
+    assert applied["generations.owner_retention"] == 1
+    assert [k for k in store.objects if generation in k or k.startswith(f"uploads/{subject}")] == []
+    async with container.infra.uow() as uow:
+        assert await uow.generations.get(UUID(generation)) is None
+        assert await uow.uploads.get(UUID(reference)) is None
+        events = await uow.audit.list_for_subject(subject)
+    audited = [(e.action, e.reason) for e in events]
+    assert ("generation_expired", "the subject's content-retention setting") in audited
+    assert [a for a in audited if a[0] == "provider_deletion"] == [("provider_deletion", "deleted")]
 
 
 async def test_the_sweep_deletes_uploads_no_generation_uses_after_the_chosen_days(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import UUID
 
 from litestar.testing import AsyncTestClient
 
+from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.mail import InMemoryMailer
-from dreamina.bootstrap import Container
+from dreamina.bootstrap import Container, shipped_policy_text
+from dreamina.domain.identity.accounts import email_index_of
 
 from .helpers import PASSWORD, mailed_token, sign_up_body, signed_in
 
@@ -61,6 +64,33 @@ async def test_outdated_or_unknown_policy_version_is_refused(client: AsyncTestCl
         problem = response.json()
         assert problem["code"] == "policy_version_not_current"
         assert problem["current_version"] == 1
+
+
+async def test_only_the_version_in_effect_is_accepted_at_sign_up(client: AsyncTestClient, container: Container) -> None:
+    """G11 across a policy change: a client that cached the old policy (its number or hash) is refused, a version
+    published but not yet in effect is refused, and the acceptance names exactly the version in effect."""
+    clock = container.infra.clock
+    assert isinstance(clock, MovableClock)
+    old = (await client.get("/v1/privacy/policy")).json()
+    text = shipped_policy_text().replace("Last updated: May 2026", "Last updated: January 2027") + "\n"
+    new = await container.consent.policy_changes.publish(text, clock.now() + timedelta(days=1))
+
+    early = await client.post("/v1/accounts", json=sign_up_body("early@example.com", accept_policy_version=2))
+    assert early.status_code == 409 and early.json()["current_version"] == 1, early.text  # not in effect yet
+    clock.advance(timedelta(days=2))
+    for named in (1, old["content_sha256"], "1"):
+        stale = await client.post("/v1/accounts", json=sign_up_body("stale@example.com", accept_policy_version=named))
+        assert stale.status_code == 409, (named, stale.text)
+        assert (stale.json()["code"], stale.json()["current_version"]) == ("policy_version_not_current", 2)
+    current = await client.post(
+        "/v1/accounts", json=sign_up_body("current@example.com", accept_policy_version=new.content_sha256)
+    )
+    assert current.status_code == 201, current.text
+    async with container.infra.uow() as uow:
+        acceptances = await uow.acceptances.list_for_subject(UUID(current.json()["id"]))
+        refused = await uow.accounts.get_by_email_index(email_index_of(container.infra.vault, "stale@example.com"))
+    assert [(a.policy_version, a.content_sha256) for a in acceptances] == [(2, new.content_sha256)]
+    assert refused is None  # a refused sign-up stores nothing
 
 
 async def test_duplicate_email_gets_the_same_answer_and_the_owner_is_told_by_mail(

@@ -179,27 +179,41 @@ async def test_publishing_checks_its_input(client: AsyncTestClient, container: C
     assert no_sections.status_code == 422
 
 
-async def test_the_subject_sees_their_disclosures(client: AsyncTestClient, container: Container) -> None:
+async def test_the_subject_sees_every_one_of_their_disclosures(client: AsyncTestClient, container: Container) -> None:
+    """Every hand-off is listed, oldest first: two of one processor stay two entries; nobody sees another's."""
     headers = await signed_in(client, "ledger@example.com")
     other = await signed_in(client, "other-ledger@example.com")
-    me = (await client.get("/v1/me", headers=headers)).json()
-    async with container.infra.uow() as uow:
-        await uow.disclosures.record(
-            Disclosure(
-                id=uuid.uuid4(),
-                subject_id=uuid.UUID(me["id"]),
-                processor="stripe",
-                categories=("account", "payment"),
-                purpose="process_payments",
-                reference="cus_123",
-                occurred_at=container.infra.clock.now(),
-            )
-        )
-        await uow.commit()
-    body = (await client.get("/v1/me/disclosures", headers=headers)).json()
-    assert [(d["processor"], d["categories"], d["purpose"]) for d in body["disclosures"]] == [
-        ("stripe", ["account", "payment"], "process_payments")
+    me = uuid.UUID((await client.get("/v1/me", headers=headers)).json()["id"])
+    them = uuid.UUID((await client.get("/v1/me", headers=other)).json()["id"])
+    start = container.infra.clock.now()
+    handoffs = [  # (subject, processor, categories, purpose, reference, minutes after start)
+        (me, "stripe", ("account",), "process_payments", "cus_123", 0),
+        (me, "openai", ("content",), "generate_content", "generation-1", 5),
+        (them, "openai", ("content",), "generate_content", "generation-of-someone-else", 7),
+        (me, "openai", ("content",), "generate_content", "generation-2", 9),
     ]
-    assert (await client.get("/v1/me/disclosures", headers=other)).json()["disclosures"] == []
+    async with container.infra.uow() as uow:
+        for subject, processor, categories, purpose, reference, minutes in reversed(handoffs):
+            await uow.disclosures.record(
+                Disclosure(
+                    id=uuid.uuid4(),
+                    subject_id=subject,
+                    processor=processor,
+                    categories=categories,
+                    purpose=purpose,
+                    reference=reference,
+                    occurred_at=start + timedelta(minutes=minutes),
+                )
+            )
+        await uow.commit()
+    for who, subject in ((headers, me), (other, them)):
+        body = (await client.get("/v1/me/disclosures", headers=who)).json()
+        assert [
+            (d["processor"], tuple(d["categories"]), d["purpose"], d["reference"]) for d in body["disclosures"]
+        ] == [
+            (processor, categories, purpose, reference)
+            for owner, processor, categories, purpose, reference, _ in handoffs
+            if owner == subject
+        ]
     processors = (await client.get("/v1/privacy/processors")).json()["processors"]
     assert "analytics" not in {p["id"] for p in processors}  # in-house analytics is no processor
