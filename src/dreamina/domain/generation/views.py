@@ -12,7 +12,7 @@ from uuid import UUID
 
 from dreamina.domain.generation.rules import PROMPT_FIELD
 from dreamina.domain.privacy.errors import InvalidInput
-from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import Generation, GenerationKind, GenerationStatus
 from dreamina.ports.object_store import ObjectStore
@@ -73,8 +73,15 @@ class GenerationViews:
         self._clock = clock
         self._ttl = url_ttl_seconds
 
-    async def view(self, uow: UnitOfWork, generation: Generation) -> GenerationView:
-        keyring = self._keyrings(uow.subject_keys)
+    def keyring(self, uow: UnitOfWork) -> SubjectKeyring:
+        return self._keyrings(uow.subject_keys)
+
+    async def view(
+        self, uow: UnitOfWork, generation: Generation, keyring: SubjectKeyring | None = None
+    ) -> GenerationView:
+        """``keyring``: one the caller made for this unit of work, to share among several views (a page of them
+        reads the subject's data key once, not once per item)."""
+        keyring = keyring or self._keyrings(uow.subject_keys)
         prompt = await keyring.open(generation.subject_id, PROMPT_FIELD, generation.prompt_ciphertext)
         expires_at = self._clock.now() + timedelta(seconds=self._ttl)
         outputs = [
