@@ -198,6 +198,24 @@ MUTATIONS: list[Mutation] = [
         ("tests/integration/test_tokens_at_rest.py",),
     ),
     Mutation(
+        "G12-revoked-token-still-cached",
+        "signing out everywhere (or a password/email change) no longer clears this process's cache of checked tokens",
+        D + "adapters/sql/repositories_identity.py",
+        "    async def delete_for_account(self, account_id: UUID, *, keep: UUID | None = None) -> int:\n"
+        '        record_change(self._session.info, ("account", account_id))\n',
+        "    async def delete_for_account(self, account_id: UUID, *, keep: UUID | None = None) -> int:\n",
+        ("tests/e2e/test_passwords_and_sessions.py", "tests/e2e/test_email_verification_and_change.py"),
+    ),
+    Mutation(
+        "G12-suspended-account-still-cached",
+        "an account's status change (suspension while an erasure runs) does not end its cached tokens",
+        D + "adapters/sql/repositories_identity.py",
+        "        _check_account(account)\n"
+        '        record_change(self._session.info, ("account", account.id))  # its status may end its sessions\n',
+        "        _check_account(account)\n",
+        ("tests/contract/test_repositories_contract.py",),
+    ),
+    Mutation(
         "G12-another-subjects-generation",
         "a generation of another subject is readable by id",
         D + "domain/generation/generations.py",
