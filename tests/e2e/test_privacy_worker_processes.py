@@ -87,3 +87,23 @@ async def test_two_privacy_worker_processes_run_each_job_once(database_url: str,
                 assert [e.status for e in events].count("completed") == 1
     finally:
         await container.aclose()
+
+
+async def test_sigterm_ends_the_privacy_worker_cleanly(tmp_path: Path) -> None:
+    """A deploy stops the worker with SIGTERM: it finishes the pass under way and exits 0 (it died of the signal,
+    -15, before), with its container closed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
+    env["DREAMINA_DATA_DIR"] = str(tmp_path / "data")
+    log = tmp_path / "privacy-worker.log"
+    with log.open("ab") as out:
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "dreamina.entrypoints.cli", "privacy-worker", env=env, stdout=out, stderr=out
+        )
+    deadline = asyncio.get_running_loop().time() + 60
+    while not logged(log, "data_rights_pass_finished"):  # running: the first pass is over
+        assert asyncio.get_running_loop().time() < deadline, log.read_text()
+        assert worker.returncode is None, log.read_text()
+        await asyncio.sleep(0.1)
+    worker.terminate()
+    assert await asyncio.wait_for(worker.wait(), timeout=30) == 0, log.read_text()
+    assert logged(log, "privacy_worker_stopped")

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import uuid
 from typing import Any
@@ -205,6 +206,10 @@ def _privacy_worker(args: argparse.Namespace) -> int:
             if args.once:
                 await runner.run_once()
             else:
+                # SIGTERM (a deploy, `docker stop`) or Ctrl-C: the pass under way ends, then the process exits 0.
+                loop = asyncio.get_running_loop()
+                for stop_signal in (signal.SIGTERM, signal.SIGINT):
+                    loop.add_signal_handler(stop_signal, runner.stop)
                 await runner.run_forever()
         finally:
             await container.aclose()

@@ -60,6 +60,7 @@ class DataRightsRunner:
                 await asyncio.wait_for(self._stop.wait(), timeout=self._interval)
             except TimeoutError:
                 continue
+        log.info("privacy_worker_stopped")
 
     def stop(self) -> None:
         self._stop.set()
