@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 from dreamina.adapters.sql.principal_cache import INFO_KEY, PrincipalCache, apply_committed, record_change
 from dreamina.ports.identity import AuthSession
@@ -62,12 +63,12 @@ def test_forgetting_a_session_or_an_account_and_touching() -> None:
     assert cache.get(other.token_hash, NOW) == other
 
 
-def test_a_change_is_forgotten_when_recorded_and_again_when_committed() -> None:
+async def test_a_change_is_forgotten_when_recorded_and_again_when_committed() -> None:
     cache = PrincipalCache(5.0)
     account = uuid.uuid4()
     info: dict[str, object] = {INFO_KEY: cache}
     cache.put(first := session(account))
-    record_change(info, ("account", account))
+    await record_change(SimpleNamespace(info=info), ("account", account))  # type: ignore[arg-type]
     assert cache.get(first.token_hash, NOW) is None
     cache.put(first)  # a read racing the uncommitted write put the old row back
     apply_committed(info)
@@ -83,3 +84,20 @@ def test_bounded_and_off_at_zero() -> None:
     off = PrincipalCache(0.0)
     off.put(sessions[0])
     assert off.get(sessions[0].token_hash, NOW) is None
+
+
+def test_a_cache_that_needs_a_listener_holds_nothing_without_one() -> None:
+    cache = PrincipalCache(5.0, needs_listener=True)
+    kept = session()
+    cache.put(kept)
+    assert cache.get(kept.token_hash, NOW) is None
+    cache.listening(True)
+    cache.put(kept)
+    assert cache.get(kept.token_hash, NOW) == kept
+    cache.on_notice(f"session:{kept.id}")
+    assert cache.get(kept.token_hash, NOW) is None
+    cache.put(kept)
+    cache.on_notice("garbage")  # ignored
+    cache.listening(False)  # the connection was lost: whatever it missed is not kept
+    cache.listening(True)
+    assert cache.get(kept.token_hash, NOW) is None

@@ -120,6 +120,10 @@ def wire_infrastructure(
         uow = database.unit_of_work
         database_ping = database.ping
         closers.append(database.dispose)
+        listener = database.revocation_listener()
+        if listener is not None:  # other processes' sign-outs reach this one's token cache
+            starters.append(listener.start)
+            closers.append(listener.aclose)
     if database_ping is None:
 
         async def database_ping() -> bool:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import NullPool
 
 from dreamina.adapters.sql.principal_cache import INFO_KEY as CACHE_INFO_KEY
-from dreamina.adapters.sql.principal_cache import PrincipalCache
+from dreamina.adapters.sql.principal_cache import NOTIFY_KEY, PrincipalCache, RevocationListener
 from dreamina.adapters.sql.repository_kit import SqlRepositories
 from dreamina.adapters.sql.unit_of_work import SqliteWriterTurns, SqlUnitOfWork
 from dreamina.domain.privacy.errors import StoreBusy
@@ -178,10 +178,18 @@ class Database:
             ping_when_idle(writer)
         self._writer = writer
         # Shared by every unit of work of this process (see principal_cache.py).
-        self.principal_cache = PrincipalCache(principal_cache_seconds)
-        info = {CACHE_INFO_KEY: self.principal_cache}
+        postgres = self.url.get_backend_name() != "sqlite"
+        self.principal_cache = PrincipalCache(principal_cache_seconds, needs_listener=postgres)
+        info: dict[str, Any] = {CACHE_INFO_KEY: self.principal_cache, NOTIFY_KEY: postgres}
         self.session_factory = async_sessionmaker(writer, expire_on_commit=False, autoflush=False, info=info)
         self._nested_factory = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False, info=info)
+
+    def revocation_listener(self) -> RevocationListener | None:
+        """On PostgreSQL, what lets this process's token cache work: started and closed by the process's owner."""
+        if self.url.get_backend_name() == "sqlite" or self.principal_cache.ttl <= 0:
+            return None
+        dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return RevocationListener(dsn, self.principal_cache)
 
     @property
     def unit_of_work_engine(self) -> AsyncEngine:

@@ -11,6 +11,8 @@ process changes is seen here within ``ttl`` seconds (``DREAMINA_SESSION_CACHE_SE
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -19,22 +21,61 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamina.adapters.logs import get_logger
 from dreamina.ports.identity import AuthSession
+
+log = get_logger("dreamina.sessions")
 
 INFO_KEY = "dreamina_principal_cache"
 CHANGES_KEY = "dreamina_principal_changes"
+NOTIFY_KEY = "dreamina_principal_notify"  # set on PostgreSQL: changes are also announced to other processes
+CHANNEL = "dreamina_principals"
 
 
 class PrincipalCache:
-    def __init__(self, ttl: float, *, max_entries: int = 50_000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        *,
+        max_entries: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+        needs_listener: bool = False,
+    ) -> None:
+        """``needs_listener``: other processes may end sessions (PostgreSQL): cache only while listening for them."""
         self.ttl = ttl
+        self._needs_listener = needs_listener
+        self._listening = False
         self._max = max_entries
         self._clock = clock
         self._entries: OrderedDict[str, tuple[AuthSession, float]] = OrderedDict()  # token hash -> (session, at)
         self._by_account: dict[UUID, set[str]] = {}
         self._by_session: dict[UUID, str] = {}
 
+    @property
+    def active(self) -> bool:
+        return self.ttl > 0 and (self._listening or not self._needs_listener)
+
+    def listening(self, on: bool) -> None:
+        """The listener connected (``True``) or lost its connection: then nothing it might have missed is kept."""
+        self._listening = on
+        if not on:
+            self._entries.clear()
+            self._by_account.clear()
+            self._by_session.clear()
+
+    def on_notice(self, payload: str) -> None:
+        kind, _, identifier = payload.partition(":")
+        try:
+            self.forget((kind, UUID(identifier)))
+        except ValueError:
+            return
+
     def get(self, token_hash: str, now: datetime) -> AuthSession | None:
+        if not self.active:
+            return None
         entry = self._entries.get(token_hash)
         if entry is None:
             return None
@@ -45,7 +86,7 @@ class PrincipalCache:
         return session
 
     def put(self, session: AuthSession) -> None:
-        if self.ttl <= 0:
+        if not self.active:
             return
         self._entries[session.token_hash] = (session, self._clock())
         self._entries.move_to_end(session.token_hash)
@@ -82,12 +123,17 @@ class PrincipalCache:
                     del self._by_account[entry[0].account_id]
 
 
-def record_change(info: dict[str, Any], change: tuple[str, UUID]) -> None:
-    """A repository's write that may end sessions: forgotten now, and again once the unit of work commits."""
-    cache: PrincipalCache | None = info.get(INFO_KEY)
+async def record_change(session: AsyncSession, change: tuple[str, UUID]) -> None:
+    """A repository's write that may end sessions: forgotten now and again once the unit of work commits, and on
+    PostgreSQL announced to every other process when it commits (NOTIFY is transactional)."""
+    cache: PrincipalCache | None = session.info.get(INFO_KEY)
     if cache is not None:
         cache.forget(change)
-        info.setdefault(CHANGES_KEY, []).append(change)
+        session.info.setdefault(CHANGES_KEY, []).append(change)
+    if session.info.get(NOTIFY_KEY):
+        await session.execute(
+            text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": f"{change[0]}:{change[1]}"}
+        )
 
 
 def apply_committed(info: dict[str, Any]) -> None:
@@ -95,3 +141,49 @@ def apply_committed(info: dict[str, Any]) -> None:
     for change in info.pop(CHANGES_KEY, ()):
         if cache is not None:
             cache.forget(change)
+
+
+class RevocationListener:
+    """Keeps one connection LISTENing on :data:`CHANNEL` for this process's cache; reconnects after a loss (the
+    cache holds nothing meanwhile)."""
+
+    def __init__(self, dsn: str, cache: PrincipalCache, *, retry_seconds: float = 1.0) -> None:
+        self._dsn = dsn
+        self._cache = cache
+        self._retry = retry_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        connected = asyncio.Event()
+        self._task = asyncio.create_task(self._run(connected))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(connected.wait(), timeout=5.0)  # no cache until it listens, either way
+
+    async def _run(self, connected: asyncio.Event) -> None:
+        import asyncpg  # type: ignore[import-untyped]
+
+        while True:
+            lost = asyncio.Event()
+            connection = None
+            try:
+                connection = await asyncpg.connect(self._dsn, timeout=5.0)
+                connection.add_termination_listener(lambda _c, lost=lost: lost.set())
+                await connection.add_listener(CHANNEL, lambda _c, _pid, _ch, payload: self._cache.on_notice(payload))
+                self._cache.listening(True)
+                connected.set()
+                await lost.wait()
+            except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+                log.warning("principal_listener_unavailable", error_type=type(error).__name__)
+            finally:
+                self._cache.listening(False)
+                if connection is not None and not connection.is_closed():
+                    with contextlib.suppress(Exception):
+                        await connection.close(timeout=2.0)
+            await asyncio.sleep(self._retry)
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

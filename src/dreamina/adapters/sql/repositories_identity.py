@@ -85,13 +85,13 @@ class SqlAccountRepository(SqlRepository):
 
     async def update(self, account: Account) -> None:
         _check_account(account)
-        record_change(self._session.info, ("account", account.id))  # its status may end its sessions
+        await record_change(self._session, ("account", account.id))  # its status may end its sessions
         statement = update(AccountRow).where(AccountRow.id == account.id).values(**_account_values(account))
         if await self._write(statement, conflict="another account already has this email") == 0:
             raise NotFound("no such account")
 
     async def delete(self, account_id: UUID) -> bool:
-        record_change(self._session.info, ("account", account_id))
+        await record_change(self._session, ("account", account_id))
         # Sessions first: SQLite enforces the foreign key only when told to, PostgreSQL always.
         await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id))
         return await self._execute_count(delete(AccountRow).where(AccountRow.id == account_id)) > 0
@@ -162,11 +162,11 @@ class SqlSessionRepository(SqlRepository):
         return found
 
     async def delete(self, session_id: UUID) -> bool:
-        record_change(self._session.info, ("session", session_id))
+        await record_change(self._session, ("session", session_id))
         return await self._execute_count(delete(AuthSessionRow).where(AuthSessionRow.id == session_id)) > 0
 
     async def delete_for_account(self, account_id: UUID, *, keep: UUID | None = None) -> int:
-        record_change(self._session.info, ("account", account_id))
+        await record_change(self._session, ("account", account_id))
         statement = delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id)
         if keep is not None:
             statement = statement.where(AuthSessionRow.id != keep)
