@@ -42,25 +42,35 @@ ROUTES = ("health", "me", "generations", "consent", "analytics", "submit")  # th
 PROCESS_COUNTS = (1, 2)
 
 
-def _stat(pid: str) -> tuple[int, float] | None:
-    """(parent pid, CPU seconds) of a process, or None if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def processes_cpu() -> dict[int, tuple[str, int, float]]:
+    """Every process now: pid -> (command name, parent pid, CPU seconds so far)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 1 :].split()
+        found[int(entry)] = (name, int(rest[1]), (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK"))
+    return found
 
 
-def tree_cpu(root: int) -> float:
-    """CPU seconds used so far by ``root`` and every process below it (uvicorn's supervisor and its children)."""
-    stats = {int(p): s for p in os.listdir("/proc") if p.isdigit() and (s := _stat(p)) is not None}
-    total, frontier = 0.0, [root]
+def cpu_by_part(root: int) -> dict[str, float]:
+    """CPU seconds so far of the server (``root`` and every process below it: uvicorn's supervisor and its
+    children), of PostgreSQL's processes and of Redis (all of them on the machine: other work's too)."""
+    now = processes_cpu()
+    server, frontier = 0.0, [root]
     while frontier:
         pid = frontier.pop()
-        if pid in stats:
-            total += stats[pid][1]
-        frontier.extend(child for child, (parent, _) in stats.items() if parent == pid)
-    return total
+        server += now[pid][2] if pid in now else 0.0
+        frontier.extend(child for child, (_, parent, _) in now.items() if parent == pid)
+    return {
+        "server": server,
+        "postgres": sum(cpu for name, _, cpu in now.values() if name == "postgres"),
+        "redis": sum(cpu for name, _, cpu in now.values() if name.startswith("redis-server")),
+    }
 
 
 def machine_busy() -> tuple[int, int]:
@@ -73,8 +83,12 @@ def machine_busy() -> tuple[int, int]:
 @dataclass
 class Run:
     sample: Sample
-    server_cores: float  # CPU of the server's processes over the run, in cores
+    cores: dict[str, float]  # cores used over the run: the server's processes, PostgreSQL, Redis, wrk
     machine_busy: float  # share of all cores busy over the run
+
+    @property
+    def server_ms_per_request(self) -> float:
+        return self.cores["server"] / self.sample.rps * 1000
 
 
 @dataclass
@@ -87,13 +101,14 @@ class Figures:
 
 
 def measure(base: str, root: int, calls: list[Call], seconds: float, load: Load, work: Path) -> Run:
-    cpu_before, (busy_before, total_before), started = tree_cpu(root), machine_busy(), time.perf_counter()
+    before, (busy_before, total_before), started = cpu_by_part(root), machine_busy(), time.perf_counter()
     sample = run_wrk(base, root, calls, seconds, load, work)
     elapsed = time.perf_counter() - started
-    busy_after, total_after = machine_busy()
+    after, (busy_after, total_after) = cpu_by_part(root), machine_busy()
+    cores = {part: (after[part] - before[part]) / elapsed for part in before}
     return Run(
         sample=sample,
-        server_cores=(tree_cpu(root) - cpu_before) / elapsed,
+        cores={**cores, "wrk": sample.wrk_cpu or 0.0},
         machine_busy=(busy_after - busy_before) / max(1, total_after - total_before),
     )
 
@@ -104,39 +119,35 @@ def _median(values: list[float]) -> float:
 
 def report(keys: list[str], figures: dict[str, Figures]) -> int:
     print(
-        f"\n{'route':31} | {'1 process req/s':>15} {'p50/p99 ms':>13} {'CPU':>5} {'busy':>5} | "
-        f"{'2 processes req/s':>17} {'p50/p99 ms':>13} {'CPU':>5} {'busy':>5} | {'ratio':>6} (rounds) | non-2xx"
+        f"\n{'route':31} {'processes':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} | {'server':>6} {'PG':>5} "
+        f"{'Redis':>5} {'wrk':>5} {'busy':>5} | {'CPU ms/req':>10} | non-2xx"
     )
     failed = 0
     for key in keys:
         f = figures[key]
-        cells = []
         for n in PROCESS_COUNTS:
             runs = f.by_processes[n]
-            cells.append(
-                f"{_median([r.sample.rps for r in runs]):{15 if n == 1 else 17},.1f} "
-                f"{_median([r.sample.p50_ms for r in runs]):6.1f}/{_median([r.sample.p99_ms for r in runs]):<6.0f} "
-                f"{_median([r.server_cores for r in runs]):5.2f} {_median([r.machine_busy for r in runs]) * 100:4.0f}%"
+            statuses = [(s, c) for r in runs for s, c in r.sample.statuses.items()]
+            failed += sum(c for s, c in statuses if s >= 500)
+            parts = " ".join(
+                f"{_median([r.cores[part] for r in runs]):{w}.2f}"
+                for part, w in (("server", 6), ("postgres", 5), ("redis", 5), ("wrk", 5))
             )
-        odd = sum(
-            count
-            for runs in f.by_processes.values()
-            for r in runs
-            for status, count in r.sample.statuses.items()
-            if not 200 <= status < 300
-        )
-        failed += sum(
-            count
-            for runs in f.by_processes.values()
-            for r in runs
-            for s, count in r.sample.statuses.items()
-            if s >= 500
-        )
-        rounds = ", ".join(f"{r:.2f}" for r in f.ratios())
-        print(f"{BY_KEY[key].service:31} | {cells[0]} | {cells[1]} | {_median(f.ratios()):5.2f}x ({rounds}) | {odd}")
+            print(
+                f"{BY_KEY[key].service if n == 1 else '':31} {n:>9} {_median([r.sample.rps for r in runs]):8,.1f} "
+                f"{_median([r.sample.p50_ms for r in runs]):7.1f} {_median([r.sample.p99_ms for r in runs]):7.1f} | "
+                f"{parts} {_median([r.machine_busy for r in runs]) * 100:4.0f}% | "
+                f"{_median([r.server_ms_per_request for r in runs]):10.2f} | "
+                f"{sum(c for s, c in statuses if not 200 <= s < 300)}"
+            )
+    print("\nscaling, 2 processes' req/s over 1's (median of the rounds; each round):")
+    for key in keys:
+        ratios = figures[key].ratios()
+        print(f"  {BY_KEY[key].service:31} {_median(ratios):5.2f}x  ({', '.join(f'{r:.2f}' for r in ratios)})")
     print(
-        "\nCPU: cores the server's processes used (supervisor and children); busy: share of all the machine's cores "
-        "busy during the run (the servers, PostgreSQL, Redis, wrk and anything else on the machine)."
+        "\nserver, PG, Redis, wrk: cores each used during the run, medians (the server: its supervisor and every API "
+        "process; PostgreSQL and Redis: all their processes on the machine); busy: share of all the machine's cores "
+        "busy; CPU ms/req: the server's CPU per answered request."
     )
     print(f"5xx answers: {failed}")
     return 1 if failed else 0
