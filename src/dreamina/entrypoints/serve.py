@@ -6,8 +6,8 @@ settings. N processes (``--workers N`` or ``DREAMINA_WEB_WORKERS``; PostgreSQL, 
 asked, binds the port, then starts N children (spawned, each importing :func:`process_app`), restarts any that dies,
 and stops them all on SIGTERM or SIGINT. The children share nothing but the socket: everything shared lives in
 PostgreSQL, Redis and the object store. What each keeps in its own memory is a bounded cache that another process's
-change reaches within its stated time (bearer tokens: ``DREAMINA_SESSION_CACHE_SECONDS``; the policy-notice check:
-a minute) and its own connection pools.
+change reaches within its stated time (bearer tokens: ``DREAMINA_SESSION_CACHE_SECONDS``, a known gap when the change
+is an erasure, see the README's "Several processes"; the policy-notice check: a minute) and its own connection pools.
 """
 
 from __future__ import annotations
