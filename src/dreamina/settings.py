@@ -26,6 +26,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     profile: Literal["embedded", "production"] = "embedded"
     host: str = "127.0.0.1"
     port: int = 8000
+    web_workers: int = 1  # API processes `dreamina serve` runs on one port (more than 1: PostgreSQL, Redis, SAQ)
     data_dir: Path = Path("var")
     database_url: str = ""  # default: SQLite file <data_dir>/dreamina.sqlite3
     auto_migrate: bool | None = None  # default: on in embedded, off in production
@@ -242,6 +243,7 @@ def _check(s: Settings) -> None:
     trusted_proxy_networks(s)
     _check_retention(s)
     _check_failpoints(s)
+    check_web_workers(s, s.web_workers)
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
     if s.profile == "production":
@@ -258,6 +260,33 @@ def _check(s: Settings) -> None:
             raise SettingsError(
                 "the production profile requires DREAMINA_MAIL_BACKEND=smtp (the outbox folder is embedded-only)"
             )
+
+
+MAX_WEB_WORKERS = 64
+
+
+def check_web_workers(s: Settings, workers: int) -> None:
+    """``dreamina serve`` may run ``workers`` API processes only where nothing they must share lives in one process's
+    memory. In the embedded profile the API process itself runs the generation and privacy jobs, mail delivery, the
+    deadline monitor and the retention sweep (N processes would run N of each), counts rate limits and checks of
+    secrets in its own memory (N processes would allow N times the budgets) and queues SQLite writes in its memory."""
+    if not 1 <= workers <= MAX_WEB_WORKERS:
+        raise SettingsError(f"DREAMINA_WEB_WORKERS (serve --workers) must be 1..{MAX_WEB_WORKERS}")
+    if workers == 1:
+        return
+    missing = []
+    if s.queue != "saq":
+        missing.append("DREAMINA_QUEUE=saq (else the API process runs the jobs, mail and sweeps itself)")
+    if not s.redis_url:
+        missing.append("DREAMINA_REDIS_URL (else rate limits and sign-in throttles are counted per process)")
+    if s.resolved_database_url.startswith("sqlite"):
+        missing.append("a PostgreSQL DREAMINA_DATABASE_URL (SQLite writes are queued in one process's memory)")
+    if missing:
+        raise SettingsError(
+            f"{workers} API processes (DREAMINA_WEB_WORKERS or serve --workers) need "
+            + "; ".join(missing)
+            + ". Run one process, or the production-like setup (README, Production quick start)"
+        )
 
 
 def trusted_proxy_networks(s: Settings) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

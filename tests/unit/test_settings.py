@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,43 @@ def test_cors_origins_accepts_exact_origins() -> None:
 
     s = load_settings({"DREAMINA_CORS_ALLOWED_ORIGINS": "https://app.example.com, http://localhost:5173"})
     assert cors_origins(s) == ["https://app.example.com", "http://localhost:5173"]
+
+
+SCALED_OUT = {
+    "DREAMINA_DATABASE_URL": "postgresql+asyncpg://u:pw@db/dreamina",
+    "DREAMINA_REDIS_URL": "redis://cache:6379/0",
+    "DREAMINA_QUEUE": "saq",
+}
+
+
+def test_several_api_processes_need_postgresql_redis_and_saq() -> None:
+    assert load_settings({**SCALED_OUT, "DREAMINA_WEB_WORKERS": "4"}).web_workers == 4
+    assert load_settings({**PRODUCTION, "DREAMINA_QUEUE": "saq", "DREAMINA_WEB_WORKERS": "2"}).web_workers == 2
+    assert load_settings({}).web_workers == 1  # the embedded profile: one process
+    for workers in ("0", "-1", "65"):
+        with pytest.raises(SettingsError, match="DREAMINA_WEB_WORKERS"):
+            load_settings({**SCALED_OUT, "DREAMINA_WEB_WORKERS": workers})
+    # The embedded profile runs jobs, mail and sweeps in the API process and counts budgets in its memory.
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"DREAMINA_WEB_WORKERS": "2"})
+    for named in ("DREAMINA_QUEUE=saq", "DREAMINA_REDIS_URL", "PostgreSQL"):
+        assert named in str(refused.value)
+    for missing in ("DREAMINA_QUEUE", "DREAMINA_DATABASE_URL"):
+        env = {k: v for k, v in SCALED_OUT.items() if k != missing}
+        with pytest.raises(SettingsError, match="DREAMINA_QUEUE=saq" if missing == "DREAMINA_QUEUE" else "PostgreSQL"):
+            load_settings({**env, "DREAMINA_WEB_WORKERS": "2"})
+
+
+def test_serve_workers_is_refused_in_the_embedded_profile_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dreamina.entrypoints.cli import main
+
+    for name in [k for k in os.environ if k.startswith("DREAMINA_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DREAMINA_DATA_DIR", str(tmp_path / "data"))
+    assert main(["serve", "--workers", "2"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    refused = json.loads(line)
+    assert refused["event"] == "startup_refused" and "serve --workers" in refused["error"]
+    assert not (tmp_path / "data").exists()  # refused before it made its data directory or touched a database

@@ -17,32 +17,25 @@ from dreamina.settings import SettingsError, describe, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from dreamina.adapters.logs import configure_logging, get_logger
     from dreamina.adapters.sql.database import upgrade
-    from dreamina.entrypoints.http.app import create_app
+    from dreamina.entrypoints import serve
+    from dreamina.settings import check_web_workers
 
     settings = load_settings()
+    workers = args.workers or settings.web_workers
+    check_web_workers(settings, workers)  # before anything starts: N processes need PostgreSQL, Redis and SAQ
     configure_logging(settings.log_level)
     _arm_failpoints(settings)
     log = get_logger("dreamina.cli")
-    os.umask(0o077)  # the data directory holds personal data and keys: owner-only files
+    os.umask(0o077)  # the data directory holds personal data and keys: owner-only files (the children inherit it)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _preflight(settings)
     if settings.resolved_auto_migrate:
         asyncio.run(upgrade(settings.resolved_database_url))
         log.info("database_migrated")
-    log.info("starting", host=settings.host, port=settings.port, profile=settings.profile)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-    )
+    log.info("starting", host=settings.host, port=settings.port, profile=settings.profile, processes=workers)
+    serve.run(settings, workers)
     return 0
 
 
@@ -267,7 +260,14 @@ def _settings(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dreamina", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the API (embedded profile by default)").set_defaults(run=_serve)
+    serve = commands.add_parser("serve", help="run the API (embedded profile by default)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="API processes sharing the port (default DREAMINA_WEB_WORKERS, 1; more need PostgreSQL, Redis and SAQ)",
+    )
+    serve.set_defaults(run=_serve)
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade"])
     db.add_argument("revision", nargs="?", help="target revision (upgrade: head, downgrade: -1)")

@@ -1,0 +1,68 @@
+"""``dreamina serve``: the API in this process, or in N processes sharing one port.
+
+One process (the default, and the only choice in the embedded profile) runs uvicorn here, on the app built from the
+settings. N processes (``--workers N`` or ``DREAMINA_WEB_WORKERS``; PostgreSQL, Redis and SAQ required, see
+``settings.check_web_workers``) run under uvicorn's supervisor: this process checks the database, migrates it if
+asked, binds the port, then starts N children (spawned, each importing :func:`process_app`), restarts any that dies,
+and stops them all on SIGTERM or SIGINT. The children share nothing but the socket: everything shared lives in
+PostgreSQL, Redis and the object store. What each keeps in its own memory is a bounded cache that another process's
+change reaches within its stated time (bearer tokens: ``DREAMINA_SESSION_CACHE_SECONDS``, a known gap when the change
+is an erasure, see the README's "Several processes"; the policy-notice check: a minute) and its own connection pools.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from dreamina.entrypoints.startup import StartupFailed
+from dreamina.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+PROCESS_APP = "dreamina.entrypoints.serve:process_app"
+SERVER_OPTIONS: dict[str, Any] = {
+    "log_config": None,  # our JSON logging (adapters/logs.py), configured in each process
+    "access_log": False,  # uvicorn's access log carries client addresses; our middleware logs without them
+    "server_header": False,
+    "proxy_headers": False,  # client addresses come from DREAMINA_TRUSTED_PROXIES only (client_address.py)
+}
+
+
+def run(settings: Settings, workers: int) -> None:
+    """Serve until stopped; the caller has checked the settings, the database and ``workers``."""
+    import uvicorn
+
+    if workers == 1:
+        from dreamina.entrypoints.http.app import create_app
+
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **SERVER_OPTIONS)
+        return
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    # uvicorn.run(..., workers=N) does the same, but returns normally when a child could not start; here that is
+    # exit code 3, as for one process.
+    config = uvicorn.Config(
+        PROCESS_APP, factory=True, host=settings.host, port=settings.port, workers=workers, **SERVER_OPTIONS
+    )
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(child.exitcode == STARTUP_FAILURE for child in supervisor.processes):
+        raise StartupFailed("an API process failed to start, so every one was stopped", "its log lines above say why")
+
+
+def process_app() -> Litestar:
+    """The app of one of N API processes (uvicorn's factory, called in each child): its own logging, failpoints
+    (tests) and container, from the environment the parent process was started with."""
+    from dreamina.adapters.logs import configure_logging, get_logger
+    from dreamina.entrypoints.http.app import create_app
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if settings.failpoints:
+        from dreamina import failpoints
+
+        failpoints.arm(settings.failpoints)
+    get_logger("dreamina.cli").info("api_process_starting", profile=settings.profile)
+    return create_app(settings)
