@@ -9,9 +9,10 @@ through API 2, asks for erasure on API 2; a privacy officer (granted by ``dreami
 1; the privacy worker erases. Then the token is refused by every API process within the bearer-token cache's bound,
 and no table, object or Redis key links to the subject.
 
-The second test (expected to fail, strict) is a gap this scale-out found: each API process caches checked bearer
-tokens for ``DREAMINA_SESSION_CACHE_SECONDS``, and an erasure run by the privacy worker (another process) cannot
-forget them there; within that time the erased subject's token still writes consent records and analytics events.
+The second test is a gap this scale-out found, now closed: each API process caches checked bearer tokens for
+``DREAMINA_SESSION_CACHE_SECONDS``, and an erasure run by the privacy worker (another process) could not make them
+forget; within that time the erased subject's token still wrote consent records and analytics events. Sessions ended
+anywhere are now announced by PostgreSQL NOTIFY (``adapters/sql/principal_cache.py``); the test runs with a 30 s cache.
 
 Redis is a private ``redis-server`` (``fault_rig.PrivateRedis``), not the suite's shared database: the processes use
 the service's fixed key names (the SAQ queue, the budgets), which other tests or another run of the suite on the same
@@ -374,12 +375,6 @@ async def _in_thread(function: Callable[..., Any], *args: Any) -> Any:
     return await asyncio.to_thread(function, *args)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 14 scale-out report): an API process's bearer-token cache is not told of an erasure "
-    "run by the privacy worker, so for up to DREAMINA_SESSION_CACHE_SECONDS it accepts the erased subject's token "
-    "and a consent write or an analytics batch stores rows linked to them after the saga erased their holders",
-)
 @pytest.mark.parametrize("fleet", [{"session_cache_seconds": 30, "generation_workers": 0}], indirect=True)
 async def test_a_token_cached_by_an_api_process_writes_nothing_after_the_erasure(
     fleet: Fleet, postgres_url: str, monkeypatch: pytest.MonkeyPatch
