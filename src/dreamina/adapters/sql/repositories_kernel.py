@@ -75,7 +75,12 @@ def _audit_event(row: Any) -> AuditEvent:
 
 
 class SqlAuditLog(SqlRepository):
-    """:class:`~dreamina.ports.audit.AuditLog` over ``audit_events`` (append-only: no update or delete)."""
+    """:class:`~dreamina.ports.audit.AuditLog` over ``audit_events`` (append-only: no update or delete).
+
+    On PostgreSQL the table is partitioned by month of ``occurred_at`` (``partitions.py``) and its primary key is
+    ``(id, occurred_at)``: an event appended twice (a retry) is refused as before, while the same id at another time
+    would not be, as it is on SQLite. Event ids are random UUIDs made once per event, so nothing relies on that.
+    """
 
     _table = AuditEventRow.__table__
 

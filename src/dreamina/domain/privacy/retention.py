@@ -27,7 +27,8 @@ class RetentionSweep:
     Each batch is its own transaction, so a killed sweep loses at most one batch of work and the next run picks
     up where it stopped; two sweeps at once split the work (PostgreSQL skips rows another sweep has locked). A task
     whose store keeps records by time period (:class:`WholePeriodRetention`) first has the coming periods prepared
-    and the whole expired ones removed, a bounded run per transaction, before its batches.
+    and the whole expired ones removed, a bounded run per transaction, before it counts what else is due and runs its
+    batches; its ``due`` is what went whole plus that count (a dry run counts everything).
     """
 
     def __init__(self, tasks: Sequence[RetentionTask], clock: Clock, *, batch_size: int = 1000) -> None:
@@ -57,15 +58,16 @@ class RetentionSweep:
         reports = []
         for task in self._tasks:
             periods = task if isinstance(task, WholePeriodRetention) else None
+            applied = 0
             if periods is not None and not dry_run:
                 await periods.prepare_periods(now)
-            due = await task.due(now)
-            applied = 0
-            if not dry_run:
-                while periods is not None and (whole := await periods.drop_whole_periods(now)) is not None:
+                while (whole := await periods.drop_whole_periods(now)) is not None:
                     applied += whole
                     if progress is not None and whole:
                         progress(task.name, whole)
+            # what went in whole periods was past due too; counting it again would scan it for nothing
+            due = applied + await task.due(now)
+            if not dry_run:
                 while True:
                     done = await task.apply(now, self._batch_size)
                     applied += done
