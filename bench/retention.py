@@ -1,15 +1,22 @@
 """Benchmark: the retention sweep purging expired analytics events on PostgreSQL, against one plain ``DELETE`` of
-the same rows in the same run, with the sweeping process's peak memory (guarantee G7).
+the same rows in the same run, with each process's peak memory (guarantee G7).
 
 Run with ``bench/run``, or alone: ``DREAMINA_BENCH_POSTGRES_URL=postgresql+asyncpg://dreamina:dreamina@127.0.0.1:5432/
-postgres .venv/bin/python bench/retention.py [--rows 100000]``. The bench makes its own throwaway database on that
-server, migrates it, and bulk-loads ``--rows`` (default 1,000,000) expired events plus a fifth as many kept ones with
-one ``INSERT ... SELECT generate_series`` each (daily pseudonyms, pages, features, client traits, days spread over
-the months before and after the cutoff). Then, each in a fresh worker process:
+postgres .venv/bin/python bench/retention.py [--rows 100000] [--days 400]``. The bench makes its own throwaway
+database on that server and migrates it: ``analytics_events`` is partitioned by day (migration 0017). It makes the day
+partitions from the first loaded day to today, as the sweeps of those days would have made them ahead
+(``adapters/sql/partitions.py``), and bulk-loads ``--rows`` (default 1,000,000) expired events spread over ``--days``
+days (default 400, the thirteen months before the cutoff) plus a fifth as many kept ones, with one ``INSERT ...
+SELECT generate_series`` each (daily pseudonyms, pages, features, client traits). Then, each in a fresh worker
+process:
 
 1. the real sweep (``container.privacy.retention`` as bootstrap builds it: every task, the production batch size)
-   until nothing is past due: rows/s, wall time, batches;
-2. the same expired rows reloaded, then one ``DELETE FROM analytics_events WHERE day < :cutoff``: rows/s.
+   until nothing is past due: the expired days' partitions counted and dropped whole, then batches for anything
+   else past due; rows/s, wall time, the analytics task's own share of it, its transactions;
+2. the same partitions made again, the same expired rows reloaded, then one ``DELETE FROM analytics_events WHERE
+   day < :cutoff`` on the same table: rows/s, and (outside the timing) the ``VACUUM`` it leaves to do;
+3. for reference, the same rows in a plain table laid out as before migration 0017 (primary key ``id``, the same
+   indexes) and the same ``DELETE`` there.
 
 After each, exactly the expired rows must be gone and every kept row still there. Peak memory is the worker's
 ``ru_maxrss`` over its resident size just before the purge, and the tracemalloc peak of Python allocations during it.
@@ -19,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import resource
@@ -44,6 +50,7 @@ from dreamina.adapters.logs import configure_logging
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.sql.database import upgrade
+from dreamina.adapters.sql.partitions import ANALYTICS_EVENTS, create_partitions
 from dreamina.bootstrap import build_container, sql_database
 from dreamina.domain.consent.analytics import RETENTION_DAYS
 from dreamina.domain.consent.retention import ExpiredAnalyticsEvents
@@ -87,8 +94,17 @@ async def _admin(server_url: str, statement: str) -> None:
         await engine.dispose()
 
 
+# The table as it was before migration 0017: one heap, primary key ``id``, the same two indexes.
+_FLAT = """
+CREATE TABLE analytics_events_flat (LIKE analytics_events INCLUDING DEFAULTS);
+ALTER TABLE analytics_events_flat ADD PRIMARY KEY (id);
+CREATE INDEX ix_flat_day ON analytics_events_flat (day, name);
+CREATE INDEX ix_flat_pseudonym ON analytics_events_flat (pseudonym)
+"""
+
+
 class Table:
-    """Plain SQL on the bench database: loading, reloading, vacuuming and checking ``analytics_events``."""
+    """Plain SQL on the bench database: partitions, loading, reloading, vacuuming and checking the events."""
 
     def __init__(self, url: str) -> None:
         self._engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
@@ -101,7 +117,17 @@ class Table:
         async with self._engine.connect() as connection:
             return int((await connection.execute(text(statement), params)).scalar_one())
 
-    async def load(self, expired: int, kept: int, cutoff: date, today: date) -> None:
+    async def partitions(self) -> int:
+        return await self.count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'analytics_events'::regclass")
+
+    async def make_partitions(self, first: date, last: date) -> int:
+        """The day partitions the sweeps of those days would have made ahead (the same code, in one transaction)."""
+        async with self._engine.connect() as autocommit:
+            connection = await autocommit.execution_options(isolation_level="READ COMMITTED")
+            async with connection.begin():
+                return await create_partitions(connection, ANALYTICS_EVENTS, first, last)
+
+    async def load(self, expired: int, kept: int, cutoff: date, today: date, days: int) -> None:
         # The expired rows are generated once into a side table, so the plain DELETE gets exactly the same rows.
         await self.run("CREATE UNLOGGED TABLE bench_expired (LIKE analytics_events)")
         await self.run("CREATE UNLOGGED TABLE bench_kept (id uuid PRIMARY KEY)")
@@ -109,8 +135,8 @@ class Table:
         await self.run(
             _GENERATE.format(table="bench_expired", visitors=DAILY_VISITORS),
             n=expired,
-            first_day=cutoff - timedelta(days=MARGIN_DAYS + EXPIRED_SPAN_DAYS),
-            span_days=EXPIRED_SPAN_DAYS,
+            first_day=cutoff - timedelta(days=MARGIN_DAYS + days),
+            span_days=days,
         )
         await self.run(
             _GENERATE.format(table="analytics_events", visitors=DAILY_VISITORS),
@@ -120,16 +146,29 @@ class Table:
         )
         await self.run("INSERT INTO bench_kept SELECT id FROM analytics_events")
 
-    async def refill(self) -> None:
-        await self.run("INSERT INTO analytics_events SELECT * FROM bench_expired")
-        await self.run("VACUUM ANALYZE analytics_events")  # both purges start from a clean, analysed table
+    async def refill(self, table: str = "analytics_events") -> None:
+        await self.run(f"INSERT INTO {table} SELECT * FROM bench_expired")  # noqa: S608 - the bench's own names
+        await self.run(f"VACUUM ANALYZE {table}")  # every purge starts from a clean, analysed table
 
-    async def check(self, cutoff: date, *, expired: int, kept: int) -> None:
+    async def flat(self) -> None:
+        """The same expired and kept rows in a plain table laid out as before migration 0017."""
+        for statement in _FLAT.split(";"):
+            await self.run(statement)
+        await self.run("INSERT INTO analytics_events_flat SELECT * FROM analytics_events")
+        await self.refill("analytics_events_flat")
+
+    async def check(self, cutoff: date, *, expired: int, kept: int, table: str = "analytics_events") -> None:
         """Exactly ``expired`` rows before the cutoff, and every kept row (and nothing else) after it."""
-        before = await self.count("SELECT count(*) FROM analytics_events WHERE day < :cutoff", cutoff=cutoff)
-        total = await self.count("SELECT count(*) FROM analytics_events")
-        intact = await self.count("SELECT count(*) FROM analytics_events JOIN bench_kept USING (id)")
+        before = await self.count(f"SELECT count(*) FROM {table} WHERE day < :cutoff", cutoff=cutoff)  # noqa: S608
+        total = await self.count(f"SELECT count(*) FROM {table}")  # noqa: S608
+        intact = await self.count(f"SELECT count(*) FROM {table} JOIN bench_kept USING (id)")  # noqa: S608
         assert (before, total - before, intact) == (expired, kept, kept), (before, total, intact, expired, kept)
+
+    async def vacuum(self, table: str) -> float:
+        """Seconds of the ``VACUUM`` that reclaims what a ``DELETE`` left behind (dead rows, index entries)."""
+        started = time.perf_counter()
+        await self.run(f"VACUUM {table}")
+        return time.perf_counter() - started
 
     async def dispose(self) -> None:
         await self._engine.dispose()
@@ -168,47 +207,58 @@ async def sweep_worker(url: str, workdir: Path) -> dict[str, Any]:
     )
     container.lifecycle.closers.append(database.dispose)
     await container.start()
-    assert any(isinstance(t, ExpiredAnalyticsEvents) for t in container.privacy.retention.tasks)
-    batches: list[int] = []
-    finished: list[float] = []  # when each batch committed, to see whether later batches slow down
+    task = next(t for t in container.privacy.retention.tasks if isinstance(t, ExpiredAnalyticsEvents))
+    transactions: dict[str, list[float]] = {"whole": [], "batch": [], "other": []}  # seconds each
 
-    def progress(task: str, done: int) -> None:
-        if task == ExpiredAnalyticsEvents.name:
-            batches.append(done)
-            finished.append(time.perf_counter())
+    def timed(kind: str, method: Any) -> Any:
+        async def call(*args: Any) -> Any:
+            started = time.perf_counter()
+            result = await method(*args)
+            # a transaction that removed something, or the task's other work (preparing days, counting)
+            transactions[kind if result or kind == "other" else "other"].append(time.perf_counter() - started)
+            return result
+
+        return call
+
+    # instrument the analytics task (this instance only): its own time in the sweep, which of its transactions
+    # dropped days whole and which were batches
+    task.prepare_periods = timed("other", task.prepare_periods)  # type: ignore[method-assign]
+    task.drop_whole_periods = timed("whole", task.drop_whole_periods)  # type: ignore[method-assign]
+    task.due = timed("other", task.due)  # type: ignore[method-assign]
+    task.apply = timed("batch", task.apply)  # type: ignore[method-assign]
 
     rss_before = _resident_kib()
     tracemalloc.start()
     started = time.perf_counter()
-    reports = await container.privacy.retention.run(progress=progress)
+    reports = await container.privacy.retention.run()
     seconds = time.perf_counter() - started
     _, python_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     await container.aclose()
     report = next(r for r in reports if r.task == ExpiredAnalyticsEvents.name)
-    tenth = max(1, len(finished) // 10)
-    gaps = [later - earlier for earlier, later in itertools.pairwise(finished)]
+    whole, batches = transactions["whole"], transactions["batch"]
     return {
         "seconds": seconds,
+        "task_seconds": sum(whole) + sum(batches) + sum(transactions["other"]),
         "due": report.due,
         "applied": report.applied,
+        "whole": len(whole),
+        "whole_ms": 1000 * sum(whole) / max(1, len(whole)),
         "batches": len(batches),
-        "batch_size": max(batches, default=0),
-        "first_tenth_ms": 1000 * sum(gaps[:tenth]) / max(1, len(gaps[:tenth])),
-        "last_tenth_ms": 1000 * sum(gaps[-tenth:]) / max(1, len(gaps[-tenth:])),
         **_memory(rss_before, python_peak),
     }
 
 
-async def delete_worker(url: str, cutoff: date) -> dict[str, Any]:
-    """One plain DELETE of every expired row, in one statement and one transaction."""
+async def delete_worker(url: str, cutoff: date, table: str) -> dict[str, Any]:
+    """One plain DELETE of every expired row of ``table``, in one statement and one transaction."""
     database = sql_database(url)
     await database.ping()  # connect before measuring, as the sweep's container has
     rss_before = _resident_kib()
     tracemalloc.start()
     started = time.perf_counter()
     async with database.session_factory() as session:
-        result = await session.execute(text("DELETE FROM analytics_events WHERE day < :cutoff"), {"cutoff": cutoff})
+        statement = text(f"DELETE FROM {table} WHERE day < :cutoff")  # noqa: S608 - the bench's own names
+        result = await session.execute(statement, {"cutoff": cutoff})
         deleted = int(result.rowcount)  # type: ignore[attr-defined]
         await session.commit()
     seconds = time.perf_counter() - started
@@ -230,7 +280,7 @@ def _mb(kib: int) -> float:
     return kib / 1024
 
 
-async def bench(server_url: str, expired: int) -> None:
+async def bench(server_url: str, expired: int, days: int) -> None:
     kept = expired // 5
     url = _database_url(server_url)
     name = make_url(url).database
@@ -240,41 +290,60 @@ async def bench(server_url: str, expired: int) -> None:
         await upgrade(url)
         today = SystemClock().now().date()
         cutoff = today - timedelta(days=RETENTION_DAYS)  # what ExpiredAnalyticsEvents deletes before
+        first_day = cutoff - timedelta(days=MARGIN_DAYS + days)
         started = time.perf_counter()
-        await table.load(expired, kept, cutoff, today)
+        made = await table.make_partitions(first_day, today)
+        await table.load(expired, kept, cutoff, today, days)
         await table.refill()
         loaded = time.perf_counter() - started
         await table.check(cutoff, expired=expired, kept=kept)
+        partitions = await table.partitions()
         print(
-            f"retention: {expired:,} expired + {kept:,} kept analytics events on PostgreSQL "
-            f"(loaded in {loaded:.1f} s; cutoff {cutoff}, {RETENTION_DAYS} days)"
+            f"retention: {expired:,} expired analytics events over {days} days + {kept:,} kept ones on PostgreSQL, "
+            f"{partitions} day partitions ({made} made for the loaded days; loaded in {loaded:.1f} s; "
+            f"cutoff {cutoff}, {RETENTION_DAYS} days)"
         )
 
         sweep = _worker("--sweep", url)
         await table.check(cutoff, expired=0, kept=kept)
         assert (sweep["due"], sweep["applied"]) == (expired, expired), sweep
-        assert sweep["batches"] == -(-expired // sweep["batch_size"]), sweep  # full batches, then one remainder
+        dropped = partitions - await table.partitions()
 
+        await table.make_partitions(first_day, today)
         await table.refill()
         await table.check(cutoff, expired=expired, kept=kept)
-        plain = _worker("--delete", url, cutoff.isoformat())
+        plain = _worker("--delete", url, cutoff.isoformat(), "analytics_events")
         await table.check(cutoff, expired=0, kept=kept)
         assert plain["applied"] == expired, plain
+        plain["vacuum"] = await table.vacuum("analytics_events")
 
-        for label, run in (("sweep", sweep), ("plain DELETE", plain)):
-            extra = ""
-            if "batches" in run:
+        await table.flat()
+        await table.check(cutoff, expired=expired, kept=kept, table="analytics_events_flat")
+        flat = _worker("--delete", url, cutoff.isoformat(), "analytics_events_flat")
+        await table.check(cutoff, expired=0, kept=kept, table="analytics_events_flat")
+        assert flat["applied"] == expired, flat
+        flat["vacuum"] = await table.vacuum("analytics_events_flat")
+
+        runs = (("sweep", sweep), ("plain DELETE", plain), ("plain DELETE, unpartitioned table", flat))
+        for label, run in runs:
+            if "whole" in run:
                 extra = (
-                    f"   {run['batches']} batches of {run['batch_size']} ({run['first_tenth_ms']:.1f} ms each in "
-                    f"the first tenth, {run['last_tenth_ms']:.1f} ms in the last)"
+                    f"   the analytics task {run['task_seconds']:.2f} s of it: {dropped} day partitions dropped in "
+                    f"{run['whole']} transactions ({run['whole_ms']:.0f} ms each), {run['batches']} batches"
                 )
+            else:
+                extra = f"   (and the VACUUM it leaves: {run['vacuum']:.2f} s)"
             print(
-                f"  {label:12}: {expired / run['seconds']:9.0f} rows/s   {run['seconds']:6.1f} s{extra}\n"
-                f"  {'':12}  peak RSS +{_mb(run['maxrss_kib'] - run['rss_before_kib']):5.1f} MB "
+                f"  {label}: {expired / run['seconds']:9.0f} rows/s   {run['seconds']:6.2f} s{extra}\n"
+                f"    peak RSS +{_mb(run['maxrss_kib'] - run['rss_before_kib']):5.1f} MB "
                 f"(from {_mb(run['rss_before_kib']):5.1f} MB to {_mb(run['maxrss_kib']):5.1f} MB)   "
                 f"Python peak {run['python_peak'] / 1e6:5.2f} MB"
             )
-        print(f"  plain DELETE rows/s / sweep rows/s: {sweep['seconds'] / plain['seconds']:.2f}x")
+        print(
+            f"  sweep time / plain DELETE time: {sweep['seconds'] / plain['seconds']:.2f}x on the same table, "
+            f"{sweep['seconds'] / flat['seconds']:.2f}x on the unpartitioned one; the analytics task alone: "
+            f"{sweep['task_seconds'] / plain['seconds']:.2f}x, {sweep['task_seconds'] / flat['seconds']:.2f}x"
+        )
     finally:
         await table.dispose()
         await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -287,10 +356,13 @@ def main() -> int:
             print(json.dumps(asyncio.run(sweep_worker(sys.argv[2], Path(tmp)))))
         return 0
     if len(sys.argv) > 1 and sys.argv[1] == "--delete":
-        print(json.dumps(asyncio.run(delete_worker(sys.argv[2], date.fromisoformat(sys.argv[3])))))
+        print(json.dumps(asyncio.run(delete_worker(sys.argv[2], date.fromisoformat(sys.argv[3]), sys.argv[4]))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="expired rows to purge (default 1,000,000)")
+    parser.add_argument(
+        "--days", type=int, default=EXPIRED_SPAN_DAYS, help=f"days the expired rows spread over ({EXPIRED_SPAN_DAYS})"
+    )
     parser.add_argument(
         "--batch-size", type=int, default=0, help="records per sweep transaction (default: the production setting)"
     )
@@ -298,6 +370,8 @@ def main() -> int:
     rows = args.rows
     if rows <= 0:
         parser.error("--rows must be positive")
+    if args.days <= 0:
+        parser.error("--days must be positive")
     if args.batch_size < 0:
         parser.error("--batch-size must be positive")
     if args.batch_size:
@@ -306,7 +380,7 @@ def main() -> int:
     if not server_url:
         print("retention: needs PostgreSQL; set DREAMINA_BENCH_POSTGRES_URL (bench/run does)", file=sys.stderr)
         return 2
-    asyncio.run(bench(server_url, rows))
+    asyncio.run(bench(server_url, rows, args.days))
     return 0
 
 

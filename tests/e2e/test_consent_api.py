@@ -364,7 +364,8 @@ async def test_the_sweep_deletes_events_past_their_retention_in_batches(
     batches: list[int] = []
     reports = await sweep.run(progress=lambda name, done: batches.append(done))
     assert [(r.task, r.due, r.applied) for r in reports] == [("analytics_events.expired", 6, 6)]
-    assert batches == [4, 2]
+    # bounded batches, or on PostgreSQL, when that day has its partition (made ahead by a sweep), the day at once
+    assert batches in ([4, 2], [6])
     assert await _analytics_rows(stored_rows) == 2
     everything = await container.privacy.retention.run()  # the whole schedule, analytics included, has nothing left due
     assert len(everything) == len(container.privacy.retention.tasks) and {(r.due, r.applied) for r in everything} == {

@@ -51,3 +51,14 @@ class AuditLog(Protocol):
         """Retention: delete at most ``limit`` of the oldest events before ``cutoff`` (rows another transaction
         is deleting are skipped, not waited for); returns how many."""
         ...
+
+    async def prepare_periods(self, now: datetime) -> None:
+        """Retention by whole period: a log that keeps its events by period (a month) makes room for the current
+        and the coming periods' events (a log without periods does nothing)."""
+        ...
+
+    async def drop_periods_before(self, cutoff: datetime) -> int | None:
+        """Retention by whole period: remove at once a bounded run of whole periods that end at or before
+        ``cutoff``, with every event in them; returns how many events went, or None when there is none to remove
+        (or no periods are kept, or they cannot be removed now). The rest goes through ``delete_before``."""
+        ...

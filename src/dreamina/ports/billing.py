@@ -228,6 +228,17 @@ class BillingRepository(Protocol):
 
     async def count_events_before(self, cutoff: datetime) -> int: ...
 
+    async def prepare_event_periods(self, now: datetime) -> None:
+        """Retention by whole period: a store that keeps its handled-event marks by period (a month) makes room for
+        the current and the coming periods' marks (a store without periods does nothing)."""
+        ...
+
+    async def drop_event_periods_before(self, cutoff: datetime) -> int | None:
+        """Retention by whole period: forget at once a bounded run of whole periods of marks that end at or before
+        ``cutoff``; returns how many marks went, or None when there is none (or no periods are kept, or they cannot
+        be removed now). The rest goes through ``delete_events_before``."""
+        ...
+
     async def delete_checkouts_before(self, cutoff: datetime, limit: int) -> int:
         """Delete at most ``limit`` of the oldest checkout sessions opened before ``cutoff``."""
         ...

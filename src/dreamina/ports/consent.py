@@ -210,6 +210,17 @@ class AnalyticsEventStore(Protocol):
         """How many events are older than ``day`` (what a dry run of the retention sweep reports)."""
         ...
 
+    async def prepare_periods(self, today: date) -> None:
+        """Retention by whole period: a store that keeps its events by day makes room for today's and the coming
+        days' before they arrive (a store without periods does nothing)."""
+        ...
+
+    async def drop_periods_before(self, day: date) -> int | None:
+        """Retention by whole period: remove at once a bounded run of whole days, every one before ``day``, with
+        every event in them; returns how many events went, or None when there is no such day to remove (or the
+        store keeps no periods, or cannot remove them now). What else is past due goes through ``delete_before``."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ClientTraits:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from dreamina.domain.privacy.vocabulary import DataCategory
 
@@ -21,4 +21,21 @@ class RetentionTask(Protocol):
 
     async def apply(self, now: datetime, limit: int) -> int:
         """Delete, anonymise or truncate at most ``limit`` of them in one transaction; returns how many."""
+        ...
+
+
+@runtime_checkable
+class WholePeriodRetention(Protocol):
+    """What a retention task adds when its store may keep records by time period (a day, a month) and remove a
+    whole period at once: the sweep prepares the periods ahead, then removes whole expired periods, then runs the
+    task's bounded batches for what is left past due (a period only partly expired, records outside any period).
+    A store without periods answers "nothing" and everything goes by batches."""
+
+    async def prepare_periods(self, now: datetime) -> None:
+        """Make room for the records of the current and the coming periods (idempotent)."""
+        ...
+
+    async def drop_whole_periods(self, now: datetime) -> int | None:
+        """In one transaction, remove a bounded run of whole periods past due at ``now`` with every record in them;
+        returns how many records went, or None when no whole period is left to remove."""
         ...

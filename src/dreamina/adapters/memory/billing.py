@@ -213,6 +213,13 @@ class InMemoryBillingRepository:
         check_time("cutoff", cutoff)
         return sum(1 for _, (_, at) in self._events.rows() if at < cutoff)
 
+    async def prepare_event_periods(self, now: datetime) -> None:
+        check_time("now", now)  # one table, no periods: everything goes by batches
+
+    async def drop_event_periods_before(self, cutoff: datetime) -> int | None:
+        check_time("cutoff", cutoff)
+        return None
+
 
 def _stored_checkout(checkout: CheckoutRecord) -> CheckoutRecord:
     return dataclasses.replace(

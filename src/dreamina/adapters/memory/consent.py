@@ -205,6 +205,12 @@ class InMemoryAnalyticsEventStore:
     async def count_before(self, day: date) -> int:
         return sum(1 for _, e in self._table.rows() if e.day < day)
 
+    async def prepare_periods(self, today: date) -> None:
+        return None  # one table, no periods: everything goes by batches
+
+    async def drop_periods_before(self, day: date) -> int | None:
+        return None
+
     async def delete_pseudonyms(self, pseudonyms: list[str]) -> int:
         wanted = set(pseudonyms)
         doomed = [key for key, e in self._table.rows() if e.pseudonym in wanted]

@@ -101,6 +101,13 @@ class InMemoryAuditLog:
             self._table.delete(event.id)
         return len(batch)
 
+    async def prepare_periods(self, now: datetime) -> None:
+        check_time("now", now)  # one table, no periods: everything goes by batches
+
+    async def drop_periods_before(self, cutoff: datetime) -> int | None:
+        check_time("cutoff", cutoff)
+        return None
+
 
 class InMemoryDisclosureLedger:
     def __init__(self, table: Table[UUID, Disclosure]) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from dreamina.adapters.sql.partitions import is_partition
 from dreamina.adapters.sql.principal_cache import INFO_KEY as CACHE_INFO_KEY
 from dreamina.adapters.sql.principal_cache import NOTIFY_KEY, PrincipalCache, RevocationListener
 from dreamina.adapters.sql.repository_kit import SqlRepositories
@@ -248,8 +249,11 @@ _IGNORED_TABLE_PREFIXES = ("saq_",)  # SAQ's PostgreSQL queue manages its own ta
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Alembic filter: leave tables we do not own (SAQ's) out of autogenerate and comparisons."""
-    return not (type_ == "table" and name is not None and name.startswith(_IGNORED_TABLE_PREFIXES))
+    """Alembic filter: leave tables we do not own (SAQ's) and the partitions of the partitioned tables (PostgreSQL,
+    ``partitions.py``: made by the retention sweep, not by the models) out of autogenerate and comparisons."""
+    return not (
+        type_ == "table" and name is not None and (name.startswith(_IGNORED_TABLE_PREFIXES) or is_partition(name))
+    )
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 
 from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.adapters.sql import partitions
 from dreamina.adapters.sql.models_billing import (
     BillingCustomerRow,
     BillingWalletRow,
@@ -22,8 +23,9 @@ from dreamina.adapters.sql.models_billing import (
     PaymentRow,
     ProcessedPaymentEventRow,
 )
+from dreamina.adapters.sql.partitions import HANDLED_PAYMENT_EVENTS, is_postgres
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
-from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.ports.billing import (
     BillingCustomer,
     CheckoutRecord,
@@ -279,6 +281,17 @@ class SqlBillingRepository(SqlRepository):
         check_text("event_id", event_id)
         check_text("type", event_type)
         check_time("received_at", received_at)
+        if is_postgres(self._session):
+            # Partitioned by received_at, the primary key is (event_id, received_at) and no longer allows one row
+            # per event id only. A lock on the id, held to the end of the transaction, stands in for that: a second
+            # mark of the same event waits for the first transaction, then (each statement reads what is committed)
+            # sees its row, as a unique index would have made it wait and fail.
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"processed_payment_events:{event_id}"},
+            )
+            if await self.event_handled(event_id):
+                raise Conflict("this event was already handled")
         await self._write(
             insert(ProcessedPaymentEventRow).values(event_id=event_id, type=event_type, received_at=received_at),
             conflict="this event was already handled",
@@ -323,6 +336,8 @@ class SqlBillingRepository(SqlRepository):
 
     async def delete_events_before(self, cutoff: datetime, limit: int) -> int:
         check_time("cutoff", cutoff)
+        if is_postgres(self._session):  # partitioned by month: whole months are dropped, the rest goes here
+            return await partitions.delete_oldest(self._session, HANDLED_PAYMENT_EVENTS, cutoff, limit)
         oldest = select(ProcessedPaymentEventRow.event_id).where(ProcessedPaymentEventRow.received_at < cutoff)
         doomed = retention_batch(oldest, limit).scalar_subquery()
         return await self._execute_count(
@@ -357,6 +372,17 @@ class SqlBillingRepository(SqlRepository):
             .where(ProcessedPaymentEventRow.received_at < cutoff)
         )
         return int((await self._session.execute(statement)).scalar_one())
+
+    async def prepare_event_periods(self, now: datetime) -> None:
+        check_time("now", now)
+        if is_postgres(self._session):
+            await partitions.prepare(self._session, HANDLED_PAYMENT_EVENTS, now.date())
+
+    async def drop_event_periods_before(self, cutoff: datetime) -> int | None:
+        check_time("cutoff", cutoff)
+        if not is_postgres(self._session):
+            return None  # SQLite: one plain table, everything goes by batches
+        return await partitions.drop_expired(self._session, HANDLED_PAYMENT_EVENTS, cutoff)
 
 
 REPOSITORIES: SqlRepositories = {

@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import ColumnClause, delete, exists, func, insert, literal_column, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.adapters.sql import partitions
 from dreamina.adapters.sql.models_consent import (
     AnalyticsEventRow,
     ConsentRecordRow,
@@ -20,6 +21,7 @@ from dreamina.adapters.sql.models_consent import (
     PolicyNoticeRow,
 )
 from dreamina.adapters.sql.models_identity import AccountRow
+from dreamina.adapters.sql.partitions import ANALYTICS_EVENTS, is_postgres
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.consent import (
@@ -301,22 +303,30 @@ class SqlAnalyticsEventStore(SqlRepository):
     async def delete_before(self, day: date, limit: int) -> int:
         if limit < 0:
             raise ValueError("limit must not be negative")
+        if is_postgres(self._session):  # partitioned by day: whole days are dropped, the rest goes here
+            return await partitions.delete_oldest(self._session, ANALYTICS_EVENTS, day, limit)
         # One statement, bounded by the limit, oldest days first along ix_analytics_events_day. Rows are picked by
-        # their physical address (PostgreSQL ctid, SQLite rowid), which spares the delete a primary-key lookup per
-        # row (a batch by id took about 1.5 times as long, bench/retention.py). Concurrent sweepers skip each
-        # other's rows on PostgreSQL (SQLite ignores FOR UPDATE and serialises writers anyway).
-        postgres = self._session.get_bind().dialect.name == "postgresql"
-        address: ColumnClause[Any] = literal_column("ctid" if postgres else "rowid")
+        # their rowid, which spares the delete a primary-key lookup per row (a batch by id took about 1.5 times as
+        # long, bench/retention.py). SQLite serialises writers, so there is no other sweep to skip.
+        rowid: ColumnClause[Any] = literal_column("rowid")
         batch = (
-            select(address)
+            select(rowid)
             .select_from(AnalyticsEventRow)
             .where(AnalyticsEventRow.day < day)
             .order_by(AnalyticsEventRow.day)
             .limit(limit)
-            .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        return await self._execute_count(delete(AnalyticsEventRow).where(address.in_(batch)))
+        return await self._execute_count(delete(AnalyticsEventRow).where(rowid.in_(batch)))
+
+    async def prepare_periods(self, today: date) -> None:
+        if is_postgres(self._session):
+            await partitions.prepare(self._session, ANALYTICS_EVENTS, today)
+
+    async def drop_periods_before(self, day: date) -> int | None:
+        if not is_postgres(self._session):
+            return None  # SQLite: one plain table, everything goes by batches
+        return await partitions.drop_expired(self._session, ANALYTICS_EVENTS, day)
 
     async def delete_pseudonyms(self, pseudonyms: list[str]) -> int:
         deleted = 0

@@ -9,7 +9,9 @@ from uuid import UUID
 from sqlalchemy import delete, func, insert, or_, select, update
 
 from dreamina.adapters.record_rules import check_text, check_texts, check_time
+from dreamina.adapters.sql import partitions
 from dreamina.adapters.sql.models_kernel import AuditEventRow, DisclosureRow, SubjectKeyRow
+from dreamina.adapters.sql.partitions import AUDIT_EVENTS, is_postgres
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.disclosures import Disclosure
@@ -73,7 +75,12 @@ def _audit_event(row: Any) -> AuditEvent:
 
 
 class SqlAuditLog(SqlRepository):
-    """:class:`~dreamina.ports.audit.AuditLog` over ``audit_events`` (append-only: no update or delete)."""
+    """:class:`~dreamina.ports.audit.AuditLog` over ``audit_events`` (append-only: no update or delete).
+
+    On PostgreSQL the table is partitioned by month of ``occurred_at`` (``partitions.py``) and its primary key is
+    ``(id, occurred_at)``: an event appended twice (a retry) is refused as before, while the same id at another time
+    would not be, as it is on SQLite. Event ids are random UUIDs made once per event, so nothing relies on that.
+    """
 
     _table = AuditEventRow.__table__
 
@@ -125,9 +132,22 @@ class SqlAuditLog(SqlRepository):
 
     async def delete_before(self, cutoff: datetime, limit: int) -> int:
         check_time("cutoff", cutoff)
+        if is_postgres(self._session):  # partitioned by month: whole months are dropped, the rest goes here
+            return await partitions.delete_oldest(self._session, AUDIT_EVENTS, cutoff, limit)
         oldest = select(AuditEventRow.id).where(AuditEventRow.occurred_at < cutoff).order_by(AuditEventRow.occurred_at)
         batch = retention_batch(oldest, limit).scalar_subquery()
         return await self._execute_count(delete(AuditEventRow).where(AuditEventRow.id.in_(batch)))
+
+    async def prepare_periods(self, now: datetime) -> None:
+        check_time("now", now)
+        if is_postgres(self._session):
+            await partitions.prepare(self._session, AUDIT_EVENTS, now.date())
+
+    async def drop_periods_before(self, cutoff: datetime) -> int | None:
+        check_time("cutoff", cutoff)
+        if not is_postgres(self._session):
+            return None  # SQLite: one plain table, everything goes by batches
+        return await partitions.drop_expired(self._session, AUDIT_EVENTS, cutoff)
 
 
 def _disclosure(row: Any) -> Disclosure:

@@ -53,6 +53,17 @@ class ForgottenPaymentEvents:
             await uow.commit()
         return deleted
 
+    async def prepare_periods(self, now: datetime) -> None:
+        async with self._uow() as uow:
+            await uow.billing.prepare_event_periods(now)
+            await uow.commit()
+
+    async def drop_whole_periods(self, now: datetime) -> int | None:
+        async with self._uow() as uow:
+            dropped = await uow.billing.drop_event_periods_before(now - HANDLED_EVENT_RETENTION)
+            await uow.commit()
+        return dropped
+
 
 class ExpiredCheckoutSessions:
     """Deletes the hosted checkouts we opened once the payment records' legal period has passed since then."""

@@ -12,7 +12,8 @@ from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 
 class ExpiredAnalyticsEvents:
-    """Deletes analytics events older than the declared period (data map: ``analytics_events``, usage data)."""
+    """Deletes analytics events older than the declared period (data map: ``analytics_events``, usage data): whole
+    days at once where the store keeps them by day, the rest in batches."""
 
     name = "analytics_events.expired"
     category = DataCategory.USAGE
@@ -30,6 +31,17 @@ class ExpiredAnalyticsEvents:
             deleted = await uow.analytics_events.delete_before(now.date() - timedelta(days=RETENTION_DAYS), limit)
             await uow.commit()
         return deleted
+
+    async def prepare_periods(self, now: datetime) -> None:
+        async with self._uow() as uow:
+            await uow.analytics_events.prepare_periods(now.date())
+            await uow.commit()
+
+    async def drop_whole_periods(self, now: datetime) -> int | None:
+        async with self._uow() as uow:
+            dropped = await uow.analytics_events.drop_periods_before(now.date() - timedelta(days=RETENTION_DAYS))
+            await uow.commit()
+        return dropped
 
 
 class ExpiredDeviceConsent:

@@ -113,6 +113,17 @@ class AuditEventsPastLegalPeriod:
             await uow.commit()
         return deleted
 
+    async def prepare_periods(self, now: datetime) -> None:
+        async with self._uow() as uow:
+            await uow.audit.prepare_periods(now)
+            await uow.commit()
+
+    async def drop_whole_periods(self, now: datetime) -> int | None:
+        async with self._uow() as uow:
+            dropped = await uow.audit.drop_periods_before(self._cutoff(now))
+            await uow.commit()
+        return dropped
+
 
 class ExpiredAccountTokens:
     """Deletes one-time tokens once they expire, used or not (data map: ``account_tokens``)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.clock import Clock
-from dreamina.ports.retention import RetentionTask
+from dreamina.ports.retention import RetentionTask, WholePeriodRetention
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,10 @@ class RetentionSweep:
     """Runs every retention task until nothing it covers is past due.
 
     Each batch is its own transaction, so a killed sweep loses at most one batch of work and the next run picks
-    up where it stopped; two sweeps at once split the work (PostgreSQL skips rows another sweep has locked).
+    up where it stopped; two sweeps at once split the work (PostgreSQL skips rows another sweep has locked). A task
+    whose store keeps records by time period (:class:`WholePeriodRetention`) first has the coming periods prepared
+    and the whole expired ones removed, a bounded run per transaction, before it counts what else is due and runs its
+    batches; its ``due`` is what went whole plus that count (a dry run counts everything).
     """
 
     def __init__(self, tasks: Sequence[RetentionTask], clock: Clock, *, batch_size: int = 1000) -> None:
@@ -54,8 +57,16 @@ class RetentionSweep:
         now = self._clock.now()  # one instant for the whole sweep, so "due" and "applied" agree
         reports = []
         for task in self._tasks:
-            due = await task.due(now)
+            periods = task if isinstance(task, WholePeriodRetention) else None
             applied = 0
+            if periods is not None and not dry_run:
+                await periods.prepare_periods(now)
+                while (whole := await periods.drop_whole_periods(now)) is not None:
+                    applied += whole
+                    if progress is not None and whole:
+                        progress(task.name, whole)
+            # what went in whole periods was past due too; counting it again would scan it for nothing
+            due = applied + await task.due(now)
             if not dry_run:
                 while True:
                     done = await task.apply(now, self._batch_size)
