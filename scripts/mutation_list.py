@@ -198,6 +198,17 @@ MUTATIONS: list[Mutation] = [
         ("tests/integration/test_tokens_at_rest.py",),
     ),
     Mutation(
+        "G4-restricted-subject-uploads",
+        "a subject who restricted processing can still upload (the image is decoded, re-encoded and stored)",
+        D + "domain/generation/uploads.py",
+        "            if await uow.restrictions.is_restricted(subject_id):"
+        "  # G4: decoding and storing it is processing\n"
+        '                raise ProcessingRestricted("your data may not be processed'
+        ' while the restriction is in place")\n',
+        "",
+        ("tests/e2e/test_restriction_at_every_port.py",),
+    ),
+    Mutation(
         "G12-revoked-token-still-cached",
         "signing out everywhere (or a password/email change) no longer clears this process's cache of checked tokens",
         D + "adapters/sql/repositories_identity.py",

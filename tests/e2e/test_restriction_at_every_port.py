@@ -13,6 +13,7 @@ from dreamina.bootstrap import Container
 from .consent_helpers import PAGE_VIEW
 from .data_rights_helpers import submit
 from .helpers import signed_in
+from .test_generation_api import png_bytes
 
 
 async def test_a_restriction_stops_every_outbound_path_until_it_is_lifted(
@@ -34,6 +35,11 @@ async def test_a_restriction_stops_every_outbound_path_until_it_is_lifted(
     assert analytics == {"recorded": 0, "dropped": 2, "reason": "processing_restricted"}
     checkout = await client.post("/v1/billing/checkout", headers=headers, json={"pack_id": "starter"})
     assert checkout.status_code == 403 and checkout.json()["code"] == "processing_restricted"
+    # an upload is processing too (decoded, re-encoded, stored): issue 16 found it still answered 201
+    files = {"file": ("a.png", png_bytes(), "image/png")}
+    upload = await client.post("/v1/uploads", headers=headers, files=files)
+    assert upload.status_code == 403 and upload.json()["code"] == "processing_restricted", upload.text
+    assert await stored_objects(container) == 0
     async with container.infra.uow() as uow:
         me = (await client.get("/v1/me", headers=headers)).json()
         assert [d.processor for d in await uow.disclosures.list_for_subject(uuid.UUID(me["id"]))] == []
@@ -46,3 +52,8 @@ async def test_a_restriction_stops_every_outbound_path_until_it_is_lifted(
     assert (await client.post("/v1/analytics/events", headers=headers, json=PAGE_VIEW)).json()["recorded"] == 2
     lifted = await client.post("/v1/generations", headers=headers, json={"kind": "image", "prompt": "a fox"})
     assert lifted.status_code == 202, lifted.text
+    assert (await client.post("/v1/uploads", headers=headers, files=files)).status_code == 201
+
+
+async def stored_objects(container: Container) -> int:
+    return len(await container.infra.object_store.list("uploads/"))

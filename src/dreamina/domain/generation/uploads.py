@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from uuid import UUID
 
-from dreamina.domain.generation.errors import ImageTooLarge, UnsupportedImage
+from dreamina.domain.generation.errors import ImageTooLarge, ProcessingRestricted, UnsupportedImage
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.domain.privacy.idempotency import KeptAnswer
 from dreamina.domain.privacy.standing import refuse_during_age_review
@@ -57,6 +57,8 @@ class ReferenceUploads:
             if answer is not None:
                 await answer.before(uow)
             await refuse_during_age_review(uow.accounts, subject_id)
+            if await uow.restrictions.is_restricted(subject_id):  # G4: decoding and storing it is processing
+                raise ProcessingRestricted("your data may not be processed while the restriction is in place")
         try:
             async with self._decoding:  # decoded pixels take memory: a burst of uploads waits, it does not pile up
                 clean = await asyncio.to_thread(self._sanitizer.sanitize, data)
