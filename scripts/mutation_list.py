@@ -209,6 +209,14 @@ MUTATIONS: list[Mutation] = [
         ("tests/e2e/test_restriction_at_every_port.py",),
     ),
     Mutation(
+        "section6-upload-deletion-keeps-the-image",
+        "deleting an upload removes its row but leaves the image in the object store",
+        D + "domain/generation/uploads.py",
+        "            await self._store.delete(upload.object_key)\n",
+        "",
+        ("tests/e2e/test_uploads_api.py",),
+    ),
+    Mutation(
         "G12-revoked-token-still-cached",
         "signing out everywhere (or a password/email change) no longer clears this process's cache of checked tokens",
         D + "adapters/sql/repositories_identity.py",

@@ -31,6 +31,26 @@ async def test_uploads_round_trip_and_delete(uow_factory: UnitOfWorkFactory) -> 
         assert await uow.uploads.get(first.id) is None
 
 
+async def test_uploads_page_newest_first_with_a_cursor(uow_factory: UnitOfWorkFactory) -> None:
+    subject = uuid.uuid4()
+    same_time = [make_upload(subject, AT + timedelta(seconds=5)) for _ in range(2)]
+    uploads = [make_upload(subject, AT + timedelta(seconds=n)) for n in range(3)] + same_time
+    async with uow_factory() as uow:
+        for upload in [*uploads, make_upload(uuid.uuid4(), AT + timedelta(seconds=9))]:
+            await uow.uploads.add(upload)
+        await uow.commit()
+    newest_first = sorted(uploads, key=lambda u: (u.created_at, u.id), reverse=True)
+    async with uow_factory() as uow:
+        page, more = await uow.uploads.page_for_subject(subject, 2, None)
+        assert (page, more) == (newest_first[:2], True)  # the same second: ordered by id
+        cursor = (page[-1].created_at, page[-1].id)
+        page, more = await uow.uploads.page_for_subject(subject, 2, cursor)
+        assert (page, more) == (newest_first[2:4], True)
+        page, more = await uow.uploads.page_for_subject(subject, 2, (page[-1].created_at, page[-1].id))
+        assert (page, more) == (newest_first[4:], False)
+        assert await uow.uploads.page_for_subject(uuid.uuid4(), 5, None) == ([], False)
+
+
 async def test_generations_round_trip_with_their_references_in_order(uow_factory: UnitOfWorkFactory) -> None:
     subject = uuid.uuid4()
     a, b = make_upload(subject), make_upload(subject)

@@ -192,6 +192,9 @@ async def _resource(scene: Scene, operation: tuple[str, str], parameter: str, ca
     elif parameter == "generation_id":
         created = await scene.client.post("/v1/generations", headers=owner, json=BODIES[("POST", "/v1/generations")])
         value = str(_ok(created, 202)["id"])
+    elif parameter == "upload_id":
+        files = {"file": ("ref.png", PNG, "image/png")}
+        value = str(_ok(await scene.client.post("/v1/uploads", headers=owner, files=files), 201)["id"])
     elif parameter == "ticket_id":
         queue = "privacy" if not template.startswith("/v1/admin/support/") else "billing"
         value = await _ticket(scene, queue, None if template.startswith("/v1/admin/") else owner)
@@ -283,7 +286,7 @@ async def call_for(scene: Scene, operation: tuple[str, str], caller: str, audien
         parameter = path.split("{", 1)[1].split("}", 1)[0]
         path = path.replace("{" + parameter + "}", await _resource(scene, operation, parameter, caller))
     kwargs: dict[str, Any] = {}
-    if template == "/v1/uploads":
+    if template == "/v1/uploads" and method == "POST":
         kwargs["files"] = {"file": ("ref.png", PNG, "image/png")}
     elif template == "/v1/support/tickets" and method == "POST":
         body = {"category": "billing", "subject": "Matrix", "message": "A ticket for the matrix test"}

@@ -142,6 +142,13 @@ class UploadRepository(Protocol):
 
     async def delete(self, upload_id: UUID) -> bool: ...
 
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, before: tuple[datetime, UUID] | None
+    ) -> tuple[list[Upload], bool]:
+        """The subject's uploads newest first, at most ``limit``, older than ``before`` (created_at, id) if given;
+        and whether there are more."""
+        ...
+
     async def list_for_subject(self, subject_id: UUID) -> list[Upload]:
         """The subject's uploads, oldest first."""
         ...

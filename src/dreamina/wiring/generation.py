@@ -171,7 +171,7 @@ def wire_generation(
             store=infra.object_store,
             sanitizer=PillowImageSanitizer(max_pixels=settings.max_upload_pixels),
             clock=infra.clock,
-            rules=UploadRules(max_bytes=settings.max_upload_bytes),
+            rules=UploadRules(max_bytes=settings.max_upload_bytes, url_ttl_seconds=settings.signed_url_ttl_seconds),
         ),
         generations=generations,
         runner=runner,

@@ -60,6 +60,17 @@ class InMemoryUploadRepository:
     async def delete(self, upload_id: UUID) -> bool:
         return self._table.delete(upload_id)
 
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, before: tuple[datetime, UUID] | None
+    ) -> tuple[list[Upload], bool]:
+        if before is not None:
+            check_time("before", before[0])
+        mine = [u for _, u in self._table.rows() if u.subject_id == subject_id]
+        if before is not None:
+            mine = [u for u in mine if (u.created_at, u.id) < (utc(before[0]), before[1])]
+        found = sorted(mine, key=lambda u: (u.created_at, u.id), reverse=True)
+        return found[:limit], len(found) > limit
+
     async def list_for_subject(self, subject_id: UUID) -> list[Upload]:
         found = [u for _, u in self._table.rows() if u.subject_id == subject_id]
         return sorted(found, key=lambda u: (u.created_at, u.id))

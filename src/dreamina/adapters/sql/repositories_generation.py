@@ -94,6 +94,15 @@ async def _lock_past_owner_retention(
     return rows
 
 
+def newest_first(statement: Any, created_at: Any, ident: Any, before: tuple[datetime, UUID] | None, limit: int) -> Any:
+    """Keyset paging, newest first: rows older than ``before`` (created_at, id), at most ``limit``."""
+    if before is not None:
+        at, last = before
+        check_time("before", at)
+        statement = statement.where(or_(created_at < at, and_(created_at == at, ident < last)))
+    return statement.order_by(created_at.desc(), ident.desc()).limit(limit)
+
+
 class SqlUploadRepository(SqlRepository):
     """:class:`~dreamina.ports.generation.UploadRepository` over ``uploads``."""
 
@@ -121,6 +130,14 @@ class SqlUploadRepository(SqlRepository):
 
     async def delete(self, upload_id: UUID) -> bool:
         return await self._write(delete(UploadRow).where(UploadRow.id == upload_id), conflict="upload in use") > 0
+
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, before: tuple[datetime, UUID] | None
+    ) -> tuple[list[Upload], bool]:
+        statement = select(self._table).where(UploadRow.subject_id == subject_id)
+        statement = newest_first(statement, UploadRow.created_at, UploadRow.id, before, limit + 1)
+        rows = [_upload(row) for row in await self._session.execute(statement)]
+        return rows[:limit], len(rows) > limit
 
     async def list_for_subject(self, subject_id: UUID) -> list[Upload]:
         statement = (
@@ -201,13 +218,7 @@ class SqlGenerationRepository(SqlRepository):
         self, subject_id: UUID, limit: int, before: tuple[datetime, UUID] | None
     ) -> GenerationPage:
         statement = select(self._table).where(GenerationRow.subject_id == subject_id)
-        if before is not None:
-            at, ident = before
-            check_time("before", at)
-            statement = statement.where(
-                or_(GenerationRow.created_at < at, and_(GenerationRow.created_at == at, GenerationRow.id < ident))
-            )
-        statement = statement.order_by(GenerationRow.created_at.desc(), GenerationRow.id.desc()).limit(limit + 1)
+        statement = newest_first(statement, GenerationRow.created_at, GenerationRow.id, before, limit + 1)
         rows = list(await self._session.execute(statement))
         more = len(rows) > limit
         rows = rows[:limit]

@@ -28,7 +28,7 @@ from dreamina.domain.generation.rules import (
     MAX_VIDEO_SECONDS,
     PAGE_SIZE_MAX,
 )
-from dreamina.domain.generation.uploads import ReferenceUploads
+from dreamina.domain.generation.uploads import ReferenceUploads, UploadInUse, UploadView
 from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.generation.views import GenerationView
 from dreamina.domain.identity.accounts import Principal
@@ -49,6 +49,27 @@ class UploadCreated(msgspec.Struct):
     height: int
     content_type: str
     bytes: int
+
+
+class UploadBody(msgspec.Struct):
+    id: UUID
+    width: int
+    height: int
+    content_type: str
+    bytes: int
+    created_at: datetime
+    url: str  # the stored, metadata-free image through a short-lived link
+    url_expires_at: datetime
+
+
+class UploadList(msgspec.Struct):
+    items: list[UploadBody]
+    next_cursor: str | None
+
+
+def _upload_out(view: UploadView) -> UploadBody:
+    u = view.upload
+    return UploadBody(u.id, u.width, u.height, u.content_type, u.bytes, u.created_at, view.url, view.url_expires_at)
 
 
 @dataclass
@@ -160,6 +181,43 @@ class UploadsController(Controller):
             effect=lambda answer: uploads.upload(principal.account_id, content, answer=answer),
         )
 
+    @get("/", dependencies=AUTH, security=SECURED, summary="Your uploads, newest first")
+    async def list_uploads(
+        self,
+        principal: NamedDependency[Principal],
+        uploads: NamedDependency[ReferenceUploads],
+        limit: Annotated[int, Parameter(ge=1, le=PAGE_SIZE_MAX)] = 20,
+        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    ) -> UploadList:
+        listing = await uploads.list(principal.account_id, limit, cursor)
+        return UploadList(items=[_upload_out(v) for v in listing.items], next_cursor=listing.next_cursor)
+
+    @get("/{upload_id:uuid}", dependencies=AUTH, security=SECURED, summary="One upload, with a short-lived link")
+    async def get_upload(
+        self,
+        upload_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        uploads: NamedDependency[ReferenceUploads],
+    ) -> UploadBody:
+        return _upload_out(await uploads.view(principal.account_id, upload_id))
+
+    @delete(
+        "/{upload_id:uuid}",
+        status_code=HTTP_204_NO_CONTENT,
+        dependencies=AUTH,
+        security=SECURED,
+        summary="Delete an upload (row and image)",
+    )
+    async def delete_upload(
+        self,
+        upload_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        uploads: NamedDependency[ReferenceUploads],
+    ) -> None:
+        """409 ``upload_in_use`` while a generation names it as its reference: deleting that generation deletes the
+        upload with it (the last one that uses it)."""
+        await uploads.delete(principal.account_id, upload_id)
+
 
 class GenerationsController(Controller):
     path = "/v1/generations"
@@ -264,7 +322,7 @@ async def signed_object(
 
 FACE = HttpFace(
     routes=[UploadsController, GenerationsController, signed_object],
-    problems={UnsupportedImage: 415, ImageTooLarge: 413, KindNotAvailable: 422},
+    problems={UnsupportedImage: 415, ImageTooLarge: 413, KindNotAvailable: 422, UploadInUse: 409},
     dependencies={
         "uploads": lambda c: c.generation.uploads,
         "generations": lambda c: c.generation.generations,
