@@ -217,6 +217,14 @@ MUTATIONS: list[Mutation] = [
         ("tests/e2e/test_uploads_api.py",),
     ),
     Mutation(
+        "section10-notice-period-unchecked",
+        "a new policy version may take effect with less than the minimum notice (35 minutes was accepted)",
+        D + "domain/consent/policy_changes.py",
+        "        if effective_at < self._clock.now() + self._min_notice:\n",
+        "        if effective_at < self._clock.now():\n",
+        ("tests/e2e/test_policy_change_and_staff.py",),
+    ),
+    Mutation(
         "G12-revoked-token-still-cached",
         "signing out everywhere (or a password/email change) no longer clears this process's cache of checked tokens",
         D + "adapters/sql/repositories_identity.py",

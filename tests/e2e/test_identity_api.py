@@ -73,11 +73,11 @@ async def test_only_the_version_in_effect_is_accepted_at_sign_up(client: AsyncTe
     assert isinstance(clock, MovableClock)
     old = (await client.get("/v1/privacy/policy")).json()
     text = shipped_policy_text().replace("Last updated: May 2026", "Last updated: January 2027") + "\n"
-    new = await container.consent.policy_changes.publish(text, clock.now() + timedelta(days=1))
+    new = await container.consent.policy_changes.publish(text, clock.now() + timedelta(days=30))
 
     early = await client.post("/v1/accounts", json=sign_up_body("early@example.com", accept_policy_version=2))
     assert early.status_code == 409 and early.json()["current_version"] == 1, early.text  # not in effect yet
-    clock.advance(timedelta(days=2))
+    clock.advance(timedelta(days=31))
     for named in (1, old["content_sha256"], "1"):
         stale = await client.post("/v1/accounts", json=sign_up_body("stale@example.com", accept_policy_version=named))
         assert stale.status_code == 409, (named, stale.text)

@@ -143,8 +143,8 @@ async def test_consent_given_under_an_old_policy_does_not_allow_analytics_under_
     assert isinstance(clock, MovableClock)
     consent = await client.put("/v1/consent", json={"functional": False, "analytics": True, "marketing": False})
     device = {"Cookie": consent.headers["set-cookie"].split(";")[0]}
-    await container.consent.policy_changes.publish(NEW_TEXT, clock.now() + timedelta(days=1))
-    clock.advance(timedelta(days=2))
+    await container.consent.policy_changes.publish(NEW_TEXT, clock.now() + timedelta(days=30))
+    clock.advance(timedelta(days=31))
     dropped = await client.post(
         "/v1/analytics/events", json={"events": [{"name": "page_view", "page": "/"}]}, headers=device
     )
@@ -172,7 +172,17 @@ async def test_publishing_checks_its_input(client: AsyncTestClient, container: C
         "/v1/admin/policy/versions", json={"text": NEW_TEXT, "effective_at": past}, headers=admin
     )
     assert response.status_code == 422 and response.json()["field"] == "effective_at"
-    future = (container.infra.clock.now() + timedelta(days=1)).isoformat()
+    # issue 16, finding 7: a 35-minute notice period was accepted; the least is DREAMINA_POLICY_NOTICE_MIN_DAYS (30)
+    for short in (timedelta(minutes=35), timedelta(days=29, hours=23)):
+        soon = (container.infra.clock.now() + short).isoformat()
+        refused = await client.post(
+            "/v1/admin/policy/versions", json={"text": NEW_TEXT, "effective_at": soon}, headers=admin
+        )
+        assert refused.status_code == 422 and refused.json()["field"] == "effective_at", refused.text
+        assert "30 days" in refused.json()["detail"]
+    async with container.infra.uow() as uow:
+        assert [p.version for p in await uow.policies.list()] == [1]  # nothing published by the refusals
+    future = (container.infra.clock.now() + timedelta(days=30)).isoformat()
     no_sections = await client.post(
         "/v1/admin/policy/versions", json={"text": "just words", "effective_at": future}, headers=admin
     )

@@ -71,7 +71,7 @@ async def test_notices_are_delivered_and_only_notified_subjects_accept_by_contin
         await _verified(client, delivered, "reader@example.com")
         admin = await _verified(client, delivered, "boss@example.com")
         await container.identity.staff.grant("boss@example.com", "admin")
-        effective = clock.now() + timedelta(days=14)
+        effective = clock.now() + timedelta(days=30)
         published = await client.post(
             "/v1/admin/policy/versions", json={"text": NEW_TEXT, "effective_at": effective.isoformat()}, headers=admin
         )
@@ -82,7 +82,7 @@ async def test_notices_are_delivered_and_only_notified_subjects_accept_by_contin
         assert all(published.json()["content_sha256"] in m.body for m in notices)
 
         await signed_in(client, "newcomer@example.com")
-        clock.advance(timedelta(days=15))
+        clock.advance(timedelta(days=31))
         for email, method in [("reader@example.com", "continued_use"), ("newcomer@example.com", "sign_up")]:
             token = await client.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
             headers = {"Authorization": f"Bearer {token.json()['access_token']}"}

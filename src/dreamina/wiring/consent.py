@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from dreamina.adapters.memory import consent as memory_consent
@@ -69,6 +70,7 @@ def wire_consent(infra: Infrastructure, overrides: Mapping[str, Any]) -> Consent
             keyrings=infra.keyrings,
             clock=infra.clock,
             policy_url=infra.settings.resolved_public_base_url + "/v1/privacy/policy",
+            min_notice=timedelta(days=infra.settings.policy_notice_min_days),
         ),
         contributes=Contributions(
             holders=(ConsentPersonalData(uow=infra.uow, vault=infra.vault, clock=infra.clock),),

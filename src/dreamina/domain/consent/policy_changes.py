@@ -32,6 +32,7 @@ from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 MAX_POLICY_CHARS = 200_000
 NOTICE_BATCH = 200
 RUNS_PER_PASS = 10
+MIN_NOTICE = timedelta(days=30)  # how long before a new version takes effect its notices must go out
 QUIET_FOR = timedelta(minutes=10)  # how long a subject found with nothing due is not looked up again
 DATES_FOR = timedelta(minutes=1)  # how long the versions' effective dates are reused
 MAX_QUIET = 100_000  # subjects remembered per process (least recently seen forgotten first)
@@ -61,6 +62,7 @@ class PolicyChanges:
         clock: Clock,
         policy_url: str,
         batch_size: int = NOTICE_BATCH,
+        min_notice: timedelta = MIN_NOTICE,
     ) -> None:
         self._uow = uow
         self._catalogue = catalogue
@@ -69,6 +71,7 @@ class PolicyChanges:
         self._clock = clock
         self._policy_url = policy_url
         self._batch = batch_size
+        self._min_notice = min_notice
         self._dates: tuple[datetime, list[tuple[int, datetime]]] | None = None  # (read at, [(version, effective)])
         self._quiet: OrderedDict[uuid.UUID, tuple[int, datetime]] = OrderedDict()  # subject -> (version, checked)
 
@@ -78,8 +81,9 @@ class PolicyChanges:
             raise InvalidInput(f"text must be 1 to {MAX_POLICY_CHARS} characters without NUL", field="text")
         if effective_at.tzinfo is None:
             raise InvalidInput("effective_at needs a time zone", field="effective_at")
-        if effective_at < self._clock.now():
-            raise InvalidInput("effective_at must not be in the past", field="effective_at")
+        if effective_at < self._clock.now() + self._min_notice:
+            days = self._min_notice / timedelta(days=1)
+            raise InvalidInput(f"effective_at must leave subjects at least {days:g} days' notice", field="effective_at")
         versions = await self._catalogue.versions()
         self._dates = None  # this process sees the new version's date at once
         number = max((v.version for v in versions), default=0) + 1
