@@ -28,6 +28,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("PATCH", "/v1/me"): SUBJECT,
     ("GET", "/v1/privacy/policy"): PUBLIC,
     ("GET", "/v1/privacy/policy/versions"): PUBLIC,
+    ("GET", "/v1/privacy/policy/versions/{version}"): PUBLIC,
     ("GET", "/v1/privacy/processors"): PUBLIC,
     ("GET", "/.well-known/gpc.json"): PUBLIC,
     ("GET", "/v1/consent"): PUBLIC,

@@ -227,3 +227,36 @@ async def test_the_subject_sees_every_one_of_their_disclosures(client: AsyncTest
         ]
     processors = (await client.get("/v1/privacy/processors")).json()["processors"]
     assert "analytics" not in {p["id"] for p in processors}  # in-house analytics is no processor
+
+
+async def test_an_upcoming_version_is_readable_from_the_moment_it_is_published(
+    client: AsyncTestClient, container: Container
+) -> None:
+    """Issue 16, finding 7: the notice links to a version that answered 404 until it took effect."""
+    clock = container.infra.clock
+    mailer = container.infra.mailer
+    assert isinstance(clock, MovableClock) and isinstance(mailer, InMemoryMailer)
+    await signed_in(client, "reader@example.com")
+    admin = await _staff(client, container, "admin3@example.com", "admin")
+    effective = clock.now() + timedelta(days=30)
+    published = await client.post(
+        "/v1/admin/policy/versions", json={"text": NEW_TEXT, "effective_at": effective.isoformat()}, headers=admin
+    )
+    assert published.status_code == 201, published.text
+    upcoming = await client.get("/v1/privacy/policy/versions/2")
+    assert upcoming.status_code == 200, upcoming.text
+    body = upcoming.json()
+    assert (body["version"], body["in_effect"], body["text"]) == (2, False, NEW_TEXT)
+    assert body["content_sha256"] == published.json()["content_sha256"] and body["sections"]
+    assert (await client.get("/v1/privacy/policy")).json()["version"] == 1  # still the one in effect
+    assert (await client.get("/v1/privacy/policy/versions/1")).json()["in_effect"] is True
+    missing = await client.get("/v1/privacy/policy/versions/99")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+    await container.consent.policy_changes.send_due_notices()
+    notice = next(m for m in mailer.sent if m.to == "reader@example.com" and m.kind == "policy_change")
+    assert "/v1/privacy/policy/versions/2" in notice.body  # the link answers now, not only once it applies
+
+    clock.advance(timedelta(days=31))
+    assert (await client.get("/v1/privacy/policy/versions/2")).json()["in_effect"] is True
+    assert (await client.get("/v1/privacy/policy")).json()["version"] == 2

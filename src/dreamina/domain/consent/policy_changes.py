@@ -188,7 +188,7 @@ class PolicyChanges:
             subject=f"We are updating our privacy policy (version {policy.version}, effective {when})",
             body=(
                 f"Our privacy policy changes on {when}. You can read the new version (version {policy.version}, "
-                f"SHA-256 {policy.content_sha256}) at {self._policy_url}.\n\n"
+                f"SHA-256 {policy.content_sha256}) at {self._policy_url}/versions/{policy.version}.\n\n"
                 f"If you keep using Dreamina after {when}, you accept the new version; your cookie and analytics "
                 "choices stay as you set them and you can change them, object to processing or delete your "
                 "account at any time.\n"

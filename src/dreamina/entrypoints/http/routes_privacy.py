@@ -7,6 +7,7 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
+from litestar.params import FromPath
 
 from dreamina.domain.consent.policy_versions import PolicyCatalogue
 from dreamina.domain.privacy.datamap import DataMap
@@ -17,6 +18,7 @@ from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.schemas import (
     Health,
     PolicyBody,
+    PolicyVersionBody,
     PolicyVersionList,
     PolicyVersionSummary,
     ProcessorBody,
@@ -70,6 +72,27 @@ class PrivacyController(Controller):
         listing = await policies.listing()
         current = listing.current_version
         return PolicyVersionList(current_version=current, versions=[_summary(v, current) for v in listing.versions])
+
+    @get(
+        "/policy/versions/{version:int}",
+        summary="One published version of the privacy policy, in effect or upcoming",
+        responses=problem_responses(404),
+    )
+    async def version(self, version: FromPath[int], policies: NamedDependency[PolicyCatalogue]) -> PolicyVersionBody:
+        """Readable from the moment it is published, so a notice can link to a change before it takes effect."""
+        p = await policies.version(version)
+        current = (await policies.listing()).current_version
+        return PolicyVersionBody(
+            version=p.version,
+            content_sha256=p.content_sha256,
+            last_updated=p.last_updated,
+            last_updated_label=last_updated_label(p.text),
+            effective_at=p.effective_at,
+            published_at=p.published_at,
+            in_effect=current is not None and p.version <= current,
+            sections=[SectionBody(number=s.number, title=s.title, body=s.body) for s in p.sections],
+            text=p.text,
+        )
 
     @get("/processors", summary="The public record of processors, generated from the data map")
     async def processors(self, data_map: NamedDependency[DataMap]) -> ProcessorList:

@@ -149,6 +149,18 @@ class PolicyBody(msgspec.Struct):
     retention_schedule: list[RetentionScheduleEntryBody]
 
 
+class PolicyVersionBody(msgspec.Struct):
+    version: int
+    content_sha256: str
+    last_updated: date
+    last_updated_label: str | None
+    effective_at: datetime
+    published_at: datetime
+    in_effect: bool  # False: published, taking effect at effective_at
+    sections: list[SectionBody]
+    text: str
+
+
 class PolicyVersionList(msgspec.Struct):
     current_version: int | None
     versions: list[PolicyVersionSummary]
