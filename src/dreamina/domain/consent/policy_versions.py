@@ -75,14 +75,14 @@ class PolicyCatalogue:
             raise NotFound("no privacy policy is in effect")
         return policy
 
-    async def version(self, number: int) -> PolicyVersion:
-        """One published version, in effect or not yet: readable from the moment it is published (its notice links
-        here), so subjects can read a change before it applies to them."""
+    async def version(self, number: int) -> tuple[PolicyVersion, bool]:
+        """One published version and whether it has taken effect: readable from the moment it is published (its
+        notice links here), so subjects can read a change before it applies to them."""
         async with self._uow() as uow:
             policy = await uow.policies.get(number)
         if policy is None:
             raise NotFound(f"no privacy policy version {number} has been published")
-        return policy
+        return policy, policy.in_effect(self._clock.now())
 
     async def versions(self) -> list[PolicyVersion]:
         async with self._uow() as uow:

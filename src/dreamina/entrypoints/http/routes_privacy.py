@@ -3,6 +3,8 @@ the health check."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
@@ -41,6 +43,20 @@ def _summary(p: PolicyVersion, current: int | None) -> PolicyVersionSummary:
     )
 
 
+def _text_fields(p: PolicyVersion) -> dict[str, Any]:
+    """What every body showing one version's text carries."""
+    return {
+        "version": p.version,
+        "content_sha256": p.content_sha256,
+        "last_updated": p.last_updated,
+        "last_updated_label": last_updated_label(p.text),
+        "effective_at": p.effective_at,
+        "published_at": p.published_at,
+        "sections": [SectionBody(number=s.number, title=s.title, body=s.body) for s in p.sections],
+        "text": p.text,
+    }
+
+
 class PrivacyController(Controller):
     path = "/v1/privacy"
     tags = ["privacy"]
@@ -53,16 +69,8 @@ class PrivacyController(Controller):
     async def policy(
         self, policies: NamedDependency[PolicyCatalogue], data_map: NamedDependency[DataMap]
     ) -> PolicyBody:
-        p = await policies.current()
         return PolicyBody(
-            version=p.version,
-            content_sha256=p.content_sha256,
-            last_updated=p.last_updated,
-            last_updated_label=last_updated_label(p.text),
-            effective_at=p.effective_at,
-            published_at=p.published_at,
-            sections=[SectionBody(number=s.number, title=s.title, body=s.body) for s in p.sections],
-            text=p.text,
+            **_text_fields(await policies.current()),
             data_map=data_map.as_dict(),
             retention_schedule=msgspec.convert(schedule_as_dicts(data_map.schedule), list[RetentionScheduleEntryBody]),
         )
@@ -80,19 +88,8 @@ class PrivacyController(Controller):
     )
     async def version(self, version: FromPath[int], policies: NamedDependency[PolicyCatalogue]) -> PolicyVersionBody:
         """Readable from the moment it is published, so a notice can link to a change before it takes effect."""
-        p = await policies.version(version)
-        current = (await policies.listing()).current_version
-        return PolicyVersionBody(
-            version=p.version,
-            content_sha256=p.content_sha256,
-            last_updated=p.last_updated,
-            last_updated_label=last_updated_label(p.text),
-            effective_at=p.effective_at,
-            published_at=p.published_at,
-            in_effect=current is not None and p.version <= current,
-            sections=[SectionBody(number=s.number, title=s.title, body=s.body) for s in p.sections],
-            text=p.text,
-        )
+        policy, in_effect = await policies.version(version)
+        return PolicyVersionBody(**_text_fields(policy), in_effect=in_effect)
 
     @get("/processors", summary="The public record of processors, generated from the data map")
     async def processors(self, data_map: NamedDependency[DataMap]) -> ProcessorList:
