@@ -29,7 +29,7 @@ from dreamina.wiring.generation import GenerationModule
 from dreamina.wiring.identity import IdentityModule
 from dreamina.wiring.infrastructure import Infrastructure, sql_repositories, wire_infrastructure
 from dreamina.wiring.kit import Contributions, DeadlineMonitor, Hook, ModuleParts
-from dreamina.wiring.privacy import PrivacyKernel, data_map_of
+from dreamina.wiring.privacy import PrivacyKernel, data_map_of, processors_in_use
 from dreamina.wiring.support import SupportModule
 
 MODULES: tuple[ModuleParts, ...] = (
@@ -123,6 +123,14 @@ class Container:
             last_updated=INITIAL_LAST_UPDATED,
             effective_at=INITIAL_EFFECTIVE_AT,
         )
+        if not self.settings.privacy_contact_email.strip():  # embedded only: production refuses to start without
+            from dreamina.adapters.logs import get_logger
+
+            get_logger("dreamina.policy").warning(
+                "privacy_contact_not_configured",
+                setting="DREAMINA_PRIVACY_CONTACT_EMAIL",
+                served="the development stand-in at the reserved .invalid domain, which never delivers",
+            )
         await self.lifecycle.start()
 
     async def aclose(self) -> None:
@@ -150,7 +158,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         ],
         erasers={**generation_module.erasers, **(overrides.get("processor_erasers") or {})},
         corrections=identity_module.corrections,
-        data_map=data_map,
+        data_map=data_map,  # every declared processor: an access report names past recipients too
     )
     children_module = children.wire_children(
         infra, generations=generation_module.stopper, erasure=data_rights_module.child_erasure
@@ -191,7 +199,11 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         settings=settings,
         infra=infra,
         privacy=PrivacyKernel(
-            data_map=data_map,
+            data_map=data_map.configured(
+                processors_in_use(
+                    settings, [*generation_module.processors.values(), billing_module.processor.processor]
+                )
+            ),
             retention=sweep,
             disclosures=DisclosureHistory(infra.uow),
             kept_answers=KeptAnswers(infra.uow, infra.clock),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,8 @@ from typing import Literal
 import msgspec
 
 PREFIX = "DREAMINA_"
+DEV_PRIVACY_CONTACT = "privacy@dreamina.invalid"  # embedded profile's stand-in: `.invalid` never delivers (RFC 2606)
+_ADDRESS = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z0-9-]{2,63}")
 
 
 class SettingsError(ValueError):
@@ -42,6 +45,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     master_key_file: Path | None = None  # embedded: <data_dir>/master.key, created on first run
     mail_outbox: Path | None = None  # default: <data_dir>/outbox
     mail_from: str = "Dreamina <no-reply@dreamina-ai.pro>"
+    privacy_contact_email: str = ""  # the policy's contact (sections 7, 11); production: required
     public_base_url: str = ""  # default: http://<host>:<port>
     token_ttl_seconds: int = 7 * 24 * 3600
     policy_notice_min_days: int = 30  # the least notice a new policy version gives before it takes effect
@@ -118,6 +122,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def resolved_mail_outbox(self) -> Path:
         return self.mail_outbox or self.data_dir / "outbox"
+
+    @property
+    def resolved_privacy_contact_email(self) -> str:
+        """The address the served policy names (the marked development stand-in when none is configured)."""
+        return self.privacy_contact_email.strip() or DEV_PRIVACY_CONTACT
 
     @property
     def resolved_public_base_url(self) -> str:
@@ -241,6 +250,7 @@ def _check(s: Settings) -> None:
     if s.video_provider == "runway" and not s.runway_api_key:
         raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
     _check_billing(s)
+    _check_privacy_contact(s)
     cors_origins(s)
     trusted_proxy_networks(s)
     _check_retention(s)
@@ -261,6 +271,11 @@ def _check(s: Settings) -> None:
         if s.mail_backend != "smtp":  # the outbox keeps addresses and one-time codes in files
             raise SettingsError(
                 "the production profile requires DREAMINA_MAIL_BACKEND=smtp (the outbox folder is embedded-only)"
+            )
+        if s.resolved_privacy_contact_email == DEV_PRIVACY_CONTACT:  # the policy would name a placeholder
+            raise SettingsError(
+                "the production profile requires DREAMINA_PRIVACY_CONTACT_EMAIL (the address the privacy policy "
+                f"names in sections 7 and 11; {DEV_PRIVACY_CONTACT} is the embedded profile's stand-in)"
             )
 
 
@@ -352,6 +367,14 @@ def _check_billing(s: Settings) -> None:
     if s.payments == "stripe" and not (s.stripe_secret_key and s.stripe_webhook_secret):
         raise SettingsError(
             "DREAMINA_PAYMENTS=stripe requires DREAMINA_STRIPE_SECRET_KEY and DREAMINA_STRIPE_WEBHOOK_SECRET"
+        )
+
+
+def _check_privacy_contact(s: Settings) -> None:
+    address = s.privacy_contact_email.strip()
+    if address and (len(address) > 254 or not _ADDRESS.fullmatch(address)):
+        raise SettingsError(
+            "DREAMINA_PRIVACY_CONTACT_EMAIL must be one email address (name@domain.tld), the policy's contact"
         )
 
 

@@ -246,7 +246,7 @@ async def test_an_upcoming_version_is_readable_from_the_moment_it_is_published(
     upcoming = await client.get("/v1/privacy/policy/versions/2")
     assert upcoming.status_code == 200, upcoming.text
     body = upcoming.json()
-    assert (body["version"], body["in_effect"], body["text"]) == (2, False, NEW_TEXT)
+    assert (body["version"], body["in_effect"], body["template"]) == (2, False, NEW_TEXT)
     assert body["content_sha256"] == published.json()["content_sha256"] and body["sections"]
     assert (await client.get("/v1/privacy/policy")).json()["version"] == 1  # still the one in effect
     assert (await client.get("/v1/privacy/policy/versions/1")).json()["in_effect"] is True

@@ -1,19 +1,13 @@
-"""The policy is served as versioned data; the processor record is generated from the data map; health works."""
+"""The policy is served as versioned data; health works. (The processor record: test_policy_facts.py.)"""
 
 from __future__ import annotations
 
 import hashlib
-import importlib
-import pkgutil
 from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
-from dreamina.adapters import providers
-from dreamina.adapters.payments.stripe_processor import StripePaymentProcessor
 from dreamina.bootstrap import Container, declared_data_map
-from dreamina.domain.privacy.vocabulary import Purpose
-from dreamina.ports.generation import ProviderCapabilities
 
 DATA_MAP = declared_data_map()
 
@@ -30,9 +24,9 @@ async def test_current_policy_is_version_1_with_its_hash_and_sections(client: As
     text = PACKAGED_POLICY.read_text(encoding="utf-8")
     assert policy["version"] == 1
     assert policy["content_sha256"] == hashlib.sha256(text.encode()).hexdigest()
-    assert policy["text"] == text
+    assert policy["template"] == text  # what the hash covers; "text" is it with its slots filled (test_policy_facts)
     assert policy["last_updated"] == "2026-05-01"
-    assert policy["last_updated_label"] == "May 2026"
+    assert policy["last_updated_label"] == "1 May 2026"
     assert [s["number"] for s in policy["sections"]] == list(range(1, 12))
     assert policy["sections"][6]["title"] == "Your Rights"
     assert "object to or restrict" in policy["sections"][6]["body"]
@@ -53,46 +47,6 @@ async def test_start_up_is_idempotent(client: AsyncTestClient, container: Contai
     await container.start()
     await container.start()
     assert len(await container.consent.policies.versions()) == 1
-
-
-async def test_processor_record_is_generated_from_the_data_map(client: AsyncTestClient) -> None:
-    processors = {p["id"]: p for p in (await client.get("/v1/privacy/processors")).json()["processors"]}
-    assert set(processors) == {p.id for p in DATA_MAP.processors}
-    # Hosting holds everything we store; Stripe receives the email (account) only so far.
-    assert set(processors["hosting"]["categories"]) >= {"account", "content", "technical"}
-    assert processors["stripe"]["categories"] == ["account", "payment"]
-    assert processors["openai"]["categories"] == ["content"]
-    for record in processors.values():
-        assert record["location"] and record["retention"] and record["purposes"]
-
-
-def _processors_adapters_send_to() -> dict[str, str]:
-    """Every processor an adapter of this repository hands personal data to, and the adapter that does: each model
-    provider (found by walking ``adapters/providers``, so a new one is included) and the payment processor."""
-    found: dict[str, str] = {}
-    for info in pkgutil.iter_modules(providers.__path__):
-        module = importlib.import_module(f"{providers.__name__}.{info.name}")
-        for name, value in vars(module).items():
-            capabilities = getattr(value, "capabilities", None)
-            if isinstance(value, type) and isinstance(capabilities, ProviderCapabilities) and capabilities.processor:
-                found[capabilities.processor] = f"{module.__name__}.{name}"
-    assert StripePaymentProcessor.processor is not None
-    found[StripePaymentProcessor.processor] = StripePaymentProcessor.__qualname__
-    return found
-
-
-async def test_every_processor_an_adapter_sends_data_to_is_in_the_public_record(client: AsyncTestClient) -> None:
-    """Section 5: the record is generated from the data map, so it can only be as complete as the map; this checks
-    it against what the code actually sends data to (a provider dropped from the map while its adapter still runs
-    would otherwise vanish from both sides at once)."""
-    sent_to = _processors_adapters_send_to()
-    assert {"openai", "replicate", "runway", "stripe"} <= set(sent_to)  # the walk itself found the adapters
-    record = {p["id"]: p for p in (await client.get("/v1/privacy/processors")).json()["processors"]}
-    assert {processor: adapter for processor, adapter in sent_to.items() if processor not in record} == {}
-    for processor in set(sent_to) - {"stripe"}:
-        assert "content" in record[processor]["categories"], processor  # prompts and reference images
-        assert Purpose.GENERATION.value in record[processor]["purposes"], processor
-    assert "account" in record["stripe"]["categories"]  # the email sent to create the customer
 
 
 async def test_health_and_schema(client: AsyncTestClient) -> None:

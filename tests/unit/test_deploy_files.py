@@ -20,6 +20,7 @@ FILLED = {  # what an operator puts in deploy/.env (env.example names each)
     "DREAMINA_MASTER_KEY": "A" * 43 + "=",
     "DREAMINA_STRIPE_SECRET_KEY": "sk_test_123",
     "DREAMINA_STRIPE_WEBHOOK_SECRET": "whsec_123",
+    "DREAMINA_PRIVACY_CONTACT_EMAIL": "privacy@dreamina.example",
 }
 _VARIABLE = re.compile(r"\$\{(\w+)(?::([?-])([^}]*))?\}")
 

@@ -63,6 +63,7 @@ PRODUCTION = {
     "DREAMINA_STRIPE_WEBHOOK_SECRET": "whsec_secret",
     "DREAMINA_MAIL_BACKEND": "smtp",
     "DREAMINA_SMTP_HOST": "smtp.example.com",
+    "DREAMINA_PRIVACY_CONTACT_EMAIL": "privacy@dreamina.example",
 }
 
 
@@ -86,6 +87,9 @@ def test_production_profile_and_masked_description() -> None:
         ({"DREAMINA_MASTER_KEY": None}, "DREAMINA_MASTER_KEY"),
         # failpoints kill the process on purpose (tests of a kill inside a step)
         ({"DREAMINA_FAILPOINTS": "mail.after_send"}, "DREAMINA_FAILPOINTS"),
+        # the policy's contact line (section 11) would show the development placeholder (issue 16, finding 6)
+        ({"DREAMINA_PRIVACY_CONTACT_EMAIL": None}, "DREAMINA_PRIVACY_CONTACT_EMAIL"),
+        ({"DREAMINA_PRIVACY_CONTACT_EMAIL": "privacy@dreamina.invalid"}, "DREAMINA_PRIVACY_CONTACT_EMAIL"),
     ],
 )
 def test_production_refuses_unsafe_settings_naming_them(unsafe: dict[str, str | None], named: str) -> None:
@@ -195,3 +199,15 @@ def test_serve_workers_is_refused_in_the_embedded_profile_before_anything_starts
     refused = json.loads(line)
     assert refused["event"] == "startup_refused" and "serve --workers" in refused["error"]
     assert not (tmp_path / "data").exists()  # refused before it made its data directory or touched a database
+
+
+def test_the_privacy_contact_has_a_marked_development_default_and_must_be_an_address() -> None:
+    """Issue 16, finding 6: the policy names a real contact; the embedded profile's stand-in says it is one."""
+    assert load_settings({}).resolved_privacy_contact_email == "privacy@dreamina.invalid"
+    assert load_settings({}).privacy_contact_email == ""
+    configured = load_settings({"DREAMINA_PRIVACY_CONTACT_EMAIL": " dpo@dreamina.example "})
+    assert configured.resolved_privacy_contact_email == "dpo@dreamina.example"
+    assert load_settings(PRODUCTION).resolved_privacy_contact_email == "privacy@dreamina.example"
+    for bad in ("privacy", "@dreamina.example", "dpo@", "dpo@localhost", "a b@dreamina.example", "x@y.example\nBcc: z"):
+        with pytest.raises(SettingsError, match="DREAMINA_PRIVACY_CONTACT_EMAIL"):
+            load_settings({"DREAMINA_PRIVACY_CONTACT_EMAIL": bad})

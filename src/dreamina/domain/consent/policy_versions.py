@@ -12,7 +12,7 @@ from dreamina.ports.policy import NoticeRunStatus, PolicyNoticeRun
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 INITIAL_VERSION = 1
-INITIAL_LAST_UPDATED = date(2026, 5, 1)  # the shipped text says "Last updated: May 2026"
+INITIAL_LAST_UPDATED = date(2026, 5, 1)  # the company document's "May 2026"; served as "Last updated: 1 May 2026"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +22,14 @@ class PolicyListing:
 
 
 class PolicyCatalogue:
-    """Reads and publishes policy versions. Text is immutable once published: a change is a new version."""
+    """Reads and publishes policy versions. Text is immutable once published: a change is a new version.
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    ``contact`` is the operator's privacy contact: every version is served with it (``PolicyVersion.served``)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, *, contact: str) -> None:
         self._uow = uow
         self._clock = clock
+        self.contact = contact
 
     async def ensure_published(
         self, *, version: int, text: str, last_updated: date, effective_at: datetime, notify: bool = False

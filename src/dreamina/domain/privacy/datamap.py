@@ -10,8 +10,8 @@ with :meth:`DataMap.compose`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from dreamina.domain.privacy.schedule import (
     LEGAL_RECORD_DAYS,
@@ -102,6 +102,7 @@ class ProcessorDeclaration:
     retention: str
     purposes: tuple[Purpose, ...]
     receives_all_stored_data: bool = False  # hosting: it holds every store we declare
+    receives_stored_objects: bool = False  # an object store: it holds every object prefix we declare
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +157,45 @@ class DataMap:
                 if decl.personal and (processor.receives_all_stored_data or processor.id in decl.processors):
                     found.add(decl.category)
         for prefix in self.object_prefixes:
-            if processor.receives_all_stored_data or processor.id in prefix.processors:
+            if (
+                processor.receives_all_stored_data
+                or processor.receives_stored_objects
+                or processor.id in prefix.processors
+            ):
                 found.add(prefix.category)
         return sorted(c.value for c in found)
+
+    def configured(self, in_use: Collection[str]) -> DataMap:
+        """The map of one configuration: only the processors it hands data to (``in_use``), named as recipients
+        only where they are, so the public record and every field's ``processors`` say the same (section 5)."""
+        unknown = sorted(set(in_use) - {p.id for p in self.processors})
+        if unknown:
+            raise ValueError(f"undeclared processor: {', '.join(unknown)}")
+
+        def kept(processors: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(p for p in processors if p in in_use)
+
+        stores = {
+            name: replace(s, fields={n: replace(f, processors=kept(f.processors)) for n, f in s.fields.items()})
+            for name, s in self.stores.items()
+        }
+        prefixes = tuple(replace(p, processors=kept(p.processors)) for p in self.object_prefixes)
+        return DataMap(stores, prefixes, tuple(p for p in self.processors if p.id in in_use), self.schedule)
+
+    def analytics_record(self) -> dict[str, object]:
+        """Where analytics data is kept and for how long, from the declarations: the stores holding fields kept for
+        analytics, their retention, and which listed processor other than our hosting receives them (none)."""
+        fields = [
+            (s.name, f)
+            for s in self.stores.values()
+            for f in s.fields.values()
+            if f.personal and Purpose.ANALYTICS in f.purposes
+        ]
+        return {
+            "stores": sorted({name for name, _ in fields}),
+            "retention": sorted({f.retention.description for _, f in fields}),
+            "processors": sorted({p for _, f in fields for p in f.processors}),
+        }
 
     def processor_record(self) -> list[dict[str, object]]:
         """The public record of processors, generated from the declarations (G10)."""

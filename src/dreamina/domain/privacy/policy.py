@@ -1,4 +1,10 @@
-"""The privacy policy as versioned data (policy section 10): text, content hash, sections, dates."""
+"""The privacy policy as versioned data (policy section 10): text, content hash, sections, dates.
+
+A published version's text is a *template*: what ``content_sha256`` covers and acceptances pin (G11), never changed.
+It is served with two facts filled in (:func:`render`): the operator's privacy contact (the ``{privacy_contact}`` slot)
+and the version's own date on its "Last updated" line. The contact is a fact served beside the text, not a term of
+it: configuring or changing it changes no version's hash, so every acceptance keeps naming the text it accepted.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 _SECTION = re.compile(r"^(\d+)\.\s+(.+?)\s*$")
-_LAST_UPDATED = re.compile(r"^Last updated:\s*(.+?)\s*$", re.MULTILINE)
+_LAST_UPDATED = re.compile(r"^Last updated:[^\n]*$", re.MULTILINE)
+CONTACT_SLOT = "{privacy_contact}"
+# The company document (version 1, pinned by its hash) spells its contact slots in words: section 11's address is
+# the placeholder its source page left ("[email protected]") and section 7 points at "the address below".
+WORDED_SLOTS = (
+    ("[email protected]", CONTACT_SLOT),
+    ("contact us at the address below", f"contact us at the address below ({CONTACT_SLOT})"),
+)
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 
 
 def content_sha256(text: str) -> str:
@@ -41,10 +58,25 @@ def split_sections(text: str) -> list[PolicySection]:
     return sections
 
 
-def last_updated_label(text: str) -> str | None:
-    """The "Last updated" line as the document states it (e.g. "May 2026")."""
-    match = _LAST_UPDATED.search(text)
-    return match.group(1) if match else None
+def last_updated_label(day: date) -> str:
+    """How the served text states a version's date ("1 May 2026"), whatever the locale."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def render(template: str, *, contact: str, last_updated: date) -> str:
+    """The text as served: the contact in every contact slot, and the version's date on its "Last updated" line
+    (added under the title, or first, when the template has none), so the line and ``last_updated`` never differ."""
+    text = template
+    for worded, slot in WORDED_SLOTS:
+        text = text.replace(worded, slot)
+    text = text.replace(CONTACT_SLOT, contact)
+    line = f"Last updated: {last_updated_label(last_updated)}"
+    if _LAST_UPDATED.search(text):
+        return _LAST_UPDATED.sub(lambda _: line, text)
+    title, newline, rest = text.partition("\n")
+    if title.strip() and not _SECTION.match(title):
+        return f"{title}\n{line}{newline}{rest}"
+    return f"{line}\n{text}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +93,10 @@ class PolicyVersion:
     @property
     def sections(self) -> list[PolicySection]:
         return split_sections(self.text)
+
+    def served(self, contact: str) -> str:
+        """The text subjects read: this version's template with its facts filled in (see :func:`render`)."""
+        return render(self.text, contact=contact, last_updated=self.last_updated)
 
     def in_effect(self, now: datetime) -> bool:
         return self.effective_at <= now

@@ -1,4 +1,5 @@
-"""The processors we share personal data with (policy section 5): the public record of processing names them."""
+"""The processors we may share personal data with (policy section 5). The public record of processing names those the
+configuration hands data to (the root picks them, ``wiring/privacy.py``), and says that analytics is first-party."""
 
 from __future__ import annotations
 
@@ -14,6 +15,15 @@ PROCESSORS: tuple[ProcessorDeclaration, ...] = (
         retention="as declared for each stored field; backups kept 35 days",
         purposes=(Purpose.SERVICE,),
         receives_all_stored_data=True,
+    ),
+    ProcessorDeclaration(
+        id="object_storage",
+        name="S3-compatible object storage",
+        role="infrastructure: stores uploads, generated outputs and exports on our behalf",
+        location="EU (Frankfurt)",
+        retention="each object as declared for its prefix (deleted with it; bucket lifecycle rules as a backstop)",
+        purposes=(Purpose.SERVICE,),
+        receives_stored_objects=True,
     ),
     ProcessorDeclaration(
         id="email_delivery",
@@ -58,3 +68,13 @@ PROCESSORS: tuple[ProcessorDeclaration, ...] = (
 )
 
 MODEL_PROVIDERS = ("openai", "replicate", "runway")
+HOSTING = "hosting"  # the production profile's servers and database
+OBJECT_STORAGE = "object_storage"  # DREAMINA_OBJECT_STORE=s3
+EMAIL_DELIVERY = "email_delivery"  # DREAMINA_MAIL_BACKEND=smtp
+
+ANALYTICS_STATEMENT = (
+    "Analytics is first-party: this service records the events itself and keeps them in its own database (on the "
+    "hosting provider's servers when one is listed, like every record). No analytics vendor or other third party "
+    "receives them: the 'analytics vendors' of section 5 are none. Events are kept only with analytics consent, "
+    "without IP address, user agent or account id, under a pseudonym that changes every day."
+)

@@ -13,11 +13,13 @@ from litestar.params import FromPath
 
 from dreamina.domain.consent.policy_versions import PolicyCatalogue
 from dreamina.domain.privacy.datamap import DataMap
-from dreamina.domain.privacy.policy import PolicyVersion, last_updated_label
+from dreamina.domain.privacy.policy import PolicyVersion, last_updated_label, split_sections
+from dreamina.domain.privacy.processors import ANALYTICS_STATEMENT
 from dreamina.domain.privacy.schedule import schedule_as_dicts
 from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.schemas import (
+    AnalyticsStatementBody,
     Health,
     PolicyBody,
     PolicyVersionBody,
@@ -43,17 +45,21 @@ def _summary(p: PolicyVersion, current: int | None) -> PolicyVersionSummary:
     )
 
 
-def _text_fields(p: PolicyVersion) -> dict[str, Any]:
-    """What every body showing one version's text carries."""
+def _text_fields(p: PolicyVersion, contact: str) -> dict[str, Any]:
+    """What every body showing one version's text carries: the text as served (the template with the contact and
+    the version's date filled in), the template its hash covers, and the contact beside it."""
+    text = p.served(contact)
     return {
         "version": p.version,
         "content_sha256": p.content_sha256,
         "last_updated": p.last_updated,
-        "last_updated_label": last_updated_label(p.text),
+        "last_updated_label": last_updated_label(p.last_updated),
         "effective_at": p.effective_at,
         "published_at": p.published_at,
-        "sections": [SectionBody(number=s.number, title=s.title, body=s.body) for s in p.sections],
-        "text": p.text,
+        "privacy_contact": contact,
+        "sections": [SectionBody(number=s.number, title=s.title, body=s.body) for s in split_sections(text)],
+        "text": text,
+        "template": p.text,
     }
 
 
@@ -70,7 +76,7 @@ class PrivacyController(Controller):
         self, policies: NamedDependency[PolicyCatalogue], data_map: NamedDependency[DataMap]
     ) -> PolicyBody:
         return PolicyBody(
-            **_text_fields(await policies.current()),
+            **_text_fields(await policies.current(), policies.contact),
             data_map=data_map.as_dict(),
             retention_schedule=msgspec.convert(schedule_as_dicts(data_map.schedule), list[RetentionScheduleEntryBody]),
         )
@@ -89,11 +95,22 @@ class PrivacyController(Controller):
     async def version(self, version: FromPath[int], policies: NamedDependency[PolicyCatalogue]) -> PolicyVersionBody:
         """Readable from the moment it is published, so a notice can link to a change before it takes effect."""
         policy, in_effect = await policies.version(version)
-        return PolicyVersionBody(**_text_fields(policy), in_effect=in_effect)
+        return PolicyVersionBody(**_text_fields(policy, policies.contact), in_effect=in_effect)
 
-    @get("/processors", summary="The public record of processors, generated from the data map")
+    @get(
+        "/processors",
+        summary="The public record of processors this deployment hands data to, and its first-party analytics",
+    )
     async def processors(self, data_map: NamedDependency[DataMap]) -> ProcessorList:
-        return ProcessorList(processors=[msgspec.convert(r, ProcessorBody) for r in data_map.processor_record()])
+        analytics = data_map.analytics_record()
+        return ProcessorList(
+            processors=[msgspec.convert(r, ProcessorBody) for r in data_map.processor_record()],
+            analytics=AnalyticsStatementBody(
+                first_party=not analytics["processors"],
+                statement=ANALYTICS_STATEMENT,
+                **analytics,  # type: ignore[arg-type]
+            ),
+        )
 
 
 @get("/health", tags=["operations"], summary="Liveness: the process answers (it checks no dependency)")

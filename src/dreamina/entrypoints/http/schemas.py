@@ -136,29 +136,40 @@ class RetentionScheduleEntryBody(msgspec.Struct):
     description: str
 
 
+PolicyHash = Annotated[str, Meta(description="SHA-256 of `template`: what acceptances and consent records pin")]
+PolicyContact = Annotated[str, Meta(description="the operator's privacy contact, filled into the text's contact slots")]
+PolicyDateLabel = Annotated[str, Meta(description="`last_updated` as the text's 'Last updated' line states it")]
+ServedText = Annotated[str, Meta(description="the text as served: `template` with the contact and the date filled in")]
+PolicyTemplate = Annotated[str, Meta(description="the text as published, unchanged since (its slots unfilled)")]
+
+
 class PolicyBody(msgspec.Struct):
     version: int
-    content_sha256: str
+    content_sha256: PolicyHash
     last_updated: date
-    last_updated_label: str | None
+    last_updated_label: PolicyDateLabel
     effective_at: datetime
     published_at: datetime
+    privacy_contact: PolicyContact
     sections: list[SectionBody]
-    text: str
+    text: ServedText
+    template: PolicyTemplate
     data_map: dict[str, Any]
     retention_schedule: list[RetentionScheduleEntryBody]
 
 
 class PolicyVersionBody(msgspec.Struct):
     version: int
-    content_sha256: str
+    content_sha256: PolicyHash
     last_updated: date
-    last_updated_label: str | None
+    last_updated_label: PolicyDateLabel
     effective_at: datetime
     published_at: datetime
     in_effect: bool  # False: published, taking effect at effective_at
+    privacy_contact: PolicyContact
     sections: list[SectionBody]
-    text: str
+    text: ServedText
+    template: PolicyTemplate
 
 
 class PolicyVersionList(msgspec.Struct):
@@ -176,8 +187,19 @@ class ProcessorBody(msgspec.Struct):
     categories: list[str]
 
 
+class AnalyticsStatementBody(msgspec.Struct):
+    """Section 4's analytics: who runs it, where its data is kept and for how long (from the data map)."""
+
+    first_party: bool
+    statement: str
+    stores: list[str]  # where the events are kept (our own database)
+    retention: list[str]
+    processors: list[str]  # processors named as receiving analytics data: none
+
+
 class ProcessorList(msgspec.Struct):
-    processors: list[ProcessorBody]
+    processors: list[ProcessorBody]  # only those this deployment's configuration hands personal data to
+    analytics: AnalyticsStatementBody
 
 
 class Health(msgspec.Struct):
