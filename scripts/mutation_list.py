@@ -441,8 +441,24 @@ MUTATIONS: list[Mutation] = [
         "        purposes=(Purpose.GENERATION,),\n"
         "    ),\n",
         "",
-        ("tests/e2e/test_privacy_endpoints.py",),
+        ("tests/e2e/test_policy_facts.py",),
         more=((D + "domain/privacy/processors.py", '("openai", "replicate", "runway")', '("openai", "replicate")'),),
+    ),
+    Mutation(
+        "section5-record-ignores-the-configuration",
+        "the public record lists every declared processor (OpenAI, Replicate, Runway, Stripe...) whatever is configured",
+        "src/dreamina/bootstrap.py",
+        "            data_map=data_map.configured(",
+        "            data_map=data_map or data_map.configured(",
+        ("tests/e2e/test_policy_facts.py",),
+    ),
+    Mutation(
+        "section11-contact-placeholder-served",
+        "the served policy keeps the company document's placeholder instead of the operator's privacy contact",
+        D + "domain/privacy/policy.py",
+        "    for worded, slot in WORDED_SLOTS:\n        text = text.replace(worded, slot)\n",
+        "",
+        ("tests/e2e/test_policy_facts.py",),
     ),
     Mutation(
         "section4-full-address-to-the-lookup",

@@ -90,10 +90,6 @@ class PolicyVersion:
     effective_at: datetime
     published_at: datetime
 
-    @property
-    def sections(self) -> list[PolicySection]:
-        return split_sections(self.text)
-
     def served(self, contact: str) -> str:
         """The text subjects read: this version's template with its facts filled in (see :func:`render`)."""
         return render(self.text, contact=contact, last_updated=self.last_updated)
