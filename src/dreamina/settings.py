@@ -347,6 +347,8 @@ def describe(settings: Settings) -> dict[str, object]:
     for name in Settings.__struct_fields__:
         value = getattr(settings, name)
         out[name] = "***" if name in _SECRET_FIELDS and value else str(value) if isinstance(value, Path) else value
+    if not settings.privacy_contact_email.strip():
+        out["privacy_contact_email"] = f"{DEV_PRIVACY_CONTACT} (development default; production requires a real one)"
     return out
 
 

@@ -208,6 +208,8 @@ def test_the_privacy_contact_has_a_marked_development_default_and_must_be_an_add
     configured = load_settings({"DREAMINA_PRIVACY_CONTACT_EMAIL": " dpo@dreamina.example "})
     assert configured.resolved_privacy_contact_email == "dpo@dreamina.example"
     assert load_settings(PRODUCTION).resolved_privacy_contact_email == "privacy@dreamina.example"
+    assert "development default" in str(describe(load_settings({}))["privacy_contact_email"])
+    assert describe(load_settings(PRODUCTION))["privacy_contact_email"] == "privacy@dreamina.example"
     for bad in ("privacy", "@dreamina.example", "dpo@", "dpo@localhost", "a b@dreamina.example", "x@y.example\nBcc: z"):
         with pytest.raises(SettingsError, match="DREAMINA_PRIVACY_CONTACT_EMAIL"):
             load_settings({"DREAMINA_PRIVACY_CONTACT_EMAIL": bad})
