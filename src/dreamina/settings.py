@@ -13,6 +13,10 @@ from typing import Literal
 
 import msgspec
 
+from dreamina.domain.data_rights.processor_routes import parse_routes
+from dreamina.domain.privacy.errors import InvalidInput
+from dreamina.ports.processor_notices import ProcessorRoute
+
 PREFIX = "DREAMINA_"
 
 
@@ -97,6 +101,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     billing_record_retention_days: int = 3650
     retention_sweep_minutes: int = 60  # the bound of guarantee G7: how often the retention sweep runs
     retention_batch_size: int = 1000  # records per retention transaction (how long a batch holds its row locks)
+    # data-subject-request notifications to processors (README: Processor notifications)
+    processor_routes: str = ""  # JSON: {"<processor>": {"email": ...} | {"webhook": ..., "secret": ...}}
+    processor_notice_max_attempts: int = 8  # then the notification is given up (staff see it)
+    processor_notice_max_age_hours: int = 72  # or once it is this old
+    processor_notice_first_retry_seconds: int = 60  # back-off: doubles per failure, jittered, capped below
+    processor_notice_longest_retry_seconds: int = 6 * 3600
     failpoints: str = ""  # tests only: where serve/worker/privacy-worker kill themselves (dreamina.failpoints)
 
     @property
@@ -136,6 +146,7 @@ _SECRET_FIELDS = frozenset(
         "runway_api_key",
         "stripe_secret_key",
         "stripe_webhook_secret",
+        "processor_routes",  # holds the webhook secrets
     }
 )
 
@@ -222,6 +233,10 @@ def _check(s: Settings) -> None:
         "generation_max_attempts",
         "generation_job_timeout_seconds",
         "job_lease_seconds",
+        "processor_notice_max_attempts",
+        "processor_notice_max_age_hours",
+        "processor_notice_first_retry_seconds",
+        "processor_notice_longest_retry_seconds",
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
@@ -241,6 +256,7 @@ def _check(s: Settings) -> None:
     if s.video_provider == "runway" and not s.runway_api_key:
         raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
     _check_billing(s)
+    processor_routes(s)
     cors_origins(s)
     trusted_proxy_networks(s)
     _check_retention(s)
@@ -305,6 +321,14 @@ def trusted_proxy_networks(s: Settings) -> list[ipaddress.IPv4Network | ipaddres
                 f"DREAMINA_TRUSTED_PROXIES: {entry!r} is not an IP address or network (such as 10.0.0.0/8)"
             ) from None
     return networks
+
+
+def processor_routes(s: Settings) -> dict[str, ProcessorRoute]:
+    """``DREAMINA_PROCESSOR_ROUTES`` parsed (:mod:`dreamina.domain.data_rights.processor_routes`)."""
+    try:
+        return parse_routes(s.processor_routes)
+    except InvalidInput as exc:
+        raise SettingsError(f"DREAMINA_PROCESSOR_ROUTES: {exc}") from None
 
 
 def cors_origins(s: Settings) -> list[str]:
