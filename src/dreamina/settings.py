@@ -326,9 +326,17 @@ def trusted_proxy_networks(s: Settings) -> list[ipaddress.IPv4Network | ipaddres
 def processor_routes(s: Settings) -> dict[str, ProcessorRoute]:
     """``DREAMINA_PROCESSOR_ROUTES`` parsed (:mod:`dreamina.domain.data_rights.processor_routes`)."""
     try:
-        return parse_routes(s.processor_routes)
+        routes = parse_routes(s.processor_routes)
     except InvalidInput as exc:
         raise SettingsError(f"DREAMINA_PROCESSOR_ROUTES: {exc}") from None
+    # The configured image provider receives prompts and images and its API deletes nothing: production refuses to
+    # run unless it is told of erasures another way (Runway and Stripe are asked through their deletion APIs).
+    if s.profile == "production" and s.image_provider in ("openai", "replicate") and s.image_provider not in routes:
+        raise SettingsError(
+            f"the production profile requires a DREAMINA_PROCESSOR_ROUTES entry (email or webhook) for "
+            f"{s.image_provider}: it receives personal data and has no deletion API"
+        )
+    return routes
 
 
 def cors_origins(s: Settings) -> list[str]:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -25,7 +23,6 @@ from dreamina.adapters.images import PillowMediaRenderer
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.providers.offline import OfflineRendererProvider
 from dreamina.adapters.providers.runway import RunwayProvider
-from dreamina.adapters.webhooks import SIGNATURE_HEADER, verify
 from dreamina.bootstrap import Container, build_container
 from dreamina.domain.data_rights.processor_notices import NoticeRules
 from dreamina.domain.identity.registrations import SignUp
@@ -36,10 +33,11 @@ from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import SettingsError, load_settings
 
 from ..contract.vendor_emulators import TOKEN, RunwayEmulator
+from ..unit.test_settings import PRODUCTION
 from .conftest import UNTHROTTLED, test_overrides
+from .dsr_receiver import SECRET, Receiver
 from .helpers import PASSWORD, signed_in, verify_by_mail
 
-SECRET = "s" * 40
 CONTACT = "privacy@openai-processor.example.com"
 
 
@@ -56,38 +54,6 @@ class FlakyRunway(RunwayEmulator):
             self.requests.append(request)
             return httpx.Response(503, json={"error": "unavailable"})
         return super().handle(request)
-
-
-class Receiver:
-    """A processor's DSR webhook endpoint on 127.0.0.1: verifies the signature against the app's clock, keeps what
-    arrived, folds repeats by Idempotency-Key, and answers ``status`` (settable)."""
-
-    def __init__(self, clock: MovableClock) -> None:
-        self.clock, self.status, self.received, self.keys = clock, 200, [], set()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                ok = verify(SECRET, self.headers.get(SIGNATURE_HEADER, ""), body, int(receiver.clock.now().timestamp()))
-                receiver.received.append((dict(self.headers), body, ok))
-                if ok:
-                    receiver.keys.add(self.headers["Idempotency-Key"])
-                self.send_response(receiver.status if ok else 400)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/dsr"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -302,3 +268,14 @@ def test_malformed_routes_are_refused_without_echoing_secrets(routes: str) -> No
     with pytest.raises(SettingsError) as refused:
         load_settings({"DREAMINA_PROCESSOR_ROUTES": routes})
     assert "DREAMINA_PROCESSOR_ROUTES" in str(refused.value) and SECRET not in str(refused.value)
+
+
+def test_production_refuses_an_image_provider_nobody_can_tell_of_an_erasure() -> None:
+    env = {**PRODUCTION, "DREAMINA_IMAGE_PROVIDER": "openai", "DREAMINA_OPENAI_API_KEY": "sk-test"}
+    with pytest.raises(SettingsError, match=r"DREAMINA_PROCESSOR_ROUTES entry .* for openai"):
+        load_settings(env)
+    routed = load_settings({**env, "DREAMINA_PROCESSOR_ROUTES": json.dumps({"openai": {"email": CONTACT}})})
+    assert "openai" in routed.processor_routes
+    load_settings({**PRODUCTION, "DREAMINA_VIDEO_PROVIDER": "runway", "DREAMINA_RUNWAY_API_KEY": "k"})  # has an API
+    embedded = {"DREAMINA_IMAGE_PROVIDER": "openai", "DREAMINA_OPENAI_API_KEY": "sk-test"}
+    assert load_settings(embedded).processor_routes == ""  # embedded: given up at once instead, for staff to see

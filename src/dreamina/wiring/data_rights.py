@@ -26,7 +26,6 @@ from dreamina.domain.data_rights.holders import (
 from dreamina.domain.data_rights.jobs import DataRightsJobs, JobRules
 from dreamina.domain.data_rights.notices import RequestNotices
 from dreamina.domain.data_rights.processor_notices import NoticeRules, ProcessorNotices
-from dreamina.domain.data_rights.processor_routes import unrouted
 from dreamina.domain.data_rights.queue import PrivacyRequestQueue
 from dreamina.domain.data_rights.records import RequestRecords, RequestRules
 from dreamina.domain.data_rights.requests import PrivacyRequests
@@ -34,7 +33,7 @@ from dreamina.domain.data_rights.retention import ClosedRequestRecords, ExpiredE
 from dreamina.domain.privacy.datamap import DataMap
 from dreamina.ports.data_rights import PersonalDataHolder, ProcessorEraser, ProfileCorrections
 from dreamina.ports.processor_notices import WebhookSender
-from dreamina.settings import SettingsError, processor_routes
+from dreamina.settings import processor_routes
 from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, Hook, ModuleParts
 
@@ -162,18 +161,10 @@ def wire_data_rights(
 def _processor_notices(
     infra: Infrastructure, erasers: Mapping[str, ProcessorEraser], webhooks: WebhookSender | None
 ) -> tuple[ProcessorNotices, tuple[Hook, ...]]:
-    """How each processor is told about an erasure. Production refuses to start while a processor that may receive
-    personal data (every one an adapter is configured for) has neither a deletion API nor a route."""
+    """How each processor is told about an erasure (the production profile's settings refuse an image provider
+    without a route; any other processor without API or route is given up at once, so staff see it)."""
     settings = infra.settings
     routes = processor_routes(settings)
-    with_api = {name for name, e in erasers.items() if getattr(e, "supports_deletion", True)}
-    missing = unrouted(set(erasers), routes, with_api)
-    if missing and settings.profile == "production":
-        raise SettingsError(
-            "the production profile requires a DREAMINA_PROCESSOR_ROUTES entry (email or webhook) for "
-            + ", ".join(missing)
-            + ": they receive personal data and have no deletion API"
-        )
     closers: tuple[Hook, ...] = ()
     if webhooks is None:
         from dreamina.adapters.webhooks import HttpWebhookSender

@@ -53,8 +53,3 @@ def _route(name: str, spec: object) -> ProcessorRoute:
             raise InvalidInput(f"processor route {name}: secret needs at least {MIN_SECRET_CHARS} characters")
         return ProcessorRoute(name, NoticeMethod.WEBHOOK, url=url, secret=secret)
     raise InvalidInput(f'processor route {name}: give {{"email": ...}} or {{"webhook": ..., "secret": ...}}')
-
-
-def unrouted(processors: set[str], routes: Mapping[str, ProcessorRoute], with_api: set[str]) -> list[str]:
-    """Processors that may receive personal data but would be told nothing about an erasure."""
-    return sorted(p for p in processors if p not in routes and p not in with_api)
