@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from uuid import UUID
@@ -16,20 +16,18 @@ from uuid import UUID
 import pytest
 
 from dreamina.adapters.clock import SystemClock
-from dreamina.adapters.memory.generation import ManualJobQueue
-from dreamina.adapters.memory.mail import InMemoryMailer
-from dreamina.adapters.passwords import Argon2PasswordHasher
-from dreamina.bootstrap import Container, build_container
+from dreamina.bootstrap import Container
 from dreamina.domain.identity.registrations import SignUp
 from dreamina.ports.disclosures import Disclosure
-from dreamina.settings import load_settings
 
+from . import test_kill_inside_a_privacy_step as privacy_step
 from .dsr_receiver import SECRET, Receiver
 from .helpers import PASSWORD, verify_by_mail
 from .kill_rig import killed_at, mailed, start, stop, until
-from .test_kill_inside_a_privacy_step import request_due_now
 
 CONTACT = "privacy@openai-processor.example.com"
+rig = privacy_step.rig  # its fixture, with this module's more_settings
+request_due_now = privacy_step.request_due_now
 
 
 @pytest.fixture
@@ -40,25 +38,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-async def rig(database_url: str, tmp_path: Path, receiver: Receiver) -> AsyncIterator[tuple[Container, dict[str, str]]]:
+def more_settings(receiver: Receiver) -> dict[str, str]:
     routes = {"replicate": {"webhook": receiver.url, "secret": SECRET}, "openai": {"email": CONTACT}}
-    settings = {
-        "DREAMINA_DATA_DIR": str(tmp_path / "data"),
-        "DREAMINA_DATABASE_URL": database_url,
-        "DREAMINA_JOB_LEASE_SECONDS": "2",
-        "DREAMINA_PROCESSOR_ROUTES": json.dumps(routes),
-    }
-    container = build_container(
-        load_settings(settings),
-        passwords=Argon2PasswordHasher.fast(),
-        mailer=InMemoryMailer(),
-        job_queue=ManualJobQueue(),
-    )
-    await container.start()
-    try:
-        yield container, settings
-    finally:
-        await container.aclose()
+    return {"DREAMINA_PROCESSOR_ROUTES": json.dumps(routes)}
 
 
 async def _subject(container: Container, email: str) -> UUID:
