@@ -32,8 +32,10 @@ from dreamina.ports.generation import GenerationKind
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import SettingsError, load_settings
 
+from ..contract.stripe_emulator import StripeEmulator
 from ..contract.vendor_emulators import TOKEN, RunwayEmulator
 from ..unit.test_settings import PRODUCTION
+from . import test_billing_stripe_profile as stripe_profile
 from .conftest import UNTHROTTLED, test_overrides
 from .dsr_receiver import SECRET, Receiver
 from .helpers import PASSWORD, signed_in, verify_by_mail
@@ -279,3 +281,22 @@ def test_production_refuses_an_image_provider_nobody_can_tell_of_an_erasure() ->
     load_settings({**PRODUCTION, "DREAMINA_VIDEO_PROVIDER": "runway", "DREAMINA_RUNWAY_API_KEY": "k"})  # has an API
     embedded = {"DREAMINA_IMAGE_PROVIDER": "openai", "DREAMINA_OPENAI_API_KEY": "sk-test"}
     assert load_settings(embedded).processor_routes == ""  # embedded: given up at once instead, for staff to see
+
+
+stripe_app = stripe_profile.stripe_app  # Stripe's loopback emulation behind the production payment wiring
+
+
+async def test_stripe_is_asked_through_its_deletion_api_and_the_outcome_recorded(
+    stripe_app: tuple[AsyncTestClient, Container, StripeEmulator],
+) -> None:
+    client, container, emulator = stripe_app
+    auth = await signed_in(client, "stripe.erased@example.com")
+    assert (await client.post("/v1/billing/checkout", json={"pack_id": "starter"}, headers=auth)).status_code == 201
+    assert len(emulator.customers) == 1
+    subject = UUID((await client.get("/v1/me", headers=auth)).json()["id"])
+    request_id = await _erase(container, subject)
+    assert (await container.data_rights.jobs.run_due())["done"] == 1
+    assert emulator.customers == {}
+    notice = await _notice(container, request_id, "stripe")
+    # the billing holder deleted the customer a step earlier; the notification's call confirms it is gone
+    assert (notice.method, notice.status, notice.outcome, notice.attempts) == ("api", "done", "already_deleted", 1)
