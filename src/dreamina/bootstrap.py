@@ -47,7 +47,8 @@ MODULES: tuple[ModuleParts, ...] = (
 OVERRIDES = frozenset(
     {
         "clock", "vault", "uow", "database_ping", "mailer", "attempts", "passwords", "object_store",  # infrastructure
-        "classifier", "payment_processor", "providers", "processor_erasers", "charges", "job_queue",  # modules
+        "classifier", "payment_processor", "providers", "processor_erasers", "webhooks", "charges",  # modules
+        "job_queue",
     }
 )  # fmt: skip
 
@@ -156,7 +157,12 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
             for m in (generation_module, billing_module, consent_module, support_module, identity_module)
             for h in m.contributes.holders
         ],
-        erasers={**generation_module.erasers, **(overrides.get("processor_erasers") or {})},
+        erasers={
+            **generation_module.erasers,
+            **billing.payment_erasers(billing_module.processor),
+            **(overrides.get("processor_erasers") or {}),
+        },
+        webhooks=overrides.get("webhooks"),
         corrections=identity_module.corrections,
         data_map=data_map,  # every declared processor: an access report names past recipients too
     )

@@ -18,6 +18,8 @@ import sys
 POINTS: dict[str, str] = {
     "privacy.step.after_effect": "a privacy job's step had its effect (archive written, holder erased) and is not "
     "recorded yet; detail: the step (archive_built, sessions_revoked, erased:<holder>, processors_called)",
+    "privacy.notice.after_send": "a processor was sent an erasure notification (deletion call or webhook) and its "
+    "outcome is not recorded yet; detail: the processor",
     "mail.after_send": "the mailer took a message that is still in the outbox; detail: the mail kind",
     "generation.after_effect": "a generation job's effect happened and its state is not committed; detail: "
     "provider_submitted (the provider has the request, its job id is not stored), outputs_stored (outputs written, "

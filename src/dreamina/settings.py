@@ -14,6 +14,10 @@ from typing import Literal
 
 import msgspec
 
+from dreamina.domain.data_rights.processor_routes import parse_routes
+from dreamina.domain.privacy.errors import InvalidInput
+from dreamina.ports.processor_notices import ProcessorRoute
+
 PREFIX = "DREAMINA_"
 DEV_PRIVACY_CONTACT = "privacy@dreamina.invalid"  # embedded profile's stand-in: `.invalid` never delivers (RFC 2606)
 _ADDRESS = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z0-9-]{2,63}")
@@ -101,6 +105,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     billing_record_retention_days: int = 3650
     retention_sweep_minutes: int = 60  # the bound of guarantee G7: how often the retention sweep runs
     retention_batch_size: int = 1000  # records per retention transaction (how long a batch holds its row locks)
+    # data-subject-request notifications to processors (README: Processor notifications)
+    processor_routes: str = ""  # JSON: {"<processor>": {"email": ...} | {"webhook": ..., "secret": ...}}
+    processor_notice_max_attempts: int = 8  # then the notification is given up (staff see it)
+    processor_notice_max_age_hours: int = 72  # or once it is this old
+    processor_notice_first_retry_seconds: int = 60  # back-off: doubles per failure, jittered, capped below
+    processor_notice_longest_retry_seconds: int = 6 * 3600
     failpoints: str = ""  # tests only: where serve/worker/privacy-worker kill themselves (dreamina.failpoints)
 
     @property
@@ -145,6 +155,7 @@ _SECRET_FIELDS = frozenset(
         "runway_api_key",
         "stripe_secret_key",
         "stripe_webhook_secret",
+        "processor_routes",  # holds the webhook secrets
     }
 )
 
@@ -231,6 +242,10 @@ def _check(s: Settings) -> None:
         "generation_max_attempts",
         "generation_job_timeout_seconds",
         "job_lease_seconds",
+        "processor_notice_max_attempts",
+        "processor_notice_max_age_hours",
+        "processor_notice_first_retry_seconds",
+        "processor_notice_longest_retry_seconds",
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
@@ -251,6 +266,7 @@ def _check(s: Settings) -> None:
         raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
     _check_billing(s)
     _check_privacy_contact(s)
+    processor_routes(s)
     cors_origins(s)
     trusted_proxy_networks(s)
     _check_retention(s)
@@ -320,6 +336,22 @@ def trusted_proxy_networks(s: Settings) -> list[ipaddress.IPv4Network | ipaddres
                 f"DREAMINA_TRUSTED_PROXIES: {entry!r} is not an IP address or network (such as 10.0.0.0/8)"
             ) from None
     return networks
+
+
+def processor_routes(s: Settings) -> dict[str, ProcessorRoute]:
+    """``DREAMINA_PROCESSOR_ROUTES`` parsed (:mod:`dreamina.domain.data_rights.processor_routes`)."""
+    try:
+        routes = parse_routes(s.processor_routes)
+    except InvalidInput as exc:
+        raise SettingsError(f"DREAMINA_PROCESSOR_ROUTES: {exc}") from None
+    # The configured image provider receives prompts and images and its API deletes nothing: production refuses to
+    # run unless it is told of erasures another way (Runway and Stripe are asked through their deletion APIs).
+    if s.profile == "production" and s.image_provider in ("openai", "replicate") and s.image_provider not in routes:
+        raise SettingsError(
+            f"the production profile requires a DREAMINA_PROCESSOR_ROUTES entry (email or webhook) for "
+            f"{s.image_provider}: it receives personal data and has no deletion API"
+        )
+    return routes
 
 
 def cors_origins(s: Settings) -> list[str]:

@@ -70,6 +70,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/v1/billing/webhooks/stripe"): HOLDER,  # Stripe-Signature, checked against the endpoint secret
     ("GET", "/v1/admin/privacy/requests"): EVERY_STAFF_ROLE,
     ("GET", "/v1/admin/privacy/requests/{request_id}"): EVERY_STAFF_ROLE,
+    ("GET", "/v1/admin/privacy/processor-notifications"): ANALYSTS,
     ("POST", "/v1/admin/privacy/requests/{request_id}/approve"): ANALYSTS,
     ("POST", "/v1/admin/privacy/requests/{request_id}/reject"): ANALYSTS,
     ("POST", "/v1/admin/privacy/requests/{request_id}/extend"): ANALYSTS,

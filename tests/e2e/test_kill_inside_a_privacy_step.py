@@ -40,13 +40,22 @@ PROMPT = "a paper crane over a frozen lake"
 
 
 @pytest.fixture
-async def rig(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Container, dict[str, str]]]:
+def more_settings() -> dict[str, str]:
+    """Settings a module that borrows :func:`rig` adds for both its container and its workers."""
+    return {}
+
+
+@pytest.fixture
+async def rig(
+    database_url: str, tmp_path: Path, more_settings: dict[str, str]
+) -> AsyncIterator[tuple[Container, dict[str, str]]]:
     """The test's own container over the workers' database and folders (it runs no job itself), and the workers'
     settings."""
     settings = {
         "DREAMINA_DATA_DIR": str(tmp_path / "data"),
         "DREAMINA_DATABASE_URL": database_url,
         "DREAMINA_JOB_LEASE_SECONDS": "2",
+        **more_settings,
     }
     container = build_container(
         load_settings(settings),

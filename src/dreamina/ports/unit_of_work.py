@@ -24,6 +24,7 @@ from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.mail import OutboxStores
 from dreamina.ports.payments import SandboxStores
 from dreamina.ports.policy import PolicyStores
+from dreamina.ports.processor_notices import ProcessorNotificationStores
 from dreamina.ports.support import SupportStores
 from dreamina.ports.tokens import TokenStores
 
@@ -48,6 +49,7 @@ class UnitOfWork(
     GenerationStores,
     BillingStores,
     DataRightsStores,
+    ProcessorNotificationStores,
     ChildReportStores,
     SupportStores,
     Protocol,

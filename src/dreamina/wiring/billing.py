@@ -26,6 +26,7 @@ from dreamina.domain.billing.retention import (
     ForgottenPaymentEvents,
 )
 from dreamina.ports.billing import BillingStores
+from dreamina.ports.data_rights import ProcessorEraser
 from dreamina.ports.generation import GenerationCharges, GenerationKind
 from dreamina.ports.payments import PaymentProcessor
 from dreamina.settings import Settings
@@ -153,3 +154,11 @@ def _processor(infra: Infrastructure, closers: list[Hook]) -> PaymentProcessor:
         tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
         uow=infra.uow,  # its checkout sessions survive a restart
     )
+
+
+def payment_erasers(processor: PaymentProcessor) -> dict[str, ProcessorEraser]:
+    """The payment processor's customer deletion, for the erasure saga's notifications (none for the sandbox, which
+    shares nothing)."""
+    from dreamina.adapters.provider_erasers import PaymentCustomerEraser
+
+    return {} if processor.processor is None else {processor.processor: PaymentCustomerEraser(processor)}

@@ -9,7 +9,8 @@ from datetime import timedelta
 from uuid import UUID
 
 from dreamina.adapters.memory import data_rights as memory_data_rights
-from dreamina.adapters.sql import repositories_data_rights
+from dreamina.adapters.memory import processor_notices as memory_processor_notices
+from dreamina.adapters.sql import repositories_data_rights, repositories_processor_notices
 from dreamina.domain.data_rights.access import AccessReports
 from dreamina.domain.data_rights.data_map import DATA_RIGHTS_DATA
 from dreamina.domain.data_rights.deadlines import DeadlineMonitor
@@ -24,20 +25,23 @@ from dreamina.domain.data_rights.holders import (
 )
 from dreamina.domain.data_rights.jobs import DataRightsJobs, JobRules
 from dreamina.domain.data_rights.notices import RequestNotices
+from dreamina.domain.data_rights.processor_notices import NoticeRules, ProcessorNotices
 from dreamina.domain.data_rights.queue import PrivacyRequestQueue
 from dreamina.domain.data_rights.records import RequestRecords, RequestRules
 from dreamina.domain.data_rights.requests import PrivacyRequests
 from dreamina.domain.data_rights.retention import ClosedRequestRecords, ExpiredExportArchives, ExpiredIdentityCodes
 from dreamina.domain.privacy.datamap import DataMap
 from dreamina.ports.data_rights import PersonalDataHolder, ProcessorEraser, ProfileCorrections
+from dreamina.ports.processor_notices import WebhookSender
+from dreamina.settings import processor_routes
 from dreamina.wiring.infrastructure import Infrastructure
-from dreamina.wiring.kit import Contributions, ModuleParts
+from dreamina.wiring.kit import Contributions, Hook, ModuleParts
 
 PARTS = ModuleParts(
     name="data_rights",
     data=DATA_RIGHTS_DATA,
-    sql=repositories_data_rights.REPOSITORIES,
-    memory=(memory_data_rights.STORES,),
+    sql={**repositories_data_rights.REPOSITORIES, **repositories_processor_notices.REPOSITORIES},
+    memory=(memory_data_rights.STORES, memory_processor_notices.STORES),
 )
 
 
@@ -54,6 +58,7 @@ class DataRightsModule:
     jobs: DataRightsJobs
     holders: tuple[PersonalDataHolder, ...]
     erasers: Mapping[str, ProcessorEraser]
+    processor_notices: ProcessorNotices  # what each processor was told about an erasure (staff list them)
     child_erasure: DataRightsChildErasure  # what the children's flow is given
     contributes: Contributions
 
@@ -76,6 +81,7 @@ def wire_data_rights(
     erasers: Mapping[str, ProcessorEraser],
     corrections: ProfileCorrections,
     data_map: DataMap,
+    webhooks: WebhookSender | None = None,
 ) -> DataRightsModule:
     """``holders``: every other module's; this module adds the subject's objects, data key and its own records."""
     from dreamina.adapters.export_zip import ZipExportArchive
@@ -115,6 +121,7 @@ def wire_data_rights(
         SubjectMail(infra.mail),
         SubjectKeptAnswers(uow),
     )
+    processor_notices, closers = _processor_notices(infra, erasers, webhooks)
     jobs = DataRightsJobs(
         uow=uow,
         records=records,
@@ -122,7 +129,7 @@ def wire_data_rights(
         notices=notices,
         holders=(*holders, *own),
         archive=ZipExportArchive(infra.object_store),
-        erasers=erasers,
+        processor_notices=processor_notices,
         clock=clock,
         rules=JobRules(lease=timedelta(seconds=infra.settings.job_lease_seconds)),
     )
@@ -137,6 +144,7 @@ def wire_data_rights(
         jobs=jobs,
         holders=jobs.holders,
         erasers=erasers,
+        processor_notices=processor_notices,
         child_erasure=DataRightsChildErasure(queue),
         contributes=Contributions(
             retention=(
@@ -145,5 +153,36 @@ def wire_data_rights(
                 ClosedRequestRecords(uow),
             ),
             monitors=(deadlines.flag_deadlines,),
+            closers=closers,
         ),
     )
+
+
+def _processor_notices(
+    infra: Infrastructure, erasers: Mapping[str, ProcessorEraser], webhooks: WebhookSender | None
+) -> tuple[ProcessorNotices, tuple[Hook, ...]]:
+    """How each processor is told about an erasure (the production profile's settings refuse an image provider
+    without a route; any other processor without API or route is given up at once, so staff see it)."""
+    settings = infra.settings
+    routes = processor_routes(settings)
+    closers: tuple[Hook, ...] = ()
+    if webhooks is None:
+        from dreamina.adapters.webhooks import HttpWebhookSender
+
+        sender = HttpWebhookSender(infra.clock)
+        closers, webhooks = (sender.aclose,), sender
+    notices = ProcessorNotices(
+        uow=infra.uow,
+        erasers=erasers,
+        routes=routes,
+        webhooks=webhooks,
+        mail=infra.mail,
+        clock=infra.clock,
+        rules=NoticeRules(
+            max_attempts=settings.processor_notice_max_attempts,
+            max_age=timedelta(hours=settings.processor_notice_max_age_hours),
+            first_retry=timedelta(seconds=settings.processor_notice_first_retry_seconds),
+            longest_retry=timedelta(seconds=settings.processor_notice_longest_retry_seconds),
+        ),
+    )
+    return notices, closers

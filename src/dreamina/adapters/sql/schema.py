@@ -18,6 +18,7 @@ from dreamina.adapters.sql import (
     models_identity,
     models_kernel,
     models_policy,
+    models_processor_notices,
     models_sandbox,
     models_support,
 )
@@ -32,6 +33,7 @@ MODULE_TABLES = (
     models_billing,
     models_sandbox,
     models_data_rights,
+    models_processor_notices,
     models_child_reports,
     models_support,
 )

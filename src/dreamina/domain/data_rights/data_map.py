@@ -133,6 +133,27 @@ DATA_RIGHTS_DATA = DataDeclaration(
             },
         ),
         StoreDeclaration(
+            "processor_notifications",
+            "what each processor that received an erased subject's data was asked, how and with what outcome; "
+            "names nobody (the processors' references stay in the erasure job and go with it)",
+            {
+                "id": non_personal("random notification id"),
+                "request_id": non_personal("the erasure request (its records are deleted when the erasure ends)"),
+                "completion_id": non_personal("the erasure's proof, told to the subject"),
+                "processor": non_personal("the processor told"),
+                "method": non_personal("api, webhook, email or none"),
+                "status": non_personal("open, done or given_up"),
+                "idempotency_key": non_personal("the key every attempt carries (derived from the completion id)"),
+                "created_at": non_personal("when it was planned"),
+                "next_attempt_at": non_personal("when it is next tried"),
+                "attempts": non_personal("how many attempts were made"),
+                "last_attempt_at": non_personal("when it was last tried"),
+                "finished_at": non_personal("when it was done or given up"),
+                "outcome": non_personal("deleted, not_found, acknowledged, queued, no_route or gave_up"),
+                "last_error": non_personal("the last failure: an error class or HTTP status"),
+            },
+        ),
+        StoreDeclaration(
             "processing_restrictions",
             "subjects who restricted processing (G4): data kept, not processed or disclosed",
             {

@@ -39,6 +39,12 @@ class DataRightsPersonalData:
             "untouched: names nobody",
         ),
         Coverage("store", "processing_restrictions", "restrictions.json", "deleted"),
+        Coverage(
+            "store",
+            "processor_notifications",
+            "not exported: names nobody (processor, method, outcome)",
+            "untouched: names nobody",
+        ),
     )
 
     def __init__(self, *, uow: UnitOfWorkFactory, keyrings: Keyrings) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -20,6 +20,7 @@ from dreamina import failpoints
 from dreamina.domain.data_rights.fulfilment import Fulfilment
 from dreamina.domain.data_rights.holders import DATA_RIGHTS_HOLDER
 from dreamina.domain.data_rights.notices import RequestNotices
+from dreamina.domain.data_rights.processor_notices import ProcessorNotices, outcome_of
 from dreamina.domain.data_rights.records import RequestRecords
 from dreamina.domain.privacy.errors import Conflict
 from dreamina.ports.clock import Clock
@@ -31,8 +32,8 @@ from dreamina.ports.data_rights import (
     JobState,
     PersonalDataHolder,
     PrivacyJob,
-    ProcessorEraser,
 )
+from dreamina.ports.processor_notices import NoticeStatus
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 README = """Your Dreamina data export
@@ -56,7 +57,6 @@ class LeaseLost(JobPending):
 
 @dataclass(frozen=True, slots=True)
 class JobRules:
-    processor_max_attempts: int = 5
     retry_backoff: timedelta = timedelta(minutes=15)
     export_ttl: timedelta = timedelta(days=7)
     # A worker holds a job's lease while it runs and renews it every third of it; a killed worker's job is taken
@@ -80,7 +80,7 @@ class DataRightsJobs:
         notices: RequestNotices,
         holders: Sequence[PersonalDataHolder],
         archive: ExportArchive,
-        erasers: Mapping[str, ProcessorEraser],
+        processor_notices: ProcessorNotices,
         clock: Clock,
         rules: JobRules | None = None,
         after_step: Callable[[str], None] | None = None,
@@ -91,7 +91,7 @@ class DataRightsJobs:
         self._notices = notices
         self._holders = erasure_order(holders)
         self._archive = archive
-        self._erasers = dict(erasers)
+        self.processor_notices = processor_notices
         self._clock = clock
         self.rules = rules or JobRules()
         self.after_step = after_step
@@ -289,7 +289,12 @@ class DataRightsJobs:
                     call = {"processor": ref.processor, "reference": ref.reference, "status": "pending", "attempts": 0}
                     if call not in calls:
                         calls.append(call)
-            job = await self._mark(job, "processors_collected", processor_calls=tuple(calls))
+            processors = [c["processor"] for c in calls]
+
+            async def plan(uow: UnitOfWork) -> None:  # planned exactly if the step is recorded
+                await self.processor_notices.plan(uow, job, processors)
+
+            job = await self._mark(job, "processors_collected", plan, processor_calls=tuple(calls))
         for holder in self._holders:
             step = f"erased:{holder.name}"
             if holder.name == DATA_RIGHTS_HOLDER or step in job.steps_done:
@@ -308,10 +313,7 @@ class DataRightsJobs:
                 completed_at=self._clock.now(),
                 outcome={
                     "holders": holders_done,
-                    "processors": [
-                        {"processor": c["processor"], "status": c["status"], "attempts": c["attempts"]}
-                        for c in job.processor_calls
-                    ],
+                    "processors": [outcome_of(n) for n in await self.processor_notices.for_request(job.request_id)],
                     "subject_key_destroyed": f"erased:{'subject_key'}" in job.steps_done
                     or not any(h.name == "subject_key" for h in self._holders),
                 },
@@ -335,42 +337,28 @@ class DataRightsJobs:
         self._stepped(f"erased:{DATA_RIGHTS_HOLDER}")
 
     async def _call_processors(self, job: PrivacyJob) -> PrivacyJob:
-        calls = [dict(c) for c in job.processor_calls]
-        retry = False
-        for call in calls:
-            if call["status"] not in ("pending", "failed"):
-                continue
-            eraser = self._erasers.get(call["processor"])
-            if eraser is None:
-                call["status"] = "no_deletion_api"
-                continue
-            try:
-                call["status"] = await eraser.delete(call["reference"])
-            except Exception as exc:
-                call["attempts"] += 1
-                call["last_error"] = type(exc).__name__
-                if call["attempts"] >= self.rules.processor_max_attempts:
-                    call["status"] = "gave_up"
-                else:
-                    call["status"] = "failed"
-                    retry = True
-                continue
-            call["attempts"] += 1
-            call.pop("last_error", None)
-        for call in calls:
-            if call["status"] not in ("pending", "failed"):
-                call["reference"] = None  # it points at the subject; the outcome is what we keep
+        """Tell every processor (:mod:`.processor_notices`); while any notification is open the job waits for the
+        earliest retry. Once all are done or given up the processors' references are forgotten."""
+        if job.processor_calls and not await self.processor_notices.for_request(job.request_id):
+            async with self._uow() as uow:  # collected by a release before the notifications existed
+                await self._hold(uow, job.request_id)
+                await self.processor_notices.plan(uow, job, [c["processor"] for c in job.processor_calls])
+                await uow.commit()
+        notifications = await self.processor_notices.attempt_due(job, lambda uow: self._hold(uow, job.request_id))
+        waiting = [n.next_attempt_at for n in notifications if n.status is NoticeStatus.OPEN]
         async with self._uow() as uow:
             await self._hold(uow, job.request_id)
             current = await uow.privacy_jobs.get(job.request_id)
             assert current is not None
-            current.processor_calls = tuple(calls)
             now = self._clock.now()
-            current.run_at(now + self.rules.retry_backoff if retry else current.run_after, now)
+            if waiting:
+                current.run_at(max(min(waiting), now), now)
+            else:  # they point at the subject; the outcome is what we keep
+                current.processor_calls = tuple({**c, "reference": None} for c in current.processor_calls)
             await uow.privacy_jobs.update(current)
             await uow.commit()
-        if retry:
-            raise JobPending("a processor did not confirm deletion; retrying later")
+        if waiting:
+            raise JobPending("a processor has not confirmed yet; retrying after its back-off")
         return current
 
 

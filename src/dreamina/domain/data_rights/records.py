@@ -19,6 +19,7 @@ from dreamina.domain.privacy.errors import KeyDestroyed, NotFound
 from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.data_rights import PrivacyRequest, RequestEvent
+from dreamina.ports.processor_notices import ProcessorNotification
 from dreamina.ports.unit_of_work import UnitOfWork
 
 
@@ -41,6 +42,7 @@ class RequestView:
     request: PrivacyRequest
     details: dict[str, Any]
     history: list[RequestEvent] = field(default_factory=list)
+    processor_notifications: list[ProcessorNotification] = field(default_factory=list)  # an erasure's notices
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,7 @@ class RequestRecords:
             request=request,
             details=await self.details(uow, request),
             history=await uow.privacy_request_events.list_for_request(request.id),
+            processor_notifications=await uow.processor_notifications.list_for_request(request.id),
         )
 
     async def details(self, uow: UnitOfWork, request: PrivacyRequest) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
-from dreamina.entrypoints.http.routes_privacy_admin import PrivacyQueueController
+from dreamina.entrypoints.http.routes_privacy_admin import PrivacyQueueController, ProcessorNotificationsController
 from dreamina.entrypoints.http.schemas_data_rights import (
     CancelBody,
     PrivacyRequestBody,
@@ -174,7 +174,7 @@ class PrivacyRequestsController(Controller):
 
 
 FACE = HttpFace(
-    routes=[PrivacyRequestsController, PrivacyQueueController],
+    routes=[PrivacyRequestsController, PrivacyQueueController, ProcessorNotificationsController],
     problems={
         IdentityProofFailed: 403,
         RequestNotOpen: 409,
@@ -184,6 +184,7 @@ FACE = HttpFace(
     dependencies={
         "privacy_requests": lambda c: c.data_rights.requests,
         "privacy_queue": lambda c: c.data_rights.queue,
+        "processor_notices": lambda c: c.data_rights.processor_notices,
         "access_reports": lambda c: c.data_rights.access_reports,
         "export_downloads": lambda c: c.data_rights.downloads,
     },

@@ -8,7 +8,7 @@ subject is told. Support staff may read the queue; only privacy officers and adm
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -17,10 +17,19 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import Meta
 
+from dreamina.domain.data_rights.processor_notices import ProcessorNotices
 from dreamina.domain.data_rights.queue import PrivacyRequestQueue
 from dreamina.domain.identity.accounts import Principal
 from dreamina.entrypoints.http.auth import DECIDERS, EVERY_STAFF_ROLE, SECURED, STAFF
-from dreamina.entrypoints.http.schemas_data_rights import RequestDetail, RequestList, RequestSummary, detail, summary
+from dreamina.entrypoints.http.schemas_data_rights import (
+    ProcessorNotificationList,
+    RequestDetail,
+    RequestList,
+    RequestSummary,
+    detail,
+    notification_out,
+    summary,
+)
 
 Reason = Annotated[str, Meta(min_length=1, max_length=2000, description="why; the subject is told")]
 
@@ -116,3 +125,24 @@ class PrivacyQueueController(Controller):
     ) -> RequestSummary:
         """The erasure's job becomes due at once: the data-rights worker's next pass runs the saga."""
         return summary(await privacy_queue.expedite_erasure(staff.account_id, request_id, data.reason))
+
+
+class ProcessorNotificationsController(Controller):
+    """What processors were asked about erasures: the open notifications (retried with back-off) and the given-up
+    ones, which a privacy officer follows up by hand. They name nobody; only deciders see them."""
+
+    path = "/v1/admin/privacy/processor-notifications"
+    tags = ["admin", "data rights"]
+    security = SECURED
+    dependencies = STAFF
+
+    @get("/", guards=[DECIDERS], summary="Open and given-up notifications to processors, oldest first")
+    async def notifications(
+        self,
+        processor_notices: NamedDependency[ProcessorNotices],
+        status: Annotated[
+            Literal["open", "given_up"] | None, QueryParameter(description="open or given_up; default both")
+        ] = None,
+    ) -> ProcessorNotificationList:
+        found = await processor_notices.staff_list(status)
+        return ProcessorNotificationList(notifications=[notification_out(n) for n in found])

@@ -11,6 +11,7 @@ from msgspec import Meta
 
 from dreamina.domain.data_rights.records import RequestView
 from dreamina.ports.data_rights import PrivacyRequest
+from dreamina.ports.processor_notices import NoticeStatus, ProcessorNotification
 
 RequestType = Literal["access", "export", "rectification", "erasure", "objection", "restriction"]
 
@@ -61,6 +62,46 @@ class HistoryEntry(msgspec.Struct):
     occurred_at: datetime
 
 
+class ProcessorNotificationOut(msgspec.Struct):
+    """What one processor was asked about an erasure, how, and with what outcome (names nobody)."""
+
+    id: UUID
+    request_id: UUID
+    completion_id: UUID
+    processor: str
+    method: Literal["api", "webhook", "email", "none"]
+    status: Literal["open", "done", "given_up"]
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    finished_at: datetime | None
+    outcome: str | None
+    last_error: str | None
+
+
+class ProcessorNotificationList(msgspec.Struct):
+    notifications: list[ProcessorNotificationOut]
+
+
+def notification_out(n: ProcessorNotification) -> ProcessorNotificationOut:
+    return ProcessorNotificationOut(
+        id=n.id,
+        request_id=n.request_id,
+        completion_id=n.completion_id,
+        processor=n.processor,
+        method=n.method.value,
+        status=n.status.value,
+        attempts=n.attempts,
+        created_at=n.created_at,
+        next_attempt_at=n.next_attempt_at if n.status is NoticeStatus.OPEN else None,
+        last_attempt_at=n.last_attempt_at,
+        finished_at=n.finished_at,
+        outcome=n.outcome,
+        last_error=n.last_error,
+    )
+
+
 class RequestDetail(msgspec.Struct):
     id: UUID
     type: str
@@ -75,6 +116,7 @@ class RequestDetail(msgspec.Struct):
     details: dict[str, Any]
     outcome: dict[str, Any]
     history: list[HistoryEntry]
+    processor_notifications: list[ProcessorNotificationOut] = []  # an erasure's notices to processors
 
 
 def summary(r: PrivacyRequest) -> RequestSummary:
@@ -106,4 +148,5 @@ def detail(view: RequestView) -> RequestDetail:
         details=view.details,
         outcome=r.outcome,
         history=[HistoryEntry(e.status, e.actor_kind, e.note, e.occurred_at) for e in view.history],
+        processor_notifications=[notification_out(n) for n in view.processor_notifications],
     )
