@@ -3,7 +3,8 @@
 Follows aiosmtplib's documented high-level API, ``aiosmtplib.send(message, hostname=, port=, username=,
 password=, use_tls=, start_tls=, timeout=)`` (aiosmtplib 5.x docs, "Sending messages"): one connection per
 message, implicit TLS (``use_tls``) or STARTTLS (``start_tls``), login only when a username is configured.
-Messages are the same RFC 5322 documents the outbox writes, with the ``X-Dreamina-Kind`` header.
+Messages are the same RFC 5322 documents the outbox writes, with the ``X-Dreamina-Kind`` header
+(and, for marketing mail, RFC 8058's ``List-Unsubscribe`` and ``List-Unsubscribe-Post``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from email.utils import format_datetime
 
 import aiosmtplib
 
-from dreamina.adapters.mail.outbox import KIND_HEADER, check_message, message_id
+from dreamina.adapters.mail.outbox import add_headers, check_message, message_id
 from dreamina.ports.clock import Clock
 from dreamina.ports.mail import MailMessage
 
@@ -55,7 +56,7 @@ class SmtpMailer:
         email["Date"] = format_datetime(self._now())
         # the outbox message's own id: a redelivery after a crash is the same message to the recipient's system
         email["Message-ID"] = message_id(message, self._msgid_domain)
-        email[KIND_HEADER] = message.kind
+        add_headers(email, message)
         email.set_content(message.body + "\n")  # read back by stripping exactly one newline, as the outbox does
         return email
 
