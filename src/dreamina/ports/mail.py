@@ -19,14 +19,14 @@ class MailMessage:
     subject: str
     body: str
     kind: str  # a stable label for what the message is, e.g. "welcome", "duplicate_signup"
-    # Marketing mail only: the HTTPS link that unsubscribes the recipient in one click. Mailers send it as the
-    # RFC 8058 ``List-Unsubscribe`` header with ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``.
-    list_unsubscribe: str | None = None
     # The outbox message this is a delivery of (set by the outbox's delivery, the same on every attempt). A deliverer
     # killed after the relay took the message and before the outbox forgot it sends it again: a mailer makes this
     # the Message-ID and, where it can see what it delivered, delivers an id it already delivered no second time.
     # Not part of the message's content, so not compared.
     delivery_id: UUID | None = field(default=None, compare=False)
+    # Marketing mail only: the HTTPS link that unsubscribes the recipient in one click. Mailers send it as the
+    # RFC 8058 ``List-Unsubscribe`` header with ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``.
+    list_unsubscribe: str | None = None
 
 
 class Mailer(Protocol):

@@ -50,6 +50,9 @@ def add_headers(email: EmailMessage, message: MailMessage) -> None:
     unsubscribe pair (``List-Unsubscribe: <url>``, ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``)."""
     email[KIND_HEADER] = message.kind
     if message.list_unsubscribe is not None:
+        # A link does not fit in 78 columns and has no place to fold: under the usual limit the header would go out
+        # as RFC 2047 encoded words, which no mail client reads as a URL. RFC 5322's hard limit is 998.
+        email.policy = email.policy.clone(max_line_length=998)
         email[UNSUBSCRIBE_HEADER] = f"<{message.list_unsubscribe}>"
         email[UNSUBSCRIBE_POST_HEADER] = ONE_CLICK
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 
 import aiosmtplib
 
@@ -47,6 +47,7 @@ class SmtpMailer:
         self._timeout = timeout
         self._now = clock.now if clock else lambda: datetime.now(UTC)
         self._msgid_domain = sender.rsplit("@", 1)[-1].strip(" >") or "dreamina.invalid"
+        self._envelope_sender = parseaddr(sender)[1] or sender
 
     def render(self, message: MailMessage) -> EmailMessage:
         email = EmailMessage(policy=policy.SMTP)
@@ -62,8 +63,16 @@ class SmtpMailer:
 
     async def send(self, message: MailMessage) -> None:
         check_message(message)
+        email = self.render(message)
+        # Flattened here under the message's own policy (aiosmtplib would flatten under ``policy.SMTP`` and fold a
+        # marketing mail's unsubscribe link into RFC 2047 encoded words); SMTPUTF8 where an address needs it, as
+        # aiosmtplib does for a message object.
+        utf8 = not (message.to + self._envelope_sender).isascii()
         await aiosmtplib.send(
-            self.render(message),
+            email.as_bytes(policy=email.policy.clone(utf8=utf8)),
+            sender=self._envelope_sender,
+            recipients=[message.to],
+            mail_options=["SMTPUTF8"] if utf8 else None,
             hostname=self._host,
             port=self._port,
             username=self._username,
