@@ -201,8 +201,9 @@ async def _resource(scene: Scene, operation: tuple[str, str], parameter: str, ca
         queue = "privacy" if not template.startswith("/v1/admin/support/") else "billing"
         value = await _ticket(scene, queue, None if template.startswith("/v1/admin/") else owner)
     elif parameter == "campaign_id":
-        admin = UUID(await scene.subject_id(scene.headers["admin"]))
-        value = str((await scene.container.consent.marketing.create(admin, "Matrix", "A campaign")).id)
+        body = BODIES[("POST", "/v1/admin/marketing/campaigns")]
+        created = await scene.client.post("/v1/admin/marketing/campaigns", headers=scene.headers["admin"], json=body)
+        value = str(_ok(created, 201)["id"])
     elif parameter == "report_id":
         value = await _child_report(scene, owner_email)
     elif parameter == "session_id":  # a second session of user_a's, so user_a's own call is not its sign-out

@@ -69,7 +69,7 @@ class SmtpMailer:
         # aiosmtplib does for a message object.
         utf8 = not (message.to + self._envelope_sender).isascii()
         await aiosmtplib.send(
-            email.as_bytes(policy=email.policy.clone(utf8=utf8)),
+            email.as_bytes(policy=email.policy.clone(utf8=utf8)),  # type: ignore[call-arg]
             sender=self._envelope_sender,
             recipients=[message.to],
             mail_options=["SMTPUTF8"] if utf8 else None,
