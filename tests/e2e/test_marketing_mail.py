@@ -79,6 +79,16 @@ async def _status(client: AsyncTestClient, admin: dict[str, str], campaign_id: s
     return dict(answer.json())
 
 
+async def _readers_and_admin(
+    client: AsyncTestClient, container: Container, count: int
+) -> tuple[set[str], dict[str, str]]:
+    """``count`` consenting readers, then an admin (who gave no consent: one skipped account)."""
+    readers = {f"reader{i}@example.com" for i in range(count)}
+    for email in sorted(readers):
+        await _consenting(client, email)
+    return readers, await _admin(client, container)
+
+
 def _job(container: Container, batch_size: int) -> MarketingMail:
     infra, marketing = container.infra, container.consent.marketing
     return MarketingMail(
@@ -176,10 +186,7 @@ async def test_a_withdrawal_just_before_the_batch_reaches_them_wins(
 async def test_an_interrupted_run_resumes_without_skipping_or_repeating_anybody(
     client: AsyncTestClient, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    readers = {f"reader{i}@example.com" for i in range(11)}
-    for email in sorted(readers):
-        await _consenting(client, email)
-    admin = await _admin(client, container)
+    readers, admin = await _readers_and_admin(client, container, 11)
     campaign = await _campaign(client, admin)
     job = _job(container, batch_size=3)
     eligible = job._eligible_address
@@ -206,10 +213,7 @@ async def test_an_interrupted_run_resumes_without_skipping_or_repeating_anybody(
 
 
 async def test_two_senders_at_once_mail_everybody_once(client: AsyncTestClient, container: Container) -> None:
-    readers = {f"reader{i}@example.com" for i in range(7)}
-    for email in sorted(readers):
-        await _consenting(client, email)
-    admin = await _admin(client, container)
+    readers, admin = await _readers_and_admin(client, container, 7)
     campaign = await _campaign(client, admin)
     sent = await asyncio.gather(
         _job(container, 2).send(uuid.UUID(campaign["id"])), _job(container, 3).send(uuid.UUID(campaign["id"]))
@@ -316,10 +320,7 @@ async def test_campaigns_are_for_admins_and_bounded(client: AsyncTestClient, con
 async def test_the_worker_sends_campaigns_and_logs_counts_not_addresses(
     client: AsyncTestClient, container: Container, logs: io.StringIO
 ) -> None:
-    readers = {f"reader{i}@example.com" for i in range(3)}
-    for email in sorted(readers):
-        await _consenting(client, email)
-    admin = await _admin(client, container)
+    readers, admin = await _readers_and_admin(client, container, 3)
     await _campaign(client, admin)
     counts = await DataRightsRunner(container).run_once()
     assert counts["marketing_mail_sent"] == 3

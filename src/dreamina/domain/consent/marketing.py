@@ -25,6 +25,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from dreamina.domain.consent.marketing_links import UnsubscribeLinks
@@ -68,6 +69,13 @@ def _text(value: object, field: str, limit: int, *, lines: bool) -> str:
     return text
 
 
+async def _audit(
+    uow: UnitOfWork, actor_id: UUID, kind: ActorKind, action: str, store: str, reason: str, at: datetime
+) -> None:
+    """An audit event of an act on the actor's own record (the staff member's campaign, the subject's objection)."""
+    await uow.audit.append(AuditEvent(uuid.uuid4(), actor_id, kind, actor_id, action, (store,), reason, at))
+
+
 class MarketingMail:
     """Use cases of marketing mail; each commits its own units of work."""
 
@@ -99,18 +107,8 @@ class MarketingMail:
         )
         async with self._uow() as uow:
             await uow.marketing_campaigns.add(campaign)
-            await uow.audit.append(
-                AuditEvent(
-                    id=uuid.uuid4(),
-                    subject_id=staff_id,
-                    actor_kind=ActorKind.STAFF,
-                    actor_id=staff_id,
-                    action="marketing_campaign_created",
-                    fields=("marketing_campaigns",),
-                    reason=f"campaign {campaign.id}",
-                    occurred_at=campaign.created_at,
-                )
-            )
+            event = (ActorKind.STAFF, "marketing_campaign_created", "marketing_campaigns", f"campaign {campaign.id}")
+            await _audit(uow, staff_id, *event, campaign.created_at)
             await uow.commit()
         return campaign
 
@@ -125,18 +123,7 @@ class MarketingMail:
         """The job: finish every campaign not done yet, oldest first; returns how many mails it queued."""
         async with self._uow() as uow:
             campaigns = await uow.marketing_campaigns.unfinished(CAMPAIGNS_PER_PASS)
-        sent = 0
-        for campaign in campaigns:
-            async with self._uow() as uow:
-                campaign.start(self._clock.now())
-                await uow.marketing_campaigns.update(campaign)
-                await uow.commit()
-            sent += await self.send(campaign.id)
-            async with self._uow() as uow:
-                campaign.finish(self._clock.now())
-                await uow.marketing_campaigns.update(campaign)
-                await uow.commit()
-        return sent
+        return sum([await self.send(campaign.id) for campaign in campaigns])
 
     async def send(self, campaign_id: UUID) -> int:
         """Send the campaign to the rest of its audience, batch by batch; resumable, returns how many were mailed."""
@@ -160,8 +147,14 @@ class MarketingMail:
             if campaign.status is CampaignStatus.DONE:
                 return None
             audience = await uow.marketing_campaigns.audience(campaign.created_at, campaign.cursor, self._batch)
-            if not audience:
+            if not audience:  # everybody considered: done (the cursor, an account id, goes with it)
+                campaign.finish(now)
+                await uow.marketing_campaigns.update(campaign)
+                await uow.commit()
                 return None
+            if campaign.status is CampaignStatus.PENDING:  # its first batch: sending from now on
+                campaign.start(now)
+                await uow.marketing_campaigns.update(campaign)
             sent = 0
             for subject_id in audience:
                 address = await self._eligible_address(uow, subject_id)
@@ -221,18 +214,8 @@ class MarketingMail:
             if await uow.objections.objects_to(subject_id, Purpose.MARKETING):
                 return
             await uow.objections.put(Objection(subject_id, Purpose.MARKETING, True, now))
-            await uow.audit.append(
-                AuditEvent(
-                    id=uuid.uuid4(),
-                    subject_id=subject_id,
-                    actor_kind=ActorKind.SUBJECT,
-                    actor_id=subject_id,
-                    action="objection_recorded",
-                    fields=("objections",),
-                    reason="one-click unsubscribe link in a marketing mail",
-                    occurred_at=now,
-                )
-            )
+            event = (ActorKind.SUBJECT, "objection_recorded", "objections", "one-click unsubscribe in a marketing mail")
+            await _audit(uow, subject_id, *event, now)
             await uow.commit()
 
     def check_link(self, token: str) -> None:
