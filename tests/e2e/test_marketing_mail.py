@@ -330,3 +330,34 @@ async def test_the_worker_sends_campaigns_and_logs_counts_not_addresses(
     for mail in _marketing(container):
         assert mail.to not in logged and mail.list_unsubscribe not in logged
         assert urlsplit(mail.list_unsubscribe or "").query.removeprefix("token=") not in logged
+
+
+async def test_an_erasure_moves_a_sending_campaign_off_the_subject(
+    client: AsyncTestClient, container: Container
+) -> None:
+    """G6: the cursor of a campaign that is sending names the last account a batch considered; the erasure of that
+    subject moves it off their id, and the campaign goes on from the same place without mailing anyone twice."""
+    readers, admin = await _readers_and_admin(client, container, 2)
+    campaign = await _campaign(client, admin)
+    campaign_id = uuid.UUID(campaign["id"])
+    job = _job(container, batch_size=1)
+    assert await job._send_batch(campaign_id) is not None  # one batch: one account considered
+    async with container.infra.uow() as uow:
+        sending = await uow.marketing_campaigns.get(campaign_id)
+    assert sending is not None and sending.cursor is not None
+    erased = sending.cursor
+    async with container.infra.uow() as uow:  # the erasure saga suspends the account before its holders erase
+        account = await uow.accounts.get(erased)
+        assert account is not None and account.suspend(container.infra.clock.now())
+        await uow.accounts.update(account)
+        await uow.commit()
+    [holder] = [h for h in container.consent.contributes.holders if h.name == "consent"]
+    await holder.erase(erased)
+    async with container.infra.uow() as uow:
+        moved = await uow.marketing_campaigns.get(campaign_id)
+    assert moved is not None and moved.cursor is not None and moved.cursor != erased
+    await job.send_due()
+    assert set(Counter(m.to for m in _marketing(container)).values()) == {1}  # nobody twice
+    async with container.infra.uow() as uow:
+        done = await uow.marketing_campaigns.get(campaign_id)
+    assert done is not None and done.cursor is None and done.sent + done.skipped == len(readers) + 1
