@@ -308,11 +308,19 @@ async def test_campaigns_are_for_admins_and_bounded(client: AsyncTestClient, con
         {"subject_line": SUBJECT_LINE, "body": "   "},
         {"subject_line": SUBJECT_LINE, "body": "x" * 20_001},
         {"subject_line": SUBJECT_LINE, "body": "nul \x00"},
+        {"subject_line": "invoice \u202egnp.exe", "body": BODY},
+        {"subject_line": SUBJECT_LINE, "body": "bell \x07"},
         {"subject_line": SUBJECT_LINE, "body": BODY, "to": "everyone"},
     ):
         answer = await client.post("/v1/admin/marketing/campaigns", json=bad, headers=admin)
         assert answer.status_code in (400, 422), (bad, answer.text)
         assert answer.headers["content-type"].startswith("application/problem+json"), bad
+    family = await client.post(
+        "/v1/admin/marketing/campaigns",
+        json={"subject_line": "For the whole \U0001f468\u200d\U0001f469\u200d\U0001f467", "body": "Tabs\tand\r\nlines"},
+        headers=admin,
+    )
+    assert family.status_code == 201, family.text  # an emoji sequence (zero-width joiners) is text
     missing = await client.get(f"/v1/admin/marketing/campaigns/{uuid.uuid4()}", headers=admin)
     assert missing.status_code == 404
 

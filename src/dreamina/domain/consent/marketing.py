@@ -55,6 +55,16 @@ class BatchResult:
     skipped: int
 
 
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # can disguise text
+
+
+def _refused(ch: str) -> bool:
+    """Control, surrogate, private-use and unassigned characters, and bidirectional overrides; other format
+    characters (the zero-width joiner of emoji sequences) are text."""
+    category = unicodedata.category(ch)
+    return (category.startswith("C") and category != "Cf") or ch in _BIDI_CONTROLS
+
+
 def _text(value: object, field: str, limit: int, *, lines: bool) -> str:
     """Printable text of 1 to ``limit`` characters; line breaks (and tabs) only where ``lines``."""
     allowed = {"\n", "\t"} if lines else set()
@@ -63,7 +73,7 @@ def _text(value: object, field: str, limit: int, *, lines: bool) -> str:
     text = value.replace("\r\n", "\n").strip() if lines else value.strip()
     if not text or len(text) > limit:
         raise InvalidInput(f"{field} must be 1 to {limit} characters", field=field)
-    if any(unicodedata.category(ch).startswith("C") and ch not in allowed for ch in text):
+    if any(_refused(ch) and ch not in allowed for ch in text):
         what = "control characters" if lines else "line breaks or control characters"
         raise InvalidInput(f"{field} must not contain {what}", field=field)
     return text
