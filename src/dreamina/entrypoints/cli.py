@@ -206,6 +206,11 @@ def _marketing(args: argparse.Namespace) -> int:
         print(f"campaign {campaign.id} created; the privacy worker sends it on its next pass")
         return 0
 
+    return _staff_chore(work)
+
+
+def _staff_chore(work: Any) -> int:
+    """Run ``work`` with a container; a refusal of the domain is one line on stderr and exit status 1."""
     try:
         return int(asyncio.run(_with_container(work)))
     except DomainError as exc:
