@@ -58,6 +58,7 @@ PRIVACY_JOBS_SECONDS = 5.0  # how often the embedded profile runs due exports an
 DEADLINE_MONITOR_SECONDS = 3600.0  # how often the embedded profile flags requests near or past their legal deadline
 CHILD_REPORT_MATCHING_SECONDS = 2.0  # how soon a received child report is matched to its account (embedded profile)
 POLICY_NOTICES_SECONDS = 10.0  # how soon a published policy version's notices start going out (embedded profile)
+MARKETING_MAIL_SECONDS = 10.0  # how soon a marketing campaign starts going out (embedded profile)
 
 
 def shipped_policy_text() -> str:
@@ -237,8 +238,8 @@ def _run_in_this_process(
 ) -> None:
     """Embedded profile: no worker process runs, so this process does what the workers do: it runs due exports and
     erasures, flags requests near their legal deadline, matches received child reports to their accounts, sends the
-    notices of a published policy version, sweeps on the retention interval and delivers the mail a flush after
-    commit left in the outbox."""
+    notices of a published policy version and marketing campaigns, sweeps on the retention interval and delivers the
+    mail a flush after commit left in the outbox."""
     from dreamina.adapters.periodic import Periodic
     from dreamina.adapters.retention_runs import PeriodicSweep
 
@@ -252,6 +253,7 @@ def _run_in_this_process(
     deadlines = Periodic("deadline_monitor", DEADLINE_MONITOR_SECONDS, check_deadlines)
     matching = Periodic("child_report_matching", CHILD_REPORT_MATCHING_SECONDS, children_module.matching.run_due)
     notices = Periodic("policy_notices", POLICY_NOTICES_SECONDS, consent_module.policy_changes.send_due_notices)
-    for runner in (periodic, mail, jobs, deadlines, matching, notices):
+    marketing = Periodic("marketing_mail", MARKETING_MAIL_SECONDS, consent_module.marketing.send_due)
+    for runner in (periodic, mail, jobs, deadlines, matching, notices, marketing):
         lifecycle.starters.append(runner.start)
         lifecycle.closers.append(runner.stop)

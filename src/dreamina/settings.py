@@ -53,6 +53,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     public_base_url: str = ""  # default: http://<host>:<port>
     token_ttl_seconds: int = 7 * 24 * 3600
     policy_notice_min_days: int = 30  # the least notice a new policy version gives before it takes effect
+    marketing_unsubscribe_link_days: int = 365  # how long the one-click unsubscribe link of a marketing mail works
     session_cache_seconds: float = 5.0  # how long one API process reuses a checked bearer token (0: never)
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
@@ -229,6 +230,7 @@ def _check(s: Settings) -> None:
     for name in (
         "token_ttl_seconds",
         "policy_notice_min_days",
+        "marketing_unsubscribe_link_days",
         "login_max_failures",
         "login_window_seconds",
         "max_body_bytes",

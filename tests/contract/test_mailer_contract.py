@@ -50,6 +50,13 @@ async def test_a_sent_message_is_delivered_unchanged(subject: MailerUnderTest) -
     assert subject.delivered() == [WELCOME]
 
 
+async def test_a_marketing_message_keeps_its_unsubscribe_link(subject: MailerUnderTest) -> None:
+    link = "https://dreamina.test/v1/marketing/unsubscribe?token=" + "A" * 32 + "." + "0" * 64
+    message = MailMessage("ada@example.com", "News", "New styles.", "marketing", list_unsubscribe=link)
+    await subject.mailer.send(message)
+    assert subject.delivered() == [message]
+
+
 async def test_messages_are_delivered_in_sending_order(subject: MailerUnderTest) -> None:
     messages = [
         MailMessage(to=f"user{index}@example.com", subject=f"Code {index}", body=f"{index:06d}", kind="otp")
@@ -85,8 +92,21 @@ async def test_bodies_and_subjects_survive_exactly(subject: MailerUnderTest, mes
         MailMessage("not-an-address", "Hi", "body", "welcome"),
         MailMessage("a@example.com", "Hi", "body", ""),
         MailMessage("a@example.com", "Hi", "body", "welcome\nX-Evil: 1"),
+        MailMessage("a@example.com", "Hi", "body", "marketing", list_unsubscribe="https://x.test/u?t=1\r\nBcc: v"),
+        MailMessage("a@example.com", "Hi", "body", "marketing", list_unsubscribe="javascript:alert(1)"),
+        MailMessage("a@example.com", "Hi", "body", "marketing", list_unsubscribe="https://x.test/a>, <https://y.test"),
     ],
-    ids=["subject-injection", "to-injection", "two-recipients", "no-at", "empty-kind", "kind-injection"],
+    ids=[
+        "subject-injection",
+        "to-injection",
+        "two-recipients",
+        "no-at",
+        "empty-kind",
+        "kind-injection",
+        "unsubscribe-injection",
+        "unsubscribe-not-http",
+        "unsubscribe-two-links",
+    ],
 )
 async def test_messages_a_header_cannot_carry_are_refused(subject: MailerUnderTest, message: MailMessage) -> None:
     with pytest.raises(ValueError):

@@ -61,3 +61,18 @@ async def test_an_unreachable_server_raises() -> None:
     mailer = SmtpMailer(host="127.0.0.1", port=port, sender="no-reply@dreamina.test", start_tls=False, timeout=2)
     with pytest.raises(Exception):
         await mailer.send(MailMessage("a@example.com", "Hi", "b", "welcome"))
+
+
+async def test_marketing_mail_carries_the_one_click_unsubscribe_headers(smtp_server: tuple[SmtpInbox, int]) -> None:
+    """RFC 8058: ``List-Unsubscribe: <https://...>`` as a bare URL (not RFC 2047 encoded words, which no mail client
+    reads as a link) and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``; other mail carries neither."""
+    inbox, port = smtp_server
+    mailer = SmtpMailer(host="127.0.0.1", port=port, sender="Dreamina <no-reply@dreamina.test>", start_tls=False)
+    link = "https://dreamina.test/v1/marketing/unsubscribe?token=" + "A" * 32 + "." + "0" * 64
+    await mailer.send(MailMessage("ada@example.com", "News", "New styles.", "marketing", list_unsubscribe=link))
+    await mailer.send(MailMessage("ada@example.com", "Welcome", "Hello Ada.", "welcome"))
+    (_, _, marketing), (_, _, welcome) = inbox.received
+    raw = dict(marketing.raw_items())
+    assert raw["List-Unsubscribe"].strip() == f"<{link}>"
+    assert raw["List-Unsubscribe-Post"].strip() == "List-Unsubscribe=One-Click"
+    assert "List-Unsubscribe" not in welcome and "List-Unsubscribe-Post" not in welcome

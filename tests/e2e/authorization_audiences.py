@@ -16,6 +16,7 @@ ANALYSTS = "staff:privacy_officer,admin"
 EVERY_STAFF_ROLE = "staff:support,privacy_officer,admin"
 PRIVACY_DESK = "staff:privacy_officer,admin"  # privacy tickets: support staff never see them
 SUPPORT_DESK = "staff:support,admin"
+ADMINS = "staff:admin"
 STAFF_ROLES = ("support", "privacy_officer", "admin")
 
 AUDIENCE: dict[tuple[str, str], str] = {
@@ -102,6 +103,10 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/v1/auth/logout-all"): SUBJECT,
     ("GET", "/v1/me/sessions"): SUBJECT,
     ("DELETE", "/v1/me/sessions/{session_id}"): OWNED,
+    ("POST", "/v1/admin/marketing/campaigns"): ADMINS,
+    ("GET", "/v1/admin/marketing/campaigns/{campaign_id}"): ADMINS,
+    ("GET", "/v1/marketing/unsubscribe"): HOLDER,  # the signed token of a mailed unsubscribe link
+    ("POST", "/v1/marketing/unsubscribe"): HOLDER,
 }
 
 # Routes left out of the OpenAPI document on purpose, with the reason; they are in the matrix all the same.

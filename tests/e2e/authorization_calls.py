@@ -15,6 +15,7 @@ from datetime import timedelta
 from io import BytesIO
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from litestar.testing import AsyncTestClient
 
@@ -44,6 +45,7 @@ PNG = _png()
 # Bodies that are valid as they stand; everything needing a fresh token or resource is built in ``call_for``.
 BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/v1/me"): {"display_name": "Renamed"},
+    ("POST", "/v1/admin/marketing/campaigns"): {"subject_line": "News", "body": "Something new at Dreamina."},
     ("PUT", "/v1/consent"): {"functional": True, "analytics": True, "marketing": False},
     ("POST", "/v1/analytics/events"): {"events": [{"name": "page_view", "page": "/gallery"}]},
     ("PUT", "/v1/me/objections"): {"purpose": "marketing", "objected": True},
@@ -198,6 +200,10 @@ async def _resource(scene: Scene, operation: tuple[str, str], parameter: str, ca
     elif parameter == "ticket_id":
         queue = "privacy" if not template.startswith("/v1/admin/support/") else "billing"
         value = await _ticket(scene, queue, None if template.startswith("/v1/admin/") else owner)
+    elif parameter == "campaign_id":
+        body = BODIES[("POST", "/v1/admin/marketing/campaigns")]
+        created = await scene.client.post("/v1/admin/marketing/campaigns", headers=scene.headers["admin"], json=body)
+        value = str(_ok(created, 201)["id"])
     elif parameter == "report_id":
         value = await _child_report(scene, owner_email)
     elif parameter == "session_id":  # a second session of user_a's, so user_a's own call is not its sign-out
@@ -231,6 +237,11 @@ async def _holder_call(scene: Scene, operation: tuple[str, str], *, secret: bool
         path = page or template.replace("{session_id}", FORGED_SESSION)
         form = {"number": "4242424242424242", "exp_month": "12", "exp_year": "2031", "cvc": "123"}
         return Call(path, {"data": form} if method == "POST" else {})
+    if template == "/v1/marketing/unsubscribe":
+        owner = UUID(await scene.subject_id(scene.headers["user_a"]))
+        url = urlsplit(scene.container.consent.marketing.links.url(owner, scene.container.infra.clock.now()))
+        query = url.query if secret else "token=" + "A" * 32 + "." + "0" * 64
+        return Call(f"{url.path}?{query}")
     raise AssertionError(f"no secret for {operation}: add one to _holder_call")
 
 

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 from dreamina.domain.privacy.errors import DomainError
@@ -175,6 +176,48 @@ def _privacy(args: argparse.Namespace) -> int:
         return 1
 
 
+def _read_text(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _marketing(args: argparse.Namespace) -> int:
+    """Marketing campaigns from the server: an admin is named, so the campaign is theirs (audited)."""
+    from dreamina.ports.staff import StaffRole
+
+    async def work(container: Any) -> int:
+        marketing = container.consent.marketing
+        if args.action == "send-due":
+            print(f"queued {await marketing.send_due()} marketing mails")
+            return 0
+        if args.action == "status":
+            c = await marketing.campaign(args.campaign_id)
+            print(f"campaign {c.id} {c.status.value}: {c.sent} sent, {c.skipped} skipped")
+            return 0
+        member = await container.identity.staff.member(args.staff)
+        if member is None or member.role is not StaffRole.ADMIN:  # the same role as the staff route's ADMINS guard
+            print("dreamina: a marketing campaign needs the admin role", file=sys.stderr)
+            return 1
+        try:
+            body = sys.stdin.read() if args.body_file == "-" else await asyncio.to_thread(_read_text, args.body_file)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"dreamina: cannot read the body: {type(exc).__name__}", file=sys.stderr)
+            return 1
+        campaign = await marketing.create(member.account_id, args.subject, body)
+        print(f"campaign {campaign.id} created; the privacy worker sends it on its next pass")
+        return 0
+
+    return _staff_chore(work)
+
+
+def _staff_chore(work: Any) -> int:
+    """Run ``work`` with a container; a refusal of the domain is one line on stderr and exit status 1."""
+    try:
+        return int(asyncio.run(_with_container(work)))
+    except DomainError as exc:
+        print(f"dreamina: {exc.detail}", file=sys.stderr)
+        return 1
+
+
 def _privacy_worker(args: argparse.Namespace) -> int:
     from dreamina.adapters.logs import configure_logging
     from dreamina.bootstrap import build_container
@@ -304,6 +347,18 @@ def main(argv: list[str] | None = None) -> int:
     expedite.add_argument("--reason", required=True, help="why; the subject is told")
     expedite.add_argument("--staff", required=True, metavar="EMAIL", help="the privacy officer or admin deciding")
     privacy.set_defaults(run=_privacy)
+    marketing = commands.add_parser("marketing", help="marketing campaigns (admin)")
+    marketing_actions = marketing.add_subparsers(dest="action", required=True)
+    create_campaign = marketing_actions.add_parser(
+        "create", help="create a campaign; the worker mails it to subjects who consented and did not object"
+    )
+    create_campaign.add_argument("--staff", required=True, metavar="EMAIL", help="the admin sending it")
+    create_campaign.add_argument("--subject", required=True, help="the subject line")
+    create_campaign.add_argument("--body-file", required=True, metavar="PATH", help="plain-text body ('-': stdin)")
+    campaign_status = marketing_actions.add_parser("status", help="how far a campaign has got")
+    campaign_status.add_argument("campaign_id", type=uuid.UUID, metavar="CAMPAIGN_ID")
+    marketing_actions.add_parser("send-due", help="send every campaign not done yet, now")
+    marketing.set_defaults(run=_marketing)
     worker = commands.add_parser(
         "privacy-worker", help="run data-rights jobs: exports, erasures, child reports, mail, sweeps, deadlines"
     )

@@ -24,6 +24,9 @@ class MailMessage:
     # the Message-ID and, where it can see what it delivered, delivers an id it already delivered no second time.
     # Not part of the message's content, so not compared.
     delivery_id: UUID | None = field(default=None, compare=False)
+    # Marketing mail only: the HTTPS link that unsubscribes the recipient in one click. Mailers send it as the
+    # RFC 8058 ``List-Unsubscribe`` header with ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``.
+    list_unsubscribe: str | None = None
 
 
 class Mailer(Protocol):

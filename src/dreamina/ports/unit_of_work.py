@@ -22,6 +22,7 @@ from dreamina.ports.idempotency import IdempotencyStores
 from dreamina.ports.identity import IdentityStores
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.mail import OutboxStores
+from dreamina.ports.marketing import MarketingStores
 from dreamina.ports.payments import SandboxStores
 from dreamina.ports.policy import PolicyStores
 from dreamina.ports.processor_notices import ProcessorNotificationStores
@@ -46,6 +47,7 @@ class UnitOfWork(
     PolicyStores,
     SandboxStores,
     ConsentStores,
+    MarketingStores,
     GenerationStores,
     BillingStores,
     DataRightsStores,

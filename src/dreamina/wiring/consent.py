@@ -1,5 +1,5 @@
 """Wiring unit of the consent module: the policy versions and their changes (section 10), consent records and GPC,
-objections, privacy-friendly analytics."""
+objections, privacy-friendly analytics, marketing mail."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 from dreamina.adapters.memory import consent as memory_consent
+from dreamina.adapters.memory import marketing as memory_marketing
 from dreamina.adapters.memory import policy as memory_policy
-from dreamina.adapters.sql import repositories_consent, repositories_policy
+from dreamina.adapters.sql import repositories_consent, repositories_marketing, repositories_policy
 from dreamina.domain.consent.analytics import Analytics
 from dreamina.domain.consent.data_map import CONSENT_DATA
+from dreamina.domain.consent.marketing import MarketingMail
+from dreamina.domain.consent.marketing_links import UnsubscribeLinks
 from dreamina.domain.consent.personal_data import ConsentPersonalData
 from dreamina.domain.consent.policy_changes import PolicyChanges
 from dreamina.domain.consent.policy_versions import PolicyCatalogue
@@ -25,8 +28,12 @@ from dreamina.wiring.kit import Contributions, ModuleParts
 PARTS = ModuleParts(
     name="consent",
     data=CONSENT_DATA,
-    sql={**repositories_policy.REPOSITORIES, **repositories_consent.REPOSITORIES},
-    memory=(memory_policy.STORES, memory_consent.STORES),
+    sql={
+        **repositories_policy.REPOSITORIES,
+        **repositories_consent.REPOSITORIES,
+        **repositories_marketing.REPOSITORIES,
+    },
+    memory=(memory_policy.STORES, memory_consent.STORES, memory_marketing.STORES),
 )
 
 
@@ -39,6 +46,7 @@ class ConsentModule:
     objections: Objections
     analytics: Analytics
     policy_changes: PolicyChanges
+    marketing: MarketingMail
     contributes: Contributions
 
 
@@ -71,6 +79,17 @@ def wire_consent(infra: Infrastructure, overrides: Mapping[str, Any]) -> Consent
             clock=infra.clock,
             policy_url=infra.settings.resolved_public_base_url + "/v1/privacy/policy",
             min_notice=timedelta(days=infra.settings.policy_notice_min_days),
+        ),
+        marketing=MarketingMail(
+            uow=infra.uow,
+            mail=infra.mail,
+            keyrings=infra.keyrings,
+            links=UnsubscribeLinks(
+                infra.vault,
+                base_url=infra.settings.resolved_public_base_url,
+                lifetime=timedelta(days=infra.settings.marketing_unsubscribe_link_days),
+            ),
+            clock=infra.clock,
         ),
         contributes=Contributions(
             holders=(ConsentPersonalData(uow=infra.uow, vault=infra.vault, clock=infra.clock),),

@@ -22,6 +22,9 @@ from dreamina.ports.clock import Clock
 from dreamina.ports.mail import MailMessage
 
 KIND_HEADER = "X-Dreamina-Kind"
+UNSUBSCRIBE_HEADER = "List-Unsubscribe"  # RFC 2369, with RFC 8058's one-click POST
+UNSUBSCRIBE_POST_HEADER = "List-Unsubscribe-Post"
+ONE_CLICK = "List-Unsubscribe=One-Click"
 _POLICY = policy.SMTP  # RFC 5322 wants CRLF line endings
 
 log = get_logger("dreamina.mail.outbox")
@@ -37,6 +40,21 @@ def check_message(message: MailMessage) -> None:
         raise ValueError("mail recipient must be a single bare address")
     if not message.kind:
         raise ValueError("mail kind must not be empty")
+    link = message.list_unsubscribe
+    if link is not None and (not link.startswith(("https://", "http://")) or any(c in link for c in "\r\n <>,")):
+        raise ValueError("mail unsubscribe link must be one bare http(s) URL")
+
+
+def add_headers(email: EmailMessage, message: MailMessage) -> None:
+    """The headers every mailer adds after Message-ID: the kind, and for marketing mail the RFC 8058 one-click
+    unsubscribe pair (``List-Unsubscribe: <url>``, ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``)."""
+    email[KIND_HEADER] = message.kind
+    if message.list_unsubscribe is not None:
+        # A link does not fit in 78 columns and has no place to fold: under the usual limit the header would go out
+        # as RFC 2047 encoded words, which no mail client reads as a URL. RFC 5322's hard limit is 998.
+        email.policy = email.policy.clone(max_line_length=998)
+        email[UNSUBSCRIBE_HEADER] = f"<{message.list_unsubscribe}>"
+        email[UNSUBSCRIBE_POST_HEADER] = ONE_CLICK
 
 
 class OutboxMailer:
@@ -77,7 +95,7 @@ class OutboxMailer:
         email["Subject"] = message.subject
         email["Date"] = format_datetime(self._now())
         email["Message-ID"] = message_id(message, self._msgid_domain)
-        email[KIND_HEADER] = message.kind
+        add_headers(email, message)
         # set_content always ends the body with a newline; adding our own lets read_outbox strip exactly one
         email.set_content(message.body + "\n")
         return email.as_bytes()
@@ -178,6 +196,7 @@ def read_outbox(directory: Path | str) -> list[MailMessage]:
                 subject=str(email["Subject"] or ""),
                 body=body[:-1] if body.endswith("\n") else body,
                 kind=str(email[KIND_HEADER] or ""),
+                list_unsubscribe=_unsubscribe_link(email),
             )
         )
     return messages
@@ -187,3 +206,8 @@ def _address(email: EmailMessage) -> str:
     header = email["To"]
     addresses: tuple[Address, ...] = getattr(header, "addresses", ())
     return addresses[0].addr_spec if len(addresses) == 1 else str(header or "")
+
+
+def _unsubscribe_link(email: EmailMessage) -> str | None:
+    header = email[UNSUBSCRIBE_HEADER]
+    return None if header is None else str(header).strip().removeprefix("<").removesuffix(">")

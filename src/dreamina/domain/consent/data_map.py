@@ -1,5 +1,5 @@
 """What the consent module stores (G1): policy versions and acceptances, consent records, objections, notices,
-and analytics events, with their retention lines.
+marketing campaigns and analytics events, with their retention lines.
 
 In-house analytics is no processor: the events stay in our own database (hosting holds them like every store).
 """
@@ -30,6 +30,7 @@ DEVICE_CONSENT = RetentionRule(
     RetentionAction.DELETE,
     DEVICE_CONSENT_DAYS,
 )
+MARKETING_CURSOR = RetentionRule("held only while the campaign is sending; cleared when it is done")
 ANALYTICS_EVENT = RetentionRule(
     "deleted 180 days after the day of the event (`dreamina sweep`)", RetentionAction.DELETE, ANALYTICS_EVENT_DAYS
 )
@@ -77,6 +78,28 @@ CONSENT_DATA = DataDeclaration(
             requested_at=non_personal("when the version was published and its notices became due"),
             started_at=non_personal("when the first batch went out"),
             finished_at=non_personal("when every account had been notified"),
+        ),
+        store(
+            "marketing_campaigns",
+            "marketing messages staff wrote, and how far each has been sent (counts only: no recipient is named)",
+            id=non_personal("random campaign id"),
+            subject_line=non_personal("the message's subject line, as staff wrote it"),
+            body=non_personal("the message's text, as staff wrote it"),
+            status=non_personal("pending, sending or done"),
+            created_at=non_personal("when staff created it: its audience is the accounts that existed then"),
+            sent=non_personal("how many messages have been queued so far"),
+            skipped=non_personal("how many accounts were passed over (no consent, objection, restriction, ...)"),
+            cursor=FieldDeclaration(
+                DataCategory.ACCOUNT,
+                "while sending: the id of the last account a batch considered (the place a resumed run goes on from); "
+                "cleared when the campaign is done, and moved off an account that is erased",
+                purposes=(Purpose.MARKETING,),
+                legal_basis=LegalBasis.CONSENT,
+                retention=MARKETING_CURSOR,
+                links_subject=True,
+            ),
+            started_at=non_personal("when the first batch went out"),
+            finished_at=non_personal("when every account of the audience had been considered"),
         ),
         store(
             "policy_acceptances",

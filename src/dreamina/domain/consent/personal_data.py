@@ -29,6 +29,12 @@ class ConsentPersonalData:
         Coverage("store", "policy_notices", "policy_notices.json", "deleted"),
         Coverage("store", "analytics_events", "analytics_events.json (your events, found by pseudonym)", "deleted"),
         Coverage("store", "staff_members", "staff_role.json", "deleted"),
+        Coverage(
+            "store",
+            "marketing_campaigns",
+            "not exported: a campaign names nobody (the marketing mail you got is in the mail you received)",
+            "a sending campaign's cursor resting on your account moves off it",
+        ),
     )
 
     def __init__(self, *, uow: UnitOfWorkFactory, vault: KeyVault, clock: Clock) -> None:
@@ -107,6 +113,7 @@ class ConsentPersonalData:
             deleted += await uow.policy_notices.delete_for_subject(subject_id)
             deleted += await uow.analytics_events.delete_pseudonyms(self._pseudonyms(subject_id))
             deleted += int(await uow.staff.remove(subject_id))
+            await uow.marketing_campaigns.step_off(subject_id)  # a position, not a record of theirs: not counted
             await uow.commit()
         return ErasureOutcome(self.name, deleted=deleted)
 

@@ -44,8 +44,8 @@ IDENTITY_DATA = DataDeclaration(
             ),
             email_ciphertext=FieldDeclaration(
                 DataCategory.ACCOUNT,
-                "email address, encrypted with the subject's data key",
-                purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.PAYMENTS, Purpose.LEGAL),
+                "email address, encrypted with the subject's data key (marketing mail only with consent)",
+                purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.PAYMENTS, Purpose.LEGAL, Purpose.MARKETING),
                 retention=ACCOUNT_LIFETIME,
                 processors=("email_delivery", "stripe"),
                 encrypted=True,

@@ -136,8 +136,9 @@ KERNEL_DATA = DataDeclaration(
             kind=non_personal("what the message is, e.g. welcome or privacy_request_code"),
             sealed=FieldDeclaration(
                 DataCategory.ACCOUNT,
-                "recipient address, subject line and body, sealed with the message's own key",
-                purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.SECURITY, Purpose.LEGAL),
+                "recipient address, subject line and body (and a marketing mail's unsubscribe link), sealed with the "
+                "message's own key",
+                purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.SECURITY, Purpose.LEGAL, Purpose.MARKETING),
                 retention=QUEUED_MAIL,
                 processors=("email_delivery",),
                 encrypted=True,

@@ -104,6 +104,8 @@ class MailDelivery:
         mail_id = uuid.uuid4()
         key, wrapped = self._vault.generate_data_key()
         content = {"to": message.to, "subject": message.subject, "body": message.body}
+        if message.list_unsubscribe is not None:
+            content["list_unsubscribe"] = message.list_unsubscribe
         sealed = self._cipher.seal(key, json.dumps(content).encode("utf-8"), _context(mail_id))
         now = self._clock.now()
         await uow.mail_outbox.add(
@@ -172,6 +174,7 @@ class MailDelivery:
             subject=content["subject"],
             body=content["body"],
             kind=mail.kind,
+            list_unsubscribe=content.get("list_unsubscribe"),
             delivery_id=mail.id,  # the same on a redelivery after a crash between sending and forgetting it
         )
 

@@ -28,10 +28,10 @@ PROCESSORS: tuple[ProcessorDeclaration, ...] = (
     ProcessorDeclaration(
         id="email_delivery",
         name="Transactional email delivery",
-        role="delivers account, security and privacy-request messages",
+        role="delivers account, security and privacy-request messages, and marketing mail to subjects who consented",
         location="EU",
         retention="delivery logs 30 days",
-        purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.LEGAL),
+        purposes=(Purpose.SERVICE, Purpose.SUPPORT, Purpose.LEGAL, Purpose.MARKETING),
     ),
     ProcessorDeclaration(
         id="stripe",

@@ -89,4 +89,5 @@ def provide_staff(request: Request[Any, Any, Any]) -> Principal:
 STAFF = {"staff": Provide(provide_staff, sync_to_thread=False)}
 ANALYSTS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
 DECIDERS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
+ADMINS = requires_role(StaffRole.ADMIN)
 EVERY_STAFF_ROLE = requires_role(StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)

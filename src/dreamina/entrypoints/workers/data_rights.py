@@ -1,4 +1,5 @@
-"""A small in-process runner for the data-rights jobs: exports, erasures, policy-change notices, the retention sweep
+"""A small in-process runner for the data-rights jobs: exports, erasures, policy-change notices, marketing
+campaigns, the retention sweep
 (which deletes expired export archives among the rest, every ``DREAMINA_RETENTION_SWEEP_MINUTES``) and the hourly
 deadline monitor. Each pass is idempotent, so several runners (or a restart) never repeat finished work; a queue-backed
 worker (SAQ) can call the same functions instead."""
@@ -34,6 +35,7 @@ class DataRightsRunner:
         jobs = await container.data_rights.jobs.run_due()
         matched = await container.children.matching.run_due()  # received child reports, before the mail they queue
         notices = await container.consent.policy_changes.send_due_notices()  # a published policy version's notices
+        marketing = await container.consent.marketing.send_due()  # marketing campaigns, to those who may get them
         mail = (await container.infra.mail.deliver_due()).as_counts()
         flagged = {"near_due": 0, "overdue": 0}
         now = container.infra.clock.now()
@@ -46,7 +48,16 @@ class DataRightsRunner:
                 for flag, count in (await monitor()).items():
                     flagged[flag] += count
             self._last_monitor = now
-        counts = {**jobs, **matched, "policy_notices_sent": notices, **mail, "retention_applied": swept, **flagged}
+        counts = {
+            **jobs,
+            **matched,
+            "policy_notices_sent": notices,
+            "marketing_mail_sent": marketing,
+            **mail,
+            "retention_applied": swept,
+            **flagged,
+        }
+        counts["marketing_mail_sent"] = marketing
         log.info("data_rights_pass_finished", **counts)
         return counts
 
