@@ -1,7 +1,7 @@
 """consent: marketing campaigns, sent by a job in batches to the subjects who may receive them
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0019
 Create Date: 2026-11-28 16:30:00
 
 Written by hand from ``models_marketing``; runs on SQLite and PostgreSQL alike.
