@@ -164,6 +164,24 @@ HEADERS["Retry-After"] = OpenAPIHeader(
 _UNLIMITED = frozenset(OPERATION_IDS[f"GET {path}"] for path in UNLIMITED_PATHS)
 
 
+def _optional_string(name: str, where: str, description: str) -> Parameter:
+    return Parameter(name=name, param_in=where, schema=Schema(type="string"), description=description)  # type: ignore[arg-type]
+
+
+GPC_HEADER = _optional_string(
+    "Sec-GPC",
+    "header",
+    "Global Privacy Control: exactly `1` opts this device (and the signed-in account) out of sale and sharing, "
+    "once; other values are ignored. May set the `dreamina_device` cookie.",
+)
+DEVICE_COOKIE = _optional_string(
+    "dreamina_device",
+    "cookie",
+    "first-party device id remembering an anonymous device's consent choices (set by the API; a value of another "
+    "shape is ignored)",
+)
+
+
 @dataclass
 class DocumentedOperation(Operation):
     """An operation that completes itself once Litestar has built it: binary bodies, the ``Sec-GPC`` header and
@@ -176,28 +194,9 @@ class DocumentedOperation(Operation):
             if success is not None and not isinstance(success, Reference):
                 binary = Schema(type="string", format="binary")  # type: ignore[arg-type]
                 success.content = {media_type: OpenAPIMediaType(schema=binary) for media_type in media_types}
-        parameters = list(self.parameters or [])
-        parameters.append(
-            Parameter(
-                name="Sec-GPC",
-                param_in="header",
-                required=False,
-                schema=Schema(type="string"),  # type: ignore[arg-type]
-                description="Global Privacy Control: exactly `1` opts this device (and the signed-in account) out of "
-                "sale and sharing, once; other values are ignored. May set the `dreamina_device` cookie.",
-            )
-        )
+        parameters = [*(self.parameters or []), GPC_HEADER]
         if self.operation_id in DEVICE_COOKIE_READERS:
-            parameters.append(
-                Parameter(
-                    name="dreamina_device",
-                    param_in="cookie",
-                    required=False,
-                    schema=Schema(type="string"),  # type: ignore[arg-type]
-                    description="first-party device id remembering an anonymous device's consent choices (set by "
-                    "the API; a value of another shape is ignored)",
-                )
-            )
+            parameters.append(DEVICE_COOKIE)
         self.parameters = parameters
         for status, response in (self.responses or {}).items():
             if isinstance(response, Reference):
