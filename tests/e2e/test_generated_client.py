@@ -190,6 +190,10 @@ def test_a_generated_client_drives_the_whole_flow(
         assert len(body) == output.bytes_
         with Image.open(io.BytesIO(body)) as picture:
             picture.verify()
+        tampered = generation["download_object"].sync_detailed(
+            key, client=anonymous, expires=int(query["expires"][0]), signature="0" * 64
+        )
+        assert tampered.status_code == 403 and tampered.parsed.code == "forbidden", tampered.content
 
     export = rights["submit_privacy_request"].sync(
         client=user, body=models.PrivacyRequestBody(type_=models.PrivacyRequestBodyType.EXPORT)

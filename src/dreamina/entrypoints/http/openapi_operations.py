@@ -127,7 +127,9 @@ def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
     from dreamina.ports.data_rights import RequestNotOpen
 
     restricted = (errors.UnderAgeReview, errors.ProcessingRestricted)
-    idempotent = (errors.MalformedIdempotencyKey, errors.IdempotencyKeyReused)
+    # (a malformed Idempotency-Key never reaches the domain's MalformedIdempotencyKey: the header's declared pattern
+    # refuses it first, as 400 validation_failed)
+    idempotent = (errors.IdempotencyKeyReused,)
     open_request = (RequestNotOpen,)
     return {
         "signUp": (errors.AgeRequirementNotMet, errors.PolicyVersionNotCurrent),
