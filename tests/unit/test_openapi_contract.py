@@ -140,7 +140,9 @@ def test_undocumented_answers_are_declared(document: dict[str, Any]) -> None:
     assert "insufficient_credits" in codes(document, "/v1/generations", "post", "402")
     # the unlimited probes answer no 429 and carry no rate-limit headers; limited routes do
     assert set(document["paths"]["/health"]["get"]["responses"]) == {"200"}
-    assert "headers" not in document["paths"]["/health"]["get"]["responses"]["200"]
+    assert not any(
+        h.startswith("RateLimit") for h in document["paths"]["/health"]["get"]["responses"]["200"]["headers"]
+    )
     ok = document["paths"]["/v1/me"]["get"]["responses"]["200"]["headers"]
     assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy"} <= set(ok)
     assert set(document["components"]["headers"]) >= {"Retry-After", "RateLimit-Limit"}
@@ -161,11 +163,22 @@ def test_the_gpc_header_and_the_device_cookie_are_declared(document: dict[str, A
     }  # where entrypoints/http/device.py's device_id() is called
 
 
-def test_the_child_report_relationship_is_a_named_enum(document: dict[str, Any]) -> None:
-    relationship = document["components"]["schemas"]["ChildReportBody"]["properties"]["relationship"]
+def test_unions_a_generator_would_name_by_position_are_named_schemas(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    relationship = schemas["ChildReportBody"]["properties"]["relationship"]
     refs = [s["$ref"] for s in relationship.get("oneOf", []) if "$ref" in s]
     assert refs == ["#/components/schemas/Relationship"]
-    assert set(document["components"]["schemas"]["Relationship"]["enum"]) == {"parent", "guardian", "other"}
+    assert set(schemas["Relationship"]["enum"]) == {"parent", "guardian", "other"}
+    errors = schemas["ProblemDetails"]["properties"]["errors"]
+    items = [s["items"] for s in errors["oneOf"] if s.get("type") == "array"]
+    assert items == [{"$ref": "#/components/schemas/ProblemFieldError"}]
+    assert set(schemas["ProblemFieldError"]["properties"]) == {"key", "message", "source"}
+
+
+def test_a_minted_device_cookie_is_declared_on_successful_answers(document: dict[str, Any]) -> None:
+    consent = document["paths"]["/v1/consent"]["put"]["responses"]["200"]["headers"]
+    assert consent["Set-Cookie"] == {"$ref": "#/components/headers/Set-Cookie"}
+    assert "dreamina_device=" in document["components"]["headers"]["Set-Cookie"]["description"]
 
 
 def test_the_contract_test_pins_its_generator() -> None:

@@ -159,8 +159,13 @@ HEADERS["Retry-After"] = OpenAPIHeader(
     schema=Schema(type="integer", minimum=1),  # type: ignore[arg-type]
     description="seconds to wait before trying again",
 )
-"""``components.headers``: the rate-limit headers every limited response carries (when the counters answer), and
-``Retry-After`` on 429 and 503."""
+HEADERS["Set-Cookie"] = OpenAPIHeader(
+    schema=Schema(type="string"),  # type: ignore[arg-type]
+    description="`dreamina_device=<id>; Path=/; Max-Age=34214400; Secure; HttpOnly; SameSite=Lax`, when the request "
+    "minted a device id (a consent choice or a `Sec-GPC: 1` from a device without one)",
+)
+"""``components.headers``: the rate-limit headers every limited response carries (when the counters answer),
+``Retry-After`` on 429 and 503, and the device cookie a successful answer may set."""
 _UNLIMITED = frozenset(OPERATION_IDS[f"GET {path}"] for path in UNLIMITED_PATHS)
 
 
@@ -204,6 +209,7 @@ class DocumentedOperation(Operation):
             headers = dict(response.headers or {})
             names = [*(_RATE_LIMIT_HEADERS if self.operation_id not in _UNLIMITED else ())]
             names += ["Retry-After"] if status in {"429", "503"} else []
+            names += ["Set-Cookie"] if status.startswith("2") else []
             headers.update({name: Reference(ref=f"#/components/headers/{name}") for name in names})
             response.headers = headers or None
             for media in (response.content or {}).values():
