@@ -73,8 +73,9 @@ def document_problem_responses(
 
     Every route can be rate limited (429); a body can be malformed, refused or conflict (400, 409, 413, 415, 422);
     parameters can be invalid or name nothing (400, 404, 422); authenticated routes can refuse the caller or find
-    their data erased (401, 403, 404, 410); a route that reads or writes the store answers 503 ``busy`` (with
-    ``Retry-After``) while the store is busy or out. ``SPECIFIC_PROBLEMS`` adds an operation's own domain errors.
+    their data erased (401, 404, 410), staff routes a caller without the role (403); a route that reads or writes
+    the store answers 503 ``busy`` (with ``Retry-After``) while the store is busy or out. ``SPECIFIC_PROBLEMS`` adds
+    an operation's own domain errors.
     ``use_cases`` are the names of the dependencies that hand handlers their use cases (not parameters);
     ``status_for`` maps domain errors to statuses as the exception handler does.
     """
@@ -100,7 +101,9 @@ def _document(
     if OPTIONALLY_AUTHENTICATED in parameters:
         statuses |= {401}
     if parameters & AUTHENTICATED_PARAMETERS or handler.guards:
-        statuses |= {401, 403, 404, 410}
+        statuses |= {401, 404, 410}
+    if handler.guards:  # a caller without the staff role; elsewhere a 403 is one of the operation's own errors
+        statuses |= {403}
     if parameters & (use_cases | AUTHENTICATED_PARAMETERS | {OPTIONALLY_AUTHENTICATED}) or handler.guards:
         statuses |= {503}
     declared = dict(handler.responses or {})

@@ -147,8 +147,9 @@ def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
         "createGeneration": (KindNotAvailable, billing.InsufficientCredits, *restricted, *idempotent),
         "createCheckout": (billing.UnknownPack, billing.PaymentProcessorUnavailable, *restricted, *idempotent),
         "receiveStripeWebhook": (billing.InvalidSignature, billing.InvalidEvent, billing.EventNotReady),
+        "submitPrivacyRequest": (data_rights.IdentityProofFailed,),  # a wrong password given as proof
         "verifyPrivacyRequest": (data_rights.IdentityProofFailed, errors.TooManyAttempts, *open_request),
-        "sendPrivacyRequestCode": open_request,
+        "sendPrivacyRequestCode": (data_rights.IdentityProofFailed, *open_request),  # no more codes for it
         "cancelPrivacyRequest": open_request,
         "approvePrivacyRequest": open_request,
         "rejectPrivacyRequest": open_request,
