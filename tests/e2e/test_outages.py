@@ -71,6 +71,10 @@ async def test_a_database_refusing_connections_answers_503_with_retry_after(
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "busy"
     assert int(response.headers["Retry-After"]) >= 1
+    # the published contract says so (issue 16 finding 5): 503 busy, with Retry-After, on this operation
+    documented = (await client_without_database.get("/schema/openapi.json")).json()["paths"][path][method.lower()]
+    assert "busy" in documented["responses"]["503"]["content"]["application/problem+json"]["examples"]
+    assert "Retry-After" in documented["responses"]["503"]["headers"]
 
 
 async def test_ready_says_the_database_is_down_and_health_says_the_process_lives(

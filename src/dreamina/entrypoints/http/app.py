@@ -31,8 +31,13 @@ from dreamina.entrypoints.http.client_address import trusted_client_address
 from dreamina.entrypoints.http.device import honour_gpc, set_device_cookie
 from dreamina.entrypoints.http.face import HttpFace, joined_dependencies, joined_problems
 from dreamina.entrypoints.http.middleware import request_context, security_headers
-from dreamina.entrypoints.http.openapi import StrictStructSchemaPlugin, document_problem_responses
-from dreamina.entrypoints.http.problems import exception_handlers
+from dreamina.entrypoints.http.openapi import (
+    HEADERS,
+    StrictStructSchemaPlugin,
+    document_problem_responses,
+    operation_id,
+)
+from dreamina.entrypoints.http.problems import STATUS_FOR, exception_handlers
 from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limited
 from dreamina.entrypoints.http.request import DreaminaRequest
 from dreamina.settings import Settings, cors_origins, load_settings, trusted_proxy_networks
@@ -99,16 +104,18 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             version="1.0.0",
             description="AI image and video generation, with a privacy policy enforced by code.",
             path="/schema",
+            operation_id_creator=operation_id,
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", description="opaque access token")
-                }
+                },
+                headers=HEADERS,
             ),
         ),
         plugins=[StrictStructSchemaPlugin()],
         debug=False,
     )
-    document_problem_responses((h for route in app.routes for h in getattr(route, "route_handlers", ())), use_cases)
+    document_problem_responses(app.routes, use_cases, {**STATUS_FOR, **joined_problems(FACES)})
     return app
 
 

@@ -125,29 +125,50 @@ def _safe_detail(detail: str) -> str:
 
 
 _DESCRIPTIONS = {
-    400: "malformed request or failed validation; or invalid_token (a mailed link unknown, used or expired)",
+    400: "malformed request or failed validation",
     401: "missing, invalid or expired access token; or wrong credentials",
-    403: (
-        "refused (e.g. age_requirement_not_met, identity_proof_failed, reauthentication_required, or the caller "
-        "lacks the staff role)"
-    ),
+    402: "not enough credits",
+    403: "refused",
     404: "not found",
-    409: "conflict with the current state (e.g. policy_version_not_current)",
+    409: "conflict with the current state",
     410: "the subject's data has been erased",
     413: "request body too large",
     415: "the body's media type (or an uploaded file's real type) is not accepted",
     422: "a value breaks a rule (see field)",
-    429: "too many attempts; see Retry-After",
-    503: "a dependency is unavailable",
+    429: "too many requests or attempts; see Retry-After",
+    502: "the payment processor did not answer",
+    503: "busy: the store could not take the request now (busy or out); nothing was done, retry after Retry-After",
 }
 
 
-def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI documentation of the problem responses an operation can give."""
+def problem_responses(
+    *statuses: int, examples: Mapping[int, list[tuple[str, str]]] | None = None
+) -> dict[int, ResponseSpec]:
+    """OpenAPI documentation of the problem responses an operation can give; ``examples`` gives each status the
+    ``(code, title)`` pairs it can answer with (by default the status's plain HTTP code)."""
+    from litestar.openapi.spec import Example
+
     from dreamina.entrypoints.http.schemas import ProblemDetails
 
+    def example(status: int, code: str, title: str) -> Example:
+        body = {"type": PROBLEM_BASE + code, "title": title, "status": status, "detail": _DESCRIPTIONS[status]}
+        return Example(id=code, summary=f"{status} {code}", value={**body, "code": code})
+
+    def pairs(status: int) -> list[tuple[str, str]]:
+        given = (examples or {}).get(status)
+        if given:
+            return given
+        code = _HTTP_CODES.get(status, "busy" if status == 503 else f"http_{status}")
+        return [(code, code.replace("_", " ").capitalize())]
+
     return {
-        status: ResponseSpec(data_container=ProblemDetails, description=_DESCRIPTIONS[status], media_type=PROBLEM_JSON)
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            description=f"{_DESCRIPTIONS[status]}; code: " + ", ".join(code for code, _ in pairs(status)),
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+            examples=[example(status, code, title) for code, title in pairs(status)],
+        )
         for status in statuses
     }
 

@@ -8,8 +8,9 @@ support staff may read the queue, only privacy officers and admins decide, repor
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -37,12 +38,20 @@ RECEIVED = (
 )
 
 
+class Relationship(enum.StrEnum):
+    """How the reporter knows the child (a named enum, so generated clients get one readable type)."""
+
+    PARENT = "parent"
+    GUARDIAN = "guardian"
+    OTHER = "other"
+
+
 class ChildReportBody(msgspec.Struct, forbid_unknown_fields=True):
     contact: Annotated[str, Meta(min_length=3, max_length=320, description="your email address, for the outcome")]
     email: Email | None = None
     account_id: UUID | None = None
     details: Annotated[str, Meta(max_length=8000, description="what you know (at most 2000 characters)")] | None = None
-    relationship: Literal["parent", "guardian", "other"] | None = None
+    relationship: Relationship | None = None
 
 
 class ChildReportReceived(msgspec.Struct):
@@ -146,7 +155,7 @@ async def report_child(
             email=data.email,
             account_id=data.account_id,
             details=data.details,
-            relationship=data.relationship,
+            relationship=None if data.relationship is None else data.relationship.value,
         )
     )
     return ChildReportReceived(status="received", message=RECEIVED)

@@ -213,6 +213,15 @@ class Readiness(msgspec.Struct):
     objects: Literal["ok", "unavailable"]
 
 
+class ProblemFieldError(msgspec.Struct):
+    """One refused member of a request (``validation_failed``): where it was (``source``: body, query, header, path,
+    cookie), its name (``key``) and what is wrong with it; never its value."""
+
+    key: str | None
+    message: str | None
+    source: str | None
+
+
 class ProblemDetails(msgspec.Struct):
     """RFC 9457 problem details; ``code`` is stable and machine-readable, other members depend on the problem."""
 
@@ -222,7 +231,7 @@ class ProblemDetails(msgspec.Struct):
     detail: str
     code: str
     field: str | None = None
-    errors: list[dict[str, Any]] | None = None
+    errors: list[ProblemFieldError] | None = None
     minimum_age: int | None = None
     current_version: int | None = None
     current_sha256: str | None = None
