@@ -10,9 +10,10 @@ from typing import Any
 
 from dreamina.adapters.memory import consent as memory_consent
 from dreamina.adapters.memory import policy as memory_policy
-from dreamina.adapters.sql import repositories_consent, repositories_policy
+from dreamina.adapters.sql import repositories_consent, repositories_improvement, repositories_policy
 from dreamina.domain.consent.analytics import Analytics
 from dreamina.domain.consent.data_map import CONSENT_DATA
+from dreamina.domain.consent.improvement import ImprovementControl
 from dreamina.domain.consent.personal_data import ConsentPersonalData
 from dreamina.domain.consent.policy_changes import PolicyChanges
 from dreamina.domain.consent.policy_versions import PolicyCatalogue
@@ -25,7 +26,11 @@ from dreamina.wiring.kit import Contributions, ModuleParts
 PARTS = ModuleParts(
     name="consent",
     data=CONSENT_DATA,
-    sql={**repositories_policy.REPOSITORIES, **repositories_consent.REPOSITORIES},
+    sql={
+        **repositories_policy.REPOSITORIES,
+        **repositories_consent.REPOSITORIES,
+        **repositories_improvement.REPOSITORIES,
+    },
     memory=(memory_policy.STORES, memory_consent.STORES),
 )
 
@@ -37,6 +42,7 @@ class ConsentModule:
     policies: PolicyCatalogue
     choices: ConsentRegistry
     objections: Objections
+    improvement: ImprovementControl
     analytics: Analytics
     policy_changes: PolicyChanges
     contributes: Contributions
@@ -55,6 +61,7 @@ def wire_consent(infra: Infrastructure, overrides: Mapping[str, Any]) -> Consent
         policies=policies,
         choices=choices,
         objections=objections,
+        improvement=ImprovementControl(infra.uow, infra.clock),
         analytics=Analytics(
             uow=infra.uow,
             consent=choices,

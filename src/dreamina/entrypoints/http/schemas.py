@@ -174,6 +174,8 @@ class ProcessorBody(msgspec.Struct):
     retention: str
     purposes: list[str]
     categories: list[str]
+    training_use: str | None = None
+    """Model providers: whether the vendor may train on what it receives, and which of its options we use."""
 
 
 class ProcessorList(msgspec.Struct):
