@@ -274,7 +274,11 @@ STORES = MemoryStores(
     tables=(
         TableSpec("consent_records", duplicate_key="this consent record already exists"),
         TableSpec("objections"),
-        TableSpec("improvement_choices", duplicate_key="this improvement choice already exists"),
+        TableSpec(
+            "improvement_choices",
+            (Unique(lambda c: c.id, "this improvement choice already exists"),),
+            duplicate_key="this improvement choice already exists",
+        ),
         TableSpec(
             "policy_notices",
             (Unique(lambda n: (n.subject_id, n.policy_version), "the subject was already notified of this version"),),
