@@ -195,6 +195,31 @@ def _acceptance(a: PolicyAcceptance) -> AcceptanceBody:
     )
 
 
+def _improvement_record(c: ImprovementChoice) -> ImprovementRecordBody:
+    return ImprovementRecordBody(
+        id=c.id,
+        allowed=c.allowed,
+        method=c.method.value,
+        policy_version=c.policy_version,
+        content_sha256=c.content_sha256,
+        recorded_at=c.recorded_at,
+    )
+
+
+def _improvement(state: ImprovementState) -> ImprovementBody:
+    return ImprovementBody(
+        chosen=state.chosen,
+        allowed=state.allowed,
+        objected=state.objected,
+        restricted=state.restricted,
+        method=None if state.method is None else state.method.value,
+        policy_version=state.policy_version,
+        recorded_at=state.recorded_at,
+        history=[_improvement_record(c) for c in state.history],
+        history_next=state.history_next,
+    )
+
+
 class SubjectPrivacyController(Controller):
     path = "/v1/me"
     tags = ["privacy"]
@@ -215,6 +240,37 @@ class SubjectPrivacyController(Controller):
         self, principal: NamedDependency[Principal], objections: NamedDependency[Objections]
     ) -> ObjectionList:
         return _objections(await objections.list(principal.account_id))
+
+    @get(
+        "/improvement",
+        summary="Whether your content may be used to improve the service, with the history of your choice",
+    )
+    async def show_improvement(
+        self, principal: NamedDependency[Principal], improvement: NamedDependency[ImprovementControl]
+    ) -> ImprovementBody:
+        return _improvement(await improvement.state(principal.account_id))
+
+    @put(
+        "/improvement", summary="Allow or refuse the use of your content to improve the service (409 while you object)"
+    )
+    async def choose_improvement(
+        self,
+        data: JSONBody[ImprovementChoiceBody],
+        principal: NamedDependency[Principal],
+        improvement: NamedDependency[ImprovementControl],
+    ) -> ImprovementBody:
+        return _improvement(await improvement.choose(principal.account_id, data.allowed, data.method))
+
+    @get("/improvement/history", summary="The history of your improvement choice, newest first, a page at a time")
+    async def improvement_history(
+        self,
+        principal: NamedDependency[Principal],
+        improvement: NamedDependency[ImprovementControl],
+        limit: PageLimit = HISTORY_PAGE,
+        before: PageCursor = None,
+    ) -> ImprovementHistoryPage:
+        items, next_before = await improvement.history(principal.account_id, limit, before)
+        return ImprovementHistoryPage(items=[_improvement_record(c) for c in items], next_before=next_before)
 
     @get("/policy-status", summary="Which policy version you accepted, when and how")
     async def policy_status(
@@ -267,66 +323,6 @@ class SubjectPrivacyController(Controller):
                 for d in found
             ]
         )
-
-
-def _improvement_record(c: ImprovementChoice) -> ImprovementRecordBody:
-    return ImprovementRecordBody(
-        id=c.id,
-        allowed=c.allowed,
-        method=c.method.value,
-        policy_version=c.policy_version,
-        content_sha256=c.content_sha256,
-        recorded_at=c.recorded_at,
-    )
-
-
-def _improvement(state: ImprovementState) -> ImprovementBody:
-    return ImprovementBody(
-        chosen=state.chosen,
-        allowed=state.allowed,
-        objected=state.objected,
-        restricted=state.restricted,
-        method=None if state.method is None else state.method.value,
-        policy_version=state.policy_version,
-        recorded_at=state.recorded_at,
-        history=[_improvement_record(c) for c in state.history],
-        history_next=state.history_next,
-    )
-
-
-class ImprovementController(Controller):
-    """ "Use my content to improve the service": off by default; an objection to product_improvement wins."""
-
-    path = "/v1/me/improvement"
-    tags = ["privacy"]
-    dependencies = AUTH
-    security = SECURED
-
-    @get("/", summary="Whether your content may be used to improve the service, with the history of your choice")
-    async def show_improvement(
-        self, principal: NamedDependency[Principal], improvement: NamedDependency[ImprovementControl]
-    ) -> ImprovementBody:
-        return _improvement(await improvement.state(principal.account_id))
-
-    @put("/", summary="Allow or refuse the use of your content to improve the service (409 while you object)")
-    async def choose_improvement(
-        self,
-        data: JSONBody[ImprovementChoiceBody],
-        principal: NamedDependency[Principal],
-        improvement: NamedDependency[ImprovementControl],
-    ) -> ImprovementBody:
-        return _improvement(await improvement.choose(principal.account_id, data.allowed, data.method))
-
-    @get("/history", summary="The history of your improvement choice, newest first, a page at a time")
-    async def improvement_history(
-        self,
-        principal: NamedDependency[Principal],
-        improvement: NamedDependency[ImprovementControl],
-        limit: PageLimit = HISTORY_PAGE,
-        before: PageCursor = None,
-    ) -> ImprovementHistoryPage:
-        items, next_before = await improvement.history(principal.account_id, limit, before)
-        return ImprovementHistoryPage(items=[_improvement_record(c) for c in items], next_before=next_before)
 
 
 class AdminController(Controller):
@@ -401,7 +397,6 @@ FACE = HttpFace(
         gpc_support,
         analytics_events,
         SubjectPrivacyController,
-        ImprovementController,
         AdminController,
     ],
     dependencies={
