@@ -26,6 +26,7 @@ JOBS = "tests/integration/test_generation_jobs.py"
 GENERATION_API = "tests/e2e/test_generation_api.py"
 CHILD_REPORTS = ("tests/e2e/test_child_reports_api.py", "tests/unit/test_child_reports.py")
 POLICY_CHANGE = "tests/e2e/test_policy_change_and_staff.py"
+IMPROVEMENT_HANDOFF = "tests/integration/test_improvement_at_the_handoff.py"
 
 MUTATIONS: list[Mutation] = [
     Mutation(
@@ -485,5 +486,29 @@ MUTATIONS: list[Mutation] = [
         "        for generation in batch:\n            await self._provider_jobs.forget_everywhere(generation)\n",
         "",
         ("tests/e2e/test_content_retention_api.py",),
+    ),
+    Mutation(
+        "section5-improvement-objection-ignored",
+        "an objection to product_improvement no longer wins over the subject's choice at the hand-off",
+        D + "domain/privacy/improvement.py",
+        "    if await uow.objections.objects_to(subject_id, Purpose.PRODUCT_IMPROVEMENT):\n        return False\n",
+        "",
+        (IMPROVEMENT_HANDOFF,),
+    ),
+    Mutation(
+        "section5-disclosure-without-improvement-choice",
+        "a hand-off's disclosure no longer records whether the subject allowed improvement use",
+        D + "domain/generation/handoff.py",
+        "                    improvement_allowed=allowed,\n",
+        "",
+        (IMPROVEMENT_HANDOFF, "tests/e2e/test_improvement_api.py"),
+    ),
+    Mutation(
+        "section5-vendor-copy-kept-without-improvement",
+        "Runway keeps the finished task although the subject did not allow improvement use",
+        D + "domain/generation/runner.py",
+        "            await self._provider_jobs.forget(current)\n",
+        "            pass\n",
+        (IMPROVEMENT_HANDOFF,),
     ),
 ]

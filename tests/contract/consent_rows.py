@@ -7,7 +7,15 @@ from datetime import date, datetime
 from uuid import UUID
 
 from dreamina.domain.privacy.vocabulary import Purpose
-from dreamina.ports.consent import AnalyticsEvent, ConsentMethod, ConsentRecord, Objection, PolicyNotice
+from dreamina.ports.consent import (
+    AnalyticsEvent,
+    ConsentMethod,
+    ConsentRecord,
+    ImprovementChoice,
+    ImprovementMethod,
+    Objection,
+    PolicyNotice,
+)
 from dreamina.ports.staff import StaffMember, StaffRole
 from dreamina.ports.unit_of_work import UnitOfWork
 
@@ -33,6 +41,10 @@ def consent_record(
     return ConsentRecord(**values)  # type: ignore[arg-type]
 
 
+def improvement_choice(subject: UUID, now: datetime, allowed: bool = True) -> ImprovementChoice:
+    return ImprovementChoice(uuid.uuid4(), subject, allowed, ImprovementMethod.SETTINGS, 1, "a" * 64, now)
+
+
 def analytics_event(day: date, **changes: object) -> AnalyticsEvent:
     values: dict[str, object] = {
         "id": uuid.uuid4(),
@@ -52,6 +64,7 @@ def analytics_event(day: date, **changes: object) -> AnalyticsEvent:
 async def write_one_of_each_consent_row(uow: UnitOfWork, subject: UUID, now: datetime) -> None:
     await uow.consent_records.add(consent_record(now, subject_id=subject))
     await uow.objections.put(Objection(subject, Purpose.ANALYTICS, True, now))
+    await uow.improvement_choices.add(improvement_choice(subject, now))
     await uow.policy_notices.add(PolicyNotice(uuid.uuid4(), subject, 1, now, now))
     await uow.analytics_events.add_many([analytics_event(now.date())])
     await uow.staff.put(StaffMember(subject, StaffRole.SUPPORT, now))

@@ -9,11 +9,11 @@ import pytest
 
 from dreamina.domain.privacy.errors import Conflict
 from dreamina.domain.privacy.vocabulary import Purpose
-from dreamina.ports.consent import ConsentMethod, Objection, PolicyNotice
+from dreamina.ports.consent import ConsentMethod, ImprovementChoice, Objection, PolicyNotice
 from dreamina.ports.identity import AccountStatus
 from dreamina.ports.staff import StaffMember, StaffRole
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
-from tests.contract.consent_rows import analytics_event, consent_record
+from tests.contract.consent_rows import analytics_event, consent_record, improvement_choice
 from tests.contract.test_repositories_contract import make_account
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -205,3 +205,40 @@ async def test_staff_roles_are_granted_changed_and_revoked(uow_factory: UnitOfWo
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.staff.get(member) is None
+
+
+async def test_improvement_history_is_appended_paged_newest_first_and_erased(uow_factory: UnitOfWorkFactory) -> None:
+    subject, other = uuid.uuid4(), uuid.uuid4()
+    choices = [improvement_choice(subject, NOW, allowed=bool(i % 2)) for i in range(5)]  # one instant: order decides
+    async with uow_factory() as uow:
+        for choice in choices:
+            await uow.improvement_choices.add(choice)
+            await uow.improvement_choices.add(improvement_choice(other, NOW))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.improvement_choices.history_for_subject(subject) == choices
+        assert await uow.improvement_choices.latest_for_subject(subject) == choices[-1]
+        assert await uow.improvement_choices.latest_for_subject(uuid.uuid4()) is None
+        first = await uow.improvement_choices.page_for_subject(subject, 2)
+        assert first == choices[4:2:-1]
+        assert await uow.improvement_choices.page_for_subject(subject, 5, first[-1].id) == choices[2::-1]
+        foreign = (await uow.improvement_choices.page_for_subject(other, 1))[0].id
+        assert await uow.improvement_choices.page_for_subject(subject, 5, foreign) == []
+        with pytest.raises(Conflict):
+            await uow.improvement_choices.add(choices[0])  # a record is appended once
+    async with uow_factory() as uow:
+        assert await uow.improvement_choices.delete_for_subject(subject) == 5
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.improvement_choices.history_for_subject(subject) == []
+        assert len(await uow.improvement_choices.history_for_subject(other)) == 5
+
+
+async def test_improvement_choices_refuse_nul_and_naive_times_everywhere(uow_factory: UnitOfWorkFactory) -> None:
+    subject = uuid.uuid4()
+    async with uow_factory() as uow:
+        with pytest.raises(ValueError):
+            await uow.improvement_choices.add(improvement_choice(subject, NOW.replace(tzinfo=None)))
+        bad = improvement_choice(subject, NOW)
+        with pytest.raises(ValueError):
+            await uow.improvement_choices.add(ImprovementChoice(bad.id, subject, True, bad.method, 1, "a\x00b", NOW))

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import av
+import httpx
 import pytest
 from PIL import Image
 
@@ -57,7 +58,9 @@ class Harness:
             GenerationKind.IMAGE if GenerationKind.IMAGE in self.provider.capabilities.kinds else GenerationKind.VIDEO
         )
 
-    def request(self, count: int = 2, prompt: str = "a red fox in snow") -> ProviderRequest:
+    def request(
+        self, count: int = 2, prompt: str = "a red fox in snow", improvement_allowed: bool = False
+    ) -> ProviderRequest:
         caps = self.provider.capabilities
         reference = ReferenceImage(png((200, 10, 10), (32, 24)), "image/png", 32, 24)
         references = (reference,) * max(caps.min_references, min(1, caps.max_references))
@@ -70,6 +73,7 @@ class Harness:
             count=count if self.kind is GenerationKind.IMAGE else 1,
             duration_seconds=2,
             seed=42,
+            improvement_allowed=improvement_allowed,
         )
 
     def needs_vendor(self) -> VendorEmulator:
@@ -129,6 +133,37 @@ def test_capabilities_are_declared(harness: Harness) -> None:
     known = {p.id for p in DATA_MAP.processors}
     assert caps.processor is None or caps.processor in known  # a third party must be a declared processor
     assert (caps.processor is None) == (harness.emulator is None)
+
+
+async def test_the_request_carries_only_documented_fields_whichever_the_improvement_choice(harness: Harness) -> None:
+    """No vendor offers a no-training or zero-retention request option (see each adapter's docstring), so none is
+    sent: the emulation refuses any field its API does not document, nothing names our user (OpenAI's ``user``), and
+    the subject's choice changes nothing in the request. The processor record says what applies instead."""
+    emulator = harness.needs_vendor()
+    for allowed in (False, True):
+        job, _ = await run_to_end(harness.provider, harness.request(count=1, improvement_allowed=allowed))
+        assert job.state is ProviderJobState.SUCCEEDED
+    refused_by_default, allowed_by_choice = emulator.bodies
+    assert set(refused_by_default) == set(allowed_by_choice)
+    assert "user" not in refused_by_default
+    processor = next(p for p in DATA_MAP.processors if p.id == harness.provider.capabilities.processor)
+    assert processor.training_use and "no" in processor.training_use
+
+
+@pytest.mark.parametrize(
+    ("emulator", "path", "body"),
+    [
+        (OpenAIEmulator, "/v1/images/generations", {"prompt": "p", "n": 1, "no_training": True}),
+        (ReplicateEmulator, "/v1/models/a/b/predictions", {"input": {"prompt": "p"}, "data_retention": "none"}),
+        (RunwayEmulator, "/v1/image_to_video", {"promptImage": "data:image/png;base64,", "duration": 5, "store": 0}),
+    ],
+)
+def test_the_emulations_refuse_an_invented_option(
+    emulator: type[VendorEmulator], path: str, body: dict[str, object]
+) -> None:
+    headers = {"authorization": f"Bearer {TOKEN}", "x-runway-version": "2024-11-06"}
+    answer = emulator().handle(httpx.Request("POST", f"https://api.example{path}", json=body, headers=headers))
+    assert answer.status_code in (400, 422)
 
 
 async def test_success_yields_real_media_as_a_stream(harness: Harness) -> None:

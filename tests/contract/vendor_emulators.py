@@ -1,7 +1,10 @@
 """Emulations of the vendors' documented HTTP APIs, served through ``httpx.MockTransport`` (no network).
 
-Each checks what the real API checks that matters to us (credentials, required fields, version header) and
-answers in the documented shapes. ``fault`` injects one failure into the next API call: ``401``, ``429``
+Each checks what the real API checks that matters to us (credentials, required fields, version header, and no
+field the API does not document: none of these APIs has a no-training or zero-retention request option, so an
+adapter that invented one would be refused here, as the vendors refuse unknown arguments) and answers in the
+documented shapes. ``bodies`` keeps each decoded request body (JSON, or the multipart form's field names).
+``fault`` injects one failure into the next API call: ``401``, ``429``
 (with ``Retry-After``), ``500``, ``timeout``, ``refusal`` (the vendor's content-policy answer) or ``malformed``.
 ``polls`` is how many status reads a job stays unfinished.
 """
@@ -12,6 +15,7 @@ import base64
 import io
 import itertools
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,6 +40,22 @@ def mp4() -> bytes:
     return PillowMediaRenderer().video(request)
 
 
+# The request fields each vendor's API reference documents for the calls we make.
+OPENAI_FIELDS = frozenset(
+    {
+        "prompt", "model", "n", "size", "quality", "response_format", "output_format", "output_compression",
+        "background", "moderation", "style", "user", "stream", "partial_images", "image[]", "image", "mask",
+        "input_fidelity",
+    }
+)  # fmt: skip
+REPLICATE_FIELDS = frozenset({"input", "webhook", "webhook_events_filter", "stream"})
+RUNWAY_FIELDS = frozenset({"model", "promptImage", "promptText", "ratio", "duration", "seed", "contentModeration"})
+
+
+def undocumented(fields: object, documented: frozenset[str]) -> list[str]:
+    return sorted(set(fields) - documented) if isinstance(fields, dict | list | set) else ["<not an object>"]
+
+
 class VendorEmulator:
     vendor = "vendor"
 
@@ -44,6 +64,7 @@ class VendorEmulator:
         self.polls = 0
         self.requests: list[httpx.Request] = []
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.bodies: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         # called as each request arrives, before it is answered: a test looks at our database at that moment
         self.on_arrival: Callable[[httpx.Request], Awaitable[None]] | None = None
@@ -101,7 +122,14 @@ class OpenAIEmulator(VendorEmulator):
             if b'name="image[]"' not in content:
                 return httpx.Response(400, json={"error": {"message": "image is required", "code": None}})
             n = int(content.split(b'name="n"\r\n\r\n', 1)[1].split(b"\r\n", 1)[0])
-            prompt = "multipart"
+            names = re.findall(rb'; name="([^"]+)"', content)
+            body = {name.decode(): True for name in names}
+            prompt = "multipart" if b'name="prompt"' in content else None
+        self.bodies.append(body)
+        unknown = undocumented(body, OPENAI_FIELDS)
+        if unknown:
+            message = f"Unrecognized request argument supplied: {unknown[0]}"
+            return httpx.Response(400, json={"error": {"message": message, "type": "invalid_request_error"}})
         if not prompt:
             return httpx.Response(400, json={"error": {"message": "prompt is required", "code": None}})
         if refuse:
@@ -120,6 +148,11 @@ class ReplicateEmulator(VendorEmulator):
         parts = request.url.path.strip("/").split("/")
         if request.method == "POST" and len(parts) == 5 and parts[1] == "models" and parts[4] == "predictions":
             body = json.loads(request.content)
+            self.bodies.append(body)
+            if undocumented(body, REPLICATE_FIELDS):
+                return httpx.Response(
+                    422, json={"detail": f"unexpected fields: {undocumented(body, REPLICATE_FIELDS)}"}
+                )
             if not isinstance(body.get("input"), dict) or not body["input"].get("prompt"):
                 return httpx.Response(422, json={"detail": "input.prompt is required"})
             ident = self.new_id()
@@ -182,6 +215,9 @@ class RunwayEmulator(VendorEmulator):
         path = request.url.path
         if request.method == "POST" and path == "/v1/image_to_video":
             body = json.loads(request.content)
+            self.bodies.append(body)
+            if undocumented(body, RUNWAY_FIELDS):
+                return httpx.Response(400, json={"error": f"unrecognized keys: {undocumented(body, RUNWAY_FIELDS)}"})
             image = body.get("promptImage")
             if not isinstance(image, str) or not image.startswith("data:image/") or body.get("duration") not in (5, 10):
                 return httpx.Response(400, json={"error": "promptImage and duration (5 or 10) are required"})

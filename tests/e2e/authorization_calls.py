@@ -49,6 +49,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/v1/consent"): {"functional": True, "analytics": True, "marketing": False},
     ("POST", "/v1/analytics/events"): {"events": [{"name": "page_view", "page": "/gallery"}]},
     ("PUT", "/v1/me/objections"): {"purpose": "marketing", "objected": True},
+    ("PUT", "/v1/me/improvement"): {"allowed": True},
     ("POST", "/v1/me/policy-acceptances"): {"version": 1},
     ("POST", "/v1/privacy/requests"): {"type": "access", "details": {}},
     ("POST", "/v1/privacy/requests/{request_id}/cancel"): {"confirm": True},

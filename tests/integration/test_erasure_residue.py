@@ -182,6 +182,7 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
     rights = container.data_rights.requests
     await rights.submit(subject, "rectification", {"corrections": {"display_name": "New " + email}})
     await rights.submit(subject, "rectification", {"free_text": f"please fix, I am {email}; {prompt}"})
+    await container.consent.improvement.choose(subject, True)
     await rights.submit(subject, "objection", {"purpose": "analytics"})
     await rights.submit(subject, "restriction", {"action": "restrict", "reason": f"contesting {prompt}"})
     await rights.submit(subject, "access", {})

@@ -34,6 +34,7 @@ from dreamina.domain.generation.rules import GenerationRules, outputs_prefix
 from dreamina.domain.generation.runner import GenerationRunner
 from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
+from dreamina.ports.consent import ImprovementChoice, ImprovementMethod
 from dreamina.ports.generation import (
     GenerationKind,
     GenerationStatus,
@@ -387,6 +388,11 @@ async def test_delete_asks_a_vendor_that_supports_it_to_delete_and_audits_the_ou
     assert world.emulator is not None
     generations, runner = world.generations(), world.runner()
     reference = await world.reference()
+    async with world.uow() as uow:  # allowed: Runway keeps the task until we ask (else it goes once stored)
+        await uow.improvement_choices.add(
+            ImprovementChoice(uuid.uuid4(), world.subject, True, ImprovementMethod.API, 1, "0" * 64, START)
+        )
+        await uow.commit()
     submitted = await generations.submit(
         world.subject, GenerationRequest(kind="video", prompt="p", reference_upload_ids=[reference])
     )

@@ -115,11 +115,63 @@ class ObjectionRepository(Protocol):
 class ObjectionRegister(Protocol):
     """What every processing path asks before it processes a subject's data for an objectable purpose.
 
-    Analytics ingest asks it for ``analytics``; marketing mail and product-improvement paths ask it for theirs.
+    Analytics ingest asks it for ``analytics``; marketing mail asks it for ``marketing``; every hand-off of content
+    to a model provider asks for ``product_improvement`` (through ``improvement_allowed``).
     Each call reads the committed state, so an objection takes effect at once.
     """
 
     async def objects_to(self, subject_id: UUID, purpose: Purpose) -> bool: ...
+
+
+class ImprovementMethod(enum.StrEnum):
+    """How an improvement choice came about: the subject's own (``settings``, ``api``) or forced off by their
+    objection to ``product_improvement``."""
+
+    SETTINGS = "settings"
+    API = "api"
+    OBJECTION = "objection"
+
+
+@dataclass(frozen=True, slots=True)
+class ImprovementChoice:
+    """One entry of a subject's append-only history of "use my content to improve the service" (off by default).
+
+    Like a consent record it names the policy version (and its hash) it was made under (G11). Whether content may
+    be used for improvement is decided by :func:`dreamina.domain.privacy.improvement.improvement_allowed`: the latest
+    choice, and no objection to ``product_improvement`` and no processing restriction.
+    """
+
+    id: UUID
+    subject_id: UUID
+    allowed: bool
+    method: ImprovementMethod
+    policy_version: int
+    content_sha256: str
+    recorded_at: datetime
+
+
+class ImprovementChoiceRepository(Protocol):
+    async def add(self, choice: ImprovementChoice) -> None:
+        """Append a choice (nothing is updated in place)."""
+        ...
+
+    async def latest_for_subject(self, subject_id: UUID) -> ImprovementChoice | None:
+        """The most recently appended choice of the subject (append order decides, not only time)."""
+        ...
+
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, before: UUID | None = None
+    ) -> list[ImprovementChoice]:
+        """At most ``limit`` choices, newest first, appended before the choice ``before`` (its id)."""
+        ...
+
+    async def history_for_subject(self, subject_id: UUID) -> list[ImprovementChoice]:
+        """Every choice of the subject, oldest first (access and export)."""
+        ...
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        """Erasure: delete the subject's choices; returns how many."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,5 +294,6 @@ class ConsentStores(Protocol):
 
     consent_records: ConsentRecordRepository
     objections: ObjectionRepository
+    improvement_choices: ImprovementChoiceRepository
     policy_notices: PolicyNoticeRepository
     analytics_events: AnalyticsEventStore

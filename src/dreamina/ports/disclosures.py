@@ -17,6 +17,8 @@ class Disclosure:
     purpose: str  # a Purpose value
     reference: str | None  # the processor's id for what it received, if any
     occurred_at: datetime
+    # whether the subject allowed this content to be used to improve the service when it was handed over
+    improvement_allowed: bool = False
 
 
 class DisclosureLedger(Protocol):

@@ -233,7 +233,13 @@ class ReferenceImage:
 
 @dataclass(frozen=True, slots=True)
 class ProviderRequest:
-    """What a provider receives. ``idempotency_key`` is stable across retries of the same generation."""
+    """What a provider receives. ``idempotency_key`` is stable across retries of the same generation.
+
+    ``improvement_allowed`` is the subject's "use my content to improve the service" at the hand-off (off unless
+    they turned it on and neither objected nor restricted processing). An adapter whose vendor API offers a
+    no-training or zero-retention option sends it unless this is true; one without says so in its docstring (and the
+    processor record, ``training_use``) and sends nothing invented.
+    """
 
     idempotency_key: str
     kind: GenerationKind
@@ -243,6 +249,7 @@ class ProviderRequest:
     count: int
     duration_seconds: int
     seed: int | None
+    improvement_allowed: bool = False
 
 
 class ProviderJobState(enum.StrEnum):

@@ -11,9 +11,15 @@ from typing import Any
 from dreamina.adapters.memory import consent as memory_consent
 from dreamina.adapters.memory import marketing as memory_marketing
 from dreamina.adapters.memory import policy as memory_policy
-from dreamina.adapters.sql import repositories_consent, repositories_marketing, repositories_policy
+from dreamina.adapters.sql import (
+    repositories_consent,
+    repositories_improvement,
+    repositories_marketing,
+    repositories_policy,
+)
 from dreamina.domain.consent.analytics import Analytics
 from dreamina.domain.consent.data_map import CONSENT_DATA
+from dreamina.domain.consent.improvement import ImprovementControl
 from dreamina.domain.consent.marketing import MarketingMail
 from dreamina.domain.consent.marketing_links import UnsubscribeLinks
 from dreamina.domain.consent.personal_data import ConsentPersonalData
@@ -32,6 +38,7 @@ PARTS = ModuleParts(
         **repositories_policy.REPOSITORIES,
         **repositories_consent.REPOSITORIES,
         **repositories_marketing.REPOSITORIES,
+        **repositories_improvement.REPOSITORIES,
     },
     memory=(memory_policy.STORES, memory_consent.STORES, memory_marketing.STORES),
 )
@@ -44,6 +51,7 @@ class ConsentModule:
     policies: PolicyCatalogue
     choices: ConsentRegistry
     objections: Objections
+    improvement: ImprovementControl
     analytics: Analytics
     policy_changes: PolicyChanges
     marketing: MarketingMail
@@ -63,6 +71,7 @@ def wire_consent(infra: Infrastructure, overrides: Mapping[str, Any]) -> Consent
         policies=policies,
         choices=choices,
         objections=objections,
+        improvement=ImprovementControl(infra.uow, infra.clock),
         analytics=Analytics(
             uow=infra.uow,
             consent=choices,

@@ -16,6 +16,8 @@ from dreamina.ports.consent import (
     ConsentMethod,
     ConsentRecord,
     DailyCount,
+    ImprovementChoice,
+    ImprovementMethod,
     Objection,
     PolicyNotice,
 )
@@ -96,6 +98,47 @@ class InMemoryConsentRecordRepository:
         for key, _ in batch:
             self._table.delete(key)
         return len(batch)
+
+
+class InMemoryImprovementChoiceRepository:
+    """Append-only, keyed by an ever-increasing sequence number like the SQL table's ``seq``."""
+
+    def __init__(self, table: Table[int, ImprovementChoice], sequence: itertools.count[int]) -> None:
+        self._table = table
+        self._sequence = sequence
+
+    async def add(self, choice: ImprovementChoice) -> None:
+        check_text("content_sha256", choice.content_sha256)
+        check_time("recorded_at", choice.recorded_at)
+        stored = dataclasses.replace(
+            choice, method=ImprovementMethod(choice.method), recorded_at=utc(choice.recorded_at)
+        )
+        self._table.insert(next(self._sequence), stored)
+
+    def _ordered(self, subject_id: UUID) -> list[ImprovementChoice]:
+        return [c for _, c in sorted(self._table.rows(), key=lambda item: item[0]) if c.subject_id == subject_id]
+
+    async def latest_for_subject(self, subject_id: UUID) -> ImprovementChoice | None:
+        found = self._ordered(subject_id)
+        return found[-1] if found else None
+
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, before: UUID | None = None
+    ) -> list[ImprovementChoice]:
+        newest_first = self._ordered(subject_id)[::-1]
+        if before is not None:
+            ids = [c.id for c in newest_first]
+            newest_first = newest_first[ids.index(before) + 1 :] if before in ids else []
+        return newest_first[:limit]
+
+    async def history_for_subject(self, subject_id: UUID) -> list[ImprovementChoice]:
+        return self._ordered(subject_id)
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        doomed = [key for key, c in self._table.rows() if c.subject_id == subject_id]
+        for key in doomed:
+            self._table.delete(key)
+        return len(doomed)
 
 
 class InMemoryObjectionRepository:
@@ -232,6 +275,11 @@ STORES = MemoryStores(
         TableSpec("consent_records", duplicate_key="this consent record already exists"),
         TableSpec("objections"),
         TableSpec(
+            "improvement_choices",
+            (Unique(lambda c: c.id, "this improvement choice already exists"),),
+            duplicate_key="this improvement choice already exists",
+        ),
+        TableSpec(
             "policy_notices",
             (Unique(lambda n: (n.subject_id, n.policy_version), "the subject was already notified of this version"),),
         ),
@@ -242,6 +290,9 @@ STORES = MemoryStores(
             s.table("consent_records"), s.sequence("consent_records")
         ),
         "objections": lambda s: InMemoryObjectionRepository(s.table("objections")),
+        "improvement_choices": lambda s: InMemoryImprovementChoiceRepository(
+            s.table("improvement_choices"), s.sequence("improvement_choices")
+        ),
         "policy_notices": lambda s: InMemoryPolicyNoticeRepository(s.table("policy_notices"), s.table("accounts")),
         "analytics_events": lambda s: InMemoryAnalyticsEventStore(s.table("analytics_events")),
     },

@@ -7,6 +7,13 @@ Both answer ``{"created": <unix>, "data": [{"b64_json": "..."}]}`` (GPT image mo
 errors are ``{"error": {"message", "type", "code"}}``, content-policy refusals are 400s whose ``code`` is
 ``content_policy_violation`` or ``moderation_blocked``; 429 carries ``Retry-After``. The API keeps no job to
 poll, cancel or delete: inputs and outputs are retained by OpenAI up to 30 days for abuse monitoring.
+
+No-training / zero-retention: the Images API has no request parameter for either. Per OpenAI's "Your data" guide
+(https://platform.openai.com/docs/guides/your-data) data sent to the API is not used to train OpenAI's models
+unless the organisation opts in to sharing it (we do not), and Zero Data Retention is an organisation- or
+project-level control OpenAI approves, not a request option (``store`` exists only on Responses and Chat
+Completions). So nothing is added to the request whatever the subject's improvement choice; the optional ``user``
+field, which would name our end user to OpenAI, is never sent.
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ https://sdks.replicate.com/resources/predictions): ``POST /v1/models/{owner}/{na
 files are HTTPS URLs fetched with the same ``Authorization: Bearer`` header. Files are sent as data URLs. The
 API has no delete call: Replicate removes API prediction inputs and outputs after one hour (``data_removed``).
 Safety-checker failures surface as ``failed`` with an NSFW error.
+
+No-training / zero-retention: the predictions API has no request option for either (the documented body fields
+are ``input``, ``webhook`` and ``webhook_events_filter``). Retention is Replicate's default for API predictions:
+inputs, outputs and logs removed after one hour (https://replicate.com/docs/topics/predictions/data-retention).
+So nothing is added to the request whatever the subject's improvement choice.
 """
 
 from __future__ import annotations

@@ -6,6 +6,12 @@ Follows the public API reference at https://docs.dev.runwayml.com/api/: ``POST /
 "output": [urls], "failure", "failureCode"}``; ``DELETE /v1/tasks/{id}`` cancels a running task or deletes a
 finished one (204). Every request sends ``Authorization: Bearer <key>`` and ``X-Runway-Version: 2024-11-06``.
 Images go as data URIs; moderation failures carry a ``failureCode`` starting with ``SAFETY``.
+
+No-training / zero-retention: the API reference offers no training or retention parameter on
+``POST /v1/image_to_video`` (its body is ``model``, ``promptImage``, ``promptText``, ``ratio``, ``duration``,
+``seed`` and ``contentModeration``), so none is sent. What it does offer is ``DELETE /v1/tasks/{id}`` for a finished
+task: unless the subject allowed improvement use, the job runner deletes the task (input and output) at Runway as
+soon as its outputs are stored here (``GenerationRunner``; ``capabilities.supports_deletion``).
 """
 
 from __future__ import annotations

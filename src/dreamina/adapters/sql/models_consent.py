@@ -1,4 +1,4 @@
-"""Tables of the consent module (consent history, objections, policy notices, analytics) and staff roles."""
+"""Tables of the consent module (consent history, objections, improvement choices, policy notices, analytics)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,21 @@ class ObjectionRow(Base):
     purpose: Mapped[str] = mapped_column(String, primary_key=True)
     objected: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class ImprovementChoiceRow(Base):
+    __tablename__ = "improvement_choices"
+    # ``seq`` orders the history (append-only, like consent_records).
+    __table_args__ = (Index("ix_improvement_choices_subject_id", "subject_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(SEQUENCE, primary_key=True, autoincrement=True)
+    id: Mapped[UUID] = mapped_column(GUID, unique=True)
+    subject_id: Mapped[UUID] = mapped_column(GUID)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    method: Mapped[str] = mapped_column(String)
+    policy_version: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String)
+    recorded_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 
 class PolicyNoticeRow(Base):

@@ -13,7 +13,7 @@ from datetime import datetime
 from uuid import UUID
 
 from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
-from sqlalchemy import Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamina.adapters.sql.base import Base
@@ -56,6 +56,7 @@ class DisclosureRow(Base):
     purpose: Mapped[str] = mapped_column(String)
     reference: Mapped[str | None] = mapped_column(String, nullable=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    improvement_allowed: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class MailOutboxRow(Base):

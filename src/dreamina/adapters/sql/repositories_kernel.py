@@ -159,6 +159,7 @@ def _disclosure(row: Any) -> Disclosure:
         purpose=row.purpose,
         reference=row.reference,
         occurred_at=row.occurred_at,
+        improvement_allowed=row.improvement_allowed,
     )
 
 
@@ -181,6 +182,7 @@ class SqlDisclosureLedger(SqlRepository):
             purpose=disclosure.purpose,
             reference=disclosure.reference,
             occurred_at=disclosure.occurred_at,
+            improvement_allowed=disclosure.improvement_allowed,
         )
         await self._write(statement, conflict="this disclosure is already recorded")
 

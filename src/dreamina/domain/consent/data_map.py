@@ -186,6 +186,28 @@ CONSENT_DATA = DataDeclaration(
             },
         ),
         StoreDeclaration(
+            "improvement_choices",
+            "append-only history of each subject's 'use my content to improve the service' choice (off by default; "
+            "an objection to product_improvement forces it off), each under the policy version it was made (G11)",
+            {
+                "seq": non_personal("append order of the history"),
+                "id": non_personal("random record identifier"),
+                "subject_id": FieldDeclaration(
+                    DataCategory.ACCOUNT,
+                    "whose choice",
+                    purposes=(Purpose.LEGAL,),
+                    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+                    retention=ACCOUNT_LIFETIME,
+                    links_subject=True,
+                ),
+                "allowed": _proof("choice: may the subject's content be used to improve the service", ACCOUNT_LIFETIME),
+                "method": _proof("settings, api, or objection (forced off by an objection)", ACCOUNT_LIFETIME),
+                "policy_version": _proof("the policy version the choice was made under", ACCOUNT_LIFETIME),
+                "content_sha256": _proof("hash of that policy text", ACCOUNT_LIFETIME),
+                "recorded_at": _proof("when", ACCOUNT_LIFETIME),
+            },
+        ),
+        StoreDeclaration(
             "policy_notices",
             "notices of new policy versions sent to each account (section 10)",
             {

@@ -1,5 +1,5 @@
-"""The consent module's holder of personal data: consent history, objections, policy notices, analytics events
-and staff roles, for the data-rights engine's access, export and erasure."""
+"""The consent module's holder of personal data: consent history, objections, improvement choices, policy notices,
+analytics events and staff roles, for the data-rights engine's access, export and erasure."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class ConsentPersonalData:
     coverage: tuple[Coverage, ...] = (
         Coverage("store", "consent_records", "consents.json (every choice, method and policy version)", "deleted"),
         Coverage("store", "objections", "objections.json", "deleted"),
+        Coverage("store", "improvement_choices", "improvement_choices.json (every choice, how made)", "deleted"),
         Coverage("store", "policy_notices", "policy_notices.json", "deleted"),
         Coverage("store", "analytics_events", "analytics_events.json (your events, found by pseudonym)", "deleted"),
         Coverage("store", "staff_members", "staff_role.json", "deleted"),
@@ -50,6 +51,7 @@ class ConsentPersonalData:
             return {
                 "consent_records": len(await uow.consent_records.history_for_subject(subject_id)),
                 "objections": len(await uow.objections.for_subject(subject_id)),
+                "improvement_choices": len(await uow.improvement_choices.history_for_subject(subject_id)),
                 "policy_notices": len(await uow.policy_notices.for_subject(subject_id)),
                 "analytics_events": await uow.analytics_events.count_pseudonyms(self._pseudonyms(subject_id)),
                 "staff_members": int(await uow.staff.get(subject_id) is not None),
@@ -75,6 +77,16 @@ class ConsentPersonalData:
                 {"purpose": o.purpose.value, "objected": o.objected, "updated_at": o.updated_at.isoformat()}
                 for o in await uow.objections.for_subject(subject_id)
             ]
+            improvement = [
+                {
+                    "allowed": c.allowed,
+                    "method": c.method.value,
+                    "policy_version": c.policy_version,
+                    "policy_sha256": c.content_sha256,
+                    "recorded_at": c.recorded_at.isoformat(),
+                }
+                for c in await uow.improvement_choices.history_for_subject(subject_id)
+            ]
             notices = [
                 {
                     "policy_version": n.policy_version,
@@ -99,6 +111,11 @@ class ConsentPersonalData:
             ]
         await sink.write_records("consents", "your consent choices, how and under which policy version", consents)
         await sink.write_records("objections", "purposes you objected to", objections)
+        await sink.write_records(
+            "improvement_choices",
+            "whether your content may be used to improve the service: every choice, oldest first (off by default)",
+            improvement,
+        )
         await sink.write_records("policy_notices", "notices of policy changes we sent you", notices)
         await sink.write_records(
             "analytics_events", "privacy-friendly analytics events held under your daily pseudonyms", events
@@ -110,6 +127,7 @@ class ConsentPersonalData:
         async with self._uow() as uow:
             deleted = await uow.consent_records.delete_for_subject(subject_id)
             deleted += await uow.objections.delete_for_subject(subject_id)
+            deleted += await uow.improvement_choices.delete_for_subject(subject_id)
             deleted += await uow.policy_notices.delete_for_subject(subject_id)
             deleted += await uow.analytics_events.delete_pseudonyms(self._pseudonyms(subject_id))
             deleted += int(await uow.staff.remove(subject_id))

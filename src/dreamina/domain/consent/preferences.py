@@ -16,6 +16,7 @@ from datetime import datetime
 from uuid import UUID
 
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
+from dreamina.domain.privacy.improvement import objection_forces_improvement_off
 from dreamina.domain.privacy.policy import PolicyVersion, current_version
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.audit import ActorKind, AuditEvent
@@ -327,8 +328,11 @@ class Objections:
             allowed = ", ".join(p.value for p in OBJECTABLE_PURPOSES)
             raise InvalidInput(f"purpose must be one of {allowed}", field="purpose")
         assert chosen is not None
+        now = self._clock.now()
         async with self._uow() as uow:
-            await uow.objections.put(Objection(subject_id, chosen, objected, self._clock.now()))
+            await uow.objections.put(Objection(subject_id, chosen, objected, now))
+            if objected:
+                await objection_forces_improvement_off(uow, subject_id, chosen, now)
             await uow.commit()
             return await uow.objections.for_subject(subject_id)
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from dreamina.domain.data_rights.requests import PrivacyRequests
 from dreamina.domain.privacy.datamap import DataMap
 from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.improvement import improvement_allowed
 from dreamina.domain.privacy.jurisdictions import JurisdictionTable
 from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.data_rights import PersonalDataHolder, RequestStatus, RequestType
@@ -37,6 +38,13 @@ async def access_report(
         if account is None:
             raise NotFound("account not found")
         disclosures = await unit.disclosures.list_for_subject(subject_id)
+        chosen = await unit.improvement_choices.latest_for_subject(subject_id)
+        improvement = {
+            "chosen": chosen is not None and chosen.allowed,
+            "allowed": await improvement_allowed(unit, subject_id),
+            "default": False,
+            "control": "/v1/me/improvement",
+        }
     rule = jurisdictions.resolve(account.country, account.region)
 
     held: list[dict[str, Any]] = []
@@ -93,12 +101,14 @@ async def access_report(
                 "first": d.occurred_at,
                 "last": d.occurred_at,
                 "disclosures": 0,
+                "improvement_allowed": 0,
             },
         )
         entry["categories"].update(d.categories)
         entry["purposes"].add(d.purpose)
         entry["last"] = max(entry["last"], d.occurred_at)
         entry["disclosures"] += 1
+        entry["improvement_allowed"] += int(d.improvement_allowed)
     processors = [
         {
             **e,
@@ -116,6 +126,7 @@ async def access_report(
         "sources": {c: SOURCES[c] for c in categories if c in SOURCES},
         "held": held,
         "processors_received": processors,
+        "content_for_improvement": improvement,
         "retention": {entry["store"]: sorted({f["retention"] for f in entry["fields"]}) for entry in held},
         "automated_decision_making": "none: no decision with legal or similarly significant effects is automated",
         "rights": {

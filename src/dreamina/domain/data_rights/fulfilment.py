@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from dreamina.domain.data_rights.records import SYSTEM, RequestRecords
+from dreamina.domain.privacy.improvement import objection_forces_improvement_off
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.clock import Clock
@@ -64,6 +65,8 @@ class Fulfilment:
             objected = not details.get("withdraw")
             # One register of objections for the whole service: the one every processing path consults.
             await uow.objections.put(Objection(subject, Purpose(purpose), objected, now))
+            if objected:
+                await objection_forces_improvement_off(uow, subject, Purpose(purpose), now)
             request.complete(now, {"objection_recorded" if objected else "objection_withdrawn": purpose})
             note = "objection register updated"
         else:  # restriction

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from dreamina.domain.generation.rules import PROMPT_FIELD
+from dreamina.domain.privacy.improvement import improvement_allowed
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.vocabulary import DataCategory, Purpose
 from dreamina.ports.disclosures import Disclosure
@@ -22,9 +23,11 @@ class ProviderHandoff:
 
     async def prepare(self, uow: UnitOfWork, generation: Generation, provider: ModelProvider) -> ProviderRequest:
         """The request for ``provider``; a third-party provider's receipt of the subject's content is recorded in
-        ``uow``, to commit with the job's transition before anything is sent. ``KeyDestroyed`` if the subject's
-        data was erased."""
-        request = await self._request(uow, generation)
+        ``uow``, to commit with the job's transition before anything is sent, with whether the subject allowed
+        improvement use at that moment (the request carries the same answer to the adapter). ``KeyDestroyed`` if
+        the subject's data was erased."""
+        allowed = await improvement_allowed(uow, generation.subject_id)
+        request = await self._request(uow, generation, allowed)
         processor = provider.capabilities.processor
         if processor is not None:
             await uow.disclosures.record(
@@ -36,11 +39,12 @@ class ProviderHandoff:
                     purpose=Purpose.GENERATION.value,
                     reference=str(generation.id),
                     occurred_at=generation.updated_at,
+                    improvement_allowed=allowed,
                 )
             )
         return request
 
-    async def _request(self, uow: UnitOfWork, generation: Generation) -> ProviderRequest:
+    async def _request(self, uow: UnitOfWork, generation: Generation, improvement: bool) -> ProviderRequest:
         keyring = self._keyrings(uow.subject_keys)
         prompt = await keyring.open(generation.subject_id, PROMPT_FIELD, generation.prompt_ciphertext)
         references: list[ReferenceImage] = []
@@ -63,4 +67,5 @@ class ProviderHandoff:
             count=int(params.get("count", 1)),
             duration_seconds=int(params.get("duration_seconds", 0)),
             seed=params.get("seed"),
+            improvement_allowed=improvement,
         )

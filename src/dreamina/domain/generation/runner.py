@@ -31,6 +31,7 @@ from dreamina.domain.generation.provider_jobs import ProviderJobs
 from dreamina.domain.generation.rules import GenerationRules, outputs_prefix
 from dreamina.domain.generation.settlement import settle
 from dreamina.domain.privacy.errors import KeyDestroyed
+from dreamina.domain.privacy.improvement import improvement_allowed
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import (
@@ -193,7 +194,13 @@ class GenerationRunner:
                 return RunReport(RunOutcome.SKIPPED)
             await settle(uow, self._charges, current.id, GenerationStatus.SUCCEEDED)
             current.succeed(self._clock.now(), outputs)
-            return await self._save(uow, current)
+            allowed = await improvement_allowed(uow, current.subject_id)
+            report = await self._save(uow, current)
+        capabilities = provider.capabilities
+        if not allowed and capabilities.processor is not None and capabilities.supports_deletion:
+            # the vendor's own zero-retention means: its copy goes as soon as ours is stored (outcome audited)
+            await self._provider_jobs.forget(current)
+        return report
 
     async def _remember_job(self, generation_id: UUID, job: ProviderJob) -> bool:
         async with self._uow() as uow:

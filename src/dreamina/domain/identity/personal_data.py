@@ -146,6 +146,7 @@ class IdentityPersonalData:
                     "purpose": d.purpose,
                     "reference": d.reference,
                     "occurred_at": d.occurred_at.isoformat(),
+                    "improvement_allowed": d.improvement_allowed,
                 }
                 for d in await uow.disclosures.list_for_subject(subject_id)
             ]

@@ -103,6 +103,8 @@ class ProcessorDeclaration:
     purposes: tuple[Purpose, ...]
     receives_all_stored_data: bool = False  # hosting: it holds every store we declare
     receives_stored_objects: bool = False  # an object store: it holds every object prefix we declare
+    # model providers: whether the vendor may train on what it receives, and which of its options we use
+    training_use: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +210,7 @@ class DataMap:
                 "retention": p.retention,
                 "purposes": [x.value for x in p.purposes],
                 "categories": self.categories_for(p),
+                "training_use": p.training_use,
             }
             for p in self.processors
         ]

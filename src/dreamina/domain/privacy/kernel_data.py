@@ -121,6 +121,9 @@ KERNEL_DATA = DataDeclaration(
                 links_subject=True,
             ),
             occurred_at=non_personal("when"),
+            improvement_allowed=non_personal(
+                "whether the subject allowed the content to be used to improve the service at the hand-off"
+            ),
         ),
         store(
             "mail_outbox",

@@ -48,6 +48,10 @@ PROCESSORS: tuple[ProcessorDeclaration, ...] = (
         location="US (Standard Contractual Clauses)",
         retention="API inputs and outputs up to 30 days for abuse monitoring",
         purposes=(Purpose.GENERATION,),
+        training_use=(
+            "not used to train OpenAI's models (API data is excluded unless the customer opts in; we do not); the "
+            "Images API has no per-request no-training or zero-retention option, so none is sent"
+        ),
     ),
     ProcessorDeclaration(
         id="replicate",
@@ -56,6 +60,10 @@ PROCESSORS: tuple[ProcessorDeclaration, ...] = (
         location="US (Standard Contractual Clauses)",
         retention="prediction inputs and outputs deleted after one hour for API predictions",
         purposes=(Purpose.GENERATION,),
+        training_use=(
+            "the predictions API has no no-training or zero-retention option, so none is sent; Replicate's own "
+            "one-hour removal of API prediction data applies"
+        ),
     ),
     ProcessorDeclaration(
         id="runway",
@@ -64,6 +72,10 @@ PROCESSORS: tuple[ProcessorDeclaration, ...] = (
         location="US (Standard Contractual Clauses)",
         retention="task outputs expire; tasks deleted on our request",
         purposes=(Purpose.GENERATION,),
+        training_use=(
+            "the API has no no-training option, so none is sent; unless you allow improvement use, each finished "
+            "task is deleted at Runway (DELETE /v1/tasks/{id}) as soon as its outputs are stored with us"
+        ),
     ),
 )
 

@@ -1,4 +1,5 @@
-"""Routes of the consent module: consent and GPC, analytics, objections, policy status, disclosures, admin."""
+"""Routes of the consent module: consent and GPC, analytics, objections, the improvement control, policy status,
+disclosures, admin."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from dreamina.domain.consent.analytics import Analytics, IncomingEvent
+from dreamina.domain.consent.improvement import ImprovementControl, ImprovementState
 from dreamina.domain.consent.policy_changes import PolicyChanges
 from dreamina.domain.consent.preferences import (
     HISTORY_PAGE,
@@ -41,6 +43,10 @@ from dreamina.entrypoints.http.schemas_consent import (
     DisclosureBody,
     DisclosureList,
     GpcBody,
+    ImprovementBody,
+    ImprovementChoiceBody,
+    ImprovementHistoryPage,
+    ImprovementRecordBody,
     IngestBody,
     NoticeBody,
     NoticeRunBody,
@@ -52,7 +58,7 @@ from dreamina.entrypoints.http.schemas_consent import (
     PublishPolicyBody,
     StaffConsentView,
 )
-from dreamina.ports.consent import ConsentMethod, ConsentRecord, Objection
+from dreamina.ports.consent import ConsentMethod, ConsentRecord, ImprovementChoice, Objection
 from dreamina.ports.policy import PolicyAcceptance, PolicyNoticeRun
 
 GPC_LAST_UPDATE = "2026-11-25"  # when our handling of the signal last changed
@@ -189,6 +195,31 @@ def _acceptance(a: PolicyAcceptance) -> AcceptanceBody:
     )
 
 
+def _improvement_record(c: ImprovementChoice) -> ImprovementRecordBody:
+    return ImprovementRecordBody(
+        id=c.id,
+        allowed=c.allowed,
+        method=c.method.value,
+        policy_version=c.policy_version,
+        content_sha256=c.content_sha256,
+        recorded_at=c.recorded_at,
+    )
+
+
+def _improvement(state: ImprovementState) -> ImprovementBody:
+    return ImprovementBody(
+        chosen=state.chosen,
+        allowed=state.allowed,
+        objected=state.objected,
+        restricted=state.restricted,
+        method=None if state.method is None else state.method.value,
+        policy_version=state.policy_version,
+        recorded_at=state.recorded_at,
+        history=[_improvement_record(c) for c in state.history],
+        history_next=state.history_next,
+    )
+
+
 class SubjectPrivacyController(Controller):
     path = "/v1/me"
     tags = ["privacy"]
@@ -209,6 +240,37 @@ class SubjectPrivacyController(Controller):
         self, principal: NamedDependency[Principal], objections: NamedDependency[Objections]
     ) -> ObjectionList:
         return _objections(await objections.list(principal.account_id))
+
+    @get(
+        "/improvement",
+        summary="Whether your content may be used to improve the service, with the history of your choice",
+    )
+    async def show_improvement(
+        self, principal: NamedDependency[Principal], improvement: NamedDependency[ImprovementControl]
+    ) -> ImprovementBody:
+        return _improvement(await improvement.state(principal.account_id))
+
+    @put(
+        "/improvement", summary="Allow or refuse the use of your content to improve the service (409 while you object)"
+    )
+    async def choose_improvement(
+        self,
+        data: JSONBody[ImprovementChoiceBody],
+        principal: NamedDependency[Principal],
+        improvement: NamedDependency[ImprovementControl],
+    ) -> ImprovementBody:
+        return _improvement(await improvement.choose(principal.account_id, data.allowed, data.method))
+
+    @get("/improvement/history", summary="The history of your improvement choice, newest first, a page at a time")
+    async def improvement_history(
+        self,
+        principal: NamedDependency[Principal],
+        improvement: NamedDependency[ImprovementControl],
+        limit: PageLimit = HISTORY_PAGE,
+        before: PageCursor = None,
+    ) -> ImprovementHistoryPage:
+        items, next_before = await improvement.history(principal.account_id, limit, before)
+        return ImprovementHistoryPage(items=[_improvement_record(c) for c in items], next_before=next_before)
 
     @get("/policy-status", summary="Which policy version you accepted, when and how")
     async def policy_status(
@@ -256,6 +318,7 @@ class SubjectPrivacyController(Controller):
                     purpose=d.purpose,
                     reference=d.reference,
                     occurred_at=d.occurred_at,
+                    improvement_allowed=d.improvement_allowed,
                 )
                 for d in found
             ]
@@ -329,11 +392,18 @@ class AdminController(Controller):
 
 
 FACE = HttpFace(
-    routes=[ConsentController, gpc_support, analytics_events, SubjectPrivacyController, AdminController],
+    routes=[
+        ConsentController,
+        gpc_support,
+        analytics_events,
+        SubjectPrivacyController,
+        AdminController,
+    ],
     dependencies={
         "policies": lambda c: c.consent.policies,
         "consent_choices": lambda c: c.consent.choices,
         "objections": lambda c: c.consent.objections,
+        "improvement": lambda c: c.consent.improvement,
         "analytics": lambda c: c.consent.analytics,
         "policy_changes": lambda c: c.consent.policy_changes,
         "disclosures": lambda c: c.privacy.disclosures,

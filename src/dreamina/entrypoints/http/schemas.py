@@ -185,6 +185,8 @@ class ProcessorBody(msgspec.Struct):
     retention: str
     purposes: list[str]
     categories: list[str]
+    training_use: str | None = None
+    """Model providers: whether the vendor may train on what it receives, and which of its options we use."""
 
 
 class AnalyticsStatementBody(msgspec.Struct):

@@ -97,6 +97,43 @@ class ObjectionList(msgspec.Struct):
     objections: list[ObjectionStateBody]
 
 
+class ImprovementChoiceBody(msgspec.Struct, forbid_unknown_fields=True):
+    allowed: Annotated[bool, Meta(description="may your prompts and images be used to improve the service")]
+    method: Literal["settings", "api"] = "api"
+
+
+class ImprovementRecordBody(msgspec.Struct):
+    id: UUID
+    allowed: bool
+    method: Literal["settings", "api", "objection"]
+    policy_version: int
+    content_sha256: str
+    recorded_at: datetime
+
+
+class ImprovementBody(msgspec.Struct):
+    """``chosen`` is your latest choice (off until you turn it on); ``allowed`` is what every hand-off of your content
+    honours: off while you object to product_improvement or your processing is restricted."""
+
+    chosen: bool
+    allowed: bool
+    objected: bool
+    restricted: bool
+    method: Literal["settings", "api", "objection"] | None
+    policy_version: int | None
+    recorded_at: datetime | None
+    history: list[ImprovementRecordBody]
+    """The newest choices first (at most 20); ``history_next`` is the ``before`` cursor of the older ones."""
+    history_next: UUID | None
+
+
+class ImprovementHistoryPage(msgspec.Struct):
+    """A page of the improvement history, newest first; pass ``next_before`` as ``before`` for the older page."""
+
+    items: list[ImprovementRecordBody]
+    next_before: UUID | None
+
+
 class AcceptanceBody(msgspec.Struct):
     policy_version: int
     content_sha256: str
@@ -130,6 +167,8 @@ class DisclosureBody(msgspec.Struct):
     purpose: str
     reference: str | None
     occurred_at: datetime
+    improvement_allowed: bool
+    """Whether you allowed this content to be used to improve the service when it was handed over."""
 
 
 class DisclosureList(msgspec.Struct):

@@ -1,7 +1,7 @@
 """data rights: outbound data-subject-request notifications to processors, one row per (request, processor)
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-11-28 16:30:00
 
 Written by hand from ``models_processor_notices``; runs on SQLite and PostgreSQL alike. Erasures whose saga had
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
