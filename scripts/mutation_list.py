@@ -447,7 +447,7 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "section5-record-ignores-the-configuration",
-        "the public record lists every declared processor (OpenAI, Replicate, Runway, Stripe...) whatever is configured",
+        "the public record lists every declared processor whatever is configured",
         "src/dreamina/bootstrap.py",
         "            data_map=data_map.configured(",
         "            data_map=data_map or data_map.configured(",
