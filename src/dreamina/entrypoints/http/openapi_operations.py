@@ -40,6 +40,11 @@ OPERATION_IDS: dict[str, str] = {
     "GET /v1/me/disclosures": "listDisclosures",
     "GET /v1/me/objections": "listObjections",
     "PUT /v1/me/objections": "setObjection",
+    "GET /v1/me/improvement": "getImprovementChoice",
+    "PUT /v1/me/improvement": "setImprovementChoice",
+    "GET /v1/me/improvement/history": "listImprovementHistory",
+    "GET /v1/marketing/unsubscribe": "showUnsubscribePage",
+    "POST /v1/marketing/unsubscribe": "unsubscribeFromMarketing",
     # data-subject requests
     "POST /v1/privacy/requests": "submitPrivacyRequest",
     "GET /v1/privacy/requests": "listPrivacyRequests",
@@ -83,6 +88,9 @@ OPERATION_IDS: dict[str, str] = {
     "POST /v1/admin/privacy/requests/{request_id}/reject": "rejectPrivacyRequest",
     "POST /v1/admin/privacy/requests/{request_id}/extend": "extendPrivacyRequest",
     "POST /v1/admin/privacy/requests/{request_id}/expedite": "expeditePrivacyRequest",
+    "GET /v1/admin/privacy/processor-notifications": "listProcessorNotifications",
+    "POST /v1/admin/marketing/campaigns": "createMarketingCampaign",
+    "GET /v1/admin/marketing/campaigns/{campaign_id}": "getMarketingCampaign",
     "GET /v1/admin/child-reports": "listChildReports",
     "GET /v1/admin/child-reports/{report_id}": "viewChildReport",
     "POST /v1/admin/child-reports/{report_id}/confirm": "confirmChildReport",
@@ -115,6 +123,8 @@ DEVICE_COOKIE_READERS = frozenset(
 
 def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
     from dreamina.domain.billing import errors as billing
+    from dreamina.domain.consent.improvement import ObjectionInForce
+    from dreamina.domain.consent.marketing_links import UnsubscribeLinkInvalid
     from dreamina.domain.data_rights import errors as data_rights
     from dreamina.domain.generation.errors import ImageTooLarge, KindNotAvailable, UnsupportedImage
     from dreamina.domain.generation.uploads import UploadInUse
@@ -142,6 +152,9 @@ def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
         "completePasswordReset": (ResetTokenInvalid,),
         "resendEmailVerification": (errors.TooManyAttempts,),
         "acceptPolicy": (errors.PolicyVersionNotCurrent,),
+        "setImprovementChoice": (ObjectionInForce,),
+        "unsubscribeFromMarketing": (UnsubscribeLinkInvalid,),
+        "showUnsubscribePage": (UnsubscribeLinkInvalid,),
         "createUpload": (UnsupportedImage, ImageTooLarge, *restricted, *idempotent),
         "deleteUpload": (UploadInUse,),
         "createGeneration": (KindNotAvailable, billing.InsufficientCredits, *restricted, *idempotent),
