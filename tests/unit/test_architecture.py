@@ -155,7 +155,7 @@ def _stores_of(protocol: type) -> set[str]:
 
 def test_every_store_of_the_unit_of_work_is_provided_by_every_backend() -> None:
     declared = _stores_of(UnitOfWork)
-    assert len(declared) == 28
+    assert len(declared) == 29
     assert set(sql_repositories(MODULES)) == declared
     assert set(memory_database().repository_names) == declared
 
