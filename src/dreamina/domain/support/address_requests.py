@@ -116,8 +116,8 @@ class AddressRequests:
             request = await uow.ticket_address_requests.redeem(self._hash(token), now)
             if request is None:
                 raise NotFound("this link is unknown, used or expired")
-            tickets = await uow.support_tickets.list_anonymous_for_address(request.address_index)
             if request.kind is AddressRequestKind.ACCESS:
+                tickets = await uow.support_tickets.list_anonymous_for_address(request.address_index)
                 seal = TicketSeal(uow, self._keyrings)
                 views = [await seal.view(t) for t in tickets]
                 for ticket in tickets:
