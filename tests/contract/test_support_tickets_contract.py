@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dreamina.domain.privacy.errors import Conflict, NotFound
-from dreamina.ports.support import SupportTicket
+from dreamina.ports.support import AddressRequest, AddressRequestKind, SupportTicket
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -160,3 +160,90 @@ async def test_refuses_nul_and_naive_times_and_rolls_back(uow_factory: UnitOfWor
         await uow.support_tickets.add(make_ticket(None, id=(lost := uuid.uuid4())))
     async with uow_factory() as uow:
         assert await uow.support_tickets.get(lost) is None
+
+
+async def test_anonymous_tickets_are_found_and_deleted_by_their_address_index(uow_factory: UnitOfWorkFactory) -> None:
+    """Only tickets without a subject and with exactly that index; newest first; the backfill's list and write."""
+    subject = uuid.uuid4()
+    older = make_ticket(None, reply_to_index="a" * 64)
+    newer = make_ticket(None, reply_to_index="a" * 64, received_at=AT + timedelta(hours=1))
+    signed_in = make_ticket(subject, reply_to_index="a" * 64)  # a subject's own ticket is theirs, not the address's
+    other_address = make_ticket(None, reply_to_index="b" * 64)
+    unindexed = make_ticket(None)
+    await _add(uow_factory, older, newer, signed_in, other_address, unindexed)
+    async with uow_factory() as uow:
+        found = await uow.support_tickets.list_anonymous_for_address("a" * 64)
+        assert [t.id for t in found] == [newer.id, older.id]
+        assert found[0] == newer
+        assert [t.id for t in await uow.support_tickets.list_unindexed(10)] == [unindexed.id]
+        assert await uow.support_tickets.list_unindexed(0) == []
+        await uow.support_tickets.set_reply_to_index(unindexed.id, "c" * 64)
+        with pytest.raises(NotFound):
+            await uow.support_tickets.set_reply_to_index(uuid.uuid4(), "c" * 64)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.support_tickets.list_unindexed(10) == []
+        assert [t.id for t in await uow.support_tickets.list_anonymous_for_address("c" * 64)] == [unindexed.id]
+        assert await uow.support_tickets.delete_anonymous_for_address("a" * 64) == 2
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.support_tickets.list_anonymous_for_address("a" * 64) == []
+        assert await uow.support_tickets.get(signed_in.id) == signed_in
+        assert await uow.support_tickets.get(other_address.id) == other_address
+        with pytest.raises(ValueError):
+            await uow.support_tickets.list_anonymous_for_address("a\x00")
+
+
+def make_address_request(index: str = "a" * 64, **overrides: Any) -> AddressRequest:
+    request = AddressRequest(
+        id=uuid.uuid4(),
+        kind=AddressRequestKind.ERASURE,
+        address_index=index,
+        token_hash=uuid.uuid4().hex,
+        created_at=AT,
+        expires_at=AT + timedelta(hours=24),
+    )
+    return dataclasses.replace(request, **overrides)
+
+
+async def test_an_address_request_is_redeemed_once_before_it_expires(uow_factory: UnitOfWorkFactory) -> None:
+    live, expired = make_address_request(), make_address_request(expires_at=AT)
+    async with uow_factory() as uow:
+        await uow.ticket_address_requests.add(live)
+        await uow.ticket_address_requests.add(expired)
+        with pytest.raises(Conflict):
+            await uow.ticket_address_requests.add(make_address_request(token_hash=live.token_hash))
+        await uow.commit()
+    later = AT + timedelta(minutes=5)
+    async with uow_factory() as uow:
+        assert await uow.ticket_address_requests.redeem(expired.token_hash, later) is None
+        assert await uow.ticket_address_requests.redeem("unknown", later) is None
+        redeemed = await uow.ticket_address_requests.redeem(live.token_hash, later)
+        assert redeemed == dataclasses.replace(live, used_at=later)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.ticket_address_requests.redeem(live.token_hash, later) is None  # single use
+        assert await uow.ticket_address_requests.count_for_address("a" * 64) == 2
+
+
+async def test_address_requests_go_by_expiry_in_batches_and_with_their_address(uow_factory: UnitOfWorkFactory) -> None:
+    mine = [make_address_request(expires_at=AT + timedelta(hours=h)) for h in range(3)]
+    other = make_address_request("b" * 64, expires_at=AT + timedelta(days=3))
+    async with uow_factory() as uow:
+        for request in (*mine, other):
+            await uow.ticket_address_requests.add(request)
+        await uow.commit()
+    cutoff = AT + timedelta(hours=1, minutes=30)
+    async with uow_factory() as uow:
+        assert await uow.ticket_address_requests.count_expired_before(cutoff) == 2
+        assert await uow.ticket_address_requests.delete_expired_before(cutoff, 1) == 1
+        assert await uow.ticket_address_requests.delete_expired_before(cutoff, 5) == 1
+        assert await uow.ticket_address_requests.delete_expired_before(cutoff, 5) == 0
+        with pytest.raises(ValueError):
+            await uow.ticket_address_requests.delete_expired_before(cutoff.replace(tzinfo=None), 5)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.ticket_address_requests.count_for_address("a" * 64) == 1
+        assert await uow.ticket_address_requests.delete_for_address("a" * 64) == 1
+        assert await uow.ticket_address_requests.count_for_address("b" * 64) == 1
+        await uow.commit()

@@ -86,6 +86,8 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/v1/admin/child-reports/{report_id}/confirm"): ANALYSTS,
     ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): ANALYSTS,
     ("POST", "/v1/support/tickets"): PUBLIC,  # signed in or not; anonymous senders give a reply-to address
+    ("POST", "/v1/support/address-requests"): PUBLIC,  # no account: a link is mailed to the address
+    ("POST", "/v1/support/address-requests/confirm"): PUBLIC,  # the mailed token is the credential
     ("GET", "/v1/support/tickets"): SUBJECT,
     ("GET", "/v1/support/tickets/{ticket_id}"): OWNED,
     ("GET", "/v1/admin/privacy/tickets"): PRIVACY_DESK,

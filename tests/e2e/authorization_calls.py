@@ -278,6 +278,11 @@ async def _token_call(scene: Scene, operation: tuple[str, str]) -> Call | None:
         return Call(template, {"json": body})
     if template == "/v1/privacy/child-reports":
         return Call(template, {"json": {"email": email, "contact": scene.fresh_email()}})
+    if template == "/v1/support/address-requests":
+        return Call(template, {"json": {"type": "access", "email": email}})
+    if template == "/v1/support/address-requests/confirm":
+        _ok(await client.post("/v1/support/address-requests", json={"type": "access", "email": email}), 202)
+        return Call(template, {"json": {"token": mailed_token(client, email, "ticket_address_request")}})
     if template == "/v1/admin/policy/versions":
         effective = scene.container.infra.clock.now() + timedelta(days=30)
         text = shipped_policy_text() + f"\nRevision {scene.tag}-{next(scene._numbers)}.\n"

@@ -33,6 +33,7 @@ from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.idempotency import Answer, IdempotentRequest
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
+from dreamina.domain.support.addresses import address_index
 from dreamina.domain.support.tickets import NewTicket
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.consent import ConsentMethod
@@ -42,6 +43,7 @@ from dreamina.settings import load_settings
 
 from ..contract.unfinished_uploads import abandon_upload
 from ..e2e.conftest import test_overrides
+from ..e2e.helpers import verify_by_mail
 
 PASSWORD = "correct horse battery staple"
 
@@ -59,6 +61,8 @@ def _needles(container: Container, subject: UUID, email: str, prompt: str, image
         "image bytes": image,
         "analytics pseudonym": subject_pseudonyms(container.infra.vault, subject, today)[0].encode(),
         "analytics page": _page(email).encode(),
+        # the blind index of the address: what anonymous tickets written from it (and requests about them) carry
+        "email blind index": address_index(container.infra.vault, email).encode(),
     }
 
 
@@ -132,10 +136,16 @@ async def wired(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[Contai
 
 async def _rich_account(container: Container, email: str, prompt: str, image: bytes) -> UUID:
     """An account with every kind of data the service keeps: a real upload and a generation run by the offline
-    provider, consents and analytics, a checkout at the payment processor, disclosures, requests and an export."""
+    provider, consents and analytics, a checkout at the payment processor, disclosures, requests and an export;
+    an anonymous ticket written from the address before signing up (found once the address is verified), and a
+    pending request by that address about it (finding 13 of issue 16)."""
+    before = NewTicket("other", "Before I had an account", f"I am {email}, writing about {prompt}", email)
+    await container.support.tickets.submit(None, before)
+    await container.support.address_requests.submit("access", email)
     await container.identity.registrations.sign_up(
         SignUp(email, PASSWORD, date(1990, 4, 1), "DE", None, 1, "Display " + email)
     )
+    await verify_by_mail(container, email)
     token = await container.identity.sessions.issue_token(email, PASSWORD)
     subject = (await container.identity.sessions.authenticate(token.access_token)).account_id
     me = Requester(subject_id=subject)
@@ -225,6 +235,10 @@ async def test_nothing_links_to_an_erased_subject(wired: tuple[Container, Databa
     assert {"accounts.id: subject id (bytes)", "privacy_requests.subject_id: subject id (bytes)"} <= {
         f.replace("subject id (text)", "subject id (bytes)") for f in before
     }
+    assert {
+        "support_tickets.reply_to_index: email blind index",
+        "ticket_address_requests.address_index: email blind index",
+    } <= set(before)
     assert await scan_objects(container, erased_needles)
 
     await container.data_rights.requests.submit(erased, "erasure", {"reason": "leaving"}, password=PASSWORD)
@@ -242,6 +256,7 @@ async def test_nothing_links_to_an_erased_subject(wired: tuple[Container, Databa
     kept_rows = await scan_tables(database, kept_needles)
     assert any(f.startswith("accounts.") for f in kept_rows)
     assert any(f.startswith("privacy_requests.") for f in kept_rows)
+    assert "support_tickets.reply_to_index: email blind index" in kept_rows  # their anonymous ticket is still there
     for table in (
         "analytics_events",
         "generations",

@@ -34,7 +34,7 @@ from dreamina.domain.identity.child_report_data import REPORTER_DATA_DAYS as CHI
 from dreamina.domain.identity.sessions import hash_token
 from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.domain.privacy.schedule import ScheduleEntry
-from dreamina.domain.support.data_map import OTHER_TICKET_DAYS, PRIVACY_TICKET_DAYS
+from dreamina.domain.support.data_map import ADDRESS_REQUEST_DAYS, OTHER_TICKET_DAYS, PRIVACY_TICKET_DAYS
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.generation import GenerationOutput, GenerationStatus
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
@@ -51,7 +51,7 @@ from ..contract.idempotency_rows import ROUTE, make_record
 from ..contract.mail_rows import make_mail
 from ..contract.test_child_reports_contract import closed as closed_report
 from ..contract.test_child_reports_contract import make_received
-from ..contract.test_support_tickets_contract import make_ticket
+from ..contract.test_support_tickets_contract import make_address_request, make_ticket
 
 NOW = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)
 JUST = timedelta(seconds=1)
@@ -496,7 +496,26 @@ def _tickets(days: int, category: str, other_category: str) -> Callable[[Contain
     return seed
 
 
+async def _address_requests(c: Container) -> Check:
+    """A request by address goes a day after its link expired (issue 16 finding 13)."""
+    deadline = NOW - timedelta(days=ADDRESS_REQUEST_DAYS)
+    gone = make_address_request(expires_at=deadline - JUST)
+    kept = make_address_request("b" * 64, expires_at=deadline + JUST)
+    async with c.infra.uow() as uow:
+        await uow.ticket_address_requests.add(gone)
+        await uow.ticket_address_requests.add(kept)
+        await uow.commit()
+
+    async def check(c: Container) -> None:
+        async with c.infra.uow() as uow:
+            assert await uow.ticket_address_requests.count_for_address(gone.address_index) == 0
+            assert await uow.ticket_address_requests.count_for_address(kept.address_index) == 1
+
+    return check
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "ticket_address_requests": Scenario(_address_requests),
     "privacy_support_tickets": Scenario(_tickets(PRIVACY_TICKET_DAYS, "privacy", "billing")),
     "other_support_tickets": Scenario(_tickets(OTHER_TICKET_DAYS, "other", "privacy")),
     "child_report_inbox": Scenario(_child_report_inbox),

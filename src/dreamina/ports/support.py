@@ -48,6 +48,9 @@ class SupportTicket:
     flag: DeadlineFlag | None = None  # set by the deadline monitor while the ticket is open
     answered_at: datetime | None = None
     closed_at: datetime | None = None
+    # anonymous tickets only: the blind index (keyed HMAC, the one accounts are found by) of the normalised reply-to
+    # address, so a verified request by that address finds them; None until the start-up backfill set it
+    reply_to_index: str | None = None
 
     @property
     def is_closed(self) -> bool:
@@ -112,8 +115,65 @@ class SupportTicketRepository(Protocol):
 
     async def delete_for_subject(self, subject_id: UUID) -> int: ...
 
+    async def list_anonymous_for_address(self, reply_to_index: str) -> list[SupportTicket]:
+        """Anonymous tickets (no subject) written from the address with this blind index, newest first."""
+        ...
+
+    async def delete_anonymous_for_address(self, reply_to_index: str) -> int:
+        """Delete the anonymous tickets written from the address with this blind index; returns how many."""
+        ...
+
+    async def list_unindexed(self, limit: int) -> list[SupportTicket]:
+        """At most ``limit`` anonymous tickets whose ``reply_to_index`` is not set yet (the start-up backfill)."""
+        ...
+
+    async def set_reply_to_index(self, ticket_id: UUID, reply_to_index: str) -> None: ...
+
+
+class AddressRequestKind(enum.StrEnum):
+    """What a person without an account may ask about the tickets written from their address."""
+
+    ACCESS = "access"  # see them (and take them: the answer holds their full text and our answers)
+    ERASURE = "erasure"  # delete them
+
+
+@dataclass(slots=True)
+class AddressRequest:
+    """An access or erasure request by an email address, waiting for the link mailed to that address.
+
+    Holds no address: only its blind index and a keyed hash of the mailed token (single use, short-lived).
+    """
+
+    id: UUID
+    kind: AddressRequestKind
+    address_index: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class AddressRequestRepository(Protocol):
+    async def add(self, request: AddressRequest) -> None: ...
+
+    async def redeem(self, token_hash: str, now: datetime) -> AddressRequest | None:
+        """Mark the unused, unexpired request with this token hash used and return it (atomically: of two at once
+        one wins); None for an unknown, used or expired token."""
+        ...
+
+    async def delete_expired_before(self, cutoff: datetime, limit: int) -> int:
+        """Delete at most ``limit`` requests that expired before ``cutoff``; returns how many."""
+        ...
+
+    async def count_expired_before(self, cutoff: datetime) -> int: ...
+
+    async def delete_for_address(self, address_index: str) -> int: ...
+
+    async def count_for_address(self, address_index: str) -> int: ...
+
 
 class SupportStores(Protocol):
-    """The support module's store in a unit of work."""
+    """The support module's stores in a unit of work."""
 
     support_tickets: SupportTicketRepository
+    ticket_address_requests: AddressRequestRepository

@@ -19,6 +19,7 @@ class SupportTicketRow(Base):
         Index("ix_support_tickets_queue", "category", "status", "due_at"),
         Index("ix_support_tickets_closed", "category", "closed_at"),  # the retention sweep
         Index("ix_support_tickets_answered", "category", "answered_at"),  # answered, never closed
+        Index("ix_support_tickets_reply_to_index", "reply_to_index"),  # anonymous tickets by a verified address
     )
 
     id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
@@ -37,3 +38,22 @@ class SupportTicketRow(Base):
     flag: Mapped[str | None] = mapped_column(String, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    reply_to_index: Mapped[str | None] = mapped_column(String, nullable=True)
+
+
+class TicketAddressRequestRow(Base):
+    """An access or erasure request by an email address, waiting for its mailed link (no address, only hashes)."""
+
+    __tablename__ = "ticket_address_requests"
+    __table_args__ = (
+        Index("ix_ticket_address_requests_expires_at", "expires_at"),  # the retention sweep
+        Index("ix_ticket_address_requests_address_index", "address_index"),
+    )
+
+    id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String)
+    address_index: Mapped[str] = mapped_column(String)
+    token_hash: Mapped[str] = mapped_column(String, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)

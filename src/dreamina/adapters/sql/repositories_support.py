@@ -9,11 +9,17 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
-from dreamina.adapters.sql.models_support import SupportTicketRow
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
+from dreamina.adapters.sql.models_support import SupportTicketRow, TicketAddressRequestRow
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.domain.privacy.jurisdictions import DeadlineFlag
-from dreamina.ports.support import SupportTicket, TicketCategory, TicketStatus
+from dreamina.ports.support import (
+    AddressRequest,
+    AddressRequestKind,
+    SupportTicket,
+    TicketCategory,
+    TicketStatus,
+)
 
 _FIELDS = (
     "subject_id",
@@ -31,11 +37,12 @@ _FIELDS = (
     "flag",
     "answered_at",
     "closed_at",
+    "reply_to_index",
 )
 
 
 def _values(t: SupportTicket) -> dict[str, Any]:
-    for name in ("category", "status", "jurisdiction", "flag"):
+    for name in ("category", "status", "jurisdiction", "flag", "reply_to_index"):
         check_text(name, getattr(t, name))
     for name in ("received_at", "updated_at", "due_at", "answered_at", "closed_at"):
         check_time(name, getattr(t, name))
@@ -143,8 +150,131 @@ class SqlSupportTicketRepository(SqlRepository):
     async def delete_for_subject(self, subject_id: UUID) -> int:
         return await self._execute_count(delete(SupportTicketRow).where(SupportTicketRow.subject_id == subject_id))
 
+    @staticmethod
+    def _anonymous_from(reply_to_index: str) -> ColumnElement[bool]:
+        check_text("reply_to_index", reply_to_index)
+        return and_(SupportTicketRow.subject_id.is_(None), SupportTicketRow.reply_to_index == reply_to_index)
+
+    async def list_anonymous_for_address(self, reply_to_index: str) -> list[SupportTicket]:
+        statement = (
+            select(self._table)
+            .where(self._anonymous_from(reply_to_index))
+            .order_by(SupportTicketRow.received_at.desc(), SupportTicketRow.id)
+        )
+        return [_ticket(row) for row in await self._session.execute(statement)]
+
+    async def delete_anonymous_for_address(self, reply_to_index: str) -> int:
+        return await self._execute_count(delete(SupportTicketRow).where(self._anonymous_from(reply_to_index)))
+
+    async def list_unindexed(self, limit: int) -> list[SupportTicket]:
+        statement = (
+            select(self._table)
+            .where(
+                SupportTicketRow.subject_id.is_(None),
+                SupportTicketRow.reply_to_index.is_(None),
+                SupportTicketRow.reply_to_ciphertext.is_not(None),
+            )
+            .order_by(SupportTicketRow.received_at, SupportTicketRow.id)
+            .limit(max(0, limit))
+        )
+        return [_ticket(row) for row in await self._session.execute(statement)]
+
+    async def set_reply_to_index(self, ticket_id: UUID, reply_to_index: str) -> None:
+        check_text("reply_to_index", reply_to_index)
+        statement = (
+            update(SupportTicketRow).where(SupportTicketRow.id == ticket_id).values(reply_to_index=reply_to_index)
+        )
+        if await self._execute_count(statement) == 0:
+            raise NotFound("no such ticket")
+
+
+def _request(row: Any) -> AddressRequest:
+    return AddressRequest(
+        id=row.id,
+        kind=AddressRequestKind(row.kind),
+        address_index=row.address_index,
+        token_hash=row.token_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+    )
+
+
+class SqlAddressRequestRepository(SqlRepository):
+    """:class:`~dreamina.ports.support.AddressRequestRepository` over ``ticket_address_requests``."""
+
+    _table = TicketAddressRequestRow.__table__
+
+    async def add(self, request: AddressRequest) -> None:
+        for name in ("address_index", "token_hash"):
+            check_text(name, getattr(request, name))
+        for name in ("created_at", "expires_at", "used_at"):
+            check_time(name, getattr(request, name))
+        values = {
+            "id": request.id,
+            "kind": AddressRequestKind(request.kind).value,
+            "address_index": request.address_index,
+            "token_hash": request.token_hash,
+            "created_at": request.created_at,
+            "expires_at": request.expires_at,
+            "used_at": request.used_at,
+        }
+        await self._write(insert(TicketAddressRequestRow).values(**values), conflict="this request already exists")
+
+    async def redeem(self, token_hash: str, now: datetime) -> AddressRequest | None:
+        check_text("token_hash", token_hash)
+        check_time("now", now)
+        row = (
+            await self._session.execute(select(self._table).where(TicketAddressRequestRow.token_hash == token_hash))
+        ).first()
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            return None
+        claim = (
+            update(TicketAddressRequestRow)
+            .where(TicketAddressRequestRow.id == row.id, TicketAddressRequestRow.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if await self._execute_count(claim) == 0:
+            return None  # another redeemer won
+        found = _request(row)
+        found.used_at = now
+        return found
+
+    async def count_expired_before(self, cutoff: datetime) -> int:
+        check_time("cutoff", cutoff)
+        statement = (
+            select(func.count()).select_from(TicketAddressRequestRow).where(TicketAddressRequestRow.expires_at < cutoff)
+        )
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def delete_expired_before(self, cutoff: datetime, limit: int) -> int:
+        check_time("cutoff", cutoff)
+        doomed = retention_batch(
+            select(TicketAddressRequestRow.id)
+            .where(TicketAddressRequestRow.expires_at < cutoff)
+            .order_by(TicketAddressRequestRow.expires_at, TicketAddressRequestRow.id),
+            limit,
+        ).scalar_subquery()
+        return await self._execute_count(delete(TicketAddressRequestRow).where(TicketAddressRequestRow.id.in_(doomed)))
+
+    async def delete_for_address(self, address_index: str) -> int:
+        check_text("address_index", address_index)
+        return await self._execute_count(
+            delete(TicketAddressRequestRow).where(TicketAddressRequestRow.address_index == address_index)
+        )
+
+    async def count_for_address(self, address_index: str) -> int:
+        check_text("address_index", address_index)
+        statement = (
+            select(func.count())
+            .select_from(TicketAddressRequestRow)
+            .where(TicketAddressRequestRow.address_index == address_index)
+        )
+        return int((await self._session.execute(statement)).scalar_one())
+
 
 REPOSITORIES: SqlRepositories = {
     "support_tickets": SqlSupportTicketRepository,
+    "ticket_address_requests": SqlAddressRequestRepository,
 }
 """The support module's stores, by their name in the unit of work."""

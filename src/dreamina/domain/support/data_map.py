@@ -27,6 +27,11 @@ TICKET_RETENTION = RetentionRule(
     days=PRIVACY_TICKET_DAYS,
 )
 _SUPPORT = (Purpose.SUPPORT,)
+ADDRESS_REQUEST_DAYS = 1  # a pending address request is deleted a day after its link expired
+ADDRESS_REQUEST_RETENTION = RetentionRule(
+    "deleted 1 day after its link expired (24 hours after the request), or with the erasure it confirmed",
+    days=ADDRESS_REQUEST_DAYS,
+)
 
 
 def _ticket(
@@ -73,6 +78,31 @@ SUPPORT_DATA = DataDeclaration(
                 "flag": non_personal("near_due or overdue, set by the hourly deadline monitor"),
                 "answered_at": _ticket("when we answered"),
                 "closed_at": _ticket("when the ticket was closed (its retention period starts)"),
+                "reply_to_index": _ticket(
+                    "anonymous tickets: a keyed hash (blind index) of the reply-to address, so a verified request "
+                    "by that address (or the account that verified it) finds them",
+                    links=True,
+                ),
+            },
+        ),
+        StoreDeclaration(
+            "ticket_address_requests",
+            "access or erasure requests about anonymous tickets, waiting for the link mailed to the address",
+            {
+                "id": non_personal("random request id"),
+                "kind": non_personal("access or erasure"),
+                "address_index": FieldDeclaration(
+                    DataCategory.ACCOUNT,
+                    "a keyed hash (blind index) of the address the link was mailed to",
+                    purposes=_SUPPORT,
+                    legal_basis=LegalBasis.LEGAL_OBLIGATION,
+                    retention=ADDRESS_REQUEST_RETENTION,
+                    links_subject=True,
+                ),
+                "token_hash": non_personal("keyed hash of the mailed link's token"),
+                "created_at": non_personal("when the request was made"),
+                "expires_at": non_personal("when the link stops working (24 hours)"),
+                "used_at": non_personal("when the link was used"),
             },
         ),
     ),
@@ -97,6 +127,15 @@ SUPPORT_DATA = DataDeclaration(
             "after the last answer)",
             stores=("support_tickets",),
             tasks=("support_tickets.closed_other",),
+        ),
+        ScheduleEntry(
+            "ticket_address_requests",
+            DataCategory.ACCOUNT,
+            days_from(ADDRESS_REQUEST_DAYS, "the link's expiry"),
+            ScheduleAction.DELETE,
+            "requests by email address about anonymous tickets are deleted 1 day after their link expired",
+            stores=("ticket_address_requests",),
+            tasks=("ticket_address_requests.expired",),
         ),
     ),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from dreamina.domain.privacy.vocabulary import DataCategory
+from dreamina.domain.support.data_map import ADDRESS_REQUEST_DAYS
 from dreamina.domain.support.data_map import OTHER_TICKET_DAYS as OTHER_TICKET_RETENTION_DAYS
 from dreamina.domain.support.data_map import PRIVACY_TICKET_DAYS as PRIVACY_TICKET_RETENTION_DAYS
 from dreamina.ports.support import TicketCategory
@@ -41,9 +42,32 @@ class ClosedSupportTickets:
         return deleted
 
 
-def support_retention_tasks(uow: UnitOfWorkFactory) -> list[ClosedSupportTickets]:
+class ExpiredAddressRequests:
+    """Deletes requests by email address a day after their link expired (data map: ``ticket_address_requests``)."""
+
+    category = DataCategory.ACCOUNT
+    name = "ticket_address_requests.expired"
+    description = f"requests by email address are deleted {ADDRESS_REQUEST_DAYS} day after their link expired"
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+        self._period = timedelta(days=ADDRESS_REQUEST_DAYS)
+
+    async def due(self, now: datetime) -> int:
+        async with self._uow() as uow:
+            return await uow.ticket_address_requests.count_expired_before(now - self._period)
+
+    async def apply(self, now: datetime, limit: int) -> int:
+        async with self._uow() as uow:
+            deleted = await uow.ticket_address_requests.delete_expired_before(now - self._period, limit)
+            await uow.commit()
+        return deleted
+
+
+def support_retention_tasks(uow: UnitOfWorkFactory) -> list[ClosedSupportTickets | ExpiredAddressRequests]:
     """The support module's rules of the retention schedule."""
     return [
+        ExpiredAddressRequests(uow),
         ClosedSupportTickets(
             uow,
             name="support_tickets.closed_privacy",

@@ -27,6 +27,7 @@ from dreamina.domain.privacy.jurisdictions import (
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.mail import MailDelivery
 from dreamina.domain.privacy.validation import clean_text, normalise_email
+from dreamina.domain.support.addresses import address_index
 from dreamina.domain.support.errors import TicketClosed
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
@@ -195,6 +196,8 @@ class SupportTickets:
             ticket.message_ciphertext = await seal.seal(ticket, "message", message)
             if reply_to is not None:
                 ticket.reply_to_ciphertext = await seal.seal(ticket, "reply_to", reply_to)
+                if subject_id is None:  # a verified request by this address finds it (finding 13)
+                    ticket.reply_to_index = address_index(self._vault, reply_to)
             await uow.support_tickets.add(ticket)
             await self._audit(uow, ticket, "support_ticket.received", ActorKind.SUBJECT, subject_id, None, now)
             await uow.commit()

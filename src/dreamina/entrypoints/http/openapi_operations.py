@@ -77,6 +77,8 @@ OPERATION_IDS: dict[str, str] = {
     "POST /v1/support/tickets": "createTicket",
     "GET /v1/support/tickets": "listTickets",
     "GET /v1/support/tickets/{ticket_id}": "getTicket",
+    "POST /v1/support/address-requests": "requestTicketsByAddress",
+    "POST /v1/support/address-requests/confirm": "confirmTicketsByAddress",
     # staff
     "GET /v1/admin/analytics/summary": "getAnalyticsSummary",
     "POST /v1/admin/policy/versions": "publishPolicyVersion",

@@ -11,11 +11,12 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 from litestar.types import Guard
 from msgspec import Meta
 
 from dreamina.domain.identity.accounts import Principal
+from dreamina.domain.support.address_requests import AddressRequests
 from dreamina.domain.support.errors import TicketClosed
 from dreamina.domain.support.tickets import (
     MAX_MESSAGE,
@@ -196,6 +197,74 @@ class SupportTicketsController(Controller):
         return _detail(await tickets.view(principal.account_id, ticket_id))
 
 
+class AddressRequestBody(msgspec.Struct, forbid_unknown_fields=True):
+    type: Literal["access", "erasure"]
+    email: Annotated[str, Meta(max_length=1024, description="the reply-to address you wrote to us from")]
+
+
+class AddressRequestAccepted(msgspec.Struct):
+    status: Literal["link_sent"]
+    detail: str
+
+
+class AddressConfirmBody(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, Meta(min_length=1, max_length=128, description="the token from the mailed link")]
+
+
+class AddressRequestDone(msgspec.Struct):
+    type: Literal["access", "erasure"]
+    tickets: list[TicketDetail]  # access: every ticket written from the address, with our answers
+    tickets_erased: int  # erasure: how many were deleted
+    completion_id: UUID | None  # erasure: the completion record (it names nobody)
+
+
+ADDRESS_REQUEST_ACCEPTED = AddressRequestAccepted(
+    status="link_sent",
+    detail="If this address can receive mail, a link to confirm the request is on its way to it (valid 24 hours).",
+)
+
+
+class TicketAddressRequestsController(Controller):
+    """Access and erasure of tickets written without an account, proven by a link mailed to the address."""
+
+    path = "/v1/support/address-requests"
+    tags = ["support", "data rights"]
+
+    @post(
+        "/",
+        status_code=HTTP_202_ACCEPTED,
+        security=[{}],
+        opt={RATE_LIMIT_OPT: SENSITIVE},
+        summary="Ask to see or delete the tickets you wrote without an account (a link is mailed to the address)",
+        responses=problem_responses(400, 413, 422, 429),
+    )
+    async def submit_address_request(
+        self, data: JSONBody[AddressRequestBody], address_requests: NamedDependency[AddressRequests]
+    ) -> AddressRequestAccepted:
+        """The same answer, after the same work, whether or not any ticket came from the address."""
+        await address_requests.submit(data.type, data.email)
+        return ADDRESS_REQUEST_ACCEPTED
+
+    @post(
+        "/confirm",
+        status_code=200,
+        security=[{}],
+        opt={RATE_LIMIT_OPT: SENSITIVE},
+        summary="Confirm a request by address with the mailed token: see or delete those tickets",
+        responses=problem_responses(400, 404, 413, 429),
+    )
+    async def confirm_address_request(
+        self, data: JSONBody[AddressConfirmBody], address_requests: NamedDependency[AddressRequests]
+    ) -> AddressRequestDone:
+        done = await address_requests.confirm(data.token)
+        return AddressRequestDone(
+            type=done.kind.value,
+            tickets=[_detail(v) for v in done.tickets],
+            tickets_erased=done.erased,
+            completion_id=done.completion_id,
+        )
+
+
 def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[Controller]:
     """The staff routes over one ticket queue; a ticket of the other queue is not found here."""
 
@@ -274,7 +343,7 @@ SUPPORT_TICKET_QUEUE = _staff_queue(
 )
 
 FACE = HttpFace(
-    routes=[SupportTicketsController, PRIVACY_TICKET_QUEUE, SUPPORT_TICKET_QUEUE],
+    routes=[SupportTicketsController, TicketAddressRequestsController, PRIVACY_TICKET_QUEUE, SUPPORT_TICKET_QUEUE],
     problems={TicketClosed: 409},
-    dependencies={"tickets": lambda c: c.support.tickets},
+    dependencies={"tickets": lambda c: c.support.tickets, "address_requests": lambda c: c.support.address_requests},
 )

@@ -1,7 +1,7 @@
 """consent: marketing campaigns, sent by a job in batches to the subjects who may receive them
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-11-28 16:30:00
 
 Written by hand from ``models_marketing``; runs on SQLite and PostgreSQL alike.
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
