@@ -9,7 +9,7 @@ support staff may read the queue, only privacy officers and admins decide, repor
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast, get_args
 from uuid import UUID
 
 import msgspec
@@ -29,7 +29,7 @@ from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
 from dreamina.entrypoints.http.schemas import Email
-from dreamina.ports.child_reports import ChildReport
+from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
 
 RECEIVED = (
     "Thank you. If the account exists, it is placed under review and our staff will look at your report. "
@@ -37,24 +37,27 @@ RECEIVED = (
 )
 
 
+Relationship = Literal["parent", "guardian", "other"]
+
+
 class ChildReportBody(msgspec.Struct, forbid_unknown_fields=True):
     contact: Annotated[str, Meta(min_length=3, max_length=320, description="your email address, for the outcome")]
     email: Email | None = None
     account_id: UUID | None = None
     details: Annotated[str, Meta(max_length=8000, description="what you know (at most 2000 characters)")] | None = None
-    relationship: Literal["parent", "guardian", "other"] | None = None
+    relationship: Relationship | None = None
 
 
 class ChildReportReceived(msgspec.Struct):
-    status: str
+    status: Literal["received"]
     message: str
 
 
 class ChildReportSummary(msgspec.Struct):
     id: UUID
     subject_id: UUID
-    source: str
-    status: str
+    source: ReportSource
+    status: ReportStatus
     received_at: datetime
     reports_received: int
     suspended_account: bool  # this report put the account under age review
@@ -70,7 +73,7 @@ class ChildReportList(msgspec.Struct):
 
 class ReporterBody(msgspec.Struct):
     contact: str
-    relationship: str | None
+    relationship: Relationship | None
     received_at: datetime
 
 
@@ -93,7 +96,7 @@ class AgeReviewStatementBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class AgeReviewStatementReceived(msgspec.Struct):
-    status: str
+    status: Literal["received"]
     received_at: datetime
 
 
@@ -105,8 +108,8 @@ def _summary(r: ChildReport) -> ChildReportSummary:
     return ChildReportSummary(
         id=r.id,
         subject_id=r.subject_id,
-        source=r.source.value,
-        status=r.status.value,
+        source=r.source,
+        status=r.status,
         received_at=r.received_at,
         reports_received=r.reports_received,
         suspended_account=r.suspended_account,
@@ -117,10 +120,14 @@ def _summary(r: ChildReport) -> ChildReportSummary:
     )
 
 
+def _relationship(value: str | None) -> Relationship | None:
+    return cast(Relationship, value) if value in get_args(Relationship) else None
+
+
 def _detail(view: ReportView) -> ChildReportDetail:
     return ChildReportDetail(
         report=_summary(view.report),
-        reporters=[ReporterBody(r.contact, r.relationship, r.received_at) for r in view.reporters],
+        reporters=[ReporterBody(r.contact, _relationship(r.relationship), r.received_at) for r in view.reporters],
         details=view.details,
         statement=view.statement,
     )

@@ -38,6 +38,7 @@ from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.idempotency import IdempotencyKeyHeader, answered_once
 from dreamina.entrypoints.http.rate_limits import CONTENT
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
+from dreamina.ports.generation import GenerationKind, GenerationStatus
 from dreamina.wiring.generation import SignedDownloads
 
 UPLOAD_BODY_LIMIT = 64 * 1024 * 1024  # hard ceiling for the multipart body; the configured image limit is lower
@@ -101,7 +102,7 @@ class GenerationBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class GenerationAccepted(msgspec.Struct):
     id: UUID
-    status: str
+    status: GenerationStatus
 
 
 class OutputBody(msgspec.Struct):
@@ -113,8 +114,8 @@ class OutputBody(msgspec.Struct):
 
 class GenerationBodyOut(msgspec.Struct):
     id: UUID
-    kind: str
-    status: str
+    kind: GenerationKind
+    status: GenerationStatus
     prompt: str
     params: dict[str, Any]
     reference_upload_ids: list[UUID]
@@ -132,8 +133,8 @@ class GenerationList(msgspec.Struct):
 def _out(view: GenerationView) -> GenerationBodyOut:
     return GenerationBodyOut(
         id=view.id,
-        kind=view.kind.value,
-        status=view.status.value,
+        kind=view.kind,
+        status=view.status,
         prompt=view.prompt,
         params=view.params,
         reference_upload_ids=list(view.reference_upload_ids),
@@ -257,7 +258,7 @@ class GenerationsController(Controller):
             key=idempotency_key,
             request=msgspec.json.encode(data),  # decoded and re-encoded: spacing and key order do not matter
             status=HTTP_202_ACCEPTED,
-            render=lambda g: GenerationAccepted(id=g.id, status=g.status.value),
+            render=lambda g: GenerationAccepted(id=g.id, status=g.status),
             effect=lambda answer: generations.submit(principal.account_id, request, answer=answer),
         )
 

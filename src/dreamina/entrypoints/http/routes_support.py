@@ -16,6 +16,7 @@ from litestar.types import Guard
 from msgspec import Meta
 
 from dreamina.domain.identity.accounts import Principal
+from dreamina.domain.privacy.jurisdictions import DeadlineFlag
 from dreamina.domain.support.errors import TicketClosed
 from dreamina.domain.support.tickets import (
     MAX_MESSAGE,
@@ -31,7 +32,7 @@ from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
 from dreamina.ports.staff import StaffRole
-from dreamina.ports.support import SupportTicket
+from dreamina.ports.support import SupportTicket, TicketCategory, TicketStatus
 
 OPTIONALLY_SECURED: list[dict[str, list[str]]] = [{}, {"BearerToken": []}]
 
@@ -51,20 +52,20 @@ class TicketBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class TicketReceived(msgspec.Struct):
     id: UUID
-    category: str
-    status: str
+    category: TicketCategory
+    status: TicketStatus
     received_at: datetime
     due_at: datetime | None  # privacy tickets: the date by which the law says we answer
 
 
 class TicketSummaryBody(msgspec.Struct):
     id: UUID
-    category: str
-    status: str
+    category: TicketCategory
+    status: TicketStatus
     subject: str
     received_at: datetime
     due_at: datetime | None
-    flag: str | None
+    flag: DeadlineFlag | None
     jurisdiction: str | None
     signed_in: bool
     answered_at: datetime | None
@@ -82,8 +83,8 @@ class AnswerBody(msgspec.Struct):
 
 class TicketDetail(msgspec.Struct):
     id: UUID
-    category: str
-    status: str
+    category: TicketCategory
+    status: TicketStatus
     subject: str
     message: str
     reply_to: str | None
@@ -110,7 +111,7 @@ def _summary(s: TicketSummary) -> TicketSummaryBody:
     return TicketSummaryBody(
         id=t.id,
         category=t.category,
-        status=t.status.value,
+        status=t.status,
         subject=s.subject_line,
         received_at=t.received_at,
         due_at=t.due_at,
@@ -127,7 +128,7 @@ def _detail(v: TicketView) -> TicketDetail:
     return TicketDetail(
         id=t.id,
         category=t.category,
-        status=t.status.value,
+        status=t.status,
         subject=v.subject_line,
         message=v.message,
         reply_to=v.reply_to,
@@ -142,9 +143,7 @@ def _detail(v: TicketView) -> TicketDetail:
 
 
 def _received(t: SupportTicket) -> TicketReceived:
-    return TicketReceived(
-        id=t.id, category=t.category, status=t.status.value, received_at=t.received_at, due_at=t.due_at
-    )
+    return TicketReceived(id=t.id, category=t.category, status=t.status, received_at=t.received_at, due_at=t.due_at)
 
 
 class SupportTicketsController(Controller):

@@ -9,6 +9,8 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from dreamina.ports.identity import AccountStatus
+
 Email = Annotated[str, Meta(min_length=3, max_length=320, description="email address")]
 Password = Annotated[str, Meta(min_length=1, max_length=1024, description="at least 10 characters at sign-up")]
 DisplayName = Annotated[str, Meta(max_length=400)]
@@ -60,7 +62,7 @@ class ProfileBody(msgspec.Struct):
     birth_date: date
     country: str
     region: str | None
-    status: str
+    status: AccountStatus
     created_at: datetime
     updated_at: datetime
     content_retention_days: Annotated[

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast, get_args
 from uuid import UUID
 
 import msgspec
 from msgspec import Meta
+
+from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.ports.consent import OBJECTABLE_PURPOSES, ConsentMethod
+from dreamina.ports.policy import AcceptanceMethod, NoticeRunStatus
+
+ObjectablePurpose = Literal["analytics", "marketing", "product_improvement"]
+assert set(get_args(ObjectablePurpose)) == {p.value for p in OBJECTABLE_PURPOSES}
+
+
+def objectable(purpose: Purpose) -> ObjectablePurpose:
+    """A stored objection's purpose (always one of the objectable ones)."""
+    if purpose.value not in get_args(ObjectablePurpose):
+        raise ValueError(f"{purpose} cannot be objected to")
+    return cast(ObjectablePurpose, purpose.value)
 
 
 class ConsentChoiceBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -24,7 +38,7 @@ class ConsentRecordBody(msgspec.Struct):
     marketing: bool
     sale_share_opt_out: bool
     gpc: bool
-    method: str
+    method: ConsentMethod
     policy_version: int
     content_sha256: str
     recorded_at: datetime
@@ -37,7 +51,7 @@ class ConsentBody(msgspec.Struct):
     marketing: bool
     sale_share_opt_out: bool
     gpc: bool
-    method: str | None
+    method: ConsentMethod | None
     policy_version: int | None
     content_sha256: str | None
     recorded_at: datetime | None
@@ -83,12 +97,12 @@ class AnalyticsSummaryBody(msgspec.Struct):
 
 
 class ObjectionBody(msgspec.Struct, forbid_unknown_fields=True):
-    purpose: Annotated[str, Meta(max_length=64, description="analytics, product_improvement or marketing")]
+    purpose: ObjectablePurpose
     objected: bool
 
 
 class ObjectionStateBody(msgspec.Struct):
-    purpose: str
+    purpose: ObjectablePurpose
     objected: bool
     updated_at: datetime
 
@@ -100,7 +114,7 @@ class ObjectionList(msgspec.Struct):
 class AcceptanceBody(msgspec.Struct):
     policy_version: int
     content_sha256: str
-    method: str
+    method: AcceptanceMethod
     accepted_at: datetime
 
 
@@ -127,7 +141,7 @@ class AcceptPolicyBody(msgspec.Struct, forbid_unknown_fields=True):
 class DisclosureBody(msgspec.Struct):
     processor: str
     categories: list[str]
-    purpose: str
+    purpose: Purpose
     reference: str | None
     occurred_at: datetime
 
@@ -146,7 +160,7 @@ class NoticeRunBody(msgspec.Struct):
     (published without notices: the shipped first version)."""
 
     version: int
-    status: str
+    status: NoticeRunStatus
     sent: int
     requested_at: datetime
     started_at: datetime | None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -33,7 +33,7 @@ class PasswordResetBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PasswordResetAccepted(msgspec.Struct):
-    status: str = "accepted"
+    status: Literal["accepted"] = "accepted"
     detail: str = "If an account has this address, a reset code is on its way. It works once, for 30 minutes."
 
 
