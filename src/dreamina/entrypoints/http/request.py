@@ -33,8 +33,9 @@ class DreaminaRequest(Request[Any, Any, Any]):
                 detail=f"This body must be sent as {JSON_MEDIA_TYPE}.",
             )
         try:
+            decoded = await super().json()  # malformed or hostile JSON is refused here first
             self._decode_strictly(await self.body())
-            return await super().json()
+            return decoded
         except UnicodeDecodeError:
             raise ClientException("The body is not valid UTF-8.") from None
         except RecursionError:

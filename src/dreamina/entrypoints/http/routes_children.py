@@ -20,15 +20,18 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from msgspec import Meta
 
 from dreamina.domain.identity.accounts import Principal
-from dreamina.domain.identity.child_report_intake import ChildReportIntake, IncomingReport
+from dreamina.domain.identity.child_report_intake import MAX_DETAILS, ChildReportIntake, IncomingReport
+from dreamina.domain.identity.child_report_review import MAX_REASON as REVIEW_REASON
 from dreamina.domain.identity.child_report_review import ChildReportReview, ReportView
 from dreamina.domain.identity.child_report_statement import MAX_STATEMENT, AgeReviewStatements
+from dreamina.domain.privacy.validation import MAX_EMAIL
 from dreamina.entrypoints.http.auth import AUTH, DECIDERS, EVERY_STAFF_ROLE, SECURED, STAFF
 from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
 from dreamina.entrypoints.http.schemas import Email
+from dreamina.entrypoints.http.texts import query_text, stated_email, stated_text
 from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
 
 RECEIVED = (
@@ -41,10 +44,12 @@ Relationship = Literal["parent", "guardian", "other"]
 
 
 class ChildReportBody(msgspec.Struct, forbid_unknown_fields=True):
-    contact: Annotated[str, Meta(min_length=3, max_length=320, description="your email address, for the outcome")]
+    contact: Annotated[
+        str, Meta(min_length=3, max_length=MAX_EMAIL), stated_email("your email address, for the outcome")
+    ]
     email: Email | None = None
     account_id: UUID | None = None
-    details: Annotated[str, Meta(max_length=8000, description="what you know (at most 2000 characters)")] | None = None
+    details: Annotated[str, Meta(max_length=MAX_DETAILS * 4), stated_text(MAX_DETAILS, multiline=True)] | None = None
     relationship: Relationship | None = None
 
 
@@ -89,8 +94,10 @@ class AgeReviewStatementBody(msgspec.Struct, forbid_unknown_fields=True):
         str,
         Meta(
             min_length=1,
-            max_length=MAX_STATEMENT,
-            description=f"your answer to the review, read by the staff who decide (at most {MAX_STATEMENT} chars)",
+            max_length=MAX_STATEMENT * 4,
+        ),
+        stated_text(
+            MAX_STATEMENT, min_length=1, multiline=True, description="your answer, read by the staff who decide"
         ),
     ]
 
@@ -101,7 +108,9 @@ class AgeReviewStatementReceived(msgspec.Struct):
 
 
 class ChildReportDecision(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=500, description="why (audited)")]
+    reason: Annotated[
+        str, Meta(min_length=1, max_length=REVIEW_REASON * 4), stated_text(REVIEW_REASON, min_length=1, multiline=True)
+    ]
 
 
 def _summary(r: ChildReport) -> ChildReportSummary:
@@ -200,7 +209,12 @@ class ChildReportQueueController(Controller):
     async def view(
         self,
         report_id: FromPath[UUID],
-        reason: Annotated[str, QueryParameter(min_length=1, max_length=500)],
+        reason: Annotated[
+            str,
+            QueryParameter(
+                min_length=1, max_length=500, schema_extra=query_text(REVIEW_REASON, min_length=1, multiline=True)
+            ),
+        ],
         staff: NamedDependency[Principal],
         child_report_review: NamedDependency[ChildReportReview],
     ) -> ChildReportDetail:

@@ -16,6 +16,7 @@ from dreamina.domain.consent.policy_changes import PolicyChanges
 from dreamina.domain.consent.preferences import (
     HISTORY_PAGE,
     MAX_HISTORY_PAGE,
+    MIN_STAFF_REASON,
     Choices,
     ConsentRegistry,
     ConsentState,
@@ -54,6 +55,7 @@ from dreamina.entrypoints.http.schemas_consent import (
     StaffConsentView,
     objectable,
 )
+from dreamina.entrypoints.http.texts import query_text
 from dreamina.ports.consent import ConsentMethod, ConsentRecord, Objection
 from dreamina.ports.policy import PolicyAcceptance, PolicyNoticeRun
 
@@ -320,7 +322,12 @@ class AdminController(Controller):
         subject_id: FromPath[UUID],
         staff: NamedDependency[Principal],
         consent_choices: NamedDependency[ConsentRegistry],
-        reason: Annotated[str, QueryParameter(min_length=1, max_length=500)],
+        reason: Annotated[
+            str,
+            QueryParameter(
+                min_length=1, max_length=500, schema_extra=query_text(500, min_length=MIN_STAFF_REASON, refused="\\x00")
+            ),
+        ],
         limit: PageLimit = MAX_HISTORY_PAGE,
         before: PageCursor = None,
     ) -> StaffConsentView:

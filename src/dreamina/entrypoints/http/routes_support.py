@@ -20,6 +20,7 @@ from dreamina.domain.privacy.jurisdictions import DeadlineFlag
 from dreamina.domain.support.errors import TicketClosed
 from dreamina.domain.support.tickets import (
     MAX_MESSAGE,
+    MAX_REASON,
     MAX_SUBJECT_LINE,
     NewTicket,
     SupportTickets,
@@ -31,22 +32,27 @@ from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
+from dreamina.entrypoints.http.texts import query_text, stated_email, stated_text
 from dreamina.ports.staff import StaffRole
 from dreamina.ports.support import SupportTicket, TicketCategory, TicketStatus
 
 OPTIONALLY_SECURED: list[dict[str, list[str]]] = [{}, {"BearerToken": []}]
 
 # Gross bounds here (400); the use case applies the real ones with a field name (422).
-SubjectLine = Annotated[str, Meta(max_length=MAX_SUBJECT_LINE * 4, description=f"3 to {MAX_SUBJECT_LINE} characters")]
-MessageText = Annotated[str, Meta(max_length=MAX_MESSAGE * 4, description=f"up to {MAX_MESSAGE} characters")]
-Email = Annotated[str, Meta(max_length=1024, description="where we answer; required without signing in")]
-Reason = Annotated[str, Meta(min_length=1, max_length=2000, description="why; kept in the audit trail")]
+SubjectLine = Annotated[str, Meta(max_length=MAX_SUBJECT_LINE * 4), stated_text(MAX_SUBJECT_LINE, min_length=3)]
+MessageText = Annotated[str, Meta(max_length=MAX_MESSAGE * 4)]
+NewMessage = Annotated[MessageText, stated_text(MAX_MESSAGE, min_length=10, multiline=True)]
+ReplyText = Annotated[MessageText, stated_text(MAX_MESSAGE, min_length=1, multiline=True)]
+Email = Annotated[str, Meta(max_length=1024), stated_email("where we answer; required without signing in")]
+Reason = Annotated[
+    str, Meta(min_length=1, max_length=2000), stated_text(MAX_REASON, min_length=3, description="why; audited")
+]
 
 
 class TicketBody(msgspec.Struct, forbid_unknown_fields=True):
     category: Literal["privacy", "billing", "other"]
     subject: SubjectLine
-    message: MessageText
+    message: NewMessage
     reply_to: Email | None = None
 
 
@@ -98,7 +104,7 @@ class TicketDetail(msgspec.Struct):
 
 
 class ReplyBody(msgspec.Struct, forbid_unknown_fields=True):
-    message: MessageText
+    message: ReplyText
     close: bool = True
 
 
@@ -207,8 +213,20 @@ def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[C
             self,
             staff: NamedDependency[Principal],
             tickets: NamedDependency[SupportTickets],
-            status: Annotated[str | None, QueryParameter(max_length=32, description="open or answered")] = None,
-            flag: Annotated[str | None, QueryParameter(max_length=16, description="near_due or overdue")] = None,
+            status: Annotated[
+                str | None,
+                QueryParameter(
+                    max_length=32, description="open or answered", schema_extra={"enum": ["open", "answered"]}
+                ),
+            ] = None,
+            flag: Annotated[
+                str | None,
+                QueryParameter(
+                    max_length=16,
+                    description="near_due or overdue",
+                    schema_extra={"enum": [f.value for f in DeadlineFlag]},
+                ),
+            ] = None,
             due_within_days: Annotated[int | None, QueryParameter(ge=0, le=366)] = None,
         ) -> TicketList:
             found = await tickets.queue(
@@ -224,7 +242,9 @@ def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[C
         async def view(
             self,
             ticket_id: FromPath[UUID],
-            reason: Annotated[str, QueryParameter(min_length=1, max_length=2000)],
+            reason: Annotated[
+                str, QueryParameter(min_length=1, max_length=2000, schema_extra=query_text(MAX_REASON, min_length=3))
+            ],
             staff: NamedDependency[Principal],
             tickets: NamedDependency[SupportTickets],
         ) -> TicketDetail:

@@ -9,7 +9,9 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from dreamina.domain.consent.analytics import EVENT_PROPERTY, FEATURE, MAX_BATCH, PAGE
 from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.entrypoints.http.texts import stated
 from dreamina.ports.consent import OBJECTABLE_PURPOSES, ConsentMethod
 from dreamina.ports.policy import AcceptanceMethod, NoticeRunStatus
 
@@ -68,13 +70,20 @@ class GpcBody(msgspec.Struct, rename={"last_update": "lastUpdate"}):
 
 
 class AnalyticsEventBody(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(max_length=32, description="page_view or feature_used")]
-    page: Annotated[str, Meta(max_length=200, description="page_view: the path, no query")] | None = None
-    feature: Annotated[str, Meta(max_length=64, description="feature_used: the feature's name")] | None = None
+    name: Annotated[
+        str, Meta(max_length=32, description="page_view or feature_used"), stated(enum=list(EVENT_PROPERTY))
+    ]
+    page: (
+        Annotated[str, Meta(max_length=200, description="page_view: the path, no query"), stated(pattern=PAGE)] | None
+    ) = None
+    feature: (
+        Annotated[str, Meta(max_length=64, description="feature_used: the feature's name"), stated(pattern=FEATURE)]
+        | None
+    ) = None
 
 
 class AnalyticsBatchBody(msgspec.Struct, forbid_unknown_fields=True):
-    events: Annotated[list[AnalyticsEventBody], Meta(max_length=100)]
+    events: Annotated[list[AnalyticsEventBody], Meta(max_length=MAX_BATCH), stated(minItems=1)]
 
 
 class IngestBody(msgspec.Struct, omit_defaults=True):
@@ -135,7 +144,7 @@ class PolicyStatusBody(msgspec.Struct):
 
 
 class AcceptPolicyBody(msgspec.Struct, forbid_unknown_fields=True):
-    version: int
+    version: Annotated[int, stated(minimum=1), Meta(description="the version in effect (422 for any other)")]
 
 
 class DisclosureBody(msgspec.Struct):
@@ -151,7 +160,7 @@ class DisclosureList(msgspec.Struct):
 
 
 class PublishPolicyBody(msgspec.Struct, forbid_unknown_fields=True):
-    text: Annotated[str, Meta(max_length=200_000)]
+    text: Annotated[str, Meta(max_length=200_000), stated(minLength=1, pattern=r"^[^\x00]+$")]
     effective_at: datetime
 
 

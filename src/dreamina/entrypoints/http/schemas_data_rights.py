@@ -12,13 +12,14 @@ from msgspec import Meta
 from dreamina.domain.data_rights.details import CORRECTABLE_FIELDS, MAX_FREE_TEXT, MAX_REASON
 from dreamina.domain.data_rights.records import RequestView
 from dreamina.entrypoints.http.schemas_consent import ObjectablePurpose
+from dreamina.entrypoints.http.texts import stated_text
 from dreamina.ports.audit import ActorKind
 from dreamina.ports.data_rights import PrivacyRequest, RequestStatus, RequestType
 
 Secret = Annotated[str, Meta(min_length=1, max_length=1024)]
 
 
-Reason = Annotated[str, Meta(max_length=MAX_REASON)]
+Reason = Annotated[str, Meta(max_length=MAX_REASON * 4), stated_text(MAX_REASON, multiline=True)]
 
 
 class NoteDetails(msgspec.Struct, forbid_unknown_fields=True):
@@ -44,7 +45,9 @@ class RectificationDetails(msgspec.Struct, forbid_unknown_fields=True):
     """``corrections`` or ``free_text``: a rectification needs at least one (422 otherwise)."""
 
     corrections: Corrections | None = None
-    free_text: Annotated[str, Meta(max_length=MAX_FREE_TEXT)] | None = None
+    free_text: Annotated[str, Meta(max_length=MAX_FREE_TEXT * 4), stated_text(MAX_FREE_TEXT, multiline=True)] | None = (
+        None
+    )
 
 
 class ObjectionDetails(msgspec.Struct, forbid_unknown_fields=True):
