@@ -55,7 +55,9 @@ class PrivacyQueueController(Controller):
         ] = None,
         flag: Annotated[str | None, QueryParameter(max_length=16, description="near_due or overdue")] = None,
         jurisdiction: Annotated[str | None, QueryParameter(max_length=16)] = None,
-        due_within_days: Annotated[int | None, QueryParameter(ge=0, le=366)] = None,
+        due_within_days: Annotated[
+            int | None, QueryParameter(ge=0, le=366, schema_extra={"minimum": 0, "maximum": 366})
+        ] = None,
     ) -> RequestList:
         found = await privacy_queue.queue(
             staff.account_id,

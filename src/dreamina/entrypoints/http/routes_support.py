@@ -227,7 +227,9 @@ def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[C
                     schema_extra={"enum": [f.value for f in DeadlineFlag]},
                 ),
             ] = None,
-            due_within_days: Annotated[int | None, QueryParameter(ge=0, le=366)] = None,
+            due_within_days: Annotated[
+                int | None, QueryParameter(ge=0, le=366, schema_extra={"minimum": 0, "maximum": 366})
+            ] = None,
         ) -> TicketList:
             found = await tickets.queue(
                 staff.account_id,

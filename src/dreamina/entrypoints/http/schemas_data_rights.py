@@ -93,8 +93,8 @@ class RestrictionRequestBody(_RequestBody, tag="restriction"):
 PrivacyRequestBody = (
     AccessRequestBody
     | ExportRequestBody
-    | ErasureRequestBody
     | RectificationRequestBody
+    | ErasureRequestBody
     | ObjectionRequestBody
     | RestrictionRequestBody
 )
