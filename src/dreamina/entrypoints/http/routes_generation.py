@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -107,12 +107,21 @@ class OutputBody(msgspec.Struct):
     expires_at: datetime
 
 
+class ParamsOut(msgspec.Struct, omit_defaults=True):
+    """The parameters a generation was made with: ``count`` for an image, ``duration_seconds`` for a video."""
+
+    aspect_ratio: Annotated[str, stated(enum=list(ASPECT_RATIOS))]
+    count: int | msgspec.UnsetType = msgspec.UNSET
+    duration_seconds: int | msgspec.UnsetType = msgspec.UNSET
+    seed: int | msgspec.UnsetType = msgspec.UNSET
+
+
 class GenerationBodyOut(msgspec.Struct):
     id: UUID
     kind: GenerationKind
     status: GenerationStatus
     prompt: str
-    params: dict[str, Any]
+    params: ParamsOut
     reference_upload_ids: list[UUID]
     outputs: list[OutputBody]
     failure_reason: str | None
@@ -131,7 +140,7 @@ def _out(view: GenerationView) -> GenerationBodyOut:
         kind=view.kind,
         status=view.status,
         prompt=view.prompt,
-        params=view.params,
+        params=msgspec.convert(view.params, ParamsOut),
         reference_upload_ids=list(view.reference_upload_ids),
         outputs=[OutputBody(o.url, o.content_type, o.bytes, o.expires_at) for o in view.outputs],
         failure_reason=view.failure_reason,
