@@ -9,7 +9,7 @@ from typing import get_args
 import pytest
 
 from dreamina.domain.data_rights.errors import RequestNotOpen as DomainRequestNotOpen
-from dreamina.entrypoints.http.schemas_data_rights import RequestType as RequestTypeBody
+from dreamina.entrypoints.http.schemas_data_rights import PrivacyRequestBody
 from dreamina.ports.data_rights import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -63,7 +63,8 @@ def test_the_stored_strings_are_the_ones_the_database_and_the_api_always_had() -
     assert [s.value for s in CLOSED_STATUSES] == ["completed", "rejected", "cancelled"]
     assert [k.value for k in JobKind] == ["export", "erasure"]
     assert [s.value for s in JobState] == ["pending", "done", "cancelled"]
-    assert get_args(RequestTypeBody) == tuple(t.value for t in RequestType)  # the body's schema is the same list
+    # the request body is a union tagged by the same list
+    assert [body.__struct_config__.tag for body in get_args(PrivacyRequestBody)] == [t.value for t in RequestType]
 
 
 def test_the_domain_error_is_the_one_the_records_raise() -> None:

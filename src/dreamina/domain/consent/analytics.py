@@ -29,8 +29,10 @@ MAX_BATCH = 100
 MAX_SUMMARY_DAYS = 366
 RETENTION_DAYS = 180  # as declared for analytics_events in the data map
 EVENT_PROPERTY = {"page_view": "page", "feature_used": "feature"}  # each event carries exactly this property
-_PAGE = re.compile(r"/[A-Za-z0-9/_.~-]{0,199}")  # a path only: no query, fragment, user info or spaces
-_FEATURE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
+PAGE = r"^/[A-Za-z0-9/_.~-]{0,199}$"
+FEATURE = r"^[a-z][a-z0-9_.-]{0,63}$"
+_PAGE = re.compile(PAGE.strip("^$"))  # a path only: no query, fragment, user info or spaces
+_FEATURE = re.compile(FEATURE.strip("^$"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,12 +57,13 @@ def validate(request: GenerationRequest, rules: GenerationRules) -> ValidRequest
         if not 0 <= request.seed <= MAX_SEED:
             raise InvalidInput(f"seed must be 0..{MAX_SEED}", field="seed")
         params["seed"] = request.seed
+    # Both are checked whatever the kind (the published schema bounds both); only the kind's own one is kept.
+    if not 1 <= request.count <= rules.max_image_count:
+        raise InvalidInput(f"count must be 1..{rules.max_image_count}", field="count")
+    if not 1 <= request.duration_seconds <= rules.max_video_seconds:
+        raise InvalidInput(f"duration_seconds must be 1..{rules.max_video_seconds}", field="duration_seconds")
     if kind is GenerationKind.IMAGE:
-        if not 1 <= request.count <= rules.max_image_count:
-            raise InvalidInput(f"count must be 1..{rules.max_image_count}", field="count")
         params["count"] = request.count
     else:
-        if not 1 <= request.duration_seconds <= rules.max_video_seconds:
-            raise InvalidInput(f"duration_seconds must be 1..{rules.max_video_seconds}", field="duration_seconds")
         params["duration_seconds"] = request.duration_seconds
     return ValidRequest(kind, prompt, params)

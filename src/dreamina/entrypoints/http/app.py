@@ -26,6 +26,7 @@ from dreamina.entrypoints.http import (
     routes_security,
     routes_support,
 )
+from dreamina.entrypoints.http.allow import correct_allow_headers
 from dreamina.entrypoints.http.auth import provide_optional_subject
 from dreamina.entrypoints.http.client_address import trusted_client_address
 from dreamina.entrypoints.http.device import honour_gpc, set_device_cookie
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         plugins=[StrictStructSchemaPlugin()],
         debug=False,
     )
+    correct_allow_headers(app)
     document_problem_responses(app.routes, use_cases, {**STATUS_FOR, **joined_problems(FACES)})
     return app
 

@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from dreamina.adapters.logs import get_logger
 from dreamina.adapters.payments import events
 from dreamina.adapters.payments.sandbox import LocalPaymentSandbox
+from dreamina.domain.billing.clawbacks import Outcome
 from dreamina.domain.billing.errors import (
     EventNotReady,
     InsufficientCredits,
@@ -31,6 +32,7 @@ from dreamina.domain.privacy.idempotency import KeptAnswers
 from dreamina.entrypoints.http.auth import AUTH, SECURED
 from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.idempotency import IdempotencyKeyHeader, answered_once
+from dreamina.ports.billing import EntryKind
 from dreamina.wiring.billing import BillingModule
 
 log = get_logger("dreamina.billing")
@@ -46,7 +48,7 @@ class Balance(msgspec.Struct):
 
 class LedgerEntryBody(msgspec.Struct):
     id: UUID
-    kind: str
+    kind: EntryKind
     amount: int
     reference: str | None
     created_at: datetime
@@ -87,7 +89,7 @@ class CheckoutStarted(msgspec.Struct):
 
 class WebhookReceived(msgspec.Struct):
     received: bool
-    outcome: str
+    outcome: Outcome
 
 
 class BillingController(Controller):
@@ -109,9 +111,7 @@ class BillingController(Controller):
         page = await billing.credits.ledger(principal.account_id, cursor=cursor, limit=limit)
         return LedgerBody(
             entries=[
-                LedgerEntryBody(
-                    id=e.id, kind=e.kind.value, amount=e.amount, reference=e.reference, created_at=e.created_at
-                )
+                LedgerEntryBody(id=e.id, kind=e.kind, amount=e.amount, reference=e.reference, created_at=e.created_at)
                 for e in page.entries
             ],
             next_cursor=page.next_cursor,
@@ -160,7 +160,7 @@ class BillingController(Controller):
         payload = await request.body()
         outcome = await billing.events.receive(payload, request.headers.get("stripe-signature"))
         log.info("payment_event_handled", outcome=outcome.value)
-        return WebhookReceived(received=True, outcome=outcome.value)
+        return WebhookReceived(received=True, outcome=outcome)
 
     @get("/checkout/return", summary="Where the hosted checkout sends the buyer back", media_type=MediaType.HTML)
     async def checkout_return(

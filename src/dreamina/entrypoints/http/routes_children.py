@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -21,16 +21,19 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from msgspec import Meta
 
 from dreamina.domain.identity.accounts import Principal
-from dreamina.domain.identity.child_report_intake import ChildReportIntake, IncomingReport
+from dreamina.domain.identity.child_report_intake import MAX_DETAILS, ChildReportIntake, IncomingReport
+from dreamina.domain.identity.child_report_review import MAX_REASON as REVIEW_REASON
 from dreamina.domain.identity.child_report_review import ChildReportReview, ReportView
 from dreamina.domain.identity.child_report_statement import MAX_STATEMENT, AgeReviewStatements
+from dreamina.domain.privacy.validation import MAX_EMAIL
 from dreamina.entrypoints.http.auth import AUTH, DECIDERS, EVERY_STAFF_ROLE, SECURED, STAFF
 from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
 from dreamina.entrypoints.http.schemas import Email
-from dreamina.ports.child_reports import ChildReport
+from dreamina.entrypoints.http.texts import query_text, stated_email, stated_text
+from dreamina.ports.child_reports import ChildReport, ReportSource, ReportStatus
 
 RECEIVED = (
     "Thank you. If the account exists, it is placed under review and our staff will look at your report. "
@@ -47,23 +50,25 @@ class Relationship(enum.StrEnum):
 
 
 class ChildReportBody(msgspec.Struct, forbid_unknown_fields=True):
-    contact: Annotated[str, Meta(min_length=3, max_length=320, description="your email address, for the outcome")]
+    contact: Annotated[
+        str, Meta(min_length=3, max_length=MAX_EMAIL), stated_email("your email address, for the outcome")
+    ]
     email: Email | None = None
     account_id: UUID | None = None
-    details: Annotated[str, Meta(max_length=8000, description="what you know (at most 2000 characters)")] | None = None
+    details: Annotated[str, Meta(max_length=MAX_DETAILS * 4), stated_text(MAX_DETAILS, multiline=True)] | None = None
     relationship: Relationship | None = None
 
 
 class ChildReportReceived(msgspec.Struct):
-    status: str
+    status: Literal["received"]
     message: str
 
 
 class ChildReportSummary(msgspec.Struct):
     id: UUID
     subject_id: UUID
-    source: str
-    status: str
+    source: ReportSource
+    status: ReportStatus
     received_at: datetime
     reports_received: int
     suspended_account: bool  # this report put the account under age review
@@ -79,7 +84,7 @@ class ChildReportList(msgspec.Struct):
 
 class ReporterBody(msgspec.Struct):
     contact: str
-    relationship: str | None
+    relationship: Relationship | None
     received_at: datetime
 
 
@@ -95,27 +100,31 @@ class AgeReviewStatementBody(msgspec.Struct, forbid_unknown_fields=True):
         str,
         Meta(
             min_length=1,
-            max_length=MAX_STATEMENT,
-            description=f"your answer to the review, read by the staff who decide (at most {MAX_STATEMENT} chars)",
+            max_length=MAX_STATEMENT * 4,
+        ),
+        stated_text(
+            MAX_STATEMENT, min_length=1, multiline=True, description="your answer, read by the staff who decide"
         ),
     ]
 
 
 class AgeReviewStatementReceived(msgspec.Struct):
-    status: str
+    status: Literal["received"]
     received_at: datetime
 
 
 class ChildReportDecision(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=500, description="why (audited)")]
+    reason: Annotated[
+        str, Meta(min_length=1, max_length=REVIEW_REASON * 4), stated_text(REVIEW_REASON, min_length=1, multiline=True)
+    ]
 
 
 def _summary(r: ChildReport) -> ChildReportSummary:
     return ChildReportSummary(
         id=r.id,
         subject_id=r.subject_id,
-        source=r.source.value,
-        status=r.status.value,
+        source=r.source,
+        status=r.status,
         received_at=r.received_at,
         reports_received=r.reports_received,
         suspended_account=r.suspended_account,
@@ -126,10 +135,14 @@ def _summary(r: ChildReport) -> ChildReportSummary:
     )
 
 
+def _relationship(value: str | None) -> Relationship | None:
+    return Relationship(value) if value in Relationship._value2member_map_ else None
+
+
 def _detail(view: ReportView) -> ChildReportDetail:
     return ChildReportDetail(
         report=_summary(view.report),
-        reporters=[ReporterBody(r.contact, r.relationship, r.received_at) for r in view.reporters],
+        reporters=[ReporterBody(r.contact, _relationship(r.relationship), r.received_at) for r in view.reporters],
         details=view.details,
         statement=view.statement,
     )
@@ -202,7 +215,12 @@ class ChildReportQueueController(Controller):
     async def view(
         self,
         report_id: FromPath[UUID],
-        reason: Annotated[str, QueryParameter(min_length=1, max_length=500)],
+        reason: Annotated[
+            str,
+            QueryParameter(
+                min_length=1, max_length=500, schema_extra=query_text(REVIEW_REASON, min_length=1, multiline=True)
+            ),
+        ],
         staff: NamedDependency[Principal],
         child_report_review: NamedDependency[ChildReportReview],
     ) -> ChildReportDetail:

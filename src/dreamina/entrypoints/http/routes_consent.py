@@ -18,6 +18,7 @@ from dreamina.domain.consent.policy_changes import PolicyChanges
 from dreamina.domain.consent.preferences import (
     HISTORY_PAGE,
     MAX_HISTORY_PAGE,
+    MIN_STAFF_REASON,
     Choices,
     ConsentRegistry,
     ConsentState,
@@ -27,6 +28,7 @@ from dreamina.domain.consent.preferences import (
 )
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.disclosures import DisclosureHistory
+from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.entrypoints.http.auth import ANALYSTS, AUTH, EVERY_STAFF_ROLE, SECURED, STAFF
 from dreamina.entrypoints.http.device import device_id
 from dreamina.entrypoints.http.face import HttpFace
@@ -57,7 +59,9 @@ from dreamina.entrypoints.http.schemas_consent import (
     PublishedPolicyBody,
     PublishPolicyBody,
     StaffConsentView,
+    objectable,
 )
+from dreamina.entrypoints.http.texts import query_text
 from dreamina.ports.consent import ConsentMethod, ConsentRecord, ImprovementChoice, Objection
 from dreamina.ports.policy import PolicyAcceptance, PolicyNoticeRun
 
@@ -67,7 +71,7 @@ GPC_LAST_UPDATE = "2026-11-25"  # when our handling of the signal last changed
 def _notice_run(run: PolicyNoticeRun) -> NoticeRunBody:
     return NoticeRunBody(
         version=run.policy_version,
-        status=run.status.value,
+        status=run.status,
         sent=run.notices_sent,
         requested_at=run.requested_at,
         started_at=run.started_at,
@@ -83,7 +87,7 @@ def _record(r: ConsentRecord) -> ConsentRecordBody:
         marketing=r.marketing,
         sale_share_opt_out=r.sale_share_opt_out,
         gpc=r.gpc,
-        method=r.method.value,
+        method=r.method,
         policy_version=r.policy_version,
         content_sha256=r.content_sha256,
         recorded_at=r.recorded_at,
@@ -102,7 +106,7 @@ def _consent(state: ConsentState, history: HistoryPage) -> ConsentBody:
         marketing=state.choices.marketing,
         sale_share_opt_out=state.sale_share_opt_out,
         gpc=state.gpc,
-        method=state.method.value if state.method else None,
+        method=state.method,
         policy_version=state.policy_version,
         content_sha256=state.content_sha256,
         recorded_at=state.recorded_at,
@@ -181,7 +185,8 @@ async def analytics_events(
 def _objections(found: list[Objection]) -> ObjectionList:
     return ObjectionList(
         objections=[
-            ObjectionStateBody(purpose=o.purpose.value, objected=o.objected, updated_at=o.updated_at) for o in found
+            ObjectionStateBody(purpose=objectable(o.purpose), objected=o.objected, updated_at=o.updated_at)
+            for o in found
         ]
     )
 
@@ -190,7 +195,7 @@ def _acceptance(a: PolicyAcceptance) -> AcceptanceBody:
     return AcceptanceBody(
         policy_version=a.policy_version,
         content_sha256=a.content_sha256,
-        method=a.method.value,
+        method=a.method,
         accepted_at=a.accepted_at,
     )
 
@@ -315,7 +320,7 @@ class SubjectPrivacyController(Controller):
                 DisclosureBody(
                     processor=d.processor,
                     categories=list(d.categories),
-                    purpose=d.purpose,
+                    purpose=Purpose(d.purpose),
                     reference=d.reference,
                     occurred_at=d.occurred_at,
                     improvement_allowed=d.improvement_allowed,
@@ -380,7 +385,12 @@ class AdminController(Controller):
         subject_id: FromPath[UUID],
         staff: NamedDependency[Principal],
         consent_choices: NamedDependency[ConsentRegistry],
-        reason: Annotated[str, QueryParameter(min_length=1, max_length=500)],
+        reason: Annotated[
+            str,
+            QueryParameter(
+                min_length=1, max_length=500, schema_extra=query_text(500, min_length=MIN_STAFF_REASON, refused="\\x00")
+            ),
+        ],
         limit: PageLimit = MAX_HISTORY_PAGE,
         before: PageCursor = None,
     ) -> StaffConsentView:

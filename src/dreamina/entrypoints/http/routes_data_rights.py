@@ -34,6 +34,8 @@ from dreamina.entrypoints.http.schemas_data_rights import (
     RequestList,
     VerifyBody,
     detail,
+    request_details,
+    request_type,
     summary,
 )
 
@@ -59,7 +61,9 @@ class PrivacyRequestsController(Controller):
     ) -> RequestAccepted:
         """Export and erasure need proof of identity: give ``password`` now, or a code is mailed (then ``verify``).
         An open request of the same type absorbs a duplicate (same id)."""
-        request = await privacy_requests.submit(principal.account_id, data.type, data.details, password=data.password)
+        request = await privacy_requests.submit(
+            principal.account_id, request_type(data), request_details(data), password=data.password
+        )
         return RequestAccepted(id=request.id, status=request.status, due_at=request.due_at)
 
     @get("/", summary="Your privacy requests, newest first", responses=problem_responses(401))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -29,7 +29,7 @@ from dreamina.domain.generation.rules import (
     PAGE_SIZE_MAX,
 )
 from dreamina.domain.generation.uploads import ReferenceUploads, UploadInUse, UploadView
-from dreamina.domain.generation.validation import GenerationRequest
+from dreamina.domain.generation.validation import ASPECT_RATIOS, GenerationRequest
 from dreamina.domain.generation.views import GenerationView
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.idempotency import KeptAnswers
@@ -38,6 +38,8 @@ from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.idempotency import IdempotencyKeyHeader, answered_once
 from dreamina.entrypoints.http.rate_limits import CONTENT
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
+from dreamina.entrypoints.http.texts import stated, stated_text
+from dreamina.ports.generation import GenerationKind, GenerationStatus
 from dreamina.wiring.generation import SignedDownloads
 
 UPLOAD_BODY_LIMIT = 64 * 1024 * 1024  # hard ceiling for the multipart body; the configured image limit is lower
@@ -77,31 +79,25 @@ class UploadForm:
     file: UploadFile
 
 
-def _stated(**schema: int) -> Meta:
-    """A domain limit the OpenAPI schema states (``maxLength``, ``maxItems``, ``maximum``) and the domain enforces:
-    a body over it gets the domain's 422 ``invalid_input`` naming the field, not a decoding error."""
-    return Meta(extra_json_schema={"extra": schema})  # Litestar copies ``extra`` into the field's schema
-
-
 class GenerationParams(msgspec.Struct, forbid_unknown_fields=True):
-    aspect_ratio: Annotated[str, Meta(max_length=8, description="1:1, 16:9, 9:16, 4:3 or 3:4")] = "1:1"
-    count: Annotated[int, Meta(ge=1, description="images to make (image)"), _stated(maximum=MAX_IMAGE_COUNT)] = 1
+    aspect_ratio: Annotated[str, Meta(max_length=8), stated(enum=list(ASPECT_RATIOS))] = "1:1"
+    count: Annotated[int, Meta(ge=1, description="images to make (image)"), stated(maximum=MAX_IMAGE_COUNT)] = 1
     duration_seconds: Annotated[
-        int, Meta(ge=1, description="video length (video)"), _stated(maximum=MAX_VIDEO_SECONDS)
+        int, Meta(ge=1, description="video length (video)"), stated(maximum=MAX_VIDEO_SECONDS)
     ] = 4
     seed: Annotated[int, Meta(ge=0, le=MAX_SEED)] | None = None
 
 
 class GenerationBody(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["image", "video"]
-    prompt: Annotated[str, _stated(maxLength=MAX_PROMPT_CHARS)]
-    reference_upload_ids: Annotated[list[UUID], _stated(maxItems=MAX_REFERENCES)] = msgspec.field(default_factory=list)
+    prompt: Annotated[str, stated_text(MAX_PROMPT_CHARS, min_length=1, multiline=True)]
+    reference_upload_ids: Annotated[list[UUID], stated(maxItems=MAX_REFERENCES)] = msgspec.field(default_factory=list)
     params: GenerationParams = msgspec.field(default_factory=GenerationParams)
 
 
 class GenerationAccepted(msgspec.Struct):
     id: UUID
-    status: str
+    status: GenerationStatus
 
 
 class OutputBody(msgspec.Struct):
@@ -111,12 +107,21 @@ class OutputBody(msgspec.Struct):
     expires_at: datetime
 
 
+class ParamsOut(msgspec.Struct, omit_defaults=True):
+    """The parameters a generation was made with: ``count`` for an image, ``duration_seconds`` for a video."""
+
+    aspect_ratio: Annotated[str, stated(enum=list(ASPECT_RATIOS))]
+    count: int | msgspec.UnsetType = msgspec.UNSET
+    duration_seconds: int | msgspec.UnsetType = msgspec.UNSET
+    seed: int | msgspec.UnsetType = msgspec.UNSET
+
+
 class GenerationBodyOut(msgspec.Struct):
     id: UUID
-    kind: str
-    status: str
+    kind: GenerationKind
+    status: GenerationStatus
     prompt: str
-    params: dict[str, Any]
+    params: ParamsOut
     reference_upload_ids: list[UUID]
     outputs: list[OutputBody]
     failure_reason: str | None
@@ -132,10 +137,10 @@ class GenerationList(msgspec.Struct):
 def _out(view: GenerationView) -> GenerationBodyOut:
     return GenerationBodyOut(
         id=view.id,
-        kind=view.kind.value,
-        status=view.status.value,
+        kind=view.kind,
+        status=view.status,
         prompt=view.prompt,
-        params=view.params,
+        params=msgspec.convert(view.params, ParamsOut),
         reference_upload_ids=list(view.reference_upload_ids),
         outputs=[OutputBody(o.url, o.content_type, o.bytes, o.expires_at) for o in view.outputs],
         failure_reason=view.failure_reason,
@@ -257,7 +262,7 @@ class GenerationsController(Controller):
             key=idempotency_key,
             request=msgspec.json.encode(data),  # decoded and re-encoded: spacing and key order do not matter
             status=HTTP_202_ACCEPTED,
-            render=lambda g: GenerationAccepted(id=g.id, status=g.status.value),
+            render=lambda g: GenerationAccepted(id=g.id, status=g.status),
             effect=lambda answer: generations.submit(principal.account_id, request, answer=answer),
         )
 

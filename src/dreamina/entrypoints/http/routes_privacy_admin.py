@@ -17,6 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import Meta
 
+from dreamina.domain.data_rights.details import MAX_REASON
 from dreamina.domain.data_rights.processor_notices import ProcessorNotices
 from dreamina.domain.data_rights.queue import PrivacyRequestQueue
 from dreamina.domain.identity.accounts import Principal
@@ -30,8 +31,14 @@ from dreamina.entrypoints.http.schemas_data_rights import (
     notification_out,
     summary,
 )
+from dreamina.entrypoints.http.texts import query_text, stated_text
+from dreamina.ports.data_rights import OPEN_STATUSES, RequestType
 
-Reason = Annotated[str, Meta(min_length=1, max_length=2000, description="why; the subject is told")]
+Reason = Annotated[
+    str,
+    Meta(min_length=1, max_length=2000),
+    stated_text(MAX_REASON, min_length=3, description="why; the subject is told"),
+]
 
 
 class DecisionBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -49,11 +56,17 @@ class PrivacyQueueController(Controller):
         self,
         staff: NamedDependency[Principal],
         privacy_queue: NamedDependency[PrivacyRequestQueue],
-        status: Annotated[str | None, QueryParameter(max_length=32)] = None,
-        type: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        status: Annotated[
+            str | None, QueryParameter(max_length=32, schema_extra={"enum": [s.value for s in OPEN_STATUSES]})
+        ] = None,
+        type: Annotated[
+            str | None, QueryParameter(max_length=32, schema_extra={"enum": [t.value for t in RequestType]})
+        ] = None,
         flag: Annotated[str | None, QueryParameter(max_length=16, description="near_due or overdue")] = None,
         jurisdiction: Annotated[str | None, QueryParameter(max_length=16)] = None,
-        due_within_days: Annotated[int | None, QueryParameter(ge=0, le=366)] = None,
+        due_within_days: Annotated[
+            int | None, QueryParameter(ge=0, le=366, schema_extra={"minimum": 0, "maximum": 366})
+        ] = None,
     ) -> RequestList:
         found = await privacy_queue.queue(
             staff.account_id,
@@ -69,7 +82,9 @@ class PrivacyQueueController(Controller):
     async def view(
         self,
         request_id: FromPath[UUID],
-        reason: Annotated[str, QueryParameter(min_length=1, max_length=2000)],
+        reason: Annotated[
+            str, QueryParameter(min_length=1, max_length=2000, schema_extra=query_text(MAX_REASON, min_length=3))
+        ],
         staff: NamedDependency[Principal],
         privacy_queue: NamedDependency[PrivacyRequestQueue],
     ) -> RequestDetail:

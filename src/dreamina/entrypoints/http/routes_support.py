@@ -16,10 +16,12 @@ from litestar.types import Guard
 from msgspec import Meta
 
 from dreamina.domain.identity.accounts import Principal
+from dreamina.domain.privacy.jurisdictions import DeadlineFlag
 from dreamina.domain.support.address_requests import AddressRequests
 from dreamina.domain.support.errors import TicketClosed
 from dreamina.domain.support.tickets import (
     MAX_MESSAGE,
+    MAX_REASON,
     MAX_SUBJECT_LINE,
     NewTicket,
     SupportTickets,
@@ -31,41 +33,46 @@ from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
+from dreamina.entrypoints.http.texts import query_text, stated_email, stated_text
 from dreamina.ports.staff import StaffRole
-from dreamina.ports.support import SupportTicket
+from dreamina.ports.support import SupportTicket, TicketCategory, TicketStatus
 
 OPTIONALLY_SECURED: list[dict[str, list[str]]] = [{}, {"BearerToken": []}]
 
 # Gross bounds here (400); the use case applies the real ones with a field name (422).
-SubjectLine = Annotated[str, Meta(max_length=MAX_SUBJECT_LINE * 4, description=f"3 to {MAX_SUBJECT_LINE} characters")]
-MessageText = Annotated[str, Meta(max_length=MAX_MESSAGE * 4, description=f"up to {MAX_MESSAGE} characters")]
-Email = Annotated[str, Meta(max_length=1024, description="where we answer; required without signing in")]
-Reason = Annotated[str, Meta(min_length=1, max_length=2000, description="why; kept in the audit trail")]
+SubjectLine = Annotated[str, Meta(max_length=MAX_SUBJECT_LINE * 4), stated_text(MAX_SUBJECT_LINE, min_length=3)]
+MessageText = Annotated[str, Meta(max_length=MAX_MESSAGE * 4)]
+NewMessage = Annotated[MessageText, stated_text(MAX_MESSAGE, min_length=10, multiline=True)]
+ReplyText = Annotated[MessageText, stated_text(MAX_MESSAGE, min_length=1, multiline=True)]
+Email = Annotated[str, Meta(max_length=1024), stated_email("where we answer; required without signing in")]
+Reason = Annotated[
+    str, Meta(min_length=1, max_length=2000), stated_text(MAX_REASON, min_length=3, description="why; audited")
+]
 
 
 class TicketBody(msgspec.Struct, forbid_unknown_fields=True):
     category: Literal["privacy", "billing", "other"]
     subject: SubjectLine
-    message: MessageText
+    message: NewMessage
     reply_to: Email | None = None
 
 
 class TicketReceived(msgspec.Struct):
     id: UUID
-    category: str
-    status: str
+    category: TicketCategory
+    status: TicketStatus
     received_at: datetime
     due_at: datetime | None  # privacy tickets: the date by which the law says we answer
 
 
 class TicketSummaryBody(msgspec.Struct):
     id: UUID
-    category: str
-    status: str
+    category: TicketCategory
+    status: TicketStatus
     subject: str
     received_at: datetime
     due_at: datetime | None
-    flag: str | None
+    flag: DeadlineFlag | None
     jurisdiction: str | None
     signed_in: bool
     answered_at: datetime | None
@@ -83,8 +90,8 @@ class AnswerBody(msgspec.Struct):
 
 class TicketDetail(msgspec.Struct):
     id: UUID
-    category: str
-    status: str
+    category: TicketCategory
+    status: TicketStatus
     subject: str
     message: str
     reply_to: str | None
@@ -98,7 +105,7 @@ class TicketDetail(msgspec.Struct):
 
 
 class ReplyBody(msgspec.Struct, forbid_unknown_fields=True):
-    message: MessageText
+    message: ReplyText
     close: bool = True
 
 
@@ -111,7 +118,7 @@ def _summary(s: TicketSummary) -> TicketSummaryBody:
     return TicketSummaryBody(
         id=t.id,
         category=t.category,
-        status=t.status.value,
+        status=t.status,
         subject=s.subject_line,
         received_at=t.received_at,
         due_at=t.due_at,
@@ -128,7 +135,7 @@ def _detail(v: TicketView) -> TicketDetail:
     return TicketDetail(
         id=t.id,
         category=t.category,
-        status=t.status.value,
+        status=t.status,
         subject=v.subject_line,
         message=v.message,
         reply_to=v.reply_to,
@@ -143,9 +150,7 @@ def _detail(v: TicketView) -> TicketDetail:
 
 
 def _received(t: SupportTicket) -> TicketReceived:
-    return TicketReceived(
-        id=t.id, category=t.category, status=t.status.value, received_at=t.received_at, due_at=t.due_at
-    )
+    return TicketReceived(id=t.id, category=t.category, status=t.status, received_at=t.received_at, due_at=t.due_at)
 
 
 class SupportTicketsController(Controller):
@@ -277,9 +282,23 @@ def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[C
             self,
             staff: NamedDependency[Principal],
             tickets: NamedDependency[SupportTickets],
-            status: Annotated[str | None, QueryParameter(max_length=32, description="open or answered")] = None,
-            flag: Annotated[str | None, QueryParameter(max_length=16, description="near_due or overdue")] = None,
-            due_within_days: Annotated[int | None, QueryParameter(ge=0, le=366)] = None,
+            status: Annotated[
+                str | None,
+                QueryParameter(
+                    max_length=32, description="open or answered", schema_extra={"enum": ["open", "answered"]}
+                ),
+            ] = None,
+            flag: Annotated[
+                str | None,
+                QueryParameter(
+                    max_length=16,
+                    description="near_due or overdue",
+                    schema_extra={"enum": [f.value for f in DeadlineFlag]},
+                ),
+            ] = None,
+            due_within_days: Annotated[
+                int | None, QueryParameter(ge=0, le=366, schema_extra={"minimum": 0, "maximum": 366})
+            ] = None,
         ) -> TicketList:
             found = await tickets.queue(
                 staff.account_id,
@@ -294,7 +313,9 @@ def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[C
         async def view(
             self,
             ticket_id: FromPath[UUID],
-            reason: Annotated[str, QueryParameter(min_length=1, max_length=2000)],
+            reason: Annotated[
+                str, QueryParameter(min_length=1, max_length=2000, schema_extra=query_text(MAX_REASON, min_length=3))
+            ],
             staff: NamedDependency[Principal],
             tickets: NamedDependency[SupportTickets],
         ) -> TicketDetail:

@@ -9,14 +9,27 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-Email = Annotated[str, Meta(min_length=3, max_length=320, description="email address")]
-Password = Annotated[str, Meta(min_length=1, max_length=1024, description="at least 10 characters at sign-up")]
-DisplayName = Annotated[str, Meta(max_length=400)]
+from dreamina.domain.identity.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD
+from dreamina.domain.identity.password_policy import MIN_PASSWORD
+from dreamina.domain.identity.profiles import CONTENT_RETENTION_DAYS
+from dreamina.domain.privacy.validation import MAX_EMAIL
+from dreamina.entrypoints.http.texts import stated, stated_email, stated_text
+from dreamina.ports.identity import AccountStatus
+
+Email = Annotated[str, Meta(min_length=3, max_length=MAX_EMAIL), stated_email("email address")]
+Password = Annotated[str, Meta(min_length=1, max_length=1024, description="the account's password")]
+NewPassword = Annotated[
+    str,
+    Meta(min_length=1, max_length=1024),
+    stated(minLength=MIN_PASSWORD, maxLength=MAX_PASSWORD),
+    Meta(description=f"{MIN_PASSWORD} to {MAX_PASSWORD} characters, not a common or leaked password (422)"),
+]
+DisplayName = Annotated[str, Meta(max_length=MAX_DISPLAY_NAME * 4), stated_text(MAX_DISPLAY_NAME)]
 
 
 class SignUpBody(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
-    password: Password
+    password: NewPassword
     birth_date: Annotated[date, Meta(description="YYYY-MM-DD")]
     country: Annotated[str, Meta(max_length=8, description="ISO 3166-1 alpha-2 code, e.g. DE")]
     accept_policy_version: Annotated[
@@ -60,7 +73,7 @@ class ProfileBody(msgspec.Struct):
     birth_date: date
     country: str
     region: str | None
-    status: str
+    status: AccountStatus
     created_at: datetime
     updated_at: datetime
     content_retention_days: Annotated[
@@ -76,6 +89,7 @@ class ProfilePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     content_retention_days: (
         Annotated[
             int | None,
+            stated(minimum=CONTENT_RETENTION_DAYS[0], maximum=CONTENT_RETENTION_DAYS[1]),
             Meta(description="null: keep generations until you delete them; 1 to 3650: delete them after N days"),
         ]
         | msgspec.UnsetType

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast, get_args
 from uuid import UUID
 
 import msgspec
 from msgspec import Meta
+
+from dreamina.domain.consent.analytics import EVENT_PROPERTY, FEATURE, MAX_BATCH, PAGE
+from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.entrypoints.http.texts import stated
+from dreamina.ports.consent import OBJECTABLE_PURPOSES, ConsentMethod
+from dreamina.ports.policy import AcceptanceMethod, NoticeRunStatus
+
+ObjectablePurpose = Literal["analytics", "marketing", "product_improvement"]
+assert set(get_args(ObjectablePurpose)) == {p.value for p in OBJECTABLE_PURPOSES}
+
+
+def objectable(purpose: Purpose) -> ObjectablePurpose:
+    """A stored objection's purpose (always one of the objectable ones)."""
+    if purpose.value not in get_args(ObjectablePurpose):
+        raise ValueError(f"{purpose} cannot be objected to")
+    return cast(ObjectablePurpose, purpose.value)
 
 
 class ConsentChoiceBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -24,7 +40,7 @@ class ConsentRecordBody(msgspec.Struct):
     marketing: bool
     sale_share_opt_out: bool
     gpc: bool
-    method: str
+    method: ConsentMethod
     policy_version: int
     content_sha256: str
     recorded_at: datetime
@@ -37,7 +53,7 @@ class ConsentBody(msgspec.Struct):
     marketing: bool
     sale_share_opt_out: bool
     gpc: bool
-    method: str | None
+    method: ConsentMethod | None
     policy_version: int | None
     content_sha256: str | None
     recorded_at: datetime | None
@@ -54,13 +70,20 @@ class GpcBody(msgspec.Struct, rename={"last_update": "lastUpdate"}):
 
 
 class AnalyticsEventBody(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(max_length=32, description="page_view or feature_used")]
-    page: Annotated[str, Meta(max_length=200, description="page_view: the path, no query")] | None = None
-    feature: Annotated[str, Meta(max_length=64, description="feature_used: the feature's name")] | None = None
+    name: Annotated[
+        str, Meta(max_length=32, description="page_view or feature_used"), stated(enum=list(EVENT_PROPERTY))
+    ]
+    page: (
+        Annotated[str, Meta(max_length=200, description="page_view: the path, no query"), stated(pattern=PAGE)] | None
+    ) = None
+    feature: (
+        Annotated[str, Meta(max_length=64, description="feature_used: the feature's name"), stated(pattern=FEATURE)]
+        | None
+    ) = None
 
 
 class AnalyticsBatchBody(msgspec.Struct, forbid_unknown_fields=True):
-    events: Annotated[list[AnalyticsEventBody], Meta(max_length=100)]
+    events: Annotated[list[AnalyticsEventBody], Meta(max_length=MAX_BATCH), stated(minItems=1)]
 
 
 class IngestBody(msgspec.Struct, omit_defaults=True):
@@ -83,12 +106,12 @@ class AnalyticsSummaryBody(msgspec.Struct):
 
 
 class ObjectionBody(msgspec.Struct, forbid_unknown_fields=True):
-    purpose: Annotated[str, Meta(max_length=64, description="analytics, product_improvement or marketing")]
+    purpose: ObjectablePurpose
     objected: bool
 
 
 class ObjectionStateBody(msgspec.Struct):
-    purpose: str
+    purpose: ObjectablePurpose
     objected: bool
     updated_at: datetime
 
@@ -137,7 +160,7 @@ class ImprovementHistoryPage(msgspec.Struct):
 class AcceptanceBody(msgspec.Struct):
     policy_version: int
     content_sha256: str
-    method: str
+    method: AcceptanceMethod
     accepted_at: datetime
 
 
@@ -158,13 +181,13 @@ class PolicyStatusBody(msgspec.Struct):
 
 
 class AcceptPolicyBody(msgspec.Struct, forbid_unknown_fields=True):
-    version: int
+    version: Annotated[int, stated(minimum=1), Meta(description="the version in effect (422 for any other)")]
 
 
 class DisclosureBody(msgspec.Struct):
     processor: str
     categories: list[str]
-    purpose: str
+    purpose: Purpose
     reference: str | None
     occurred_at: datetime
     improvement_allowed: bool
@@ -176,7 +199,7 @@ class DisclosureList(msgspec.Struct):
 
 
 class PublishPolicyBody(msgspec.Struct, forbid_unknown_fields=True):
-    text: Annotated[str, Meta(max_length=200_000)]
+    text: Annotated[str, Meta(max_length=200_000), stated(minLength=1, pattern=r"^[^\x00]+$")]
     effective_at: datetime
 
 
@@ -185,7 +208,7 @@ class NoticeRunBody(msgspec.Struct):
     (published without notices: the shipped first version)."""
 
     version: int
-    status: str
+    status: NoticeRunStatus
     sent: int
     requested_at: datetime
     started_at: datetime | None

@@ -9,20 +9,108 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from dreamina.domain.data_rights.details import CORRECTABLE_FIELDS, MAX_FREE_TEXT, MAX_REASON
 from dreamina.domain.data_rights.records import RequestView
-from dreamina.ports.data_rights import PrivacyRequest
+from dreamina.entrypoints.http.schemas_consent import ObjectablePurpose
+from dreamina.entrypoints.http.texts import stated_text
+from dreamina.ports.audit import ActorKind
+from dreamina.ports.data_rights import PrivacyRequest, RequestStatus, RequestType
 from dreamina.ports.processor_notices import NoticeStatus, ProcessorNotification
-
-RequestType = Literal["access", "export", "rectification", "erasure", "objection", "restriction"]
 
 
 Secret = Annotated[str, Meta(min_length=1, max_length=1024)]
 
 
-class PrivacyRequestBody(msgspec.Struct, forbid_unknown_fields=True):
-    type: RequestType
-    details: dict[str, Any] | None = None
-    password: Secret | None = None
+Reason = Annotated[str, Meta(max_length=MAX_REASON * 4), stated_text(MAX_REASON, multiline=True)]
+
+
+class NoteDetails(msgspec.Struct, forbid_unknown_fields=True):
+    note: Reason | None = None
+
+
+class ErasureDetails(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason | None = None
+
+
+class Corrections(msgspec.Struct, forbid_unknown_fields=True):
+    """The new values of the fields a rectification can correct directly; describe any other in ``free_text``."""
+
+    email: str | msgspec.UnsetType | None = msgspec.UNSET
+    display_name: str | msgspec.UnsetType | None = msgspec.UNSET
+    birth_date: Annotated[str, Meta(description="YYYY-MM-DD")] | msgspec.UnsetType | None = msgspec.UNSET
+
+
+assert set(Corrections.__struct_fields__) == set(CORRECTABLE_FIELDS)
+
+
+class RectificationDetails(msgspec.Struct, forbid_unknown_fields=True):
+    """``corrections`` or ``free_text``: a rectification needs at least one (422 otherwise)."""
+
+    corrections: Corrections | None = None
+    free_text: Annotated[str, Meta(max_length=MAX_FREE_TEXT * 4), stated_text(MAX_FREE_TEXT, multiline=True)] | None = (
+        None
+    )
+
+
+class ObjectionDetails(msgspec.Struct, forbid_unknown_fields=True):
+    purpose: Annotated[ObjectablePurpose, Meta(description="the purpose objected to")]
+    withdraw: Annotated[bool, Meta(description="true: withdraw an earlier objection")] | None = None
+
+
+class RestrictionDetails(msgspec.Struct, forbid_unknown_fields=True):
+    action: Annotated[Literal["restrict", "lift"], Meta(description="restrict processing, or lift a restriction")] = (
+        "restrict"
+    )
+    reason: Reason | None = None
+
+
+class _RequestBody(msgspec.Struct, forbid_unknown_fields=True, tag_field="type", kw_only=True):
+    password: Annotated[Secret, Meta(description="the account's password (identity proof)")] | None = None
+
+
+class AccessRequestBody(_RequestBody, tag="access"):
+    details: NoteDetails | None = None
+
+
+class ExportRequestBody(_RequestBody, tag="export"):
+    details: NoteDetails | None = None
+
+
+class ErasureRequestBody(_RequestBody, tag="erasure"):
+    details: ErasureDetails | None = None
+
+
+class RectificationRequestBody(_RequestBody, tag="rectification"):
+    details: RectificationDetails
+
+
+class ObjectionRequestBody(_RequestBody, tag="objection"):
+    details: ObjectionDetails
+
+
+class RestrictionRequestBody(_RequestBody, tag="restriction"):
+    details: RestrictionDetails | None = None
+
+
+PrivacyRequestBody = (
+    AccessRequestBody
+    | ExportRequestBody
+    | RectificationRequestBody
+    | ErasureRequestBody
+    | ObjectionRequestBody
+    | RestrictionRequestBody
+)
+"""A privacy request: its ``type`` decides which ``details`` it carries."""
+
+
+def request_type(body: PrivacyRequestBody) -> str:
+    """The body's ``type`` (its tag)."""
+    return str(body.__struct_config__.tag)
+
+
+def request_details(body: PrivacyRequestBody) -> dict[str, Any] | None:
+    """The body's ``details`` as the domain validates them (members left out are not sent)."""
+    return msgspec.to_builtins(body.details) if body.details is not None else None
 
 
 class VerifyBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -36,14 +124,14 @@ class CancelBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class RequestAccepted(msgspec.Struct):
     id: UUID
-    status: str
+    status: RequestStatus
     due_at: datetime
 
 
 class RequestSummary(msgspec.Struct):
     id: UUID
-    type: str
-    status: str
+    type: RequestType
+    status: RequestStatus
     received_at: datetime
     due_at: datetime
     jurisdiction: str
@@ -56,8 +144,8 @@ class RequestList(msgspec.Struct):
 
 
 class HistoryEntry(msgspec.Struct):
-    status: str
-    actor_kind: str
+    status: RequestStatus
+    actor_kind: ActorKind
     note: str | None
     occurred_at: datetime
 
@@ -104,8 +192,8 @@ def notification_out(n: ProcessorNotification) -> ProcessorNotificationOut:
 
 class RequestDetail(msgspec.Struct):
     id: UUID
-    type: str
-    status: str
+    type: RequestType
+    status: RequestStatus
     received_at: datetime
     due_at: datetime
     jurisdiction: str

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 from msgspec import Meta
 
-from dreamina.domain.identity.accounts import MAX_PASSWORD
-from dreamina.domain.identity.password_policy import MIN_PASSWORD
+from dreamina.entrypoints.http.schemas import NewPassword
 
-NewPassword = Annotated[
-    str,
-    Meta(
-        min_length=1,
-        max_length=1024,
-        description=f"{MIN_PASSWORD} to {MAX_PASSWORD} characters, not a common or leaked password (422 otherwise)",
-    ),
-]
 CurrentPassword = Annotated[str, Meta(min_length=1, max_length=1024, description="the account's current password")]
 
 
@@ -29,11 +20,14 @@ class PasswordChangeBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PasswordResetBody(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, Meta(min_length=1, max_length=320, description="the account's email address")]
+    email: Annotated[
+        str,
+        Meta(min_length=1, max_length=320, description="any text: the answer is the same whether or not it is ours"),
+    ]
 
 
 class PasswordResetAccepted(msgspec.Struct):
-    status: str = "accepted"
+    status: Literal["accepted"] = "accepted"
     detail: str = "If an account has this address, a reset code is on its way. It works once, for 30 minutes."
 
 
