@@ -136,7 +136,7 @@ def _summary(r: ChildReport) -> ChildReportSummary:
 
 
 def _relationship(value: str | None) -> Relationship | None:
-    return Relationship(value) if value in Relationship._value2member_map_ else None
+    return Relationship(value) if value is not None and value in Relationship._value2member_map_ else None
 
 
 def _detail(view: ReportView) -> ChildReportDetail:

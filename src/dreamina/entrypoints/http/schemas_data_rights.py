@@ -17,7 +17,6 @@ from dreamina.ports.audit import ActorKind
 from dreamina.ports.data_rights import PrivacyRequest, RequestStatus, RequestType
 from dreamina.ports.processor_notices import NoticeStatus, ProcessorNotification
 
-
 Secret = Annotated[str, Meta(min_length=1, max_length=1024)]
 
 
