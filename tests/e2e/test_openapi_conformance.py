@@ -52,6 +52,9 @@ RESIDUAL: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/v1/me/email/undo"): ("positive_data_acceptance", _SECRET),
     ("POST", "/v1/auth/password-reset/complete"): ("positive_data_acceptance", _SECRET),
     ("POST", "/v1/billing/webhooks/stripe"): ("positive_data_acceptance", _SECRET),
+    ("GET", "/v1/marketing/unsubscribe"): ("positive_data_acceptance", _SECRET),
+    ("POST", "/v1/marketing/unsubscribe"): ("positive_data_acceptance", _SECRET),
+    ("POST", "/v1/support/address-requests/confirm"): ("positive_data_acceptance", _SECRET),
     ("GET", "/v1/billing/ledger"): ("positive_data_acceptance", _CURSOR),
     ("GET", "/v1/generations"): ("positive_data_acceptance", _CURSOR),
     ("GET", "/v1/uploads"): ("positive_data_acceptance", _CURSOR),
@@ -69,6 +72,9 @@ RESIDUAL: dict[tuple[str, str], tuple[str, str]] = {
     # Passwords: common or leaked ones are refused (422) from a list no schema can carry.
     ("POST", "/v1/me/password"): ("positive_data_acceptance", "common and leaked passwords are refused"),
     ("POST", "/v1/accounts"): ("positive_data_acceptance", "common and leaked passwords are refused"),
+    # Marketing text also refuses private-use, unassigned and bidirectional-override characters (they can disguise
+    # a message), which Python's and ECMA's regular expressions cannot name by Unicode category.
+    ("POST", "/v1/admin/marketing/campaigns"): ("positive_data_acceptance", "no private-use or unassigned characters"),
 }
 
 

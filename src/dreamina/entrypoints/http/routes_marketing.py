@@ -27,16 +27,21 @@ from dreamina.domain.identity.accounts import Principal
 from dreamina.entrypoints.http.auth import ADMINS, SECURED, STAFF
 from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
+from dreamina.entrypoints.http.texts import stated_text
 from dreamina.ports.marketing import MarketingCampaign
 
 
 class CampaignCreateBody(msgspec.Struct, forbid_unknown_fields=True):
     # not ``subject``: Litestar reads a failed body field named like a dependency (``subject``) as a server error
     subject_line: Annotated[
-        str, Meta(min_length=1, max_length=MAX_SUBJECT_LINE, description="one line, no line breaks")
+        str,
+        Meta(min_length=1, max_length=MAX_SUBJECT_LINE),
+        stated_text(MAX_SUBJECT_LINE, min_length=1, description="one line, no line breaks"),
     ]
     body: Annotated[
-        str, Meta(min_length=1, max_length=MAX_BODY, description="plain text; the unsubscribe link is added")
+        str,
+        Meta(min_length=1, max_length=MAX_BODY),
+        stated_text(MAX_BODY, min_length=1, multiline=True, description="plain text; the unsubscribe link is added"),
     ]
 
 

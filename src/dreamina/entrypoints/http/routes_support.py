@@ -17,6 +17,7 @@ from msgspec import Meta
 
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.jurisdictions import DeadlineFlag
+from dreamina.domain.privacy.validation import MAX_EMAIL
 from dreamina.domain.support.address_requests import AddressRequests
 from dreamina.domain.support.errors import TicketClosed
 from dreamina.domain.support.tickets import (
@@ -204,7 +205,9 @@ class SupportTicketsController(Controller):
 
 class AddressRequestBody(msgspec.Struct, forbid_unknown_fields=True):
     type: Literal["access", "erasure"]
-    email: Annotated[str, Meta(max_length=1024, description="the reply-to address you wrote to us from")]
+    email: Annotated[
+        str, Meta(min_length=3, max_length=MAX_EMAIL), stated_email("the reply-to address you wrote to us from")
+    ]
 
 
 class AddressRequestAccepted(msgspec.Struct):
