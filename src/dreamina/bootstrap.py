@@ -125,18 +125,23 @@ class Container:
             last_updated=INITIAL_LAST_UPDATED,
             effective_at=INITIAL_EFFECTIVE_AT,
         )
-        if not self.settings.privacy_contact_email.strip():  # embedded only: production refuses to start without
-            from dreamina.adapters.logs import get_logger
-
-            get_logger("dreamina.policy").warning(
-                "privacy_contact_not_configured",
-                setting="DREAMINA_PRIVACY_CONTACT_EMAIL",
-                served="the development stand-in at the reserved .invalid domain, which never delivers",
-            )
         await self.lifecycle.start()
 
     async def aclose(self) -> None:
         await self.lifecycle.aclose()
+
+
+def warn_of_development_defaults(settings: Settings) -> None:
+    """Logged when the API starts (not by every CLI command): the policy names the development stand-in contact.
+    Embedded only: production refuses to start without a contact."""
+    if not settings.privacy_contact_email.strip():
+        from dreamina.adapters.logs import get_logger
+
+        get_logger("dreamina.policy").warning(
+            "privacy_contact_not_configured",
+            setting="DREAMINA_PRIVACY_CONTACT_EMAIL",
+            served="the development stand-in at the reserved .invalid domain, which never delivers",
+        )
 
 
 def build_container(settings: Settings, **overrides: Any) -> Container:

@@ -27,7 +27,9 @@ from dreamina.ports.audit import AuditEvent
 from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
 from dreamina.ports.keys import SubjectKey
+from dreamina.ports.marketing import CampaignStatus, MarketingCampaign
 from dreamina.ports.policy import NoticeRunStatus, PolicyAcceptance, PolicyNoticeRun
+from dreamina.ports.processor_notices import NoticeMethod, NoticeStatus, ProcessorNotification
 from dreamina.ports.tokens import AccountToken, TokenPurpose
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.contract.generation_records import write_generation_rows
@@ -38,7 +40,7 @@ from .data_rights_records import write_one_of_each_data_rights_record
 from .idempotency_rows import make_record
 from .mail_rows import make_mail
 from .test_child_reports_contract import make_received, make_report
-from .test_support_tickets_contract import make_ticket
+from .test_support_tickets_contract import make_address_request, make_ticket
 
 NOW = datetime(2026, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -512,7 +514,22 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await uow.child_reports.add(make_report(subject))
     await uow.child_report_inbox.add(make_received())
     await uow.support_tickets.add(make_ticket(subject))
+    await uow.ticket_address_requests.add(make_address_request())
     await uow.mail_outbox.add(make_mail(subject))
+    await uow.marketing_campaigns.add(MarketingCampaign(uuid.uuid4(), "News", "Body", CampaignStatus.PENDING, NOW))
+    await uow.processor_notifications.add(
+        ProcessorNotification(
+            id=uuid.uuid4(),
+            request_id=uuid.uuid4(),
+            completion_id=uuid.uuid4(),
+            processor="runway",
+            method=NoticeMethod.API,
+            status=NoticeStatus.OPEN,
+            idempotency_key="dsr-1-runway",
+            created_at=NOW,
+            next_attempt_at=NOW,
+        )
+    )
     await uow.idempotency_records.add(make_record(subject))
     await uow.account_tokens.add(
         AccountToken(uuid.uuid4(), subject, TokenPurpose.VERIFY_EMAIL, "t" * 64, NOW, NOW + timedelta(hours=1))

@@ -195,9 +195,7 @@ def test_a_generated_client_drives_the_whole_flow(
         )
         assert tampered.status_code == 403 and tampered.parsed.code == "forbidden", tampered.content
 
-    export = rights["submit_privacy_request"].sync(
-        client=user, body=models.PrivacyRequestBody(type_=models.PrivacyRequestBodyType.EXPORT)
-    )
+    export = rights["submit_privacy_request"].sync(client=user, body=models.ExportRequestBody(type_="export"))
     assert isinstance(export, models.RequestAccepted), export
     if value(export.status) == "awaiting_verification":
         proof = models.VerifyBody(password=PASSWORD)

@@ -55,6 +55,8 @@ RESIDUAL: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/v1/marketing/unsubscribe"): ("positive_data_acceptance", _SECRET),
     ("POST", "/v1/marketing/unsubscribe"): ("positive_data_acceptance", _SECRET),
     ("POST", "/v1/support/address-requests/confirm"): ("positive_data_acceptance", _SECRET),
+    # email-validator also refuses reserved domains (.test, .invalid, localhost) and quoted local parts: 422
+    ("POST", "/v1/support/address-requests"): ("positive_data_acceptance", "addresses our mail cannot reach"),
     ("GET", "/v1/billing/ledger"): ("positive_data_acceptance", _CURSOR),
     ("GET", "/v1/generations"): ("positive_data_acceptance", _CURSOR),
     ("GET", "/v1/uploads"): ("positive_data_acceptance", _CURSOR),

@@ -150,7 +150,8 @@ async def _start_and_log(container: Container) -> list[dict[str, Any]]:
     stream = io.StringIO()
     configure_logging("INFO", stream=stream)
     try:
-        await container.start()
+        async with AsyncTestClient(create_app(container=container)):  # the API's start-up, as serve runs it
+            pass
     finally:
         configure_logging("INFO")
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]

@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from dreamina.adapters.rate_limit_counters import request_counters
-from dreamina.bootstrap import Container, build_container
+from dreamina.bootstrap import Container, build_container, warn_of_development_defaults
 from dreamina.entrypoints.http import (
     routes_billing,
     routes_children,
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         app.state.container = wired
         try:
             await wired.start()
+            warn_of_development_defaults(wired.settings)
             yield
         finally:
             await counters.aclose()
