@@ -16,9 +16,12 @@ DEFAULT_OPTIONS_HANDLER = "options_handler"  # the name Litestar gives the handl
 
 def correct_allow_headers(app: Litestar) -> None:
     """Rebuild Litestar's own ``OPTIONS`` handlers so that ``Allow`` names every method of their path."""
+    rebuilt = False
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or "OPTIONS" not in route.route_handler_map:
             continue
+        if len(set(route.route_handler_map) - {"OPTIONS"}) < 2:
+            continue  # one method: the handler Litestar built with that (first and only) route names it already
         stale, _ = route.route_handler_map["OPTIONS"]
         if stale.handler_name != DEFAULT_OPTIONS_HANDLER or stale.include_in_schema:
             continue  # an OPTIONS handler of our own
@@ -27,7 +30,9 @@ def correct_allow_headers(app: Litestar) -> None:
         fresh.on_registration(app)
         route.route_handlers = [fresh if handler is stale else handler for handler in route.route_handlers]
         route.route_handler_map["OPTIONS"] = (fresh, fresh.create_kwargs_model(path_parameters=route.path_parameters))
-    app.asgi_router.construct_routing_trie()
+        rebuilt = True
+    if rebuilt:
+        app.asgi_router.construct_routing_trie()
 
 
 __all__ = ["correct_allow_headers"]
