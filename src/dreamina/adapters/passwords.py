@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -48,9 +50,7 @@ class ZxcvbnCommonPasswords:
     MAX_ESTIMATED = 72  # zxcvbn's cost grows with length; a longer tail only adds guesses
 
     def __init__(self) -> None:
-        from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-        self._listed = frozenset(FREQUENCY_LISTS["passwords"])
+        self._listed = _listed_passwords()
 
     def is_common(self, password: str) -> bool:
         if password.lower() in self._listed:
@@ -59,3 +59,11 @@ class ZxcvbnCommonPasswords:
 
         estimate = zxcvbn(password[: self.MAX_ESTIMATED])
         return bool(float(estimate["guesses"]) < self.FEWEST_GUESSES)
+
+
+@cache
+def _listed_passwords() -> frozenset[str]:
+    """zxcvbn's password list as a set, built once per process (every container builds a policy)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])

@@ -15,6 +15,7 @@ import hmac
 
 import httpx
 
+from dreamina.adapters.tls import verified_context
 from dreamina.ports.clock import Clock
 from dreamina.ports.processor_notices import ProcessorRoute
 
@@ -42,7 +43,9 @@ def verify(secret: str, header: str, body: bytes, now: int, tolerance: int = 300
 class HttpWebhookSender:
     def __init__(self, clock: Clock, *, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None):
         self._clock = clock
-        self._client = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
+        self._client = httpx.AsyncClient(
+            timeout=timeout, transport=transport, follow_redirects=False, verify=verified_context()
+        )
 
     async def post(self, route: ProcessorRoute, body: bytes, idempotency_key: str) -> int:
         timestamp = int(self._clock.now().timestamp())

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from dreamina.adapters.tls import verified_context
 from dreamina.ports.generation import (
     ProviderAuthFailed,
     ProviderBadResponse,
@@ -57,10 +58,16 @@ class VendorClient:
     ) -> None:
         self.vendor = vendor
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/", headers=headers, transport=transport, timeout=timeout
+            base_url=base_url.rstrip("/") + "/",
+            headers=headers,
+            transport=transport,
+            timeout=timeout,
+            verify=verified_context(),
         )
         # output downloads go to the vendor's CDN: credentials only where the vendor says they are needed
-        self._downloads = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=True)
+        self._downloads = httpx.AsyncClient(
+            transport=transport, timeout=timeout, follow_redirects=True, verify=verified_context()
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()

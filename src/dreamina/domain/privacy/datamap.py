@@ -174,14 +174,23 @@ class DataMap:
         if unknown:
             raise ValueError(f"undeclared processor: {', '.join(unknown)}")
 
-        def kept(processors: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(p for p in processors if p in in_use)
+        dropped = {p.id for p in self.processors} - set(in_use)
 
-        stores = {
-            name: replace(s, fields={n: replace(f, processors=kept(f.processors)) for n, f in s.fields.items()})
-            for name, s in self.stores.items()
-        }
-        prefixes = tuple(replace(p, processors=kept(p.processors)) for p in self.object_prefixes)
+        def kept(processors: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(p for p in processors if p not in dropped)
+
+        def store_kept(s: StoreDeclaration) -> StoreDeclaration:
+            # Only the fields that name a dropped processor are copied (every container builds this map once).
+            changed = {
+                n: replace(f, processors=kept(f.processors)) for n, f in s.fields.items() if dropped & set(f.processors)
+            }
+            return replace(s, fields={**s.fields, **changed}) if changed else s
+
+        stores = {name: store_kept(s) for name, s in self.stores.items()}
+        prefixes = tuple(
+            replace(p, processors=kept(p.processors)) if dropped & set(p.processors) else p
+            for p in self.object_prefixes
+        )
         return DataMap(stores, prefixes, tuple(p for p in self.processors if p.id in in_use), self.schedule)
 
     def analytics_record(self) -> dict[str, object]:
