@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
@@ -68,7 +71,31 @@ async def container(uow_factory: Any, tmp_path: Any) -> AsyncIterator[Container]
     await wired.aclose()
 
 
+_APPS: dict[bytes, Litestar] = {}
+KEPT_APPS = 4
+
+
+def app_for(container: Container) -> Litestar:
+    """The API over ``container``: one app per process and configuration, each test's own container in it.
+
+    Building a Litestar app with every route costs more than most tests (each handler's signature is parsed and
+    checked per app), and in one configuration nothing in the app but its state differs between tests: the
+    container is put there and the in-process rate-limit counters are emptied. A test's own directory does not
+    make another configuration; Redis counters (shared outside the process) always get a new app.
+    """
+    if container.settings.redis_url:
+        return create_app(container=container)
+    key = msgspec.json.encode(msgspec.structs.replace(container.settings, data_dir=Path(".")), enc_hook=str)
+    app = _APPS.pop(key, None) or create_app(container=container)
+    _APPS[key] = app  # most recently used last
+    while len(_APPS) > KEPT_APPS:
+        del _APPS[next(iter(_APPS))]
+    app.state.container = container
+    app.state.rate_limit_counters.forget()
+    return app
+
+
 @pytest.fixture
 async def client(container: Container, logs: io.StringIO) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=create_app(container=container)) as test_client:
+    async with AsyncTestClient(app=app_for(container)) as test_client:
         yield test_client

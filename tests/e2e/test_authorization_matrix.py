@@ -20,7 +20,6 @@ from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.sql.database import Database
 from dreamina.bootstrap import Container, build_container
-from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 from tests.conftest import MEMORY
 
@@ -36,7 +35,7 @@ from .authorization_audiences import (
     matches,
 )
 from .authorization_calls import Scene, call_for, forged_call, owned_first
-from .conftest import UNTHROTTLED, test_overrides
+from .conftest import UNTHROTTLED, app_for, test_overrides
 from .helpers import signed_in
 
 Operation = tuple[str, str]
@@ -50,7 +49,7 @@ async def _app(
     overrides = test_overrides()
     del overrides["object_store"]
     container = build_container(settings, uow=uow, **overrides)
-    async with AsyncTestClient(app=create_app(container=container)) as client:
+    async with AsyncTestClient(app=app_for(container)) as client:
         yield client, container
         client.blocking_portal.call(container.aclose)
         if database is not None:  # its pooled connections belong to the app's loop: closed there

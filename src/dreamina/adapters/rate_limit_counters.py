@@ -71,6 +71,10 @@ class MemoryCounters:
     def keys(self) -> list[str]:
         return list(self._counts)
 
+    def forget(self) -> None:
+        """Drop every count, as a restarted process would have none."""
+        self._counts = {}
+
     async def hit(self, key: str, limit: int) -> Verdict:
         now = self._clock()
         window = int(now // WINDOW)

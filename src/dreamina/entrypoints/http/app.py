@@ -64,8 +64,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # A caller-owned container sits in the state from the start (and a caller may put another one there
+        # between runs of the lifespan: the tests reuse one app per process); otherwise the app builds its own.
         owned = container is None
-        wired = container if container is not None else build_container(settings)
+        wired = build_container(settings) if owned else app.state.container
         app.state.container = wired
         try:
             await wired.start()
