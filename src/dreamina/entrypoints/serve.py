@@ -28,6 +28,11 @@ SERVER_OPTIONS: dict[str, Any] = {
     "proxy_headers": False,  # client addresses come from DREAMINA_TRUSTED_PROXIES only (client_address.py)
 }
 
+HEALTHCHECK_SECONDS = 30
+"""How long the supervisor waits for a child's answer to its ping before it kills the child as hung. uvicorn's 5 s
+default killed children that were only busy on a loaded machine (seen twice in 10 s with 10 processes on 2 cores),
+dropping their requests in flight; a process that cannot answer in 30 s is hung."""
+
 
 def run(settings: Settings, workers: int) -> None:
     """Serve until stopped; the caller has checked the settings, the database and ``workers``."""
@@ -44,7 +49,13 @@ def run(settings: Settings, workers: int) -> None:
     # uvicorn.run(..., workers=N) does the same, but returns normally when a child could not start; here that is
     # exit code 3, as for one process.
     config = uvicorn.Config(
-        PROCESS_APP, factory=True, host=settings.host, port=settings.port, workers=workers, **SERVER_OPTIONS
+        PROCESS_APP,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
+        **SERVER_OPTIONS,
     )
     supervisor = Multiprocess(config, sockets=[config.bind_socket()])
     supervisor.run()
