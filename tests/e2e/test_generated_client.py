@@ -207,6 +207,10 @@ def test_a_generated_client_drives_the_whole_flow(
         "the export",
     )
     assert value(completed.status) == "completed"
+    # the answer is the export's own variant of the request union, its outcome typed
+    assert isinstance(completed, models.ExportRequestDetail), type(completed)
+    assert completed.outcome.download == f"/v1/privacy/requests/{export.id}/download"
+    assert completed.outcome.archive_bytes and completed.outcome.archive_bytes > 0
     archive = rights["download_export"].sync_detailed(export.id, client=user)
     assert archive.status_code == 200
     with zipfile.ZipFile(archive.parsed.payload) as opened:

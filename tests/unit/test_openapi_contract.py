@@ -6,18 +6,27 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import pytest
+from litestar import Litestar, get, post
+from litestar.params import JSONBody
 from litestar.serialization import encode_json
 from litestar.types.internal_types import PathParameterDefinition
 
 from dreamina.bootstrap import build_container, memory_database
 from dreamina.domain.privacy.errors import DomainError
 from dreamina.entrypoints.http.app import create_app
-from dreamina.entrypoints.http.openapi import GENERIC_PROBLEMS, operation_id
+from dreamina.entrypoints.http.openapi import (
+    GENERIC_PROBLEMS,
+    StrictStructSchemaPlugin,
+    document_problem_responses,
+    operation_id,
+)
 from dreamina.entrypoints.http.openapi_operations import DEVICE_COOKIE_READERS, OPERATION_IDS
 from dreamina.entrypoints.http.problems import PROBLEM_BASE, PROBLEM_JSON
+from dreamina.ports.data_rights import RequestType
 from dreamina.settings import load_settings
 
 METHODS = {"get", "put", "post", "patch", "delete"}
@@ -184,3 +193,159 @@ def test_a_minted_device_cookie_is_declared_on_successful_answers(document: dict
 def test_the_contract_test_pins_its_generator() -> None:
     pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     assert re.search(r'"openapi-python-client==\d+\.\d+\.\d+"', pyproject)
+
+
+def free_form(document: dict[str, Any], schema: Any, where: str = "", seen: set[str] | None = None) -> list[str]:
+    """Where ``schema`` (references followed) lets through an object of any shape: ``additionalProperties`` true or
+    an empty schema, an object with neither properties nor a schema for further members, or an empty schema."""
+    seen = set() if seen is None else seen
+    if not isinstance(schema, dict):
+        return []
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        seen.add(name)
+        return free_form(document, document["components"]["schemas"][name], name, seen)
+    extra = schema.get("additionalProperties")
+    found = []
+    if schema == {} or extra is True or extra == {}:
+        found.append(where)
+    elif schema.get("type") == "object" and "properties" not in schema and not isinstance(extra, dict):
+        found.append(where)
+    for name, member in schema.get("properties", {}).items():
+        found += free_form(document, member, f"{where}.{name}", seen)
+    found += free_form(document, schema.get("items"), f"{where}[]", seen)
+    if extra:  # a schema for further members (an empty one is reported above)
+        found += free_form(document, extra, f"{where}{{}}", seen)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for i, member in enumerate(schema.get(key, [])):
+            found += free_form(document, member, f"{where}|{i}", seen)
+    return found
+
+
+def answer_schema(document: dict[str, Any], path: str, method: str = "get") -> dict[str, Any]:
+    schema: dict[str, Any] = document["paths"][path][method]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
+    return schema
+
+
+def test_free_form_finds_what_it_should() -> None:
+    document = {"components": {"schemas": {"Loose": {"type": "object", "additionalProperties": {}}}}}
+    assert free_form(document, {"$ref": "#/components/schemas/Loose"}) == ["Loose"]
+    assert free_form(document, {"type": "object", "properties": {"a": {"type": "object"}}}) == [".a"]
+    assert free_form(document, {"type": "array", "items": {}}) == ["[]"]
+    typed_map = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+    assert free_form(document, typed_map) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/privacy/requests/{request_id}/report",
+        "/v1/privacy/requests/{request_id}",
+        "/v1/admin/privacy/requests/{request_id}",
+    ],
+)
+def test_the_access_report_and_a_request_have_no_free_form_object(document: dict[str, Any], path: str) -> None:
+    assert free_form(document, answer_schema(document, path)) == []
+
+
+DETAILS_OF = {
+    "access": "NoteDetails",
+    "export": "NoteDetails",
+    "erasure": "ErasureDetails",
+    "rectification": "RectificationDetails",
+    "objection": "ObjectionDetails",
+    "restriction": "RestrictionDetails",
+}
+
+
+def test_a_request_carries_the_details_of_its_own_type_and_a_typed_outcome(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    body = document["paths"]["/v1/privacy/requests"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    for union in (body, answer_schema(document, "/v1/privacy/requests/{request_id}")):
+        for tag, ref in union["discriminator"]["mapping"].items():
+            details = schemas[ref.rsplit("/", 1)[-1]]["properties"]["details"]
+            refs = [s["$ref"] for s in details.get("oneOf", [details]) if "$ref" in s]
+            assert refs == [f"#/components/schemas/{DETAILS_OF[tag]}"], (ref, details)
+    outcome = schemas["RequestOutcome"]
+    assert set(outcome["properties"]) == {
+        "report",
+        "download",
+        "archive_bytes",
+        "expires_at",
+        "completion_id",
+        "fields_corrected",
+        "objection_recorded",
+        "objection_withdrawn",
+        "restriction",
+        "resolved_by_staff",
+    }
+    assert outcome["additionalProperties"] is False and outcome["required"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "where"),
+    [
+        ("/v1/privacy/requests", "post", "requestBody"),
+        ("/v1/privacy/requests/{request_id}", "get", "200"),
+        ("/v1/admin/privacy/requests/{request_id}", "get", "200"),
+    ],
+)
+def test_the_privacy_request_unions_are_discriminated_by_type(
+    document: dict[str, Any], path: str, method: str, where: str
+) -> None:
+    operation = document["paths"][path][method]
+    content = operation["requestBody" if where == "requestBody" else "responses"]
+    content = content["content"] if where == "requestBody" else content[where]["content"]
+    union = content["application/json"]["schema"]
+    discriminator = union["discriminator"]
+    assert discriminator["propertyName"] == "type"
+    assert sorted(discriminator["mapping"]) == sorted(t.value for t in RequestType)
+    assert sorted(discriminator["mapping"].values()) == sorted(member["$ref"] for member in union["oneOf"])
+    for tag, ref in discriminator["mapping"].items():
+        variant = document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+        assert variant["properties"]["type"]["const"] == tag and "type" in variant["required"]
+
+
+class Circle(msgspec.Struct, tag_field="shape", tag="circle", forbid_unknown_fields=True):
+    radius: float
+
+
+class Square(msgspec.Struct, tag_field="shape", tag="square"):
+    side: float
+
+
+class Drawing(msgspec.Struct):
+    first: Circle | Square
+    second: Annotated[Circle | Square, msgspec.Meta(description="maybe none")] | None
+    plain: int | str  # not tagged structs: no discriminator
+
+
+def test_any_union_of_tagged_structs_is_discriminated() -> None:
+    @post("/drawings", sync_to_thread=False)
+    def draw(data: JSONBody[Circle | Square]) -> Drawing:
+        return Drawing(first=data, second=None, plain=1)
+
+    @get("/shapes", sync_to_thread=False)
+    def shape() -> Circle | Square | None:
+        return None
+
+    app = Litestar([draw, shape], plugins=[StrictStructSchemaPlugin()])
+    document_problem_responses(app.routes, (), {})
+    loaded = json.loads(encode_json(app.openapi_schema.to_schema()))
+    mapping = {"circle": "#/components/schemas/Circle", "square": "#/components/schemas/Square"}
+    tagged = {"propertyName": "shape", "mapping": mapping}
+    refs = [{"$ref": mapping["circle"]}, {"$ref": mapping["square"]}]
+    body = loaded["paths"]["/drawings"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"oneOf": refs, "discriminator": tagged}
+    drawing = loaded["components"]["schemas"]["Drawing"]["properties"]
+    assert drawing["first"] == {"oneOf": refs, "discriminator": tagged}
+    # optional: the null stays outside the discriminated union, and the member keeps its description
+    assert drawing["second"]["oneOf"] == [{"oneOf": refs, "discriminator": tagged}, {"type": "null"}]
+    assert drawing["second"]["description"] == "maybe none"
+    assert "discriminator" not in json.dumps(drawing["plain"])
+    answer = loaded["paths"]["/shapes"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["oneOf"] == [{"oneOf": refs, "discriminator": tagged}, {"type": "null"}]

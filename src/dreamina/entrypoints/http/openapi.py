@@ -1,19 +1,32 @@
 """The OpenAPI document's truth beyond what the handlers' types say: structs that refuse unknown fields say so
-(``additionalProperties: false``), every operation has a readable id, downloads are declared as bytes, every problem
-response has real examples (a ``code`` the route can answer), and the headers and cookies the API reads or sends
-are declared. The per-operation facts live in :mod:`openapi_operations`."""
+(``additionalProperties: false``), unions of tagged structs name their tag (``discriminator``), every operation
+has a readable id, downloads are declared as bytes, every problem response has real examples (a ``code`` the route
+can answer), and the headers and cookies the API reads or sends are declared. The per-operation facts live in
+:mod:`openapi_operations`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.spec import Example, OpenAPIHeader, OpenAPIMediaType, Operation, Parameter, Reference, Schema
+from litestar.openapi.spec import (
+    Discriminator,
+    Example,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    Parameter,
+    Reference,
+    RequestBody,
+    Schema,
+)
 from litestar.types.internal_types import PathParameterDefinition
+from litestar.typing import FieldDefinition
 
 from dreamina.domain.privacy import errors
 from dreamina.entrypoints.http.openapi_operations import (
@@ -27,23 +40,85 @@ from dreamina.entrypoints.http.rate_limits import UNLIMITED_PATHS
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
-    from litestar.typing import FieldDefinition
+
+
+@dataclass
+class TagDiscriminator(Discriminator):
+    """A ``discriminator`` whose ``mapping`` is read from its variants' references when the document is written:
+    Litestar names the components (and rewrites every reference to them) only once all schemas are known."""
+
+    variants: tuple[tuple[str, Reference], ...] = field(default=())
+
+    @property
+    def _exclude_fields(self) -> set[str]:
+        return {"variants"}
+
+    def to_schema(self) -> dict[str, Any]:
+        self.mapping = {tag: reference.ref for tag, reference in self.variants}
+        return super().to_schema()
+
+
+def tagged_variants(field_definition: FieldDefinition) -> list[type[msgspec.Struct]] | None:
+    """The structs of a union of msgspec structs tagged in one field (``None`` and ``UNSET`` aside), else None."""
+    if not field_definition.is_union:
+        return None
+    members = list(_union_members(field_definition))
+    configs = [getattr(m, "__struct_config__", None) for m in members]
+    tagged = [c for c in configs if isinstance(c, msgspec.structs.StructConfig) and c.tag is not None]
+    if len(members) < 2 or len(tagged) != len(members) or len({c.tag_field for c in tagged}) != 1:
+        return None
+    return members
+
+
+def _union_members(field_definition: FieldDefinition) -> Iterator[Any]:
+    """A union's members, nested unions (``Annotated[A | B, ...] | None``) flattened, without None and UNSET."""
+    for inner in field_definition.inner_types:
+        if inner.is_union:
+            yield from _union_members(inner)
+        elif not inner.is_none_type and inner.annotation is not msgspec.UnsetType:
+            yield inner.annotation
+
+
+def discriminate(schema: Schema | Reference | None, field_definition: FieldDefinition) -> None:
+    """Give the ``oneOf`` Litestar built for ``field_definition``, a union of tagged structs (msgspec's tagged
+    union), a ``discriminator``: the tag field, each tag mapped to its variant's component, so generated clients
+    pick the variant by its tag. Litestar lists the variants in the union's order; an optional union's ``null``
+    moves outside the discriminated ``oneOf`` (a discriminator speaks for the components only)."""
+    variants = tagged_variants(field_definition)
+    if variants is None or not isinstance(schema, Schema) or not schema.one_of:
+        return
+    references = [s for s in schema.one_of if isinstance(s, Reference)]
+    others = [s for s in schema.one_of if not isinstance(s, Reference)]
+    if len(references) != len(variants):
+        return
+    discriminator = TagDiscriminator(
+        property_name=str(variants[0].__struct_config__.tag_field),
+        variants=tuple((str(v.__struct_config__.tag), r) for v, r in zip(variants, references, strict=True)),
+    )
+    if others:
+        schema.one_of = [Schema(one_of=references, discriminator=discriminator), *others]
+    else:
+        schema.discriminator = discriminator
 
 
 class StrictStructSchemaPlugin(StructSchemaPlugin):
     """Litestar's struct plugin, plus ``additionalProperties: false`` for ``forbid_unknown_fields`` structs, so
-    clients and fuzzers know extra members are refused rather than ignored."""
+    clients and fuzzers know extra members are refused rather than ignored; and a ``discriminator`` on every member
+    that is a union of tagged structs (:func:`discriminate`; :class:`DocumentedOperation` does it for bodies)."""
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
+        target = (
+            schema_creator.schema_registry.from_reference(schema).schema if isinstance(schema, Reference) else schema
+        )
         config = getattr(field_definition.type_, "__struct_config__", None)
         if isinstance(config, msgspec.structs.StructConfig) and config.forbid_unknown_fields:
-            target = (
-                schema_creator.schema_registry.from_reference(schema).schema
-                if isinstance(schema, Reference)
-                else schema
-            )
             target.additional_properties = False
+        hints = field_definition.get_type_hints(include_extras=True, resolve_generics=True)
+        for member in msgspec.structs.fields(field_definition.type_):
+            discriminate(
+                (target.properties or {}).get(member.encode_name), FieldDefinition.from_annotation(hints[member.name])
+            )
         return schema
 
 
@@ -89,7 +164,7 @@ def document_problem_responses(
 def _document(
     handler: HTTPRouteHandler, path: str, use_cases: frozenset[str], status_for: Mapping[type[errors.DomainError], int]
 ) -> None:
-    handler.operation_class = DocumentedOperation
+    handler.operation_class = DocumentedOperation.of(handler)
     parameters = set(handler.parsed_fn_signature.parameters)
     statuses = set() if path in UNLIMITED_PATHS else {429}
     if "data" in parameters:
@@ -192,10 +267,25 @@ DEVICE_COOKIE = _optional_string(
 
 @dataclass
 class DocumentedOperation(Operation):
-    """An operation that completes itself once Litestar has built it: binary bodies, the ``Sec-GPC`` header and
-    ``dreamina_device`` cookie it reads, and the ``RateLimit-*`` / ``Retry-After`` headers it sends."""
+    """An operation that completes itself once Litestar has built it: binary bodies, the discriminator of a body
+    that is a union of tagged structs, the ``Sec-GPC`` header and ``dreamina_device`` cookie it reads, and the
+    ``RateLimit-*`` / ``Retry-After`` headers it sends."""
+
+    body_type: ClassVar[FieldDefinition | None] = None
+    answer_type: ClassVar[FieldDefinition | None] = None
+
+    @classmethod
+    def of(cls, handler: HTTPRouteHandler) -> type[DocumentedOperation]:
+        """The operation class for ``handler``: one that knows its body and answer types when either is a union of
+        tagged structs (Litestar builds the operation from schemas alone)."""
+        signature = handler.parsed_fn_signature
+        body, answer = signature.parameters.get("data"), signature.return_type
+        if not any(t is not None and tagged_variants(t) is not None for t in (body, answer)):
+            return cls
+        return type(cls.__name__, (cls,), {"body_type": body, "answer_type": answer})
 
     def __post_init__(self) -> None:
+        self._discriminate()
         media_types = BINARY_BODIES.get(self.operation_id or "")
         if media_types and self.responses:
             success = self.responses.get("200")
@@ -221,3 +311,12 @@ class DocumentedOperation(Operation):
                     key: Example(summary=e.summary, value=e.value) if isinstance(e, Example) else e
                     for key, e in (media.examples or {}).items()
                 } or None
+
+    def _discriminate(self) -> None:
+        if self.body_type is not None and isinstance(self.request_body, RequestBody):
+            for media in self.request_body.content.values():
+                discriminate(media.schema, self.body_type)
+        for status, response in (self.responses or {}).items():
+            if self.answer_type is not None and status.startswith("2") and isinstance(response, OpenAPIResponse):
+                for media in (response.content or {}).values():
+                    discriminate(media.schema, self.answer_type)

@@ -26,6 +26,7 @@ from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
 from dreamina.entrypoints.http.routes_privacy_admin import PrivacyQueueController, ProcessorNotificationsController
+from dreamina.entrypoints.http.schemas_access_report import AccessReport, access_report_out
 from dreamina.entrypoints.http.schemas_data_rights import (
     CancelBody,
     PrivacyRequestBody,
@@ -146,8 +147,8 @@ class PrivacyRequestsController(Controller):
         request_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         access_reports: NamedDependency[AccessReports],
-    ) -> dict[str, Any]:
-        return await access_reports.for_request(principal.account_id, request_id)
+    ) -> AccessReport:
+        return access_report_out(await access_reports.for_request(principal.account_id, request_id))
 
     @get(
         "/{request_id:uuid}/download",
