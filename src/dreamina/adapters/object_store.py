@@ -11,10 +11,10 @@ import hmac
 import os
 import secrets
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 from urllib.parse import quote
 
 from dreamina.ports.clock import Clock
@@ -33,6 +33,26 @@ PARTIAL_SUFFIX = ".part"
 OPEN_ATTEMPTS = 50
 STALE_PARTIAL_SECONDS = 24 * 3600  # no write lasts a day: a partial file that old was left by a killed writer
 _DEFAULT_CONTENT_TYPE = "application/octet-stream"
+_Placed = TypeVar("_Placed")
+
+
+def _in_folder(folder: Path, place: Callable[[], _Placed]) -> _Placed:
+    """Make ``folder`` (and its parents) and run ``place``, which puts a file in it.
+
+    A writer that finishes prunes the folders it leaves empty, so a folder on our path can vanish at any moment: after
+    ``mkdir`` (``place`` then fails with ``FileNotFoundError``) or inside it (``mkdir`` saw the folder, the prune
+    removed it, and ``exist_ok`` then found nothing: ``FileExistsError``). Either way we make the folder again. A file
+    that really sits where a folder must go fails every attempt, and its last error is raised.
+    """
+    last: OSError | None = None
+    for _ in range(OPEN_ATTEMPTS):
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            return place()
+        except (FileNotFoundError, FileExistsError) as error:
+            last = error
+    assert last is not None
+    raise last
 
 
 class LocalObjectStore:
@@ -169,15 +189,13 @@ class LocalObjectStore:
 
     def _open_temporary(self, key: str) -> tuple[Path, IO[bytes]]:
         folder = self._tmp / key
-        for _ in range(OPEN_ATTEMPTS):  # a writer of a nearby key may prune an empty folder on our path meanwhile
+
+        def open_partial() -> tuple[Path, IO[bytes]]:
             temporary = folder / f"{secrets.token_hex(16)}{PARTIAL_SUFFIX}"
-            try:
-                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-                descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileNotFoundError:
-                continue
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             return temporary, os.fdopen(descriptor, "wb")
-        raise OSError(f"could not open a partial file for {key!r}")
+
+        return _in_folder(folder, open_partial)
 
     def _discard(self, temporary: Path, key: str) -> None:
         temporary.unlink(missing_ok=True)
@@ -226,18 +244,16 @@ class LocalObjectStore:
         try:
             # content type first: a crash in between leaves an orphan type, never an untyped object
             self._write_small(self._meta / key, content_type.encode("ascii"))
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.replace(temporary, target)
+            _in_folder(target.parent, lambda: os.replace(temporary, target))
         except (NotADirectoryError, IsADirectoryError, FileExistsError) as error:
             raise ValueError(f"object key {key!r} collides with an existing object or prefix") from error
         self._prune(self._tmp, f"{key}/{temporary.name}")
 
     def _write_small(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = self._tmp / f"{secrets.token_hex(16)}.meta"
         try:
             temporary.write_bytes(data)
-            os.replace(temporary, path)
+            _in_folder(path.parent, lambda: os.replace(temporary, path))
         finally:
             temporary.unlink(missing_ok=True)
 
