@@ -3,6 +3,8 @@ once before expiry (compare-and-set), replaced and erased per account, swept at 
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -120,3 +122,30 @@ async def test_sessions_are_listed_touched_and_revoked_but_one(uow_factory: Unit
         await uow.commit()
     async with uow_factory() as uow:
         assert [s.id for s in await uow.sessions.list_for_account(account.id)] == [second.id]
+
+
+async def test_an_account_locked_by_email_is_held_until_the_unit_of_work_ends(uow_factory: UnitOfWorkFactory) -> None:
+    """``lock_by_email_index``: check-then-act on one account (is a sign-in code live? if not, issue one) is done by
+    one unit of work at a time; the next one waits, then sees what the first committed."""
+    account = await add_account(uow_factory)
+    order: list[str] = []
+
+    async def second() -> None:
+        async with uow_factory() as uow:
+            locked = await uow.accounts.lock_by_email_index(account.email_index)
+            assert locked is not None and locked.id == account.id
+            order.append("second holds")
+            live = await uow.account_tokens.list_for_account(account.id)
+            order.append(f"second sees {len(live)} token(s)")
+
+    async with uow_factory() as uow:
+        assert await uow.accounts.lock_by_email_index("no-such-index") is None
+        locked = await uow.accounts.lock_by_email_index(account.email_index)
+        assert locked == account
+        waiting = asyncio.create_task(second(), context=contextvars.Context())  # as another request would
+        await asyncio.sleep(0.3)  # the second unit of work is waiting for the row now
+        order.append("first commits")
+        await uow.account_tokens.add(_token(account.id, TokenPurpose.SIGN_IN_CODE))
+        await uow.commit()
+    await asyncio.wait_for(waiting, 10)
+    assert order == ["first commits", "second holds", "second sees 1 token(s)"]

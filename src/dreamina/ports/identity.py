@@ -145,6 +145,11 @@ class AccountRepository(Protocol):
 
     async def get_by_email_index(self, email_index: str) -> Account | None: ...
 
+    async def lock_by_email_index(self, email_index: str) -> Account | None:
+        """The account, held until this unit of work ends: another unit of work locking it waits, then sees what
+        this one committed (a row lock). For check-then-act on one account, such as mailing one sign-in code."""
+        ...
+
     async def update(self, account: Account) -> None:
         """Persist changed fields; raises ``Conflict`` if a changed email index is taken, ``NotFound`` if gone."""
         ...

@@ -9,9 +9,10 @@ datetimes) is refused here too.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from types import TracebackType
 from typing import Any, cast
 
@@ -36,6 +37,7 @@ class InMemoryDatabase:
             raise ValueError("a repository name is declared twice")
         self._tables: dict[str, dict[Any, Any]] = {name: {} for name in self._specs}
         self._sequences: defaultdict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self._locks: defaultdict[Hashable, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
     def repository_names(self) -> tuple[str, ...]:
@@ -66,6 +68,7 @@ class InMemoryUnitOfWork:
         self._opened: dict[str, Table[Any, Any]] = {}
         self._active = False
         self._used = False
+        self._held: list[asyncio.Lock] = []
 
     # -- Staging: what repositories are built from --------------------------------------------------------------
 
@@ -78,6 +81,13 @@ class InMemoryUnitOfWork:
 
     def sequence(self, name: str) -> itertools.count[int]:
         return self._database._sequences[name]
+
+    async def hold(self, key: Hashable) -> None:
+        self._require_active()
+        lock = self._database._locks[key]
+        if lock not in self._held:
+            await lock.acquire()
+            self._held.append(lock)
 
     # -- the unit of work --------------------------------------------------------------------------------------
 
@@ -94,8 +104,12 @@ class InMemoryUnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self.rollback()
-        self._active = False
+        try:
+            await self.rollback()
+        finally:
+            self._active = False
+            while self._held:  # a row lock ends with its transaction
+                self._held.pop().release()
 
     async def commit(self) -> None:
         self._require_active()
@@ -108,6 +122,8 @@ class InMemoryUnitOfWork:
             raise
         for table in self._opened.values():
             table.apply()
+        while self._held:  # committed: the next holder sees it
+            self._held.pop().release()
 
     async def rollback(self) -> None:
         self._require_active()

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from dreamina.adapters.memory.tables import (
     MemoryStores,
+    Staging,
     Table,
     TableSpec,
     Unique,
@@ -22,7 +23,8 @@ from dreamina.ports.staff import StaffMember, StaffRole
 
 
 class InMemoryAccountRepository:
-    def __init__(self, table: Table[UUID, Account], *dependents: Table[UUID, Any]) -> None:
+    def __init__(self, staging: Staging, table: Table[UUID, Account], *dependents: Table[UUID, Any]) -> None:
+        self._staging = staging
         self._table = table
         self._dependents = dependents  # sessions and tokens go with their account, as the SQL foreign keys cascade
 
@@ -38,6 +40,11 @@ class InMemoryAccountRepository:
         check_text("email_index", email_index)
         found = next((a for _, a in self._table.rows() if a.email_index == email_index), None)
         return None if found is None else dataclasses.replace(found)
+
+    async def lock_by_email_index(self, email_index: str) -> Account | None:
+        check_text("email_index", email_index)
+        await self._staging.hold(("accounts", email_index))  # then read: what the last holder committed
+        return await self.get_by_email_index(email_index)
 
     async def update(self, account: Account) -> None:
         stored = _stored_account(account)
@@ -177,7 +184,7 @@ STORES = MemoryStores(
     ),
     repositories={
         "accounts": lambda s: InMemoryAccountRepository(
-            s.table("accounts"), s.table("auth_sessions"), s.table("account_tokens")
+            s, s.table("accounts"), s.table("auth_sessions"), s.table("account_tokens")
         ),
         "sessions": lambda s: InMemorySessionRepository(s.table("auth_sessions"), s.table("accounts")),
         "staff": lambda s: InMemoryStaffRepository(s.table("staff_members")),

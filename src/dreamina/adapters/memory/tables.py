@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -156,6 +156,11 @@ class Staging(Protocol):
 
     def sequence(self, name: str) -> itertools.count[int]:
         """An ever-increasing counter shared by every unit of work (like a SQL sequence)."""
+        ...
+
+    async def hold(self, key: Hashable) -> None:
+        """Hold ``key`` until this unit of work ends, as a row lock is held: another unit of work holding the same
+        key waits until then."""
         ...
 
 

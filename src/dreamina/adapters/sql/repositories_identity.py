@@ -83,6 +83,13 @@ class SqlAccountRepository(SqlRepository):
         row = (await self._session.execute(statement)).first()
         return None if row is None else _account(row)
 
+    async def lock_by_email_index(self, email_index: str) -> Account | None:
+        check_text("email_index", email_index)
+        # FOR UPDATE on PostgreSQL; SQLite has no row locks and needs none: its units of work take turns.
+        statement = select(self._table).where(AccountRow.email_index == email_index).with_for_update()
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _account(row)
+
     async def update(self, account: Account) -> None:
         _check_account(account)
         await record_change(self._session, ("account", account.id))  # its status may end its sessions

@@ -192,18 +192,18 @@ class Sessions:
     # -- internals ---------------------------------------------------------------------------------------------
 
     async def _challenge(self, email: str) -> None:
-        """Past the throttle: mail a sign-in code to the account's address, once per code lifetime (atomically, so a
-        burst mails one), or again once the last code was used. An attacker's attempts never replace the code the
-        owner is typing, nor flood the mailbox."""
+        """Past the throttle: mail a sign-in code to the account's address unless one is live (unused, unexpired):
+        once per code lifetime, or again once the last code was used. An attacker's attempts never replace the code
+        the owner is typing, nor flood the mailbox: the account is locked while a challenge looks for a live code and
+        issues one, so of a burst (however it interleaves) the first issues the code and the rest see it."""
         ttl = security_mail.SIGN_IN_CODE_TTL
-        first = await self._checks.first(SecretKind.SIGN_IN_CODE_MAIL, email, int(ttl.total_seconds()))
-        now = self._clock.now()
         try:
             async with self._uow() as uow:
-                account = await uow.accounts.get_by_email_index(email_index_of(self._vault, email))
+                account = await uow.accounts.lock_by_email_index(email_index_of(self._vault, email))
                 if account is None or not account.is_active:
                     return
-                if not first and any(
+                now = self._clock.now()  # after the wait for the lock
+                if any(
                     t.purpose is TokenPurpose.SIGN_IN_CODE and t.used_at is None and t.expires_at > now
                     for t in await uow.account_tokens.list_for_account(account.id)
                 ):

@@ -28,7 +28,6 @@ class SecretKind(enum.StrEnum):
     PRIVACY_CODE = "privacy_code"  # a one-time identity code of a privacy request (owner: the account id)
     RESET_TOKEN = "reset_token"  # noqa: S105 - a password-reset code (owner: the account id it names)
     RESET_MAIL = "reset_mail"  # reset codes mailed (owner: the address): the route mails nobody in bulk
-    SIGN_IN_CODE_MAIL = "sign_in_code_mail"  # sign-in codes mailed (owner: the address): one per code lifetime
 
 
 @dataclass(frozen=True, slots=True)
