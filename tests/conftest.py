@@ -205,9 +205,8 @@ async def _store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
         yield _Store(memory.unit_of_work, memory_row_counts)
         return
-    # Unpooled: HTTP tests run the app on the test client's own event loop, and a pooled asyncpg connection
-    # must not move between loops.
-    database = bootstrap.sql_database(await _fresh_database_url(request, request.param, tmp_path), pooled=False)
+    # Pooled, as the service runs: the test, its fixtures and the app (tests/http_client.py) share one event loop.
+    database = bootstrap.sql_database(await _fresh_database_url(request, request.param, tmp_path))
     try:
         yield _Store(database.unit_of_work, lambda: _sql_row_counts(database))
     finally:

@@ -9,7 +9,6 @@ something to decide (an approved request cannot be approved again).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from io import BytesIO
@@ -17,9 +16,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.bootstrap import Container, shipped_policy_text
+from tests.http_client import AsyncTestClient
 
 from .authorization_audiences import CALLERS, HOLDER, OWNED, STAFF_ROLES
 from .billing_helpers import pay, sandbox, start_checkout
@@ -118,16 +116,12 @@ class Scene:
     def fresh_email(self) -> str:
         return self.email(f"extra{next(self._numbers)}")
 
-    async def on_app_loop(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """Run a use case on the app's own event loop (the test client's portal), where its pooled connections live."""
-        return self.client.blocking_portal.call(function, *args)
-
     async def cast(self) -> None:
         self.headers["anonymous"] = {}
         for caller in CALLERS[1:]:
             self.headers[caller] = await signed_in(self.client, self.email(caller))
             if caller in STAFF_ROLES:
-                await self.on_app_loop(self.container.identity.staff.grant, self.email(caller), caller)
+                await self.container.identity.staff.grant(self.email(caller), caller)
 
     async def fresh_subject(self) -> tuple[str, dict[str, str]]:
         email = self.fresh_email()
@@ -151,7 +145,7 @@ async def _privacy_request(scene: Scene, operation: tuple[str, str], email: str,
         body["password"] = PASSWORD
     created = _ok(await scene.client.post("/v1/privacy/requests", headers=headers, json=body), 202)
     if run_jobs:
-        await scene.on_app_loop(scene.container.data_rights.jobs.run_due)
+        await scene.container.data_rights.jobs.run_due()
     return str(created["id"])
 
 
@@ -162,11 +156,11 @@ async def _child_report(scene: Scene, email: str) -> str:
         async with scene.container.infra.uow() as uow:
             return {report.id for report in await uow.child_reports.list_open(10_000)}
 
-    before = await scene.on_app_loop(open_reports)
+    before = await open_reports()
     body = {"email": email, "contact": scene.fresh_email()}  # a reporter of its own: reports are counted per reporter
     _ok(await scene.client.post("/v1/privacy/child-reports", json=body), 202)
-    await scene.on_app_loop(scene.container.children.matching.run_due)
-    (report,) = await scene.on_app_loop(open_reports) - before
+    await scene.container.children.matching.run_due()
+    (report,) = await open_reports() - before
     return str(report)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.payments.sandbox import LocalPaymentSandbox
 from dreamina.bootstrap import BillingModule, Container
+from tests.http_client import AsyncTestClient
 
 
 def billing(container: Container) -> BillingModule:

@@ -11,7 +11,6 @@ from typing import Any
 import msgspec
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.crypto import InMemoryKeyVault
@@ -24,6 +23,7 @@ from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import Container, build_container
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
+from tests.http_client import AsyncTestClient
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

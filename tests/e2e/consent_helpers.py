@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.entrypoints.http.device import DEVICE_COOKIE
+from tests.http_client import AsyncTestClient
 
 
 def device_cookie_from(response: Any) -> str:

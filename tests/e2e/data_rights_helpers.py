@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container
+from tests.http_client import AsyncTestClient
 
 from .helpers import PASSWORD
 

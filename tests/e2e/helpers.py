@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.domain.privacy.validation import deliverable_email, normalise_email
+from tests.http_client import AsyncTestClient
 
 PASSWORD = "correct horse battery staple"
 TOKEN_IN_LINK = re.compile(r"#token=([A-Za-z0-9_-]+)")

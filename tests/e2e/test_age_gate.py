@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container
 from dreamina.domain.privacy.jurisdictions import load_jurisdictions
+from tests.http_client import AsyncTestClient
 
 from .helpers import sign_up_body
 

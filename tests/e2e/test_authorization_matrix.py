@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.sql.database import Database
 from dreamina.bootstrap import Container, build_container
 from dreamina.settings import load_settings
 from tests.conftest import MEMORY
+from tests.http_client import AsyncTestClient
 
 from .authorization_audiences import (
     ALLOW,
@@ -51,9 +51,9 @@ async def _app(
     container = build_container(settings, uow=uow, **overrides)
     async with AsyncTestClient(app=app_for(container)) as client:
         yield client, container
-        client.blocking_portal.call(container.aclose)
-        if database is not None:  # its pooled connections belong to the app's loop: closed there
-            client.blocking_portal.call(database.dispose)
+        await container.aclose()
+        if database is not None:
+            await database.dispose()
 
 
 @pytest.fixture

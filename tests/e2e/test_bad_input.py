@@ -7,7 +7,8 @@ import string
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litestar.testing import AsyncTestClient
+
+from tests.http_client import AsyncTestClient
 
 from .helpers import sign_up_body
 

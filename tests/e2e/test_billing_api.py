@@ -7,12 +7,11 @@ import json
 import uuid
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.payments import events as signed
 from dreamina.bootstrap import Container
 from dreamina.ports.generation import GenerationKind
+from tests.http_client import AsyncTestClient
 
 from .billing_helpers import balance, billing, pay, sandbox, start_checkout
 from .helpers import signed_in

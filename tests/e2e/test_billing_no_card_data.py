@@ -8,7 +8,6 @@ import json
 import re
 from typing import Any
 
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from dreamina.adapters.memory.database import InMemoryDatabase
@@ -17,6 +16,7 @@ from dreamina.adapters.payments import events as signed
 from dreamina.adapters.sql.database import Database
 from dreamina.adapters.sql.schema import metadata
 from dreamina.bootstrap import Container
+from tests.http_client import AsyncTestClient
 
 from .billing_helpers import balance, pay, sandbox, start_checkout
 from .helpers import signed_in

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.payments import events as signed
@@ -18,6 +17,7 @@ from dreamina.adapters.payments.stripe_processor import StripePaymentProcessor
 from dreamina.bootstrap import Container, build_container
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
+from tests.http_client import AsyncTestClient
 
 from ..contract.stripe_emulator import API_KEY, StripeEmulator, running_stripe_emulator
 from .billing_helpers import balance, billing

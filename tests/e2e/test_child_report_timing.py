@@ -17,10 +17,9 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.bootstrap import Container
 from dreamina.domain.identity.child_report_filing import ChildReportRules
+from tests.http_client import AsyncTestClient
 
 from .helpers import signed_in
 

@@ -8,13 +8,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, build_container, memory_database
 from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.generation import GenerationStatus
 from dreamina.settings import load_settings
+from tests.http_client import AsyncTestClient
 
 from .conftest import test_overrides
 from .data_rights_helpers import submit

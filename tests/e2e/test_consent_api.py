@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.client_traits import OfflineClientClassifier
 from dreamina.adapters.clock import MovableClock
@@ -21,6 +20,7 @@ from tests.conftest import RowCounter
 from tests.e2e.conftest import UNTHROTTLED, test_overrides
 from tests.e2e.consent_helpers import PAGE_VIEW, device_cookie_from, new_device, with_device
 from tests.e2e.helpers import sign_up_body, signed_in
+from tests.http_client import AsyncTestClient
 
 CHOICE_OFF = {"functional": False, "analytics": False, "marketing": False}
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 from uuid import UUID
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.bootstrap import Container, declared_data_map
 from dreamina.ports.generation import GenerationStatus
+from tests.http_client import AsyncTestClient
 
 from ..contract.generation_records import make_generation
 from .helpers import signed_in

@@ -8,12 +8,11 @@ import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.clock import MovableClock
 from dreamina.bootstrap import Container
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.disclosures import Disclosure
+from tests.http_client import AsyncTestClient
 
 from .data_rights_helpers import last_code, submit, submit_proven
 from .helpers import PASSWORD, signed_in

@@ -7,11 +7,10 @@ import json
 import uuid
 from datetime import timedelta
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.clock import MovableClock
 from dreamina.bootstrap import Container
 from dreamina.entrypoints.workers.data_rights import DataRightsRunner
+from tests.http_client import AsyncTestClient
 
 from .data_rights_helpers import submit, submit_proven
 from .helpers import PASSWORD, signed_in

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container
+from tests.http_client import AsyncTestClient
 
 from .helpers import sign_up_body, signed_in
 

@@ -7,11 +7,10 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container
 from dreamina.ports.tokens import TokenPurpose
+from tests.http_client import AsyncTestClient
 
 from .helpers import PASSWORD, mailed_token, sign_up_body, signed_in
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import av
 import pytest
-from litestar.testing import AsyncTestClient
 from PIL import Image
 
 from dreamina.adapters.clock import MovableClock
@@ -17,6 +16,7 @@ from dreamina.adapters.memory.generation import ManualJobQueue
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.bootstrap import Container
 from tests.e2e.helpers import signed_in
+from tests.http_client import AsyncTestClient
 
 
 def jpeg_with_gps() -> bytes:

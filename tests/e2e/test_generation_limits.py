@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.domain.generation.rules import (
     MAX_IMAGE_COUNT,
@@ -18,6 +17,7 @@ from dreamina.domain.generation.rules import (
     GenerationRules,
 )
 from tests.e2e.helpers import signed_in
+from tests.http_client import AsyncTestClient
 
 RULES = GenerationRules()
 

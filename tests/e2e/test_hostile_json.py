@@ -4,7 +4,8 @@ decode answer 400 problem+json on every JSON route, signed in or not."""
 from __future__ import annotations
 
 import pytest
-from litestar.testing import AsyncTestClient
+
+from tests.http_client import AsyncTestClient
 
 from .helpers import signed_in
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 from PIL import Image
 
 from dreamina.adapters.clock import MovableClock
@@ -25,6 +24,7 @@ from dreamina.settings import load_settings
 from tests.e2e.billing_helpers import balance
 from tests.e2e.conftest import UNTHROTTLED, test_overrides
 from tests.e2e.helpers import signed_in
+from tests.http_client import AsyncTestClient
 
 PROBLEM = "application/problem+json"
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import UUID
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, shipped_policy_text
 from dreamina.domain.identity.accounts import email_index_of
+from tests.http_client import AsyncTestClient
 
 from .helpers import PASSWORD, mailed_token, sign_up_body, signed_in
 

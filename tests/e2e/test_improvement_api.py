@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.images import PillowMediaRenderer
@@ -28,6 +27,7 @@ from tests.contract.vendor_emulators import TOKEN, ReplicateEmulator
 from tests.e2e.conftest import UNTHROTTLED, test_overrides
 from tests.e2e.data_rights_helpers import submit, submit_proven
 from tests.e2e.helpers import signed_in
+from tests.http_client import AsyncTestClient
 
 ON = {"allowed": True, "method": "settings"}
 OFF = {"allowed": False}

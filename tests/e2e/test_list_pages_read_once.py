@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from tests.e2e.helpers import signed_in
+from tests.http_client import AsyncTestClient
 
 
 @pytest.fixture

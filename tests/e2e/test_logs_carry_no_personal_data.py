@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from litestar.testing import AsyncTestClient
+from tests.http_client import AsyncTestClient
 
 from .helpers import PASSWORD, sign_up_body
 

@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, build_container
@@ -22,6 +21,7 @@ from dreamina.domain.identity.accounts import email_index_of
 from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.mail import MailMessage
 from dreamina.settings import load_settings
+from tests.http_client import AsyncTestClient
 
 from .conftest import UNTHROTTLED, test_overrides
 from .helpers import PASSWORD, signed_in

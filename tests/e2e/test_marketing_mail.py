@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.mail import InMemoryMailer
@@ -26,6 +25,7 @@ from dreamina.domain.consent.marketing import MarketingMail
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.entrypoints.workers.data_rights import DataRightsRunner
 from dreamina.ports.mail import MailMessage
+from tests.http_client import AsyncTestClient
 
 from .data_rights_helpers import submit, submit_proven
 from .helpers import signed_in

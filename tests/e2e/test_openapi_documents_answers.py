@@ -8,9 +8,9 @@ import uuid
 from typing import Any
 
 import httpx
-from litestar.testing import AsyncTestClient
 
 from dreamina.entrypoints.http.problems import PROBLEM_JSON
+from tests.http_client import AsyncTestClient
 
 from .helpers import sign_up_body, signed_in
 from .test_generation_api import png_bytes, upload

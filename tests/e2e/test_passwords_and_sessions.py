@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.bootstrap import Container
+from tests.http_client import AsyncTestClient
 
 from .helpers import PASSWORD, sign_up_body, signed_in
 from .security_helpers import advance, mails, reset_token

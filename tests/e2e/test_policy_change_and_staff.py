@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, shipped_policy_text
 from dreamina.ports.disclosures import Disclosure
 from tests.e2e.helpers import PASSWORD, signed_in
+from tests.http_client import AsyncTestClient
 
 NEW_TEXT = shipped_policy_text().replace("Last updated: May 2026", "Last updated: January 2027") + "\n"
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters import providers
 from dreamina.adapters.logs import configure_logging
@@ -25,6 +24,7 @@ from dreamina.ports.generation import ProviderCapabilities
 from dreamina.settings import load_settings
 from tests.e2e.conftest import UNTHROTTLED, test_overrides
 from tests.e2e.helpers import sign_up_body, signed_in
+from tests.http_client import AsyncTestClient
 
 PACKAGED_POLICY = Path(__file__).resolve().parents[2] / "src" / "dreamina" / "data" / "privacy-policy-v1.txt"
 COMPANY_DOCUMENT_SHA256 = "0e5ae6c5b6deea462c02878447ee5543fac098a4a5d2d2d1caefcb0dd7e6c62e"

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.mail.outbox import OutboxMailer, read_outbox
@@ -21,6 +20,7 @@ from tests.contract.smtp_server import SmtpInbox, read_back, smtp_server
 from tests.e2e.conftest import test_overrides
 from tests.e2e.helpers import PASSWORD, TOKEN_IN_LINK, signed_in
 from tests.e2e.test_policy_change_and_staff import NEW_TEXT
+from tests.http_client import AsyncTestClient
 
 __all__ = ["smtp_server"]  # the fixture
 

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.mail import InMemoryMailer
@@ -18,6 +17,7 @@ from dreamina.domain.consent.policy_changes import PolicyChanges
 from dreamina.domain.identity.registrations import SignUp
 from dreamina.entrypoints.workers.data_rights import DataRightsRunner
 from dreamina.settings import load_settings
+from tests.http_client import AsyncTestClient
 
 from .conftest import test_overrides
 from .helpers import PASSWORD, TOKEN_IN_LINK, signed_in

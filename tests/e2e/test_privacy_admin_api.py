@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container
+from tests.http_client import AsyncTestClient
 
 from .data_rights_helpers import submit, submit_proven
 from .helpers import PASSWORD, signed_in

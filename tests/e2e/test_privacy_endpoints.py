@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.bootstrap import Container, declared_data_map
+from tests.http_client import AsyncTestClient
 
 DATA_MAP = declared_data_map()
 

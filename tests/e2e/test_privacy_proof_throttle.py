@@ -7,11 +7,10 @@ from __future__ import annotations
 import asyncio
 from uuid import UUID
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.bootstrap import Container
 from dreamina.domain.data_rights.errors import IdentityProofFailed
 from dreamina.domain.privacy.errors import StoreBusy, TooManyAttempts
+from tests.http_client import AsyncTestClient
 
 from .data_rights_helpers import last_code, submit
 from .helpers import PASSWORD, signed_in
@@ -56,7 +55,7 @@ async def test_six_concurrent_code_guesses_check_at_most_five(client: AsyncTestC
 async def test_six_concurrent_code_guesses_at_the_use_case_check_at_most_five(
     client: AsyncTestClient, container: Container
 ) -> None:
-    """All six in flight at once (the test client serialises requests): the per-request count was read before it
+    """All six in flight at once, straight into the use case: the per-request count was read before it
     was written, so all six were compared with the code."""
     headers = await signed_in(client, "coder2@example.com")
     request = await submit(client, headers, "export")

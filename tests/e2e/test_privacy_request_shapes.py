@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import jsonschema
-from litestar.testing import AsyncTestClient
 
 from dreamina.bootstrap import Container
+from tests.http_client import AsyncTestClient
 
 from .data_rights_helpers import submit, submit_proven
 from .helpers import PASSWORD, signed_in

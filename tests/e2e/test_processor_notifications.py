@@ -16,7 +16,6 @@ from uuid import UUID
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.images import PillowMediaRenderer
@@ -31,6 +30,7 @@ from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.generation import GenerationKind
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import SettingsError, load_settings
+from tests.http_client import AsyncTestClient
 
 from ..contract.stripe_emulator import StripeEmulator
 from ..contract.vendor_emulators import TOKEN, RunwayEmulator

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.rate_limit_counters import MemoryCounters
 from dreamina.bootstrap import build_container, memory_database
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import SettingsError, load_settings
+from tests.http_client import AsyncTestClient
 
 from .conftest import test_overrides
 from .helpers import sign_up_body

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import uuid
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.bootstrap import Container
+from tests.http_client import AsyncTestClient
 
 from .consent_helpers import PAGE_VIEW
 from .data_rights_helpers import submit

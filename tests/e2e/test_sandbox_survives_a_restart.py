@@ -6,13 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.crypto import LocalFileKeyVault
 from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import Container, build_container, sql_database
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
+from tests.http_client import AsyncTestClient
 
 from .billing_helpers import balance, pay, start_checkout
 from .conftest import UNTHROTTLED, test_overrides

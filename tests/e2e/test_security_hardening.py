@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.bootstrap import build_container, memory_database
 from dreamina.entrypoints.http.app import create_app
 from dreamina.entrypoints.http.rate_limits import BUDGETS, CONTENT, GENERAL, SENSITIVE, budget_of
 from dreamina.settings import load_settings
+from tests.http_client import AsyncTestClient
 
 from .conftest import UNTHROTTLED, test_overrides
 from .helpers import signed_in

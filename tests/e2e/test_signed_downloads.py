@@ -9,7 +9,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.object_store import LocalObjectStore
@@ -17,6 +16,7 @@ from dreamina.bootstrap import Container, build_container
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 from tests.e2e.conftest import test_overrides
+from tests.http_client import AsyncTestClient
 
 
 @pytest.fixture

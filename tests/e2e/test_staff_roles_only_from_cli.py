@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from dreamina.bootstrap import Container, build_container
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 from tests.conftest import MEMORY
+from tests.http_client import AsyncTestClient
 
 from .authorization_audiences import CALLERS, EVERY_ROUTE, HOLDER
 from .authorization_calls import Call, Scene, call_for

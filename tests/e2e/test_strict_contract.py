@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from litestar.testing import AsyncTestClient
+from tests.http_client import AsyncTestClient
 
 from .helpers import sign_up_body, signed_in
 

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, build_container, memory_database
 from dreamina.entrypoints.http.app import create_app
 from dreamina.entrypoints.workers.data_rights import DataRightsRunner
 from dreamina.settings import load_settings
+from tests.http_client import AsyncTestClient
 
 from .conftest import START, test_overrides
 from .data_rights_helpers import submit_proven

@@ -11,10 +11,9 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.clock import MovableClock
 from dreamina.bootstrap import Container
+from tests.http_client import AsyncTestClient
 
 from .helpers import PASSWORD, mailed_token, signed_in
 from .test_child_report_timing import same_time_in_some_round

@@ -8,10 +8,9 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from litestar.testing import AsyncTestClient
-
 from dreamina.adapters.clock import MovableClock
 from dreamina.bootstrap import Container
+from tests.http_client import AsyncTestClient
 
 from .helpers import signed_in
 from .test_generation_api import png_bytes, store_of, upload
