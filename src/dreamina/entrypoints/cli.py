@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from dreamina.domain.privacy.errors import DomainError
-from dreamina.entrypoints.startup import StartupFailed
+from dreamina.entrypoints.startup_failed import StartupFailed
 from dreamina.settings import SettingsError, describe, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings()  # first: refused settings fail before the heavy imports
     from dreamina.adapters.logs import configure_logging, get_logger
     from dreamina.adapters.sql.database import upgrade
     from dreamina.entrypoints import serve
     from dreamina.settings import check_web_workers
 
-    settings = load_settings()
     workers = args.workers or settings.web_workers
     check_web_workers(settings, workers)  # before anything starts: N processes need PostgreSQL, Redis and SAQ
     configure_logging(settings.log_level)
@@ -219,11 +219,11 @@ def _staff_chore(work: Any) -> int:
 
 
 def _privacy_worker(args: argparse.Namespace) -> int:
+    settings = load_settings()  # first: refused settings fail before the heavy imports
     from dreamina.adapters.logs import configure_logging
     from dreamina.bootstrap import build_container
     from dreamina.entrypoints.workers.data_rights import DataRightsRunner
 
-    settings = load_settings()
     configure_logging(settings.log_level)
     _arm_failpoints(settings)
     os.umask(0o077)
@@ -256,12 +256,12 @@ def _privacy_worker(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     """Run generation jobs from the SAQ queue on Redis (``DREAMINA_QUEUE=saq``) until interrupted."""
+    settings = load_settings()  # first: refused settings fail before the heavy imports
     from dreamina.adapters.logs import configure_logging
     from dreamina.adapters.queue.saq_queue import SaqJobQueue
     from dreamina.adapters.queue.saq_worker import make_worker
     from dreamina.bootstrap import build_container
 
-    settings = load_settings()
     if settings.queue != "saq":
         print(
             "dreamina: the worker needs DREAMINA_QUEUE=saq (the embedded profile runs jobs in the API)", file=sys.stderr

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dreamina.entrypoints.startup import StartupFailed
+from dreamina.entrypoints.startup_failed import StartupFailed
 from dreamina.settings import Settings, load_settings
 
 if TYPE_CHECKING:

@@ -17,17 +17,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from dreamina.adapters.sql.database import alembic_config, async_url
+from dreamina.entrypoints.startup_failed import StartupFailed
 from dreamina.settings import Settings
 
 RETRY_SECONDS = 1.0
-
-
-class StartupFailed(Exception):
-    """The process cannot start; ``hint`` says what the operator can do."""
-
-    def __init__(self, error: str, hint: str) -> None:
-        super().__init__(error)
-        self.hint = hint
 
 
 def _where(url: str) -> str:
