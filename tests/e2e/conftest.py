@@ -72,7 +72,7 @@ async def container(uow_factory: Any, tmp_path: Any) -> AsyncIterator[Container]
 
 
 _APPS: dict[bytes, Litestar] = {}
-KEPT_APPS = 4
+KEPT_APPS = 8
 
 
 def app_for(container: Container) -> Litestar:

@@ -11,6 +11,7 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.payments import events as signed
 from dreamina.bootstrap import Container
 from dreamina.ports.generation import GenerationKind
+from tests.e2e.conftest import app_for
 from tests.http_client import AsyncTestClient
 
 from .billing_helpers import balance, billing, pay, sandbox, start_checkout
@@ -103,7 +104,6 @@ async def test_sending_the_email_to_the_processor_is_a_recorded_disclosure(
 ) -> None:
     from dreamina.adapters.memory.payments import InMemoryPaymentProcessor
     from dreamina.bootstrap import build_container
-    from dreamina.entrypoints.http.app import create_app
     from dreamina.settings import load_settings
 
     from .conftest import test_overrides
@@ -114,7 +114,7 @@ async def test_sending_the_email_to_the_processor_is_a_recorded_disclosure(
         load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}), uow=uow_factory, payment_processor=fake, **overrides
     )
     try:
-        async with AsyncTestClient(app=create_app(container=wired)) as client:
+        async with AsyncTestClient(app=app_for(wired)) as client:
             auth = await signed_in(client, "disclosed@example.com")
             for _ in range(2):  # the customer is made once
                 started = await client.post("/v1/billing/checkout", json={"pack_id": "creator"}, headers=auth)

@@ -15,13 +15,12 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.payments import events as signed
 from dreamina.adapters.payments.stripe_processor import StripePaymentProcessor
 from dreamina.bootstrap import Container, build_container
-from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 from tests.http_client import AsyncTestClient
 
 from ..contract.stripe_emulator import API_KEY, StripeEmulator, running_stripe_emulator
 from .billing_helpers import balance, billing
-from .conftest import test_overrides
+from .conftest import app_for, test_overrides
 from .helpers import signed_in
 
 SECRET = "whsec_e2e_stripe"
@@ -45,7 +44,7 @@ async def stripe_app(
         )
         container = build_container(settings, uow=uow_factory, **overrides)
         try:
-            async with AsyncTestClient(app=create_app(container=container)) as client:
+            async with AsyncTestClient(app=app_for(container)) as client:
                 yield client, container, emulator
         finally:
             await container.aclose()

@@ -10,12 +10,11 @@ from typing import Any
 
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, build_container, memory_database
-from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.generation import GenerationStatus
 from dreamina.settings import load_settings
 from tests.http_client import AsyncTestClient
 
-from .conftest import test_overrides
+from .conftest import app_for, test_overrides
 from .data_rights_helpers import submit
 from .helpers import PASSWORD, signed_in
 
@@ -103,7 +102,7 @@ async def test_bad_reports_are_clear_4xx(client: AsyncTestClient) -> None:
 async def test_reports_are_rate_limited_with_retry_after(tmp_path: Path) -> None:
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), "DREAMINA_RATE_LIMIT_SENSITIVE_PER_MINUTE": "3"})
     container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
-    async with AsyncTestClient(app=create_app(container=container)) as client:
+    async with AsyncTestClient(app=app_for(container)) as client:
         statuses = [
             (await client.post(REPORTS, json={"email": f"x{i}@example.com", "contact": REPORTER})).status_code
             for i in range(4)

@@ -20,10 +20,9 @@ import httpx
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import Container, build_container
-from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
-from .conftest import UNTHROTTLED
+from .conftest import UNTHROTTLED, app_for
 from .helpers import sign_up_body, signed_in
 
 SUBJECTS = 10
@@ -48,7 +47,7 @@ async def _client(container: Container) -> AsyncIterator[Any]:
     periodic jobs run on this loop, as they run on the server's)."""
     await container.start()
     try:
-        app = create_app(container=container)
+        app = app_for(container)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
             client.app = app  # type: ignore[attr-defined]  # where the test helpers find the container
             yield client

@@ -13,11 +13,10 @@ from dreamina.adapters.clock import MovableClock
 from dreamina.bootstrap import Container, build_container
 from dreamina.domain.consent.retention import ExpiredAnalyticsEvents
 from dreamina.domain.privacy.retention import RetentionSweep
-from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.consent import ClientTraits
 from dreamina.settings import load_settings
 from tests.conftest import RowCounter
-from tests.e2e.conftest import UNTHROTTLED, test_overrides
+from tests.e2e.conftest import UNTHROTTLED, app_for, test_overrides
 from tests.e2e.consent_helpers import PAGE_VIEW, device_cookie_from, new_device, with_device
 from tests.e2e.helpers import sign_up_body, signed_in
 from tests.http_client import AsyncTestClient
@@ -284,7 +283,7 @@ async def test_only_the_network_of_the_address_reaches_the_country_lookup(
         "::ffff:198.51.100.9": "198.51.100.0",  # IPv4-mapped: cut as IPv4
     }
     try:
-        async with AsyncTestClient(app=create_app(container=wired)) as client:
+        async with AsyncTestClient(app=app_for(wired)) as client:
             device = await new_device(client, analytics=True)
             for peer in peers:
                 transport = httpx.ASGITransport(app=client.app, client=(peer, 4711))

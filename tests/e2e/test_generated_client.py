@@ -22,6 +22,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.loopback import http
+
 from .conftest import UNTHROTTLED
 from .test_serve_process import _start_serve
 
@@ -54,7 +56,7 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 def generate_client(base: str, into: Path) -> tuple[ModuleType, int]:
     """The client generated from the served document, imported from ``into``; and how many operations it has."""
-    document = httpx.get(f"{base}/schema/openapi.json", timeout=30)
+    document = http.get(f"{base}/schema/openapi.json", timeout=30)
     assert document.status_code == 200
     (into / "openapi.json").write_bytes(document.content)
     (into / "config.yaml").write_text(CONFIG)

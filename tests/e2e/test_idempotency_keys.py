@@ -19,10 +19,9 @@ from PIL import Image
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.bootstrap import Container, build_container
-from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 from tests.e2e.billing_helpers import balance
-from tests.e2e.conftest import UNTHROTTLED, test_overrides
+from tests.e2e.conftest import UNTHROTTLED, app_for, test_overrides
 from tests.e2e.helpers import signed_in
 from tests.http_client import AsyncTestClient
 
@@ -47,7 +46,7 @@ async def ledger_client(uow_factory: Any, tmp_path: Path) -> AsyncIterator[Any]:
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED})
     container = build_container(settings, uow=uow_factory, **overrides)
     await container.start()
-    app = create_app(container=container)
+    app = app_for(container)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
             client.app = app  # type: ignore[attr-defined]  # where the test helpers find the container

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.loopback import http
+
 from .test_serve_process import _sign_up, _start_serve
 
 CLIENTS = 12
@@ -21,21 +23,21 @@ def test_one_key_sent_to_two_server_processes_at_once_charges_once(database_url:
     try:
         (_, first, data, _), (_, second, _, _) = servers
         auth = _sign_up(first, "two.processes@example.com", data / "outbox")
-        start = httpx.get(f"{first}/v1/billing/balance", headers=auth, timeout=10).json()["credits"]
+        start = http.get(f"{first}/v1/billing/balance", headers=auth, timeout=10).json()["credits"]
         keyed = {**auth, "Idempotency-Key": "twin-" + uuid.uuid4().hex}
 
         def submit(n: int) -> httpx.Response:
             base = (first, second)[n % 2]
-            return httpx.post(f"{base}/v1/generations", json=IMAGE, headers=keyed, timeout=60)
+            return http.post(f"{base}/v1/generations", json=IMAGE, headers=keyed, timeout=60)
 
         with ThreadPoolExecutor(CLIENTS) as pool:
             answers = list(pool.map(submit, range(CLIENTS)))
         assert [a.status_code for a in answers] == [202] * CLIENTS, [a.text for a in answers]
         assert len({a.json()["id"] for a in answers}) == 1
         assert sum(a.headers.get("Idempotent-Replayed") != "true" for a in answers) == 1
-        balance = httpx.get(f"{second}/v1/billing/balance", headers=auth, timeout=10).json()["credits"]
+        balance = http.get(f"{second}/v1/billing/balance", headers=auth, timeout=10).json()["credits"]
         assert balance == start - 8  # reserved once (the job may have run meanwhile: captured, not charged again)
-        listed = httpx.get(f"{second}/v1/generations", headers=auth, timeout=10).json()["items"]
+        listed = http.get(f"{second}/v1/generations", headers=auth, timeout=10).json()["items"]
         assert len(listed) == 1
     finally:
         for process, _, _, log_file in servers:

@@ -20,11 +20,10 @@ from dreamina.adapters.images import PillowMediaRenderer
 from dreamina.adapters.providers.offline import OfflineRendererProvider
 from dreamina.adapters.providers.replicate import ReplicateProvider
 from dreamina.bootstrap import Container, build_container
-from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.generation import GenerationKind
 from dreamina.settings import load_settings
 from tests.contract.vendor_emulators import TOKEN, ReplicateEmulator
-from tests.e2e.conftest import UNTHROTTLED, test_overrides
+from tests.e2e.conftest import UNTHROTTLED, app_for, test_overrides
 from tests.e2e.data_rights_helpers import submit, submit_proven
 from tests.e2e.helpers import signed_in
 from tests.http_client import AsyncTestClient
@@ -157,7 +156,7 @@ async def vendor(
     }
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED})
     container = build_container(settings, uow=uow_factory, providers=providers, **test_overrides())
-    async with AsyncTestClient(app=create_app(container=container)) as client:
+    async with AsyncTestClient(app=app_for(container)) as client:
         yield client, container, emulator
     await container.aclose()
 

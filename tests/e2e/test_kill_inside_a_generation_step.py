@@ -34,6 +34,7 @@ from dreamina.domain.identity.registrations import SignUp
 from dreamina.ports.billing import EntryKind
 from dreamina.ports.generation import GenerationStatus
 from dreamina.settings import load_settings
+from tests.loopback import http
 
 from ..conftest import _fresh_database_url
 from ..contract.vendor_emulators import TOKEN, ReplicateEmulator
@@ -80,7 +81,7 @@ def healthy(base: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+            if http.get(f"{base}/health", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass

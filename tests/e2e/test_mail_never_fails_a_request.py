@@ -18,12 +18,11 @@ import pytest
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, build_container
 from dreamina.domain.identity.accounts import email_index_of
-from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.mail import MailMessage
 from dreamina.settings import load_settings
 from tests.http_client import AsyncTestClient
 
-from .conftest import UNTHROTTLED, test_overrides
+from .conftest import UNTHROTTLED, app_for, test_overrides
 from .helpers import PASSWORD, signed_in
 
 LEGACY_ADDRESS = "x,y@example.com"  # what PATCH /v1/me stored before the address rule
@@ -52,7 +51,7 @@ async def world(uow_factory: Any, tmp_path: Path) -> AsyncIterator[tuple[Contain
     relay = _Relay()
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED})
     container = build_container(settings, uow=uow_factory, **{**test_overrides(), "mailer": relay})
-    async with AsyncTestClient(app=create_app(container=container)) as client:
+    async with AsyncTestClient(app=app_for(container)) as client:
         yield container, client, relay
     await container.aclose()
 

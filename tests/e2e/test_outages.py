@@ -15,10 +15,9 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import build_container
-from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
-from .conftest import UNTHROTTLED
+from .conftest import UNTHROTTLED, app_for
 from .helpers import sign_up_body
 
 
@@ -33,7 +32,7 @@ async def client_without_database(tmp_path: Path) -> Any:
     url = f"postgresql+asyncpg://dreamina:dreamina@127.0.0.1:{_closed_port()}/dreamina"
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), "DREAMINA_DATABASE_URL": url, **UNTHROTTLED})
     container = build_container(settings, mailer=InMemoryMailer(), passwords=Argon2PasswordHasher.fast())
-    transport = httpx.ASGITransport(app=create_app(container=container))
+    transport = httpx.ASGITransport(app=app_for(container))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
@@ -93,7 +92,7 @@ async def client_without_redis(tmp_path: Path, logs: Any) -> Any:
     await upgrade(settings.resolved_database_url)
     container = build_container(settings, mailer=InMemoryMailer(), passwords=Argon2PasswordHasher.fast())
     await container.start()
-    transport = httpx.ASGITransport(app=create_app(container=container))
+    transport = httpx.ASGITransport(app=app_for(container))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client

@@ -19,10 +19,9 @@ from dreamina.adapters.logs import configure_logging
 from dreamina.adapters.payments.stripe_processor import StripePaymentProcessor
 from dreamina.bootstrap import Container, build_container, declared_data_map
 from dreamina.domain.privacy.vocabulary import Purpose
-from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.generation import ProviderCapabilities
 from dreamina.settings import load_settings
-from tests.e2e.conftest import UNTHROTTLED, test_overrides
+from tests.e2e.conftest import UNTHROTTLED, app_for, test_overrides
 from tests.e2e.helpers import sign_up_body, signed_in
 from tests.http_client import AsyncTestClient
 
@@ -57,7 +56,7 @@ REPLICATE = {"DREAMINA_IMAGE_PROVIDER": "replicate", "DREAMINA_REPLICATE_API_TOK
 async def _app(uow_factory: Any, env: dict[str, str]) -> AsyncIterator[tuple[AsyncTestClient, Container]]:
     container = build_container(load_settings({**env, **UNTHROTTLED}), uow=uow_factory, **test_overrides())
     try:
-        async with AsyncTestClient(app=create_app(container=container)) as client:
+        async with AsyncTestClient(app=app_for(container)) as client:
             yield client, container
     finally:
         await container.aclose()
@@ -150,7 +149,7 @@ async def _start_and_log(container: Container) -> list[dict[str, Any]]:
     stream = io.StringIO()
     configure_logging("INFO", stream=stream)
     try:
-        async with AsyncTestClient(create_app(container=container)):  # the API's start-up, as serve runs it
+        async with AsyncTestClient(app_for(container)):  # the API's start-up, as serve runs it
             pass
     finally:
         configure_logging("INFO")

@@ -13,11 +13,10 @@ from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.mail.outbox import OutboxMailer, read_outbox
 from dreamina.adapters.mail.smtp import SmtpMailer
 from dreamina.bootstrap import Container, build_container
-from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.mail import MailMessage
 from dreamina.settings import load_settings
 from tests.contract.smtp_server import SmtpInbox, read_back, smtp_server
-from tests.e2e.conftest import test_overrides
+from tests.e2e.conftest import app_for, test_overrides
 from tests.e2e.helpers import PASSWORD, TOKEN_IN_LINK, signed_in
 from tests.e2e.test_policy_change_and_staff import NEW_TEXT
 from tests.http_client import AsyncTestClient
@@ -67,7 +66,7 @@ async def test_notices_are_delivered_and_only_notified_subjects_accept_by_contin
     container, delivered = delivery
     clock = container.infra.clock
     assert isinstance(clock, MovableClock)
-    async with AsyncTestClient(app=create_app(container=container)) as client:
+    async with AsyncTestClient(app=app_for(container)) as client:
         await _verified(client, delivered, "reader@example.com")
         admin = await _verified(client, delivered, "boss@example.com")
         await container.identity.staff.grant("boss@example.com", "admin")

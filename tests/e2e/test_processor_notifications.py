@@ -25,7 +25,6 @@ from dreamina.adapters.providers.runway import RunwayProvider
 from dreamina.bootstrap import Container, build_container
 from dreamina.domain.data_rights.processor_notices import NoticeRules
 from dreamina.domain.identity.registrations import SignUp
-from dreamina.entrypoints.http.app import create_app
 from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.generation import GenerationKind
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
@@ -36,7 +35,7 @@ from ..contract.stripe_emulator import StripeEmulator
 from ..contract.vendor_emulators import TOKEN, RunwayEmulator
 from ..unit.test_settings import PRODUCTION
 from . import test_billing_stripe_profile as stripe_profile
-from .conftest import UNTHROTTLED, test_overrides
+from .conftest import UNTHROTTLED, app_for, test_overrides
 from .dsr_receiver import SECRET, Receiver
 from .helpers import PASSWORD, signed_in, verify_by_mail
 
@@ -221,7 +220,7 @@ async def test_a_vendor_that_never_recovers_is_given_up_and_staff_see_it(
     async with container.infra.uow() as uow:
         assert await uow.privacy_jobs.get(request_id) is None  # the erasure itself finished
     # staff: the privacy officer's list shows it; a user and support staff are refused
-    async with AsyncTestClient(app=create_app(container=container)) as client:
+    async with AsyncTestClient(app=app_for(container)) as client:
         officer = await signed_in(client, "officer.staff@example.com")
         await container.identity.staff.grant("officer.staff@example.com", "privacy_officer")
         answer = await client.get("/v1/admin/privacy/processor-notifications?status=given_up", headers=officer)

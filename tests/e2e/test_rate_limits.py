@@ -12,11 +12,10 @@ import pytest
 
 from dreamina.adapters.rate_limit_counters import MemoryCounters
 from dreamina.bootstrap import build_container, memory_database
-from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import SettingsError, load_settings
 from tests.http_client import AsyncTestClient
 
-from .conftest import test_overrides
+from .conftest import app_for, test_overrides
 from .helpers import sign_up_body
 
 
@@ -29,7 +28,7 @@ async def test_sensitive_routes_are_limited_per_client(tmp_path: Path) -> None:
         }
     )
     container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
-    app = create_app(container=container)
+    app = app_for(container)
     async with AsyncTestClient(app=app) as client:
         statuses = [
             (await client.post("/v1/accounts", json=sign_up_body(f"r{i}@example.com"))).status_code for i in range(3)
@@ -59,7 +58,7 @@ async def test_sensitive_routes_are_limited_per_client(tmp_path: Path) -> None:
 async def test_a_429_is_logged_as_a_429(tmp_path: Path, logs: io.StringIO) -> None:
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), "DREAMINA_RATE_LIMIT_GENERAL_PER_MINUTE": "1"})
     container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
-    async with AsyncTestClient(app=create_app(container=container)) as client:
+    async with AsyncTestClient(app=app_for(container)) as client:
         assert [(await client.get("/v1/privacy/processors")).status_code for _ in range(2)] == [200, 429]
     await container.aclose()
     lines = [json.loads(line) for line in logs.getvalue().splitlines() if line.startswith("{")]
@@ -79,7 +78,7 @@ async def _processors_statuses(
         }
     )
     container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
-    transport = httpx.ASGITransport(app=create_app(container=container), client=(peer, 4711))
+    transport = httpx.ASGITransport(app=app_for(container), client=(peer, 4711))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             return [(await client.get("/v1/privacy/processors", headers=h)).status_code for h in headers_per_request]

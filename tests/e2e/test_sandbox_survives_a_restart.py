@@ -9,12 +9,11 @@ from typing import Any
 from dreamina.adapters.crypto import LocalFileKeyVault
 from dreamina.adapters.sql.database import upgrade
 from dreamina.bootstrap import Container, build_container, sql_database
-from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 from tests.http_client import AsyncTestClient
 
 from .billing_helpers import balance, pay, start_checkout
-from .conftest import UNTHROTTLED, test_overrides
+from .conftest import UNTHROTTLED, app_for, test_overrides
 from .helpers import PASSWORD, signed_in
 
 
@@ -34,14 +33,14 @@ async def test_a_checkout_opened_before_a_restart_is_paid_after_it(tmp_path: Pat
     overrides["vault"] = LocalFileKeyVault(tmp_path / "master.key")  # the same master key after the restart
 
     before = _process(tmp_path, url, overrides)
-    async with AsyncTestClient(app=create_app(container=before)) as client:
+    async with AsyncTestClient(app=app_for(before)) as client:
         auth = await signed_in(client, "patient.buyer@example.com")
         page = await start_checkout(client, auth)
         assert (await client.get(page)).status_code == 200
     await before.aclose()
 
     after = _process(tmp_path, url, {**overrides, "mailer": type(overrides["mailer"])()})
-    async with AsyncTestClient(app=create_app(container=after)) as client:
+    async with AsyncTestClient(app=app_for(after)) as client:
         assert (await client.get(page)).status_code == 200  # the session is still open
         assert await pay(client, page, "4242 4242 4242 4242") == 200
         token = await client.post("/v1/auth/token", json={"email": "patient.buyer@example.com", "password": PASSWORD})

@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 
 from dreamina.bootstrap import build_container, memory_database
-from dreamina.entrypoints.http.app import create_app
 from dreamina.entrypoints.http.rate_limits import BUDGETS, CONTENT, GENERAL, SENSITIVE, budget_of
 from dreamina.settings import load_settings
 from tests.http_client import AsyncTestClient
 
-from .conftest import UNTHROTTLED, test_overrides
+from .conftest import UNTHROTTLED, app_for, test_overrides
 from .helpers import signed_in
 from .test_generation_api import png_bytes
 
@@ -22,7 +21,7 @@ from .test_generation_api import png_bytes
 async def _client(tmp_path: Path, **env: str) -> Any:
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED, **env})
     container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
-    return container, AsyncTestClient(app=create_app(container=container))
+    return container, AsyncTestClient(app=app_for(container))
 
 
 async def test_cors_allows_only_the_configured_origins(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.loopback import http
+
 from .fault_rig import free_port, process_env
 from .test_serve_process import _sign_up
 
@@ -38,7 +40,7 @@ def _serve(data: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+            if http.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return process
         except httpx.TransportError:
             pass
@@ -48,7 +50,7 @@ def _serve(data: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
 
 
 def _statuses(base: str, headers: dict[str, str], ids: list[str]) -> list[str]:
-    return [httpx.get(f"{base}/v1/generations/{i}", headers=headers, timeout=10).json()["status"] for i in ids]
+    return [http.get(f"{base}/v1/generations/{i}", headers=headers, timeout=10).json()["status"] for i in ids]
 
 
 def test_kill_9_of_serve_with_jobs_in_flight_then_the_run_command_again_ends_every_job(tmp_path: Path) -> None:
@@ -60,7 +62,7 @@ def test_kill_9_of_serve_with_jobs_in_flight_then_the_run_command_again_ends_eve
         ids = []
         for n in range(JOBS):
             body = {"kind": "image", "prompt": f"a harbour at dusk, take {n}"}
-            accepted = httpx.post(f"{base}/v1/generations", json=body, headers=headers, timeout=10)
+            accepted = http.post(f"{base}/v1/generations", json=body, headers=headers, timeout=10)
             assert accepted.status_code == 202, accepted.text
             ids.append(accepted.json()["id"])
         deadline = time.monotonic() + 20
@@ -81,7 +83,7 @@ def test_kill_9_of_serve_with_jobs_in_flight_then_the_run_command_again_ends_eve
             assert time.monotonic() - restarted < 40, f"after 40 s: {statuses}"
             time.sleep(0.5)
         print(f"every job ended {time.monotonic() - restarted:.1f} s after the restart")
-        balance = httpx.get(f"{base}/v1/billing/balance", headers=headers, timeout=10).json()
+        balance = http.get(f"{base}/v1/billing/balance", headers=headers, timeout=10).json()
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from tests.loopback import http
+
 from .helpers import TOKEN_IN_LINK
 
 
@@ -48,7 +50,7 @@ def _start_serve(
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+            if http.get(f"{base}/health", timeout=1).status_code == 200:
                 break
         except httpx.TransportError:
             pass
@@ -68,11 +70,11 @@ def _sign_up(base: str, email: str, outbox: Path | None = None) -> dict[str, str
         "region": "US-CA",
         "accept_policy_version": 1,
     }
-    assert httpx.post(f"{base}/v1/accounts", json=body, timeout=10).status_code == 201
+    assert http.post(f"{base}/v1/accounts", json=body, timeout=10).status_code == 201
     if outbox is not None:
         token = _mailed(outbox, email, TOKEN_IN_LINK)
-        assert httpx.post(f"{base}/v1/auth/verify-email", json={"token": token}, timeout=10).status_code == 204
-    token = httpx.post(f"{base}/v1/auth/token", json={"email": email, "password": body["password"]}, timeout=10)
+        assert http.post(f"{base}/v1/auth/verify-email", json={"token": token}, timeout=10).status_code == 204
+    token = http.post(f"{base}/v1/auth/token", json={"email": email, "password": body["password"]}, timeout=10)
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
@@ -96,11 +98,11 @@ def test_the_run_command_runs_privacy_jobs(tmp_path: Path) -> None:
     process, base, data, log_file = _start_serve(tmp_path)
     try:
         headers = _sign_up(base, "export.test@example.com", data / "outbox")
-        accepted = httpx.post(f"{base}/v1/privacy/requests", json={"type": "export"}, headers=headers, timeout=10)
+        accepted = http.post(f"{base}/v1/privacy/requests", json={"type": "export"}, headers=headers, timeout=10)
         assert accepted.status_code == 202, accepted.text
         request_id = accepted.json()["id"]
         code = _mailed(data / "outbox", "export.test@example.com", re.compile(r"\b(\d{6})\b"))
-        verified = httpx.post(
+        verified = http.post(
             f"{base}/v1/privacy/requests/{request_id}/verify", json={"code": code}, headers=headers, timeout=10
         )
         assert verified.status_code == 200, verified.text
@@ -108,7 +110,7 @@ def test_the_run_command_runs_privacy_jobs(tmp_path: Path) -> None:
         status = verified.json()["status"]
         while status != "completed" and time.monotonic() - started < 60:
             time.sleep(0.5)
-            status = httpx.get(f"{base}/v1/privacy/requests/{request_id}", headers=headers, timeout=10).json()["status"]
+            status = http.get(f"{base}/v1/privacy/requests/{request_id}", headers=headers, timeout=10).json()["status"]
         assert status == "completed", f"the export is still {status} after 60 s"
     finally:
         process.terminate()
@@ -119,9 +121,9 @@ def test_the_run_command_runs_privacy_jobs(tmp_path: Path) -> None:
 def test_serve_runs_the_embedded_profile(tmp_path: Path) -> None:
     process, base, data, log_file = _start_serve(tmp_path)
     try:
-        me = httpx.get(f"{base}/v1/me", headers=_sign_up(base, "serve.test@example.com"), timeout=10)
+        me = http.get(f"{base}/v1/me", headers=_sign_up(base, "serve.test@example.com"), timeout=10)
         assert me.json()["email"] == "serve.test@example.com"
-        assert httpx.get(f"{base}/v1/privacy/policy").json()["version"] == 1
+        assert http.get(f"{base}/v1/privacy/policy").json()["version"] == 1
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -17,11 +17,10 @@ from dreamina.bootstrap import Container, build_container
 from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.identity.sessions import SignInCodeRequired
 from dreamina.domain.privacy.errors import AuthenticationFailed
-from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 from tests.http_client import AsyncTestClient
 
-from .conftest import UNTHROTTLED, test_overrides
+from .conftest import UNTHROTTLED, app_for, test_overrides
 from .helpers import PASSWORD, sign_up_body
 from .security_helpers import CountingHasher, advance, mails, sign_in_code
 
@@ -44,7 +43,7 @@ async def container(uow_factory: Any, tmp_path: Any, hasher: CountingHasher) -> 
 
 @pytest.fixture
 async def client(container: Container) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=create_app(container=container)) as test_client:
+    async with AsyncTestClient(app=app_for(container)) as test_client:
         yield test_client
 
 

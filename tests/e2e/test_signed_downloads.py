@@ -13,9 +13,8 @@ import pytest
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.object_store import LocalObjectStore
 from dreamina.bootstrap import Container, build_container
-from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
-from tests.e2e.conftest import test_overrides
+from tests.e2e.conftest import app_for, test_overrides
 from tests.http_client import AsyncTestClient
 
 
@@ -26,7 +25,7 @@ async def local(tmp_path: Path, uow_factory: object) -> AsyncIterator[tuple[Asyn
     del overrides["object_store"]  # the real local store, signing with a key derived from the vault
     container = build_container(settings, uow=uow_factory, **overrides)
     assert isinstance(container.infra.object_store, LocalObjectStore)
-    async with AsyncTestClient(app=create_app(container=container)) as client:
+    async with AsyncTestClient(app=app_for(container)) as client:
         yield client, container
     await container.aclose()
 

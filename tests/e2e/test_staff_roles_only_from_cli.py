@@ -16,14 +16,13 @@ from typing import Any
 import pytest
 
 from dreamina.bootstrap import Container, build_container
-from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 from tests.conftest import MEMORY
 from tests.http_client import AsyncTestClient
 
 from .authorization_audiences import CALLERS, EVERY_ROUTE, HOLDER
 from .authorization_calls import Call, Scene, call_for
-from .conftest import UNTHROTTLED, test_overrides
+from .conftest import UNTHROTTLED, app_for, test_overrides
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "dreamina"
 ROLE_FIELDS: dict[str, Any] = {"role": "admin", "roles": ["admin"], "staff_role": "admin", "is_admin": True}
@@ -34,7 +33,7 @@ WRITES = sorted(op for op in EVERY_ROUTE if op[0] in {"POST", "PUT", "PATCH", "D
 async def app_and_container(uow_factory: Any, tmp_path: Any) -> AsyncIterator[tuple[AsyncTestClient, Container]]:
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED})
     container = build_container(settings, uow=uow_factory, **test_overrides())
-    async with AsyncTestClient(app=create_app(container=container)) as client:
+    async with AsyncTestClient(app=app_for(container)) as client:
         yield client, container
     await container.aclose()
 

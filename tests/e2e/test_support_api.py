@@ -14,12 +14,11 @@ from uuid import UUID
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.bootstrap import Container, build_container, memory_database
-from dreamina.entrypoints.http.app import create_app
 from dreamina.entrypoints.workers.data_rights import DataRightsRunner
 from dreamina.settings import load_settings
 from tests.http_client import AsyncTestClient
 
-from .conftest import START, test_overrides
+from .conftest import START, app_for, test_overrides
 from .data_rights_helpers import submit_proven
 from .helpers import PASSWORD, signed_in
 
@@ -225,7 +224,7 @@ async def test_ticket_intake_is_on_the_sensitive_budget(tmp_path: Path) -> None:
         }
     )
     container = build_container(settings, uow=memory_database().unit_of_work, **test_overrides())
-    async with AsyncTestClient(app=create_app(container=container)) as client:
+    async with AsyncTestClient(app=app_for(container)) as client:
         statuses = [(await client.post(TICKETS, json=_ticket(reply_to="a@b.org"))).status_code for _ in range(3)]
         assert statuses == [201, 201, 429]
     await container.aclose()

@@ -13,8 +13,9 @@ import io
 import threading
 from pathlib import Path
 
-import httpx
 from PIL import Image
+
+from tests.loopback import http
 
 from .test_serve_process import _sign_up, _start_serve
 
@@ -44,7 +45,7 @@ def _at_once(base: str, headers: dict[str, str], files: list[bytes]) -> list[int
     statuses: list[int] = [0] * len(files)
 
     def send(n: int) -> None:
-        response = httpx.post(
+        response = http.post(
             f"{base}/v1/uploads", files={"file": ("i.png", files[n], "image/png")}, headers=headers, timeout=120
         )
         statuses[n] = response.status_code
