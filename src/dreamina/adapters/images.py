@@ -8,7 +8,6 @@ import io
 import warnings
 from fractions import Fraction
 
-import av
 from PIL import Image, ImageDraw, ImageOps
 
 from dreamina.ports.generation import ImageRejected, ProviderRequest, SanitizedImage
@@ -164,6 +163,8 @@ class PillowMediaRenderer:
         return out.getvalue()
 
     def video(self, request: ProviderRequest) -> bytes:
+        import av  # PyAV: only the offline renderer's videos need it, and it is slow to import
+
         size = _VIDEO_SIZES.get(request.aspect_ratio, (256, 256))
         base = self._canvas(request, 0, size)
         accent = _palette(self._material(request, 1))[0]

@@ -199,10 +199,9 @@ def _mailer(settings: Settings) -> Mailer:
 
 
 def _object_store(settings: Settings, url_signing_key: bytes, clock: Clock, starters: list[Hook]) -> ObjectStore:
-    from dreamina.adapters.object_store import LocalObjectStore
-    from dreamina.adapters.s3_object_store import S3ObjectStore
-
     if settings.object_store == "s3":
+        from dreamina.adapters.s3_object_store import S3ObjectStore  # aiobotocore: a third of a second to import
+
         bucket = S3ObjectStore(
             bucket=settings.s3_bucket,
             endpoint_url=settings.s3_endpoint_url or None,
@@ -212,6 +211,8 @@ def _object_store(settings: Settings, url_signing_key: bytes, clock: Clock, star
         )
         starters.append(bucket.check_lifecycle)
         return bucket
+    from dreamina.adapters.object_store import LocalObjectStore
+
     return LocalObjectStore(
         settings.resolved_object_store_path,
         url_signing_key=url_signing_key,
