@@ -12,13 +12,14 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import IO, Any
 
 import redis
+
+from tests import processes
 
 
 def free_port() -> int:
@@ -144,13 +145,7 @@ def process_env(settings: dict[str, str]) -> dict[str, str]:
 def start_worker(settings: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
     """``dreamina worker`` as an operator runs it; its output goes to a file (a pipe nobody reads would stall it)."""
     log_file = log_path.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dreamina.entrypoints.cli", "worker"],
-        env=process_env(settings),
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    return process, log_file
+    return processes.start(["worker"], process_env(settings), log_file), log_file
 
 
 async def logged(path: Path, event: str, process: subprocess.Popen[Any], seconds: float = 30) -> None:

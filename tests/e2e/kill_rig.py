@@ -10,7 +10,6 @@ import asyncio
 import json
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from dreamina.adapters.mail.outbox import read_outbox
+from tests import processes
 
 from .fault_rig import process_env
 
@@ -32,12 +32,7 @@ def start(command: str, settings: dict[str, str], log: Path, *args: str) -> subp
     env = {k: v for k, v in process_env(settings).items() if k not in PROXY_VARIABLES}
     env["NO_PROXY"] = "*"
     with log.open("ab") as out:  # the child keeps its own descriptor; a file, never a pipe nobody reads
-        return subprocess.Popen(
-            [sys.executable, "-m", "dreamina.entrypoints.cli", command, *args],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        return processes.start([command, *args], env, out)
 
 
 def tail(log: Path) -> str:

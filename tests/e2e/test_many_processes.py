@@ -29,7 +29,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import uuid
 import zipfile
@@ -45,6 +44,7 @@ from PIL import Image
 
 from dreamina.adapters.mail.outbox import read_outbox
 from dreamina.bootstrap import sql_database
+from tests import processes
 
 from ..conftest import _fresh_database_url
 from ..contract.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoS3Server, running_moto_server
@@ -101,10 +101,7 @@ class Fleet:
         """A one-shot ``dreamina`` command, as an operator runs it on a machine with the settings."""
         env = {k: v for k, v in process_env(self.settings).items() if k not in PROXY_VARIABLES}
         with self.log(name).open("ab") as out:
-            done = subprocess.run(
-                [sys.executable, "-m", "dreamina.entrypoints.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        assert done.returncode == 0, tail(self.log(name))
+            assert processes.run(list(args), env, out) == 0, tail(self.log(name))
 
     def alive(self) -> None:
         for name, process in self.running:
@@ -218,8 +215,8 @@ async def fleet(
     # Each API process shut down gracefully on SIGTERM (one uvicorn process re-raises the signal once it has: -15;
     # the supervisor stops its children and exits 0).
     assert codes["api-1"] in (0, -signal.SIGTERM) and codes["api-2"] == 0, codes
-    for name, processes in (("api-1", 1), ("api-2", 2)):
-        assert fleet.log(name).read_text().count('"Application shutdown complete."') == processes, name
+    for name, count in (("api-1", 1), ("api-2", 2)):
+        assert fleet.log(name).read_text().count('"Application shutdown complete."') == count, name
     for name, _ in fleet.running:
         assert_json_lines_without_tracebacks(fleet.log(name))
 

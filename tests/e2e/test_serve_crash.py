@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
+from tests import processes
 from tests.loopback import http
 
 from .fault_rig import free_port, process_env
@@ -31,12 +31,7 @@ def _serve(data: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
         "DREAMINA_WORKER_CONCURRENCY": "2",
     }
     with log_path.open("ab") as log_file:  # the child keeps its own descriptor
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dreamina.entrypoints.cli", "serve"],
-            env=process_env(settings),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
+        process = processes.start(["serve"], process_env(settings), log_file)
     deadline = time.monotonic() + 30
     while True:
         try:

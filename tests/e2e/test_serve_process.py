@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from tests import processes
 from tests.loopback import http
 
 from .helpers import TOKEN_IN_LINK
@@ -39,13 +40,7 @@ def _start_serve(
     env.update({"DREAMINA_PORT": str(port), "DREAMINA_DATA_DIR": str(data), "DREAMINA_ARGON2_MEMORY_KIB": "8192"})
     env.update(settings)
     log_file = (tmp_path / log_name).open("w")  # a file, not a pipe: an undrained pipe would stall the server
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dreamina.entrypoints.cli", "serve"],
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = processes.start(["serve"], env, log_file)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:

@@ -3,6 +3,7 @@ container, and every store of the unit of work provided by every backend."""
 
 from __future__ import annotations
 
+import ast
 import os
 import sys
 from collections.abc import Iterator
@@ -167,3 +168,42 @@ def test_each_module_declares_its_stores_once() -> None:
     for part in MODULES:
         assert part.sql, part.name
         assert {n for stores in part.memory for n in stores.repositories} == set(part.sql), part.name
+
+
+def _environment_reads_at_import(tree: ast.Module) -> list[int]:
+    """Lines where module-level code (outside any function) reads ``os.environ`` or ``os.getenv``."""
+    found: list[int] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            in_function = True
+        if (
+            not in_function
+            and isinstance(node, ast.Attribute)
+            and node.attr in {"environ", "getenv", "environb"}
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ):
+            found.append(node.lineno)
+        for child in ast.iter_child_nodes(node):
+            visit(child, in_function)
+
+    visit(tree, False)
+    return found
+
+
+def test_no_module_reads_the_environment_when_imported() -> None:
+    """Settings come from the environment when a command starts (``load_settings``), never while a module is
+    imported: the process tests fork ``dreamina`` commands from a server that imported every module first
+    (``tests/processes.py``), and an operator's settings must not depend on import order either."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted(SOURCE.rglob("*.py"))
+        for line in _environment_reads_at_import(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert offenders == []
+
+
+def test_the_import_time_environment_check_finds_a_read() -> None:
+    tree = ast.parse("import os\nURL = os.environ.get('X')\ndef later():\n    return os.getenv('Y')\n")
+    assert _environment_reads_at_import(tree) == [2]
