@@ -141,8 +141,8 @@ async def test_the_matrix_on_memory(operation: Operation, app_and_container: tup
 
 @pytest.fixture
 async def sql_app(sql_database: Database, tmp_path: Any) -> AsyncIterator[tuple[AsyncTestClient, Container]]:
-    """Pooled, unlike the root fixture's store: every use of the store runs on the app's loop (the scene runs its
-    direct use-case calls there too), so the connections never move between loops and no unit of work connects."""
+    """The app over a SQL database of its own, disposed after the test (the store, the app and the scene's direct
+    use-case calls share the test's loop, so its connections are pooled)."""
     async for made in _app(sql_database.unit_of_work, tmp_path, sql_database):
         yield made
 
