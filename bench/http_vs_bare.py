@@ -629,6 +629,17 @@ class Run:
     load: Load
     work: Path
     cost: Argon2Cost
+    profile: Path | None = None  # --profile: py-spy's raw stacks of the service, one file per route
+
+
+def _profiled(run: Run, key: str, seconds: float) -> subprocess.Popen[bytes] | None:
+    """py-spy recording the service for ``seconds`` (``--profile``), or None."""
+    if run.profile is None:
+        return None
+    run.profile.mkdir(parents=True, exist_ok=True)
+    out = run.profile / f"{key}-{secrets.token_hex(2)}.raw"
+    command = ["py-spy", "record", "--pid", str(run.service_pid), "--duration", str(max(1, round(seconds)))]
+    return subprocess.Popen([*command, "--rate", "200", "--format", "raw", "--nonblocking", "-o", str(out)])
 
 
 def _measure_pair(pair: Pair, figures: Figures, service_first: bool, run: Run, seconds: float, warmup: bool) -> None:
@@ -639,7 +650,10 @@ def _measure_pair(pair: Pair, figures: Figures, service_first: bool, run: Run, s
             sample = sign_ins(run.service, run.service_pid, run.users, seconds, run.load)
         else:
             calls = service_calls(pair.key, run.users)
+            spy = None if warmup else _profiled(run, pair.key, seconds)
             sample = run_wrk(run.service, run.service_pid, calls, seconds, run.load, run.work)
+            if spy is not None:
+                spy.wait(timeout=60)
         (figures.warmup if warmup else figures.service).append(sample)
 
     def bare() -> None:
@@ -665,6 +679,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--users", type=int, default=16, help="signed-in subjects the requests spread over")
     parser.add_argument("--log-level", default="INFO", help="the service's DREAMINA_LOG_LEVEL (default: its default)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record the service with py-spy while it is measured (raw stacks per route into this folder; the "
+        "sampling costs CPU, so the figures of a profiled run are not for comparison)",
+    )
     args = parser.parse_args()
     keys = [k.strip() for k in args.routes.split(",") if k.strip()]
     unknown = [k for k in keys if k not in BY_KEY]
@@ -716,7 +736,7 @@ def _run(args: argparse.Namespace, pairs: list[Pair], work: Path) -> int:
             f"{len(users)} subjects signed up, analytics consent given, {SEEDED_GENERATIONS} generations each "
             f"({time.monotonic() - started:.0f} s)"
         )
-        run = Run(base_service, base_bare, service.pid, bare.pid, users, load, work, cost)
+        run = Run(base_service, base_bare, service.pid, bare.pid, users, load, work, cost, args.profile)
         figures = {p.key: Figures() for p in pairs}
         if args.warmup > 0:
             for pair in pairs:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_identity import AccountRow, AuthSessionRow, StaffMemberRow
@@ -67,6 +67,9 @@ class SqlAccountRepository(SqlRepository):
     """:class:`~dreamina.ports.identity.AccountRepository` over the ``accounts`` table."""
 
     _table = AccountRow.__table__
+    # Built once: an account read is on almost every request, and building the expression cost more than running it.
+    _by_id = select(_table).where(_table.c.id == bindparam("account_id"))
+    _by_email_index = select(_table).where(_table.c.email_index == bindparam("email_index"))
 
     async def add(self, account: Account) -> None:
         _check_account(account)
@@ -74,13 +77,12 @@ class SqlAccountRepository(SqlRepository):
         await self._write(statement, conflict="an account with this id or email already exists")
 
     async def get(self, account_id: UUID) -> Account | None:
-        row = (await self._session.execute(select(self._table).where(AccountRow.id == account_id))).first()
+        row = (await self._session.execute(self._by_id, {"account_id": account_id})).first()
         return None if row is None else _account(row)
 
     async def get_by_email_index(self, email_index: str) -> Account | None:
         check_text("email_index", email_index)
-        statement = select(self._table).where(AccountRow.email_index == email_index)
-        row = (await self._session.execute(statement)).first()
+        row = (await self._session.execute(self._by_email_index, {"email_index": email_index})).first()
         return None if row is None else _account(row)
 
     async def lock_by_email_index(self, email_index: str) -> Account | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from dreamina.adapters.record_rules import check_text, check_texts, check_time
 from dreamina.adapters.sql import partitions
@@ -31,6 +31,7 @@ class SqlSubjectKeyRepository(SqlRepository):
     """:class:`~dreamina.ports.keys.SubjectKeyRepository` over ``subject_keys``."""
 
     _table = SubjectKeyRow.__table__
+    _by_subject = select(_table).where(_table.c.subject_id == bindparam("subject_id"))  # built once: a hot read
 
     async def add(self, key: SubjectKey) -> None:
         check_time("created_at", key.created_at)
@@ -44,8 +45,7 @@ class SqlSubjectKeyRepository(SqlRepository):
         await self._write(statement, conflict="the subject already has a data key")
 
     async def get(self, subject_id: UUID) -> SubjectKey | None:
-        statement = select(self._table).where(SubjectKeyRow.subject_id == subject_id)
-        row = (await self._session.execute(statement)).first()
+        row = (await self._session.execute(self._by_subject, {"subject_id": subject_id})).first()
         return None if row is None else _subject_key(row)
 
     async def destroy(self, subject_id: UUID, at: datetime) -> bool:
