@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql import partitions
@@ -24,7 +24,7 @@ from dreamina.adapters.sql.models_billing import (
     ProcessedPaymentEventRow,
 )
 from dreamina.adapters.sql.partitions import HANDLED_PAYMENT_EVENTS, is_postgres
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.ports.billing import (
     BillingCustomer,
@@ -114,7 +114,7 @@ class SqlBillingRepository(SqlRepository):
         )
         if bumped == 0:
             await self._write(
-                insert(BillingWalletRow).values(subject_id=subject_id, revision=1, updated_at=now),
+                insert_into(BillingWalletRow).values(subject_id=subject_id, revision=1, updated_at=now),
                 conflict="the wallet was created concurrently",
             )
 
@@ -123,7 +123,7 @@ class SqlBillingRepository(SqlRepository):
         check_text("reference", entry.reference)
         check_time("created_at", entry.created_at)
         await self._write(
-            insert(CreditLedgerEntryRow).values(
+            insert_into(CreditLedgerEntryRow).values(
                 id=entry.id,
                 subject_id=entry.subject_id,
                 kind=EntryKind(entry.kind).value,
@@ -187,7 +187,7 @@ class SqlBillingRepository(SqlRepository):
         check_text("customer_id", customer.customer_id)
         check_time("created_at", customer.created_at)
         await self._write(
-            insert(BillingCustomerRow).values(
+            insert_into(BillingCustomerRow).values(
                 subject_id=customer.subject_id,
                 processor=customer.processor,
                 customer_id=customer.customer_id,
@@ -209,7 +209,7 @@ class SqlBillingRepository(SqlRepository):
         check_time("created_at", checkout.created_at)
         check_time("updated_at", checkout.updated_at)
         await self._write(
-            insert(CheckoutSessionRow).values(
+            insert_into(CheckoutSessionRow).values(
                 session_id=checkout.session_id,
                 subject_id=checkout.subject_id,
                 pack_id=checkout.pack_id,
@@ -245,7 +245,7 @@ class SqlBillingRepository(SqlRepository):
 
     async def add_payment(self, payment: PaymentRecord) -> None:
         await self._write(
-            insert(PaymentRow).values(**_payment_values(payment)), conflict="this payment is already recorded"
+            insert_into(PaymentRow).values(**_payment_values(payment)), conflict="this payment is already recorded"
         )
 
     async def get_payment_by_intent(self, payment_intent_id: str) -> PaymentRecord | None:
@@ -293,7 +293,7 @@ class SqlBillingRepository(SqlRepository):
             if await self.event_handled(event_id):
                 raise Conflict("this event was already handled")
         await self._write(
-            insert(ProcessedPaymentEventRow).values(event_id=event_id, type=event_type, received_at=received_at),
+            insert_into(ProcessedPaymentEventRow).values(event_id=event_id, type=event_type, received_at=received_at),
             conflict="this event was already handled",
         )
 

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 
 from dreamina.adapters.record_rules import check_time
 from dreamina.adapters.sql.models_child_reports import ChildReportInboxRow, ChildReportRow
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.child_reports import ChildReport, ReceivedChildReport, ReportSource, ReportStatus
 
@@ -79,7 +79,8 @@ class SqlChildReportRepository(SqlRepository):
 
     async def add(self, report: ChildReport) -> None:
         await self._write(
-            insert(ChildReportRow).values(id=report.id, **_values(report)), conflict="this report already exists"
+            insert_into(ChildReportRow).values(id=report.id, **_values(report)),
+            conflict="this report already exists",
         )
 
     async def get(self, report_id: UUID) -> ChildReport | None:
@@ -187,7 +188,7 @@ class SqlChildReportInbox(SqlRepository):
     async def add(self, received: ReceivedChildReport) -> None:
         check_time("received_at", received.received_at)
         await self._write(
-            insert(ChildReportInboxRow).values(
+            insert_into(ChildReportInboxRow).values(
                 id=received.id,
                 received_at=received.received_at,
                 wrapped_key=received.wrapped_key,

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnClause, delete, exists, func, insert, literal_column, select, update
+from sqlalchemy import ColumnClause, delete, exists, func, literal_column, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql import partitions
@@ -22,7 +22,7 @@ from dreamina.adapters.sql.models_consent import (
 )
 from dreamina.adapters.sql.models_identity import AccountRow
 from dreamina.adapters.sql.partitions import ANALYTICS_EVENTS, is_postgres
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.consent import (
     AnalyticsEvent,
@@ -68,7 +68,7 @@ class SqlConsentRecordRepository(SqlRepository):
         check_text("device_key", record.device_key)
         check_text("content_sha256", record.content_sha256)
         check_time("recorded_at", record.recorded_at)
-        statement = insert(ConsentRecordRow).values(
+        statement = insert_into(ConsentRecordRow).values(
             id=record.id,
             subject_id=record.subject_id,
             device_key=record.device_key,
@@ -159,7 +159,7 @@ class SqlObjectionRepository(SqlRepository):
             .values(objected=objection.objected, updated_at=objection.updated_at)
         )
         if changed == 0:
-            statement = insert(ObjectionRow).values(
+            statement = insert_into(ObjectionRow).values(
                 subject_id=objection.subject_id,
                 purpose=purpose,
                 objected=objection.objected,
@@ -204,7 +204,7 @@ class SqlPolicyNoticeRepository(SqlRepository):
         check_time("effective_at", notice.effective_at)
         check_time("notified_at", notice.notified_at)
         check_time("resolved_at", notice.resolved_at)
-        statement = insert(PolicyNoticeRow).values(
+        statement = insert_into(PolicyNoticeRow).values(
             id=notice.id,
             subject_id=notice.subject_id,
             policy_version=notice.policy_version,
@@ -284,7 +284,7 @@ class SqlAnalyticsEventStore(SqlRepository):
         if not events:
             return
         rows = [analytics_row(event) for event in events]
-        await self._session.execute(insert(AnalyticsEventRow), rows)
+        await self._session.execute(insert_into(AnalyticsEventRow), rows)
 
     async def daily_counts(self, first_day: date, last_day: date) -> list[DailyCount]:
         count = func.count().label("n")

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_data_rights import (
@@ -16,7 +16,7 @@ from dreamina.adapters.sql.models_data_rights import (
     PrivacyRequestRow,
     ProcessingRestrictionRow,
 )
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.domain.privacy.jurisdictions import DeadlineFlag
 from dreamina.ports.audit import ActorKind
@@ -110,7 +110,7 @@ class SqlPrivacyRequestRepository(SqlRepository):
     _table = PrivacyRequestRow.__table__
 
     async def add(self, request: PrivacyRequest) -> None:
-        statement = insert(PrivacyRequestRow).values(id=request.id, **_request_values(request))
+        statement = insert_into(PrivacyRequestRow).values(id=request.id, **_request_values(request))
         await self._write(statement, conflict="this request already exists")
 
     async def get(self, request_id: UUID) -> PrivacyRequest | None:
@@ -213,7 +213,7 @@ class SqlRequestEventRepository(SqlRepository):
         check_text("actor_kind", event.actor_kind)
         check_text("note", event.note)
         check_time("occurred_at", event.occurred_at)
-        statement = insert(PrivacyRequestEventRow).values(
+        statement = insert_into(PrivacyRequestEventRow).values(
             id=event.id,
             request_id=event.request_id,
             subject_id=event.subject_id,
@@ -292,7 +292,7 @@ class SqlPrivacyJobRepository(SqlRepository):
     _table = PrivacyJobRow.__table__
 
     async def add(self, job: PrivacyJob) -> None:
-        statement = insert(PrivacyJobRow).values(request_id=job.request_id, **_job_values(job))
+        statement = insert_into(PrivacyJobRow).values(request_id=job.request_id, **_job_values(job))
         await self._write(statement, conflict="the request already has a job")
 
     async def get(self, request_id: UUID) -> PrivacyJob | None:
@@ -385,7 +385,7 @@ class SqlErasureCompletionRepository(SqlRepository):
 
     async def add(self, completion: ErasureCompletion) -> None:
         check_time("completed_at", completion.completed_at)
-        statement = insert(ErasureCompletionRow).values(
+        statement = insert_into(ErasureCompletionRow).values(
             id=completion.id, completed_at=completion.completed_at, outcome=dict(completion.outcome)
         )
         await self._write(statement, conflict="this erasure is already recorded as complete")
@@ -418,7 +418,7 @@ class SqlProcessingRestrictions(SqlRepository):
         check_time("at", at)
         if await self.get(subject_id) is not None:
             return
-        statement = insert(ProcessingRestrictionRow).values(subject_id=subject_id, restricted_at=at, reason=reason)
+        statement = insert_into(ProcessingRestrictionRow).values(subject_id=subject_id, restricted_at=at, reason=reason)
         await self._write(statement, conflict="the subject is already restricted")
 
     async def lift(self, subject_id: UUID, at: datetime) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from dreamina.adapters.sql.models_identity import AccountRow
 from dreamina.adapters.sql.repository_kit import (
     SqlRepositories,
     SqlRepository,
+    insert_into,
     is_foreign_key_violation,
     retention_batch,
 )
@@ -112,7 +113,7 @@ class SqlUploadRepository(SqlRepository):
         check_text("object_key", upload.object_key)
         check_text("content_type", upload.content_type)
         check_time("created_at", upload.created_at)
-        statement = insert(UploadRow).values(
+        statement = insert_into(UploadRow).values(
             id=upload.id,
             subject_id=upload.subject_id,
             object_key=upload.object_key,
@@ -170,7 +171,7 @@ class SqlGenerationRepository(SqlRepository):
 
     async def add(self, generation: Generation) -> None:
         _check(generation)
-        statement = insert(GenerationRow).values(
+        statement = insert_into(GenerationRow).values(
             id=generation.id,
             subject_id=generation.subject_id,
             kind=GenerationKind(generation.kind).value,
@@ -188,7 +189,7 @@ class SqlGenerationRepository(SqlRepository):
                     {"generation_id": generation.id, "position": i, "upload_id": u}
                     for i, u in enumerate(generation.reference_upload_ids)
                 ]
-                await self._session.execute(insert(GenerationReferenceRow).values(links))
+                await self._session.execute(insert_into(GenerationReferenceRow).values(links))
         except IntegrityError as error:
             if is_foreign_key_violation(error):
                 raise NotFound("the record refers to something that does not exist") from None

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_identity import AccountRow, AuthSessionRow, StaffMemberRow
 from dreamina.adapters.sql.principal_cache import CHANGES_KEY, PrincipalCache, record_change
 from dreamina.adapters.sql.principal_cache import INFO_KEY as CACHE_KEY
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.identity import SIGN_IN_STATUSES, Account, AccountStatus, AuthSession
 from dreamina.ports.staff import StaffMember, StaffRole
@@ -73,7 +73,7 @@ class SqlAccountRepository(SqlRepository):
 
     async def add(self, account: Account) -> None:
         _check_account(account)
-        statement = insert(AccountRow).values(id=account.id, **_account_values(account))
+        statement = insert_into(AccountRow).values(id=account.id, **_account_values(account))
         await self._write(statement, conflict="an account with this id or email already exists")
 
     async def get(self, account_id: UUID) -> Account | None:
@@ -129,7 +129,7 @@ class SqlSessionRepository(SqlRepository):
         check_time("expires_at", session.expires_at)
         check_time("last_used_at", session.last_used_at)
         check_text("device_class", session.device_class)
-        statement = insert(AuthSessionRow).values(
+        statement = insert_into(AuthSessionRow).values(
             id=session.id,
             account_id=session.account_id,
             token_hash=session.token_hash,
@@ -232,7 +232,7 @@ class SqlStaffRepository(SqlRepository):
             .values(role=role, granted_at=member.granted_at)
         )
         if changed == 0:
-            statement = insert(StaffMemberRow).values(
+            statement = insert_into(StaffMemberRow).values(
                 account_id=member.account_id, role=role, granted_at=member.granted_at
             )
             await self._write(statement, conflict="the staff role was changed concurrently; try again")

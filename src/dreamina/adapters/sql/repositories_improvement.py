@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_consent import ImprovementChoiceRow
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into
 from dreamina.ports.consent import ImprovementChoice, ImprovementMethod
 
 _COLUMNS = [c for c in ImprovementChoiceRow.__table__.columns if c.name != "seq"]
@@ -33,7 +33,7 @@ class SqlImprovementChoiceRepository(SqlRepository):
     async def add(self, choice: ImprovementChoice) -> None:
         check_text("content_sha256", choice.content_sha256)
         check_time("recorded_at", choice.recorded_at)
-        statement = insert(ImprovementChoiceRow).values(
+        statement = insert_into(ImprovementChoiceRow).values(
             id=choice.id,
             subject_id=choice.subject_id,
             allowed=choice.allowed,

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from dreamina.adapters.record_rules import check_text, check_texts, check_time
 from dreamina.adapters.sql import partitions
 from dreamina.adapters.sql.models_kernel import AuditEventRow, DisclosureRow, SubjectKeyRow
 from dreamina.adapters.sql.partitions import AUDIT_EVENTS, is_postgres
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.keys import SubjectKey
@@ -36,7 +36,7 @@ class SqlSubjectKeyRepository(SqlRepository):
     async def add(self, key: SubjectKey) -> None:
         check_time("created_at", key.created_at)
         check_time("destroyed_at", key.destroyed_at)
-        statement = insert(SubjectKeyRow).values(
+        statement = insert_into(SubjectKeyRow).values(
             subject_id=key.subject_id,
             wrapped_key=key.wrapped_key,
             created_at=key.created_at,
@@ -90,7 +90,7 @@ class SqlAuditLog(SqlRepository):
         check_texts("fields", event.fields)
         check_text("reason", event.reason)
         check_time("occurred_at", event.occurred_at)
-        statement = insert(AuditEventRow).values(
+        statement = insert_into(AuditEventRow).values(
             id=event.id,
             subject_id=event.subject_id,
             actor_kind=ActorKind(event.actor_kind).value,
@@ -174,7 +174,7 @@ class SqlDisclosureLedger(SqlRepository):
         check_text("purpose", disclosure.purpose)
         check_text("reference", disclosure.reference)
         check_time("occurred_at", disclosure.occurred_at)
-        statement = insert(DisclosureRow).values(
+        statement = insert_into(DisclosureRow).values(
             id=disclosure.id,
             subject_id=disclosure.subject_id,
             processor=disclosure.processor,

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_kernel import MailOutboxRow
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
 from dreamina.ports.mail import QueuedMail
 
 
@@ -36,7 +36,7 @@ class SqlMailOutbox(SqlRepository):
         check_time("queued_at", mail.queued_at)
         check_time("next_attempt_at", mail.next_attempt_at)
         await self._write(
-            insert(MailOutboxRow).values(
+            insert_into(MailOutboxRow).values(
                 id=mail.id,
                 subject_id=mail.subject_id,
                 kind=mail.kind,

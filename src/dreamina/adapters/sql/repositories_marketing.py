@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_identity import AccountRow
 from dreamina.adapters.sql.models_marketing import MarketingCampaignRow
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into
 from dreamina.ports.identity import AccountStatus
 from dreamina.ports.marketing import CampaignStatus, MarketingCampaign, id_before
 
@@ -40,7 +40,7 @@ class SqlMarketingCampaignRepository(SqlRepository):
         check_text("subject_line", campaign.subject_line)
         check_text("body", campaign.body)
         check_time("created_at", campaign.created_at)
-        statement = insert(MarketingCampaignRow).values(
+        statement = insert_into(MarketingCampaignRow).values(
             id=campaign.id,
             subject_line=campaign.subject_line,
             body=campaign.body,

@@ -6,11 +6,11 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_policy import PolicyAcceptanceRow, PolicyNoticeRunRow, PolicyVersionRow
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into
 from dreamina.domain.privacy.policy import PolicyVersion
 from dreamina.ports.policy import AcceptanceMethod, NoticeRunStatus, PolicyAcceptance, PolicyNoticeRun
 
@@ -36,7 +36,7 @@ class SqlPolicyVersionRepository(SqlRepository):
         check_text("content_sha256", policy.content_sha256)
         check_time("effective_at", policy.effective_at)
         check_time("published_at", policy.published_at)
-        statement = insert(PolicyVersionRow).values(
+        statement = insert_into(PolicyVersionRow).values(
             id=uuid.uuid4(),
             version=policy.version,
             content_sha256=policy.content_sha256,
@@ -77,7 +77,7 @@ class SqlPolicyAcceptanceRepository(SqlRepository):
         check_text("content_sha256", acceptance.content_sha256)
         check_text("method", acceptance.method)
         check_time("accepted_at", acceptance.accepted_at)
-        statement = insert(PolicyAcceptanceRow).values(
+        statement = insert_into(PolicyAcceptanceRow).values(
             id=acceptance.id,
             subject_id=acceptance.subject_id,
             policy_version=acceptance.policy_version,
@@ -118,7 +118,7 @@ class SqlPolicyNoticeRunRepository(SqlRepository):
 
     async def add(self, run: PolicyNoticeRun) -> None:
         check_time("requested_at", run.requested_at)
-        statement = insert(PolicyNoticeRunRow).values(
+        statement = insert_into(PolicyNoticeRunRow).values(
             policy_version=run.policy_version,
             status=NoticeRunStatus(run.status).value,
             notices_sent=run.notices_sent,

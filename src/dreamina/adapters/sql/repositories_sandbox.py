@@ -6,11 +6,11 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_sandbox import SandboxSessionRow
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
 from dreamina.ports.payments import SandboxSession
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(SandboxSession))
@@ -35,7 +35,7 @@ class SqlSandboxSessionRepository(SqlRepository):
     _table = SandboxSessionRow.__table__
 
     async def add(self, session: SandboxSession) -> None:
-        statement = insert(SandboxSessionRow).values(**_values(session))
+        statement = insert_into(SandboxSessionRow).values(**_values(session))
         await self._write(statement, conflict="this sandbox checkout session already exists")
 
     async def _one(self, *where: Any) -> SandboxSession | None:

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_support import SupportTicketRow, TicketAddressRequestRow
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.domain.privacy.jurisdictions import DeadlineFlag
 from dreamina.ports.support import (
@@ -87,7 +87,8 @@ class SqlSupportTicketRepository(SqlRepository):
 
     async def add(self, ticket: SupportTicket) -> None:
         await self._write(
-            insert(SupportTicketRow).values(id=ticket.id, **_values(ticket)), conflict="this ticket already exists"
+            insert_into(SupportTicketRow).values(id=ticket.id, **_values(ticket)),
+            conflict="this ticket already exists",
         )
 
     async def get(self, ticket_id: UUID) -> SupportTicket | None:
@@ -219,7 +220,7 @@ class SqlAddressRequestRepository(SqlRepository):
             "expires_at": request.expires_at,
             "used_at": request.used_at,
         }
-        await self._write(insert(TicketAddressRequestRow).values(**values), conflict="this request already exists")
+        await self._write(insert_into(TicketAddressRequestRow).values(**values), conflict="this request already exists")
 
     async def redeem(self, token_hash: str, now: datetime) -> AddressRequest | None:
         check_text("token_hash", token_hash)

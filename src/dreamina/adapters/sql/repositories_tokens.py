@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_identity import AccountTokenRow
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, retention_batch
+from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
 from dreamina.ports.tokens import AccountToken, TokenPurpose
 
 
@@ -36,7 +36,7 @@ class SqlAccountTokenRepository(SqlRepository):
         for name in ("created_at", "expires_at", "used_at"):
             check_time(name, getattr(token, name))
         await self._write(
-            insert(AccountTokenRow).values(
+            insert_into(AccountTokenRow).values(
                 id=token.id,
                 account_id=token.account_id,
                 purpose=TokenPurpose(token.purpose).value,

@@ -13,8 +13,9 @@ SQL runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +55,12 @@ class SqlRepository:
 
     async def _execute_count(self, statement: Update | Delete) -> int:
         return rowcount(await self._session.execute(statement, execution_options=_NO_SYNC))
+
+
+def insert_into(row: type[Any]) -> Insert:
+    """``INSERT`` into a mapped class's table as SQLAlchemy Core sees it. Given the class itself, SQLAlchemy takes its
+    ORM bulk-insert path, which cost more than the statement: a sixth of ``PUT /v1/consent``'s CPU under load."""
+    return insert(cast(Table, row.__table__))
 
 
 def retention_batch(statement: Select[Any], limit: int) -> Select[Any]:
