@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnClause, delete, exists, func, literal_column, select, update
+from sqlalchemy import ColumnClause, bindparam, delete, exists, func, literal_column, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql import partitions
@@ -58,6 +58,14 @@ def _consent(row: Any) -> ConsentRecord:
 
 
 _CONSENT_COLUMNS = [c for c in ConsentRecordRow.__table__.columns if c.name != "seq"]
+_OWNERS = {"subject": ConsentRecordRow.subject_id, "device": ConsentRecordRow.device_key}
+# Built once, for the reads every consent write and check makes (the latest record, the newest page): building the
+# expression per call cost more CPU than running it.
+_OWNED = {kind: select(*_CONSENT_COLUMNS).where(column == bindparam("owner")) for kind, column in _OWNERS.items()}
+_LATEST = {kind: owned.order_by(ConsentRecordRow.seq.desc()).limit(1) for kind, owned in _OWNED.items()}
+_NEWEST = {
+    kind: owned.order_by(ConsentRecordRow.seq.desc()).limit(bindparam("limit")) for kind, owned in _OWNED.items()
+}
 
 
 class SqlConsentRecordRepository(SqlRepository):
@@ -84,36 +92,36 @@ class SqlConsentRecordRepository(SqlRepository):
         )
         await self._write(statement, conflict="this consent record already exists")
 
-    async def _latest(self, where: Any) -> ConsentRecord | None:
-        statement = select(*_CONSENT_COLUMNS).where(where).order_by(ConsentRecordRow.seq.desc()).limit(1)
-        row = (await self._session.execute(statement)).first()
+    async def _latest(self, kind: str, owner: UUID | str) -> ConsentRecord | None:
+        row = (await self._session.execute(_LATEST[kind], {"owner": owner})).first()
         return None if row is None else _consent(row)
 
     async def _history(self, where: Any) -> list[ConsentRecord]:
         statement = select(*_CONSENT_COLUMNS).where(where).order_by(ConsentRecordRow.seq)
         return [_consent(row) for row in await self._session.execute(statement)]
 
-    async def _page(self, where: Any, limit: int, before: UUID | None) -> list[ConsentRecord]:
-        statement = select(*_CONSENT_COLUMNS).where(where)
-        if before is not None:
-            anchor = select(ConsentRecordRow.seq).where(where, ConsentRecordRow.id == before).scalar_subquery()
-            statement = statement.where(ConsentRecordRow.seq < anchor)
-        statement = statement.order_by(ConsentRecordRow.seq.desc()).limit(limit)
-        return [_consent(row) for row in await self._session.execute(statement)]
+    async def _page(self, kind: str, owner: UUID | str, limit: int, before: UUID | None) -> list[ConsentRecord]:
+        if before is None:  # the newest page: what every consent answer shows
+            rows = await self._session.execute(_NEWEST[kind], {"owner": owner, "limit": limit})
+            return [_consent(row) for row in rows]
+        where = _OWNERS[kind] == owner
+        anchor = select(ConsentRecordRow.seq).where(where, ConsentRecordRow.id == before).scalar_subquery()
+        statement = _OWNED[kind].where(ConsentRecordRow.seq < anchor).order_by(ConsentRecordRow.seq.desc()).limit(limit)
+        return [_consent(row) for row in await self._session.execute(statement, {"owner": owner})]
 
     async def page_for_subject(self, subject_id: UUID, limit: int, before: UUID | None = None) -> list[ConsentRecord]:
-        return await self._page(ConsentRecordRow.subject_id == subject_id, limit, before)
+        return await self._page("subject", subject_id, limit, before)
 
     async def page_for_device(self, device_key: str, limit: int, before: UUID | None = None) -> list[ConsentRecord]:
         check_text("device_key", device_key)
-        return await self._page(ConsentRecordRow.device_key == device_key, limit, before)
+        return await self._page("device", device_key, limit, before)
 
     async def latest_for_subject(self, subject_id: UUID) -> ConsentRecord | None:
-        return await self._latest(ConsentRecordRow.subject_id == subject_id)
+        return await self._latest("subject", subject_id)
 
     async def latest_for_device(self, device_key: str) -> ConsentRecord | None:
         check_text("device_key", device_key)
-        return await self._latest(ConsentRecordRow.device_key == device_key)
+        return await self._latest("device", device_key)
 
     async def history_for_subject(self, subject_id: UUID) -> list[ConsentRecord]:
         return await self._history(ConsentRecordRow.subject_id == subject_id)
