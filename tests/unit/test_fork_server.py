@@ -7,20 +7,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import time
 from pathlib import Path
 
 import pytest
 
 from tests import processes
-from tests.loopback import http
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.e2e.test_serve_process import _start_serve
 
 
 def _env(tmp_path: Path, **more: str) -> dict[str, str]:
@@ -46,21 +38,8 @@ def test_exit_codes_come_through(tmp_path: Path) -> None:
 
 
 def test_sigkill_kills_a_running_server_for_real(tmp_path: Path) -> None:
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("ab") as out:
-        server = processes.start(["serve"], _env(tmp_path, DREAMINA_PORT=str(port)), out)
+    server, _, _, log_file = _start_serve(tmp_path)  # started through the fork server, up and answering
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if http.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except Exception:  # noqa: S110 - not up yet
-                pass
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
         assert server.pid != os.getpid()
         os.kill(server.pid, 0)  # a process of its own, alive
         server.kill()
@@ -70,3 +49,4 @@ def test_sigkill_kills_a_running_server_for_real(tmp_path: Path) -> None:
     finally:
         if server.poll() is None:
             server.kill()
+        log_file.close()
