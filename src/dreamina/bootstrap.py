@@ -48,13 +48,12 @@ OVERRIDES = frozenset(
     {
         "clock", "vault", "uow", "database_ping", "mailer", "attempts", "passwords", "object_store",  # infrastructure
         "classifier", "payment_processor", "providers", "processor_erasers", "webhooks", "charges",  # modules
-        "job_queue",
+        "job_queue", "privacy_job_queue",
     }
 )  # fmt: skip
 
 INITIAL_EFFECTIVE_AT = datetime(2026, 5, 1, tzinfo=UTC)
 MAIL_DELIVERY_SECONDS = 15.0  # how soon mail a flush could not send is tried again (embedded profile)
-PRIVACY_JOBS_SECONDS = 5.0  # how often the embedded profile runs due exports and erasures
 DEADLINE_MONITOR_SECONDS = 3600.0  # how often the embedded profile flags requests near or past their legal deadline
 CHILD_REPORT_MATCHING_SECONDS = 2.0  # how soon a received child report is matched to its account (embedded profile)
 POLICY_NOTICES_SECONDS = 10.0  # how soon a published policy version's notices start going out (embedded profile)
@@ -169,6 +168,9 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
             **(overrides.get("processor_erasers") or {}),
         },
         webhooks=overrides.get("webhooks"),
+        job_queue=overrides.get("privacy_job_queue"),
+        # a test that brings a generation queue and no privacy queue runs privacy jobs itself (``jobs.run_due``)
+        run_jobs=overrides.get("job_queue") is None,
         corrections=identity_module.corrections,
         data_map=data_map,  # every declared processor: an access report names past recipients too
     )
@@ -202,7 +204,6 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
             sweep,
             infra,
             lifecycle,
-            data_rights_module,
             children_module,
             consent_module,
             tuple(monitor for m in modules for monitor in m.monitors),
@@ -236,15 +237,14 @@ def _run_in_this_process(
     sweep: RetentionSweep,
     infra: Infrastructure,
     lifecycle: Lifecycle,
-    data_rights_module: DataRightsModule,
     children_module: ChildrenModule,
     consent_module: ConsentModule,
     monitors: tuple[DeadlineMonitor, ...],
 ) -> None:
-    """Embedded profile: no worker process runs, so this process does what the workers do: it runs due exports and
-    erasures, flags requests near their legal deadline, matches received child reports to their accounts, sends the
-    notices of a published policy version and marketing campaigns, sweeps on the retention interval and delivers the
-    mail a flush after commit left in the outbox."""
+    """Embedded profile: no worker process runs, so this process does what the workers do (exports and erasures run
+    from this process's job queue, wired with the data-rights module): it flags requests near their legal deadline,
+    matches received child reports to their accounts, sends the notices of a published policy version and marketing
+    campaigns, sweeps on the retention interval and delivers the mail a flush after commit left in the outbox."""
     from dreamina.adapters.periodic import Periodic
     from dreamina.adapters.retention_runs import PeriodicSweep
 
@@ -254,11 +254,10 @@ def _run_in_this_process(
 
     periodic = PeriodicSweep(sweep, infra.settings.retention_sweep_minutes * 60.0)
     mail = Periodic("mail_delivery", MAIL_DELIVERY_SECONDS, infra.mail.deliver_due)
-    jobs = Periodic("privacy_jobs", PRIVACY_JOBS_SECONDS, data_rights_module.jobs.run_due)
     deadlines = Periodic("deadline_monitor", DEADLINE_MONITOR_SECONDS, check_deadlines)
     matching = Periodic("child_report_matching", CHILD_REPORT_MATCHING_SECONDS, children_module.matching.run_due)
     notices = Periodic("policy_notices", POLICY_NOTICES_SECONDS, consent_module.policy_changes.send_due_notices)
     marketing = Periodic("marketing_mail", MARKETING_MAIL_SECONDS, consent_module.marketing.send_due)
-    for runner in (periodic, mail, jobs, deadlines, matching, notices, marketing):
+    for runner in (periodic, mail, deadlines, matching, notices, marketing):
         lifecycle.starters.append(runner.start)
         lifecycle.closers.append(runner.stop)

@@ -14,6 +14,7 @@ from pathlib import Path
 from dreamina.adapters.mail.outbox import read_outbox
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
+from dreamina.adapters.queue.in_process import InProcessJobQueue
 from dreamina.bootstrap import build_container
 from dreamina.domain.identity.registrations import SignUp
 from dreamina.settings import load_settings
@@ -28,7 +29,13 @@ async def test_two_privacy_worker_processes_run_each_job_once(database_url: str,
     data = tmp_path / "data"
     environment = {"DREAMINA_DATA_DIR": str(data), "DREAMINA_DATABASE_URL": database_url}
     setup_mail = InMemoryMailer()  # the set-up's own mail (verification links); the workers mail to the outbox
-    container = build_container(load_settings(environment), passwords=Argon2PasswordHasher.fast(), mailer=setup_mail)
+    # a queue of its own, never started: the set-up runs no job, so every one is left to the two workers
+    container = build_container(
+        load_settings(environment),
+        passwords=Argon2PasswordHasher.fast(),
+        mailer=setup_mail,
+        job_queue=InProcessJobQueue(),
+    )
     await container.start()
     try:
         requests = []

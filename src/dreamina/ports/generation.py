@@ -345,7 +345,8 @@ class ModelProvider(Protocol):
 
 
 class JobQueue(Protocol):
-    """Runs generation jobs. Jobs carry ids only; running the same id twice is harmless."""
+    """Runs jobs by id: generation jobs, and on a queue of their own the data-rights module's exports and erasures.
+    Jobs carry ids only; running the same id twice is harmless."""
 
     async def enqueue(self, generation_id: UUID, *, attempt: int = 0, delay_seconds: float = 0.0) -> None: ...
 

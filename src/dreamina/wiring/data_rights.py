@@ -3,9 +3,10 @@ jobs, and every module's holder of personal data."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from dreamina.adapters.memory import data_rights as memory_data_rights
@@ -32,10 +33,16 @@ from dreamina.domain.data_rights.requests import PrivacyRequests
 from dreamina.domain.data_rights.retention import ClosedRequestRecords, ExpiredExportArchives, ExpiredIdentityCodes
 from dreamina.domain.privacy.datamap import DataMap
 from dreamina.ports.data_rights import PersonalDataHolder, ProcessorEraser, ProfileCorrections
+from dreamina.ports.generation import JobQueue
 from dreamina.ports.processor_notices import WebhookSender
-from dreamina.settings import processor_routes
+from dreamina.settings import Settings, processor_routes
 from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, Hook, ModuleParts
+
+if TYPE_CHECKING:
+    from dreamina.adapters.queue.in_process import InProcessJobQueue
+
+PRIVACY_REAPER_SECONDS = 5.0  # how often the embedded profile queues due exports and erasures its queue does not hold
 
 PARTS = ModuleParts(
     name="data_rights",
@@ -56,6 +63,8 @@ class DataRightsModule:
     access_reports: AccessReports
     downloads: ExportDownloads
     jobs: DataRightsJobs
+    job_queue: JobQueue | None  # where exports and erasures are queued: SAQ, or in this process (None: tests run them)
+    reap_jobs: Callable[[], Awaitable[int]]  # queue every due job the queue does not hold (the reaper's one pass)
     holders: tuple[PersonalDataHolder, ...]
     erasers: Mapping[str, ProcessorEraser]
     processor_notices: ProcessorNotices  # what each processor was told about an erasure (staff list them)
@@ -82,15 +91,25 @@ def wire_data_rights(
     corrections: ProfileCorrections,
     data_map: DataMap,
     webhooks: WebhookSender | None = None,
+    job_queue: JobQueue | None = None,
+    run_jobs: bool = True,
 ) -> DataRightsModule:
-    """``holders``: every other module's; this module adds the subject's objects, data key and its own records."""
+    """``holders``: every other module's; this module adds the subject's objects, data key and its own records.
+    Exports and erasures are queued on ``job_queue`` if given, else (``run_jobs``) on the settings' queue (SAQ, or
+    this process's); with neither, only ``jobs.run_due`` runs them."""
     from dreamina.adapters.export_zip import ZipExportArchive
 
     uow, vault, keyrings, clock = infra.uow, infra.vault, infra.keyrings, infra.clock
     rules = RequestRules()
     records = RequestRecords(keyrings)
     notices = RequestNotices(infra.mail, rules.code_ttl)
-    fulfilment = Fulfilment(records=records, vault=vault, clock=clock, erasure_grace=rules.erasure_grace)
+    in_process: InProcessJobQueue | None = None
+    queue_closers: tuple[Hook, ...] = ()
+    if job_queue is None and run_jobs:
+        job_queue, in_process, queue_closers = _job_queue(infra.settings)
+    fulfilment = Fulfilment(
+        records=records, vault=vault, clock=clock, erasure_grace=rules.erasure_grace, queue=job_queue
+    )
     requests = PrivacyRequests(
         uow=uow,
         records=records,
@@ -132,7 +151,24 @@ def wire_data_rights(
         processor_notices=processor_notices,
         clock=clock,
         rules=JobRules(lease=timedelta(seconds=infra.settings.job_lease_seconds)),
+        queue=job_queue,
     )
+    starters: tuple[Hook, ...] = ()
+    if in_process is not None:
+        from dreamina.adapters.periodic import Periodic
+
+        worker = in_process
+        reaper = Periodic("privacy_jobs_reaper", PRIVACY_REAPER_SECONDS, lambda: jobs.enqueue_due(worker.holds))
+
+        async def start_jobs() -> None:
+            await worker.start(jobs.run_queued)
+            await reaper.start()  # the jobs due while this process was down are queued at its first tick
+
+        async def stop_jobs() -> None:
+            await reaper.stop()
+            await worker.stop()
+
+        starters, queue_closers = (start_jobs,), (stop_jobs,)
     return DataRightsModule(
         requests=requests,
         queue=queue,
@@ -142,6 +178,8 @@ def wire_data_rights(
         ),
         downloads=ExportDownloads(requests, infra.object_store),
         jobs=jobs,
+        job_queue=job_queue,
+        reap_jobs=_reaper(jobs, job_queue),
         holders=jobs.holders,
         erasers=erasers,
         processor_notices=processor_notices,
@@ -153,9 +191,31 @@ def wire_data_rights(
                 ClosedRequestRecords(uow),
             ),
             monitors=(deadlines.flag_deadlines,),
-            closers=closers,
+            starters=starters,
+            closers=(*queue_closers, *closers),
         ),
     )
+
+
+def _reaper(jobs: DataRightsJobs, queue: JobQueue | None) -> Callable[[], Awaitable[int]]:
+    """One pass of the reaper, leaving alone what a queue in this process holds (SAQ's worker asks Redis)."""
+    holds: Callable[[UUID], bool] | None = getattr(queue, "holds", None)
+    if holds is None:
+        return jobs.enqueue_due
+    return lambda: jobs.enqueue_due(holds)
+
+
+def _job_queue(settings: Settings) -> tuple[JobQueue, InProcessJobQueue | None, tuple[Hook, ...]]:
+    """SAQ's privacy queue (``dreamina privacy-worker`` runs it), or a queue in this process (the embedded profile:
+    one job at a time, beside the generation jobs); and what closes it."""
+    if settings.queue == "saq":
+        from dreamina.adapters.queue.saq_queue import privacy_queue
+
+        saq = privacy_queue(settings.redis_url, lease_seconds=settings.job_lease_seconds)
+        return saq, None, (saq.aclose,)
+    from dreamina.adapters.queue.in_process import InProcessJobQueue
+
+    return (queue := InProcessJobQueue(concurrency=1, kind="privacy")), queue, ()
 
 
 def _processor_notices(

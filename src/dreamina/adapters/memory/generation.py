@@ -260,6 +260,10 @@ class ManualJobQueue:
         self.pending.append((generation_id, attempt, delay_seconds))
         self.enqueued.append((generation_id, attempt, delay_seconds))
 
+    def holds(self, generation_id: UUID) -> bool:
+        """Whether the job waits here (the reaper leaves those alone)."""
+        return any(queued == generation_id for queued, _, _ in self.pending)
+
     async def drain(self, handler: Callable[[UUID], Awaitable[Any]], max_runs: int = 100) -> int:
         """Run queued jobs (delays skipped) until none are left; returns how many ran."""
         runs = 0

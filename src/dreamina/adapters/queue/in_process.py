@@ -15,10 +15,10 @@ Handler = Callable[[UUID], Awaitable[Any]]
 
 
 class InProcessJobQueue:
-    """:class:`~dreamina.ports.generation.JobQueue` on asyncio.
+    """:class:`~dreamina.ports.generation.JobQueue` on asyncio (one for generations, one for privacy jobs).
 
-    Jobs live only in this process: after a restart the composition root re-enqueues every unfinished
-    generation from the database (``GenerationRunner.recover``), and a reaper re-enqueues any unfinished generation
+    Jobs live only in this process: after a restart the composition root re-enqueues every unfinished job from the
+    database (``GenerationRunner.recover``; the privacy jobs' reaper), and a reaper re-enqueues any unfinished job
     the queue does not hold (``holds``). One id never runs twice at once. An unexpected error (the database busy or
     unreachable, the bucket down) is an infrastructure error, not the job's fault: it spends none of the job's
     attempts (those count provider failures, in the runner) and re-runs the job with back-off, capped at
@@ -26,8 +26,14 @@ class InProcessJobQueue:
     """
 
     def __init__(
-        self, concurrency: int = 2, error_backoff_seconds: float = 2.0, max_backoff_seconds: float = 60.0
+        self,
+        concurrency: int = 2,
+        error_backoff_seconds: float = 2.0,
+        max_backoff_seconds: float = 60.0,
+        *,
+        kind: str = "generation",
     ) -> None:
+        self._kind = kind  # what its jobs are, in task names and log events: ``generation``, ``privacy``
         self._concurrency = concurrency
         self._error_backoff = error_backoff_seconds
         self._max_backoff = max_backoff_seconds
@@ -46,7 +52,7 @@ class InProcessJobQueue:
     async def start(self, handler: Handler) -> None:
         self._handler = handler
         self._workers = [
-            asyncio.create_task(self._work(), name=f"generation-worker-{i}") for i in range(self._concurrency)
+            asyncio.create_task(self._work(), name=f"{self._kind}-worker-{i}") for i in range(self._concurrency)
         ]
 
     async def stop(self) -> None:
@@ -110,10 +116,10 @@ class InProcessJobQueue:
             try:
                 async with lock:
                     assert self._handler is not None
-                    log.info("generation_job_started")
+                    log.info(f"{self._kind}_job_started")
                     result = await self._handler(generation_id)
                     log.info(
-                        "generation_job_ended",
+                        f"{self._kind}_job_ended",
                         outcome=getattr(result, "outcome", None),
                         attempt=getattr(result, "attempt", None),
                     )
@@ -124,7 +130,7 @@ class InProcessJobQueue:
                 failures = self._errors.get(generation_id, 0) + 1
                 self._errors[generation_id] = failures
                 delay = min(self._max_backoff, self._error_backoff * 2 ** min(failures - 1, 20))
-                log.error("generation_job_error", error_type=type(error).__name__, failures=failures, retry_in=delay)
+                log.error(f"{self._kind}_job_error", error_type=type(error).__name__, failures=failures, retry_in=delay)
                 await self.enqueue(generation_id, delay_seconds=delay)
             finally:
                 lock, users = self._locks[generation_id]

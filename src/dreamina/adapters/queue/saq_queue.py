@@ -30,6 +30,10 @@ QUEUE_NAME = "dreamina-generations"
 TASK_NAME = "run_generation"
 RETENTION_TASK_NAME = "run_retention_sweep"
 GENERATION_KEY = "generation:"
+PRIVACY_QUEUE_NAME = "dreamina-privacy"  # exports and erasures, run by ``dreamina privacy-worker``
+PRIVACY_TASK_NAME = "run_privacy_job"
+MONITOR_TASK_NAME = "run_deadline_monitor"
+PRIVACY_KEY = "privacy:"
 REDIS_DOWN: tuple[type[Exception], ...] = (RedisError, OSError)  # Redis unreachable, restarting or loading
 
 
@@ -51,8 +55,8 @@ return 1
 """
 
 
-def job_key(generation_id: UUID) -> str:
-    return f"{GENERATION_KEY}{generation_id}"
+def job_key(generation_id: UUID, prefix: str = GENERATION_KEY) -> str:
+    return f"{prefix}{generation_id}"
 
 
 class RedisOutage:
@@ -106,7 +110,8 @@ class SteadyRedisQueue(RedisQueue):
 
 
 class SaqJobQueue:
-    """:class:`~dreamina.ports.generation.JobQueue` on SAQ (Redis)."""
+    """:class:`~dreamina.ports.generation.JobQueue` on SAQ (Redis): generations by default; :func:`privacy_queue`
+    makes the one for exports and erasures (its own queue, task and job keys)."""
 
     def __init__(
         self,
@@ -117,7 +122,9 @@ class SaqJobQueue:
         lease_seconds: int = 20,
         retries: int = 5,
         retry_delay_seconds: float = 2.0,
+        task: tuple[str, str, str] = (TASK_NAME, "generation_id", GENERATION_KEY),
     ) -> None:
+        self.task_name, self.id_field, self.key_prefix = task  # the SAQ function, its id argument, the key prefix
         self.queue = SteadyRedisQueue(Redis.from_url(redis_url), name=name)
         self.outage = self.queue.outage = RedisOutage()
         self.job_timeout_seconds = job_timeout_seconds
@@ -147,9 +154,9 @@ class SaqJobQueue:
         back-off after infrastructure errors grows across runs and workers."""
         await self._connect()
         job = Job(
-            function=TASK_NAME,
-            kwargs={"generation_id": str(generation_id)},
-            key=job_key(generation_id),
+            function=self.task_name,
+            kwargs={self.id_field: str(generation_id)},
+            key=job_key(generation_id, self.key_prefix),
             # the use case bounds itself by the job timeout; SAQ's own timeout is a margin above it
             timeout=self.job_timeout_seconds + 60,
             heartbeat=self.lease_seconds,
@@ -169,9 +176,9 @@ class SaqJobQueue:
         await redis.eval(_RE_REGISTER, 2, self.queue.namespace("incomplete"), self.queue.namespace("active"), job.id)
 
     async def held(self) -> set[UUID]:
-        """The generations whose job is queued, scheduled or running (SAQ's ``incomplete`` set)."""
+        """The ids whose job is queued, scheduled or running (SAQ's ``incomplete`` set)."""
         await self._connect()
-        prefix = self.queue.job_id(GENERATION_KEY)
+        prefix = self.queue.job_id(self.key_prefix)
         found: set[UUID] = set()
         for raw in await self.queue.redis.zrange(self.queue.namespace("incomplete"), 0, -1):
             job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
@@ -219,3 +226,18 @@ class SaqJobQueue:
             self._connected = False
             with contextlib.suppress(*REDIS_DOWN):
                 await self.queue.disconnect()
+
+
+def privacy_queue(redis_url: str, *, lease_seconds: int, job_timeout_seconds: int = 3600) -> SaqJobQueue:
+    """The queue of export and erasure jobs, keyed ``privacy:<request id>``: a job is queued once however often the
+    API and the reapers enqueue it. The job's own lease (``privacy_jobs``) keeps two workers off one job; SAQ's
+    heartbeat only tells a reaper that the worker running it is gone. An export of a large account may take long:
+    the timeout is an hour, and a job cut short resumes at its first unfinished step."""
+    return SaqJobQueue(
+        redis_url,
+        name=PRIVACY_QUEUE_NAME,
+        job_timeout_seconds=job_timeout_seconds,
+        lease_seconds=lease_seconds,
+        retries=1,  # failures are the job's own business (its back-off, in the database); the reaper re-queues
+        task=(PRIVACY_TASK_NAME, "request_id", PRIVACY_KEY),
+    )

@@ -16,14 +16,22 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
 from saq import CronJob, Job, Worker
 
 from dreamina.adapters.logs import get_logger
-from dreamina.adapters.queue.saq_queue import REDIS_DOWN, RETENTION_TASK_NAME, TASK_NAME, RedisOutage, SaqJobQueue
+from dreamina.adapters.queue.saq_queue import (
+    MONITOR_TASK_NAME,
+    PRIVACY_TASK_NAME,
+    REDIS_DOWN,
+    RETENTION_TASK_NAME,
+    TASK_NAME,
+    RedisOutage,
+    SaqJobQueue,
+)
 from dreamina.adapters.retention_runs import sweep_and_log
 from dreamina.domain.generation.runner import RunOutcome, RunReport
 from dreamina.domain.privacy.retention import RetentionSweep, sweep_cron
@@ -117,7 +125,7 @@ async def run_generation(ctx: dict[str, Any], *, generation_id: str) -> str:
     if ident in running:  # Redis lost the job while it ran here and the reaper queued it again
         return "already_running"
     running.add(ident)
-    toucher = asyncio.create_task(_keep_lease(ctx["queue"], job))
+    toucher = asyncio.create_task(keep_lease(ctx["queue"], job))
     try:
         report = await runner.run(ident)
     except Exception as error:  # infrastructure, not the job's fault: no attempt spent
@@ -141,7 +149,8 @@ async def run_generation(ctx: dict[str, Any], *, generation_id: str) -> str:
 run_generation.__qualname__ = TASK_NAME
 
 
-async def _keep_lease(queue: SaqJobQueue, job: Job | None) -> None:
+async def keep_lease(queue: SaqJobQueue, job: Job | None) -> None:
+    """Renew a running job's SAQ lease every third of it, so that no reaper takes it back while it runs."""
     while job is not None and job.heartbeat:
         await asyncio.sleep(max(1.0, job.heartbeat / 3))
         with contextlib.suppress(*REDIS_DOWN):  # the outage is logged by the dequeue loop; the lease may lapse
@@ -214,5 +223,83 @@ def make_worker(
         concurrency=concurrency,
         startup=startup,
         after_process=after_process,
+        **options,
+    )
+
+
+class PrivacyJobs(Protocol):
+    """What the privacy worker needs of :class:`~dreamina.domain.data_rights.jobs.DataRightsJobs`."""
+
+    async def run_queued(self, request_id: UUID) -> str: ...
+
+    async def enqueue_due(self, held: Callable[[UUID], bool] = ..., limit: int = 100) -> int: ...
+
+
+async def run_privacy_job(ctx: dict[str, Any], *, request_id: str) -> str:
+    """The SAQ task of ``dreamina privacy-worker``: run (or resume) one export or erasure under its lease. A failure
+    is the job's own (its back-off is recorded and the reaper queues it again when due); an error recording even
+    that (the database down) is logged and left to the reaper too: the job is still pending and due."""
+    jobs: PrivacyJobs = ctx["privacy_jobs"]
+    toucher = asyncio.create_task(keep_lease(ctx["queue"], ctx.get("job")))
+    try:
+        outcome = await jobs.run_queued(UUID(request_id))
+    except Exception as error:
+        log.warning("privacy_job_error", error_type=type(error).__name__)
+        return "infrastructure_error"
+    finally:
+        toucher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await toucher
+    log.info("privacy_job", outcome=outcome)
+    return outcome
+
+
+run_privacy_job.__qualname__ = PRIVACY_TASK_NAME
+
+
+async def run_deadline_monitor(ctx: dict[str, Any]) -> dict[str, int]:
+    """The SAQ cron task (hourly): flag privacy requests and privacy tickets near or past their legal deadline."""
+    flagged: dict[str, int] = {}
+    for monitor in ctx["monitors"]:
+        for flag, count in (await monitor()).items():
+            flagged[flag] = flagged.get(flag, 0) + count
+    log.info("deadline_monitor", **flagged)
+    return flagged
+
+
+run_deadline_monitor.__qualname__ = MONITOR_TASK_NAME
+
+
+def make_privacy_worker(
+    queue: SaqJobQueue,
+    jobs: PrivacyJobs,
+    monitors: Sequence[Callable[[], Awaitable[Mapping[str, int]]]],
+    concurrency: int = 2,
+    **options: Any,
+) -> SteadyWorker:
+    """A worker over the privacy queue: :func:`run_privacy_job`, the deadline monitor as an hourly cron job (one per
+    tick however many workers run), and the reaper every quarter lease: it takes back the jobs of a killed worker and
+    queues every due job the queue does not hold (never queued, lost by Redis, or its back-off over)."""
+    logging.getLogger("saq").addFilter(_QuietOutages())
+
+    async def reap() -> int:
+        reclaimed = await queue.reclaim()
+        queued = await jobs.enqueue_due((await queue.held()).__contains__)
+        if reclaimed or queued:
+            log.info("privacy_reaper", reclaimed=len(reclaimed), queued=queued)
+        return queued
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx.update(privacy_jobs=jobs, monitors=monitors, queue=queue)
+        log.info("privacy_queue_started", concurrency=concurrency, lease_seconds=queue.lease_seconds)
+
+    return SteadyWorker(
+        queue,
+        reaper=reap,
+        reaper_seconds=max(1.0, queue.lease_seconds / 4),
+        functions=[run_privacy_job, run_deadline_monitor],
+        cron_jobs=[CronJob(run_deadline_monitor, cron="0 * * * *", timeout=3600, retries=1)],
+        concurrency=concurrency,
+        startup=startup,
         **options,
     )

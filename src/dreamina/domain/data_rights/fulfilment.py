@@ -16,6 +16,7 @@ from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import Objection
 from dreamina.ports.data_rights import JobKind, JobState, PrivacyJob, PrivacyRequest, RequestStatus, RequestType
+from dreamina.ports.generation import JobQueue
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.unit_of_work import UnitOfWork
 
@@ -23,11 +24,28 @@ from dreamina.ports.unit_of_work import UnitOfWork
 class Fulfilment:
     """What happens to a request once it is accepted (its identity proven where that is asked)."""
 
-    def __init__(self, *, records: RequestRecords, vault: KeyVault, clock: Clock, erasure_grace: timedelta) -> None:
+    def __init__(
+        self,
+        *,
+        records: RequestRecords,
+        vault: KeyVault,
+        clock: Clock,
+        erasure_grace: timedelta,
+        queue: JobQueue | None = None,
+    ) -> None:
         self._records = records
         self._vault = vault
         self._clock = clock
         self._erasure_grace = erasure_grace
+        self._queue = queue  # where a new export or erasure job is queued once its unit of work commits
+
+    async def started(self, job: PrivacyJob | None) -> None:
+        """Queue the job :meth:`carry_out` made, after its unit of work committed (a queued id whose row was never
+        committed would be a job for nothing), if it is due now. A job due later (an erasure's grace period) is
+        queued by the reaper once it is due, as is one whose queueing was lost (a crash, Redis down): a job held
+        in a queue for weeks would hold its key, and an expedited erasure could not be queued at once."""
+        if job is not None and self._queue is not None and job.run_after <= self._clock.now():
+            await self._queue.enqueue(job.request_id)
 
     async def carry_out(
         self,
@@ -37,20 +55,23 @@ class Fulfilment:
         now: datetime,
         *,
         grace: timedelta | None = None,
-    ) -> None:
+    ) -> PrivacyJob | None:
         """Carry out what can be done at once; hand the rest to a job or to staff. ``grace``: how long an erasure
-        waits (default: the rules' grace period)."""
+        waits (default: the rules' grace period). Returns the job it made, for :meth:`started` after commit."""
         subject = request.subject_id
+        job: PrivacyJob | None = None
         if request.type == RequestType.ACCESS:
             request.complete(now, {"report": f"/v1/privacy/requests/{request.id}/report"})
             note = "access report available"
         elif request.type == RequestType.EXPORT:
-            await uow.privacy_jobs.add(new_job(request, JobKind.EXPORT, now, now))
+            job = new_job(request, JobKind.EXPORT, now, now)
+            await uow.privacy_jobs.add(job)
             request.move_to(RequestStatus.PROCESSING, now)
             note = "export archive queued"
         elif request.type == RequestType.ERASURE:
             run_at = now + (self._erasure_grace if grace is None else grace)
-            await uow.privacy_jobs.add(new_job(request, JobKind.ERASURE, run_at, now))
+            job = new_job(request, JobKind.ERASURE, run_at, now)
+            await uow.privacy_jobs.add(job)
             request.schedule(run_at, now)
             note = "erasure scheduled"
         elif request.type == RequestType.RECTIFICATION:
@@ -78,6 +99,7 @@ class Fulfilment:
                 request.complete(now, {"restriction": "in_force"})
             note = "restriction register updated"
         await self._records.changed(uow, request, SYSTEM, note, now)
+        return job
 
     async def complete(
         self, uow: UnitOfWork, request_id: UUID, outcome: Mapping[str, Any], note: str, *, pseudonymous: bool = False

@@ -33,6 +33,7 @@ from dreamina.ports.data_rights import (
     PersonalDataHolder,
     PrivacyJob,
 )
+from dreamina.ports.generation import JobQueue
 from dreamina.ports.processor_notices import NoticeStatus
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -84,8 +85,10 @@ class DataRightsJobs:
         clock: Clock,
         rules: JobRules | None = None,
         after_step: Callable[[str], None] | None = None,
+        queue: JobQueue | None = None,
     ) -> None:
         self._uow = uow
+        self._queue = queue  # None: nothing runs the jobs by itself (tests and ``--once`` call ``run_due``)
         self._records = records
         self._fulfilment = fulfilment
         self._notices = notices
@@ -105,20 +108,45 @@ class DataRightsJobs:
     # -- scheduling --------------------------------------------------------------------------------------------
 
     async def run_due(self, limit: int = 10) -> dict[str, int]:
-        """Run every job whose time has come; a job that fails waits for its back-off. Returns counts."""
+        """Run every job whose time has come, here and now (``privacy-worker --once``, tests); a job that fails waits
+        for its back-off. Returns counts."""
         counts = {"done": 0, "pending": 0, "failed": 0}
         async with self._uow() as uow:
             jobs = await uow.privacy_jobs.list_runnable(self._clock.now(), limit)
         for job in jobs:
-            try:
-                if await self.run(job.request_id):
-                    counts["done"] += 1
-            except JobPending:
-                counts["pending"] += 1
-            except Exception:
-                counts["failed"] += 1
-                await self._back_off(job.request_id)
+            outcome = await self.run_queued(job.request_id)
+            if outcome in counts:  # not "skipped": another worker holds it, or it is no longer pending
+                counts[outcome] += 1
         return counts
+
+    async def run_queued(self, request_id: UUID) -> str:
+        """The job queue's task: run the job as :meth:`run` does; a step that must wait (``pending``) or a failure
+        (``failed``, the job then waits for its back-off) is the job's own business, kept in its record, and the
+        reaper (:meth:`enqueue_due`) queues it again when it is due. An error recording the back-off (the database
+        down) reaches the queue, which tries again without spending anything."""
+        try:
+            return "done" if await self.run(request_id) else "skipped"
+        except JobPending:
+            return "pending"
+        except Exception:
+            await self._back_off(request_id)
+            return "failed"
+
+    async def enqueue_due(self, held: Callable[[UUID], bool] = lambda _: False, limit: int = 100) -> int:
+        """The reaper: queue every job whose time has come and that the queue does not hold (it was never queued,
+        the queue lost it, its worker was killed and its lease ran out, or its back-off is over). Returns how many."""
+        if self._queue is None:
+            return 0
+        now = self._clock.now()
+        async with self._uow() as uow:
+            jobs = await uow.privacy_jobs.list_runnable(now, limit)
+        queued = 0
+        for job in jobs:
+            if held(job.request_id) or (job.lease_until is not None and job.lease_until >= now):
+                continue  # queued or scheduled already, or running under a live lease
+            await self._queue.enqueue(job.request_id)
+            queued += 1
+        return queued
 
     async def run(self, request_id: UUID) -> bool:
         """Run (or resume) one job to its end, holding its lease: False if it is not pending or another worker

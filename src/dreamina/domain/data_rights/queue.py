@@ -146,8 +146,7 @@ class PrivacyRequestQueue:
 
     async def expedite_erasure(self, staff_id: UUID, request_id: UUID, reason: str) -> PrivacyRequest:
         """Run a scheduled erasure now instead of after its grace period (e.g. the subject asked us to): the request
-        and its job become due at once, the data-rights worker's next pass runs the saga, and the subject is told
-        why."""
+        and its job become due at once and is queued, and the subject is told why."""
         reason = clean_reason(reason)
         now = self._clock.now()
         async with self._uow() as uow:
@@ -163,6 +162,7 @@ class PrivacyRequestQueue:
             if email is not None:
                 await self._notices.erasure_expedited(uow, request.subject_id, email, reason)
             await uow.commit()
+        await self._fulfilment.started(job)
         await self._notices.flush()
         return request
 
@@ -186,6 +186,7 @@ class PrivacyRequestQueue:
                 updated_at=now,
             )
             await self._records.opened(uow, request, Actor.staff(staff_id), f"child report: {reason}")
-            await self._fulfilment.carry_out(uow, request, {}, now, grace=timedelta(0))
+            job = await self._fulfilment.carry_out(uow, request, {}, now, grace=timedelta(0))
             await uow.commit()
+        await self._fulfilment.started(job)
         return request

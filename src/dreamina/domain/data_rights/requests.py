@@ -30,6 +30,7 @@ from dreamina.ports.clock import Clock
 from dreamina.ports.data_rights import (
     OPEN_STATUSES,
     JobKind,
+    PrivacyJob,
     PrivacyRequest,
     ProfileCorrections,
     RequestStatus,
@@ -110,13 +111,16 @@ class PrivacyRequests:
                         corrected = {*existing.outcome.get("fields_corrected", []), *outcome["fields_corrected"]}
                         existing.outcome = {**existing.outcome, "fields_corrected": sorted(corrected)}
                     await self._merge(uow, existing, cleaned, now)
+                    proof_job = None
                     if proven and existing.status == RequestStatus.AWAITING_VERIFICATION:
                         # the duplicate carried the proof the open request was waiting for
-                        await self._verified(uow, existing, now)
+                        proof_job = await self._verified(uow, existing, now)
                     await uow.commit()
+                    await self._fulfilment.started(proof_job)
                     return existing
 
         code: str | None = None
+        job: PrivacyJob | None = None
         async with self._uow() as uow:
             account = await uow.accounts.get(subject_id)
             if account is None:
@@ -144,13 +148,14 @@ class PrivacyRequests:
             else:
                 if proven:
                     request.verified_at = now
-                await self._fulfilment.carry_out(uow, request, cleaned, now)
+                job = await self._fulfilment.carry_out(uow, request, cleaned, now)
             email = await self._records.keyring(uow).open(subject_id, "email", account.email_ciphertext)
             if code is not None:
                 await self._notices.code(uow, subject_id, email, code)
             if request.status == RequestStatus.SCHEDULED:
                 await self._notices.erasure_scheduled(uow, subject_id, email, request)
             await uow.commit()
+        await self._fulfilment.started(job)
         await self._notices.flush()
         return request
 
@@ -204,13 +209,14 @@ class PrivacyRequests:
                 await uow.privacy_requests.update(request)
                 await uow.commit()
                 raise IdentityProofFailed("the code or password is wrong or has expired")
-            await self._verified(uow, request, now)
+            job = await self._verified(uow, request, now)
             if code is not None:
                 await self._checks.passed(SecretKind.PRIVACY_CODE, str(subject_id))
             email = await self._records.email_of(uow, subject_id)
             if request.status == RequestStatus.SCHEDULED and email is not None:
                 await self._notices.erasure_scheduled(uow, subject_id, email, request)
             await uow.commit()
+        await self._fulfilment.started(job)
         await self._notices.flush()
         return request
 
@@ -257,7 +263,7 @@ class PrivacyRequests:
         await self._checks.passed(SecretKind.PASSWORD, str(subject_id))
         return True
 
-    async def _verified(self, uow: UnitOfWork, request: PrivacyRequest, now: datetime) -> None:
+    async def _verified(self, uow: UnitOfWork, request: PrivacyRequest, now: datetime) -> PrivacyJob | None:
         """Identity proven: restart a stopped clock (the pause does not count) and carry the request out."""
         request.verified_at = now
         request.code_hash = None
@@ -267,7 +273,7 @@ class PrivacyRequests:
             request.paused_seconds += int((now - request.paused_since).total_seconds())
             request.paused_since = None
             request.due_at = legal_clock.due_after_pause(rule, request.received_at, request.paused_seconds)
-        await self._fulfilment.carry_out(uow, request, await self._records.details(uow, request), now)
+        return await self._fulfilment.carry_out(uow, request, await self._records.details(uow, request), now)
 
     async def _merge(self, uow: UnitOfWork, existing: PrivacyRequest, details: dict[str, Any], now: datetime) -> None:
         if existing.type == RequestType.RECTIFICATION and details.get("free_text"):

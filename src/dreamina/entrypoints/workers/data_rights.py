@@ -1,8 +1,7 @@
-"""A small in-process runner for the data-rights jobs: exports, erasures, policy-change notices, marketing
-campaigns, the retention sweep
-(which deletes expired export archives among the rest, every ``DREAMINA_RETENTION_SWEEP_MINUTES``) and the hourly
-deadline monitor. Each pass is idempotent, so several runners (or a restart) never repeat finished work; a queue-backed
-worker (SAQ) can call the same functions instead."""
+"""``dreamina privacy-worker``'s timer: the reaper of the export and erasure jobs (which run from the job queue),
+child-report matching, policy-change notices, marketing campaigns, mail delivery, the retention sweep (which deletes
+expired export archives among the rest, every ``DREAMINA_RETENTION_SWEEP_MINUTES``) and the hourly deadline monitor.
+Each pass is idempotent, so several runners (or a restart) never repeat finished work."""
 
 from __future__ import annotations
 
@@ -19,11 +18,19 @@ log = get_logger("dreamina.worker.data_rights")
 
 
 class DataRightsRunner:
-    """Runs passes over the due jobs every ``interval_seconds`` until stopped."""
+    """Runs passes over the due work every ``interval_seconds`` until stopped.
 
-    def __init__(self, container: Container, *, interval_seconds: float = 30.0) -> None:
+    ``queued``: exports and erasures run from the job queue, and a pass only queues the due ones the queue does not
+    hold (the reaper); otherwise (``--once``) a pass runs them itself. ``monitor``: run the deadline monitor here
+    (on SAQ it is the privacy queue's hourly cron job instead)."""
+
+    def __init__(
+        self, container: Container, *, interval_seconds: float = 30.0, queued: bool = False, monitor: bool = True
+    ) -> None:
         self._container = container
         self._interval = interval_seconds
+        self._queued = queued
+        self._monitor = monitor
         self._last_monitor: datetime | None = None
         self._last_sweep: datetime | None = None
         self._sweep_every = timedelta(minutes=container.settings.retention_sweep_minutes)
@@ -32,7 +39,10 @@ class DataRightsRunner:
     async def run_once(self) -> dict[str, int]:
         container = self._container
         log.info("data_rights_pass_started")
-        jobs = await container.data_rights.jobs.run_due()
+        if self._queued:
+            jobs = {"jobs_queued": await container.data_rights.reap_jobs()}
+        else:
+            jobs = await container.data_rights.jobs.run_due()
         matched = await container.children.matching.run_due()  # received child reports, before the mail they queue
         notices = await container.consent.policy_changes.send_due_notices()  # a published policy version's notices
         marketing = await container.consent.marketing.send_due()  # marketing campaigns, to those who may get them
@@ -43,7 +53,7 @@ class DataRightsRunner:
         if self._last_sweep is None or now - self._last_sweep >= self._sweep_every:
             swept = sum(r.applied for r in await sweep_and_log(container.privacy.retention))
             self._last_sweep = now
-        if self._last_monitor is None or now - self._last_monitor >= MONITOR_EVERY:
+        if self._monitor and (self._last_monitor is None or now - self._last_monitor >= MONITOR_EVERY):
             for monitor in container.monitors:  # privacy requests, and privacy tickets on the same legal clock
                 for flag, count in (await monitor()).items():
                     flagged[flag] += count
