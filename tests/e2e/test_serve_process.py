@@ -151,6 +151,8 @@ def test_production_refuses_to_start_with_the_payment_sandbox(tmp_path: Path) ->
             "DREAMINA_MAIL_BACKEND": "smtp",
             "DREAMINA_SMTP_HOST": "127.0.0.1",
             "DREAMINA_DATA_DIR": str(tmp_path),
+            "DREAMINA_PROVENANCE_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----",
+            "DREAMINA_PROVENANCE_CERTIFICATE_CHAIN": "-----BEGIN CERTIFICATE-----",
         }
     )
     for command in ("serve", "worker", "privacy-worker"):
