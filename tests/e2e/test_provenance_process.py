@@ -22,7 +22,7 @@ from dreamina.adapters.provenance_signer import DEVELOPMENT_SIGNER_FILE
 from tests.loopback import http
 from tests.provenance import assert_generated_by_ai, assert_nothing_personal
 
-from .test_serve_process import _sign_up, _start_serve
+from .test_serve_process import _sign_up, _start_serve, production_env, settings_refused
 
 EMAIL = "provenance.test@example.com"
 PROMPTS = {"image": "my daughter Mila on her first bike", "video": "waves over Grandma Rosa's garden"}
@@ -110,28 +110,9 @@ def test_served_outputs_carry_content_credentials_and_nothing_personal(tmp_path:
 def test_production_refuses_to_start_without_a_signer(tmp_path: Path) -> None:
     """Production never signs with the development signer: without a configured key and chain, each process refuses
     at start-up in one JSON line naming the settings (as an operator starts it, a real process)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
-    env.update(
-        {
-            "DREAMINA_PROFILE": "production",
-            "DREAMINA_DATABASE_URL": "postgresql+asyncpg://dreamina:dreamina@127.0.0.1:5432/postgres",
-            "DREAMINA_MASTER_KEY": "A" * 44,
-            "DREAMINA_REDIS_URL": "redis://127.0.0.1:6379/0",
-            "DREAMINA_DATA_DIR": str(tmp_path),
-        }
-    )
-    for command in ("serve", "worker", "privacy-worker"):
-        done = subprocess.run(
-            [sys.executable, "-m", "dreamina.entrypoints.cli", command],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 2, (command, done.stderr)
-        (line,) = done.stderr.strip().splitlines()
-        refused = json.loads(line)
-        assert refused["event"] == "startup_refused"
+    env = production_env(tmp_path)
+    del env["DREAMINA_PROVENANCE_SIGNING_KEY"], env["DREAMINA_PROVENANCE_CERTIFICATE_CHAIN"]
+    for refused in settings_refused(env):
         assert "DREAMINA_PROVENANCE_SIGNING_KEY" in refused["error"]
         assert "DREAMINA_PROVENANCE_CERTIFICATE_CHAIN" in refused["error"]
     assert not (tmp_path / DEVELOPMENT_SIGNER_FILE).exists()
