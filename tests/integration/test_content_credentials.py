@@ -8,8 +8,9 @@ import io
 import json
 import os
 import stat
+import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,6 +77,25 @@ def _request(kind: GenerationKind) -> ProviderRequest:
     )
 
 
+def _generation() -> Generation:
+    return Generation(
+        id=uuid.uuid4(),
+        subject_id=uuid.uuid4(),
+        kind=GenerationKind.IMAGE,
+        status=GenerationStatus.RUNNING,
+        prompt_ciphertext=b"sealed",
+        params={},
+        reference_upload_ids=(),
+        provider="offline",
+        provider_job_id="offline-1",
+        attempts=1,
+        failure_reason=None,
+        outputs=(),
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
 def _picture(fmt: str) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (48, 32), (200, 40, 90)).save(buffer, fmt)
@@ -109,22 +129,7 @@ async def test_every_output_type_is_signed_with_an_intact_manifest(content_type:
 
 
 async def test_store_outputs_signs_what_it_stores_and_names_no_generation_or_subject() -> None:
-    generation = Generation(
-        id=uuid.uuid4(),
-        subject_id=uuid.uuid4(),
-        kind=GenerationKind.IMAGE,
-        status=GenerationStatus.RUNNING,
-        prompt_ciphertext=b"sealed",
-        params={},
-        reference_upload_ids=(),
-        provider="offline",
-        provider_job_id="offline-1",
-        attempts=1,
-        failure_reason=None,
-        outputs=(),
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    generation = _generation()
     provider = OfflineRendererProvider(PillowMediaRenderer())
     job = await provider.submit(_request(GenerationKind.IMAGE))
     store = InMemoryObjectStore()
@@ -153,7 +158,7 @@ async def test_a_vendor_manifest_is_kept_as_the_parent_ingredient(tmp_path: Path
     store = assert_generated_by_ai(signed, "image/png", provider="openai")
     active = store["manifests"][store["active_manifest"]]
     [ingredient] = active["ingredients"]
-    assert ingredient["relationship"] == "parentOf"
+    assert ingredient["relationship"] == "parentOf" and "thumbnail" not in ingredient
     parent = store["manifests"][ingredient["active_manifest"]]
     assert parent["claim_generator_info"][0]["name"] == "VendorCo"
     assert verify_summary(signed, tmp_path)["ingredients"][0]["relationship"] == "parentOf"
@@ -238,3 +243,27 @@ async def test_a_file_too_large_or_not_of_its_type_is_refused() -> None:
         await _sign(_picture("PNG"), "image/png", credentials=small)
     with pytest.raises(CredentialsRefused):
         await _sign(_picture("PNG"), "video/mp4")
+
+
+async def test_the_spooled_output_is_removed_when_the_store_gives_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output waits in a private temporary directory while it is signed; a store that fails mid-stream (a killed
+    upload) leaves nothing of it behind."""
+    credentials = session_credentials()
+    session_signer()  # made before the temporary directory moves under tmp_path
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    generation = _generation()
+    provider = OfflineRendererProvider(PillowMediaRenderer())
+    job = await provider.submit(_request(GenerationKind.VIDEO))
+
+    class FailingStore(InMemoryObjectStore):
+        async def put_stream(self, key: str, chunks: AsyncIterable[bytes], content_type: str) -> int:
+            async for _ in chunks:
+                assert [name[:14] for name in os.listdir(tmp_path)] == ["dreamina-c2pa-"]
+                raise OSError("the store went away")
+            return 0
+
+    with pytest.raises(OSError, match="went away"):
+        await store_outputs(FailingStore(), provider, generation, job, credentials)
+    assert os.listdir(tmp_path) == []

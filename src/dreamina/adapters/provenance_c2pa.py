@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import tempfile
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,9 +54,12 @@ class C2paContentCredentials:
         self._max_bytes = max_bytes
         self._one_at_a_time = threading.Lock()  # held in the signing thread (any event loop may call sign)
 
-    async def sign(self, chunks: AsyncIterable[bytes], content_type: str, *, provider: str) -> AsyncIterator[bytes]:
-        with tempfile.TemporaryDirectory(prefix="dreamina-c2pa-") as work:  # 0700: outputs are personal data
-            source, signed = Path(work) / "source", Path(work) / "signed"
+    async def sign(
+        self, chunks: AsyncIterable[bytes], content_type: str, *, provider: str
+    ) -> AsyncGenerator[bytes, None]:
+        work = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="dreamina-c2pa-"))  # 0700: outputs are personal
+        try:
+            source, signed = work / "source", work / "signed"
             await self._spool(chunks, source)
             manifest = self.manifest(provider)
             await asyncio.to_thread(self._sign_file, manifest, content_type, source, signed)
@@ -65,6 +69,8 @@ class C2paContentCredentials:
                     yield chunk
             finally:
                 handle.close()
+        finally:
+            await asyncio.to_thread(shutil.rmtree, work, True)
 
     def manifest(self, provider: str) -> dict[str, Any]:
         """The manifest definition: what every output says about itself (and nothing else)."""

@@ -8,7 +8,7 @@ can reach it: ``sign`` takes no prompt, subject, generation or reference image.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Protocol
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -25,8 +25,8 @@ class NoCredentials(LookupError):
 class ContentCredentials(Protocol):
     """Signs outputs (PNG, JPEG, WebP images and MP4 videos) with a manifest naming them AI-generated."""
 
-    def sign(self, chunks: AsyncIterable[bytes], content_type: str, *, provider: str) -> AsyncIterator[bytes]:
-        """The output's bytes with a signed manifest embedded, as a stream (memory stays bounded whatever the size).
+    def sign(self, chunks: AsyncIterable[bytes], content_type: str, *, provider: str) -> AsyncGenerator[bytes, None]:
+        """The output's bytes with a signed manifest embedded, as a stream; ``aclose`` it to free what it holds.
 
         ``provider`` is the model provider's name. A manifest the output already carries (a vendor's own) is kept
         as the new manifest's parent ingredient. Raises :class:`CredentialsRefused` before yielding anything when

@@ -4,6 +4,8 @@ adding to them. No output is stored unsigned: one that cannot carry credentials 
 
 from __future__ import annotations
 
+from contextlib import aclosing
+
 from dreamina.domain.generation.rules import outputs_prefix
 from dreamina.ports.generation import Generation, GenerationOutput, ModelProvider, ProviderBadResponse, ProviderJob
 from dreamina.ports.object_store import ObjectStore
@@ -30,9 +32,11 @@ async def store_outputs(
         if extension is None:
             raise ProviderBadResponse("the provider returned an unexpected media type")
         key = f"{prefix}/{index}{extension}"
-        signed = credentials.sign(provider.fetch(output), output.content_type, provider=provider.name)
         try:
-            written = await store.put_stream(key, signed, output.content_type)
+            async with aclosing(
+                credentials.sign(provider.fetch(output), output.content_type, provider=provider.name)
+            ) as signed:
+                written = await store.put_stream(key, signed, output.content_type)
         except CredentialsRefused:
             raise ProviderBadResponse("the provider returned a file that cannot carry content credentials") from None
         outputs.append(GenerationOutput(object_key=key, content_type=output.content_type, bytes=written))
