@@ -41,6 +41,7 @@ from dreamina.ports.generation import (
 from dreamina.ports.provenance import CredentialsRefused
 from dreamina.settings import SettingsError, load_settings
 from dreamina.wiring.provenance import content_credentials
+from tests.contract.generation_records import make_generation
 from tests.provenance import (
     assert_generated_by_ai,
     assert_nothing_personal,
@@ -78,22 +79,7 @@ def _request(kind: GenerationKind) -> ProviderRequest:
 
 
 def _generation() -> Generation:
-    return Generation(
-        id=uuid.uuid4(),
-        subject_id=uuid.uuid4(),
-        kind=GenerationKind.IMAGE,
-        status=GenerationStatus.RUNNING,
-        prompt_ciphertext=b"sealed",
-        params={},
-        reference_upload_ids=(),
-        provider="offline",
-        provider_job_id="offline-1",
-        attempts=1,
-        failure_reason=None,
-        outputs=(),
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    return make_generation(uuid.uuid4(), at=NOW, status=GenerationStatus.RUNNING, provider_job_id="offline-1")
 
 
 def _picture(fmt: str) -> bytes:
