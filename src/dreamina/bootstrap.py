@@ -48,7 +48,7 @@ OVERRIDES = frozenset(
     {
         "clock", "vault", "uow", "database_ping", "mailer", "attempts", "passwords", "object_store",  # infrastructure
         "classifier", "payment_processor", "providers", "processor_erasers", "webhooks", "charges",  # modules
-        "job_queue", "privacy_job_queue",
+        "job_queue", "privacy_job_queue", "content_credentials",
     }
 )  # fmt: skip
 

@@ -112,6 +112,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     processor_notice_max_age_hours: int = 72  # or once it is this old
     processor_notice_first_retry_seconds: int = 60  # back-off: doubles per failure, jittered, capped below
     processor_notice_longest_retry_seconds: int = 6 * 3600
+    # content credentials (README: Provenance)
+    provenance_signing_key: str = ""  # PEM EC P-256 key of the C2PA signer; production: required
+    provenance_certificate_chain: str = ""  # PEM, the signer's certificate first; production: required
+    provenance_trust_anchors_file: Path | None = None  # PEM bundle of the roots `provenance verify` trusts
     failpoints: str = ""  # tests only: where serve/worker/privacy-worker kill themselves (dreamina.failpoints)
 
     @property
@@ -144,6 +148,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
+PRODUCTION_SIGNER = ("provenance_signing_key", "provenance_certificate_chain")  # README: Provenance
 _SECRET_FIELDS = frozenset(
     {
         "master_key",
@@ -157,6 +162,7 @@ _SECRET_FIELDS = frozenset(
         "stripe_secret_key",
         "stripe_webhook_secret",
         "processor_routes",  # holds the webhook secrets
+        *PRODUCTION_SIGNER,  # the chain is not secret, but a file (the _FILE form) is how it is given
     }
 )
 
@@ -277,7 +283,8 @@ def _check(s: Settings) -> None:
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
     if s.profile == "production":
-        missing = [f"{PREFIX}{n.upper()}" for n in ("database_url", "master_key", "redis_url") if not getattr(s, n)]
+        required = ("database_url", "master_key", "redis_url", *PRODUCTION_SIGNER)  # no development signer
+        missing = [f"{PREFIX}{n.upper()}" for n in required if not getattr(s, n)]
         if missing:
             raise SettingsError("the production profile requires " + ", ".join(missing))
         if s.object_store != "s3":

@@ -24,6 +24,7 @@ from dreamina.bootstrap import Container, build_container
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 from tests.http_client import AsyncTestClient
+from tests.provenance import session_credentials
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -48,6 +49,7 @@ def test_overrides() -> dict[str, Any]:
         "object_store": InMemoryObjectStore(),
         "job_queue": ManualJobQueue(),
         "charges": RecordingCharges(),
+        "content_credentials": session_credentials(clock),
     }
 
 

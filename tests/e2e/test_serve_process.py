@@ -139,6 +139,13 @@ def test_serve_runs_the_embedded_profile(tmp_path: Path) -> None:
 def test_production_refuses_to_start_with_the_payment_sandbox(tmp_path: Path) -> None:
     """Issue 13, finding 12: the production profile refuses unsafe defaults at start-up, naming the setting, in one
     JSON line and a non-zero exit code (a real process, as an operator starts it)."""
+    env = production_env(tmp_path)
+    for refused in settings_refused(env):
+        assert "DREAMINA_PAYMENTS=stripe" in refused["error"]
+
+
+def production_env(tmp_path: Path) -> dict[str, str]:
+    """A production profile that starts but for the payment sandbox (the variables, none from the test's own)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
     env.update(
         {
@@ -151,8 +158,17 @@ def test_production_refuses_to_start_with_the_payment_sandbox(tmp_path: Path) ->
             "DREAMINA_MAIL_BACKEND": "smtp",
             "DREAMINA_SMTP_HOST": "127.0.0.1",
             "DREAMINA_DATA_DIR": str(tmp_path),
+            "DREAMINA_PROVENANCE_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----",
+            "DREAMINA_PROVENANCE_CERTIFICATE_CHAIN": "-----BEGIN CERTIFICATE-----",
         }
     )
+    return env
+
+
+def settings_refused(env: dict[str, str]) -> list[dict[str, Any]]:
+    """What serve, worker and privacy-worker print when their settings are refused: each exits 2 with one JSON line
+    (``startup_refused``) on stderr."""
+    lines = []
     for command in ("serve", "worker", "privacy-worker"):
         done = subprocess.run(
             [sys.executable, "-m", "dreamina.entrypoints.cli", command],
@@ -163,9 +179,10 @@ def test_production_refuses_to_start_with_the_payment_sandbox(tmp_path: Path) ->
         )
         assert done.returncode == 2, (command, done.stderr)
         (line,) = done.stderr.strip().splitlines()
-        refused = json.loads(line)
+        refused: dict[str, Any] = json.loads(line)
         assert refused["event"] == "startup_refused"
-        assert "DREAMINA_PAYMENTS=stripe" in refused["error"]
+        lines.append(refused)
+    return lines
 
 
 def _start_up_refused(tmp_path: Path, command: str, settings: dict[str, str]) -> dict[str, Any]:

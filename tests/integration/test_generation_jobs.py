@@ -50,6 +50,7 @@ from tests.contract.vendor_emulators import (
     VendorEmulator,
     png,
 )
+from tests.provenance import session_credentials
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -110,7 +111,7 @@ class World:
         return Generations(**self.ports(providers, rules))
 
     def runner(self, providers: dict[GenerationKind, ModelProvider] | None = None, **rules: Any) -> GenerationRunner:
-        return GenerationRunner(**self.ports(providers, rules))
+        return GenerationRunner(**self.ports(providers, rules), credentials=session_credentials(self.clock))
 
     async def reference(self) -> UUID:
         upload = Upload(uuid.uuid4(), self.subject, f"uploads/{self.subject}/r.png", "image/png", 16, 16, 1, START)

@@ -28,6 +28,7 @@ from dreamina.domain.generation.runner import GenerationRunner
 from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.ports.generation import GenerationKind, GenerationStatus
+from tests.provenance import session_credentials
 
 pytestmark = pytest.mark.redis
 
@@ -54,7 +55,8 @@ async def build(
         "charges": charges,
         "rules": GenerationRules(),
     }
-    return Generations(**ports), GenerationRunner(**ports), queue, store, subject
+    runner = GenerationRunner(**ports, credentials=session_credentials(clock))
+    return Generations(**ports), runner, queue, store, subject
 
 
 async def test_jobs_carry_only_ids_and_a_worker_runs_them(redis_url: str) -> None:

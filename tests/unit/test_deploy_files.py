@@ -21,6 +21,8 @@ FILLED = {  # what an operator puts in deploy/.env (env.example names each)
     "DREAMINA_STRIPE_SECRET_KEY": "sk_test_123",
     "DREAMINA_STRIPE_WEBHOOK_SECRET": "whsec_123",
     "DREAMINA_PRIVACY_CONTACT_EMAIL": "privacy@dreamina.example",
+    "DREAMINA_PROVENANCE_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----",  # checked when the signer is built
+    "DREAMINA_PROVENANCE_CERTIFICATE_CHAIN": "-----BEGIN CERTIFICATE-----",
 }
 _VARIABLE = re.compile(r"\$\{(\w+)(?::([?-])([^}]*))?\}")
 

@@ -64,6 +64,8 @@ PRODUCTION = {
     "DREAMINA_MAIL_BACKEND": "smtp",
     "DREAMINA_SMTP_HOST": "smtp.example.com",
     "DREAMINA_PRIVACY_CONTACT_EMAIL": "privacy@dreamina.example",
+    "DREAMINA_PROVENANCE_SIGNING_KEY": "-----BEGIN PRIVATE KEY----- signing-secret",
+    "DREAMINA_PROVENANCE_CERTIFICATE_CHAIN": "-----BEGIN CERTIFICATE-----",
 }
 
 
@@ -71,7 +73,7 @@ def test_production_profile_and_masked_description() -> None:
     s = load_settings(PRODUCTION)
     assert s.resolved_auto_migrate is False
     shown = str(describe(s))
-    for secret in ("secretpw", "s3secret", "A" * 44, "sk_live_secret", "whsec_secret"):
+    for secret in ("secretpw", "s3secret", "A" * 44, "sk_live_secret", "whsec_secret", "signing-secret"):
         assert secret not in shown
 
 
@@ -90,6 +92,9 @@ def test_production_profile_and_masked_description() -> None:
         # the policy's contact line (section 11) would show the development placeholder (issue 16, finding 6)
         ({"DREAMINA_PRIVACY_CONTACT_EMAIL": None}, "DREAMINA_PRIVACY_CONTACT_EMAIL"),
         ({"DREAMINA_PRIVACY_CONTACT_EMAIL": "privacy@dreamina.invalid"}, "DREAMINA_PRIVACY_CONTACT_EMAIL"),
+        # outputs would carry content credentials from the untrusted development signer (issue 17)
+        ({"DREAMINA_PROVENANCE_SIGNING_KEY": None}, "DREAMINA_PROVENANCE_SIGNING_KEY"),
+        ({"DREAMINA_PROVENANCE_CERTIFICATE_CHAIN": None}, "DREAMINA_PROVENANCE_CERTIFICATE_CHAIN"),
     ],
 )
 def test_production_refuses_unsafe_settings_naming_them(unsafe: dict[str, str | None], named: str) -> None:

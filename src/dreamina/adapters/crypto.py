@@ -143,7 +143,7 @@ def _derive(master_key: bytes, info: bytes) -> bytes:
 
 def _load_or_create_key_file(path: Path) -> bytes:
     if not path.exists():
-        _create_key_file(path)
+        create_private_file(path, secrets.token_bytes(KEY_BYTES))
     key = path.read_bytes()
     if len(key) != KEY_BYTES:
         raise ValueError(
@@ -153,13 +153,15 @@ def _load_or_create_key_file(path: Path) -> bytes:
     return key
 
 
-def _create_key_file(path: Path) -> None:
+def create_private_file(path: Path, content: bytes) -> None:
+    """Write ``content`` to a new owner-only (0600) file at ``path``, atomically; a file another process created
+    first is kept (the caller then reads that one)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secrets.token_bytes(KEY_BYTES))
+            handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
         try:

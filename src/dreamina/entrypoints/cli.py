@@ -321,6 +321,26 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _provenance(args: argparse.Namespace) -> int:
+    """Print a file's content credentials as JSON; exit 0 when its manifest's hashes and signature hold, 1 otherwise
+    (no credentials, or tampered), whether or not the signer is trusted (``trusted`` says that)."""
+    settings = load_settings()
+    from dreamina.ports.provenance import NoCredentials
+    from dreamina.wiring.provenance import verify_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"dreamina: {args.file} is not a readable file", file=sys.stderr)
+        return 1
+    try:
+        summary = verify_file(settings, path)
+    except NoCredentials as exc:
+        print(json.dumps({"file": path.name, "error": str(exc)}))
+        return 1
+    print(json.dumps({"file": path.name, **summary}, indent=2))
+    return 0 if summary["validation_state"] in ("Valid", "Trusted") else 1
+
+
 def _settings(args: argparse.Namespace) -> int:
     print(json.dumps(describe(load_settings()), indent=2, default=str))
     return 0
@@ -350,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--burst", action="store_true", help="stop once the queue is empty")
     worker.set_defaults(run=_worker)
     commands.add_parser("settings", help="print the effective settings, secrets masked").set_defaults(run=_settings)
+    provenance = commands.add_parser("provenance", help="content credentials (C2PA) of generated outputs")
+    provenance_actions = provenance.add_subparsers(dest="action", required=True)
+    verify = provenance_actions.add_parser("verify", help="print a file's content credentials and their validity")
+    verify.add_argument("file", metavar="FILE")
+    provenance.set_defaults(run=_provenance)
     staff = commands.add_parser("staff", help="grant, revoke or list staff roles (support, privacy_officer, admin)")
     staff_actions = staff.add_subparsers(dest="action", required=True)
     create = staff_actions.add_parser("create", help="give an existing account a staff role")

@@ -25,6 +25,7 @@ from dreamina.ports.object_store import ObjectNotFound, ObjectStore
 from dreamina.settings import Settings
 from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, Hook, ModuleParts
+from dreamina.wiring.provenance import content_credentials
 
 PARTS = ModuleParts(
     name="generation",
@@ -139,6 +140,7 @@ def wire_generation(
         providers=providers,
         queue=queue,
         charges=charges,
+        credentials=overrides.get("content_credentials") or content_credentials(settings, infra.clock),
         rules=rules,
     )
     expiry = ContentExpiry(

@@ -19,6 +19,13 @@ from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 PAGE = 200
 
 
+def archived(key: str, subject_id: UUID) -> str:
+    """Where the object holder puts the object ``key`` in the export archive: ``files/<prefix>/<rest>``, without
+    the subject's own folder (``outputs/<subject>/<generation>/0.png`` -> ``files/outputs/<generation>/0.png``)."""
+    head, found, rest = key.partition(f"/{subject_id}/")
+    return f"files/{head}/{rest}" if found else f"files/{key}"
+
+
 class GenerationPersonalData:
     """:class:`~dreamina.ports.data_rights.PersonalDataHolder` for ``generations``, ``generation_references`` and
     ``uploads``."""
@@ -79,7 +86,11 @@ class GenerationPersonalData:
                         "provider": g.provider,
                         "failure_reason": g.failure_reason,
                         "outputs": [
-                            {"file": "files/" + o.object_key, "content_type": o.content_type, "bytes": o.bytes}
+                            {
+                                "file": archived(o.object_key, subject_id),
+                                "content_type": o.content_type,
+                                "bytes": o.bytes,
+                            }
                             for o in g.outputs
                         ],
                         "created_at": g.created_at.isoformat(),
@@ -88,7 +99,7 @@ class GenerationPersonalData:
             uploads = [
                 {
                     "id": str(u.id),
-                    "file": "files/" + u.object_key,
+                    "file": archived(u.object_key, subject_id),
                     "content_type": u.content_type,
                     "width": u.width,
                     "height": u.height,

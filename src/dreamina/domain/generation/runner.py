@@ -49,6 +49,7 @@ from dreamina.ports.generation import (
     ProviderUnavailable,
 )
 from dreamina.ports.object_store import ObjectStore
+from dreamina.ports.provenance import ContentCredentials
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -85,11 +86,13 @@ class GenerationRunner:
         providers: Mapping[GenerationKind, ModelProvider],
         queue: JobQueue,
         charges: GenerationCharges,
+        credentials: ContentCredentials,
         rules: GenerationRules | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._store = store
+        self._credentials = credentials  # every output is stored signed (content credentials)
         self._queue = queue
         self._charges = charges
         self.rules = rules or GenerationRules()
@@ -180,7 +183,7 @@ class GenerationRunner:
         return job
 
     async def _store_outputs(self, provider: ModelProvider, generation: Generation, job: ProviderJob) -> RunReport:
-        outputs = await store_outputs(self._store, provider, generation, job)
+        outputs = await store_outputs(self._store, provider, generation, job, self._credentials)
         failpoints.hit("generation.after_effect", "outputs_stored")
         prefix = outputs_prefix(generation.subject_id, generation.id)
         async with self._uow() as uow:
