@@ -140,9 +140,8 @@ class AbuseReportQueueController(Controller):
     tags = ["admin", "trust-and-safety"]
     security = SECURED
     dependencies = STAFF
-    guards = [TRUST_AND_SAFETY]
 
-    @get("/", summary="Open abuse reports, oldest first")
+    @get("/", guards=[TRUST_AND_SAFETY], summary="Open abuse reports, oldest first")
     async def queue(
         self, staff: NamedDependency[Principal], abuse_report_review: NamedDependency[AbuseReportReview]
     ) -> AbuseReportList:
@@ -150,6 +149,7 @@ class AbuseReportQueueController(Controller):
 
     @get(
         "/{report_id:uuid}",
+        guards=[TRUST_AND_SAFETY],
         summary="One abuse report with the reporter's contact and details (audited)",
         responses=problem_responses(404, 422),
     )
@@ -170,6 +170,7 @@ class AbuseReportQueueController(Controller):
     @post(
         "/{report_id:uuid}/takedown",
         status_code=200,
+        guards=[TRUST_AND_SAFETY],
         summary="Take down: the generation is deleted as by its owner; the owner and the reporter are told",
         responses=problem_responses(404, 409, 422),
     )
@@ -185,6 +186,7 @@ class AbuseReportQueueController(Controller):
     @post(
         "/{report_id:uuid}/dismiss",
         status_code=200,
+        guards=[TRUST_AND_SAFETY],
         summary="Dismiss: nothing to remove; the reporter is told it was reviewed",
         responses=problem_responses(404, 409, 422),
     )
