@@ -432,20 +432,25 @@ async def _closed_reports_around(c: Container, days: int) -> tuple[Any, Any]:
     return gone, kept
 
 
-async def _child_report_inbox(c: Container) -> Check:
-    """Received reports a fault left unmatched: one arrived a second more than 7 days ago, one a second less."""
-    deadline = NOW - timedelta(days=CHILD_REPORT_INBOX_DAYS)
-    gone, kept = make_received(deadline - JUST), make_received(deadline + JUST)
-    async with c.infra.uow() as uow:
-        await uow.child_report_inbox.add(gone)
-        await uow.child_report_inbox.add(kept)
-        await uow.commit()
+def _unmatched(inbox: str, days: int) -> Callable[[Container], Awaitable[Check]]:
+    """Received reports a fault left unmatched in ``inbox``: one arrived a second more than ``days`` ago, one a
+    second less."""
 
-    async def check(c: Container) -> None:
+    async def seed(c: Container) -> Check:
+        deadline = NOW - timedelta(days=days)
+        gone, kept = make_received(deadline - JUST), make_received(deadline + JUST)
         async with c.infra.uow() as uow:
-            assert await uow.child_report_inbox.oldest(10) == [kept.id]
+            await getattr(uow, inbox).add(gone)
+            await getattr(uow, inbox).add(kept)
+            await uow.commit()
 
-    return check
+        async def check(c: Container) -> None:
+            async with c.infra.uow() as uow:
+                assert await getattr(uow, inbox).oldest(10) == [kept.id]
+
+        return check
+
+    return seed
 
 
 async def _child_reporter_data(c: Container) -> Check:
@@ -480,22 +485,6 @@ async def _closed_abuse_reports_around(c: Container, days: int) -> tuple[uuid.UU
         await uow.abuse_reports.add(kept)
         await uow.commit()
     return gone.id, kept.id
-
-
-async def _abuse_report_inbox(c: Container) -> Check:
-    """Received abuse reports a fault left unmatched: one arrived a second more than 7 days ago, one a second less."""
-    deadline = NOW - timedelta(days=ABUSE_INBOX_DAYS)
-    gone, kept = make_received(deadline - JUST), make_received(deadline + JUST)
-    async with c.infra.uow() as uow:
-        await uow.abuse_report_inbox.add(gone)
-        await uow.abuse_report_inbox.add(kept)
-        await uow.commit()
-
-    async def check(c: Container) -> None:
-        async with c.infra.uow() as uow:
-            assert await uow.abuse_report_inbox.oldest(10) == [kept.id]
-
-    return check
 
 
 async def _abuse_reporter_data(c: Container) -> Check:
@@ -572,10 +561,10 @@ SCENARIOS: dict[str, Scenario] = {
     "ticket_address_requests": Scenario(_address_requests),
     "privacy_support_tickets": Scenario(_tickets(PRIVACY_TICKET_DAYS, "privacy", "billing")),
     "other_support_tickets": Scenario(_tickets(OTHER_TICKET_DAYS, "other", "privacy")),
-    "child_report_inbox": Scenario(_child_report_inbox),
+    "child_report_inbox": Scenario(_unmatched("child_report_inbox", CHILD_REPORT_INBOX_DAYS)),
     "child_report_reporter_data": Scenario(_child_reporter_data),
     "child_reports": Scenario(_child_reports),
-    "abuse_report_inbox": Scenario(_abuse_report_inbox),
+    "abuse_report_inbox": Scenario(_unmatched("abuse_report_inbox", ABUSE_INBOX_DAYS)),
     "abuse_report_reporter_data": Scenario(_abuse_reporter_data),
     "abuse_reports": Scenario(_abuse_reports),
     "sessions": Scenario(_sessions),

@@ -12,27 +12,19 @@ from __future__ import annotations
 
 from dreamina.domain.privacy.datamap import DataDeclaration, FieldDeclaration, StoreDeclaration, non_personal
 from dreamina.domain.privacy.schedule import LEGAL_RECORD_DAYS, ScheduleAction, ScheduleEntry, days_from
+from dreamina.domain.privacy.sealed_inbox import inbox_store, reporter_data_retention
 from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose, RetentionAction, RetentionRule
 
 INBOX_DAYS = 7  # a received report is matched within seconds; one a fault kept waiting is given up after a week
 REPORTER_DATA_DAYS = 90  # staff decided and the reporter was told; nothing left to answer
 REPORT_RECORD_DAYS = LEGAL_RECORD_DAYS  # proof the report was handled
 
-REPORTER_DATA = RetentionRule(
-    f"deleted {REPORTER_DATA_DAYS} days after the report is closed (the reporter has been told the outcome)",
-    RetentionAction.DELETE,
-    REPORTER_DATA_DAYS,
-)
+REPORTER_DATA = reporter_data_retention(REPORTER_DATA_DAYS)
 REPORT_RECORD = RetentionRule(
     f"kept {REPORT_RECORD_DAYS // 365} years after the report is closed as proof it was handled, then deleted; "
     "the owner's erasure replaces their id with the erasure pseudonym, the reporter's erasure unlinks them",
     RetentionAction.ANONYMISE,
     REPORT_RECORD_DAYS,
-)
-INBOX = RetentionRule(
-    f"deleted when matched (seconds after it arrived), at the latest {INBOX_DAYS} days after it arrived",
-    RetentionAction.DELETE,
-    INBOX_DAYS,
 )
 _PURPOSES = (Purpose.SECURITY, Purpose.LEGAL)
 
@@ -92,25 +84,15 @@ ABUSE_REPORT_DATA = DataDeclaration(
                 "reporter_data_deleted_at": non_personal("when the reporter's data was deleted"),
             },
         ),
-        StoreDeclaration(
+        inbox_store(
             "abuse_report_inbox",
             "abuse reports received and not yet matched to a generation: sealed whole (target, reason, contact, "
             "details, the signed-in reporter) with a key of their own, so receiving a report costs the same whether "
             "or not the generation exists; matching deletes each within seconds, filing it or dropping it",
-            {
-                "id": non_personal("random id"),
-                "received_at": non_personal("when the report arrived"),
-                "wrapped_key": _key("the received report's own AES-256 data key, wrapped by the master key", INBOX),
-                "sealed": FieldDeclaration(
-                    DataCategory.ACCOUNT,
-                    "the report as sent (the generation id or download link, the reason, the reporter's contact and "
-                    "details, the signed-in reporter's id), encrypted with the key beside it",
-                    purposes=_PURPOSES,
-                    legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
-                    retention=INBOX,
-                    encrypted=True,
-                ),
-            },
+            "the report as sent (the generation id or download link, the reason, the reporter's contact and details, "
+            "the signed-in reporter's id), encrypted with the key beside it",
+            days=INBOX_DAYS,
+            purposes=_PURPOSES,
         ),
     ),
     schedule=(

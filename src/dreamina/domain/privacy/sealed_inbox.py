@@ -14,7 +14,9 @@ import uuid
 from typing import Any
 from uuid import UUID
 
+from dreamina.domain.privacy.datamap import FieldDeclaration, StoreDeclaration, non_personal
 from dreamina.domain.privacy.errors import TooManyAttempts
+from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose, RetentionAction, RetentionRule
 from dreamina.ports.child_reports import ReceivedChildReport as ReceivedReport
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import FieldCipher, KeyVault
@@ -64,3 +66,51 @@ class ReportSeal:
         key = self._vault.unwrap(received.wrapped_key)
         payload: dict[str, Any] = json.loads(self._cipher.open(key, received.sealed, self.context(received.id)))
         return payload
+
+
+def inbox_retention(days: int) -> RetentionRule:
+    """An inbox entry's retention: matched within seconds; one a fault kept waiting is given up after ``days``."""
+    return RetentionRule(
+        f"deleted when matched (seconds after it arrived), at the latest {days} days after it arrived",
+        RetentionAction.DELETE,
+        days,
+    )
+
+
+def reporter_data_retention(days: int) -> RetentionRule:
+    """The reporter's sealed data: kept until they have been told the outcome, ``days`` after the report closed."""
+    return RetentionRule(
+        f"deleted {days} days after the report is closed (the reporter has been told the outcome)",
+        RetentionAction.DELETE,
+        days,
+    )
+
+
+def inbox_store(
+    name: str, description: str, sealed: str, *, days: int, purposes: tuple[Purpose, ...]
+) -> StoreDeclaration:
+    """The data-map declaration of an inbox of reports received sealed whole (``sealed`` says what is in them)."""
+    retention = inbox_retention(days)
+    return StoreDeclaration(
+        name,
+        description,
+        {
+            "id": non_personal("random id"),
+            "received_at": non_personal("when the report arrived"),
+            "wrapped_key": FieldDeclaration(
+                DataCategory.NON_PERSONAL,
+                "the received report's own AES-256 data key, wrapped by the master key",
+                purposes=(Purpose.SECURITY,),
+                legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+                retention=retention,
+            ),
+            "sealed": FieldDeclaration(
+                DataCategory.ACCOUNT,
+                sealed,
+                purposes=purposes,
+                legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+                retention=retention,
+                encrypted=True,
+            ),
+        },
+    )
