@@ -10,6 +10,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.memory.generation import ManualJobQueue
 from dreamina.adapters.memory.mail import InMemoryMailer
@@ -215,6 +217,8 @@ async def test_bad_reports_are_clear_4xx_problems(client: AsyncTestClient, conta
     foreign = await client.post(REPORTS, json={"output_url": "https://elsewhere.example/x.png", "reason": "other"})
     assert foreign.json()["code"] == "invalid_input" and "download link" in foreign.json()["detail"]
     _problem(await client.post(REPORTS, content=b"{", headers={"content-type": "application/json"}), 400)
+    bad_token = {"Authorization": "Bearer not-a-token"}  # a token, if sent, must be valid: never anonymous instead
+    _problem(await client.post(REPORTS, headers=bad_token, json={"generation_id": gid, "reason": "other"}), 401)
     desk = await _staff(client, container)
     _problem(await client.post(f"{QUEUE}/{uuid.uuid4()}/takedown", headers=desk, json={"reason": "x"}), 404)
     _problem(await client.post(f"{QUEUE}/{uuid.uuid4()}/dismiss", headers=desk, json={"reason": ""}), 400, 422)
@@ -266,3 +270,27 @@ class _Sink:
 
     async def write_records(self, name: str, description: str, records: Any) -> None:
         self.records[name] = list(records)
+
+
+async def test_a_takedown_whose_removal_fails_leaves_the_report_open(
+    client: AsyncTestClient, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner, generation = await _generation(client, container, "flaky@example.com")
+    assert (await client.post(REPORTS, json={"generation_id": generation["id"], "reason": "other"})).status_code == 202
+    await container.abuse.matching.run_due()
+    (report,) = await _reports(container, generation["id"])
+    generations = container.generation.generations
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the object store is down")
+
+    monkeypatch.setattr(generations, "delete", broken)
+    staff = uuid.uuid4()
+    with pytest.raises(RuntimeError):
+        await container.abuse.review.take_down(staff, report.id, "a deepfake")
+    (still,) = await _reports(container, generation["id"])
+    assert still.is_open and still.closed_at is None  # back in the queue for staff to retry
+    monkeypatch.undo()
+    taken = await container.abuse.review.take_down(staff, report.id, "a deepfake")
+    assert taken.status.value == "taken_down"
+    assert (await client.get(f"/v1/generations/{generation['id']}", headers=owner)).status_code == 404
