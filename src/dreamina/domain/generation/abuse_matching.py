@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from dreamina.domain.generation.abuse_intake import INBOX, AbuseReportRules
+from dreamina.domain.privacy.errors import StoreBusy
 from dreamina.domain.privacy.sealed_inbox import ReportSeal
 from dreamina.ports.abuse_reports import AbuseReason, AbuseReport, AbuseReportStatus
 from dreamina.ports.clock import Clock
@@ -50,16 +51,22 @@ class AbuseReportMatching:
             waiting = await uow.abuse_report_inbox.oldest(self.rules.match_batch)
         filed = dropped = 0
         for received_id in waiting:
-            async with self._uow() as uow:
-                received = await uow.abuse_report_inbox.take(received_id)
-                if received is None:
-                    continue  # another matcher took it
-                if await self._file(uow, self._seal.open(received), received.received_at):
-                    filed += 1
-                else:
-                    dropped += 1  # nothing is kept about a generation we do not have, nor about who asked
-                await uow.commit()
+            try:
+                outcome = await self._match(received_id)
+            except StoreBusy:
+                continue  # SQLite refused a write after a stale read: the report waits for the next pass
+            filed += outcome == "filed"
+            dropped += outcome == "dropped"  # nothing is kept about a generation we do not have, nor who asked
         return {"abuse_reports_filed": filed, "abuse_reports_dropped": dropped}
+
+    async def _match(self, received_id: UUID) -> Literal["filed", "dropped", "gone"]:
+        async with self._uow() as uow:
+            received = await uow.abuse_report_inbox.take(received_id)
+            if received is None:
+                return "gone"  # another matcher took it
+            filed = await self._file(uow, self._seal.open(received), received.received_at)
+            await uow.commit()
+        return "filed" if filed else "dropped"
 
     async def _file(self, uow: UnitOfWork, payload: dict[str, Any], received_at: datetime) -> bool:
         generation = await uow.generations.get(UUID(payload["generation_id"]))
