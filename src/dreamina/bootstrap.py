@@ -20,7 +20,8 @@ from dreamina.domain.privacy.disclosures import DisclosureHistory
 from dreamina.domain.privacy.idempotency import KeptAnswers
 from dreamina.domain.privacy.retention import RetentionSweep
 from dreamina.settings import Settings
-from dreamina.wiring import billing, children, consent, data_rights, generation, identity, privacy, support
+from dreamina.wiring import abuse, billing, children, consent, data_rights, generation, identity, privacy, support
+from dreamina.wiring.abuse import AbuseModule
 from dreamina.wiring.billing import BillingModule
 from dreamina.wiring.children import ChildrenModule
 from dreamina.wiring.consent import ConsentModule
@@ -41,6 +42,7 @@ MODULES: tuple[ModuleParts, ...] = (
     support.PARTS,
     billing.PARTS,
     generation.PARTS,
+    abuse.PARTS,
 )
 """Every module's stores; the order is the order of the published retention schedule."""
 
@@ -56,6 +58,7 @@ INITIAL_EFFECTIVE_AT = datetime(2026, 5, 1, tzinfo=UTC)
 MAIL_DELIVERY_SECONDS = 15.0  # how soon mail a flush could not send is tried again (embedded profile)
 DEADLINE_MONITOR_SECONDS = 3600.0  # how often the embedded profile flags requests near or past their legal deadline
 CHILD_REPORT_MATCHING_SECONDS = 2.0  # how soon a received child report is matched to its account (embedded profile)
+ABUSE_REPORT_MATCHING_SECONDS = 2.0  # how soon a received abuse report is matched to its generation (embedded)
 POLICY_NOTICES_SECONDS = 10.0  # how soon a published policy version's notices start going out (embedded profile)
 MARKETING_MAIL_SECONDS = 10.0  # how soon a marketing campaign starts going out (embedded profile)
 
@@ -112,6 +115,7 @@ class Container:
     data_rights: DataRightsModule
     support: SupportModule
     children: ChildrenModule
+    abuse: AbuseModule
     monitors: tuple[DeadlineMonitor, ...]  # legal clocks to watch: privacy requests, privacy tickets
     lifecycle: Lifecycle
 
@@ -155,11 +159,12 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     identity_module = identity.wire_identity(infra, generations=generation_module.stopper)
     consent_module = consent.wire_consent(infra, overrides)
     support_module = support.wire_support(infra)
+    abuse_module = abuse.wire_abuse(infra, generations=generation_module.generations)
     data_rights_module = data_rights.wire_data_rights(
         infra,
         holders=[
             h
-            for m in (generation_module, billing_module, consent_module, support_module, identity_module)
+            for m in (generation_module, billing_module, consent_module, support_module, abuse_module, identity_module)
             for h in m.contributes.holders
         ],
         erasers={
@@ -189,6 +194,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
                 support_module,
                 billing_module,
                 generation_module,
+                abuse_module,
             )
         ),
     ]
@@ -205,6 +211,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
             infra,
             lifecycle,
             children_module,
+            abuse_module,
             consent_module,
             tuple(monitor for m in modules for monitor in m.monitors),
         )
@@ -228,6 +235,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         data_rights=data_rights_module,
         support=support_module,
         children=children_module,
+        abuse=abuse_module,
         monitors=tuple(monitor for m in modules for monitor in m.monitors),
         lifecycle=lifecycle,
     )
@@ -238,12 +246,13 @@ def _run_in_this_process(
     infra: Infrastructure,
     lifecycle: Lifecycle,
     children_module: ChildrenModule,
+    abuse_module: AbuseModule,
     consent_module: ConsentModule,
     monitors: tuple[DeadlineMonitor, ...],
 ) -> None:
     """Embedded profile: no worker process runs, so this process does what the workers do (exports and erasures run
     from this process's job queue, wired with the data-rights module): it flags requests near their legal deadline,
-    matches received child reports to their accounts, sends the notices of a published policy version and marketing
+    matches received child and abuse reports, sends the notices of a published policy version and marketing
     campaigns, sweeps on the retention interval and delivers the mail a flush after commit left in the outbox."""
     from dreamina.adapters.periodic import Periodic
     from dreamina.adapters.retention_runs import PeriodicSweep
@@ -256,8 +265,9 @@ def _run_in_this_process(
     mail = Periodic("mail_delivery", MAIL_DELIVERY_SECONDS, infra.mail.deliver_due)
     deadlines = Periodic("deadline_monitor", DEADLINE_MONITOR_SECONDS, check_deadlines)
     matching = Periodic("child_report_matching", CHILD_REPORT_MATCHING_SECONDS, children_module.matching.run_due)
+    abuse = Periodic("abuse_report_matching", ABUSE_REPORT_MATCHING_SECONDS, abuse_module.matching.run_due)
     notices = Periodic("policy_notices", POLICY_NOTICES_SECONDS, consent_module.policy_changes.send_due_notices)
     marketing = Periodic("marketing_mail", MARKETING_MAIL_SECONDS, consent_module.marketing.send_due)
-    for runner in (periodic, mail, deadlines, matching, notices, marketing):
+    for runner in (periodic, mail, deadlines, matching, abuse, notices, marketing):
         lifecycle.starters.append(runner.start)
         lifecycle.closers.append(runner.stop)

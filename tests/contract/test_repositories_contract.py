@@ -39,6 +39,7 @@ from .consent_rows import write_one_of_each_consent_row
 from .data_rights_records import write_one_of_each_data_rights_record
 from .idempotency_rows import make_record
 from .mail_rows import make_mail
+from .test_abuse_reports_contract import make_abuse_report
 from .test_child_reports_contract import make_received, make_report
 from .test_support_tickets_contract import make_address_request, make_ticket
 
@@ -513,6 +514,8 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await write_one_of_each_billing_row(uow, subject, NOW)
     await uow.child_reports.add(make_report(subject))
     await uow.child_report_inbox.add(make_received())
+    await uow.abuse_reports.add(make_abuse_report(subject))
+    await uow.abuse_report_inbox.add(make_received())
     await uow.support_tickets.add(make_ticket(subject))
     await uow.ticket_address_requests.add(make_address_request())
     await uow.mail_outbox.add(make_mail(subject))

@@ -85,6 +85,11 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/v1/admin/child-reports/{report_id}"): EVERY_STAFF_ROLE,
     ("POST", "/v1/admin/child-reports/{report_id}/confirm"): ANALYSTS,
     ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): ANALYSTS,
+    ("POST", "/v1/abuse-reports"): PUBLIC,  # signed in or not; the answer never says whether the generation exists
+    ("GET", "/v1/admin/abuse-reports"): SUPPORT_DESK,
+    ("GET", "/v1/admin/abuse-reports/{report_id}"): SUPPORT_DESK,
+    ("POST", "/v1/admin/abuse-reports/{report_id}/takedown"): SUPPORT_DESK,
+    ("POST", "/v1/admin/abuse-reports/{report_id}/dismiss"): SUPPORT_DESK,
     ("POST", "/v1/support/tickets"): PUBLIC,  # signed in or not; anonymous senders give a reply-to address
     ("POST", "/v1/support/address-requests"): PUBLIC,  # no account: a link is mailed to the address
     ("POST", "/v1/support/address-requests/confirm"): PUBLIC,  # the mailed token is the credential

@@ -59,6 +59,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/admin/privacy/requests/{request_id}/expedite"): {"reason": REASON},
     ("POST", "/v1/admin/child-reports/{report_id}/confirm"): {"reason": REASON},
     ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): {"reason": REASON},
+    ("POST", "/v1/admin/abuse-reports/{report_id}/takedown"): {"reason": REASON},
+    ("POST", "/v1/admin/abuse-reports/{report_id}/dismiss"): {"reason": REASON},
     ("POST", "/v1/me/age-review/statement"): {"statement": "I am an adult"},
     ("POST", "/v1/admin/privacy/tickets/{ticket_id}/reply"): {"message": "matrix", "close": False},
     ("POST", "/v1/admin/privacy/tickets/{ticket_id}/close"): {"reason": REASON},
@@ -71,6 +73,7 @@ QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/admin/subjects/{subject_id}/consent"): {"reason": REASON},
     ("GET", "/v1/admin/privacy/requests/{request_id}"): {"reason": REASON},
     ("GET", "/v1/admin/child-reports/{report_id}"): {"reason": REASON},
+    ("GET", "/v1/admin/abuse-reports/{report_id}"): {"reason": REASON},
     ("GET", "/v1/admin/privacy/tickets/{ticket_id}"): {"reason": REASON},
     ("GET", "/v1/admin/support/tickets/{ticket_id}"): {"reason": REASON},
 }
@@ -164,6 +167,17 @@ async def _child_report(scene: Scene, email: str) -> str:
     return str(report)
 
 
+async def _abuse_report(scene: Scene, owner: dict[str, str]) -> str:
+    """An open abuse report about a generation of ``owner``'s, filed by them (each case is its own client)."""
+    created = await scene.client.post("/v1/generations", headers=owner, json=BODIES[("POST", "/v1/generations")])
+    body = {"generation_id": _ok(created, 202)["id"], "reason": "other"}
+    _ok(await scene.client.post("/v1/abuse-reports", headers=owner, json=body), 202)
+    await scene.container.abuse.matching.run_due()
+    async with scene.container.infra.uow() as uow:
+        (report,) = await uow.abuse_reports.list_for_generation(UUID(body["generation_id"]))
+    return str(report.id)
+
+
 async def _ticket(scene: Scene, category: str, headers: dict[str, str] | None = None) -> str:
     body = {"category": category, "subject": "Matrix", "message": "A ticket for the matrix test"}
     if headers is None:
@@ -199,6 +213,8 @@ async def _resource(scene: Scene, operation: tuple[str, str], parameter: str, ca
         body = BODIES[("POST", "/v1/admin/marketing/campaigns")]
         created = await scene.client.post("/v1/admin/marketing/campaigns", headers=scene.headers["admin"], json=body)
         value = str(_ok(created, 201)["id"])
+    elif parameter == "report_id" and template.startswith("/v1/admin/abuse-reports/"):
+        value = await _abuse_report(scene, owner)
     elif parameter == "report_id":
         value = await _child_report(scene, owner_email)
     elif parameter == "session_id":  # a second session of user_a's, so user_a's own call is not its sign-out
@@ -272,6 +288,8 @@ async def _token_call(scene: Scene, operation: tuple[str, str]) -> Call | None:
         return Call(template, {"json": body})
     if template == "/v1/privacy/child-reports":
         return Call(template, {"json": {"email": email, "contact": scene.fresh_email()}})
+    if template == "/v1/abuse-reports":
+        return Call(template, {"json": {"generation_id": str(UUID(int=next(scene._numbers) + 1)), "reason": "other"}})
     if template == "/v1/support/address-requests":
         return Call(template, {"json": {"type": "access", "email": email}})
     if template == "/v1/support/address-requests/confirm":

@@ -61,6 +61,10 @@ RESIDUAL: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/v1/generations"): ("positive_data_acceptance", _CURSOR),
     ("GET", "/v1/uploads"): ("positive_data_acceptance", _CURSOR),
     ("POST", "/v1/privacy/child-reports"): ("positive_data_acceptance", _ACROSS + " (email or account_id, not both)"),
+    ("POST", "/v1/abuse-reports"): (
+        "positive_data_acceptance",
+        _ACROSS + " (generation_id or output_url, not both; a link must be one of our signed download links)",
+    ),
     ("POST", "/v1/privacy/requests/{request_id}/verify"): ("positive_data_acceptance", _ACROSS + " (code or password)"),
     ("POST", "/v1/analytics/events"): ("positive_data_acceptance", _ACROSS + " (page for page_view, feature else)"),
     ("POST", "/v1/privacy/requests"): ("positive_data_acceptance", _ACROSS + " (corrections or free_text)"),

@@ -29,6 +29,7 @@ from dreamina.adapters.sql.schema import metadata
 from dreamina.bootstrap import Container, build_container, sql_database
 from dreamina.domain.consent.analytics import IncomingEvent, subject_pseudonyms
 from dreamina.domain.consent.preferences import Choices, Requester
+from dreamina.domain.generation.abuse_intake import IncomingAbuseReport
 from dreamina.domain.generation.validation import GenerationRequest
 from dreamina.domain.identity.registrations import SignUp
 from dreamina.domain.privacy.idempotency import Answer, IdempotentRequest
@@ -163,12 +164,18 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
     # sent with an Idempotency-Key: the kept answer names the subject (and here the prompt and address too)
     retry = IdempotentRequest.of(subject, "POST /v1/generations", f"retry {email}", prompt.encode())
     kept = container.privacy.kept_answers.keep(retry, lambda g: Answer(202, json.dumps([str(g.id), prompt, email])))
-    await container.generation.generations.submit(
+    generation = await container.generation.generations.submit(
         subject, GenerationRequest(kind="image", prompt=prompt, reference_upload_ids=[upload.id]), answer=kept
     )
     queue = container.generation.queue
     assert isinstance(queue, ManualJobQueue)
     await queue.drain(container.generation.runner.run)
+    # an abuse report the subject filed signed in, about a generation of their own: reporter and owner at once
+    reported = IncomingAbuseReport(
+        "other", f"subject:{subject}", generation.id, contact=email, details=f"about {prompt}", reporter_id=subject
+    )
+    await container.abuse.intake.report(reported)
+    assert (await container.abuse.matching.run_due())["abuse_reports_filed"] == 1
     await container.billing.checkout.start(subject, "starter")
     assert await container.billing.credits.balance(subject) > 0  # the welcome grant, keyed by the subject (finding 13)
     store = container.infra.object_store
@@ -266,6 +273,7 @@ async def test_nothing_links_to_an_erased_subject(wired: tuple[Container, Databa
         "checkout_sessions",
         "support_tickets",
         "idempotency_records",
+        "abuse_reports",
     ):
         assert any(f.startswith(table + ".") for f in kept_rows), table  # every module's data was really there
     assert any("image bytes" in f for f in await scan_objects(container, kept_needles))

@@ -28,6 +28,9 @@ from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import Container, build_container, declared_data_map
 from dreamina.domain.billing.data_map import SANDBOX_SESSION_DAYS
+from dreamina.domain.generation.abuse_report_data import INBOX_DAYS as ABUSE_INBOX_DAYS
+from dreamina.domain.generation.abuse_report_data import REPORT_RECORD_DAYS as ABUSE_RECORD_DAYS
+from dreamina.domain.generation.abuse_report_data import REPORTER_DATA_DAYS as ABUSE_REPORTER_DATA_DAYS
 from dreamina.domain.identity.child_report_data import INBOX_DAYS as CHILD_REPORT_INBOX_DAYS
 from dreamina.domain.identity.child_report_data import REPORT_RECORD_DAYS as CHILD_REPORT_RECORD_DAYS
 from dreamina.domain.identity.child_report_data import REPORTER_DATA_DAYS as CHILD_REPORTER_DATA_DAYS
@@ -49,6 +52,7 @@ from ..contract.data_rights_records import make_job, make_request, make_request_
 from ..contract.generation_records import make_generation, make_upload
 from ..contract.idempotency_rows import ROUTE, make_record
 from ..contract.mail_rows import make_mail
+from ..contract.test_abuse_reports_contract import closed_abuse_report
 from ..contract.test_child_reports_contract import closed as closed_report
 from ..contract.test_child_reports_contract import make_received
 from ..contract.test_support_tickets_contract import make_address_request, make_ticket
@@ -428,20 +432,25 @@ async def _closed_reports_around(c: Container, days: int) -> tuple[Any, Any]:
     return gone, kept
 
 
-async def _child_report_inbox(c: Container) -> Check:
-    """Received reports a fault left unmatched: one arrived a second more than 7 days ago, one a second less."""
-    deadline = NOW - timedelta(days=CHILD_REPORT_INBOX_DAYS)
-    gone, kept = make_received(deadline - JUST), make_received(deadline + JUST)
-    async with c.infra.uow() as uow:
-        await uow.child_report_inbox.add(gone)
-        await uow.child_report_inbox.add(kept)
-        await uow.commit()
+def _unmatched(inbox: str, days: int) -> Callable[[Container], Awaitable[Check]]:
+    """Received reports a fault left unmatched in ``inbox``: one arrived a second more than ``days`` ago, one a
+    second less."""
 
-    async def check(c: Container) -> None:
+    async def seed(c: Container) -> Check:
+        deadline = NOW - timedelta(days=days)
+        gone, kept = make_received(deadline - JUST), make_received(deadline + JUST)
         async with c.infra.uow() as uow:
-            assert await uow.child_report_inbox.oldest(10) == [kept.id]
+            await getattr(uow, inbox).add(gone)
+            await getattr(uow, inbox).add(kept)
+            await uow.commit()
 
-    return check
+        async def check(c: Container) -> None:
+            async with c.infra.uow() as uow:
+                assert await getattr(uow, inbox).oldest(10) == [kept.id]
+
+        return check
+
+    return seed
 
 
 async def _child_reporter_data(c: Container) -> Check:
@@ -464,6 +473,40 @@ async def _child_reports(c: Container) -> Check:
         async with c.infra.uow() as uow:
             assert await uow.child_reports.get(gone.id) is None
             assert await uow.child_reports.get(kept.id) is not None
+
+    return check
+
+
+async def _closed_abuse_reports_around(c: Container, days: int) -> tuple[uuid.UUID, uuid.UUID]:
+    deadline = NOW - timedelta(days=days)
+    gone, kept = closed_abuse_report(deadline - JUST), closed_abuse_report(deadline + JUST)
+    async with c.infra.uow() as uow:
+        await uow.abuse_reports.add(gone)
+        await uow.abuse_reports.add(kept)
+        await uow.commit()
+    return gone.id, kept.id
+
+
+async def _abuse_reporter_data(c: Container) -> Check:
+    gone, kept = await _closed_abuse_reports_around(c, ABUSE_REPORTER_DATA_DAYS)
+
+    async def check(c: Container) -> None:
+        async with c.infra.uow() as uow:
+            cleared, still = await uow.abuse_reports.get(gone), await uow.abuse_reports.get(kept)
+        assert cleared is not None and still is not None  # the record stays; only the reporter's data goes
+        assert (cleared.reporter_key, cleared.reporter_ciphertext) == (None, None)
+        assert still.reporter_key is not None and still.reporter_ciphertext is not None
+
+    return check
+
+
+async def _abuse_reports(c: Container) -> Check:
+    gone, kept = await _closed_abuse_reports_around(c, ABUSE_RECORD_DAYS)
+
+    async def check(c: Container) -> None:
+        async with c.infra.uow() as uow:
+            assert await uow.abuse_reports.get(gone) is None
+            assert await uow.abuse_reports.get(kept) is not None
 
     return check
 
@@ -518,9 +561,12 @@ SCENARIOS: dict[str, Scenario] = {
     "ticket_address_requests": Scenario(_address_requests),
     "privacy_support_tickets": Scenario(_tickets(PRIVACY_TICKET_DAYS, "privacy", "billing")),
     "other_support_tickets": Scenario(_tickets(OTHER_TICKET_DAYS, "other", "privacy")),
-    "child_report_inbox": Scenario(_child_report_inbox),
+    "child_report_inbox": Scenario(_unmatched("child_report_inbox", CHILD_REPORT_INBOX_DAYS)),
     "child_report_reporter_data": Scenario(_child_reporter_data),
     "child_reports": Scenario(_child_reports),
+    "abuse_report_inbox": Scenario(_unmatched("abuse_report_inbox", ABUSE_INBOX_DAYS)),
+    "abuse_report_reporter_data": Scenario(_abuse_reporter_data),
+    "abuse_reports": Scenario(_abuse_reports),
     "sessions": Scenario(_sessions),
     "queued_mail": Scenario(_queued_mail),
     "idempotency_records": Scenario(_kept_answers),

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol
 
+from dreamina.ports.abuse_reports import AbuseReportStores
 from dreamina.ports.audit import AuditLog
 from dreamina.ports.billing import BillingStores
 from dreamina.ports.child_reports import ChildReportStores
@@ -53,6 +54,7 @@ class UnitOfWork(
     DataRightsStores,
     ProcessorNotificationStores,
     ChildReportStores,
+    AbuseReportStores,
     SupportStores,
     Protocol,
 ):

@@ -47,13 +47,17 @@ class ChildReportRow(Base):
     statement_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
 
 
-class ChildReportInboxRow(Base):
-    """Reports received and not yet matched to an account (sealed; matched within seconds)."""
-
-    __tablename__ = "child_report_inbox"
-    __table_args__ = (Index("ix_child_report_inbox_received_at", "received_at"),)
+class SealedInboxColumns:
+    """The columns of an inbox of reports received sealed whole (child reports, abuse reports)."""
 
     id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ChildReportInboxRow(SealedInboxColumns, Base):
+    """Reports received and not yet matched to an account (sealed; matched within seconds)."""
+
+    __tablename__ = "child_report_inbox"
+    __table_args__ = (Index("ix_child_report_inbox_received_at", "received_at"),)

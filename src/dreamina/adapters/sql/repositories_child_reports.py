@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from sqlalchemy import delete, func, select, update
 
 from dreamina.adapters.record_rules import check_time
-from dreamina.adapters.sql.models_child_reports import ChildReportInboxRow, ChildReportRow
+from dreamina.adapters.sql.models_child_reports import ChildReportInboxRow, ChildReportRow, SealedInboxColumns
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.child_reports import ChildReport, ReceivedChildReport, ReportSource, ReportStatus
@@ -183,12 +183,15 @@ class SqlChildReportRepository(SqlRepository):
 
 
 class SqlChildReportInbox(SqlRepository):
-    """:class:`~dreamina.ports.child_reports.ChildReportInbox` over ``child_report_inbox``."""
+    """:class:`~dreamina.ports.child_reports.ChildReportInbox` over ``child_report_inbox`` (a subclass names
+    another inbox of the same shape in ``row``)."""
+
+    row: ClassVar[type[SealedInboxColumns]] = ChildReportInboxRow
 
     async def add(self, received: ReceivedChildReport) -> None:
         check_time("received_at", received.received_at)
         await self._write(
-            insert_into(ChildReportInboxRow).values(
+            insert_into(self.row).values(
                 id=received.id,
                 received_at=received.received_at,
                 wrapped_key=received.wrapped_key,
@@ -199,24 +202,20 @@ class SqlChildReportInbox(SqlRepository):
 
     async def oldest(self, limit: int) -> list[UUID]:
         _check_limit(limit)
-        statement = (
-            select(ChildReportInboxRow.id)
-            .order_by(ChildReportInboxRow.received_at, ChildReportInboxRow.id)
-            .limit(limit)
-        )
+        statement = select(self.row.id).order_by(self.row.received_at, self.row.id).limit(limit)
         return list((await self._session.execute(statement)).scalars())
 
     async def take(self, report_id: UUID) -> ReceivedChildReport | None:
         # DELETE ... RETURNING: of two matchers, the second finds nothing once the first commits (PostgreSQL
         # waits on the row lock; SQLite serialises writers).
         statement = (
-            delete(ChildReportInboxRow)
-            .where(ChildReportInboxRow.id == report_id)
+            delete(self.row)
+            .where(self.row.id == report_id)
             .returning(
-                ChildReportInboxRow.id,
-                ChildReportInboxRow.received_at,
-                ChildReportInboxRow.wrapped_key,
-                ChildReportInboxRow.sealed,
+                self.row.id,
+                self.row.received_at,
+                self.row.wrapped_key,
+                self.row.sealed,
             )
         )
         row = (await self._session.execute(statement)).first()
@@ -228,20 +227,18 @@ class SqlChildReportInbox(SqlRepository):
         check_time("before", before)
         _check_limit(limit)
         batch = (
-            select(ChildReportInboxRow.id)
-            .where(ChildReportInboxRow.received_at < before)
-            .order_by(ChildReportInboxRow.received_at)
+            select(self.row.id)
+            .where(self.row.received_at < before)
+            .order_by(self.row.received_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        return await self._execute_count(delete(ChildReportInboxRow).where(ChildReportInboxRow.id.in_(batch)))
+        return await self._execute_count(delete(self.row).where(self.row.id.in_(batch)))
 
     async def count_older(self, before: datetime) -> int:
         check_time("before", before)
-        statement = (
-            select(func.count()).select_from(ChildReportInboxRow).where(ChildReportInboxRow.received_at < before)
-        )
+        statement = select(func.count()).select_from(self.row).where(self.row.received_at < before)
         return int((await self._session.execute(statement)).scalar_one())
 
 

@@ -10,6 +10,7 @@ unbounded on purpose (a length limit would fail on PostgreSQL and pass on SQLite
 from __future__ import annotations
 
 from dreamina.adapters.sql import (
+    models_abuse_reports,
     models_billing,
     models_child_reports,
     models_consent,
@@ -37,6 +38,7 @@ MODULE_TABLES = (
     models_data_rights,
     models_processor_notices,
     models_child_reports,
+    models_abuse_reports,
     models_support,
 )
 """The modules whose import registers their tables on :data:`metadata`."""

@@ -179,14 +179,15 @@ class Generations:
                     raise RuntimeError("a generation could not be stopped")  # never loop forever
                 stopped += 1
 
-    async def delete(self, subject_id: UUID, generation_id: UUID) -> None:
+    async def delete(self, subject_id: UUID, generation_id: UUID, *, taken_down_by: UUID | None = None) -> None:
         """Remove the prompt, outputs and references nothing else uses from every store; ask the provider to
-        forget its copy where its API allows, and audit the outcome."""
+        forget its copy where its API allows, and audit the outcome. ``taken_down_by``: the staff member taking
+        the generation down after an abuse report (the same removal, audited as theirs)."""
         async with self._uow() as uow:
             generation = await self._owned(uow, subject_id, generation_id)
             if not generation.status.terminal:
                 await settle(uow, self._charges, generation.id, GenerationStatus.CANCELED)
-            await self._removal.remove(uow, generation, expired=False)
+            await self._removal.remove(uow, generation, expired=False, taken_down_by=taken_down_by)
             await uow.commit()
         await self._provider_jobs.forget_everywhere(generation)
 

@@ -22,23 +22,32 @@ class ContentRemoval:
         self._store = store
         self._clock = clock
 
-    async def remove(self, uow: UnitOfWork, generation: Generation, *, expired: bool) -> None:
-        """The rows, the outputs and the references nothing else uses; audited as the subject's deletion or as
-        the expiry their own setting asked for."""
+    async def remove(
+        self, uow: UnitOfWork, generation: Generation, *, expired: bool, taken_down_by: UUID | None = None
+    ) -> None:
+        """The rows, the outputs and the references nothing else uses; audited as the subject's deletion, as the
+        expiry their own setting asked for, or as a staff member's takedown after an abuse report."""
         await uow.generations.delete(generation.id)
         orphaned = await self.delete_unshared(uow, generation.reference_upload_ids)
         outputs = outputs_prefix(generation.subject_id, generation.id)
         await self._store.abort_incomplete(outputs)  # a worker killed while storing an output left its parts
         await self._store.delete_prefix(outputs)
+        actor_kind, actor_id, action, reason = (
+            (ActorKind.STAFF, taken_down_by, "generation_taken_down", "abuse report")
+            if taken_down_by is not None
+            else (ActorKind.SYSTEM, None, "generation_expired", "the subject's content-retention setting")
+            if expired
+            else (ActorKind.SUBJECT, generation.subject_id, "generation_deleted", None)
+        )
         await uow.audit.append(
             AuditEvent(
                 id=uuid.uuid4(),
                 subject_id=generation.subject_id,
-                actor_kind=ActorKind.SYSTEM if expired else ActorKind.SUBJECT,
-                actor_id=None if expired else generation.subject_id,
-                action="generation_expired" if expired else "generation_deleted",
+                actor_kind=actor_kind,
+                actor_id=actor_id,
+                action=action,
                 fields=("prompt", "outputs", *(["reference_uploads"] if orphaned else [])),
-                reason="the subject's content-retention setting" if expired else None,
+                reason=reason,
                 occurred_at=self._clock.now(),
             )
         )

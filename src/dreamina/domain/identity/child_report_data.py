@@ -21,27 +21,19 @@ from dreamina.domain.privacy.schedule import (
     ScheduleEntry,
     days_from,
 )
+from dreamina.domain.privacy.sealed_inbox import inbox_store, reporter_data_retention
 from dreamina.domain.privacy.vocabulary import DataCategory, LegalBasis, Purpose, RetentionAction, RetentionRule
 
 INBOX_DAYS = 7  # a received report is matched within seconds; one a fault kept waiting is given up after a week
 REPORTER_DATA_DAYS = 90  # the reporter has been told the outcome; nothing left to answer
 REPORT_RECORD_DAYS = LEGAL_RECORD_DAYS  # proof the report was handled
 
-REPORTER_DATA = RetentionRule(
-    f"deleted {REPORTER_DATA_DAYS} days after the report is closed (the reporter has been told the outcome)",
-    RetentionAction.DELETE,
-    REPORTER_DATA_DAYS,
-)
+REPORTER_DATA = reporter_data_retention(REPORTER_DATA_DAYS)
 REPORT_RECORD = RetentionRule(
     f"kept {REPORT_RECORD_DAYS // 365} years after the report is closed as proof it was handled, then deleted; "
     "the reported subject's erasure replaces their id with the erasure pseudonym",
     RetentionAction.ANONYMISE,
     REPORT_RECORD_DAYS,
-)
-INBOX = RetentionRule(
-    f"deleted when matched (seconds after it arrived), at the latest {INBOX_DAYS} days after it arrived",
-    RetentionAction.DELETE,
-    INBOX_DAYS,
 )
 _PURPOSES = (Purpose.LEGAL, Purpose.SECURITY)
 
@@ -119,31 +111,15 @@ CHILD_REPORT_DATA = DataDeclaration(
                 "statement_at": _about_subject("when the holder answered the review"),
             },
         ),
-        StoreDeclaration(
+        inbox_store(
             "child_report_inbox",
             "child reports received and not yet matched to an account: sealed whole (target, reporter, details) "
             "with a key of their own, so receiving a report costs the same whether or not the account exists; "
             "matching deletes each within seconds, filing it or dropping it",
-            {
-                "id": non_personal("random id"),
-                "received_at": non_personal("when the report arrived"),
-                "wrapped_key": FieldDeclaration(
-                    DataCategory.NON_PERSONAL,
-                    "the received report's own AES-256 data key, wrapped by the master key",
-                    purposes=(Purpose.SECURITY,),
-                    legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
-                    retention=INBOX,
-                ),
-                "sealed": FieldDeclaration(
-                    DataCategory.ACCOUNT,
-                    "the report as sent (the reported address or id, the reporter's contact, relationship and "
-                    "details), encrypted with the key beside it",
-                    purposes=(Purpose.LEGAL, Purpose.SECURITY),
-                    legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
-                    retention=INBOX,
-                    encrypted=True,
-                ),
-            },
+            "the report as sent (the reported address or id, the reporter's contact, relationship and details), "
+            "encrypted with the key beside it",
+            days=INBOX_DAYS,
+            purposes=(Purpose.LEGAL, Purpose.SECURITY),
         ),
     ),
     schedule=(

@@ -8,15 +8,13 @@ sealed whole with a key of its own and put in the inbox. Nothing looks for the a
 
 from __future__ import annotations
 
-import json
-import uuid
 from dataclasses import dataclass
 from uuid import UUID
 
 from dreamina.domain.identity.child_report_filing import ChildReportRules
-from dreamina.domain.privacy.errors import InvalidInput, TooManyAttempts
+from dreamina.domain.privacy.errors import InvalidInput
+from dreamina.domain.privacy.sealed_inbox import ReportSeal, ReportThrottle
 from dreamina.domain.privacy.validation import clean_text, normalise_email
-from dreamina.ports.child_reports import ReceivedChildReport
 from dreamina.ports.clock import Clock
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.security import AttemptCounter
@@ -24,7 +22,7 @@ from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 RELATIONSHIPS = ("parent", "guardian", "other")
 MAX_DETAILS = 2000
-THROTTLE_INDEX = "child-report-throttle"
+INBOX = "child_report_inbox"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +50,9 @@ class ChildReportIntake:
         rules: ChildReportRules | None = None,
     ) -> None:
         self._uow = uow
-        self._vault = vault
-        self._cipher = cipher
         self._clock = clock
-        self._attempts = attempts
+        self._throttle = ReportThrottle(vault, attempts, "child-report")
+        self._seal = ReportSeal(vault, cipher, clock, INBOX)
         self.rules = rules or ChildReportRules()
 
     async def report(self, incoming: IncomingReport) -> None:
@@ -75,30 +72,12 @@ class ChildReportIntake:
         )
 
         rules = self.rules
-        await self._admit("target", target, rules.per_target_limit, rules.per_target_window_seconds)
-        await self._admit("reporter", contact, rules.per_reporter_limit, rules.per_reporter_window_seconds)
+        await self._throttle.admit("target", target, rules.per_target_limit, rules.per_target_window_seconds)
+        await self._throttle.admit("reporter", contact, rules.per_reporter_limit, rules.per_reporter_window_seconds)
 
         now = self._clock.now()
-        received_id = uuid.uuid4()
         reporter = {"contact": contact, "relationship": relationship, "received_at": now.isoformat()}
-        payload = {"target": target, "reporter": reporter, "details": details}
-        key, wrapped = self._vault.generate_data_key()
-        sealed = self._cipher.seal(key, json.dumps(payload).encode("utf-8"), inbox_context(received_id))
+        received = self._seal.seal({"target": target, "reporter": reporter, "details": details})
         async with self._uow() as uow:
-            await uow.child_report_inbox.add(ReceivedChildReport(received_id, now, wrapped, sealed))
+            await uow.child_report_inbox.add(received)
             await uow.commit()
-
-    async def _admit(self, kind: str, value: str, limit: int, window_seconds: int) -> None:
-        """Count one report against ``value`` (a keyed hash: the counter holds no address), before anything else;
-        past ``limit`` in the window the report is refused, whoever the target is."""
-        key = f"child-report:{kind}:" + self._vault.blind_index(THROTTLE_INDEX, value)
-        if await self._attempts.hit(key, window_seconds) > limit:
-            raise TooManyAttempts(
-                "too many reports; try again later",
-                retry_after_seconds=max(1, await self._attempts.retry_after(key)),
-            )
-
-
-def inbox_context(received_id: UUID) -> str:
-    """The cipher context of a received report: its seal opens only as that report."""
-    return f"child_report_inbox/{received_id}"

@@ -9,18 +9,18 @@ the API process in the embedded profile, in ``dreamina privacy-worker`` in produ
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from dreamina.domain.identity.accounts import email_index_of
 from dreamina.domain.identity.child_report_filing import WRITE_ATTEMPTS, ChildReportRules, Filed, ReportFiling
-from dreamina.domain.identity.child_report_intake import inbox_context
+from dreamina.domain.identity.child_report_intake import INBOX
 from dreamina.domain.privacy.errors import Conflict, StoreBusy
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.mail import MailDelivery
-from dreamina.ports.child_reports import GenerationStopper, ReceivedChildReport, ReportSource
+from dreamina.domain.privacy.sealed_inbox import ReportSeal
+from dreamina.ports.child_reports import GenerationStopper, ReportSource
 from dreamina.ports.clock import Clock
 from dreamina.ports.identity import Account
 from dreamina.ports.keys import FieldCipher, KeyVault
@@ -48,6 +48,7 @@ class ChildReportMatching:
         self._mail = mail
         self._clock = clock
         self._generations = generations
+        self._seal = ReportSeal(vault, cipher, clock, INBOX)
         self._filing = ReportFiling(vault, cipher, mail=mail, keyrings=keyrings)
         self.rules = rules or ChildReportRules()
 
@@ -74,7 +75,7 @@ class ChildReportMatching:
                     received = await uow.child_report_inbox.take(received_id)
                     if received is None:
                         return "gone"  # another matcher took it
-                    payload = self._open(received)
+                    payload = self._seal.open(received)
                     account = await self._account(uow, payload["target"])
                     if account is None:
                         await uow.commit()  # nothing is kept about an account we do not have, nor about who asked
@@ -97,11 +98,6 @@ class ChildReportMatching:
                     raise
                 await asyncio.sleep(0.02 * (attempt + 1))
         raise AssertionError("unreachable")
-
-    def _open(self, received: ReceivedChildReport) -> dict[str, Any]:
-        key = self._vault.unwrap(received.wrapped_key)
-        payload: dict[str, Any] = json.loads(self._cipher.open(key, received.sealed, inbox_context(received.id)))
-        return payload
 
     async def _account(self, uow: UnitOfWork, target: str) -> Account | None:
         if target.startswith("id:"):

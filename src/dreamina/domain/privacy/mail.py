@@ -47,6 +47,7 @@ UNVERIFIED_ADDRESS_KINDS: frozenset[str] = frozenset(
         "password_changed",  # the password was changed or reset: every other session is signed out
         "age_review_opened",  # a child report put the account under age review: what still works, how to answer
         "age_review_lifted",  # the review is over
+        "generation_taken_down",  # staff removed one of the subject's generations after an abuse report
     }
 )
 

@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from dreamina.adapters.rate_limit_counters import request_counters
 from dreamina.bootstrap import Container, build_container, warn_of_development_defaults
 from dreamina.entrypoints.http import (
+    routes_abuse,
     routes_billing,
     routes_children,
     routes_consent,
@@ -52,6 +53,7 @@ FACES: tuple[HttpFace, ...] = (
     routes_billing.FACE,
     routes_generation.FACE,
     routes_children.FACE,
+    routes_abuse.FACE,
     routes_support.FACE,
     routes_security.FACE,
 )

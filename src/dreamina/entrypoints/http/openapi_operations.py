@@ -97,6 +97,11 @@ OPERATION_IDS: dict[str, str] = {
     "GET /v1/admin/child-reports/{report_id}": "viewChildReport",
     "POST /v1/admin/child-reports/{report_id}/confirm": "confirmChildReport",
     "POST /v1/admin/child-reports/{report_id}/dismiss": "dismissChildReport",
+    "POST /v1/abuse-reports": "reportAbuse",
+    "GET /v1/admin/abuse-reports": "listAbuseReports",
+    "GET /v1/admin/abuse-reports/{report_id}": "viewAbuseReport",
+    "POST /v1/admin/abuse-reports/{report_id}/takedown": "takeDownReportedGeneration",
+    "POST /v1/admin/abuse-reports/{report_id}/dismiss": "dismissAbuseReport",
     "GET /v1/admin/privacy/tickets": "listPrivacyTicketQueue",
     "GET /v1/admin/privacy/tickets/{ticket_id}": "viewPrivacyTicket",
     "POST /v1/admin/privacy/tickets/{ticket_id}/reply": "replyToPrivacyTicket",
@@ -128,6 +133,7 @@ def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
     from dreamina.domain.consent.improvement import ObjectionInForce
     from dreamina.domain.consent.marketing_links import UnsubscribeLinkInvalid
     from dreamina.domain.data_rights import errors as data_rights
+    from dreamina.domain.generation.abuse_review import AbuseReportClosed
     from dreamina.domain.generation.errors import ImageTooLarge, KindNotAvailable, UnsupportedImage
     from dreamina.domain.generation.uploads import UploadInUse
     from dreamina.domain.identity.child_report_review import BirthDateBelowMinimum, ReportClosed
@@ -175,6 +181,9 @@ def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
         "answerAgeReview": (NoAgeReview,),
         "confirmChildReport": (ReportClosed, BirthDateBelowMinimum),
         "dismissChildReport": (ReportClosed,),
+        "reportAbuse": (errors.TooManyAttempts,),
+        "takeDownReportedGeneration": (AbuseReportClosed,),
+        "dismissAbuseReport": (AbuseReportClosed,),
         "replyToPrivacyTicket": (TicketClosed,),
         "closePrivacyTicket": (TicketClosed,),
         "replyToSupportTicket": (TicketClosed,),

@@ -44,6 +44,7 @@ class DataRightsRunner:
         else:
             jobs = await container.data_rights.jobs.run_due()
         matched = await container.children.matching.run_due()  # received child reports, before the mail they queue
+        matched = {**matched, **await container.abuse.matching.run_due()}  # received abuse reports
         notices = await container.consent.policy_changes.send_due_notices()  # a published policy version's notices
         marketing = await container.consent.marketing.send_due()  # marketing campaigns, to those who may get them
         mail = (await container.infra.mail.deliver_due()).as_counts()
