@@ -94,6 +94,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     runway_api_key: str = ""
     runway_base_url: str = "https://api.dev.runwayml.com/v1"
     runway_model: str = "gen4_turbo"
+    moderator: Literal["offline", "openai"] = "offline"  # openai: POST /v1/moderations with openai_api_key/base_url
+    moderation_terms_file: Path | None = None  # offline: "term" or "category: term" per line; none: no term refused
+    moderation_hashes_file: Path | None = None  # offline: imagehash pHash hex per line; none: no image refused
+    moderation_hash_distance: int = 6  # offline: bits (0..64) within which an image matches a listed hash
+    moderation_review_threshold: int = 5  # refusals within the window that put an account under review
+    moderation_review_window_hours: int = 24
     payments: Literal["sandbox", "stripe"] = "sandbox"
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
@@ -248,6 +254,8 @@ def _check(s: Settings) -> None:
         "processor_notice_max_age_hours",
         "processor_notice_first_retry_seconds",
         "processor_notice_longest_retry_seconds",
+        "moderation_review_threshold",
+        "moderation_review_window_hours",
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
@@ -264,6 +272,8 @@ def _check(s: Settings) -> None:
     for provider, key in (("openai", "openai_api_key"), ("replicate", "replicate_api_token")):
         if s.image_provider == provider and not getattr(s, key):
             raise SettingsError(f"DREAMINA_IMAGE_PROVIDER={provider} requires {PREFIX}{key.upper()}")
+    if s.moderator == "openai" and not s.openai_api_key:
+        raise SettingsError("DREAMINA_MODERATOR=openai requires DREAMINA_OPENAI_API_KEY")
     if s.video_provider == "runway" and not s.runway_api_key:
         raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
     _check_billing(s)

@@ -97,6 +97,9 @@ OPERATION_IDS: dict[str, str] = {
     "GET /v1/admin/child-reports/{report_id}": "viewChildReport",
     "POST /v1/admin/child-reports/{report_id}/confirm": "confirmChildReport",
     "POST /v1/admin/child-reports/{report_id}/dismiss": "dismissChildReport",
+    "GET /v1/admin/moderation/reviews": "listModerationReviews",
+    "POST /v1/admin/moderation/reviews/{review_id}/lift": "liftModerationReview",
+    "POST /v1/admin/moderation/reviews/{review_id}/suspend": "suspendModerationReview",
     "GET /v1/admin/privacy/tickets": "listPrivacyTicketQueue",
     "GET /v1/admin/privacy/tickets/{ticket_id}": "viewPrivacyTicket",
     "POST /v1/admin/privacy/tickets/{ticket_id}/reply": "replyToPrivacyTicket",
@@ -129,6 +132,8 @@ def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
     from dreamina.domain.consent.marketing_links import UnsubscribeLinkInvalid
     from dreamina.domain.data_rights import errors as data_rights
     from dreamina.domain.generation.errors import ImageTooLarge, KindNotAvailable, UnsupportedImage
+    from dreamina.domain.generation.moderation import ContentRefused, UnderModerationReview
+    from dreamina.domain.generation.moderation_review import ReviewClosed
     from dreamina.domain.generation.uploads import UploadInUse
     from dreamina.domain.identity.child_report_review import BirthDateBelowMinimum, ReportClosed
     from dreamina.domain.identity.child_report_statement import NoAgeReview
@@ -157,9 +162,23 @@ def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
         "setImprovementChoice": (ObjectionInForce,),
         "unsubscribeFromMarketing": (UnsubscribeLinkInvalid,),
         "showUnsubscribePage": (UnsubscribeLinkInvalid,),
-        "createUpload": (UnsupportedImage, ImageTooLarge, *restricted, *idempotent),
+        "createUpload": (
+            UnsupportedImage,
+            ImageTooLarge,
+            ContentRefused,
+            UnderModerationReview,
+            *restricted,
+            *idempotent,
+        ),
         "deleteUpload": (UploadInUse,),
-        "createGeneration": (KindNotAvailable, billing.InsufficientCredits, *restricted, *idempotent),
+        "createGeneration": (
+            KindNotAvailable,
+            ContentRefused,
+            UnderModerationReview,
+            billing.InsufficientCredits,
+            *restricted,
+            *idempotent,
+        ),
         "createCheckout": (billing.UnknownPack, billing.PaymentProcessorUnavailable, *restricted, *idempotent),
         "receiveStripeWebhook": (billing.InvalidSignature, billing.InvalidEvent, billing.EventNotReady),
         "submitPrivacyRequest": (data_rights.IdentityProofFailed,),  # a wrong password given as proof
@@ -175,6 +194,8 @@ def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
         "answerAgeReview": (NoAgeReview,),
         "confirmChildReport": (ReportClosed, BirthDateBelowMinimum),
         "dismissChildReport": (ReportClosed,),
+        "liftModerationReview": (ReviewClosed,),
+        "suspendModerationReview": (ReviewClosed,),
         "replyToPrivacyTicket": (TicketClosed,),
         "closePrivacyTicket": (TicketClosed,),
         "replyToSupportTicket": (TicketClosed,),

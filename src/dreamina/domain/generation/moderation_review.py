@@ -1,0 +1,95 @@
+"""The staff side of moderation reviews: the queue of accounts paused by repeated refusals, and the two decisions.
+
+Lifting ends the pause. Suspending uses the account's own suspension (:meth:`Account.suspend`, as the erasure saga
+does: sign-in and tokens are refused) and stops the account's unfinished generations with their charges released.
+Both decisions are audited with the staff member and their reason; no staff member decides a review of their own
+account (it is "no such review" to them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
+from dreamina.ports.audit import ActorKind, AuditEvent
+from dreamina.ports.clock import Clock
+from dreamina.ports.moderation import ModerationReview, ReviewStatus
+from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+MAX_REASON = 500
+QUEUE_MAX = 100
+
+
+class ReviewClosed(Conflict):
+    """Another decision closed the review first."""
+
+    code = "review_closed"
+    title = "The review is already closed"
+
+
+class ModerationReviews:
+    """Staff decide open moderation reviews. ``stop_generations`` stops a suspended account's unfinished jobs."""
+
+    def __init__(
+        self, *, uow: UnitOfWorkFactory, clock: Clock, stop_generations: Callable[[UUID], Awaitable[int]]
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._stop_generations = stop_generations
+
+    async def queue(self, staff_id: UUID, limit: int = 50) -> list[ModerationReview]:
+        """Open reviews, oldest first (never one of the staff member's own account)."""
+        if not 1 <= limit <= QUEUE_MAX:
+            raise InvalidInput(f"limit must be 1..{QUEUE_MAX}", field="limit")
+        async with self._uow() as uow:
+            reviews = await uow.moderation_reviews.open_reviews(limit + 1)
+        return [r for r in reviews if r.subject_id != staff_id][:limit]
+
+    async def lift(self, staff_id: UUID, review_id: UUID, reason: str) -> ModerationReview:
+        """Nothing to act on: generation and uploads work again."""
+        return await self._decide(staff_id, review_id, reason, ReviewStatus.LIFTED)
+
+    async def suspend(self, staff_id: UUID, review_id: UUID, reason: str) -> ModerationReview:
+        """Abuse confirmed: the account is suspended and its unfinished generations stopped."""
+        review = await self._decide(staff_id, review_id, reason, ReviewStatus.SUSPENDED)
+        await self._stop_generations(review.subject_id)
+        return review
+
+    async def _decide(self, staff_id: UUID, review_id: UUID, reason: str, status: ReviewStatus) -> ModerationReview:
+        reason = reason.strip()
+        if not reason or len(reason) > MAX_REASON:
+            raise InvalidInput(f"a reason of 1..{MAX_REASON} characters is required", field="reason")
+        now = self._clock.now()
+        async with self._uow() as uow:
+            review = await self._get(uow, review_id, staff_id)
+            if not await uow.moderation_reviews.close_if_open(review_id, status, now):
+                raise ReviewClosed("the review is already closed")
+            fields: tuple[str, ...] = ("generation", "uploads")
+            if status is ReviewStatus.SUSPENDED:
+                account = await uow.accounts.get(review.subject_id)
+                if account is not None and account.suspend(now):
+                    await uow.accounts.update(account)
+                    fields = (*fields, "status")
+            await uow.audit.append(
+                AuditEvent(
+                    id=uuid.uuid4(),
+                    subject_id=review.subject_id,
+                    actor_kind=ActorKind.STAFF,
+                    actor_id=staff_id,
+                    action=f"moderation_review_{status.value}",
+                    fields=fields,
+                    reason=reason,
+                    occurred_at=now,
+                )
+            )
+            await uow.commit()
+        review.status, review.closed_at = status, now
+        return review
+
+    async def _get(self, uow: UnitOfWork, review_id: UUID, staff_id: UUID) -> ModerationReview:
+        review = await uow.moderation_reviews.get(review_id)
+        if review is None or review.subject_id == staff_id:
+            raise NotFound("no such review")
+        return review
