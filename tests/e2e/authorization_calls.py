@@ -14,7 +14,7 @@ from datetime import timedelta
 from io import BytesIO
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from dreamina.bootstrap import Container, shipped_policy_text
 from tests.http_client import AsyncTestClient
@@ -59,6 +59,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/admin/privacy/requests/{request_id}/expedite"): {"reason": REASON},
     ("POST", "/v1/admin/child-reports/{report_id}/confirm"): {"reason": REASON},
     ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): {"reason": REASON},
+    ("POST", "/v1/admin/moderation/reviews/{review_id}/lift"): {"reason": REASON},
+    ("POST", "/v1/admin/moderation/reviews/{review_id}/suspend"): {"reason": REASON},
     ("POST", "/v1/me/age-review/statement"): {"statement": "I am an adult"},
     ("POST", "/v1/admin/privacy/tickets/{ticket_id}/reply"): {"message": "matrix", "close": False},
     ("POST", "/v1/admin/privacy/tickets/{ticket_id}/close"): {"reason": REASON},
@@ -164,6 +166,17 @@ async def _child_report(scene: Scene, email: str) -> str:
     return str(report)
 
 
+async def _moderation_review(scene: Scene, headers: dict[str, str]) -> str:
+    """An open moderation review of the subject signed in with ``headers`` (as repeated refusals open one)."""
+    from dreamina.ports.moderation import ModerationReview, ReviewStatus
+
+    review = ModerationReview(uuid4(), UUID(await scene.subject_id(headers)), ReviewStatus.OPEN, 5, scene.container.infra.clock.now())
+    async with scene.container.infra.uow() as uow:
+        await uow.moderation_reviews.add(review)
+        await uow.commit()
+    return str(review.id)
+
+
 async def _ticket(scene: Scene, category: str, headers: dict[str, str] | None = None) -> str:
     body = {"category": category, "subject": "Matrix", "message": "A ticket for the matrix test"}
     if headers is None:
@@ -201,6 +214,8 @@ async def _resource(scene: Scene, operation: tuple[str, str], parameter: str, ca
         value = str(_ok(created, 201)["id"])
     elif parameter == "report_id":
         value = await _child_report(scene, owner_email)
+    elif parameter == "review_id":
+        value = await _moderation_review(scene, owner)
     elif parameter == "session_id":  # a second session of user_a's, so user_a's own call is not its sign-out
         await scene.client.post("/v1/auth/token", json={"email": owner_email, "password": PASSWORD})
         sessions = _ok(await scene.client.get("/v1/me/sessions", headers=owner), 200)
