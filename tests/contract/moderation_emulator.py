@@ -62,7 +62,7 @@ class ModerationEmulator(VendorEmulator):
             results.append(_result(verdict))
         return httpx.Response(200, json={"id": "modr-1", "model": "omni-moderation-latest", "results": results})
 
-    def _classify(self, item: Any) -> str | None | httpx.Response:
+    def _classify(self, item: Any) -> str | httpx.Response | None:
         if not isinstance(item, dict):
             return _invalid("each input must be an object")
         if item.get("type") == "text" and set(item) == {"type", "text"} and isinstance(item["text"], str):

@@ -170,7 +170,8 @@ async def _moderation_review(scene: Scene, headers: dict[str, str]) -> str:
     """An open moderation review of the subject signed in with ``headers`` (as repeated refusals open one)."""
     from dreamina.ports.moderation import ModerationReview, ReviewStatus
 
-    review = ModerationReview(uuid4(), UUID(await scene.subject_id(headers)), ReviewStatus.OPEN, 5, scene.container.infra.clock.now())
+    subject, now = UUID(await scene.subject_id(headers)), scene.container.infra.clock.now()
+    review = ModerationReview(uuid4(), subject, ReviewStatus.OPEN, 5, now)
     async with scene.container.infra.uow() as uow:
         await uow.moderation_reviews.add(review)
         await uow.commit()

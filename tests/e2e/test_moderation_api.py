@@ -132,3 +132,12 @@ async def test_a_moderator_outage_answers_503_and_sends_nothing_on(rig: Rig) -> 
     assert rig.provider.requests == [] and rig.charges.calls == []
     assert await rig.store.list("") == []
     assert await _records(rig, await rig.subject(headers)) == []  # an outage is no refusal
+
+
+async def test_the_moderation_vendor_is_in_the_public_record_only_when_configured(rig: Rig) -> None:  # noqa: F811
+    record = {p["id"]: p for p in (await rig.client.get("/v1/privacy/processors")).json()["processors"]}
+    if rig.vendor is None:
+        assert "openai_moderation" not in record  # the offline lists hand nothing to anybody
+        return
+    vendor = record["openai_moderation"]
+    assert "content" in vendor["categories"] and vendor["purposes"] == ["prevent_fraud_and_abuse"]

@@ -49,9 +49,7 @@ async def test_refusals_within_the_window_pause_the_account_until_staff_lift_it(
 
     paused = await _generate(rig, user)
     assert paused.status_code == 403 and paused.json()["code"] == "moderation_review", paused.text
-    upload = await rig.client.post(
-        "/v1/uploads", files={"file": ("a.png", benign_image(), "image/png")}, headers=user
-    )
+    upload = await rig.client.post("/v1/uploads", files={"file": ("a.png", benign_image(), "image/png")}, headers=user)
     assert upload.status_code == 403 and upload.json()["code"] == "moderation_review"
     assert (await rig.client.get("/v1/me", headers=user)).status_code == 200  # the holder keeps their rights
     assert (await rig.client.get("/v1/generations", headers=user)).status_code == 200

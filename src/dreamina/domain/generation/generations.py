@@ -95,7 +95,9 @@ class Generations:
             )
         generation_id = uuid.uuid4()
         if self._screening is not None:
-            async with self._uow() as uow:  # a paused or restricted subject's prompt is not even checked
+            async with self._uow() as uow:  # a replay is answered, a paused or restricted subject's prompt unchecked
+                if answer is not None:
+                    await answer.before(uow)
                 await self._refuse_standing(uow, subject_id)
             await self._screening.check_prompt(subject_id, valid.prompt)
 
