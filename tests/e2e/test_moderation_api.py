@@ -141,3 +141,28 @@ async def test_the_moderation_vendor_is_in_the_public_record_only_when_configure
         return
     vendor = record["openai_moderation"]
     assert "content" in vendor["categories"] and vendor["purposes"] == ["prevent_fraud_and_abuse"]
+
+
+async def test_an_outage_while_checking_outputs_retries_the_job_and_stores_nothing_unchecked(
+    rig: Rig,  # noqa: F811
+) -> None:
+    if rig.vendor is None:
+        return  # the offline moderator runs in this process
+    vendor = rig.vendor
+    headers = await signed_in(rig.client, "late@example.com")
+    submitted = await _generate(rig, headers, "a harmless prompt")
+    assert submitted.status_code == 202, submitted.text
+    vendor.fault = "500"  # the next moderation call: the first output's check
+    run = rig.container.generation.runner.run
+    generation_id = uuid.UUID(submitted.json()["id"])
+
+    first = await run(generation_id)
+
+    assert first.outcome.value == "retry"  # not failed, not succeeded: tried again later
+    assert await rig.store.list("outputs/") == []  # nothing stored unchecked
+    assert rig.charges.effective(generation_id) is None  # the reservation stands
+    await rig.settle()
+    got = (await rig.client.get(f"/v1/generations/{generation_id}", headers=headers)).json()
+    assert got["status"] == "succeeded" and len(await rig.store.list("outputs/")) == len(got["outputs"])
+    assert rig.charges.effective(generation_id) == "capture"
+    assert await _records(rig, await rig.subject(headers)) == []  # an outage is no refusal

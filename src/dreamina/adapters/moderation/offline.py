@@ -51,6 +51,8 @@ class OfflineModerator:
     def __init__(self, terms_file: Path | None = None, hashes_file: Path | None = None, max_distance: int = 6) -> None:
         import imagehash
 
+        if not 0 <= max_distance <= 64:
+            raise ValueError("DREAMINA_MODERATION_HASH_DISTANCE must be 0..64 (bits of a 64-bit pHash)")
         self._terms = [
             (category, re.compile(r"(?<!\w)" + re.escape(_normal(term)) + r"(?!\w)"))
             for category, term in _entries(terms_file, TERM_CATEGORY)

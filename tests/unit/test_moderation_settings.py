@@ -1,0 +1,46 @@
+"""The moderation settings: defaults, what a configuration refuses, and the moderator each one wires."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dreamina.adapters.moderation.offline import OfflineModerator
+from dreamina.adapters.moderation.openai import OpenAIModerator
+from dreamina.settings import SettingsError, load_settings
+from dreamina.wiring.generation import _moderator
+
+
+def test_the_embedded_default_is_the_offline_moderator_refusing_nothing_five_in_a_day() -> None:
+    settings = load_settings({})
+    assert (settings.moderator, settings.moderation_terms_file, settings.moderation_hashes_file) == (
+        "offline",
+        None,
+        None,
+    )
+    assert (settings.moderation_review_threshold, settings.moderation_review_window_hours) == (5, 24)
+    assert isinstance(_moderator(settings), OfflineModerator)
+
+
+def test_the_vendor_needs_its_key_and_then_is_wired() -> None:
+    with pytest.raises(SettingsError, match="DREAMINA_OPENAI_API_KEY"):
+        load_settings({"DREAMINA_MODERATOR": "openai"})
+    settings = load_settings({"DREAMINA_MODERATOR": "openai", "DREAMINA_OPENAI_API_KEY": "sk-test"})
+    moderator = _moderator(settings)
+    assert isinstance(moderator, OpenAIModerator) and moderator.model == "omni-moderation-latest"
+
+
+@pytest.mark.parametrize("name", ["DREAMINA_MODERATION_REVIEW_THRESHOLD", "DREAMINA_MODERATION_REVIEW_WINDOW_HOURS"])
+def test_a_review_rule_must_be_positive(name: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({name: "0"})
+
+
+def test_the_hash_distance_is_bounded_and_the_files_are_read(tmp_path: Path) -> None:
+    terms = tmp_path / "terms.txt"
+    terms.write_text("hate: some slur\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="0..64"):
+        _moderator(load_settings({"DREAMINA_MODERATION_HASH_DISTANCE": "65"}))
+    wired = _moderator(load_settings({"DREAMINA_MODERATION_TERMS_FILE": str(terms)}))
+    assert isinstance(wired, OfflineModerator) and [c for c, _ in wired._terms] == ["hate"]
