@@ -40,7 +40,23 @@ def test_a_review_rule_must_be_positive(name: str) -> None:
 def test_the_hash_distance_is_bounded_and_the_files_are_read(tmp_path: Path) -> None:
     terms = tmp_path / "terms.txt"
     terms.write_text("hate: some slur\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="0..64"):
+    with pytest.raises(ValueError, match=r"0\.\.64"):
         _moderator(load_settings({"DREAMINA_MODERATION_HASH_DISTANCE": "65"}))
     wired = _moderator(load_settings({"DREAMINA_MODERATION_TERMS_FILE": str(terms)}))
     assert isinstance(wired, OfflineModerator) and [c for c, _ in wired._terms] == ["hate"]
+
+
+async def test_the_hash_command_prints_lines_the_offline_moderator_refuses_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dreamina.entrypoints.cli import main
+    from tests.contract.moderation_samples import bad_image, benign_image
+
+    image = tmp_path / "known.png"
+    image.write_bytes(bad_image())
+    assert main(["moderation", "hash", "--category", "sexual/minors", str(image)]) == 0
+    hashes = tmp_path / "hashes.txt"
+    hashes.write_text(capsys.readouterr().out, encoding="utf-8")
+    moderator = _moderator(load_settings({"DREAMINA_MODERATION_HASHES_FILE": str(hashes)}))
+    assert (await moderator.check_image(bad_image(200, "JPEG"), "image/jpeg")).category == "sexual/minors"
+    assert not (await moderator.check_image(benign_image(), "image/png")).refused

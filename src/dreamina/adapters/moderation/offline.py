@@ -42,6 +42,17 @@ def _entries(path: Path | None, default: str) -> list[tuple[str, str]]:
     return entries
 
 
+def hash_line(data: bytes, category: str = IMAGE_CATEGORY) -> str:
+    """The hashes file's line for an image (``dreamina moderation hash``): ``category: <pHash hex>``."""
+    import imagehash
+    from PIL import Image
+
+    if not _LINE.match(f"{category}: x"):
+        raise ValueError("a category is lower-case letters, digits, _, / and -, starting with a letter")
+    with Image.open(io.BytesIO(data)) as image:
+        return f"{category}: {imagehash.phash(image.convert('RGB'))}"
+
+
 class OfflineModerator:
     """:class:`~dreamina.ports.moderation.ContentModerator` over term lists and perceptual hashes."""
 
@@ -79,7 +90,7 @@ class OfflineModerator:
         from PIL import Image
 
         with Image.open(io.BytesIO(data)) as image:
-            found = imagehash.phash(image.convert("RGB"))
+            found = imagehash.phash(image.convert("RGB"))  # as hash_line makes the listed ones
         for category, known in self._hashes:
             if found - known <= self._max_distance:
                 return ModerationVerdict(category)
