@@ -60,3 +60,13 @@ async def test_the_hash_command_prints_lines_the_offline_moderator_refuses_with(
     moderator = _moderator(load_settings({"DREAMINA_MODERATION_HASHES_FILE": str(hashes)}))
     assert (await moderator.check_image(bad_image(200, "JPEG"), "image/jpeg")).category == "sexual/minors"
     assert not (await moderator.check_image(benign_image(), "image/png")).refused
+
+
+def test_production_wants_a_route_telling_the_vendor_of_erasures() -> None:
+    from tests.unit.test_settings import PRODUCTION
+
+    vendor = {**PRODUCTION, "DREAMINA_MODERATOR": "openai", "DREAMINA_OPENAI_API_KEY": "sk-test"}
+    with pytest.raises(SettingsError, match="openai_moderation"):
+        _moderator(load_settings(vendor))
+    route = '{"openai_moderation": {"email": "privacy@openai.example"}}'
+    assert isinstance(_moderator(load_settings({**vendor, "DREAMINA_PROCESSOR_ROUTES": route})), OpenAIModerator)

@@ -32,7 +32,7 @@ from dreamina.ports.data_rights import ProcessorEraser
 from dreamina.ports.generation import GenerationCharges, GenerationKind, JobQueue, ModelProvider
 from dreamina.ports.moderation import ContentModerator
 from dreamina.ports.object_store import ObjectNotFound, ObjectStore
-from dreamina.settings import Settings
+from dreamina.settings import Settings, SettingsError, processor_routes
 from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, Hook, ModuleParts
 
@@ -264,9 +264,18 @@ def _providers(settings: Settings) -> dict[GenerationKind, ModelProvider]:
 
 
 def _moderator(settings: Settings) -> ContentModerator:
-    """The configured content moderator: the offline lists (embedded default) or OpenAI's moderation API."""
+    """The configured content moderator: the offline lists (embedded default) or OpenAI's moderation API. The
+    vendor receives prompts and images and its API deletes nothing: like an image provider without a deletion API,
+    production refuses to start unless ``DREAMINA_PROCESSOR_ROUTES`` says how it is told of erasures."""
     if settings.moderator == "openai":
         from dreamina.adapters.moderation.openai import OpenAIModerator
+
+        vendor = OpenAIModerator.processor
+        if settings.profile == "production" and vendor not in processor_routes(settings):
+            raise SettingsError(
+                f"the production profile requires a DREAMINA_PROCESSOR_ROUTES entry (email or webhook) for {vendor}: "
+                "it receives personal data and has no deletion API"
+            )
 
         return OpenAIModerator(api_key=settings.openai_api_key, base_url=settings.openai_base_url)
     from dreamina.adapters.moderation.offline import OfflineModerator
