@@ -72,6 +72,8 @@ async def test_refusals_within_the_window_pause_the_account_until_staff_lift_it(
         events = await uow.audit.list_for_subject(subject)
     actions = [(e.action, e.actor_kind.value) for e in events if e.action.startswith("moderation_review")]
     assert sorted(actions) == [("moderation_review_lifted", "staff"), ("moderation_review_opened", "system")]
+    viewed = [e for e in events if e.action == "staff_viewed_moderation_review"]
+    assert len(viewed) == 1 and viewed[0].actor_kind.value == "staff"  # the one listing that showed it
     assert [e.reason for e in events if e.action == "moderation_review_lifted"] == [REASON["reason"]]
 
 

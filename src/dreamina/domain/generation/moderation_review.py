@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from uuid import UUID
 
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
@@ -20,6 +21,7 @@ from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 MAX_REASON = 500
 QUEUE_MAX = 100
+VIEWED = "staff_viewed_moderation_review"  # the audit action of a review shown to staff
 
 
 class ReviewClosed(Conflict):
@@ -40,12 +42,18 @@ class ModerationReviews:
         self._stop_generations = stop_generations
 
     async def queue(self, staff_id: UUID, limit: int = 50) -> list[ModerationReview]:
-        """Open reviews, oldest first (never one of the staff member's own account)."""
+        """Open reviews, oldest first (never one of the staff member's own account); every review listed is recorded
+        as a staff view of that subject."""
         if not 1 <= limit <= QUEUE_MAX:
             raise InvalidInput(f"limit must be 1..{QUEUE_MAX}", field="limit")
+        now = self._clock.now()
         async with self._uow() as uow:
             reviews = await uow.moderation_reviews.open_reviews(limit + 1)
-        return [r for r in reviews if r.subject_id != staff_id][:limit]
+            listed = [r for r in reviews if r.subject_id != staff_id][:limit]
+            for review in listed:
+                await self._audit(uow, review, staff_id, VIEWED, (), "listed in the queue", now)
+            await uow.commit()
+        return listed
 
     async def lift(self, staff_id: UUID, review_id: UUID, reason: str) -> ModerationReview:
         """Nothing to act on: generation and uploads work again."""
@@ -72,21 +80,23 @@ class ModerationReviews:
                 if account is not None and account.suspend(now):
                     await uow.accounts.update(account)
                     fields = (*fields, "status")
-            await uow.audit.append(
-                AuditEvent(
-                    id=uuid.uuid4(),
-                    subject_id=review.subject_id,
-                    actor_kind=ActorKind.STAFF,
-                    actor_id=staff_id,
-                    action=f"moderation_review_{status.value}",
-                    fields=fields,
-                    reason=reason,
-                    occurred_at=now,
-                )
-            )
+            await self._audit(uow, review, staff_id, f"moderation_review_{status.value}", fields, reason, now)
             await uow.commit()
         review.status, review.closed_at = status, now
         return review
+
+    @staticmethod
+    async def _audit(
+        uow: UnitOfWork,
+        review: ModerationReview,
+        staff_id: UUID,
+        action: str,
+        fields: tuple[str, ...],
+        reason: str,
+        now: datetime,
+    ) -> None:
+        event = AuditEvent(uuid.uuid4(), review.subject_id, ActorKind.STAFF, staff_id, action, fields, reason, now)
+        await uow.audit.append(event)
 
     async def _get(self, uow: UnitOfWork, review_id: UUID, staff_id: UUID) -> ModerationReview:
         review = await uow.moderation_reviews.get(review_id)
