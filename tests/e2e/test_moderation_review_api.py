@@ -120,3 +120,10 @@ async def test_staff_never_decide_their_own_review(rig: Rig) -> None:  # noqa: F
     assert review is not None
     own = await rig.client.post(f"{QUEUE}/{review.id}/lift", json=REASON, headers=support)
     assert own.status_code == 404
+    colleague = await _staff(rig, "colleague@example.com", "support")  # support does not judge support
+    assert (await rig.client.get(QUEUE, headers=colleague)).json()["reviews"] == []
+    blocked = await rig.client.post(f"{QUEUE}/{review.id}/lift", json=REASON, headers=colleague)
+    assert blocked.status_code == 404
+    admin = await _staff(rig, "boss@example.com", "admin")  # a staff member's review: admins decide
+    assert [r["id"] for r in (await rig.client.get(QUEUE, headers=admin)).json()["reviews"]] == [str(review.id)]
+    assert (await rig.client.post(f"{QUEUE}/{review.id}/lift", json=REASON, headers=admin)).status_code == 200

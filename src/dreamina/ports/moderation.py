@@ -83,7 +83,6 @@ class ReviewStatus(enum.StrEnum):
     OPEN = "open"  # generation and uploads are paused until staff decide
     LIFTED = "lifted"  # staff found nothing to act on: the pause is over
     SUSPENDED = "suspended"  # staff suspended the account
-    ACCOUNT_ERASED = "account_erased"  # the account was erased before staff decided
 
 
 @dataclass(slots=True)

@@ -63,7 +63,7 @@ MODERATION_DATA = DataDeclaration(
             {
                 "id": non_personal("random review id"),
                 "subject_id": _refusal("the account under review", links=True, retention=REVIEW_RECORD),
-                "status": non_personal("open, lifted, suspended or account_erased"),
+                "status": non_personal("open, lifted or suspended (the subject's erasure deletes the review)"),
                 "refusals": _refusal("how many refusals in the window opened it", retention=REVIEW_RECORD),
                 "opened_at": _refusal("when the review opened", retention=REVIEW_RECORD),
                 "closed_at": non_personal("when staff decided"),

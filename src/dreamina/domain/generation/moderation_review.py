@@ -3,7 +3,7 @@
 Lifting ends the pause. Suspending uses the account's own suspension (:meth:`Account.suspend`, as the erasure saga
 does: sign-in and tokens are refused) and stops the account's unfinished generations with their charges released.
 Both decisions are audited with the staff member and their reason; no staff member decides a review of their own
-account (it is "no such review" to them).
+account, and a staff member's review only an admin decides (to anyone else it is "no such review").
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.moderation import ModerationReview, ReviewStatus
+from dreamina.ports.staff import StaffRole
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 MAX_REASON = 500
@@ -48,8 +49,8 @@ class ModerationReviews:
             raise InvalidInput(f"limit must be 1..{QUEUE_MAX}", field="limit")
         now = self._clock.now()
         async with self._uow() as uow:
-            reviews = await uow.moderation_reviews.open_reviews(limit + 1)
-            listed = [r for r in reviews if r.subject_id != staff_id][:limit]
+            reviews = await uow.moderation_reviews.open_reviews(QUEUE_MAX + 1)
+            listed = [r for r in reviews if await _may_decide(uow, r, staff_id)][:limit]
             for review in listed:
                 await self._audit(uow, review, staff_id, VIEWED, (), "listed in the queue", now)
             await uow.commit()
@@ -100,6 +101,16 @@ class ModerationReviews:
 
     async def _get(self, uow: UnitOfWork, review_id: UUID, staff_id: UUID) -> ModerationReview:
         review = await uow.moderation_reviews.get(review_id)
-        if review is None or review.subject_id == staff_id:
-            raise NotFound("no such review")
+        if review is None or not await _may_decide(uow, review, staff_id):
+            raise NotFound("no such review")  # a review the caller may not decide is indistinguishable from none
         return review
+
+
+async def _may_decide(uow: UnitOfWork, review: ModerationReview, staff_id: UUID) -> bool:
+    """Never one's own review; a staff member's review only as an admin (as child reports about staff are)."""
+    if review.subject_id == staff_id:
+        return False
+    if await uow.staff.get(review.subject_id) is None:
+        return True
+    viewer = await uow.staff.get(staff_id)
+    return viewer is not None and viewer.role is StaffRole.ADMIN
