@@ -96,6 +96,8 @@ async def test_a_refused_reference_image_is_never_stored_or_sent(rig: Rig) -> No
     accepted = await _upload(rig, headers, benign_image())
     assert accepted.status_code == 201, accepted.text
     assert len(await rig.store.list("uploads/")) == 1
+    # each image handed to the vendor, refused or not, is in the ledger; the offline lists hand nothing over
+    assert len(await _moderation_disclosures(rig, subject)) == (0 if rig.vendor is None else 2)
 
 
 async def test_a_refused_output_fails_the_job_and_releases_the_charge(rig: Rig) -> None:  # noqa: F811
@@ -115,6 +117,7 @@ async def test_a_refused_output_fails_the_job_and_releases_the_charge(rig: Rig) 
     assert await rig.store.list("outputs/") == []
     [record] = await _records(rig, subject)
     assert record.checked is CheckedContent.OUTPUT
+    assert len(await _moderation_disclosures(rig, subject)) == 2  # the prompt, then the (first) output
 
 
 async def test_a_moderator_outage_answers_503_and_sends_nothing_on(rig: Rig) -> None:  # noqa: F811
