@@ -169,3 +169,16 @@ async def test_an_outage_while_checking_outputs_retries_the_job_and_stores_nothi
     assert got["status"] == "succeeded" and len(await rig.store.list("outputs/")) == len(got["outputs"])
     assert rig.charges.effective(generation_id) == "capture"
     assert await _records(rig, await rig.subject(headers)) == []  # an outage is no refusal
+
+
+async def test_a_restricted_subjects_content_is_not_even_checked(rig: Rig) -> None:  # noqa: F811
+    """G4: checking is processing; a restricted subject is refused before anything reaches the moderator."""
+    headers = await signed_in(rig.client, "frozen@example.com")
+    subject = await rig.subject(headers)
+    async with rig.container.infra.uow() as uow:
+        await uow.restrictions.restrict(subject, "art. 18", rig.container.infra.clock.now())
+        await uow.commit()
+    assert (await _generate(rig, headers, PROMPT)).json()["code"] == "processing_restricted"
+    assert (await _upload(rig, headers, bad_image())).json()["code"] == "processing_restricted"
+    assert rig.vendor is None or rig.vendor.requests == []
+    assert await _records(rig, subject) == [] and await _moderation_disclosures(rig, subject) == []
