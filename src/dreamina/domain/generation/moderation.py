@@ -37,6 +37,7 @@ from dreamina.ports.moderation import (
 )
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
+OPENED = "moderation_review_opened"  # the audit action of a review repeated refusals opened
 INPUT_INDEX = "moderation_input"  # the blind-index purpose the refused inputs' HMACs are made under
 
 
@@ -172,15 +173,7 @@ class ContentScreening:
             await uow.moderation_reviews.add(review)
         except Conflict:
             return  # opened by a refusal at the same moment
-        await uow.audit.append(
-            AuditEvent(
-                id=uuid.uuid4(),
-                subject_id=subject_id,
-                actor_kind=ActorKind.SYSTEM,
-                actor_id=None,
-                action="moderation_review_opened",
-                fields=("generation", "uploads"),
-                reason=f"{refusals} refusals within {self.rules.review_window_seconds} s",
-                occurred_at=now,
-            )
-        )
+        reason = f"{refusals} refusals within {self.rules.review_window_seconds} s"
+        paused = ("generation", "uploads")
+        opened = AuditEvent(uuid.uuid4(), subject_id, ActorKind.SYSTEM, None, OPENED, paused, reason, now)
+        await uow.audit.append(opened)
