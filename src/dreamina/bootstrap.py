@@ -43,6 +43,7 @@ MODULES: tuple[ModuleParts, ...] = (
     billing.PARTS,
     generation.PARTS,
     abuse.PARTS,
+    generation.MODERATION_PARTS,
 )
 """Every module's stores; the order is the order of the published retention schedule."""
 
@@ -50,7 +51,7 @@ OVERRIDES = frozenset(
     {
         "clock", "vault", "uow", "database_ping", "mailer", "attempts", "passwords", "object_store",  # infrastructure
         "classifier", "payment_processor", "providers", "processor_erasers", "webhooks", "charges",  # modules
-        "job_queue", "privacy_job_queue", "content_credentials",
+        "job_queue", "privacy_job_queue", "content_credentials", "moderator",
     }
 )  # fmt: skip
 
@@ -221,7 +222,12 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         privacy=PrivacyKernel(
             data_map=data_map.configured(
                 processors_in_use(
-                    settings, [*generation_module.processors.values(), billing_module.processor.processor]
+                    settings,
+                    [
+                        *generation_module.processors.values(),
+                        generation_module.screening.moderator.processor,
+                        billing_module.processor.processor,
+                    ],
                 )
             ),
             retention=sweep,

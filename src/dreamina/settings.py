@@ -94,6 +94,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     runway_api_key: str = ""
     runway_base_url: str = "https://api.dev.runwayml.com/v1"
     runway_model: str = "gen4_turbo"
+    moderator: Literal["offline", "openai"] = "offline"  # openai: POST /v1/moderations with openai_api_key/base_url
+    moderation_terms_file: Path | None = None  # offline: "term" or "category: term" per line; none: no term refused
+    moderation_hashes_file: Path | None = None  # offline: imagehash pHash hex per line; none: no image refused
+    moderation_hash_distance: int = 6  # offline: bits (0..64) within which an image matches a listed hash
+    moderation_review_threshold: int = 5  # refusals within the window that put an account under review
+    moderation_review_window_hours: int = 24
     payments: Literal["sandbox", "stripe"] = "sandbox"
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
@@ -254,6 +260,8 @@ def _check(s: Settings) -> None:
         "processor_notice_max_age_hours",
         "processor_notice_first_retry_seconds",
         "processor_notice_longest_retry_seconds",
+        "moderation_review_threshold",
+        "moderation_review_window_hours",
     ):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
@@ -270,15 +278,19 @@ def _check(s: Settings) -> None:
     for provider, key in (("openai", "openai_api_key"), ("replicate", "replicate_api_token")):
         if s.image_provider == provider and not getattr(s, key):
             raise SettingsError(f"DREAMINA_IMAGE_PROVIDER={provider} requires {PREFIX}{key.upper()}")
+    if s.moderator == "openai" and not s.openai_api_key:
+        raise SettingsError("DREAMINA_MODERATOR=openai requires DREAMINA_OPENAI_API_KEY")
     if s.video_provider == "runway" and not s.runway_api_key:
         raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
-    _check_billing(s)
+    from dreamina.settings_checks import check_billing, check_failpoints, check_retention
+
+    check_billing(s)
     _check_privacy_contact(s)
     processor_routes(s)
     cors_origins(s)
     trusted_proxy_networks(s)
-    _check_retention(s)
-    _check_failpoints(s)
+    check_retention(s)
+    check_failpoints(s)
     check_web_workers(s, s.web_workers)
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
@@ -393,55 +405,9 @@ def describe(settings: Settings) -> dict[str, object]:
     return out
 
 
-def _check_billing(s: Settings) -> None:
-    from dreamina.domain.billing.catalogue import parse_packs
-
-    for name in ("stripe_webhook_tolerance_seconds", "billing_image_cost", "billing_video_cost_per_second"):
-        if getattr(s, name) <= 0:
-            raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
-    if s.billing_welcome_credits < 0:
-        raise SettingsError("DREAMINA_BILLING_WELCOME_CREDITS must not be negative")
-    if s.billing_record_retention_days < 365:
-        raise SettingsError("DREAMINA_BILLING_RECORD_RETENTION_DAYS must be at least 365")
-    try:
-        parse_packs(s.billing_packs)
-    except ValueError as error:
-        raise SettingsError(f"DREAMINA_BILLING_PACKS: {error}") from None
-    if s.payments == "stripe" and not (s.stripe_secret_key and s.stripe_webhook_secret):
-        raise SettingsError(
-            "DREAMINA_PAYMENTS=stripe requires DREAMINA_STRIPE_SECRET_KEY and DREAMINA_STRIPE_WEBHOOK_SECRET"
-        )
-
-
 def _check_privacy_contact(s: Settings) -> None:
     address = s.privacy_contact_email.strip()
     if address and (len(address) > 254 or not _ADDRESS.fullmatch(address)):
         raise SettingsError(
             "DREAMINA_PRIVACY_CONTACT_EMAIL must be one email address (name@domain.tld), the policy's contact"
         )
-
-
-def _check_failpoints(s: Settings) -> None:
-    from dreamina.failpoints import parse
-
-    try:
-        parse(s.failpoints)
-    except ValueError as error:
-        raise SettingsError(f"DREAMINA_FAILPOINTS: {error}") from None
-    if s.failpoints.strip() and s.profile == "production":  # a test aid that kills the process on purpose
-        raise SettingsError("the production profile refuses DREAMINA_FAILPOINTS (it kills the process on purpose)")
-
-
-def _check_retention(s: Settings) -> None:
-    from dreamina.domain.privacy.retention import sweep_cron
-
-    try:
-        sweep_cron(s.retention_sweep_minutes)
-    except ValueError:
-        raise SettingsError(
-            "DREAMINA_RETENTION_SWEEP_MINUTES must divide an hour (1..30) or be whole hours dividing a day (60..1440)"
-        ) from None
-    if not 1 <= s.retention_batch_size <= 100_000:
-        raise SettingsError("DREAMINA_RETENTION_BATCH_SIZE must be between 1 and 100000")
-    if s.token_ttl_seconds > 30 * 24 * 3600:  # the data map declares sessions gone within 30 days
-        raise SettingsError("DREAMINA_TOKEN_TTL_SECONDS must be at most 2592000 (30 days)")

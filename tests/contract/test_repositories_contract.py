@@ -28,6 +28,7 @@ from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
 from dreamina.ports.keys import SubjectKey
 from dreamina.ports.marketing import CampaignStatus, MarketingCampaign
+from dreamina.ports.moderation import CheckedContent, ModerationRecord, ModerationReview, ReviewStatus
 from dreamina.ports.policy import NoticeRunStatus, PolicyAcceptance, PolicyNoticeRun
 from dreamina.ports.processor_notices import NoticeMethod, NoticeStatus, ProcessorNotification
 from dreamina.ports.tokens import AccountToken, TokenPurpose
@@ -520,6 +521,8 @@ async def _write_one_of_everything(uow: UnitOfWork) -> dict[str, Any]:
     await uow.ticket_address_requests.add(make_address_request())
     await uow.mail_outbox.add(make_mail(subject))
     await uow.marketing_campaigns.add(MarketingCampaign(uuid.uuid4(), "News", "Body", CampaignStatus.PENDING, NOW))
+    await uow.moderation_records.add(ModerationRecord(uuid.uuid4(), subject, CheckedContent.PROMPT, "hate", "h", NOW))
+    await uow.moderation_reviews.add(ModerationReview(uuid.uuid4(), subject, ReviewStatus.OPEN, 5, NOW))
     await uow.processor_notifications.add(
         ProcessorNotification(
             id=uuid.uuid4(),
@@ -555,6 +558,8 @@ async def _nothing_is_there(uow: UnitOfWork, written: dict[str, Any]) -> None:
     assert await uow.support_tickets.list_for_subject(account.id) == []
     assert await uow.mail_outbox.count_for_subject(account.id) == 0
     assert await uow.account_tokens.list_for_account(account.id) == []
+    assert await uow.moderation_records.for_subject(account.id) == []
+    assert await uow.moderation_reviews.for_subject(account.id) == []
 
 
 async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory) -> None:

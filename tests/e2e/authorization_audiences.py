@@ -90,6 +90,9 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("GET", "/v1/admin/abuse-reports/{report_id}"): SUPPORT_DESK,
     ("POST", "/v1/admin/abuse-reports/{report_id}/takedown"): SUPPORT_DESK,
     ("POST", "/v1/admin/abuse-reports/{report_id}/dismiss"): SUPPORT_DESK,
+    ("GET", "/v1/admin/moderation/reviews"): SUPPORT_DESK,
+    ("POST", "/v1/admin/moderation/reviews/{review_id}/lift"): SUPPORT_DESK,
+    ("POST", "/v1/admin/moderation/reviews/{review_id}/suspend"): SUPPORT_DESK,
     ("POST", "/v1/support/tickets"): PUBLIC,  # signed in or not; anonymous senders give a reply-to address
     ("POST", "/v1/support/address-requests"): PUBLIC,  # no account: a link is mailed to the address
     ("POST", "/v1/support/address-requests/confirm"): PUBLIC,  # the mailed token is the credential

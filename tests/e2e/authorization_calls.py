@@ -14,7 +14,7 @@ from datetime import timedelta
 from io import BytesIO
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from dreamina.bootstrap import Container, shipped_policy_text
 from tests.http_client import AsyncTestClient
@@ -61,6 +61,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/admin/child-reports/{report_id}/dismiss"): {"reason": REASON},
     ("POST", "/v1/admin/abuse-reports/{report_id}/takedown"): {"reason": REASON},
     ("POST", "/v1/admin/abuse-reports/{report_id}/dismiss"): {"reason": REASON},
+    ("POST", "/v1/admin/moderation/reviews/{review_id}/lift"): {"reason": REASON},
+    ("POST", "/v1/admin/moderation/reviews/{review_id}/suspend"): {"reason": REASON},
     ("POST", "/v1/me/age-review/statement"): {"statement": "I am an adult"},
     ("POST", "/v1/admin/privacy/tickets/{ticket_id}/reply"): {"message": "matrix", "close": False},
     ("POST", "/v1/admin/privacy/tickets/{ticket_id}/close"): {"reason": REASON},
@@ -176,6 +178,16 @@ async def _abuse_report(scene: Scene, owner: dict[str, str]) -> str:
     async with scene.container.infra.uow() as uow:
         (report,) = await uow.abuse_reports.list_for_generation(UUID(body["generation_id"]))
     return str(report.id)
+async def _moderation_review(scene: Scene, headers: dict[str, str]) -> str:
+    """An open moderation review of the subject signed in with ``headers`` (as repeated refusals open one)."""
+    from dreamina.ports.moderation import ModerationReview, ReviewStatus
+
+    subject, now = UUID(await scene.subject_id(headers)), scene.container.infra.clock.now()
+    review = ModerationReview(uuid4(), subject, ReviewStatus.OPEN, 5, now)
+    async with scene.container.infra.uow() as uow:
+        await uow.moderation_reviews.add(review)
+        await uow.commit()
+    return str(review.id)
 
 
 async def _ticket(scene: Scene, category: str, headers: dict[str, str] | None = None) -> str:
@@ -217,6 +229,8 @@ async def _resource(scene: Scene, operation: tuple[str, str], parameter: str, ca
         value = await _abuse_report(scene, owner)
     elif parameter == "report_id":
         value = await _child_report(scene, owner_email)
+    elif parameter == "review_id":
+        value = await _moderation_review(scene, owner)
     elif parameter == "session_id":  # a second session of user_a's, so user_a's own call is not its sign-out
         await scene.client.post("/v1/auth/token", json={"email": owner_email, "password": PASSWORD})
         sessions = _ok(await scene.client.get("/v1/me/sessions", headers=owner), 200)

@@ -39,6 +39,7 @@ from dreamina.domain.support.tickets import NewTicket
 from dreamina.ports.audit import AuditEvent
 from dreamina.ports.consent import ConsentMethod
 from dreamina.ports.disclosures import Disclosure
+from dreamina.ports.moderation import CheckedContent, ModerationRecord, ModerationReview, ReviewStatus
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
 
@@ -195,6 +196,10 @@ async def _rich_account(container: Container, email: str, prompt: str, image: by
         await uow.audit.append(
             AuditEvent(uuid.uuid4(), subject, "subject", subject, "generation", ("prompt",), f"prompt: {prompt}", now)
         )
+        # a refused prompt and the review repeated refusals opened (issue 17)
+        refused = ModerationRecord(uuid.uuid4(), subject, CheckedContent.PROMPT, "violence", "0" * 64, now)
+        await uow.moderation_records.add(refused)
+        await uow.moderation_reviews.add(ModerationReview(uuid.uuid4(), subject, ReviewStatus.OPEN, 5, now))
         await uow.commit()
     rights = container.data_rights.requests
     await rights.submit(subject, "rectification", {"corrections": {"display_name": "New " + email}})

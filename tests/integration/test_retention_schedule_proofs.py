@@ -31,6 +31,7 @@ from dreamina.domain.billing.data_map import SANDBOX_SESSION_DAYS
 from dreamina.domain.generation.abuse_report_data import INBOX_DAYS as ABUSE_INBOX_DAYS
 from dreamina.domain.generation.abuse_report_data import REPORT_RECORD_DAYS as ABUSE_RECORD_DAYS
 from dreamina.domain.generation.abuse_report_data import REPORTER_DATA_DAYS as ABUSE_REPORTER_DATA_DAYS
+from dreamina.domain.generation.moderation_data import MODERATION_RECORD_DAYS, MODERATION_REVIEW_DAYS
 from dreamina.domain.identity.child_report_data import INBOX_DAYS as CHILD_REPORT_INBOX_DAYS
 from dreamina.domain.identity.child_report_data import REPORT_RECORD_DAYS as CHILD_REPORT_RECORD_DAYS
 from dreamina.domain.identity.child_report_data import REPORTER_DATA_DAYS as CHILD_REPORTER_DATA_DAYS
@@ -42,6 +43,7 @@ from dreamina.ports.audit import AuditEvent
 from dreamina.ports.generation import GenerationOutput, GenerationStatus
 from dreamina.ports.identity import Account, AccountStatus, AuthSession
 from dreamina.ports.mail import MailMessage
+from dreamina.ports.moderation import CheckedContent, ModerationRecord, ModerationReview, ReviewStatus
 from dreamina.ports.tokens import AccountToken, TokenPurpose
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
@@ -557,7 +559,50 @@ async def _address_requests(c: Container) -> Check:
     return check
 
 
+async def _moderation_records(c: Container) -> Check:
+    """Two refusals either side of the 1-year deadline (issue 17)."""
+    deadline = NOW - timedelta(days=MODERATION_RECORD_DAYS)
+    subject = uuid.uuid4()
+    gone, kept = (
+        ModerationRecord(uuid.uuid4(), subject, CheckedContent.PROMPT, "violence", "h" * 64, at)
+        for at in (deadline - JUST, deadline + JUST)
+    )
+    async with c.infra.uow() as uow:
+        await uow.moderation_records.add(gone)
+        await uow.moderation_records.add(kept)
+        await uow.commit()
+
+    async def check(c: Container) -> None:
+        async with c.infra.uow() as uow:
+            assert [r.id for r in await uow.moderation_records.for_subject(subject)] == [kept.id]
+
+    return check
+
+
+async def _moderation_reviews(c: Container) -> Check:
+    """Two reviews closed either side of the 1-year deadline, and one still open long after (kept until decided)."""
+    deadline = NOW - timedelta(days=MODERATION_REVIEW_DAYS)
+    subject = uuid.uuid4()
+    old = deadline - timedelta(days=30)
+    gone = ModerationReview(uuid.uuid4(), subject, ReviewStatus.LIFTED, 5, old, deadline - JUST)
+    kept = ModerationReview(uuid.uuid4(), subject, ReviewStatus.SUSPENDED, 5, old, deadline + JUST)
+    still_open = ModerationReview(uuid.uuid4(), subject, ReviewStatus.OPEN, 5, old)
+    async with c.infra.uow() as uow:
+        for review in (gone, kept, still_open):
+            await uow.moderation_reviews.add(review)
+        await uow.commit()
+
+    async def check(c: Container) -> None:
+        async with c.infra.uow() as uow:
+            left = {r.id for r in await uow.moderation_reviews.for_subject(subject)}
+        assert left == {kept.id, still_open.id}
+
+    return check
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "moderation_records": Scenario(_moderation_records),
+    "moderation_reviews": Scenario(_moderation_reviews),
     "ticket_address_requests": Scenario(_address_requests),
     "privacy_support_tickets": Scenario(_tickets(PRIVACY_TICKET_DAYS, "privacy", "billing")),
     "other_support_tickets": Scenario(_tickets(OTHER_TICKET_DAYS, "other", "privacy")),

@@ -346,6 +346,15 @@ def _settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _moderation(args: argparse.Namespace) -> int:
+    """``moderation hash``: one hashes-file line per image (its perceptual hash; the image itself is not kept)."""
+    from dreamina.adapters.moderation.offline import hash_line
+
+    for path in args.images:
+        print(hash_line(Path(path).read_bytes(), args.category))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dreamina", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -410,6 +419,12 @@ def main(argv: list[str] | None = None) -> int:
     campaign_status.add_argument("campaign_id", type=uuid.UUID, metavar="CAMPAIGN_ID")
     marketing_actions.add_parser("send-due", help="send every campaign not done yet, now")
     marketing.set_defaults(run=_marketing)
+    moderation = commands.add_parser("moderation", help="content moderation chores (offline lists)")
+    moderation_actions = moderation.add_subparsers(dest="action", required=True)
+    hashes = moderation_actions.add_parser("hash", help="print DREAMINA_MODERATION_HASHES_FILE lines for images")
+    hashes.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, WebP)")
+    hashes.add_argument("--category", default="known_image", help="the category a match is refused with")
+    moderation.set_defaults(run=_moderation)
     worker = commands.add_parser(
         "privacy-worker", help="run data-rights jobs: exports, erasures, child reports, mail, sweeps, deadlines"
     )

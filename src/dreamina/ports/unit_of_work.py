@@ -24,6 +24,7 @@ from dreamina.ports.identity import IdentityStores
 from dreamina.ports.keys import SubjectKeyRepository
 from dreamina.ports.mail import OutboxStores
 from dreamina.ports.marketing import MarketingStores
+from dreamina.ports.moderation import ModerationStores
 from dreamina.ports.payments import SandboxStores
 from dreamina.ports.policy import PolicyStores
 from dreamina.ports.processor_notices import ProcessorNotificationStores
@@ -50,6 +51,7 @@ class UnitOfWork(
     ConsentStores,
     MarketingStores,
     GenerationStores,
+    ModerationStores,
     BillingStores,
     DataRightsStores,
     ProcessorNotificationStores,

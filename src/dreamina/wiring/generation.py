@@ -8,10 +8,19 @@ from typing import Any
 from uuid import UUID
 
 from dreamina.adapters.memory import generation as memory_generation
-from dreamina.adapters.sql import repositories_generation
+from dreamina.adapters.memory import moderation as memory_moderation
+from dreamina.adapters.sql import repositories_generation, repositories_moderation
 from dreamina.domain.generation.data_map import GENERATION_DATA
 from dreamina.domain.generation.expiry import ContentExpiry
 from dreamina.domain.generation.generations import Generations
+from dreamina.domain.generation.moderation import ContentScreening, ModerationRules
+from dreamina.domain.generation.moderation_data import MODERATION_DATA
+from dreamina.domain.generation.moderation_records import (
+    ClosedModerationReviews,
+    ExpiredModerationRecords,
+    ModerationPersonalData,
+)
+from dreamina.domain.generation.moderation_review import ModerationReviews
 from dreamina.domain.generation.personal_data import GenerationPersonalData
 from dreamina.domain.generation.retention import GenerationsPastOwnerRetention, UnusedUploadsPastOwnerRetention
 from dreamina.domain.generation.rules import GenerationRules
@@ -21,8 +30,9 @@ from dreamina.domain.privacy.errors import Forbidden, NotFound
 from dreamina.ports.clock import Clock
 from dreamina.ports.data_rights import ProcessorEraser
 from dreamina.ports.generation import GenerationCharges, GenerationKind, JobQueue, ModelProvider
+from dreamina.ports.moderation import ContentModerator
 from dreamina.ports.object_store import ObjectNotFound, ObjectStore
-from dreamina.settings import Settings
+from dreamina.settings import Settings, SettingsError, processor_routes
 from dreamina.wiring.infrastructure import Infrastructure
 from dreamina.wiring.kit import Contributions, Hook, ModuleParts
 from dreamina.wiring.provenance import content_credentials
@@ -32,6 +42,12 @@ PARTS = ModuleParts(
     data=GENERATION_DATA,
     sql=repositories_generation.REPOSITORIES,
     memory=(memory_generation.STORES,),
+)
+MODERATION_PARTS = ModuleParts(
+    name="moderation",
+    data=MODERATION_DATA,
+    sql=repositories_moderation.REPOSITORIES,
+    memory=(memory_moderation.STORES,),
 )
 
 
@@ -51,6 +67,8 @@ class GenerationModule:
     stopper: GenerationModuleStopper  # identity's children's flow stops a suspended account's jobs
     erasers: Mapping[str, ProcessorEraser]  # the data-rights saga asks each provider that ran a job to forget it
     processors: Mapping[str, str]  # provider name -> the processor it is in the data map
+    screening: ContentScreening  # checks prompts, reference uploads and outputs before they go on
+    moderation_reviews: ModerationReviews  # the staff queue of accounts paused by repeated refusals
     contributes: Contributions
 
 
@@ -117,6 +135,19 @@ def wire_generation(
 
             in_process = InProcessJobQueue(concurrency=settings.worker_concurrency)
             queue = in_process
+    moderator: ContentModerator = overrides.get("moderator") or _moderator(settings)
+    if (close_moderator := getattr(moderator, "aclose", None)) is not None:
+        closers.append(close_moderator)
+    screening = ContentScreening(
+        uow=infra.uow,
+        moderator=moderator,
+        vault=infra.vault,
+        clock=infra.clock,
+        rules=ModerationRules(
+            review_threshold=settings.moderation_review_threshold,
+            review_window_seconds=settings.moderation_review_window_hours * 3600,
+        ),
+    )
     rules = GenerationRules(
         max_attempts=settings.generation_max_attempts,
         job_timeout_seconds=float(settings.generation_job_timeout_seconds),
@@ -131,6 +162,7 @@ def wire_generation(
         queue=queue,
         charges=charges,
         rules=rules,
+        screening=screening,
     )
     runner = GenerationRunner(
         uow=infra.uow,
@@ -142,6 +174,7 @@ def wire_generation(
         charges=charges,
         credentials=overrides.get("content_credentials") or content_credentials(settings, infra.clock),
         rules=rules,
+        screening=screening,
     )
     expiry = ContentExpiry(
         uow=infra.uow, clock=infra.clock, store=infra.object_store, providers=providers, charges=charges
@@ -174,6 +207,7 @@ def wire_generation(
             sanitizer=PillowImageSanitizer(max_pixels=settings.max_upload_pixels),
             clock=infra.clock,
             rules=UploadRules(max_bytes=settings.max_upload_bytes, url_ttl_seconds=settings.signed_url_ttl_seconds),
+            screening=screening,
         ),
         generations=generations,
         runner=runner,
@@ -182,11 +216,20 @@ def wire_generation(
         stopper=GenerationModuleStopper(generations),
         erasers=erasers,
         processors=processors,
+        screening=screening,
+        moderation_reviews=ModerationReviews(
+            uow=infra.uow, clock=infra.clock, stop_generations=generations.stop_for_subject
+        ),
         contributes=Contributions(
-            holders=(GenerationPersonalData(uow=infra.uow, keyrings=infra.keyrings, processors=processors),),
+            holders=(
+                GenerationPersonalData(uow=infra.uow, keyrings=infra.keyrings, processors=processors),
+                ModerationPersonalData(infra.uow),
+            ),
             retention=(
                 GenerationsPastOwnerRetention(infra.uow, expiry),
                 UnusedUploadsPastOwnerRetention(infra.uow, expiry),
+                ExpiredModerationRecords(infra.uow),
+                ClosedModerationReviews(infra.uow),
             ),
             starters=tuple(starters),
             closers=tuple(closers),
@@ -220,3 +263,27 @@ def _providers(settings: Settings) -> dict[GenerationKind, ModelProvider]:
             api_key=settings.runway_api_key, base_url=settings.runway_base_url, model=settings.runway_model
         )
     return chosen
+
+
+def _moderator(settings: Settings) -> ContentModerator:
+    """The configured content moderator: the offline lists (embedded default) or OpenAI's moderation API. The
+    vendor receives prompts and images and its API deletes nothing: like an image provider without a deletion API,
+    production refuses to start unless ``DREAMINA_PROCESSOR_ROUTES`` says how it is told of erasures."""
+    if settings.moderator == "openai":
+        from dreamina.adapters.moderation.openai import OpenAIModerator
+
+        vendor = OpenAIModerator.processor
+        if settings.profile == "production" and vendor not in processor_routes(settings):
+            raise SettingsError(
+                f"the production profile requires a DREAMINA_PROCESSOR_ROUTES entry (email or webhook) for {vendor}: "
+                "it receives personal data and has no deletion API"
+            )
+
+        return OpenAIModerator(api_key=settings.openai_api_key, base_url=settings.openai_base_url)
+    from dreamina.adapters.moderation.offline import OfflineModerator
+
+    return OfflineModerator(
+        terms_file=settings.moderation_terms_file,
+        hashes_file=settings.moderation_hashes_file,
+        max_distance=settings.moderation_hash_distance,
+    )

@@ -11,7 +11,7 @@ from dreamina.domain.privacy.datamap import (
     StoreDeclaration,
     non_personal,
 )
-from dreamina.domain.privacy.processors import MODEL_PROVIDERS
+from dreamina.domain.privacy.processors import MODEL_PROVIDERS, MODERATION_VENDORS
 from dreamina.domain.privacy.schedule import (
     PeriodKind,
     RetentionPeriod,
@@ -69,10 +69,11 @@ GENERATION_DATA = DataDeclaration(
                 "status": non_personal("queued, running, succeeded, failed or canceled"),
                 "prompt_ciphertext": FieldDeclaration(
                     DataCategory.CONTENT,
-                    "the prompt, encrypted with the subject's data key",
-                    purposes=(Purpose.GENERATION,),
+                    "the prompt, encrypted with the subject's data key (checked by the content moderator before the "
+                    "charge is reserved)",
+                    purposes=(Purpose.GENERATION, Purpose.SECURITY),
                     retention=GENERATION_LIFETIME,
-                    processors=MODEL_PROVIDERS,
+                    processors=MODEL_PROVIDERS + MODERATION_VENDORS,
                     encrypted=True,
                 ),
                 "params": _content("aspect ratio, count or duration, seed"),
@@ -104,17 +105,18 @@ GENERATION_DATA = DataDeclaration(
         ObjectPrefixDeclaration(
             "uploads/",
             DataCategory.CONTENT,
-            "reference images the subject uploaded (metadata stripped)",
-            (Purpose.GENERATION,),
+            "reference images the subject uploaded (metadata stripped; checked by the content moderator first)",
+            (Purpose.GENERATION, Purpose.SECURITY),
             UPLOAD_LIFETIME,
-            processors=MODEL_PROVIDERS,
+            processors=MODEL_PROVIDERS + MODERATION_VENDORS,
         ),
         ObjectPrefixDeclaration(
             "outputs/",
             DataCategory.CONTENT,
-            "images and videos generated for the subject",
-            (Purpose.GENERATION,),
+            "images and videos generated for the subject (each image checked by the content moderator first)",
+            (Purpose.GENERATION, Purpose.SECURITY),
             GENERATION_LIFETIME,
+            processors=MODERATION_VENDORS,
         ),
     ),
     schedule=(

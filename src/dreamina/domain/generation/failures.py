@@ -17,6 +17,7 @@ REASON_BAD_RESPONSE = "The model provider returned an invalid result."
 REASON_FAILED = "The model provider could not complete this generation."
 REASON_RESTRICTED = "Processing of your data is restricted."
 REASON_ERASED = "The data of this account has been erased."
+REASON_MODERATED = "The result was withheld under our content policy; the credits were returned."
 REASON_PROVIDER_GONE = "The model provider for this generation is no longer configured."
 
 

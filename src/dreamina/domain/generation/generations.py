@@ -2,7 +2,8 @@
 account is suspended). The worker's side is :mod:`dreamina.domain.generation.runner`.
 
 Privacy at the outbound port: a restricted subject is refused before anything is stored or reserved; the prompt is
-sealed with the subject's data key before it is stored.
+checked by the content moderator before the charge is reserved (a refused prompt is neither charged, stored nor sent
+on) and sealed with the subject's data key before it is stored.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from uuid import UUID
 
 from dreamina.domain.generation.errors import KindNotAvailable, ProcessingRestricted
+from dreamina.domain.generation.moderation import ContentScreening, refuse_during_moderation_review
 from dreamina.domain.generation.provider_jobs import ProviderJobs
 from dreamina.domain.generation.removal import ContentRemoval
 from dreamina.domain.generation.rules import PROMPT_FIELD, GenerationRules
@@ -56,10 +58,12 @@ class Generations:
         queue: JobQueue,
         charges: GenerationCharges,
         rules: GenerationRules | None = None,
+        screening: ContentScreening | None = None,
     ) -> None:
         self._uow = uow
         self._keyrings = keyrings
         self._clock = clock
+        self._screening = screening
         self.providers = dict(providers)
         self.queue = queue
         self._charges = charges
@@ -90,15 +94,19 @@ class Generations:
                 field="reference_upload_ids",
             )
         generation_id = uuid.uuid4()
+        if self._screening is not None:
+            async with self._uow() as uow:  # a replay is answered, a paused or restricted subject's prompt unchecked
+                if answer is not None:
+                    await answer.before(uow)
+                await self._refuse_standing(uow, subject_id)
+            await self._screening.check_prompt(subject_id, valid.prompt)
 
         async def store() -> Generation:
             # One unit of work: the hold on the credits exists exactly if the job it pays for does.
             async with self._uow() as uow:
                 if answer is not None:
                     await answer.before(uow)
-                await refuse_during_age_review(uow.accounts, subject_id)
-                if await uow.restrictions.get(subject_id) is not None:
-                    raise ProcessingRestricted("your data may not be processed while the restriction is in place")
+                await self._refuse_standing(uow, subject_id)
                 for upload_id in references:
                     upload = await uow.uploads.get(upload_id)
                     if upload is None or upload.subject_id != subject_id:
@@ -190,6 +198,14 @@ class Generations:
             await self._removal.remove(uow, generation, expired=False, taken_down_by=taken_down_by)
             await uow.commit()
         await self._provider_jobs.forget_everywhere(generation)
+
+    @staticmethod
+    async def _refuse_standing(uow: UnitOfWork, subject_id: UUID) -> None:
+        """403 under age or moderation review, or while processing is restricted."""
+        await refuse_during_age_review(uow.accounts, subject_id)
+        await refuse_during_moderation_review(uow, subject_id)
+        if await uow.restrictions.get(subject_id) is not None:
+            raise ProcessingRestricted("your data may not be processed while the restriction is in place")
 
     async def _owned(self, uow: UnitOfWork, subject_id: UUID, generation_id: UUID) -> Generation:
         generation = await uow.generations.get(generation_id)

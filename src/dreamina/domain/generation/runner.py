@@ -20,12 +20,15 @@ from dreamina import failpoints
 from dreamina.domain.generation.failures import (
     REASON_ERASED,
     REASON_FAILED,
+    REASON_MODERATED,
     REASON_PROVIDER_GONE,
     REASON_RESTRICTED,
     REASON_UNAVAILABLE,
     reason_for,
 )
 from dreamina.domain.generation.handoff import ProviderHandoff
+from dreamina.domain.generation.moderation import ContentRefused, ContentScreening, ModerationBusy
+from dreamina.domain.generation.output_screening import screen_outputs
 from dreamina.domain.generation.outputs import store_outputs
 from dreamina.domain.generation.provider_jobs import ProviderJobs
 from dreamina.domain.generation.rules import GenerationRules, outputs_prefix
@@ -88,9 +91,11 @@ class GenerationRunner:
         charges: GenerationCharges,
         credentials: ContentCredentials,
         rules: GenerationRules | None = None,
+        screening: ContentScreening | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
+        self._screening = screening
         self._store = store
         self._credentials = credentials  # every output is stored signed (content credentials)
         self._queue = queue
@@ -183,6 +188,13 @@ class GenerationRunner:
         return job
 
     async def _store_outputs(self, provider: ModelProvider, generation: Generation, job: ProviderJob) -> RunReport:
+        if self._screening is not None:  # every output image is checked before any is stored or served
+            try:
+                provider = await screen_outputs(self._screening, provider, generation, job)
+            except ContentRefused:
+                return await self._fail_refused_output(generation.id)
+            except ModerationBusy as busy:
+                raise ProviderUnavailable("content checks are unavailable", busy.retry_after_seconds) from None
         outputs = await store_outputs(self._store, provider, generation, job, self._credentials)
         failpoints.hit("generation.after_effect", "outputs_stored")
         prefix = outputs_prefix(generation.subject_id, generation.id)
@@ -204,6 +216,15 @@ class GenerationRunner:
             # the vendor's own zero-retention means: its copy goes as soon as ours is stored (outcome audited)
             await self._provider_jobs.forget(current)
         return report
+
+    async def _fail_refused_output(self, generation_id: UUID) -> RunReport:
+        """An output was refused: the job fails with its charge released, and nothing of it is kept."""
+        async with self._uow() as uow:
+            current = await uow.generations.get(generation_id)
+            if current is None or current.status.terminal:
+                return RunReport(RunOutcome.ABANDONED)
+            await self._store.delete_prefix(outputs_prefix(current.subject_id, current.id))  # an earlier attempt's
+            return await self._fail(uow, current, REASON_MODERATED)
 
     async def _remember_job(self, generation_id: UUID, job: ProviderJob) -> bool:
         async with self._uow() as uow:

@@ -1,4 +1,5 @@
-"""Reference uploads: decoded, limited and stripped of metadata before anything is stored."""
+"""Reference uploads: decoded, limited, stripped of metadata and checked by the content moderator before anything is
+stored."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from dreamina.domain.generation.errors import ImageTooLarge, ProcessingRestricted, UnsupportedImage
+from dreamina.domain.generation.moderation import ContentScreening, refuse_during_moderation_review
 from dreamina.domain.generation.rules import PAGE_SIZE_MAX
 from dreamina.domain.generation.views import decode_cursor, encode_cursor
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
@@ -17,6 +19,7 @@ from dreamina.domain.privacy.standing import refuse_during_age_review
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import ImageRejected, ImageSanitizer, Upload
+from dreamina.ports.moderation import CheckedContent
 from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
@@ -65,8 +68,10 @@ class ReferenceUploads:
         sanitizer: ImageSanitizer,
         clock: Clock,
         rules: UploadRules | None = None,
+        screening: ContentScreening | None = None,
     ) -> None:
         self._uow = uow
+        self._screening = screening
         self._store = store
         self._sanitizer = sanitizer
         self._clock = clock
@@ -82,6 +87,7 @@ class ReferenceUploads:
             if answer is not None:
                 await answer.before(uow)
             await refuse_during_age_review(uow.accounts, subject_id)
+            await refuse_during_moderation_review(uow, subject_id)
             if await uow.restrictions.is_restricted(subject_id):  # G4: decoding and storing it is processing
                 raise ProcessingRestricted("your data may not be processed while the restriction is in place")
         try:
@@ -91,6 +97,8 @@ class ReferenceUploads:
             if rejected.reason == "too_many_pixels":
                 raise ImageTooLarge(str(rejected)) from None
             raise UnsupportedImage(str(rejected), reason=rejected.reason) from None
+        if self._screening is not None:  # the decoded, re-encoded pixels: what would be stored and sent on
+            await self._screening.check_image(subject_id, clean.data, clean.content_type, CheckedContent.UPLOAD)
         upload_id = uuid.uuid4()
         key = upload_key(subject_id, upload_id, clean.content_type)
         upload = Upload(

@@ -54,6 +54,19 @@ PROCESSORS: tuple[ProcessorDeclaration, ...] = (
         ),
     ),
     ProcessorDeclaration(
+        id="openai_moderation",
+        name="OpenAI, L.L.C. (Moderation API)",
+        role="content moderation: checks prompts, reference images and generated images before a model provider "
+        "receives them or they are served (POST /v1/moderations)",
+        location="US (Standard Contractual Clauses)",
+        retention="API inputs up to 30 days for abuse monitoring",
+        purposes=(Purpose.SECURITY,),
+        training_use=(
+            "not used to train OpenAI's models (API data is excluded unless the customer opts in; we do not); the "
+            "Moderation API has no per-request no-training or zero-retention option, so none is sent"
+        ),
+    ),
+    ProcessorDeclaration(
         id="replicate",
         name="Replicate, Inc.",
         role="AI model provider: runs image models as asynchronous predictions",
@@ -80,6 +93,7 @@ PROCESSORS: tuple[ProcessorDeclaration, ...] = (
 )
 
 MODEL_PROVIDERS = ("openai", "replicate", "runway")
+MODERATION_VENDORS = ("openai_moderation",)  # DREAMINA_MODERATOR=openai
 HOSTING = "hosting"  # the production profile's servers and database
 OBJECT_STORAGE = "object_storage"  # DREAMINA_OBJECT_STORE=s3
 EMAIL_DELIVERY = "email_delivery"  # DREAMINA_MAIL_BACKEND=smtp

@@ -102,6 +102,9 @@ OPERATION_IDS: dict[str, str] = {
     "GET /v1/admin/abuse-reports/{report_id}": "viewAbuseReport",
     "POST /v1/admin/abuse-reports/{report_id}/takedown": "takeDownReportedGeneration",
     "POST /v1/admin/abuse-reports/{report_id}/dismiss": "dismissAbuseReport",
+    "GET /v1/admin/moderation/reviews": "listModerationReviews",
+    "POST /v1/admin/moderation/reviews/{review_id}/lift": "liftModerationReview",
+    "POST /v1/admin/moderation/reviews/{review_id}/suspend": "suspendModerationReview",
     "GET /v1/admin/privacy/tickets": "listPrivacyTicketQueue",
     "GET /v1/admin/privacy/tickets/{ticket_id}": "viewPrivacyTicket",
     "POST /v1/admin/privacy/tickets/{ticket_id}/reply": "replyToPrivacyTicket",
@@ -135,6 +138,8 @@ def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
     from dreamina.domain.data_rights import errors as data_rights
     from dreamina.domain.generation.abuse_review import AbuseReportClosed
     from dreamina.domain.generation.errors import ImageTooLarge, KindNotAvailable, UnsupportedImage
+    from dreamina.domain.generation.moderation import ContentRefused, UnderModerationReview
+    from dreamina.domain.generation.moderation_review import ReviewClosed
     from dreamina.domain.generation.uploads import UploadInUse
     from dreamina.domain.identity.child_report_review import BirthDateBelowMinimum, ReportClosed
     from dreamina.domain.identity.child_report_statement import NoAgeReview
@@ -163,9 +168,23 @@ def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
         "setImprovementChoice": (ObjectionInForce,),
         "unsubscribeFromMarketing": (UnsubscribeLinkInvalid,),
         "showUnsubscribePage": (UnsubscribeLinkInvalid,),
-        "createUpload": (UnsupportedImage, ImageTooLarge, *restricted, *idempotent),
+        "createUpload": (
+            UnsupportedImage,
+            ImageTooLarge,
+            ContentRefused,
+            UnderModerationReview,
+            *restricted,
+            *idempotent,
+        ),
         "deleteUpload": (UploadInUse,),
-        "createGeneration": (KindNotAvailable, billing.InsufficientCredits, *restricted, *idempotent),
+        "createGeneration": (
+            KindNotAvailable,
+            ContentRefused,
+            UnderModerationReview,
+            billing.InsufficientCredits,
+            *restricted,
+            *idempotent,
+        ),
         "createCheckout": (billing.UnknownPack, billing.PaymentProcessorUnavailable, *restricted, *idempotent),
         "receiveStripeWebhook": (billing.InvalidSignature, billing.InvalidEvent, billing.EventNotReady),
         "submitPrivacyRequest": (data_rights.IdentityProofFailed,),  # a wrong password given as proof
@@ -184,6 +203,8 @@ def _specific_problems() -> dict[str, tuple[type[DomainError], ...]]:
         "reportAbuse": (errors.TooManyAttempts,),
         "takeDownReportedGeneration": (AbuseReportClosed,),
         "dismissAbuseReport": (AbuseReportClosed,),
+        "liftModerationReview": (ReviewClosed,),
+        "suspendModerationReview": (ReviewClosed,),
         "replyToPrivacyTicket": (TicketClosed,),
         "closePrivacyTicket": (TicketClosed,),
         "replyToSupportTicket": (TicketClosed,),

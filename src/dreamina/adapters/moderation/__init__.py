@@ -1,0 +1,1 @@
+"""Content moderators: offline (term lists and perceptual hashes) and OpenAI's moderation API."""
