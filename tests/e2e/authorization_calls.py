@@ -178,6 +178,8 @@ async def _abuse_report(scene: Scene, owner: dict[str, str]) -> str:
     async with scene.container.infra.uow() as uow:
         (report,) = await uow.abuse_reports.list_for_generation(UUID(body["generation_id"]))
     return str(report.id)
+
+
 async def _moderation_review(scene: Scene, headers: dict[str, str]) -> str:
     """An open moderation review of the subject signed in with ``headers`` (as repeated refusals open one)."""
     from dreamina.ports.moderation import ModerationReview, ReviewStatus
