@@ -1,6 +1,7 @@
 """One contract for every ContentModerator: the offline lists (terms and perceptual hashes) and OpenAI's moderation
-API against an emulation of its documented HTTP API. Outages need a vendor that can fail: the offline moderator runs
-in this process and is exempt from those alone."""
+API against an emulation of its documented HTTP API, both in this process (``httpx.MockTransport``) and served over
+real HTTP on 127.0.0.1 (``LoopbackVendor``: sockets, headers, bodies and the adapter's own client as in production).
+Outages need a vendor that can fail: the offline moderator runs in this process and is exempt from those alone."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.contract.moderation_samples import (
     write_lists,
 )
 from tests.contract.vendor_emulators import RETRY_AFTER, TOKEN
+from tests.e2e.loopback_vendor import LoopbackVendor
 
 LOOPBACK = "http://127.0.0.1/v1"
 
@@ -32,6 +34,7 @@ LOOPBACK = "http://127.0.0.1/v1"
 class Harness:
     moderator: ContentModerator
     emulator: ModerationEmulator | None
+    url_prefix: str = LOOPBACK  # where the emulation saw our requests go
 
     def vendor(self) -> ModerationEmulator:
         if self.emulator is None:
@@ -39,7 +42,7 @@ class Harness:
         return self.emulator
 
 
-@pytest.fixture(params=["offline", "openai"])
+@pytest.fixture(params=["offline", "openai", "openai-over-http"])
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
     if request.param == "offline":
         terms, hashes = write_lists(tmp_path)
@@ -48,9 +51,15 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     emulator = ModerationEmulator()
     emulator.bad_terms = {BAD_PHRASE.casefold()}
     emulator.bad_images = {pixels(bad_image())}
-    moderator = OpenAIModerator(api_key=TOKEN, base_url=LOOPBACK, transport=emulator.transport)
-    yield Harness(moderator, emulator)
-    await moderator.aclose()
+    if request.param == "openai":
+        moderator = OpenAIModerator(api_key=TOKEN, base_url=LOOPBACK, transport=emulator.transport)
+        yield Harness(moderator, emulator)
+        await moderator.aclose()
+        return
+    with LoopbackVendor(emulator, "api.openai.com") as vendor:  # a real server on 127.0.0.1, a real client
+        moderator = OpenAIModerator(api_key=TOKEN, base_url=vendor.base_url, timeout_seconds=5.0)
+        yield Harness(moderator, emulator, url_prefix="https://api.openai.com/v1/moderations")
+        await moderator.aclose()
 
 
 async def test_a_benign_prompt_passes(harness: Harness) -> None:
@@ -86,7 +95,7 @@ async def test_the_vendor_gets_only_documented_fields_and_a_data_url(harness: Ha
     assert text == {"model": "omni-moderation-latest", "input": [{"type": "text", "text": "hello"}]}
     [part] = image["input"]
     assert part["type"] == "image_url" and part["image_url"]["url"].startswith("data:image/png;base64,")
-    assert all(str(r.url).startswith(LOOPBACK) for r in emulator.requests)
+    assert all(str(r.url).startswith(harness.url_prefix) for r in emulator.requests)
 
 
 @pytest.mark.parametrize("fault", ["500", "429", "timeout", "401", "malformed"])

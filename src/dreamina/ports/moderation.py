@@ -66,6 +66,18 @@ class ContentModerator(Protocol):
         ...
 
 
+class FramesUnavailable(Exception):
+    """The video could not be decoded into frames (so it cannot be checked, and is not served)."""
+
+
+class VideoFrames(Protocol):
+    """Still frames of a video, for moderators that take images only (none we use takes video)."""
+
+    async def sample(self, data: bytes, content_type: str) -> list[bytes]:
+        """A few frames spread over the video (its first, middle and last), each a PNG; ``FramesUnavailable``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ModerationRecord:
     """One refusal. ``input_hmac`` is a keyed hash of what was refused (the same prompt refused twice hashes the

@@ -10,6 +10,7 @@ from uuid import UUID
 from dreamina.adapters.memory import generation as memory_generation
 from dreamina.adapters.memory import moderation as memory_moderation
 from dreamina.adapters.sql import repositories_generation, repositories_moderation
+from dreamina.adapters.video_frames import PyAvVideoFrames
 from dreamina.domain.generation.data_map import GENERATION_DATA
 from dreamina.domain.generation.expiry import ContentExpiry
 from dreamina.domain.generation.generations import Generations
@@ -147,6 +148,7 @@ def wire_generation(
             review_threshold=settings.moderation_review_threshold,
             review_window_seconds=settings.moderation_review_window_hours * 3600,
         ),
+        frames=PyAvVideoFrames(),
     )
     rules = GenerationRules(
         max_attempts=settings.generation_max_attempts,

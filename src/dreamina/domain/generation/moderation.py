@@ -34,6 +34,7 @@ from dreamina.ports.moderation import (
     ModerationUnavailable,
     ModerationVerdict,
     ReviewStatus,
+    VideoFrames,
 )
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -92,9 +93,11 @@ class ContentScreening:
         vault: KeyVault,
         clock: Clock,
         rules: ModerationRules | None = None,
+        frames: VideoFrames | None = None,
     ) -> None:
         self._uow = uow
         self.moderator = moderator
+        self.frames = frames  # how a video output is checked: its frames, as images (None: videos unchecked)
         self._vault = vault
         self._clock = clock
         self.rules = rules or ModerationRules()

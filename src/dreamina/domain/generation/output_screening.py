@@ -1,8 +1,9 @@
-"""Checking a finished job's output images with the content moderator before any of them is stored or served.
+"""Checking a finished job's outputs with the content moderator before any of them is stored or served.
 
-Each image output is fetched once, checked, and kept in memory for the store step, which then reads it from here
-instead of fetching it again (an output image is a few megabytes; videos are not checked: no moderator we use takes
-video, see the README). A refused output fails the job with its charge released; nothing of it is stored.
+Each output is fetched once, checked, and kept in memory for the store step, which then reads it from here instead
+of fetching it again. An image is checked as it is; a video by its first, middle and last frames (no moderator we
+use takes video), and one that cannot be decoded into frames is not served (the job fails as a bad provider answer).
+A refused output fails the job with its charge released; nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from collections.abc import AsyncIterator
 from typing import Any, cast
 
 from dreamina.domain.generation.moderation import ContentScreening
-from dreamina.ports.generation import Generation, ModelProvider, ProviderJob, ProviderOutput
-from dreamina.ports.moderation import CheckedContent
+from dreamina.ports.generation import Generation, ModelProvider, ProviderBadResponse, ProviderJob, ProviderOutput
+from dreamina.ports.moderation import CheckedContent, FramesUnavailable
 
 
 class _Checked:
@@ -41,9 +42,19 @@ async def screen_outputs(
     provider to store the outputs from."""
     held: dict[int, bytes] = {}
     for output in job.outputs:
-        if not output.content_type.startswith("image/"):
+        video = output.content_type.startswith("video/")
+        if not (output.content_type.startswith("image/") or (video and screening.frames is not None)):
             continue
         data = b"".join([chunk async for chunk in provider.fetch(output)])
-        await screening.check_image(generation.subject_id, data, output.content_type, CheckedContent.OUTPUT)
+        if video:
+            assert screening.frames is not None
+            try:
+                frames = await screening.frames.sample(data, output.content_type)
+            except FramesUnavailable:
+                raise ProviderBadResponse("the provider returned a video that could not be decoded") from None
+            for frame in frames:
+                await screening.check_image(generation.subject_id, frame, "image/png", CheckedContent.OUTPUT)
+        else:
+            await screening.check_image(generation.subject_id, data, output.content_type, CheckedContent.OUTPUT)
         held[id(output)] = data
     return cast(ModelProvider, _Checked(provider, held))
