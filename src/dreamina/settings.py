@@ -157,20 +157,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 PRODUCTION_SIGNER = ("provenance_signing_key", "provenance_certificate_chain")  # README: Provenance
 _SECRET_FIELDS = frozenset(
     {
-        "master_key",
-        "s3_secret_access_key",
-        "database_url",
-        "redis_url",
-        "smtp_password",
-        "openai_api_key",
-        "replicate_api_token",
-        "runway_api_key",
-        "stripe_secret_key",
-        "stripe_webhook_secret",
+        "master_key", "s3_secret_access_key", "database_url", "redis_url", "smtp_password", "openai_api_key",
+        "replicate_api_token", "runway_api_key", "stripe_secret_key", "stripe_webhook_secret",
         "processor_routes",  # holds the webhook secrets
         *PRODUCTION_SIGNER,  # the chain is not secret, but a file (the _FILE form) is how it is given
     }
-)
+)  # fmt: skip
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -282,15 +274,13 @@ def _check(s: Settings) -> None:
         raise SettingsError("DREAMINA_MODERATOR=openai requires DREAMINA_OPENAI_API_KEY")
     if s.video_provider == "runway" and not s.runway_api_key:
         raise SettingsError("DREAMINA_VIDEO_PROVIDER=runway requires DREAMINA_RUNWAY_API_KEY")
-    from dreamina.settings_checks import check_billing, check_failpoints, check_retention
-
-    check_billing(s)
+    _check_billing(s)
     _check_privacy_contact(s)
     processor_routes(s)
     cors_origins(s)
     trusted_proxy_networks(s)
-    check_retention(s)
-    check_failpoints(s)
+    _check_retention(s)
+    _check_failpoints(s)
     check_web_workers(s, s.web_workers)
     if s.object_store == "s3" and not s.s3_bucket:
         raise SettingsError("DREAMINA_S3_BUCKET is required when DREAMINA_OBJECT_STORE=s3")
@@ -411,3 +401,49 @@ def _check_privacy_contact(s: Settings) -> None:
         raise SettingsError(
             "DREAMINA_PRIVACY_CONTACT_EMAIL must be one email address (name@domain.tld), the policy's contact"
         )
+
+
+def _check_billing(s: Settings) -> None:
+    from dreamina.domain.billing.catalogue import parse_packs
+
+    for name in ("stripe_webhook_tolerance_seconds", "billing_image_cost", "billing_video_cost_per_second"):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+    if s.billing_welcome_credits < 0:
+        raise SettingsError("DREAMINA_BILLING_WELCOME_CREDITS must not be negative")
+    if s.billing_record_retention_days < 365:
+        raise SettingsError("DREAMINA_BILLING_RECORD_RETENTION_DAYS must be at least 365")
+    try:
+        parse_packs(s.billing_packs)
+    except ValueError as error:
+        raise SettingsError(f"DREAMINA_BILLING_PACKS: {error}") from None
+    if s.payments == "stripe" and not (s.stripe_secret_key and s.stripe_webhook_secret):
+        raise SettingsError(
+            "DREAMINA_PAYMENTS=stripe requires DREAMINA_STRIPE_SECRET_KEY and DREAMINA_STRIPE_WEBHOOK_SECRET"
+        )
+
+
+def _check_failpoints(s: Settings) -> None:
+    from dreamina.failpoints import parse
+
+    try:
+        parse(s.failpoints)
+    except ValueError as error:
+        raise SettingsError(f"DREAMINA_FAILPOINTS: {error}") from None
+    if s.failpoints.strip() and s.profile == "production":  # a test aid that kills the process on purpose
+        raise SettingsError("the production profile refuses DREAMINA_FAILPOINTS (it kills the process on purpose)")
+
+
+def _check_retention(s: Settings) -> None:
+    from dreamina.domain.privacy.retention import sweep_cron
+
+    try:
+        sweep_cron(s.retention_sweep_minutes)
+    except ValueError:
+        raise SettingsError(
+            "DREAMINA_RETENTION_SWEEP_MINUTES must divide an hour (1..30) or be whole hours dividing a day (60..1440)"
+        ) from None
+    if not 1 <= s.retention_batch_size <= 100_000:
+        raise SettingsError("DREAMINA_RETENTION_BATCH_SIZE must be between 1 and 100000")
+    if s.token_ttl_seconds > 30 * 24 * 3600:  # the data map declares sessions gone within 30 days
+        raise SettingsError("DREAMINA_TOKEN_TTL_SECONDS must be at most 2592000 (30 days)")

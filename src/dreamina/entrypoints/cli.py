@@ -10,15 +10,11 @@ import signal
 import sys
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dreamina.domain.privacy.errors import DomainError
 from dreamina.entrypoints.startup_failed import StartupFailed
 from dreamina.settings import SettingsError, describe, load_settings
-
-if TYPE_CHECKING:  # the heavy imports wait until the settings are known to be good
-    from dreamina.bootstrap import Container
-    from dreamina.entrypoints.workers.data_rights import DataRightsRunner
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -226,7 +222,7 @@ def _privacy_worker(args: argparse.Namespace) -> int:
     settings = load_settings()  # first: refused settings fail before the heavy imports
     from dreamina.adapters.logs import configure_logging
     from dreamina.bootstrap import build_container
-    from dreamina.entrypoints.workers.data_rights import DataRightsRunner
+    from dreamina.entrypoints.workers.data_rights import DataRightsRunner, run_privacy_queue
 
     configure_logging(settings.log_level)
     _arm_failpoints(settings)
@@ -249,7 +245,7 @@ def _privacy_worker(args: argparse.Namespace) -> int:
             if args.once:
                 await runner.run_once()
             elif on_saq:
-                await _privacy_queue_worker(container, runner)
+                await run_privacy_queue(container, runner)
             else:
                 # SIGTERM (a deploy, `docker stop`) or Ctrl-C: the pass under way ends, then the process exits 0.
                 loop = asyncio.get_running_loop()
@@ -261,23 +257,6 @@ def _privacy_worker(args: argparse.Namespace) -> int:
 
     asyncio.run(run())
     return 0
-
-
-async def _privacy_queue_worker(container: Container, runner: DataRightsRunner) -> None:
-    """Production: SAQ's worker runs the privacy queue (exports, erasures, the deadline monitor's cron job) and the
-    runner's timer does the rest; SIGTERM or Ctrl-C stops SAQ's worker (its own handlers), then the timer."""
-    from dreamina.adapters.queue.saq_queue import SaqJobQueue
-    from dreamina.adapters.queue.saq_worker import make_privacy_worker
-
-    queue = container.data_rights.job_queue
-    assert isinstance(queue, SaqJobQueue)
-    worker = make_privacy_worker(queue, container.data_rights.jobs, container.monitors)
-    timer = asyncio.create_task(runner.run_forever(), name="privacy-worker-timer")
-    try:
-        await worker.start()
-    finally:
-        runner.stop()
-        await timer
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -86,3 +86,20 @@ class DataRightsRunner:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+async def run_privacy_queue(container: Container, runner: DataRightsRunner) -> None:
+    """Production: SAQ's worker runs the privacy queue (exports, erasures, the deadline monitor's cron job) and the
+    runner's timer does the rest; SIGTERM or Ctrl-C stops SAQ's worker (its own handlers), then the timer."""
+    from dreamina.adapters.queue.saq_queue import SaqJobQueue
+    from dreamina.adapters.queue.saq_worker import make_privacy_worker
+
+    queue = container.data_rights.job_queue
+    assert isinstance(queue, SaqJobQueue)
+    worker = make_privacy_worker(queue, container.data_rights.jobs, container.monitors)
+    timer = asyncio.create_task(runner.run_forever(), name="privacy-worker-timer")
+    try:
+        await worker.start()
+    finally:
+        runner.stop()
+        await timer
