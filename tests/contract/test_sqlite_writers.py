@@ -102,3 +102,56 @@ async def test_a_write_waits_for_another_process_holding_the_write_lock(database
             assert await check.accounts.get(account.id) == account
     finally:
         other.close()
+
+
+async def test_readers_are_unaffected_by_a_writer_holding_its_turn(database: Database) -> None:
+    """Issue 13: writes are serialised, readers are not. A read-only use case (``GET /v1/me``, the generations list,
+    the consent choice) reads beside a writer mid-transaction, sees the last commit, and never keeps a write."""
+    committed, pending = make_account(), make_account()
+    async with database.unit_of_work() as uow:
+        await uow.accounts.add(committed)
+        await uow.commit()
+    writer_holds_turn, writer_may_finish = asyncio.Event(), asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with database.unit_of_work() as uow:
+            await uow.accounts.add(pending)
+            writer_holds_turn.set()
+            await writer_may_finish.wait()
+            await uow.commit()
+
+    writer = asyncio.create_task(slow_writer())
+    await writer_holds_turn.wait()
+    async with asyncio.timeout(5):  # a unit of work that may write would wait here until the writer finished
+        reads = [database.reader() for _ in range(10)]
+        for reader in reads:
+            async with reader:
+                assert await reader.accounts.get(committed.id) == committed
+                assert await reader.accounts.get(pending.id) is None  # not committed yet
+    writer_may_finish.set()
+    await writer
+    async with database.reader() as reader:
+        assert await reader.accounts.get(pending.id) == pending
+        await reader.accounts.add(make_account())
+        with pytest.raises(RuntimeError, match="read-only"):
+            await reader.commit()
+
+
+async def test_a_unit_of_work_that_may_write_still_waits_for_the_writer(database: Database) -> None:
+    """The other side of the rule above: without ``reader`` the turn is awaited (this is what a reader skips)."""
+    writer_holds_turn, writer_may_finish = asyncio.Event(), asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with database.unit_of_work() as uow:
+            await uow.accounts.add(make_account())
+            writer_holds_turn.set()
+            await writer_may_finish.wait()
+            await uow.commit()
+
+    writer = asyncio.create_task(slow_writer())
+    await writer_holds_turn.wait()
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.5), database.unit_of_work():
+            pass
+    writer_may_finish.set()
+    await writer

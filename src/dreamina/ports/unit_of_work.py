@@ -74,3 +74,11 @@ class UnitOfWork(
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+def reader_of(units: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    """The read-only units of work of the store ``units`` opens, where it has them (``Database.reader``: on SQLite
+    they never wait for the writer, and their commit is refused); else ``units`` itself. For use cases that only
+    read, on hot paths: ``GET /v1/me``, the generations list, the consent choice and history."""
+    reader = getattr(getattr(units, "__self__", None), "reader", None)
+    return reader if callable(reader) else units

@@ -214,6 +214,16 @@ class Database:
             ),
         )
 
+    def reader(self) -> UnitOfWork:
+        """A read-only unit of work: on SQLite it reads beside the writer (no writer turn), so reads never queue
+        behind writes; its ``commit`` is refused (:func:`~dreamina.ports.unit_of_work.reader_of`)."""
+        return cast(
+            UnitOfWork,
+            SqlUnitOfWork(
+                self.session_factory, self._repositories, nested_factory=self._nested_factory, read_only=True
+            ),
+        )
+
     async def ping(self) -> bool:
         """True if the database answers ``SELECT 1`` within a few seconds."""
         try:

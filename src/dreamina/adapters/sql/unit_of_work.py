@@ -105,9 +105,13 @@ class SqlUnitOfWork:
         *,
         turns: SqliteWriterTurns | None = None,
         nested_factory: async_sessionmaker[AsyncSession] | None = None,
+        read_only: bool = False,
     ) -> None:
         """``turns``: on SQLite, the process's writer turns, held from entry to exit (one writer at a time);
-        ``nested_factory``: the sessions of a unit of work opened while its task holds the turn (a reader)."""
+        ``nested_factory``: the sessions of a unit of work opened while its task holds the turn (a reader);
+        ``read_only``: a reader that never waits for the writer turn (WAL readers see the last commit) and whose
+        ``commit`` is refused, so nothing it might write is ever kept."""
+        self._read_only = read_only
         self._session_factory = session_factory
         self._repositories = repositories
         self._turns = turns
@@ -121,7 +125,9 @@ class SqlUnitOfWork:
             raise RuntimeError("a unit of work is single use; make a new one")
         self._used = True
         factory = self._session_factory
-        if self._turns is not None:
+        if self._read_only and self._nested_factory is not None:
+            factory = self._nested_factory
+        elif self._turns is not None:
             if self._turns.held() and self._nested_factory is not None:
                 factory = self._nested_factory
             else:
@@ -158,6 +164,8 @@ class SqlUnitOfWork:
             raise StoreUnavailable("the database is unavailable; try again shortly") from exc
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit; use a unit of work that may write")
         session = self._require_session()
         await session.commit()
         apply_committed(session.info)  # what the committed writes ended is forgotten by the principal cache

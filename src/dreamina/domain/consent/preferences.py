@@ -23,7 +23,7 @@ from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import OBJECTABLE_PURPOSES, ConsentMethod, ConsentRecord, Objection
 from dreamina.ports.keys import KeyVault
-from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory, reader_of
 
 DEVICE_INDEX = "consent-device"
 CHOICE_METHODS = frozenset({ConsentMethod.BANNER, ConsentMethod.SETTINGS, ConsentMethod.API})
@@ -111,6 +111,7 @@ class ConsentRegistry:
 
     def __init__(self, uow: UnitOfWorkFactory, vault: KeyVault, clock: Clock) -> None:
         self._uow = uow
+        self._read = reader_of(uow)  # the read-only use cases' units of work
         self._vault = vault
         self._clock = clock
 
@@ -151,7 +152,7 @@ class ConsentRegistry:
 
     async def state(self, requester: Requester) -> ConsentState:
         """The choice in force: the subject's when signed in, else the device's."""
-        async with self._uow() as uow:
+        async with self._read() as uow:
             policy = await self._policy(uow)
             latest = await self._latest(uow, requester)
         return _state(latest, policy.version)
@@ -159,7 +160,7 @@ class ConsentRegistry:
     async def history(self, requester: Requester, limit: int = HISTORY_PAGE, before: UUID | None = None) -> HistoryPage:
         """One page of the requester's history, newest first (the subject's when signed in, else the device's)."""
         limit = _page_size(limit)
-        async with self._uow() as uow:
+        async with self._read() as uow:
             if requester.subject_id is not None:
                 records = await uow.consent_records.page_for_subject(requester.subject_id, limit + 1, before)
             elif requester.device_id is not None:

@@ -41,7 +41,7 @@ from dreamina.ports.generation import (
     ModelProvider,
 )
 from dreamina.ports.object_store import ObjectStore
-from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory, reader_of
 
 
 class Generations:
@@ -61,6 +61,7 @@ class Generations:
         screening: ContentScreening | None = None,
     ) -> None:
         self._uow = uow
+        self._read = reader_of(uow)  # the read-only use cases' units of work
         self._keyrings = keyrings
         self._clock = clock
         self._screening = screening
@@ -142,7 +143,7 @@ class Generations:
         return generation
 
     async def get(self, subject_id: UUID, generation_id: UUID) -> GenerationView:
-        async with self._uow() as uow:
+        async with self._read() as uow:
             generation = await self._owned(uow, subject_id, generation_id)
             return await self._views.view(uow, generation)
 
@@ -150,7 +151,7 @@ class Generations:
         if not 1 <= limit <= self.rules.page_size_max:
             raise InvalidInput(f"limit must be 1..{self.rules.page_size_max}", field="limit")
         before = decode_cursor(cursor) if cursor else None
-        async with self._uow() as uow:
+        async with self._read() as uow:
             page = await uow.generations.page_for_subject(subject_id, limit, before)
             keyring = self._views.keyring(uow)  # the data key read once for the page
             items = [await self._views.view(uow, g, keyring) for g in page.items]

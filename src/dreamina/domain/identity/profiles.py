@@ -27,7 +27,7 @@ from dreamina.ports.child_reports import GenerationStopper, ReportSource
 from dreamina.ports.clock import Clock
 from dreamina.ports.identity import Account, AccountStatus
 from dreamina.ports.keys import KeyVault
-from dreamina.ports.unit_of_work import UnitOfWorkFactory
+from dreamina.ports.unit_of_work import UnitOfWorkFactory, reader_of
 
 CONTENT_RETENTION_DAYS = (1, 3650)  # the range a subject may choose for the automatic deletion of generations
 
@@ -61,6 +61,7 @@ class Profiles:
         generations: GenerationStopper,
     ) -> None:
         self._uow = uow
+        self._read = reader_of(uow)  # the read-only use cases' units of work
         self._vault = vault
         self._keyrings = keyrings
         self._clock = clock
@@ -69,7 +70,7 @@ class Profiles:
         self._filing = ReportFiling(vault, keyrings.cipher)
 
     async def profile(self, account_id: UUID) -> Profile:
-        async with self._uow() as uow:
+        async with self._read() as uow:
             account = await uow.accounts.get(account_id)
             if account is None:
                 raise NotFound("account not found")
