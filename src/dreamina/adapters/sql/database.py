@@ -184,6 +184,10 @@ class Database:
         info: dict[str, Any] = {CACHE_INFO_KEY: self.principal_cache, NOTIFY_KEY: postgres}
         self.session_factory = async_sessionmaker(writer, expire_on_commit=False, autoflush=False, info=info)
         self._nested_factory = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False, info=info)
+        # Read-only units of work: on SQLite a deferred reader beside the writer; on PostgreSQL the same pool in
+        # autocommit (no BEGIN and ROLLBACK round trips around a read), where anything but a read is refused.
+        reading = self.engine if not postgres else read_only_engine(writer)
+        self._reader_factory = async_sessionmaker(reading, expire_on_commit=False, autoflush=False, info=info)
 
     def revocation_listener(self) -> RevocationListener | None:
         """On PostgreSQL, what lets this process's token cache work: started and closed by the process's owner."""
@@ -216,11 +220,13 @@ class Database:
 
     def reader(self) -> UnitOfWork:
         """A read-only unit of work: on SQLite it reads beside the writer (no writer turn), so reads never queue
-        behind writes; its ``commit`` is refused (:func:`~dreamina.ports.unit_of_work.reader_of`)."""
+        behind writes; on PostgreSQL each read is its own statement (autocommit: no BEGIN/ROLLBACK round trips) and
+        a write is refused before it is sent; its ``commit`` is refused (:func:`~dreamina.ports.unit_of_work.
+        reader_of`)."""
         return cast(
             UnitOfWork,
             SqlUnitOfWork(
-                self.session_factory, self._repositories, nested_factory=self._nested_factory, read_only=True
+                self.session_factory, self._repositories, nested_factory=self._reader_factory, read_only=True
             ),
         )
 
@@ -289,3 +295,16 @@ async def upgrade(url: str, revision: str = "head") -> None:
 async def downgrade(url: str, revision: str) -> None:
     """Migrate the database at ``url`` down to ``revision`` (e.g. ``"-1"`` or ``"base"``)."""
     await asyncio.to_thread(command.downgrade, alembic_config(url), revision)
+
+
+def read_only_engine(engine: AsyncEngine) -> AsyncEngine:
+    """``engine``'s pool in autocommit, for read-only units of work: every statement that is not a read is refused
+    before it reaches the database (in autocommit it would be kept at once, and a reader's commit is refused)."""
+    reading = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def refuse_writes(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip()[:6].upper().startswith(("SELECT", "WITH")):
+            raise RuntimeError("a read-only unit of work cannot write; use a unit of work that may write")
+
+    event.listen(reading.sync_engine, "before_cursor_execute", refuse_writes)
+    return reading
