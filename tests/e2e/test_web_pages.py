@@ -4,6 +4,7 @@ pages take no bearer token and the JSON API takes no session cookie."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
@@ -19,7 +20,7 @@ from tests.http_client import AsyncTestClient
 
 from .authorization_audiences import PAGE_PUBLIC, PAGE_STAFF, PAGE_SUBJECT, PAGES
 from .conftest import UNTHROTTLED, app_for, test_overrides
-from .helpers import signed_in
+from .helpers import PASSWORD, signed_in
 
 pytestmark = pytest.mark.parametrize("_store", [MEMORY], indirect=True)
 
@@ -102,3 +103,38 @@ async def test_static_assets_are_served_with_the_page_csp(client: AsyncTestClien
         assert answer.status_code == 200 and kind in answer.headers["content-type"]
         assert "script-src 'self'" in answer.headers["content-security-policy"]
     assert (await client.get("/static/../pages.py")).status_code == 404
+
+
+async def _form(client: AsyncTestClient, path: str) -> tuple[dict[str, str], str]:
+    """The CSRF cookie and the form token a browser gets with ``path``'s page (set by hand: the test client's
+    cookie jar would not send ``Secure`` cookies over http)."""
+    answer = await client.get(path)
+    cookie = answer.headers["set-cookie"].split(";", 1)[0]
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', answer.text)
+    assert token is not None and cookie.startswith("dreamina_csrf=")
+    return {"Cookie": cookie}, token.group(1)
+
+
+async def test_signing_in_sets_a_strict_session_cookie_and_a_wrong_password_shows_the_form_again(
+    client: AsyncTestClient,
+) -> None:
+    await signed_in(client, "pages.form@example.com")
+    cookie, token = await _form(client, "/privacy")
+    wrong = await client.post(
+        "/privacy/sign-in",
+        data={"email": "pages.form@example.com", "password": "not the password", "_csrf_token": token},
+        headers=cookie,
+    )
+    assert wrong.status_code == 401 and 'type="password"' in wrong.text and 'role="alert"' in wrong.text
+    assert "dreamina_session" not in wrong.headers.get("set-cookie", "")
+    right = await client.post(
+        "/privacy/sign-in",
+        data={"email": "pages.form@example.com", "password": PASSWORD, "_csrf_token": token},
+        headers=cookie,
+        follow_redirects=False,
+    )
+    assert right.status_code == 303 and right.headers["location"] == "/privacy/data"
+    session = right.headers["set-cookie"]
+    assert session.startswith("dreamina_session=")
+    for flag in ("Secure", "HttpOnly", "SameSite=strict", "Path=/", "expires="):
+        assert flag.lower() in session.lower(), session

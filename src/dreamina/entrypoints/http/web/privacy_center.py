@@ -5,8 +5,7 @@ Each handler calls the use case its JSON API twin calls (named in its docstring)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -14,19 +13,20 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
-from litestar.response import Redirect, Stream, Template
+from litestar.response import Redirect, Template
 
 from dreamina.domain.consent.preferences import Choices, ConsentRegistry, Requester
 from dreamina.domain.data_rights.downloads import ExportDownloads
 from dreamina.domain.data_rights.requests import PrivacyRequests
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.identity.profiles import Profiles
-from dreamina.domain.identity.sessions import Sessions
+from dreamina.domain.identity.sessions import Sessions, SignInCodeRequired
 from dreamina.domain.privacy.errors import AuthenticationFailed
 from dreamina.entrypoints.http.auth import PAGE_AUTH, session_cookie_or_none
 from dreamina.entrypoints.http.device import device_id
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
+from dreamina.entrypoints.http.routes_data_rights import export_archive
 from dreamina.entrypoints.http.routes_identity import sign_in
 from dreamina.entrypoints.http.web.pages import page, session_cookie, signed_out
 from dreamina.ports.consent import ConsentMethod
@@ -38,9 +38,13 @@ FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 class SignInForm(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(max_length=320)]
     password: Annotated[str, msgspec.Meta(max_length=1024)]
+    code: Annotated[str, msgspec.Meta(max_length=32)] = ""  # asked for past the sign-in throttle
 
 
-class PasswordForm(msgspec.Struct):
+class ProvenRequestForm(msgspec.Struct):
+    """A request that needs proof of identity, proven with the password."""
+
+    type: Literal["export", "erasure"]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 
@@ -74,10 +78,12 @@ class SignInPages(Controller):
     ) -> Response[Any]:
         """As ``POST /v1/auth/token`` (its throttle included): a session token, kept in the session cookie."""
         try:
-            issued = await sign_in(request, data.email, data.password, None, sessions, consent_choices)
+            issued = await sign_in(request, data.email, data.password, data.code or None, sessions, consent_choices)
         except AuthenticationFailed as exc:
-            action = request.url.path
-            return page("sign_in.html", 401, title=self.title, action=action, error=exc.detail)
+            need_code = isinstance(exc, SignInCodeRequired) or bool(data.code)
+            return page(
+                "sign_in.html", 401, title=self.title, action=request.url.path, error=exc.detail, need_code=need_code
+            )
         response = Redirect(path=self.landing, status_code=303)
         response.set_cookie(session_cookie(issued.access_token, issued.expires_at))
         return response
@@ -143,26 +149,15 @@ class PrivacyCenter(SignInPages):
         ]
         return page("privacy_requests.html", requests=shown)
 
-    @post("/requests/export", opt={RATE_LIMIT_OPT: SENSITIVE})
-    async def export(
+    @post("/requests", opt={RATE_LIMIT_OPT: SENSITIVE})
+    async def submit(
         self,
-        data: Annotated[PasswordForm, FORM],
+        data: Annotated[ProvenRequestForm, FORM],
         principal: NamedDependency[Principal],
         privacy_requests: NamedDependency[PrivacyRequests],
     ) -> Redirect:
-        """As ``POST /v1/privacy/requests`` with ``{"type": "export", "password": ...}``."""
-        await privacy_requests.submit(principal.account_id, RequestType.EXPORT, None, password=data.password)
-        return Redirect(path="/privacy/requests", status_code=303)
-
-    @post("/requests/erasure", opt={RATE_LIMIT_OPT: SENSITIVE})
-    async def erasure(
-        self,
-        data: Annotated[PasswordForm, FORM],
-        principal: NamedDependency[Principal],
-        privacy_requests: NamedDependency[PrivacyRequests],
-    ) -> Redirect:
-        """As ``POST /v1/privacy/requests`` with ``{"type": "erasure", "password": ...}``."""
-        await privacy_requests.submit(principal.account_id, RequestType.ERASURE, None, password=data.password)
+        """As ``POST /v1/privacy/requests`` with ``{"type": "export" | "erasure", "password": ...}``."""
+        await privacy_requests.submit(principal.account_id, RequestType(data.type), None, password=data.password)
         return Redirect(path="/privacy/requests", status_code=303)
 
     @post("/requests/{request_id:uuid}/cancel")
@@ -184,14 +179,4 @@ class PrivacyCenter(SignInPages):
         export_downloads: NamedDependency[ExportDownloads],
     ) -> Response[Any]:
         """As ``GET /v1/privacy/requests/{id}/download``: only the subject, until the archive expires."""
-        chunks = await export_downloads.open(principal.account_id, request_id)
-
-        async def body() -> AsyncIterator[bytes]:
-            async for chunk in chunks:
-                yield chunk
-
-        return Stream(
-            body(),
-            media_type="application/zip",
-            headers={"Content-Disposition": 'attachment; filename="dreamina-export.zip"'},
-        )
+        return export_archive(await export_downloads.open(principal.account_id, request_id))
