@@ -207,6 +207,10 @@ def test_an_account_without_a_staff_role_gets_no_console(page: Any, site: Site, 
     for path in ("/admin/queue", f"/admin/requests/{'0' * 8}-0000-0000-0000-{'0' * 12}"):
         answer = page.request.get(path)
         assert answer.status == 403 and "queue" not in answer.text()
+    page.goto("/admin/queue")
+    page.click("text=Sign out")  # the refusal page lets the account sign out to use another one
+    page.wait_for_url("**/admin")
+    assert page.locator("input[type=password]").count() == 1
 
 
 def test_a_form_post_without_the_csrf_token_is_refused(page: Any, site: Site) -> None:
