@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -138,3 +139,36 @@ async def test_signing_in_sets_a_strict_session_cookie_and_a_wrong_password_show
     assert session.startswith("dreamina_session=")
     for flag in ("Secure", "HttpOnly", "SameSite=strict", "Path=/", "expires="):
         assert flag.lower() in session.lower(), session
+
+
+async def test_the_sign_in_page_shares_the_apis_throttle(client: AsyncTestClient) -> None:
+    """Failures counted by the API's sign-in count for the page's too: past the limit, the page asks for the code."""
+    container = client.app.state.container
+    await signed_in(client, "pages.throttle@example.com")
+    for _ in range(container.settings.login_max_failures):
+        body = {"email": "pages.throttle@example.com", "password": "wrong-pass-1"}
+        assert (await client.post("/v1/auth/token", json=body)).status_code == 401
+    cookie, token = await _form(client, "/privacy")
+    form = {"email": "pages.throttle@example.com", "password": PASSWORD, "_csrf_token": token}
+    blocked = await client.post("/privacy/sign-in", data=form, headers=cookie)
+    assert blocked.status_code == 401 and 'id="code"' in blocked.text
+    assert "dreamina_session" not in blocked.headers.get("set-cookie", "")
+
+
+async def test_the_queue_shows_the_monitors_near_due_and_overdue_flags(client: AsyncTestClient) -> None:
+    container = client.app.state.container
+    subject = await signed_in(client, "pages.late@example.com")
+    made = await client.post("/v1/privacy/requests", json={"type": "erasure", "password": PASSWORD}, headers=subject)
+    assert made.status_code == 202, made.text
+    due = datetime.fromisoformat(made.json()["due_at"])
+    await signed_in(client, "pages.desk@example.com")
+    await container.identity.staff.grant("pages.desk@example.com", StaffRole.PRIVACY_OFFICER)
+    for moment, flag in ((due - timedelta(days=1), "near due"), (due + timedelta(hours=1), "overdue")):
+        container.infra.clock.advance(moment - container.infra.clock.now())
+        await container.data_rights.deadlines.flag_deadlines()  # the monitor's periodic pass
+        token = await client.post("/v1/auth/token", json={"email": "pages.desk@example.com", "password": PASSWORD})
+        cookie = {"Cookie": f"{SESSION_COOKIE}={token.json()['access_token']}"}
+        queue = await client.get("/admin/queue", headers=cookie)
+        assert queue.status_code == 200
+        row = queue.text.split(f'data-id="{made.json()["id"]}"', 1)[1].split("</tr>", 1)[0]
+        assert f">{flag}<" in row, row

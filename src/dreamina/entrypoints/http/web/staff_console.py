@@ -7,7 +7,6 @@ without one of those roles gets 403 on every page but the sign-in form.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -19,7 +18,6 @@ from litestar.response import Redirect, Template
 
 from dreamina.domain.data_rights.queue import PrivacyRequestQueue
 from dreamina.domain.identity.accounts import Principal
-from dreamina.domain.privacy.jurisdictions import deadline_flag
 from dreamina.entrypoints.http.auth import CONSOLE_STAFF, STAFF
 from dreamina.entrypoints.http.web.pages import page
 from dreamina.entrypoints.http.web.privacy_center import FORM, SignInPages
@@ -38,12 +36,9 @@ class StaffConsole(SignInPages):
     async def queue(
         self, staff: NamedDependency[Principal], privacy_queue: NamedDependency[PrivacyRequestQueue]
     ) -> Template:
-        """As ``GET /v1/admin/privacy/requests`` (audited as a staff access); flagged near-due or overdue by the
-        legal clock's own rule."""
-        found = await privacy_queue.queue(staff.account_id)
-        now = datetime.now(UTC)
-        rows = [{"request": r, "flag": r.flag or deadline_flag(r.due_at, now)} for r in found]
-        return page("admin_queue.html", rows=rows)
+        """As ``GET /v1/admin/privacy/requests`` (audited as a staff access); the near-due and overdue flags are the
+        deadline monitor's, the ones the API's ``flag`` filter reads."""
+        return page("admin_queue.html", requests=await privacy_queue.queue(staff.account_id))
 
     @get("/requests/{request_id:uuid}", guards=[CONSOLE_STAFF], dependencies=STAFF)
     async def view(
