@@ -130,6 +130,32 @@ HIDDEN: dict[tuple[str, str], str] = {
 
 EVERY_ROUTE: dict[tuple[str, str], str] = {**AUDIENCE, **HIDDEN}
 
+# The web pages (README: Web UI) are no API: they authenticate by session cookie, never by bearer token, and every
+# form post needs the CSRF token, so the matrix's bearer-token callers do not apply to them. Their own matrix is
+# tests/e2e/test_web_pages.py (anonymous, non-staff, staff) and the browser tests (tests/e2e/test_web_browser.py).
+PAGE_PUBLIC = "page:public"  # anyone; a form post still needs the CSRF token
+PAGE_SUBJECT = "page:subject"  # a browser signed in (session cookie), on its own data only; else to sign-in
+PAGE_STAFF = "page:staff:privacy_officer,admin"  # signed in with one of those roles; other accounts: 403
+PAGES: dict[tuple[str, str], str] = {
+    ("GET", "/static/{file_path}"): PAGE_PUBLIC,
+    ("GET", "/privacy"): PAGE_PUBLIC,
+    ("POST", "/privacy/sign-in"): PAGE_PUBLIC,
+    ("POST", "/privacy/sign-out"): PAGE_SUBJECT,
+    ("GET", "/privacy/data"): PAGE_SUBJECT,
+    ("GET", "/privacy/consent"): PAGE_SUBJECT,
+    ("POST", "/privacy/consent"): PAGE_SUBJECT,
+    ("GET", "/privacy/requests"): PAGE_SUBJECT,
+    ("POST", "/privacy/requests"): PAGE_SUBJECT,
+    ("POST", "/privacy/requests/{request_id}/cancel"): PAGE_SUBJECT,
+    ("GET", "/privacy/requests/{request_id}/download"): PAGE_SUBJECT,
+    ("GET", "/admin"): PAGE_PUBLIC,
+    ("POST", "/admin/sign-in"): PAGE_PUBLIC,
+    ("POST", "/admin/sign-out"): PAGE_SUBJECT,
+    ("GET", "/admin/queue"): PAGE_STAFF,
+    ("GET", "/admin/requests/{request_id}"): PAGE_STAFF,
+    ("POST", "/admin/requests/{request_id}/extend"): PAGE_STAFF,
+}
+
 CALLERS = ("anonymous", "user_a", "user_b", "support", "privacy_officer", "admin")
 ALLOW, DENY_401, DENY_403, HIDDEN_404, NO_REVIEW = "allow", "401", "403", "404", "no_review"
 

@@ -43,6 +43,7 @@ from dreamina.entrypoints.http.openapi import (
 from dreamina.entrypoints.http.problems import STATUS_FOR, exception_handlers
 from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limited
 from dreamina.entrypoints.http.request import DreaminaRequest
+from dreamina.entrypoints.http.web import template_config, web_routes
 from dreamina.settings import Settings, cors_origins, load_settings, trusted_proxy_networks
 
 FACES: tuple[HttpFace, ...] = (
@@ -89,8 +90,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         GENERAL: settings.rate_limit_general_per_minute,
     }
     use_cases = joined_dependencies(FACES)
+    status_for = {**STATUS_FOR, **joined_problems(FACES)}
     app = Litestar(
-        route_handlers=[route for face in FACES for route in face.routes],
+        route_handlers=[*(route for face in FACES for route in face.routes), *web_routes(settings, status_for)],
         # A caller-owned container is usable before the lifespan runs (ASGI test transports may skip it).
         state=State({"rate_limit_counters": counters} | ({"container": container} if container is not None else {})),
         dependencies={**use_cases, "subject": Provide(provide_optional_subject)},
@@ -121,10 +123,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             ),
         ),
         plugins=[StrictStructSchemaPlugin()],
+        template_config=template_config(),
         debug=False,
     )
     correct_allow_headers(app)
-    document_problem_responses(app.routes, use_cases, {**STATUS_FOR, **joined_problems(FACES)})
+    document_problem_responses(app.routes, use_cases, status_for)
     return app
 
 

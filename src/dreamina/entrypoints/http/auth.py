@@ -6,6 +6,7 @@ gives no dependencies) read them from the application's container.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from dreamina.domain.privacy.errors import AuthenticationFailed, Forbidden
 from dreamina.ports.staff import StaffRole
 
 SECURED: list[dict[str, list[str]]] = [{"BearerToken": []}]
+Credential = Callable[[ASGIConnection[Any, Any, Any, Any]], str | None]
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str:
@@ -32,18 +34,41 @@ def bearer_token(request: Request[Any, Any, Any]) -> str:
     return token.strip()
 
 
-def bearer_or_none(request: Request[Any, Any, Any]) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+def bearer_or_none(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+SESSION_COOKIE = "dreamina_session"
+"""The web pages' session cookie: the opaque token of a session opened by the same sign-in as the API's (README:
+Web UI). Only the pages read it; the JSON API reads the ``Authorization`` header alone."""
+
+
+def session_cookie_or_none(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    return connection.cookies.get(SESSION_COOKIE) or None
+
+
+async def _authenticated(token: str, sessions: Sessions, policy_changes: PolicyChanges) -> Principal:
+    principal = await sessions.authenticate(token)
+    # Section 10: a notified subject's first request after a new version takes effect accepts it.
+    await policy_changes.on_authenticated(principal.account_id)
+    return principal
 
 
 async def provide_principal(
     request: Request[Any, Any, Any], sessions: NamedDependency[Sessions], policy_changes: NamedDependency[PolicyChanges]
 ) -> Principal:
-    principal = await sessions.authenticate(bearer_token(request))
-    # Section 10: a notified subject's first request after a new version takes effect accepts it.
-    await policy_changes.on_authenticated(principal.account_id)
-    return principal
+    return await _authenticated(bearer_token(request), sessions, policy_changes)
+
+
+async def provide_page_principal(
+    request: Request[Any, Any, Any], sessions: NamedDependency[Sessions], policy_changes: NamedDependency[PolicyChanges]
+) -> Principal:
+    """The web pages' signed-in subject, from the session cookie (none: 401, which the pages turn into sign-in)."""
+    token = session_cookie_or_none(request)
+    if token is None:
+        raise AuthenticationFailed("sign in first")
+    return await _authenticated(token, sessions, policy_changes)
 
 
 async def provide_optional_subject(
@@ -61,18 +86,20 @@ async def provide_optional_subject(
 
 
 AUTH = {"principal": Provide(provide_principal)}
+PAGE_AUTH = {"principal": Provide(provide_page_principal)}
 OPTIONAL_SUBJECT = {"subject": Provide(provide_optional_subject)}
 
 
-def requires_role(*roles: StaffRole) -> Guard:
-    """A guard: the bearer token must belong to a staff member holding one of ``roles``."""
+def requires_role(*roles: StaffRole, credential: Credential = bearer_or_none) -> Guard:
+    """A guard: the bearer token (or, for the web pages, the session cookie) must belong to a staff member holding
+    one of ``roles``."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         identity = connection.app.state.container.identity
-        scheme, _sep, token = connection.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = credential(connection)
+        if token is None:
             raise AuthenticationFailed("missing or invalid access token")
-        principal = await identity.sessions.authenticate(token.strip())
+        principal = await identity.sessions.authenticate(token)
         role = await identity.staff.role_of(principal.account_id)
         if role not in roles:
             raise Forbidden("this needs a staff role: " + ", ".join(r.value for r in roles))
@@ -91,3 +118,5 @@ ANALYSTS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
 DECIDERS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
 ADMINS = requires_role(StaffRole.ADMIN)
 EVERY_STAFF_ROLE = requires_role(StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
+CONSOLE_STAFF = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN, credential=session_cookie_or_none)
+"""The staff console's pages (the privacy request queue): privacy officers and admins, by session cookie."""

@@ -32,6 +32,13 @@ DOCS_CSP = (
     b"font-src https://fonts.gstatic.com data:; img-src 'self' data: https://cdn.redoc.ly; connect-src 'self'; "
     b"worker-src blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+# The web pages (/privacy, /admin, their /static assets): every script and style is a file of our own origin (no
+# inline code, no third-party origin), forms post only to us, and nothing may frame them.
+PAGE_PREFIXES = ("/privacy", "/admin", "/static/")
+PAGE_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 API_ONLY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cache-control", b"no-store"),
@@ -51,9 +58,15 @@ async def security_headers(message: Message, scope: Scope) -> None:
     request_id = scope.get("state", {}).get(_REQUEST_ID) or uuid.uuid4().hex
     headers.append((b"x-request-id", request_id.encode()))
     headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
-    if str(scope.get("path", "")).startswith("/schema"):
+    path = str(scope.get("path", ""))
+    if path.startswith("/schema"):
         if b"content-security-policy" not in present:
             headers.append((b"content-security-policy", DOCS_CSP))
+    elif path == "/privacy" or path.startswith(PAGE_PREFIXES):
+        if b"content-security-policy" not in present:
+            headers.append((b"content-security-policy", PAGE_CSP))
+        if b"cache-control" not in present:
+            headers.append((b"cache-control", b"no-store"))
     else:
         headers.extend(h for h in API_ONLY_HEADERS if h[0] not in present)
     message["headers"] = headers

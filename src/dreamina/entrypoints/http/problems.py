@@ -69,10 +69,14 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def domain_status(status_for: Mapping[type[errors.DomainError], int], exc: errors.DomainError) -> int:
+    """The most specific class with a declared status decides (the API's problems and the web pages' alike)."""
+    return next((status_for[t] for t in type(exc).__mro__ if t in status_for), HTTP_500_INTERNAL_SERVER_ERROR)
+
+
 def _domain_error_handler(status_for: Mapping[type[errors.DomainError], int]) -> Any:
     def handle(_: Request[Any, Any, Any], exc: errors.DomainError) -> Response[dict[str, Any]]:
-        # The most specific class with a declared status decides.
-        status = next((status_for[t] for t in type(exc).__mro__ if t in status_for), HTTP_500_INTERNAL_SERVER_ERROR)
+        status = domain_status(status_for, exc)
         headers: dict[str, str] = {}
         if isinstance(exc, errors.TooManyAttempts | errors.StoreBusy):
             headers["Retry-After"] = str(exc.retry_after_seconds)
@@ -96,7 +100,7 @@ def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Re
         400,
         "validation_failed",
         "The request is malformed",
-        _safe_detail(exc.detail),
+        safe_detail(exc.detail),
         errors=errors_list or None,
     )
 
@@ -110,7 +114,7 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     headers = dict(exc.headers or {})
     if status == 429 and "Retry-After" not in headers and "RateLimit-Reset" in headers:
         headers["Retry-After"] = str(max(1, int(headers["RateLimit-Reset"])))
-    return problem(status, code, code.replace("_", " ").capitalize(), _safe_detail(exc.detail), headers=headers or None)
+    return problem(status, code, code.replace("_", " ").capitalize(), safe_detail(exc.detail), headers=headers or None)
 
 
 def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -119,7 +123,7 @@ def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str,
     return problem(500, "internal_error", "Internal error", "The server could not complete the request.")
 
 
-def _safe_detail(detail: str) -> str:
+def safe_detail(detail: str) -> str:
     text = detail if isinstance(detail, str) else "invalid request"
     return text[:300]
 

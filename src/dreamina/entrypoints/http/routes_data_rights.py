@@ -5,7 +5,7 @@ The staff (admin) routes over the same requests are in :mod:`routes_privacy_admi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -162,20 +162,21 @@ class PrivacyRequestsController(Controller):
         principal: NamedDependency[Principal],
         export_downloads: NamedDependency[ExportDownloads],
     ) -> Response[Any]:
-        chunks = await export_downloads.open(principal.account_id, request_id)
+        return export_archive(await export_downloads.open(principal.account_id, request_id))
 
-        async def body() -> AsyncIterator[bytes]:
-            async for chunk in chunks:
-                yield chunk
 
-        return Stream(
-            body(),
-            media_type="application/zip",
-            headers={
-                "Content-Disposition": 'attachment; filename="dreamina-export.zip"',
-                "Cache-Control": "no-store",
-            },
-        )
+def export_archive(chunks: AsyncIterable[bytes]) -> Stream:
+    """The export archive as a download (the API's route and the privacy center's page alike)."""
+
+    async def body() -> AsyncIterator[bytes]:
+        async for chunk in chunks:
+            yield chunk
+
+    return Stream(
+        body(),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="dreamina-export.zip"', "Cache-Control": "no-store"},
+    )
 
 
 FACE = HttpFace(

@@ -17,7 +17,7 @@ from dreamina.domain.identity.email_verification import EmailVerification
 from dreamina.domain.identity.profiles import Profile, Profiles, check_changes, check_content_retention
 from dreamina.domain.identity.proofs import InvalidToken, ReauthenticationRequired
 from dreamina.domain.identity.registrations import Registrations, SignUp
-from dreamina.domain.identity.sessions import Sessions
+from dreamina.domain.identity.sessions import IssuedToken, Sessions
 from dreamina.entrypoints.http.auth import AUTH, SECURED
 from dreamina.entrypoints.http.device import device_id
 from dreamina.entrypoints.http.face import HttpFace
@@ -49,6 +49,24 @@ def _profile(p: Profile) -> ProfileBody:
         content_retention_days=p.content_retention_days,
         email_verified=p.email_verified,
     )
+
+
+async def sign_in(
+    request: Request[Any, Any, Any],
+    email: str,
+    password: str,
+    code: str | None,
+    sessions: Sessions,
+    consent_choices: ConsentRegistry,
+) -> IssuedToken:
+    """Sign in (the API's token and the web pages' session alike): past the throttle, and the mailed code; the
+    device's consent choices carry over to the account."""
+    issued = await sessions.issue_token(email, password, code, user_agent=request.headers.get("user-agent", ""))
+    device = device_id(request, mint=False)
+    if device is not None:
+        principal = await sessions.authenticate(issued.access_token)
+        await consent_choices.adopt_device_choices(principal.account_id, device)
+    return issued
 
 
 class AccountsController(Controller):
@@ -94,13 +112,7 @@ class AccountsController(Controller):
         sessions: NamedDependency[Sessions],
         consent_choices: NamedDependency[ConsentRegistry],
     ) -> TokenResponse:
-        issued = await sessions.issue_token(
-            data.email, data.password, data.code, user_agent=request.headers.get("user-agent", "")
-        )
-        device = device_id(request, mint=False)
-        if device is not None:  # the device's consent choices carry over to the account
-            principal = await sessions.authenticate(issued.access_token)
-            await consent_choices.adopt_device_choices(principal.account_id, device)
+        issued = await sign_in(request, data.email, data.password, data.code, sessions, consent_choices)
         return TokenResponse(access_token=issued.access_token, expires_at=issued.expires_at)
 
     @post(
