@@ -61,3 +61,35 @@ async def test_many_neighbours_written_at_once_all_land(tmp_path: Path) -> None:
     keys = [f"uploads/u/{i:05d}.png" for i in range(400)]
     await asyncio.gather(*(store.put(key, key.encode(), "text/plain") for key in keys))
     assert await store.list("uploads/u") == keys
+
+
+async def test_a_stream_cancelled_while_its_partial_file_is_being_made_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI saw ``exports/s/cancelled.zip`` listed as unfinished after its writer was cancelled: the cancel landed while
+    the thread making the partial file was still running, so the file appeared after the writer had gone."""
+    store = LocalObjectStore(tmp_path / "store", b"k" * 32, "http://127.0.0.1:8000/files")
+    made, may_return = asyncio.Event(), __import__("threading").Event()
+    loop = asyncio.get_running_loop()
+    real_open = store._open_temporary
+
+    def slow_open(key: str) -> object:
+        opened = real_open(key)  # the partial file exists now: a listing shows the upload as unfinished
+        loop.call_soon_threadsafe(made.set)
+        may_return.wait(5)
+        return opened
+
+    monkeypatch.setattr(store, "_open_temporary", slow_open)
+
+    async def chunks() -> object:
+        yield b"never written"
+
+    writer = asyncio.create_task(store.put_stream("exports/s/cancelled.zip", chunks(), "application/zip"))
+    await made.wait()
+    assert await store.list_incomplete("") == ["exports/s/cancelled.zip"]
+    writer.cancel()  # a worker stopping, while the thread is still inside the open
+    await asyncio.sleep(0.05)
+    may_return.set()
+    with pytest.raises(asyncio.CancelledError):
+        await writer
+    assert await store.list_incomplete("") == []

@@ -94,7 +94,15 @@ class LocalObjectStore:
     async def put_stream(self, key: str, chunks: AsyncIterable[bytes], content_type: str) -> int:
         validate_key(key)
         validate_content_type(content_type)
-        temporary, handle = await asyncio.to_thread(self._open_temporary, key)
+        opening = asyncio.ensure_future(asyncio.to_thread(self._open_temporary, key))
+        try:
+            temporary, handle = await asyncio.shield(opening)
+        except BaseException:  # cancelled while the thread makes the partial file: remove it once it exists
+            with contextlib.suppress(Exception):
+                temporary, handle = await opening
+                handle.close()
+                await asyncio.to_thread(self._discard, temporary, key)
+            raise
         written = 0
         try:
             async for chunk in chunks:
