@@ -36,7 +36,11 @@ async def client(uow_factory: Any, tmp_path: Any) -> AsyncIterator[AsyncTestClie
 
 
 def _path(template: str) -> str:
-    return template.replace("{request_id}", str(uuid4())).replace("{file_path}", "app.css")
+    return (
+        template.replace("{request_id}", str(uuid4()))
+        .replace("{file_path}", "app.css")
+        .replace("{name}", "verify-email")
+    )
 
 
 async def _session(client: AsyncTestClient, email: str) -> dict[str, str]:

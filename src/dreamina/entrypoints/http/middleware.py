@@ -32,9 +32,9 @@ DOCS_CSP = (
     b"font-src https://fonts.gstatic.com data:; img-src 'self' data: https://cdn.redoc.ly; connect-src 'self'; "
     b"worker-src blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
-# The web pages (/privacy, /admin, their /static assets): every script and style is a file of our own origin (no
-# inline code, no third-party origin), forms post only to us, and nothing may frame them.
-PAGE_PREFIXES = ("/privacy", "/admin", "/static/")
+# The web pages (/privacy, /admin, /account, their /static assets): every script and style is a file of our own
+# origin (no inline code, no third-party origin), forms post only to us, and nothing may frame them.
+PAGE_PREFIXES = ("/privacy", "/admin", "/account/", "/static/")
 PAGE_CSP = (
     b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
