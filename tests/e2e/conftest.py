@@ -26,6 +26,8 @@ from dreamina.settings import load_settings
 from tests.http_client import AsyncTestClient
 from tests.provenance import session_credentials
 
+from . import web_site
+
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
@@ -101,3 +103,23 @@ def app_for(container: Container) -> Litestar:
 async def client(container: Container, logs: io.StringIO) -> AsyncIterator[AsyncTestClient]:
     async with AsyncTestClient(app=app_for(container)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[web_site.Site]:
+    """One real ``dreamina serve`` (embedded profile) for every browser test of this process."""
+    yield from web_site.serve(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, driven by Playwright, for the module's browser tests. Not for the session: Playwright's
+    sync API holds an event loop in this thread while it runs, and the async tests that a process runs in between
+    need the thread free (chromium starts in about a second; the server is what is worth sharing)."""
+    yield from web_site.launch()
+
+
+@pytest.fixture
+def page(browser: Any, site: web_site.Site) -> Iterator[Any]:
+    """A fresh browser context (its own cookies) on ``site``."""
+    yield from web_site.new_page(browser, site)

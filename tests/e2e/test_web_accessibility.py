@@ -21,19 +21,20 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe  # a pinned test dependency: missing, the suite fails
 
 from tests import processes
 from tests.loopback import http
 
 from .authorization_audiences import PAGES
-from .test_web_browser import PASSWORD, Site, browser, sign_in, sign_up, site  # noqa: F401
-
-axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
+from .web_site import PASSWORD, Site, needs_chromium, sign_in, sign_up
 
 ARTIFACTS = Path(os.environ.get("DREAMINA_TEST_ARTIFACTS", "test-artifacts")) / "web"
 BLOCKING = {"serious", "critical"}
 PER_ROUTE = 3  # pages audited per route pattern (a queue of 50 rows is one page, not 50)
 NOT_PAGES = ("/download", "/sign-out", ".csv", "format=csv", "/static/")
+
+pytestmark = needs_chromium
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -53,7 +54,7 @@ def route_of(path: str) -> str | None:
 
 class Audit:
     def __init__(self) -> None:
-        self.axe = axe_playwright.Axe()
+        self.axe = Axe()
         self.reached: dict[str, list[str]] = {}
         self.failures: list[str] = []
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,7 @@ def audit() -> Audit:
     return Audit()
 
 
-def _seed(site: Site, email: str) -> None:  # noqa: F811
+def _seed(site: Site, email: str) -> None:
     """A person with something on every page of theirs: a consent choice and an erasure request."""
     bearer = http.post(site.base + "/v1/auth/token", json={"email": email, "password": PASSWORD}, timeout=10)
     headers = {"Authorization": f"Bearer {bearer.json()['access_token']}"}
@@ -127,7 +128,7 @@ def _seed(site: Site, email: str) -> None:  # noqa: F811
 
 
 @pytest.fixture
-def contexts(browser: Any, site: Site) -> Iterator[dict[str, Any]]:  # noqa: F811
+def contexts(browser: Any, site: Site) -> Iterator[dict[str, Any]]:
     made = {who: browser.new_context(base_url=site.base) for who in ("anonymous", "person", "admin")}
     for context in made.values():
         context.set_default_timeout(15_000)
@@ -137,7 +138,7 @@ def contexts(browser: Any, site: Site) -> Iterator[dict[str, Any]]:  # noqa: F81
 
 
 def test_every_page_has_no_serious_or_critical_accessibility_violation(
-    site: Site,  # noqa: F811
+    site: Site,
     contexts: dict[str, Any],
     audit: Audit,
     tmp_path: Path,

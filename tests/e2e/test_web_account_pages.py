@@ -9,15 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from .test_serve_process import _mailed
-from .test_web_browser import PASSWORD, Site, browser, page, shot, site  # noqa: F401
+from .web_site import PASSWORD, Site, needs_chromium, shot
 
 LINK = re.compile(r"(http://\S+/account/verify-email#token=[A-Za-z0-9_-]+)")
 RESET_CODE = re.compile(r"reset code in the app within \d+ minutes:\s+(\S+)")
 
+pytestmark = needs_chromium
+
 
 def test_a_person_signs_up_verifies_and_resets_the_password_on_the_pages(
-    page: Any,  # noqa: F811
-    site: Site,  # noqa: F811
+    page: Any,
+    site: Site,
     tmp_path: Path,
 ) -> None:
     email = "web.newcomer@example.com"
@@ -71,7 +73,7 @@ def test_a_person_signs_up_verifies_and_resets_the_password_on_the_pages(
     assert page.title().startswith("Error 400")
 
 
-def test_an_under_age_sign_up_stores_nothing_and_says_why(page: Any, site: Site) -> None:  # noqa: F811
+def test_an_under_age_sign_up_stores_nothing_and_says_why(page: Any, site: Site) -> None:
     page.goto("/account/sign-up")
     page.fill("#email", "web.child@example.com")
     page.fill("#password", PASSWORD)

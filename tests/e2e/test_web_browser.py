@@ -1,18 +1,16 @@
 """The web pages in a real browser (Debian's chromium driven by Playwright) against a real ``dreamina serve``.
 
-One server and one browser for the module; each test has its own browser context (its own cookies). Every page a
-test visits is screenshotted under the test's ``tmp_path``.
+The server and the browser are shared by the browser tests of the process (``tests/e2e/web_site.py``); each test
+has its own browser context (its own cookies). Every page a test visits is screenshotted under the test's
+``tmp_path``.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,68 +20,9 @@ import pytest
 from tests import processes
 from tests.loopback import http
 
-from .test_serve_process import _sign_up, _start_serve
+from .web_site import PASSWORD, Site, needs_chromium, shot, sign_in, sign_up
 
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PASSWORD = "correct horse battery staple"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (scripts/services)")
-
-
-class Site:
-    def __init__(self, base: str, data: Path) -> None:
-        self.base = base
-        self.data = data
-
-    def env(self) -> dict[str, str]:
-        """The server's own settings, for a CLI run against its data."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DREAMINA_")}
-        env.update({"DREAMINA_DATA_DIR": str(self.data), "DREAMINA_ARGON2_MEMORY_KIB": "8192"})
-        return env
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    tmp = tmp_path_factory.mktemp("web")
-    process, base, data, log_file = _start_serve(tmp)
-    try:
-        yield Site(base, data)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log_file.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Any, site: Site) -> Iterator[Any]:
-    context = browser.new_context(base_url=site.base, accept_downloads=True)
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    yield opened
-    context.close()
-
-
-def shot(page: Any, tmp_path: Path, name: str) -> None:
-    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Any, section: str, email: str) -> None:
-    page.goto(section)
-    page.fill("input[type=email]", email)
-    page.fill("input[type=password]", PASSWORD)
-    page.press("input[type=password]", "Enter")  # submits on Enter, no mouse needed
-
-
-def sign_up(site: Site, email: str) -> None:
-    _sign_up(site.base, email, site.data / "outbox")  # verified through the mailed link
+pytestmark = needs_chromium
 
 
 @pytest.mark.parametrize("section", ["/privacy", "/admin"])
@@ -161,6 +100,14 @@ def test_a_person_uses_the_privacy_center_and_a_privacy_officer_the_console(
     assert re.search(r"will be erased on \d{4}-\d{2}-\d{2}", erasure.inner_text())
     shot(page, tmp_path, "privacy-requests")
 
+    token = http.post(site.base + "/v1/auth/token", json={"email": email, "password": PASSWORD}, timeout=10)
+    listed = http.get(
+        site.base + "/v1/privacy/requests",
+        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+        timeout=10,
+    ).json()
+    erasure_id = next(r["id"] for r in listed["requests"] if r["type"] == "erasure")  # the server is shared: find ours
+
     officer = "web.officer@example.com"
     sign_up(site, officer)
     with (tmp_path / "staff.log").open("w") as out:
@@ -168,8 +115,8 @@ def test_a_person_uses_the_privacy_center_and_a_privacy_officer_the_console(
     console = browser.new_context(base_url=site.base).new_page()
     sign_in(console, "/admin", officer)
     console.wait_for_url("**/admin/queue")
-    row = console.locator("#queue tbody tr", has_text="erasure")
-    assert row.count() == 1
+    row = console.locator(f'#queue tbody tr[data-id="{erasure_id}"]')
+    assert row.count() == 1 and "erasure" in row.inner_text()
     due = row.locator("td").first.inner_text()
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", due)
     shot(console, tmp_path, "admin-queue")
@@ -182,7 +129,7 @@ def test_a_person_uses_the_privacy_center_and_a_privacy_officer_the_console(
     console.fill("#extend-reason", "a backup restore is pending")
     console.click("button:has-text('Extend')")
     console.wait_for_url("**/admin/queue")
-    extended = console.locator("#queue tbody tr", has_text="erasure").locator("td").first.inner_text()
+    extended = console.locator(f'#queue tbody tr[data-id="{erasure_id}"]').locator("td").first.inner_text()
     assert "(extended)" in extended and extended[:10] > due
     console.context.close()
 
