@@ -122,3 +122,19 @@ async def test_a_cross_site_form_cannot_forge_a_consent_write(tmp_path: Path) ->
         state = (await client.get("/v1/consent", headers=with_device(device))).json()
         assert (state["analytics"], state["marketing"]) == (False, False)
     await container.aclose()
+
+
+async def test_the_banner_assets_are_served_and_need_no_unsafe_csp(tmp_path: Path) -> None:
+    """``/static/consent.js`` and ``consent.css`` load on a page whose CSP allows only files (no inline code or
+    style attributes, no eval): the banner builds its elements with classes only."""
+    container, client = await _configured(tmp_path)
+    async with client:
+        for name, kind in (("consent.js", "javascript"), ("consent.css", "text/css")):
+            answer = await client.get(f"/static/{name}", headers={"Origin": APP})
+            assert answer.status_code == 200 and kind in answer.headers["content-type"]
+            assert answer.headers["x-content-type-options"] == "nosniff"
+        script = (await client.get("/static/consent.js")).text
+        for unsafe in ("eval(", "new Function", ".style", "style=", "innerHTML", 'setAttribute("style"', "import "):
+            assert unsafe not in script, unsafe
+        assert 'credentials: "include"' in script and "globalPrivacyControl" in script
+    await container.aclose()
