@@ -135,6 +135,7 @@
     dialog.setAttribute("aria-modal", "false");
     dialog.setAttribute("aria-labelledby", ID + "-title");
     dialog.setAttribute("aria-describedby", ID + "-text");
+    dialog.tabIndex = -1; // focused when it opens (announced; no button pre-selected), Tab reaches the buttons
     const title = element("h2", ID + "__title", "Your privacy choices");
     title.id = ID + "-title";
     const text = element(
@@ -259,7 +260,7 @@
     returnFocus = active && active !== document.body ? active : null;
     root = build();
     document.body.append(root);
-    root.querySelector("button").focus();
+    root.focus();
   }
 
   function close() {
