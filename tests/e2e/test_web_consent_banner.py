@@ -211,6 +211,12 @@ def test_first_visit_shows_the_banner_reject_all_is_kept_and_a_reload_shows_none
         assert page.evaluate("document.activeElement.id") == "privacy-settings"  # focus returns where it was
         last = visit.changes()[-1]
         assert (last["functional"], last["analytics"], last["marketing"]) == (False, True, False)
+        page.click("#privacy-settings")
+        dialog.wait_for()
+        assert dialog.get_by_label("Analytics").is_checked()  # the choice in force, as it was saved
+        page.keyboard.press("Escape")  # reopened over a choice: Escape dismisses it, writing nothing
+        dialog.wait_for(state="detached")
+        assert page.evaluate("document.activeElement.id") == "privacy-settings"
         assert [m for m, _ in visit.api_calls if m != "OPTIONS"] == ["GET", "PUT", "GET", "PUT"]
         assert visit.violations == []
 
