@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
-from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -31,7 +30,8 @@ from dreamina.entrypoints.http import (
 from dreamina.entrypoints.http.allow import correct_allow_headers
 from dreamina.entrypoints.http.auth import provide_optional_subject
 from dreamina.entrypoints.http.client_address import trusted_client_address
-from dreamina.entrypoints.http.device import honour_gpc, set_device_cookie
+from dreamina.entrypoints.http.cors import cors_config, credentials_for_allowed_origins
+from dreamina.entrypoints.http.device import device_cookie_setter, honour_gpc
 from dreamina.entrypoints.http.face import HttpFace, joined_dependencies, joined_problems
 from dreamina.entrypoints.http.middleware import request_context, security_headers
 from dreamina.entrypoints.http.openapi import (
@@ -44,7 +44,7 @@ from dreamina.entrypoints.http.problems import STATUS_FOR, exception_handlers
 from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limited
 from dreamina.entrypoints.http.request import DreaminaRequest
 from dreamina.entrypoints.http.web import template_config, web_routes
-from dreamina.settings import Settings, cors_origins, load_settings, trusted_proxy_networks
+from dreamina.settings import Settings, load_settings, trusted_proxy_networks
 
 FACES: tuple[HttpFace, ...] = (
     routes_identity.FACE,
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     }
     use_cases = joined_dependencies(FACES)
     status_for = {**STATUS_FOR, **joined_problems(FACES)}
+    cors = cors_config(settings)
     app = Litestar(
         route_handlers=[*(route for face in FACES for route in face.routes), *web_routes(settings, status_for)],
         # A caller-owned container is usable before the lifespan runs (ASGI test transports may skip it).
@@ -104,10 +105,14 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         ],
         lifespan=[lifespan],
         before_request=honour_gpc,
-        before_send=[set_device_cookie, security_headers],
+        before_send=[
+            device_cookie_setter(cross_site=cors is not None),
+            *([credentials_for_allowed_origins] if cors is not None else []),
+            security_headers,
+        ],
         request_max_body_size=settings.max_body_bytes,
         request_class=DreaminaRequest,
-        cors_config=_cors(settings),
+        cors_config=cors,
         logging_config=None,
         openapi_config=OpenAPIConfig(
             title="Dreamina API",
@@ -129,21 +134,6 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     correct_allow_headers(app)
     document_problem_responses(app.routes, use_cases, status_for)
     return app
-
-
-def _cors(settings: Settings) -> CORSConfig | None:
-    """Strict CORS: only the configured origins, no cookies or credentials, only the headers the API reads."""
-    origins = cors_origins(settings)
-    if not origins:
-        return None  # same-origin only: browsers refuse cross-origin reads
-    return CORSConfig(
-        allow_origins=origins,
-        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-        allow_headers=["Authorization", "Content-Type"],
-        allow_credentials=False,
-        expose_headers=["Retry-After", "X-Request-Id"],
-        max_age=600,
-    )
 
 
 def app_from_environment() -> Litestar:

@@ -1,12 +1,17 @@
-"""The first-party device cookie (a random id, ``Secure; HttpOnly; SameSite=Lax``) and the GPC hook.
+"""The device cookie (a random id, ``Secure; HttpOnly; SameSite=Lax``) and the GPC hook.
 
 The cookie only remembers an anonymous device's consent choice, which is strictly necessary for honouring it.
-A handler that needs a device id and finds none mints one into ``request.state``; :func:`set_device_cookie`
-(a ``before_send`` hook) then adds the ``Set-Cookie`` header to the response.
+A handler that needs a device id and finds none mints one into ``request.state``; the hook of
+:func:`device_cookie_setter` (``before_send``) then adds the ``Set-Cookie`` header to the response.
+
+With CORS origins configured the cookie is ``SameSite=None`` instead: a front end on another site (the consent
+banner) sends it with ``credentials: "include"``, which ``Lax`` would drop. It never authenticates anyone, and a
+cross-site write cannot forge a choice (``dreamina.entrypoints.http.cors``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -36,7 +41,8 @@ def device_id(request: Request[Any, Any, Any], *, mint: bool) -> str | None:
     return minted
 
 
-def device_cookie_header(value: str) -> str:
+def device_cookie_header(value: str, *, cross_site: bool = False) -> str:
+    """The ``Set-Cookie`` value; ``cross_site``: ``SameSite=None`` (always ``Secure``) for configured CORS origins."""
     cookie: SimpleCookie = SimpleCookie()
     cookie[DEVICE_COOKIE] = value
     morsel = cookie[DEVICE_COOKIE]
@@ -44,17 +50,22 @@ def device_cookie_header(value: str) -> str:
     morsel["max-age"] = str(DEVICE_COOKIE_MAX_AGE)
     morsel["secure"] = True
     morsel["httponly"] = True
-    morsel["samesite"] = "Lax"
+    morsel["samesite"] = "None" if cross_site else "Lax"
     return morsel.OutputString()
 
 
-async def set_device_cookie(message: Message, scope: Scope) -> None:
-    """``before_send``: set the cookie of a device id minted during this request."""
-    if message["type"] != "http.response.start":
-        return
-    minted = scope.get("state", {}).get(_STATE_KEY)
-    if minted:
-        MutableScopeHeaders.from_message(message).add("set-cookie", device_cookie_header(minted))
+def device_cookie_setter(*, cross_site: bool) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A ``before_send`` hook that sets the cookie of a device id minted during the request."""
+
+    async def set_device_cookie(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        minted = scope.get("state", {}).get(_STATE_KEY)
+        if minted:
+            header = device_cookie_header(minted, cross_site=cross_site)
+            MutableScopeHeaders.from_message(message).add("set-cookie", header)
+
+    return set_device_cookie
 
 
 async def honour_gpc(request: Request[Any, Any, Any]) -> None:
