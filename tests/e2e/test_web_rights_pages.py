@@ -7,13 +7,30 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .test_serve_process import _mailed
-from .test_web_browser import PASSWORD, Site, browser, page, shot, sign_in, sign_up, site  # noqa: F401
+import pytest
+
+from .test_serve_process import _mailed, _start_serve
+from .test_web_browser import PASSWORD, Site, browser, page, shot, sign_in, sign_up  # noqa: F401
 
 CODE_IN_MAIL = re.compile(r"privacy request is (\d{6})")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """As ``test_web_browser.site``, with room for this module's many sign-ups and requests: every request comes
+    from 127.0.0.1, and the sensitive budget (20 a minute per client) would refuse the later ones with a 429."""
+    tmp = tmp_path_factory.mktemp("web-rights")
+    process, base, data, log_file = _start_serve(tmp, DREAMINA_RATE_LIMIT_SENSITIVE_PER_MINUTE="1000")
+    try:
+        yield Site(base, data)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log_file.close()
 
 
 def _signed_in(page: Any, site: Site, email: str) -> None:
