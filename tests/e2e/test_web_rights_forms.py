@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import MEMORY
 from tests.http_client import AsyncTestClient
 
-from .helpers import signed_in
+from .helpers import PASSWORD, signed_in
 from .test_web_pages import _form, client  # noqa: F401
 
 pytestmark = pytest.mark.parametrize("_store", [MEMORY], indirect=True)
@@ -124,7 +124,22 @@ async def test_the_forms_do_what_the_api_does(client: AsyncTestClient) -> None:
         headers=cookies,
     )
     assert wrong.status_code == 403 and "text/html" in wrong.headers["content-type"]
-    await post(f"/privacy/requests/{listed['export']['id']}/cancel")
+    both = await client.post(
+        f"/privacy/requests/{listed['export']['id']}/verify",
+        data={"code": "000000", "password": "x", "_csrf_token": token},
+        headers=cookies,
+    )
+    assert both.status_code == 422  # the API's rule: the code or the password, not both
+    await post(f"/privacy/requests/{listed['export']['id']}/verify", password=PASSWORD)
+    export = (await client.get(f"/v1/privacy/requests/{listed['export']['id']}", headers=bearer)).json()
+    assert export["status"] in ("processing", "completed")
+    await post("/privacy/requests", type="erasure", proof="mail")
+    mine = (await client.get("/v1/privacy/requests", headers=bearer)).json()["requests"]
+    erasure = next(r for r in mine if r["type"] == "erasure")
+    assert erasure["status"] == "awaiting_verification"
+    await post(f"/privacy/requests/{erasure['id']}/cancel")
+    erasure = (await client.get(f"/v1/privacy/requests/{erasure['id']}", headers=bearer)).json()
+    assert erasure["status"] == "cancelled"
 
     report = await client.get(f"/privacy/requests/{listed['access']['id']}/report", headers=cookies)
     assert report.status_code == 200 and "text/html" in report.headers["content-type"]

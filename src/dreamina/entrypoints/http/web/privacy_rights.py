@@ -82,8 +82,11 @@ class RequestForm(msgspec.Struct):
     action: Literal["restrict", "lift"] = "restrict"
 
 
-class CodeForm(msgspec.Struct):
+class ProofForm(msgspec.Struct):
+    """The mailed code, or the password: the API's ``VerifyBody`` (exactly one; the domain refuses both or none)."""
+
     code: Annotated[str, msgspec.Meta(max_length=32)] = ""
+    password: Short = ""
 
 
 class ObjectionForm(msgspec.Struct):
@@ -184,10 +187,10 @@ class PrivacyRights(Controller):
     ) -> Redirect:
         """As ``POST /v1/privacy/requests``: any type, with ``password`` or (export, erasure) a mailed code."""
         body = api_body(data)
-        made = await privacy_requests.submit(
+        await privacy_requests.submit(
             principal.account_id, request_type(body), request_details(body), password=body.password
         )
-        return Redirect(path=f"/privacy/requests#request-{made.id}", status_code=303)
+        return Redirect(path="/privacy/requests", status_code=303)
 
     @get("/requests/{request_id:uuid}")
     async def one_request(
@@ -205,15 +208,15 @@ class PrivacyRights(Controller):
     async def verify(
         self,
         request_id: FromPath[UUID],
-        data: Annotated[CodeForm, FORM],
+        data: Annotated[ProofForm, FORM],
         principal: NamedDependency[Principal],
         privacy_requests: NamedDependency[PrivacyRequests],
     ) -> Redirect:
-        """As ``POST /v1/privacy/requests/{id}/verify`` with ``{"code": ...}`` (the code mailed to you)."""
-        if not data.code.strip():
-            raise ValidationException(detail="enter the code you received by mail")
-        await privacy_requests.verify(principal.account_id, request_id, code=data.code.strip())
-        return Redirect(path=f"/privacy/requests#request-{request_id}", status_code=303)
+        """As ``POST /v1/privacy/requests/{id}/verify`` with ``{"code": ...}`` (the code mailed to you) or
+        ``{"password": ...}``."""
+        code, password = data.code.strip() or None, data.password or None
+        await privacy_requests.verify(principal.account_id, request_id, code=code, password=password)
+        return Redirect(path="/privacy/requests", status_code=303)
 
     @post("/requests/{request_id:uuid}/code", opt={RATE_LIMIT_OPT: SENSITIVE})
     async def send_code(
@@ -224,7 +227,7 @@ class PrivacyRights(Controller):
     ) -> Redirect:
         """As ``POST /v1/privacy/requests/{id}/code``: a new one-time code by mail."""
         await privacy_requests.send_code(principal.account_id, request_id)
-        return Redirect(path=f"/privacy/requests#request-{request_id}", status_code=303)
+        return Redirect(path="/privacy/requests", status_code=303)
 
     @post("/requests/{request_id:uuid}/cancel")
     async def cancel(
