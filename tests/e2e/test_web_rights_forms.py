@@ -5,6 +5,7 @@ account; the access report is a page of sections, not JSON."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import uuid4
 
@@ -137,6 +138,14 @@ async def test_the_forms_do_what_the_api_does(client: AsyncTestClient) -> None:
     mine = (await client.get("/v1/privacy/requests", headers=bearer)).json()["requests"]
     erasure = next(r for r in mine if r["type"] == "erasure")
     assert erasure["status"] == "awaiting_verification"
+    await post(f"/privacy/requests/{erasure['id']}/verify", password=PASSWORD)
+    listing = (await client.get("/privacy/requests", headers=cookies)).text
+    row = listing.split(f'id="request-{erasure["id"]}"', 1)[1].split("</tr>", 1)[0]
+    # without the script: the date and the days left; the script's <time datetime> is a UTC instant
+    assert re.search(
+        r'<time datetime="\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z" data-countdown>\d{4}-\d{2}-\d{2}</time>', row
+    )
+    assert re.search(r"\d+ days left", row), row
     await post(f"/privacy/requests/{erasure['id']}/cancel")
     erasure = (await client.get(f"/v1/privacy/requests/{erasure['id']}", headers=bearer)).json()
     assert erasure["status"] == "cancelled"
