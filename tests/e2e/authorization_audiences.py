@@ -156,6 +156,13 @@ PAGES: dict[tuple[str, str], str] = {
     ("POST", "/account/password-reset/complete"): PAGE_PUBLIC,
     ("GET", "/account/{name}"): PAGE_PUBLIC,  # the pages the mailed links open (verify-email, confirm-email, ...)
     ("POST", "/account/{name}"): PAGE_PUBLIC,
+    ("GET", "/privacy/requests/{request_id}"): PAGE_SUBJECT,
+    ("POST", "/privacy/requests/{request_id}/verify"): PAGE_SUBJECT,
+    ("POST", "/privacy/requests/{request_id}/code"): PAGE_SUBJECT,
+    ("GET", "/privacy/requests/{request_id}/report"): PAGE_SUBJECT,
+    ("GET", "/privacy/objections"): PAGE_SUBJECT,
+    ("POST", "/privacy/objections"): PAGE_SUBJECT,
+    ("POST", "/privacy/restriction"): PAGE_SUBJECT,
     ("GET", "/admin"): PAGE_PUBLIC,
     ("POST", "/admin/sign-in"): PAGE_PUBLIC,
     ("POST", "/admin/sign-out"): PAGE_SUBJECT,

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import pytest
 
 from .test_serve_process import _start_serve
-from .test_web_browser import CHROMIUM, shot
+from .web_site import CHROMIUM, shot
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (scripts/services)")

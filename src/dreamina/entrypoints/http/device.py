@@ -22,7 +22,7 @@ from litestar.types import Message, Scope
 from dreamina.bootstrap import Container
 from dreamina.domain.consent.preferences import Requester, gpc_signalled, new_device_id, valid_device_id
 from dreamina.domain.privacy.errors import AuthenticationFailed
-from dreamina.entrypoints.http.auth import bearer_or_none
+from dreamina.entrypoints.http.auth import bearer_or_none, session_cookie_or_none
 
 DEVICE_COOKIE = "dreamina_device"
 DEVICE_COOKIE_MAX_AGE = 396 * 24 * 3600  # 13 months, the usual ceiling for a consent cookie
@@ -69,12 +69,14 @@ def device_cookie_setter(*, cross_site: bool) -> Callable[[Message, Scope], Awai
 
 
 async def honour_gpc(request: Request[Any, Any, Any]) -> None:
-    """``before_request``: a ``Sec-GPC: 1`` request opts its device (and account, if signed in) out, once."""
+    """``before_request``: a ``Sec-GPC: 1`` request opts its device (and account, if signed in: a bearer token, or
+    a web page's session cookie) out, once."""
     if not gpc_signalled(request.headers.getall("sec-gpc", [])):
         return
     container: Container = request.app.state.container
     subject_id = None
-    token = bearer_or_none(request)
+    # the API's bearer token, or the web pages' session cookie: a signed-in browser's account is opted out too
+    token = bearer_or_none(request) or session_cookie_or_none(request)
     if token is not None:
         try:
             subject_id = (await container.identity.sessions.authenticate(token)).account_id

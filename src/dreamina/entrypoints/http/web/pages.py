@@ -20,7 +20,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -103,4 +103,5 @@ def error_pages(status_for: Mapping[type[DomainError], int]) -> dict[int | type[
         detail = safe_detail(exc.detail) if status < 500 else "something went wrong"
         return page("error.html", status, status=status, detail=detail, home=home(request))
 
-    return {DomainError: domain_error, HTTPException: http_error}
+    # ValidationException named too: the app's own handler for it (problem+json) would otherwise win the lookup
+    return {DomainError: domain_error, ValidationException: http_error, HTTPException: http_error}

@@ -1,23 +1,21 @@
-"""The privacy center (/privacy): sign in and out, your data, your consent, your export and erasure requests.
+"""The privacy center (/privacy): sign in and out, your data, your consent (and Global Privacy Control). Your
+requests, objections and restriction are in :mod:`privacy_rights`.
 
 Each handler calls the use case its JSON API twin calls (named in its docstring); nothing here decides a rule.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-from uuid import UUID
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from dreamina.domain.consent.preferences import Choices, ConsentRegistry, Requester
-from dreamina.domain.data_rights.downloads import ExportDownloads
-from dreamina.domain.data_rights.requests import PrivacyRequests
+from dreamina.domain.consent.preferences import Choices, ConsentRegistry, Requester, gpc_signalled
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.identity.profiles import Profiles
 from dreamina.domain.identity.sessions import Sessions, SignInCodeRequired
@@ -26,11 +24,9 @@ from dreamina.entrypoints.http.auth import PAGE_AUTH, session_cookie_or_none
 from dreamina.entrypoints.http.device import device_id
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
-from dreamina.entrypoints.http.routes_data_rights import export_archive
 from dreamina.entrypoints.http.routes_identity import sign_in
 from dreamina.entrypoints.http.web.pages import page, session_cookie, signed_out
 from dreamina.ports.consent import ConsentMethod
-from dreamina.ports.data_rights import RequestStatus, RequestType
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -39,13 +35,6 @@ class SignInForm(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(max_length=320)]
     password: Annotated[str, msgspec.Meta(max_length=1024)]
     code: Annotated[str, msgspec.Meta(max_length=32)] = ""  # asked for past the sign-in throttle
-
-
-class ProvenRequestForm(msgspec.Struct):
-    """A request that needs proof of identity, proven with the password."""
-
-    type: Literal["export", "erasure"]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 
 class ConsentForm(msgspec.Struct):
@@ -112,11 +101,13 @@ class PrivacyCenter(SignInPages):
         principal: NamedDependency[Principal],
         consent_choices: NamedDependency[ConsentRegistry],
     ) -> Template:
-        """As ``GET /v1/consent``."""
+        """As ``GET /v1/consent``. A ``Sec-GPC: 1`` request was already honoured for this device and account by the
+        app's ``honour_gpc`` hook (as for the API); the page says so, and shows the record it left."""
         requester = Requester(principal.account_id, device_id(request, mint=False))
         state = await consent_choices.state(requester)
         history = await consent_choices.history(requester)
-        return page("privacy_consent.html", state=state, history=history.records)
+        gpc_now = gpc_signalled(request.headers.getall("sec-gpc", []))
+        return page("privacy_consent.html", state=state, history=history.records, gpc_now=gpc_now)
 
     @post("/consent")
     async def choose(
@@ -131,52 +122,3 @@ class PrivacyCenter(SignInPages):
         choices = Choices(data.functional, data.analytics, data.marketing)
         await consent_choices.choose(requester, choices, ConsentMethod.SETTINGS)
         return Redirect(path="/privacy/consent", status_code=303)
-
-    @get("/requests")
-    async def requests(
-        self, principal: NamedDependency[Principal], privacy_requests: NamedDependency[PrivacyRequests]
-    ) -> Template:
-        """As ``GET /v1/privacy/requests``."""
-        found = await privacy_requests.list_for_subject(principal.account_id)
-        shown = [
-            {
-                "request": r,
-                "open": not RequestStatus(r.status).terminal,
-                "download": r.type == RequestType.EXPORT and r.status == RequestStatus.COMPLETED,
-                "expires_at": r.outcome.get("expires_at"),
-            }
-            for r in found
-        ]
-        return page("privacy_requests.html", requests=shown)
-
-    @post("/requests", opt={RATE_LIMIT_OPT: SENSITIVE})
-    async def submit(
-        self,
-        data: Annotated[ProvenRequestForm, FORM],
-        principal: NamedDependency[Principal],
-        privacy_requests: NamedDependency[PrivacyRequests],
-    ) -> Redirect:
-        """As ``POST /v1/privacy/requests`` with ``{"type": "export" | "erasure", "password": ...}``."""
-        await privacy_requests.submit(principal.account_id, RequestType(data.type), None, password=data.password)
-        return Redirect(path="/privacy/requests", status_code=303)
-
-    @post("/requests/{request_id:uuid}/cancel")
-    async def cancel(
-        self,
-        request_id: FromPath[UUID],
-        principal: NamedDependency[Principal],
-        privacy_requests: NamedDependency[PrivacyRequests],
-    ) -> Redirect:
-        """As ``POST /v1/privacy/requests/{id}/cancel``."""
-        await privacy_requests.cancel(principal.account_id, request_id)
-        return Redirect(path="/privacy/requests", status_code=303)
-
-    @get("/requests/{request_id:uuid}/download", media_type="application/zip")
-    async def download(
-        self,
-        request_id: FromPath[UUID],
-        principal: NamedDependency[Principal],
-        export_downloads: NamedDependency[ExportDownloads],
-    ) -> Response[Any]:
-        """As ``GET /v1/privacy/requests/{id}/download``: only the subject, until the archive expires."""
-        return export_archive(await export_downloads.open(principal.account_id, request_id))
