@@ -118,13 +118,14 @@ def audit() -> Audit:
 
 
 def _seed(site: Site, email: str) -> None:
-    """A person with something on every page of theirs: a consent choice and an erasure request."""
+    """A person with something on every page of theirs: a consent choice, an erasure and an access request."""
     bearer = http.post(site.base + "/v1/auth/token", json={"email": email, "password": PASSWORD}, timeout=10)
     headers = {"Authorization": f"Bearer {bearer.json()['access_token']}"}
     choices = {"functional": True, "analytics": False, "marketing": False}
     assert http.put(site.base + "/v1/consent", json=choices, headers=headers, timeout=10).status_code == 200
-    erasure = {"type": "erasure", "password": PASSWORD}
-    assert http.post(site.base + "/v1/privacy/requests", json=erasure, headers=headers, timeout=10).status_code < 300
+    for request in ({"type": "erasure", "password": PASSWORD}, {"type": "access"}):
+        made = http.post(site.base + "/v1/privacy/requests", json=request, headers=headers, timeout=10)
+        assert made.status_code == 202, made.text
 
 
 @pytest.fixture
