@@ -13,6 +13,7 @@ from typing import Any
 from tests.loopback import http
 
 from . import test_web_browser as web
+from .test_generation_api import png_bytes
 
 # The browser module's fixtures and marks (a module-scoped server and browser for this module too).
 site, browser, page = web.site, web.browser, web.page
@@ -96,7 +97,7 @@ def test_a_person_corrects_their_data_and_chooses_how_long_content_is_kept(
     shot(page, tmp_path, "data-email-refused")
 
 
-def test_a_person_sees_and_deletes_a_generation_and_sees_the_disclosures(
+def test_a_person_sees_and_deletes_a_generation_and_an_upload_and_sees_the_disclosures(
     page: Any, site: web.Site, tmp_path: Path
 ) -> None:
     email = "web.content@example.com"
@@ -128,6 +129,22 @@ def test_a_person_sees_and_deletes_a_generation_and_sees_the_disclosures(
     gone = http.get(f"{site.base}/v1/generations/{generation}", headers=headers, timeout=10)
     assert gone.status_code == 404
     shot(page, tmp_path, "content-deleted")
+
+    # An upload, deleted the same way (one no generation uses).
+    image = ("ref.png", png_bytes(), "image/png")
+    uploaded = http.post(f"{site.base}/v1/uploads", files={"file": image}, headers=headers, timeout=10)
+    assert uploaded.status_code == 201, uploaded.text
+    upload_id = uploaded.json()["id"]
+    page.reload()
+    row = page.locator(f"#uploads tr[data-id='{upload_id}']")
+    assert row.count() == 1 and "image/png" in row.inner_text()
+    row.locator("a[href$='/delete']").click()
+    page.wait_for_url(f"**/privacy/content/uploads/{upload_id}/delete")
+    shot(page, tmp_path, "content-confirm-upload-delete")
+    page.click("text=Delete the upload")
+    page.wait_for_url("**/privacy/content?done=upload")
+    assert page.locator(f"#uploads tr[data-id='{upload_id}']").count() == 0
+    assert http.get(f"{site.base}/v1/uploads/{upload_id}", headers=headers, timeout=10).status_code == 404
 
     page.click("text=Disclosures")
     page.wait_for_url("**/privacy/disclosures")
