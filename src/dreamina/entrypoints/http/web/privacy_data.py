@@ -105,7 +105,7 @@ class PrivacyData(Controller):
             await correct_profile(principal, changes, profiles, email_changes)
         return Redirect(path="/privacy/data?done=profile", status_code=303)
 
-    @post("/data/email", opt={RATE_LIMIT_OPT: SENSITIVE})
+    @post("/data/email")
     async def change_email(
         self,
         data: Annotated[EmailForm, FORM],
@@ -115,7 +115,7 @@ class PrivacyData(Controller):
     ) -> Redirect:
         """As ``PATCH /v1/me`` with ``email`` and ``current_password``: nothing changes yet; the new address is
         mailed a confirmation link (``POST /v1/me/email/confirm``) and the old one an undo link. A wrong password
-        is the API's 403 ``reauthentication_required``."""
+        is the API's 403 ``reauthentication_required`` (throttled as the API's is: no stricter, no looser)."""
         changes = {"email": data.email, "current_password": data.current_password or None}
         await correct_profile(principal, changes, profiles, email_changes)
         return Redirect(path="/privacy/data?done=email", status_code=303)
