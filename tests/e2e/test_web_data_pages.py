@@ -1,5 +1,6 @@
 """The privacy center's "your data", "your content" and "disclosures" pages in a real browser (Debian's chromium
-driven by Playwright) against a real ``dreamina serve`` (the embedded profile: offline providers, mail as files).
+driven by Playwright) against the real ``dreamina serve`` the web tests share (``site`` in tests/e2e/conftest.py: the
+embedded profile, offline providers, mail as files).
 
 Each page a test visits is screenshotted under the test's ``tmp_path``.
 """
@@ -12,13 +13,10 @@ from typing import Any
 
 from tests.loopback import http
 
-from . import test_web_browser as web
 from .test_generation_api import png_bytes
+from .web_site import PASSWORD, Site, needs_chromium, shot, sign_in, sign_up
 
-# The browser module's fixtures and marks (a module-scoped server and browser for this module too).
-site, browser, page = web.site, web.browser, web.page
-sign_in, sign_up, shot, PASSWORD = web.sign_in, web.sign_up, web.shot, web.PASSWORD
-pytestmark = web.pytestmark
+pytestmark = needs_chromium
 PROMPT = "a lighthouse keeper's cat at dawn"
 
 
@@ -44,7 +42,7 @@ def _generated(base: str, headers: dict[str, str]) -> str:
 
 
 def test_a_person_corrects_their_data_and_chooses_how_long_content_is_kept(
-    page: Any, site: web.Site, tmp_path: Path
+    page: Any, site: Site, tmp_path: Path
 ) -> None:
     email = "web.data@example.com"
     sign_up(site, email)
@@ -98,7 +96,7 @@ def test_a_person_corrects_their_data_and_chooses_how_long_content_is_kept(
 
 
 def test_a_person_sees_and_deletes_a_generation_and_an_upload_and_sees_the_disclosures(
-    page: Any, site: web.Site, tmp_path: Path
+    page: Any, site: Site, tmp_path: Path
 ) -> None:
     email = "web.content@example.com"
     sign_up(site, email)
