@@ -119,8 +119,8 @@ def audit() -> Audit:
 
 
 def _seed(site: Site, email: str) -> None:
-    """A person with something on every page of theirs: a consent choice, an erasure request, a generation and an
-    upload."""
+    """A person with something on every page of theirs: a consent choice, an access and an erasure request, a
+    generation and an upload."""
     bearer = http.post(site.base + "/v1/auth/token", json={"email": email, "password": PASSWORD}, timeout=10)
     headers = {"Authorization": f"Bearer {bearer.json()['access_token']}"}
     choices = {"functional": True, "analytics": False, "marketing": False}
@@ -130,6 +130,8 @@ def _seed(site: Site, email: str) -> None:
     assert http.post(site.base + "/v1/generations", json=made, headers=headers, timeout=10).status_code == 202
     image = ("ref.png", png_bytes(), "image/png")
     assert http.post(site.base + "/v1/uploads", files={"file": image}, headers=headers, timeout=10).status_code == 201
+    access = {"type": "access", "password": PASSWORD}  # answered at once: the requests page links its report
+    assert http.post(site.base + "/v1/privacy/requests", json=access, headers=headers, timeout=10).status_code < 300
     erasure = {"type": "erasure", "password": PASSWORD}
     assert http.post(site.base + "/v1/privacy/requests", json=erasure, headers=headers, timeout=10).status_code < 300
 
