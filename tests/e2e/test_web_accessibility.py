@@ -27,6 +27,7 @@ from tests import processes
 from tests.loopback import http
 
 from .authorization_audiences import PAGES
+from .test_generation_api import png_bytes
 from .web_site import PASSWORD, Site, needs_chromium, sign_in, sign_up
 
 ARTIFACTS = Path(os.environ.get("DREAMINA_TEST_ARTIFACTS", "test-artifacts")) / "web"
@@ -118,14 +119,21 @@ def audit() -> Audit:
 
 
 def _seed(site: Site, email: str) -> None:
-    """A person with something on every page of theirs: a consent choice, an erasure and an access request."""
+    """A person with something on every page of theirs: a consent choice, an access and an erasure request, a
+    generation and an upload."""
     bearer = http.post(site.base + "/v1/auth/token", json={"email": email, "password": PASSWORD}, timeout=10)
     headers = {"Authorization": f"Bearer {bearer.json()['access_token']}"}
     choices = {"functional": True, "analytics": False, "marketing": False}
     assert http.put(site.base + "/v1/consent", json=choices, headers=headers, timeout=10).status_code == 200
-    for request in ({"type": "erasure", "password": PASSWORD}, {"type": "access"}):
-        made = http.post(site.base + "/v1/privacy/requests", json=request, headers=headers, timeout=10)
-        assert made.status_code == 202, made.text
+    # A generation and an upload: the content page lists them, and links their deletion's confirmation pages.
+    made = {"kind": "image", "prompt": "an accessible lighthouse"}
+    assert http.post(site.base + "/v1/generations", json=made, headers=headers, timeout=10).status_code == 202
+    image = ("ref.png", png_bytes(), "image/png")
+    assert http.post(site.base + "/v1/uploads", files={"file": image}, headers=headers, timeout=10).status_code == 201
+    access = {"type": "access", "password": PASSWORD}  # answered at once: the requests page links its report
+    assert http.post(site.base + "/v1/privacy/requests", json=access, headers=headers, timeout=10).status_code < 300
+    erasure = {"type": "erasure", "password": PASSWORD}
+    assert http.post(site.base + "/v1/privacy/requests", json=erasure, headers=headers, timeout=10).status_code < 300
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ async def client(uow_factory: Any, tmp_path: Any) -> AsyncIterator[AsyncTestClie
 
 def _path(template: str) -> str:
     return (
-        template.replace("{request_id}", str(uuid4()))
+        re.sub(r"\{\w+_id\}", lambda _: str(uuid4()), template)
         .replace("{file_path}", "app.css")
         .replace("{name}", "verify-email")
     )

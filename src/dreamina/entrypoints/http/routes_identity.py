@@ -69,6 +69,28 @@ async def sign_in(
     return issued
 
 
+async def correct_profile(
+    principal: Principal, changes: dict[str, Any], profiles: Profiles, email_changes: EmailChanges
+) -> Profile:
+    """What ``PATCH /v1/me`` does (its page twins, in the privacy center, call it too): ``changes`` holds the fields
+    given, of ``display_name``, ``birth_date``, ``content_retention_days``, ``email`` and ``current_password``."""
+    changes = dict(changes)
+    current_password = changes.pop("current_password", None)
+    new_email = changes.pop("email", None)
+    retention = changes.pop("content_retention_days", msgspec.UNSET)
+    # Everything is checked before anything is written or mailed.
+    check_changes(changes)
+    if retention is not msgspec.UNSET:
+        check_content_retention(retention)
+    if new_email is not None:
+        await email_changes.request(principal, new_email, current_password)
+    if changes:
+        await profiles.update_profile(principal, changes)
+    if retention is not msgspec.UNSET:
+        await profiles.set_content_retention(principal, retention)
+    return await profiles.profile(principal.account_id)
+
+
 class AccountsController(Controller):
     path = "/v1"
     tags = ["identity"]
@@ -154,20 +176,7 @@ class AccountsController(Controller):
         yet: the new address is mailed a confirmation link and the old one is told, with an undo link. The answer
         is the same whether or not another account has that address."""
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
-        current_password = changes.pop("current_password", None)
-        new_email = changes.pop("email", None)
-        retention = changes.pop("content_retention_days", msgspec.UNSET)
-        # Everything is checked before anything is written or mailed.
-        check_changes(changes)
-        if retention is not msgspec.UNSET:
-            check_content_retention(retention)
-        if new_email is not None:
-            await email_changes.request(principal, new_email, current_password)
-        if changes:
-            await profiles.update_profile(principal, changes)
-        if retention is not msgspec.UNSET:
-            await profiles.set_content_retention(principal, retention)
-        return _profile(await profiles.profile(principal.account_id))
+        return _profile(await correct_profile(principal, changes, profiles, email_changes))
 
     @post(
         "/auth/verify-email",

@@ -12,6 +12,8 @@ from dreamina.domain.privacy.errors import DomainError
 from dreamina.entrypoints.http.web.account_pages import AccountPages
 from dreamina.entrypoints.http.web.pages import STATIC_DIR, csrf_middleware, error_pages, template_config
 from dreamina.entrypoints.http.web.privacy_center import PrivacyCenter
+from dreamina.entrypoints.http.web.privacy_content import PrivacyContent
+from dreamina.entrypoints.http.web.privacy_data import PrivacyData
 from dreamina.entrypoints.http.web.privacy_rights import PrivacyRights
 from dreamina.entrypoints.http.web.staff_console import StaffConsole
 from dreamina.settings import Settings
@@ -23,7 +25,7 @@ def web_routes(settings: Settings, status_for: Mapping[type[DomainError], int]) 
     """The pages (CSRF-protected, left out of the OpenAPI schema) and their static files."""
     pages = Router(
         path="/",
-        route_handlers=[PrivacyCenter, PrivacyRights, StaffConsole, AccountPages],
+        route_handlers=[PrivacyCenter, PrivacyRights, PrivacyData, PrivacyContent, StaffConsole, AccountPages],
         middleware=[csrf_middleware(settings)],
         exception_handlers=error_pages(status_for),
         include_in_schema=False,

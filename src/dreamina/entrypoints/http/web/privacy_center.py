@@ -1,5 +1,6 @@
-"""The privacy center (/privacy): sign in and out, your data, your consent (and Global Privacy Control). Your
-requests, objections and restriction are in :mod:`privacy_rights`.
+"""The privacy center (/privacy): sign in and out, your consent (and Global Privacy Control). Your data, your
+content and the disclosures are in :mod:`privacy_data` and :mod:`privacy_content`; your requests, objections and
+restriction in :mod:`privacy_rights`.
 
 Each handler calls the use case its JSON API twin calls (named in its docstring); nothing here decides a rule.
 """
@@ -17,7 +18,6 @@ from litestar.response import Redirect, Template
 
 from dreamina.domain.consent.preferences import Choices, ConsentRegistry, Requester, gpc_signalled
 from dreamina.domain.identity.accounts import Principal
-from dreamina.domain.identity.profiles import Profiles
 from dreamina.domain.identity.sessions import Sessions, SignInCodeRequired
 from dreamina.domain.privacy.errors import AuthenticationFailed
 from dreamina.entrypoints.http.auth import PAGE_AUTH, session_cookie_or_none
@@ -88,11 +88,6 @@ class PrivacyCenter(SignInPages):
     path = "/privacy"
     landing = "/privacy/data"
     title = "Privacy center"
-
-    @get("/data")
-    async def your_data(self, principal: NamedDependency[Principal], profiles: NamedDependency[Profiles]) -> Template:
-        """As ``GET /v1/me``."""
-        return page("privacy_data.html", profile=await profiles.profile(principal.account_id))
 
     @get("/consent")
     async def consent(
