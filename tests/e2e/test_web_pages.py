@@ -36,7 +36,8 @@ async def client(uow_factory: Any, tmp_path: Any) -> AsyncIterator[AsyncTestClie
 
 
 def _path(template: str) -> str:
-    return template.replace("{request_id}", str(uuid4())).replace("{file_path}", "app.css")
+    filled = template.replace("{request_id}", str(uuid4())).replace("{file_path}", "app.css")
+    return filled.replace("{version}", "1")  # the version published at start-up
 
 
 async def _session(client: AsyncTestClient, email: str) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The web pages: the privacy center (/privacy) and the staff console (/admin), with their /static assets."""
+"""The web pages: the privacy center (/privacy, with the public policy at /privacy/policy) and the staff console
+(/admin: the request queue, the policy desk, analytics, the audit trail), with their /static assets."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from litestar.types import ControllerRouterHandler
 
 from dreamina.domain.privacy.errors import DomainError
 from dreamina.entrypoints.http.web.pages import STATIC_DIR, csrf_middleware, error_pages, template_config
+from dreamina.entrypoints.http.web.policy_pages import PolicyDesk, PolicyPages
 from dreamina.entrypoints.http.web.privacy_center import PrivacyCenter
 from dreamina.entrypoints.http.web.staff_console import StaffConsole
+from dreamina.entrypoints.http.web.staff_insight import StaffInsight
 from dreamina.settings import Settings
 
 __all__ = ["template_config", "web_routes"]
@@ -21,7 +24,7 @@ def web_routes(settings: Settings, status_for: Mapping[type[DomainError], int]) 
     """The pages (CSRF-protected, left out of the OpenAPI schema) and their static files."""
     pages = Router(
         path="/",
-        route_handlers=[PrivacyCenter, StaffConsole],
+        route_handlers=[PrivacyCenter, StaffConsole, PolicyPages, PolicyDesk, StaffInsight],
         middleware=[csrf_middleware(settings)],
         exception_handlers=error_pages(status_for),
         include_in_schema=False,
