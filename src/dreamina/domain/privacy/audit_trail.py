@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 from dreamina.domain.privacy.errors import InvalidInput
+from dreamina.domain.privacy.validation import clean_text
 from dreamina.ports.audit import ActorKind, AuditCursor, AuditEvent, AuditQuery
 from dreamina.ports.clock import Clock
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -45,9 +46,7 @@ def audit_query(
 ) -> AuditQuery:
     """The filters a staff member gives, checked: days are whole UTC days, both included."""
     if action is not None:
-        action = action.strip() or None
-    if action is not None and (len(action) > MAX_ACTION or not action.isprintable()):
-        raise InvalidInput(f"action must be 1 to {MAX_ACTION} printable characters", field="action")
+        action = clean_text(action, field="action", max_length=MAX_ACTION) or None
     kind = None
     if actor_kind is not None:
         try:

@@ -20,6 +20,7 @@ from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.audit_trail import MAX_ACTION, MAX_PAGE, PAGE, AuditTrail, audit_query
 from dreamina.entrypoints.http.auth import ANALYSTS, SECURED, STAFF
 from dreamina.entrypoints.http.face import HttpFace
+from dreamina.entrypoints.http.texts import query_text
 from dreamina.ports.audit import ActorKind, AuditEvent
 
 
@@ -54,7 +55,11 @@ def audit_event_body(e: AuditEvent) -> AuditEventBody:
 
 ActionFilter = Annotated[
     str | None,
-    QueryParameter(max_length=MAX_ACTION, description="events whose action starts with this (case-sensitive)"),
+    QueryParameter(
+        max_length=MAX_ACTION,
+        schema_extra=query_text(MAX_ACTION),
+        description="events whose action starts with this (case-sensitive)",
+    ),
 ]
 ActorKindFilter = Annotated[
     str | None,
