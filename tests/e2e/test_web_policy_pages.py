@@ -86,6 +86,12 @@ def test_the_analytics_chart_and_the_audit_trail(browser: Any, page: Any, site: 
     person.wait_for_url("**/privacy/requests")
     person.context.close()
 
+    # And something to count: a visitor who allowed analytics.
+    consent = http.put(site.base + "/v1/consent", json={"functional": False, "analytics": True, "marketing": False})
+    device = {"Cookie": consent.headers["set-cookie"].split(";")[0]}
+    events = {"events": [{"name": "page_view", "page": "/"}] * 3 + [{"name": "feature_used", "feature": "upscale"}]}
+    assert http.post(site.base + "/v1/analytics/events", json=events, headers=device).json()["recorded"] == 4
+
     _staff(site, tmp_path, "audit.officer@example.com", "privacy_officer")
     sign_in(page, "/admin", "audit.officer@example.com")
     page.wait_for_url("**/admin/queue")
@@ -94,7 +100,11 @@ def test_the_analytics_chart_and_the_audit_trail(browser: Any, page: Any, site: 
     chart = page.locator("svg#daily-chart[role=img]")
     assert chart.count() == 1
     assert chart.locator("title#daily-chart-title").count() == 1
-    assert page.locator("#counts").count() == 1 and page.locator("#daily").count() == 1
+    assert "4 events in all" in (chart.locator("desc").text_content() or "")
+    heights = "bars => bars.map(b => b.getAttribute('height'))"
+    drawn = [float(h) for h in chart.locator("rect.chart-bar").evaluate_all(heights)]
+    assert len(drawn) == 30 and max(drawn) > 0
+    assert "page_view" in page.locator("#counts").inner_text() and page.locator("#daily tbody tr").count() == 1
     shot(page, tmp_path, "admin-analytics")
 
     page.click("nav >> text=Audit trail")

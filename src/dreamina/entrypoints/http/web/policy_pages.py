@@ -42,7 +42,24 @@ class PolicyForm(msgspec.Struct):
 
 def _shown(policy: PolicyVersion, contact: str) -> dict[str, Any]:
     text = policy.served(contact)
-    return {"policy": policy, "sections": split_sections(text), "text": text}
+    sections = [{"number": s.number, "title": s.title, "blocks": _blocks(s.body)} for s in split_sections(text)]
+    return {"policy": policy, "sections": sections, "text": text}
+
+
+def _blocks(body: str) -> list[tuple[str, list[str]]]:
+    """A section's body as paragraphs and lists ("- " lines), for the template."""
+    blocks: list[tuple[str, list[str]]] = []
+    for para in body.split("\n\n"):
+        for line in (line.strip() for line in para.splitlines()):
+            if not line:
+                continue
+            kind, text = ("list", line[2:]) if line.startswith("- ") else ("para", line)
+            if blocks and blocks[-1][0] == kind and (kind == "list" or not blocks[-1][1][-1].endswith(":")):
+                blocks[-1][1].append(text)
+            else:
+                blocks.append((kind, [text]))
+        blocks.append(("break", []))
+    return [b for b in blocks if b[0] != "break"]
 
 
 class PolicyPages(Controller):
