@@ -15,6 +15,7 @@ from typing import Any
 from dreamina.adapters.memory.database import InMemoryDatabase
 from dreamina.adapters.sql.database import Database
 from dreamina.domain.consent.policy_versions import INITIAL_LAST_UPDATED, INITIAL_VERSION
+from dreamina.domain.privacy.audit_trail import AuditTrail
 from dreamina.domain.privacy.datamap import DataMap
 from dreamina.domain.privacy.disclosures import DisclosureHistory
 from dreamina.domain.privacy.idempotency import KeptAnswers
@@ -233,6 +234,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
             retention=sweep,
             disclosures=DisclosureHistory(infra.uow),
             kept_answers=KeptAnswers(infra.uow, infra.clock),
+            audit_trail=AuditTrail(infra.uow, infra.clock),
         ),
         identity=identity_module,
         consent=consent_module,

@@ -45,6 +45,7 @@ AUDIENCE: dict[tuple[str, str], str] = {
     ("POST", "/v1/me/policy-acceptances"): SUBJECT,
     ("GET", "/v1/me/disclosures"): SUBJECT,
     ("GET", "/v1/admin/analytics/summary"): ANALYSTS,
+    ("GET", "/v1/admin/audit-events"): ANALYSTS,
     ("POST", "/v1/admin/policy/versions"): ANALYSTS,
     ("GET", "/v1/admin/policy/versions/{version}/notices"): ANALYSTS,
     ("GET", "/v1/admin/subjects/{subject_id}/consent"): EVERY_STAFF_ROLE,
@@ -179,6 +180,14 @@ PAGES: dict[tuple[str, str], str] = {
     ("GET", "/admin/queue"): PAGE_STAFF,
     ("GET", "/admin/requests/{request_id}"): PAGE_STAFF,
     ("POST", "/admin/requests/{request_id}/extend"): PAGE_STAFF,
+    ("GET", "/privacy/policy"): PAGE_PUBLIC,
+    ("GET", "/privacy/policy/versions/{version}"): PAGE_PUBLIC,
+    ("GET", "/admin/policy"): PAGE_STAFF,
+    ("POST", "/admin/policy/preview"): PAGE_STAFF,
+    ("POST", "/admin/policy/publish"): PAGE_STAFF,
+    ("GET", "/admin/analytics"): PAGE_STAFF,
+    ("GET", "/admin/audit"): PAGE_STAFF,
+    ("GET", "/admin/audit/export.csv"): PAGE_STAFF,
 }
 
 CALLERS = ("anonymous", "user_a", "user_b", "support", "privacy_officer", "admin")

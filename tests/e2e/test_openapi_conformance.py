@@ -69,6 +69,7 @@ RESIDUAL: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/v1/analytics/events"): ("positive_data_acceptance", _ACROSS + " (page for page_view, feature else)"),
     ("POST", "/v1/privacy/requests"): ("positive_data_acceptance", _ACROSS + " (corrections or free_text)"),
     ("GET", "/v1/admin/analytics/summary"): ("positive_data_acceptance", _ACROSS + " (a span of 366 days at most)"),
+    ("GET", "/v1/admin/audit-events"): ("positive_data_acceptance", _CURSOR + "; and from is not after to"),
     ("POST", "/v1/admin/policy/versions"): ("positive_data_acceptance", "effective_at needs 30 days' notice from now"),
     ("POST", "/v1/uploads"): ("positive_data_acceptance", "the file must really be a PNG, JPEG or WebP image (415)"),
     ("PATCH", "/v1/me"): ("positive_data_acceptance", "birth_date lies between 1900 and today: no JSON Schema bound"),

@@ -40,6 +40,7 @@ def _path(template: str) -> str:
         re.sub(r"\{\w+_id\}", lambda _: str(uuid4()), template)
         .replace("{file_path}", "app.css")
         .replace("{name}", "verify-email")
+        .replace("{version}", "1")  # the version published at start-up
     )
 
 

@@ -31,11 +31,40 @@ class AuditEvent:
     occurred_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which events a staff search of the trail asks for; every filter left None matches every event.
+
+    ``action_prefix`` matches actions starting with it (case-sensitive: "privacy_request." finds every state change
+    of a privacy request); ``since`` is included and ``until`` is not."""
+
+    action_prefix: str | None = None
+    actor_kind: ActorKind | None = None
+    actor_id: UUID | None = None
+    subject_id: UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCursor:
+    """Where a page of the trail (newest first) ended: the next page holds the events strictly older than this
+    event, ordered by ``(occurred_at, id)`` like every listing of the trail."""
+
+    occurred_at: datetime
+    id: UUID
+
+
 class AuditLog(Protocol):
     async def append(self, event: AuditEvent) -> None: ...
 
     async def list_for_subject(self, subject_id: UUID) -> list[AuditEvent]:
         """The subject's events, oldest first."""
+        ...
+
+    async def search(self, query: AuditQuery, limit: int, before: AuditCursor | None = None) -> list[AuditEvent]:
+        """At most ``limit`` events matching ``query``, newest first (``occurred_at`` then ``id``, both
+        descending), only those strictly before ``before`` when it is given (keyset pagination)."""
         ...
 
     async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:

@@ -11,6 +11,7 @@ from dreamina.adapters.memory import idempotency as memory_idempotency
 from dreamina.adapters.memory import kernel as memory_kernel
 from dreamina.adapters.memory import outbox as memory_outbox
 from dreamina.adapters.sql import repositories_idempotency, repositories_kernel, repositories_mail
+from dreamina.domain.privacy.audit_trail import AuditTrail
 from dreamina.domain.privacy.datamap import DataMap
 from dreamina.domain.privacy.disclosures import DisclosureHistory
 from dreamina.domain.privacy.idempotency import ExpiredKeptAnswers, KeptAnswers
@@ -38,6 +39,7 @@ class PrivacyKernel:
     retention: RetentionSweep
     disclosures: DisclosureHistory
     kept_answers: KeptAnswers  # the answers retries with the same Idempotency-Key get
+    audit_trail: AuditTrail  # the trail as staff search and export it (each read audited)
 
 
 def kernel_contributions(infra: Infrastructure) -> Contributions:

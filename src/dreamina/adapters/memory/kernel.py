@@ -15,7 +15,7 @@ from dreamina.adapters.memory.tables import (
     utc_or_none,
 )
 from dreamina.adapters.record_rules import check_text, check_texts, check_time
-from dreamina.ports.audit import ActorKind, AuditEvent
+from dreamina.ports.audit import ActorKind, AuditCursor, AuditEvent, AuditQuery
 from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.keys import SubjectKey
 
@@ -72,6 +72,26 @@ class InMemoryAuditLog:
     async def list_for_subject(self, subject_id: UUID) -> list[AuditEvent]:
         found = (e for _, e in self._table.rows() if e.subject_id == subject_id)
         return sorted(found, key=lambda e: (e.occurred_at, e.id))
+
+    async def search(self, query: AuditQuery, limit: int, before: AuditCursor | None = None) -> list[AuditEvent]:
+        check_time("since", query.since)
+        check_time("until", query.until)
+        check_time("before", None if before is None else before.occurred_at)
+        check_text("action_prefix", query.action_prefix)
+
+        def wanted(e: AuditEvent) -> bool:
+            return (
+                (query.action_prefix is None or e.action.startswith(query.action_prefix))
+                and (query.actor_kind is None or e.actor_kind == query.actor_kind)
+                and (query.actor_id is None or e.actor_id == query.actor_id)
+                and (query.subject_id is None or e.subject_id == query.subject_id)
+                and (query.since is None or e.occurred_at >= query.since)
+                and (query.until is None or e.occurred_at < query.until)
+                and (before is None or (e.occurred_at, e.id) < (before.occurred_at, before.id))
+            )
+
+        found = sorted((e for _, e in self._table.rows() if wanted(e)), key=lambda e: (e.occurred_at, e.id))
+        return found[::-1][: max(limit, 0)]
 
     async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
         changed = 0

@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from dreamina.adapters.record_rules import check_text, check_texts, check_time
 from dreamina.adapters.sql import partitions
 from dreamina.adapters.sql.models_kernel import AuditEventRow, DisclosureRow, SubjectKeyRow
 from dreamina.adapters.sql.partitions import AUDIT_EVENTS, is_postgres
 from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
-from dreamina.ports.audit import ActorKind, AuditEvent
+from dreamina.ports.audit import ActorKind, AuditCursor, AuditEvent, AuditQuery
 from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.keys import SubjectKey
 
@@ -109,6 +109,36 @@ class SqlAuditLog(SqlRepository):
             .order_by(AuditEventRow.occurred_at, AuditEventRow.id)
         )
         return [_audit_event(row) for row in await self._session.execute(statement)]
+
+    async def search(self, query: AuditQuery, limit: int, before: AuditCursor | None = None) -> list[AuditEvent]:
+        check_time("since", query.since)
+        check_time("until", query.until)
+        check_time("before", None if before is None else before.occurred_at)
+        check_text("action_prefix", query.action_prefix)
+        row = AuditEventRow
+        statement = select(self._table)
+        if query.action_prefix is not None:  # substr, not LIKE: SQLite's LIKE ignores case
+            prefix = query.action_prefix
+            statement = statement.where(func.substr(row.action, 1, len(prefix)) == prefix)
+        if query.actor_kind is not None:
+            statement = statement.where(row.actor_kind == ActorKind(query.actor_kind).value)
+        if query.actor_id is not None:
+            statement = statement.where(row.actor_id == query.actor_id)
+        if query.subject_id is not None:
+            statement = statement.where(row.subject_id == query.subject_id)
+        if query.since is not None:
+            statement = statement.where(row.occurred_at >= query.since)
+        if query.until is not None:
+            statement = statement.where(row.occurred_at < query.until)
+        if before is not None:
+            statement = statement.where(
+                or_(
+                    row.occurred_at < before.occurred_at,
+                    and_(row.occurred_at == before.occurred_at, row.id < before.id),
+                )
+            )
+        statement = statement.order_by(row.occurred_at.desc(), row.id.desc()).limit(max(limit, 0))
+        return [_audit_event(found) for found in await self._session.execute(statement)]
 
     async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
         touched = select(func.count()).where(

@@ -22,7 +22,7 @@ from dreamina.domain.consent.policy_versions import PolicyCatalogue
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, KeyDestroyed, NotFound
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.mail import MailDelivery
-from dreamina.domain.privacy.policy import PolicyVersion, current_version
+from dreamina.domain.privacy.policy import PolicyVersion, content_sha256, current_version
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import ConsentMethod, ConsentRecord, PolicyNotice
 from dreamina.ports.mail import MailMessage
@@ -47,6 +47,30 @@ class PolicyStatus:
     @property
     def accepted_current(self) -> bool:
         return any(a.policy_version == self.current.version for a in self.acceptances)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPreview:
+    """What publishing a text now would do, checked as publishing checks it, without publishing anything.
+
+    ``candidate`` is the version it would be (its number, hash and date; not stored); ``current`` the version in
+    effect now (None before the first); ``minimum_notice`` the notice the rule requires, ``notice`` what the chosen
+    date gives, and ``notices_from`` when the notice job starts mailing (at once, on publishing)."""
+
+    candidate: PolicyVersion
+    current: PolicyVersion | None
+    minimum_notice: timedelta
+    earliest_effective_at: datetime
+    notice: timedelta
+    notices_from: datetime
+
+    @property
+    def notice_days(self) -> int:
+        return self.notice.days
+
+    @property
+    def minimum_notice_days(self) -> int:
+        return self.minimum_notice.days
 
 
 class PolicyChanges:
@@ -75,20 +99,52 @@ class PolicyChanges:
         self._dates: tuple[datetime, list[tuple[int, datetime]]] | None = None  # (read at, [(version, effective)])
         self._quiet: OrderedDict[uuid.UUID, tuple[int, datetime]] = OrderedDict()  # subject -> (version, checked)
 
+    @property
+    def minimum_notice(self) -> timedelta:
+        """How long before a new version takes effect its notices must go out (the rule ``publish`` enforces)."""
+        return self._min_notice
+
     async def publish(self, text: str, effective_at: datetime) -> PolicyVersion:
         """Publish the next version; it takes effect at ``effective_at`` (not in the past), dated from it."""
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_POLICY_CHARS or "\x00" in text:
-            raise InvalidInput(f"text must be 1 to {MAX_POLICY_CHARS} characters without NUL", field="text")
-        if effective_at.tzinfo is None:
-            raise InvalidInput("effective_at needs a time zone", field="effective_at")
-        if effective_at < self._clock.now() + self._min_notice:
-            days = self._min_notice / timedelta(days=1)
-            raise InvalidInput(f"effective_at must leave subjects at least {days:g} days' notice", field="effective_at")
+        self._check(text, effective_at, self._clock.now())
         versions = await self._catalogue.versions()
         self._dates = None  # this process sees the new version's date at once
         number = max((v.version for v in versions), default=0) + 1
         return await self._catalogue.ensure_published(
             version=number, text=text, last_updated=effective_at.date(), effective_at=effective_at, notify=True
+        )
+
+    def _check(self, text: str, effective_at: datetime, now: datetime) -> None:
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_POLICY_CHARS or "\x00" in text:
+            raise InvalidInput(f"text must be 1 to {MAX_POLICY_CHARS} characters without NUL", field="text")
+        if effective_at.tzinfo is None:
+            raise InvalidInput("effective_at needs a time zone", field="effective_at")
+        if effective_at < now + self._min_notice:
+            days = self._min_notice / timedelta(days=1)
+            raise InvalidInput(f"effective_at must leave subjects at least {days:g} days' notice", field="effective_at")
+
+    async def preview(self, text: str, effective_at: datetime) -> PolicyPreview:
+        """What :meth:`publish` would publish now, refused for the same reasons (and a text without numbered
+        sections, which the catalogue refuses); nothing is stored."""
+        now = self._clock.now()
+        self._check(text, effective_at, now)
+        PolicyCatalogue.check_text(text)
+        versions = await self._catalogue.versions()
+        candidate = PolicyVersion(
+            version=max((v.version for v in versions), default=0) + 1,
+            text=text,
+            content_sha256=content_sha256(text),
+            last_updated=effective_at.date(),
+            effective_at=effective_at,
+            published_at=now,
+        )
+        return PolicyPreview(
+            candidate=candidate,
+            current=current_version(versions, now),
+            minimum_notice=self._min_notice,
+            earliest_effective_at=now + self._min_notice,
+            notice=effective_at - now,
+            notices_from=now,
         )
 
     async def notice_run(self, version: int) -> PolicyNoticeRun:

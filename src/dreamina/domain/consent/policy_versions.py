@@ -31,6 +31,12 @@ class PolicyCatalogue:
         self._clock = clock
         self.contact = contact
 
+    @staticmethod
+    def check_text(text: str) -> None:
+        """A policy text is made of numbered sections ("1. Introduction" ...)."""
+        if not split_sections(text):
+            raise InvalidInput("the policy text has no numbered sections", field="text")
+
     async def ensure_published(
         self, *, version: int, text: str, last_updated: date, effective_at: datetime, notify: bool = False
     ) -> PolicyVersion:
@@ -38,8 +44,7 @@ class PolicyCatalogue:
 
         With ``notify``, the same unit of work records that the version's notices are due: the notice job sends
         them (a version is never published without its notices on record, nor the other way round)."""
-        if not split_sections(text):
-            raise InvalidInput("the policy text has no numbered sections", field="text")
+        self.check_text(text)
         digest = content_sha256(text)
         async with self._uow() as uow:
             existing = await uow.policies.get(version)

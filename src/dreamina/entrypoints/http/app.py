@@ -15,6 +15,7 @@ from dreamina.adapters.rate_limit_counters import request_counters
 from dreamina.bootstrap import Container, build_container, warn_of_development_defaults
 from dreamina.entrypoints.http import (
     routes_abuse,
+    routes_audit,
     routes_billing,
     routes_children,
     routes_consent,
@@ -59,6 +60,7 @@ FACES: tuple[HttpFace, ...] = (
     routes_abuse.FACE,
     routes_support.FACE,
     routes_security.FACE,
+    routes_audit.FACE,
 )
 """Every module's face: its routes, its problem statuses, the use cases its handlers receive."""
 

@@ -81,6 +81,7 @@ OPERATION_IDS: dict[str, str] = {
     "POST /v1/support/address-requests/confirm": "confirmTicketsByAddress",
     # staff
     "GET /v1/admin/analytics/summary": "getAnalyticsSummary",
+    "GET /v1/admin/audit-events": "listAuditEvents",
     "POST /v1/admin/policy/versions": "publishPolicyVersion",
     "GET /v1/admin/policy/versions/{version}/notices": "getPolicyNotices",
     "GET /v1/admin/subjects/{subject_id}/consent": "getSubjectConsent",

@@ -1,4 +1,5 @@
-"""The web pages: the privacy center (/privacy) and the staff console (/admin), with their /static assets."""
+"""The web pages: the privacy center (/privacy, with the public policy at /privacy/policy) and the staff console
+(/admin: the request queue, the policy desk, analytics, the audit trail), with their /static assets."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from litestar.types import ControllerRouterHandler
 from dreamina.domain.privacy.errors import DomainError
 from dreamina.entrypoints.http.web.account_pages import AccountPages
 from dreamina.entrypoints.http.web.pages import STATIC_DIR, csrf_middleware, error_pages, template_config
+from dreamina.entrypoints.http.web.policy_pages import PolicyDesk, PolicyPages
 from dreamina.entrypoints.http.web.privacy_center import PrivacyCenter
 from dreamina.entrypoints.http.web.privacy_content import PrivacyContent
 from dreamina.entrypoints.http.web.privacy_data import PrivacyData
 from dreamina.entrypoints.http.web.privacy_rights import PrivacyRights
 from dreamina.entrypoints.http.web.staff_console import StaffConsole
+from dreamina.entrypoints.http.web.staff_insight import StaffInsight
 from dreamina.settings import Settings
 
 __all__ = ["template_config", "web_routes"]
@@ -25,7 +28,17 @@ def web_routes(settings: Settings, status_for: Mapping[type[DomainError], int]) 
     """The pages (CSRF-protected, left out of the OpenAPI schema) and their static files."""
     pages = Router(
         path="/",
-        route_handlers=[PrivacyCenter, PrivacyRights, PrivacyData, PrivacyContent, StaffConsole, AccountPages],
+        route_handlers=[
+            PrivacyCenter,
+            PrivacyRights,
+            PrivacyData,
+            PrivacyContent,
+            PolicyPages,
+            StaffConsole,
+            PolicyDesk,
+            StaffInsight,
+            AccountPages,
+        ],
         middleware=[csrf_middleware(settings)],
         exception_handlers=error_pages(status_for),
         include_in_schema=False,
