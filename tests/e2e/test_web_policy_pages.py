@@ -1,5 +1,5 @@
-"""The policy, analytics and audit pages in a real browser against a real ``dreamina serve`` (as test_web_browser.py):
-an admin previews and publishes a policy version with a future effective date, a visitor sees it coming and what
+"""The policy, analytics and audit pages in a real browser against the shared ``dreamina serve`` (web_site.py): an
+admin previews and publishes a policy version with a future effective date, a visitor sees it coming and what
 changes, the analytics chart is drawn, the audit trail filters and exports the filtered rows. Every page visited is
 screenshotted under the test's ``tmp_path``."""
 
@@ -15,10 +15,9 @@ from typing import Any
 from tests import processes
 from tests.loopback import http
 
-from . import test_web_browser as web
-from .test_web_browser import PASSWORD, Site, shot, sign_in, sign_up
+from .web_site import PASSWORD, Site, needs_chromium, shot, sign_in, sign_up
 
-browser, page, site = web.browser, web.page, web.site  # the browser tests' fixtures: a server and a browser
+pytestmark = needs_chromium
 
 
 def _staff(site: Site, tmp_path: Path, email: str, role: str) -> None:
