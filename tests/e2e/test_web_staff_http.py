@@ -1,0 +1,146 @@
+"""The staff console's pages by role, in process: each role reaches exactly the pages whose API twin lets it in
+(the audiences in ``authorization_audiences.PAGES``) and gets 403 on the others; every form post without the CSRF
+token is refused; bad form input is a 4xx page, never a 500."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from dreamina.bootstrap import build_container
+from dreamina.entrypoints.http.auth import SESSION_COOKIE
+from dreamina.ports.staff import StaffRole
+from dreamina.settings import load_settings
+from tests.conftest import MEMORY
+from tests.http_client import AsyncTestClient
+
+from .authorization_audiences import PAGES
+from .conftest import UNTHROTTLED, app_for, test_overrides
+from .helpers import PASSWORD, signed_in
+
+pytestmark = pytest.mark.parametrize("_store", [MEMORY], indirect=True)
+CONSOLE = {operation: audience for operation, audience in PAGES.items() if audience.startswith("page:staff:")}
+
+
+@pytest.fixture
+async def client(uow_factory: Any, tmp_path: Any) -> AsyncIterator[AsyncTestClient]:
+    settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path), **UNTHROTTLED})
+    container = build_container(settings, uow=uow_factory, **test_overrides())
+    async with AsyncTestClient(app=app_for(container)) as made:
+        yield made
+        await container.aclose()
+
+
+def _path(template: str) -> str:
+    return re.sub(r"\{[a-z_]+\}", lambda _: str(uuid4()), template)
+
+
+async def _staff(client: AsyncTestClient, email: str, role: StaffRole | None) -> str:
+    """A signed-in browser's session cookie (with ``role``, or none)."""
+    bearer = await signed_in(client, email)
+    if role is not None:
+        await client.app.state.container.identity.staff.grant(email, role)
+    return f"{SESSION_COOKIE}={bearer['Authorization'].removeprefix('Bearer ')}"
+
+
+async def _csrf(client: AsyncTestClient) -> tuple[str, str]:
+    """The CSRF cookie and form token a browser gets with the sign-in page (set by hand: the test client's cookie
+    jar would not send ``Secure`` cookies over http)."""
+    answer = await client.get("/admin")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', answer.text)
+    assert token is not None
+    return answer.headers["set-cookie"].split(";", 1)[0], token.group(1)
+
+
+@pytest.mark.parametrize("role", list(StaffRole))
+async def test_each_role_reaches_the_pages_its_api_twin_allows_and_gets_403_on_the_others(
+    client: AsyncTestClient, role: StaffRole
+) -> None:
+    session = await _staff(client, f"console.{role.value}@example.com", role)
+    csrf_cookie, token = await _csrf(client)
+    headers = {"Cookie": f"{session}; {csrf_cookie}"}
+    for (method, template), audience in CONSOLE.items():
+        allowed = role.value in audience.removeprefix("page:staff:").split(",")
+        if method == "GET":
+            answer = await client.get(_path(template), headers=headers, follow_redirects=False)
+            # A list, or (for one item) the form that asks for a reason: nothing is looked up yet.
+            assert answer.status_code == (200 if allowed else 403), (role, template, answer.text[:300])
+        else:
+            form = {"_csrf_token": token, "reason": "a check", "message": "hello"}
+            answer = await client.post(_path(template), data=form, headers=headers, follow_redirects=False)
+            # Let through, an unknown id is not found; refused, the guard answers before any lookup.
+            assert answer.status_code == (404 if allowed else 403), (role, template, answer.text[:300])
+        assert "text/html" in answer.headers["content-type"]
+
+
+@pytest.mark.parametrize("role", list(StaffRole))
+async def test_the_nav_shows_each_role_only_its_sections(client: AsyncTestClient, role: StaffRole) -> None:
+    session = await _staff(client, f"nav.{role.value}@example.com", role)
+    queue = await client.get("/admin/queue", headers={"Cookie": session})
+    assert queue.status_code == 200
+    nav = queue.text.split('<nav aria-label="Staff console">', 1)[1].split("</nav>", 1)[0]
+    assert 'href="/admin/queue"' in nav and 'href="/admin/child-reports"' in nav
+    assert ('href="/admin/privacy-tickets"' in nav) == (role is not StaffRole.SUPPORT)
+    assert ('href="/admin/support-tickets"' in nav) == (role is not StaffRole.PRIVACY_OFFICER)
+
+
+async def test_every_console_post_without_the_csrf_token_is_refused(client: AsyncTestClient) -> None:
+    session = await _staff(client, "csrf.admin@example.com", StaffRole.ADMIN)
+    csrf_cookie, _ = await _csrf(client)
+    for method, template in CONSOLE:
+        if method != "POST":
+            continue
+        form = {"reason": "a check", "message": "hello"}
+        for cookies in (session, f"{session}; {csrf_cookie}"):  # no CSRF cookie; the cookie but no token
+            answer = await client.post(_path(template), data=form, headers={"Cookie": cookies})
+            assert answer.status_code == 403, (template, cookies)
+
+
+async def test_bad_form_input_is_a_4xx_page(client: AsyncTestClient) -> None:
+    session = await _staff(client, "bad.input@example.com", StaffRole.ADMIN)
+    subject = await signed_in(client, "bad.subject@example.com")
+    body = {"type": "rectification", "details": {"free_text": "my name is wrong"}}
+    made = await client.post("/v1/privacy/requests", json=body, headers=subject)
+    assert made.status_code == 202, made.text
+    request_id = made.json()["id"]
+    csrf_cookie, token = await _csrf(client)
+    headers = {"Cookie": f"{session}; {csrf_cookie}"}
+    for path, form in (
+        (f"/admin/requests/{request_id}/reject", {}),  # no reason
+        (f"/admin/requests/{request_id}/reject", {"reason": ""}),
+        (f"/admin/requests/{request_id}/approve", {"reason": "x" * 5000}),
+        (f"/admin/requests/{request_id}/expedite", {"reason": "not an erasure"}),  # 409: nothing scheduled
+        (f"/admin/child-reports/{uuid4()}/confirm", {"reason": ""}),
+        (f"/admin/support-tickets/{uuid4()}/reply", {"close": "true"}),  # no message
+    ):
+        answer = await client.post(path, data={**form, "_csrf_token": token}, headers=headers)
+        assert 400 <= answer.status_code < 500, (path, form, answer.status_code)
+        assert "text/html" in answer.headers["content-type"]
+    for path in ("/admin/queue?flag=soon", "/admin/queue?type=nonsense", "/admin/support-tickets?status=closed"):
+        answer = await client.get(path, headers=headers)
+        assert 400 <= answer.status_code < 500, path
+    assert (await client.get(f"/admin/requests/{request_id}?reason=", headers=headers)).status_code == 400
+    # The request is untouched by all that.
+    view = await client.get(f"/admin/requests/{request_id}", params={"reason": "a check"}, headers=headers)
+    assert view.status_code == 200 and 'id="status">in_review<' in view.text
+
+
+async def test_the_queue_filters_by_type_and_flag_as_the_api_does(client: AsyncTestClient) -> None:
+    session = await _staff(client, "filter.officer@example.com", StaffRole.PRIVACY_OFFICER)
+    subject = await signed_in(client, "filter.subject@example.com")
+    correction = {"type": "rectification", "details": {"free_text": "my name is wrong"}}
+    assert (await client.post("/v1/privacy/requests", json=correction, headers=subject)).status_code == 202
+    erasure = {"type": "erasure", "password": PASSWORD}
+    assert (await client.post("/v1/privacy/requests", json=erasure, headers=subject)).status_code == 202
+    headers = {"Cookie": session}
+    every = await client.get("/admin/queue", headers=headers)
+    assert 'data-type="rectification"' in every.text and 'data-type="erasure"' in every.text
+    erasures = await client.get("/admin/queue", params={"type": "erasure", "flag": ""}, headers=headers)
+    assert 'data-type="rectification"' not in erasures.text and 'data-type="erasure"' in erasures.text
+    assert '<option value="erasure" selected>' in erasures.text
+    overdue = await client.get("/admin/queue", params={"flag": "overdue"}, headers=headers)
+    assert overdue.status_code == 200 and "No open requests." in overdue.text
