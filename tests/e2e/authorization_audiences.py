@@ -141,6 +141,7 @@ PAGE_EVERY_STAFF = "page:staff:support,privacy_officer,admin"  # the queues the 
 PAGE_STAFF = "page:staff:privacy_officer,admin"  # decisions (the API's DECIDERS)
 PAGE_PRIVACY_DESK = "page:staff:privacy_officer,admin"  # privacy tickets: support staff never see them
 PAGE_SUPPORT_DESK = "page:staff:support,admin"  # the other tickets
+PAGE_TRUST_AND_SAFETY = "page:staff:support,admin"  # abuse reports and moderation reviews
 PAGES: dict[tuple[str, str], str] = {
     ("GET", "/static/{file_path}"): PAGE_PUBLIC,
     ("GET", "/privacy"): PAGE_PUBLIC,
@@ -199,6 +200,13 @@ PAGES: dict[tuple[str, str], str] = {
     ("GET", "/admin/support-tickets/{ticket_id}"): PAGE_SUPPORT_DESK,
     ("POST", "/admin/support-tickets/{ticket_id}/reply"): PAGE_SUPPORT_DESK,
     ("POST", "/admin/support-tickets/{ticket_id}/close"): PAGE_SUPPORT_DESK,
+    ("GET", "/admin/abuse-reports"): PAGE_TRUST_AND_SAFETY,
+    ("GET", "/admin/abuse-reports/{report_id}"): PAGE_TRUST_AND_SAFETY,
+    ("POST", "/admin/abuse-reports/{report_id}/takedown"): PAGE_TRUST_AND_SAFETY,
+    ("POST", "/admin/abuse-reports/{report_id}/dismiss"): PAGE_TRUST_AND_SAFETY,
+    ("GET", "/admin/moderation"): PAGE_TRUST_AND_SAFETY,
+    ("POST", "/admin/moderation/{review_id}/lift"): PAGE_TRUST_AND_SAFETY,
+    ("POST", "/admin/moderation/{review_id}/suspend"): PAGE_TRUST_AND_SAFETY,
     ("GET", "/privacy/policy"): PAGE_PUBLIC,
     ("GET", "/privacy/policy/versions/{version}"): PAGE_PUBLIC,
     ("GET", "/admin/policy"): PAGE_STAFF,

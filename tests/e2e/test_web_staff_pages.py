@@ -205,7 +205,7 @@ def test_an_account_without_a_staff_role_gets_403_on_every_console_page(page: An
     for (method, template), audience in PAGES.items():
         if method != "GET" or not audience.startswith("page:staff:"):
             continue
-        path = template.replace("{request_id}", ZERO_ID).replace("{report_id}", ZERO_ID)
+        path = template.replace("{request_id}", ZERO_ID).replace("{report_id}", ZERO_ID).replace("{review_id}", ZERO_ID)
         path = path.replace("{ticket_id}", ZERO_ID)
         answer = page.request.get(path)
         assert answer.status == 403, path

@@ -122,6 +122,7 @@ ANALYST_ROLES = (StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)  # policy versions,
 DECIDER_ROLES = (StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)  # decide privacy requests and child reports
 PRIVACY_DESK_ROLES = (StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)  # privacy tickets: support staff never see them
 SUPPORT_DESK_ROLES = (StaffRole.SUPPORT, StaffRole.ADMIN)  # the other tickets
+TRUST_AND_SAFETY_ROLES = (StaffRole.SUPPORT, StaffRole.ADMIN)  # abuse reports and moderation reviews
 
 ANALYSTS = requires_role(*ANALYST_ROLES)
 DECIDERS = requires_role(*DECIDER_ROLES)
@@ -129,6 +130,7 @@ ADMINS = requires_role(StaffRole.ADMIN)
 EVERY_STAFF_ROLE = requires_role(*EVERY_ROLE)
 PRIVACY_DESK = requires_role(*PRIVACY_DESK_ROLES)
 SUPPORT_DESK = requires_role(*SUPPORT_DESK_ROLES)
+TRUST_AND_SAFETY = requires_role(*TRUST_AND_SAFETY_ROLES)
 
 CONSOLE_STAFF = requires_role(*ANALYST_ROLES, credential=session_cookie_or_none)
 """The console's policy desk, analytics and audit trail, whose API twins are guarded by ``ANALYSTS``: privacy
@@ -141,3 +143,5 @@ CONSOLE_PRIVACY_DESK = requires_role(*PRIVACY_DESK_ROLES, credential=session_coo
 """The privacy ticket queue (API twin guarded by ``PRIVACY_DESK``)."""
 CONSOLE_SUPPORT_DESK = requires_role(*SUPPORT_DESK_ROLES, credential=session_cookie_or_none)
 """The support ticket queue (API twin guarded by ``SUPPORT_DESK``)."""
+CONSOLE_TRUST_AND_SAFETY = requires_role(*TRUST_AND_SAFETY_ROLES, credential=session_cookie_or_none)
+"""The abuse report and moderation review queues (API twins guarded by ``TRUST_AND_SAFETY``)."""

@@ -22,6 +22,7 @@ from dreamina.entrypoints.http.web.staff_console import StaffConsole
 from dreamina.entrypoints.http.web.staff_insight import StaffInsight
 from dreamina.entrypoints.http.web.staff_requests import StaffRequests
 from dreamina.entrypoints.http.web.staff_tickets import PRIVACY_TICKET_PAGES, SUPPORT_TICKET_PAGES
+from dreamina.entrypoints.http.web.staff_trust import StaffTrustAndSafety
 from dreamina.settings import Settings
 
 __all__ = ["template_config", "web_routes"]
@@ -45,6 +46,7 @@ def web_routes(settings: Settings, status_for: Mapping[type[DomainError], int]) 
             StaffChildReports,
             PRIVACY_TICKET_PAGES,
             SUPPORT_TICKET_PAGES,
+            StaffTrustAndSafety,
         ],
         middleware=[csrf_middleware(settings)],
         exception_handlers=error_pages(status_for),
