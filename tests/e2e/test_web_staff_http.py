@@ -145,3 +145,52 @@ async def test_the_queue_filters_by_type_and_flag_as_the_api_does(client: AsyncT
     assert '<option value="erasure" selected>' in erasures.text
     overdue = await client.get("/admin/queue", params={"flag": "overdue"}, headers=headers)
     assert overdue.status_code == 200 and "No open requests." in overdue.text
+
+
+async def test_a_privacy_officer_answers_a_privacy_ticket_keeping_it_open_then_closes_it(
+    client: AsyncTestClient,
+) -> None:
+    writer = await signed_in(client, "ticket.writer@example.com")
+    body = {"category": "privacy", "subject": "What do you keep?", "message": "Which data do you keep about me?"}
+    made = await client.post("/v1/support/tickets", json=body, headers=writer)
+    assert made.status_code == 201, made.text
+    ticket = made.json()["id"]
+    session = await _staff(client, "ticket.officer@example.com", StaffRole.PRIVACY_OFFICER)
+    csrf_cookie, token = await _csrf(client)
+    headers = {"Cookie": f"{session}; {csrf_cookie}"}
+    listed = await client.get("/admin/privacy-tickets", headers=headers)
+    assert f'data-id="{ticket}"' in listed.text and "What do you keep?" in listed.text
+    view = await client.get(f"/admin/privacy-tickets/{ticket}", params={"reason": "answering"}, headers=headers)
+    assert "Which data do you keep about me?" in view.text
+    # The box unticked (not sent): answered, left open for a follow-up.
+    form = {"_csrf_token": token, "message": "Your account, your images and your consent choices."}
+    reply = await client.post(f"/admin/privacy-tickets/{ticket}/reply", data=form, headers=headers)
+    assert reply.status_code == 303 and reply.headers["location"] == "/admin/privacy-tickets"
+    mine = (await client.get(f"/v1/support/tickets/{ticket}", headers=writer)).json()
+    assert mine["status"] == "answered" and mine["answers"][0]["message"].startswith("Your account")
+    answered = await client.get("/admin/privacy-tickets", params={"status": "answered"}, headers=headers)
+    assert f'data-id="{ticket}"' in answered.text
+    form = {"_csrf_token": token, "reason": "answered in full"}
+    closed = await client.post(f"/admin/privacy-tickets/{ticket}/close", data=form, headers=headers)
+    assert closed.status_code == 303
+    assert (await client.get(f"/v1/support/tickets/{ticket}", headers=writer)).json()["status"] == "closed"
+    again = await client.post(f"/admin/privacy-tickets/{ticket}/close", data=form, headers=headers)
+    assert again.status_code == 409 and "text/html" in again.headers["content-type"]
+    # The support desk does not see it (another queue: not found).
+    admin = await _staff(client, "ticket.admin@example.com", StaffRole.ADMIN)
+    other = await client.get(f"/admin/support-tickets/{ticket}", params={"reason": "a look"}, headers={"Cookie": admin})
+    assert other.status_code == 404
+
+
+async def test_only_deciders_are_shown_the_decision_forms(client: AsyncTestClient) -> None:
+    subject = await signed_in(client, "forms.subject@example.com")
+    body = {"type": "rectification", "details": {"free_text": "my name is wrong"}}
+    request_id = (await client.post("/v1/privacy/requests", json=body, headers=subject)).json()["id"]
+    for role, shown in ((StaffRole.SUPPORT, False), (StaffRole.PRIVACY_OFFICER, True), (StaffRole.ADMIN, True)):
+        session = await _staff(client, f"forms.{role.value}@example.com", role)
+        path = f"/admin/requests/{request_id}"
+        view = await client.get(path, params={"reason": "a look"}, headers={"Cookie": session})
+        assert view.status_code == 200 and "my name is wrong" in view.text
+        for action in ("approve", "reject", "extend"):
+            assert (f'action="/admin/requests/{request_id}/{action}"' in view.text) == shown, (role, action)
+        assert "/expedite" not in view.text  # not a scheduled erasure
