@@ -194,3 +194,21 @@ async def test_only_deciders_are_shown_the_decision_forms(client: AsyncTestClien
         for action in ("approve", "reject", "extend"):
             assert (f'action="/admin/requests/{request_id}/{action}"' in view.text) == shown, (role, action)
         assert "/expedite" not in view.text  # not a scheduled erasure
+
+
+async def test_an_officer_erases_a_scheduled_erasure_now(client: AsyncTestClient) -> None:
+    subject = await signed_in(client, "expedite.subject@example.com")
+    made = await client.post("/v1/privacy/requests", json={"type": "erasure", "password": PASSWORD}, headers=subject)
+    request_id = made.json()["id"]
+    session = await _staff(client, "expedite.officer@example.com", StaffRole.PRIVACY_OFFICER)
+    csrf_cookie, token = await _csrf(client)
+    headers = {"Cookie": f"{session}; {csrf_cookie}"}
+    view = await client.get(f"/admin/requests/{request_id}", params={"reason": "the subject wrote"}, headers=headers)
+    assert f'action="/admin/requests/{request_id}/expedite"' in view.text
+    assert f'action="/admin/requests/{request_id}/approve"' not in view.text  # not under review
+    form = {"_csrf_token": token, "reason": "the subject asked us not to wait"}
+    done = await client.post(f"/admin/requests/{request_id}/expedite", data=form, headers=headers)
+    assert done.status_code == 303 and done.headers["location"] == "/admin/queue"
+    now = client.app.state.container.infra.clock.now().strftime("%Y-%m-%d")
+    after = await client.get(f"/admin/requests/{request_id}", params={"reason": "checking"}, headers=headers)
+    assert f"<dt>Scheduled for</dt><dd>{now}</dd>" in after.text and "expedited: the subject asked" in after.text
