@@ -1,5 +1,5 @@
-"""The staff console's queues in a real browser against a real ``dreamina serve`` (the fixtures of
-``test_web_browser``): a privacy officer decides privacy requests and child reports; a support agent answers and
+"""The staff console's queues in a real browser against a real ``dreamina serve`` (the shared ``site``, ``browser``
+and ``page`` fixtures): a privacy officer decides privacy requests and child reports; a support agent answers and
 closes tickets and is refused what the API refuses support; an account without a staff role gets 403 everywhere.
 
 What the pages did is checked through the JSON API, as the subjects see it."""
@@ -7,37 +7,18 @@ What the pages did is checked through the JSON API, as the subjects see it."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import pytest
-
 from tests import processes
 from tests.loopback import http
 
-from . import test_web_browser as web
 from .authorization_audiences import PAGES
-from .conftest import UNTHROTTLED
-from .test_serve_process import _sign_up, _start_serve
-from .test_web_browser import Site, shot, sign_in
+from .test_serve_process import _sign_up
+from .web_site import Site, needs_chromium, shot, sign_in
 
-browser, page = web.browser, web.page  # its fixtures: one browser for the module, a context per test
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """``test_web_browser``'s server, unthrottled: these tests sign up more accounts a minute than a client may."""
-    tmp = tmp_path_factory.mktemp("staff-web")
-    process, base, data, log_file = _start_serve(tmp, **UNTHROTTLED)
-    try:
-        yield Site(base, data)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log_file.close()
-
+pytestmark = needs_chromium  # the fixtures site (one server per test process), browser and page: tests/e2e/conftest.py
 
 ZERO_ID = str(UUID(int=0))
 
