@@ -72,9 +72,16 @@ async def test_each_role_reaches_the_pages_its_api_twin_allows_and_gets_403_on_t
         else:
             form = {"_csrf_token": token, "reason": "a check", "message": "hello"}
             answer = await client.post(_path(template), data=form, headers=headers, follow_redirects=False)
-            # Let through, an unknown id is not found; refused, the guard answers before any lookup.
-            assert answer.status_code == (404 if allowed else 403), (role, template, answer.text[:300])
-        assert "text/html" in answer.headers["content-type"]
+            # Refused, the guard answers before any lookup; let through, an unknown id is not found (a form without
+            # an id in its path, e.g. the policy desk's, answers its own 4xx to this form).
+            if not allowed:
+                assert answer.status_code == 403, (role, template, answer.text[:300])
+            elif "_id}" in template:
+                assert answer.status_code == 404, (role, template, answer.text[:300])
+            else:
+                assert answer.status_code < 500 and answer.status_code != 403, (role, template, answer.text[:300])
+        if not template.endswith(".csv"):  # the audit trail's export is CSV; its refusal a page
+            assert "text/html" in answer.headers["content-type"], (role, template)
 
 
 @pytest.mark.parametrize("role", list(StaffRole))
@@ -84,7 +91,8 @@ async def test_the_nav_shows_each_role_only_its_sections(client: AsyncTestClient
     assert queue.status_code == 200
     nav = queue.text.split('<nav aria-label="Staff console">', 1)[1].split("</nav>", 1)[0]
     assert 'href="/admin/queue"' in nav and 'href="/admin/child-reports"' in nav
-    assert ('href="/admin/privacy-tickets"' in nav) == (role is not StaffRole.SUPPORT)
+    for section in ("privacy-tickets", "policy", "analytics", "audit"):
+        assert (f'href="/admin/{section}"' in nav) == (role is not StaffRole.SUPPORT), section
     for section in ("support-tickets", "abuse-reports", "moderation"):
         assert (f'href="/admin/{section}"' in nav) == (role is not StaffRole.PRIVACY_OFFICER), section
 
