@@ -136,7 +136,12 @@ EVERY_ROUTE: dict[tuple[str, str], str] = {**AUDIENCE, **HIDDEN}
 # tests/e2e/test_web_pages.py (anonymous, non-staff, staff) and the browser tests (tests/e2e/test_web_browser.py).
 PAGE_PUBLIC = "page:public"  # anyone; a form post still needs the CSRF token
 PAGE_SUBJECT = "page:subject"  # a browser signed in (session cookie), on its own data only; else to sign-in
-PAGE_STAFF = "page:staff:privacy_officer,admin"  # signed in with one of those roles; other accounts: 403
+# Console pages: signed in with one of the named roles (the API twin's guard); other accounts: 403.
+PAGE_EVERY_STAFF = "page:staff:support,privacy_officer,admin"  # the queues the API lets every staff role read
+PAGE_STAFF = "page:staff:privacy_officer,admin"  # decisions (the API's DECIDERS)
+PAGE_PRIVACY_DESK = "page:staff:privacy_officer,admin"  # privacy tickets: support staff never see them
+PAGE_SUPPORT_DESK = "page:staff:support,admin"  # the other tickets
+PAGE_TRUST_AND_SAFETY = "page:staff:support,admin"  # abuse reports and moderation reviews
 PAGES: dict[tuple[str, str], str] = {
     ("GET", "/static/{file_path}"): PAGE_PUBLIC,
     ("GET", "/privacy"): PAGE_PUBLIC,
@@ -177,9 +182,31 @@ PAGES: dict[tuple[str, str], str] = {
     ("GET", "/admin"): PAGE_PUBLIC,
     ("POST", "/admin/sign-in"): PAGE_PUBLIC,
     ("POST", "/admin/sign-out"): PAGE_SUBJECT,
-    ("GET", "/admin/queue"): PAGE_STAFF,
-    ("GET", "/admin/requests/{request_id}"): PAGE_STAFF,
+    ("GET", "/admin/queue"): PAGE_EVERY_STAFF,
+    ("GET", "/admin/requests/{request_id}"): PAGE_EVERY_STAFF,
+    ("POST", "/admin/requests/{request_id}/approve"): PAGE_STAFF,
+    ("POST", "/admin/requests/{request_id}/reject"): PAGE_STAFF,
     ("POST", "/admin/requests/{request_id}/extend"): PAGE_STAFF,
+    ("POST", "/admin/requests/{request_id}/expedite"): PAGE_STAFF,
+    ("GET", "/admin/child-reports"): PAGE_EVERY_STAFF,
+    ("GET", "/admin/child-reports/{report_id}"): PAGE_EVERY_STAFF,
+    ("POST", "/admin/child-reports/{report_id}/confirm"): PAGE_STAFF,
+    ("POST", "/admin/child-reports/{report_id}/dismiss"): PAGE_STAFF,
+    ("GET", "/admin/privacy-tickets"): PAGE_PRIVACY_DESK,
+    ("GET", "/admin/privacy-tickets/{ticket_id}"): PAGE_PRIVACY_DESK,
+    ("POST", "/admin/privacy-tickets/{ticket_id}/reply"): PAGE_PRIVACY_DESK,
+    ("POST", "/admin/privacy-tickets/{ticket_id}/close"): PAGE_PRIVACY_DESK,
+    ("GET", "/admin/support-tickets"): PAGE_SUPPORT_DESK,
+    ("GET", "/admin/support-tickets/{ticket_id}"): PAGE_SUPPORT_DESK,
+    ("POST", "/admin/support-tickets/{ticket_id}/reply"): PAGE_SUPPORT_DESK,
+    ("POST", "/admin/support-tickets/{ticket_id}/close"): PAGE_SUPPORT_DESK,
+    ("GET", "/admin/abuse-reports"): PAGE_TRUST_AND_SAFETY,
+    ("GET", "/admin/abuse-reports/{report_id}"): PAGE_TRUST_AND_SAFETY,
+    ("POST", "/admin/abuse-reports/{report_id}/takedown"): PAGE_TRUST_AND_SAFETY,
+    ("POST", "/admin/abuse-reports/{report_id}/dismiss"): PAGE_TRUST_AND_SAFETY,
+    ("GET", "/admin/moderation"): PAGE_TRUST_AND_SAFETY,
+    ("POST", "/admin/moderation/{review_id}/lift"): PAGE_TRUST_AND_SAFETY,
+    ("POST", "/admin/moderation/{review_id}/suspend"): PAGE_TRUST_AND_SAFETY,
     ("GET", "/privacy/policy"): PAGE_PUBLIC,
     ("GET", "/privacy/policy/versions/{version}"): PAGE_PUBLIC,
     ("GET", "/admin/policy"): PAGE_STAFF,

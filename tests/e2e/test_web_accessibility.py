@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,6 +137,34 @@ def _seed(site: Site, email: str) -> None:
     assert http.post(site.base + "/v1/privacy/requests", json=erasure, headers=headers, timeout=10).status_code < 300
 
 
+def _seed_console(site: Site, person: str, admin: str) -> None:
+    """Something in every staff queue with a page per item: a child report, a privacy and a support ticket, and an
+    abuse report (the reported account is another person's); waits until the worker has filed the reports."""
+    reported = "a11y.reported@example.com"
+    sign_up(site, reported)
+    tokens = {
+        who: http.post(site.base + "/v1/auth/token", json={"email": who, "password": PASSWORD}, timeout=10).json()
+        for who in (person, reported, admin)
+    }
+    bearer = {who: {"Authorization": f"Bearer {t['access_token']}"} for who, t in tokens.items()}
+    for category in ("privacy", "other"):
+        ticket = {"category": category, "subject": f"A {category} question", "message": "What do you keep about me?"}
+        assert http.post(site.base + "/v1/support/tickets", json=ticket, headers=bearer[person], timeout=10).is_success
+    made = http.post(
+        site.base + "/v1/generations", json={"kind": "image", "prompt": "a lighthouse"}, headers=bearer[reported]
+    )
+    assert made.status_code == 202, made.text
+    abuse = {"reason": "impersonation", "generation_id": made.json()["id"]}
+    assert http.post(site.base + "/v1/abuse-reports", json=abuse, timeout=10).status_code == 202
+    child = {"email": reported, "contact": "a11y.parent@example.org"}
+    assert http.post(site.base + "/v1/privacy/child-reports", json=child, timeout=10).status_code == 202
+    deadline = time.monotonic() + 30
+    for queue, key in (("/v1/admin/child-reports", "reports"), ("/v1/admin/abuse-reports", "reports")):
+        while not http.get(site.base + queue, headers=bearer[admin], timeout=10).json()[key]:
+            assert time.monotonic() < deadline, f"nothing in {queue} after 30 s"
+            time.sleep(0.5)
+
+
 @pytest.fixture
 def contexts(browser: Any, site: Site) -> Iterator[dict[str, Any]]:
     made = {who: browser.new_context(base_url=site.base) for who in ("anonymous", "person", "admin")}
@@ -158,6 +187,7 @@ def test_every_page_has_no_serious_or_critical_accessibility_violation(
     _seed(site, person)
     with (tmp_path / "staff.log").open("w") as out:
         assert processes.run(["staff", "create", admin, "admin"], site.env(), out) == 0
+    _seed_console(site, person, admin)
 
     anonymous = contexts["anonymous"]
     # The sign-in pages, and the pages the mailed links open (no link on the site leads to them).

@@ -104,6 +104,7 @@ def requires_role(*roles: StaffRole, credential: Credential = bearer_or_none) ->
         if role not in roles:
             raise Forbidden("this needs a staff role: " + ", ".join(r.value for r in roles))
         connection.state.staff_principal = principal
+        connection.state.staff_role = role  # the console's pages show each role only the sections it may use
 
     return guard
 
@@ -114,9 +115,33 @@ def provide_staff(request: Request[Any, Any, Any]) -> Principal:
 
 
 STAFF = {"staff": Provide(provide_staff, sync_to_thread=False)}
-ANALYSTS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
-DECIDERS = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
+
+# Who may do what, once: the JSON API's guards (bearer token) and the staff console's (session cookie) share these.
+EVERY_ROLE = (StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)  # read the request and report queues
+ANALYST_ROLES = (StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)  # policy versions, analytics, the audit trail
+DECIDER_ROLES = (StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)  # decide privacy requests and child reports
+PRIVACY_DESK_ROLES = (StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)  # privacy tickets: support staff never see them
+SUPPORT_DESK_ROLES = (StaffRole.SUPPORT, StaffRole.ADMIN)  # the other tickets
+TRUST_AND_SAFETY_ROLES = (StaffRole.SUPPORT, StaffRole.ADMIN)  # abuse reports and moderation reviews
+
+ANALYSTS = requires_role(*ANALYST_ROLES)
+DECIDERS = requires_role(*DECIDER_ROLES)
 ADMINS = requires_role(StaffRole.ADMIN)
-EVERY_STAFF_ROLE = requires_role(StaffRole.SUPPORT, StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN)
-CONSOLE_STAFF = requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN, credential=session_cookie_or_none)
-"""The staff console's pages (the privacy request queue): privacy officers and admins, by session cookie."""
+EVERY_STAFF_ROLE = requires_role(*EVERY_ROLE)
+PRIVACY_DESK = requires_role(*PRIVACY_DESK_ROLES)
+SUPPORT_DESK = requires_role(*SUPPORT_DESK_ROLES)
+TRUST_AND_SAFETY = requires_role(*TRUST_AND_SAFETY_ROLES)
+
+CONSOLE_STAFF = requires_role(*ANALYST_ROLES, credential=session_cookie_or_none)
+"""The console's policy desk, analytics and audit trail, whose API twins are guarded by ``ANALYSTS``: privacy
+officers and admins."""
+CONSOLE_READERS = requires_role(*EVERY_ROLE, credential=session_cookie_or_none)
+"""The console's read-only queues whose API twins are guarded by ``EVERY_STAFF_ROLE``: every staff role."""
+CONSOLE_DECIDERS = requires_role(*DECIDER_ROLES, credential=session_cookie_or_none)
+"""The console's decisions whose API twins are guarded by ``DECIDERS``: privacy officers and admins."""
+CONSOLE_PRIVACY_DESK = requires_role(*PRIVACY_DESK_ROLES, credential=session_cookie_or_none)
+"""The privacy ticket queue (API twin guarded by ``PRIVACY_DESK``)."""
+CONSOLE_SUPPORT_DESK = requires_role(*SUPPORT_DESK_ROLES, credential=session_cookie_or_none)
+"""The support ticket queue (API twin guarded by ``SUPPORT_DESK``)."""
+CONSOLE_TRUST_AND_SAFETY = requires_role(*TRUST_AND_SAFETY_ROLES, credential=session_cookie_or_none)
+"""The abuse report and moderation review queues (API twins guarded by ``TRUST_AND_SAFETY``)."""

@@ -23,20 +23,18 @@ from dreamina.domain.generation.abuse_intake import MAX_DETAILS, MAX_URL, AbuseR
 from dreamina.domain.generation.abuse_review import MAX_REASON, AbuseReportReview, AbuseReportView
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.validation import MAX_EMAIL
-from dreamina.entrypoints.http.auth import SECURED, STAFF, requires_role
+from dreamina.entrypoints.http.auth import SECURED, STAFF, TRUST_AND_SAFETY
 from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
 from dreamina.entrypoints.http.texts import query_text, stated_email, stated_text
 from dreamina.ports.abuse_reports import AbuseReason, AbuseReport, AbuseReportStatus
-from dreamina.ports.staff import StaffRole
 
 RECEIVED = (
     "Thank you. If the content exists, our staff will review your report. If you gave an address, we will tell you "
     "the outcome there."
 )
-TRUST_AND_SAFETY = requires_role(StaffRole.SUPPORT, StaffRole.ADMIN)
 
 
 class AbuseReportBody(msgspec.Struct, forbid_unknown_fields=True):

@@ -20,14 +20,13 @@ from msgspec import Meta
 from dreamina.domain.generation.moderation import ContentRefused
 from dreamina.domain.generation.moderation_review import MAX_REASON, QUEUE_MAX, ModerationReviews, ReviewClosed
 from dreamina.domain.identity.accounts import Principal
-from dreamina.entrypoints.http.auth import SECURED, STAFF, requires_role
+from dreamina.entrypoints.http.auth import SECURED, STAFF, TRUST_AND_SAFETY
 from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.texts import stated_text
 from dreamina.ports.moderation import ModerationReview, ReviewStatus
-from dreamina.ports.staff import StaffRole
 
-MODERATORS = requires_role(StaffRole.SUPPORT, StaffRole.ADMIN)
+MODERATORS = TRUST_AND_SAFETY
 
 
 class ModerationReviewBody(msgspec.Struct):

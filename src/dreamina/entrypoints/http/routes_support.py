@@ -29,13 +29,12 @@ from dreamina.domain.support.tickets import (
     TicketSummary,
     TicketView,
 )
-from dreamina.entrypoints.http.auth import AUTH, SECURED, STAFF, requires_role
+from dreamina.entrypoints.http.auth import AUTH, PRIVACY_DESK, SECURED, STAFF, SUPPORT_DESK
 from dreamina.entrypoints.http.face import HttpFace
 from dreamina.entrypoints.http.problems import problem_responses
 from dreamina.entrypoints.http.rate_limits import OPT_KEY as RATE_LIMIT_OPT
 from dreamina.entrypoints.http.rate_limits import SENSITIVE
 from dreamina.entrypoints.http.texts import query_text, stated_email, stated_text
-from dreamina.ports.staff import StaffRole
 from dreamina.ports.support import SupportTicket, TicketCategory, TicketStatus
 
 OPTIONALLY_SECURED: list[dict[str, list[str]]] = [{}, {"BearerToken": []}]
@@ -359,12 +358,10 @@ def _staff_queue(queue: str, path: str, guard: Guard, tags: list[str]) -> type[C
 PRIVACY_TICKET_QUEUE = _staff_queue(
     "privacy",
     "/v1/admin/privacy/tickets",
-    requires_role(StaffRole.PRIVACY_OFFICER, StaffRole.ADMIN),
+    PRIVACY_DESK,
     ["admin", "data rights", "support"],
 )
-SUPPORT_TICKET_QUEUE = _staff_queue(
-    "support", "/v1/admin/support/tickets", requires_role(StaffRole.SUPPORT, StaffRole.ADMIN), ["admin", "support"]
-)
+SUPPORT_TICKET_QUEUE = _staff_queue("support", "/v1/admin/support/tickets", SUPPORT_DESK, ["admin", "support"])
 
 FACE = HttpFace(
     routes=[SupportTicketsController, TicketAddressRequestsController, PRIVACY_TICKET_QUEUE, SUPPORT_TICKET_QUEUE],

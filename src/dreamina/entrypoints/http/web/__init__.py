@@ -17,8 +17,12 @@ from dreamina.entrypoints.http.web.privacy_center import PrivacyCenter
 from dreamina.entrypoints.http.web.privacy_content import PrivacyContent
 from dreamina.entrypoints.http.web.privacy_data import PrivacyData
 from dreamina.entrypoints.http.web.privacy_rights import PrivacyRights
+from dreamina.entrypoints.http.web.staff_children import StaffChildReports
 from dreamina.entrypoints.http.web.staff_console import StaffConsole
 from dreamina.entrypoints.http.web.staff_insight import StaffInsight
+from dreamina.entrypoints.http.web.staff_requests import StaffRequests
+from dreamina.entrypoints.http.web.staff_tickets import PRIVACY_TICKET_PAGES, SUPPORT_TICKET_PAGES
+from dreamina.entrypoints.http.web.staff_trust import StaffTrustAndSafety
 from dreamina.settings import Settings
 
 __all__ = ["template_config", "web_routes"]
@@ -38,6 +42,11 @@ def web_routes(settings: Settings, status_for: Mapping[type[DomainError], int]) 
             PolicyDesk,
             StaffInsight,
             AccountPages,
+            StaffRequests,
+            StaffChildReports,
+            PRIVACY_TICKET_PAGES,
+            SUPPORT_TICKET_PAGES,
+            StaffTrustAndSafety,
         ],
         middleware=[csrf_middleware(settings)],
         exception_handlers=error_pages(status_for),

@@ -1,26 +1,21 @@
-"""The staff console (/admin): the privacy request queue for privacy officers and admins, soonest due first; one
-request opened with a reason (audited), and its deadline extended with a reason.
+"""The staff console (/admin): its sign-in and what its pages share. The queues are in their own modules
+(``staff_requests``, ``staff_children``, ``staff_tickets``), each page behind the guard its JSON API twin uses.
 
-Each handler calls the use case its JSON API twin calls (``/v1/admin/privacy/requests``); a signed-in account
-without one of those roles gets 403 on every page but the sign-in form.
+A signed-in account without a staff role gets 403 on every page but the sign-in form; a staff member gets 403 on the
+pages the API refuses to their role (``auth.CONSOLE_*``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 import msgspec
-from litestar import get, post
-from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
-from litestar.response import Redirect, Template
+from litestar.params import QueryParameter
 
-from dreamina.domain.data_rights.queue import PrivacyRequestQueue
-from dreamina.domain.identity.accounts import Principal
-from dreamina.entrypoints.http.auth import CONSOLE_STAFF, STAFF
-from dreamina.entrypoints.http.web.pages import page
-from dreamina.entrypoints.http.web.privacy_center import FORM, SignInPages
+from dreamina.entrypoints.http.web.privacy_center import SignInPages
+
+ReasonQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=2000)]
+"""Why a staff member opens something personal: absent, the page asks for it; given, the view is audited with it."""
 
 
 class ReasonForm(msgspec.Struct):
@@ -29,39 +24,5 @@ class ReasonForm(msgspec.Struct):
 
 class StaffConsole(SignInPages):
     path = "/admin"
-    landing = "/admin/queue"
+    landing = "/admin/queue"  # every staff role may read the privacy request queue (as ``GET /v1/admin/...``)
     title = "Staff console"
-
-    @get("/queue", guards=[CONSOLE_STAFF], dependencies=STAFF)
-    async def queue(
-        self, staff: NamedDependency[Principal], privacy_queue: NamedDependency[PrivacyRequestQueue]
-    ) -> Template:
-        """As ``GET /v1/admin/privacy/requests`` (audited as a staff access); the near-due and overdue flags are the
-        deadline monitor's, the ones the API's ``flag`` filter reads."""
-        return page("admin_queue.html", requests=await privacy_queue.queue(staff.account_id))
-
-    @get("/requests/{request_id:uuid}", guards=[CONSOLE_STAFF], dependencies=STAFF)
-    async def view(
-        self,
-        request_id: FromPath[UUID],
-        staff: NamedDependency[Principal],
-        privacy_queue: NamedDependency[PrivacyRequestQueue],
-        reason: Annotated[str | None, QueryParameter(min_length=1, max_length=2000)] = None,
-    ) -> Template:
-        """Without a reason: the form that asks for one. With it: as ``GET /v1/admin/privacy/requests/{id}``."""
-        if reason is None:
-            return page("admin_request.html", request_id=request_id, view=None)
-        view = await privacy_queue.staff_view(staff.account_id, request_id, reason)
-        return page("admin_request.html", request_id=request_id, view=view, reason=reason)
-
-    @post("/requests/{request_id:uuid}/extend", guards=[CONSOLE_STAFF], dependencies=STAFF)
-    async def extend(
-        self,
-        request_id: FromPath[UUID],
-        data: Annotated[ReasonForm, FORM],
-        staff: NamedDependency[Principal],
-        privacy_queue: NamedDependency[PrivacyRequestQueue],
-    ) -> Redirect:
-        """As ``POST /v1/admin/privacy/requests/{id}/extend``: the subject is told why."""
-        await privacy_queue.extend(staff.account_id, request_id, data.reason)
-        return Redirect(path="/admin/queue", status_code=303)
