@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -59,7 +60,8 @@ class Audit:
         self.axe = Axe()
         self.reached: dict[str, list[str]] = {}
         self.failures: list[str] = []
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)  # this run's pages only
+        ARTIFACTS.mkdir(parents=True)
 
     def check(self, page: Any, who: str) -> None:
         """axe on the page as shown; the page's screenshot kept as an artifact."""
