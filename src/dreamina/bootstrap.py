@@ -90,12 +90,14 @@ class Lifecycle:
     """Hooks run once when the process starts, and in reverse order when it stops."""
 
     starters: list[Hook] = field(default_factory=list)
+    workers: list[Hook] = field(default_factory=list)  # background work: job workers, reapers, periodic passes
     closers: list[Hook] = field(default_factory=list)
 
-    async def start(self) -> None:
-        for begin in self.starters:
+    async def start(self, *, run_workers: bool = True) -> None:
+        for begin in [*self.starters, *(self.workers if run_workers else ())]:
             await begin()
         self.starters.clear()
+        self.workers.clear()
 
     async def aclose(self) -> None:
         for close in reversed(self.closers):
@@ -121,16 +123,18 @@ class Container:
     monitors: tuple[DeadlineMonitor, ...]  # legal clocks to watch: privacy requests, privacy tickets
     lifecycle: Lifecycle
 
-    async def start(self) -> None:
+    async def start(self, *, run_workers: bool = True) -> None:
         """Idempotent start-up work: publish the shipped policy as version 1 if it is not there yet, then start
-        what runs inside this process (in-process workers, the embedded profile's periodic sweep)."""
+        what runs inside this process (in-process workers, the embedded profile's periodic sweep) unless
+        ``run_workers`` is false: a one-shot command (``dreamina staff``, ``dreamina privacy expedite``, ...) would
+        otherwise take jobs it cannot finish before it exits, and leave their leases to run out first."""
         await self.consent.policies.ensure_published(
             version=INITIAL_VERSION,
             text=shipped_policy_text(),
             last_updated=INITIAL_LAST_UPDATED,
             effective_at=INITIAL_EFFECTIVE_AT,
         )
-        await self.lifecycle.start()
+        await self.lifecycle.start(run_workers=run_workers)
 
     async def aclose(self) -> None:
         await self.lifecycle.aclose()
@@ -205,6 +209,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     )
     lifecycle = Lifecycle(
         starters=[*infra.starters, *(hook for m in modules for hook in m.starters)],
+        workers=[hook for m in modules for hook in m.workers],
         closers=[*infra.closers, *(hook for m in modules for hook in m.closers)],
     )
     if settings.queue == "in_process" and overrides.get("job_queue") is None:
@@ -277,5 +282,5 @@ def _run_in_this_process(
     notices = Periodic("policy_notices", POLICY_NOTICES_SECONDS, consent_module.policy_changes.send_due_notices)
     marketing = Periodic("marketing_mail", MARKETING_MAIL_SECONDS, consent_module.marketing.send_due)
     for runner in (periodic, mail, deadlines, matching, abuse, notices, marketing):
-        lifecycle.starters.append(runner.start)
+        lifecycle.workers.append(runner.start)
         lifecycle.closers.append(runner.stop)

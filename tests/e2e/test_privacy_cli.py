@@ -94,3 +94,35 @@ def test_privacy_expedite_runs_a_scheduled_erasure_on_the_next_worker_pass(
     assert main(["privacy-worker", "--once"]) == 0
     assert _stored(subject, request_id) == (False, None, False)
     assert expedite(request_id, "officer@example.com") == 1  # the request went with the subject
+
+
+def test_a_one_shot_command_starts_no_background_work(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``dreamina staff ...``, ``dreamina privacy expedite ...``: the embedded profile's job workers, reapers and
+    periodic passes are the server's (and ``privacy-worker``'s). Started in a command that exits at once, they took
+    a job they could not finish, and its lease kept ``privacy-worker --once`` off it (a CI run's failure of the test
+    above, on a busy machine). The server's own start still runs them."""
+    from dreamina.entrypoints.cli import _with_container
+
+    monkeypatch.setenv("DREAMINA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DREAMINA_DATABASE_URL", database_url)
+
+    async def started_tasks(container: object) -> set[str]:
+        await asyncio.sleep(0)
+        return {t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+    one_shot = asyncio.run(_with_container(started_tasks))
+
+    async def server_start() -> set[str]:
+        container = build_container(load_settings())
+        await container.start()
+        try:
+            return await started_tasks(container)
+        finally:
+            await container.aclose()
+
+    running = asyncio.run(server_start())
+    background = {name for name in running if not name.startswith("Task-")}  # the named workers and passes
+    assert {"privacy-worker-0", "generation-worker-0", "privacy_jobs_reaper"} <= background, running
+    assert one_shot.isdisjoint(background), one_shot & background  # (PostgreSQL: the session-cache listener runs)

@@ -115,7 +115,7 @@ async def _with_container(work: Any) -> Any:
 
     container = build_container(load_settings())
     try:
-        await container.start()
+        await container.start(run_workers=False)  # one shot: what it queues is left to the server and the workers
         return await work(container)
     finally:
         await container.aclose()

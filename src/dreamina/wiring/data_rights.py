@@ -153,7 +153,7 @@ def wire_data_rights(
         rules=JobRules(lease=timedelta(seconds=infra.settings.job_lease_seconds)),
         queue=job_queue,
     )
-    starters: tuple[Hook, ...] = ()
+    workers: tuple[Hook, ...] = ()
     if in_process is not None:
         from dreamina.adapters.periodic import Periodic
 
@@ -168,7 +168,7 @@ def wire_data_rights(
             await reaper.stop()
             await worker.stop()
 
-        starters, queue_closers = (start_jobs,), (stop_jobs,)
+        workers, queue_closers = (start_jobs,), (stop_jobs,)
     return DataRightsModule(
         requests=requests,
         queue=queue,
@@ -191,7 +191,7 @@ def wire_data_rights(
                 ClosedRequestRecords(uow),
             ),
             monitors=(deadlines.flag_deadlines,),
-            starters=starters,
+            workers=workers,
             closers=(*queue_closers, *closers),
         ),
     )

@@ -118,6 +118,7 @@ def wire_generation(
     distinct = list({id(p): p for p in providers.values()}.values())
     closers: list[Hook] = [close for p in distinct if (close := getattr(p, "aclose", None)) is not None]
     starters: list[Hook] = []
+    workers: list[Hook] = []  # in-process job workers and their reaper
     queue: JobQueue | None = overrides.get("job_queue")
     in_process = None
     if queue is None:
@@ -196,7 +197,7 @@ def wire_generation(
             await reaper.stop()
             await worker.stop()
 
-        starters.append(start_workers)
+        workers.append(start_workers)
         closers.append(stop_workers)
     processors = {p.name: p.capabilities.processor for p in providers.values() if p.capabilities.processor is not None}
     erasers: dict[str, ProcessorEraser] = {
@@ -234,6 +235,7 @@ def wire_generation(
                 ClosedModerationReviews(infra.uow),
             ),
             starters=tuple(starters),
+            workers=tuple(workers),
             closers=tuple(closers),
         ),
     )

@@ -35,4 +35,5 @@ class Contributions:
     retention: tuple[RetentionTask, ...] = ()
     monitors: tuple[DeadlineMonitor, ...] = ()
     starters: tuple[Hook, ...] = ()
+    workers: tuple[Hook, ...] = ()  # background work (job workers, reapers): not in one-shot commands
     closers: tuple[Hook, ...] = ()
