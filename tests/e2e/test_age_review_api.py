@@ -234,6 +234,6 @@ async def test_received_reports_are_matched_by_the_privacy_worker_and_in_the_emb
     del overrides["job_queue"]  # the embedded profile: everything runs in this process
     settings = load_settings({"DREAMINA_DATA_DIR": str(tmp_path / "embedded")})
     embedded = build_container(settings, uow=memory_database().unit_of_work, **overrides)
-    timers = {getattr(getattr(start, "__self__", None), "name", None) for start in embedded.lifecycle.starters}
+    timers = {getattr(getattr(start, "__self__", None), "name", None) for start in embedded.lifecycle.workers}
     assert "child_report_matching" in timers, timers
     await embedded.aclose()

@@ -145,7 +145,7 @@ async def test_the_embedded_process_runs_the_notices_on_a_timer(uow_factory: Any
     container = build_container(load_settings({"DREAMINA_DATA_DIR": str(tmp_path)}), uow=uow_factory, **overrides)
     try:
         loops = {
-            getattr(hook.__self__, "name", None) for hook in container.lifecycle.starters if hasattr(hook, "__self__")
+            getattr(hook.__self__, "name", None) for hook in container.lifecycle.workers if hasattr(hook, "__self__")
         }
         assert "policy_notices" in loops
     finally:
