@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # a pinned test dependency: missing, the suite fails
@@ -34,7 +34,6 @@ from .web_site import PASSWORD, Site, needs_chromium, sign_in, sign_up
 
 ARTIFACTS = Path(os.environ.get("DREAMINA_TEST_ARTIFACTS", "test-artifacts")) / "web"
 BLOCKING = {"serious", "critical"}
-PER_ROUTE = 3  # pages audited per route pattern (a queue of 50 rows is one page, not 50)
 NOT_PAGES = ("/download", "/sign-out", ".csv", "format=csv", "/static/")
 
 pytestmark = needs_chromium
@@ -59,6 +58,9 @@ class Audit:
     def __init__(self) -> None:
         self.axe = Axe()
         self.reached: dict[str, list[str]] = {}
+        # One page per route and set of query fields: a queue of 50 rows is one page, not 50, while a staff view
+        # before and after its reason (?reason=...) or a filtered list are pages of their own.
+        self.shown: set[tuple[str, frozenset[str]]] = set()
         self.failures: list[str] = []
         shutil.rmtree(ARTIFACTS, ignore_errors=True)  # this run's pages only
         ARTIFACTS.mkdir(parents=True)
@@ -85,13 +87,15 @@ class Audit:
             seen.add(url)
             path = urlsplit(url).path
             route = route_of(path)
-            if route is None or len(self.reached.setdefault(route, [])) >= PER_ROUTE:
+            variant = (route or "", frozenset(parse_qs(urlsplit(url).query)))
+            if route is None or variant in self.shown:
                 continue
             answer = page.goto(urljoin(base, url))
             assert answer is not None and answer.status < 500, (who, url)
             if urlsplit(page.url).path != path:
                 continue  # redirected (signed out, or a page that is a form's answer)
-            self.reached[route].append(url)
+            self.shown.add(variant)
+            self.reached.setdefault(route, []).append(url)
             self.check(page, who)
             queue.extend(self._links(page, base))
 
