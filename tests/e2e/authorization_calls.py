@@ -1,9 +1,10 @@
 """Valid calls for the authorization matrix: for each route and caller, a request that succeeds when it is allowed.
 
-Each operation runs in a :class:`Scene` of its own (fresh callers, so one operation's sign-outs or password changes
-never reach another's). Resources named in an owned route's path belong to ``user_a``, made once, and ``user_a``
-calls last; a staff route gets a fresh resource of a fresh subject for every caller, so two allowed roles both find
-something to decide (an approved request cannot be approved again).
+Each operation runs in a :class:`Scene` of its own: a fresh owner, and fresh other callers wherever those may act on
+themselves, so one operation's sign-outs or password changes never reach another's. Resources named in an owned
+route's path belong to ``user_a``, made once, and ``user_a`` calls last; a staff route gets a fresh resource of a
+fresh subject for every caller, so two allowed roles both find something to decide (an approved request cannot be
+approved again).
 """
 
 from __future__ import annotations
@@ -121,9 +122,14 @@ class Scene:
     def fresh_email(self) -> str:
         return self.email(f"extra{next(self._numbers)}")
 
-    async def cast(self) -> None:
+    async def cast(self, others: dict[str, dict[str, str]] | None = None) -> None:
+        """Signs every caller up and in, staff roles granted; or only ``user_a``, the owner, when ``others`` holds
+        the other callers' headers, made by an earlier scene."""
         self.headers["anonymous"] = {}
         for caller in CALLERS[1:]:
+            if others is not None and caller != "user_a":
+                self.headers[caller] = others[caller]
+                continue
             self.headers[caller] = await signed_in(self.client, self.email(caller))
             if caller in STAFF_ROLES:
                 await self.container.identity.staff.grant(self.email(caller), caller)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -21,7 +20,7 @@ from dreamina.adapters.memory.object_store import InMemoryObjectStore
 from dreamina.adapters.memory.throttle import InMemoryAttemptCounter
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.bootstrap import Container, build_container
-from dreamina.entrypoints.http.app import create_app
+from dreamina.entrypoints.http.app import APP_SETTINGS, create_app
 from dreamina.settings import load_settings
 from tests.http_client import AsyncTestClient
 from tests.provenance import session_credentials
@@ -84,12 +83,13 @@ def app_for(container: Container) -> Litestar:
 
     Building a Litestar app with every route costs more than most tests (each handler's signature is parsed and
     checked per app), and in one configuration nothing in the app but its state differs between tests: the
-    container is put there and the in-process rate-limit counters are emptied. A test's own directory does not
-    make another configuration; Redis counters (shared outside the process) always get a new app.
+    container is put there and the in-process rate-limit counters are emptied. The configuration is the settings the
+    app is built from (``APP_SETTINGS``): a test's own directory, vendor emulator or database make no other one.
+    Redis counters (shared outside the process) always get a new app.
     """
     if container.settings.redis_url:
         return create_app(container=container)
-    key = msgspec.json.encode(msgspec.structs.replace(container.settings, data_dir=Path(".")), enc_hook=str)
+    key = msgspec.json.encode([getattr(container.settings, name) for name in APP_SETTINGS], enc_hook=str)
     app = _APPS.pop(key, None) or create_app(container=container)
     _APPS[key] = app  # most recently used last
     while len(_APPS) > KEPT_APPS:

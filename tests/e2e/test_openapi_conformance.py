@@ -27,13 +27,18 @@ from dreamina.domain.identity.registrations import SignUp
 from dreamina.entrypoints.http.app import create_app
 from dreamina.settings import load_settings
 
+from .authorization_audiences import AUDIENCE
 from .conftest import UNTHROTTLED, test_overrides
 from .helpers import PASSWORD
 
 ROLES = ("user", "support", "privacy_officer", "admin")
 SHARDS = 4  # every operation is in exactly one shard; the shards run in parallel under pytest-xdist
 MODES = [HypothesisTestMode.EXAMPLES, HypothesisTestMode.COVERAGE, HypothesisTestMode.FUZZING]
-FUZZED_EXAMPLES = 10  # per operation and role, on top of the examples and the coverage phase's cases
+FUZZED_EXAMPLES = 10  # per operation, on top of the examples and the coverage phase's cases
+# A staff route, as the roles it refuses: its documented examples and a few fuzzed cases (each must be refused as
+# documented), not the coverage phase's hundreds of cases again
+REFUSED_MODES = [HypothesisTestMode.EXAMPLES, HypothesisTestMode.FUZZING]
+REFUSED_EXAMPLES = 3
 STAFF_PATHS = "/v1/admin/"
 ENDING = {"/v1/auth/logout", "/v1/auth/logout-all"}  # would end the session the others run with: sent without one
 
@@ -109,31 +114,47 @@ def fuzzed_app(tmp_path: Path) -> tuple[Any, dict[str, str]]:
     return create_app(container=container), tokens
 
 
+def _full_run_role(operation: Any, index: int) -> str:
+    """The role that runs every phase on ``operation``: the user on the routes every account shares; on a staff
+    route one of the roles its audience allows, in turn by operation, so each staff role runs every phase somewhere."""
+    if not operation.path.startswith(STAFF_PATHS):
+        return "user"
+    audience = AUDIENCE[(operation.method.upper(), operation.path)]
+    allowed = audience.removeprefix("staff:").split(",")
+    return allowed[index % len(allowed)]
+
+
 @pytest.mark.parametrize("shard", range(SHARDS))
 def test_every_check_holds_as_every_role(shard: int, fuzzed_app: tuple[Any, dict[str, str]]) -> None:
+    """Every operation runs every phase (examples, coverage, fuzzing) once, as a role allowed to call it; a staff
+    route also runs its examples and a few fuzzed cases as every other role (the user included), whom it refuses: the
+    coverage phase would send those refusals its cases again, which the authorization matrix proves cell by cell."""
     app, tokens = fuzzed_app
     cases: Counter[str] = Counter()
+    full: Counter[str] = Counter()
     failures: list[str] = []
-    operations = 0
-    for role in ROLES:
-        schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
-        every = sorted((result.ok() for result in schema.get_all_operations()), key=lambda o: (o.path, o.method))
-        assert len(every) >= 60
-        mine = every[shard::SHARDS]
-        operations = len(mine)
-        for operation in mine:
-            if role != "user" and not operation.path.startswith(STAFF_PATHS):
-                continue  # the routes every account shares were fuzzed as the user: staff run the staff routes
+    schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
+    every = sorted((result.ok() for result in schema.get_all_operations()), key=lambda o: (o.path, o.method))
+    assert len(every) >= 60
+    mine = every[shard::SHARDS]
+    for index, operation in enumerate(mine):
+        runner = _full_run_role(operation, index)
+        for role in ROLES:
+            if role != runner and not operation.path.startswith(STAFF_PATHS):
+                continue  # the routes every account shares run as the user
             token = None if operation.path in ENDING else tokens[role]
-            cases[role] += _fuzz(operation, role, token, failures)
-    report = ", ".join(f"{role}: {cases[role]}" for role in ROLES)
-    print(f"schemathesis shard {shard}: {operations} operations, cases per role: {report}; {len(failures)} failures")
+            examples = FUZZED_EXAMPLES if role == runner else REFUSED_EXAMPLES
+            modes = MODES if role == runner else REFUSED_MODES
+            full[role] += role == runner
+            cases[role] += _fuzz(operation, role, token, failures, modes, examples)
+    report = ", ".join(f"{role}: {cases[role]} ({full[role]} in every phase)" for role in ROLES)
+    print(f"schemathesis shard {shard}: {len(mine)} operations, cases per role: {report}; {len(failures)} failures")
     assert not failures, "\n\n".join(failures)
-    assert cases["user"] >= 5 * operations, "schemathesis generated too few cases to mean anything"
-    assert all(cases[role] > 0 for role in ROLES), "a staff role ran no case"
+    assert sum(cases.values()) >= 5 * len(mine), "schemathesis generated too few cases to mean anything"
+    assert all(cases[role] > 0 for role in ROLES), "a role ran no case"
 
 
-def _fuzz(operation: Any, role: str, token: str | None, failures: list[str]) -> int:
+def _fuzz(operation: Any, role: str, token: str | None, failures: list[str], modes: list[Any], examples: int) -> int:
     """Runs the operation's cases with every check; records each distinct failure; returns how many were sent."""
     sent = 0
     seen: set[str] = set()
@@ -161,10 +182,10 @@ def _fuzz(operation: Any, role: str, token: str | None, failures: list[str]) -> 
         test_func=run,
         config=HypothesisTestConfig(
             project=operation.schema.config,
-            modes=MODES,
+            modes=modes,
             override=Override(headers=headers),
             settings=hypothesis.settings(
-                max_examples=FUZZED_EXAMPLES,
+                max_examples=examples,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
                 derandomize=True,

@@ -65,8 +65,24 @@ FACES: tuple[HttpFace, ...] = (
 """Every module's face: its routes, its problem statuses, the use cases its handlers receive."""
 
 
+# The settings the app itself is built from (its budgets and their counters, proxies, CORS, body limit, the pages' CSRF
+# secret); everything else reaches a handler through the container in the app's state. Two containers whose settings
+# agree on these can share one app (the tests swap containers in a kept app: building one costs about a second).
+APP_SETTINGS = (
+    "redis_url",
+    "rate_limit_sensitive_per_minute",
+    "rate_limit_content_per_minute",
+    "rate_limit_general_per_minute",
+    "trusted_proxies",
+    "cors_allowed_origins",
+    "max_body_bytes",
+    "master_key",
+)
+
+
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Litestar:
-    """Build the API. Given a container (tests), the caller owns it; otherwise the app builds and closes its own."""
+    """Build the API. Given a container (tests), the caller owns it; otherwise the app builds and closes its own.
+    The app reads only :data:`APP_SETTINGS` from the settings (the rest only to build its own container)."""
     settings = container.settings if container is not None else (settings or load_settings())
 
     @asynccontextmanager
