@@ -34,6 +34,7 @@ from dreamina.adapters.queue.saq_queue import (
 )
 from dreamina.adapters.retention_runs import sweep_and_log
 from dreamina.domain.generation.runner import RunOutcome, RunReport
+from dreamina.domain.privacy.errors import StoreUnavailable
 from dreamina.domain.privacy.retention import RetentionSweep, sweep_cron
 
 log = get_logger("dreamina.worker")
@@ -158,8 +159,15 @@ async def keep_lease(queue: SaqJobQueue, job: Job | None) -> None:
 
 
 async def run_retention_sweep(ctx: dict[str, Any]) -> int:
-    """The SAQ cron task: one full retention sweep (G7); returns how many records it deleted or transformed."""
-    reports = await sweep_and_log(ctx["retention"])
+    """The SAQ cron task: one full retention sweep (G7); returns how many records it deleted or transformed.
+
+    A database outage defers the sweep to the next tick (every batch commits, so it resumes where this one stopped):
+    a warning line, not SAQ's "Error processing job" with a traceback."""
+    try:
+        reports = await sweep_and_log(ctx["retention"])
+    except StoreUnavailable as error:
+        log.warning("retention_sweep_deferred", error_type=type(error).__name__)
+        return 0
     return sum(r.applied for r in reports)
 
 
@@ -260,9 +268,13 @@ run_privacy_job.__qualname__ = PRIVACY_TASK_NAME
 async def run_deadline_monitor(ctx: dict[str, Any]) -> dict[str, int]:
     """The SAQ cron task (hourly): flag privacy requests and privacy tickets near or past their legal deadline."""
     flagged: dict[str, int] = {}
-    for monitor in ctx["monitors"]:
-        for flag, count in (await monitor()).items():
-            flagged[flag] = flagged.get(flag, 0) + count
+    try:
+        for monitor in ctx["monitors"]:
+            for flag, count in (await monitor()).items():
+                flagged[flag] = flagged.get(flag, 0) + count
+    except StoreUnavailable as error:  # the next tick flags what this one could not (the flags are idempotent)
+        log.warning("deadline_monitor_deferred", error_type=type(error).__name__)
+        return {}
     log.info("deadline_monitor", **flagged)
     return flagged
 
