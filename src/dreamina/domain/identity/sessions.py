@@ -34,7 +34,7 @@ from dreamina.ports.identity import Account, AuthSession
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.security import PasswordHasher
 from dreamina.ports.tokens import TokenPurpose
-from dreamina.ports.unit_of_work import UnitOfWorkFactory
+from dreamina.ports.unit_of_work import UnitOfWorkFactory, reader_of
 
 SIGN_IN = SecretKind.SIGN_IN
 SIGN_IN_CODE = SecretKind.SIGN_IN_CODE
@@ -96,6 +96,7 @@ class Sessions:
         rules: SessionRules | None = None,
     ) -> None:
         self._uow = uow
+        self._read = reader_of(uow)
         self._vault = vault
         self._keyrings = keyrings
         self._passwords = passwords
@@ -148,11 +149,14 @@ class Sessions:
         if not token or len(token) > 512:
             raise AuthenticationFailed("missing or invalid access token")
         now = self._clock.now()
-        async with self._uow() as uow:
+        # A read-only unit of work: most requests find the session in the process's cache and need no transaction
+        # (nor, on PostgreSQL, its BEGIN and ROLLBACK); only a touch, at most every TOUCH_EVERY, writes.
+        async with self._read() as uow:
             session = await uow.sessions.get_live_by_token_hash(hash_token(token), now)  # one read, joined
-            if session is None:
-                raise AuthenticationFailed("missing or invalid access token")
-            if session.last_used_at is None or now - session.last_used_at >= TOUCH_EVERY:
+        if session is None:
+            raise AuthenticationFailed("missing or invalid access token")
+        if session.last_used_at is None or now - session.last_used_at >= TOUCH_EVERY:
+            async with self._uow() as uow:
                 await uow.sessions.touch(session.id, now)
                 await uow.commit()
         return Principal(account_id=session.account_id, session_id=session.id)
