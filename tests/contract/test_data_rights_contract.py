@@ -217,3 +217,23 @@ async def test_erasure_methods_of_identity_stores(uow_factory: UnitOfWorkFactory
         assert [(e.actor_id, e.reason) for e in on_other] == [(pseudonym, None)]
         ledger = await uow.disclosures.list_for_subject(pseudonym)
         assert [(d.processor, d.reference) for d in ledger] == [("stripe", None)]
+
+
+async def test_runnable_jobs_page_by_keyset_after_a_cursor(uow_factory: UnitOfWorkFactory) -> None:
+    """The reaper's paging: ``after`` (run_after, request_id) gives what comes after it, ties broken by id."""
+    requests = [make_request(uuid.uuid4()) for _ in range(4)]
+    jobs = [make_job(r, run_after=AT if n < 3 else AT + timedelta(seconds=1)) for n, r in enumerate(requests)]
+    async with uow_factory() as uow:
+        for request, job in zip(requests, jobs, strict=True):
+            await uow.privacy_requests.add(request)
+            await uow.privacy_jobs.add(job)
+        await uow.commit()
+    now = AT + timedelta(minutes=1)
+    async with uow_factory() as uow:
+        everything = [j.request_id for j in await uow.privacy_jobs.list_runnable(now, 10)]
+        assert everything[-1] == requests[3].id and sorted(everything[:3], key=lambda i: i.bytes) == everything[:3]
+        pages, after = [], None
+        while page := await uow.privacy_jobs.list_runnable(now, 3, after=after):
+            pages.append([j.request_id for j in page])
+            after = (page[-1].run_after, page[-1].request_id)
+        assert pages == [everything[:3], everything[3:]]

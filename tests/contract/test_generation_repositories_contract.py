@@ -170,3 +170,22 @@ async def test_text_with_nul_is_refused_everywhere(uow_factory: UnitOfWorkFactor
             await uow.generations.add(make_generation(uuid.uuid4(), failure_reason="a\x00b"))
         with pytest.raises(ValueError):
             await uow.restrictions.restrict(uuid.uuid4(), "a\x00b", AT)
+
+
+async def test_unfinished_pages_by_keyset_after_a_cursor(uow_factory: UnitOfWorkFactory) -> None:
+    """The reaper's paging: ``after`` (created_at, id) gives what comes after it, ties on the time broken by id."""
+    subject = uuid.uuid4()
+    same_time = [make_generation(subject, at=AT) for _ in range(3)]
+    later = make_generation(subject, at=AT + timedelta(seconds=1))
+    async with uow_factory() as uow:
+        for generation in (later, *same_time):
+            await uow.generations.add(generation)
+        await uow.commit()
+    async with uow_factory() as uow:
+        everything = [g.id for g in await uow.generations.unfinished(10)]
+        assert everything[-1] == later.id and sorted(everything[:3], key=lambda i: i.bytes) == everything[:3]
+        pages, after = [], None
+        while page := await uow.generations.unfinished(2, after=after):
+            pages.append([g.id for g in page])
+            after = (page[-1].created_at, page[-1].id)
+        assert pages == [everything[:2], everything[2:]]

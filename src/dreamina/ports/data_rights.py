@@ -407,8 +407,11 @@ class PrivacyJobRepository(Protocol):
 
     async def update(self, job: PrivacyJob) -> None: ...
 
-    async def list_runnable(self, now: datetime, limit: int) -> list[PrivacyJob]:
-        """Pending jobs whose ``run_after`` has come, oldest first."""
+    async def list_runnable(
+        self, now: datetime, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[PrivacyJob]:
+        """Pending jobs whose ``run_after`` has come, oldest first; with ``after`` (``run_after``, ``request_id``),
+        only those that come after it (keyset paging)."""
 
     async def claim(self, request_id: UUID, owner: str, now: datetime, until: datetime) -> bool:
         """Take or renew a pending job's lease if free, expired or ``owner``'s (compare-and-set: one wins)."""

@@ -189,8 +189,9 @@ class GenerationRepository(Protocol):
         """How many generations use the upload as a reference."""
         ...
 
-    async def unfinished(self, limit: int) -> list[Generation]:
-        """Generations not yet in a terminal state, oldest first (to re-enqueue after a restart)."""
+    async def unfinished(self, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Generation]:
+        """Generations not yet in a terminal state, oldest first (to re-enqueue after a restart); with ``after``
+        (``created_at``, ``id``), only those that come after it (keyset paging)."""
         ...
 
     async def unfinished_for_subject(self, subject_id: UUID, limit: int) -> list[Generation]:

@@ -225,10 +225,15 @@ class InMemoryPrivacyJobRepository:
         if job is not None and job.lease_owner == owner:
             self._table.replace(request_id, dataclasses.replace(job, lease_owner=None, lease_until=None))
 
-    async def list_runnable(self, now: datetime, limit: int) -> list[PrivacyJob]:
+    async def list_runnable(
+        self, now: datetime, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[PrivacyJob]:
         check_time("now", now)
         found = [_stored_job(j) for _, j in self._table.rows() if j.state == JobState.PENDING and j.run_after <= now]
-        return sorted(found, key=lambda j: (j.run_after, j.request_id))[: max(0, limit)]
+        if after is not None:
+            check_time("after", after[0])
+            found = [j for j in found if (j.run_after, j.request_id.bytes) > (after[0], after[1].bytes)]
+        return sorted(found, key=lambda j: (j.run_after, j.request_id.bytes))[: max(0, limit)]
 
     @staticmethod
     def _archive_expired(now: datetime) -> Any:

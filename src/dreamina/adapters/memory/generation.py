@@ -165,10 +165,13 @@ class InMemoryGenerationRepository:
     async def count_referencing(self, upload_id: UUID) -> int:
         return sum(1 for _, g in self._table.rows() if upload_id in g.reference_upload_ids)
 
-    async def unfinished(self, limit: int) -> list[Generation]:
+    async def unfinished(self, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Generation]:
         found = [g for _, g in self._table.rows() if not GenerationStatus(g.status).terminal]
+        if after is not None:
+            check_time("after", after[0])
+            found = [g for g in found if (g.created_at, g.id.bytes) > (after[0], after[1].bytes)]
         found.sort(key=lambda g: (g.created_at, g.id.bytes))
-        return [_stored_generation(g) for g in found[:limit]]
+        return [_stored_generation(g) for g in found[: max(0, limit)]]
 
     async def unfinished_for_subject(self, subject_id: UUID, limit: int) -> list[Generation]:
         found = [

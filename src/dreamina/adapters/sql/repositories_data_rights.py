@@ -16,7 +16,13 @@ from dreamina.adapters.sql.models_data_rights import (
     PrivacyRequestRow,
     ProcessingRestrictionRow,
 )
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
+from dreamina.adapters.sql.repository_kit import (
+    SqlRepositories,
+    SqlRepository,
+    insert_into,
+    oldest_first,
+    retention_batch,
+)
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.domain.privacy.jurisdictions import DeadlineFlag
 from dreamina.ports.audit import ActorKind
@@ -310,14 +316,14 @@ class SqlPrivacyJobRepository(SqlRepository):
         if await self._write(statement, conflict="the job cannot be updated") == 0:
             raise NotFound("no such job")
 
-    async def list_runnable(self, now: datetime, limit: int) -> list[PrivacyJob]:
+    async def list_runnable(
+        self, now: datetime, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[PrivacyJob]:
         check_time("now", now)
-        statement = (
-            select(self._table)
-            .where(PrivacyJobRow.state == JobState.PENDING.value, PrivacyJobRow.run_after <= now)
-            .order_by(PrivacyJobRow.run_after, PrivacyJobRow.request_id)
-            .limit(max(0, limit))
+        statement = select(self._table).where(
+            PrivacyJobRow.state == JobState.PENDING.value, PrivacyJobRow.run_after <= now
         )
+        statement = oldest_first(statement, PrivacyJobRow.run_after, PrivacyJobRow.request_id, after, limit)
         return [_job(row) for row in await self._session.execute(statement)]
 
     async def claim(self, request_id: UUID, owner: str, now: datetime, until: datetime) -> bool:

@@ -23,6 +23,7 @@ from dreamina.adapters.sql.repository_kit import (
     SqlRepository,
     insert_into,
     is_foreign_key_violation,
+    oldest_first,
     retention_batch,
 )
 from dreamina.domain.privacy.errors import Conflict, NotFound
@@ -231,13 +232,9 @@ class SqlGenerationRepository(SqlRepository):
         statement = select(func.count()).where(GenerationReferenceRow.upload_id == upload_id)
         return int((await self._session.execute(statement)).scalar_one())
 
-    async def unfinished(self, limit: int) -> list[Generation]:
-        statement = (
-            select(self._table)
-            .where(GenerationRow.status.not_in(_TERMINAL))
-            .order_by(GenerationRow.created_at, GenerationRow.id)
-            .limit(limit)
-        )
+    async def unfinished(self, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Generation]:
+        statement = select(self._table).where(GenerationRow.status.not_in(_TERMINAL))
+        statement = oldest_first(statement, GenerationRow.created_at, GenerationRow.id, after, limit)
         rows = list(await self._session.execute(statement))
         references = await self._references([row.id for row in rows])
         return [self._record(row, references.get(row.id, ())) for row in rows]

@@ -13,15 +13,18 @@ SQL runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, cast
+from uuid import UUID
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, and_, insert, or_
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
+from dreamina.adapters.record_rules import check_time
 from dreamina.domain.privacy.errors import Conflict, NotFound
 
 _FOREIGN_KEY_VIOLATION = "23503"  # PostgreSQL SQLSTATE
@@ -61,6 +64,17 @@ def insert_into(row: type[Any]) -> Insert:
     """``INSERT`` into a mapped class's table as SQLAlchemy Core sees it. Given the class itself, SQLAlchemy takes its
     ORM bulk-insert path, which cost more than the statement: a sixth of ``PUT /v1/consent``'s CPU under load."""
     return insert(cast(Table, row.__table__))
+
+
+def oldest_first(
+    statement: Select[Any], at_column: Any, ident: Any, after: tuple[datetime, UUID] | None, limit: int
+) -> Select[Any]:
+    """Keyset paging, oldest first: rows after ``after`` (time, id), at most ``limit``."""
+    if after is not None:
+        at, last = after
+        check_time("after", at)
+        statement = statement.where(or_(at_column > at, and_(at_column == at, ident > last)))
+    return statement.order_by(at_column, ident).limit(max(0, limit))
 
 
 def retention_batch(statement: Select[Any], limit: int) -> Select[Any]:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -46,6 +46,9 @@ uploads and generated images and videos, byte for byte.
 
 Files:
 """
+
+
+REAP_PAGES = 10  # pages of runnable jobs one reaper pass reads at most
 
 
 class JobPending(Exception):
@@ -89,6 +92,7 @@ class DataRightsJobs:
     ) -> None:
         self._uow = uow
         self._queue = queue  # None: nothing runs the jobs by itself (tests and ``--once`` call ``run_due``)
+        self._reap_after: tuple[datetime, UUID] | None = None  # where the reaper's next pass starts
         self._records = records
         self._fulfilment = fulfilment
         self._notices = notices
@@ -138,15 +142,23 @@ class DataRightsJobs:
         if self._queue is None:
             return 0
         now = self._clock.now()
-        async with self._uow() as uow:
-            jobs = await uow.privacy_jobs.list_runnable(now, limit)
-        queued = 0
-        for job in jobs:
-            if held(job.request_id) or (job.lease_until is not None and job.lease_until >= now):
-                continue  # queued or scheduled already, or running under a live lease
-            await self._queue.enqueue(job.request_id)
-            queued += 1
-        return queued
+        due: list[UUID] = []
+        # At most REAP_PAGES pages a pass, from where the last one stopped (see GenerationRunner.reap): a job
+        # Redis lost behind any backlog of queued or running ones is reached within a bounded number of passes.
+        for _ in range(REAP_PAGES):
+            async with self._uow() as uow:
+                page = await uow.privacy_jobs.list_runnable(now, limit, after=self._reap_after)
+            due += [
+                job.request_id
+                for job in page  # not those queued or scheduled already, or running under a live lease
+                if not held(job.request_id) and (job.lease_until is None or job.lease_until < now)
+            ]
+            self._reap_after = (page[-1].run_after, page[-1].request_id) if len(page) >= limit > 0 else None
+            if self._reap_after is None or len(due) >= limit:
+                break
+        for request_id in due:
+            await self._queue.enqueue(request_id)
+        return len(due)
 
     async def run(self, request_id: UUID) -> bool:
         """Run (or resume) one job to its end, holding its lease: False if it is not pending or another worker

@@ -13,6 +13,7 @@ import asyncio
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -54,6 +55,8 @@ from dreamina.ports.generation import (
 from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.provenance import ContentCredentials
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+REAP_PAGES = 10  # pages of unfinished jobs one reaper pass reads at most
 
 
 class RunOutcome(enum.StrEnum):
@@ -103,6 +106,7 @@ class GenerationRunner:
         self.rules = rules or GenerationRules()
         self._handoff = ProviderHandoff(keyrings, store)
         self._provider_jobs = ProviderJobs(uow, clock, dict(providers))
+        self._reap_after: tuple[datetime, UUID] | None = None  # where the reaper's next pass starts
 
     async def recover(self, limit: int = 1000) -> int:
         """Re-enqueue every unfinished job (after a restart, in-process jobs were lost with the process)."""
@@ -110,10 +114,19 @@ class GenerationRunner:
 
     async def reap(self, held: Callable[[UUID], bool], limit: int = 1000) -> int:
         """Re-enqueue every unfinished job the queue does not ``held`` (lost to an error, or committed by a process
-        that died before it enqueued). Runs on a timer, so nothing stays queued or running until a restart."""
-        async with self._uow() as uow:
-            unfinished = await uow.generations.unfinished(limit)
-        lost = [generation for generation in unfinished if not held(generation.id)]
+        that died before it enqueued). Runs on a timer, so nothing stays queued or running until a restart.
+
+        A pass reads at most ``REAP_PAGES`` pages of ``limit`` jobs, oldest first, from where the last pass stopped
+        (from the start again once it reached the end): a lost job behind any backlog of queued ones is reached
+        within a bounded number of passes, and no pass reads the whole backlog."""
+        lost: list[Generation] = []
+        for _ in range(REAP_PAGES):
+            async with self._uow() as uow:
+                page = await uow.generations.unfinished(limit, after=self._reap_after)
+            lost += [generation for generation in page if not held(generation.id)]
+            self._reap_after = (page[-1].created_at, page[-1].id) if len(page) >= limit > 0 else None
+            if self._reap_after is None or len(lost) >= limit:
+                break
         for generation in lost:
             await self._queue.enqueue(generation.id, attempt=generation.attempts)
         return len(lost)
