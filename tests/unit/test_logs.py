@@ -7,8 +7,10 @@ import json
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dreamina.adapters.logs import configure_logging, get_logger, scrub
+from dreamina.adapters.logs import configure_logging, get_logger, scrub, scrub_ungated
 
 
 @pytest.mark.parametrize(
@@ -110,3 +112,60 @@ def test_the_log_audit_fails_when_redaction_is_off(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(log_module, "redact", lambda _logger, _name, event: event)
     kinds = {leak.split(":", 1)[0] for leak in scan(emit(), secrets_seen)}
     assert kinds == {"email", "ipv4", "ipv6", "bearer", "card number", "secret"}
+
+
+# Text made of what the patterns look for (and what could fool a gate): digits of several scripts, separators,
+# hex letters, the bearer keywords in mixed case, the Kelvin sign (a "k" to case-insensitive matching), addresses.
+_PIECES = st.sampled_from(
+    [
+        *"0123456789",
+        "٣",
+        "७",
+        ".",
+        ":",
+        "::",
+        "@",
+        " ",
+        "-",
+        "=",
+        *"abcdefABCDEF",
+        "x",
+        "é",
+        "K",
+        "\n",
+        "Bearer ",
+        "TOKEN ",
+        "tOkEn=",
+        "bearer: ",
+        "user@example.com",
+        "127.0.0.1",
+        "2001:db8::1",
+        "4242 4242 4242 4242",
+        "6011 1111 1111 1117",
+        "٦٠١١١١١١١١١١١١١٧",
+        "2026-11-29T11:00:00.794545Z",
+        "abcdefgh12345678",
+    ]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_PIECES, max_size=24).map("".join))
+def test_the_gated_scrub_changes_exactly_what_every_pattern_on_the_whole_text_changes(text: str) -> None:
+    assert scrub(text) == scrub_ungated(text)
+
+
+@given(st.text(max_size=80))
+def test_the_gated_scrub_equals_the_ungated_one_on_any_text(text: str) -> None:
+    assert scrub(text) == scrub_ungated(text)
+
+
+def test_the_timestamp_is_left_as_the_stamper_wrote_it_and_a_callers_own_is_replaced() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    try:
+        get_logger("t").info("stamped", timestamp="user@example.com 4242 4242 4242 4242")
+    finally:
+        configure_logging("INFO")
+    line = json.loads(stream.getvalue())
+    assert line["timestamp"].startswith("20") and "@" not in line["timestamp"]
