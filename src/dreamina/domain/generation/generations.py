@@ -96,7 +96,9 @@ class Generations:
             )
         generation_id = uuid.uuid4()
         if self._screening is not None:
-            async with self._uow() as uow:  # a replay is answered, a paused or restricted subject's prompt unchecked
+            # Read only (no writer turn on SQLite): a replay is answered, a paused or restricted subject's prompt
+            # is never sent to the screen; the store below checks the standing again in its own transaction.
+            async with self._read() as uow:
                 if answer is not None:
                     await answer.before(uow)
                 await self._refuse_standing(uow, subject_id)
