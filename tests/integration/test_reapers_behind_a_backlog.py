@@ -17,6 +17,7 @@ import pytest
 from dreamina.adapters.memory.generation import ManualJobQueue
 from dreamina.bootstrap import Container, build_container
 from dreamina.domain.generation import runner as generation_runner
+from dreamina.ports.generation import Generation
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
 from tests.contract.data_rights_records import make_job, make_request
@@ -29,16 +30,22 @@ def _container(uow_factory: UnitOfWorkFactory, tmp_path: Path, privacy_queue: Ma
     return build_container(settings, uow=uow_factory, privacy_job_queue=privacy_queue, **test_overrides())
 
 
-async def test_a_lost_generation_behind_a_page_of_queued_ones_is_queued_again(
-    uow_factory: UnitOfWorkFactory, tmp_path: Path
-) -> None:
-    container = _container(uow_factory, tmp_path, ManualJobQueue())
+async def _unfinished(uow_factory: UnitOfWorkFactory, count: int) -> list[Generation]:
+    """``count`` queued generations of one subject, a second apart, oldest first."""
     subject = uuid.uuid4()
-    generations = [make_generation(subject, at=AT + timedelta(seconds=n)) for n in range(5)]
+    generations = [make_generation(subject, at=AT + timedelta(seconds=n)) for n in range(count)]
     async with uow_factory() as uow:
         for generation in generations:
             await uow.generations.add(generation)
         await uow.commit()
+    return generations
+
+
+async def test_a_lost_generation_behind_a_page_of_queued_ones_is_queued_again(
+    uow_factory: UnitOfWorkFactory, tmp_path: Path
+) -> None:
+    container = _container(uow_factory, tmp_path, ManualJobQueue())
+    generations = await _unfinished(uow_factory, 5)
     queue = container.generation.queue
     assert isinstance(queue, ManualJobQueue)
     held = {g.id for g in generations[:3]}  # the three oldest still wait in the queue; Redis lost the other two
@@ -57,12 +64,7 @@ async def test_a_pass_reads_a_bounded_number_of_pages_and_the_next_goes_on_from_
 ) -> None:
     monkeypatch.setattr(generation_runner, "REAP_PAGES", 2)
     container = _container(uow_factory, tmp_path, ManualJobQueue())
-    subject = uuid.uuid4()
-    generations = [make_generation(subject, at=AT + timedelta(seconds=n)) for n in range(7)]
-    async with uow_factory() as uow:
-        for generation in generations:
-            await uow.generations.add(generation)
-        await uow.commit()
+    generations = await _unfinished(uow_factory, 7)
     lost = generations[6].id
     try:
         runner = container.generation.runner
