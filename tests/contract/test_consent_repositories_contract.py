@@ -242,3 +242,20 @@ async def test_improvement_choices_refuse_nul_and_naive_times_everywhere(uow_fac
         bad = improvement_choice(subject, NOW)
         with pytest.raises(ValueError):
             await uow.improvement_choices.add(ImprovementChoice(bad.id, subject, True, bad.method, 1, "a\x00b", NOW))
+
+
+async def test_a_consent_record_is_appended_once_and_a_repeat_leaves_the_unit_of_work_usable(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    subject = uuid.uuid4()
+    record = consent_record(NOW, subject_id=subject)
+    later = consent_record(NOW + timedelta(seconds=1), subject_id=subject)
+    async with uow_factory() as uow:
+        await uow.consent_records.add(record)
+        with pytest.raises(Conflict):
+            await uow.consent_records.add(record)
+        await uow.consent_records.add(later)  # the transaction goes on: both records are kept
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.consent_records.latest_for_subject(subject) == later
+        assert [r.id for r in await uow.consent_records.history_for_subject(subject)] == [record.id, later.id]

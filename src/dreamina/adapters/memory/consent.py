@@ -272,7 +272,11 @@ class InMemoryAnalyticsEventStore:
 
 STORES = MemoryStores(
     tables=(
-        TableSpec("consent_records", duplicate_key="this consent record already exists"),
+        TableSpec(
+            "consent_records",
+            (Unique(lambda r: r.id, "this consent record already exists"),),  # as the SQL table's unique id
+            duplicate_key="this consent record already exists",
+        ),
         TableSpec("objections"),
         TableSpec(
             "improvement_choices",
