@@ -76,21 +76,21 @@ class SqlConsentRecordRepository(SqlRepository):
         check_text("device_key", record.device_key)
         check_text("content_sha256", record.content_sha256)
         check_time("recorded_at", record.recorded_at)
-        statement = insert_into(ConsentRecordRow).values(
-            id=record.id,
-            subject_id=record.subject_id,
-            device_key=record.device_key,
-            functional=record.functional,
-            analytics=record.analytics,
-            marketing=record.marketing,
-            sale_share_opt_out=record.sale_share_opt_out,
-            gpc=record.gpc,
-            method=ConsentMethod(record.method).value,
-            policy_version=record.policy_version,
-            content_sha256=record.content_sha256,
-            recorded_at=record.recorded_at,
-        )
-        await self._write(statement, conflict="this consent record already exists")
+        values = {
+            "id": record.id,
+            "subject_id": record.subject_id,
+            "device_key": record.device_key,
+            "functional": record.functional,
+            "analytics": record.analytics,
+            "marketing": record.marketing,
+            "sale_share_opt_out": record.sale_share_opt_out,
+            "gpc": record.gpc,
+            "method": ConsentMethod(record.method).value,
+            "policy_version": record.policy_version,
+            "content_sha256": record.content_sha256,
+            "recorded_at": record.recorded_at,
+        }
+        await self._append(ConsentRecordRow, values, conflict="this consent record already exists")
 
     async def _latest(self, kind: str, owner: UUID | str) -> ConsentRecord | None:
         row = (await self._session.execute(_LATEST[kind], {"owner": owner})).first()

@@ -18,6 +18,8 @@ from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import Table, and_, insert, or_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +57,15 @@ class SqlRepository:
                 raise NotFound("the record refers to something that does not exist") from None
             raise Conflict(conflict) from None
         return rowcount(result)
+
+    async def _append(self, row: type[Any], values: Mapping[str, Any], *, conflict: str) -> None:
+        """``INSERT`` one row into a table whose only constraints are unique ones (no foreign keys): a duplicate is
+        ``Conflict`` and the transaction lives on, as with :meth:`_write`, but through ``ON CONFLICT DO NOTHING``
+        rather than a SAVEPOINT (two round trips fewer: a third of a consent choice's statements)."""
+        build = postgresql_insert if self._session.bind.dialect.name == "postgresql" else sqlite_insert
+        statement = build(cast(Table, row.__table__)).values(**values).on_conflict_do_nothing()
+        if rowcount(await self._session.execute(statement, execution_options=_NO_SYNC)) == 0:
+            raise Conflict(conflict)
 
     async def _execute_count(self, statement: Update | Delete) -> int:
         return rowcount(await self._session.execute(statement, execution_options=_NO_SYNC))
