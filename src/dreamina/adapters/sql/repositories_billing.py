@@ -122,18 +122,16 @@ class SqlBillingRepository(SqlRepository):
         check_text("idempotency_key", entry.idempotency_key)
         check_text("reference", entry.reference)
         check_time("created_at", entry.created_at)
-        await self._write(
-            insert_into(CreditLedgerEntryRow).values(
-                id=entry.id,
-                subject_id=entry.subject_id,
-                kind=EntryKind(entry.kind).value,
-                amount=entry.amount,
-                idempotency_key=entry.idempotency_key,
-                reference=entry.reference,
-                created_at=entry.created_at,
-            ),
-            conflict="this ledger entry is already recorded",
-        )
+        values = {
+            "id": entry.id,
+            "subject_id": entry.subject_id,
+            "kind": EntryKind(entry.kind).value,
+            "amount": entry.amount,
+            "idempotency_key": entry.idempotency_key,
+            "reference": entry.reference,
+            "created_at": entry.created_at,
+        }
+        await self._append(CreditLedgerEntryRow, values, conflict="this ledger entry is already recorded")
 
     async def get_entry(self, idempotency_key: str) -> LedgerEntry | None:
         check_text("idempotency_key", idempotency_key)
