@@ -3,7 +3,9 @@
 Statements are written out rather than going through the ORM identity map or advanced-alchemy's generic
 repository: every read goes to the database (no stale cached rows after a bulk update), deletes are single
 bounded statements, and each write runs in a SAVEPOINT so a ``Conflict`` leaves the unit of work usable
-(PostgreSQL otherwise aborts the whole transaction on the first failed statement).
+(PostgreSQL otherwise aborts the whole transaction on the first failed statement); an append to a table whose only
+constraints are unique ones (``_append``) gets the same from ``ON CONFLICT DO NOTHING``, without the SAVEPOINT's
+two round trips.
 
 Every adapter of these ports behaves identically on input the databases disagree about: strings holding NUL
 (PostgreSQL rejects them, SQLite stores them) and naive datetimes are refused with ``ValueError`` before any
