@@ -16,7 +16,7 @@ import pytest
 
 from dreamina.adapters.memory.generation import ManualJobQueue
 from dreamina.bootstrap import Container, build_container
-from dreamina.domain.generation import runner as generation_runner
+from dreamina.domain.privacy import backlog
 from dreamina.ports.generation import Generation
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 from dreamina.settings import load_settings
@@ -62,7 +62,7 @@ async def test_a_lost_generation_behind_a_page_of_queued_ones_is_queued_again(
 async def test_a_pass_reads_a_bounded_number_of_pages_and_the_next_goes_on_from_there(
     uow_factory: UnitOfWorkFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(generation_runner, "REAP_PAGES", 2)
+    monkeypatch.setattr(backlog, "REAP_PAGES", 2)
     container = _container(uow_factory, tmp_path, ManualJobQueue())
     generations = await _unfinished(uow_factory, 7)
     lost = generations[6].id

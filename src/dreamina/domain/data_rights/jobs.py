@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -22,6 +22,7 @@ from dreamina.domain.data_rights.holders import DATA_RIGHTS_HOLDER
 from dreamina.domain.data_rights.notices import RequestNotices
 from dreamina.domain.data_rights.processor_notices import ProcessorNotices, outcome_of
 from dreamina.domain.data_rights.records import RequestRecords
+from dreamina.domain.privacy.backlog import BacklogCursor, Position
 from dreamina.domain.privacy.errors import Conflict
 from dreamina.ports.clock import Clock
 from dreamina.ports.data_rights import (
@@ -46,9 +47,6 @@ uploads and generated images and videos, byte for byte.
 
 Files:
 """
-
-
-REAP_PAGES = 10  # pages of runnable jobs one reaper pass reads at most
 
 
 class JobPending(Exception):
@@ -92,7 +90,7 @@ class DataRightsJobs:
     ) -> None:
         self._uow = uow
         self._queue = queue  # None: nothing runs the jobs by itself (tests and ``--once`` call ``run_due``)
-        self._reap_after: tuple[datetime, UUID] | None = None  # where the reaper's next pass starts
+        self._backlog = BacklogCursor[PrivacyJob](lambda job: (job.run_after, job.request_id))
         self._records = records
         self._fulfilment = fulfilment
         self._notices = notices
@@ -142,22 +140,18 @@ class DataRightsJobs:
         if self._queue is None:
             return 0
         now = self._clock.now()
-        due: list[UUID] = []
-        # At most REAP_PAGES pages a pass, from where the last one stopped (see GenerationRunner.reap): a job
-        # Redis lost behind any backlog of queued or running ones is reached within a bounded number of passes.
-        for _ in range(REAP_PAGES):
+
+        async def runnable(after: Position | None) -> list[PrivacyJob]:
             async with self._uow() as uow:
-                page = await uow.privacy_jobs.list_runnable(now, limit, after=self._reap_after)
-            due += [
-                job.request_id
-                for job in page  # not those queued or scheduled already, or running under a live lease
-                if not held(job.request_id) and (job.lease_until is None or job.lease_until < now)
-            ]
-            self._reap_after = (page[-1].run_after, page[-1].request_id) if len(page) >= limit > 0 else None
-            if self._reap_after is None or len(due) >= limit:
-                break
-        for request_id in due:
-            await self._queue.enqueue(request_id)
+                return await uow.privacy_jobs.list_runnable(now, limit, after=after)
+
+        def lost(job: PrivacyJob) -> bool:  # not queued or scheduled already, nor running under a live lease
+            return not held(job.request_id) and (job.lease_until is None or job.lease_until < now)
+
+        # Pages from where the last pass stopped (BacklogCursor): a job Redis lost behind any backlog is reached.
+        due = await self._backlog.next_pass(runnable, lost, limit)
+        for job in due:
+            await self._queue.enqueue(job.request_id)
         return len(due)
 
     async def run(self, request_id: UUID) -> bool:

@@ -13,7 +13,6 @@ import asyncio
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +33,7 @@ from dreamina.domain.generation.outputs import store_outputs
 from dreamina.domain.generation.provider_jobs import ProviderJobs
 from dreamina.domain.generation.rules import GenerationRules, outputs_prefix
 from dreamina.domain.generation.settlement import settle
+from dreamina.domain.privacy.backlog import BacklogCursor, Position
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.improvement import improvement_allowed
 from dreamina.domain.privacy.keyring import Keyrings
@@ -55,8 +55,6 @@ from dreamina.ports.generation import (
 from dreamina.ports.object_store import ObjectStore
 from dreamina.ports.provenance import ContentCredentials
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-
-REAP_PAGES = 10  # pages of unfinished jobs one reaper pass reads at most
 
 
 class RunOutcome(enum.StrEnum):
@@ -106,7 +104,7 @@ class GenerationRunner:
         self.rules = rules or GenerationRules()
         self._handoff = ProviderHandoff(keyrings, store)
         self._provider_jobs = ProviderJobs(uow, clock, dict(providers))
-        self._reap_after: tuple[datetime, UUID] | None = None  # where the reaper's next pass starts
+        self._backlog = BacklogCursor[Generation](lambda generation: (generation.created_at, generation.id))
 
     async def recover(self, limit: int = 1000) -> int:
         """Re-enqueue every unfinished job (after a restart, in-process jobs were lost with the process)."""
@@ -115,18 +113,14 @@ class GenerationRunner:
     async def reap(self, held: Callable[[UUID], bool], limit: int = 1000) -> int:
         """Re-enqueue every unfinished job the queue does not ``held`` (lost to an error, or committed by a process
         that died before it enqueued). Runs on a timer, so nothing stays queued or running until a restart.
+        Pages of ``limit``, from where the last pass stopped (:class:`~dreamina.domain.privacy.backlog.
+        BacklogCursor`): a lost job behind any backlog of queued ones is reached within a bounded number of passes."""
 
-        A pass reads at most ``REAP_PAGES`` pages of ``limit`` jobs, oldest first, from where the last pass stopped
-        (from the start again once it reached the end): a lost job behind any backlog of queued ones is reached
-        within a bounded number of passes, and no pass reads the whole backlog."""
-        lost: list[Generation] = []
-        for _ in range(REAP_PAGES):
+        async def unfinished(after: Position | None) -> list[Generation]:
             async with self._uow() as uow:
-                page = await uow.generations.unfinished(limit, after=self._reap_after)
-            lost += [generation for generation in page if not held(generation.id)]
-            self._reap_after = (page[-1].created_at, page[-1].id) if len(page) >= limit > 0 else None
-            if self._reap_after is None or len(lost) >= limit:
-                break
+                return await uow.generations.unfinished(limit, after=after)
+
+        lost = await self._backlog.next_pass(unfinished, lambda generation: not held(generation.id), limit)
         for generation in lost:
             await self._queue.enqueue(generation.id, attempt=generation.attempts)
         return len(lost)
