@@ -4,9 +4,16 @@ PostgreSQL they run in autocommit without BEGIN/ROLLBACK, so a write is refused 
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
+from datetime import timedelta
+
 import pytest
 
+from dreamina.ports.generation import GenerationOutput, GenerationStatus
+from dreamina.ports.keys import SubjectKey
 from dreamina.ports.unit_of_work import UnitOfWorkFactory, reader_of
+from tests.contract.generation_records import AT, make_generation, make_upload
 
 from .test_repositories_contract import make_account
 
@@ -29,3 +36,79 @@ async def test_a_reader_sees_what_is_committed_and_keeps_no_write(uow_factory: U
             await read.commit()
     async with uow_factory() as uow:
         assert await uow.accounts.get(stray.id) is None
+
+
+async def test_the_hot_reads_answer_alike_in_a_reader_and_in_a_unit_of_work_that_may_write(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """On PostgreSQL a reader runs the hot reads straight on asyncpg (``repository_kit.DriverRead``), a unit of work
+    that may write runs them through SQLAlchemy: both must hand back the same records, value for value and type for
+    type (timestamps in UTC, bytes, JSON, UUIDs, every nullable column both ways, a page after a cursor, references
+    in their order)."""
+    reader = reader_of(uow_factory)
+    subject = uuid.uuid4()
+    account = make_account(id=subject, display_name_ciphertext=None, region="CA", email_verified_at=AT)
+    other = make_account(content_retention_days=30)
+    uploads = [make_upload(subject), make_upload(subject)]
+    generations = [
+        make_generation(subject, at=AT + timedelta(seconds=i // 2), params={"n": i, "style": ["a", {"b": None}]})
+        for i in range(5)
+    ]
+    generations[1] = make_generation(subject, (uploads[1].id, uploads[0].id), at=generations[1].created_at)
+    generations[2] = make_generation(
+        subject,
+        at=generations[2].created_at,
+        status=GenerationStatus.SUCCEEDED,
+        provider_job_id="job-7",
+        attempts=2,
+        outputs=(GenerationOutput("outputs/s/g/0.png", "image/png", 10),),
+    )
+    generations[3] = make_generation(
+        subject, at=generations[3].created_at, status=GenerationStatus.FAILED, failure_reason="provider_error"
+    )
+    async with uow_factory() as uow:
+        for made in (account, other):
+            await uow.accounts.add(made)
+        for upload in uploads:
+            await uow.uploads.add(upload)
+        for generation in generations:
+            await uow.generations.add(generation)
+        await uow.subject_keys.add(SubjectKey(subject, b"\x01wrapped\x00key", AT, None))
+        await uow.subject_keys.add(SubjectKey(other.id, None, AT, AT + timedelta(days=1)))
+        await uow.commit()
+
+    async def answers(factory: UnitOfWorkFactory) -> list[object]:
+        async with factory() as uow:
+            found: list[object] = [
+                await uow.accounts.get(account.id),
+                await uow.accounts.get(other.id),
+                await uow.accounts.get(uuid.uuid4()),
+                await uow.subject_keys.get(subject),
+                await uow.subject_keys.get(other.id),
+                await uow.subject_keys.get(uuid.uuid4()),
+            ]
+            cursor = None
+            while True:
+                page = await uow.generations.page_for_subject(subject, 2, cursor)
+                found.append(page)
+                if page.next_cursor is None:
+                    return found
+                cursor = page.next_cursor
+
+    in_reader, in_writer = await answers(reader), await answers(uow_factory)
+    assert in_reader == in_writer
+    assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_writer)]
+    assert in_writer[0] == account and in_writer[3] == SubjectKey(subject, b"\x01wrapped\x00key", AT, None)
+    paged = [g for page in in_writer[6:] for g in page.items]  # type: ignore[attr-defined]
+    assert paged == sorted(generations, key=lambda g: (g.created_at, g.id), reverse=True)
+    assert all(g.created_at.utcoffset() == timedelta(0) for g in paged)
+
+
+def _values(found: list[object]) -> list[object]:
+    """Every field value of the records read, pages opened up."""
+    values: list[object] = []
+    for item in found:
+        records = getattr(item, "items", None) or [item]
+        for record in records:
+            values.extend(dataclasses.astuple(record) if dataclasses.is_dataclass(record) else [record])
+    return values

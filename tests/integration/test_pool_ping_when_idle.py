@@ -81,3 +81,22 @@ async def test_a_restart_under_load_fails_one_unit_of_work_then_the_pool_is_new(
     with pytest.raises(StoreUnavailable):
         await _read(database)  # used moments ago: not pinged; the failure answers 503 with Retry-After
     await _read(database)
+
+
+async def test_a_restart_under_load_fails_one_read_only_unit_of_work_then_the_pool_is_new(
+    pooled: tuple[Database, str],
+) -> None:
+    """A reader's hot reads run straight on asyncpg (``repository_kit.DriverRead``): a connection lost under them is
+    an outage too (503), and it is not handed out again."""
+
+    async def read() -> None:
+        async with database.reader() as uow:
+            assert await uow.accounts.get(uuid.uuid4()) is None
+
+    database, url = pooled
+    await read()
+    await _restart(url)
+    with pytest.raises(StoreUnavailable):
+        await read()
+    await read()
+    await read()

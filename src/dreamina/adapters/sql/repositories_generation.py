@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, any_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from dreamina.adapters.sql.models_generation import (
 )
 from dreamina.adapters.sql.models_identity import AccountRow
 from dreamina.adapters.sql.repository_kit import (
+    DriverRead,
     SqlRepositories,
     SqlRepository,
     insert_into,
@@ -169,6 +170,33 @@ class SqlGenerationRepository(SqlRepository):
     ``generation_references``."""
 
     _table = GenerationRow.__table__
+    # Built once: a page of generations is a hot read (the newest page, and the pages after a cursor).
+    _first_page = DriverRead(
+        select(_table)
+        .where(_table.c.subject_id == bindparam("subject_id"))
+        .order_by(_table.c.created_at.desc(), _table.c.id.desc())
+        .limit(bindparam("limit"))
+    )
+    _next_page = DriverRead(
+        select(_table)
+        .where(
+            _table.c.subject_id == bindparam("subject_id"),
+            or_(
+                _table.c.created_at < bindparam("at"),
+                and_(_table.c.created_at == bindparam("at"), _table.c.id < bindparam("last")),
+            ),
+        )
+        .order_by(_table.c.created_at.desc(), _table.c.id.desc())
+        .limit(bindparam("limit"))
+    )
+    _references_of = DriverRead(
+        select(GenerationReferenceRow.generation_id, GenerationReferenceRow.upload_id)
+        .where(GenerationReferenceRow.generation_id.in_(bindparam("ids", expanding=True)))
+        .order_by(GenerationReferenceRow.generation_id, GenerationReferenceRow.position),
+        postgres=select(GenerationReferenceRow.generation_id, GenerationReferenceRow.upload_id)
+        .where(GenerationReferenceRow.generation_id == any_(bindparam("ids")))
+        .order_by(GenerationReferenceRow.generation_id, GenerationReferenceRow.position),
+    )
 
     async def add(self, generation: Generation) -> None:
         _check(generation)
@@ -219,9 +247,13 @@ class SqlGenerationRepository(SqlRepository):
     async def page_for_subject(
         self, subject_id: UUID, limit: int, before: tuple[datetime, UUID] | None
     ) -> GenerationPage:
-        statement = select(self._table).where(GenerationRow.subject_id == subject_id)
-        statement = newest_first(statement, GenerationRow.created_at, GenerationRow.id, before, limit + 1)
-        rows = list(await self._session.execute(statement))
+        params: dict[str, Any] = {"subject_id": subject_id, "limit": limit + 1}
+        if before is None:
+            rows = await self._first_page.rows(self._session, params)
+        else:
+            check_time("before", before[0])
+            params["at"], params["last"] = before
+            rows = await self._next_page.rows(self._session, params)
         more = len(rows) > limit
         rows = rows[:limit]
         references = await self._references([row.id for row in rows])
@@ -265,13 +297,8 @@ class SqlGenerationRepository(SqlRepository):
     async def _references(self, generation_ids: list[UUID]) -> dict[UUID, tuple[UUID, ...]]:
         if not generation_ids:
             return {}
-        statement = (
-            select(GenerationReferenceRow.generation_id, GenerationReferenceRow.upload_id)
-            .where(GenerationReferenceRow.generation_id.in_(generation_ids))
-            .order_by(GenerationReferenceRow.generation_id, GenerationReferenceRow.position)
-        )
         found: dict[UUID, list[UUID]] = {}
-        for generation_id, upload_id in await self._session.execute(statement):
+        for generation_id, upload_id in await self._references_of.rows(self._session, {"ids": generation_ids}):
             found.setdefault(generation_id, []).append(upload_id)
         return {k: tuple(v) for k, v in found.items()}
 

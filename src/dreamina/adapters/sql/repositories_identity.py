@@ -12,7 +12,7 @@ from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_identity import AccountRow, AuthSessionRow, StaffMemberRow
 from dreamina.adapters.sql.principal_cache import CHANGES_KEY, PrincipalCache, record_change
 from dreamina.adapters.sql.principal_cache import INFO_KEY as CACHE_KEY
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into
+from dreamina.adapters.sql.repository_kit import DriverRead, SqlRepositories, SqlRepository, insert_into
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.identity import SIGN_IN_STATUSES, Account, AccountStatus, AuthSession
 from dreamina.ports.staff import StaffMember, StaffRole
@@ -68,7 +68,7 @@ class SqlAccountRepository(SqlRepository):
 
     _table = AccountRow.__table__
     # Built once: an account read is on almost every request, and building the expression cost more than running it.
-    _by_id = select(_table).where(_table.c.id == bindparam("account_id"))
+    _by_id = DriverRead(select(_table).where(_table.c.id == bindparam("account_id")))
     _by_email_index = select(_table).where(_table.c.email_index == bindparam("email_index"))
 
     async def add(self, account: Account) -> None:
@@ -77,7 +77,7 @@ class SqlAccountRepository(SqlRepository):
         await self._write(statement, conflict="an account with this id or email already exists")
 
     async def get(self, account_id: UUID) -> Account | None:
-        row = (await self._session.execute(self._by_id, {"account_id": account_id})).first()
+        row = await self._by_id.first(self._session, {"account_id": account_id})
         return None if row is None else _account(row)
 
     async def get_by_email_index(self, email_index: str) -> Account | None:

@@ -12,7 +12,13 @@ from dreamina.adapters.record_rules import check_text, check_texts, check_time
 from dreamina.adapters.sql import partitions
 from dreamina.adapters.sql.models_kernel import AuditEventRow, DisclosureRow, SubjectKeyRow
 from dreamina.adapters.sql.partitions import AUDIT_EVENTS, is_postgres
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
+from dreamina.adapters.sql.repository_kit import (
+    DriverRead,
+    SqlRepositories,
+    SqlRepository,
+    insert_into,
+    retention_batch,
+)
 from dreamina.ports.audit import ActorKind, AuditCursor, AuditEvent, AuditQuery
 from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.keys import SubjectKey
@@ -31,7 +37,7 @@ class SqlSubjectKeyRepository(SqlRepository):
     """:class:`~dreamina.ports.keys.SubjectKeyRepository` over ``subject_keys``."""
 
     _table = SubjectKeyRow.__table__
-    _by_subject = select(_table).where(_table.c.subject_id == bindparam("subject_id"))  # built once: a hot read
+    _by_subject = DriverRead(select(_table).where(_table.c.subject_id == bindparam("subject_id")))  # a hot read
 
     async def add(self, key: SubjectKey) -> None:
         check_time("created_at", key.created_at)
@@ -45,7 +51,7 @@ class SqlSubjectKeyRepository(SqlRepository):
         await self._write(statement, conflict="the subject already has a data key")
 
     async def get(self, subject_id: UUID) -> SubjectKey | None:
-        row = (await self._session.execute(self._by_subject, {"subject_id": subject_id})).first()
+        row = await self._by_subject.first(self._session, {"subject_id": subject_id})
         return None if row is None else _subject_key(row)
 
     async def destroy(self, subject_id: UUID, at: datetime) -> bool:

@@ -15,12 +15,15 @@ SQL runs.
 from __future__ import annotations
 
 import functools
+from collections import namedtuple
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Table, TextClause, and_, bindparam, insert, or_, text
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -110,6 +113,67 @@ def retention_batch(statement: Select[Any], limit: int) -> Select[Any]:
 def rowcount(result: Any) -> int:
     assert isinstance(result, CursorResult)
     return int(result.rowcount)
+
+
+READ_ONLY = "dreamina.read_only"
+"""The ``session.info`` key a read-only unit of work's session carries (:class:`DriverRead` looks for it)."""
+
+_ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
+_DRIVER_GONE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+
+class DriverRead:
+    """One ``SELECT`` that a read-only unit of work on PostgreSQL runs straight on the pool's asyncpg connection.
+
+    The hot reads (a page of generations, an account, a data key) cost several times more in SQLAlchemy's execution
+    and row processing than in the database: 1.6-2.7 ms of CPU against 0.6 ms for a page of 21 generations on the
+    benchmark machine. The statement is still written once in SQLAlchemy: it is compiled for asyncpg once, and run
+    with asyncpg's own prepared-statement cache; each record becomes a named tuple with the statement's column
+    names, so the repositories' row mappers read it as they read a SQLAlchemy row. Elsewhere (SQLite, a unit of work
+    that may write, where the statement must join the transaction SQLAlchemy begins) it runs through the session as
+    before, so both paths answer the same (the read-only contract tests compare them on every backend).
+
+    Only what the column types leave alone on PostgreSQL may be read this way: UUIDs, timestamps with time zone
+    (asyncpg answers them in UTC), bytes, numbers, strings and JSONB (decoded by the codec SQLAlchemy's dialect
+    installs on every connection).
+    """
+
+    def __init__(self, statement: Select[Any], *, postgres: Select[Any] | None = None) -> None:
+        """``postgres``: the same read spelled for PostgreSQL where ``statement`` cannot be compiled once (an
+        expanding ``IN`` list: ``= ANY(:ids)`` instead), with the same columns and parameters."""
+        compiled = (postgres if postgres is not None else statement).compile(dialect=_ASYNCPG)
+        if not compiled.string.lstrip().upper().startswith("SELECT") or "POSTCOMPILE" in compiled.string:
+            raise ValueError("only a SELECT compiled once reads past SQLAlchemy")
+        self.statement = statement
+        self._sql = compiled.string
+        self._names = tuple(compiled.positiontup or ())
+        self._row: Any = namedtuple("Row", [column.key for column in statement.selected_columns])  # type: ignore[misc]
+
+    async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
+        connection = await _driver_connection(session)
+        if connection is None:
+            return list(await session.execute(self.statement, params))
+        try:
+            records = await connection.fetch(self._sql, *(params[name] for name in self._names))
+        except _DRIVER_GONE as error:
+            if not (isinstance(error, asyncpg.InterfaceError) and not connection.is_closed()):
+                await session.invalidate()  # the pool must not hand out a connection that is gone
+                raise ConnectionError("the database connection was lost") from error  # an outage: 503
+            raise
+        make = self._row._make
+        return [make(record) for record in records]
+
+    async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> Any | None:
+        rows = await self.rows(session, params)
+        return rows[0] if rows else None
+
+
+async def _driver_connection(session: AsyncSession) -> Any | None:
+    """The asyncpg connection of a read-only session on PostgreSQL (autocommit: no transaction to join), or None."""
+    if not session.info.get(READ_ONLY) or session.bind is None or session.bind.dialect.name != "postgresql":
+        return None
+    raw = await (await session.connection()).get_raw_connection()
+    return raw.driver_connection
 
 
 SqlRepositories = Mapping[str, Callable[[AsyncSession], object]]

@@ -13,7 +13,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dreamina.adapters.sql.principal_cache import apply_committed
-from dreamina.adapters.sql.repository_kit import SqlRepositories
+from dreamina.adapters.sql.repository_kit import READ_ONLY, SqlRepositories
 from dreamina.domain.privacy.errors import StoreBusy, StoreUnavailable
 
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P")  # PostgreSQL: connection exception, insufficient resources, shutdown
@@ -133,6 +133,8 @@ class SqlUnitOfWork:
             else:
                 self._turn = await self._turns.acquire()
         self._session = factory()
+        if self._read_only:
+            self._session.info[READ_ONLY] = True
         return self
 
     def __getattr__(self, name: str) -> object:
