@@ -5,6 +5,7 @@ the pool is replaced."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -100,3 +101,25 @@ async def test_a_restart_under_load_fails_one_read_only_unit_of_work_then_the_po
         await read()
     await read()
     await read()
+
+
+async def test_a_reader_holds_one_connection_whatever_the_order_of_its_reads(postgres_server_url: str) -> None:
+    """A reader's driver reads and its session's reads share one connection, in either order: with a pool of one,
+    a unit of work that took a second connection would wait for itself (a full pool, deadlocked)."""
+    url = await _create_postgres_database(postgres_server_url)
+    await upgrade(url)
+    database = bootstrap.sql_database(url, pool_size=1, max_overflow=0)
+    try:
+        for _ in range(3):
+            async with asyncio.timeout(10), database.reader() as uow:
+                assert await uow.accounts.get(uuid.uuid4()) is None  # a driver read first
+                assert await uow.accounts.get_by_email_index("nobody") is None  # then the session's
+                assert await uow.subject_keys.get(uuid.uuid4()) is None  # a driver read again
+            async with asyncio.timeout(10), database.reader() as uow:
+                assert await uow.accounts.get_by_email_index("nobody") is None  # the session's first
+                assert await uow.accounts.get(uuid.uuid4()) is None
+            async with asyncio.timeout(10), database.unit_of_work() as uow:  # and the pool's one connection is free
+                assert await uow.accounts.get(uuid.uuid4()) is None
+    finally:
+        await database.dispose()
+        await _drop_postgres_database(postgres_server_url, url)

@@ -186,8 +186,8 @@ class Database:
         self._nested_factory = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False, info=info)
         # Read-only units of work: on SQLite a deferred reader beside the writer; on PostgreSQL the same pool in
         # autocommit (no BEGIN and ROLLBACK round trips around a read), where anything but a read is refused.
-        reading = self.engine if not postgres else read_only_engine(writer)
-        self._reader_factory = async_sessionmaker(reading, expire_on_commit=False, autoflush=False, info=info)
+        self._reading = self.engine if not postgres else read_only_engine(writer)
+        self._reader_factory = async_sessionmaker(self._reading, expire_on_commit=False, autoflush=False, info=info)
 
     def revocation_listener(self) -> RevocationListener | None:
         """On PostgreSQL, what lets this process's token cache work: started and closed by the process's owner."""
@@ -226,7 +226,11 @@ class Database:
         return cast(
             UnitOfWork,
             SqlUnitOfWork(
-                self.session_factory, self._repositories, nested_factory=self._reader_factory, read_only=True
+                self.session_factory,
+                self._repositories,
+                nested_factory=self._reader_factory,
+                read_only=True,
+                driver_engine=None if self.backend == "sqlite" else self._reading,
             ),
         )
 

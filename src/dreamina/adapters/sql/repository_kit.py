@@ -26,7 +26,7 @@ from sqlalchemy import Table, TextClause, and_, bindparam, insert, or_, text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
@@ -115,15 +115,57 @@ def rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
-READ_ONLY = "dreamina.read_only"
-"""The ``session.info`` key a read-only unit of work's session carries (:class:`DriverRead` looks for it)."""
+DRIVER = "dreamina.driver"
+"""The ``session.info`` key of a read-only unit of work's :class:`DriverConnection` (PostgreSQL only)."""
 
 _ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
 _DRIVER_GONE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
+class DriverConnection:
+    """Where a read-only unit of work's :class:`DriverRead` statements run (PostgreSQL): the connection its session
+    holds if it holds one; else one the unit of work checks out of the pool (on the read-only engine) for the rest of
+    its life, which its session then uses too. A unit of work whose reads are all driver reads never makes its
+    session take a connection, begin, roll back and close (most of ``GET /v1/me``'s database CPU), and a unit of
+    work never holds two connections at once, so a full pool cannot deadlock on units of work each waiting for a
+    second one. Pool events still apply (the idle ping, ``database.ping_when_idle``)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def fetch(self, session: AsyncSession, sql: str, args: list[Any]) -> list[Any]:
+        if self._connection is None and _holds_connection(session):
+            connection = await session.connection()
+        else:
+            if self._connection is None:
+                self._connection = await self._engine.connect()
+                # the session has no connection yet (checked above): when it needs one, it takes this one
+                session.sync_session.bind = self._connection.sync_connection
+            connection = self._connection
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        try:
+            return list(await driver.fetch(sql, *args))
+        except _DRIVER_GONE as error:
+            if isinstance(error, asyncpg.InterfaceError) and not driver.is_closed():
+                raise  # a misuse, not an outage
+            await connection.invalidate()  # the pool must not hand out a connection that is gone
+            raise ConnectionError("the database connection was lost") from error  # an outage: 503
+
+    async def close(self) -> None:
+        """Return the connection to the pool (the unit of work's end, after its session closed)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
+
+
+def _holds_connection(session: AsyncSession) -> bool:
+    transaction = session.sync_session.get_transaction()
+    return transaction is not None and bool(transaction._connections)
+
+
 class DriverRead:
-    """One ``SELECT`` that a read-only unit of work on PostgreSQL runs straight on the pool's asyncpg connection.
+    """One ``SELECT`` that a read-only unit of work on PostgreSQL runs straight on asyncpg (:class:`DriverConnection`).
 
     The hot reads (a page of generations, an account, a data key) cost several times more in SQLAlchemy's execution
     and row processing than in the database: 1.6-2.7 ms of CPU against 0.6 ms for a page of 21 generations on the
@@ -150,30 +192,16 @@ class DriverRead:
         self._row: Any = namedtuple("Row", [column.key for column in statement.selected_columns])  # type: ignore[misc]
 
     async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
-        connection = await _driver_connection(session)
-        if connection is None:
+        driver: DriverConnection | None = session.info.get(DRIVER)
+        if driver is None:
             return list(await session.execute(self.statement, params))
-        try:
-            records = await connection.fetch(self._sql, *(params[name] for name in self._names))
-        except _DRIVER_GONE as error:
-            if not (isinstance(error, asyncpg.InterfaceError) and not connection.is_closed()):
-                await session.invalidate()  # the pool must not hand out a connection that is gone
-                raise ConnectionError("the database connection was lost") from error  # an outage: 503
-            raise
+        records = await driver.fetch(session, self._sql, [params[name] for name in self._names])
         make = self._row._make
         return [make(record) for record in records]
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> Any | None:
         rows = await self.rows(session, params)
         return rows[0] if rows else None
-
-
-async def _driver_connection(session: AsyncSession) -> Any | None:
-    """The asyncpg connection of a read-only session on PostgreSQL (autocommit: no transaction to join), or None."""
-    if not session.info.get(READ_ONLY) or session.bind is None or session.bind.dialect.name != "postgresql":
-        return None
-    raw = await (await session.connection()).get_raw_connection()
-    return raw.driver_connection
 
 
 SqlRepositories = Mapping[str, Callable[[AsyncSession], object]]

@@ -10,10 +10,10 @@ import weakref
 from types import TracebackType
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dreamina.adapters.sql.principal_cache import apply_committed
-from dreamina.adapters.sql.repository_kit import READ_ONLY, SqlRepositories
+from dreamina.adapters.sql.repository_kit import DRIVER, DriverConnection, SqlRepositories
 from dreamina.domain.privacy.errors import StoreBusy, StoreUnavailable
 
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P")  # PostgreSQL: connection exception, insufficient resources, shutdown
@@ -106,12 +106,15 @@ class SqlUnitOfWork:
         turns: SqliteWriterTurns | None = None,
         nested_factory: async_sessionmaker[AsyncSession] | None = None,
         read_only: bool = False,
+        driver_engine: AsyncEngine | None = None,
     ) -> None:
         """``turns``: on SQLite, the process's writer turns, held from entry to exit (one writer at a time);
         ``nested_factory``: the sessions of a unit of work opened while its task holds the turn (a reader);
         ``read_only``: a reader that never waits for the writer turn (WAL readers see the last commit) and whose
-        ``commit`` is refused, so nothing it might write is ever kept."""
+        ``commit`` is refused, so nothing it might write is ever kept; ``driver_engine`` (a reader on PostgreSQL):
+        the pool its driver reads check a connection out of (``repository_kit.DriverConnection``)."""
         self._read_only = read_only
+        self._driver = DriverConnection(driver_engine) if read_only and driver_engine is not None else None
         self._session_factory = session_factory
         self._repositories = repositories
         self._turns = turns
@@ -133,8 +136,8 @@ class SqlUnitOfWork:
             else:
                 self._turn = await self._turns.acquire()
         self._session = factory()
-        if self._read_only:
-            self._session.info[READ_ONLY] = True
+        if self._driver is not None:
+            self._session.info[DRIVER] = self._driver
         return self
 
     def __getattr__(self, name: str) -> object:
@@ -158,6 +161,9 @@ class SqlUnitOfWork:
         finally:
             try:
                 await session.close()
+                if self._driver is not None:
+                    with contextlib.suppress(Exception):  # a lost connection is discarded by the pool
+                        await self._driver.close()
             finally:
                 if self._turns is not None and self._turn is not None:
                     self._turns.release(self._turn)
