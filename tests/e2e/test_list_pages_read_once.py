@@ -1,6 +1,7 @@
 """A page of generations reads the subject's data key once, not once per item (the list was N+1: twenty reads of
 the same key for a full page, 1% of a bare read's throughput in bench/http_vs_bare.py). Counted on SQL backends as
-the statements the database receives while the page is served."""
+the statements the database receives while the page is served: SQLAlchemy's, and on PostgreSQL the read-only units
+of work's driver reads (``repository_kit.DriverConnection``), which go straight to asyncpg."""
 
 from __future__ import annotations
 
@@ -11,16 +12,25 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from dreamina.adapters.sql.repository_kit import DriverConnection
 from tests.e2e.helpers import signed_in
 from tests.http_client import AsyncTestClient
 
 
 @pytest.fixture
-def statements() -> Iterator[list[str]]:
+def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
+
+    driver_fetch = DriverConnection.fetch
+
+    async def count_driver_reads(self: DriverConnection, session: Any, sql: str, args: list[Any]) -> list[Any]:
+        seen.append(sql)
+        return await driver_fetch(self, session, sql, args)
+
+    monkeypatch.setattr(DriverConnection, "fetch", count_driver_reads)
 
     event.listen(Engine, "before_cursor_execute", count)
     try:
