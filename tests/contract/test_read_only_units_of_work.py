@@ -10,12 +10,15 @@ from datetime import timedelta
 
 import pytest
 
+from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.ports.consent import ConsentMethod, Objection
 from dreamina.ports.generation import GenerationOutput, GenerationStatus
 from dreamina.ports.keys import SubjectKey
 from dreamina.ports.unit_of_work import UnitOfWorkFactory, reader_of
+from tests.contract.consent_rows import consent_record
 from tests.contract.generation_records import AT, make_generation, make_upload
 
-from .test_repositories_contract import make_account
+from .test_repositories_contract import make_account, make_policy
 
 
 async def test_a_reader_sees_what_is_committed_and_keeps_no_write(uow_factory: UnitOfWorkFactory) -> None:
@@ -108,7 +111,53 @@ def _values(found: list[object]) -> list[object]:
     """Every field value of the records read, pages opened up."""
     values: list[object] = []
     for item in found:
-        records = getattr(item, "items", None) or [item]
+        records = item if isinstance(item, list) else getattr(item, "items", None) or [item]
         for record in records:
             values.extend(dataclasses.astuple(record) if dataclasses.is_dataclass(record) else [record])
     return values
+
+
+async def test_the_consent_checks_answer_alike_in_a_reader_and_in_a_unit_of_work_that_may_write(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """The reads every consent answer and analytics batch makes (the policy versions, the latest record and the
+    newest page of a subject's and of a device's history, an objection, a restriction) go straight to asyncpg in a
+    reader on PostgreSQL: they answer as SQLAlchemy does."""
+    reader = reader_of(uow_factory)
+    subject, restricted = uuid.uuid4(), uuid.uuid4()
+    records = [
+        consent_record(AT + timedelta(minutes=i), subject_id=subject, analytics=i % 2 == 0, gpc=i == 2)
+        for i in range(4)
+    ] + [consent_record(AT, device_key="device-key-1", method=ConsentMethod.SETTINGS, marketing=True)]
+    async with uow_factory() as uow:
+        for version in (1, 2):
+            await uow.policies.add(make_policy(version))
+        for record in records:
+            await uow.consent_records.add(record)
+        await uow.objections.put(Objection(subject, Purpose.ANALYTICS, True, AT))
+        await uow.objections.put(Objection(subject, Purpose.MARKETING, False, AT))
+        await uow.restrictions.restrict(restricted, "accuracy contested", AT)
+        await uow.commit()
+
+    async def answers(factory: UnitOfWorkFactory) -> list[object]:
+        async with factory() as uow:
+            return [
+                await uow.policies.list(),
+                await uow.consent_records.latest_for_subject(subject),
+                await uow.consent_records.latest_for_subject(uuid.uuid4()),
+                await uow.consent_records.latest_for_device("device-key-1"),
+                await uow.consent_records.page_for_subject(subject, 3),
+                await uow.consent_records.page_for_device("device-key-1", 3),
+                await uow.objections.objects_to(subject, Purpose.ANALYTICS),
+                await uow.objections.objects_to(subject, Purpose.MARKETING),
+                await uow.objections.objects_to(uuid.uuid4(), Purpose.ANALYTICS),
+                await uow.restrictions.get(restricted),
+                await uow.restrictions.is_restricted(restricted),
+                await uow.restrictions.is_restricted(subject),
+            ]
+
+    in_reader, in_writer = await answers(reader), await answers(uow_factory)
+    assert in_reader == in_writer
+    assert in_writer[1] == records[3] and in_writer[4] == records[3:0:-1]
+    assert in_writer[6:9] == [True, False, False] and in_writer[10:] == [True, False]
+    assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_writer)]

@@ -22,7 +22,13 @@ from dreamina.adapters.sql.models_consent import (
 )
 from dreamina.adapters.sql.models_identity import AccountRow
 from dreamina.adapters.sql.partitions import ANALYTICS_EVENTS, is_postgres
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
+from dreamina.adapters.sql.repository_kit import (
+    DriverRead,
+    SqlRepositories,
+    SqlRepository,
+    insert_into,
+    retention_batch,
+)
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.consent import (
     AnalyticsEvent,
@@ -62,10 +68,16 @@ _OWNERS = {"subject": ConsentRecordRow.subject_id, "device": ConsentRecordRow.de
 # Built once, for the reads every consent write and check makes (the latest record, the newest page): building the
 # expression per call cost more CPU than running it.
 _OWNED = {kind: select(*_CONSENT_COLUMNS).where(column == bindparam("owner")) for kind, column in _OWNERS.items()}
-_LATEST = {kind: owned.order_by(ConsentRecordRow.seq.desc()).limit(1) for kind, owned in _OWNED.items()}
+_LATEST = {kind: DriverRead(owned.order_by(ConsentRecordRow.seq.desc()).limit(1)) for kind, owned in _OWNED.items()}
 _NEWEST = {
-    kind: owned.order_by(ConsentRecordRow.seq.desc()).limit(bindparam("limit")) for kind, owned in _OWNED.items()
+    kind: DriverRead(owned.order_by(ConsentRecordRow.seq.desc()).limit(bindparam("limit")))
+    for kind, owned in _OWNED.items()
 }
+_OBJECTS_TO = DriverRead(
+    select(ObjectionRow.objected).where(
+        ObjectionRow.subject_id == bindparam("subject_id"), ObjectionRow.purpose == bindparam("purpose")
+    )
+)
 
 
 class SqlConsentRecordRepository(SqlRepository):
@@ -93,7 +105,7 @@ class SqlConsentRecordRepository(SqlRepository):
         await self._append(ConsentRecordRow, values, conflict="this consent record already exists")
 
     async def _latest(self, kind: str, owner: UUID | str) -> ConsentRecord | None:
-        row = (await self._session.execute(_LATEST[kind], {"owner": owner})).first()
+        row = await _LATEST[kind].first(self._session, {"owner": owner})
         return None if row is None else _consent(row)
 
     async def _history(self, where: Any) -> list[ConsentRecord]:
@@ -102,7 +114,7 @@ class SqlConsentRecordRepository(SqlRepository):
 
     async def _page(self, kind: str, owner: UUID | str, limit: int, before: UUID | None) -> list[ConsentRecord]:
         if before is None:  # the newest page: what every consent answer shows
-            rows = await self._session.execute(_NEWEST[kind], {"owner": owner, "limit": limit})
+            rows = await _NEWEST[kind].rows(self._session, {"owner": owner, "limit": limit})
             return [_consent(row) for row in rows]
         where = _OWNERS[kind] == owner
         anchor = select(ConsentRecordRow.seq).where(where, ConsentRecordRow.id == before).scalar_subquery()
@@ -183,10 +195,8 @@ class SqlObjectionRepository(SqlRepository):
         ]
 
     async def objects_to(self, subject_id: UUID, purpose: Purpose) -> bool:
-        statement = select(ObjectionRow.objected).where(
-            ObjectionRow.subject_id == subject_id, ObjectionRow.purpose == Purpose(purpose).value
-        )
-        return bool((await self._session.execute(statement)).scalar_one_or_none())
+        row = await _OBJECTS_TO.first(self._session, {"subject_id": subject_id, "purpose": Purpose(purpose).value})
+        return row is not None and bool(row.objected)
 
     async def delete_for_subject(self, subject_id: UUID) -> int:
         return await self._execute_count(delete(ObjectionRow).where(ObjectionRow.subject_id == subject_id))

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_data_rights import (
@@ -17,6 +17,7 @@ from dreamina.adapters.sql.models_data_rights import (
     ProcessingRestrictionRow,
 )
 from dreamina.adapters.sql.repository_kit import (
+    DriverRead,
     SqlRepositories,
     SqlRepository,
     insert_into,
@@ -408,13 +409,13 @@ class SqlProcessingRestrictions(SqlRepository):
     """:class:`~dreamina.ports.restrictions.ProcessingRestrictions` over ``processing_restrictions``."""
 
     _table = ProcessingRestrictionRow.__table__
+    _by_subject = DriverRead(select(_table).where(_table.c.subject_id == bindparam("subject_id")))  # a hot check
 
     async def is_restricted(self, subject_id: UUID) -> bool:
         return await self.get(subject_id) is not None
 
     async def get(self, subject_id: UUID) -> ProcessingRestriction | None:
-        statement = select(self._table).where(ProcessingRestrictionRow.subject_id == subject_id)
-        row = (await self._session.execute(statement)).first()
+        row = await self._by_subject.first(self._session, {"subject_id": subject_id})
         if row is None:
             return None
         return ProcessingRestriction(subject_id=row.subject_id, restricted_at=row.restricted_at, reason=row.reason)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_policy import PolicyAcceptanceRow, PolicyNoticeRunRow, PolicyVersionRow
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into
+from dreamina.adapters.sql.repository_kit import DriverRead, SqlRepositories, SqlRepository, insert_into
 from dreamina.domain.privacy.policy import PolicyVersion
 from dreamina.ports.policy import AcceptanceMethod, NoticeRunStatus, PolicyAcceptance, PolicyNoticeRun
 
@@ -30,6 +30,7 @@ class SqlPolicyVersionRepository(SqlRepository):
     """:class:`~dreamina.ports.policy.PolicyVersionRepository` over ``policy_versions``."""
 
     _table = PolicyVersionRow.__table__
+    _all = DriverRead(select(_table).order_by(_table.c.version))  # every consent answer finds the version in effect
 
     async def add(self, policy: PolicyVersion) -> None:
         check_text("text", policy.text)
@@ -53,8 +54,7 @@ class SqlPolicyVersionRepository(SqlRepository):
         return None if row is None else _policy_version(row)
 
     async def list(self) -> list[PolicyVersion]:
-        rows = await self._session.execute(select(self._table).order_by(PolicyVersionRow.version))
-        return [_policy_version(row) for row in rows]
+        return [_policy_version(row) for row in await self._all.rows(self._session, {})]
 
 
 def _acceptance(row: Any) -> PolicyAcceptance:

@@ -189,13 +189,16 @@ class DriverRead:
         self.statement = statement
         self._sql = compiled.string
         self._names = tuple(compiled.positiontup or ())
+        self._fixed = {name: value for name, value in compiled.params.items() if value is not None}  # e.g. LIMIT 1
         self._row: Any = namedtuple("Row", [column.key for column in statement.selected_columns])  # type: ignore[misc]
 
     async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
         driver: DriverConnection | None = session.info.get(DRIVER)
         if driver is None:
             return list(await session.execute(self.statement, params))
-        records = await driver.fetch(session, self._sql, [params[name] for name in self._names])
+        fixed = self._fixed
+        args = [params[name] if name in params else fixed[name] for name in self._names]
+        records = await driver.fetch(session, self._sql, args)
         make = self._row._make
         return [make(record) for record in records]
 

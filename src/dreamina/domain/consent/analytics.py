@@ -22,7 +22,7 @@ from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import AnalyticsEvent, ClientClassifier, DailyCount, ObjectionRegister
 from dreamina.ports.keys import KeyVault
-from dreamina.ports.unit_of_work import UnitOfWorkFactory
+from dreamina.ports.unit_of_work import UnitOfWorkFactory, reader_of
 
 PSEUDONYM_INDEX = "analytics-pseudonym"
 MAX_BATCH = 100
@@ -122,7 +122,7 @@ class Analytics:
         ):
             return IngestResult(0, len(events), "no_consent")
         if requester.subject_id is not None:
-            async with self._uow() as uow:  # G4: a restricted subject's data is kept, not processed
+            async with reader_of(self._uow)() as uow:  # G4: a restricted subject's data is kept, not processed
                 if await uow.restrictions.is_restricted(requester.subject_id):
                     return IngestResult(0, len(events), "processing_restricted")
         day = self._clock.now().date()

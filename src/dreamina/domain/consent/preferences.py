@@ -318,6 +318,7 @@ class Objections:
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
+        self._read = reader_of(uow)  # the checks on every processing path read in read-only units of work
         self._clock = clock
 
     async def set(self, subject_id: UUID, purpose: str, objected: bool) -> list[Objection]:
@@ -338,10 +339,10 @@ class Objections:
             return await uow.objections.for_subject(subject_id)
 
     async def list(self, subject_id: UUID) -> list[Objection]:
-        async with self._uow() as uow:
+        async with self._read() as uow:
             return await uow.objections.for_subject(subject_id)
 
     async def objects_to(self, subject_id: UUID, purpose: Purpose) -> bool:
         """:class:`~dreamina.ports.consent.ObjectionRegister`: reads committed state, so objections act at once."""
-        async with self._uow() as uow:
+        async with self._read() as uow:
             return await uow.objections.objects_to(subject_id, purpose)
