@@ -108,11 +108,18 @@ def pytest_configure(config: pytest.Config) -> None:
     _remember_what_the_suite_hands_over()
 
 
+_LEVELDB_LOG = re.compile(r"\d{6}\.log")
+
+
 def _process_logs(config: pytest.Config) -> str:
-    """The log files of servers and workers the tests started as processes (``*.log`` under the temp dirs)."""
+    """The log files of servers and workers the tests started as processes (``*.log`` under the temp dirs). A
+    browser's profile under a test's temp dir holds LevelDB write-ahead logs (``000003.log``): binary records, not a
+    process's log, which one test in a while wrote a record of that began like a JSON line (``not JSON: {n<...``)."""
     base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
     texts = []
     for path in Path(base).rglob("*.log"):
+        if _LEVELDB_LOG.fullmatch(path.name):
+            continue
         try:
             texts.append(path.read_text(errors="replace"))
         except OSError:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import json
 import logging
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dreamina.adapters.logs import configure_logging, get_logger, scrub, scrub_ungated
+from tests import log_audit
 
 
 @pytest.mark.parametrize(
@@ -169,3 +172,16 @@ def test_the_timestamp_is_left_as_the_stamper_wrote_it_and_a_callers_own_is_repl
         configure_logging("INFO")
     line = json.loads(stream.getvalue())
     assert line["timestamp"].startswith("20") and "@" not in line["timestamp"]
+
+
+def test_the_audit_reads_the_processes_logs_and_not_a_browser_profiles_leveldb_logs(tmp_path: Path) -> None:
+    """``*.log`` under the tests' temp dirs: the servers' and workers' logs are scanned; the write-ahead logs of a
+    browser profile's LevelDB stores (binary, named ``000003.log``) are not a process's log and are left alone."""
+    (tmp_path / "serve.log").write_text('{"event": "request"}\n')
+    leveldb = tmp_path / "profile" / "Default" / "Local Storage" / "leveldb"
+    leveldb.mkdir(parents=True)
+    (leveldb / "000003.log").write_bytes(b"{n<\xe9\x03\x01\x06\x00\x00\x00\x01")
+    factory = SimpleNamespace(getbasetemp=lambda: tmp_path)
+    read = log_audit._process_logs(SimpleNamespace(_tmp_path_factory=factory))  # type: ignore[arg-type]
+    assert read == '{"event": "request"}\n'
+    assert not log_audit.scan(read)
