@@ -117,6 +117,23 @@ async def _subject(api: Container, email: str) -> UUID:
     return (await api.identity.sessions.authenticate(token.access_token)).account_id
 
 
+def _outcomes(logs: list[Path]) -> Counter[str]:
+    ran = [line for log in logs for line in log.read_text(errors="replace").splitlines() if '"privacy_job"' in line]
+    return Counter(json.loads(line)["outcome"] for line in ran)
+
+
+async def _logged_outcomes(logs: list[Path], at_least: int, seconds: float) -> Counter[str]:
+    """The job outcomes the workers logged, once there are ``at_least`` of them (or ``seconds`` have passed), read
+    again a second later so that a job run twice shows."""
+    started = time.monotonic()
+    while True:
+        if sum(_outcomes(logs).values()) >= at_least or time.monotonic() - started >= seconds:
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1)
+    return _outcomes(logs)
+
+
 async def _completed(api: Container, ids: list[UUID], seconds: float) -> None:
     started = time.monotonic()
     while True:
@@ -140,8 +157,9 @@ async def test_the_api_queues_exports_and_two_workers_run_each_once(
         requests = [await api.data_rights.requests.submit(s, "export", {}, password=PASSWORD) for s in subjects]
         await _completed(api, [r.id for r in requests], seconds=60)  # the timers wait 10 minutes
         assert [_reaped(log) for log in logs] == [0, 0]  # every job came from the API's enqueue, none from a reaper
-        ran = [line for log in logs for line in log.read_text().splitlines() if '"privacy_job"' in line]
-        assert Counter(json.loads(line)["outcome"] for line in ran) == {"done": 4}  # each once, by one worker
+        # a worker logs a job's outcome once the job has returned, after its request was completed
+        outcomes = await _logged_outcomes(logs, at_least=4, seconds=30)
+        assert outcomes == {"done": 4}  # each once, by one worker
     finally:
         workers.stop_all()
         await api.aclose()
