@@ -119,7 +119,7 @@ DRIVER = "dreamina.driver"
 """The ``session.info`` key of a read-only unit of work's :class:`DriverConnection` (PostgreSQL only)."""
 
 _ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
-_DRIVER_GONE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+_DRIVER_GONE = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.InternalClientError)
 
 
 class DriverConnection:
@@ -146,9 +146,9 @@ class DriverConnection:
         driver: Any = (await connection.get_raw_connection()).driver_connection
         try:
             return list(await driver.fetch(sql, *args))
-        except _DRIVER_GONE as error:
-            if isinstance(error, asyncpg.InterfaceError) and not driver.is_closed():
-                raise  # a misuse, not an outage
+        except Exception as error:
+            if not _gone(error, driver):
+                raise  # the statement's own error (or a misuse), not an outage
             await connection.invalidate()  # the pool must not hand out a connection that is gone
             raise ConnectionError("the database connection was lost") from error  # an outage: 503
 
@@ -157,6 +157,18 @@ class DriverConnection:
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()
+
+
+def _gone(error: Exception, driver: Any) -> bool:
+    """Whether ``error`` left the connection unusable: closed, lost, or its protocol broken (a backend ended by the
+    server mid-statement can answer ``InternalClientError``: "another operation is in progress"), or the server
+    said so (SQLSTATE class 08, or 57P: shutting down)."""
+    state = getattr(error, "sqlstate", None) or ""
+    return (
+        isinstance(error, _DRIVER_GONE)
+        or driver.is_closed()
+        or (isinstance(state, str) and state.startswith(("08", "57P")))
+    )
 
 
 def _holds_connection(session: AsyncSession) -> bool:
