@@ -160,10 +160,12 @@ class SqlUnitOfWork:
                 await session.rollback()  # a no-op after commit; discards anything written since
         finally:
             try:
-                await session.close()
-                if self._driver is not None:
-                    with contextlib.suppress(Exception):  # a lost connection is discarded by the pool
-                        await self._driver.close()
+                try:
+                    await session.close()
+                finally:
+                    if self._driver is not None:
+                        with contextlib.suppress(Exception):  # a lost connection is discarded by the pool
+                            await self._driver.close()
             finally:
                 if self._turns is not None and self._turn is not None:
                     self._turns.release(self._turn)
