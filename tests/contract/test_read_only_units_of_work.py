@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from dreamina.adapters.sql.repository_kit import DRIVER
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.consent import ConsentMethod, Objection
 from dreamina.ports.generation import GenerationOutput, GenerationStatus
@@ -161,3 +162,46 @@ async def test_the_consent_checks_answer_alike_in_a_reader_and_in_a_unit_of_work
     assert in_writer[1] == records[3] and in_writer[4] == records[3:0:-1]
     assert in_writer[6:9] == [True, False, False] and in_writer[10:] == [True, False]
     assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_writer)]
+
+
+async def test_a_reader_that_never_began_ends_without_a_trip_through_sqlalchemy(
+    uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader whose reads were all driver reads (PostgreSQL) never began a transaction on its session: it ends
+    without the session's rollback and close (each a trip through SQLAlchemy's greenlet bridge), and its driver
+    connection is back in the pool. A read through the session begins, and that reader is rolled back and closed as
+    before (on SQLite every read goes through the session)."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    reader = reader_of(uow_factory)
+    if reader is uow_factory:
+        pytest.skip("the memory store has no sessions")
+    account = make_account()
+    async with uow_factory() as uow:
+        await uow.accounts.add(account)
+        await uow.commit()
+    ended: list[str] = []
+    rollback, close = AsyncSession.rollback, AsyncSession.close
+
+    async def counted_rollback(self: AsyncSession) -> None:
+        ended.append("rollback")
+        await rollback(self)
+
+    async def counted_close(self: AsyncSession) -> None:
+        ended.append("close")
+        await close(self)
+
+    monkeypatch.setattr(AsyncSession, "rollback", counted_rollback)
+    monkeypatch.setattr(AsyncSession, "close", counted_close)
+    async with reader() as read:
+        assert await read.accounts.get(account.id) == account
+        driver = read._session.info.get(DRIVER)  # type: ignore[attr-defined]
+    assert ended == ([] if driver is not None else ["rollback", "close"])
+    ended.clear()
+    async with reader() as read:
+        assert await read.accounts.get_by_email_index(account.email_index) == account
+        assert await read.accounts.get(account.id) == account  # on the connection the session now holds
+    assert ended == ["rollback", "close"]
+    for _ in range(50):  # every connection went back: a pool of a few would run dry otherwise
+        async with reader() as read:
+            assert await read.accounts.get(account.id) == account

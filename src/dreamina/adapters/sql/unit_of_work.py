@@ -155,13 +155,21 @@ class SqlUnitOfWork:
     ) -> None:
         session = self._require_session()
         self._session = None
+        # A unit of work whose session never began (a cache answered, or every read was a driver read) has nothing
+        # to roll back or release: its session is closed without the two trips through SQLAlchemy's greenlet bridge
+        # (a tenth of GET /v1/me's CPU), since closing a session without a transaction does no I/O.
+        began = session.sync_session.get_transaction() is not None
         try:
-            with contextlib.suppress(Exception):  # a lost connection cannot roll back; closing discards it
-                await session.rollback()  # a no-op after commit; discards anything written since
+            if began:
+                with contextlib.suppress(Exception):  # a lost connection cannot roll back; closing discards it
+                    await session.rollback()  # a no-op after commit; discards anything written since
         finally:
             try:
                 try:
-                    await session.close()
+                    if began:
+                        await session.close()
+                    else:
+                        session.sync_session.close()
                 finally:
                     if self._driver is not None:
                         with contextlib.suppress(Exception):  # a lost connection is discarded by the pool
