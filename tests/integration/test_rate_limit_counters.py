@@ -8,8 +8,16 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from redis.asyncio import Redis
 
-from dreamina.adapters.rate_limit_counters import WINDOW, MemoryCounters, RedisCounters, RequestCounters
+from dreamina.adapters.rate_limit_counters import (
+    LEASE_MAX,
+    WINDOW,
+    MemoryCounters,
+    RedisCounters,
+    RequestCounters,
+    lease_size,
+)
 
 
 class Clock:
@@ -97,8 +105,6 @@ async def test_many_processes_share_one_budget_atomically(redis_url: str) -> Non
 
 
 async def test_the_redis_keys_hold_no_address_and_expire(redis_url: str) -> None:
-    from redis.asyncio import Redis
-
     namespace = f"test:rate:{uuid.uuid4().hex}"
     limiter = RedisCounters(redis_url, namespace)
     client = Redis.from_url(redis_url)
@@ -118,3 +124,56 @@ async def test_unreachable_redis_lets_requests_through() -> None:
         assert await limiter.hit("general:x", 1) is None
     finally:
         await limiter.aclose()
+
+
+async def test_a_large_budget_is_counted_a_lease_at_a_time(redis_url: str) -> None:
+    """A budget of 1,000 a minute: one round trip counts 20 requests in Redis (the one in hand and the next 19 of
+    this process), spent from memory; the remaining count still falls by one a request; a new window takes a new
+    lease."""
+    assert lease_size(1000) == 20 and lease_size(600) == 12 and lease_size(99) == 1 and lease_size(10**8) == LEASE_MAX
+    namespace = f"test:rate:{uuid.uuid4().hex}"
+    clock = Clock()
+    limiter = RedisCounters(redis_url, namespace, clock)
+    client = Redis.from_url(redis_url)
+    counter = f"{namespace}:general:lease:{int(clock.now // WINDOW)}"
+    try:
+        first = await limiter.hit("general:lease", 1000)
+        assert first is not None and first.allowed and first.remaining == 999
+        assert int(await client.get(counter) or 0) == 20
+        rest = [await limiter.hit("general:lease", 1000) for _ in range(19)]
+        assert [v.remaining for v in rest if v and v.allowed] == list(range(998, 979, -1))
+        assert int(await client.get(counter) or 0) == 20  # spent from memory: no round trip
+        again = await limiter.hit("general:lease", 1000)
+        assert again is not None and again.remaining == 979 and int(await client.get(counter) or 0) == 40
+        clock.now += WINDOW  # the lease ends with its window; what it held still counts in the previous one
+        after = await limiter.hit("general:lease", 1000)
+        assert after is not None and after.allowed
+        assert int(await client.get(f"{namespace}:general:lease:{int(clock.now // WINDOW)}") or 0) == 20
+    finally:
+        await client.aclose()
+        await limiter.aclose()
+
+
+async def test_leases_never_exceed_a_shared_budget(redis_url: str) -> None:
+    """Three API processes, a budget of 1,000 (leases of 20), 1,200 requests of one client, 30 at a time, spread
+    over the processes: exactly 1,000 are let through, no more (each was counted in Redis before it was spent) and no
+    fewer (the requests beyond the budget drain what the processes still held). The ten requests a process gets at
+    once share one round trip's lease rather than each taking one: the first burst counts 60 in Redis, not 600."""
+    namespace = f"test:rate:{uuid.uuid4().hex}"
+    clock = Clock()
+    processes = [RedisCounters(redis_url, namespace, clock) for _ in range(3)]
+    client = Redis.from_url(redis_url)
+    counter = f"{namespace}:general:many:{int(clock.now // WINDOW)}"
+    try:
+        allowed = 0
+        for start in range(0, 1200, 30):
+            burst = [processes[i % 3].hit("general:many", 1000) for i in range(start, start + 30)]
+            allowed += sum(1 for v in await asyncio.gather(*burst) if v is not None and v.allowed)
+            if start == 0:
+                assert int(await client.get(counter) or 0) == 60
+        assert allowed == 1000
+        assert int(await client.get(counter) or 0) == 1000
+    finally:
+        await client.aclose()
+        for each in processes:
+            await each.aclose()

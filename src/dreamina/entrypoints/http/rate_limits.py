@@ -8,8 +8,9 @@ Three budgets, each counted separately per client:
 - ``general``: every other route (health checks and the schema are never limited).
 
 The client is identified by a keyed hash of its address, so the counters (memory in one process, Redis shared by
-every API process in production: ``adapters/rate_limit_counters.py``) never hold an IP. Each request costs one
-counter operation (one Redis round trip, atomic across processes); a refused request gets 429 with ``Retry-After``,
+every API process in production: ``adapters/rate_limit_counters.py``) never hold an IP. Each request is counted
+once, atomically across processes (in Redis a busy client's requests are counted a small lease at a time, one round
+trip for a dozen requests of the default general budget); a refused request gets 429 with ``Retry-After``,
 and every limited response carries the ``RateLimit-*`` headers.
 """
 
