@@ -138,6 +138,33 @@ async def _partitions(connection: Connectable, spec: Partitioning) -> dict[date,
     return partitions
 
 
+async def _expired_partitions(
+    connection: Connectable, spec: Partitioning, cutoff: date | datetime, limit: int
+) -> dict[date, str]:
+    """The oldest ``limit`` partitions whose whole period is before ``cutoff``, found in the catalog by name (the
+    names sort as their periods do): those before the partition of the period ``cutoff`` falls in. Only these rows
+    come back, not one per partition (600 and more for a table kept by day: a few ms of work per transaction)."""
+    found = await connection.execute(
+        text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = to_regclass(:parent) AND c.relname LIKE :named AND c.relname < :bound "
+            "ORDER BY c.relname LIMIT :limit"
+        ),
+        {
+            "parent": spec.table,
+            "named": spec.table.replace("_", r"\_") + r"\_p%",
+            "bound": spec.name(spec.start(cutoff)),
+            "limit": limit,
+        },
+    )
+    partitions = {}
+    for (name,) in found:
+        start = spec.start_of(name)
+        if start is not None and spec.expired(start, cutoff):
+            partitions[start] = name
+    return partitions
+
+
 async def _locked(connection: Connectable, spec: Partitioning) -> None:
     """Take the parent table's ``ACCESS EXCLUSIVE`` lock for the rest of the transaction, waiting at most
     :data:`LOCK_TIMEOUT` (``DBAPIError`` with SQLSTATE 55P03 then)."""
@@ -209,13 +236,14 @@ async def drop_expired(session: AsyncSession, spec: Partitioning, cutoff: date |
     """Drop up to :data:`PARTITIONS_PER_TRANSACTION` partitions, oldest first, whose whole period is before
     ``cutoff``; returns how many rows they held (counted exactly under the lock), or None when there is none (or the
     lock was not to be had)."""
-    if not any(spec.expired(start, cutoff) for start in await _partitions(session, spec)):
+    if not await _expired_partitions(session, spec, cutoff, 1):
         return None
     try:
         async with session.begin_nested():
             await _locked(session, spec)
-            partitions = await _partitions(session, spec)  # a sweep running beside this one may have dropped some
-            doomed = sorted(start for start in partitions if spec.expired(start, cutoff))[:PARTITIONS_PER_TRANSACTION]
+            # a sweep running beside this one may have dropped some meanwhile
+            partitions = await _expired_partitions(session, spec, cutoff, PARTITIONS_PER_TRANSACTION)
+            doomed = sorted(partitions)
             if not doomed:
                 return None
             names = [f'"{partitions[start]}"' for start in doomed]
