@@ -143,7 +143,12 @@ class DriverConnection:
                 # the session has no connection yet (checked above): when it needs one, it takes this one
                 session.sync_session.bind = self._connection.sync_connection
             connection = self._connection
-        driver: Any = (await connection.get_raw_connection()).driver_connection
+        # The DBAPI connection of a connection that is checked out is an attribute (no I/O): read it here rather than
+        # through ``get_raw_connection``, a trip through the greenlet bridge for every read (one that was invalidated
+        # must check a new one out of the pool, which does I/O: that one goes through the bridge).
+        sync = connection.sync_connection
+        raw = await connection.get_raw_connection() if sync is None or sync.invalidated else sync.connection
+        driver: Any = raw.driver_connection
         try:
             return list(await driver.fetch(sql, *args))
         except Exception as error:

@@ -175,30 +175,32 @@ class ConsentRegistry:
         if method not in CHOICE_METHODS:
             raise InvalidInput("method must be banner, settings or api", field="method")
         now = self._clock.now()
+        recorded: list[ConsentRecord] = []
         async with self._uow() as uow:
             policy = await self._policy(uow)
             for subject_id, device_key in self._owners(requester):
                 latest = await self._latest_of(uow, subject_id, device_key)
                 gpc = latest is not None and latest.gpc
-                await uow.consent_records.add(
-                    ConsentRecord(
-                        id=uuid.uuid4(),
-                        subject_id=subject_id,
-                        device_key=device_key,
-                        functional=choices.functional,
-                        analytics=choices.analytics,
-                        marketing=choices.marketing and not gpc,
-                        sale_share_opt_out=gpc or (latest is not None and latest.sale_share_opt_out),
-                        gpc=gpc,
-                        method=method,
-                        policy_version=policy.version,
-                        content_sha256=policy.content_sha256,
-                        recorded_at=now,
-                    )
+                record = ConsentRecord(
+                    id=uuid.uuid4(),
+                    subject_id=subject_id,
+                    device_key=device_key,
+                    functional=choices.functional,
+                    analytics=choices.analytics,
+                    marketing=choices.marketing and not gpc,
+                    sale_share_opt_out=gpc or (latest is not None and latest.sale_share_opt_out),
+                    gpc=gpc,
+                    method=method,
+                    policy_version=policy.version,
+                    content_sha256=policy.content_sha256,
+                    recorded_at=now,
                 )
-            latest = await self._latest(uow, requester)
+                await uow.consent_records.add(record)
+                recorded.append(record)
             await uow.commit()
-        return _state(latest, policy.version)
+        # The requester's choice in force is the record just made for its first owner (the subject when signed in,
+        # else the device): what ``_latest`` would read back, without reading it.
+        return _state(recorded[0], policy.version)
 
     async def observe_gpc(self, requester: Requester) -> int:
         """Record a GPC opt-out once per owner that has not got one yet; returns how many records were added."""
