@@ -45,10 +45,10 @@ async def test_a_reader_sees_what_is_committed_and_keeps_no_write(uow_factory: U
 async def test_the_hot_reads_answer_alike_in_a_reader_and_in_a_unit_of_work_that_may_write(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    """On PostgreSQL a reader runs the hot reads straight on asyncpg (``repository_kit.DriverRead``), a unit of work
-    that may write runs them through SQLAlchemy: both must hand back the same records, value for value and type for
-    type (timestamps in UTC, bytes, JSON, UUIDs, every nullable column both ways, a page after a cursor, references
-    in their order)."""
+    """On PostgreSQL a reader and a unit of work that may write run the hot reads straight on asyncpg
+    (``repository_kit.DriverRead``): both must hand back the records SQLAlchemy's own execution does, value for
+    value and type for type (timestamps in UTC, bytes, JSON, UUIDs, every nullable column both ways, a page after a
+    cursor, references in their order)."""
     reader = reader_of(uow_factory)
     subject = uuid.uuid4()
     account = make_account(id=subject, display_name_ciphertext=None, region="CA", email_verified_at=AT)
@@ -100,12 +100,35 @@ async def test_the_hot_reads_answer_alike_in_a_reader_and_in_a_unit_of_work_that
                 cursor = page.next_cursor
 
     in_reader, in_writer = await answers(reader), await answers(uow_factory)
-    assert in_reader == in_writer
-    assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_writer)]
+    in_sqlalchemy = await answers(through_sqlalchemy(uow_factory))
+    assert in_reader == in_writer == in_sqlalchemy
+    assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_sqlalchemy)]
+    assert [type(value) for value in _values(in_writer)] == [type(value) for value in _values(in_sqlalchemy)]
     assert in_writer[0] == account and in_writer[3] == SubjectKey(subject, b"\x01wrapped\x00key", AT, None)
     paged = [g for page in in_writer[6:] for g in page.items]  # type: ignore[attr-defined]
     assert paged == sorted(generations, key=lambda g: (g.created_at, g.id), reverse=True)
     assert all(g.created_at.utcoffset() == timedelta(0) for g in paged)
+
+
+def through_sqlalchemy(factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    """Units of work of ``factory`` whose driver reads run through SQLAlchemy's own execution (as on SQLite): the
+    yardstick the driver's answers are held to on PostgreSQL."""
+
+    class Plain:
+        def __init__(self) -> None:
+            self._uow = factory()
+
+        async def __aenter__(self) -> object:
+            entered = await self._uow.__aenter__()
+            session = getattr(entered, "_session", None)
+            if session is not None:
+                session.info.pop(DRIVER, None)
+            return entered
+
+        async def __aexit__(self, *exc: object) -> None:
+            await self._uow.__aexit__(*exc)  # type: ignore[arg-type]
+
+    return Plain  # type: ignore[return-value]
 
 
 def _values(found: list[object]) -> list[object]:
@@ -158,10 +181,12 @@ async def test_the_consent_checks_answer_alike_in_a_reader_and_in_a_unit_of_work
             ]
 
     in_reader, in_writer = await answers(reader), await answers(uow_factory)
-    assert in_reader == in_writer
+    in_sqlalchemy = await answers(through_sqlalchemy(uow_factory))
+    assert in_reader == in_writer == in_sqlalchemy
     assert in_writer[1] == records[3] and in_writer[4] == records[3:0:-1]
     assert in_writer[6:9] == [True, False, False] and in_writer[10:] == [True, False]
-    assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_writer)]
+    assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_sqlalchemy)]
+    assert [type(value) for value in _values(in_writer)] == [type(value) for value in _values(in_sqlalchemy)]
 
 
 async def test_a_reader_that_never_began_ends_without_a_trip_through_sqlalchemy(
@@ -205,3 +230,37 @@ async def test_a_reader_that_never_began_ends_without_a_trip_through_sqlalchemy(
     for _ in range(50):  # every connection went back: a pool of a few would run dry otherwise
         async with reader() as read:
             assert await read.accounts.get(account.id) == account
+
+
+async def test_a_driver_read_in_a_unit_of_work_that_may_write_sees_its_writes(
+    uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a unit of work that may write runs its driver reads on its session's connection: before its
+    first write they see what is committed, after it they see the write (one transaction), and what it did not commit
+    is gone for every later reader. Elsewhere the same reads go through the session."""
+    from dreamina.adapters.sql.repository_kit import DriverConnection
+
+    driven: list[str] = []
+    fetch = DriverConnection.fetch
+
+    async def counted(self: DriverConnection, *args: object) -> list[object]:
+        driven.append("read")
+        return await fetch(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DriverConnection, "fetch", counted)
+    committed, pending = make_account(), make_account()
+    async with uow_factory() as uow:
+        await uow.accounts.add(committed)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.accounts.get(committed.id) == committed  # before any write: what is committed
+        assert await uow.accounts.get(pending.id) is None
+        await uow.accounts.add(pending)
+        assert await uow.accounts.get(pending.id) == pending  # after the write, in its transaction
+        session = getattr(uow, "_session", None)
+        postgres = session is not None and session.get_bind().dialect.name == "postgresql"
+    assert len(driven) == (3 if postgres else 0)
+    for factory in (uow_factory, reader_of(uow_factory)):
+        async with factory() as uow:
+            assert await uow.accounts.get(pending.id) is None  # never committed
+            assert await uow.accounts.get(committed.id) == committed

@@ -215,6 +215,7 @@ class Database:
                 self._repositories,
                 turns=self._writer_turns,
                 nested_factory=self._nested_factory,
+                driver_engine=None if self.backend == "sqlite" else self._reading,
             ),
         )
 

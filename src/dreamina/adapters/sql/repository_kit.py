@@ -123,22 +123,32 @@ _DRIVER_GONE = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.Int
 
 
 class DriverConnection:
-    """Where a read-only unit of work's :class:`DriverRead` statements run (PostgreSQL): the connection its session
-    holds if it holds one; else one the unit of work checks out of the pool (on the read-only engine) for the rest of
-    its life, which its session then uses too. A unit of work whose reads are all driver reads never makes its
-    session take a connection, begin, roll back and close (most of ``GET /v1/me``'s database CPU), and a unit of
-    work never holds two connections at once, so a full pool cannot deadlock on units of work each waiting for a
-    second one. Pool events still apply (the idle ping, ``database.ping_when_idle``)."""
+    """Where a unit of work's :class:`DriverRead` statements run (PostgreSQL).
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    In a read-only unit of work (``engine``: the read-only engine): the connection its session holds if it holds one;
+    else one the unit of work checks out of the pool for the rest of its life, which its session then uses too. A
+    unit of work whose reads are all driver reads never makes its session take a connection, begin, roll back and
+    close (most of ``GET /v1/me``'s database CPU), and a unit of work never holds two connections at once, so a full
+    pool cannot deadlock on units of work each waiting for a second one. Pool events still apply (the idle ping,
+    ``database.ping_when_idle``).
+
+    In a unit of work that may write (no ``engine``): always its session's connection, so a read after a write sees
+    it (the same transaction). A read before the first write runs before SQLAlchemy's driver adapter sends its
+    ``BEGIN`` (it begins on the first statement it runs itself), as its own statement: at the writers' isolation,
+    PostgreSQL's default READ COMMITTED, every statement sees what was committed when it began whether or not a
+    transaction is open, and a plain ``SELECT`` takes no lock, so the answer is the same. No driver read locks
+    (``FOR UPDATE`` reads stay with SQLAlchemy), and the sessions never autoflush, so nothing pending is missed."""
+
+    def __init__(self, engine: AsyncEngine | None) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
 
     async def fetch(self, session: AsyncSession, sql: str, args: list[Any]) -> list[Any]:
-        if self._connection is None and _holds_connection(session):
+        if self._connection is None and (self._engine is None or _holds_connection(session)):
             connection = await session.connection()
         else:
             if self._connection is None:
+                assert self._engine is not None
                 self._connection = await self._engine.connect()
                 # the session has no connection yet (checked above): when it needs one, it takes this one
                 session.sync_session.bind = self._connection.sync_connection
@@ -182,15 +192,15 @@ def _holds_connection(session: AsyncSession) -> bool:
 
 
 class DriverRead:
-    """One ``SELECT`` that a read-only unit of work on PostgreSQL runs straight on asyncpg (:class:`DriverConnection`).
+    """One ``SELECT`` that a unit of work on PostgreSQL runs straight on asyncpg (:class:`DriverConnection`).
 
     The hot reads (a page of generations, an account, a data key) cost several times more in SQLAlchemy's execution
     and row processing than in the database: 1.6-2.7 ms of CPU against 0.6 ms for a page of 21 generations on the
     benchmark machine. The statement is still written once in SQLAlchemy: it is compiled for asyncpg once, and run
     with asyncpg's own prepared-statement cache; each record becomes a named tuple with the statement's column
-    names, so the repositories' row mappers read it as they read a SQLAlchemy row. Elsewhere (SQLite, a unit of work
-    that may write, where the statement must join the transaction SQLAlchemy begins) it runs through the session as
-    before, so both paths answer the same (the read-only contract tests compare them on every backend).
+    names, so the repositories' row mappers read it as they read a SQLAlchemy row. On SQLite it runs through the
+    session, and both paths answer the same (the read-only contract tests compare them, and both with SQLAlchemy's
+    own execution of the statement on PostgreSQL, on every backend).
 
     Only what the column types leave alone on PostgreSQL may be read this way: UUIDs, timestamps with time zone
     (asyncpg answers them in UTC), bytes, numbers, strings and JSONB (decoded by the codec SQLAlchemy's dialect

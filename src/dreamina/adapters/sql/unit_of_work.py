@@ -111,10 +111,11 @@ class SqlUnitOfWork:
         """``turns``: on SQLite, the process's writer turns, held from entry to exit (one writer at a time);
         ``nested_factory``: the sessions of a unit of work opened while its task holds the turn (a reader);
         ``read_only``: a reader that never waits for the writer turn (WAL readers see the last commit) and whose
-        ``commit`` is refused, so nothing it might write is ever kept; ``driver_engine`` (a reader on PostgreSQL):
-        the pool its driver reads check a connection out of (``repository_kit.DriverConnection``)."""
+        ``commit`` is refused, so nothing it might write is ever kept; ``driver_engine`` (PostgreSQL): the driver
+        reads run on asyncpg (``repository_kit.DriverConnection``), a reader's on a connection it checks out of this
+        pool, a writer's on its session's connection."""
         self._read_only = read_only
-        self._driver = DriverConnection(driver_engine) if read_only and driver_engine is not None else None
+        self._driver = None if driver_engine is None else DriverConnection(driver_engine if read_only else None)
         self._session_factory = session_factory
         self._repositories = repositories
         self._turns = turns
