@@ -264,3 +264,46 @@ async def test_a_driver_read_in_a_unit_of_work_that_may_write_sees_its_writes(
         async with factory() as uow:
             assert await uow.accounts.get(pending.id) is None  # never committed
             assert await uow.accounts.get(committed.id) == committed
+
+
+async def test_the_submission_checks_answer_alike_in_a_reader_and_in_a_unit_of_work_that_may_write(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """The reads every generation submission makes besides the account's (its reservation's ledger entry, the
+    balance, an open moderation review) run straight on asyncpg on PostgreSQL: they answer as SQLAlchemy does, for
+    a subject with entries and a review and for one with neither. A wallet bumped twice keeps one row."""
+    from dreamina.ports.billing import EntryKind, LedgerEntry
+    from dreamina.ports.moderation import ModerationReview, ReviewStatus
+
+    subject, other = uuid.uuid4(), uuid.uuid4()
+    entries = [
+        LedgerEntry(uuid.uuid4(), subject, EntryKind.WELCOME_GRANT, 50, "welcome:s", None, AT),
+        LedgerEntry(uuid.uuid4(), subject, EntryKind.RESERVE, -3, "reserve:g1", "g1", AT + timedelta(seconds=1)),
+    ]
+    review = ModerationReview(uuid.uuid4(), subject, ReviewStatus.OPEN, 5, AT, None)
+    async with uow_factory() as uow:
+        await uow.billing.lock_wallet(subject, AT)
+        await uow.billing.lock_wallet(subject, AT + timedelta(seconds=1))
+        for entry in entries:
+            await uow.billing.add_entry(entry)
+        await uow.moderation_reviews.add(review)
+        await uow.moderation_reviews.add(ModerationReview(uuid.uuid4(), other, ReviewStatus.LIFTED, 5, AT, AT))
+        await uow.commit()
+
+    async def answers(factory: UnitOfWorkFactory) -> list[object]:
+        async with factory() as uow:
+            return [
+                await uow.billing.get_entry("reserve:g1"),
+                await uow.billing.get_entry("welcome:s"),
+                await uow.billing.get_entry("reserve:none"),
+                await uow.billing.balance(subject),
+                await uow.billing.balance(other),
+                await uow.moderation_reviews.open_for(subject),
+                await uow.moderation_reviews.open_for(other),
+            ]
+
+    in_reader, in_writer = await answers(reader_of(uow_factory)), await answers(uow_factory)
+    in_sqlalchemy = await answers(through_sqlalchemy(uow_factory))
+    assert in_reader == in_writer == in_sqlalchemy == [entries[1], entries[0], None, 47, 0, review, None]
+    assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_sqlalchemy)]
+    assert [type(value) for value in _values(in_writer)] == [type(value) for value in _values(in_sqlalchemy)]

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql import partitions
@@ -24,7 +24,13 @@ from dreamina.adapters.sql.models_billing import (
     ProcessedPaymentEventRow,
 )
 from dreamina.adapters.sql.partitions import HANDLED_PAYMENT_EVENTS, is_postgres
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
+from dreamina.adapters.sql.repository_kit import (
+    DriverRead,
+    SqlRepositories,
+    SqlRepository,
+    insert_into,
+    retention_batch,
+)
 from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.ports.billing import (
     BillingCustomer,
@@ -103,15 +109,25 @@ def _payment_values(payment: PaymentRecord) -> dict[str, Any]:
 class SqlBillingRepository(SqlRepository):
     """:class:`~dreamina.ports.billing.BillingRepository` over the billing tables."""
 
+    _ledger = CreditLedgerEntryRow.__table__
+    # every submission reads its reservation's entry and the balance
+    _entry_by_key = DriverRead(select(_ledger).where(_ledger.c.idempotency_key == bindparam("idempotency_key")))
+    _balance_of = DriverRead(
+        select(func.coalesce(func.sum(_ledger.c.amount), 0).label("total")).where(
+            _ledger.c.subject_id == bindparam("subject_id")
+        )
+    )
+    _bump_wallet = (
+        update(BillingWalletRow)
+        .where(BillingWalletRow.subject_id == bindparam("wallet_subject"))
+        .values(revision=BillingWalletRow.revision + 1, updated_at=bindparam("wallet_now"))
+    )
+
     # -- ledger ---------------------------------------------------------------------------------------------------
 
     async def lock_wallet(self, subject_id: UUID, now: datetime) -> None:
         check_time("now", now)
-        bumped = await self._execute_count(
-            update(BillingWalletRow)
-            .where(BillingWalletRow.subject_id == subject_id)
-            .values(revision=BillingWalletRow.revision + 1, updated_at=now)
-        )
+        bumped = await self._execute_count(self._bump_wallet, {"wallet_subject": subject_id, "wallet_now": now})
         if bumped == 0:
             await self._write(
                 insert_into(BillingWalletRow).values(subject_id=subject_id, revision=1, updated_at=now),
@@ -135,20 +151,12 @@ class SqlBillingRepository(SqlRepository):
 
     async def get_entry(self, idempotency_key: str) -> LedgerEntry | None:
         check_text("idempotency_key", idempotency_key)
-        row = (
-            await self._session.execute(
-                select(CreditLedgerEntryRow.__table__).where(CreditLedgerEntryRow.idempotency_key == idempotency_key)
-            )
-        ).first()
+        row = await self._entry_by_key.first(self._session, {"idempotency_key": idempotency_key})
         return None if row is None else _entry(row)
 
     async def balance(self, subject_id: UUID) -> int:
-        total = await self._session.scalar(
-            select(func.coalesce(func.sum(CreditLedgerEntryRow.amount), 0)).where(
-                CreditLedgerEntryRow.subject_id == subject_id
-            )
-        )
-        return int(total or 0)
+        row = await self._balance_of.first(self._session, {"subject_id": subject_id})
+        return int(row.total or 0) if row is not None else 0
 
     async def list_entries(self, subject_id: UUID, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
         statement = select(CreditLedgerEntryRow.__table__).where(CreditLedgerEntryRow.subject_id == subject_id)

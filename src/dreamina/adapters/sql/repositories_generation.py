@@ -200,19 +200,20 @@ class SqlGenerationRepository(SqlRepository):
 
     async def add(self, generation: Generation) -> None:
         _check(generation)
-        statement = insert_into(GenerationRow).values(
-            id=generation.id,
-            subject_id=generation.subject_id,
-            kind=GenerationKind(generation.kind).value,
-            prompt_ciphertext=generation.prompt_ciphertext,
-            params=dict(generation.params),
-            provider=generation.provider,
-            created_at=generation.created_at,
+        values = {
+            "id": generation.id,
+            "subject_id": generation.subject_id,
+            "kind": GenerationKind(generation.kind).value,
+            "prompt_ciphertext": generation.prompt_ciphertext,
+            "params": dict(generation.params),
+            "provider": generation.provider,
+            "created_at": generation.created_at,
             **_mutable(generation),
-        )
-        # no SAVEPOINT on this hot path (two round trips fewer): a failure here ends the submission anyway
+        }
+        # no SAVEPOINT on this hot path (two round trips fewer): a failure here ends the submission anyway; the values
+        # are parameters of the table's one INSERT (compiled once), not coerced into a new statement each time
         try:
-            await self._session.execute(statement)
+            await self._session.execute(insert_into(GenerationRow), values)
             if generation.reference_upload_ids:
                 links = [
                     {"generation_id": generation.id, "position": i, "upload_id": u}

@@ -6,11 +6,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_moderation import ModerationRecordRow, ModerationReviewRow
-from dreamina.adapters.sql.repository_kit import SqlRepositories, SqlRepository, insert_into, retention_batch
+from dreamina.adapters.sql.repository_kit import (
+    DriverRead,
+    SqlRepositories,
+    SqlRepository,
+    insert_into,
+    retention_batch,
+)
 from dreamina.ports.moderation import (
     OPEN_REVIEW_EXISTS,
     CheckedContent,
@@ -103,6 +109,10 @@ class SqlModerationReviewRepository(SqlRepository):
     """:class:`~dreamina.ports.moderation.ModerationReviewRepository` over ``moderation_reviews``."""
 
     _table = ModerationReviewRow.__table__
+    # every submission checks that its subject is not under review
+    _open_for = DriverRead(
+        select(_table).where(_table.c.subject_id == bindparam("subject_id"), _table.c.status == ReviewStatus.OPEN.value)
+    )
 
     async def add(self, review: ModerationReview) -> None:
         check_time("opened_at", review.opened_at)
@@ -122,10 +132,7 @@ class SqlModerationReviewRepository(SqlRepository):
         return None if row is None else _review(row)
 
     async def open_for(self, subject_id: UUID) -> ModerationReview | None:
-        statement = select(self._table).where(
-            ModerationReviewRow.subject_id == subject_id, ModerationReviewRow.status == ReviewStatus.OPEN.value
-        )
-        row = (await self._session.execute(statement)).first()
+        row = await self._open_for.first(self._session, {"subject_id": subject_id})
         return None if row is None else _review(row)
 
     async def open_reviews(self, limit: int) -> list[ModerationReview]:
