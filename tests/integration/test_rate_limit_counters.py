@@ -177,3 +177,33 @@ async def test_leases_never_exceed_a_shared_budget(redis_url: str) -> None:
         await client.aclose()
         for each in processes:
             await each.aclose()
+
+
+async def test_a_burst_while_redis_does_not_answer_is_let_through_at_once() -> None:
+    """Twenty requests of one client at once against a Redis that accepts connections and never answers (a budget
+    leased 20 at a time): the first round trip times out and all twenty are let through together, after one timeout,
+    not one timeout after another."""
+    import time
+
+    released = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        await reader.read(1 << 16)
+        await released.wait()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    limiter = RedisCounters(f"redis://127.0.0.1:{port}/0")
+    try:
+        started = time.monotonic()
+        verdicts = await asyncio.gather(*(limiter.hit("general:burst", 1000) for _ in range(20)))
+        assert verdicts == [None] * 20
+        assert time.monotonic() - started < 6  # one socket timeout (2 s), not twenty
+    finally:
+        released.set()
+        await limiter.aclose()
+        server.close()
+        await server.wait_closed()

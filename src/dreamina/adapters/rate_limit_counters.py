@@ -152,7 +152,7 @@ class RedisCounters:
         self._namespace = namespace
         self._last_warned = 0.0
         self._leases: dict[str, _Lease] = {}
-        self._pending: dict[str, asyncio.Future[None]] = {}  # a client's round trip in flight, by key
+        self._pending: dict[str, asyncio.Future[bool]] = {}  # a client's round trip in flight (answered?), by key
         self._swept = 0
 
     async def hit(self, key: str, limit: int) -> Verdict | None:
@@ -170,14 +170,19 @@ class RedisCounters:
             if pending is None:
                 break
             # The client's requests that arrive while a round trip is out wait for its lease rather than each
-            # taking one of its own (a burst would otherwise hold a lease per request).
-            await asyncio.shield(pending)
+            # taking one of its own (a burst would otherwise hold a lease per request). If Redis did not answer it,
+            # they are let through at once, as it was: not each made to wait out a timeout of its own in turn.
+            if not await asyncio.shield(pending):
+                return None
         done = self._pending[key] = asyncio.get_running_loop().create_future()
+        answered = False
         try:
-            return await self._count(key, limit, wanted)
+            result = await self._count(key, limit, wanted)
+            answered = result is not None
+            return result
         finally:
             del self._pending[key]
-            done.set_result(None)
+            done.set_result(answered)
 
     async def _count(self, key: str, limit: int, wanted: int) -> Verdict | None:
         """One round trip: count the request in hand and up to ``wanted - 1`` more for this process's lease."""
