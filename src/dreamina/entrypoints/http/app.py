@@ -45,6 +45,7 @@ from dreamina.entrypoints.http.openapi import (
 from dreamina.entrypoints.http.problems import STATUS_FOR, exception_handlers
 from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limited
 from dreamina.entrypoints.http.request import DreaminaRequest
+from dreamina.entrypoints.http.sequential_dependencies import install as resolve_dependencies_in_order
 from dreamina.entrypoints.http.web import template_config, web_routes
 from dreamina.settings import Settings, load_settings, trusted_proxy_networks
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     """Build the API. Given a container (tests), the caller owns it; otherwise the app builds and closes its own.
     The app reads only :data:`APP_SETTINGS` from the settings (the rest only to build its own container)."""
     settings = container.settings if container is not None else (settings or load_settings())
+    resolve_dependencies_in_order()  # no task group per request for dependencies that never wait on each other
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
