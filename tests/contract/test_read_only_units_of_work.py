@@ -53,6 +53,7 @@ async def test_the_hot_reads_answer_alike_in_a_reader_and_in_a_unit_of_work_that
     subject = uuid.uuid4()
     account = make_account(id=subject, display_name_ciphertext=None, region="CA", email_verified_at=AT)
     other = make_account(content_retention_days=30)
+    keyless = make_account()  # an account whose subject has no data key row at all
     uploads = [make_upload(subject), make_upload(subject)]
     generations = [
         make_generation(subject, at=AT + timedelta(seconds=i // 2), params={"n": i, "style": ["a", {"b": None}]})
@@ -71,7 +72,7 @@ async def test_the_hot_reads_answer_alike_in_a_reader_and_in_a_unit_of_work_that
         subject, at=generations[3].created_at, status=GenerationStatus.FAILED, failure_reason="provider_error"
     )
     async with uow_factory() as uow:
-        for made in (account, other):
+        for made in (account, other, keyless):
             await uow.accounts.add(made)
         for upload in uploads:
             await uow.uploads.add(upload)
@@ -90,6 +91,8 @@ async def test_the_hot_reads_answer_alike_in_a_reader_and_in_a_unit_of_work_that
                 await uow.subject_keys.get(subject),
                 await uow.subject_keys.get(other.id),
                 await uow.subject_keys.get(uuid.uuid4()),
+                await uow.accounts.get(keyless.id),
+                await uow.subject_keys.get(keyless.id),
             ]
             cursor = None
             while True:
@@ -105,7 +108,9 @@ async def test_the_hot_reads_answer_alike_in_a_reader_and_in_a_unit_of_work_that
     assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_sqlalchemy)]
     assert [type(value) for value in _values(in_writer)] == [type(value) for value in _values(in_sqlalchemy)]
     assert in_writer[0] == account and in_writer[3] == SubjectKey(subject, b"\x01wrapped\x00key", AT, None)
-    paged = [g for page in in_writer[6:] for g in page.items]  # type: ignore[attr-defined]
+    assert in_writer[4] == SubjectKey(other.id, None, AT, AT + timedelta(days=1))
+    assert in_writer[6] == keyless and in_writer[7] is None
+    paged = [g for page in in_writer[8:] for g in page.items]  # type: ignore[attr-defined]
     assert paged == sorted(generations, key=lambda g: (g.created_at, g.id), reverse=True)
     assert all(g.created_at.utcoffset() == timedelta(0) for g in paged)
 
@@ -307,3 +312,48 @@ async def test_the_submission_checks_answer_alike_in_a_reader_and_in_a_unit_of_w
     assert in_reader == in_writer == in_sqlalchemy == [entries[1], entries[0], None, 47, 0, review, None]
     assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_sqlalchemy)]
     assert [type(value) for value in _values(in_writer)] == [type(value) for value in _values(in_sqlalchemy)]
+
+
+async def test_a_reader_reads_an_account_and_its_data_key_in_one_statement(
+    uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GET /v1/me`` reads the account, then its subject's data key to open the sealed fields: in a read-only unit
+    of work the key comes with the account (one statement on SQLite and PostgreSQL alike), and what it answers is
+    what the key's own read answers, a destroyed key included."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from dreamina.adapters.sql.repository_kit import DriverConnection
+
+    reader = reader_of(uow_factory)
+    if reader is uow_factory:
+        pytest.skip("the memory store runs no statements")
+    account, shredded = make_account(), make_account()
+    async with uow_factory() as uow:
+        for made in (account, shredded):
+            await uow.accounts.add(made)
+        await uow.subject_keys.add(SubjectKey(account.id, b"wrapped", AT, None))
+        await uow.subject_keys.add(SubjectKey(shredded.id, None, AT, AT))
+        await uow.commit()
+    statements: list[str] = []
+    fetch, execute = DriverConnection.fetch, AsyncSession.execute
+
+    async def counted_fetch(self: DriverConnection, *args: object) -> list[object]:
+        statements.append("driver")
+        return await fetch(self, *args)  # type: ignore[arg-type]
+
+    async def counted_execute(self: AsyncSession, *args: object, **kwargs: object) -> object:
+        statements.append("session")
+        return await execute(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DriverConnection, "fetch", counted_fetch)
+    monkeypatch.setattr(AsyncSession, "execute", counted_execute)
+    expected = [
+        (account, SubjectKey(account.id, b"wrapped", AT, None)),
+        (shredded, SubjectKey(shredded.id, None, AT, AT)),
+    ]
+    for subject, key in expected:
+        statements.clear()
+        async with reader() as read:
+            assert await read.accounts.get(subject.id) == subject
+            assert await read.subject_keys.get(subject.id) == key
+        assert len(statements) == 1, statements

@@ -10,11 +10,20 @@ from sqlalchemy import bindparam, delete, func, select, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql.models_identity import AccountRow, AuthSessionRow, StaffMemberRow
+from dreamina.adapters.sql.models_kernel import SubjectKeyRow
 from dreamina.adapters.sql.principal_cache import CHANGES_KEY, PrincipalCache, record_change
 from dreamina.adapters.sql.principal_cache import INFO_KEY as CACHE_KEY
-from dreamina.adapters.sql.repository_kit import DriverRead, SqlRepositories, SqlRepository, insert_into
+from dreamina.adapters.sql.repository_kit import (
+    PREFETCHED_KEYS,
+    READ_ONLY,
+    DriverRead,
+    SqlRepositories,
+    SqlRepository,
+    insert_into,
+)
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.identity import SIGN_IN_STATUSES, Account, AccountStatus, AuthSession
+from dreamina.ports.keys import SubjectKey
 from dreamina.ports.staff import StaffMember, StaffRole
 
 
@@ -69,6 +78,20 @@ class SqlAccountRepository(SqlRepository):
     _table = AccountRow.__table__
     # Built once: an account read is on almost every request, and building the expression cost more than running it.
     _by_id = DriverRead(select(_table).where(_table.c.id == bindparam("account_id")))
+    # In a read-only unit of work the account comes with its subject's data key, which the reads that follow an
+    # account's (its profile's sealed fields) open next: one round trip, not two (GET /v1/me).
+    _keys = SubjectKeyRow.__table__
+    _by_id_with_key = DriverRead(
+        select(
+            _table,
+            _keys.c.subject_id.label("key_subject_id"),
+            _keys.c.wrapped_key.label("key_wrapped_key"),
+            _keys.c.created_at.label("key_created_at"),
+            _keys.c.destroyed_at.label("key_destroyed_at"),
+        )
+        .select_from(_table.outerjoin(_keys, _keys.c.subject_id == _table.c.id))
+        .where(_table.c.id == bindparam("account_id"))
+    )
     _by_email_index = select(_table).where(_table.c.email_index == bindparam("email_index"))
 
     async def add(self, account: Account) -> None:
@@ -77,8 +100,18 @@ class SqlAccountRepository(SqlRepository):
         await self._write(statement, conflict="an account with this id or email already exists")
 
     async def get(self, account_id: UUID) -> Account | None:
-        row = await self._by_id.first(self._session, {"account_id": account_id})
-        return None if row is None else _account(row)
+        if not self._session.info.get(READ_ONLY):
+            row = await self._by_id.first(self._session, {"account_id": account_id})
+            return None if row is None else _account(row)
+        row = await self._by_id_with_key.first(self._session, {"account_id": account_id})
+        if row is None:
+            return None
+        key = None
+        if row.key_subject_id is not None:
+            wrapped = None if row.key_wrapped_key is None else bytes(row.key_wrapped_key)
+            key = SubjectKey(row.key_subject_id, wrapped, row.key_created_at, row.key_destroyed_at)
+        self._session.info.setdefault(PREFETCHED_KEYS, {})[account_id] = key
+        return _account(row)
 
     async def get_by_email_index(self, email_index: str) -> Account | None:
         check_text("email_index", email_index)

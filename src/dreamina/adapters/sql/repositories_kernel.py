@@ -13,6 +13,7 @@ from dreamina.adapters.sql import partitions
 from dreamina.adapters.sql.models_kernel import AuditEventRow, DisclosureRow, SubjectKeyRow
 from dreamina.adapters.sql.partitions import AUDIT_EVENTS, is_postgres
 from dreamina.adapters.sql.repository_kit import (
+    PREFETCHED_KEYS,
     DriverRead,
     SqlRepositories,
     SqlRepository,
@@ -51,6 +52,9 @@ class SqlSubjectKeyRepository(SqlRepository):
         await self._write(statement, conflict="the subject already has a data key")
 
     async def get(self, subject_id: UUID) -> SubjectKey | None:
+        prefetched = self._session.info.get(PREFETCHED_KEYS)  # read along with the account (a reader only)
+        if prefetched is not None and subject_id in prefetched:
+            return prefetched[subject_id]  # type: ignore[no-any-return]
         row = await self._by_subject.first(self._session, {"subject_id": subject_id})
         return None if row is None else _subject_key(row)
 

@@ -118,7 +118,12 @@ def rowcount(result: Any) -> int:
 
 
 DRIVER = "dreamina.driver"
-"""The ``session.info`` key of a read-only unit of work's :class:`DriverConnection` (PostgreSQL only)."""
+"""The ``session.info`` key of a unit of work's :class:`DriverConnection` (PostgreSQL only)."""
+READ_ONLY = "dreamina.read_only"
+"""The ``session.info`` key marking a read-only unit of work's session: nothing it reads can change under it by its
+own hand, so a read may bring along what a later read of the same unit of work will want."""
+PREFETCHED_KEYS = "dreamina.prefetched_keys"
+"""``session.info``: subject keys a read-only unit of work read along with their accounts, by subject (None: none)."""
 
 _ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
 _DRIVER_GONE = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.InternalClientError)

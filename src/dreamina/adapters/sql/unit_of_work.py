@@ -13,7 +13,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dreamina.adapters.sql.principal_cache import apply_committed
-from dreamina.adapters.sql.repository_kit import DRIVER, DriverConnection, SqlRepositories
+from dreamina.adapters.sql.repository_kit import DRIVER, READ_ONLY, DriverConnection, SqlRepositories
 from dreamina.domain.privacy.errors import StoreBusy, StoreUnavailable
 
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P")  # PostgreSQL: connection exception, insufficient resources, shutdown
@@ -139,6 +139,8 @@ class SqlUnitOfWork:
         self._session = factory()
         if self._driver is not None:
             self._session.info[DRIVER] = self._driver
+        if self._read_only:
+            self._session.info[READ_ONLY] = True
         return self
 
     def __getattr__(self, name: str) -> object:
