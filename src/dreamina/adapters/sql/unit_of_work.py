@@ -159,8 +159,9 @@ class SqlUnitOfWork:
         session = self._require_session()
         self._session = None
         # A unit of work whose session never began (a cache answered, or every read was a driver read) has nothing
-        # to roll back or release: its session is closed without the two trips through SQLAlchemy's greenlet bridge
-        # (a tenth of GET /v1/me's CPU), since closing a session without a transaction does no I/O.
+        # to roll back or release: it is neither rolled back nor closed (each a trip through SQLAlchemy's greenlet
+        # bridge, a tenth of GET /v1/me's CPU). Without a transaction the session holds no connection and, since
+        # only a transaction loads objects, an empty identity map: closing it would only empty what is empty.
         began = session.sync_session.get_transaction() is not None
         try:
             if began:
@@ -171,8 +172,6 @@ class SqlUnitOfWork:
                 try:
                     if began:
                         await session.close()
-                    else:
-                        session.sync_session.close()
                 finally:
                     if self._driver is not None:
                         with contextlib.suppress(Exception):  # a lost connection is discarded by the pool
