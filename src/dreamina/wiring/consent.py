@@ -75,7 +75,6 @@ def wire_consent(infra: Infrastructure, overrides: Mapping[str, Any]) -> Consent
         analytics=Analytics(
             uow=infra.uow,
             consent=choices,
-            objections=objections,
             classifier=classifier,
             vault=infra.vault,
             clock=infra.clock,

@@ -20,7 +20,7 @@ from dreamina.domain.consent.preferences import ConsentRegistry, Requester
 from dreamina.domain.privacy.errors import InvalidInput
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.clock import Clock
-from dreamina.ports.consent import AnalyticsEvent, ClientClassifier, DailyCount, ObjectionRegister
+from dreamina.ports.consent import AnalyticsEvent, ClientClassifier, DailyCount
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.unit_of_work import UnitOfWorkFactory, reader_of
 
@@ -98,14 +98,12 @@ class Analytics:
         *,
         uow: UnitOfWorkFactory,
         consent: ConsentRegistry,
-        objections: ObjectionRegister,
         classifier: ClientClassifier,
         vault: KeyVault,
         clock: Clock,
     ) -> None:
         self._uow = uow
         self._consent = consent
-        self._objections = objections
         self._classifier = classifier
         self._vault = vault
         self._clock = clock
@@ -114,17 +112,16 @@ class Analytics:
         self, requester: Requester, events: list[IncomingEvent], *, address: str | None, user_agent: str
     ) -> IngestResult:
         check_events(events)
-        state = await self._consent.state(requester)
-        if not state.analytics_allowed:
-            return IngestResult(0, len(events), "no_consent")
-        if requester.subject_id is not None and await self._objections.objects_to(
-            requester.subject_id, Purpose.ANALYTICS
-        ):
-            return IngestResult(0, len(events), "no_consent")
-        if requester.subject_id is not None:
-            async with reader_of(self._uow)() as uow:  # G4: a restricted subject's data is kept, not processed
-                if await uow.restrictions.is_restricted(requester.subject_id):
-                    return IngestResult(0, len(events), "processing_restricted")
+        # Every check in one read-only unit of work, each reading what is committed (a withdrawal or an objection
+        # acts at once): consent under the policy in effect, an objection, a restriction.
+        async with reader_of(self._uow)() as uow:
+            if not (await self._consent.state_in(uow, requester)).analytics_allowed:
+                return IngestResult(0, len(events), "no_consent")
+            subject = requester.subject_id
+            if subject is not None and await uow.objections.objects_to(subject, Purpose.ANALYTICS):
+                return IngestResult(0, len(events), "no_consent")
+            if subject is not None and await uow.restrictions.is_restricted(subject):
+                return IngestResult(0, len(events), "processing_restricted")  # G4: kept, not processed
         day = self._clock.now().date()
         traits = self._classifier.classify(truncate_address(address), user_agent[:512])
         pseudonym = self._pseudonym(requester, day)

@@ -153,9 +153,12 @@ class ConsentRegistry:
     async def state(self, requester: Requester) -> ConsentState:
         """The choice in force: the subject's when signed in, else the device's."""
         async with self._read() as uow:
-            policy = await self._policy(uow)
-            latest = await self._latest(uow, requester)
-        return _state(latest, policy.version)
+            return await self.state_in(uow, requester)
+
+    async def state_in(self, uow: UnitOfWork, requester: Requester) -> ConsentState:
+        """:meth:`state`, read in the caller's unit of work (with the other checks it makes before processing)."""
+        policy = await self._policy(uow)
+        return _state(await self._latest(uow, requester), policy.version)
 
     async def history(self, requester: Requester, limit: int = HISTORY_PAGE, before: UUID | None = None) -> HistoryPage:
         """One page of the requester's history, newest first (the subject's when signed in, else the device's)."""
