@@ -120,6 +120,10 @@ async def test_the_history_is_paged_newest_first(client: AsyncTestClient) -> Non
     body = answer.json()
     assert len(body["history"]) == 20 and body["history"][0]["analytics"] is True  # the write just made comes first
     assert body["history_next"] == body["history"][-1]["id"]
+    # the page a choice answers with is read before it commits, in its own unit of work: it is the one a read after
+    # it finds
+    shown = (await client.get("/v1/consent", headers=with_device(device))).json()
+    assert (shown["history"], shown["history_next"]) == (body["history"], body["history_next"])
     seen, before = [], None
     while True:
         query = {"limit": 7} | ({"before": before} if before else {})

@@ -164,17 +164,34 @@ class ConsentRegistry:
         """One page of the requester's history, newest first (the subject's when signed in, else the device's)."""
         limit = _page_size(limit)
         async with self._read() as uow:
-            if requester.subject_id is not None:
-                records = await uow.consent_records.page_for_subject(requester.subject_id, limit + 1, before)
-            elif requester.device_id is not None:
-                device_key = self.device_key(requester.device_id)
-                records = await uow.consent_records.page_for_device(device_key, limit + 1, before)
-            else:
-                records = []
+            return await self._page(uow, requester, limit, before)
+
+    async def _page(self, uow: UnitOfWork, requester: Requester, limit: int, before: UUID | None) -> HistoryPage:
+        if requester.subject_id is not None:
+            records = await uow.consent_records.page_for_subject(requester.subject_id, limit + 1, before)
+        elif requester.device_id is not None:
+            records = await uow.consent_records.page_for_device(self.device_key(requester.device_id), limit + 1, before)
+        else:
+            records = []
         return _paged(records, limit)
 
     async def choose(self, requester: Requester, choices: Choices, method: ConsentMethod) -> ConsentState:
         """Record a choice (given or withdrawn alike) for every owner of the requester."""
+        state, _ = await self._choose(requester, choices, method, with_history=False)
+        return state
+
+    async def choose_and_show(
+        self, requester: Requester, choices: Choices, method: ConsentMethod
+    ) -> tuple[ConsentState, HistoryPage]:
+        """:meth:`choose`, and the newest page of the requester's history with the choice in it, read in the same
+        unit of work before it commits (what :meth:`history` would answer right after)."""
+        state, page = await self._choose(requester, choices, method, with_history=True)
+        assert page is not None
+        return state, page
+
+    async def _choose(
+        self, requester: Requester, choices: Choices, method: ConsentMethod, *, with_history: bool
+    ) -> tuple[ConsentState, HistoryPage | None]:
         if method not in CHOICE_METHODS:
             raise InvalidInput("method must be banner, settings or api", field="method")
         now = self._clock.now()
@@ -200,10 +217,11 @@ class ConsentRegistry:
                 )
                 await uow.consent_records.add(record)
                 recorded.append(record)
+            page = await self._page(uow, requester, HISTORY_PAGE, None) if with_history else None
             await uow.commit()
         # The requester's choice in force is the record just made for its first owner (the subject when signed in,
         # else the device): what ``_latest`` would read back, without reading it.
-        return _state(recorded[0], policy.version)
+        return _state(recorded[0], policy.version), page
 
     async def observe_gpc(self, requester: Requester) -> int:
         """Record a GPC opt-out once per owner that has not got one yet; returns how many records were added."""

@@ -140,10 +140,10 @@ class ConsentController(Controller):
         consent_choices: NamedDependency[ConsentRegistry],
     ) -> ConsentBody:
         requester = Requester(subject, device_id(request, mint=True))
-        state = await consent_choices.choose(
+        state, page = await consent_choices.choose_and_show(
             requester, Choices(data.functional, data.analytics, data.marketing), ConsentMethod(data.method)
         )
-        return _consent(state, await consent_choices.history(requester))
+        return _consent(state, page)
 
     @get("/history", summary="The consent history, newest first, a page at a time")
     async def history(
