@@ -207,3 +207,25 @@ async def test_a_burst_while_redis_does_not_answer_is_let_through_at_once() -> N
         await limiter.aclose()
         server.close()
         await server.wait_closed()
+
+
+async def test_requests_waiting_on_a_cancelled_round_trip_are_still_counted(redis_url: str) -> None:
+    """The request whose round trip a burst waits on is cancelled (its client went away): the others take a lease of
+    their own and are counted, none is let through uncounted."""
+    namespace = f"test:rate:{uuid.uuid4().hex}"
+    clock = Clock()
+    limiter = RedisCounters(redis_url, namespace, clock)
+    client = Redis.from_url(redis_url)
+    try:
+        first = asyncio.create_task(limiter.hit("general:gone", 1000))
+        await asyncio.sleep(0)  # its round trip is out
+        others = [asyncio.create_task(limiter.hit("general:gone", 1000)) for _ in range(5)]
+        await asyncio.sleep(0)
+        first.cancel()
+        verdicts = await asyncio.gather(*others)
+        assert all(v is not None and v.allowed for v in verdicts)
+        counted = int(await client.get(f"{namespace}:general:gone:{int(clock.now // WINDOW)}") or 0)
+        assert counted in (20, 40)  # the others' lease (and the cancelled one's, if Redis had counted it already)
+    finally:
+        await client.aclose()
+        await limiter.aclose()

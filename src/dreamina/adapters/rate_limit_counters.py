@@ -129,6 +129,9 @@ def lease_size(limit: int) -> int:
     return max(1, min(LEASE_MAX, limit // LEASE_SHARE))
 
 
+_ANSWERED, _UNANSWERED, _CANCELLED = "answered", "unanswered", "cancelled"  # how a round trip others waited on ended
+
+
 class _Lease:
     __slots__ = ("left", "remaining", "window")
 
@@ -152,7 +155,7 @@ class RedisCounters:
         self._namespace = namespace
         self._last_warned = 0.0
         self._leases: dict[str, _Lease] = {}
-        self._pending: dict[str, asyncio.Future[bool]] = {}  # a client's round trip in flight (answered?), by key
+        self._pending: dict[str, asyncio.Future[str]] = {}  # a client's round trip in flight, by key
         self._swept = 0
 
     async def hit(self, key: str, limit: int) -> Verdict | None:
@@ -171,18 +174,19 @@ class RedisCounters:
                 break
             # The client's requests that arrive while a round trip is out wait for its lease rather than each
             # taking one of its own (a burst would otherwise hold a lease per request). If Redis did not answer it,
-            # they are let through at once, as it was: not each made to wait out a timeout of its own in turn.
-            if not await asyncio.shield(pending):
+            # they are let through at once, as it was: not each made to wait out a timeout of its own in turn (a
+            # round trip cancelled with its request leaves them to try again).
+            if await asyncio.shield(pending) == _UNANSWERED:
                 return None
         done = self._pending[key] = asyncio.get_running_loop().create_future()
-        answered = False
+        outcome = _CANCELLED
         try:
             result = await self._count(key, limit, wanted)
-            answered = result is not None
+            outcome = _UNANSWERED if result is None else _ANSWERED
             return result
         finally:
             del self._pending[key]
-            done.set_result(answered)
+            done.set_result(outcome)
 
     async def _count(self, key: str, limit: int, wanted: int) -> Verdict | None:
         """One round trip: count the request in hand and up to ``wanted - 1`` more for this process's lease."""
