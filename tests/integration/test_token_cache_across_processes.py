@@ -8,13 +8,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from dreamina import bootstrap
+from dreamina.adapters.memory.mail import InMemoryMailer
+from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.sql.database import Database, async_url, upgrade
+from dreamina.domain.identity.registrations import SignUp
+from dreamina.domain.privacy.errors import AuthenticationFailed
 from dreamina.ports.identity import AuthSession
+from dreamina.settings import load_settings
 
 from ..conftest import _create_postgres_database, _drop_postgres_database
 from ..contract.test_repositories_contract import NOW, make_account, make_session
@@ -115,3 +122,43 @@ async def test_a_cache_that_stopped_listening_holds_nothing(two_processes: tuple
         await asyncio.sleep(0.02)
     assert second.principal_cache.get(session.token_hash, NOW) is None
     assert dataclasses.replace(session) == await _live(second, session)  # still served, from the database
+
+
+async def test_the_token_check_answers_from_the_cache_and_hears_revocations(
+    two_processes: tuple[Database, Database, str], tmp_path: Path
+) -> None:
+    """The service's wiring hands the database's principal cache to the token check: a token found live a moment
+    ago is answered without a unit of work (here, one would fail), and a sign-out committed by another process ends
+    it in this one's cache, after which the check reads the store and refuses the token."""
+    first, _, url = two_processes
+    settings = load_settings({"DREAMINA_DATABASE_URL": url, "DREAMINA_DATA_DIR": str(tmp_path)})
+    container = bootstrap.build_container(settings, passwords=Argon2PasswordHasher.fast(), mailer=InMemoryMailer())
+    await container.start()
+    try:
+        sessions = container.identity.sessions
+        await container.identity.registrations.sign_up(
+            SignUp("cached@example.com", "correct horse battery staple", date(1990, 1, 1), "DE", None, 1)
+        )
+        token = (await sessions.issue_token("cached@example.com", "correct horse battery staple")).access_token
+        principal = await sessions.authenticate(token)  # read from the store, and cached
+        assert container.infra.live_sessions is not None
+
+        def no_store() -> object:
+            raise AssertionError("a cached token opened a unit of work")
+
+        read, sessions._read = sessions._read, no_store  # type: ignore[method-assign]
+        assert await sessions.authenticate(token) == principal
+        sessions._read = read  # type: ignore[method-assign]
+        async with first.unit_of_work() as uow:  # another process signs the subject out everywhere
+            await uow.sessions.delete_for_account(principal.account_id)
+            await uow.commit()
+        for _ in range(100):
+            try:
+                await sessions.authenticate(token)
+            except AuthenticationFailed:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the revoked token is still accepted")
+    finally:
+        await container.aclose()

@@ -194,6 +194,13 @@ class SessionRepository(Protocol):
         ...
 
 
+class LiveSessionCache(Protocol):
+    """Sessions this process found live a moment ago (the SQL store's principal cache, which a sign-out or an account
+    change in any process ends): a hit answers a bearer token without opening a unit of work."""
+
+    def get(self, token_hash: str, now: datetime) -> AuthSession | None: ...
+
+
 class IdentityStores(Protocol):
     """The identity module's stores in a unit of work (staff roles included: they are accounts with a role)."""
 

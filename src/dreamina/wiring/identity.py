@@ -135,6 +135,7 @@ def wire_identity(infra: Infrastructure, generations: GenerationStopper) -> Iden
             mail=infra.mail,
             device_class_of=_device_class_of,
             rules=SessionRules(token_ttl=timedelta(seconds=settings.token_ttl_seconds)),
+            live_sessions=infra.live_sessions,
         ),
         profiles=profiles,
         staff=StaffDirectory(infra.uow, infra.vault, infra.clock),

@@ -16,6 +16,7 @@ from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.mail import MailDelivery
 from dreamina.domain.privacy.secrets import SecretChecks, ThrottleRules
 from dreamina.ports.clock import Clock
+from dreamina.ports.identity import LiveSessionCache
 from dreamina.ports.keys import FieldCipher, KeyVault
 from dreamina.ports.mail import Mailer
 from dreamina.ports.object_store import ObjectStore
@@ -45,6 +46,7 @@ class Infrastructure:
     database: DatabaseHealth
     closers: tuple[Hook, ...]
     starters: tuple[Hook, ...] = ()  # start-up checks of the adapters (the S3 bucket's lifecycle rule)
+    live_sessions: LiveSessionCache | None = None  # the database's principal cache, where this wiring built it
 
 
 class DatabaseHealth:
@@ -111,6 +113,7 @@ def wire_infrastructure(
     vault: KeyVault = overrides.get("vault") or _vault(settings)
     uow: UnitOfWorkFactory | None = overrides.get("uow")
     database_ping: Callable[[], Awaitable[bool]] | None = overrides.get("database_ping")
+    live_sessions: LiveSessionCache | None = None
     if uow is None:
         database = Database(
             settings.resolved_database_url,
@@ -119,6 +122,7 @@ def wire_infrastructure(
         )
         uow = database.unit_of_work
         database_ping = database.ping
+        live_sessions = database.principal_cache
         closers.append(database.dispose)
         listener = database.revocation_listener()
         if listener is not None:  # other processes' sign-outs reach this one's token cache
@@ -157,6 +161,7 @@ def wire_infrastructure(
         database=DatabaseHealth(database_ping, getattr(attempts, "ping", None), object_store),
         closers=tuple(closers),
         starters=tuple(starters),
+        live_sessions=live_sessions,
     )
 
 

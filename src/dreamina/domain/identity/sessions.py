@@ -30,7 +30,7 @@ from dreamina.domain.privacy.mail import MailDelivery
 from dreamina.domain.privacy.secrets import SecretChecks, SecretKind
 from dreamina.domain.privacy.validation import normalise_email
 from dreamina.ports.clock import Clock
-from dreamina.ports.identity import Account, AuthSession
+from dreamina.ports.identity import Account, AuthSession, LiveSessionCache
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.security import PasswordHasher
 from dreamina.ports.tokens import TokenPurpose
@@ -94,8 +94,11 @@ class Sessions:
         mail: MailDelivery,
         device_class_of: Callable[[str], str] | None = None,
         rules: SessionRules | None = None,
+        live_sessions: LiveSessionCache | None = None,
     ) -> None:
+        """``live_sessions``: the store's cache of sessions found live (a hit opens no unit of work)."""
         self._uow = uow
+        self._live = live_sessions
         self._read = reader_of(uow)
         self._vault = vault
         self._keyrings = keyrings
@@ -149,10 +152,13 @@ class Sessions:
         if not token or len(token) > 512:
             raise AuthenticationFailed("missing or invalid access token")
         now = self._clock.now()
-        # A read-only unit of work: most requests find the session in the process's cache and need no transaction
-        # (nor, on PostgreSQL, its BEGIN and ROLLBACK); only a touch, at most every TOUCH_EVERY, writes.
-        async with self._read() as uow:
-            session = await uow.sessions.get_live_by_token_hash(hash_token(token), now)  # one read, joined
+        token_hash = hash_token(token)
+        # Most requests find the session in the process's cache: no unit of work at all. Else a read-only one (no
+        # transaction, nor on PostgreSQL its BEGIN and ROLLBACK); only a touch, at most every TOUCH_EVERY, writes.
+        session = None if self._live is None else self._live.get(token_hash, now)
+        if session is None:
+            async with self._read() as uow:
+                session = await uow.sessions.get_live_by_token_hash(token_hash, now)  # one read, joined
         if session is None:
             raise AuthenticationFailed("missing or invalid access token")
         if session.last_used_at is None or now - session.last_used_at >= TOUCH_EVERY:
