@@ -175,23 +175,12 @@ class ConsentRegistry:
             records = []
         return _paged(records, limit)
 
-    async def choose(self, requester: Requester, choices: Choices, method: ConsentMethod) -> ConsentState:
-        """Record a choice (given or withdrawn alike) for every owner of the requester."""
-        state, _ = await self._choose(requester, choices, method, with_history=False)
-        return state
-
-    async def choose_and_show(
+    async def choose(
         self, requester: Requester, choices: Choices, method: ConsentMethod
     ) -> tuple[ConsentState, HistoryPage]:
-        """:meth:`choose`, and the newest page of the requester's history with the choice in it, read in the same
-        unit of work before it commits (what :meth:`history` would answer right after)."""
-        state, page = await self._choose(requester, choices, method, with_history=True)
-        assert page is not None
-        return state, page
-
-    async def _choose(
-        self, requester: Requester, choices: Choices, method: ConsentMethod, *, with_history: bool
-    ) -> tuple[ConsentState, HistoryPage | None]:
+        """Record a choice (given or withdrawn alike) for every owner of the requester; returns the choice in force
+        and the newest page of the requester's history with it, read in the same unit of work before it commits
+        (what :meth:`history` would answer right after)."""
         if method not in CHOICE_METHODS:
             raise InvalidInput("method must be banner, settings or api", field="method")
         now = self._clock.now()
@@ -217,7 +206,7 @@ class ConsentRegistry:
                 )
                 await uow.consent_records.add(record)
                 recorded.append(record)
-            page = await self._page(uow, requester, HISTORY_PAGE, None) if with_history else None
+            page = await self._page(uow, requester, HISTORY_PAGE, None)
             await uow.commit()
         # The requester's choice in force is the record just made for its first owner (the subject when signed in,
         # else the device): what ``_latest`` would read back, without reading it.

@@ -140,7 +140,7 @@ class ConsentController(Controller):
         consent_choices: NamedDependency[ConsentRegistry],
     ) -> ConsentBody:
         requester = Requester(subject, device_id(request, mint=True))
-        state, page = await consent_choices.choose_and_show(
+        state, page = await consent_choices.choose(
             requester, Choices(data.functional, data.analytics, data.marketing), ConsentMethod(data.method)
         )
         return _consent(state, page)
