@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, any_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, any_, bindparam, delete, func, literal_column, null, or_, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -170,24 +171,37 @@ class SqlGenerationRepository(SqlRepository):
     ``generation_references``."""
 
     _table = GenerationRow.__table__
-    # Built once: a page of generations is a hot read (the newest page, and the pages after a cursor).
+    # Built once: a page of generations is a hot read (the newest page, and the pages after a cursor). On PostgreSQL
+    # each row carries its references (in order) in the same statement: one round trip for a page, not two. Elsewhere
+    # (SQLite, or the statement run through SQLAlchemy) the column is NULL and the references are a second read.
+    _page_columns = (*_table.c, null().label("reference_ids"))
+    _folded_columns = (
+        *_table.c,
+        func.coalesce(
+            select(
+                func.array_agg(aggregate_order_by(GenerationReferenceRow.upload_id, GenerationReferenceRow.position))
+            )
+            .where(GenerationReferenceRow.generation_id == _table.c.id)
+            .scalar_subquery(),
+            literal_column("CAST('{}' AS uuid[])"),
+        ).label("reference_ids"),
+    )
+    _newest_first = (_table.c.created_at.desc(), _table.c.id.desc())
+    _of_subject = _table.c.subject_id == bindparam("subject_id")
+    _after_cursor = or_(
+        _table.c.created_at < bindparam("at"),
+        and_(_table.c.created_at == bindparam("at"), _table.c.id < bindparam("last")),
+    )
     _first_page = DriverRead(
-        select(_table)
-        .where(_table.c.subject_id == bindparam("subject_id"))
-        .order_by(_table.c.created_at.desc(), _table.c.id.desc())
-        .limit(bindparam("limit"))
+        select(*_page_columns).where(_of_subject).order_by(*_newest_first).limit(bindparam("limit")),
+        postgres=select(*_folded_columns).where(_of_subject).order_by(*_newest_first).limit(bindparam("limit")),
     )
     _next_page = DriverRead(
-        select(_table)
-        .where(
-            _table.c.subject_id == bindparam("subject_id"),
-            or_(
-                _table.c.created_at < bindparam("at"),
-                and_(_table.c.created_at == bindparam("at"), _table.c.id < bindparam("last")),
-            ),
-        )
-        .order_by(_table.c.created_at.desc(), _table.c.id.desc())
-        .limit(bindparam("limit"))
+        select(*_page_columns).where(_of_subject, _after_cursor).order_by(*_newest_first).limit(bindparam("limit")),
+        postgres=select(*_folded_columns)
+        .where(_of_subject, _after_cursor)
+        .order_by(*_newest_first)
+        .limit(bindparam("limit")),
     )
     _references_of = DriverRead(
         select(GenerationReferenceRow.generation_id, GenerationReferenceRow.upload_id)
@@ -257,7 +271,10 @@ class SqlGenerationRepository(SqlRepository):
             rows = await self._next_page.rows(self._session, params)
         more = len(rows) > limit
         rows = rows[:limit]
-        references = await self._references([row.id for row in rows])
+        if rows and rows[0].reference_ids is not None:  # folded into the page (PostgreSQL, on the driver)
+            references = {row.id: tuple(row.reference_ids) for row in rows}
+        else:
+            references = await self._references([row.id for row in rows])
         items = [self._record(row, references.get(row.id, ())) for row in rows]
         return GenerationPage(items, (items[-1].created_at, items[-1].id) if more and items else None)
 
