@@ -60,7 +60,7 @@ class ConsentModule:
 
 def wire_consent(infra: Infrastructure, overrides: Mapping[str, Any]) -> ConsentModule:
     policies = PolicyCatalogue(infra.uow, infra.clock, contact=infra.settings.resolved_privacy_contact_email)
-    choices = ConsentRegistry(infra.uow, infra.vault, infra.clock)
+    choices = ConsentRegistry(infra.uow, infra.vault, infra.clock, policies)
     objections = Objections(infra.uow, infra.clock)
     classifier: ClientClassifier | None = overrides.get("classifier")
     if classifier is None:

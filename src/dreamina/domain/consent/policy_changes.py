@@ -34,7 +34,6 @@ NOTICE_BATCH = 200
 RUNS_PER_PASS = 10
 MIN_NOTICE = timedelta(days=30)  # how long before a new version takes effect its notices must go out
 QUIET_FOR = timedelta(minutes=10)  # how long a subject found with nothing due is not looked up again
-DATES_FOR = timedelta(minutes=1)  # how long the versions' effective dates are reused
 MAX_QUIET = 100_000  # subjects remembered per process (least recently seen forgotten first)
 
 
@@ -96,7 +95,6 @@ class PolicyChanges:
         self._policy_url = policy_url
         self._batch = batch_size
         self._min_notice = min_notice
-        self._dates: tuple[datetime, list[tuple[int, datetime]]] | None = None  # (read at, [(version, effective)])
         self._quiet: OrderedDict[uuid.UUID, tuple[int, datetime]] = OrderedDict()  # subject -> (version, checked)
 
     @property
@@ -108,7 +106,6 @@ class PolicyChanges:
         """Publish the next version; it takes effect at ``effective_at`` (not in the past), dated from it."""
         self._check(text, effective_at, self._clock.now())
         versions = await self._catalogue.versions()
-        self._dates = None  # this process sees the new version's date at once
         number = max((v.version for v in versions), default=0) + 1
         return await self._catalogue.ensure_published(
             version=number, text=text, last_updated=effective_at.date(), effective_at=effective_at, notify=True
@@ -257,7 +254,7 @@ class PolicyChanges:
 
         Off the hot path: a subject found with nothing due under the version now in effect is not looked up again
         in this process until another version takes effect (or ``QUIET_FOR`` has passed, for a notice recorded
-        late), so an ordinary request costs no query here; the versions' dates are read once a minute."""
+        late), so an ordinary request costs no query here (the versions are the catalogue's, read once a minute)."""
         now = self._clock.now()
         in_effect = await self._version_in_effect(now)
         quiet = self._quiet.get(subject_id)
@@ -271,10 +268,8 @@ class PolicyChanges:
         return accepted
 
     async def _version_in_effect(self, now: datetime) -> int:
-        if self._dates is None or not timedelta(0) <= now - self._dates[0] < DATES_FOR:
-            versions = await self._catalogue.versions()
-            self._dates = (now, [(v.version, v.effective_at) for v in versions])
-        return max((version for version, effective_at in self._dates[1] if effective_at <= now), default=0)
+        versions = await self._catalogue.known_versions()
+        return max((v.version for v in versions if v.effective_at <= now), default=0)
 
     async def _accept_due(self, subject_id: uuid.UUID, now: datetime) -> int:
         async with self._uow() as uow:

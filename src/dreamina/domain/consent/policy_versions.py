@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion, content_sha256, current_version, split_sections
@@ -13,6 +13,8 @@ from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 INITIAL_VERSION = 1
 INITIAL_LAST_UPDATED = date(2026, 5, 1)  # the company document's "May 2026"; served as "Last updated: 1 May 2026"
+KNOWN_FOR = timedelta(minutes=1)
+"""How long one process reuses the published versions it read (:meth:`PolicyCatalogue.known_versions`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +28,12 @@ class PolicyCatalogue:
 
     ``contact`` is the operator's privacy contact: every version is served with it (``PolicyVersion.served``)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, *, contact: str) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, *, contact: str, known_for: timedelta = KNOWN_FOR) -> None:
         self._uow = uow
         self._clock = clock
         self.contact = contact
+        self._known_for = known_for
+        self._known: tuple[datetime, list[PolicyVersion]] | None = None  # (read at, every published version)
 
     @staticmethod
     def check_text(text: str) -> None:
@@ -67,6 +71,7 @@ class PolicyCatalogue:
                         PolicyNoticeRun(version, NoticeRunStatus.PENDING, 0, requested_at=policy.published_at)
                     )
                 await uow.commit()
+                self._known = None  # this process sees its own new version at once
             except Conflict:  # published concurrently by another process: read theirs
                 await uow.rollback()
                 async with self._uow() as again:
@@ -82,6 +87,29 @@ class PolicyCatalogue:
         if policy is None:
             raise NotFound("no privacy policy is in effect")
         return policy
+
+    async def in_effect(self) -> PolicyVersion:
+        """The version in effect now, from :meth:`known_versions` (what a consent choice is recorded under)."""
+        policy = current_version(await self.known_versions(), self._clock.now())
+        if policy is None:
+            raise NotFound("no privacy policy is in effect")
+        return policy
+
+    async def known_versions(self) -> list[PolicyVersion]:
+        """Every published version as this process last read them: read again once :data:`KNOWN_FOR` has passed,
+        and at once after this process published one. Off the hot paths (each consent answer, each analytics
+        batch needs the version in effect), and exact about which version is in effect: versions are immutable,
+        a version published through :meth:`~dreamina.domain.consent.policy_changes.PolicyChanges.publish` takes
+        effect at least a day later (``DREAMINA_POLICY_NOTICE_MIN_DAYS`` is positive), so one another process
+        published less than :data:`KNOWN_FOR` ago is never in effect yet, and the shipped version 1 is published
+        (or found) by every process at start-up, before it serves."""
+        now = self._clock.now()
+        known = self._known
+        if known is not None and timedelta(0) <= now - known[0] < self._known_for:
+            return known[1]
+        versions = await self.versions()
+        self._known = (now, versions)
+        return versions
 
     async def version(self, number: int) -> tuple[PolicyVersion, bool]:
         """One published version and whether it has taken effect: readable from the moment it is published (its

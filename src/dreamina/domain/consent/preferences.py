@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from dreamina.domain.consent.policy_versions import PolicyCatalogue
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
 from dreamina.domain.privacy.improvement import objection_forces_improvement_off
-from dreamina.domain.privacy.policy import PolicyVersion, current_version
+from dreamina.domain.privacy.policy import PolicyVersion
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
@@ -109,21 +110,20 @@ def gpc_signalled(values: list[str]) -> bool:
 class ConsentRegistry:
     """Use cases over the consent history. Each method is one unit of work that commits itself."""
 
-    def __init__(self, uow: UnitOfWorkFactory, vault: KeyVault, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, vault: KeyVault, clock: Clock, policies: PolicyCatalogue) -> None:
+        """``policies``: where the version in effect comes from (its process-wide list, no query per choice)."""
         self._uow = uow
         self._read = reader_of(uow)  # the read-only use cases' units of work
         self._vault = vault
         self._clock = clock
+        self._policies = policies
 
     def device_key(self, device_id: str) -> str:
         """What is stored for a device: a keyed hash, so a leaked table cannot be replayed as cookies."""
         return self._vault.blind_index(DEVICE_INDEX, device_id)
 
-    async def _policy(self, uow: UnitOfWork) -> PolicyVersion:
-        policy = current_version(await uow.policies.list(), self._clock.now())
-        if policy is None:
-            raise NotFound("no privacy policy is in effect")
-        return policy
+    async def _policy(self) -> PolicyVersion:
+        return await self._policies.in_effect()
 
     async def _latest(self, uow: UnitOfWork, requester: Requester) -> ConsentRecord | None:
         if requester.subject_id is not None:
@@ -157,7 +157,7 @@ class ConsentRegistry:
 
     async def state_in(self, uow: UnitOfWork, requester: Requester) -> ConsentState:
         """:meth:`state`, read in the caller's unit of work (with the other checks it makes before processing)."""
-        policy = await self._policy(uow)
+        policy = await self._policy()
         return _state(await self._latest(uow, requester), policy.version)
 
     async def history(self, requester: Requester, limit: int = HISTORY_PAGE, before: UUID | None = None) -> HistoryPage:
@@ -186,7 +186,7 @@ class ConsentRegistry:
         now = self._clock.now()
         recorded: list[ConsentRecord] = []
         async with self._uow() as uow:
-            policy = await self._policy(uow)
+            policy = await self._policy()
             for subject_id, device_key in self._owners(requester):
                 latest = await self._latest_of(uow, subject_id, device_key)
                 gpc = latest is not None and latest.gpc
@@ -217,7 +217,7 @@ class ConsentRegistry:
         now = self._clock.now()
         added = 0
         async with self._uow() as uow:
-            policy = await self._policy(uow)
+            policy = await self._policy()
             for subject_id, device_key in self._owners(requester):
                 latest = await self._latest_of(uow, subject_id, device_key)
                 if latest is not None and latest.gpc:
