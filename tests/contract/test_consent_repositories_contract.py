@@ -259,3 +259,35 @@ async def test_a_consent_record_is_appended_once_and_a_repeat_leaves_the_unit_of
     async with uow_factory() as uow:
         assert await uow.consent_records.latest_for_subject(subject) == later
         assert [r.id for r in await uow.consent_records.history_for_subject(subject)] == [record.id, later.id]
+
+
+async def test_consent_records_appended_together_keep_their_order_and_are_checked_alike(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    subject = uuid.uuid4()
+    first = consent_record(NOW, subject_id=subject)
+    together = [
+        consent_record(NOW, subject_id=subject, analytics=True),
+        consent_record(NOW, device_key="device-t"),
+        consent_record(NOW, subject_id=subject, marketing=True),
+    ]
+    async with uow_factory() as uow:
+        await uow.consent_records.add(first)
+        await uow.consent_records.add_many(together)
+        await uow.consent_records.add_many([])
+        await uow.commit()
+    async with uow_factory() as uow:
+        # appended at one instant, after the first: the order they were given in is the order kept
+        assert await uow.consent_records.history_for_subject(subject) == [first, together[0], together[2]]
+        assert await uow.consent_records.page_for_subject(subject, 2) == [together[2], together[0]]
+        assert await uow.consent_records.latest_for_device("device-t") == together[1]
+    async with uow_factory() as uow:
+        with pytest.raises(Conflict):  # one of them is there already
+            await uow.consent_records.add_many([consent_record(NOW, subject_id=subject), together[1]])
+    async with uow_factory() as uow:
+        with pytest.raises(ValueError):  # each is checked as one added alone is
+            await uow.consent_records.add_many(
+                [consent_record(NOW, subject_id=subject), consent_record(NOW, subject_id=subject, device_key="d")]
+            )
+    async with uow_factory() as uow:  # nothing of the refused batches was kept
+        assert len(await uow.consent_records.history_for_subject(subject)) == 3

@@ -120,8 +120,8 @@ async def test_the_history_is_paged_newest_first(client: AsyncTestClient) -> Non
     body = answer.json()
     assert len(body["history"]) == 20 and body["history"][0]["analytics"] is True  # the write just made comes first
     assert body["history_next"] == body["history"][-1]["id"]
-    # the page a choice answers with is read before it commits, in its own unit of work: it is the one a read after
-    # it finds
+    # the page a choice answers with (the page before it, with the new record in front) is the one a read after it
+    # finds
     shown = (await client.get("/v1/consent", headers=with_device(device))).json()
     assert (shown["history"], shown["history_next"]) == (body["history"], body["history_next"])
     seen, before = [], None
@@ -138,6 +138,33 @@ async def test_the_history_is_paged_newest_first(client: AsyncTestClient) -> Non
         assert refused.status_code == 400 and refused.headers["content-type"].startswith("application/problem+json")
     stranger = await client.get("/v1/consent/history", params={"before": seen[3]["id"]})
     assert stranger.status_code == 200 and stranger.json() == {"items": [], "next_before": None}
+
+
+async def test_a_signed_in_choice_answers_with_the_subjects_history_and_carries_each_owners_gpc(
+    client: AsyncTestClient,
+) -> None:
+    auth = await signed_in(client, "pages@example.com")
+    device = await new_device(client, analytics=True)  # the device's own history: one banner choice
+    both = {**auth, **with_device(device)}
+    opted_out = await client.put("/v1/consent", json=CHOICE_OFF, headers={**both, "Sec-GPC": "1"})
+    assert opted_out.status_code == 200
+    answers = []
+    for analytics in (True, False, True):
+        answer = await client.put(
+            "/v1/consent", json={**CHOICE_OFF, "analytics": analytics, "marketing": True}, headers=both
+        )
+        assert answer.status_code == 200
+        answers.append(answer.json())
+    body = answers[-1]
+    # the subject's history, newest first, as a read right after finds it
+    shown = (await client.get("/v1/consent", headers=auth)).json()
+    assert (shown["history"], shown["history_next"]) == (body["history"], body["history_next"])
+    assert [h["analytics"] for h in body["history"][:3]] == [True, False, True]
+    # GPC, once observed, stays with each owner: marketing stays off for the subject and for the device
+    assert body["marketing"] is False and body["gpc"] is True
+    device_only = (await client.get("/v1/consent", headers=with_device(device))).json()
+    assert device_only["marketing"] is False and device_only["gpc"] is True and device_only["analytics"] is True
+    assert device_only["history"][0]["id"] != body["history"][0]["id"]
 
 
 async def test_bad_consent_bodies_are_problems(client: AsyncTestClient) -> None:

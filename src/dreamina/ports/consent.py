@@ -49,6 +49,11 @@ class ConsentRecordRepository(Protocol):
         """Append a record; exactly one of ``subject_id`` / ``device_key`` must be set (``ValueError`` otherwise)."""
         ...
 
+    async def add_many(self, records: list[ConsentRecord]) -> None:
+        """Append ``records`` in their order, in one statement, each checked as :meth:`add` checks it. A record that
+        is there already is ``Conflict``, after which the unit of work must not commit (others may be written)."""
+        ...
+
     async def latest_for_subject(self, subject_id: UUID) -> ConsentRecord | None:
         """The most recently appended record of the subject (append order, not only time, decides)."""
         ...

@@ -40,6 +40,10 @@ class InMemoryConsentRecordRepository:
         stored = dataclasses.replace(record, method=ConsentMethod(record.method), recorded_at=utc(record.recorded_at))
         self._table.insert(next(self._sequence), stored)
 
+    async def add_many(self, records: list[ConsentRecord]) -> None:
+        for record in records:
+            await self.add(record)
+
     def _ordered(self, subject_id: UUID | None, device_key: str | None) -> list[ConsentRecord]:
         rows = sorted(self._table.rows(), key=lambda item: item[0])
         if subject_id is not None:

@@ -80,29 +80,42 @@ _OBJECTS_TO = DriverRead(
 )
 
 
+_APPENDED_TWICE = "this consent record already exists"
+
+
+def _consent_values(record: ConsentRecord) -> dict[str, Any]:
+    check_owner(record.subject_id, record.device_key)
+    check_text("device_key", record.device_key)
+    check_text("content_sha256", record.content_sha256)
+    check_time("recorded_at", record.recorded_at)
+    return {
+        "id": record.id,
+        "subject_id": record.subject_id,
+        "device_key": record.device_key,
+        "functional": record.functional,
+        "analytics": record.analytics,
+        "marketing": record.marketing,
+        "sale_share_opt_out": record.sale_share_opt_out,
+        "gpc": record.gpc,
+        "method": ConsentMethod(record.method).value,
+        "policy_version": record.policy_version,
+        "content_sha256": record.content_sha256,
+        "recorded_at": record.recorded_at,
+    }
+
+
 class SqlConsentRecordRepository(SqlRepository):
     """:class:`~dreamina.ports.consent.ConsentRecordRepository` over ``consent_records`` (append-only)."""
 
     async def add(self, record: ConsentRecord) -> None:
-        check_owner(record.subject_id, record.device_key)
-        check_text("device_key", record.device_key)
-        check_text("content_sha256", record.content_sha256)
-        check_time("recorded_at", record.recorded_at)
-        values = {
-            "id": record.id,
-            "subject_id": record.subject_id,
-            "device_key": record.device_key,
-            "functional": record.functional,
-            "analytics": record.analytics,
-            "marketing": record.marketing,
-            "sale_share_opt_out": record.sale_share_opt_out,
-            "gpc": record.gpc,
-            "method": ConsentMethod(record.method).value,
-            "policy_version": record.policy_version,
-            "content_sha256": record.content_sha256,
-            "recorded_at": record.recorded_at,
-        }
-        await self._append(ConsentRecordRow, values, conflict="this consent record already exists")
+        await self._append(ConsentRecordRow, _consent_values(record), conflict=_APPENDED_TWICE)
+
+    async def add_many(self, records: list[ConsentRecord]) -> None:
+        if len(records) == 1:
+            await self.add(records[0])
+        elif records:
+            rows = [_consent_values(record) for record in records]
+            await self._append_many(ConsentRecordRow, rows, conflict=_APPENDED_TWICE)
 
     async def _latest(self, kind: str, owner: UUID | str) -> ConsentRecord | None:
         row = await _LATEST[kind].first(self._session, {"owner": owner})

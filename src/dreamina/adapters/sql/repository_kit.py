@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
@@ -70,6 +70,16 @@ class SqlRepository:
         if rowcount(await self._session.execute(statement, dict(values))) == 0:
             raise Conflict(conflict)
 
+    async def _append_many(self, row: type[Any], rows: Sequence[Mapping[str, Any]], *, conflict: str) -> None:
+        """``INSERT`` several rows (the same columns) in one statement, in their order, as :meth:`_append` does one:
+        if any was there already, ``Conflict``, and the others may be written (the caller's unit of work must not
+        commit then)."""
+        names = tuple(rows[0])
+        statement = _appending(cast(Table, row.__table__), names, len(rows))
+        params = {f"{name}_{i}": values[name] for i, values in enumerate(rows) for name in names}
+        if rowcount(await self._session.execute(statement, params)) != len(rows):
+            raise Conflict(conflict)
+
     async def _execute_count(self, statement: Update | Delete, params: Mapping[str, Any] | None = None) -> int:
         """Run an ``UPDATE`` or ``DELETE``; ``params``: the values of a statement built once with bind parameters
         (built per call, each value is coerced into the statement: most of a short write's CPU)."""
@@ -77,14 +87,17 @@ class SqlRepository:
 
 
 @functools.cache
-def _appending(table: Table, names: tuple[str, ...]) -> TextClause:
+def _appending(table: Table, names: tuple[str, ...], count: int | None = None) -> TextClause:
     """``INSERT ... ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite spell it alike), built once per table and columns,
     with each column's type for its parameter. Text, not the dialects' ``insert().on_conflict_do_nothing()``:
-    SQLAlchemy 2.0 cannot cache those (no cache key), so each run would compile the statement again."""
+    SQLAlchemy 2.0 cannot cache those (no cache key), so each run would compile the statement again. ``count``: that
+    many rows, their parameters named ``<column>_<row>``."""
     columns = ", ".join(f'"{name}"' for name in names)
-    values = ", ".join(f":{name}" for name in names)
-    statement = text(f'INSERT INTO "{table.name}" ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING')  # noqa: S608
-    return statement.bindparams(*(bindparam(name, type_=table.c[name].type) for name in names))
+    rows = [""] if count is None else [f"_{i}" for i in range(count)]
+    values = ", ".join("(" + ", ".join(f":{name}{suffix}" for name in names) + ")" for suffix in rows)
+    statement = text(f'INSERT INTO "{table.name}" ({columns}) VALUES {values} ON CONFLICT DO NOTHING')  # noqa: S608
+    typed = (bindparam(f"{name}{suffix}", type_=table.c[name].type) for suffix in rows for name in names)
+    return statement.bindparams(*typed)
 
 
 def insert_into(row: type[Any]) -> Insert:

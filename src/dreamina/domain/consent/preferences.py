@@ -167,13 +167,17 @@ class ConsentRegistry:
             return await self._page(uow, requester, limit, before)
 
     async def _page(self, uow: UnitOfWork, requester: Requester, limit: int, before: UUID | None) -> HistoryPage:
+        return _paged(await self._newest(uow, requester, limit + 1, before), limit)
+
+    async def _newest(
+        self, uow: UnitOfWork, requester: Requester, count: int, before: UUID | None
+    ) -> list[ConsentRecord]:
+        """Up to ``count`` records of the requester's history (its first owner's), newest first."""
         if requester.subject_id is not None:
-            records = await uow.consent_records.page_for_subject(requester.subject_id, limit + 1, before)
-        elif requester.device_id is not None:
-            records = await uow.consent_records.page_for_device(self.device_key(requester.device_id), limit + 1, before)
-        else:
-            records = []
-        return _paged(records, limit)
+            return await uow.consent_records.page_for_subject(requester.subject_id, count, before)
+        if requester.device_id is not None:
+            return await uow.consent_records.page_for_device(self.device_key(requester.device_id), count, before)
+        return []
 
     async def choose(
         self, requester: Requester, choices: Choices, method: ConsentMethod
@@ -187,30 +191,38 @@ class ConsentRegistry:
         recorded: list[ConsentRecord] = []
         async with self._uow() as uow:
             policy = await self._policy()
-            for subject_id, device_key in self._owners(requester):
-                latest = await self._latest_of(uow, subject_id, device_key)
+            owners = self._owners(requester)
+            # The requester's history is its first owner's. Its newest page as it stands gives that owner's latest
+            # record, and with the new record in front it is the page a read after the insert would give (records
+            # are ordered by when they were appended): one read where there were two.
+            shown = await self._newest(uow, requester, HISTORY_PAGE, None)
+            for subject_id, device_key in owners:
+                if recorded:
+                    latest = await self._latest_of(uow, subject_id, device_key)
+                else:
+                    latest = shown[0] if shown else None
                 gpc = latest is not None and latest.gpc
-                record = ConsentRecord(
-                    id=uuid.uuid4(),
-                    subject_id=subject_id,
-                    device_key=device_key,
-                    functional=choices.functional,
-                    analytics=choices.analytics,
-                    marketing=choices.marketing and not gpc,
-                    sale_share_opt_out=gpc or (latest is not None and latest.sale_share_opt_out),
-                    gpc=gpc,
-                    method=method,
-                    policy_version=policy.version,
-                    content_sha256=policy.content_sha256,
-                    recorded_at=now,
+                recorded.append(
+                    ConsentRecord(
+                        id=uuid.uuid4(),
+                        subject_id=subject_id,
+                        device_key=device_key,
+                        functional=choices.functional,
+                        analytics=choices.analytics,
+                        marketing=choices.marketing and not gpc,
+                        sale_share_opt_out=gpc or (latest is not None and latest.sale_share_opt_out),
+                        gpc=gpc,
+                        method=method,
+                        policy_version=policy.version,
+                        content_sha256=policy.content_sha256,
+                        recorded_at=now,
+                    )
                 )
-                await uow.consent_records.add(record)
-                recorded.append(record)
-            page = await self._page(uow, requester, HISTORY_PAGE, None)
+            await uow.consent_records.add_many(recorded)
             await uow.commit()
         # The requester's choice in force is the record just made for its first owner (the subject when signed in,
         # else the device): what ``_latest`` would read back, without reading it.
-        return _state(recorded[0], policy.version), page
+        return _state(recorded[0], policy.version), _paged([recorded[0], *shown], HISTORY_PAGE)
 
     async def observe_gpc(self, requester: Requester) -> int:
         """Record a GPC opt-out once per owner that has not got one yet; returns how many records were added."""
