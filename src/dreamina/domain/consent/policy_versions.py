@@ -9,7 +9,7 @@ from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
 from dreamina.domain.privacy.policy import PolicyVersion, content_sha256, current_version, split_sections
 from dreamina.ports.clock import Clock
 from dreamina.ports.policy import NoticeRunStatus, PolicyNoticeRun
-from dreamina.ports.unit_of_work import UnitOfWorkFactory
+from dreamina.ports.unit_of_work import UnitOfWorkFactory, reader_of
 
 INITIAL_VERSION = 1
 INITIAL_LAST_UPDATED = date(2026, 5, 1)  # the company document's "May 2026"; served as "Last updated: 1 May 2026"
@@ -82,14 +82,8 @@ class PolicyCatalogue:
             return policy
 
     async def current(self) -> PolicyVersion:
-        async with self._uow() as uow:
-            policy = current_version(await uow.policies.list(), self._clock.now())
-        if policy is None:
-            raise NotFound("no privacy policy is in effect")
-        return policy
-
-    async def in_effect(self) -> PolicyVersion:
-        """The version in effect now, from :meth:`known_versions` (what a consent choice is recorded under)."""
+        """The version in effect now, from :meth:`known_versions` (what the policy page serves and a consent choice
+        is recorded under)."""
         policy = current_version(await self.known_versions(), self._clock.now())
         if policy is None:
             raise NotFound("no privacy policy is in effect")
@@ -121,7 +115,7 @@ class PolicyCatalogue:
         return policy, policy.in_effect(self._clock.now())
 
     async def versions(self) -> list[PolicyVersion]:
-        async with self._uow() as uow:
+        async with reader_of(self._uow)() as uow:
             return await uow.policies.list()
 
     async def listing(self) -> PolicyListing:

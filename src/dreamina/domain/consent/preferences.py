@@ -123,7 +123,7 @@ class ConsentRegistry:
         return self._vault.blind_index(DEVICE_INDEX, device_id)
 
     async def _policy(self) -> PolicyVersion:
-        return await self._policies.in_effect()
+        return await self._policies.current()
 
     async def _latest(self, uow: UnitOfWork, requester: Requester) -> ConsentRecord | None:
         if requester.subject_id is not None:
