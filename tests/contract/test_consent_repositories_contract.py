@@ -161,6 +161,25 @@ async def test_analytics_counts_per_day_name_and_feature_and_retention(uow_facto
         assert sum(c.count for c in everything) == 5
 
 
+async def test_an_analytics_batch_keeps_every_value_of_every_event(uow_factory: UnitOfWorkFactory) -> None:
+    day = date(2026, 11, 25)
+    batch = [
+        analytics_event(day, pseudonym="a" * 32),
+        analytics_event(day, name="feature_used", feature="upscale", page=None, country=None, pseudonym="a" * 32),
+        analytics_event(day - timedelta(days=1), page="/p/styles/ö-and-ß", browser_family="Other", pseudonym="a" * 32),
+        analytics_event(day, device_class="mobile", pseudonym="b" * 32),
+    ]
+    alone = analytics_event(day, pseudonym="a" * 32, page="/alone")  # a batch of one
+    async with uow_factory() as uow:
+        await uow.analytics_events.add_many(batch)
+        await uow.analytics_events.add_many([alone])
+        await uow.commit()
+    async with uow_factory() as uow:
+        found = await uow.analytics_events.for_pseudonyms(["a" * 32, "b" * 32])
+    assert sorted(found, key=lambda e: e.id) == sorted([*batch, alone], key=lambda e: e.id)
+    assert [e.day for e in found] == sorted(e.day for e in found)  # oldest day first
+
+
 async def test_analytics_retention_deletes_the_oldest_days_first_and_keeps_the_cutoff_day(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
