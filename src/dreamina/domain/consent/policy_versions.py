@@ -78,6 +78,7 @@ class PolicyCatalogue:
                     theirs = await again.policies.get(version)
                 if theirs is None or theirs.content_sha256 != digest:
                     raise
+                self._known = None  # theirs, as if published here
                 return theirs
             return policy
 
