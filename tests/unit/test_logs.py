@@ -81,6 +81,26 @@ def test_sensitive_keys_and_nested_values_are_redacted() -> None:
         assert leak not in text
 
 
+def test_the_keys_of_a_logged_mapping_are_scrubbed_like_its_values() -> None:
+    """A mapping keyed by what it is about (counts per address, per client) must not carry those keys out."""
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream=stream)
+    try:
+        get_logger("t").info(
+            "throttled",
+            per_client={"10.1.2.3": 4, "d@example.com": 2, "2001:db8::7": 1},
+            nested={"deeper": {"e@example.com": "x"}},
+            numbered={3: "three"},
+        )
+    finally:
+        configure_logging("INFO")
+    line = json.loads(stream.getvalue().splitlines()[0])
+    assert set(line["per_client"]) == {"[ip]", "[email]"}  # two addresses scrub alike: one key is kept
+    assert line["nested"] == {"deeper": {"[email]": "x"}} and line["numbered"] == {"3": "three"}
+    for leak in ("10.1.2.3", "d@example.com", "2001:db8::7", "e@example.com"):
+        assert leak not in stream.getvalue()
+
+
 def test_the_log_audit_fails_when_redaction_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """The suite's log audit can fail: with the redaction processor turned into a no-op, a line carrying each kind
     of personal data is found, kind by kind (and with redaction on, the same line passes)."""

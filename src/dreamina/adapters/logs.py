@@ -119,8 +119,9 @@ def _clean(value: Any, depth: int = 0) -> Any:
     if depth > 5:
         return REDACTED
     if isinstance(value, Mapping):
+        # Keys are scrubbed like values: a mapping keyed by what it is about (counts per address) would carry them.
         return {
-            k: REDACTED if str(k).lower().replace("-", "_") in SENSITIVE_KEYS else _clean(v, depth + 1)
+            scrub(str(k)): REDACTED if str(k).lower().replace("-", "_") in SENSITIVE_KEYS else _clean(v, depth + 1)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):
