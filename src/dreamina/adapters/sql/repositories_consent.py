@@ -111,9 +111,7 @@ class SqlConsentRecordRepository(SqlRepository):
         await self._append(ConsentRecordRow, _consent_values(record), conflict=_APPENDED_TWICE)
 
     async def add_many(self, records: list[ConsentRecord]) -> None:
-        if len(records) == 1:
-            await self.add(records[0])
-        elif records:
+        if records:
             rows = [_consent_values(record) for record in records]
             await self._append_many(ConsentRecordRow, rows, conflict=_APPENDED_TWICE)
 
