@@ -79,6 +79,34 @@ async def test_analytics_whole_days_go_at_once_and_the_rest_by_batches(
     assert await _drop_all(uow_factory, lambda uow: uow.analytics_events.drop_periods_before(cutoff)) == 0
 
 
+async def test_whole_days_dropped_by_several_transactions_at_once_count_each_event_once(
+    uow_factory: UnitOfWorkFactory, postgres: bool
+) -> None:
+    """The sweep keeps two whole-period transactions in flight (``WHOLE_PERIODS_IN_FLIGHT``): however many run at
+    once, each expired day goes once and each event is counted once, more days than one transaction drops."""
+    first = date(2039, 1, 1)  # before every other test's days: only this test's partitions are before its cutoff
+    days = 130  # 2.6 transactions' worth of partitions on PostgreSQL
+    async with uow_factory() as uow:
+        for start in range(0, days, 15):  # each prepare makes a day's period and the 14 after it
+            await uow.analytics_events.prepare_periods(first + timedelta(days=start))
+        await uow.analytics_events.add_many(
+            [analytics_event(first + timedelta(days=n)) for n in range(days) for _ in range(1 + n % 3)]
+        )
+        await uow.commit()
+    cutoff = first + timedelta(days=days)
+    expired = sum(1 + n % 3 for n in range(days))
+
+    lanes = await asyncio.gather(
+        *(_drop_all(uow_factory, lambda uow: uow.analytics_events.drop_periods_before(cutoff)) for _ in range(3))
+    )
+    assert sum(lanes) == (expired if postgres else 0)
+    async with uow_factory() as uow:
+        assert await uow.analytics_events.count_before(cutoff) == expired - sum(lanes)
+        while await uow.analytics_events.delete_before(cutoff, 1000):
+            pass
+        await uow.commit()
+
+
 async def test_analytics_batches_go_oldest_first_across_periods(uow_factory: UnitOfWorkFactory) -> None:
     first = DAY0 + timedelta(days=200)
     async with uow_factory() as uow:

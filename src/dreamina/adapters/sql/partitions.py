@@ -20,7 +20,10 @@ partition work for this run and the batches do what is due. So does a database r
 CONCURRENTLY`` is refused while a default partition exists, and a plain ``DETACH`` takes the same lock as the
 ``DROP`` that detaches the partition anyway, so an expired partition is dropped directly (a separate ``DETACH``
 measured 1.7 ms more per partition and bought nothing). Two sweeps at once serialise on that lock; the second finds
-the first's partitions gone, so every row is counted once.
+the first's partitions gone, so every row is counted once. The sweep itself keeps two such transactions in flight
+(``domain/privacy/retention.WHOLE_PERIODS_IN_FLIGHT``): PostgreSQL releases the lock at commit before it removes the
+dropped partitions' files, so while one commit removes them the next transaction counts and drops the next run
+(1,000,000 rows over 400 days: the analytics task 0.67 -> 0.46 s, ``bench/retention.py``).
 
 Partitions are named ``<table>_pYYYYMMDD`` (daily) or ``<table>_pYYYYMM`` (monthly) and ``<table>_default``; the
 names are what the sweep reads a partition's period from (it makes them all itself, like migration ``0017``).

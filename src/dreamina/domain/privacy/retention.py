@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.clock import Clock
@@ -20,6 +22,11 @@ class SweepReport:
 
 Progress = Callable[[str, int], None]  # (task name, records handled in the batch just finished)
 
+WHOLE_PERIODS_IN_FLIGHT = 2
+"""Whole-period transactions a task keeps in flight. A store serialises them (PostgreSQL: the table's lock), but may
+finish one after letting the next begin: PostgreSQL releases the lock at commit before it removes the dropped
+partitions' files, so the next run of partitions is counted and dropped meanwhile (``bench/retention.py``)."""
+
 
 class RetentionSweep:
     """Runs every retention task until nothing it covers is past due.
@@ -27,8 +34,9 @@ class RetentionSweep:
     Each batch is its own transaction, so a killed sweep loses at most one batch of work and the next run picks
     up where it stopped; two sweeps at once split the work (PostgreSQL skips rows another sweep has locked). A task
     whose store keeps records by time period (:class:`WholePeriodRetention`) first has the coming periods prepared
-    and the whole expired ones removed, a bounded run per transaction, before it counts what else is due and runs its
-    batches; its ``due`` is what went whole plus that count (a dry run counts everything).
+    and the whole expired ones removed, a bounded run per transaction with :data:`WHOLE_PERIODS_IN_FLIGHT` such
+    transactions at once (the store counts each record once however many run), before it counts what else is due and
+    runs its batches; its ``due`` is what went whole plus that count (a dry run counts everything).
     """
 
     def __init__(self, tasks: Sequence[RetentionTask], clock: Clock, *, batch_size: int = 1000) -> None:
@@ -61,10 +69,7 @@ class RetentionSweep:
             applied = 0
             if periods is not None and not dry_run:
                 await periods.prepare_periods(now)
-                while (whole := await periods.drop_whole_periods(now)) is not None:
-                    applied += whole
-                    if progress is not None and whole:
-                        progress(task.name, whole)
+                applied += await self._drop_whole_periods(task.name, periods, now, progress)
             # what went in whole periods was past due too; counting it again would scan it for nothing
             due = applied + await task.due(now)
             if not dry_run:
@@ -77,6 +82,33 @@ class RetentionSweep:
                         break
             reports.append(SweepReport(task=task.name, category=task.category, due=due, applied=applied))
         return reports
+
+    @staticmethod
+    async def _drop_whole_periods(
+        name: str, periods: WholePeriodRetention, now: datetime, progress: Progress | None
+    ) -> int:
+        """Every whole expired period of one task, :data:`WHOLE_PERIODS_IN_FLIGHT` transactions at once, each lane
+        until the store has none left. When one lane fails, the others finish (and report) the transaction they
+        are in and start no other; then the first failure is raised."""
+        dropped = 0
+        failed = False
+
+        async def lane() -> None:
+            nonlocal dropped, failed
+            try:
+                while not failed and (whole := await periods.drop_whole_periods(now)) is not None:
+                    dropped += whole
+                    if progress is not None and whole:
+                        progress(name, whole)
+            except BaseException:
+                failed = True
+                raise
+
+        outcomes = await asyncio.gather(*(lane() for _ in range(WHOLE_PERIODS_IN_FLIGHT)), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return dropped
 
 
 def sweep_cron(minutes: int) -> str:
