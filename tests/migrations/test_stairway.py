@@ -16,7 +16,7 @@ from dreamina.adapters.sql.database import (
     compare_type,
     downgrade,
     include_name,
-    include_object,
+    include_object_on,
     migration_engine,
     upgrade,
 )
@@ -40,7 +40,11 @@ async def _inspect(url: str, check: Any) -> Any:
 def _schema_differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(
         connection,
-        opts={"compare_type": compare_type, "include_name": include_name, "include_object": include_object},
+        opts={
+            "compare_type": compare_type,
+            "include_name": include_name,
+            "include_object": include_object_on(connection.dialect.name),
+        },
     )
     return list(compare_metadata(context, metadata))
 

@@ -292,6 +292,28 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     return include_name(name, type_, None)
 
 
+def made_on(item: Any, dialect: str) -> bool:
+    """Whether the models make ``item`` (an index, a constraint) on ``dialect``: yes, unless its ``ddl_if`` names
+    other dialects (``ix_analytics_events_day``: SQLite only)."""
+    condition = getattr(item, "_ddl_if", None)
+    wanted = None if condition is None else condition.dialect
+    if wanted is None:
+        return True
+    return dialect == wanted if isinstance(wanted, str) else dialect in wanted
+
+
+def include_object_on(dialect: str) -> Any:
+    """Alembic filter for a database of ``dialect``: :func:`include_object`, and no model index or constraint that
+    the models do not make on ``dialect`` (alembic's comparison does not read ``ddl_if``; ``create_all`` does)."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if not reflected and type_ in ("index", "unique_constraint") and not made_on(obj, dialect):
+            return False
+        return include_object(obj, name, type_, reflected, compare_to)
+
+    return include
+
+
 def alembic_config(url: str | URL | None = None) -> Config:
     """An alembic ``Config`` built in code: the packaged migrations, and ``url`` if given."""
     config = Config()

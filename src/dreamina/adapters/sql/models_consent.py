@@ -81,7 +81,9 @@ class PolicyNoticeRow(Base):
 class AnalyticsEventRow(Base):
     __tablename__ = "analytics_events"
     __table_args__ = (
-        Index("ix_analytics_events_day", "day", "name"),
+        # SQLite only: its retention batches go oldest day first along it. On PostgreSQL every day is a partition
+        # of its own, found by its bounds and dropped whole (migration 0024).
+        Index("ix_analytics_events_day", "day", "name").ddl_if(dialect="sqlite"),
         Index("ix_analytics_events_pseudonym", "pseudonym"),
     )
 

@@ -18,7 +18,7 @@ from dreamina.adapters.sql.database import (
     async_url,
     compare_type,
     include_name,
-    include_object,
+    include_object_on,
     migration_engine,
 )
 from dreamina.adapters.sql.schema import metadata
@@ -38,11 +38,11 @@ def _database_url() -> str:
     return url
 
 
-def _configure(**options: Any) -> None:
+def _configure(dialect: str, **options: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
         include_name=include_name,
-        include_object=include_object,
+        include_object=include_object_on(dialect),
         compare_type=compare_type,
         **options,
     )
@@ -51,6 +51,7 @@ def _configure(**options: Any) -> None:
 def run_migrations_offline() -> None:
     url = async_url(_database_url())
     _configure(
+        url.get_backend_name(),
         url=url.render_as_string(hide_password=False),
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
@@ -61,7 +62,7 @@ def run_migrations_offline() -> None:
 
 
 def do_run_migrations(connection: Connection) -> None:
-    _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+    _configure(connection.dialect.name, connection=connection, render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()
 
