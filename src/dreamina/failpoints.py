@@ -2,10 +2,11 @@
 killed for real (``SIGKILL``: no ``finally``, no shutdown, no flush), to prove that the restarted process neither
 loses nor duplicates the effect.
 
-``DREAMINA_FAILPOINTS`` arms them in ``serve``, ``worker`` and ``privacy-worker``: a comma-separated list of names
-from :data:`POINTS`, each optionally ``name=detail`` to kill only where the code passes that detail (a step name,
-a mail kind). The production profile refuses to start with it set (``settings.py``). Unset, :func:`hit` costs one
-truthiness test of an empty dict; the variable is read once, when the process starts (:func:`arm`).
+``DREAMINA_FAILPOINTS`` arms them in ``serve``, ``worker``, ``privacy-worker`` and ``sweep``: a comma-separated list
+of names from :data:`POINTS`, each optionally ``name=detail`` to kill only where the code passes that detail (a step
+name, a mail kind, a retention task). The production profile refuses to start with it set (``settings.py``). Unset,
+:func:`hit` costs one truthiness test of an empty dict; the variable is read once, when the process starts
+(:func:`arm`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ POINTS: dict[str, str] = {
     "generation.after_effect": "a generation job's effect happened and its state is not committed; detail: "
     "provider_submitted (the provider has the request, its job id is not stored), outputs_stored (outputs written, "
     "job not succeeded), charge_settled (credits captured or released, job not final)",
+    "retention.after_whole_periods": "a retention task's transaction dropped whole periods and committed, and the "
+    "sweep has not counted it (its other transaction may be in flight); detail: the task",
 }
 
 _armed: dict[str, frozenset[str] | None] = {}  # name -> the details that kill (None: every hit)

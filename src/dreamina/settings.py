@@ -122,7 +122,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     provenance_signing_key: str = ""  # PEM EC P-256 key of the C2PA signer; production: required
     provenance_certificate_chain: str = ""  # PEM, the signer's certificate first; production: required
     provenance_trust_anchors_file: Path | None = None  # PEM bundle of the roots `provenance verify` trusts
-    failpoints: str = ""  # tests only: where serve/worker/privacy-worker kill themselves (dreamina.failpoints)
+    failpoints: str = ""  # tests only: where serve/worker/privacy-worker/sweep kill themselves (dreamina.failpoints)
 
     @property
     def resolved_database_url(self) -> str:

@@ -81,6 +81,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    _arm_failpoints(settings)
     if args.batch_size < 0:
         print("dreamina: --batch-size must be positive", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from dreamina import failpoints
 from dreamina.domain.privacy.vocabulary import DataCategory
 from dreamina.ports.clock import Clock
 from dreamina.ports.retention import RetentionTask, WholePeriodRetention
@@ -97,6 +98,7 @@ class RetentionSweep:
             nonlocal dropped, failed
             try:
                 while not failed and (whole := await periods.drop_whole_periods(now)) is not None:
+                    failpoints.hit("retention.after_whole_periods", name)
                     dropped += whole
                     if progress is not None and whole:
                         progress(name, whole)
