@@ -32,12 +32,13 @@ partitions' files, so the next run of partitions is counted and dropped meanwhil
 class RetentionSweep:
     """Runs every retention task until nothing it covers is past due.
 
-    Each batch is its own transaction, so a killed sweep loses at most one batch of work and the next run picks
-    up where it stopped; two sweeps at once split the work (PostgreSQL skips rows another sweep has locked). A task
-    whose store keeps records by time period (:class:`WholePeriodRetention`) first has the coming periods prepared
-    and the whole expired ones removed, a bounded run per transaction with :data:`WHOLE_PERIODS_IN_FLIGHT` such
-    transactions at once (the store counts each record once however many run), before it counts what else is due and
-    runs its batches; its ``due`` is what went whole plus that count (a dry run counts everything).
+    Each batch is its own transaction, so a killed sweep loses at most the work in flight (one batch, or two
+    whole-period transactions) and the next run picks up where it stopped; two sweeps at once split the work
+    (PostgreSQL skips rows another sweep has locked). A task whose store keeps records by time period
+    (:class:`WholePeriodRetention`) first has the coming periods prepared and the whole expired ones removed, a
+    bounded run per transaction with :data:`WHOLE_PERIODS_IN_FLIGHT` such transactions at once (the store counts each
+    record once however many run), before it counts what else is due and runs its batches; its ``due`` is what went
+    whole plus that count (a dry run counts everything).
     """
 
     def __init__(self, tasks: Sequence[RetentionTask], clock: Clock, *, batch_size: int = 1000) -> None:
