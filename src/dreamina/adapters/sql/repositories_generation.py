@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, any_, bindparam, delete, func, literal_column, null, or_, select, update
+from sqlalchemy import Select, and_, any_, bindparam, delete, func, literal_column, null, or_, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -166,6 +166,14 @@ def _outputs(value: list[dict[str, Any]]) -> tuple[GenerationOutput, ...]:
     return tuple(GenerationOutput(str(o["object_key"]), str(o["content_type"]), int(o["bytes"])) for o in value)
 
 
+def _newest_first(columns: Sequence[Any], *where: Any) -> Select[Any]:
+    """A page of ``columns`` of the generations matching ``where``, newest first, ``limit`` rows."""
+    table = GenerationRow.__table__
+    return (
+        select(*columns).where(*where).order_by(table.c.created_at.desc(), table.c.id.desc()).limit(bindparam("limit"))
+    )
+
+
 class SqlGenerationRepository(SqlRepository):
     """:class:`~dreamina.ports.generation.GenerationRepository` over ``generations`` and
     ``generation_references``."""
@@ -186,22 +194,17 @@ class SqlGenerationRepository(SqlRepository):
             literal_column("CAST('{}' AS uuid[])"),
         ).label("reference_ids"),
     )
-    _newest_first = (_table.c.created_at.desc(), _table.c.id.desc())
     _of_subject = _table.c.subject_id == bindparam("subject_id")
     _after_cursor = or_(
         _table.c.created_at < bindparam("at"),
         and_(_table.c.created_at == bindparam("at"), _table.c.id < bindparam("last")),
     )
     _first_page = DriverRead(
-        select(*_page_columns).where(_of_subject).order_by(*_newest_first).limit(bindparam("limit")),
-        postgres=select(*_folded_columns).where(_of_subject).order_by(*_newest_first).limit(bindparam("limit")),
+        _newest_first(_page_columns, _of_subject), postgres=_newest_first(_folded_columns, _of_subject)
     )
     _next_page = DriverRead(
-        select(*_page_columns).where(_of_subject, _after_cursor).order_by(*_newest_first).limit(bindparam("limit")),
-        postgres=select(*_folded_columns)
-        .where(_of_subject, _after_cursor)
-        .order_by(*_newest_first)
-        .limit(bindparam("limit")),
+        _newest_first(_page_columns, _of_subject, _after_cursor),
+        postgres=_newest_first(_folded_columns, _of_subject, _after_cursor),
     )
     _references_of = DriverRead(
         select(GenerationReferenceRow.generation_id, GenerationReferenceRow.upload_id)

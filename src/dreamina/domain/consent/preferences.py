@@ -18,7 +18,6 @@ from uuid import UUID
 from dreamina.domain.consent.policy_versions import PolicyCatalogue
 from dreamina.domain.privacy.errors import InvalidInput, NotFound
 from dreamina.domain.privacy.improvement import objection_forces_improvement_off
-from dreamina.domain.privacy.policy import PolicyVersion
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
@@ -122,9 +121,6 @@ class ConsentRegistry:
         """What is stored for a device: a keyed hash, so a leaked table cannot be replayed as cookies."""
         return self._vault.blind_index(DEVICE_INDEX, device_id)
 
-    async def _policy(self) -> PolicyVersion:
-        return await self._policies.current()
-
     async def _latest(self, uow: UnitOfWork, requester: Requester) -> ConsentRecord | None:
         if requester.subject_id is not None:
             return await uow.consent_records.latest_for_subject(requester.subject_id)
@@ -157,7 +153,7 @@ class ConsentRegistry:
 
     async def state_in(self, uow: UnitOfWork, requester: Requester) -> ConsentState:
         """:meth:`state`, read in the caller's unit of work (with the other checks it makes before processing)."""
-        policy = await self._policy()
+        policy = await self._policies.current()
         return _state(await self._latest(uow, requester), policy.version)
 
     async def history(self, requester: Requester, limit: int = HISTORY_PAGE, before: UUID | None = None) -> HistoryPage:
@@ -190,7 +186,7 @@ class ConsentRegistry:
         now = self._clock.now()
         recorded: list[ConsentRecord] = []
         async with self._uow() as uow:
-            policy = await self._policy()
+            policy = await self._policies.current()
             owners = self._owners(requester)
             # The requester's history is its first owner's. Its newest page as it stands gives that owner's latest
             # record, and with the new record in front it is the page a read after the insert would give (records
@@ -229,7 +225,7 @@ class ConsentRegistry:
         now = self._clock.now()
         added = 0
         async with self._uow() as uow:
-            policy = await self._policy()
+            policy = await self._policies.current()
             for subject_id, device_key in self._owners(requester):
                 latest = await self._latest_of(uow, subject_id, device_key)
                 if latest is not None and latest.gpc:
