@@ -155,8 +155,7 @@ class Generations:
         before = decode_cursor(cursor) if cursor else None
         async with self._read() as uow:
             page = await uow.generations.page_for_subject(subject_id, limit, before)
-            keyring = self._views.keyring(uow)  # the data key read once for the page
-            items = [await self._views.view(uow, g, keyring) for g in page.items]
+            items = await self._views.page(uow, page.items)
         next_cursor = encode_cursor(*page.next_cursor) if page.next_cursor else None
         return GenerationListing(items=items, next_cursor=next_cursor)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from uuid import UUID
 
 from dreamina.domain.generation.rules import PROMPT_FIELD
 from dreamina.domain.privacy.errors import InvalidInput
-from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
+from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import Generation, GenerationKind, GenerationStatus
 from dreamina.ports.object_store import ObjectStore
@@ -73,18 +74,26 @@ class GenerationViews:
         self._clock = clock
         self._ttl = url_ttl_seconds
 
-    def keyring(self, uow: UnitOfWork) -> SubjectKeyring:
-        return self._keyrings(uow.subject_keys)
+    async def view(self, uow: UnitOfWork, generation: Generation) -> GenerationView:
+        return (await self.page(uow, [generation]))[0]
 
-    async def view(
-        self, uow: UnitOfWork, generation: Generation, keyring: SubjectKeyring | None = None
-    ) -> GenerationView:
-        """``keyring``: one the caller made for this unit of work, to share among several views (a page of them
-        reads the subject's data key once, not once per item)."""
-        keyring = keyring or self._keyrings(uow.subject_keys)
-        prompt = await keyring.open(generation.subject_id, PROMPT_FIELD, generation.prompt_ciphertext)
+    async def page(self, uow: UnitOfWork, generations: Sequence[Generation]) -> list[GenerationView]:
+        """The views of generations: each subject's data key is read once for them all, and a generation without
+        outputs renders without a trip through the event loop of its own (a page of twenty made sixty coroutines)."""
+        keyring = self._keyrings(uow.subject_keys)
+        openers: dict[UUID, Callable[[str, bytes], str]] = {}
+        views = []
+        for generation in generations:
+            opener = openers.get(generation.subject_id)
+            if opener is None:
+                opener = openers[generation.subject_id] = await keyring.opener(generation.subject_id)
+            outputs = await self._outputs(generation) if generation.outputs else []
+            views.append(_render(generation, opener(PROMPT_FIELD, generation.prompt_ciphertext), outputs))
+        return views
+
+    async def _outputs(self, generation: Generation) -> list[OutputView]:
         expires_at = self._clock.now() + timedelta(seconds=self._ttl)
-        outputs = [
+        return [
             OutputView(
                 url=await self._store.signed_url(o.object_key, self._ttl),
                 content_type=o.content_type,
@@ -93,15 +102,18 @@ class GenerationViews:
             )
             for o in generation.outputs
         ]
-        return GenerationView(
-            id=generation.id,
-            kind=generation.kind,
-            status=generation.status,
-            prompt=prompt,
-            params=dict(generation.params),
-            reference_upload_ids=generation.reference_upload_ids,
-            outputs=outputs,
-            failure_reason=generation.failure_reason,
-            created_at=generation.created_at,
-            updated_at=generation.updated_at,
-        )
+
+
+def _render(generation: Generation, prompt: str, outputs: list[OutputView]) -> GenerationView:
+    return GenerationView(
+        id=generation.id,
+        kind=generation.kind,
+        status=generation.status,
+        prompt=prompt,
+        params=dict(generation.params),
+        reference_upload_ids=generation.reference_upload_ids,
+        outputs=outputs,
+        failure_reason=generation.failure_reason,
+        created_at=generation.created_at,
+        updated_at=generation.updated_at,
+    )

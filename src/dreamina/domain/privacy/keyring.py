@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from dreamina.domain.privacy.errors import KeyDestroyed
@@ -45,6 +46,18 @@ class SubjectKeyring:
 
     async def open(self, subject_id: UUID, field: str, sealed: bytes) -> str:
         return self._cipher.open(await self._key(subject_id), sealed, f"{subject_id}/{field}").decode("utf-8")
+
+    async def opener(self, subject_id: UUID) -> Callable[[str, bytes], str]:
+        """``open`` for one subject without a trip through the event loop per value: the data key is read (or found
+        in this keyring's cache) once, and the returned function opens ``(field, sealed)`` with it. For many values
+        of one subject (a page of generations opens twenty prompts)."""
+        key = await self._key(subject_id)
+        cipher = self._cipher
+
+        def open_value(field: str, sealed: bytes) -> str:
+            return cipher.open(key, sealed, f"{subject_id}/{field}").decode("utf-8")
+
+        return open_value
 
     async def destroy(self, subject_id: UUID) -> bool:
         """Crypto-shred the subject: their data key is gone, so are all values sealed with it."""
