@@ -205,3 +205,75 @@ def test_the_audit_reads_the_processes_logs_and_not_a_browser_profiles_leveldb_l
     read = log_audit._process_logs(SimpleNamespace(_tmp_path_factory=factory))  # type: ignore[arg-type]
     assert read == '{"event": "request"}\n'
     assert not log_audit.scan(read)
+
+
+def test_the_access_line_is_redacted_stamped_and_written_where_the_other_lines_go() -> None:
+    from dreamina.adapters.logs import access_log
+
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    try:
+        get_logger("t").info("stamped")
+        access_log().info("request", method="GET", route="/v1/me", status=200, duration_ms=1.5, request_id="ab12")
+        # misuse: a client's token as the method, a path with an address, a key that names personal data
+        access_log().info("request", method="4242424242424242", route="/u/ada@example.com", status=404, email="x")
+    finally:
+        configure_logging("INFO")
+    general, access, misused = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert access == {
+        "event": "request",
+        "method": "GET",
+        "route": "/v1/me",
+        "status": 200,
+        "duration_ms": 1.5,
+        "request_id": "ab12",
+        "level": "info",
+        "timestamp": access["timestamp"],
+    }
+    assert len(access["timestamp"]) == len(general["timestamp"]) and access["timestamp"].endswith("Z")
+    assert access["timestamp"] >= general["timestamp"]  # the same clock and format as every other line
+    assert misused["method"] == "OTHER" and misused["email"] == "[redacted]"
+    assert "[email]" in misused["route"] and "ada" not in misused["route"]
+
+
+def test_the_access_line_follows_the_configured_level() -> None:
+    from dreamina.adapters.logs import access_log
+
+    stream = io.StringIO()
+    configure_logging("WARNING", stream=stream)
+    try:
+        access_log().info("request", method="GET", route="/v1/me", status=200, duration_ms=1.0, request_id="ab")
+    finally:
+        configure_logging("INFO")
+    assert stream.getvalue() == ""
+
+
+def test_every_line_a_request_logs_carries_its_id_and_the_id_ends_with_it() -> None:
+    import asyncio
+
+    import structlog
+
+    from dreamina.entrypoints.http.middleware import request_context
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        get_logger("inner").info("working")
+        await send({"type": "http.response.start", "status": 204, "headers": []})  # type: ignore[operator]
+
+    async def send(message: object) -> None:
+        return None
+
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    try:
+        scope = {"type": "http", "method": "DELETE", "path": "/v1/me", "path_template": "/v1/me"}
+
+        async def one_request() -> dict[str, object]:
+            await request_context(app)(scope, None, send)  # type: ignore[arg-type]
+            return structlog.contextvars.get_contextvars()  # what the same task logs next
+
+        assert asyncio.run(one_request()) == {}
+    finally:
+        configure_logging("INFO")
+    inner, access = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert inner["request_id"] == access["request_id"] and len(access["request_id"]) == 32
+    assert (access["method"], access["route"], access["status"]) == ("DELETE", "/v1/me", 204)

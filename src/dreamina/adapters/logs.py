@@ -13,8 +13,10 @@ import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
+import msgspec
 import structlog
 
 REDACTED = "[redacted]"
@@ -181,10 +183,47 @@ def add_log_sink(sink: TextIO) -> None:
     _extra_sinks.append(sink)
 
 
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+_encode_json = msgspec.json.Encoder().encode
+
+
+def render_access_line(_: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> str:
+    """The access log's processor chain in one step: the same :func:`redact` as every other line, the level and an
+    ISO timestamp in UTC as ``configure_logging``'s chain adds them, and the JSON, without the general chain's other
+    steps (contexts to merge, exceptions to format, a stamper and a renderer for any value): the one access line of a
+    request cost a sixth of ``GET /v1/me``'s CPU under load. The method is one of HTTP's own or ``OTHER`` (a client
+    may send any token as its method); the route is the handler's path template, never the path the client sent."""
+    if event_dict.get("method") not in HTTP_METHODS:
+        event_dict["method"] = "OTHER"
+    redact(None, method_name, event_dict)
+    event_dict["level"] = method_name
+    event_dict["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return _encode_json(event_dict).decode()
+
+
+def _access_logger(out: Any, level: str) -> Any:
+    return structlog.wrap_logger(
+        structlog.WriteLogger(out),
+        processors=[render_access_line],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+    )
+
+
+_access = _access_logger(_CurrentStdout(), "INFO")
+
+
+def access_log() -> Any:
+    """The access log's structlog logger, as the last :func:`configure_logging` made it (same sinks, same level)."""
+    return _access
+
+
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
-    """JSON lines on ``stream`` (stdout) for structlog and stdlib loggers alike, all through :func:`redact`."""
+    """JSON lines on ``stream`` (stdout) for structlog and stdlib loggers alike, all through :func:`redact` (the
+    access log through :func:`render_access_line`)."""
+    global _access
     main: Any = stream or _CurrentStdout()
     out: Any = _Tee([main, *_extra_sinks]) if _extra_sinks else main
+    _access = _access_logger(out, level)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

@@ -10,9 +10,7 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from dreamina.adapters.logs import get_logger
-
-log = get_logger("dreamina.access")
+from dreamina.adapters.logs import access_log
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     # Browsers ignore HSTS over plain http, so it is safe to send always; behind TLS it pins https for two years.
@@ -91,22 +89,26 @@ def request_context(app: ASGIApp) -> ASGIApp:
                 status = message["status"]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await app(scope, receive, send_wrapper)
-            except Exception as exc:
-                # Raised before any response (e.g. by the rate limiter): the app-level handler answers with the
-                # exception's own status, so that is the status to log.
-                status = getattr(exc, "status_code", 500)
-                raise
-            finally:
-                route: Any = scope.get("path_template")
-                log.info(
-                    "request",
-                    method=scope.get("method"),
-                    route=route if isinstance(route, str) else "unmatched",
-                    status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                )
+        # Every line logged while the request runs carries its id (bound directly: the context manager's generator
+        # cost more than the binding).
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await app(scope, receive, send_wrapper)
+        except Exception as exc:
+            # Raised before any response (e.g. by the rate limiter): the app-level handler answers with the
+            # exception's own status, so that is the status to log.
+            status = getattr(exc, "status_code", 500)
+            raise
+        finally:
+            structlog.contextvars.reset_contextvars(**bound)
+            route: Any = scope.get("path_template")
+            access_log().info(
+                "request",
+                method=scope.get("method"),
+                route=route if isinstance(route, str) else "unmatched",
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                request_id=request_id,
+            )
 
     return middleware
