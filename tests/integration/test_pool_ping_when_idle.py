@@ -84,11 +84,10 @@ async def test_a_restart_under_load_fails_one_unit_of_work_then_the_pool_is_new(
     await _read(database)
 
 
-async def test_a_restart_under_load_fails_one_read_only_unit_of_work_then_the_pool_is_new(
-    pooled: tuple[Database, str],
-) -> None:
-    """A reader's hot reads run straight on asyncpg (``repository_kit.DriverRead``): a connection lost under them is
-    an outage too (503), and it is not handed out again."""
+async def test_a_restart_costs_a_read_only_unit_of_work_at_most_one_failure(pooled: tuple[Database, str]) -> None:
+    """A reader's hot reads run straight on asyncpg's own pool (``reader_pool.ReaderPool``): a connection the
+    server ended is noticed when its socket closes and replaced before use, or else fails the one read that finds it
+    gone (503) and is never handed out again (``tests/integration/test_reader_pool.py`` ends one mid-statement)."""
 
     async def read() -> None:
         async with database.reader() as uow:
@@ -97,15 +96,21 @@ async def test_a_restart_under_load_fails_one_read_only_unit_of_work_then_the_po
     database, url = pooled
     await read()
     await _restart(url)
-    with pytest.raises(StoreUnavailable):
-        await read()
-    await read()
+    failures = 0
+    for _ in range(4):
+        try:
+            await read()
+        except StoreUnavailable:
+            failures += 1
+    assert failures <= 1
     await read()
 
 
 async def test_a_reader_holds_one_connection_whatever_the_order_of_its_reads(postgres_server_url: str) -> None:
-    """A reader's driver reads and its session's reads share one connection, in either order: with a pool of one,
-    a unit of work that took a second connection would wait for itself (a full pool, deadlocked)."""
+    """A reader never holds a connection while it waits for another, whatever the order of its driver reads and its
+    session's reads: with pools of one, a unit of work holding one and waiting for a second would wait for itself (a
+    full pool, deadlocked). A driver read holds a reader connection for its one statement, or uses the connection
+    the session already holds."""
     url = await _create_postgres_database(postgres_server_url)
     await upgrade(url)
     database = bootstrap.sql_database(url, pool_size=1, max_overflow=0)

@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 from dreamina.adapters.sql.partitions import is_partition
 from dreamina.adapters.sql.principal_cache import INFO_KEY as CACHE_INFO_KEY
 from dreamina.adapters.sql.principal_cache import NOTIFY_KEY, PrincipalCache, RevocationListener
+from dreamina.adapters.sql.reader_pool import ReaderPool
 from dreamina.adapters.sql.repository_kit import SqlRepositories
 from dreamina.adapters.sql.unit_of_work import SqliteWriterTurns, SqlUnitOfWork
 from dreamina.domain.privacy.errors import StoreBusy
@@ -161,6 +162,7 @@ class Database:
         """
         self.url = async_url(url)
         self._repositories = repositories
+        self._readers: ReaderPool | None = None
         self._writer_turns: SqliteWriterTurns | None = None
         if self.url.get_backend_name() == "sqlite":
             _prepare_sqlite_file(self.url)
@@ -188,6 +190,9 @@ class Database:
                 **_JSON,
             )
             ping_when_idle(writer)
+            # Read-only units of work's driver reads: asyncpg's own pool, as large as this one (reader_pool.py).
+            dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._readers = ReaderPool(dsn, writer.dialect, size=pool_size + max_overflow)
         self._writer = writer
         # Shared by every unit of work of this process (see principal_cache.py).
         postgres = self.url.get_backend_name() != "sqlite"
@@ -243,6 +248,7 @@ class Database:
                 nested_factory=self._reader_factory,
                 read_only=True,
                 driver_engine=None if self.backend == "sqlite" else self._reading,
+                readers=self._readers,
             ),
         )
 
@@ -256,6 +262,8 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        if self._readers is not None:
+            await self._readers.close()
         await self.engine.dispose()
         if self._writer is not self.engine:
             await self._writer.dispose()

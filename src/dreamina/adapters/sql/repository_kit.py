@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Table, TextClause, and_, bindparam, insert, or_, text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import CursorResult
@@ -31,6 +30,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from dreamina.adapters.record_rules import check_time
+from dreamina.adapters.sql.reader_pool import ReaderPool, gone
 from dreamina.domain.privacy.errors import Conflict, NotFound
 
 _FOREIGN_KEY_VIOLATION = "23503"  # PostgreSQL SQLSTATE
@@ -139,18 +139,21 @@ PREFETCHED_KEYS = "dreamina.prefetched_keys"
 """``session.info``: subject keys a read-only unit of work read along with their accounts, by subject (None: none)."""
 
 _ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
-_DRIVER_GONE = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.InternalClientError)
 
 
 class DriverConnection:
     """Where a unit of work's :class:`DriverRead` statements run (PostgreSQL).
 
-    In a read-only unit of work (``engine``: the read-only engine): the connection its session holds if it holds one;
-    else one the unit of work checks out of the pool for the rest of its life, which its session then uses too. A
-    unit of work whose reads are all driver reads never makes its session take a connection, begin, roll back and
-    close (most of ``GET /v1/me``'s database CPU), and a unit of work never holds two connections at once, so a full
-    pool cannot deadlock on units of work each waiting for a second one. Pool events still apply (the idle ping,
-    ``database.ping_when_idle``).
+    In a read-only unit of work with ``readers`` (a pooled database): each read on a connection of asyncpg's own
+    pool, held for that one statement (``reader_pool.ReaderPool``), unless its session already holds a connection
+    (it read through SQLAlchemy first), which the read then uses. Its session never takes a connection, begins, rolls
+    back or closes for a driver read, and no SQLAlchemy connection is checked out for it: that was most of ``GET
+    /v1/me``'s CPU.
+
+    In a read-only unit of work without ``readers`` (``engine``: the read-only engine; an unpooled database): the
+    connection its session holds if it holds one; else one the unit of work checks out of the pool for the rest of
+    its life, which its session then uses too. Either way a unit of work never holds a connection while it waits for
+    another, so a full pool cannot deadlock on units of work each waiting for a second one.
 
     In a unit of work that may write (no ``engine``): always its session's connection, so a read after a write sees
     it (the same transaction). A read before the first write runs before SQLAlchemy's driver adapter sends its
@@ -159,12 +162,15 @@ class DriverConnection:
     transaction is open, and a plain ``SELECT`` takes no lock, so the answer is the same. No driver read locks
     (``FOR UPDATE`` reads stay with SQLAlchemy), and the sessions never autoflush, so nothing pending is missed."""
 
-    def __init__(self, engine: AsyncEngine | None) -> None:
+    def __init__(self, engine: AsyncEngine | None, readers: ReaderPool | None = None) -> None:
         self._engine = engine
+        self._readers = readers if engine is not None else None
         self._connection: AsyncConnection | None = None
         self._held: tuple[object, AsyncConnection] | None = None  # the session's transaction and its connection
 
     async def fetch(self, session: AsyncSession, sql: str, args: list[Any]) -> list[Any]:
+        if self._readers is not None and not _holds_connection(session):
+            return await self._readers.fetch(sql, args)
         if self._connection is None and (self._engine is None or _holds_connection(session)):
             # The session's connection, asked of the session once per transaction of it (each ask is a trip through
             # the greenlet bridge: a submission's seven reads in one transaction made seven)
@@ -191,7 +197,7 @@ class DriverConnection:
         try:
             return list(await driver.fetch(sql, *args))
         except Exception as error:
-            if not _gone(error, driver):
+            if not gone(error, driver):
                 raise  # the statement's own error (or a misuse), not an outage
             self._held = None
             await connection.invalidate()  # the pool must not hand out a connection that is gone
@@ -202,18 +208,6 @@ class DriverConnection:
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()
-
-
-def _gone(error: Exception, driver: Any) -> bool:
-    """Whether ``error`` left the connection unusable: closed, lost, or its protocol broken (a backend ended by the
-    server mid-statement can answer ``InternalClientError``: "another operation is in progress"), or the server
-    said so (SQLSTATE class 08, or 57P: shutting down)."""
-    state = getattr(error, "sqlstate", None) or ""
-    return (
-        isinstance(error, _DRIVER_GONE)
-        or driver.is_closed()
-        or (isinstance(state, str) and state.startswith(("08", "57P")))
-    )
 
 
 def _holds_connection(session: AsyncSession) -> bool:

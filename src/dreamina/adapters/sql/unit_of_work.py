@@ -13,6 +13,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dreamina.adapters.sql.principal_cache import apply_committed
+from dreamina.adapters.sql.reader_pool import ReaderPool
 from dreamina.adapters.sql.repository_kit import DRIVER, READ_ONLY, DriverConnection, SqlRepositories
 from dreamina.domain.privacy.errors import StoreBusy, StoreUnavailable
 
@@ -107,15 +108,23 @@ class SqlUnitOfWork:
         nested_factory: async_sessionmaker[AsyncSession] | None = None,
         read_only: bool = False,
         driver_engine: AsyncEngine | None = None,
+        readers: ReaderPool | None = None,
     ) -> None:
         """``turns``: on SQLite, the process's writer turns, held from entry to exit (one writer at a time);
         ``nested_factory``: the sessions of a unit of work opened while its task holds the turn (a reader);
         ``read_only``: a reader that never waits for the writer turn (WAL readers see the last commit) and whose
         ``commit`` is refused, so nothing it might write is ever kept; ``driver_engine`` (PostgreSQL): the driver
         reads run on asyncpg (``repository_kit.DriverConnection``), a reader's on a connection it checks out of this
-        pool, a writer's on its session's connection."""
+        pool, a writer's on its session's connection; ``readers`` (a pooled PostgreSQL database): a reader's driver
+        reads on asyncpg's own pool instead, a connection per statement (``reader_pool.ReaderPool``)."""
         self._read_only = read_only
-        self._driver = None if driver_engine is None else DriverConnection(driver_engine if read_only else None)
+        self._driver = (
+            None
+            if driver_engine is None
+            else DriverConnection(driver_engine, readers)
+            if read_only
+            else DriverConnection(None)
+        )
         self._session_factory = session_factory
         self._repositories = repositories
         self._turns = turns

@@ -1,0 +1,142 @@
+"""The read-only units of work's driver reads on asyncpg's own pool (``adapters/sql/reader_pool.py``), against a
+real PostgreSQL: a connection lost mid-statement is an outage (503) and never handed out again, a statement's own
+error is not, a full pool waits at most its timeout, a pool that could not be made is made anew, the codecs are
+SQLAlchemy's, and closing leaves no connection behind."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from dreamina.adapters.sql.database import async_url
+from dreamina.adapters.sql.reader_pool import ReaderPool
+
+from ..conftest import _create_postgres_database, _drop_postgres_database
+
+
+@pytest.fixture
+async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    url = await _create_postgres_database(postgres_server_url)
+    try:
+        yield url
+    finally:
+        await _drop_postgres_database(postgres_server_url, url)
+
+
+def _dsn(url: str) -> str:
+    return async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _pool(url: str, size: int = 2, acquire_timeout: float = 30.0) -> ReaderPool:
+    engine = create_async_engine(async_url(url))  # only its dialect is used: the codecs every connection gets
+    return ReaderPool(_dsn(url), engine.dialect, size=size, acquire_timeout=acquire_timeout)
+
+
+async def _backends(url: str) -> int:
+    connection = await asyncpg.connect(_dsn(url))
+    try:
+        count: int = await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return count
+    finally:
+        await connection.close()
+
+
+async def test_a_connection_lost_mid_statement_is_an_outage_and_is_not_handed_out_again(database_url: str) -> None:
+    readers = _pool(database_url, size=1)
+    try:
+        [(first,)] = await readers.fetch("SELECT pg_backend_pid()", [])
+        slow = asyncio.create_task(readers.fetch("SELECT pg_sleep(30)", []))
+        admin = await asyncpg.connect(_dsn(database_url))
+        try:
+            for _ in range(200):
+                if await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'"):
+                    break
+                await asyncio.sleep(0.01)
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
+        finally:
+            await admin.close()
+        with pytest.raises(ConnectionError):
+            await asyncio.wait_for(slow, 10)
+        [(second,)] = await readers.fetch("SELECT pg_backend_pid()", [])  # the pool of one made a new connection
+        assert second != first
+    finally:
+        await readers.close()
+
+
+async def test_a_statements_own_error_is_not_an_outage_and_keeps_the_connection(database_url: str) -> None:
+    readers = _pool(database_url, size=1)
+    try:
+        [(first,)] = await readers.fetch("SELECT pg_backend_pid()", [])
+        with pytest.raises(asyncpg.UndefinedTableError):
+            await readers.fetch("SELECT * FROM no_such_table", [])
+        [(again,)] = await readers.fetch("SELECT pg_backend_pid()", [])
+        assert again == first
+    finally:
+        await readers.close()
+
+
+async def test_a_full_pool_waits_at_most_its_timeout_then_answers_an_outage(database_url: str) -> None:
+    readers = _pool(database_url, size=1, acquire_timeout=0.3)
+    try:
+        holding = asyncio.create_task(readers.fetch("SELECT pg_sleep(1.5)", []))
+        await asyncio.sleep(0.2)
+        with pytest.raises(ConnectionError):
+            await readers.fetch("SELECT 1", [])
+        await holding
+        assert [tuple(r) for r in await readers.fetch("SELECT 1", [])] == [(1,)]  # and serves again once free
+    finally:
+        await readers.close()
+
+
+async def test_a_database_that_cannot_be_reached_is_an_outage_until_it_can(database_url: str) -> None:
+    """The reads go through a port on loopback that at first nothing listens on (the database is down: 503), then a
+    forwarder to the database (it is back: the next read works, no restart of the process needed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    target = async_url(database_url)
+
+    async def forward(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection(target.host, target.port)
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
+
+    readers = _pool(async_url(database_url).set(port=port).render_as_string(hide_password=False))
+    try:
+        with pytest.raises(ConnectionError):
+            await readers.fetch("SELECT 1", [])
+        server = await asyncio.start_server(forward, "127.0.0.1", port)
+        try:
+            assert [tuple(r) for r in await readers.fetch("SELECT 1", [])] == [(1,)]
+            await readers.close()  # before the forwarder stops: the pool's connection ends through it
+        finally:
+            server.close()
+    finally:
+        await readers.close()
+
+
+async def test_json_reads_as_sqlalchemy_decodes_it_and_closing_leaves_no_connection(database_url: str) -> None:
+    readers = _pool(database_url, size=3)
+    document = '{"n": 12345678901234567890, "x": [1.5, "\\u00e9"], "k": 1, "k": 2}'
+    await asyncio.gather(*(readers.fetch("SELECT pg_sleep(0.1)", []) for _ in range(3)))
+    [(jsonb, json)] = await readers.fetch(f"SELECT '{document}'::jsonb, '{document}'::json", [])
+    assert jsonb == {"n": 12345678901234567890, "x": [1.5, "é"], "k": 2}
+    assert json == {"n": 12345678901234567890, "x": [1.5, "é"], "k": 2}
+    assert await _backends(database_url) == 3
+    await readers.close()
+    assert await _backends(database_url) == 0
