@@ -357,3 +357,40 @@ async def test_a_reader_reads_an_account_and_its_data_key_in_one_statement(
             assert await read.accounts.get(subject.id) == subject
             assert await read.subject_keys.get(subject.id) == key
         assert len(statements) == 1, statements
+
+
+async def test_the_token_check_answers_alike_on_the_driver_and_through_sqlalchemy(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """The bearer-token check's read (the process's token cache missed) runs straight on asyncpg on PostgreSQL, in
+    a reader on asyncpg's own pool and in a unit of work that may write on its session's connection: both answer as
+    SQLAlchemy's own execution does, value types included, for a live session, an expired one, an unknown token and
+    a suspended account's."""
+    from .test_repositories_contract import add_account, make_session
+
+    live_account, suspended_account = await add_account(uow_factory), await add_account(uow_factory)
+    live, of_suspended = make_session(live_account.id), make_session(suspended_account.id)
+    async with uow_factory() as uow:
+        await uow.sessions.add(live)
+        await uow.sessions.add(of_suspended)
+        stored = await uow.accounts.get(suspended_account.id)
+        assert stored is not None
+        stored.suspend(AT)
+        await uow.accounts.update(stored)
+        await uow.commit()
+    before_expiry = live.expires_at - timedelta(seconds=1)
+
+    async def answers(factory: UnitOfWorkFactory) -> list[object]:
+        async with factory() as uow:
+            return [
+                await uow.sessions.get_live_by_token_hash(live.token_hash, before_expiry),
+                await uow.sessions.get_live_by_token_hash(live.token_hash, live.expires_at),
+                await uow.sessions.get_live_by_token_hash("f" * 64, before_expiry),
+                await uow.sessions.get_live_by_token_hash(of_suspended.token_hash, before_expiry),
+            ]
+
+    in_reader, in_writer = await answers(reader_of(uow_factory)), await answers(uow_factory)
+    in_sqlalchemy = await answers(through_sqlalchemy(uow_factory))
+    assert in_reader == in_writer == in_sqlalchemy == [live, None, None, None]
+    assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_sqlalchemy)]
+    assert [type(value) for value in _values(in_writer)] == [type(value) for value in _values(in_sqlalchemy)]
