@@ -101,6 +101,7 @@ class ReaderPool:
             weakref.WeakKeyDictionary()
         )
         self._ready: tuple[asyncio.AbstractEventLoop, Any] | None = None  # the last loop's pool, once made
+        self._in_use: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
 
     async def _codecs(self, connection: Any) -> None:
         adapted = SimpleNamespace(_connection=connection)  # what the dialect's codec set-up reads the connection from
@@ -136,13 +137,24 @@ class ReaderPool:
 
     async def fetch(self, sql: str, args: list[Any]) -> list[Any]:
         """One statement's records, on a connection held for that statement only."""
+        loop = asyncio.get_running_loop()
+        taken = self._in_use.get(loop, 0)  # reads of this loop holding or acquiring a connection: only ours
+        self._in_use[loop] = taken + 1
         try:
-            pool = await self._pool()
-            # asyncio.timeout rather than acquire's own timeout, which runs the wait as a task of its own
-            async with asyncio.timeout(self._acquire_timeout):
-                connection = await pool.acquire()
-        except _CANNOT_CONNECT as error:
-            raise ConnectionError("no database connection for a read") from error
+            try:
+                pool = await self._pool()
+                if taken < self._size:  # a place is free: no wait for another read (a new connection's has a timeout)
+                    connection = await pool.acquire()
+                else:  # asyncio.timeout rather than acquire's own, which runs the wait as a task of its own
+                    async with asyncio.timeout(self._acquire_timeout):
+                        connection = await pool.acquire()
+            except _CANNOT_CONNECT as error:
+                raise ConnectionError("no database connection for a read") from error
+            return await self._fetch_on(pool, connection, sql, args)
+        finally:
+            self._in_use[loop] -= 1
+
+    async def _fetch_on(self, pool: Any, connection: Any, sql: str, args: list[Any]) -> list[Any]:
         try:
             records: list[Any] = await connection.fetch(sql, *args)
         except Exception as error:
