@@ -197,10 +197,10 @@ async def test_the_consent_checks_answer_alike_in_a_reader_and_in_a_unit_of_work
 async def test_a_reader_that_never_began_ends_without_a_trip_through_sqlalchemy(
     uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A reader whose reads were all driver reads (PostgreSQL) never began a transaction on its session: it ends
-    without the session's rollback and close (each a trip through SQLAlchemy's greenlet bridge), and its driver
-    connection is back in the pool. A read through the session begins, and that reader is rolled back and closed as
-    before (on SQLite every read goes through the session)."""
+    """A reader whose reads were all driver reads (PostgreSQL) never made a session, let alone began a transaction
+    on one: it ends without the session's rollback and close (each a trip through SQLAlchemy's greenlet bridge),
+    and its driver connection is back in the pool. A read through the session begins, and that reader is rolled
+    back and closed as before (on SQLite every read goes through the session)."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
     reader = reader_of(uow_factory)
@@ -226,7 +226,9 @@ async def test_a_reader_that_never_began_ends_without_a_trip_through_sqlalchemy(
     async with reader() as read:
         assert await read.accounts.get(account.id) == account
         driver = read._session.info.get(DRIVER)  # type: ignore[attr-defined]
+        never_made = getattr(read._session, "made", False) is None  # type: ignore[attr-defined]
     assert ended == ([] if driver is not None else ["rollback", "close"])
+    assert never_made == (driver is not None)  # on PostgreSQL no session was even made (repository_kit.LazySession)
     ended.clear()
     async with reader() as read:
         assert await read.accounts.get_by_email_index(account.email_index) == account

@@ -8,13 +8,14 @@ import contextvars
 import socket
 import weakref
 from types import TracebackType
+from typing import cast
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dreamina.adapters.sql.principal_cache import apply_committed
 from dreamina.adapters.sql.reader_pool import ReaderPool
-from dreamina.adapters.sql.repository_kit import DRIVER, READ_ONLY, DriverConnection, SqlRepositories
+from dreamina.adapters.sql.repository_kit import DRIVER, READ_ONLY, DriverConnection, LazySession, SqlRepositories
 from dreamina.domain.privacy.errors import StoreBusy, StoreUnavailable
 
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P")  # PostgreSQL: connection exception, insufficient resources, shutdown
@@ -90,6 +91,10 @@ class SqliteWriterTurns:
         self._lock().release()
 
 
+def _never_made(session: object) -> bool:
+    return isinstance(session, LazySession) and session.made is None
+
+
 class SqlUnitOfWork:
     """:class:`~dreamina.ports.unit_of_work.UnitOfWork` over SQL; leaving without ``commit()`` rolls back.
 
@@ -145,9 +150,15 @@ class SqlUnitOfWork:
                 factory = self._nested_factory
             else:
                 self._turn = await self._turns.acquire()
+        driver = self._driver
+        if self._read_only and driver is not None and driver.pooled_reads:
+            # every read may be a driver read: the session is made only if something else needs it
+            info = {**factory.kw.get("info", {}), DRIVER: driver, READ_ONLY: True}
+            self._session = cast(AsyncSession, LazySession(factory, info))
+            return self
         self._session = factory()
-        if self._driver is not None:
-            self._session.info[DRIVER] = self._driver
+        if driver is not None:
+            self._session.info[DRIVER] = driver
         if self._read_only:
             self._session.info[READ_ONLY] = True
         return self
@@ -171,7 +182,7 @@ class SqlUnitOfWork:
         # to roll back or release: it is neither rolled back nor closed (each a trip through SQLAlchemy's greenlet
         # bridge, a tenth of GET /v1/me's CPU). Without a transaction the session holds no connection and, since
         # only a transaction loads objects, an empty identity map: closing it would only empty what is empty.
-        began = session.sync_session.get_transaction() is not None
+        began = not _never_made(session) and session.sync_session.get_transaction() is not None
         try:
             if began:
                 with contextlib.suppress(Exception):  # a lost connection cannot roll back; closing discards it
