@@ -21,7 +21,8 @@ What holds, as with SQLAlchemy's pool:
 - **Outages answer 503.** A connection that cannot be made, a pool that stays full past ``acquire_timeout``, or a
   connection lost under a statement raises ``ConnectionError`` (``unit_of_work.is_outage``); a lost connection is
   terminated, never handed out again. A connection the server ended while it sat idle is noticed when its socket
-  closes and replaced on the next checkout; one idle longer than ``idle_seconds`` is closed by the pool.
+  closes and replaced on the next checkout. Idle connections stay open, as SQLAlchemy's pool keeps its own (closing
+  those idle for a while, asyncpg arms and cancels a timer on every release: a timer per read).
 - **One pool per event loop** (an asyncpg connection belongs to its loop), each made on first use.
 
 Sized like SQLAlchemy's pool (``pool_size``): a process holds at most twice that many connections.
@@ -97,11 +98,12 @@ class ReaderPool:
         *,
         size: int,
         acquire_timeout: float = 30.0,
-        idle_seconds: float = 300.0,
+        idle_seconds: float = 0.0,
     ) -> None:
         """``dsn``: a ``postgresql://`` URL for asyncpg; ``dialect``: the SQLAlchemy engine's dialect, whose codecs
         every connection gets; ``size``: the most connections per event loop; ``acquire_timeout``: how long a read
-        waits for a connection of a full pool (SQLAlchemy's ``pool_timeout``)."""
+        waits for a connection of a full pool (SQLAlchemy's ``pool_timeout``); ``idle_seconds``: close connections
+        idle that long (0: never)."""
         if size < 1:
             raise ValueError("a reader pool needs room for one connection")
         self._dsn = dsn
