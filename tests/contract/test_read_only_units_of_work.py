@@ -361,6 +361,53 @@ async def test_a_reader_reads_an_account_and_its_data_key_in_one_statement(
         assert len(statements) == 1, statements
 
 
+async def test_a_readers_page_of_generations_brings_the_subjects_data_key_on_postgresql(
+    uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GET /v1/generations`` reads a page, then the subject's data key to open the prompts: in a read-only unit of
+    work on PostgreSQL the key comes with the page (one statement), and what it answers is what the key's own read
+    answers, for a live key, a destroyed one and none at all; elsewhere the key is its own read."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from dreamina.adapters.sql.repository_kit import DriverConnection
+
+    reader = reader_of(uow_factory)
+    if reader is uow_factory:
+        pytest.skip("the memory store runs no statements")
+    live, shredded, keyless = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with uow_factory() as uow:
+        await uow.subject_keys.add(SubjectKey(live, b"wrapped", AT, None))
+        await uow.subject_keys.add(SubjectKey(shredded, None, AT, AT))
+        for subject in (live, shredded, keyless):
+            await uow.generations.add(make_generation(subject))
+        session = getattr(uow, "_session", None)
+        postgres = session is not None and session.get_bind().dialect.name == "postgresql"
+        await uow.commit()
+    statements: list[str] = []
+    fetch, execute = DriverConnection.fetch, AsyncSession.execute
+
+    async def counted_fetch(self: DriverConnection, *args: object) -> list[object]:
+        statements.append("driver")
+        return await fetch(self, *args)  # type: ignore[arg-type]
+
+    async def counted_execute(self: AsyncSession, *args: object, **kwargs: object) -> object:
+        statements.append("session")
+        return await execute(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DriverConnection, "fetch", counted_fetch)
+    monkeypatch.setattr(AsyncSession, "execute", counted_execute)
+    for subject in (live, shredded, keyless):
+        async with uow_factory() as uow:
+            own_read = await uow.subject_keys.get(subject)
+        statements.clear()
+        async with reader() as read:
+            page = await read.generations.page_for_subject(subject, 20, None)
+            assert [g.subject_id for g in page.items] == [subject]
+            assert await read.subject_keys.get(subject) == own_read
+        assert len(statements) == (1 if postgres else 3), statements  # elsewhere: the page, its references, the key
+    assert own_read is None  # the keyless subject's
+
+
 async def test_the_token_check_answers_alike_on_the_driver_and_through_sqlalchemy(
     uow_factory: UnitOfWorkFactory,
 ) -> None:

@@ -19,7 +19,10 @@ from dreamina.adapters.sql.models_generation import (
     UploadRow,
 )
 from dreamina.adapters.sql.models_identity import AccountRow
+from dreamina.adapters.sql.models_kernel import SubjectKeyRow
 from dreamina.adapters.sql.repository_kit import (
+    PREFETCHED_KEYS,
+    READ_ONLY,
     DriverRead,
     SqlRepositories,
     SqlRepository,
@@ -37,6 +40,7 @@ from dreamina.ports.generation import (
     GenerationStatus,
     Upload,
 )
+from dreamina.ports.keys import SubjectKey
 
 _TERMINAL = [s.value for s in GenerationStatus if s.terminal]
 
@@ -166,6 +170,20 @@ def _outputs(value: list[dict[str, Any]]) -> tuple[GenerationOutput, ...]:
     return tuple(GenerationOutput(str(o["object_key"]), str(o["content_type"]), int(o["bytes"])) for o in value)
 
 
+_KEYS = SubjectKeyRow.__table__
+_KEY_COLUMNS = {
+    "key_subject_id": _KEYS.c.subject_id,
+    "key_wrapped_key": _KEYS.c.wrapped_key,
+    "key_created_at": _KEYS.c.created_at,
+    "key_destroyed_at": _KEYS.c.destroyed_at,
+}
+_KEY_OF_SUBJECT = tuple(
+    select(column).where(_KEYS.c.subject_id == bindparam("subject_id")).scalar_subquery().label(name)
+    for name, column in _KEY_COLUMNS.items()
+)
+_KEY_NULLS = tuple(null().label(name) for name in _KEY_COLUMNS)
+
+
 def _newest_first(columns: Sequence[Any], *where: Any) -> Select[Any]:
     """A page of ``columns`` of the generations matching ``where``, newest first, ``limit`` rows."""
     table = GenerationRow.__table__
@@ -182,7 +200,10 @@ class SqlGenerationRepository(SqlRepository):
     # Built once: a page of generations is a hot read (the newest page, and the pages after a cursor). On PostgreSQL
     # each row carries its references (in order) in the same statement: one round trip for a page, not two. Elsewhere
     # (SQLite, or the statement run through SQLAlchemy) the column is NULL and the references are a second read.
-    _page_columns = (*_table.c, null().label("reference_ids"))
+    # And each row carries the subject's data key, which the page's prompts are opened with next: the key's own
+    # read was a second round trip and a second reader connection per page (uncorrelated subqueries: PostgreSQL
+    # looks the key up once per statement, not per row). Elsewhere those columns are NULL and the key is read itself.
+    _page_columns = (*_table.c, null().label("reference_ids"), *_KEY_NULLS)
     _folded_columns = (
         *_table.c,
         func.coalesce(
@@ -193,6 +214,7 @@ class SqlGenerationRepository(SqlRepository):
             .scalar_subquery(),
             literal_column("CAST('{}' AS uuid[])"),
         ).label("reference_ids"),
+        *_KEY_OF_SUBJECT,
     )
     _of_subject = _table.c.subject_id == bindparam("subject_id")
     _after_cursor = or_(
@@ -276,6 +298,13 @@ class SqlGenerationRepository(SqlRepository):
         rows = rows[:limit]
         if rows and rows[0].reference_ids is not None:  # folded into the page (PostgreSQL, on the driver)
             references = {row.id: tuple(row.reference_ids) for row in rows}
+            if self._session.info.get(READ_ONLY):  # the key as it stood when the page was read (as the account's)
+                first = rows[0]
+                key = None
+                if first.key_subject_id is not None:
+                    wrapped = None if first.key_wrapped_key is None else bytes(first.key_wrapped_key)
+                    key = SubjectKey(first.key_subject_id, wrapped, first.key_created_at, first.key_destroyed_at)
+                self._session.info.setdefault(PREFETCHED_KEYS, {})[subject_id] = key
         else:
             references = await self._references([row.id for row in rows])
         items = [self._record(row, references.get(row.id, ())) for row in rows]
