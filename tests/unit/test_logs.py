@@ -277,3 +277,9 @@ def test_every_line_a_request_logs_carries_its_id_and_the_id_ends_with_it() -> N
     inner, access = (json.loads(line) for line in stream.getvalue().splitlines())
     assert inner["request_id"] == access["request_id"] and len(access["request_id"]) == 32
     assert (access["method"], access["route"], access["status"]) == ("DELETE", "/v1/me", 204)
+
+
+def test_the_access_lines_own_fields_name_no_personal_data() -> None:
+    from dreamina.adapters.logs import ACCESS_FIELDS, SENSITIVE_KEYS
+
+    assert not {name.lower().replace("-", "_") for name in ACCESS_FIELDS} & SENSITIVE_KEYS

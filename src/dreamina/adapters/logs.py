@@ -184,6 +184,8 @@ def add_log_sink(sink: TextIO) -> None:
 
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+ACCESS_FIELDS = frozenset({"event", "method", "route", "status", "duration_ms", "request_id"})
+"""The access line's own fields: none of their names is in :data:`SENSITIVE_KEYS` (a unit test holds them apart)."""
 _encode_json = msgspec.json.Encoder().encode
 
 
@@ -195,7 +197,12 @@ def render_access_line(_: Any, method_name: str, event_dict: MutableMapping[str,
     may send any token as its method); the route is the handler's path template, never the path the client sent."""
     if event_dict.get("method") not in HTTP_METHODS:
         event_dict["method"] = "OTHER"
-    redact(None, method_name, event_dict)
+    if event_dict.keys() <= ACCESS_FIELDS:  # its own fields: no key names personal data; every string is scrubbed
+        for key, value in event_dict.items():
+            if isinstance(value, str) and key != "method":
+                event_dict[key] = scrub(value)
+    else:
+        redact(None, method_name, event_dict)
     event_dict["level"] = method_name
     event_dict["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     return _encode_json(event_dict).decode()
