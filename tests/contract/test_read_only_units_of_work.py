@@ -316,26 +316,12 @@ async def test_the_submission_checks_answer_alike_in_a_reader_and_in_a_unit_of_w
     assert [type(value) for value in _values(in_writer)] == [type(value) for value in _values(in_sqlalchemy)]
 
 
-async def test_a_reader_reads_an_account_and_its_data_key_in_one_statement(
-    uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``GET /v1/me`` reads the account, then its subject's data key to open the sealed fields: in a read-only unit
-    of work the key comes with the account (one statement on SQLite and PostgreSQL alike), and what it answers is
-    what the key's own read answers, a destroyed key included."""
+def counted_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, each statement a unit of work runs: ``driver`` (straight on asyncpg) or ``session``."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from dreamina.adapters.sql.repository_kit import DriverConnection
 
-    reader = reader_of(uow_factory)
-    if reader is uow_factory:
-        pytest.skip("the memory store runs no statements")
-    account, shredded = make_account(), make_account()
-    async with uow_factory() as uow:
-        for made in (account, shredded):
-            await uow.accounts.add(made)
-        await uow.subject_keys.add(SubjectKey(account.id, b"wrapped", AT, None))
-        await uow.subject_keys.add(SubjectKey(shredded.id, None, AT, AT))
-        await uow.commit()
     statements: list[str] = []
     fetch, execute = DriverConnection.fetch, AsyncSession.execute
 
@@ -349,6 +335,27 @@ async def test_a_reader_reads_an_account_and_its_data_key_in_one_statement(
 
     monkeypatch.setattr(DriverConnection, "fetch", counted_fetch)
     monkeypatch.setattr(AsyncSession, "execute", counted_execute)
+    return statements
+
+
+async def test_a_reader_reads_an_account_and_its_data_key_in_one_statement(
+    uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GET /v1/me`` reads the account, then its subject's data key to open the sealed fields: in a read-only unit
+    of work the key comes with the account (one statement on SQLite and PostgreSQL alike), and what it answers is
+    what the key's own read answers, a destroyed key included."""
+
+    reader = reader_of(uow_factory)
+    if reader is uow_factory:
+        pytest.skip("the memory store runs no statements")
+    account, shredded = make_account(), make_account()
+    async with uow_factory() as uow:
+        for made in (account, shredded):
+            await uow.accounts.add(made)
+        await uow.subject_keys.add(SubjectKey(account.id, b"wrapped", AT, None))
+        await uow.subject_keys.add(SubjectKey(shredded.id, None, AT, AT))
+        await uow.commit()
+    statements = counted_statements(monkeypatch)
     expected = [
         (account, SubjectKey(account.id, b"wrapped", AT, None)),
         (shredded, SubjectKey(shredded.id, None, AT, AT)),
@@ -367,9 +374,6 @@ async def test_a_readers_page_of_generations_brings_the_subjects_data_key_on_pos
     """``GET /v1/generations`` reads a page, then the subject's data key to open the prompts: in a read-only unit of
     work on PostgreSQL the key comes with the page (one statement), and what it answers is what the key's own read
     answers, for a live key, a destroyed one and none at all; elsewhere the key is its own read."""
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from dreamina.adapters.sql.repository_kit import DriverConnection
 
     reader = reader_of(uow_factory)
     if reader is uow_factory:
@@ -383,19 +387,7 @@ async def test_a_readers_page_of_generations_brings_the_subjects_data_key_on_pos
         session = getattr(uow, "_session", None)
         postgres = session is not None and session.get_bind().dialect.name == "postgresql"
         await uow.commit()
-    statements: list[str] = []
-    fetch, execute = DriverConnection.fetch, AsyncSession.execute
-
-    async def counted_fetch(self: DriverConnection, *args: object) -> list[object]:
-        statements.append("driver")
-        return await fetch(self, *args)  # type: ignore[arg-type]
-
-    async def counted_execute(self: AsyncSession, *args: object, **kwargs: object) -> object:
-        statements.append("session")
-        return await execute(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(DriverConnection, "fetch", counted_fetch)
-    monkeypatch.setattr(AsyncSession, "execute", counted_execute)
+    statements = counted_statements(monkeypatch)
     for subject in (live, shredded, keyless):
         async with uow_factory() as uow:
             own_read = await uow.subject_keys.get(subject)

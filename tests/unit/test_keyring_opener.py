@@ -16,8 +16,9 @@ from dreamina.domain.generation.rules import PROMPT_FIELD
 from dreamina.domain.generation.views import GenerationViews
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
-from dreamina.ports.generation import Generation, GenerationKind, GenerationStatus
+from dreamina.ports.generation import Generation
 from dreamina.ports.keys import SubjectKey
+from tests.contract.generation_records import make_generation
 
 
 class CountingKeys(InMemorySubjectKeyRepository):
@@ -79,23 +80,7 @@ class Keys:
 
 
 def generation(subject: UUID, prompt: bytes, at: int) -> Generation:
-    created = NOW.replace(minute=at)
-    return Generation(
-        id=uuid4(),
-        subject_id=subject,
-        kind=GenerationKind.IMAGE,
-        status=GenerationStatus.QUEUED,
-        prompt_ciphertext=prompt,
-        params={},
-        reference_upload_ids=(),
-        provider="offline",
-        provider_job_id=None,
-        attempts=0,
-        failure_reason=None,
-        outputs=(),
-        created_at=created,
-        updated_at=created,
-    )
+    return make_generation(subject, at=NOW.replace(minute=at), prompt_ciphertext=prompt)
 
 
 def test_a_page_of_views_reads_each_subjects_key_once_and_opens_every_prompt() -> None:
