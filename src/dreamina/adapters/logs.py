@@ -190,11 +190,13 @@ _encode_json = msgspec.json.Encoder().encode
 
 
 def render_access_line(_: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> str:
-    """The access log's processor chain in one step: the same :func:`redact` as every other line, the level and an
-    ISO timestamp in UTC as ``configure_logging``'s chain adds them, and the JSON, without the general chain's other
-    steps (contexts to merge, exceptions to format, a stamper and a renderer for any value): the one access line of a
-    request cost a sixth of ``GET /v1/me``'s CPU under load. The method is one of HTTP's own or ``OTHER`` (a client
-    may send any token as its method); the route is the handler's path template, never the path the client sent."""
+    """The access log's processor chain in one step: every string scrubbed as :func:`redact` scrubs it (the line's
+    own fields, :data:`ACCESS_FIELDS`, name no personal data, so only their values need it; any other field goes
+    through :func:`redact` whole), the level and an ISO timestamp in UTC as ``configure_logging``'s chain adds them,
+    and the JSON, without the general chain's other steps (contexts to merge, exceptions to format, a stamper and a
+    renderer for any value): the one access line of a request cost a sixth of ``GET /v1/me``'s CPU under load. The
+    method is one of HTTP's own or ``OTHER`` (a client may send any token as its method); the route is the handler's
+    path template, never the path the client sent."""
     if event_dict.get("method") not in HTTP_METHODS:
         event_dict["method"] = "OTHER"
     if event_dict.keys() <= ACCESS_FIELDS:  # its own fields: no key names personal data; every string is scrubbed

@@ -76,18 +76,6 @@ async def _discard(pool: Any, connection: Any) -> None:
     await pool.release(connection)
 
 
-class Lease:
-    """One connection of a :class:`ReaderPool`, taken by :meth:`ReaderPool.acquire`."""
-
-    __slots__ = ("connection", "done", "loop", "pool")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, pool: Any, connection: Any) -> None:
-        self.loop = loop
-        self.pool = pool
-        self.connection = connection
-        self.done = False
-
-
 class ReaderPool:
     """The driver reads' connections of read-only units of work: ``fetch`` one statement at a time."""
 
@@ -149,61 +137,36 @@ class ReaderPool:
             max_inactive_connection_lifetime=self._idle_seconds,
         )
 
-    async def acquire(self) -> Lease:
-        """A connection for a unit of work's driver reads, until :meth:`release` (or :meth:`discard`)."""
-        loop = asyncio.get_running_loop()
-        taken = self._in_use.get(loop, 0)  # leases of this loop held or being taken: the pool is only ours
-        self._in_use[loop] = taken + 1
-        try:
-            pool = await self._pool()
-            if taken < self._size:  # a place is free: no wait for another lease (a new connection's has a timeout)
-                connection = await pool.acquire()
-            else:  # asyncio.timeout rather than acquire's own, which runs the wait as a task of its own
-                async with asyncio.timeout(self._acquire_timeout):
-                    connection = await pool.acquire()
-        except BaseException as error:
-            self._in_use[loop] -= 1
-            if isinstance(error, _CANNOT_CONNECT):
-                raise ConnectionError("no database connection for a read") from error
-            raise
-        return Lease(loop, pool, connection)
-
-    async def release(self, lease: Lease) -> None:
-        if lease.done:
-            return
-        lease.done = True
-        self._in_use[lease.loop] -= 1
-        await lease.pool.release(lease.connection)
-
-    async def discard(self, lease: Lease) -> None:
-        """End a lease's connection (lost, or its protocol state unknown) and give its place back."""
-        if lease.done:
-            return
-        lease.done = True
-        self._in_use[lease.loop] -= 1
-        await _discard(lease.pool, lease.connection)
-
-    async def fetch_on(self, lease: Lease, sql: str, args: list[Any]) -> list[Any]:
-        """One statement's records on ``lease``'s connection; a connection lost under it is discarded (an outage)."""
-        try:
-            records: list[Any] = await lease.connection.fetch(sql, *args)
-        except Exception as error:
-            if not gone(error, lease.connection):
-                raise  # the statement's own error (or a misuse), not an outage
-            await self.discard(lease)  # never handed out again: the pool makes a new one
-            raise ConnectionError("the database connection was lost") from error
-        except BaseException:  # cancelled mid-statement: the connection's protocol state is unknown
-            await self.discard(lease)
-            raise
-        return records
-
     async def fetch(self, sql: str, args: list[Any]) -> list[Any]:
         """One statement's records, on a connection held for that statement only."""
-        lease = await self.acquire()
+        loop = asyncio.get_running_loop()
+        taken = self._in_use.get(loop, 0)  # reads of this loop holding or taking a connection: the pool is only ours
+        self._in_use[loop] = taken + 1
         try:
-            return await self.fetch_on(lease, sql, args)
+            try:
+                pool = await self._pool()
+                if taken < self._size:  # a place is free: no wait for another read (a new connection's has a timeout)
+                    connection = await pool.acquire()
+                else:  # asyncio.timeout rather than acquire's own, which runs the wait as a task of its own
+                    async with asyncio.timeout(self._acquire_timeout):
+                        connection = await pool.acquire()
+            except _CANNOT_CONNECT as error:
+                raise ConnectionError("no database connection for a read") from error
+            try:
+                records: list[Any] = await connection.fetch(sql, *args)
+            except Exception as error:
+                if not gone(error, connection):
+                    await pool.release(connection)
+                    raise  # the statement's own error (or a misuse), not an outage
+                await _discard(pool, connection)  # never handed out again: the pool makes a new one
+                raise ConnectionError("the database connection was lost") from error
+            except BaseException:  # cancelled mid-statement: the connection's protocol state is unknown
+                await _discard(pool, connection)
+                raise
+            await pool.release(connection)
+            return records
         finally:
-            await self.release(lease)
+            self._in_use[loop] -= 1
 
     async def close(self) -> None:
         """Close this loop's pool (its connections are all back: each was held for one statement); another loop's,

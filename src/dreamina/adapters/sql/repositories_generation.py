@@ -20,8 +20,8 @@ from dreamina.adapters.sql.models_generation import (
 )
 from dreamina.adapters.sql.models_identity import AccountRow
 from dreamina.adapters.sql.models_kernel import SubjectKeyRow
+from dreamina.adapters.sql.repositories_kernel import KEY_ALONG, keep_key_read_along
 from dreamina.adapters.sql.repository_kit import (
-    PREFETCHED_KEYS,
     READ_ONLY,
     DriverRead,
     SqlRepositories,
@@ -40,7 +40,6 @@ from dreamina.ports.generation import (
     GenerationStatus,
     Upload,
 )
-from dreamina.ports.keys import SubjectKey
 
 _TERMINAL = [s.value for s in GenerationStatus if s.terminal]
 
@@ -170,18 +169,11 @@ def _outputs(value: list[dict[str, Any]]) -> tuple[GenerationOutput, ...]:
     return tuple(GenerationOutput(str(o["object_key"]), str(o["content_type"]), int(o["bytes"])) for o in value)
 
 
-_KEYS = SubjectKeyRow.__table__
-_KEY_COLUMNS = {
-    "key_subject_id": _KEYS.c.subject_id,
-    "key_wrapped_key": _KEYS.c.wrapped_key,
-    "key_created_at": _KEYS.c.created_at,
-    "key_destroyed_at": _KEYS.c.destroyed_at,
-}
 _KEY_OF_SUBJECT = tuple(
-    select(column).where(_KEYS.c.subject_id == bindparam("subject_id")).scalar_subquery().label(name)
-    for name, column in _KEY_COLUMNS.items()
+    select(column).where(SubjectKeyRow.subject_id == bindparam("subject_id")).scalar_subquery().label(name)
+    for name, column in KEY_ALONG.items()
 )
-_KEY_NULLS = tuple(null().label(name) for name in _KEY_COLUMNS)
+_KEY_NULLS = tuple(null().label(name) for name in KEY_ALONG)
 
 
 def _newest_first(columns: Sequence[Any], *where: Any) -> Select[Any]:
@@ -299,12 +291,7 @@ class SqlGenerationRepository(SqlRepository):
         if rows and rows[0].reference_ids is not None:  # folded into the page (PostgreSQL, on the driver)
             references = {row.id: tuple(row.reference_ids) for row in rows}
             if self._session.info.get(READ_ONLY):  # the key as it stood when the page was read (as the account's)
-                first = rows[0]
-                key = None
-                if first.key_subject_id is not None:
-                    wrapped = None if first.key_wrapped_key is None else bytes(first.key_wrapped_key)
-                    key = SubjectKey(first.key_subject_id, wrapped, first.key_created_at, first.key_destroyed_at)
-                self._session.info.setdefault(PREFETCHED_KEYS, {})[subject_id] = key
+                keep_key_read_along(self._session, subject_id, rows[0])
         else:
             references = await self._references([row.id for row in rows])
         items = [self._record(row, references.get(row.id, ())) for row in rows]

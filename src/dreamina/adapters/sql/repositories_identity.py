@@ -14,8 +14,8 @@ from dreamina.adapters.sql.models_identity import AccountRow, AuthSessionRow, St
 from dreamina.adapters.sql.models_kernel import SubjectKeyRow
 from dreamina.adapters.sql.principal_cache import CHANGES_KEY, PrincipalCache, record_change
 from dreamina.adapters.sql.principal_cache import INFO_KEY as CACHE_KEY
+from dreamina.adapters.sql.repositories_kernel import KEY_ALONG, keep_key_read_along
 from dreamina.adapters.sql.repository_kit import (
-    PREFETCHED_KEYS,
     READ_ONLY,
     DriverRead,
     SqlRepositories,
@@ -24,7 +24,6 @@ from dreamina.adapters.sql.repository_kit import (
 )
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.identity import SIGN_IN_STATUSES, Account, AccountStatus, AuthSession
-from dreamina.ports.keys import SubjectKey
 from dreamina.ports.staff import StaffMember, StaffRole
 
 
@@ -83,13 +82,7 @@ class SqlAccountRepository(SqlRepository):
     # account's (its profile's sealed fields) open next: one round trip, not two (GET /v1/me).
     _keys = SubjectKeyRow.__table__
     _by_id_with_key = DriverRead(
-        select(
-            _table,
-            _keys.c.subject_id.label("key_subject_id"),
-            _keys.c.wrapped_key.label("key_wrapped_key"),
-            _keys.c.created_at.label("key_created_at"),
-            _keys.c.destroyed_at.label("key_destroyed_at"),
-        )
+        select(_table, *(column.label(name) for name, column in KEY_ALONG.items()))
         .select_from(_table.outerjoin(_keys, _keys.c.subject_id == _table.c.id))
         .where(_table.c.id == bindparam("account_id"))
     )
@@ -107,11 +100,7 @@ class SqlAccountRepository(SqlRepository):
         row = await self._by_id_with_key.first(self._session, {"account_id": account_id})
         if row is None:
             return None
-        key = None
-        if row.key_subject_id is not None:
-            wrapped = None if row.key_wrapped_key is None else bytes(row.key_wrapped_key)
-            key = SubjectKey(row.key_subject_id, wrapped, row.key_created_at, row.key_destroyed_at)
-        self._session.info.setdefault(PREFETCHED_KEYS, {})[account_id] = key
+        keep_key_read_along(self._session, account_id, row)
         return _account(row)
 
     async def get_by_email_index(self, email_index: str) -> Account | None:

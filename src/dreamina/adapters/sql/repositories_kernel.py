@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamina.adapters.record_rules import check_text, check_texts, check_time
 from dreamina.adapters.sql import partitions
@@ -34,6 +35,26 @@ def _subject_key(row: Any) -> SubjectKey:
     )
 
 
+KEY_ALONG = {
+    "key_subject_id": SubjectKeyRow.__table__.c.subject_id,
+    "key_wrapped_key": SubjectKeyRow.__table__.c.wrapped_key,
+    "key_created_at": SubjectKeyRow.__table__.c.created_at,
+    "key_destroyed_at": SubjectKeyRow.__table__.c.destroyed_at,
+}
+"""The labels under which a read-only unit of work's read brings its subject's data key along (an account, a page of
+generations), so that the key's own read that follows is answered without a round trip."""
+
+
+def keep_key_read_along(session: AsyncSession, subject_id: UUID, row: Any) -> None:
+    """Remember the key ``row`` brought along under :data:`KEY_ALONG` (all NULL: the subject has none) for the unit
+    of work's :meth:`SqlSubjectKeyRepository.get`."""
+    key = None
+    if row.key_subject_id is not None:
+        wrapped = None if row.key_wrapped_key is None else bytes(row.key_wrapped_key)
+        key = SubjectKey(row.key_subject_id, wrapped, row.key_created_at, row.key_destroyed_at)
+    session.info.setdefault(PREFETCHED_KEYS, {})[subject_id] = key
+
+
 class SqlSubjectKeyRepository(SqlRepository):
     """:class:`~dreamina.ports.keys.SubjectKeyRepository` over ``subject_keys``."""
 
@@ -52,7 +73,7 @@ class SqlSubjectKeyRepository(SqlRepository):
         await self._write(statement, conflict="the subject already has a data key")
 
     async def get(self, subject_id: UUID) -> SubjectKey | None:
-        prefetched = self._session.info.get(PREFETCHED_KEYS)  # read along with the account (a reader only)
+        prefetched = self._session.info.get(PREFETCHED_KEYS)  # read along (keep_key_read_along; a reader only)
         if prefetched is not None and subject_id in prefetched:
             return prefetched[subject_id]  # type: ignore[no-any-return]
         row = await self._by_subject.first(self._session, {"subject_id": subject_id})
