@@ -301,8 +301,9 @@ async def test_consent_records_appended_together_keep_their_order_and_are_checke
         assert await uow.consent_records.page_for_subject(subject, 2) == [together[2], together[0]]
         assert await uow.consent_records.latest_for_device("device-t") == together[1]
     async with uow_factory() as uow:
-        with pytest.raises(Conflict):  # one of them is there already
+        with pytest.raises(Conflict):  # one of them is there already: refused now, or by the commit that sends it
             await uow.consent_records.add_many([consent_record(NOW, subject_id=subject), together[1]])
+            await uow.commit()
     async with uow_factory() as uow:
         with pytest.raises(ValueError):  # each is checked as one added alone is
             await uow.consent_records.add_many(

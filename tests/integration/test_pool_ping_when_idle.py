@@ -59,8 +59,10 @@ async def _restart(url: str) -> None:
 
 
 async def _read(database: Database) -> None:
+    """A read through a session, on SQLAlchemy's pool (a unit of work's first driver read would take asyncpg's own
+    pool instead: the last test here)."""
     async with database.unit_of_work() as uow:
-        assert await uow.accounts.get(uuid.uuid4()) is None
+        assert await uow.accounts.get_by_email_index(f"idx-{uuid.uuid4()}") is None
 
 
 async def test_a_restart_while_idle_is_noticed_before_use(
@@ -85,9 +87,9 @@ async def test_a_restart_under_load_fails_one_unit_of_work_then_the_pool_is_new(
 
 
 async def test_a_restart_costs_a_read_only_unit_of_work_at_most_one_failure(pooled: tuple[Database, str]) -> None:
-    """A reader's hot reads run straight on asyncpg's own pool (``reader_pool.ReaderPool``): a connection the
+    """A reader's hot reads run straight on asyncpg's own pool (``driver_pool.DriverPool``): a connection the
     server ended is noticed when its socket closes and replaced before use, or else fails the one read that finds it
-    gone (503) and is never handed out again (``tests/integration/test_reader_pool.py`` ends one mid-statement)."""
+    gone (503) and is never handed out again (``tests/integration/test_driver_pool.py`` ends one mid-statement)."""
 
     async def read() -> None:
         async with database.reader() as uow:

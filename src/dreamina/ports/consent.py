@@ -51,7 +51,9 @@ class ConsentRecordRepository(Protocol):
 
     async def add_many(self, records: list[ConsentRecord]) -> None:
         """Append ``records`` in their order, in one statement, each checked as :meth:`add` checks it. A record that
-        is there already is ``Conflict``, after which the unit of work must not commit (others may be written)."""
+        is there already is ``Conflict``, from this call or, where the adapter sends the append with the commit (the
+        SQL adapter on a pooled PostgreSQL database), from the commit; after it the unit of work must not commit
+        (others may be written), and a commit that raised it kept none of them."""
         ...
 
     async def latest_for_subject(self, subject_id: UUID) -> ConsentRecord | None:
@@ -242,7 +244,7 @@ class DailyCount:
 
 class AnalyticsEventStore(Protocol):
     async def add_many(self, events: list[AnalyticsEvent]) -> None:
-        """Store a batch of events in one statement."""
+        """Store a batch of events in one statement (which the adapter may send with the commit)."""
         ...
 
     async def daily_counts(self, first_day: date, last_day: date) -> list[DailyCount]:

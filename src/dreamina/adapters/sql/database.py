@@ -23,10 +23,10 @@ from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from dreamina.adapters.sql.driver_pool import DriverPool
 from dreamina.adapters.sql.partitions import is_partition
 from dreamina.adapters.sql.principal_cache import INFO_KEY as CACHE_INFO_KEY
 from dreamina.adapters.sql.principal_cache import NOTIFY_KEY, PrincipalCache, RevocationListener
-from dreamina.adapters.sql.reader_pool import ReaderPool
 from dreamina.adapters.sql.repository_kit import SqlRepositories
 from dreamina.adapters.sql.unit_of_work import SqliteWriterTurns, SqlUnitOfWork
 from dreamina.domain.privacy.errors import StoreBusy
@@ -162,7 +162,7 @@ class Database:
         """
         self.url = async_url(url)
         self._repositories = repositories
-        self._readers: ReaderPool | None = None
+        self._readers: DriverPool | None = None
         self._writer_turns: SqliteWriterTurns | None = None
         if self.url.get_backend_name() == "sqlite":
             _prepare_sqlite_file(self.url)
@@ -190,9 +190,9 @@ class Database:
                 **_JSON,
             )
             ping_when_idle(writer)
-            # Read-only units of work's driver reads: asyncpg's own pool, as large as this one (reader_pool.py).
+            # Read-only units of work's driver reads: asyncpg's own pool, as large as this one (driver_pool.py).
             dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self._readers = ReaderPool(dsn, writer.dialect, size=pool_size + max_overflow)
+            self._readers = DriverPool(dsn, writer.dialect, size=pool_size + max_overflow)
         self._writer = writer
         # Shared by every unit of work of this process (see principal_cache.py).
         postgres = self.url.get_backend_name() != "sqlite"
@@ -232,6 +232,7 @@ class Database:
                 turns=self._writer_turns,
                 nested_factory=self._nested_factory,
                 driver_engine=None if self.backend == "sqlite" else self._reading,
+                readers=self._readers,
             ),
         )
 

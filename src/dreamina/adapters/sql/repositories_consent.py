@@ -24,9 +24,11 @@ from dreamina.adapters.sql.models_identity import AccountRow
 from dreamina.adapters.sql.partitions import ANALYTICS_EVENTS, is_postgres
 from dreamina.adapters.sql.repository_kit import (
     DriverRead,
+    DriverWrite,
     SqlRepositories,
     SqlRepository,
     insert_into,
+    on_postgres,
     retention_batch,
 )
 from dreamina.domain.privacy.vocabulary import Purpose
@@ -310,11 +312,14 @@ _EVENT_COLUMNS = ("id", "day", "name", "feature", "page", "country", "browser_fa
 _EVENT_ARRAYS = ("uuid", "date", *("text",) * 7)
 # PostgreSQL: a batch is one INSERT of one row per element of the columns' arrays, whatever its size (an executemany
 # runs the INSERT once per event on the server: ten executor start-ups for a batch of ten, on the cores the API uses).
-_BATCH_FROM_ARRAYS = text(
-    f"INSERT INTO analytics_events ({', '.join(_EVENT_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
-    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_EVENT_COLUMNS, _EVENT_ARRAYS, strict=True))
-    + ")"
+_BATCH_FROM_ARRAYS = DriverWrite(
+    text(
+        f"INSERT INTO analytics_events ({', '.join(_EVENT_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
+        + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_EVENT_COLUMNS, _EVENT_ARRAYS, strict=True))
+        + ")"
+    )
 )
+_EVENT_TWICE = "this analytics event already exists"
 
 
 class SqlAnalyticsEventStore(SqlRepository):
@@ -325,10 +330,9 @@ class SqlAnalyticsEventStore(SqlRepository):
         if not events:
             return
         rows = [analytics_row(event) for event in events]
-        if is_postgres(self._session):
-            await self._session.execute(
-                _BATCH_FROM_ARRAYS, {name: [row[name] for row in rows] for name in _EVENT_COLUMNS}
-            )
+        if on_postgres(self._session):  # one statement, which may wait for the commit (a DriverWrite)
+            arrays = {name: [row[name] for row in rows] for name in _EVENT_COLUMNS}
+            await _BATCH_FROM_ARRAYS.append(self._session, arrays, expect=len(rows), conflict=_EVENT_TWICE)
             return
         await self._session.execute(insert_into(AnalyticsEventRow), rows)
 

@@ -13,8 +13,8 @@ from typing import cast
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from dreamina.adapters.sql.driver_pool import DriverPool
 from dreamina.adapters.sql.principal_cache import apply_committed
-from dreamina.adapters.sql.reader_pool import ReaderPool
 from dreamina.adapters.sql.repository_kit import DRIVER, READ_ONLY, DriverConnection, LazySession, SqlRepositories
 from dreamina.domain.privacy.errors import StoreBusy, StoreUnavailable
 
@@ -113,22 +113,24 @@ class SqlUnitOfWork:
         nested_factory: async_sessionmaker[AsyncSession] | None = None,
         read_only: bool = False,
         driver_engine: AsyncEngine | None = None,
-        readers: ReaderPool | None = None,
+        readers: DriverPool | None = None,
     ) -> None:
         """``turns``: on SQLite, the process's writer turns, held from entry to exit (one writer at a time);
         ``nested_factory``: the sessions of a unit of work opened while its task holds the turn (a reader);
         ``read_only``: a reader that never waits for the writer turn (WAL readers see the last commit) and whose
         ``commit`` is refused, so nothing it might write is ever kept; ``driver_engine`` (PostgreSQL): the driver
         reads run on asyncpg (``repository_kit.DriverConnection``), a reader's on a connection it checks out of this
-        pool, a writer's on its session's connection; ``readers`` (a pooled PostgreSQL database): a reader's driver
-        reads on asyncpg's own pool instead, a connection per statement (``reader_pool.ReaderPool``)."""
+        pool, a writer's on its session's connection; ``readers`` (a pooled PostgreSQL database): the driver reads
+        before a session holds a connection run on asyncpg's own pool instead, a connection per statement
+        (``driver_pool.DriverPool``), and a writer's appends wait for its commit, where they are sent on that pool
+        if nothing else was written (``repository_kit.DriverWrite``)."""
         self._read_only = read_only
         self._driver = (
             None
             if driver_engine is None
             else DriverConnection(driver_engine, readers)
             if read_only
-            else DriverConnection(None)
+            else DriverConnection(None, readers, may_write=True)
         )
         self._session_factory = session_factory
         self._repositories = repositories
@@ -151,9 +153,12 @@ class SqlUnitOfWork:
             else:
                 self._turn = await self._turns.acquire()
         driver = self._driver
-        if self._read_only and driver is not None and driver.pooled_reads:
-            # every read may be a driver read: the session is made only if something else needs it
-            info = {**factory.kw.get("info", {}), DRIVER: driver, READ_ONLY: True}
+        if driver is not None and driver.pooled_reads:
+            # every read may be a driver read and every append wait for the commit: the session is made only if
+            # something else needs it
+            info = {**factory.kw.get("info", {}), DRIVER: driver}
+            if self._read_only:
+                info[READ_ONLY] = True
             self._session = cast(AsyncSession, LazySession(factory, info))
             return self
         self._session = factory()
@@ -207,11 +212,21 @@ class SqlUnitOfWork:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit; use a unit of work that may write")
         session = self._require_session()
-        await session.commit()
+        driver = self._driver
+        if driver is not None and driver.pending:
+            # Appends that waited for the commit (repository_kit.DriverWrite): the session holds no connection (it
+            # would have sent them as it began), so they are all this unit of work wrote: one statement on the pool.
+            await driver.send_pending()
+        elif not _never_made(session):
+            await session.commit()
         apply_committed(session.info)  # what the committed writes ended is forgotten by the principal cache
 
     async def rollback(self) -> None:
-        await self._require_session().rollback()
+        session = self._require_session()
+        if self._driver is not None:
+            self._driver.pending.clear()
+        if not _never_made(session):
+            await session.rollback()
 
     def _require_session(self) -> AsyncSession:
         if self._session is None:

@@ -1,7 +1,8 @@
-"""The read-only units of work's driver reads on asyncpg's own pool (``adapters/sql/reader_pool.py``), against a
-real PostgreSQL: a connection lost mid-statement is an outage (503) and never handed out again, a statement's own
-error is not, a full pool waits at most its timeout, a pool that could not be made is made anew, the codecs are
-SQLAlchemy's, and closing leaves no connection behind."""
+"""The statements units of work run past SQLAlchemy, on asyncpg's own pool (``adapters/sql/driver_pool.py``),
+against a real PostgreSQL: a connection lost mid-statement is an outage (503) and never handed out again, a
+statement's own error is not, a commit's writes keep all or nothing and leave no transaction open, a full pool
+waits at most its timeout, a pool that could not be made is made anew, the codecs are SQLAlchemy's, and closing
+leaves no connection behind."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dreamina.adapters.sql.database import async_url
-from dreamina.adapters.sql.reader_pool import ReaderPool
+from dreamina.adapters.sql.driver_pool import DriverPool
 
 from ..conftest import _create_postgres_database, _drop_postgres_database
 
@@ -33,9 +34,9 @@ def _dsn(url: str) -> str:
     return async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _pool(url: str, size: int = 2, acquire_timeout: float = 30.0) -> ReaderPool:
+def _pool(url: str, size: int = 2, acquire_timeout: float = 30.0) -> DriverPool:
     engine = create_async_engine(async_url(url))  # only its dialect is used: the codecs every connection gets
-    return ReaderPool(_dsn(url), engine.dialect, size=size, acquire_timeout=acquire_timeout)
+    return DriverPool(_dsn(url), engine.dialect, size=size, acquire_timeout=acquire_timeout)
 
 
 async def _backends(url: str) -> int:
@@ -49,20 +50,25 @@ async def _backends(url: str) -> int:
         await connection.close()
 
 
+async def _end_backend_once_asleep(url: str, pid: int) -> None:
+    """End backend ``pid`` once it runs ``SELECT pg_sleep(30)``: a connection lost mid-statement."""
+    admin = await asyncpg.connect(_dsn(url))
+    try:
+        for _ in range(200):
+            if await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'"):
+                break
+            await asyncio.sleep(0.01)
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+
+
 async def test_a_connection_lost_mid_statement_is_an_outage_and_is_not_handed_out_again(database_url: str) -> None:
     readers = _pool(database_url, size=1)
     try:
         [(first,)] = await readers.fetch("SELECT pg_backend_pid()", [])
         slow = asyncio.create_task(readers.fetch("SELECT pg_sleep(30)", []))
-        admin = await asyncpg.connect(_dsn(database_url))
-        try:
-            for _ in range(200):
-                if await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'"):
-                    break
-                await asyncio.sleep(0.01)
-            assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
-        finally:
-            await admin.close()
+        await _end_backend_once_asleep(database_url, first)
         with pytest.raises(ConnectionError):
             await asyncio.wait_for(slow, 10)
         [(second,)] = await readers.fetch("SELECT pg_backend_pid()", [])  # the pool of one made a new connection
@@ -81,6 +87,45 @@ async def test_a_statements_own_error_is_not_an_outage_and_keeps_the_connection(
         assert again == first
     finally:
         await readers.close()
+
+
+async def test_a_commits_writes_keep_all_or_nothing_and_leave_no_transaction_open(database_url: str) -> None:
+    """``execute``: one write on its own, several in one transaction; a refused one (a duplicate) keeps none of
+    its transaction's writes and is raised as asyncpg raises it; the connection goes back with no transaction open
+    and serves the next read (a pool of one: the same connection)."""
+    pool = _pool(database_url, size=1)
+    try:
+        await pool.execute([("CREATE TABLE kept (id int PRIMARY KEY)", [])])
+        add = "INSERT INTO kept (id) SELECT * FROM unnest($1::int[])"
+        assert await pool.execute([(add, [[1, 2]])]) == ["INSERT 0 2"]
+        assert await pool.execute([(add, [[3]]), (add, [[4, 5]])]) == ["INSERT 0 1", "INSERT 0 2"]
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await pool.execute([(add, [[6]]), (add, [[7, 1]])])  # 1 is there: 6 and 7 are not kept either
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await pool.execute([(add, [[8, 2]])])  # one statement: neither row
+        [(status,)] = await pool.fetch("SELECT pg_current_xact_id_if_assigned() IS NULL", [])
+        assert status  # no transaction left open on the connection
+        assert [r[0] for r in await pool.fetch("SELECT id FROM kept ORDER BY id", [])] == [1, 2, 3, 4, 5]
+    finally:
+        await pool.close()
+
+
+async def test_a_connection_lost_under_a_commits_writes_is_an_outage_keeps_nothing_and_the_next_works(
+    database_url: str,
+) -> None:
+    pool = _pool(database_url, size=1)
+    try:
+        await pool.execute([("CREATE TABLE kept (id int PRIMARY KEY)", [])])
+        add = "INSERT INTO kept (id) VALUES ($1)"
+        [(first,)] = await pool.fetch("SELECT pg_backend_pid()", [])
+        slow = asyncio.create_task(pool.execute([(add, [1]), ("SELECT pg_sleep(30)", [])]))
+        await _end_backend_once_asleep(database_url, first)
+        with pytest.raises(ConnectionError):
+            await asyncio.wait_for(slow, 10)
+        assert await pool.execute([(add, [2])]) == ["INSERT 0 1"]  # on a new connection
+        assert [r[0] for r in await pool.fetch("SELECT id FROM kept", [])] == [2]  # 1 was never committed
+    finally:
+        await pool.close()
 
 
 async def test_a_full_pool_waits_at_most_its_timeout_then_answers_an_outage(database_url: str) -> None:

@@ -1,23 +1,29 @@
-"""asyncpg's own pool for the driver reads of read-only units of work (PostgreSQL).
+"""asyncpg's own pool for the statements units of work run past SQLAlchemy (PostgreSQL): the driver reads of
+read-only units of work, and the deferred writes a unit of work that may write sends at its commit.
 
 A read-only unit of work's hot reads (``repository_kit.DriverRead``: an account, a page of generations, a data key)
 run straight on asyncpg. Checking their connection out of SQLAlchemy's pool and back (an ``AsyncConnection``, the
 pool's events and characteristics, the greenlet bridge both ways) cost more than everything else the read did:
 ``GET /v1/me`` spent 0.6 ms of CPU per request with it and 0.38 ms with this pool (in process, 16 concurrent
-clients, ``bench/http_vs_bare.py``'s subjects).
+clients, ``bench/http_vs_bare.py``'s subjects). A unit of work that may write and whose only writes are appends
+(``repository_kit.DriverWrite``: a consent choice, an analytics batch) sends them here at its commit, in one
+statement (or one transaction), instead of through a session, its connection, ``BEGIN`` and ``COMMIT``: that was
+most of an analytics batch's CPU.
 
 What holds, as with SQLAlchemy's pool:
 
-- **One statement at a time, never a second connection while waiting.** A driver read takes a connection for its
-  one statement and gives it back at once (a read-only unit of work runs in autocommit: each statement sees what is
-  committed when it starts, so nothing ties two reads to one connection). A reader connection is therefore never
-  held while its unit of work waits for another one, and a full pool (of either kind) cannot deadlock on units of
-  work each holding one and waiting for the other.
-- **Reads only.** ``DriverRead`` compiles nothing but a ``SELECT``; nothing is ever written on these connections,
-  so they are handed back without asyncpg's reset round trip (``reset``: nothing to undo).
+- **One piece of work at a time, never a second connection while waiting.** A driver read takes a connection for
+  its one statement and gives it back at once (each statement sees what is committed when it starts, so nothing
+  ties two reads to one connection); a commit's writes take one for their statement or transaction. A connection of
+  this pool is therefore never held while its unit of work waits for another one, and a full pool (of either kind)
+  cannot deadlock on units of work each holding one and waiting for the other.
+- **Nothing left behind.** A read leaves no session state; writes run as one statement (atomic on its own) or in a
+  transaction that is committed or rolled back before the connection goes back. So connections are handed back
+  without asyncpg's reset round trip (``reset``: nothing to undo).
 - **The same values.** Each connection gets the JSON and JSONB codecs from SQLAlchemy's own dialect (the engine's
   ``json_deserializer``), so a record read here equals the one read through SQLAlchemy's pool (the read-only
-  contract tests compare both with SQLAlchemy's own execution).
+  contract tests compare both with SQLAlchemy's own execution); a deferred write's values go through the same bind
+  processors SQLAlchemy's execution applies (the deferred-write contract tests compare the rows).
 - **Outages answer 503.** A connection that cannot be made, a pool that stays full past ``acquire_timeout``, or a
   connection lost under a statement raises ``ConnectionError`` (``unit_of_work.is_outage``); a lost connection is
   terminated, never handed out again. A connection the server ended while it sat idle is noticed when its socket
@@ -43,7 +49,8 @@ _CANNOT_CONNECT = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.
 
 
 async def _nothing_to_reset(_connection: Any) -> None:
-    """Reader connections only ever ran a ``SELECT``: there is no session state to undo on release."""
+    """A connection comes back after a ``SELECT``, a statement that ran on its own, or a transaction that ended:
+    there is no session state to undo on release."""
 
 
 def gone(error: BaseException, connection: Any) -> bool:
@@ -76,8 +83,21 @@ async def _discard(pool: Any, connection: Any) -> None:
     await pool.release(connection)
 
 
-class ReaderPool:
-    """The driver reads' connections of read-only units of work: ``fetch`` one statement at a time."""
+async def _fetch(connection: Any, sql: str, args: list[Any]) -> list[Any]:
+    records: list[Any] = await connection.fetch(sql, *args)
+    return records
+
+
+async def _execute(connection: Any, writes: list[tuple[str, list[Any]]]) -> list[str]:
+    if len(writes) == 1:  # one statement is atomic on its own: no BEGIN and COMMIT round trips
+        sql, args = writes[0]
+        return [await connection.execute(sql, *args)]
+    async with connection.transaction():
+        return [await connection.execute(sql, *args) for sql, args in writes]
+
+
+class DriverPool:
+    """Connections for the statements run past SQLAlchemy: ``fetch`` one read, ``execute`` a commit's writes."""
 
     def __init__(
         self,
@@ -93,7 +113,7 @@ class ReaderPool:
         waits for a connection of a full pool (SQLAlchemy's ``pool_timeout``); ``idle_seconds``: close connections
         idle that long (0: never)."""
         if size < 1:
-            raise ValueError("a reader pool needs room for one connection")
+            raise ValueError("a driver pool needs room for one connection")
         self._dsn = dsn
         self._dialect = dialect
         self._size = size
@@ -104,6 +124,11 @@ class ReaderPool:
         )
         self._ready: tuple[asyncio.AbstractEventLoop, Any] | None = None  # the last loop's pool, once made
         self._in_use: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
+
+    @property
+    def dialect(self) -> Any:
+        """The SQLAlchemy dialect whose codecs (and, for a write, bind processors) the pool's statements use."""
+        return self._dialect
 
     async def _codecs(self, connection: Any) -> None:
         adapted = SimpleNamespace(_connection=connection)  # what the dialect's codec set-up reads the connection from
@@ -139,8 +164,19 @@ class ReaderPool:
 
     async def fetch(self, sql: str, args: list[Any]) -> list[Any]:
         """One statement's records, on a connection held for that statement only."""
+        records: list[Any] = await self._on_connection(_fetch, sql, args)
+        return records
+
+    async def execute(self, writes: list[tuple[str, list[Any]]]) -> list[str]:
+        """Run ``writes`` (each SQL and its arguments) in their order, all or none: one alone as a statement of its
+        own, several in one transaction. Returns each statement's status (``INSERT 0 2``). A statement's own error
+        (a unique violation) is raised as asyncpg raises it, after which nothing of ``writes`` is kept."""
+        statuses: list[str] = await self._on_connection(_execute, writes)
+        return statuses
+
+    async def _on_connection(self, work: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
-        taken = self._in_use.get(loop, 0)  # reads of this loop holding or taking a connection: the pool is only ours
+        taken = self._in_use.get(loop, 0)  # work of this loop holding or taking a connection: the pool is only ours
         self._in_use[loop] = taken + 1
         try:
             try:
@@ -151,9 +187,9 @@ class ReaderPool:
                     async with asyncio.timeout(self._acquire_timeout):
                         connection = await pool.acquire()
             except _CANNOT_CONNECT as error:
-                raise ConnectionError("no database connection for a read") from error
+                raise ConnectionError("no database connection") from error
             try:
-                records: list[Any] = await connection.fetch(sql, *args)
+                done = await work(connection, *args)
             except Exception as error:
                 if not gone(error, connection):
                     await pool.release(connection)
@@ -164,7 +200,7 @@ class ReaderPool:
                 await _discard(pool, connection)
                 raise
             await pool.release(connection)
-            return records
+            return done
         finally:
             self._in_use[loop] -= 1
 
