@@ -26,7 +26,7 @@ from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.passwords import Argon2PasswordHasher
 from dreamina.adapters.sql.database import upgrade
 from dreamina.adapters.sql.models_consent import AnalyticsEventRow
-from dreamina.adapters.sql.repositories_consent import analytics_row
+from dreamina.adapters.sql.repositories_analytics import analytics_row
 from dreamina.bootstrap import build_container, sql_database
 from dreamina.domain.consent.analytics import IncomingEvent
 from dreamina.domain.consent.preferences import Choices, Requester

@@ -150,14 +150,19 @@ async def test_the_consent_checks_answer_alike_in_a_reader_and_in_a_unit_of_work
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     """The reads every consent answer and analytics batch makes (the policy versions, the latest record and the
-    newest page of a subject's and of a device's history, an objection, a restriction) go straight to asyncpg in a
-    reader on PostgreSQL: they answer as SQLAlchemy does."""
+    newest page of a subject's and of a device's history, an objection, a restriction, an analytics batch's gate,
+    which reads the three at once, and a subject's newest page with a device's latest record) go straight to
+    asyncpg in a reader on PostgreSQL: they answer as SQLAlchemy does, and each read of several as the reads it
+    stands for."""
     reader = reader_of(uow_factory)
-    subject, restricted = uuid.uuid4(), uuid.uuid4()
+    subject, restricted, plain = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     records = [
         consent_record(AT + timedelta(minutes=i), subject_id=subject, analytics=i % 2 == 0, gpc=i == 2)
         for i in range(4)
-    ] + [consent_record(AT, device_key="device-key-1", method=ConsentMethod.SETTINGS, marketing=True)]
+    ] + [
+        consent_record(AT, device_key="device-key-1", method=ConsentMethod.SETTINGS, marketing=True),
+        consent_record(AT, subject_id=plain, analytics=False),
+    ]
     async with uow_factory() as uow:
         for version in (1, 2):
             await uow.policies.add(make_policy(version))
@@ -166,11 +171,18 @@ async def test_the_consent_checks_answer_alike_in_a_reader_and_in_a_unit_of_work
         await uow.objections.put(Objection(subject, Purpose.ANALYTICS, True, AT))
         await uow.objections.put(Objection(subject, Purpose.MARKETING, False, AT))
         await uow.restrictions.restrict(restricted, "accuracy contested", AT)
+        await uow.objections.put(Objection(plain, Purpose.MARKETING, True, AT))
+        await uow.restrictions.restrict(plain, None, AT)
         await uow.commit()
 
     async def answers(factory: UnitOfWorkFactory) -> list[object]:
         async with factory() as uow:
+            gates = [await uow.analytics_events.gate(s) for s in (subject, restricted, plain, uuid.uuid4())]
             return [
+                *[value for gate in gates for value in (gate.latest, gate.objected, gate.restricted)],
+                await uow.consent_records.newest_with_device(subject, 3, "device-key-1"),
+                await uow.consent_records.newest_with_device(subject, 10, "device-key-2"),
+                await uow.consent_records.newest_with_device(uuid.uuid4(), 3, "device-key-1"),
                 await uow.policies.list(),
                 await uow.consent_records.latest_for_subject(subject),
                 await uow.consent_records.latest_for_subject(uuid.uuid4()),
@@ -188,8 +200,13 @@ async def test_the_consent_checks_answer_alike_in_a_reader_and_in_a_unit_of_work
     in_reader, in_writer = await answers(reader), await answers(uow_factory)
     in_sqlalchemy = await answers(through_sqlalchemy(uow_factory))
     assert in_reader == in_writer == in_sqlalchemy
-    assert in_writer[1] == records[3] and in_writer[4] == records[3:0:-1]
-    assert in_writer[6:9] == [True, False, False] and in_writer[10:] == [True, False]
+    # each gate answers as the three reads it stands for: the latest record, the objection, the restriction
+    assert in_writer[:12] == [records[3], True, False, None, False, True, records[5], False, True, None, False, False]
+    # the newest page and the device's latest, read together, answer as the two reads they stand for
+    assert in_writer[12:15] == [(records[3:0:-1], records[4]), (records[3::-1], None), ([], records[4])]
+    reads = in_writer[15:]
+    assert reads[1] == records[3] and reads[4] == records[3:0:-1]
+    assert reads[6:9] == [True, False, False] and reads[10:] == [True, False]
     assert [type(value) for value in _values(in_reader)] == [type(value) for value in _values(in_sqlalchemy)]
     assert [type(value) for value in _values(in_writer)] == [type(value) for value in _values(in_sqlalchemy)]
 

@@ -75,6 +75,13 @@ class ConsentRecordRepository(Protocol):
 
     async def page_for_device(self, device_key: str, limit: int, before: UUID | None = None) -> list[ConsentRecord]: ...
 
+    async def newest_with_device(
+        self, subject_id: UUID, limit: int, device_key: str
+    ) -> tuple[list[ConsentRecord], ConsentRecord | None]:
+        """``page_for_subject(subject_id, limit)`` and ``latest_for_device(device_key)`` in one read: a choice made
+        signed in on a device is recorded for both, from the subject's newest page and the device's latest record."""
+        ...
+
     async def delete_for_subject(self, subject_id: UUID) -> int:
         """Erasure: delete the subject's records; returns how many."""
         ...
@@ -242,7 +249,23 @@ class DailyCount:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class AnalyticsGate:
+    """What decides whether a signed-in subject's analytics events are stored, read together."""
+
+    latest: ConsentRecord | None  # the subject's latest consent record (append order)
+    objected: bool  # the subject objects to analytics (Art. 21 GDPR)
+    restricted: bool  # the subject's processing is restricted (Art. 18 GDPR)
+
+
 class AnalyticsEventStore(Protocol):
+    async def gate(self, subject_id: UUID) -> AnalyticsGate:
+        """The subject's latest consent record, their analytics objection and their restriction, as
+        ``ConsentRecordRepository.latest_for_subject``, ``ObjectionRepository.objects_to(subject_id, ANALYTICS)`` and
+        ``ProcessingRestrictions.is_restricted`` answer them, in one read (every batch a signed-in subject sends
+        asks all three)."""
+        ...
+
     async def add_many(self, events: list[AnalyticsEvent]) -> None:
         """Store a batch of events in one statement (which the adapter may send with the commit)."""
         ...

@@ -12,6 +12,7 @@ from dreamina.adapters.memory import consent as memory_consent
 from dreamina.adapters.memory import marketing as memory_marketing
 from dreamina.adapters.memory import policy as memory_policy
 from dreamina.adapters.sql import (
+    repositories_analytics,
     repositories_consent,
     repositories_improvement,
     repositories_marketing,
@@ -37,6 +38,7 @@ PARTS = ModuleParts(
     sql={
         **repositories_policy.REPOSITORIES,
         **repositories_consent.REPOSITORIES,
+        **repositories_analytics.REPOSITORIES,
         **repositories_marketing.REPOSITORIES,
         **repositories_improvement.REPOSITORIES,
     },

@@ -13,6 +13,7 @@ from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.consent import (
     AnalyticsEvent,
+    AnalyticsGate,
     ConsentMethod,
     ConsentRecord,
     DailyCount,
@@ -80,6 +81,11 @@ class InMemoryConsentRecordRepository:
     async def page_for_device(self, device_key: str, limit: int, before: UUID | None = None) -> list[ConsentRecord]:
         check_text("device_key", device_key)
         return self._page(self._ordered(None, device_key), limit, before)
+
+    async def newest_with_device(
+        self, subject_id: UUID, limit: int, device_key: str
+    ) -> tuple[list[ConsentRecord], ConsentRecord | None]:
+        return await self.page_for_subject(subject_id, limit), await self.latest_for_device(device_key)
 
     async def delete_for_subject(self, subject_id: UUID) -> int:
         doomed = [key for key, r in self._table.rows() if r.subject_id == subject_id]
@@ -226,8 +232,25 @@ class InMemoryPolicyNoticeRepository:
 
 
 class InMemoryAnalyticsEventStore:
-    def __init__(self, table: Table[UUID, AnalyticsEvent]) -> None:
+    def __init__(
+        self,
+        table: Table[UUID, AnalyticsEvent],
+        consent: InMemoryConsentRecordRepository,
+        objections: InMemoryObjectionRepository,
+        restrictions: Table[UUID, object],
+    ) -> None:
+        """``consent``, ``objections``, ``restrictions``: what :meth:`gate` reads (the same unit of work's)."""
         self._table = table
+        self._consent = consent
+        self._objections = objections
+        self._restrictions = restrictions
+
+    async def gate(self, subject_id: UUID) -> AnalyticsGate:
+        return AnalyticsGate(
+            latest=await self._consent.latest_for_subject(subject_id),
+            objected=await self._objections.objects_to(subject_id, Purpose.ANALYTICS),
+            restricted=self._restrictions.get(subject_id) is not None,
+        )
 
     async def add_many(self, events: list[AnalyticsEvent]) -> None:
         for event in events:
@@ -302,6 +325,11 @@ STORES = MemoryStores(
             s.table("improvement_choices"), s.sequence("improvement_choices")
         ),
         "policy_notices": lambda s: InMemoryPolicyNoticeRepository(s.table("policy_notices"), s.table("accounts")),
-        "analytics_events": lambda s: InMemoryAnalyticsEventStore(s.table("analytics_events")),
+        "analytics_events": lambda s: InMemoryAnalyticsEventStore(
+            s.table("analytics_events"),
+            InMemoryConsentRecordRepository(s.table("consent_records"), s.sequence("consent_records")),
+            InMemoryObjectionRepository(s.table("objections")),
+            s.table("processing_restrictions"),
+        ),
     },
 )

@@ -27,7 +27,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import CompoundSelect, Select
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from dreamina.adapters.record_rules import check_time
@@ -322,7 +322,7 @@ class DriverRead:
     installs on every connection).
     """
 
-    def __init__(self, statement: Select[Any], *, postgres: Select[Any] | None = None) -> None:
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any], *, postgres: Select[Any] | None = None) -> None:
         """``postgres``: the same read spelled for PostgreSQL where ``statement`` cannot be compiled once (an
         expanding ``IN`` list: ``= ANY(:ids)`` instead), with the same columns and parameters."""
         compiled = (postgres if postgres is not None else statement).compile(dialect=_ASYNCPG)

@@ -18,7 +18,6 @@ from uuid import UUID
 
 from dreamina.domain.consent.preferences import ConsentRegistry, Requester
 from dreamina.domain.privacy.errors import InvalidInput
-from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.clock import Clock
 from dreamina.ports.consent import AnalyticsEvent, ClientClassifier, DailyCount
 from dreamina.ports.keys import KeyVault
@@ -112,16 +111,19 @@ class Analytics:
         self, requester: Requester, events: list[IncomingEvent], *, address: str | None, user_agent: str
     ) -> IngestResult:
         check_events(events)
-        # Every check in one read-only unit of work, each reading what is committed (a withdrawal or an objection
-        # acts at once): consent under the policy in effect, an objection, a restriction.
+        # Every check reads what is committed (a withdrawal or an objection acts at once): consent under the policy
+        # in effect, an objection, a restriction; a signed-in subject's three in one read.
+        subject = requester.subject_id
         async with reader_of(self._uow)() as uow:
-            if not (await self._consent.state_in(uow, requester)).analytics_allowed:
-                return IngestResult(0, len(events), "no_consent")
-            subject = requester.subject_id
-            if subject is not None and await uow.objections.objects_to(subject, Purpose.ANALYTICS):
-                return IngestResult(0, len(events), "no_consent")
-            if subject is not None and await uow.restrictions.is_restricted(subject):
-                return IngestResult(0, len(events), "processing_restricted")  # G4: kept, not processed
+            if subject is None:
+                if not (await self._consent.state_in(uow, requester)).analytics_allowed:
+                    return IngestResult(0, len(events), "no_consent")
+            else:
+                gate = await uow.analytics_events.gate(subject)
+                if not (await self._consent.state_of(gate.latest)).analytics_allowed or gate.objected:
+                    return IngestResult(0, len(events), "no_consent")
+                if gate.restricted:
+                    return IngestResult(0, len(events), "processing_restricted")  # G4: kept, not processed
         day = self._clock.now().date()
         traits = self._classifier.classify(truncate_address(address), user_agent[:512])
         pseudonym = self._pseudonym(requester, day)

@@ -153,8 +153,12 @@ class ConsentRegistry:
 
     async def state_in(self, uow: UnitOfWork, requester: Requester) -> ConsentState:
         """:meth:`state`, read in the caller's unit of work (with the other checks it makes before processing)."""
+        return await self.state_of(await self._latest(uow, requester))
+
+    async def state_of(self, latest: ConsentRecord | None) -> ConsentState:
+        """The choice in force given the requester's latest record (read by the caller, with its other checks)."""
         policy = await self._policies.current()
-        return _state(await self._latest(uow, requester), policy.version)
+        return _state(latest, policy.version)
 
     async def history(self, requester: Requester, limit: int = HISTORY_PAGE, before: UUID | None = None) -> HistoryPage:
         """One page of the requester's history, newest first (the subject's when signed in, else the device's)."""
@@ -190,13 +194,17 @@ class ConsentRegistry:
             owners = self._owners(requester)
             # The requester's history is its first owner's. Its newest page as it stands gives that owner's latest
             # record, and with the new record in front it is the page a read after the insert would give (records
-            # are ordered by when they were appended): one read where there were two.
-            shown = await self._newest(uow, requester, HISTORY_PAGE, None)
+            # are ordered by when they were appended): one read where there were two. Signed in on a device, the
+            # device's latest record comes with that page (one read for both owners).
+            device: ConsentRecord | None = None  # the second owner's (the device's) latest record
+            if len(owners) == 2:  # the subject, then the device
+                subject, device_key = owners[0][0], owners[1][1]
+                assert subject is not None and device_key is not None
+                shown, device = await uow.consent_records.newest_with_device(subject, HISTORY_PAGE, device_key)
+            else:
+                shown = await self._newest(uow, requester, HISTORY_PAGE, None)
             for subject_id, device_key in owners:
-                if recorded:
-                    latest = await self._latest_of(uow, subject_id, device_key)
-                else:
-                    latest = shown[0] if shown else None
+                latest = device if recorded else shown[0] if shown else None
                 gpc = latest is not None and latest.gpc
                 recorded.append(
                     ConsentRecord(
