@@ -1,11 +1,13 @@
-"""Pure rules of the consent module: GPC parsing, address truncation, client traits."""
+"""Pure rules of the consent module: GPC parsing, address truncation, client traits, an analytics batch's ids."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 
 from dreamina.adapters.client_traits import OfflineClientClassifier
-from dreamina.domain.consent.analytics import truncate_address
+from dreamina.domain.consent.analytics import fresh_ids, truncate_address
 from dreamina.domain.consent.preferences import gpc_signalled, valid_device_id
 
 
@@ -60,3 +62,12 @@ def test_only_device_ids_we_could_have_issued_are_read() -> None:
     assert valid_device_id("A" * 43) == "A" * 43
     for forged in ["", "short", "A" * 44, "A" * 42 + "=", "A" * 42 + ";"]:
         assert valid_device_id(forged) is None
+
+
+def test_a_batch_of_fresh_ids_is_as_uuid4_makes_them() -> None:
+    """An analytics batch's event ids come from one read of the random source: each a distinct version-4 UUID of
+    the RFC 4122 variant, as ``uuid.uuid4()`` makes one."""
+    ids = fresh_ids(500)
+    assert len(ids) == len(set(ids)) == 500
+    assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
+    assert fresh_ids(0) == [] and len(fresh_ids(1)) == 1

@@ -10,8 +10,8 @@ analytics, events are dropped and the answer says so.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
@@ -60,6 +60,13 @@ def truncate_address(address: str | None) -> str | None:
         parsed = parsed.ipv4_mapped
     prefix = 24 if parsed.version == 4 else 48
     return str(ipaddress.ip_network(f"{parsed}/{prefix}", strict=False).network_address)
+
+
+def fresh_ids(count: int) -> list[UUID]:
+    """``count`` random (version 4) UUIDs from one read of the system's random source: what ``uuid.uuid4()`` makes
+    one read at a time (a system call each: 5% of an analytics batch's CPU under load)."""
+    random = os.urandom(16 * count)
+    return [UUID(bytes=random[start : start + 16], version=4) for start in range(0, 16 * count, 16)]
 
 
 def check_events(events: list[IncomingEvent]) -> None:
@@ -129,7 +136,7 @@ class Analytics:
         pseudonym = self._pseudonym(requester, day)
         stored = [
             AnalyticsEvent(
-                id=uuid.uuid4(),
+                id=event_id,
                 day=day,
                 name=event.name,
                 feature=event.feature,
@@ -139,7 +146,7 @@ class Analytics:
                 device_class=traits.device_class,
                 pseudonym=pseudonym,
             )
-            for event in events
+            for event_id, event in zip(fresh_ids(len(events)), events, strict=True)
         ]
         async with self._uow() as uow:
             await uow.analytics_events.add_many(stored)
