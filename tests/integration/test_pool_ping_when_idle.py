@@ -19,6 +19,8 @@ from dreamina.adapters.sql.database import PING_AFTER_IDLE_SECONDS, Database, as
 from dreamina.domain.privacy.errors import StoreUnavailable
 
 from ..conftest import _create_postgres_database, _drop_postgres_database
+from ..contract.consent_rows import consent_record
+from ..contract.generation_records import AT
 
 
 class Monotonic:
@@ -112,7 +114,8 @@ async def test_a_reader_holds_one_connection_whatever_the_order_of_its_reads(pos
     """A reader never holds a connection while it waits for another, whatever the order of its driver reads and its
     session's reads: with pools of one, a unit of work holding one and waiting for a second would wait for itself (a
     full pool, deadlocked). A driver read holds a reader connection for its one statement, or uses the connection
-    the session already holds."""
+    the session already holds. A writer's reads before its session holds a connection, and its appends sent with
+    its commit, take the driver pool's connection for one piece of work each, in every order with its session's."""
     url = await _create_postgres_database(postgres_server_url)
     await upgrade(url)
     database = bootstrap.sql_database(url, pool_size=1, max_overflow=0)
@@ -127,6 +130,19 @@ async def test_a_reader_holds_one_connection_whatever_the_order_of_its_reads(pos
                 assert await uow.accounts.get(uuid.uuid4()) is None
             async with asyncio.timeout(10), database.unit_of_work() as uow:  # and the pool's one connection is free
                 assert await uow.accounts.get(uuid.uuid4()) is None
+            subject = uuid.uuid4()
+            async with asyncio.timeout(10), database.unit_of_work() as uow:  # a writer: a driver read, an append
+                assert await uow.consent_records.latest_for_subject(subject) is None  # on the driver pool
+                await uow.consent_records.add_many([consent_record(AT, subject_id=subject)])  # waits for the commit
+                await uow.commit()  # sent on the driver pool
+            async with asyncio.timeout(10), database.unit_of_work() as uow:  # the session's connection, then reads
+                await uow.consent_records.add_many([consent_record(AT, subject_id=subject)])
+                assert await uow.accounts.get_by_email_index("nobody") is None  # sends the append, then reads
+                assert len(await uow.consent_records.page_for_subject(subject, 5)) == 2  # on the session's
+                await uow.consent_records.add_many([consent_record(AT, subject_id=subject)])  # in its transaction
+                await uow.commit()
+            async with asyncio.timeout(10), database.reader() as uow:
+                assert len(await uow.consent_records.history_for_subject(subject)) == 3
     finally:
         await database.dispose()
         await _drop_postgres_database(postgres_server_url, url)

@@ -231,7 +231,7 @@ class DriverConnection:
                 raise Conflict(conflict)  # not reached with a plain INSERT: it writes every row or fails
 
     async def fetch(self, session: AsyncSession, sql: str, args: list[Any]) -> list[Any]:
-        if self._pool is not None and not self.pending:  # with appends pending, the read must see them: the session
+        if self._pool is not None and not self.pending:  # with appends pending the read goes to the session (below)
             made = session.made if isinstance(session, LazySession) else session
             if made is None or not _holds_connection(made):
                 return await self._pool.fetch(sql, args)
@@ -283,9 +283,10 @@ def on_postgres(session: AsyncSession) -> bool:
 
 
 class LazySession:
-    """A read-only unit of work's session on a pooled PostgreSQL database, made on first use other than its driver
-    reads (which read only its ``info``): a unit of work whose reads are all driver reads never makes one (making an
-    ``AsyncSession`` cost a twentieth of ``GET /v1/me``'s CPU)."""
+    """A unit of work's session on a pooled PostgreSQL database, made on first use other than its driver reads and
+    deferred appends (which read only its ``info``): a unit of work whose reads are all driver reads, and whose writes
+    all waited for the commit, never makes one (making an ``AsyncSession`` cost a twentieth of ``GET /v1/me``'s
+    CPU)."""
 
     def __init__(self, factory: Callable[[], AsyncSession], info: dict[str, Any]) -> None:
         self.info = info
