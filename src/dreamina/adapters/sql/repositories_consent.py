@@ -23,6 +23,7 @@ from dreamina.adapters.sql.repository_kit import (
     DriverRead,
     SqlRepositories,
     SqlRepository,
+    by_value,
     insert_into,
     retention_batch,
 )
@@ -41,9 +42,7 @@ def check_owner(subject_id: UUID | None, device_key: str | None) -> None:
         raise ValueError("a consent record belongs to exactly one subject or one device")
 
 
-_METHODS = {method.value: method for method in ConsentMethod}
-"""Each method by its stored value: a dictionary look-up, where ``ConsentMethod(value)`` goes through the enum's
-metaclass (2% of a consent choice's CPU, for the twenty records of its page)."""
+_METHODS = by_value(ConsentMethod)  # a consent choice maps the twenty records of its page
 
 
 def consent_record_of(row: Any) -> ConsentRecord:

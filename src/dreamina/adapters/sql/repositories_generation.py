@@ -26,6 +26,7 @@ from dreamina.adapters.sql.repository_kit import (
     DriverRead,
     SqlRepositories,
     SqlRepository,
+    by_value,
     insert_into,
     is_foreign_key_violation,
     oldest_first,
@@ -163,6 +164,9 @@ class SqlUploadRepository(SqlRepository):
     async def lock_unused_past_owner_retention(self, now: datetime, limit: int) -> list[Upload]:
         rows = await _lock_past_owner_retention(self._session, self._table, self._unused_past_retention, now, limit)
         return [_upload(row) for row in rows]
+
+
+_KINDS, _STATUSES = by_value(GenerationKind), by_value(GenerationStatus)  # a page maps twenty rows
 
 
 def _outputs(value: list[dict[str, Any]]) -> tuple[GenerationOutput, ...]:
@@ -344,8 +348,8 @@ class SqlGenerationRepository(SqlRepository):
         return Generation(
             id=row.id,
             subject_id=row.subject_id,
-            kind=GenerationKind(row.kind),
-            status=GenerationStatus(row.status),
+            kind=_KINDS[row.kind],
+            status=_STATUSES[row.status],
             prompt_ciphertext=bytes(row.prompt_ciphertext),
             params=dict(row.params),
             reference_upload_ids=references,

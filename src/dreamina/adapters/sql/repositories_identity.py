@@ -20,11 +20,14 @@ from dreamina.adapters.sql.repository_kit import (
     DriverRead,
     SqlRepositories,
     SqlRepository,
+    by_value,
     insert_into,
 )
 from dreamina.domain.privacy.errors import NotFound
 from dreamina.ports.identity import SIGN_IN_STATUSES, Account, AccountStatus, AuthSession
 from dreamina.ports.staff import StaffMember, StaffRole
+
+_ACCOUNT_STATUSES = by_value(AccountStatus)  # every bearer request's account read maps one
 
 
 def _check_account(account: Account) -> None:
@@ -64,7 +67,7 @@ def _account(row: Any) -> Account:
         country=row.country,
         region=row.region,
         password_hash=row.password_hash,
-        status=AccountStatus(row.status),
+        status=_ACCOUNT_STATUSES[row.status],
         created_at=row.created_at,
         updated_at=row.updated_at,
         content_retention_days=row.content_retention_days,

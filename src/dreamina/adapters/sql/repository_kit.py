@@ -14,11 +14,12 @@ SQL runs.
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from sqlalchemy import Connection, Table, TextClause, and_, bindparam, event, insert, or_, text
@@ -114,6 +115,15 @@ def _appending_write(table: Table, names: tuple[str, ...], count: int) -> Driver
     """:func:`_appending` as a :class:`DriverWrite`: sent on its own (at a commit) it is a plain ``INSERT``, so a
     duplicate keeps none of the rows rather than the others."""
     return DriverWrite(_appending(table, names, count), postgres=_appending(table, names, count, skip=False))
+
+
+_Member = TypeVar("_Member", bound=enum.Enum)
+
+
+def by_value(kind: type[_Member]) -> dict[Any, _Member]:
+    """Each member of ``kind`` by its stored value, for mapping rows on hot paths: a dictionary look-up, where
+    ``kind(value)`` goes through the enum's metaclass (0.5 us a call: a page of twenty generations makes forty)."""
+    return {member.value: member for member in kind}
 
 
 def insert_into(row: type[Any]) -> Insert:
