@@ -283,3 +283,67 @@ def test_the_access_lines_own_fields_name_no_personal_data() -> None:
     from dreamina.adapters.logs import ACCESS_FIELDS, SENSITIVE_KEYS
 
     assert not {name.lower().replace("-", "_") for name in ACCESS_FIELDS} & SENSITIVE_KEYS
+
+
+class _CountedStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushes = 0
+
+    def flush(self) -> None:
+        self.flushes += 1
+        super().flush()
+
+
+def test_access_lines_are_flushed_at_once_outside_an_event_loop() -> None:
+    from dreamina.adapters.logs import _FlushedSoon
+
+    out = _CountedStream()
+    stream = _FlushedSoon(out, 30.0)
+    stream.write("a\n")
+    stream.flush()
+    assert out.getvalue() == "a\n" and out.flushes == 1
+
+
+async def test_access_lines_on_an_event_loop_are_flushed_together_soon_after() -> None:
+    """On the serving loop a line is written at once and flushed within the delay, one flush for every line in
+    between (not a write system call per request)."""
+    import asyncio
+
+    from dreamina.adapters.logs import _FlushedSoon
+
+    out = _CountedStream()
+    stream = _FlushedSoon(out, 0.05)
+    for line in ("a\n", "b\n", "c\n"):
+        stream.write(line)
+        stream.flush()
+    assert out.getvalue() == "a\nb\nc\n" and out.flushes == 0
+    await asyncio.sleep(0.2)
+    assert out.flushes == 1
+    stream.write("d\n")
+    stream.flush()  # the next line schedules the next flush
+    await asyncio.sleep(0.2)
+    assert out.flushes == 2
+
+
+def test_a_flush_pending_on_a_loop_that_is_gone_happens_with_the_next_line() -> None:
+    """A loop that closed before its flush ran (a test's, a server that stopped) leaves nothing waiting for good:
+    the next line, on another loop or on none, flushes everything at once."""
+    import asyncio
+
+    from dreamina.adapters.logs import _FlushedSoon
+
+    out = _CountedStream()
+    stream = _FlushedSoon(out, 30.0)
+
+    async def line(text: str) -> None:
+        stream.write(text)
+        stream.flush()
+
+    asyncio.run(line("a\n"))  # its loop closes with the flush still scheduled
+    assert out.flushes == 0
+    asyncio.run(line("b\n"))  # another loop: what waited is flushed at once
+    assert out.flushes == 1
+    stream.write("c\n")
+    stream.flush()  # no loop: at once
+    assert out.flushes == 2 and out.getvalue() == "a\nb\nc\n"

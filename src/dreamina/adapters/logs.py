@@ -8,13 +8,14 @@ the same processors.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import msgspec
 import structlog
@@ -210,9 +211,52 @@ def render_access_line(_: Any, method_name: str, event_dict: MutableMapping[str,
     return _encode_json(event_dict).decode()
 
 
+ACCESS_FLUSH_SECONDS = 0.1
+"""How long an access line may wait in the stream's buffer before it is flushed (:class:`_FlushedSoon`)."""
+
+
+class _FlushedSoon:
+    """The access log's stream: each line is written at once, and flushed within ``delay`` seconds by the event loop
+    it was written on rather than after every line (a write system call per request: 5% of ``GET /v1/me``'s CPU in
+    process, same run, alternating).
+
+    A line written outside a running event loop, or on another loop than the one a flush is pending on (a loop that
+    may be gone), is flushed at once, and with it anything still waiting. Every other logger flushes each line at
+    once, as before, and with it every access line before it; a process that exits flushes its streams. Only a
+    process killed outright (SIGKILL) can lose the access lines of its last ``delay`` seconds: the trade nginx's
+    ``access_log ... flush=`` offers, and errors and warnings are never among them."""
+
+    def __init__(self, out: Any, delay: float) -> None:
+        self._out = out
+        self._delay = delay
+        self._pending: asyncio.AbstractEventLoop | None = None  # the loop a flush is scheduled on
+
+    def write(self, text: str) -> int:
+        written: int = self._out.write(text)
+        return written
+
+    def flush(self) -> None:
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None and self._pending is loop:
+            return  # this loop flushes soon
+        if loop is None or self._pending is not None:
+            self._out.flush()
+        self._pending = loop
+        if loop is not None:
+            loop.call_later(self._delay, self._flush_scheduled, loop)
+
+    def _flush_scheduled(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._pending is loop:
+            self._pending = None
+        self._out.flush()
+
+
 def _access_logger(out: Any, level: str) -> Any:
     return structlog.wrap_logger(
-        structlog.WriteLogger(out),
+        structlog.WriteLogger(cast(TextIO, _FlushedSoon(out, ACCESS_FLUSH_SECONDS))),
         processors=[render_access_line],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
     )
