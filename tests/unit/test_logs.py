@@ -286,16 +286,23 @@ def test_the_access_lines_own_fields_name_no_personal_data() -> None:
 
 
 class _CountedStream(io.StringIO):
+    """A stream that remembers each write and counts its flushes."""
+
     def __init__(self) -> None:
         super().__init__()
         self.flushes = 0
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
 
     def flush(self) -> None:
         self.flushes += 1
         super().flush()
 
 
-def test_access_lines_are_flushed_at_once_outside_an_event_loop() -> None:
+def test_access_lines_are_written_at_once_outside_an_event_loop() -> None:
     from dreamina.adapters.logs import _FlushedSoon
 
     out = _CountedStream()
@@ -305,9 +312,9 @@ def test_access_lines_are_flushed_at_once_outside_an_event_loop() -> None:
     assert out.getvalue() == "a\n" and out.flushes == 1
 
 
-async def test_access_lines_on_an_event_loop_are_flushed_together_soon_after() -> None:
-    """On the serving loop a line is written at once and flushed within the delay, one flush for every line in
-    between (not a write system call per request)."""
+async def test_access_lines_on_an_event_loop_are_written_together_soon_after() -> None:
+    """On the serving loop the lines are held and written within the delay, together (not a write system call per
+    request)."""
     import asyncio
 
     from dreamina.adapters.logs import _FlushedSoon
@@ -317,18 +324,39 @@ async def test_access_lines_on_an_event_loop_are_flushed_together_soon_after() -
     for line in ("a\n", "b\n", "c\n"):
         stream.write(line)
         stream.flush()
-    assert out.getvalue() == "a\nb\nc\n" and out.flushes == 0
+    assert out.getvalue() == "" and out.flushes == 0
     await asyncio.sleep(0.2)
-    assert out.flushes == 1
+    assert out.writes == ["a\nb\nc\n"] and out.flushes == 1
     stream.write("d\n")
-    stream.flush()  # the next line schedules the next flush
+    stream.flush()  # the next line schedules the next write
     await asyncio.sleep(0.2)
-    assert out.flushes == 2
+    assert out.getvalue() == "a\nb\nc\nd\n" and out.flushes == 2
 
 
-def test_a_flush_pending_on_a_loop_that_is_gone_happens_with_the_next_line() -> None:
-    """A loop that closed before its flush ran (a test's, a server that stopped) leaves nothing waiting for good:
-    the next line, on another loop or on none, flushes everything at once."""
+async def test_each_write_is_whole_lines_a_pipe_writes_at_once() -> None:
+    """The processes of ``serve --workers N`` share one stdout: every write below is whole lines of at most
+    PIPE_BUF bytes (atomic on a pipe, so lines of two processes never interleave), a longer line alone, and
+    nothing is lost or reordered."""
+    from dreamina.adapters.logs import PIPE_BUF, _FlushedSoon
+
+    out = _CountedStream()
+    stream = _FlushedSoon(out, 30.0)
+    lines = [f'{{"n": {i}, "pad": "{"x" * (i % 300)}", "é": "ü"}}\n' for i in range(200)]
+    lines.insert(50, '{"long": "' + "y" * (2 * PIPE_BUF) + '"}\n')
+    for line in lines:
+        stream.write(line)
+        stream.flush()
+    stream.drain()
+    assert "".join(out.writes) == "".join(lines)
+    assert len(out.writes) > 10 and out.flushes == len(out.writes)
+    for written in out.writes:
+        assert written.endswith("\n")
+        assert len(written.encode()) <= PIPE_BUF or written.count("\n") == 1
+
+
+def test_lines_held_for_a_loop_that_is_gone_are_written_with_the_next_line() -> None:
+    """A loop that closed before its write ran (a test's, a server that stopped) leaves nothing held for good:
+    the next line, on another loop or on none, writes everything at once."""
     import asyncio
 
     from dreamina.adapters.logs import _FlushedSoon
@@ -340,10 +368,30 @@ def test_a_flush_pending_on_a_loop_that_is_gone_happens_with_the_next_line() -> 
         stream.write(text)
         stream.flush()
 
-    asyncio.run(line("a\n"))  # its loop closes with the flush still scheduled
-    assert out.flushes == 0
-    asyncio.run(line("b\n"))  # another loop: what waited is flushed at once
-    assert out.flushes == 1
+    asyncio.run(line("a\n"))  # its loop closes with the write still scheduled
+    assert out.getvalue() == ""
+    asyncio.run(line("b\n"))  # another loop: everything held is written at once
+    assert out.getvalue() == "a\nb\n"
     stream.write("c\n")
     stream.flush()  # no loop: at once
-    assert out.flushes == 2 and out.getvalue() == "a\nb\nc\n"
+    assert out.getvalue() == "a\nb\nc\n"
+
+
+def test_a_process_that_exits_writes_the_access_lines_it_holds(tmp_path: Path) -> None:
+    """Held lines are written at exit (the serving loop's scheduled write never runs once it has stopped)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import asyncio\n"
+        "from dreamina.adapters.logs import access_log, configure_logging\n"
+        "configure_logging('INFO')\n"
+        "async def main():\n"
+        "    for i in range(3):\n"
+        "        access_log().info('request', method='GET', route='/v1/me', status=200, duration_ms=1.0,"
+        " request_id=str(i))\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["request_id"] for line in lines] == ["0", "1", "2"]
