@@ -13,7 +13,7 @@ from litestar import Litestar
 
 from dreamina.adapters.clock import MovableClock
 from dreamina.adapters.crypto import InMemoryKeyVault
-from dreamina.adapters.logs import configure_logging
+from dreamina.adapters.logs import configure_logging, drain_access_log
 from dreamina.adapters.memory.generation import ManualJobQueue, RecordingCharges
 from dreamina.adapters.memory.mail import InMemoryMailer
 from dreamina.adapters.memory.object_store import InMemoryObjectStore
@@ -57,10 +57,19 @@ def test_overrides() -> dict[str, Any]:
 test_overrides.__test__ = False  # type: ignore[attr-defined]
 
 
+class _Logged(io.StringIO):
+    """A log stream whose value includes the access lines the access log still holds (a running server writes them
+    within 0.1 s: ``adapters/logs.py:_FlushedSoon``)."""
+
+    def getvalue(self) -> str:
+        drain_access_log()
+        return super().getvalue()
+
+
 @pytest.fixture
 def logs() -> Iterator[io.StringIO]:
     """Everything logged during the test, as the JSON lines production would write."""
-    stream = io.StringIO()
+    stream = _Logged()
     configure_logging("DEBUG", stream=stream)
     yield stream
     configure_logging("INFO")  # the level the service runs at, so the log audit sees what it would log

@@ -290,8 +290,9 @@ _access_stream: _FlushedSoon | None = None
 
 
 @atexit.register
-def _drain_access_lines() -> None:
-    """A process that exits writes the access lines it still holds (its loop's scheduled write may never run)."""
+def drain_access_log() -> None:
+    """Write the access lines still held now (:class:`_FlushedSoon`), as a process does at exit (its loop's
+    scheduled write may never run) and a test does before it reads what was logged."""
     if _access_stream is not None:
         with contextlib.suppress(ValueError, OSError):  # a stream closed before exit
             _access_stream.drain()
@@ -299,7 +300,7 @@ def _drain_access_lines() -> None:
 
 def _access_logger(out: Any, level: str) -> Any:
     global _access_stream
-    _drain_access_lines()  # what the stream being replaced still holds
+    drain_access_log()  # what the stream being replaced still holds
     _access_stream = _FlushedSoon(out, ACCESS_FLUSH_SECONDS)
     return structlog.wrap_logger(
         structlog.WriteLogger(cast(TextIO, _access_stream)),
