@@ -206,8 +206,9 @@ class DriverConnection:
         self.pending: list[tuple[DriverWrite, Mapping[str, Any], int, str]] = []  # write, params, rows, conflict
 
     @property
-    def pooled_reads(self) -> bool:
-        """Whether the driver reads run on the driver pool (a pooled database): the session may never be needed."""
+    def pooled(self) -> bool:
+        """Whether reads and held appends run on the driver pool (a pooled database): the session may never be
+        needed."""
         return self._pool is not None
 
     def defers(self, session: AsyncSession) -> bool:
@@ -227,9 +228,7 @@ class DriverConnection:
         writes = [(write.sql, write.args(dialect, params)) for write, params, _, _ in pending]
         try:
             statuses = await self._pool.execute(writes)
-        except ConnectionError:
-            raise
-        except Exception as error:
+        except Exception as error:  # an outage is a ConnectionError, which has no SQLSTATE: raised as it is
             state = getattr(error, "sqlstate", None)
             if state == _UNIQUE_VIOLATION:
                 raise Conflict(pending[0][3]) from None
@@ -238,7 +237,7 @@ class DriverConnection:
             raise
         for (_, _, expect, conflict), status in zip(pending, statuses, strict=True):
             if int(status.rsplit(" ", 1)[-1]) != expect:
-                raise Conflict(conflict)  # not reached with a plain INSERT: it writes every row or fails
+                raise Conflict(conflict)  # a write sent on its own that skipped a duplicate
 
     async def fetch(self, session: AsyncSession, sql: str, args: list[Any]) -> list[Any]:
         if self._pool is not None and not self.pending:  # with appends pending the read goes to the session (below)
@@ -402,8 +401,12 @@ class DriverWrite:
         if driver is not None and driver.defers(session):
             driver.pending.append((self, params, expect, conflict))
             return
+        await session.run_sync(self.write_now, params, expect, conflict)
+
+    def write_now(self, on: Session | Connection, params: Mapping[str, Any], expect: int, conflict: str) -> None:
+        """Run the write through ``on`` (a session, or the connection a session begins on) in its transaction."""
         try:
-            result = await session.execute(self.statement, params)
+            result = on.execute(self.statement, params)
         except IntegrityError as error:
             raise refusal(error, conflict) from None
         if rowcount(result) != expect:
@@ -419,12 +422,7 @@ def _send_pending(session: Session, _transaction: Any, connection: Connection) -
         return
     pending, driver.pending = driver.pending, []
     for write, params, expect, conflict in pending:
-        try:
-            result = connection.execute(write.statement, params)
-        except IntegrityError as error:
-            raise refusal(error, conflict) from None
-        if rowcount(result) != expect:
-            raise Conflict(conflict)
+        write.write_now(connection, params, expect, conflict)
 
 
 SqlRepositories = Mapping[str, Callable[[AsyncSession], object]]

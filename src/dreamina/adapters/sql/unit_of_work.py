@@ -153,7 +153,7 @@ class SqlUnitOfWork:
             else:
                 self._turn = await self._turns.acquire()
         driver = self._driver
-        if driver is not None and driver.pooled_reads:
+        if driver is not None and driver.pooled:
             # every read may be a driver read and every append wait for the commit: the session is made only if
             # something else needs it
             info = {**factory.kw.get("info", {}), DRIVER: driver}
