@@ -237,13 +237,14 @@ class _FlushedSoon:
         self._out = out
         self._delay = delay
         self._chunk = chunk_bytes
-        self._held: list[str] = []
+        self._held: list[tuple[str, int]] = []  # each line and its length in bytes
         self._held_bytes = 0
         self._pending: asyncio.AbstractEventLoop | None = None  # the loop a write is scheduled on
 
     def write(self, text: str) -> int:
-        self._held.append(text)
-        self._held_bytes += len(text) if text.isascii() else len(text.encode())
+        length = len(text) if text.isascii() else len(text.encode())
+        self._held.append((text, length))
+        self._held_bytes += length
         if self._held_bytes >= self._chunk:
             self.drain()
         return len(text)
@@ -271,8 +272,7 @@ class _FlushedSoon:
         held, self._held, self._held_bytes = self._held, [], 0
         chunk: list[str] = []
         size = 0
-        for line in held:
-            length = len(line) if line.isascii() else len(line.encode())
+        for line, length in held:
             if chunk and size + length > self._chunk:
                 self._write("".join(chunk))
                 chunk, size = [], 0
