@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -53,7 +53,7 @@ async def security_headers(message: Message, scope: Scope) -> None:
         return
     headers = list(message.get("headers", []))
     present = {k.lower() for k, _ in headers}
-    request_id = scope.get("state", {}).get(_REQUEST_ID) or uuid.uuid4().hex
+    request_id = scope.get("state", {}).get(_REQUEST_ID) or os.urandom(16).hex()
     headers.append((b"x-request-id", request_id.encode()))
     headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
     path = str(scope.get("path", ""))
@@ -77,7 +77,7 @@ def request_context(app: ASGIApp) -> ASGIApp:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
+        request_id = os.urandom(16).hex()  # 128 random bits, as a uuid4's 122, without making a UUID (3% of /health)
         started = time.perf_counter()
         status = 500
 
