@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,37 @@ def test_truncated_values_are_refused(cipher: FieldCipher, length: int) -> None:
 def test_only_256_bit_keys_are_accepted(cipher: FieldCipher) -> None:
     with pytest.raises(ValueError):
         cipher.seal(os.urandom(16), b"x", "ctx")
+
+
+def _outcome(open_value: Callable[[], bytes]) -> bytes | str:
+    try:
+        return open_value()
+    except ValueError as error:
+        return f"ValueError: {error}"
+
+
+def test_an_opener_answers_every_value_as_open_does(cipher: FieldCipher) -> None:
+    key, other_key = os.urandom(32), os.urandom(32)
+    sealed = cipher.seal(key, b"a lighthouse at dusk", "subject/prompt")
+    cases = [sealed, cipher.seal(other_key, b"not this key", "subject/prompt"), b"\x02" + sealed[1:]]
+    cases += [sealed[:length] for length in (0, 1, 13, 28, len(sealed) - 1)]
+    for position in (0, 1, 12, 13, len(sealed) - 1):
+        flipped = bytearray(sealed)
+        flipped[position] ^= 0x01
+        cases.append(bytes(flipped))
+    opener = cipher.opener(key)
+    for case in cases:
+        for context in ("subject/prompt", "subject/display_name"):
+            assert _outcome(lambda c=case, x=context: opener(c, x)) == _outcome(
+                lambda c=case, x=context: cipher.open(key, c, x)
+            )
+    assert opener(sealed, "subject/prompt") == b"a lighthouse at dusk"
+    assert [opener(cipher.seal(key, v, "ctx"), "ctx") for v in (b"one", b"two")] == [b"one", b"two"]  # reused
+
+
+def test_an_opener_takes_only_256_bit_keys(cipher: FieldCipher) -> None:
+    with pytest.raises(ValueError):
+        cipher.opener(os.urandom(16))
 
 
 # --- vaults -------------------------------------------------------------------------------------------------

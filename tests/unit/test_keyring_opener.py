@@ -100,3 +100,21 @@ def test_a_page_of_views_reads_each_subjects_key_once_and_opens_every_prompt() -
         assert keys.reads - before == 2  # one read per subject on the page, not one per item
 
     asyncio.run(scenario())
+
+
+def test_a_keyring_that_shreds_a_key_opens_nothing_more_under_it() -> None:
+    """The keyring keeps the cipher's context for a key as long as the key itself, and drops both when it shreds."""
+
+    async def scenario() -> None:
+        keys, subject = CountingKeys(), uuid4()
+        keyring = keyrings(keys)
+        await keyring.create(subject)
+        sealed = await keyring.seal(subject, "prompt", "a red fox")
+        assert await keyring.open(subject, "prompt", sealed) == "a red fox"  # the context is made and kept
+        assert await keyring.destroy(subject)
+        with pytest.raises(KeyDestroyed):
+            await keyring.open(subject, "prompt", sealed)
+        with pytest.raises(KeyDestroyed):
+            await keyring.opener(subject)
+
+    asyncio.run(scenario())

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -36,15 +37,25 @@ class AesGcmCipher:
         return _FIELD_VERSION + nonce + _aead(key).encrypt(nonce, plaintext, _field_aad(context))
 
     def open(self, key: bytes, sealed: bytes, context: str) -> bytes:
-        if len(sealed) < 1 + NONCE_BYTES + TAG_BYTES:
-            raise ValueError("sealed value is truncated")
-        if sealed[:1] != _FIELD_VERSION:
-            raise ValueError("sealed value has an unknown format version")
-        nonce, ciphertext = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
-        try:
-            return _aead(key).decrypt(nonce, ciphertext, _field_aad(context))
-        except InvalidTag:
-            raise ValueError("sealed value does not open: wrong key, wrong context or tampered") from None
+        return self.opener(key)(sealed, context)
+
+    def opener(self, key: bytes) -> Callable[[bytes, str], bytes]:
+        """One AES-GCM context for every value opened under ``key`` (making one cost 0.9 us of the 2.5 an open
+        took; a page of twenty generations opens twenty prompts)."""
+        aead = _aead(key)
+
+        def open_value(sealed: bytes, context: str) -> bytes:
+            if len(sealed) < 1 + NONCE_BYTES + TAG_BYTES:
+                raise ValueError("sealed value is truncated")
+            if sealed[:1] != _FIELD_VERSION:
+                raise ValueError("sealed value has an unknown format version")
+            nonce, ciphertext = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
+            try:
+                return aead.decrypt(nonce, ciphertext, _field_aad(context))
+            except InvalidTag:
+                raise ValueError("sealed value does not open: wrong key, wrong context or tampered") from None
+
+        return open_value
 
 
 class MasterKeyVault:

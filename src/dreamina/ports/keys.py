@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -41,6 +42,12 @@ class FieldCipher(Protocol):
 
     def open(self, key: bytes, sealed: bytes, context: str) -> bytes:
         """Decrypt; raises ``ValueError`` on a wrong key, a wrong context or tampering."""
+        ...
+
+    def opener(self, key: bytes) -> Callable[[bytes, str], bytes]:
+        """``open`` under ``key`` for many values, ``(sealed, context) -> plaintext``: what the cipher makes of a
+        key (an AEAD context) is made once for them all, not once a value. It raises as ``open`` does. Holds the
+        key: keep it no longer than the key itself may be kept."""
         ...
 
 

@@ -24,11 +24,13 @@ class SubjectKeyring:
         self._cipher = cipher
         self._clock = clock
         self._cache: dict[UUID, bytes] = {}
+        self._openers: dict[UUID, Callable[[bytes, str], bytes]] = {}  # the cipher's, per key in the cache
 
     async def create(self, subject_id: UUID) -> None:
         plaintext, wrapped = self._vault.generate_data_key()
         await self._keys.add(SubjectKey(subject_id=subject_id, wrapped_key=wrapped, created_at=self._clock.now()))
         self._cache[subject_id] = plaintext
+        self._openers.pop(subject_id, None)
 
     async def _key(self, subject_id: UUID) -> bytes:
         cached = self._cache.get(subject_id)
@@ -44,24 +46,30 @@ class SubjectKeyring:
     async def seal(self, subject_id: UUID, field: str, value: str) -> bytes:
         return self._cipher.seal(await self._key(subject_id), value.encode("utf-8"), f"{subject_id}/{field}")
 
+    async def _opener(self, subject_id: UUID) -> Callable[[bytes, str], bytes]:
+        opener = self._openers.get(subject_id)
+        if opener is None:
+            opener = self._openers[subject_id] = self._cipher.opener(await self._key(subject_id))
+        return opener
+
     async def open(self, subject_id: UUID, field: str, sealed: bytes) -> str:
-        return self._cipher.open(await self._key(subject_id), sealed, f"{subject_id}/{field}").decode("utf-8")
+        return (await self._opener(subject_id))(sealed, f"{subject_id}/{field}").decode("utf-8")
 
     async def opener(self, subject_id: UUID) -> Callable[[str, bytes], str]:
         """``open`` for one subject without a trip through the event loop per value: the data key is read (or found
-        in this keyring's cache) once, and the returned function opens ``(field, sealed)`` with it. For many values
-        of one subject (a page of generations opens twenty prompts)."""
-        key = await self._key(subject_id)
-        cipher = self._cipher
+        in this keyring's cache) once, and the returned function opens ``(field, sealed)`` with it, through one
+        cipher context for the key. For many values of one subject (a page of generations opens twenty prompts)."""
+        open_sealed = await self._opener(subject_id)
 
         def open_value(field: str, sealed: bytes) -> str:
-            return cipher.open(key, sealed, f"{subject_id}/{field}").decode("utf-8")
+            return open_sealed(sealed, f"{subject_id}/{field}").decode("utf-8")
 
         return open_value
 
     async def destroy(self, subject_id: UUID) -> bool:
         """Crypto-shred the subject: their data key is gone, so are all values sealed with it."""
         self._cache.pop(subject_id, None)
+        self._openers.pop(subject_id, None)
         return await self._keys.destroy(subject_id, self._clock.now())
 
 
