@@ -279,6 +279,72 @@ def test_every_line_a_request_logs_carries_its_id_and_the_id_ends_with_it() -> N
     assert (access["method"], access["route"], access["status"]) == ("DELETE", "/v1/me", 204)
 
 
+CARD_LIKE_ID = "25465783169000698a156ef608b40210"
+"""A request id as the service makes them (16 random bytes in hex) whose leading digits pass the Luhn check: about
+one in 500 do (193 of 100,000 drawn), and scrubbing them as a card number broke the id's match with the
+``X-Request-ID`` header the client got."""
+
+
+def test_a_request_id_is_logged_as_it_was_given_even_where_its_digits_look_like_a_card() -> None:
+    import asyncio
+
+    from dreamina.adapters import logs
+    from dreamina.entrypoints.http import middleware
+
+    assert logs.scrub(CARD_LIKE_ID) != CARD_LIKE_ID  # the scrubber alone takes it for a card number
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        get_logger("inner").info("working", detail="card 4242 4242 4242 4242")
+        await send({"type": "http.response.start", "status": 204, "headers": []})  # type: ignore[operator]
+
+    async def send(message: object) -> None:
+        return None
+
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    drawn = middleware.os.urandom
+    middleware.os.urandom = lambda n: bytes.fromhex(CARD_LIKE_ID)  # type: ignore[assignment]
+    try:
+        scope = {"type": "http", "method": "GET", "path": "/v1/me", "path_template": "/v1/me"}
+        asyncio.run(request_context_call(middleware.request_context(app), scope, send))
+        logs.drain_access_log()
+    finally:
+        middleware.os.urandom = drawn  # type: ignore[assignment]
+        configure_logging("INFO")
+    inner, access = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert inner["request_id"] == access["request_id"] == CARD_LIKE_ID
+    assert inner["detail"] == "card [card]"  # every other value is scrubbed as before
+
+
+def test_only_a_request_id_of_the_services_own_form_is_left_unscrubbed() -> None:
+    from dreamina.adapters.logs import redact, render_access_line
+
+    for value in ("ada@example.com", "4242424242424242", CARD_LIKE_ID.upper(), CARD_LIKE_ID + "0", "10.1.2.3"):
+        assert (
+            json.loads(render_access_line(None, "info", {"event": "request", "request_id": value}))["request_id"]
+            != value
+        )
+        assert redact(None, "info", {"event": "x", "request_id": value})["request_id"] != value
+    assert redact(None, "info", {"event": "x", "id": CARD_LIKE_ID})["id"] != CARD_LIKE_ID  # only under its own key
+
+
+def test_the_log_audit_passes_the_services_own_request_ids_and_nothing_else() -> None:
+    from tests.log_audit import scan
+
+    assert scan(json.dumps({"event": "request", "request_id": CARD_LIKE_ID})) == []
+    assert scan(json.dumps({"event": "request", "request_id": CARD_LIKE_ID}, separators=(",", ":"))) == []
+    for line in (
+        json.dumps({"event": "request", "request_id": "4242424242424242"}),
+        json.dumps({"event": "request", "id": CARD_LIKE_ID}),
+        json.dumps({"event": "request", "request_id": CARD_LIKE_ID + "0"}),
+    ):
+        assert [leak.split(":", 1)[0] for leak in scan(line)] == ["card number"]
+
+
+async def request_context_call(app: object, scope: dict[str, object], send: object) -> None:
+    await app(scope, None, send)  # type: ignore[operator]
+
+
 def test_the_access_lines_own_fields_name_no_personal_data() -> None:
     from dreamina.adapters.logs import ACCESS_FIELDS, SENSITIVE_KEYS
 

@@ -136,10 +136,23 @@ def _clean(value: Any, depth: int = 0) -> Any:
     return value
 
 
+REQUEST_ID = re.compile(r"[0-9a-f]{32}")
+"""The form of the request ids the API makes (16 random bytes in lower-case hex)."""
+
+
+def own_request_id(key: str, value: Any) -> bool:
+    """Whether ``value`` under ``key`` is a request id of the API's own making, logged as it is: random hex is no
+    personal data, but a run of its digits may pass the Luhn check (one id in about 500), and scrubbed as a card
+    number the logged id no longer matched the ``X-Request-ID`` header the client was given."""
+    return key == "request_id" and isinstance(value, str) and REQUEST_ID.fullmatch(value) is not None
+
+
 def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: the last step before rendering, so nothing added earlier escapes it."""
     for key in list(event_dict):
         if key == "timestamp":  # TimeStamper's, set over whatever the caller passed: our clock, never theirs
+            continue
+        if own_request_id(key, event_dict[key]):
             continue
         if key.lower().replace("-", "_") in SENSITIVE_KEYS:
             event_dict[key] = REDACTED
@@ -204,7 +217,7 @@ def render_access_line(_: Any, method_name: str, event_dict: MutableMapping[str,
         event_dict["method"] = "OTHER"
     if event_dict.keys() <= ACCESS_FIELDS:  # its own fields: no key names personal data; every string is scrubbed
         for key, value in event_dict.items():
-            if isinstance(value, str) and key != "method":
+            if isinstance(value, str) and key != "method" and not own_request_id(key, value):
                 event_dict[key] = scrub(value)
     else:
         redact(None, method_name, event_dict)
