@@ -328,6 +328,14 @@ def test_only_a_request_id_of_the_services_own_form_is_left_unscrubbed() -> None
     assert redact(None, "info", {"event": "x", "id": CARD_LIKE_ID})["id"] != CARD_LIKE_ID  # only under its own key
 
 
+def test_every_request_id_the_api_makes_is_of_the_form_the_logs_keep() -> None:
+    from dreamina.adapters.logs import own_request_id
+    from dreamina.entrypoints.http.middleware import new_request_id
+
+    drawn = {new_request_id() for _ in range(2000)}
+    assert len(drawn) == 2000 and all(own_request_id("request_id", value) for value in drawn)
+
+
 def test_the_log_audit_passes_the_services_own_request_ids_and_nothing_else() -> None:
     from tests.log_audit import scan
 

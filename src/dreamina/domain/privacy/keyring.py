@@ -10,6 +10,16 @@ from dreamina.ports.clock import Clock
 from dreamina.ports.keys import FieldCipher, KeyVault, SubjectKey, SubjectKeyRepository
 
 
+class _Held:
+    """A data key a keyring holds, and the cipher's opener for it once one is needed: both go when the key goes."""
+
+    __slots__ = ("key", "opener")
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self.opener: Callable[[bytes, str], bytes] | None = None
+
+
 class SubjectKeyring:
     """Seals and opens one subject's values with their own data key, wrapped by the vault's master key.
 
@@ -23,34 +33,32 @@ class SubjectKeyring:
         self._vault = vault
         self._cipher = cipher
         self._clock = clock
-        self._cache: dict[UUID, bytes] = {}
-        self._openers: dict[UUID, Callable[[bytes, str], bytes]] = {}  # the cipher's, per key in the cache
+        self._cache: dict[UUID, _Held] = {}
 
     async def create(self, subject_id: UUID) -> None:
         plaintext, wrapped = self._vault.generate_data_key()
         await self._keys.add(SubjectKey(subject_id=subject_id, wrapped_key=wrapped, created_at=self._clock.now()))
-        self._cache[subject_id] = plaintext
-        self._openers.pop(subject_id, None)
+        self._cache[subject_id] = _Held(plaintext)
 
-    async def _key(self, subject_id: UUID) -> bytes:
-        cached = self._cache.get(subject_id)
-        if cached is not None:
-            return cached
+    async def _held(self, subject_id: UUID) -> _Held:
+        held = self._cache.get(subject_id)
+        if held is not None:
+            return held
         stored = await self._keys.get(subject_id)
         if stored is None or stored.wrapped_key is None:
             raise KeyDestroyed("the subject's data key no longer exists")
-        key = self._vault.unwrap(stored.wrapped_key)
-        self._cache[subject_id] = key
-        return key
+        held = self._cache[subject_id] = _Held(self._vault.unwrap(stored.wrapped_key))
+        return held
 
     async def seal(self, subject_id: UUID, field: str, value: str) -> bytes:
-        return self._cipher.seal(await self._key(subject_id), value.encode("utf-8"), f"{subject_id}/{field}")
+        key = (await self._held(subject_id)).key
+        return self._cipher.seal(key, value.encode("utf-8"), f"{subject_id}/{field}")
 
     async def _opener(self, subject_id: UUID) -> Callable[[bytes, str], bytes]:
-        opener = self._openers.get(subject_id)
-        if opener is None:
-            opener = self._openers[subject_id] = self._cipher.opener(await self._key(subject_id))
-        return opener
+        held = await self._held(subject_id)
+        if held.opener is None:
+            held.opener = self._cipher.opener(held.key)
+        return held.opener
 
     async def open(self, subject_id: UUID, field: str, sealed: bytes) -> str:
         return (await self._opener(subject_id))(sealed, f"{subject_id}/{field}").decode("utf-8")
@@ -69,7 +77,6 @@ class SubjectKeyring:
     async def destroy(self, subject_id: UUID) -> bool:
         """Crypto-shred the subject: their data key is gone, so are all values sealed with it."""
         self._cache.pop(subject_id, None)
-        self._openers.pop(subject_id, None)
         return await self._keys.destroy(subject_id, self._clock.now())
 
 
