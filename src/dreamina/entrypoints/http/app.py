@@ -31,11 +31,10 @@ from dreamina.entrypoints.http import (
 )
 from dreamina.entrypoints.http.allow import correct_allow_headers
 from dreamina.entrypoints.http.auth import provide_optional_subject
-from dreamina.entrypoints.http.client_address import trusted_client_address
 from dreamina.entrypoints.http.cors import cors_config, credentials_for_allowed_origins
 from dreamina.entrypoints.http.device import device_cookie_setter, honour_gpc
 from dreamina.entrypoints.http.face import HttpFace, joined_dependencies, joined_problems
-from dreamina.entrypoints.http.middleware import request_context, security_headers
+from dreamina.entrypoints.http.middleware import edge, security_headers
 from dreamina.entrypoints.http.openapi import (
     HEADERS,
     StrictStructSchemaPlugin,
@@ -43,7 +42,7 @@ from dreamina.entrypoints.http.openapi import (
     operation_id,
 )
 from dreamina.entrypoints.http.problems import STATUS_FOR, exception_handlers
-from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, rate_limited
+from dreamina.entrypoints.http.rate_limits import CONTENT, GENERAL, SENSITIVE, RateLimiter
 from dreamina.entrypoints.http.request import DreaminaRequest
 from dreamina.entrypoints.http.sequential_dependencies import install as resolve_dependencies_in_order
 from dreamina.entrypoints.http.web import template_config, web_routes
@@ -123,11 +122,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         state=State({"rate_limit_counters": counters} | ({"container": container} if container is not None else {})),
         dependencies={**use_cases, "subject": Provide(provide_optional_subject)},
         exception_handlers=exception_handlers(joined_problems(FACES)),
-        middleware=[
-            trusted_client_address(trusted_proxy_networks(settings)),
-            request_context,
-            rate_limited(budgets, counters),
-        ],
+        middleware=[edge(trusted_proxy_networks(settings), RateLimiter(budgets, counters))],
         lifespan=[lifespan],
         before_request=honour_gpc,
         before_send=[

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -60,19 +60,14 @@ def client_behind(peer: str, chain: Sequence[str], trusted: Sequence[Network]) -
     return peer  # every hop is one of ours
 
 
-def trusted_client_address(trusted: Sequence[Network]) -> Any:
-    """ASGI middleware factory: rewrites ``scope["client"]`` to the client behind trusted proxies."""
-
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def resolve(scope: Scope, receive: Receive, send: Send) -> None:
-            client = scope.get("client")
-            if trusted and scope["type"] in ("http", "websocket") and client:
-                headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-                address = client_behind(client[0], forwarded_chain(headers), trusted)
-                if address != client[0]:
-                    scope = {**scope, "client": (address, 0)}  # type: ignore[assignment]
-            await app(scope, receive, send)
-
-        return resolve
-
-    return middleware
+def with_client_behind_proxies(scope: Scope, trusted: Sequence[Network]) -> Scope:
+    """``scope`` with its ``client`` rewritten to the client behind trusted proxies (the same scope if the peer is
+    not one): what every step after the API's edge middleware (``middleware.edge``) sees."""
+    client = scope.get("client")
+    if not trusted or not client:
+        return scope
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    address = client_behind(client[0], forwarded_chain(headers), trusted)
+    if address == client[0]:
+        return scope
+    return {**scope, "client": (address, 0)}  # type: ignore[return-value]

@@ -1,9 +1,11 @@
-"""ASGI middleware: request ids and a PII-free access log; a ``before_send`` hook for the security headers."""
+"""ASGI middleware: the edge (client address, request ids and a PII-free access log, the rate-limit budgets); a
+``before_send`` hook for the security headers."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -11,6 +13,8 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from dreamina.adapters.logs import access_log
+from dreamina.entrypoints.http.client_address import Network, with_client_behind_proxies
+from dreamina.entrypoints.http.rate_limits import RateLimiter
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     # Browsers ignore HSTS over plain http, so it is safe to send always; behind TLS it pins https for two years.
@@ -76,45 +80,60 @@ async def security_headers(message: Message, scope: Scope) -> None:
     message["headers"] = headers
 
 
-def request_context(app: ASGIApp) -> ASGIApp:
-    """Give each request an id and log one line when it ends (no client address, no query, no body)."""
+def edge(trusted: Sequence[Network] = (), limiter: RateLimiter | None = None) -> Callable[[ASGIApp], ASGIApp]:
+    """The API's one middleware, in three steps on every request: the client behind trusted proxies
+    (``client_address``), an id and one access line when it ends (no client address, no query, no body), and the
+    rate-limit budgets (``rate_limits``), counted inside the access log so a refusal is logged as its 429. One layer
+    with one ``send`` wrapper (the status for the log, the budget's headers on the response) where there were three
+    middlewares, each with a wrapper of its own: 16% of ``GET /v1/me``'s CPU in process for the three."""
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        request_id = new_request_id()
-        started = time.perf_counter()
-        status = 500
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def handle(scope: Scope, receive: Receive, send: Send) -> None:
+            if trusted:
+                scope = with_client_behind_proxies(scope, trusted)
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            request_id = new_request_id()
+            started = time.perf_counter()
+            status = 500
+            scope.setdefault("state", {})[_REQUEST_ID] = request_id
+            # Every line logged while the request runs carries its id (bound directly: the context manager's
+            # generator cost more than the binding).
+            bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+            try:
+                budget = await limiter.check(scope) if limiter is not None else None
 
-        scope.setdefault("state", {})[_REQUEST_ID] = request_id
+                async def send_wrapper(message: Message) -> None:
+                    nonlocal status
+                    if message["type"] == "http.response.start":
+                        status = message["status"]
+                        if budget:
+                            message["headers"] = [*message.get("headers", []), *budget]
+                    await send(message)
 
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+                await app(scope, receive, send_wrapper)
+            except Exception as exc:
+                # Raised before any response (e.g. a 429 from the budgets): the app-level handler answers with the
+                # exception's own status, so that is the status to log.
+                status = getattr(exc, "status_code", 500)
+                raise
+            finally:
+                structlog.contextvars.reset_contextvars(**bound)
+                route: Any = scope.get("path_template")
+                access_log().info(
+                    "request",
+                    method=scope.get("method"),
+                    route=route if isinstance(route, str) else "unmatched",
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    request_id=request_id,
+                )
 
-        # Every line logged while the request runs carries its id (bound directly: the context manager's generator
-        # cost more than the binding).
-        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
-        try:
-            await app(scope, receive, send_wrapper)
-        except Exception as exc:
-            # Raised before any response (e.g. by the rate limiter): the app-level handler answers with the
-            # exception's own status, so that is the status to log.
-            status = getattr(exc, "status_code", 500)
-            raise
-        finally:
-            structlog.contextvars.reset_contextvars(**bound)
-            route: Any = scope.get("path_template")
-            access_log().info(
-                "request",
-                method=scope.get("method"),
-                route=route if isinstance(route, str) else "unmatched",
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                request_id=request_id,
-            )
+        return handle
 
     return middleware
+
+
+request_context = edge()
+"""Request ids and the access log alone (no proxies trusted, no budgets)."""

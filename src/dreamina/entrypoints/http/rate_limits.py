@@ -21,9 +21,8 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from litestar.enums import ScopeType
 from litestar.exceptions import TooManyRequestsException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 from dreamina.adapters.rate_limit_counters import RequestCounters, Verdict
 
@@ -53,45 +52,47 @@ def headers_of(limit: int, result: Verdict) -> dict[str, str]:
     }
 
 
-def rate_limited(per_minute: Mapping[str, int], counters: RequestCounters) -> Any:
-    """The middleware factory: ``per_minute`` gives each budget's allowance per client. The key that hashes client
-    addresses comes from the vault (the same in every API process sharing the counters), on the first request."""
-    budgets: dict[int, str] = {}  # id(route handler) -> its budget, resolved once
-    secrets: list[bytes] = []
+Headers = list[tuple[bytes, bytes]]
 
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def limit(scope: Scope, receive: Receive, send: Send) -> None:
-            path = scope.get("path", "")
-            if scope["type"] != ScopeType.HTTP or path in UNLIMITED_PATHS or path.startswith(UNLIMITED_PREFIXES):
-                await app(scope, receive, send)
-                return
-            handler = scope["route_handler"]
-            budget = budgets.get(id(handler))
-            if budget is None:
-                budget = budgets[id(handler)] = budget_of(handler.opt)
-            allowance = per_minute[budget]
-            client = scope.get("client")
-            address = client[0] if client else "unknown"
-            if not secrets:
-                vault = scope["litestar_app"].state.container.infra.vault
-                secrets.append(bytes.fromhex(vault.blind_index("rate-limit", "v1")))
-            key = budget + ":" + hmac.new(secrets[0], address.encode(), hashlib.sha256).hexdigest()[:32]
-            result = await counters.hit(key, allowance)
-            if result is None:  # the counters are unreachable: fail open (logged by the counters)
-                await app(scope, receive, send)
-                return
+
+class RateLimiter:
+    """The three budgets: ``per_minute`` gives each budget's allowance per client. The key that hashes client
+    addresses comes from the vault (the same in every API process sharing the counters), on the first request.
+    Used by the API's one edge middleware (``middleware.edge``), inside its access log: a refusal is logged as 429."""
+
+    def __init__(self, per_minute: Mapping[str, int], counters: RequestCounters) -> None:
+        self._per_minute = per_minute
+        self._counters = counters
+        self._budgets: dict[int, tuple[str, int, Headers]] = {}  # id(route handler) -> budget, allowance, fixed headers
+        self._secret: bytes | None = None
+
+    def _budget(self, handler: Any) -> tuple[str, int, Headers]:
+        found = self._budgets.get(id(handler))
+        if found is None:
+            budget = budget_of(handler.opt)
+            allowance = self._per_minute[budget]
+            fixed = [(b"ratelimit-policy", f"{allowance}; w=60".encode()), (b"ratelimit-limit", b"%d" % allowance)]
+            found = self._budgets[id(handler)] = (budget, allowance, fixed)
+        return found
+
+    async def check(self, scope: Scope) -> Headers | None:
+        """Count the request against its route's budget: the ``RateLimit-*`` headers its response carries, None for
+        an unlimited path (or when the counters are unreachable: fail open, logged by the counters); a request
+        over its budget raises 429 with ``Retry-After``."""
+        path = scope.get("path", "")
+        if path in UNLIMITED_PATHS or path.startswith(UNLIMITED_PREFIXES):
+            return None
+        budget, allowance, fixed = self._budget(scope["route_handler"])
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        if self._secret is None:
+            vault = scope["litestar_app"].state.container.infra.vault
+            self._secret = bytes.fromhex(vault.blind_index("rate-limit", "v1"))
+        key = budget + ":" + hmac.new(self._secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+        result = await self._counters.hit(key, allowance)
+        if result is None:
+            return None
+        if not result.allowed:
             headers = headers_of(allowance, result)
-            if not result.allowed:
-                raise TooManyRequestsException(headers={**headers, "Retry-After": str(result.retry_after)})
-            encoded = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-
-            async def send_with_headers(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    message["headers"] = [*message.get("headers", []), *encoded]
-                await send(message)
-
-            await app(scope, receive, send_with_headers)
-
-        return limit
-
-    return middleware
+            raise TooManyRequestsException(headers={**headers, "Retry-After": str(result.retry_after)})
+        return [*fixed, (b"ratelimit-remaining", b"%d" % result.remaining), (b"ratelimit-reset", b"%d" % result.reset)]
