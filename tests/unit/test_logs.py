@@ -469,3 +469,17 @@ def test_a_process_that_exits_writes_the_access_lines_it_holds(tmp_path: Path) -
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [line["request_id"] for line in lines] == ["0", "1", "2"]
+
+
+def test_route_and_event_values_are_scrubbed_every_time_they_are_logged_though_remembered() -> None:
+    from dreamina.adapters.logs import render_access_line
+
+    for _ in range(2):  # the second time from what the first one remembered
+        line = json.loads(
+            render_access_line(
+                None, "info", {"event": "ada@example.com", "route": "/v1/4242424242424242/10.1.2.3", "status": 200}
+            )
+        )
+        assert line["event"] == "[email]"
+        assert "4242424242424242" not in line["route"] and "10.1.2.3" not in line["route"]
+        assert line["route"].startswith("/v1/[card]")

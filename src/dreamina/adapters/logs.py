@@ -205,6 +205,23 @@ ACCESS_FIELDS = frozenset({"event", "method", "route", "status", "duration_ms", 
 _encode_json = msgspec.json.Encoder().encode
 
 
+_FEW_VALUES = frozenset({"event", "route"})
+"""The access line's fields whose values come from a small set (the event's name, the routes' path templates):
+scrubbed once each (:func:`_scrub_remembered`), where the digit in every ``/v1/`` ran the card pattern on every line."""
+_scrubbed: dict[str, str] = {}
+_SCRUBBED_AT_MOST = 4096
+
+
+def _scrub_remembered(value: str) -> str:
+    """:func:`scrub`, remembered for the first :data:`_SCRUBBED_AT_MOST` values (the rest scrubbed each time)."""
+    done = _scrubbed.get(value)
+    if done is None:
+        done = scrub(value)
+        if len(_scrubbed) < _SCRUBBED_AT_MOST:
+            _scrubbed[value] = done
+    return done
+
+
 def render_access_line(_: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> str:
     """The access log's processor chain in one step: every string scrubbed as :func:`redact` scrubs it (the line's
     own fields, :data:`ACCESS_FIELDS`, name no personal data, so only their values need it; any other field goes
@@ -218,7 +235,7 @@ def render_access_line(_: Any, method_name: str, event_dict: MutableMapping[str,
     if event_dict.keys() <= ACCESS_FIELDS:  # its own fields: no key names personal data; every string is scrubbed
         for key, value in event_dict.items():
             if isinstance(value, str) and key != "method" and not own_request_id(key, value):
-                event_dict[key] = scrub(value)
+                event_dict[key] = _scrub_remembered(value) if key in _FEW_VALUES else scrub(value)
     else:
         redact(None, method_name, event_dict)
     event_dict["level"] = method_name

@@ -18,6 +18,7 @@ from litestar.types import Guard
 
 from dreamina.domain.identity.accounts import Principal
 from dreamina.domain.privacy.errors import AuthenticationFailed, Forbidden
+from dreamina.entrypoints.http.request import header_value
 from dreamina.ports.staff import StaffRole
 
 SECURED: list[dict[str, list[str]]] = [{"BearerToken": []}]
@@ -25,15 +26,14 @@ Credential = Callable[[ASGIConnection[Any, Any, Any, Any]], str | None]
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = header_value(request, b"authorization").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("missing or invalid access token")
     return token.strip()
 
 
 def bearer_or_none(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    scheme, _, token = header_value(connection, b"authorization").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
@@ -72,7 +72,7 @@ async def provide_optional_subject(request: Request[Any, Any, Any]) -> UUID | No
     """The signed-in subject if a bearer token is sent (a bad token is a 401, not an anonymous request)."""
     token = bearer_or_none(request)
     if token is None:
-        if request.headers.get("authorization"):
+        if header_value(request, b"authorization"):
             raise AuthenticationFailed("missing or invalid access token")
         return None
     return (await _authenticated(request, token)).account_id

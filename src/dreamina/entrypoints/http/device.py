@@ -23,6 +23,7 @@ from dreamina.bootstrap import Container
 from dreamina.domain.consent.preferences import Requester, gpc_signalled, new_device_id, valid_device_id
 from dreamina.domain.privacy.errors import AuthenticationFailed
 from dreamina.entrypoints.http.auth import bearer_or_none, session_cookie_or_none
+from dreamina.entrypoints.http.request import header_values
 
 DEVICE_COOKIE = "dreamina_device"
 DEVICE_COOKIE_MAX_AGE = 396 * 24 * 3600  # 13 months, the usual ceiling for a consent cookie
@@ -71,7 +72,7 @@ def device_cookie_setter(*, cross_site: bool) -> Callable[[Message, Scope], Awai
 async def honour_gpc(request: Request[Any, Any, Any]) -> None:
     """``before_request``: a ``Sec-GPC: 1`` request opts its device (and account, if signed in: a bearer token, or
     a web page's session cookie) out, once."""
-    if not gpc_signalled(request.headers.getall("sec-gpc", [])):
+    if not gpc_signalled(header_values(request, b"sec-gpc")):
         return
     container: Container = request.app.state.container
     subject_id = None
