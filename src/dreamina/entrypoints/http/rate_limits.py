@@ -52,7 +52,7 @@ def headers_of(limit: int, result: Verdict) -> dict[str, str]:
     }
 
 
-Headers = list[tuple[bytes, bytes]]
+HeaderList = list[tuple[bytes, bytes]]
 
 
 class RateLimiter:
@@ -63,10 +63,11 @@ class RateLimiter:
     def __init__(self, per_minute: Mapping[str, int], counters: RequestCounters) -> None:
         self._per_minute = per_minute
         self._counters = counters
-        self._budgets: dict[int, tuple[str, int, Headers]] = {}  # id(route handler) -> budget, allowance, fixed headers
+        # id(route handler) -> its budget, the allowance and the headers that never change
+        self._budgets: dict[int, tuple[str, int, HeaderList]] = {}
         self._secret: bytes | None = None
 
-    def _budget(self, handler: Any) -> tuple[str, int, Headers]:
+    def _budget(self, handler: Any) -> tuple[str, int, HeaderList]:
         found = self._budgets.get(id(handler))
         if found is None:
             budget = budget_of(handler.opt)
@@ -75,7 +76,7 @@ class RateLimiter:
             found = self._budgets[id(handler)] = (budget, allowance, fixed)
         return found
 
-    async def check(self, scope: Scope) -> Headers | None:
+    async def check(self, scope: Scope) -> HeaderList | None:
         """Count the request against its route's budget: the ``RateLimit-*`` headers its response carries, None for
         an unlimited path (or when the counters are unreachable: fail open, logged by the counters); a request
         over its budget raises 429 with ``Retry-After``."""
