@@ -24,7 +24,7 @@ from typing import Any
 from litestar.exceptions import TooManyRequestsException
 from litestar.types import Scope
 
-from dreamina.adapters.rate_limit_counters import RequestCounters, Verdict
+from dreamina.adapters.rate_limit_counters import RequestCounters
 
 OPT_KEY = "rate_limit"
 SENSITIVE = "sensitive"
@@ -41,15 +41,6 @@ def budget_of(opt: Mapping[str, Any]) -> str:
     if named not in BUDGETS:
         raise ValueError(f"unknown rate-limit budget {named!r}")
     return str(named)
-
-
-def headers_of(limit: int, result: Verdict) -> dict[str, str]:
-    return {
-        "RateLimit-Policy": f"{limit}; w=60",
-        "RateLimit-Limit": str(limit),
-        "RateLimit-Remaining": str(result.remaining),
-        "RateLimit-Reset": str(result.reset),
-    }
 
 
 HeaderList = list[tuple[bytes, bytes]]
@@ -93,7 +84,9 @@ class RateLimiter:
         result = await self._counters.hit(key, allowance)
         if result is None:
             return None
-        if not result.allowed:
-            headers = headers_of(allowance, result)
-            raise TooManyRequestsException(headers={**headers, "Retry-After": str(result.retry_after)})
-        return [*fixed, (b"ratelimit-remaining", b"%d" % result.remaining), (b"ratelimit-reset", b"%d" % result.reset)]
+        left = [(b"ratelimit-remaining", b"%d" % result.remaining), (b"ratelimit-reset", b"%d" % result.reset)]
+        headers = [*fixed, *left]
+        if not result.allowed:  # the same headers on the refusal, with when to come back
+            refused = {name.decode(): value.decode() for name, value in headers}
+            raise TooManyRequestsException(headers={**refused, "retry-after": str(result.retry_after)})
+        return headers
