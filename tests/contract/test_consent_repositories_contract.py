@@ -40,6 +40,37 @@ async def test_consent_history_keeps_append_order_even_at_one_instant(uow_factor
         assert await uow.consent_records.history_for_device("device-b") == []
 
 
+async def test_every_read_gives_back_every_field_of_a_record(uow_factory: UnitOfWorkFactory) -> None:
+    """Each boolean set alone in one record, so a read that mapped one column into another field shows."""
+    subject, device = uuid.uuid4(), "device-fields"
+    flags = ("functional", "analytics", "marketing", "sale_share_opt_out", "gpc")
+    records = [
+        consent_record(
+            NOW + timedelta(seconds=i),
+            subject_id=subject,
+            method=ConsentMethod.SETTINGS,
+            policy_version=7 + i,
+            content_sha256=f"{i:x}" * 64,
+            **{flag: flag == each for flag in flags},
+        )
+        for i, each in enumerate(flags)
+    ]
+    on_device = consent_record(
+        NOW, device_key=device, method=ConsentMethod.API, functional=False, analytics=False, sale_share_opt_out=True
+    )
+    async with uow_factory() as uow:
+        for record in [*records, on_device]:
+            await uow.consent_records.add(record)
+        await uow.commit()
+    async with uow_factory() as uow:
+        newest = records[::-1]
+        assert await uow.consent_records.history_for_subject(subject) == records
+        assert await uow.consent_records.page_for_subject(subject, 10) == newest
+        assert await uow.consent_records.newest_with_device(subject, 10, device) == (newest, on_device)
+        assert await uow.consent_records.latest_for_subject(subject) == records[-1]
+        assert await uow.consent_records.latest_for_device(device) == on_device
+
+
 async def test_consent_history_pages_newest_first_behind_a_cursor(uow_factory: UnitOfWorkFactory) -> None:
     subject, other = uuid.uuid4(), uuid.uuid4()
     records = [consent_record(NOW, subject_id=subject, analytics=bool(i % 2)) for i in range(7)]

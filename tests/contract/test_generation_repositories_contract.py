@@ -63,6 +63,7 @@ async def test_generations_round_trip_with_their_references_in_order(uow_factory
     async with uow_factory() as uow:
         stored = await uow.generations.get(generation.id)
         assert stored == generation
+        assert (await uow.generations.page_for_subject(subject, 5, None)).items == [generation]  # in their order
         assert await uow.generations.count_referencing(a.id) == 1
 
 
@@ -89,6 +90,8 @@ async def test_update_changes_only_the_job_state(uow_factory: UnitOfWorkFactory)
     async with uow_factory() as uow:
         assert await uow.generations.get(generation.id) == generation
         assert await uow.generations.unfinished(10) == []
+        # the page maps its rows on a path of its own (references folded into it on PostgreSQL): every field
+        assert (await uow.generations.page_for_subject(subject, 5, None)).items == [generation]
         with pytest.raises(NotFound):
             await uow.generations.update(make_generation(subject))
 
