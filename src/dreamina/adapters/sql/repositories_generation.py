@@ -170,6 +170,8 @@ _KINDS, _STATUSES = by_value(GenerationKind), by_value(GenerationStatus)  # a pa
 
 
 def _outputs(value: list[dict[str, Any]]) -> tuple[GenerationOutput, ...]:
+    if not value:  # a queued or running job: no generator made to find nothing
+        return ()
     return tuple(GenerationOutput(str(o["object_key"]), str(o["content_type"]), int(o["bytes"])) for o in value)
 
 
@@ -346,9 +348,8 @@ class SqlGenerationRepository(SqlRepository):
     @staticmethod
     def _record(row: Any, references: tuple[UUID, ...]) -> Generation:
         # by position, in the dataclass's field order (a page maps twenty rows; keywords cost a third of each): the
-        # contract suite reads every field back through get and the page alike. The row's values are the driver's
-        # own new objects, not copied again; a row without outputs makes no generator to find none.
-        outputs = row.outputs
+        # contract suite reads every field back through get and the page alike. ``params`` is the dict the driver
+        # decoded for this row alone, so it is not copied again.
         return Generation(
             row.id,
             row.subject_id,
@@ -361,7 +362,7 @@ class SqlGenerationRepository(SqlRepository):
             row.provider_job_id,
             row.attempts,
             row.failure_reason,
-            _outputs(outputs) if outputs else (),
+            _outputs(row.outputs),
             row.created_at,
             row.updated_at,
         )
