@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from dreamina.domain.privacy.vocabulary import Purpose
+from dreamina.ports.records import read_only_record
 
 
 class ConsentMethod(enum.StrEnum):
@@ -21,7 +22,7 @@ class ConsentMethod(enum.StrEnum):
     CONTINUED_USE = "continued_use"
 
 
-@dataclass(frozen=True, slots=True)
+@read_only_record  # a consent choice reads twenty-one: see dreamina.ports.records
 class ConsentRecord:
     """One entry of the append-only consent history of a subject (``subject_id``) or an anonymous device.
 
