@@ -185,3 +185,52 @@ async def test_json_reads_as_sqlalchemy_decodes_it_and_closing_leaves_no_connect
     assert await _backends(database_url) == 3
     await readers.close()
     assert await _backends(database_url) == 0
+
+
+async def test_work_waiting_on_a_full_pool_gets_each_connection_given_back(database_url: str) -> None:
+    """A connection whose work is done goes on the pool's own stack, except while other work waits on asyncpg's
+    pool for one: then it goes back to asyncpg, which hands it to the waiting work (none sits idle while work waits
+    and times out)."""
+    readers = _pool(database_url, size=2, acquire_timeout=5.0)
+    try:
+        pids = await asyncio.gather(*(readers.fetch("SELECT pg_backend_pid(), pg_sleep(0.05)", []) for _ in range(12)))
+        assert len({rows[0][0] for rows in pids}) <= 2
+        assert await _backends(database_url) == 2
+        [(again, _)] = await readers.fetch("SELECT pg_backend_pid(), 1", [])  # from the stack, no new connection
+        assert again in {rows[0][0] for rows in pids}
+    finally:
+        await readers.close()
+    assert await _backends(database_url) == 0
+
+
+async def test_a_connection_the_server_ended_while_idle_is_replaced_on_the_next_read(database_url: str) -> None:
+    readers = _pool(database_url, size=1)
+    admin = await asyncpg.connect(_dsn(database_url))
+    try:
+        [(first,)] = await readers.fetch("SELECT pg_backend_pid()", [])
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
+        for _ in range(200):  # until the server has ended it
+            if not await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", first):
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # and its socket's end has reached the pool's connection
+        [(second,)] = await readers.fetch("SELECT pg_backend_pid()", [])
+        assert second != first
+    finally:
+        await admin.close()
+        await readers.close()
+
+
+async def test_closing_gives_the_stacked_connections_back_without_terminating(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing gives the connections on the stack back to asyncpg first, so its graceful close does not wait (5 s)
+    for them and fall back to terminating the pool."""
+    terminated: list[object] = []
+    monkeypatch.setattr(asyncpg.Pool, "terminate", lambda pool: terminated.append(pool))
+    readers = _pool(database_url, size=3)
+    await asyncio.gather(*(readers.fetch("SELECT pg_sleep(0.05)", []) for _ in range(3)))
+    assert await _backends(database_url) == 3
+    await readers.close()
+    assert terminated == []
+    assert await _backends(database_url) == 0

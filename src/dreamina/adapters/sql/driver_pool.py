@@ -29,6 +29,13 @@ What holds, as with SQLAlchemy's pool:
   terminated, never handed out again. A connection the server ended while it sat idle is noticed when its socket
   closes and replaced on the next checkout. Idle connections stay open, as SQLAlchemy's pool keeps its own (closing
   those idle for a while, asyncpg arms and cancels a timer on every release: a timer per read).
+- **Given back in front of asyncpg's pool.** A connection whose work is done goes on this pool's own stack of idle
+  connections, and the next piece of work takes it from there: asyncpg's release shields itself in a task of its
+  own and enters a timeout, and with its acquire cost 16 us a checkout (against 0.03 for the stack; a consent choice
+  makes two). asyncpg's pool still makes, counts and ends every connection; a connection goes back to it when a
+  piece of work of the same loop waits for one (so none sits idle while another waits), when it is lost, when
+  idle ones are to be closed (``idle_seconds``), and when the pool closes. One that the server ended while it sat
+  on the stack is noticed as closed and ended, and another taken.
 - **One pool per event loop** (an asyncpg connection belongs to its loop), each made on first use.
 
 Sized like SQLAlchemy's pool (``pool_size``): a process holds at most twice that many connections.
@@ -96,6 +103,18 @@ async def _execute(connection: Any, writes: list[tuple[str, list[Any]]]) -> list
         return [await connection.execute(sql, *args) for sql, args in writes]
 
 
+class _Loop:
+    """One event loop's use of its pool: work holding or taking a connection, work waiting on asyncpg's pool for one,
+    and the connections given back to this pool's stack (see the module)."""
+
+    __slots__ = ("busy", "idle", "waiting")
+
+    def __init__(self) -> None:
+        self.busy = 0
+        self.waiting = 0
+        self.idle: list[Any] = []
+
+
 class DriverPool:
     """Connections for the statements run past SQLAlchemy: ``fetch`` one read, ``execute`` a commit's writes."""
 
@@ -123,7 +142,7 @@ class DriverPool:
             weakref.WeakKeyDictionary()
         )
         self._ready: tuple[asyncio.AbstractEventLoop, Any] | None = None  # the last loop's pool, once made
-        self._in_use: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Loop] = weakref.WeakKeyDictionary()
 
     @property
     def dialect(self) -> Any:
@@ -176,38 +195,62 @@ class DriverPool:
 
     async def _on_connection(self, work: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
-        taken = self._in_use.get(loop, 0)  # work of this loop holding or taking a connection: the pool is only ours
-        self._in_use[loop] = taken + 1
+        here = self._loops.get(loop)
+        if here is None:
+            here = self._loops[loop] = _Loop()
+        taken = here.busy  # work of this loop holding or taking a connection: the pool is only ours
+        here.busy = taken + 1
         try:
             try:
                 pool = await self._pool()
-                if taken < self._size:  # a place is free: no wait for another read (a new connection's has a timeout)
-                    connection = await pool.acquire()
-                else:  # asyncio.timeout rather than acquire's own, which runs the wait as a task of its own
-                    async with asyncio.timeout(self._acquire_timeout):
+                connection = None
+                while here.idle:
+                    connection = here.idle.pop()
+                    if not _closed(connection):
+                        break
+                    await _discard(pool, connection)  # the server ended it while it sat on the stack
+                    connection = None
+                if connection is None:
+                    # With the stack empty, at most ``taken`` connections are out of asyncpg's pool. A place free: no
+                    # wait for another read (a new connection's has a timeout).
+                    if taken < self._size:
                         connection = await pool.acquire()
+                    else:  # asyncio.timeout rather than acquire's own, which runs the wait as a task of its own
+                        here.waiting += 1
+                        try:
+                            async with asyncio.timeout(self._acquire_timeout):
+                                connection = await pool.acquire()
+                        finally:
+                            here.waiting -= 1
             except _CANNOT_CONNECT as error:
                 raise ConnectionError("no database connection") from error
             try:
                 done = await work(connection, *args)
             except Exception as error:
                 if not gone(error, connection):
-                    await pool.release(connection)
+                    await self._give_back(here, pool, connection)
                     raise  # the statement's own error (or a misuse), not an outage
                 await _discard(pool, connection)  # never handed out again: the pool makes a new one
                 raise ConnectionError("the database connection was lost") from error
             except BaseException:  # cancelled mid-statement: the connection's protocol state is unknown
                 await _discard(pool, connection)
                 raise
-            await pool.release(connection)
+            await self._give_back(here, pool, connection)
             return done
         finally:
-            self._in_use[loop] -= 1
+            here.busy -= 1
+
+    async def _give_back(self, here: _Loop, pool: Any, connection: Any) -> None:
+        if here.waiting or self._idle_seconds:  # to the work waiting on asyncpg's pool, or for asyncpg to close
+            await pool.release(connection)
+        else:
+            here.idle.append(connection)
 
     async def close(self) -> None:
-        """Close this loop's pool (its connections are all back: each was held for one statement); another loop's,
-        which cannot be awaited from here, is terminated."""
+        """Close this loop's pool (its connections are all back, or on the stack: each was held for one statement,
+        and those on the stack go back first); another loop's, which cannot be awaited from here, is terminated."""
         pools, self._pools, self._ready = dict(self._pools), weakref.WeakKeyDictionary(), None
+        loops, self._loops = dict(self._loops), weakref.WeakKeyDictionary()
         here = asyncio.get_running_loop()
         for loop, making in pools.items():
             if not making.done():
@@ -217,8 +260,11 @@ class DriverPool:
                 continue
             pool = making.result()
             if loop is here:
+                idle = loops[loop].idle if loop in loops else []
                 try:
                     async with asyncio.timeout(5):
+                        for connection in idle:  # back to asyncpg, which waits for every connection to come back
+                            await pool.release(connection)
                         await pool.close()
                 except TimeoutError:
                     pool.terminate()
