@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from dreamina.adapters.sql.models_consent import AnalyticsEventRow, ConsentRecordRow
+from dreamina.adapters.sql.repositories_analytics import analytics_row
 from dreamina.domain.privacy.errors import Conflict
 from dreamina.ports.consent import ConsentMethod
 from dreamina.ports.unit_of_work import UnitOfWorkFactory, reader_of
@@ -88,6 +89,28 @@ async def test_appends_sent_with_the_commit_are_the_rows_a_session_writes(uow_fa
         assert [[type(v) for v in row.values()] for row in written[0]] == [
             [type(v) for v in row.values()] for row in written[1]
         ]
+
+
+async def test_an_analytics_batch_is_stored_value_for_value(uow_factory: UnitOfWorkFactory) -> None:
+    """Every column of every event of a batch, as the database holds it, is the event's own value (the batch goes to
+    PostgreSQL as one JSON text: ids, days, text beyond ASCII and absent values come back as they were)."""
+    for factory in (uow_factory, through_sqlalchemy(uow_factory)):
+        batch = uuid.uuid4().hex
+        events = _events(batch)
+        async with factory() as uow:
+            await uow.analytics_events.add_many(events)
+            await uow.commit()
+        async with uow_factory() as uow:
+            session = getattr(uow, "_session", None)
+            if session is None:
+                pytest.skip("the memory store holds the records themselves")
+            table = AnalyticsEventRow.__table__
+            found = await session.execute(select(table).where(table.c.pseudonym == batch))
+        stored = sorted((dict(row._mapping) for row in found), key=lambda row: str(row["id"]))
+        want = sorted((analytics_row(e) for e in events), key=lambda row: str(row["id"]))
+        assert stored == want
+        for got, wanted in zip(stored, want, strict=True):  # a UUID may come back as the driver's own subclass
+            assert all(isinstance(got[k], type(v)) for k, v in wanted.items()), (got, wanted)
 
 
 async def test_a_unit_of_work_whose_only_writes_are_appends_sends_them_with_its_commit(

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from sqlalchemy import ColumnClause, bindparam, delete, exists, func, literal_column, select, text, true
 
 from dreamina.adapters.record_rules import check_text
@@ -45,17 +46,21 @@ def analytics_row(event: AnalyticsEvent) -> dict[str, Any]:
 
 
 _EVENT_COLUMNS = ("id", "day", "name", "feature", "page", "country", "browser_family", "device_class", "pseudonym")
-_EVENT_ARRAYS = ("uuid", "date", *("text",) * 7)
-# PostgreSQL: a batch is one INSERT of one row per element of the columns' arrays, whatever its size (an executemany
-# runs the INSERT once per event on the server: ten executor start-ups for a batch of ten, on the cores the API uses).
-_BATCH_FROM_ARRAYS = DriverWrite(
+_EVENT_TYPES = ("uuid", "date", *("text",) * 7)
+# PostgreSQL: a batch is one INSERT of the rows of one JSON array, whatever its size (an executemany runs the INSERT
+# once per event on the server: ten executor start-ups for a batch of ten, on the cores the API uses). One JSON text
+# rather than an array per column: asyncpg checks every element of an array it encodes against the abstract
+# iterable types, 5% of a batch of ten's CPU in process; msgspec encodes the rows in one call.
+_BATCH_FROM_JSON = DriverWrite(
     text(
-        f"INSERT INTO analytics_events ({', '.join(_EVENT_COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
-        + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_EVENT_COLUMNS, _EVENT_ARRAYS, strict=True))
+        f"INSERT INTO analytics_events ({', '.join(_EVENT_COLUMNS)}) SELECT {', '.join(_EVENT_COLUMNS)} "  # noqa: S608
+        "FROM json_to_recordset(CAST(:batch AS json)) AS batch("
+        + ", ".join(f"{name} {kind}" for name, kind in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True))
         + ")"
     )
 )
 _EVENT_TWICE = "this analytics event already exists"
+_encode = msgspec.json.Encoder().encode
 
 
 _SUBJECT_LATEST = (
@@ -96,8 +101,8 @@ class SqlAnalyticsEventStore(SqlRepository):
             return
         rows = [analytics_row(event) for event in events]
         if on_postgres(self._session):  # one statement, which may wait for the commit (a DriverWrite)
-            arrays = {name: [row[name] for row in rows] for name in _EVENT_COLUMNS}
-            await _BATCH_FROM_ARRAYS.append(self._session, arrays, expect=len(rows), conflict=_EVENT_TWICE)
+            batch = _encode(rows).decode()  # UUIDs and days as PostgreSQL reads them back: canonical text
+            await _BATCH_FROM_JSON.append(self._session, {"batch": batch}, expect=len(rows), conflict=_EVENT_TWICE)
             return
         await self._session.execute(insert_into(AnalyticsEventRow), rows)
 
