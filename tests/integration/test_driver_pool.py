@@ -234,3 +234,19 @@ async def test_closing_gives_the_stacked_connections_back_without_terminating(
     await readers.close()
     assert terminated == []
     assert await _backends(database_url) == 0
+
+
+async def test_work_running_when_the_pool_closes_gives_its_connection_to_the_close(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement still running when the pool closes finishes, and its connection goes back to asyncpg, whose close
+    waits for it, not onto the stack (where the close would wait 5 s for it and then terminate the pool)."""
+    terminated: list[object] = []
+    monkeypatch.setattr(asyncpg.Pool, "terminate", lambda pool: terminated.append(pool))
+    readers = _pool(database_url, size=1)
+    running = asyncio.create_task(readers.fetch("SELECT 7, pg_sleep(0.3)", []))
+    await asyncio.sleep(0.1)
+    await readers.close()
+    assert [r[0] for r in await running] == [7]
+    assert terminated == []
+    assert await _backends(database_url) == 0

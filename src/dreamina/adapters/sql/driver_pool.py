@@ -107,12 +107,13 @@ class _Loop:
     """One event loop's use of its pool: work holding or taking a connection, work waiting on asyncpg's pool for one,
     and the connections given back to this pool's stack (see the module)."""
 
-    __slots__ = ("busy", "idle", "waiting")
+    __slots__ = ("busy", "closed", "idle", "waiting")
 
     def __init__(self) -> None:
         self.busy = 0
         self.waiting = 0
         self.idle: list[Any] = []
+        self.closed = False  # the pool closed: work still running gives its connection back to asyncpg
 
 
 class DriverPool:
@@ -241,7 +242,7 @@ class DriverPool:
             here.busy -= 1
 
     async def _give_back(self, here: _Loop, pool: Any, connection: Any) -> None:
-        if here.waiting or self._idle_seconds:  # to the work waiting on asyncpg's pool, or for asyncpg to close
+        if here.waiting or here.closed or self._idle_seconds:  # to work waiting on asyncpg's pool, or asyncpg's close
             await pool.release(connection)
         else:
             here.idle.append(connection)
@@ -251,6 +252,8 @@ class DriverPool:
         and those on the stack go back first); another loop's, which cannot be awaited from here, is terminated."""
         pools, self._pools, self._ready = dict(self._pools), weakref.WeakKeyDictionary(), None
         loops, self._loops = dict(self._loops), weakref.WeakKeyDictionary()
+        for state in loops.values():
+            state.closed = True
         here = asyncio.get_running_loop()
         for loop, making in pools.items():
             if not making.done():
