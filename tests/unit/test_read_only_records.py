@@ -1,4 +1,4 @@
-"""The port records made by the dozen on hot paths (``dreamina.ports.records``) stay read-only where it is checked:
+"""The records made by the dozen on hot paths (``dreamina.ports.records``) stay read-only where it is checked:
 mypy refuses an assignment to any of their fields, as it does for a frozen dataclass; at run time they are slotted
 dataclasses that ``dataclasses.replace`` copies."""
 
@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from mypy import api as mypy
 
+from dreamina.domain.generation.views import GenerationView, OutputView
 from dreamina.ports.consent import ConsentMethod, ConsentRecord
 
-READ_ONLY = [ConsentRecord]
+READ_ONLY = [ConsentRecord, GenerationView, OutputView]
 
 
 def _assignments(record: type) -> str:
@@ -25,8 +26,8 @@ def _assignments(record: type) -> str:
 
 
 def test_mypy_refuses_an_assignment_to_every_field(tmp_path: Path) -> None:
-    names = ", ".join(r.__name__ for r in READ_ONLY)
-    source = f"from dreamina.ports.consent import {names}\n\n\n" + "\n\n\n".join(_assignments(r) for r in READ_ONLY)
+    imports = "".join(f"from {r.__module__} import {r.__name__}\n" for r in READ_ONLY)
+    source = imports + "\n\n" + "\n\n\n".join(_assignments(r) for r in READ_ONLY)
     checked = tmp_path / "assigns.py"
     checked.write_text(textwrap.dedent(source) + "\n")
     out, _, status = mypy.run(["--no-incremental", "--strict", "--no-error-summary", str(checked)])
