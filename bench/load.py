@@ -60,6 +60,7 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
     accepted: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    no_answer: Counter[str] = field(default_factory=Counter)  # "route: ReadError" for each status 599
 
     def record(self, route: str, started: float, status: int) -> None:
         self.latencies[route].append(time.perf_counter() - started)
@@ -124,8 +125,9 @@ async def _call(client: httpx.AsyncClient, tally: Tally, route: str, headers: di
     try:
         answer = await client.request(method, path, json=body, headers=headers)
         status = answer.status_code
-    except httpx.TransportError:
+    except httpx.TransportError as error:
         status = 599  # no answer at all counts against the server
+        tally.no_answer[f"{route}: {type(error).__name__}"] += 1
     tally.record(route, started, status)
     if route == "POST /v1/generations" and status == 202:
         tally.accepted.append((answer.json()["id"], headers))
@@ -200,6 +202,8 @@ def _report(profile: str, phase: str, tally: Tally, seconds: float) -> None:
         print(f"  {route:28} {len(lat):8d} {len(lat) / seconds:8.1f} {p50:8.1f} {p99:8.1f}  {statuses}")
     total = sum(len(v) for v in tally.latencies.values())
     print(f"  {'all':28} {total:8d} {total / seconds:8.1f}   5xx: {tally.errors_5xx()}")
+    for what, count in sorted(tally.no_answer.items()):
+        print(f"  no answer (599), {what}: {count}")
 
 
 async def _profile(profile: str, clients: int, seconds: float) -> dict[str, Any]:

@@ -34,6 +34,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     host: str = "127.0.0.1"
     port: int = 8000
     web_workers: int = 1  # API processes `dreamina serve` runs on one port (more than 1: PostgreSQL, Redis, SAQ)
+    keep_alive_seconds: int = 75  # how long an idle HTTP connection is kept open: longer than its clients keep it
     data_dir: Path = Path("var")
     database_url: str = ""  # default: SQLite file <data_dir>/dreamina.sqlite3
     auto_migrate: bool | None = None  # default: on in embedded, off in production
@@ -228,33 +229,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
+_POSITIVE = (  # settings that must be above zero
+    "token_ttl_seconds policy_notice_min_days marketing_unsubscribe_link_days login_max_failures "
+    "login_window_seconds max_body_bytes rate_limit_sensitive_per_minute rate_limit_content_per_minute "
+    "rate_limit_general_per_minute worker_concurrency max_upload_bytes max_upload_pixels startup_wait_seconds "
+    "generation_max_attempts generation_job_timeout_seconds job_lease_seconds processor_notice_max_attempts "
+    "processor_notice_max_age_hours processor_notice_first_retry_seconds "
+    "processor_notice_longest_retry_seconds moderation_review_threshold moderation_review_window_hours"
+).split()
+
+
 def _check(s: Settings) -> None:
     if not 0 < s.port < 65536:
         raise SettingsError("DREAMINA_PORT must be between 1 and 65535")
-    for name in (
-        "token_ttl_seconds",
-        "policy_notice_min_days",
-        "marketing_unsubscribe_link_days",
-        "login_max_failures",
-        "login_window_seconds",
-        "max_body_bytes",
-        "rate_limit_sensitive_per_minute",
-        "rate_limit_content_per_minute",
-        "rate_limit_general_per_minute",
-        "worker_concurrency",
-        "max_upload_bytes",
-        "max_upload_pixels",
-        "startup_wait_seconds",
-        "generation_max_attempts",
-        "generation_job_timeout_seconds",
-        "job_lease_seconds",
-        "processor_notice_max_attempts",
-        "processor_notice_max_age_hours",
-        "processor_notice_first_retry_seconds",
-        "processor_notice_longest_retry_seconds",
-        "moderation_review_threshold",
-        "moderation_review_window_hours",
-    ):
+    if not 1 <= s.keep_alive_seconds <= MAX_KEEP_ALIVE_SECONDS:
+        raise SettingsError(f"DREAMINA_KEEP_ALIVE_SECONDS must be 1..{MAX_KEEP_ALIVE_SECONDS}")
+    for name in _POSITIVE:
         if getattr(s, name) <= 0:
             raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
     if not 0 <= s.session_cache_seconds <= 60:
@@ -307,6 +297,7 @@ def _check(s: Settings) -> None:
 
 
 MAX_WEB_WORKERS = 64
+MAX_KEEP_ALIVE_SECONDS = 3600
 
 
 def check_web_workers(s: Settings, workers: int) -> None:

@@ -218,3 +218,13 @@ def test_the_privacy_contact_has_a_marked_development_default_and_must_be_an_add
     for bad in ("privacy", "@dreamina.example", "dpo@", "dpo@localhost", "a b@dreamina.example", "x@y.example\nBcc: z"):
         with pytest.raises(SettingsError, match="DREAMINA_PRIVACY_CONTACT_EMAIL"):
             load_settings({"DREAMINA_PRIVACY_CONTACT_EMAIL": bad})
+
+
+def test_the_keep_alive_time_outlives_common_clients_and_is_bounded() -> None:
+    """Longer than httpx's 5 s and a load balancer's 60 s by default (tests/e2e/test_serve_keep_alive.py); a
+    connection is never kept idle for more than an hour, and never for nothing."""
+    assert load_settings({}).keep_alive_seconds > 60
+    assert load_settings({"DREAMINA_KEEP_ALIVE_SECONDS": "5"}).keep_alive_seconds == 5
+    for seconds in ("0", "-1", "3601"):
+        with pytest.raises(SettingsError, match="DREAMINA_KEEP_ALIVE_SECONDS"):
+            load_settings({"DREAMINA_KEEP_ALIVE_SECONDS": seconds})

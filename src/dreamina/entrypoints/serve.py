@@ -28,6 +28,12 @@ SERVER_OPTIONS: dict[str, Any] = {
     "proxy_headers": False,  # client addresses come from DREAMINA_TRUSTED_PROXIES only (client_address.py)
 }
 
+# ``DREAMINA_KEEP_ALIVE_SECONDS`` (default 75, uvicorn's own is 5): HTTP/1.1 lets either side close an idle
+# connection, and when the server does it first, a request its client sends at that moment is lost (the socket closes
+# with the request unread; the client reads a reset and no answer). httpx stops reusing a connection after 5 s, AWS's
+# load balancers after 60 s and nginx's upstream pools after 60 s: a server that keeps it longer than they do lets the
+# client close it first (tests/e2e/test_serve_keep_alive.py).
+
 HEALTHCHECK_SECONDS = 30
 """How long the supervisor waits for a child's answer to its ping before it kills the child as hung. uvicorn's 5 s
 default killed children that were only busy on a loaded machine (seen twice in 10 s with 10 processes on 2 cores),
@@ -41,7 +47,13 @@ def run(settings: Settings, workers: int) -> None:
     if workers == 1:
         from dreamina.entrypoints.http.app import create_app
 
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **SERVER_OPTIONS)
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            timeout_keep_alive=settings.keep_alive_seconds,
+            **SERVER_OPTIONS,
+        )
         return
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
@@ -54,6 +66,7 @@ def run(settings: Settings, workers: int) -> None:
         host=settings.host,
         port=settings.port,
         workers=workers,
+        timeout_keep_alive=settings.keep_alive_seconds,
         timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
         **SERVER_OPTIONS,
     )
