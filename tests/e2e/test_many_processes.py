@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import functools
 import io
 import os
@@ -428,3 +429,75 @@ async def test_a_token_cached_by_an_api_process_writes_nothing_after_the_erasure
             assert await scan_tables(database, needles) == []
         finally:
             await database.dispose()
+
+
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid`` (``/proc``; a zombie has ended)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended while listed
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+async def test_api_processes_end_with_their_supervisor_and_a_restart_serves(
+    tmp_path: Path, postgres_url: str, private_redis: PrivateRedis
+) -> None:
+    """``serve --workers 2`` killed with SIGKILL (the machine's OOM killer, an operator's ``kill -9``): its API
+    processes must not live on as orphans holding the port, serving without a supervisor, and refusing the restart
+    ("Address already in use"). Each API process asks the kernel for SIGTERM when its parent dies, so it finishes the
+    requests in flight and ends; the same command started again serves."""
+    settings = {
+        "DREAMINA_DATA_DIR": str(tmp_path / "data"),
+        "DREAMINA_DATABASE_URL": postgres_url,
+        "DREAMINA_QUEUE": "saq",
+        "DREAMINA_REDIS_URL": private_redis.url,
+        "DREAMINA_PORT": str(free_port()),
+    }
+    port = int(settings["DREAMINA_PORT"])
+    first = start("serve", settings, tmp_path / "serve-1.log", "--workers", "2")
+    try:
+        deadline = time.monotonic() + WAIT
+        while not (_answers(port) and len(_children(first.pid)) >= 2):
+            assert first.poll() is None and time.monotonic() < deadline, tail(tmp_path / "serve-1.log")
+            await asyncio.sleep(0.2)
+        api_processes = _children(first.pid)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while any(_running(pid) for pid in api_processes):
+            assert time.monotonic() < deadline, "API processes outlived their killed supervisor"
+            await asyncio.sleep(0.2)
+        assert not _answers(port), "something still serves the killed server's port"
+    finally:
+        for pid in _children(first.pid) | set(locals().get("api_processes", ())):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    second = start("serve", settings, tmp_path / "serve-2.log", "--workers", "2")
+    try:
+        deadline = time.monotonic() + WAIT
+        while not _answers(port):
+            assert second.poll() is None, f"the restart exited:\n{tail(tmp_path / 'serve-2.log')}"
+            assert time.monotonic() < deadline, tail(tmp_path / "serve-2.log")
+            await asyncio.sleep(0.2)
+    finally:
+        assert stop(second) == 0

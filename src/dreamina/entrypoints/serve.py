@@ -4,14 +4,20 @@ One process (the default, and the only choice in the embedded profile) runs uvic
 settings. N processes (``--workers N`` or ``DREAMINA_WEB_WORKERS``; PostgreSQL, Redis and SAQ required, see
 ``settings.check_web_workers``) run under uvicorn's supervisor: this process checks the database, migrates it if
 asked, binds the port, then starts N children (spawned, each importing :func:`process_app`), restarts any that dies,
-and stops them all on SIGTERM or SIGINT. The children share nothing but the socket: everything shared lives in
-PostgreSQL, Redis and the object store. What each keeps in its own memory is a bounded cache that another process's
-change reaches within its stated time (bearer tokens: ``DREAMINA_SESSION_CACHE_SECONDS``, a known gap when the change
-is an erasure, see the README's "Several processes"; the policy-notice check: a minute) and its own connection pools.
+and stops them all on SIGTERM or SIGINT; killed itself, its children end with it (:func:`_end_with_supervisor`). The
+children share nothing but the socket: everything shared lives in PostgreSQL, Redis and the object store. What each
+keeps in its own memory is a bounded cache that another process's change reaches within its stated time (bearer
+tokens: ``DREAMINA_SESSION_CACHE_SECONDS``, a known gap when the change is an erasure, see the README's "Several
+processes"; the policy-notice check: a minute) and its own connection pools.
 """
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
 from typing import TYPE_CHECKING, Any
 
 from dreamina.entrypoints.startup_failed import StartupFailed
@@ -82,6 +88,7 @@ def process_app() -> Litestar:
     from dreamina.adapters.logs import configure_logging, get_logger
     from dreamina.entrypoints.http.app import create_app
 
+    _end_with_supervisor()
     settings = load_settings()
     configure_logging(settings.log_level)
     if settings.failpoints:
@@ -90,3 +97,22 @@ def process_app() -> Litestar:
         failpoints.arm(settings.failpoints)
     get_logger("dreamina.cli").info("api_process_starting", profile=settings.profile)
     return create_app(settings)
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when the thread that made it ends
+
+
+def _end_with_supervisor() -> None:
+    """Ask Linux for SIGTERM when the supervisor dies, so an API process never outlives it: killed with SIGKILL (the
+    OOM killer, ``kill -9``), the supervisor cannot stop its children, and they would go on serving the port without
+    anyone to restart them, and refuse the next ``serve`` the port ("Address already in use"). SIGTERM stops uvicorn
+    as an operator's does: the requests in flight are answered first. uvicorn starts its children from the
+    supervisor's main thread, whose end is the supervisor's (tests/e2e/test_many_processes.py)."""
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent.pid:  # the supervisor died before the request took effect
+        raise SystemExit("the supervisor ended before this API process started")
