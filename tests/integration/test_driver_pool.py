@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dreamina.adapters.sql.database import async_url
-from dreamina.adapters.sql.driver_pool import DriverPool
+from dreamina.adapters.sql.driver_pool import DriverPool, _closed
 
 from ..conftest import _create_postgres_database, _drop_postgres_database
 
@@ -213,7 +213,10 @@ async def test_a_connection_the_server_ended_while_idle_is_replaced_on_the_next_
             if not await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", first):
                 break
             await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)  # and its socket's end has reached the pool's connection
+        for _ in range(500):  # and its socket's end has reached the pool's connection (a loaded machine: a while)
+            if all(_closed(connection) for state in readers._loops.values() for connection in state.idle):
+                break
+            await asyncio.sleep(0.01)
         [(second,)] = await readers.fetch("SELECT pg_backend_pid()", [])
         assert second != first
     finally:
