@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from dreamina.adapters.sql.repository_kit import DRIVER
+from dreamina.adapters.sql.repository_kit import DRIVER, SQLITE_READS
 from dreamina.domain.privacy.vocabulary import Purpose
 from dreamina.ports.consent import ConsentMethod, Objection
 from dreamina.ports.generation import GenerationOutput, GenerationStatus
@@ -128,6 +128,7 @@ def through_sqlalchemy(factory: UnitOfWorkFactory) -> UnitOfWorkFactory:
             session = getattr(entered, "_session", None)
             if session is not None:
                 session.info.pop(DRIVER, None)
+                session.info.pop(SQLITE_READS, None)
             return entered
 
         async def __aexit__(self, *exc: object) -> None:
@@ -214,10 +215,10 @@ async def test_the_consent_checks_answer_alike_in_a_reader_and_in_a_unit_of_work
 async def test_a_reader_that_never_began_ends_without_a_trip_through_sqlalchemy(
     uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A reader whose reads were all driver reads (PostgreSQL) never made a session, let alone began a transaction
-    on one: it ends without the session's rollback and close (each a trip through SQLAlchemy's greenlet bridge),
-    and its driver connection is back in the pool. A read through the session begins, and that reader is rolled
-    back and closed as before (on SQLite every read goes through the session)."""
+    """A reader whose reads were all driver reads (PostgreSQL, or an SQLite file) never made a session, let alone
+    began a transaction on one: it ends without the session's rollback and close (each a trip through SQLAlchemy's
+    greenlet bridge), and its driver connection is back in the pool. A read through the session begins, and that
+    reader is rolled back and closed as before."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
     reader = reader_of(uow_factory)
@@ -242,10 +243,11 @@ async def test_a_reader_that_never_began_ends_without_a_trip_through_sqlalchemy(
     monkeypatch.setattr(AsyncSession, "close", counted_close)
     async with reader() as read:
         assert await read.accounts.get(account.id) == account
-        driver = read._session.info.get(DRIVER)  # type: ignore[attr-defined]
+        info = read._session.info  # type: ignore[attr-defined]
+        driver = info.get(DRIVER) or info.get(SQLITE_READS)
         never_made = getattr(read._session, "made", False) is None  # type: ignore[attr-defined]
     assert ended == ([] if driver is not None else ["rollback", "close"])
-    assert never_made == (driver is not None)  # on PostgreSQL no session was even made (repository_kit.LazySession)
+    assert never_made == (driver is not None)  # no session was even made (repository_kit.LazySession)
     ended.clear()
     async with reader() as read:
         assert await read.accounts.get_by_email_index(account.email_index) == account
@@ -334,23 +336,32 @@ async def test_the_submission_checks_answer_alike_in_a_reader_and_in_a_unit_of_w
 
 
 def counted_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """From now on, each statement a unit of work runs: ``driver`` (straight on asyncpg) or ``session``."""
+    """From now on, each statement a unit of work runs: ``driver`` (straight on asyncpg, or on an SQLite reader
+    thread) or ``session``."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from dreamina.adapters.sql.repository_kit import DriverConnection
+    from dreamina.adapters.sql.sqlite_reads import SqliteReads
 
     statements: list[str] = []
-    fetch, execute = DriverConnection.fetch, AsyncSession.execute
+    fetch, execute, sqlite_rows = DriverConnection.fetch, AsyncSession.execute, SqliteReads.rows
 
     async def counted_fetch(self: DriverConnection, *args: object) -> list[object]:
         statements.append("driver")
         return await fetch(self, *args)  # type: ignore[arg-type]
+
+    async def counted_sqlite_rows(self: SqliteReads, *args: object) -> list[object] | None:
+        found = await sqlite_rows(self, *args)  # type: ignore[arg-type]
+        if found is not None:  # None: it runs through the session instead (counted there)
+            statements.append("driver")
+        return found
 
     async def counted_execute(self: AsyncSession, *args: object, **kwargs: object) -> object:
         statements.append("session")
         return await execute(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(DriverConnection, "fetch", counted_fetch)
+    monkeypatch.setattr(SqliteReads, "rows", counted_sqlite_rows)
     monkeypatch.setattr(AsyncSession, "execute", counted_execute)
     return statements
 

@@ -1,8 +1,9 @@
 """A page of generations reads the subject's data key once, not once per item (the list was N+1: twenty reads of
 the same key for a full page, 1% of a bare read's throughput in bench/http_vs_bare.py); on PostgreSQL the page's
 one statement brings it, with the references. Counted on SQL backends as
-the statements the database receives while the page is served: SQLAlchemy's, and on PostgreSQL the read-only units
-of work's driver reads (``repository_kit.DriverConnection``), which go straight to asyncpg."""
+the statements the database receives while the page is served: SQLAlchemy's, and the read-only units of work's driver
+reads, which go straight to asyncpg on PostgreSQL (``repository_kit.DriverConnection``) and to a reader thread's
+connection on SQLite (``sqlite_reads.SqliteReads``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from dreamina.adapters.sql.repository_kit import DriverConnection
+from dreamina.adapters.sql.sqlite_reads import SqliteReads
 from tests.e2e.helpers import signed_in
 from tests.http_client import AsyncTestClient
 
@@ -31,7 +33,14 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         seen.append(sql)
         return await driver_fetch(self, session, sql, args)
 
+    sqlite_fetch = SqliteReads._fetch
+
+    def count_sqlite_reads(self: SqliteReads, sql: str, args: list[Any]) -> list[Any]:
+        seen.append(sql)
+        return sqlite_fetch(self, sql, args)
+
     monkeypatch.setattr(DriverConnection, "fetch", count_driver_reads)
+    monkeypatch.setattr(SqliteReads, "_fetch", count_sqlite_reads)
 
     event.listen(Engine, "before_cursor_execute", count)
     try:

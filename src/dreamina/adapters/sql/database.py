@@ -28,6 +28,7 @@ from dreamina.adapters.sql.partitions import is_partition
 from dreamina.adapters.sql.principal_cache import INFO_KEY as CACHE_INFO_KEY
 from dreamina.adapters.sql.principal_cache import NOTIFY_KEY, PrincipalCache, RevocationListener
 from dreamina.adapters.sql.repository_kit import SqlRepositories
+from dreamina.adapters.sql.sqlite_reads import SqliteReads
 from dreamina.adapters.sql.unit_of_work import SqliteWriterTurns, SqlUnitOfWork
 from dreamina.domain.privacy.errors import StoreBusy
 from dreamina.ports.unit_of_work import UnitOfWork
@@ -163,6 +164,7 @@ class Database:
         self.url = async_url(url)
         self._repositories = repositories
         self._readers: DriverPool | None = None
+        self._sqlite_reads: SqliteReads | None = None
         self._writer_turns: SqliteWriterTurns | None = None
         if self.url.get_backend_name() == "sqlite":
             _prepare_sqlite_file(self.url)
@@ -175,6 +177,9 @@ class Database:
             )
             configure_sqlite(writer, foreign_keys=True, immediate=True)
             self._writer_turns = SqliteWriterTurns()
+            path = _sqlite_file(self.url)
+            if path is not None:  # readers' driver reads, one call each on a thread (not for an in-memory database)
+                self._sqlite_reads = SqliteReads(path, writer.dialect, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
         elif not pooled:
             self.engine = writer = create_async_engine(
                 self.url, echo=echo, poolclass=NullPool, hide_parameters=True, **_JSON
@@ -250,6 +255,7 @@ class Database:
                 read_only=True,
                 driver_engine=None if self.backend == "sqlite" else self._reading,
                 readers=self._readers,
+                sqlite_reads=self._sqlite_reads,
             ),
         )
 
@@ -265,6 +271,8 @@ class Database:
     async def dispose(self) -> None:
         if self._readers is not None:
             await self._readers.close()
+        if self._sqlite_reads is not None:
+            await self._sqlite_reads.close()
         await self.engine.dispose()
         if self._writer is not self.engine:
             await self._writer.dispose()

@@ -33,6 +33,7 @@ from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from dreamina.adapters.record_rules import check_time
 from dreamina.adapters.sql.driver_pool import DriverPool, gone
+from dreamina.adapters.sql.sqlite_reads import SqliteReads
 from dreamina.domain.privacy.errors import Conflict, NotFound
 
 _FOREIGN_KEY_VIOLATION = "23503"  # PostgreSQL SQLSTATE
@@ -161,6 +162,8 @@ DRIVER = "dreamina.driver"
 READ_ONLY = "dreamina.read_only"
 """The ``session.info`` key marking a read-only unit of work's session: nothing it reads can change under it by its
 own hand, so a read may bring along what a later read of the same unit of work will want."""
+SQLITE_READS = "dreamina.sqlite_reads"
+"""The ``session.info`` key of a read-only unit of work's :class:`~.sqlite_reads.SqliteReads` (SQLite only)."""
 PREFETCHED_KEYS = "dreamina.prefetched_keys"
 """``session.info``: subject keys a read-only unit of work read along with their accounts, by subject (None: none)."""
 
@@ -342,16 +345,18 @@ class DriverRead:
         self._sql = compiled.string
         self._names = tuple(compiled.positiontup or ())
         self._fixed = {name: value for name, value in compiled.params.items() if value is not None}  # e.g. LIMIT 1
-        self._row: Any = namedtuple("Row", [column.key for column in statement.selected_columns])  # type: ignore[misc]
+        self.row_type: Any = namedtuple("Row", [column.key for column in statement.selected_columns])  # type: ignore[misc]
 
     async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
         driver: DriverConnection | None = session.info.get(DRIVER)
         if driver is None:
-            return list(await session.execute(self.statement, params))
+            sqlite: SqliteReads | None = session.info.get(SQLITE_READS)  # a reader on SQLite: one call on a thread
+            found = None if sqlite is None else await sqlite.rows(self, params)
+            return list(await session.execute(self.statement, params)) if found is None else found
         fixed = self._fixed
         args = [params[name] if name in params else fixed[name] for name in self._names]
         records = await driver.fetch(session, self._sql, args)
-        make = self._row._make
+        make = self.row_type._make
         return [make(record) for record in records]
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> Any | None:

@@ -15,7 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dreamina.adapters.sql.driver_pool import DriverPool
 from dreamina.adapters.sql.principal_cache import apply_committed
-from dreamina.adapters.sql.repository_kit import DRIVER, READ_ONLY, DriverConnection, LazySession, SqlRepositories
+from dreamina.adapters.sql.repository_kit import (
+    DRIVER,
+    READ_ONLY,
+    SQLITE_READS,
+    DriverConnection,
+    LazySession,
+    SqlRepositories,
+)
+from dreamina.adapters.sql.sqlite_reads import SqliteReads
 from dreamina.domain.privacy.errors import StoreBusy, StoreUnavailable
 
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P")  # PostgreSQL: connection exception, insufficient resources, shutdown
@@ -114,6 +122,7 @@ class SqlUnitOfWork:
         read_only: bool = False,
         driver_engine: AsyncEngine | None = None,
         readers: DriverPool | None = None,
+        sqlite_reads: SqliteReads | None = None,
     ) -> None:
         """``turns``: on SQLite, the process's writer turns, held from entry to exit (one writer at a time);
         ``nested_factory``: the sessions of a unit of work opened while its task holds the turn (a reader);
@@ -123,8 +132,10 @@ class SqlUnitOfWork:
         pool, a writer's on its session's connection; ``readers`` (a pooled PostgreSQL database): the driver reads
         before a session holds a connection run on asyncpg's own pool instead, a connection per statement
         (``driver_pool.DriverPool``), and a writer's appends wait for its commit, where they are sent on that pool
-        if nothing else was written (``repository_kit.DriverWrite``)."""
+        if nothing else was written (``repository_kit.DriverWrite``); ``sqlite_reads`` (a reader on an SQLite file):
+        its driver reads run one call each on a reader thread (``sqlite_reads.SqliteReads``)."""
         self._read_only = read_only
+        self._sqlite_reads = sqlite_reads if read_only else None
         self._driver = (
             None
             if driver_engine is None
@@ -153,10 +164,14 @@ class SqlUnitOfWork:
             else:
                 self._turn = await self._turns.acquire()
         driver = self._driver
-        if driver is not None and driver.pooled:
+        if (driver is not None and driver.pooled) or self._sqlite_reads is not None:
             # every read may be a driver read and every append wait for the commit: the session is made only if
             # something else needs it
-            info = {**factory.kw.get("info", {}), DRIVER: driver}
+            info = {**factory.kw.get("info", {})}
+            if driver is not None:
+                info[DRIVER] = driver
+            if self._sqlite_reads is not None:
+                info[SQLITE_READS] = self._sqlite_reads
             if self._read_only:
                 info[READ_ONLY] = True
             self._session = cast(AsyncSession, LazySession(factory, info))
