@@ -28,6 +28,7 @@ from dreamina.adapters.sql.partitions import is_partition
 from dreamina.adapters.sql.principal_cache import INFO_KEY as CACHE_INFO_KEY
 from dreamina.adapters.sql.principal_cache import NOTIFY_KEY, PrincipalCache, RevocationListener
 from dreamina.adapters.sql.repository_kit import SqlRepositories
+from dreamina.adapters.sql.sqlite_driver import OneCallDbapi
 from dreamina.adapters.sql.sqlite_reads import SqliteReads
 from dreamina.adapters.sql.unit_of_work import SqliteWriterTurns, SqlUnitOfWork
 from dreamina.domain.privacy.errors import StoreBusy
@@ -103,12 +104,17 @@ def configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool, immediate: bool
             raise StoreBusy("the database is busy with another write; try again") from original
 
 
+# SQLite: each statement one call on aiosqlite's thread, not four (sqlite_driver.py).
+_ONE_CALL: dict[str, Any] = {"module": OneCallDbapi()}
+
+
 def migration_engine(url: str | URL) -> AsyncEngine:
     """A throwaway engine for alembic (no pool; on SQLite the whole upgrade is one transaction)."""
     target = async_url(url)
     _prepare_sqlite_file(target)
-    engine = create_async_engine(target, poolclass=NullPool)
-    if target.get_backend_name() == "sqlite":
+    sqlite = target.get_backend_name() == "sqlite"
+    engine = create_async_engine(target, poolclass=NullPool, **(_ONE_CALL if sqlite else {}))
+    if sqlite:
         configure_sqlite(engine, foreign_keys=False)
     return engine
 
@@ -169,11 +175,11 @@ class Database:
         if self.url.get_backend_name() == "sqlite":
             _prepare_sqlite_file(self.url)
             # ``engine``: reads outside units of work (health checks, tests) and nested units of work, deferred.
-            self.engine = create_async_engine(self.url, echo=echo, hide_parameters=True, **_JSON)
+            self.engine = create_async_engine(self.url, echo=echo, hide_parameters=True, **_JSON, **_ONE_CALL)
             configure_sqlite(self.engine, foreign_keys=True)
             # Units of work take turns (SqliteWriterTurns) on one connection that begins IMMEDIATE.
             writer = create_async_engine(
-                self.url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0, **_JSON
+                self.url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0, **_JSON, **_ONE_CALL
             )
             configure_sqlite(writer, foreign_keys=True, immediate=True)
             self._writer_turns = SqliteWriterTurns()
