@@ -175,7 +175,17 @@ class Database:
         if self.url.get_backend_name() == "sqlite":
             _prepare_sqlite_file(self.url)
             # ``engine``: reads outside units of work (health checks, tests) and nested units of work, deferred.
-            self.engine = create_async_engine(self.url, echo=echo, hide_parameters=True, **_JSON, **_ONE_CALL)
+            # Sized as PostgreSQL's pool: with SQLAlchemy's default (5, and 10 more made and closed on demand), a
+            # busy reader path made a connection, its thread and its pragmas for every request past the fifth.
+            self.engine = create_async_engine(
+                self.url,
+                echo=echo,
+                hide_parameters=True,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                **_JSON,
+                **_ONE_CALL,
+            )
             configure_sqlite(self.engine, foreign_keys=True)
             # Units of work take turns (SqliteWriterTurns) on one connection that begins IMMEDIATE.
             writer = create_async_engine(
