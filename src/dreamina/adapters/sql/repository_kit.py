@@ -295,10 +295,10 @@ def on_postgres(session: AsyncSession) -> bool:
 
 
 class LazySession:
-    """A unit of work's session on a pooled PostgreSQL database, made on first use other than its driver reads and
-    deferred appends (which read only its ``info``): a unit of work whose reads are all driver reads, and whose writes
-    all waited for the commit, never makes one (making an ``AsyncSession`` cost a twentieth of ``GET /v1/me``'s
-    CPU)."""
+    """A unit of work's session on a pooled PostgreSQL database (or a reader's on SQLite), made on first use other
+    than its driver reads and deferred appends (which read only its ``info``): a unit of work whose reads are all
+    driver reads, and whose writes all waited for the commit, never makes one (making an ``AsyncSession`` cost a
+    twentieth of ``GET /v1/me``'s CPU)."""
 
     def __init__(self, factory: Callable[[], AsyncSession], info: dict[str, Any]) -> None:
         self.info = info
@@ -326,9 +326,9 @@ class DriverRead:
     and row processing than in the database: 1.6-2.7 ms of CPU against 0.6 ms for a page of 21 generations on the
     benchmark machine. The statement is still written once in SQLAlchemy: it is compiled for asyncpg once, and run
     with asyncpg's own prepared-statement cache; each record becomes a named tuple with the statement's column
-    names, so the repositories' row mappers read it as they read a SQLAlchemy row. On SQLite it runs through the
-    session, and both paths answer the same (the read-only contract tests compare them, and both with SQLAlchemy's
-    own execution of the statement on PostgreSQL, on every backend).
+    names, so the repositories' row mappers read it as they read a SQLAlchemy row. On SQLite a reader runs it on a
+    reader thread (``sqlite_reads.SqliteReads``), anything else through the session; every path answers the same
+    (the read-only contract tests compare them with SQLAlchemy's own execution of the statement, on every backend).
 
     Only what the column types leave alone on PostgreSQL may be read this way: UUIDs, timestamps with time zone
     (asyncpg answers them in UTC), bytes, numbers, strings and JSONB (decoded by the codec SQLAlchemy's dialect
