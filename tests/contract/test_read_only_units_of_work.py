@@ -396,36 +396,45 @@ async def test_a_reader_reads_an_account_and_its_data_key_in_one_statement(
         assert len(statements) == 1, statements
 
 
-async def test_a_readers_page_of_generations_brings_the_subjects_data_key_on_postgresql(
+async def test_a_readers_page_of_generations_brings_its_references_and_the_subjects_data_key(
     uow_factory: UnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``GET /v1/generations`` reads a page, then the subject's data key to open the prompts: in a read-only unit of
-    work on PostgreSQL the key comes with the page (one statement), and what it answers is what the key's own read
-    answers, for a live key, a destroyed one and none at all; elsewhere the key is its own read."""
+    """``GET /v1/generations`` reads a page, its references, then the subject's data key to open the prompts: in a
+    read-only unit of work the references and the key come with the page (one statement, on asyncpg or on an SQLite
+    reader thread), and what it answers is what their own reads answer, for a live key, a destroyed one and none at
+    all, and for references in their order."""
 
     reader = reader_of(uow_factory)
     if reader is uow_factory:
         pytest.skip("the memory store runs no statements")
     live, shredded, keyless = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    uploads = [make_upload(live) for _ in range(12)]  # positions past 9: ordered as numbers, not as text
     async with uow_factory() as uow:
         await uow.subject_keys.add(SubjectKey(live, b"wrapped", AT, None))
         await uow.subject_keys.add(SubjectKey(shredded, None, AT, AT))
+        for upload in uploads:
+            await uow.uploads.add(upload)
+        referenced = tuple(upload.id for upload in reversed(uploads))
+        await uow.generations.add(make_generation(live, referenced, at=AT + timedelta(seconds=1)))
         for subject in (live, shredded, keyless):
             await uow.generations.add(make_generation(subject))
-        session = getattr(uow, "_session", None)
-        postgres = session is not None and session.get_bind().dialect.name == "postgresql"
         await uow.commit()
     statements = counted_statements(monkeypatch)
     for subject in (live, shredded, keyless):
         async with uow_factory() as uow:
             own_read = await uow.subject_keys.get(subject)
+        async with through_sqlalchemy(uow_factory)() as plain:
+            expected = await plain.generations.page_for_subject(subject, 20, None)
         statements.clear()
         async with reader() as read:
             page = await read.generations.page_for_subject(subject, 20, None)
-            assert [g.subject_id for g in page.items] == [subject]
+            assert page == expected and {g.subject_id for g in page.items} == {subject}
             assert await read.subject_keys.get(subject) == own_read
-        assert len(statements) == (1 if postgres else 3), statements  # elsewhere: the page, its references, the key
+        assert len(statements) == 1, statements
     assert own_read is None  # the keyless subject's
+    async with reader() as read:
+        newest = (await read.generations.page_for_subject(live, 1, None)).items[0]
+    assert newest.reference_upload_ids == referenced and len(referenced) == 12
 
 
 async def test_the_token_check_answers_alike_on_the_driver_and_through_sqlalchemy(

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, TypeDecorator, type_coerce
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamina.adapters.sql.base import Base
@@ -58,3 +58,26 @@ class GenerationReferenceRow(Base):
     )
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     upload_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("uploads.id"), index=True)
+
+
+class PositionedUploads(TypeDecorator[list[UUID]]):
+    """A generation's references folded into its row on an SQLite reader thread: ``position:HEX`` pairs joined by
+    commas (SQLite 3.40's ``group_concat`` keeps no promised order, so each pair carries its position), read back as
+    the upload ids in order; ``''`` is none. Never written."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        raise TypeError("folded references are only read")
+
+    def process_result_value(self, value: Any, dialect: Any) -> list[UUID] | None:
+        if value is None:
+            return None
+        pairs = (item.partition(":") for item in value.split(",") if item)
+        return [upload for _, upload in sorted((int(position), UUID(hex=digits)) for position, _, digits in pairs)]
+
+
+def folded_upload_ids(expression: Any) -> Any:
+    """``expression`` (the folded text) read as :class:`PositionedUploads`."""
+    return type_coerce(expression, PositionedUploads())

@@ -13,11 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamina.adapters.record_rules import check_text, check_time
-from dreamina.adapters.sql.models_generation import (
-    GenerationReferenceRow,
-    GenerationRow,
-    UploadRow,
-)
+from dreamina.adapters.sql.models_generation import GenerationReferenceRow, GenerationRow, UploadRow, folded_upload_ids
 from dreamina.adapters.sql.models_identity import AccountRow
 from dreamina.adapters.sql.models_kernel import SubjectKeyRow
 from dreamina.adapters.sql.repositories_kernel import KEY_ALONG, keep_key_read_along
@@ -214,17 +210,39 @@ class SqlGenerationRepository(SqlRepository):
         ).label("reference_ids"),
         *_KEY_OF_SUBJECT,
     )
+    # The same on an SQLite reader thread (``sqlite_reads``): the page, its references and the key in one statement.
+    _sqlite_columns = (
+        *_table.c,
+        folded_upload_ids(
+            func.coalesce(
+                select(
+                    func.group_concat(
+                        func.printf(
+                            "%d:%s", GenerationReferenceRow.position, func.hex(GenerationReferenceRow.upload_id)
+                        )
+                    )
+                )
+                .where(GenerationReferenceRow.generation_id == _table.c.id)
+                .scalar_subquery(),
+                "",
+            )
+        ).label("reference_ids"),
+        *_KEY_OF_SUBJECT,
+    )
     _of_subject = _table.c.subject_id == bindparam("subject_id")
     _after_cursor = or_(
         _table.c.created_at < bindparam("at"),
         and_(_table.c.created_at == bindparam("at"), _table.c.id < bindparam("last")),
     )
     _first_page = DriverRead(
-        _newest_first(_page_columns, _of_subject), postgres=_newest_first(_folded_columns, _of_subject)
+        _newest_first(_page_columns, _of_subject),
+        postgres=_newest_first(_folded_columns, _of_subject),
+        sqlite=_newest_first(_sqlite_columns, _of_subject),
     )
     _next_page = DriverRead(
         _newest_first(_page_columns, _of_subject, _after_cursor),
         postgres=_newest_first(_folded_columns, _of_subject, _after_cursor),
+        sqlite=_newest_first(_sqlite_columns, _of_subject, _after_cursor),
     )
     _references_of = DriverRead(
         select(GenerationReferenceRow.generation_id, GenerationReferenceRow.upload_id)
@@ -294,7 +312,7 @@ class SqlGenerationRepository(SqlRepository):
             rows = await self._next_page.rows(self._session, params)
         more = len(rows) > limit
         rows = rows[:limit]
-        if rows and rows[0].reference_ids is not None:  # folded into the page (PostgreSQL, on the driver)
+        if rows and rows[0].reference_ids is not None:  # folded into the page (on the driver, or a reader thread)
             references = {row.id: tuple(row.reference_ids) for row in rows}
             if self._session.info.get(READ_ONLY):  # the key as it stood when the page was read (as the account's)
                 keep_key_read_along(self._session, subject_id, rows[0])

@@ -335,9 +335,17 @@ class DriverRead:
     installs on every connection).
     """
 
-    def __init__(self, statement: Select[Any] | CompoundSelect[Any], *, postgres: Select[Any] | None = None) -> None:
+    def __init__(
+        self,
+        statement: Select[Any] | CompoundSelect[Any],
+        *,
+        postgres: Select[Any] | None = None,
+        sqlite: Select[Any] | None = None,
+    ) -> None:
         """``postgres``: the same read spelled for PostgreSQL where ``statement`` cannot be compiled once (an
-        expanding ``IN`` list: ``= ANY(:ids)`` instead), with the same columns and parameters."""
+        expanding ``IN`` list: ``= ANY(:ids)`` instead), with the same columns and parameters; ``sqlite``: the same
+        for an SQLite reader thread (``sqlite_reads``), where it may bring more along in one statement."""
+        self.sqlite_statement = statement if sqlite is None else sqlite
         compiled = (postgres if postgres is not None else statement).compile(dialect=_ASYNCPG)
         if not compiled.string.lstrip().upper().startswith("SELECT") or "POSTCOMPILE" in compiled.string:
             raise ValueError("only a SELECT compiled once reads past SQLAlchemy")

@@ -49,7 +49,7 @@ class _Plan:
     __slots__ = ("binds", "columns", "fixed", "make", "names", "sql")
 
     def __init__(self, read: Any, dialect: Any, compiled: Any) -> None:
-        statement = read.statement
+        statement = read.sqlite_statement
         self.sql: str = compiled.string
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         self.fixed = {name: value for name, value in compiled.params.items() if value is not None}
@@ -96,7 +96,7 @@ class SqliteReads:
         found = self._plans.get(id(read))
         if found is not None and found[0] is read:
             return found[1]
-        compiled = read.statement.compile(dialect=self.dialect)
+        compiled = read.sqlite_statement.compile(dialect=self.dialect)
         plan = None if "POSTCOMPILE" in compiled.string else _Plan(read, self.dialect, compiled)
         self._plans[id(read)] = (read, plan)
         return plan
