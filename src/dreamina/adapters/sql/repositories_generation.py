@@ -192,8 +192,8 @@ class SqlGenerationRepository(SqlRepository):
 
     _table = GenerationRow.__table__
     # Built once: a page of generations is a hot read (the newest page, and the pages after a cursor). On PostgreSQL
-    # each row carries its references (in order) in the same statement: one round trip for a page, not two. Elsewhere
-    # (SQLite, or the statement run through SQLAlchemy) the column is NULL and the references are a second read.
+    # and on an SQLite reader thread each row carries its references (in order) in the same statement: one round
+    # trip for a page, not two. Through SQLAlchemy the column is NULL and the references are a second read.
     # And each row carries the subject's data key, which the page's prompts are opened with next: the key's own
     # read was a second round trip and a second reader connection per page (uncorrelated subqueries: PostgreSQL
     # looks the key up once per statement, not per row). Elsewhere those columns are NULL and the key is read itself.
