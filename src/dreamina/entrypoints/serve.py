@@ -50,16 +50,16 @@ def run(settings: Settings, workers: int) -> None:
     """Serve until stopped; the caller has checked the settings, the database and ``workers``."""
     import uvicorn
 
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        **SERVER_OPTIONS,
+    }
     if workers == 1:
         from dreamina.entrypoints.http.app import create_app
 
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            timeout_keep_alive=settings.keep_alive_seconds,
-            **SERVER_OPTIONS,
-        )
+        uvicorn.run(create_app(settings), **options)
         return
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
@@ -69,12 +69,9 @@ def run(settings: Settings, workers: int) -> None:
     config = uvicorn.Config(
         PROCESS_APP,
         factory=True,
-        host=settings.host,
-        port=settings.port,
         workers=workers,
-        timeout_keep_alive=settings.keep_alive_seconds,
         timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
-        **SERVER_OPTIONS,
+        **options,
     )
     supervisor = Multiprocess(config, sockets=[config.bind_socket()])
     supervisor.run()

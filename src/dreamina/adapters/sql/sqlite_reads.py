@@ -88,17 +88,15 @@ class SqliteReads:
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._plans: dict[int, tuple[Any, _Plan | None]] = {}  # by id of the DriverRead, which is kept alive here
+        self._plans: dict[Any, _Plan | None] = {}  # by DriverRead (hashed by identity)
         self._closed = False
 
     def plan(self, read: Any) -> _Plan | None:
         """``read`` compiled for this database, or None where it cannot be compiled once (it runs in a session)."""
-        found = self._plans.get(id(read))
-        if found is not None and found[0] is read:
-            return found[1]
+        if read in self._plans:
+            return self._plans[read]
         compiled = read.sqlite_statement.compile(dialect=self.dialect)
-        plan = None if "POSTCOMPILE" in compiled.string else _Plan(read, self.dialect, compiled)
-        self._plans[id(read)] = (read, plan)
+        plan = self._plans[read] = None if "POSTCOMPILE" in compiled.string else _Plan(read, self.dialect, compiled)
         return plan
 
     async def rows(self, read: Any, params: Mapping[str, Any]) -> list[Any] | None:
