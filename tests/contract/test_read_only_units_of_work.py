@@ -247,7 +247,7 @@ async def test_a_reader_that_never_began_ends_without_a_trip_through_sqlalchemy(
         driver = info.get(DRIVER) or info.get(SQLITE_READS)
         never_made = getattr(read._session, "made", False) is None  # type: ignore[attr-defined]
     assert ended == ([] if driver is not None else ["rollback", "close"])
-    assert never_made == (driver is not None)  # no session was even made (repository_kit.LazySession)
+    assert never_made == (driver is not None)  # no session was even made (lazy_session.LazySession)
     ended.clear()
     async with reader() as read:
         assert await read.accounts.get_by_email_index(account.email_index) == account

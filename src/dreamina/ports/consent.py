@@ -258,6 +258,26 @@ class AnalyticsGate:
     objected: bool  # the subject objects to analytics (Art. 21 GDPR)
     restricted: bool  # the subject's processing is restricted (Art. 18 GDPR)
 
+    def open_under(self, policy_version: int) -> bool:
+        """G3 and G4: whether events may be stored: a yes to analytics given under ``policy_version`` (the version in
+        effect), no objection to analytics, no restriction."""
+        latest = self.latest
+        return (
+            latest is not None
+            and latest.analytics
+            and latest.policy_version == policy_version
+            and not self.objected
+            and not self.restricted
+        )
+
+
+@dataclass(slots=True)
+class GatedBatch:
+    """What became of a batch offered with :meth:`AnalyticsEventStore.add_if_open`: ``stored`` is known once the
+    statement ran, by the unit of work's commit at the latest (the adapter may send it with the commit)."""
+
+    stored: bool | None = None
+
 
 class AnalyticsEventStore(Protocol):
     async def gate(self, subject_id: UUID) -> AnalyticsGate:
@@ -269,6 +289,13 @@ class AnalyticsEventStore(Protocol):
 
     async def add_many(self, events: list[AnalyticsEvent]) -> None:
         """Store a batch of events in one statement (which the adapter may send with the commit)."""
+        ...
+
+    async def add_if_open(self, subject_id: UUID, policy_version: int, events: list[AnalyticsEvent]) -> GatedBatch:
+        """Store a signed-in subject's batch only if their gate is open under ``policy_version``
+        (:meth:`AnalyticsGate.open_under` of what :meth:`gate` would read), the gate read by the statement that
+        stores the batch (which the adapter may send with the commit): all of the events or none, and no moment
+        between the check and the insert in which a withdrawal, an objection or a restriction could slip."""
         ...
 
     async def daily_counts(self, first_day: date, last_day: date) -> list[DailyCount]:

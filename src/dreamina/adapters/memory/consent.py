@@ -17,6 +17,7 @@ from dreamina.ports.consent import (
     ConsentMethod,
     ConsentRecord,
     DailyCount,
+    GatedBatch,
     ImprovementChoice,
     ImprovementMethod,
     Objection,
@@ -258,6 +259,12 @@ class InMemoryAnalyticsEventStore:
                 check_text(name, getattr(event, name))
         for event in events:
             self._table.insert(event.id, event)
+
+    async def add_if_open(self, subject_id: UUID, policy_version: int, events: list[AnalyticsEvent]) -> GatedBatch:
+        opened = (await self.gate(subject_id)).open_under(policy_version)  # read and stored in one turn of the loop
+        if opened:
+            await self.add_many(events)
+        return GatedBatch(stored=opened)
 
     async def daily_counts(self, first_day: date, last_day: date) -> list[DailyCount]:
         counts = Counter((e.day, e.name, e.feature) for _, e in self._table.rows() if first_day <= e.day <= last_day)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 from sqlalchemy import ColumnClause, bindparam, delete, exists, func, literal_column, select, text, true
+from sqlalchemy.exc import IntegrityError
 
 from dreamina.adapters.record_rules import check_text
 from dreamina.adapters.sql import partitions
@@ -19,13 +20,15 @@ from dreamina.adapters.sql.repositories_consent import CONSENT_COLUMNS, consent_
 from dreamina.adapters.sql.repository_kit import (
     DriverRead,
     DriverWrite,
+    Rows,
     SqlRepositories,
     SqlRepository,
     insert_into,
     on_postgres,
+    refusal,
 )
 from dreamina.domain.privacy.vocabulary import Purpose
-from dreamina.ports.consent import AnalyticsEvent, AnalyticsGate, DailyCount
+from dreamina.ports.consent import AnalyticsEvent, AnalyticsGate, DailyCount, GatedBatch
 
 
 def analytics_row(event: AnalyticsEvent) -> dict[str, Any]:
@@ -52,14 +55,22 @@ _EVENT_TYPES = ("uuid", "date", *("text",) * 7)
 # rather than an array per column: asyncpg checks every element of an array it encodes against the abstract
 # iterable types, where msgspec encodes the rows in one call (a batch of ten: 556-569 -> 495-500 us of CPU in process,
 # alternating with the arrays).
-_BATCH_FROM_JSON = DriverWrite(
-    text(
-        f"INSERT INTO analytics_events ({', '.join(_EVENT_COLUMNS)}) SELECT {', '.join(_EVENT_COLUMNS)} "  # noqa: S608
-        "FROM json_to_recordset(CAST(:batch AS json)) AS batch("
-        + ", ".join(f"{name} {kind}" for name, kind in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True))
-        + ")"
-    )
+_BATCH_INSERT = (
+    f"INSERT INTO analytics_events ({', '.join(_EVENT_COLUMNS)}) SELECT {', '.join(_EVENT_COLUMNS)} "  # noqa: S608
+    "FROM json_to_recordset(CAST(:batch AS json)) AS batch("
+    + ", ".join(f"{name} {kind}" for name, kind in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True))
+    + ")"
 )
+_BATCH_FROM_JSON = DriverWrite(text(_BATCH_INSERT))
+# A signed-in subject's batch with its gate (``AnalyticsGate.open_under``) in the same statement: one round trip where
+# the gate's read and the insert were two, and nothing can change between the check and the insert.
+_GATE_OPEN = (
+    " WHERE EXISTS (SELECT 1 FROM (SELECT analytics, policy_version FROM consent_records WHERE subject_id = :subject_id"
+    " ORDER BY seq DESC LIMIT 1) AS latest WHERE latest.analytics AND latest.policy_version = :policy_version)"
+    " AND NOT EXISTS (SELECT 1 FROM objections WHERE subject_id = :subject_id AND purpose = :purpose AND objected)"
+    " AND NOT EXISTS (SELECT 1 FROM processing_restrictions WHERE subject_id = :subject_id)"
+)
+_GATED_BATCH = DriverWrite(text(_BATCH_INSERT + _GATE_OPEN))
 _EVENT_TWICE = "this analytics event already exists"
 _encode = msgspec.json.Encoder().encode
 
@@ -105,7 +116,30 @@ class SqlAnalyticsEventStore(SqlRepository):
             batch = _encode(rows).decode()  # UUIDs and days as PostgreSQL reads them back: canonical text
             await _BATCH_FROM_JSON.append(self._session, {"batch": batch}, expect=len(rows), conflict=_EVENT_TWICE)
             return
-        await self._session.execute(insert_into(AnalyticsEventRow), rows)
+        try:
+            await self._session.execute(insert_into(AnalyticsEventRow), rows)
+        except IntegrityError as error:
+            raise refusal(error, _EVENT_TWICE) from None
+
+    async def add_if_open(self, subject_id: UUID, policy_version: int, events: list[AnalyticsEvent]) -> GatedBatch:
+        if not on_postgres(self._session):  # SQLite: read and stored in the one writer's turn
+            opened = (await self.gate(subject_id)).open_under(policy_version)
+            if opened:
+                await self.add_many(events)
+            return GatedBatch(stored=opened)
+        outcome = GatedBatch()
+
+        def told(written: int) -> None:
+            outcome.stored = written > 0
+
+        params = {
+            "batch": _encode([analytics_row(event) for event in events]).decode(),
+            "subject_id": subject_id,
+            "policy_version": policy_version,
+            "purpose": Purpose.ANALYTICS.value,
+        }
+        await _GATED_BATCH.append(self._session, params, expect=Rows(len(events), told), conflict=_EVENT_TWICE)
+        return outcome
 
     async def daily_counts(self, first_day: date, last_day: date) -> list[DailyCount]:
         count = func.count().label("n")

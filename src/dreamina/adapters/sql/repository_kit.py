@@ -33,6 +33,7 @@ from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from dreamina.adapters.record_rules import check_time
 from dreamina.adapters.sql.driver_pool import DriverPool, gone
+from dreamina.adapters.sql.lazy_session import LazySession
 from dreamina.adapters.sql.sqlite_reads import SqliteReads
 from dreamina.domain.privacy.errors import Conflict, NotFound
 
@@ -180,10 +181,9 @@ class DriverConnection:
     back or closes for a driver read, and no SQLAlchemy connection is checked out for it: that was most of ``GET
     /v1/me``'s CPU.
 
-    In a read-only unit of work without ``pool`` (``engine``: the read-only engine; an unpooled database): the
-    connection its session holds if it holds one; else one the unit of work checks out of the pool for the rest of
-    its life, which its session then uses too. Either way a unit of work never holds a connection while it waits for
-    another, so a full pool cannot deadlock on units of work each waiting for a second one.
+    In a read-only unit of work without ``pool`` (an unpooled database): the connection its session holds, else one
+    it checks out of the read-only ``engine`` for the rest of its life, which its session then uses too. A unit of
+    work never holds a connection while it waits for another: a full pool cannot deadlock.
 
     In a unit of work that may write (``may_write``): once its session holds a connection, always that connection,
     so a read after a write sees it (the same transaction). A read before that (before the first write) runs as a
@@ -206,7 +206,7 @@ class DriverConnection:
         self._may_write = may_write
         self._connection: AsyncConnection | None = None
         self._held: tuple[object, AsyncConnection] | None = None  # the session's transaction and its connection
-        self.pending: list[tuple[DriverWrite, Mapping[str, Any], int, str]] = []  # write, params, rows, conflict
+        self.pending: list[tuple[DriverWrite, Mapping[str, Any], int | Rows, str]] = []  # write, params, rows, conflict
 
     @property
     def pooled(self) -> bool:
@@ -239,8 +239,7 @@ class DriverConnection:
                 raise NotFound("the record refers to something that does not exist") from None
             raise
         for (_, _, expect, conflict), status in zip(pending, statuses, strict=True):
-            if int(status.rsplit(" ", 1)[-1]) != expect:
-                raise Conflict(conflict)  # a write sent on its own that skipped a duplicate
+            _check_rows(int(status.rsplit(" ", 1)[-1]), expect, conflict)  # sent on its own: skipped a duplicate?
 
     async def fetch(self, session: AsyncSession, sql: str, args: list[Any]) -> list[Any]:
         if self._pool is not None and not self.pending:  # with appends pending the read goes to the session (below)
@@ -292,26 +291,6 @@ def on_postgres(session: AsyncSession) -> bool:
     """Whether ``session`` runs on PostgreSQL, without making a unit of work's lazy session to ask (its driver is
     there only on PostgreSQL)."""
     return DRIVER in session.info or session.get_bind().dialect.name == "postgresql"
-
-
-class LazySession:
-    """A unit of work's session on a pooled PostgreSQL database (or a reader's on SQLite), made on first use other
-    than its driver reads and deferred appends (which read only its ``info``): a unit of work whose reads are all
-    driver reads, and whose writes all waited for the commit, never makes one (making an ``AsyncSession`` cost a
-    twentieth of ``GET /v1/me``'s CPU)."""
-
-    def __init__(self, factory: Callable[[], AsyncSession], info: dict[str, Any]) -> None:
-        self.info = info
-        self.made: AsyncSession | None = None
-        self._factory = factory
-
-    def __getattr__(self, name: str) -> Any:
-        session = self.made
-        if session is None:
-            session = self.made = self._factory()
-            session.info.update(self.info)
-            self.info = session.info
-        return getattr(session, name)
 
 
 def _holds_connection(session: AsyncSession) -> bool:
@@ -408,22 +387,40 @@ class DriverWrite:
         values = (params[name] for name in self._names)
         return [value if process is None else process(value) for process, value in zip(processors, values, strict=True)]
 
-    async def append(self, session: AsyncSession, params: Mapping[str, Any], *, expect: int, conflict: str) -> None:
-        """Write ``expect`` rows, now or at the commit; fewer (a duplicate skipped) is ``Conflict``."""
+    async def append(
+        self, session: AsyncSession, params: Mapping[str, Any], *, expect: int | Rows, conflict: str
+    ) -> None:
+        """Write ``expect`` rows, now or at the commit; fewer (a duplicate skipped) is ``Conflict`` (gated: or none)."""
         driver: DriverConnection | None = session.info.get(DRIVER)
         if driver is not None and driver.defers(session):
             driver.pending.append((self, params, expect, conflict))
             return
         await session.run_sync(self.write_now, params, expect, conflict)
 
-    def write_now(self, on: Session | Connection, params: Mapping[str, Any], expect: int, conflict: str) -> None:
+    def write_now(self, on: Session | Connection, params: Mapping[str, Any], expect: int | Rows, conflict: str) -> None:
         """Run the write through ``on`` (a session, or the connection a session begins on) in its transaction."""
         try:
             result = on.execute(self.statement, params)
         except IntegrityError as error:
             raise refusal(error, conflict) from None
-        if rowcount(result) != expect:
-            raise Conflict(conflict)
+        _check_rows(rowcount(result), expect, conflict)
+
+
+class Rows:
+    """The rows a gated :class:`DriverWrite` (an ``INSERT ... SELECT ... WHERE`` its condition may refuse whole) may
+    write, all ``expect`` or none; ``told`` hears how many once it was sent (by the commit at the latest)."""
+
+    def __init__(self, expect: int, told: Callable[[int], None]) -> None:
+        self.expect = expect
+        self.told = told
+
+
+def _check_rows(count: int, expect: int | Rows, conflict: str) -> None:
+    if isinstance(expect, Rows):
+        expect.told(count)
+        expect = count and expect.expect  # none is an answer (the condition refused), not a duplicate skipped
+    if count != expect:
+        raise Conflict(conflict)
 
 
 @event.listens_for(Session, "after_begin")

@@ -14,13 +14,13 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dreamina.adapters.sql.driver_pool import DriverPool
+from dreamina.adapters.sql.lazy_session import LazySession
 from dreamina.adapters.sql.principal_cache import apply_committed
 from dreamina.adapters.sql.repository_kit import (
     DRIVER,
     READ_ONLY,
     SQLITE_READS,
     DriverConnection,
-    LazySession,
     SqlRepositories,
 )
 from dreamina.adapters.sql.sqlite_reads import SqliteReads

@@ -19,7 +19,7 @@ from uuid import UUID
 from dreamina.domain.consent.preferences import ConsentRegistry, Requester
 from dreamina.domain.privacy.errors import InvalidInput
 from dreamina.ports.clock import Clock
-from dreamina.ports.consent import AnalyticsEvent, ClientClassifier, DailyCount
+from dreamina.ports.consent import AnalyticsEvent, ClientClassifier, DailyCount, GatedBatch
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.unit_of_work import UnitOfWorkFactory, reader_of
 
@@ -119,22 +119,40 @@ class Analytics:
     ) -> IngestResult:
         check_events(events)
         # Every check reads what is committed (a withdrawal or an objection acts at once): consent under the policy
-        # in effect, an objection, a restriction; a signed-in subject's three in one read.
+        # in effect, an objection, a restriction. A device's batch is checked, then stored; a signed-in subject's is
+        # stored by the statement that reads its gate (one round trip, and nothing can slip between the two): its
+        # rows are made first, in this process, and kept only if the gate is open.
         subject = requester.subject_id
-        async with reader_of(self._uow)() as uow:
-            if subject is None:
+        if subject is None:
+            async with reader_of(self._uow)() as uow:
                 if not (await self._consent.state_in(uow, requester)).analytics_allowed:
                     return IngestResult(0, len(events), "no_consent")
+        stored = self._events(requester, events, address=address, user_agent=user_agent)
+        async with self._uow() as uow:
+            if subject is None:
+                await uow.analytics_events.add_many(stored)
+                outcome = GatedBatch(stored=True)
             else:
-                gate = await uow.analytics_events.gate(subject)
-                if not (await self._consent.state_of(gate.latest)).analytics_allowed or gate.objected:
-                    return IngestResult(0, len(events), "no_consent")
-                if gate.restricted:
-                    return IngestResult(0, len(events), "processing_restricted")  # G4: kept, not processed
+                version = await self._consent.policy_version()
+                outcome = await uow.analytics_events.add_if_open(subject, version, stored)
+            await uow.commit()
+        if outcome.stored:
+            return IngestResult(len(stored), 0, None)
+        assert subject is not None and outcome.stored is False  # known by the commit
+        async with reader_of(self._uow)() as uow:  # why it was refused (the gate as it stands now)
+            gate = await uow.analytics_events.gate(subject)
+        consented = (await self._consent.state_of(gate.latest)).analytics_allowed and not gate.objected
+        # G4: a restricted subject's events are kept out, and the answer says why (consent alone would let them in)
+        return IngestResult(0, len(events), "processing_restricted" if consented and gate.restricted else "no_consent")
+
+    def _events(
+        self, requester: Requester, events: list[IncomingEvent], *, address: str | None, user_agent: str
+    ) -> list[AnalyticsEvent]:
+        """What is stored of ``events``: today's day, the coarse client traits, the day's pseudonym."""
         day = self._clock.now().date()
         traits = self._classifier.classify(truncate_address(address), user_agent[:512])
         pseudonym = self._pseudonym(requester, day)
-        stored = [
+        return [
             AnalyticsEvent(
                 id=event_id,
                 day=day,
@@ -148,10 +166,6 @@ class Analytics:
             )
             for event_id, event in zip(fresh_ids(len(events)), events, strict=True)
         ]
-        async with self._uow() as uow:
-            await uow.analytics_events.add_many(stored)
-            await uow.commit()
-        return IngestResult(len(stored), 0, None)
 
     def _pseudonym(self, requester: Requester, day: date) -> str:
         if requester.subject_id is not None:

@@ -155,6 +155,10 @@ class ConsentRegistry:
         """:meth:`state`, read in the caller's unit of work (with the other checks it makes before processing)."""
         return await self.state_of(await self._latest(uow, requester))
 
+    async def policy_version(self) -> int:
+        """The version of the policy in effect: what a choice is recorded under (the process-wide list, no query)."""
+        return (await self._policies.current()).version
+
     async def state_of(self, latest: ConsentRecord | None) -> ConsentState:
         """The choice in force given the requester's latest record (read by the caller, with its other checks)."""
         policy = await self._policies.current()
