@@ -34,7 +34,7 @@ from dreamina.entrypoints.http.auth import provide_optional_subject
 from dreamina.entrypoints.http.cors import cors_config, credentials_for_allowed_origins
 from dreamina.entrypoints.http.device import device_cookie_setter, honour_gpc
 from dreamina.entrypoints.http.face import HttpFace, joined_dependencies, joined_problems
-from dreamina.entrypoints.http.middleware import edge, security_headers
+from dreamina.entrypoints.http.middleware import edge, on_response_start, security_headers
 from dreamina.entrypoints.http.openapi import (
     HEADERS,
     StrictStructSchemaPlugin,
@@ -126,9 +126,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         lifespan=[lifespan],
         before_request=honour_gpc,
         before_send=[
-            device_cookie_setter(cross_site=cors is not None),
-            *([credentials_for_allowed_origins] if cors is not None else []),
-            security_headers,
+            on_response_start(
+                device_cookie_setter(cross_site=cors is not None),
+                *([credentials_for_allowed_origins] if cors is not None else []),
+                security_headers,
+            )
         ],
         request_max_body_size=settings.max_body_bytes,
         request_class=DreaminaRequest,

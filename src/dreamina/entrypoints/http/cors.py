@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import Message, Scope
+from litestar.types import HTTPResponseStartEvent, Scope
 
 from dreamina.settings import Settings, cors_origins
 
@@ -32,12 +32,11 @@ def cors_config(settings: Settings) -> CORSConfig | None:
     )
 
 
-async def credentials_for_allowed_origins(message: Message, scope: Scope) -> None:
-    """``before_send`` (after the CORS middleware): ``Access-Control-Allow-Credentials`` only beside an echoed allowed
-    origin (Litestar adds it to every answer to an ``Origin``), and ``Vary: Origin`` on every answer to one, allowed or
-    not, so that no cache hands one origin's answer to another."""
-    if message["type"] != "http.response.start":
-        return
+def credentials_for_allowed_origins(message: HTTPResponseStartEvent, scope: Scope) -> None:
+    """On a response's start (``middleware.on_response_start``, after the CORS middleware):
+    ``Access-Control-Allow-Credentials`` only beside an echoed allowed origin (Litestar adds it to every answer to an
+    ``Origin``), and ``Vary: Origin`` on every answer to one, allowed or not, so that no cache hands one origin's
+    answer to another."""
     if not any(name == b"origin" for name, _ in scope.get("headers", [])):
         return
     headers = MutableScopeHeaders.from_message(message)

@@ -2,7 +2,7 @@
 
 The cookie only remembers an anonymous device's consent choice, which is strictly necessary for honouring it.
 A handler that needs a device id and finds none mints one into ``request.state``; the hook of
-:func:`device_cookie_setter` (``before_send``) then adds the ``Set-Cookie`` header to the response.
+:func:`device_cookie_setter` (on the response's start) then adds the ``Set-Cookie`` header to the response.
 
 With CORS origins configured the cookie is ``SameSite=None`` instead: a front end on another site (the consent
 banner) sends it with ``credentials: "include"``, which ``Lax`` would drop. It never authenticates anyone, and a
@@ -11,13 +11,13 @@ cross-site write cannot forge a choice (``dreamina.entrypoints.http.cors``).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import Message, Scope
+from litestar.types import HTTPResponseStartEvent, Scope
 
 from dreamina.bootstrap import Container
 from dreamina.domain.consent.preferences import Requester, gpc_signalled, new_device_id, valid_device_id
@@ -55,12 +55,11 @@ def device_cookie_header(value: str, *, cross_site: bool = False) -> str:
     return morsel.OutputString()
 
 
-def device_cookie_setter(*, cross_site: bool) -> Callable[[Message, Scope], Awaitable[None]]:
-    """A ``before_send`` hook that sets the cookie of a device id minted during the request."""
+def device_cookie_setter(*, cross_site: bool) -> Callable[[HTTPResponseStartEvent, Scope], None]:
+    """On a response's start (``middleware.on_response_start``): the cookie of a device id minted during the
+    request."""
 
-    async def set_device_cookie(message: Message, scope: Scope) -> None:
-        if message["type"] != "http.response.start":
-            return
+    def set_device_cookie(message: HTTPResponseStartEvent, scope: Scope) -> None:
         minted = scope.get("state", {}).get(_STATE_KEY)
         if minted:
             header = device_cookie_header(minted, cross_site=cross_site)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from dreamina.adapters.logs import access_log
 from dreamina.entrypoints.http.client_address import Network, with_client_behind_proxies
@@ -56,11 +56,24 @@ def new_request_id() -> str:
     return os.urandom(16).hex()
 
 
-async def security_headers(message: Message, scope: Scope) -> None:
-    """``before_send``: the security headers and the request id on EVERY response, including the router's own
-    404 and 405 answers, which never reach route middleware."""
-    if message["type"] != "http.response.start":
-        return
+def on_response_start(
+    *hooks: Callable[[HTTPResponseStartEvent, Scope], None],
+) -> Callable[[Message, Scope], Awaitable[None]]:
+    """The app's one ``before_send`` hook: ``hooks`` in their order on a response's start message (the body's pass
+    straight through). Litestar awaits every ``before_send`` hook on every message: three hooks, each a coroutine
+    that returned at once on the body, made six awaits a response where one does."""
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            for hook in hooks:
+                hook(message, scope)
+
+    return before_send
+
+
+def security_headers(message: HTTPResponseStartEvent, scope: Scope) -> None:
+    """On a response's start (:func:`on_response_start`): the security headers and the request id on EVERY response,
+    including the router's own 404 and 405 answers, which never reach route middleware."""
     headers = list(message.get("headers", []))
     present = {k.lower() for k, _ in headers}
     request_id = scope.get("state", {}).get(_REQUEST_ID) or new_request_id()
