@@ -3,8 +3,8 @@
 Each tree's ``dreamina serve`` (its own ``src`` first on ``PYTHONPATH``, one uvicorn process, PostgreSQL, Redis and
 SAQ as ``http_vs_bare.py`` runs it) on the same PostgreSQL database, each with its own 16 subjects; then, per route,
 a warm-up and ``--rounds`` wrk runs of each, alternating, the order flipped every round, so whatever else the machine
-does falls on both alike. Prints each tree's req/s and its server's CPU per request (medians and every round), and B
-against A: the per-round req/s ratios and the median CPU ratio. The CPU per request is the steadier figure on a
+does falls on both alike. Prints each tree's req/s, p99 and its server's CPU per request (medians; the CPU of every
+round too), and B against A: the per-round req/s ratios and the median CPU ratio. The CPU per request is the steadier figure on a
 shared machine: a round's throughput moves with the machine, the work a request costs the server much less.
 
 Not part of ``bench/run`` (it needs two checkouts): a change is measured against the commit before it, e.g.
@@ -67,8 +67,9 @@ def main() -> int:
             cpu = {name: [s.server_cpu / s.rps * 1e6 for s in rounds[name] if s.server_cpu] for name in trees}
             for name in trees:
                 rates = [s.rps for s in rounds[name]]
+                p99 = statistics.median(s.p99_ms for s in rounds[name])
                 print(
-                    f"{route:12} {name}: {statistics.median(rates):9,.1f} req/s, "
+                    f"{route:12} {name}: {statistics.median(rates):9,.1f} req/s, p99 {p99:6.1f} ms, "
                     f"{statistics.median(cpu[name]):6.1f} us of server CPU a request "
                     f"(rounds {', '.join(f'{c:.0f}' for c in cpu[name])})"
                 )
