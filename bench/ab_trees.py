@@ -4,8 +4,9 @@ Each tree's ``dreamina serve`` (its own ``src`` first on ``PYTHONPATH``, one uvi
 SAQ as ``http_vs_bare.py`` runs it) on the same PostgreSQL database, each with its own 16 subjects; then, per route,
 a warm-up and ``--rounds`` wrk runs of each, alternating, the order flipped every round, so whatever else the machine
 does falls on both alike. Prints each tree's req/s, p99 and its server's CPU per request (medians; the CPU of every
-round too), and B against A: the per-round req/s ratios and the median CPU ratio. The CPU per request is the steadier figure on a
-shared machine: a round's throughput moves with the machine, the work a request costs the server much less.
+round too), and B against A: the per-round req/s ratios and the median CPU ratio. The CPU per request is the steadier
+figure on a shared machine: a round's throughput moves with the machine, the work a request costs the server much
+less.
 
 Not part of ``bench/run`` (it needs two checkouts): a change is measured against the commit before it, e.g.
 ``git worktree add /tmp/before HEAD~1`` then, with the environment of ``bench/run`` (``DREAMINA_BENCH_POSTGRES_URL``,
