@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -71,3 +73,22 @@ def test_a_batch_of_fresh_ids_is_as_uuid4_makes_them() -> None:
     assert len(ids) == len(set(ids)) == 500
     assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
     assert fresh_ids(0) == [] and len(fresh_ids(1)) == 1
+
+
+def test_an_analytics_gate_opens_exactly_when_the_consent_rules_let_a_batch_in() -> None:
+    """The gate the stores apply (``AnalyticsGate.open_under``, and the SQL held to it by the contract tests) is the
+    consent module's own rule: analytics allowed by the choice in force under the policy in effect (G3), no objection
+    to analytics, no restriction (G4); every combination of the four."""
+    from dreamina.domain.consent.preferences import _state
+    from dreamina.ports.consent import AnalyticsGate
+    from tests.contract.consent_rows import consent_record
+
+    at = datetime(2026, 11, 30, tzinfo=UTC)
+    latest_records = [None] + [
+        consent_record(at, subject_id=uuid.uuid4(), analytics=analytics, policy_version=version)
+        for analytics, version in itertools.product((True, False), (1, 2, 3))
+    ]
+    for latest, objected, restricted in itertools.product(latest_records, (True, False), (True, False)):
+        gate = AnalyticsGate(latest=latest, objected=objected, restricted=restricted)
+        allowed = _state(latest, 2).analytics_allowed and not objected and not restricted
+        assert gate.open_under(2) is allowed, (latest, objected, restricted)
