@@ -8,10 +8,10 @@ writer for the same subject waits instead of reading a balance that is about to 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, text, update
 
 from dreamina.adapters.record_rules import check_text, check_time
 from dreamina.adapters.sql import partitions
@@ -117,7 +117,7 @@ class SqlBillingRepository(SqlRepository):
             _ledger.c.subject_id == bindparam("subject_id")
         )
     )
-    _wallets = BillingWalletRow.__table__
+    _wallets = cast(Table, BillingWalletRow.__table__)
     # on the table, not the mapped class: every submission bumps it, and an ORM bulk UPDATE costs 5-10% of a
     # submission's CPU in SQLAlchemy's ORM layer (no instances are kept to synchronise)
     _bump_wallet = (
