@@ -156,9 +156,9 @@ def _stores_of(protocol: type) -> set[str]:
 
 def test_every_store_of_the_unit_of_work_is_provided_by_every_backend() -> None:
     declared = _stores_of(UnitOfWork)
-    assert len(declared) == 36  # + processor_notifications, marketing_campaigns, improvement_choices,
+    assert len(declared) == 37  # + processor_notifications, marketing_campaigns, improvement_choices,
     # ticket_address_requests (issue 16); abuse_reports, abuse_report_inbox, moderation_records,
-    # moderation_reviews (issue 17)
+    # moderation_reviews (issue 17); standing (issue 14: a submission's three holds in one read)
     assert set(sql_repositories(MODULES)) == declared
     assert set(memory_database().repository_names) == declared
 

@@ -28,6 +28,7 @@ from dreamina.ports.moderation import ModerationStores
 from dreamina.ports.payments import SandboxStores
 from dreamina.ports.policy import PolicyStores
 from dreamina.ports.processor_notices import ProcessorNotificationStores
+from dreamina.ports.standing import StandingStores
 from dreamina.ports.support import SupportStores
 from dreamina.ports.tokens import TokenStores
 
@@ -52,6 +53,7 @@ class UnitOfWork(
     MarketingStores,
     GenerationStores,
     ModerationStores,
+    StandingStores,
     BillingStores,
     DataRightsStores,
     ProcessorNotificationStores,

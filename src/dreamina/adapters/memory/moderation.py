@@ -8,6 +8,7 @@ from uuid import UUID
 
 from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, Unique, retention_batch, utc, utc_or_none
 from dreamina.adapters.record_rules import check_text, check_time
+from dreamina.ports.identity import Account
 from dreamina.ports.moderation import (
     OPEN_REVIEW_EXISTS,
     CheckedContent,
@@ -15,6 +16,8 @@ from dreamina.ports.moderation import (
     ModerationReview,
     ReviewStatus,
 )
+from dreamina.ports.restrictions import ProcessingRestriction
+from dreamina.ports.standing import Standing
 
 
 class InMemoryModerationRecordRepository:
@@ -112,6 +115,29 @@ class InMemoryModerationReviewRepository:
         return sum(self._table.delete(r.id) for r in due)
 
 
+class InMemoryStanding:
+    """:class:`~dreamina.ports.standing.StandingReader` over the same unit of work's accounts, reviews and
+    restrictions."""
+
+    def __init__(
+        self,
+        accounts: Table[UUID, Account],
+        reviews: Table[UUID, ModerationReview],
+        restrictions: Table[UUID, ProcessingRestriction],
+    ) -> None:
+        self._accounts = accounts
+        self._reviews = reviews
+        self._restrictions = restrictions
+
+    async def of(self, subject_id: UUID) -> Standing:
+        account = self._accounts.get(subject_id)
+        return Standing(
+            under_age_review=account is not None and account.under_age_review,
+            under_moderation_review=any(r.subject_id == subject_id and r.is_open for _, r in self._reviews.rows()),
+            restricted=self._restrictions.get(subject_id) is not None,
+        )
+
+
 def _open_subject(review: ModerationReview) -> object:
     """One open review per account (the SQL backends: a partial unique index); closed ones never collide."""
     return ("open", review.subject_id) if review.is_open else ("closed", review.id)
@@ -125,5 +151,8 @@ STORES = MemoryStores(
     repositories={
         "moderation_records": lambda s: InMemoryModerationRecordRepository(s.table("moderation_records")),
         "moderation_reviews": lambda s: InMemoryModerationReviewRepository(s.table("moderation_reviews")),
+        "standing": lambda s: InMemoryStanding(
+            s.table("accounts"), s.table("moderation_reviews"), s.table("processing_restrictions")
+        ),
     },
 )

@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Mapping
 from uuid import UUID
 
-from dreamina.domain.generation.errors import KindNotAvailable, ProcessingRestricted
-from dreamina.domain.generation.moderation import ContentScreening, refuse_during_moderation_review
+from dreamina.domain.generation.errors import KindNotAvailable
+from dreamina.domain.generation.moderation import ContentScreening, refuse_new_content
 from dreamina.domain.generation.provider_jobs import ProviderJobs
 from dreamina.domain.generation.removal import ContentRemoval
 from dreamina.domain.generation.rules import PROMPT_FIELD, GenerationRules
@@ -30,7 +30,6 @@ from dreamina.domain.privacy.errors import InvalidInput, NotFound
 from dreamina.domain.privacy.idempotency import KeptAnswer
 from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.retries import retry_on_conflict
-from dreamina.domain.privacy.standing import refuse_during_age_review
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import (
     Generation,
@@ -101,7 +100,7 @@ class Generations:
             async with self._read() as uow:
                 if answer is not None:
                     await answer.before(uow)
-                await self._refuse_standing(uow, subject_id)
+                await refuse_new_content(uow, subject_id)
             await self._screening.check_prompt(subject_id, valid.prompt)
 
         async def store() -> Generation:
@@ -109,7 +108,7 @@ class Generations:
             async with self._uow() as uow:
                 if answer is not None:
                     await answer.before(uow)
-                await self._refuse_standing(uow, subject_id)
+                await refuse_new_content(uow, subject_id)
                 for upload_id in references:
                     upload = await uow.uploads.get(upload_id)
                     if upload is None or upload.subject_id != subject_id:
@@ -200,14 +199,6 @@ class Generations:
             await self._removal.remove(uow, generation, expired=False, taken_down_by=taken_down_by)
             await uow.commit()
         await self._provider_jobs.forget_everywhere(generation)
-
-    @staticmethod
-    async def _refuse_standing(uow: UnitOfWork, subject_id: UUID) -> None:
-        """403 under age or moderation review, or while processing is restricted."""
-        await refuse_during_age_review(uow.accounts, subject_id)
-        await refuse_during_moderation_review(uow, subject_id)
-        if await uow.restrictions.get(subject_id) is not None:
-            raise ProcessingRestricted("your data may not be processed while the restriction is in place")
 
     async def _owned(self, uow: UnitOfWork, subject_id: UUID, generation_id: UUID) -> Generation:
         generation = await uow.generations.get(generation_id)

@@ -19,8 +19,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from dreamina.domain.privacy.errors import Conflict, DomainError, Forbidden, StoreBusy
+from dreamina.domain.privacy.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    ProcessingRestricted,
+    StoreBusy,
+    UnderAgeReview,
+)
 from dreamina.domain.privacy.retries import retry_on_conflict
+from dreamina.domain.privacy.standing import AGE_REVIEW_OPEN
 from dreamina.domain.privacy.vocabulary import DataCategory, Purpose
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
@@ -70,10 +78,17 @@ class ModerationRules:
     review_window_seconds: int = 24 * 3600
 
 
-async def refuse_during_moderation_review(uow: UnitOfWork, subject_id: UUID) -> None:
-    """Raise :class:`UnderModerationReview` (403 ``moderation_review``) while the subject's review is open."""
-    if await uow.moderation_reviews.open_for(subject_id) is not None:
+async def refuse_new_content(uow: UnitOfWork, subject_id: UUID) -> None:
+    """A new upload or generation is refused, in this order: 403 ``age_review`` while the account is under age
+    review (policy section 9), 403 ``moderation_review`` while its moderation review is open, 403
+    ``processing_restricted`` while processing is restricted (G4: storing or generating is processing). One read."""
+    standing = await uow.standing.of(subject_id)
+    if standing.under_age_review:
+        raise UnderAgeReview(AGE_REVIEW_OPEN)
+    if standing.under_moderation_review:
         raise UnderModerationReview("your account is under moderation review; our staff will decide shortly")
+    if standing.restricted:
+        raise ProcessingRestricted("your data may not be processed while the restriction is in place")
 
 
 def input_hmac(vault: KeyVault, checked: CheckedContent, content: str | bytes) -> str:

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from dreamina.domain.generation.errors import ImageTooLarge, ProcessingRestricted, UnsupportedImage
-from dreamina.domain.generation.moderation import ContentScreening, refuse_during_moderation_review
+from dreamina.domain.generation.errors import ImageTooLarge, UnsupportedImage
+from dreamina.domain.generation.moderation import ContentScreening, refuse_new_content
 from dreamina.domain.generation.rules import PAGE_SIZE_MAX
 from dreamina.domain.generation.views import decode_cursor, encode_cursor
 from dreamina.domain.privacy.errors import Conflict, InvalidInput, NotFound
 from dreamina.domain.privacy.idempotency import KeptAnswer
-from dreamina.domain.privacy.standing import refuse_during_age_review
 from dreamina.ports.audit import ActorKind, AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.generation import ImageRejected, ImageSanitizer, Upload
@@ -86,10 +85,7 @@ class ReferenceUploads:
         async with self._uow() as uow:
             if answer is not None:
                 await answer.before(uow)
-            await refuse_during_age_review(uow.accounts, subject_id)
-            await refuse_during_moderation_review(uow, subject_id)
-            if await uow.restrictions.is_restricted(subject_id):  # G4: decoding and storing it is processing
-                raise ProcessingRestricted("your data may not be processed while the restriction is in place")
+            await refuse_new_content(uow, subject_id)  # G4: decoding and storing it is processing
         try:
             async with self._decoding:  # decoded pixels take memory: a burst of uploads waits, it does not pile up
                 clean = await asyncio.to_thread(self._sanitizer.sanitize, data)
