@@ -207,9 +207,7 @@ class SqlStanding(SqlRepository):
     )
 
     async def of(self, subject_id: UUID) -> Standing:
-        row = await self._read.first(self._session, {"subject_id": subject_id})
-        if row is None:  # one row always comes back; kept for the type checker
-            return Standing(False, False, False)
+        (row,) = await self._read.rows(self._session, {"subject_id": subject_id})  # always one row
         return Standing(
             under_age_review=row.account_status == AccountStatus.AGE_REVIEW.value,
             under_moderation_review=bool(row.moderation_open),
