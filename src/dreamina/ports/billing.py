@@ -147,11 +147,12 @@ class BillingCustomer:
 class BillingRepository(Protocol):
     # -- ledger ---------------------------------------------------------------------------------------------------
 
-    async def lock_wallet(self, subject_id: UUID, now: datetime) -> None:
-        """Serialise ledger writes of one subject until the unit of work ends (a row lock; created if missing).
+    async def lock_wallet(self, subject_id: UUID, now: datetime) -> int:
+        """Serialise ledger writes of one subject until the unit of work ends (a row lock; created if missing), and
+        return the subject's balance as of the lock: it changes only by this unit of work's own entries until then.
 
         Call it first in the unit of work, before reading the balance, so two writers cannot both spend the
-        same credits.
+        same credits. Its cost does not grow with the subject's history: a charge is not a sum over the ledger.
         """
         ...
 
@@ -162,7 +163,7 @@ class BillingRepository(Protocol):
     async def get_entry(self, idempotency_key: str) -> LedgerEntry | None: ...
 
     async def balance(self, subject_id: UUID) -> int:
-        """The sum of the subject's entries (0 with none)."""
+        """The sum of the subject's entries (0 with none), this unit of work's included."""
         ...
 
     async def list_entries(self, subject_id: UUID, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:

@@ -67,9 +67,10 @@ class InMemoryBillingRepository:
         self._payments: Table[UUID, PaymentRecord] = staging.table("payments")
         self._events: Table[str, tuple[str, datetime]] = staging.table("processed_payment_events")
 
-    async def lock_wallet(self, subject_id: UUID, now: datetime) -> None:
+    async def lock_wallet(self, subject_id: UUID, now: datetime) -> int:
         check_time("now", now)
         self._wallets.lock(subject_id)
+        return await self.balance(subject_id)  # a fake's sum: the SQL wallets keep a running one
 
     async def add_entry(self, entry: LedgerEntry) -> None:
         check_text("idempotency_key", entry.idempotency_key)

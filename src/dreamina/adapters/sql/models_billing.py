@@ -7,20 +7,22 @@ from datetime import datetime
 from uuid import UUID
 
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import Index, Integer, String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamina.adapters.sql.base import Base
 
 
 class BillingWalletRow(Base):
-    """One row per subject, updated first by every ledger write: the per-subject write lock."""
+    """One row per subject, updated first by every ledger write: the per-subject write lock, and the running sum of
+    the subject's ledger entries (NULL until its first lock counts them: wallets older than migration 0025)."""
 
     __tablename__ = "billing_wallets"
 
     subject_id: Mapped[UUID] = mapped_column(GUID, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    balance: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class CreditLedgerEntryRow(Base):

@@ -106,36 +106,65 @@ def _payment_values(payment: PaymentRecord) -> dict[str, Any]:
     return {name: getattr(payment, name) for name in _PAYMENT_FIELDS}
 
 
-class SqlBillingRepository(SqlRepository):
-    """:class:`~dreamina.ports.billing.BillingRepository` over the billing tables."""
+_LEDGER = cast(Table, CreditLedgerEntryRow.__table__)
+_WALLETS = cast(Table, BillingWalletRow.__table__)
 
-    _ledger = CreditLedgerEntryRow.__table__
-    # every submission reads its reservation's entry and the balance
+
+def _ledger_sum(subject: Any) -> Any:
+    """The sum of a subject's entries, read where no wallet keeps it yet: a wallet's first lock since migration 0025,
+    and a subject without a wallet (entries written without a lock; a tombstone's pseudonymised ledger)."""
+    total = select(func.coalesce(func.sum(_LEDGER.c.amount), 0)).where(_LEDGER.c.subject_id == subject)
+    return total.scalar_subquery()
+
+
+class SqlBillingRepository(SqlRepository):
+    """:class:`~dreamina.ports.billing.BillingRepository` over the billing tables.
+
+    The wallet row keeps the running sum of its subject's entries: a trigger adds each inserted entry's amount to it
+    in the entry's own statement (migration 0025), so the balance is one row however long the history (it was a sum
+    over the whole ledger, two entries a generation: ``bench/ledger.py``). A wallet whose balance is NULL has not been
+    counted yet (migration 0025 leaves them so): its first lock counts the ledger once, and until then its entries
+    leave it NULL.
+    """
+
+    _ledger = _LEDGER
+    # every submission reads its reservation's entry
     _entry_by_key = DriverRead(select(_ledger).where(_ledger.c.idempotency_key == bindparam("idempotency_key")))
     _balance_of = DriverRead(
-        select(func.coalesce(func.sum(_ledger.c.amount), 0).label("total")).where(
-            _ledger.c.subject_id == bindparam("subject_id")
+        select(
+            func.coalesce(
+                select(_WALLETS.c.balance).where(_WALLETS.c.subject_id == bindparam("subject_id")).scalar_subquery(),
+                _ledger_sum(bindparam("subject_id")),
+            ).label("total")
         )
     )
-    _wallets = cast(Table, BillingWalletRow.__table__)
     # on the table, not the mapped class: every submission bumps it, and an ORM bulk UPDATE costs 5-10% of a
     # submission's CPU in SQLAlchemy's ORM layer (no instances are kept to synchronise)
     _bump_wallet = (
-        update(_wallets)
-        .where(_wallets.c.subject_id == bindparam("wallet_subject"))
-        .values(revision=_wallets.c.revision + 1, updated_at=bindparam("wallet_now"))
+        update(_WALLETS)
+        .where(_WALLETS.c.subject_id == bindparam("wallet_subject"))
+        .values(
+            revision=_WALLETS.c.revision + 1,
+            updated_at=bindparam("wallet_now"),
+            balance=func.coalesce(_WALLETS.c.balance, _ledger_sum(_WALLETS.c.subject_id)),
+        )
+        .returning(_WALLETS.c.balance)
     )
-
     # -- ledger ---------------------------------------------------------------------------------------------------
 
-    async def lock_wallet(self, subject_id: UUID, now: datetime) -> None:
+    async def lock_wallet(self, subject_id: UUID, now: datetime) -> int:
         check_time("now", now)
-        bumped = await self._execute_count(self._bump_wallet, {"wallet_subject": subject_id, "wallet_now": now})
-        if bumped == 0:
-            await self._write(
-                insert_into(BillingWalletRow).values(subject_id=subject_id, revision=1, updated_at=now),
-                conflict="the wallet was created concurrently",
-            )
+        params = {"wallet_subject": subject_id, "wallet_now": now}
+        held = (await self._session.execute(self._bump_wallet, params)).first()
+        if held is not None:
+            return int(held.balance)
+        await self._write(
+            insert_into(BillingWalletRow).values(
+                subject_id=subject_id, revision=1, updated_at=now, balance=_ledger_sum(subject_id)
+            ),
+            conflict="the wallet was created concurrently",
+        )
+        return await self.balance(subject_id)
 
     async def add_entry(self, entry: LedgerEntry) -> None:
         check_text("idempotency_key", entry.idempotency_key)
@@ -150,6 +179,7 @@ class SqlBillingRepository(SqlRepository):
             "reference": entry.reference,
             "created_at": entry.created_at,
         }
+        # the database adds the amount to the subject's wallet (a trigger: migration 0025)
         await self._append(CreditLedgerEntryRow, values, conflict="this ledger entry is already recorded")
 
     async def get_entry(self, idempotency_key: str) -> LedgerEntry | None:

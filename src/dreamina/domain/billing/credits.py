@@ -69,10 +69,11 @@ class Credits:
         self._clock = clock
         self._welcome = welcome_credits
 
-    async def _grant_welcome(self, uow: BillingStores, subject_id: UUID) -> None:
-        """Inside a unit of work that holds the subject's wallet lock: write the welcome grant if it is missing."""
+    async def _grant_welcome(self, uow: BillingStores, subject_id: UUID) -> int:
+        """Inside a unit of work that holds the subject's wallet lock: write the welcome grant if it is missing.
+        Returns the credits it granted (0 if it was there)."""
         if self._welcome <= 0 or await uow.billing.get_entry(welcome_key(subject_id)) is not None:
-            return
+            return 0
         await uow.billing.add_entry(
             LedgerEntry(
                 id=uuid.uuid4(),
@@ -84,6 +85,7 @@ class Credits:
                 created_at=self._clock.now(),
             )
         )
+        return self._welcome
 
     async def ensure_welcome_grant(self, subject_id: UUID) -> None:
         """Give a new subject the configured welcome credits, exactly once (safe to call on every access)."""
@@ -139,14 +141,13 @@ class Credits:
         """
         if not isinstance(amount, int) or not 0 < amount <= MAX_COST:
             raise InvalidInput(f"a generation costs between 1 and {MAX_COST} credits", field="cost")
-        await uow.billing.lock_wallet(subject_id, self._clock.now())
-        await self._grant_welcome(uow, subject_id)
+        balance = await uow.billing.lock_wallet(subject_id, self._clock.now())
+        balance += await self._grant_welcome(uow, subject_id)
         existing = await uow.billing.get_entry(reserve_key(generation_id))
         if existing is not None:
             if existing.subject_id != subject_id or existing.amount != -amount:
                 raise Conflict("this generation was already reserved with other terms")
             return
-        balance = await uow.billing.balance(subject_id)
         if balance < amount:
             raise InsufficientCredits(
                 f"this generation costs {amount} credits and the balance is {balance}", balance=balance, cost=amount

@@ -58,12 +58,19 @@ BILLING_DATA = DataDeclaration(
     stores=(
         store(
             "billing_wallets",
-            "one row per subject with credits: the lock that serialises their ledger writes (no balance is stored)",
+            "one row per subject with credits: the lock that serialises their ledger writes, and their balance (the "
+            "running sum of their ledger entries, kept so a charge does not add up their whole history)",
             subject_id=FieldDeclaration(
                 DataCategory.ACCOUNT, "whose wallet", retention=ACCOUNT_LIFETIME, links_subject=True
             ),
             revision=non_personal("how many ledger writes took the lock"),
             updated_at=non_personal("when the lock was last taken"),
+            balance=FieldDeclaration(
+                DataCategory.PAYMENT,
+                "the sum of the subject's ledger entries (empty until first counted); deleted on erasure",
+                purposes=_PAYMENTS,
+                retention=ACCOUNT_LIFETIME,
+            ),
         ),
         store(
             "credit_ledger_entries",

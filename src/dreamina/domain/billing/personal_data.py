@@ -25,7 +25,10 @@ class BillingPersonalData:
     stage = ErasureStage.MODULE_RECORDS
     coverage: tuple[Coverage, ...] = (
         Coverage(
-            "store", "billing_wallets", "not exported: a lock row (your balance is in credit_ledger.json)", "deleted"
+            "store",
+            "billing_wallets",
+            "not exported: a lock row and the running sum of credit_ledger.json's entries (your balance)",
+            "deleted",
         ),
         Coverage(
             "store",
