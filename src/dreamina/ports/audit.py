@@ -62,6 +62,10 @@ class AuditLog(Protocol):
         """The subject's events, oldest first."""
         ...
 
+    async def count_for_subject(self, subject_id: UUID) -> int:
+        """How many events are about the subject (counted by the store: none is loaded)."""
+        ...
+
     async def search(self, query: AuditQuery, limit: int, before: AuditCursor | None = None) -> list[AuditEvent]:
         """At most ``limit`` events matching ``query``, newest first (``occurred_at`` then ``id``, both
         descending), only those strictly before ``before`` when it is given (keyset pagination)."""

@@ -170,6 +170,10 @@ class BillingRepository(Protocol):
         """The subject's entries newest first, starting after ``after``; at most ``limit``."""
         ...
 
+    async def count_entries(self, subject_id: UUID) -> int:
+        """How many entries the subject has (counted by the store: none is loaded)."""
+        ...
+
     # -- processor customers --------------------------------------------------------------------------------------
 
     async def get_customer(self, subject_id: UUID) -> BillingCustomer | None: ...

@@ -67,6 +67,10 @@ class ConsentRecordRepository(Protocol):
         """Every record of the subject, oldest first."""
         ...
 
+    async def count_for_subject(self, subject_id: UUID) -> int:
+        """How many records the subject has (counted by the store: none is loaded)."""
+        ...
+
     async def history_for_device(self, device_key: str) -> list[ConsentRecord]: ...
 
     async def page_for_subject(self, subject_id: UUID, limit: int, before: UUID | None = None) -> list[ConsentRecord]:

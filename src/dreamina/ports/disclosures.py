@@ -21,11 +21,30 @@ class Disclosure:
     improvement_allowed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class DisclosureGroup:
+    """The subject's disclosures that share a processor, a purpose and a list of categories: how many, how many of
+    them the subject had allowed to improve the service, the first and the last."""
+
+    processor: str
+    purpose: str
+    categories: tuple[str, ...]
+    count: int
+    improvement_allowed: int
+    first: datetime
+    last: datetime
+
+
 class DisclosureLedger(Protocol):
     async def record(self, disclosure: Disclosure) -> None: ...
 
     async def list_for_subject(self, subject_id: UUID) -> list[Disclosure]:
         """The subject's disclosures, oldest first."""
+        ...
+
+    async def groups_for_subject(self, subject_id: UUID) -> list[DisclosureGroup]:
+        """The subject's disclosures grouped by processor, purpose and categories, in no particular order (summed
+        by the store: none is loaded; an access report's list of recipients)."""
         ...
 
     async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:

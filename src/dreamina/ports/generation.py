@@ -153,6 +153,10 @@ class UploadRepository(Protocol):
         """The subject's uploads, oldest first."""
         ...
 
+    async def count_for_subject(self, subject_id: UUID) -> int:
+        """How many uploads the subject has (counted by the store: none is loaded)."""
+        ...
+
     async def count_unused_past_owner_retention(self, now: datetime) -> int:
         """How many uploads no generation references are older than their owner's content-retention setting
         (owners without one keep everything)."""
@@ -187,6 +191,11 @@ class GenerationRepository(Protocol):
 
     async def count_referencing(self, upload_id: UUID) -> int:
         """How many generations use the upload as a reference."""
+        ...
+
+    async def count_for_subject(self, subject_id: UUID) -> tuple[int, int]:
+        """How many generations the subject has, and how many reference links they hold (counted by the store:
+        none is loaded)."""
         ...
 
     async def unfinished(self, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Generation]:

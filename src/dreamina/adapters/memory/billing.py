@@ -87,6 +87,9 @@ class InMemoryBillingRepository:
     async def balance(self, subject_id: UUID) -> int:
         return sum(e.amount for _, e in self._entries.rows() if e.subject_id == subject_id)
 
+    async def count_entries(self, subject_id: UUID) -> int:
+        return sum(1 for _, e in self._entries.rows() if e.subject_id == subject_id)
+
     async def list_entries(self, subject_id: UUID, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
         entries = [e for _, e in self._entries.rows() if e.subject_id == subject_id]
         if after is not None:

@@ -64,6 +64,9 @@ class InMemoryConsentRecordRepository:
     async def history_for_subject(self, subject_id: UUID) -> list[ConsentRecord]:
         return self._ordered(subject_id, None)
 
+    async def count_for_subject(self, subject_id: UUID) -> int:
+        return len(self._ordered(subject_id, None))
+
     async def history_for_device(self, device_key: str) -> list[ConsentRecord]:
         check_text("device_key", device_key)
         return self._ordered(None, device_key)

@@ -75,6 +75,9 @@ class InMemoryUploadRepository:
         found = [u for _, u in self._table.rows() if u.subject_id == subject_id]
         return sorted(found, key=lambda u: (u.created_at, u.id))
 
+    async def count_for_subject(self, subject_id: UUID) -> int:
+        return sum(1 for _, u in self._table.rows() if u.subject_id == subject_id)
+
     def _unused_past_owner_retention(self, now: datetime) -> Callable[[Upload], bool]:
         past = _past_owner_retention(self._accounts, now)
         used = {u for _, g in self._generations.rows() for u in g.reference_upload_ids}
@@ -164,6 +167,10 @@ class InMemoryGenerationRepository:
 
     async def count_referencing(self, upload_id: UUID) -> int:
         return sum(1 for _, g in self._table.rows() if upload_id in g.reference_upload_ids)
+
+    async def count_for_subject(self, subject_id: UUID) -> tuple[int, int]:
+        mine = [g for _, g in self._table.rows() if g.subject_id == subject_id]
+        return len(mine), sum(len(g.reference_upload_ids) for g in mine)
 
     async def unfinished(self, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Generation]:
         found = [g for _, g in self._table.rows() if not GenerationStatus(g.status).terminal]

@@ -16,7 +16,7 @@ from dreamina.adapters.memory.tables import (
 )
 from dreamina.adapters.record_rules import check_text, check_texts, check_time
 from dreamina.ports.audit import ActorKind, AuditCursor, AuditEvent, AuditQuery
-from dreamina.ports.disclosures import Disclosure
+from dreamina.ports.disclosures import Disclosure, DisclosureGroup
 from dreamina.ports.keys import SubjectKey
 
 
@@ -72,6 +72,9 @@ class InMemoryAuditLog:
     async def list_for_subject(self, subject_id: UUID) -> list[AuditEvent]:
         found = (e for _, e in self._table.rows() if e.subject_id == subject_id)
         return sorted(found, key=lambda e: (e.occurred_at, e.id))
+
+    async def count_for_subject(self, subject_id: UUID) -> int:
+        return sum(1 for _, e in self._table.rows() if e.subject_id == subject_id)
 
     async def search(self, query: AuditQuery, limit: int, before: AuditCursor | None = None) -> list[AuditEvent]:
         check_time("since", query.since)
@@ -147,6 +150,24 @@ class InMemoryDisclosureLedger:
     async def list_for_subject(self, subject_id: UUID) -> list[Disclosure]:
         found = (d for _, d in self._table.rows() if d.subject_id == subject_id)
         return sorted(found, key=lambda d: (d.occurred_at, d.id))
+
+    async def groups_for_subject(self, subject_id: UUID) -> list[DisclosureGroup]:
+        groups: dict[tuple[str, str, tuple[str, ...]], list[Disclosure]] = {}
+        for disclosure in await self.list_for_subject(subject_id):
+            key = (disclosure.processor, disclosure.purpose, disclosure.categories)
+            groups.setdefault(key, []).append(disclosure)
+        return [
+            DisclosureGroup(
+                processor=processor,
+                purpose=purpose,
+                categories=categories,
+                count=len(members),
+                improvement_allowed=sum(d.improvement_allowed for d in members),
+                first=min(d.occurred_at for d in members),
+                last=max(d.occurred_at for d in members),
+            )
+            for (processor, purpose, categories), members in groups.items()
+        ]
 
     async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
         doomed = [(key, d) for key, d in self._table.rows() if d.subject_id == subject_id]

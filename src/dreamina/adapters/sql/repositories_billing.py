@@ -191,6 +191,9 @@ class SqlBillingRepository(SqlRepository):
         row = await self._balance_of.first(self._session, {"subject_id": subject_id})
         return int(row.total or 0) if row is not None else 0
 
+    async def count_entries(self, subject_id: UUID) -> int:
+        return await self._count(self._ledger, self._ledger.c.subject_id == subject_id)
+
     async def list_entries(self, subject_id: UUID, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
         statement = select(CreditLedgerEntryRow.__table__).where(CreditLedgerEntryRow.subject_id == subject_id)
         if after is not None:

@@ -181,6 +181,9 @@ class SqlConsentRecordRepository(SqlRepository):
     async def history_for_subject(self, subject_id: UUID) -> list[ConsentRecord]:
         return await self._history(ConsentRecordRow.subject_id == subject_id)
 
+    async def count_for_subject(self, subject_id: UUID) -> int:
+        return await self._count(ConsentRecordRow.__table__, ConsentRecordRow.subject_id == subject_id)
+
     async def history_for_device(self, device_key: str) -> list[ConsentRecord]:
         check_text("device_key", device_key)
         return await self._history(ConsentRecordRow.device_key == device_key)

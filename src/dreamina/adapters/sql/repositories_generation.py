@@ -149,6 +149,9 @@ class SqlUploadRepository(SqlRepository):
         )
         return [_upload(row) for row in await self._session.execute(statement)]
 
+    async def count_for_subject(self, subject_id: UUID) -> int:
+        return await self._count(self._table, UploadRow.subject_id == subject_id)
+
     @staticmethod
     def _unused_past_retention(days: int, now: datetime) -> tuple[Any, ...]:
         used = select(GenerationReferenceRow.upload_id).where(GenerationReferenceRow.upload_id == UploadRow.id)
@@ -324,6 +327,16 @@ class SqlGenerationRepository(SqlRepository):
     async def count_referencing(self, upload_id: UUID) -> int:
         statement = select(func.count()).where(GenerationReferenceRow.upload_id == upload_id)
         return int((await self._session.execute(statement)).scalar_one())
+
+    async def count_for_subject(self, subject_id: UUID) -> tuple[int, int]:
+        mine = GenerationRow.subject_id == subject_id
+        links = GenerationReferenceRow.__table__.join(self._table)
+        counted = select(
+            select(func.count()).select_from(self._table).where(mine).scalar_subquery(),
+            select(func.count()).select_from(links).where(mine).scalar_subquery(),
+        )
+        generations, references = (await self._session.execute(counted)).one()
+        return int(generations), int(references)
 
     async def unfinished(self, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Generation]:
         statement = select(self._table).where(GenerationRow.status.not_in(_TERMINAL))

@@ -22,7 +22,7 @@ from dreamina.adapters.sql.repository_kit import (
     retention_batch,
 )
 from dreamina.ports.audit import ActorKind, AuditCursor, AuditEvent, AuditQuery
-from dreamina.ports.disclosures import Disclosure
+from dreamina.ports.disclosures import Disclosure, DisclosureGroup
 from dreamina.ports.keys import SubjectKey
 
 
@@ -141,6 +141,9 @@ class SqlAuditLog(SqlRepository):
         )
         return [_audit_event(row) for row in await self._session.execute(statement)]
 
+    async def count_for_subject(self, subject_id: UUID) -> int:
+        return await self._count(self._table, AuditEventRow.subject_id == subject_id)
+
     async def search(self, query: AuditQuery, limit: int, before: AuditCursor | None = None) -> list[AuditEvent]:
         check_time("since", query.since)
         check_time("until", query.until)
@@ -254,6 +257,33 @@ class SqlDisclosureLedger(SqlRepository):
             .order_by(DisclosureRow.occurred_at, DisclosureRow.id)
         )
         return [_disclosure(row) for row in await self._session.execute(statement)]
+
+    async def groups_for_subject(self, subject_id: UUID) -> list[DisclosureGroup]:
+        table = DisclosureRow.__table__
+        key = (table.c.processor, table.c.purpose, table.c.categories)
+        statement = (
+            select(
+                *key,
+                func.count().label("disclosures"),
+                func.count().filter(table.c.improvement_allowed).label("improvement_allowed"),
+                func.min(table.c.occurred_at).label("first"),
+                func.max(table.c.occurred_at).label("last"),
+            )
+            .where(table.c.subject_id == subject_id)
+            .group_by(*key)
+        )
+        return [
+            DisclosureGroup(
+                processor=row.processor,
+                purpose=row.purpose,
+                categories=tuple(row.categories),
+                count=row.disclosures,
+                improvement_allowed=row.improvement_allowed,
+                first=row.first,
+                last=row.last,
+            )
+            for row in await self._session.execute(statement)
+        ]
 
     async def pseudonymise_subject(self, subject_id: UUID, pseudonym: UUID) -> int:
         statement = (

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from sqlalchemy import Connection, Table, TextClause, and_, bindparam, event, insert, or_, text
+from sqlalchemy import Connection, Table, TextClause, and_, bindparam, event, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -89,6 +89,10 @@ class SqlRepository:
         write = _appending_write(cast(Table, row.__table__), names, len(rows))
         params = {f"{name}_{i}": values[name] for i, values in enumerate(rows) for name in names}
         await write.append(self._session, params, expect=len(rows), conflict=conflict)
+
+    async def _count(self, table: Any, *where: Any) -> int:
+        """How many rows of ``table`` match ``where``: counted by the database, none loaded."""
+        return int(await self._session.scalar(select(func.count()).select_from(table).where(*where)) or 0)
 
     async def _execute_count(self, statement: Update | Delete, params: Mapping[str, Any] | None = None) -> int:
         """Run an ``UPDATE`` or ``DELETE``; ``params``: the values of a statement built once with bind parameters

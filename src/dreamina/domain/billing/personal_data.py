@@ -74,9 +74,8 @@ class BillingPersonalData:
 
     async def count(self, subject_id: UUID) -> dict[str, int]:
         async with self._uow() as uow:
-            entries = await uow.billing.list_entries(subject_id, None, PAGE)
             return {
-                "credit_ledger_entries": len(entries),
+                "credit_ledger_entries": await uow.billing.count_entries(subject_id),
                 "payments": len(await uow.billing.list_payments(subject_id)),
                 "billing_customers": int(await uow.billing.get_customer(subject_id) is not None),
             }

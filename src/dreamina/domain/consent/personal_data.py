@@ -49,7 +49,7 @@ class ConsentPersonalData:
     async def count(self, subject_id: UUID) -> dict[str, int]:
         async with self._uow() as uow:
             return {
-                "consent_records": len(await uow.consent_records.history_for_subject(subject_id)),
+                "consent_records": await uow.consent_records.count_for_subject(subject_id),
                 "objections": len(await uow.objections.for_subject(subject_id)),
                 "improvement_choices": len(await uow.improvement_choices.history_for_subject(subject_id)),
                 "policy_notices": len(await uow.policy_notices.for_subject(subject_id)),

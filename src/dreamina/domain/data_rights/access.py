@@ -37,7 +37,7 @@ async def access_report(
         account = await unit.accounts.get(subject_id)
         if account is None:
             raise NotFound("account not found")
-        disclosures = await unit.disclosures.list_for_subject(subject_id)
+        disclosures = await unit.disclosures.groups_for_subject(subject_id)
         chosen = await unit.improvement_choices.latest_for_subject(subject_id)
         improvement = {
             "chosen": chosen is not None and chosen.allowed,
@@ -89,7 +89,7 @@ async def access_report(
 
     registry = {p.id: p for p in data_map.processors}
     recipients: dict[str, dict[str, Any]] = {}
-    for d in disclosures:
+    for d in disclosures:  # grouped by processor, purpose and categories: a processor's groups are merged here
         entry = recipients.setdefault(
             d.processor,
             {
@@ -98,17 +98,18 @@ async def access_report(
                 "location": registry[d.processor].location if d.processor in registry else None,
                 "categories": set(),
                 "purposes": set(),
-                "first": d.occurred_at,
-                "last": d.occurred_at,
+                "first": d.first,
+                "last": d.last,
                 "disclosures": 0,
                 "improvement_allowed": 0,
             },
         )
         entry["categories"].update(d.categories)
         entry["purposes"].add(d.purpose)
-        entry["last"] = max(entry["last"], d.occurred_at)
-        entry["disclosures"] += 1
-        entry["improvement_allowed"] += int(d.improvement_allowed)
+        entry["first"] = min(entry["first"], d.first)
+        entry["last"] = max(entry["last"], d.last)
+        entry["disclosures"] += d.count
+        entry["improvement_allowed"] += d.improvement_allowed
     processors = [
         {
             **e,
@@ -117,7 +118,7 @@ async def access_report(
             "first": e["first"].isoformat(),
             "last": e["last"].isoformat(),
         }
-        for e in recipients.values()
+        for e in sorted(recipients.values(), key=lambda e: (e["first"], e["processor"]))  # first recipient first
     ]
     return {
         "subject_id": str(subject_id),
@@ -161,6 +162,10 @@ class AccessReports:
         view = await self._requests.view(subject_id, request_id)
         if view.request.type != RequestType.ACCESS or view.request.status != RequestStatus.COMPLETED:
             raise NotFound("no access report for this request")
+        return await self.for_subject(subject_id)
+
+    async def for_subject(self, subject_id: UUID) -> dict[str, Any]:
+        """The subject's report as their data stands now (a completed access request's report is built when asked)."""
         return await access_report(
             subject_id, uow=self._uow, holders=self._holders, data_map=self._data_map, jurisdictions=self._jurisdictions
         )

@@ -59,11 +59,11 @@ class GenerationPersonalData:
 
     async def count(self, subject_id: UUID) -> dict[str, int]:
         async with self._uow() as uow:
-            generations = await self._all(uow, subject_id)
+            generations, references = await uow.generations.count_for_subject(subject_id)
             return {
-                "generations": len(generations),
-                "generation_references": sum(len(g.reference_upload_ids) for g in generations),
-                "uploads": len(await uow.uploads.list_for_subject(subject_id)),
+                "generations": generations,
+                "generation_references": references,
+                "uploads": await uow.uploads.count_for_subject(subject_id),
             }
 
     async def export(self, subject_id: UUID, sink: ExportSink) -> None:

@@ -83,8 +83,8 @@ class IdentityPersonalData:
                 "accounts": int(await uow.accounts.get(subject_id) is not None),
                 "policy_acceptances": len(await uow.acceptances.list_for_subject(subject_id)),
                 "account_tokens": len(await uow.account_tokens.list_for_account(subject_id)),
-                "audit_events": len(await uow.audit.list_for_subject(subject_id)),
-                "disclosures": len(await uow.disclosures.list_for_subject(subject_id)),
+                "audit_events": await uow.audit.count_for_subject(subject_id),
+                "disclosures": sum(g.count for g in await uow.disclosures.groups_for_subject(subject_id)),
                 "child_reports": len(await uow.child_reports.list_for_subject(subject_id)),
             }
 
