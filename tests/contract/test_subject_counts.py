@@ -108,3 +108,27 @@ async def test_counts_and_groups_agree_with_what_is_listed(uow_factory: UnitOfWo
         assert isinstance(groups, list) and len(groups) == len(DISCLOSED) - 1  # two of them share a group
         assert await _counts(uow, other) == await _listed(uow, other)
         assert await _counts(uow, nobody) == NOTHING
+
+
+async def test_audit_events_and_disclosures_page_in_the_order_they_list(uow_factory: UnitOfWorkFactory) -> None:
+    subject, other = uuid.uuid4(), uuid.uuid4()
+    async with uow_factory() as uow:
+        for n in range(23):
+            at = AT + timedelta(seconds=n // 4)  # four at each instant: the id orders them
+            await uow.audit.append(make_event(subject, at))
+            await uow.disclosures.record(make_disclosure(subject, at))
+            await uow.audit.append(make_event(other, at))
+            await uow.disclosures.record(make_disclosure(other, at))
+        await uow.commit()
+    async with uow_factory() as uow:
+        for store in (uow.audit, uow.disclosures):
+            listed = await store.list_for_subject(subject)
+            for size in (1, 5, 23, 50):
+                paged: list[object] = []
+                after = None
+                while page := await store.page_for_subject(subject, size, after):
+                    assert len(page) <= size
+                    paged.extend(page)
+                    after = (page[-1].occurred_at, page[-1].id)
+                assert paged == listed and len(paged) == 23
+            assert await store.page_for_subject(uuid.uuid4(), 10) == []

@@ -66,6 +66,13 @@ class AuditLog(Protocol):
         """How many events are about the subject (counted by the store: none is loaded)."""
         ...
 
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[AuditEvent]:
+        """At most ``limit`` of the subject's events, oldest first, strictly after ``after`` (``occurred_at``,
+        ``id``): :meth:`list_for_subject` a page at a time (an export streams them)."""
+        ...
+
     async def search(self, query: AuditQuery, limit: int, before: AuditCursor | None = None) -> list[AuditEvent]:
         """At most ``limit`` events matching ``query``, newest first (``occurred_at`` then ``id``, both
         descending), only those strictly before ``before`` when it is given (keyset pagination)."""

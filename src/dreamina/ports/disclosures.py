@@ -42,6 +42,13 @@ class DisclosureLedger(Protocol):
         """The subject's disclosures, oldest first."""
         ...
 
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[Disclosure]:
+        """At most ``limit`` of the subject's disclosures, oldest first, strictly after ``after`` (``occurred_at``,
+        ``id``): :meth:`list_for_subject` a page at a time (an export streams them)."""
+        ...
+
     async def groups_for_subject(self, subject_id: UUID) -> list[DisclosureGroup]:
         """The subject's disclosures grouped by processor, purpose and categories, in no particular order (summed
         by the store: none is loaded; an access report's list of recipients)."""

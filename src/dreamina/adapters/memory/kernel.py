@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
 from dreamina.adapters.memory.tables import (
@@ -75,6 +76,11 @@ class InMemoryAuditLog:
 
     async def count_for_subject(self, subject_id: UUID) -> int:
         return sum(1 for _, e in self._table.rows() if e.subject_id == subject_id)
+
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[AuditEvent]:
+        return _page_after(await self.list_for_subject(subject_id), limit, after)
 
     async def search(self, query: AuditQuery, limit: int, before: AuditCursor | None = None) -> list[AuditEvent]:
         check_time("since", query.since)
@@ -151,6 +157,11 @@ class InMemoryDisclosureLedger:
         found = (d for _, d in self._table.rows() if d.subject_id == subject_id)
         return sorted(found, key=lambda d: (d.occurred_at, d.id))
 
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[Disclosure]:
+        return _page_after(await self.list_for_subject(subject_id), limit, after)
+
     async def groups_for_subject(self, subject_id: UUID) -> list[DisclosureGroup]:
         groups: dict[tuple[str, str, tuple[str, ...]], list[Disclosure]] = {}
         for disclosure in await self.list_for_subject(subject_id):
@@ -188,3 +199,15 @@ STORES = MemoryStores(
         "disclosures": lambda s: InMemoryDisclosureLedger(s.table("disclosures")),
     },
 )
+
+
+_Timed = TypeVar("_Timed", AuditEvent, Disclosure)
+
+
+def _page_after(ordered: list[_Timed], limit: int, after: tuple[datetime, UUID] | None) -> list[_Timed]:
+    """At most ``limit`` of ``ordered`` (oldest first, by ``occurred_at`` then ``id``) strictly after ``after``."""
+    if after is not None:
+        check_time("after", after[0])
+        at, ident = utc(after[0]), after[1]
+        ordered = [item for item in ordered if (item.occurred_at, item.id) > (at, ident)]
+    return ordered[:limit]

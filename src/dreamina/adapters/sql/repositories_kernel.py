@@ -144,6 +144,12 @@ class SqlAuditLog(SqlRepository):
     async def count_for_subject(self, subject_id: UUID) -> int:
         return await self._count(self._table, AuditEventRow.subject_id == subject_id)
 
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[AuditEvent]:
+        statement = _oldest_after(self._table, self._table.c.subject_id == subject_id, limit, after)
+        return [_audit_event(row) for row in await self._session.execute(statement)]
+
     async def search(self, query: AuditQuery, limit: int, before: AuditCursor | None = None) -> list[AuditEvent]:
         check_time("since", query.since)
         check_time("until", query.until)
@@ -258,6 +264,13 @@ class SqlDisclosureLedger(SqlRepository):
         )
         return [_disclosure(row) for row in await self._session.execute(statement)]
 
+    async def page_for_subject(
+        self, subject_id: UUID, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[Disclosure]:
+        table = DisclosureRow.__table__
+        statement = _oldest_after(table, table.c.subject_id == subject_id, limit, after)
+        return [_disclosure(row) for row in await self._session.execute(statement)]
+
     async def groups_for_subject(self, subject_id: UUID) -> list[DisclosureGroup]:
         table = DisclosureRow.__table__
         key = (table.c.processor, table.c.purpose, table.c.categories)
@@ -292,6 +305,18 @@ class SqlDisclosureLedger(SqlRepository):
             .values(subject_id=pseudonym, reference=None)
         )
         return await self._execute_count(statement)
+
+
+def _oldest_after(table: Any, mine: Any, limit: int, after: tuple[datetime, UUID] | None) -> Any:
+    """A page of ``table``'s rows matching ``mine``, oldest first (``occurred_at``, ``id``), strictly after
+    ``after``: keyset paging, each page one range of the subject's index."""
+    statement = select(table).where(mine)
+    if after is not None:
+        at, last = after
+        check_time("after", at)
+        later = or_(table.c.occurred_at > at, and_(table.c.occurred_at == at, table.c.id > last))
+        statement = statement.where(later)
+    return statement.order_by(table.c.occurred_at, table.c.id).limit(limit)
 
 
 REPOSITORIES: SqlRepositories = {

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
 from dreamina.domain.billing.records import BillingRecords
-from dreamina.ports.billing import LedgerCursor
+from dreamina.domain.privacy.paging import paged
+from dreamina.ports.billing import LedgerCursor, LedgerEntry
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
@@ -81,23 +83,7 @@ class BillingPersonalData:
             }
 
     async def export(self, subject_id: UUID, sink: ExportSink) -> None:
-        entries: list[dict[str, Any]] = []
         async with self._uow() as uow:
-            cursor = None
-            while True:
-                page = await uow.billing.list_entries(subject_id, cursor, PAGE)
-                entries.extend(
-                    {
-                        "kind": e.kind.value,
-                        "amount": e.amount,
-                        "reference": e.reference,
-                        "created_at": e.created_at.isoformat(),
-                    }
-                    for e in page
-                )
-                if len(page) < PAGE:
-                    break
-                cursor = LedgerCursor(created_at=page[-1].created_at, entry_id=page[-1].id)
             customer = await uow.billing.get_customer(subject_id)
             payments = [
                 {
@@ -113,8 +99,24 @@ class BillingPersonalData:
                 }
                 for p in await uow.billing.list_payments(subject_id)
             ]
-        await sink.write_records("credit_ledger", "every credit added to or taken from your balance", entries)
+        # streamed a page at a time: memory does not grow with the subject's history (bench/history.py)
+        await sink.write_records(
+            "credit_ledger", "every credit added to or taken from your balance", self._ledger(subject_id)
+        )
         await sink.write_records("payments", "your payments (card brand and last 4 digits only)", payments)
+
+    async def _ledger(self, subject_id: UUID) -> AsyncIterator[dict[str, Any]]:
+        async def fetch(after: LedgerCursor | None) -> list[LedgerEntry]:
+            async with self._uow() as uow:
+                return await uow.billing.list_entries(subject_id, after, PAGE)
+
+        async for e in paged(fetch, PAGE, lambda e: LedgerCursor(created_at=e.created_at, entry_id=e.id)):
+            yield {
+                "kind": e.kind.value,
+                "amount": e.amount,
+                "reference": e.reference,
+                "created_at": e.created_at.isoformat(),
+            }
 
     async def erase(self, subject_id: UUID) -> ErasureOutcome:
         erased = await self._records.pseudonymise_subject(subject_id)

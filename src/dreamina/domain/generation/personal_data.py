@@ -6,12 +6,13 @@ this one covers the rows, and names every provider job so the erasure saga can a
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
 from dreamina.domain.generation.rules import PROMPT_FIELD
 from dreamina.domain.privacy.errors import KeyDestroyed
-from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.generation import Generation
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -67,37 +68,35 @@ class GenerationPersonalData:
             }
 
     async def export(self, subject_id: UUID, sink: ExportSink) -> None:
-        async with self._uow() as uow:
-            keyring = self._keyrings(uow.subject_keys)
-            records: list[dict[str, Any]] = []
-            for g in await self._all(uow, subject_id):
-                try:
-                    prompt: str | None = await keyring.open(subject_id, PROMPT_FIELD, g.prompt_ciphertext)
-                except KeyDestroyed:
-                    prompt = None
-                records.append(
-                    {
-                        "id": str(g.id),
-                        "kind": g.kind.value,
-                        "status": g.status.value,
-                        "prompt": prompt,
-                        "params": g.params,
-                        "reference_upload_ids": [str(u) for u in g.reference_upload_ids],
-                        "provider": g.provider,
-                        "failure_reason": g.failure_reason,
-                        "outputs": [
-                            {
-                                "file": archived(o.object_key, subject_id),
-                                "content_type": o.content_type,
-                                "bytes": o.bytes,
-                            }
-                            for o in g.outputs
-                        ],
-                        "created_at": g.created_at.isoformat(),
-                    }
-                )
-            uploads = [
-                {
+        """Streamed a page at a time, each page read in a unit of work of its own: memory does not grow with the
+        subject's history (``bench/history.py``)."""
+        await sink.write_records(
+            "generations", "your generations, prompts included, and their outputs", self._generations(subject_id)
+        )
+        await sink.write_records(
+            "uploads", "reference images you uploaded (the files are in files/uploads/)", self._uploads(subject_id)
+        )
+
+    async def _generations(self, subject_id: UUID) -> AsyncIterator[dict[str, Any]]:
+        before = None
+        while True:
+            async with self._uow() as uow:
+                page = await uow.generations.page_for_subject(subject_id, PAGE, before)
+                keyring = self._keyrings(uow.subject_keys)
+                records = [await _generation_record(keyring, subject_id, g) for g in page.items]
+            for record in records:
+                yield record
+            if page.next_cursor is None:
+                return
+            before = page.next_cursor
+
+    async def _uploads(self, subject_id: UUID) -> AsyncIterator[dict[str, Any]]:
+        before = None
+        while True:
+            async with self._uow() as uow:
+                uploads, more = await uow.uploads.page_for_subject(subject_id, PAGE, before)
+            for u in uploads:
+                yield {
                     "id": str(u.id),
                     "file": archived(u.object_key, subject_id),
                     "content_type": u.content_type,
@@ -106,10 +105,9 @@ class GenerationPersonalData:
                     "bytes": u.bytes,
                     "created_at": u.created_at.isoformat(),
                 }
-                for u in await uow.uploads.list_for_subject(subject_id)
-            ]
-        await sink.write_records("generations", "your generations, prompts included, and their outputs", records)
-        await sink.write_records("uploads", "reference images you uploaded (the files are in files/uploads/)", uploads)
+            if not more or not uploads:
+                return
+            before = (uploads[-1].created_at, uploads[-1].id)
 
     async def erase(self, subject_id: UUID) -> ErasureOutcome:
         async with self._uow() as uow:
@@ -129,3 +127,25 @@ class GenerationPersonalData:
             for g in generations
             if g.provider in self._processors and g.provider_job_id
         ]
+
+
+async def _generation_record(keyring: SubjectKeyring, subject_id: UUID, g: Generation) -> dict[str, Any]:
+    try:
+        prompt: str | None = await keyring.open(subject_id, PROMPT_FIELD, g.prompt_ciphertext)
+    except KeyDestroyed:
+        prompt = None
+    return {
+        "id": str(g.id),
+        "kind": g.kind.value,
+        "status": g.status.value,
+        "prompt": prompt,
+        "params": g.params,
+        "reference_upload_ids": [str(u) for u in g.reference_upload_ids],
+        "provider": g.provider,
+        "failure_reason": g.failure_reason,
+        "outputs": [
+            {"file": archived(o.object_key, subject_id), "content_type": o.content_type, "bytes": o.bytes}
+            for o in g.outputs
+        ],
+        "created_at": g.created_at.isoformat(),
+    }

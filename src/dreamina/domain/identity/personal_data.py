@@ -3,18 +3,24 @@ child reports about the subject."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import AsyncIterator
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from dreamina.domain.identity.child_report_statement import STATEMENT_FIELD
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.keyring import Keyrings
+from dreamina.domain.privacy.paging import paged
 from dreamina.domain.privacy.pseudonyms import erasure_pseudonym
+from dreamina.ports.audit import AuditEvent
 from dreamina.ports.clock import Clock
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
+from dreamina.ports.disclosures import Disclosure
 from dreamina.ports.keys import KeyVault
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
+
+PAGE = 500
 
 NOT_SUBJECT_DATA = "holds no data about any subject (the published policy texts)"
 HOSTING = "hosting"  # holds every store on our behalf; erased with our own copies, no separate call
@@ -129,27 +135,6 @@ class IdentityPersonalData:
                 }
                 for a in await uow.acceptances.list_for_subject(subject_id)
             ]
-            audit = [
-                {
-                    "action": e.action,
-                    "actor_kind": e.actor_kind,
-                    "fields": list(e.fields),
-                    "reason": e.reason if e.actor_kind != "staff" else None,
-                    "occurred_at": e.occurred_at.isoformat(),
-                }
-                for e in await uow.audit.list_for_subject(subject_id)
-            ]
-            disclosures = [
-                {
-                    "processor": d.processor,
-                    "categories": list(d.categories),
-                    "purpose": d.purpose,
-                    "reference": d.reference,
-                    "occurred_at": d.occurred_at.isoformat(),
-                    "improvement_allowed": d.improvement_allowed,
-                }
-                for d in await uow.disclosures.list_for_subject(subject_id)
-            ]
             child_reports = []
             for r in await uow.child_reports.list_for_subject(subject_id):
                 statement = None
@@ -171,11 +156,45 @@ class IdentityPersonalData:
                 )
         await sink.write_records("account", "your account: email, display name, birth date, country", accounts)
         await sink.write_records("policy_acceptances", "which privacy-policy versions you accepted, when", acceptances)
-        await sink.write_records("audit_events", "changes made to your data and by whom (staff names omitted)", audit)
-        await sink.write_records("disclosures", "every hand-off of your data to a processor", disclosures)
+        # the two that grow with every generation are streamed a page at a time (bench/history.py)
+        await sink.write_records(
+            "audit_events", "changes made to your data and by whom (staff names omitted)", self._audit(subject_id)
+        )
+        await sink.write_records(
+            "disclosures", "every hand-off of your data to a processor", self._disclosures(subject_id)
+        )
         await sink.write_records(
             "child_reports", "reports that your account belongs to a child (who reported is withheld)", child_reports
         )
+
+    async def _audit(self, subject_id: UUID) -> AsyncIterator[dict[str, Any]]:
+        async def fetch(after: tuple[datetime, UUID] | None) -> list[AuditEvent]:
+            async with self._uow() as uow:
+                return await uow.audit.page_for_subject(subject_id, PAGE, after)
+
+        async for e in paged(fetch, PAGE, _when):
+            yield {
+                "action": e.action,
+                "actor_kind": e.actor_kind,
+                "fields": list(e.fields),
+                "reason": e.reason if e.actor_kind != "staff" else None,
+                "occurred_at": e.occurred_at.isoformat(),
+            }
+
+    async def _disclosures(self, subject_id: UUID) -> AsyncIterator[dict[str, Any]]:
+        async def fetch(after: tuple[datetime, UUID] | None) -> list[Disclosure]:
+            async with self._uow() as uow:
+                return await uow.disclosures.page_for_subject(subject_id, PAGE, after)
+
+        async for d in paged(fetch, PAGE, _when):
+            yield {
+                "processor": d.processor,
+                "categories": list(d.categories),
+                "purpose": d.purpose,
+                "reference": d.reference,
+                "occurred_at": d.occurred_at.isoformat(),
+                "improvement_allowed": d.improvement_allowed,
+            }
 
     async def erase(self, subject_id: UUID) -> ErasureOutcome:
         pseudonym = erasure_pseudonym(self._vault, subject_id)
@@ -202,3 +221,8 @@ class IdentityPersonalData:
             if d.processor != HOSTING:
                 seen.setdefault((d.processor, d.reference), None)
         return [ProcessorReference(processor, reference) for processor, reference in seen]
+
+
+def _when(record: AuditEvent | Disclosure) -> tuple[datetime, UUID]:
+    """A record's place in its subject's history, oldest first: the cursor of the page after it."""
+    return record.occurred_at, record.id

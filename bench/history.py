@@ -1,21 +1,28 @@
-"""Benchmark: what a subject's history costs their access report.
+"""Benchmark: what a subject's history costs their access report and their export.
 
 ``GET /v1/privacy/requests/{id}/report`` builds the report each time it is asked for: what every store holds of the
-subject (a count per store), and the processors their data went to (from the disclosure ledger). Per backend (embedded
-SQLite, and PostgreSQL when DREAMINA_BENCH_POSTGRES_URL is set), the report of a subject with ``--generations``
-earlier generations (default 20,000), bulk-loaded with what each leaves behind (its hand-off in the disclosure
-ledger, its hold and settlement in the credit ledger, an audit event), against a subject who just signed up, in the
-same run: reports per second, the ratio (long history over short: 1.0 is a report that does not grow with history)
-and the Python heap's peak while one report is built (tracemalloc).
+subject (a count per store), and the processors their data went to (from the disclosure ledger). An export writes
+every record. Per backend (embedded SQLite, and PostgreSQL when DREAMINA_BENCH_POSTGRES_URL is set), for a subject
+with ``--generations`` earlier generations (default 20,000), bulk-loaded with what each leaves behind (its prompt
+sealed with the subject's key, its hand-off in the disclosure ledger, its hold and settlement in the credit ledger,
+an audit event), against a subject who just signed up, in the same run:
+
+- the access report: reports per second, the ratio (long history over short: 1.0 is a report that does not grow
+  with history) and the Python heap's peak while one report is built (tracemalloc);
+- the export's records: every holder's ``export`` into a sink that reads what it is given as the ZIP writer does
+  (the files are ``bench/export.py``'s), with the Python heap's peak and the records written: the records are
+  streamed a page at a time, so the peak does not grow with the history.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import time
 import tracemalloc
 import uuid
+from collections.abc import AsyncIterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,13 +35,16 @@ from dreamina.adapters.sql.database import Database, upgrade
 from dreamina.adapters.sql.models_billing import CreditLedgerEntryRow
 from dreamina.adapters.sql.models_generation import GenerationRow
 from dreamina.adapters.sql.models_kernel import AuditEventRow, DisclosureRow
-from dreamina.bootstrap import sql_database
+from dreamina.bootstrap import Container, sql_database
+from dreamina.domain.generation.rules import PROMPT_FIELD
 from dreamina.domain.identity.registrations import SignUp
 
 BATCH = 5_000
 
 
-def _rows(subject: uuid.UUID, n: int, at: datetime) -> dict[type[Any], dict[str, Any] | list[dict[str, Any]]]:
+def _rows(
+    subject: uuid.UUID, n: int, at: datetime, prompt: bytes
+) -> dict[type[Any], dict[str, Any] | list[dict[str, Any]]]:
     generation = uuid.uuid4()
     return {
         GenerationRow: {
@@ -42,7 +52,7 @@ def _rows(subject: uuid.UUID, n: int, at: datetime) -> dict[type[Any], dict[str,
             "subject_id": subject,
             "kind": "image",
             "status": "succeeded",
-            "prompt_ciphertext": b"\x00" * 64,
+            "prompt_ciphertext": prompt,
             "params": {"aspect_ratio": "1:1", "count": 1},
             "provider": "offline",
             "provider_job_id": f"job-{n}",
@@ -89,14 +99,16 @@ def _rows(subject: uuid.UUID, n: int, at: datetime) -> dict[type[Any], dict[str,
     }
 
 
-async def _load_history(database: Database, subject: uuid.UUID, generations: int) -> float:
+async def _load_history(container: Container, database: Database, subject: uuid.UUID, generations: int) -> float:
     started = time.perf_counter()
+    async with container.infra.uow() as uow:
+        prompt = await container.infra.keyrings(uow.subject_keys).seal(subject, PROMPT_FIELD, "a lighthouse at dusk")
     epoch = datetime(2026, 6, 1, tzinfo=UTC)
     async with database.engine.begin() as connection:
         for first in range(0, generations, BATCH):
             tables: dict[type[Any], list[dict[str, Any]]] = {}
             for n in range(first, min(generations, first + BATCH)):
-                for table, rows in _rows(subject, n, epoch + timedelta(seconds=n)).items():
+                for table, rows in _rows(subject, n, epoch + timedelta(seconds=n), prompt).items():
                     tables.setdefault(table, []).extend(rows if isinstance(rows, list) else [rows])
             for table, rows in tables.items():
                 await connection.execute(insert(table), rows)
@@ -118,7 +130,7 @@ async def bench(name: str, url: str, workdir: Path, generations: int) -> None:
                 )
             )
         short, long = subjects
-        loaded = await _load_history(database, long, generations)
+        loaded = await _load_history(container, database, long, generations)
         print(f"{name:9} {generations:,} generations' history loaded in {loaded:.1f} s")
         reports = container.data_rights.access_reports
 
@@ -142,9 +154,48 @@ async def bench(name: str, url: str, workdir: Path, generations: int) -> None:
             f" {generations:,} generations {seasoned:8,.2f}/s (Python peak {peaks[long]:6.2f} MB)"
             f" | ratio {seasoned / fresh:5.3f}"
         )
+        exported = {}
+        for subject in (short, long):
+            tracemalloc.start()
+            started = time.perf_counter()
+            sink = _CountingSink()
+            for holder in container.data_rights.holders:
+                await holder.export(subject, sink)
+            seconds = time.perf_counter() - started
+            exported[subject] = (seconds, tracemalloc.get_traced_memory()[1] / 1e6, sink)
+            tracemalloc.stop()
+        (fresh_s, fresh_peak, _), (long_s, long_peak, sink) = exported[short], exported[long]
+        wrote = {c: sink.records[c] for c in ("generations", "credit_ledger", "audit_events", "disclosures")}
+        print(
+            f"{name:9} export records: new subject {fresh_s:6.2f} s (Python peak {fresh_peak:6.2f} MB) |"
+            f" {generations:,} generations {long_s:6.2f} s (Python peak {long_peak:6.2f} MB); written {wrote}"
+        )
     finally:
         await container.aclose()
         await database.dispose()
+
+
+class _CountingSink:
+    """Reads each record and encodes it as the ZIP writer does, keeping only the counts."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, int] = {}
+
+    async def write_records(self, category: str, description: str, records: Any) -> None:
+        count = 0
+        if isinstance(records, AsyncIterable):
+            async for record in records:
+                json.dumps(record, ensure_ascii=False, default=str)
+                count += 1
+        else:
+            for record in records:
+                json.dumps(record, ensure_ascii=False, default=str)
+                count += 1
+        self.records[category] = count
+
+    async def write_file(self, path: str, description: str, chunks: AsyncIterable[bytes]) -> None:
+        async for _ in chunks:
+            pass
 
 
 def main() -> int:
@@ -152,8 +203,8 @@ def main() -> int:
     parser.add_argument("--generations", type=int, default=20_000)
     args = parser.parse_args()
     header = (
-        f"access report: a subject with {args.generations:,} generations' history against a new subject"
-        " (ratio: long history / short; 1.0 = does not grow)"
+        f"history: the access report and the export's records of a subject with {args.generations:,} generations'"
+        " history against a new subject (ratio: long history / short; 1.0 = does not grow)"
     )
     return asyncio.run(on_every_backend(header, lambda n, u, w: bench(n, u, w, args.generations)))
 
