@@ -11,7 +11,9 @@ an audit event), against a subject who just signed up, in the same run:
   with history) and the Python heap's peak while one report is built (tracemalloc);
 - the export's records: every holder's ``export`` into a sink that reads what it is given as the ZIP writer does
   (the files are ``bench/export.py``'s), with the Python heap's peak and the records written: the records are
-  streamed a page at a time, so the peak does not grow with the history.
+  streamed a page at a time, so the peak does not grow with the history;
+- the erasure's records: every holder's ``processor_references`` and ``erase``, in the saga's order of stages, with
+  the Python heap's peak and the records deleted or pseudonymised (last: it takes the history away).
 """
 
 from __future__ import annotations
@@ -170,6 +172,23 @@ async def bench(name: str, url: str, workdir: Path, generations: int) -> None:
             f"{name:9} export records: new subject {fresh_s:6.2f} s (Python peak {fresh_peak:6.2f} MB) |"
             f" {generations:,} generations {long_s:6.2f} s (Python peak {long_peak:6.2f} MB); written {wrote}"
         )
+        erased = {}
+        for subject in (short, long):  # last: it takes the history away
+            tracemalloc.start()
+            started = time.perf_counter()
+            records = 0
+            for holder in sorted(container.data_rights.holders, key=lambda h: h.stage):
+                await holder.processor_references(subject)
+                outcome = await holder.erase(subject)
+                records += outcome.deleted + outcome.pseudonymised
+            erased[subject] = (time.perf_counter() - started, tracemalloc.get_traced_memory()[1] / 1e6, records)
+            tracemalloc.stop()
+        (fresh_s, fresh_peak, _), (long_s, long_peak, records) = erased[short], erased[long]
+        print(
+            f"{name:9} erasure's records: new subject {fresh_s:6.2f} s (Python peak {fresh_peak:6.2f} MB) |"
+            f" {generations:,} generations {long_s:6.2f} s (Python peak {long_peak:6.2f} MB); {records:,} records"
+            " deleted or pseudonymised"
+        )
     finally:
         await container.aclose()
         await database.dispose()
@@ -203,8 +222,8 @@ def main() -> int:
     parser.add_argument("--generations", type=int, default=20_000)
     args = parser.parse_args()
     header = (
-        f"history: the access report and the export's records of a subject with {args.generations:,} generations'"
-        " history against a new subject (ratio: long history / short; 1.0 = does not grow)"
+        f"history: the access report, the export's and the erasure's records of a subject with {args.generations:,}"
+        " generations' history against a new subject (ratio: long history / short; 1.0 = does not grow)"
     )
     return asyncio.run(on_every_backend(header, lambda n, u, w: bench(n, u, w, args.generations)))
 

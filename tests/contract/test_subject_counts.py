@@ -9,6 +9,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import pytest
+
+from dreamina.domain.privacy.errors import Conflict
 from dreamina.ports.disclosures import DisclosureGroup
 from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from tests.contract.billing_rows import make_entry
@@ -132,3 +135,25 @@ async def test_audit_events_and_disclosures_page_in_the_order_they_list(uow_fact
                     after = (page[-1].occurred_at, page[-1].id)
                 assert paged == listed and len(paged) == 23
             assert await store.page_for_subject(uuid.uuid4(), 10) == []
+
+
+async def test_erasure_deletes_a_subjects_generations_links_and_uploads_at_once(uow_factory: UnitOfWorkFactory) -> None:
+    subject, other = uuid.uuid4(), uuid.uuid4()
+    async with uow_factory() as uow:
+        await _write(uow, subject, 9)  # 9 generations, 9 links, 9 uploads
+        await _write(uow, other, 5)
+        await uow.commit()
+    async with uow_factory() as uow:
+        before_other = await _counts(uow, other)
+        with pytest.raises(Conflict):  # generations still use them
+            await uow.uploads.delete_for_subject(subject)
+    async with uow_factory() as uow:
+        assert await uow.generations.delete_for_subject(subject) == (9, 9)
+        assert await uow.uploads.delete_for_subject(subject) == 9
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert (await _counts(uow, subject))["generations"] == (0, 0)
+        assert await uow.uploads.count_for_subject(subject) == 0
+        assert await _counts(uow, other) == before_other
+        assert await uow.generations.delete_for_subject(subject) == (0, 0)
+        assert await uow.uploads.delete_for_subject(subject) == 0

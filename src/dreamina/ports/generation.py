@@ -157,6 +157,11 @@ class UploadRepository(Protocol):
         """How many uploads the subject has (counted by the store: none is loaded)."""
         ...
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        """Erasure: delete every upload of the subject at once (none a generation still references); returns how
+        many."""
+        ...
+
     async def count_unused_past_owner_retention(self, now: datetime) -> int:
         """How many uploads no generation references are older than their owner's content-retention setting
         (owners without one keep everything)."""
@@ -196,6 +201,11 @@ class GenerationRepository(Protocol):
     async def count_for_subject(self, subject_id: UUID) -> tuple[int, int]:
         """How many generations the subject has, and how many reference links they hold (counted by the store:
         none is loaded)."""
+        ...
+
+    async def delete_for_subject(self, subject_id: UUID) -> tuple[int, int]:
+        """Erasure: delete every generation of the subject and their reference links at once (none is loaded);
+        returns how many of each."""
         ...
 
     async def unfinished(self, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Generation]:

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from dreamina.adapters.memory.tables import MemoryStores, Table, TableSpec, retention_batch, utc
 from dreamina.adapters.record_rules import check_text, check_time
-from dreamina.domain.privacy.errors import NotFound
+from dreamina.domain.privacy.errors import Conflict, NotFound
 from dreamina.ports.billing import BillingStores
 from dreamina.ports.generation import (
     Generation,
@@ -77,6 +77,13 @@ class InMemoryUploadRepository:
 
     async def count_for_subject(self, subject_id: UUID) -> int:
         return sum(1 for _, u in self._table.rows() if u.subject_id == subject_id)
+
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        mine = [key for key, u in self._table.rows() if u.subject_id == subject_id]
+        used = {u for _, g in self._generations.rows() for u in g.reference_upload_ids}
+        if used.intersection(mine):
+            raise Conflict("a generation still references one of these uploads")
+        return sum(self._table.delete(key) for key in mine)
 
     def _unused_past_owner_retention(self, now: datetime) -> Callable[[Upload], bool]:
         past = _past_owner_retention(self._accounts, now)
@@ -170,6 +177,12 @@ class InMemoryGenerationRepository:
 
     async def count_for_subject(self, subject_id: UUID) -> tuple[int, int]:
         mine = [g for _, g in self._table.rows() if g.subject_id == subject_id]
+        return len(mine), sum(len(g.reference_upload_ids) for g in mine)
+
+    async def delete_for_subject(self, subject_id: UUID) -> tuple[int, int]:
+        mine = [g for _, g in self._table.rows() if g.subject_id == subject_id]
+        for generation in mine:
+            self._table.delete(generation.id)
         return len(mine), sum(len(g.reference_upload_ids) for g in mine)
 
     async def unfinished(self, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Generation]:

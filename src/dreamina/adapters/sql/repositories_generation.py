@@ -152,6 +152,12 @@ class SqlUploadRepository(SqlRepository):
     async def count_for_subject(self, subject_id: UUID) -> int:
         return await self._count(self._table, UploadRow.subject_id == subject_id)
 
+    async def delete_for_subject(self, subject_id: UUID) -> int:
+        try:
+            return await self._write(delete(UploadRow).where(UploadRow.subject_id == subject_id), conflict="in use")
+        except NotFound:  # the foreign key of a reference link: a generation still uses one
+            raise Conflict("a generation still references one of these uploads") from None
+
     @staticmethod
     def _unused_past_retention(days: int, now: datetime) -> tuple[Any, ...]:
         used = select(GenerationReferenceRow.upload_id).where(GenerationReferenceRow.upload_id == UploadRow.id)
@@ -337,6 +343,14 @@ class SqlGenerationRepository(SqlRepository):
         )
         generations, references = (await self._session.execute(counted)).one()
         return int(generations), int(references)
+
+    async def delete_for_subject(self, subject_id: UUID) -> tuple[int, int]:
+        mine = select(GenerationRow.id).where(GenerationRow.subject_id == subject_id)
+        # links first: SQLite only cascades with its foreign-key pragma on
+        links = await self._execute_count(
+            delete(GenerationReferenceRow).where(GenerationReferenceRow.generation_id.in_(mine.scalar_subquery()))
+        )
+        return await self._execute_count(delete(GenerationRow).where(GenerationRow.subject_id == subject_id)), links
 
     async def unfinished(self, limit: int, after: tuple[datetime, UUID] | None = None) -> list[Generation]:
         statement = select(self._table).where(GenerationRow.status.not_in(_TERMINAL))

@@ -7,15 +7,17 @@ this one covers the rows, and names every provider job so the erasure saga can a
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from dreamina.domain.generation.rules import PROMPT_FIELD
 from dreamina.domain.privacy.errors import KeyDestroyed
 from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
+from dreamina.domain.privacy.paging import paged
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
 from dreamina.ports.generation import Generation
-from dreamina.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 PAGE = 200
 
@@ -46,17 +48,6 @@ class GenerationPersonalData:
         self._uow = uow
         self._keyrings = keyrings
         self._processors = processors
-
-    @staticmethod
-    async def _all(uow: UnitOfWork, subject_id: UUID) -> list[Generation]:
-        found: list[Generation] = []
-        before = None
-        while True:  # page by page: an account may hold thousands of generations
-            page = await uow.generations.page_for_subject(subject_id, PAGE, before)
-            found.extend(page.items)
-            if page.next_cursor is None:
-                return found
-            before = page.next_cursor
 
     async def count(self, subject_id: UUID) -> dict[str, int]:
         async with self._uow() as uow:
@@ -110,23 +101,30 @@ class GenerationPersonalData:
             before = (uploads[-1].created_at, uploads[-1].id)
 
     async def erase(self, subject_id: UUID) -> ErasureOutcome:
+        """Every generation, its reference links and every upload, deleted by the store in one unit of work (none is
+        loaded: ``bench/history.py``)."""
         async with self._uow() as uow:
-            deleted = 0
-            for g in await self._all(uow, subject_id):
-                deleted += int(await uow.generations.delete(g.id)) + len(g.reference_upload_ids)
-            for upload in await uow.uploads.list_for_subject(subject_id):
-                deleted += int(await uow.uploads.delete(upload.id))
+            generations, links = await uow.generations.delete_for_subject(subject_id)
+            uploads = await uow.uploads.delete_for_subject(subject_id)
             await uow.commit()
-        return ErasureOutcome(self.name, deleted=deleted)
+        return ErasureOutcome(self.name, deleted=generations + links + uploads)
 
     async def processor_references(self, subject_id: UUID) -> list[ProcessorReference]:
-        async with self._uow() as uow:
-            generations = await self._all(uow, subject_id)
-        return [
-            ProcessorReference(processor=self._processors[g.provider], reference=g.provider_job_id)
-            for g in generations
-            if g.provider in self._processors and g.provider_job_id
-        ]
+        found = []
+        async for g in self._pages(subject_id):
+            if g.provider in self._processors and g.provider_job_id:
+                found.append(ProcessorReference(processor=self._processors[g.provider], reference=g.provider_job_id))
+        return found
+
+    async def _pages(self, subject_id: UUID) -> AsyncIterator[Generation]:
+        """The subject's generations, newest first, a page in memory at a time."""
+
+        async def fetch(before: tuple[datetime, UUID] | None) -> list[Generation]:
+            async with self._uow() as uow:
+                return (await uow.generations.page_for_subject(subject_id, PAGE, before)).items
+
+        async for generation in paged(fetch, PAGE, lambda g: (g.created_at, g.id)):
+            yield generation
 
 
 async def _generation_record(keyring: SubjectKeyring, subject_id: UUID, g: Generation) -> dict[str, Any]:

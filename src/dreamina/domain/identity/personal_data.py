@@ -3,7 +3,7 @@ child reports about the subject."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -181,12 +181,17 @@ class IdentityPersonalData:
                 "occurred_at": e.occurred_at.isoformat(),
             }
 
-    async def _disclosures(self, subject_id: UUID) -> AsyncIterator[dict[str, Any]]:
+    def _disclosure_page(
+        self, subject_id: UUID
+    ) -> Callable[[tuple[datetime, UUID] | None], Awaitable[list[Disclosure]]]:
         async def fetch(after: tuple[datetime, UUID] | None) -> list[Disclosure]:
             async with self._uow() as uow:
                 return await uow.disclosures.page_for_subject(subject_id, PAGE, after)
 
-        async for d in paged(fetch, PAGE, _when):
+        return fetch
+
+    async def _disclosures(self, subject_id: UUID) -> AsyncIterator[dict[str, Any]]:
+        async for d in paged(self._disclosure_page(subject_id), PAGE, _when):
             yield {
                 "processor": d.processor,
                 "categories": list(d.categories),
@@ -214,10 +219,8 @@ class IdentityPersonalData:
         return ErasureOutcome(self.name, deleted=deleted, pseudonymised=pseudonymised)
 
     async def processor_references(self, subject_id: UUID) -> list[ProcessorReference]:
-        async with self._uow() as uow:
-            disclosures = await uow.disclosures.list_for_subject(subject_id)
         seen: dict[tuple[str, str | None], None] = {}
-        for d in disclosures:
+        async for d in paged(self._disclosure_page(subject_id), PAGE, _when):  # a page in memory at a time
             if d.processor != HOSTING:
                 seen.setdefault((d.processor, d.reference), None)
         return [ProcessorReference(processor, reference) for processor, reference in seen]
