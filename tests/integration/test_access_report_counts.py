@@ -98,6 +98,13 @@ async def test_the_report_counts_every_record_of_the_subject_and_only_theirs(con
     assert held["generation_references"] == scale
     assert held["uploads"] == scale
     assert held["credit_ledger_entries"] == 4 * scale
+    assert "billing_wallets" not in held  # its entries were written without a lock: no wallet
+    async with container.infra.uow() as uow:
+        await uow.billing.lock_wallet(subject, AT)
+        await uow.commit()
+    after_lock = await container.data_rights.access_reports.for_subject(subject)
+    wallet = next(entry for entry in after_lock["held"] if entry["store"] == "billing_wallets")
+    assert wallet["records"] == 1 and "balance" in {f["field"] for f in wallet["fields"]}
     assert held["audit_events"] >= scale  # and the sign-up's own
     assert held["audit_events"] == _held(await container.data_rights.access_reports.for_subject(other))[
         "audit_events"
@@ -124,7 +131,14 @@ async def test_a_new_subject_is_reported_with_what_sign_up_stored(container: Con
     report = await container.data_rights.access_reports.for_subject(subject)
     held = _held(report)
     assert held["accounts"] == 1
-    for store in ("generations", "generation_references", "uploads", "credit_ledger_entries", "disclosures"):
+    for store in (
+        "generations",
+        "generation_references",
+        "uploads",
+        "credit_ledger_entries",
+        "billing_wallets",
+        "disclosures",
+    ):
         assert store not in held
     assert report["processors_received"] == []
 

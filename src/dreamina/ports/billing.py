@@ -174,6 +174,10 @@ class BillingRepository(Protocol):
         """How many entries the subject has (counted by the store: none is loaded)."""
         ...
 
+    async def has_wallet(self, subject_id: UUID) -> bool:
+        """Whether the subject has a wallet row (made by their first ledger write's lock; it keeps their balance)."""
+        ...
+
     # -- processor customers --------------------------------------------------------------------------------------
 
     async def get_customer(self, subject_id: UUID) -> BillingCustomer | None: ...

@@ -90,6 +90,9 @@ class InMemoryBillingRepository:
     async def count_entries(self, subject_id: UUID) -> int:
         return sum(1 for _, e in self._entries.rows() if e.subject_id == subject_id)
 
+    async def has_wallet(self, subject_id: UUID) -> bool:
+        return self._wallets.get(subject_id) is not None
+
     async def list_entries(self, subject_id: UUID, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
         entries = [e for _, e in self._entries.rows() if e.subject_id == subject_id]
         if after is not None:

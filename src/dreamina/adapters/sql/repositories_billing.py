@@ -194,6 +194,9 @@ class SqlBillingRepository(SqlRepository):
     async def count_entries(self, subject_id: UUID) -> int:
         return await self._count(self._ledger, self._ledger.c.subject_id == subject_id)
 
+    async def has_wallet(self, subject_id: UUID) -> bool:
+        return await self._count(_WALLETS, _WALLETS.c.subject_id == subject_id) > 0
+
     async def list_entries(self, subject_id: UUID, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
         statement = select(CreditLedgerEntryRow.__table__).where(CreditLedgerEntryRow.subject_id == subject_id)
         if after is not None:

@@ -78,6 +78,7 @@ class BillingPersonalData:
         async with self._uow() as uow:
             return {
                 "credit_ledger_entries": await uow.billing.count_entries(subject_id),
+                "billing_wallets": int(await uow.billing.has_wallet(subject_id)),
                 "payments": len(await uow.billing.list_payments(subject_id)),
                 "billing_customers": int(await uow.billing.get_customer(subject_id) is not None),
             }
