@@ -6,17 +6,17 @@ this one covers the rows, and names every provider job so the erasure saga can a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from dreamina.domain.generation.rules import PROMPT_FIELD
 from dreamina.domain.privacy.errors import KeyDestroyed
-from dreamina.domain.privacy.keyring import Keyrings, SubjectKeyring
+from dreamina.domain.privacy.keyring import Keyrings
 from dreamina.domain.privacy.paging import paged
 from dreamina.ports.data_rights import Coverage, ErasureOutcome, ErasureStage, ExportSink, ProcessorReference
-from dreamina.ports.generation import Generation
+from dreamina.ports.generation import Generation, Upload
 from dreamina.ports.unit_of_work import UnitOfWorkFactory
 
 PAGE = 200
@@ -69,36 +69,29 @@ class GenerationPersonalData:
         )
 
     async def _generations(self, subject_id: UUID) -> AsyncIterator[dict[str, Any]]:
-        before = None
-        while True:
-            async with self._uow() as uow:
-                page = await uow.generations.page_for_subject(subject_id, PAGE, before)
-                keyring = self._keyrings(uow.subject_keys)
-                records = [await _generation_record(keyring, subject_id, g) for g in page.items]
-            for record in records:
-                yield record
-            if page.next_cursor is None:
-                return
-            before = page.next_cursor
+        async with self._uow() as uow:  # the data key read once for every prompt (a destroyed key opens none)
+            try:
+                opener: Callable[[str, bytes], str] | None = await self._keyrings(uow.subject_keys).opener(subject_id)
+            except KeyDestroyed:
+                opener = None
+        async for g in self._pages(subject_id):
+            yield _generation_record(opener, subject_id, g)
 
     async def _uploads(self, subject_id: UUID) -> AsyncIterator[dict[str, Any]]:
-        before = None
-        while True:
+        async def fetch(before: tuple[datetime, UUID] | None) -> list[Upload]:
             async with self._uow() as uow:
-                uploads, more = await uow.uploads.page_for_subject(subject_id, PAGE, before)
-            for u in uploads:
-                yield {
-                    "id": str(u.id),
-                    "file": archived(u.object_key, subject_id),
-                    "content_type": u.content_type,
-                    "width": u.width,
-                    "height": u.height,
-                    "bytes": u.bytes,
-                    "created_at": u.created_at.isoformat(),
-                }
-            if not more or not uploads:
-                return
-            before = (uploads[-1].created_at, uploads[-1].id)
+                return (await uow.uploads.page_for_subject(subject_id, PAGE, before))[0]
+
+        async for u in paged(fetch, PAGE, lambda u: (u.created_at, u.id)):
+            yield {
+                "id": str(u.id),
+                "file": archived(u.object_key, subject_id),
+                "content_type": u.content_type,
+                "width": u.width,
+                "height": u.height,
+                "bytes": u.bytes,
+                "created_at": u.created_at.isoformat(),
+            }
 
     async def erase(self, subject_id: UUID) -> ErasureOutcome:
         """Every generation, its reference links and every upload, deleted by the store in one unit of work (none is
@@ -127,16 +120,12 @@ class GenerationPersonalData:
             yield generation
 
 
-async def _generation_record(keyring: SubjectKeyring, subject_id: UUID, g: Generation) -> dict[str, Any]:
-    try:
-        prompt: str | None = await keyring.open(subject_id, PROMPT_FIELD, g.prompt_ciphertext)
-    except KeyDestroyed:
-        prompt = None
+def _generation_record(opener: Callable[[str, bytes], str] | None, subject_id: UUID, g: Generation) -> dict[str, Any]:
     return {
         "id": str(g.id),
         "kind": g.kind.value,
         "status": g.status.value,
-        "prompt": prompt,
+        "prompt": None if opener is None else opener(PROMPT_FIELD, g.prompt_ciphertext),
         "params": g.params,
         "reference_upload_ids": [str(u) for u in g.reference_upload_ids],
         "provider": g.provider,
